@@ -1,0 +1,116 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
+import { createSandboxHost } from './gateways/sandbox/hosted.ts';
+import type { AppDeps, AppEnv } from './http/env.ts';
+import { authenticate } from './http/middleware/auth.ts';
+import { accessLog, requestId } from './http/middleware/request.ts';
+import { errorToResponse, problemResponse, zodIssues } from './http/problem.ts';
+import { registerCallbackRoutes } from './http/routes/callbacks.ts';
+import { registerCatalogueRoutes } from './http/routes/catalogue.ts';
+import { registerDossierRoutes } from './http/routes/dossiers.ts';
+import { registerPaymentIntentRoutes } from './http/routes/payment-intents.ts';
+import { registerSystemRoutes } from './http/routes/system.ts';
+import type { ServiceContext } from './services/context.ts';
+import { ServiceError } from './services/errors.ts';
+import { renderDocsPage } from './web/docs-page.ts';
+
+export const API_TITLE = 'Fee-payment hub';
+export const API_VERSION = '0.1.0';
+
+/**
+ * Builds the Hono app from its dependencies: middleware, routes, the OpenAPI document. The same
+ * function serves Node (server.ts), Workers (worker.ts) and the tests (app.request).
+ */
+export function createApp(deps: AppDeps) {
+  const now = deps.now ?? (() => new Date());
+  const doFetch = deps.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const services: ServiceContext = {
+    db: deps.db,
+    settings: deps.settings,
+    gateways: deps.gateways,
+    signer: deps.signer,
+    log: deps.log,
+    now,
+    fetch: doFetch,
+  };
+
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const target = 'target' in result ? String(result.target) : undefined;
+        const prefix = target === 'json' ? undefined : target === 'header' ? 'headers' : target;
+        return problemResponse(c as never, 'validation-failed', 'the request does not match the schema', zodIssues(result.error, prefix));
+      }
+    },
+  });
+
+  app.use('*', requestId);
+  app.use(
+    '*',
+    createMiddleware<AppEnv>(async (c, next) => {
+      c.set('ctx', services);
+      await next();
+    }),
+  );
+  app.use('*', accessLog);
+  app.onError((error, c) => errorToResponse(c, error));
+  app.notFound((c) => problemResponse(c, 'not-found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+
+  registerSystemRoutes(app);
+  registerCallbackRoutes(app);
+
+  // Every other /v1 route needs a bearer token; callbacks are authenticated by signatures.
+  const auth = authenticate(deps.verifier);
+  app.use('/v1/*', async (c, next) => (c.req.path.startsWith('/v1/callbacks/') ? next() : auth(c, next)));
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: 1024 * 1024,
+      onError: () => {
+        throw new ServiceError('payload-too-large', 'request bodies are at most 1 MiB');
+      },
+    }),
+  );
+  registerCatalogueRoutes(app);
+  registerDossierRoutes(app);
+  registerPaymentIntentRoutes(app);
+
+  if (deps.sandboxHost) {
+    app.route(
+      '/',
+      createSandboxHost({
+        db: deps.db,
+        secrets: deps.sandboxHost.secrets,
+        toleranceSeconds: deps.sandboxHost.toleranceSeconds,
+        callbackUrl: `${deps.settings.publicBaseUrl}/v1/callbacks/sandbox`,
+        fetch: doFetch,
+        log: deps.log,
+        now,
+      }),
+    );
+  }
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'HS256 or JWKS-verified JWT with `role` (portal, treasury, campaign, admin) and `agencies` claims',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: API_TITLE,
+      version: API_VERSION,
+      description:
+        'Online fee-payment hub for Vietnamese public services. Amounts are integer VND. Errors are application/problem+json with a stable `code`.',
+    },
+    servers: [{ url: deps.settings.publicBaseUrl }],
+  });
+  app.get('/docs', (c) => c.html(renderDocsPage(API_TITLE)));
+  app.get('/', (c) => c.redirect('/docs'));
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

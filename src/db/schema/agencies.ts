@@ -1,0 +1,42 @@
+import { check, date, index, integer, pgTable, text } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { createdAt, updatedAt } from './columns.ts';
+
+export const agencyLevels = ['province', 'department', 'district', 'commune', 'unit'] as const;
+export type AgencyLevel = (typeof agencyLevels)[number];
+
+/**
+ * The agency tree (province → department / district → commune, any depth). Codes are the
+ * electronic identifiers of Decision 20/2020/QĐ-TTg: data, not computable. `path` is the
+ * materialised chain of codes from the root ("/000.00.00.H19/000.00.32.H19/") so that an
+ * authorisation scope, which is a subtree, is a prefix test.
+ */
+export const agencies = pgTable(
+  'agencies',
+  {
+    code: text().primaryKey(),
+    name: text().notNull(),
+    level: text({ enum: agencyLevels }).notNull(),
+    parentCode: text(),
+    path: text().notNull(),
+    depth: integer().notNull(),
+    /** Agencies are closed or merged with a date (1 July 2025 reform); old dossiers keep them. */
+    validFrom: date({ mode: 'string' }),
+    validTo: date({ mode: 'string' }),
+    mergedInto: text(),
+    /** Collection account fees of this agency are paid into (bank BIN, account, name). */
+    bankBin: text(),
+    accountNumber: text(),
+    accountName: text(),
+    /** Receipt form symbol (ký hiệu mẫu biên lai) and series symbol (ký hiệu biên lai). */
+    receiptFormSymbol: text(),
+    receiptSeriesSymbol: text(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('agencies_parent_idx').on(t.parentCode),
+    index('agencies_path_idx').on(t.path.op('text_pattern_ops')),
+    check('agencies_path_ends_with_code', sql`${t.path} LIKE '%/' || ${t.code} || '/'`),
+  ],
+);

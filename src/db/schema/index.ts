@@ -1,0 +1,7 @@
+export * from './agencies.ts';
+export * from './procedures.ts';
+export * from './dossiers.ts';
+export * from './payments.ts';
+export * from './callbacks.ts';
+export * from './receipts.ts';
+export * from './sandbox.ts';

@@ -1,0 +1,93 @@
+import { bigserial, boolean, index, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid, integer, smallint } from 'drizzle-orm/pg-core';
+import { intentStatuses } from '../../domain/payment-states.ts';
+import { dossiers, obligations } from './dossiers.ts';
+import { createdAt, instant, updatedAt, vnd } from './columns.ts';
+
+export const paymentIntents = pgTable(
+  'payment_intents',
+  {
+    id: uuid().primaryKey(),
+    /** The hub's own short upper-case reference, unique forever (VNPay TxnRef, VietQR text…). */
+    reference: text().notNull(),
+    dossierCode: text()
+      .notNull()
+      .references(() => dossiers.code),
+    agencyCode: text().notNull(),
+    gateway: text().notNull(),
+    amount: vnd().notNull(),
+    currency: text().notNull().default('VND'),
+    status: text({ enum: intentStatuses }).notNull(),
+    returnUrl: text().notNull(),
+    expiresAt: instant().notNull(),
+    nextAction: jsonb().$type<Record<string, unknown>>(),
+    gatewayReference: text(),
+    gatewayTransactionId: text(),
+    /** 766 flag this payment gives its dossier when it succeeds (1 national platform, 2 province). */
+    onlinePaymentFlag: smallint().notNull(),
+    succeededAt: instant(),
+    refundedAmount: vnd().notNull().default(0),
+    reviewReason: text(),
+    principal: text().notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('payment_intents_reference_idx').on(t.reference),
+    index('payment_intents_dossier_idx').on(t.dossierCode),
+    index('payment_intents_live_expiry_idx').on(t.status, t.expiresAt),
+  ],
+);
+
+export const intentObligations = pgTable(
+  'intent_obligations',
+  {
+    intentId: uuid()
+      .notNull()
+      .references(() => paymentIntents.id),
+    obligationId: uuid()
+      .notNull()
+      .references(() => obligations.id),
+    amount: vnd().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.intentId, t.obligationId] }), index('intent_obligations_obligation_idx').on(t.obligationId)],
+);
+
+/** Append-only history of every intent, refused transitions included. */
+export const paymentEvents = pgTable(
+  'payment_events',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    intentId: uuid()
+      .notNull()
+      .references(() => paymentIntents.id),
+    event: text().notNull(),
+    fromStatus: text(),
+    toStatus: text(),
+    accepted: boolean().notNull(),
+    source: text().notNull(),
+    actor: text(),
+    detail: jsonb().$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('payment_events_intent_idx').on(t.intentId, t.id)],
+);
+
+/**
+ * Idempotency-Key records, per principal. The first request claims the key (status
+ * `in_progress`); the stored answer is replayed to every later request with the same body.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    principal: text().notNull(),
+    key: text().notNull(),
+    requestHash: text().notNull(),
+    status: text({ enum: ['in_progress', 'done'] }).notNull(),
+    responseStatus: integer(),
+    responseBody: jsonb().$type<unknown>(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    expiresAt: instant().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.principal, t.key] })],
+);

@@ -1,0 +1,122 @@
+import type { CallbackResult, Gateway, GatewayResponse, InboundMessage, PaymentRequest, StatusQueryResult } from '../types.ts';
+import {
+  SIGNATURE_HEADER,
+  callbackBodySchema,
+  checkSignature,
+  signCheckout,
+  signatureHeader,
+  statusResponseSchema,
+} from './protocol.ts';
+
+export interface SandboxOptions {
+  /** First signs, all verify (rotation). */
+  secrets: readonly string[];
+  /** Where the hosted sandbox lives (the hub's own public base URL). */
+  baseUrl: string;
+  toleranceSeconds: number;
+  fetch: typeof fetch;
+  now: () => Date;
+  /** Status queries give up after this long and report "unknown", never "failed". */
+  timeoutMs?: number;
+}
+
+const json = (status: number, body: unknown): GatewayResponse => ({
+  status,
+  contentType: 'application/json',
+  body: JSON.stringify(body),
+});
+
+/**
+ * The sandbox gateway: deterministic, hosted by the hub itself at /sandbox, and as strict as a
+ * real one (signed checkout URL, signed callbacks over real HTTP, a signed status API).
+ */
+export function createSandboxGateway(options: SandboxOptions): Gateway {
+  const [signingSecret] = options.secrets;
+  if (!signingSecret) throw new Error('the sandbox gateway needs at least one secret');
+
+  return {
+    id: 'sandbox',
+    capabilities: { redirect: true, qr: false, queryStatus: true, refund: false, statement: false },
+    onlinePaymentFlag: 2,
+
+    async createPayment(request: PaymentRequest) {
+      const params: Record<string, string> = {
+        amount: String(request.amount),
+        currency: request.currency,
+        returnUrl: request.returnUrl,
+        expiresAt: String(Math.floor(request.expiresAt.getTime() / 1000)),
+        description: request.description.slice(0, 255),
+      };
+      params.signature = await signCheckout(signingSecret, request.reference, params);
+      const url = `${options.baseUrl}/sandbox/checkout/${encodeURIComponent(request.reference)}?${new URLSearchParams(params)}`;
+      return { nextAction: { type: 'redirect', url }, gatewayReference: request.reference };
+    },
+
+    async verifyCallback(message: InboundMessage, now: Date) {
+      let reference: string | undefined;
+      let body;
+      try {
+        body = callbackBodySchema.parse(JSON.parse(message.rawBody));
+        reference = body.reference;
+      } catch {
+        // Signature first even for unparseable bodies, so the reason reported is the right one.
+      }
+      const check = await checkSignature(
+        options.secrets,
+        message.headers[SIGNATURE_HEADER],
+        message.rawBody,
+        now,
+        options.toleranceSeconds,
+      );
+      if (check !== 'valid') return { ok: false, reason: check, reference, detail: `signature check: ${check}` };
+      if (!body) return { ok: false, reason: 'malformed', detail: 'the body is not a sandbox callback' };
+      const outcome =
+        body.type === 'payment.succeeded'
+          ? { kind: 'succeeded' as const, amount: body.amount, transactionId: body.transactionId, paidAt: new Date(body.occurredAt) }
+          : { kind: 'failed' as const, reason: 'declined by the payer', transactionId: body.transactionId };
+      return { ok: true, reference: body.reference, outcome };
+    },
+
+    respond(result: CallbackResult): GatewayResponse {
+      switch (result) {
+        case 'bad_signature':
+        case 'stale':
+          return json(401, { received: false, error: result });
+        case 'malformed':
+          return json(400, { received: false, error: result });
+        case 'error':
+          // A 5xx makes the sandbox deliver again; the message is already in the inbox.
+          return json(503, { received: false, error: 'try again' });
+        default:
+          return json(200, { received: true, result });
+      }
+    },
+
+    async queryStatus(intent): Promise<StatusQueryResult> {
+      const path = `/sandbox/api/payments/${encodeURIComponent(intent.reference)}`;
+      const timestamp = Math.floor(options.now().getTime() / 1000);
+      try {
+        const response = await options.fetch(`${options.baseUrl}${path}`, {
+          headers: { [SIGNATURE_HEADER]: await signatureHeader(signingSecret, timestamp, `GET ${path}`) },
+          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        });
+        if (!response.ok) return { kind: 'unknown', reason: `sandbox answered ${response.status}` };
+        const status = statusResponseSchema.parse(await response.json());
+        if (status.status === 'not_found') return { kind: 'not_found' };
+        if (status.status === 'declined')
+          return { kind: 'outcome', outcome: { kind: 'failed', reason: 'declined by the payer', transactionId: status.transactionId } };
+        return {
+          kind: 'outcome',
+          outcome: {
+            kind: 'succeeded',
+            amount: status.amount ?? 0,
+            transactionId: status.transactionId ?? '',
+            paidAt: status.occurredAt ? new Date(status.occurredAt) : undefined,
+          },
+        };
+      } catch (error) {
+        return { kind: 'unknown', reason: error instanceof Error ? error.message : 'query failed' };
+      }
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { Hono } from 'hono';
+import { eq } from 'drizzle-orm';
+import { sandboxTransactions } from '../../db/schema/index.ts';
+import type { Database } from '../../db/types.ts';
+import type { Logger } from '../../logger.ts';
+import { renderCheckoutMessage, renderCheckoutPage } from '../../web/sandbox-checkout.ts';
+import { SIGNATURE_HEADER, checkSignature, checkoutParamsSchema, signatureHeader, verifyCheckout } from './protocol.ts';
+
+export interface SandboxHostDeps {
+  db: Database;
+  secrets: readonly string[];
+  toleranceSeconds: number;
+  /** The merchant's callback URL, as a merchant registers it with a real gateway. */
+  callbackUrl: string;
+  fetch: typeof fetch;
+  log: Logger;
+  now: () => Date;
+}
+
+/**
+ * The gateway side of the sandbox, hosted by the hub: a checkout page where the payer chooses
+ * "pay" or "decline", the signed callback it then delivers over real HTTP, and a status API.
+ * It keeps its own ledger (sandbox_transactions) and never touches the hub's payment tables.
+ */
+export function createSandboxHost(deps: SandboxHostDeps) {
+  const app = new Hono();
+  const [secret] = deps.secrets;
+  if (!secret) throw new Error('the sandbox needs a secret');
+
+  async function verifiedParams(reference: string, raw: Record<string, string>) {
+    const parsed = checkoutParamsSchema.safeParse(raw);
+    if (!parsed.success || !(await verifyCheckout(deps.secrets, reference, raw))) return null;
+    return parsed.data;
+  }
+
+  async function deliver(body: Record<string, unknown>): Promise<boolean> {
+    const payload = JSON.stringify(body);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        const header = await signatureHeader(secret!, Math.floor(deps.now().getTime() / 1000), payload);
+        const response = await deps.fetch(deps.callbackUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: header },
+          body: payload,
+          signal: AbortSignal.timeout(10_000),
+        });
+        if (response.status < 500) return response.ok;
+      } catch (error) {
+        deps.log.warn('sandbox callback delivery failed', { attempt, error: String(error) });
+      }
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+    return false;
+  }
+
+  app.get('/sandbox/checkout/:reference', async (c) => {
+    const reference = c.req.param('reference');
+    const params = await verifiedParams(reference, c.req.query());
+    if (!params) return c.html(renderCheckoutMessage('Liên kết không hợp lệ', 'Liên kết thanh toán bị sửa đổi hoặc không đầy đủ.'), 400);
+    const [done] = await deps.db.select().from(sandboxTransactions).where(eq(sandboxTransactions.reference, reference));
+    if (done) {
+      return c.html(
+        renderCheckoutMessage('Giao dịch đã xử lý', done.status === 'succeeded' ? 'Giao dịch đã được thanh toán.' : 'Giao dịch đã bị từ chối.', params.returnUrl),
+      );
+    }
+    if (params.expiresAt * 1000 < deps.now().getTime()) {
+      return c.html(renderCheckoutMessage('Giao dịch hết hạn', 'Thời hạn thanh toán đã qua. Vui lòng tạo giao dịch mới.', params.returnUrl), 410);
+    }
+    const hidden = { ...c.req.query() };
+    return c.html(renderCheckoutPage({ reference, amount: params.amount, description: params.description, expiresAt: new Date(params.expiresAt * 1000), hidden }));
+  });
+
+  app.post('/sandbox/checkout/:reference', async (c) => {
+    const reference = c.req.param('reference');
+    const form = Object.fromEntries(
+      Object.entries(await c.req.parseBody()).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
+    const { choice, ...signed } = form;
+    const params = await verifiedParams(reference, signed);
+    if (!params || (choice !== 'pay' && choice !== 'decline')) {
+      return c.html(renderCheckoutMessage('Yêu cầu không hợp lệ', 'Không thể xác nhận giao dịch này.'), 400);
+    }
+    if (params.expiresAt * 1000 < deps.now().getTime()) {
+      return c.html(renderCheckoutMessage('Giao dịch hết hạn', 'Thời hạn thanh toán đã qua.', params.returnUrl), 410);
+    }
+    const now = deps.now();
+    // One decision per reference, like a real gateway: a second click replays the first.
+    await deps.db
+      .insert(sandboxTransactions)
+      .values({
+        reference,
+        transactionId: `SBX${reference}`,
+        amount: params.amount,
+        status: choice === 'pay' ? 'succeeded' : 'declined',
+        createdAt: now,
+      })
+      .onConflictDoNothing();
+    const [txn] = await deps.db.select().from(sandboxTransactions).where(eq(sandboxTransactions.reference, reference));
+    await deliver({
+      type: txn!.status === 'succeeded' ? 'payment.succeeded' : 'payment.declined',
+      reference,
+      transactionId: txn!.transactionId,
+      amount: txn!.amount,
+      currency: 'VND',
+      occurredAt: txn!.createdAt.toISOString(),
+    });
+    const target = new URL(params.returnUrl);
+    target.searchParams.set('reference', reference);
+    target.searchParams.set('status', txn!.status === 'succeeded' ? 'succeeded' : 'failed');
+    return c.redirect(target.toString(), 303);
+  });
+
+  app.get('/sandbox/api/payments/:reference', async (c) => {
+    const reference = c.req.param('reference');
+    const path = `/sandbox/api/payments/${encodeURIComponent(reference)}`;
+    const check = await checkSignature(deps.secrets, c.req.header(SIGNATURE_HEADER), `GET ${path}`, deps.now(), deps.toleranceSeconds);
+    if (check !== 'valid') return c.json({ error: check }, 401);
+    const [txn] = await deps.db.select().from(sandboxTransactions).where(eq(sandboxTransactions.reference, reference));
+    if (!txn) return c.json({ reference, status: 'not_found' });
+    return c.json({
+      reference,
+      status: txn.status,
+      amount: txn.amount,
+      transactionId: txn.transactionId,
+      occurredAt: txn.createdAt.toISOString(),
+    });
+  });
+
+  return app;
+}

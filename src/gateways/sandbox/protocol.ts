@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { hmacHex, verifyWithAny } from '../hmac.ts';
+
+/**
+ * The sandbox gateway's wire protocol, shared by the adapter (the hub's side) and the hosted
+ * checkout (the gateway's side). It is built like a real one:
+ * - the checkout URL is signed (HMAC-SHA256 over its sorted parameters), so a payer cannot edit
+ *   the amount;
+ * - callbacks carry `Sandbox-Signature: t=<unix seconds>,v1=<hex>` where v1 is
+ *   HMAC-SHA256(secret, `${t}.${rawBody}`); several v1 values may be sent while keys rotate,
+ *   and the receiver accepts any of its secrets within a tolerance window;
+ * - the status API is authenticated the same way, over `${t}.GET ${path}`.
+ */
+export const SIGNATURE_HEADER = 'sandbox-signature';
+
+export const checkoutParamsSchema = z.object({
+  amount: z.coerce.number().int().positive(),
+  currency: z.literal('VND'),
+  returnUrl: z.url(),
+  expiresAt: z.coerce.number().int(),
+  description: z.string().max(255),
+  signature: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type CheckoutParams = z.infer<typeof checkoutParamsSchema>;
+
+export function canonicalQuery(params: Record<string, string>): string {
+  return Object.keys(params)
+    .filter((k) => k !== 'signature')
+    .sort()
+    .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(params[k]!)}`)
+    .join('&');
+}
+
+export async function signCheckout(secret: string, reference: string, params: Record<string, string>): Promise<string> {
+  return hmacHex('SHA-256', secret, `${reference}?${canonicalQuery(params)}`);
+}
+
+export async function verifyCheckout(secrets: readonly string[], reference: string, params: Record<string, string>): Promise<boolean> {
+  return verifyWithAny('SHA-256', secrets, `${reference}?${canonicalQuery(params)}`, params.signature ?? '');
+}
+
+export const callbackBodySchema = z.object({
+  type: z.enum(['payment.succeeded', 'payment.declined']),
+  reference: z.string().min(1).max(64),
+  transactionId: z.string().min(1).max(64),
+  amount: z.number().int().nonnegative(),
+  currency: z.literal('VND'),
+  occurredAt: z.iso.datetime(),
+});
+export type CallbackBody = z.infer<typeof callbackBodySchema>;
+
+export async function signatureHeader(secret: string, timestamp: number, payload: string): Promise<string> {
+  return `t=${timestamp},v1=${await hmacHex('SHA-256', secret, `${timestamp}.${payload}`)}`;
+}
+
+export function parseSignatureHeader(header: string | undefined): { timestamp: number; signatures: string[] } | null {
+  if (!header) return null;
+  let timestamp: number | null = null;
+  const signatures: string[] = [];
+  for (const part of header.split(',')) {
+    const [k, v] = part.trim().split('=', 2);
+    if (k === 't' && v && /^\d{1,12}$/.test(v)) timestamp = Number(v);
+    else if (k === 'v1' && v && /^[0-9a-f]{64}$/i.test(v)) signatures.push(v);
+  }
+  return timestamp === null || signatures.length === 0 ? null : { timestamp, signatures };
+}
+
+export type SignatureCheck = 'valid' | 'bad_signature' | 'stale';
+
+export async function checkSignature(
+  secrets: readonly string[],
+  header: string | undefined,
+  payload: string,
+  now: Date,
+  toleranceSeconds: number,
+): Promise<SignatureCheck> {
+  const parsed = parseSignatureHeader(header);
+  if (!parsed) return 'bad_signature';
+  let ok = false;
+  for (const signature of parsed.signatures) {
+    if (await verifyWithAny('SHA-256', secrets, `${parsed.timestamp}.${payload}`, signature)) ok = true;
+  }
+  if (!ok) return 'bad_signature';
+  // Checked after the signature, so an attacker cannot learn the window from unsigned probes.
+  if (Math.abs(now.getTime() / 1000 - parsed.timestamp) > toleranceSeconds) return 'stale';
+  return 'valid';
+}
+
+export const statusResponseSchema = z.object({
+  reference: z.string(),
+  status: z.enum(['succeeded', 'declined', 'not_found']),
+  amount: z.number().int().nonnegative().optional(),
+  transactionId: z.string().optional(),
+  occurredAt: z.string().optional(),
+});

@@ -1,0 +1,30 @@
+import type { Database } from '../db/types.ts';
+import type { GatewayRegistry } from '../gateways/registry.ts';
+import type { Logger } from '../logger.ts';
+import type { ServiceContext, ServiceSettings } from '../services/context.ts';
+import type { Principal } from '../services/principal.ts';
+import type { ReceiptSigner } from '../services/receipt-signer.ts';
+import type { TokenVerifier } from './middleware/auth.ts';
+
+/** What the app is built from: everything with I/O is passed in, nothing is a module singleton. */
+export interface AppDeps {
+  db: Database;
+  databaseKind: 'embedded' | 'server';
+  settings: ServiceSettings;
+  gateways: GatewayRegistry;
+  signer: ReceiptSigner;
+  verifier: TokenVerifier;
+  log: Logger;
+  now?: () => Date;
+  fetch?: typeof fetch;
+  /** The hosted sandbox gateway's own settings, when the sandbox is configured. */
+  sandboxHost?: { secrets: readonly string[]; toleranceSeconds: number };
+}
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    principal?: Principal;
+    ctx: ServiceContext;
+  };
+}

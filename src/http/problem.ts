@@ -1,0 +1,84 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ZodError } from 'zod';
+import { errorCodes, ServiceError, type ErrorCode, type FieldIssue } from '../services/errors.ts';
+import type { AppEnv } from './env.ts';
+
+/**
+ * The one error contract (RFC 9457 problem details): every error answer has a stable `code`,
+ * the fields at fault, and the request id. Unknown errors are logged and answered with a
+ * generic 500 that never shows their message.
+ */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  detail: string;
+  requestId: string;
+  errors?: FieldIssue[];
+  [extra: string]: unknown;
+}
+
+const titles: Partial<Record<ErrorCode, string>> = {
+  'validation-failed': 'The request is not valid',
+  'malformed-json': 'The request body is not valid JSON',
+  unauthenticated: 'Authentication required',
+  forbidden: 'Not allowed for your role',
+  'not-found': 'Not found',
+  'internal-error': 'Internal error',
+};
+
+export function problemBody(requestId: string, code: ErrorCode, detail: string, errors: FieldIssue[] = [], extra: Record<string, unknown> = {}): Problem {
+  return {
+    ...extra,
+    type: `urn:fee-payment-hub:problem:${code}`,
+    title: titles[code] ?? code.replace(/-/g, ' ').replace(/^./, (c) => c.toUpperCase()),
+    status: errorCodes[code],
+    code,
+    detail,
+    requestId,
+    ...(errors.length > 0 ? { errors } : {}),
+  };
+}
+
+export function problemResponse(c: Context<AppEnv>, code: ErrorCode, detail: string, errors: FieldIssue[] = [], extra: Record<string, unknown> = {}): Response {
+  const body = problemBody(c.get('requestId') ?? 'unknown', code, detail, errors, extra);
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+  if (code === 'unauthenticated') headers['www-authenticate'] = 'Bearer';
+  return new Response(JSON.stringify(body), { status: body.status, headers });
+}
+
+export function zodIssues(error: ZodError, prefix?: string): FieldIssue[] {
+  return error.issues.map((i) => ({
+    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)',
+    message: i.message,
+  }));
+}
+
+const statusCodes: Partial<Record<number, ErrorCode>> = {
+  400: 'validation-failed',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not-found',
+  405: 'method-not-allowed',
+  406: 'not-acceptable',
+  409: 'conflict',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+  503: 'service-unavailable',
+};
+
+export function errorToResponse(c: Context<AppEnv>, error: unknown): Response {
+  if (error instanceof ServiceError) return problemResponse(c, error.code, error.message, error.fields, error.extra);
+  if (error instanceof HTTPException) {
+    const code = /malformed json/i.test(error.message) ? 'malformed-json' : (statusCodes[error.status] ?? 'internal-error');
+    return problemResponse(c, code, code === 'internal-error' ? 'unexpected error' : error.message || code);
+  }
+  c.get('ctx')?.log.error('unhandled error', {
+    requestId: c.get('requestId'),
+    error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    stack: error instanceof Error ? error.stack?.split('\n').slice(0, 6).join(' | ') : undefined,
+  });
+  return problemResponse(c, 'internal-error', 'unexpected error; quote the request id to the hub operators');
+}

@@ -1,0 +1,63 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { getDossier, putDossier } from '../../services/dossiers.ts';
+import type { AppEnv } from '../env.ts';
+import { allow, principalOf } from '../middleware/auth.ts';
+import { conflictError, DossierInputSchema, DossierSchema, dossierCode, securedErrors, unprocessableError } from '../schemas.ts';
+
+const params = z.object({ code: dossierCode.openapi({ param: { name: 'code', in: 'path' } }) });
+
+const putRoute = createRoute({
+  method: 'put',
+  path: '/v1/dossiers/{code}',
+  operationId: 'putDossier',
+  tags: ['Dossiers'],
+  summary: 'Register or update a dossier and compute its fee obligations',
+  description:
+    'Obligations come from the fee rules valid on the receipt date (Asia/Ho_Chi_Minh) for the channel. ' +
+    'The same body again changes nothing; changing fee inputs after an obligation is paid or held by a live intent is refused (409).',
+  security: [{ bearerAuth: [] }],
+  middleware: [allow('portal', 'admin')] as const,
+  request: {
+    params,
+    body: { required: true, content: { 'application/json': { schema: DossierInputSchema } } },
+  },
+  responses: {
+    200: { description: 'Updated, or unchanged', content: { 'application/json': { schema: DossierSchema } } },
+    201: { description: 'Registered', content: { 'application/json': { schema: DossierSchema } } },
+    ...securedErrors,
+    ...conflictError,
+    ...unprocessableError,
+  },
+});
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/v1/dossiers/{code}',
+  operationId: 'getDossier',
+  tags: ['Dossiers'],
+  summary: 'Read a dossier with its obligations',
+  security: [{ bearerAuth: [] }],
+  middleware: [allow('portal', 'treasury', 'admin')] as const,
+  request: { params },
+  responses: {
+    200: { description: 'The dossier', content: { 'application/json': { schema: DossierSchema } } },
+    ...securedErrors,
+  },
+});
+
+export function registerDossierRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(putRoute, async (c) => {
+    const { code } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const { dossier, created } = await putDossier(c.get('ctx'), principalOf(c), code, {
+      ...body,
+      receivedAt: new Date(body.receivedAt),
+    });
+    return c.json(dossier, created ? 201 : 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const { code } = c.req.valid('param');
+    return c.json(await getDossier(c.get('ctx'), principalOf(c), code), 200);
+  });
+}

@@ -1,0 +1,139 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { ServiceError } from '../../services/errors.ts';
+import { IDEMPOTENCY_KEY_PATTERN } from '../../services/idempotency.ts';
+import { cancelPaymentIntent, createPaymentIntent, getPaymentIntent } from '../../services/payment-intents.ts';
+import { getReceipt } from '../../services/receipts.ts';
+import { renderReceiptPage } from '../../web/receipt-page.ts';
+import type { AppEnv } from '../env.ts';
+import { allow, principalOf } from '../middleware/auth.ts';
+import {
+  conflictError,
+  CreateIntentSchema,
+  gatewayError,
+  PaymentIntentSchema,
+  ReceiptSchema,
+  securedErrors,
+  unprocessableError,
+} from '../schemas.ts';
+
+const idParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+
+const createIntentRoute = createRoute({
+  method: 'post',
+  path: '/v1/payment-intents',
+  operationId: 'createPaymentIntent',
+  tags: ['Payment intents'],
+  summary: 'Start paying obligations of a dossier through a gateway',
+  description:
+    'Idempotent by the Idempotency-Key header: the same key with the same body replays the first answer; with another body, 409. ' +
+    'An obligation already paid or held by a live intent: 409.',
+  security: [{ bearerAuth: [] }],
+  middleware: [allow('portal', 'admin')] as const,
+  request: {
+    headers: z.object({
+      'idempotency-key': z
+        .string()
+        .regex(IDEMPOTENCY_KEY_PATTERN, '1 to 255 visible ASCII characters')
+        .optional()
+        .openapi({ param: { name: 'Idempotency-Key', in: 'header', required: true }, example: 'portal-7d1c2f' }),
+    }),
+    body: { required: true, content: { 'application/json': { schema: CreateIntentSchema } } },
+  },
+  responses: {
+    201: { description: 'Created (or the replay of the first answer)', content: { 'application/json': { schema: PaymentIntentSchema } } },
+    ...securedErrors,
+    ...conflictError,
+    ...unprocessableError,
+    ...gatewayError,
+  },
+});
+
+const getIntentRoute = createRoute({
+  method: 'get',
+  path: '/v1/payment-intents/{id}',
+  operationId: 'getPaymentIntent',
+  tags: ['Payment intents'],
+  summary: 'Read a payment intent',
+  security: [{ bearerAuth: [] }],
+  middleware: [allow('portal', 'treasury', 'admin')] as const,
+  request: { params: idParams },
+  responses: {
+    200: { description: 'The intent', content: { 'application/json': { schema: PaymentIntentSchema } } },
+    ...securedErrors,
+  },
+});
+
+const cancelIntentRoute = createRoute({
+  method: 'post',
+  path: '/v1/payment-intents/{id}/cancel',
+  operationId: 'cancelPaymentIntent',
+  tags: ['Payment intents'],
+  summary: 'Cancel a live payment intent and free its obligations',
+  security: [{ bearerAuth: [] }],
+  middleware: [allow('portal', 'admin')] as const,
+  request: { params: idParams },
+  responses: {
+    200: { description: 'Cancelled (cancelling again answers the same)', content: { 'application/json': { schema: PaymentIntentSchema } } },
+    ...securedErrors,
+    ...conflictError,
+  },
+});
+
+const receiptRoute = createRoute({
+  method: 'get',
+  path: '/v1/payment-intents/{id}/receipt',
+  operationId: 'getReceipt',
+  tags: ['Payment intents'],
+  summary: 'The signed receipt of a paid intent (JSON, or printable HTML for Accept: text/html)',
+  security: [{ bearerAuth: [] }],
+  middleware: [allow('portal', 'treasury', 'admin')] as const,
+  request: { params: idParams },
+  responses: {
+    200: {
+      description: 'The receipt',
+      content: { 'application/json': { schema: ReceiptSchema }, 'text/html': { schema: z.string() } },
+    },
+    ...securedErrors,
+    ...conflictError,
+  },
+});
+
+/** Prefers HTML only when the client ranks it above JSON (browsers do; API clients do not). */
+function wantsHtml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const rank = (type: string) => {
+    const entry = accept
+      .split(',')
+      .map((p) => p.trim().split(';'))
+      .find(([t]) => t?.trim() === type);
+    if (!entry) return -1;
+    const q = entry.slice(1).find((p) => p.trim().startsWith('q='));
+    return q ? Number(q.trim().slice(2)) || 0 : 1;
+  };
+  return rank('text/html') > Math.max(rank('application/json'), 0);
+}
+
+export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(createIntentRoute, async (c) => {
+    const key = c.req.valid('header')['idempotency-key'];
+    if (!key) throw new ServiceError('idempotency-key-required', 'send an Idempotency-Key header', [{ path: 'Idempotency-Key', message: 'required' }]);
+    const response = await createPaymentIntent(c.get('ctx'), principalOf(c), c.req.valid('json'), key);
+    return c.json(response.body as z.infer<typeof PaymentIntentSchema>, response.status as 201);
+  });
+
+  app.openapi(getIntentRoute, async (c) => {
+    return c.json(await getPaymentIntent(c.get('ctx'), principalOf(c), c.req.valid('param').id), 200);
+  });
+
+  app.openapi(cancelIntentRoute, async (c) => {
+    return c.json(await cancelPaymentIntent(c.get('ctx'), principalOf(c), c.req.valid('param').id), 200);
+  });
+
+  app.openapi(receiptRoute, async (c) => {
+    const receipt = await getReceipt(c.get('ctx'), principalOf(c), c.req.valid('param').id);
+    if (wantsHtml(c.req.header('accept'))) {
+      return c.html(renderReceiptPage(receipt), 200) as never;
+    }
+    return c.json(receipt, 200);
+  });
+}

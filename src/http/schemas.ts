@@ -1,0 +1,231 @@
+import { z } from '@hono/zod-openapi';
+import { channels, feeAdjustmentSchema, feeFormulaSchema, roundingRuleSchema } from '../domain/fees.ts';
+import { intentStatuses } from '../domain/payment-states.ts';
+import { gatewayIds } from '../gateways/types.ts';
+import { errorCodes } from '../services/errors.ts';
+import { AGENCY_CODE_PATTERN } from '../services/principal.ts';
+
+/** Request and response schemas: validation and the OpenAPI document come from the same source. */
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.enum(Object.keys(errorCodes) as [keyof typeof errorCodes, ...Array<keyof typeof errorCodes>]),
+    detail: z.string(),
+    requestId: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem');
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+});
+
+/** The error answers every authenticated route can give, spread into each route's responses. */
+export const securedErrors = {
+  400: problem('The request is not valid (fields listed in `errors`)'),
+  401: problem('No valid bearer token'),
+  403: problem('The role may not do this'),
+  404: problem('Not found, or outside the caller\'s agencies'),
+} as const;
+export const conflictError = { 409: problem('Conflicts with the current state') } as const;
+export const unprocessableError = { 422: problem('Understood, but cannot be done') } as const;
+export const gatewayError = { 502: problem('The gateway did not accept the request') } as const;
+
+export const vndAmount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).openapi({ description: 'Integer VND', example: 135000 });
+export const agencyCode = z.string().regex(AGENCY_CODE_PATTERN).openapi({ example: '000.00.32.H19' });
+export const procedureCode = z
+  .string()
+  .regex(/^\d\.\d{6}(\.[A-Za-z0-9.]+)?$/, 'a national procedure code such as 1.001612')
+  .openapi({ example: '3.000347' });
+/** `<receiving unit code>-<yymmdd>-<4-digit daily sequence>` (domain/fees-and-codes.md). */
+export const dossierCode = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9.]{0,39}-\d{6}-\d{4}$/, 'a dossier code such as 000.00.32.H19-210708-0032')
+  .openapi({ example: '000.00.32.H19-261122-0001' });
+
+export const ObligationSchema = z
+  .object({
+    id: z.uuid(),
+    lineNo: z.number().int(),
+    kind: z.enum(['phi', 'le_phi']).openapi({ description: 'phí (fee, LoaiPhiLePhi 1) or lệ phí (charge, 2)' }),
+    feeCode: z.string(),
+    name: z.string(),
+    amount: vndAmount,
+    adjustment: z.string().nullable().openapi({ description: 'The reduction or exemption that applied, if any' }),
+    status: z.enum(['unpaid', 'paid', 'refunded', 'waived']),
+  })
+  .openapi('Obligation');
+
+export const DossierSchema = z
+  .object({
+    code: z.string(),
+    procedureCode: z.string(),
+    agencyCode: z.string(),
+    channel: z.enum(channels),
+    receivedAt: z.string(),
+    receivedDate: z.string().openapi({ description: 'Receipt date in Asia/Ho_Chi_Minh' }),
+    applicant: z.object({ name: z.string().nullable(), address: z.string().nullable() }).nullable(),
+    declaredValue: z.number().int().nullable(),
+    quantity: z.number().int().nullable(),
+    payerCategory: z.string().nullable(),
+    onlinePaymentFlag: z.number().int().openapi({ description: '766 DuocThanhToanTrucTuyen: 0, 1 national platform, 2 province gateway' }),
+    paidAt: z.string().nullable(),
+    obligations: z.array(ObligationSchema),
+    totalDue: vndAmount,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Dossier');
+
+export const DossierInputSchema = z
+  .object({
+    procedureCode,
+    agencyCode,
+    channel: z.enum(channels),
+    receivedAt: z.iso.datetime({ offset: true }).openapi({ example: '2026-11-22T09:30:00+07:00' }),
+    applicant: z
+      .object({ name: z.string().trim().min(1).max(200).nullish(), address: z.string().trim().min(1).max(500).nullish() })
+      .strict()
+      .nullish(),
+    declaredValue: vndAmount.nullish(),
+    quantity: z.number().int().min(1).max(100_000).nullish(),
+    payerCategory: z
+      .string()
+      .regex(/^[a-z_]{1,40}$/)
+      .nullish()
+      .openapi({ description: 'e.g. student, merit, child, elderly, disabled, poor_household' }),
+  })
+  .strict()
+  .openapi('DossierInput');
+
+const NextActionSchema = z
+  .union([
+    z.object({ type: z.literal('redirect'), url: z.string() }),
+    z.object({ type: z.literal('qr'), payload: z.string() }).passthrough(),
+  ])
+  .openapi('NextAction');
+
+export const PaymentIntentSchema = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(intentStatuses),
+    amount: vndAmount,
+    currency: z.literal('VND'),
+    gateway: z.string(),
+    reference: z.string().openapi({ description: 'The hub reference the gateway and statements carry' }),
+    dossierCode: z.string(),
+    obligationIds: z.array(z.uuid()),
+    returnUrl: z.string(),
+    expiresAt: z.string(),
+    nextAction: NextActionSchema.nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    succeededAt: z.string().nullable(),
+    reviewReason: z.string().nullable(),
+  })
+  .openapi('PaymentIntent');
+
+export const CreateIntentSchema = z
+  .object({
+    dossierCode,
+    obligationIds: z.array(z.uuid()).min(1).max(100).optional(),
+    gateway: z.enum(gatewayIds),
+    returnUrl: z.url({ protocol: /^https?$/ }).max(2000),
+  })
+  .strict()
+  .openapi('CreatePaymentIntent');
+
+export const ReceiptSchema = z
+  .object({
+    id: z.uuid(),
+    intentId: z.uuid(),
+    reference: z.string(),
+    dossierCode: z.string(),
+    receiptType: z.string(),
+    formSymbol: z.string(),
+    seriesSymbol: z.string(),
+    number: z.number().int(),
+    displayNumber: z.string(),
+    issuedAt: z.string(),
+    issuedDate: z.string(),
+    collectingAgency: z.object({ code: z.string(), name: z.string() }),
+    payer: z.object({ name: z.string().nullable(), address: z.string().nullable() }),
+    lines: z.array(
+      z.object({ obligationId: z.string(), kind: z.enum(['phi', 'le_phi']), feeCode: z.string(), name: z.string(), amount: vndAmount }),
+    ),
+    total: vndAmount,
+    totalInWords: z.string(),
+    currency: z.literal('VND'),
+    gateway: z.string(),
+    gatewayTransactionId: z.string().nullable(),
+    signature: z.string().openapi({ description: 'Compact JWS (ES256) over the receipt; keys at /.well-known/jwks.json' }),
+    signatureAlgorithm: z.literal('ES256'),
+    keyId: z.string(),
+    verificationKeys: z.string(),
+  })
+  .openapi('Receipt');
+
+export const AgencySchema = z
+  .object({
+    code: z.string(),
+    name: z.string(),
+    level: z.string(),
+    parentCode: z.string().nullable(),
+    depth: z.number().int(),
+    validFrom: z.string().nullable(),
+    validTo: z.string().nullable(),
+    mergedInto: z.string().nullable(),
+  })
+  .openapi('Agency');
+
+const isoDate = z.iso.date();
+
+export const FeeRuleInputSchema = z
+  .object({
+    kind: z.enum(['phi', 'le_phi']),
+    feeCode: z.string().min(1).max(50),
+    name: z.string().min(1).max(300),
+    lineNo: z.number().int().min(1).max(50).default(1),
+    formula: feeFormulaSchema,
+    adjustments: z.array(feeAdjustmentSchema).max(20).default([]),
+    rounding: roundingRuleSchema.default({ mode: 'half_up', unit: 1 }),
+    validFrom: isoDate,
+    validTo: isoDate.nullable().default(null),
+    legalBasis: z.string().min(1).max(500),
+    collectionAccount: z.string().max(200).nullable().default(null),
+    setByProvince: z.boolean().default(false),
+  })
+  .strict()
+  .openapi('FeeRuleInput');
+
+export const FeeRuleSchema = FeeRuleInputSchema.extend({ id: z.uuid() }).openapi('FeeRule');
+
+export const ProcedureInputSchema = z
+  .object({
+    name: z.string().min(1).max(500),
+    field: z.string().min(1).max(200),
+    level: z.string().min(1).max(100),
+    integratedOnlinePayment: z.boolean().default(false),
+    dataConfidence: z.enum(['confirmed', 'secondary', 'unconfirmed']).default('confirmed'),
+    note: z.string().max(2000).nullable().default(null),
+  })
+  .strict()
+  .openapi('ProcedureInput');
+
+export const ProcedureSchema = z
+  .object({
+    code: z.string(),
+    name: z.string(),
+    field: z.string(),
+    level: z.string(),
+    integratedOnlinePayment: z.boolean(),
+    dataConfidence: z.string(),
+    note: z.string().nullable(),
+    feeBearing: z.boolean(),
+    feeRules: z.array(FeeRuleSchema),
+  })
+  .openapi('Procedure');

@@ -1,0 +1,61 @@
+import { serve } from '@hono/node-server';
+import { createApp } from './app.ts';
+import { migrate } from './db/migrate.ts';
+import { runJobs } from './jobs/index.ts';
+import { buildDeps, exitOnConfigError, loadConfig, openDatabase, resolveSecrets, serviceContext } from './node/runtime.ts';
+import { isDatabaseEmpty, seedDemo } from './seed/index.ts';
+
+/** Node entry: configuration, database, migrations, demo data on an empty embedded database, serve. */
+async function main() {
+  const config = loadConfig();
+  const secrets = await resolveSecrets(config).catch(exitOnConfigError);
+  const handle = await openDatabase(config);
+  await migrate(handle);
+  const deps = await buildDeps(config, handle, secrets);
+  const ctx = serviceContext(deps);
+  const log = deps.log;
+
+  // Demo data only on an empty embedded database; a server database is never seeded unasked.
+  if (handle.kind === 'embedded' && (await isDatabaseEmpty(ctx))) {
+    const report = await seedDemo(ctx);
+    log.info('demo data loaded', { ...report });
+  }
+
+  const app = createApp(deps);
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    log.info('listening', {
+      url: config.publicBaseUrl,
+      port: info.port,
+      database: handle.kind === 'embedded' ? `embedded PGlite in ${config.database.kind === 'embedded' ? config.database.dataDir : ''} (demo only: no fsync)` : 'PostgreSQL server',
+      docs: `${config.publicBaseUrl}/docs`,
+    });
+  });
+
+  let jobsRunning: Promise<unknown> | null = null;
+  const timer =
+    config.jobsIntervalSeconds > 0
+      ? setInterval(() => {
+          if (jobsRunning) return;
+          jobsRunning = runJobs(ctx).finally(() => (jobsRunning = null));
+        }, config.jobsIntervalSeconds * 1000)
+      : null;
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    if (timer) clearInterval(timer);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await jobsRunning;
+    await handle.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

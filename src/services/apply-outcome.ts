@@ -1,0 +1,220 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { dossiers, intentObligations, obligations, paymentEvents, paymentIntents } from '../db/schema/index.ts';
+import { awaitingPaymentStatuses, transition, type IntentEvent, type IntentStatus } from '../domain/payment-states.ts';
+import type { GatewayOutcome } from '../gateways/types.ts';
+import { executor, withTransaction, type ServiceContext } from './context.ts';
+import { issueReceipt } from './receipts.ts';
+
+export type IntentRow = typeof paymentIntents.$inferSelect;
+
+/** Everything that can happen to an intent from outside: a gateway's word, or the hub giving up. */
+export type Outcome = GatewayOutcome | { kind: 'expired'; reason: string } | { kind: 'cancelled'; reason: string };
+
+export type OutcomeSource = 'callback' | 'poller' | 'expiry' | 'portal' | 'statement' | 'manual' | 'seed';
+
+export interface ApplyOutcomeInput {
+  /** Find the intent by id, or by (gateway, reference) as a gateway names it. */
+  intentId?: string;
+  gateway?: string;
+  reference?: string;
+  outcome: Outcome;
+  source: OutcomeSource;
+  actor?: string;
+  /** The inbox message this outcome came from, for the history. */
+  inboxId?: string;
+}
+
+export type ApplyResult =
+  | { result: 'applied'; intent: IntentRow; event: IntentEvent; from: IntentStatus }
+  | { result: 'duplicate'; intent: IntentRow }
+  | { result: 'unknown_reference' }
+  | { result: 'amount_mismatch'; intent: IntentRow }
+  | { result: 'already_final'; intent: IntentRow; event: IntentEvent };
+
+/**
+ * The one path that changes a payment intent's state (DESIGN.md invariant 1). Callbacks, the
+ * poller, expiry, cancellation and (later) statement matching and manual resolution all come
+ * here. It runs in one transaction with the intent row locked, so concurrent deliveries of the
+ * same outcome serialise, and applying an outcome twice changes nothing the second time.
+ */
+export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput): Promise<ApplyResult> {
+  return withTransaction(ctx, async (ctx) => {
+    const db = executor(ctx);
+    const where = input.intentId
+      ? eq(paymentIntents.id, input.intentId)
+      : and(eq(paymentIntents.gateway, input.gateway ?? ''), eq(paymentIntents.reference, input.reference ?? ''));
+    const [intent] = await db.select().from(paymentIntents).where(where).for('update');
+    if (!intent) return { result: 'unknown_reference' };
+
+    const { outcome } = input;
+    const now = ctx.now();
+    const detail: Record<string, unknown> = { outcome, ...(input.inboxId ? { inboxId: input.inboxId } : {}) };
+
+    const record = async (event: IntentEvent, accepted: boolean, from: IntentStatus, to: IntentStatus | null, extra = {}) => {
+      await db.insert(paymentEvents).values({
+        intentId: intent.id,
+        event,
+        fromStatus: from,
+        toStatus: to,
+        accepted,
+        source: input.source,
+        actor: input.actor ?? null,
+        detail: { ...detail, ...extra },
+        createdAt: now,
+      });
+    };
+
+    /** Moves the intent along a named edge, or records the refusal and reports `already_final`. */
+    const move = async (event: IntentEvent, set: Partial<IntentRow> = {}, extra = {}): Promise<ApplyResult> => {
+      const t = transition(intent.status, event);
+      if (!t.allowed) {
+        await record(event, false, intent.status, null, extra);
+        return { result: 'already_final', intent, event };
+      }
+      const [updated] = await db
+        .update(paymentIntents)
+        .set({ ...set, status: t.to, updatedAt: now })
+        .where(eq(paymentIntents.id, intent.id))
+        .returning();
+      await record(event, true, intent.status, t.to, extra);
+      return { result: 'applied', intent: updated!, event, from: intent.status };
+    };
+
+    const releaseObligations = () =>
+      db
+        .update(obligations)
+        .set({ liveIntentId: null, updatedAt: now })
+        .where(eq(obligations.liveIntentId, intent.id));
+
+    const awaiting = awaitingPaymentStatuses.includes(intent.status);
+
+    switch (outcome.kind) {
+      case 'succeeded': {
+        const sameTransaction = intent.gatewayTransactionId === null || intent.gatewayTransactionId === outcome.transactionId;
+        // The amount is checked before the state, as VNPay's IPN order of checks asks (04 before 02).
+        if (outcome.amount !== intent.amount) {
+          const reviewReason = `paid ${outcome.amount} VND for an intent of ${intent.amount} VND`;
+          if (awaiting || intent.status === 'expired' || intent.status === 'cancelled' || intent.status === 'failed') {
+            const result = await move(awaiting ? 'amount_mismatch' : 'late_payment_needs_review', {
+              reviewReason,
+              gatewayTransactionId: outcome.transactionId,
+            });
+            return result.result === 'applied' ? { result: 'amount_mismatch', intent: result.intent } : result;
+          }
+          await record('payment_succeeded', false, intent.status, null, { reviewReason });
+          return { result: 'amount_mismatch', intent };
+        }
+        if (intent.status === 'succeeded' || intent.status === 'partially_refunded' || intent.status === 'refunded') {
+          if (sameTransaction) return { result: 'duplicate', intent };
+          // A second, different successful payment of the same intent: money to give back.
+          await record('payment_succeeded', false, intent.status, null, {
+            reviewReason: 'second successful payment for an intent already paid; refund it',
+          });
+          return { result: 'already_final', intent, event: 'payment_succeeded' };
+        }
+        if (intent.status === 'needs_review') {
+          if (sameTransaction) return { result: 'duplicate', intent };
+          await record('payment_succeeded', false, intent.status, null);
+          return { result: 'already_final', intent, event: 'payment_succeeded' };
+        }
+        if (awaiting) return markPaid(ctx, intent, outcome, 'payment_succeeded', move);
+        if (intent.status === 'expired' || intent.status === 'cancelled') {
+          // Money after the hub gave up: take it if its obligations are still free, else review.
+          const claimed = await claimObligations(ctx, intent);
+          if (claimed) return markPaid(ctx, intent, outcome, 'late_payment_succeeded', move);
+          return move('late_payment_needs_review', {
+            reviewReason: 'paid after expiry, but its obligations are paid or held by another intent',
+            gatewayTransactionId: outcome.transactionId,
+          });
+        }
+        // failed: a success after an explicit decline is never taken silently.
+        return move('late_payment_needs_review', {
+          reviewReason: 'success reported after a decline',
+          gatewayTransactionId: outcome.transactionId,
+        });
+      }
+      case 'failed': {
+        if (intent.status === 'failed') return { result: 'duplicate', intent };
+        const result = await move('payment_declined', { reviewReason: null }, { reason: outcome.reason });
+        if (result.result === 'applied') await releaseObligations();
+        return result;
+      }
+      case 'needs_review': {
+        if (intent.status === 'needs_review') return { result: 'duplicate', intent };
+        // Obligations stay held: money may have moved, so nobody else may pay them meanwhile.
+        return move('suspected_fraud', { reviewReason: outcome.reason, gatewayTransactionId: outcome.transactionId ?? null });
+      }
+      case 'expired':
+      case 'cancelled': {
+        if (intent.status === outcome.kind) return { result: 'duplicate', intent };
+        const result = await move(outcome.kind, {}, { reason: outcome.reason });
+        if (result.result === 'applied') await releaseObligations();
+        return result;
+      }
+    }
+  });
+}
+
+/**
+ * Re-reserves a given-up intent's obligations for a late payment, if every one is still unpaid
+ * and held by nobody. Conditional UPDATE: a racing intent cannot take them at the same time.
+ */
+async function claimObligations(ctx: ServiceContext, intent: IntentRow): Promise<boolean> {
+  const db = executor(ctx);
+  const ids = (
+    await db.select({ id: intentObligations.obligationId }).from(intentObligations).where(eq(intentObligations.intentId, intent.id))
+  ).map((r) => r.id);
+  if (ids.length === 0) return false;
+  const claimed = await db
+    .update(obligations)
+    .set({ liveIntentId: intent.id, updatedAt: ctx.now() })
+    .where(and(inArray(obligations.id, ids), eq(obligations.status, 'unpaid'), isNull(obligations.liveIntentId)))
+    .returning({ id: obligations.id });
+  if (claimed.length === ids.length) return true;
+  if (claimed.length > 0) {
+    await db.update(obligations).set({ liveIntentId: null }).where(and(inArray(obligations.id, ids), eq(obligations.liveIntentId, intent.id)));
+  }
+  return false;
+}
+
+async function markPaid(
+  ctx: ServiceContext,
+  intent: IntentRow,
+  outcome: Extract<GatewayOutcome, { kind: 'succeeded' }>,
+  event: 'payment_succeeded' | 'late_payment_succeeded',
+  move: (event: IntentEvent, set?: Partial<IntentRow>) => Promise<ApplyResult>,
+): Promise<ApplyResult> {
+  const db = executor(ctx);
+  const now = ctx.now();
+  const paidAt = outcome.paidAt && !Number.isNaN(outcome.paidAt.getTime()) ? outcome.paidAt : now;
+  const paid = await db
+    .update(obligations)
+    .set({ status: 'paid', paidIntentId: intent.id, paidAt, liveIntentId: null, updatedAt: now })
+    .where(and(eq(obligations.liveIntentId, intent.id), eq(obligations.status, 'unpaid')))
+    .returning({ id: obligations.id });
+  const [{ count } = { count: 0 }] = await db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(intentObligations)
+    .where(eq(intentObligations.intentId, intent.id));
+  if (paid.length !== count) {
+    // Cannot happen while reservations hold; if it ever does, no obligation is paid twice.
+    throw new Error(`intent ${intent.id} holds ${paid.length} of its ${count} obligations`);
+  }
+  const result = await move(event, { gatewayTransactionId: outcome.transactionId, succeededAt: paidAt, reviewReason: null });
+  // Both edges are allowed from every state markPaid is called in; anything else must roll back.
+  if (result.result !== 'applied') throw new Error(`intent ${intent.id}: ${event} refused from ${intent.status}`);
+
+  // The dossier counts as paid online (766 flag) once none of its fee lines is left unpaid.
+  await db
+    .update(dossiers)
+    .set({ onlinePaymentFlag: intent.onlinePaymentFlag, paidAt, updatedAt: now })
+    .where(
+      and(
+        eq(dossiers.code, intent.dossierCode),
+        sql`NOT EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = ${dossiers.code} AND o.status = 'unpaid')`,
+      ),
+    );
+  await issueReceipt(ctx, result.intent, paidAt);
+  return result;
+}
+

@@ -1,0 +1,116 @@
+import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import { callbackInbox } from '../db/schema/index.ts';
+import type { CallbackResult, Gateway, GatewayResponse, InboundMessage } from '../gateways/types.ts';
+import { applyOutcome } from './apply-outcome.ts';
+import type { ServiceContext } from './context.ts';
+
+type InboxRow = typeof callbackInbox.$inferSelect;
+
+/** Headers never kept in the inbox: they carry credentials, not gateway facts. */
+const DROPPED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
+export function keptHeaders(headers: Headers): Record<string, string> {
+  const kept: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    if (!DROPPED_HEADERS.has(name.toLowerCase())) kept[name.toLowerCase()] = value;
+  });
+  return kept;
+}
+
+/**
+ * Receives one inbound gateway message: it is written to the inbox and committed before anything
+ * else (invariant 2), then verified and applied. If processing fails after the write, the
+ * gateway gets its "try again" answer and the inbox job re-processes the message.
+ */
+export async function receiveCallback(ctx: ServiceContext, gateway: Gateway, message: InboundMessage): Promise<GatewayResponse> {
+  const id = crypto.randomUUID();
+  await ctx.db.insert(callbackInbox).values({
+    id,
+    gateway: gateway.id,
+    method: message.method,
+    url: message.url,
+    headers: message.headers,
+    rawBody: message.rawBody,
+    receivedAt: ctx.now(),
+  });
+  const [row] = await ctx.db.select().from(callbackInbox).where(eq(callbackInbox.id, id));
+  return processInboxMessage(ctx, gateway, row!);
+}
+
+export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway, row: InboxRow): Promise<GatewayResponse> {
+  const message: InboundMessage = { method: row.method, url: row.url, headers: row.headers, rawBody: row.rawBody };
+  let result: CallbackResult;
+  let patch: Partial<InboxRow>;
+  try {
+    const verification = await gateway.verifyCallback(message, row.receivedAt);
+    if (!verification.ok) {
+      result = verification.reason;
+      patch = {
+        status: 'rejected',
+        signatureValid: verification.reason === 'malformed' ? 'valid' : 'invalid',
+        reference: verification.reference ?? null,
+        detail: { reason: verification.detail },
+      };
+    } else {
+      const applied = await applyOutcome(ctx, {
+        gateway: gateway.id,
+        reference: verification.reference,
+        outcome: verification.outcome,
+        source: 'callback',
+        inboxId: row.id,
+      });
+      result = applied.result === 'applied' ? (applied.intent.status === 'needs_review' ? 'needs_review' : 'applied') : applied.result;
+      patch = {
+        status: 'processed',
+        signatureValid: 'valid',
+        reference: verification.reference,
+        intentId: 'intent' in applied ? applied.intent.id : null,
+        detail: { outcome: verification.outcome.kind, ...('event' in applied ? { event: applied.event } : {}) },
+      };
+    }
+  } catch (error) {
+    ctx.log.error('callback processing failed', { gateway: gateway.id, inboxId: row.id, error: String(error) });
+    const response = gateway.respond('error');
+    await ctx.db
+      .update(callbackInbox)
+      .set({ attempts: sql`${callbackInbox.attempts} + 1`, result: 'error', responseStatus: response.status, responseBody: response.body })
+      .where(eq(callbackInbox.id, row.id));
+    return response;
+  }
+  const response = gateway.respond(result);
+  await ctx.db
+    .update(callbackInbox)
+    .set({
+      ...patch,
+      result,
+      responseStatus: response.status,
+      responseBody: response.body,
+      attempts: sql`${callbackInbox.attempts} + 1`,
+      processedAt: ctx.now(),
+    })
+    .where(eq(callbackInbox.id, row.id));
+  return response;
+}
+
+/**
+ * Re-processes inbox messages left `received` (the process died between storing and applying
+ * them). Only messages older than `olderThanMs` are taken, so a request still being handled is
+ * not raced; applying the same outcome twice changes nothing anyway.
+ */
+export async function reprocessInbox(ctx: ServiceContext, options: { olderThanMs?: number; limit?: number } = {}) {
+  const cutoff = new Date(ctx.now().getTime() - (options.olderThanMs ?? 60_000));
+  const rows = await ctx.db
+    .select()
+    .from(callbackInbox)
+    .where(and(eq(callbackInbox.status, 'received'), lt(callbackInbox.receivedAt, cutoff)))
+    .orderBy(asc(callbackInbox.receivedAt))
+    .limit(options.limit ?? 500);
+  let processed = 0;
+  for (const row of rows) {
+    const gateway = ctx.gateways[row.gateway as keyof typeof ctx.gateways];
+    if (!gateway) continue;
+    await processInboxMessage(ctx, gateway, row);
+    processed++;
+  }
+  return { found: rows.length, processed };
+}

@@ -1,0 +1,218 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import { agencies, feeRules, procedures } from '../db/schema/index.ts';
+import type { FeeAdjustment, FeeFormula, RoundingRule } from '../domain/fees.ts';
+import { executor, withTransaction, type ServiceContext } from './context.ts';
+import { notFound, ServiceError } from './errors.ts';
+import { AGENCY_CODE_PATTERN, scopeCondition, type Principal } from './principal.ts';
+
+type AgencyRow = typeof agencies.$inferSelect;
+type ProcedureRow = typeof procedures.$inferSelect;
+type FeeRuleRow = typeof feeRules.$inferSelect;
+
+export function agencyView(a: AgencyRow) {
+  return {
+    code: a.code,
+    name: a.name,
+    level: a.level,
+    parentCode: a.parentCode,
+    depth: a.depth,
+    validFrom: a.validFrom,
+    validTo: a.validTo,
+    mergedInto: a.mergedInto,
+  };
+}
+
+/** The agencies of the caller's scope (every agency for an admin), parents before children. */
+export async function listAgencies(ctx: ServiceContext, principal: Principal) {
+  const scope = scopeCondition(principal, agencies.code);
+  const rows = await executor(ctx)
+    .select()
+    .from(agencies)
+    .where(scope)
+    .orderBy(asc(agencies.depth), asc(agencies.code));
+  return rows.map(agencyView);
+}
+
+export interface FeeRuleInput {
+  kind: 'phi' | 'le_phi';
+  feeCode: string;
+  name: string;
+  lineNo: number;
+  formula: FeeFormula;
+  adjustments: FeeAdjustment[];
+  rounding: RoundingRule;
+  validFrom: string;
+  validTo: string | null;
+  legalBasis: string;
+  collectionAccount: string | null;
+  setByProvince: boolean;
+}
+
+export function feeRuleView(r: FeeRuleRow) {
+  return {
+    id: r.id,
+    kind: r.kind,
+    feeCode: r.feeCode,
+    name: r.name,
+    lineNo: r.lineNo,
+    formula: r.formula,
+    adjustments: r.adjustments,
+    rounding: r.rounding,
+    validFrom: r.validFrom,
+    validTo: r.validTo,
+    legalBasis: r.legalBasis,
+    collectionAccount: r.collectionAccount,
+    setByProvince: r.setByProvince,
+  };
+}
+
+export function procedureView(p: ProcedureRow, rules: FeeRuleRow[]) {
+  return {
+    code: p.code,
+    name: p.name,
+    field: p.field,
+    level: p.level,
+    integratedOnlinePayment: p.integratedOnlinePayment,
+    dataConfidence: p.dataConfidence,
+    note: p.note,
+    /** Fee-bearing: some rule, at some time, asks for a non-zero amount (766 "fee information"). */
+    feeBearing: rules.some((r) => r.formula.type !== 'exempt'),
+    feeRules: rules.map(feeRuleView),
+  };
+}
+export type ProcedureView = ReturnType<typeof procedureView>;
+
+async function rulesFor(ctx: ServiceContext, codes: string[]) {
+  if (codes.length === 0) return new Map<string, FeeRuleRow[]>();
+  const rows = await executor(ctx)
+    .select()
+    .from(feeRules)
+    .where(inArray(feeRules.procedureCode, codes))
+    .orderBy(asc(feeRules.procedureCode), asc(feeRules.lineNo), asc(feeRules.validFrom));
+  const byProcedure = new Map<string, FeeRuleRow[]>();
+  for (const r of rows) byProcedure.set(r.procedureCode, [...(byProcedure.get(r.procedureCode) ?? []), r]);
+  return byProcedure;
+}
+
+/** The catalogue is the province's, not a unit's: every role reads all of it. */
+export async function listProcedures(ctx: ServiceContext, filter: { field?: string } = {}) {
+  const rows = await executor(ctx)
+    .select()
+    .from(procedures)
+    .where(filter.field ? eq(procedures.field, filter.field) : undefined)
+    .orderBy(asc(procedures.code));
+  const rules = await rulesFor(ctx, rows.map((p) => p.code));
+  return rows.map((p) => procedureView(p, rules.get(p.code) ?? []));
+}
+
+export async function getProcedure(ctx: ServiceContext, code: string) {
+  const [row] = await executor(ctx).select().from(procedures).where(eq(procedures.code, code));
+  if (!row) throw notFound(`procedure ${code}`);
+  return procedureView(row, (await rulesFor(ctx, [code])).get(code) ?? []);
+}
+
+export interface ProcedureInput {
+  name: string;
+  field: string;
+  level: string;
+  integratedOnlinePayment: boolean;
+  dataConfidence: 'confirmed' | 'secondary' | 'unconfirmed';
+  note: string | null;
+}
+
+/** Creates or updates a procedure (admin). Fee rules are managed one by one below. */
+export async function putProcedure(ctx: ServiceContext, code: string, input: ProcedureInput) {
+  return withTransaction(ctx, async (ctx) => {
+    const now = ctx.now();
+    const [existing] = await executor(ctx).select({ code: procedures.code }).from(procedures).where(eq(procedures.code, code));
+    await executor(ctx)
+      .insert(procedures)
+      .values({ code, ...input, createdAt: now, updatedAt: now })
+      .onConflictDoUpdate({ target: procedures.code, set: { ...input, updatedAt: now } });
+    return { procedure: await getProcedure(ctx, code), created: !existing };
+  });
+}
+
+function checkValidity(input: Pick<FeeRuleInput, 'validFrom' | 'validTo'>) {
+  if (input.validTo !== null && input.validTo < input.validFrom) {
+    throw new ServiceError('validation-failed', 'validTo is before validFrom', [{ path: 'validTo', message: 'before validFrom' }]);
+  }
+}
+
+/**
+ * Adds a fee rule. Rules are never deleted: obligations and receipts refer to them, and the law
+ * retires a rate by ending its validity, which is what an update of `validTo` does.
+ */
+export async function addFeeRule(ctx: ServiceContext, procedureCode: string, input: FeeRuleInput) {
+  checkValidity(input);
+  return withTransaction(ctx, async (ctx) => {
+    const [procedure] = await executor(ctx).select({ code: procedures.code }).from(procedures).where(eq(procedures.code, procedureCode));
+    if (!procedure) throw notFound(`procedure ${procedureCode}`);
+    const now = ctx.now();
+    const [row] = await executor(ctx)
+      .insert(feeRules)
+      .values({ id: crypto.randomUUID(), procedureCode, ...input, createdAt: now, updatedAt: now })
+      .returning();
+    return feeRuleView(row!);
+  });
+}
+
+export async function updateFeeRule(ctx: ServiceContext, procedureCode: string, id: string, input: FeeRuleInput) {
+  checkValidity(input);
+  const [row] = await executor(ctx)
+    .update(feeRules)
+    .set({ ...input, updatedAt: ctx.now() })
+    .where(and(eq(feeRules.id, id), eq(feeRules.procedureCode, procedureCode)))
+    .returning();
+  if (!row) throw notFound(`fee rule ${id} of procedure ${procedureCode}`);
+  return feeRuleView(row);
+}
+
+
+export interface AgencyInput {
+  code: string;
+  name: string;
+  level: AgencyRow['level'];
+  parentCode: string | null;
+  validFrom?: string | null;
+  validTo?: string | null;
+  mergedInto?: string | null;
+  bankBin?: string | null;
+  accountNumber?: string | null;
+  accountName?: string | null;
+  receiptFormSymbol?: string | null;
+  receiptSeriesSymbol?: string | null;
+}
+
+/**
+ * Creates or updates an agency under its parent; its path is the parent's path plus its code.
+ * Moving an agency under another parent is refused: descendants' paths would go stale.
+ */
+export async function upsertAgency(ctx: ServiceContext, input: AgencyInput) {
+  if (!AGENCY_CODE_PATTERN.test(input.code)) {
+    throw new ServiceError('validation-failed', `invalid agency code ${input.code}`, [{ path: 'code', message: 'invalid' }]);
+  }
+  return withTransaction(ctx, async (ctx) => {
+    const db = executor(ctx);
+    let path = `/${input.code}/`;
+    let depth = 0;
+    if (input.parentCode) {
+      const [parent] = await db.select().from(agencies).where(eq(agencies.code, input.parentCode));
+      if (!parent) throw new ServiceError('unknown-agency', `parent agency ${input.parentCode} does not exist`);
+      path = `${parent.path}${input.code}/`;
+      depth = parent.depth + 1;
+    }
+    const [existing] = await db.select().from(agencies).where(eq(agencies.code, input.code));
+    if (existing && existing.path !== path) {
+      throw new ServiceError('conflict', `agency ${input.code} already sits under another parent`);
+    }
+    const now = ctx.now();
+    const values = { ...input, path, depth, updatedAt: now };
+    const [row] = await db
+      .insert(agencies)
+      .values({ ...values, createdAt: now })
+      .onConflictDoUpdate({ target: agencies.code, set: values })
+      .returning();
+    return row!;
+  });
+}

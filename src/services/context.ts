@@ -1,0 +1,41 @@
+import type { Config } from '../config.ts';
+import type { Database, Executor, Transaction } from '../db/types.ts';
+import type { GatewayRegistry } from '../gateways/registry.ts';
+import type { Logger } from '../logger.ts';
+import type { ReceiptSigner } from './receipt-signer.ts';
+
+/** The settings services read; a subset of the configuration so tests can build it directly. */
+export type ServiceSettings = Pick<
+  Config,
+  'publicBaseUrl' | 'intentTtlMinutes' | 'callbackToleranceSeconds' | 'expiryUnknownGraceMinutes'
+>;
+
+/**
+ * Everything a service verb needs, built per request (or per job run): no module-level I/O
+ * singletons, as Workers requires.
+ */
+export interface ServiceContext {
+  db: Database;
+  /** Set inside `withTransaction`: nested verbs reuse it instead of opening another. */
+  tx?: Transaction;
+  settings: ServiceSettings;
+  gateways: GatewayRegistry;
+  signer: ReceiptSigner;
+  log: Logger;
+  now: () => Date;
+  fetch: typeof fetch;
+}
+
+export function executor(ctx: ServiceContext): Executor {
+  return ctx.tx ?? ctx.db;
+}
+
+/**
+ * Runs `fn` in a transaction, reusing the caller's if there is one. Inside, every query must go
+ * through `executor(ctx)`: PGlite has one connection, and a query outside the open transaction
+ * would wait for it forever.
+ */
+export async function withTransaction<T>(ctx: ServiceContext, fn: (ctx: ServiceContext) => Promise<T>): Promise<T> {
+  if (ctx.tx) return fn(ctx);
+  return ctx.db.transaction(async (tx) => fn({ ...ctx, tx }));
+}

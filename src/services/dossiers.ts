@@ -1,0 +1,307 @@
+import { and, asc, eq, ne } from 'drizzle-orm';
+import { agencies, dossiers, feeRules, obligations, procedures } from '../db/schema/index.ts';
+import { vnDate } from '../domain/dates.ts';
+import { computeFee, FeeInputError, isRuleValidOn, type Channel } from '../domain/fees.ts';
+import { sumVnd } from '../domain/money.ts';
+import { executor, withTransaction, type ServiceContext } from './context.ts';
+import { notFound, ServiceError } from './errors.ts';
+import { scopeCondition, type Principal } from './principal.ts';
+
+export interface DossierInput {
+  procedureCode: string;
+  agencyCode: string;
+  channel: Channel;
+  receivedAt: Date;
+  applicant?: { name?: string | null; address?: string | null } | null;
+  declaredValue?: number | null;
+  quantity?: number | null;
+  payerCategory?: string | null;
+}
+
+export interface ObligationView {
+  id: string;
+  lineNo: number;
+  kind: 'phi' | 'le_phi';
+  feeCode: string;
+  name: string;
+  amount: number;
+  adjustment: string | null;
+  status: 'unpaid' | 'paid' | 'refunded' | 'waived';
+}
+
+export interface DossierView {
+  code: string;
+  procedureCode: string;
+  agencyCode: string;
+  channel: Channel;
+  receivedAt: string;
+  receivedDate: string;
+  applicant: { name: string | null; address: string | null } | null;
+  declaredValue: number | null;
+  quantity: number | null;
+  payerCategory: string | null;
+  onlinePaymentFlag: number;
+  paidAt: string | null;
+  obligations: ObligationView[];
+  totalDue: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+type DossierRow = typeof dossiers.$inferSelect;
+type ObligationRow = typeof obligations.$inferSelect;
+
+function toView(row: DossierRow, lines: ObligationRow[]): DossierView {
+  const visible = lines.filter((o) => o.status !== 'void');
+  return {
+    code: row.code,
+    procedureCode: row.procedureCode,
+    agencyCode: row.agencyCode,
+    channel: row.channel,
+    receivedAt: row.receivedAt.toISOString(),
+    receivedDate: row.receivedDate,
+    applicant:
+      row.applicantName === null && row.applicantAddress === null
+        ? null
+        : { name: row.applicantName, address: row.applicantAddress },
+    declaredValue: row.declaredValue,
+    quantity: row.quantity,
+    payerCategory: row.payerCategory,
+    onlinePaymentFlag: row.onlinePaymentFlag,
+    paidAt: row.paidAt?.toISOString() ?? null,
+    obligations: visible.map((o) => ({
+      id: o.id,
+      lineNo: o.lineNo,
+      kind: o.kind,
+      feeCode: o.feeCode,
+      name: o.name,
+      amount: o.amount,
+      adjustment: o.adjustment,
+      status: o.status as ObligationView['status'],
+    })),
+    totalDue: sumVnd(visible.filter((o) => o.status === 'unpaid').map((o) => o.amount)),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** The dossier, if it exists inside the principal's scope (otherwise "not found", never "forbidden"). */
+async function findDossier(ctx: ServiceContext, principal: Principal, code: string, lock = false) {
+  const scope = scopeCondition(principal, dossiers.agencyCode);
+  const query = executor(ctx)
+    .select()
+    .from(dossiers)
+    .where(scope ? and(eq(dossiers.code, code), scope) : eq(dossiers.code, code));
+  const [row] = lock ? await query.for('update') : await query;
+  return row;
+}
+
+async function loadObligations(ctx: ServiceContext, code: string): Promise<ObligationRow[]> {
+  return executor(ctx)
+    .select()
+    .from(obligations)
+    .where(and(eq(obligations.dossierCode, code), ne(obligations.status, 'void')))
+    .orderBy(asc(obligations.lineNo));
+}
+
+export async function getDossier(ctx: ServiceContext, principal: Principal, code: string): Promise<DossierView> {
+  const row = await findDossier(ctx, principal, code);
+  if (!row) throw notFound(`dossier ${code}`);
+  return toView(row, await loadObligations(ctx, code));
+}
+
+interface ComputedLine {
+  feeRuleId: string;
+  lineNo: number;
+  kind: 'phi' | 'le_phi';
+  feeCode: string;
+  name: string;
+  amount: number;
+  adjustment: string | null;
+}
+
+/** The fee lines of a dossier from the rules valid on its receipt date, for its channel. */
+async function computeLines(
+  ctx: ServiceContext,
+  procedureCode: string,
+  inputs: { channel: Channel; receivedDate: string; declaredValue: number | null; quantity: number | null; payerCategory: string | null },
+): Promise<ComputedLine[]> {
+  const rules = await executor(ctx)
+    .select()
+    .from(feeRules)
+    .where(eq(feeRules.procedureCode, procedureCode))
+    .orderBy(asc(feeRules.lineNo), asc(feeRules.validFrom));
+  const valid = rules.filter((r) => isRuleValidOn(r, inputs.receivedDate));
+  const lines: ComputedLine[] = [];
+  for (const rule of valid) {
+    try {
+      const { amount, adjustment } = computeFee(rule, inputs);
+      lines.push({
+        feeRuleId: rule.id,
+        lineNo: lines.length + 1,
+        kind: rule.kind,
+        feeCode: rule.feeCode,
+        name: rule.name,
+        amount,
+        adjustment,
+      });
+    } catch (error) {
+      if (error instanceof FeeInputError) {
+        throw new ServiceError('fee-input-missing', `fee "${rule.name}" needs ${error.field}`, [
+          { path: error.field, message: error.message },
+        ]);
+      }
+      throw error;
+    }
+  }
+  return lines;
+}
+
+function sameFeeInputs(row: DossierRow, next: Omit<DossierRow, 'createdAt' | 'updatedAt' | 'onlinePaymentFlag' | 'paidAt'>): boolean {
+  return (
+    row.procedureCode === next.procedureCode &&
+    row.channel === next.channel &&
+    row.receivedDate === next.receivedDate &&
+    row.declaredValue === next.declaredValue &&
+    row.quantity === next.quantity &&
+    row.payerCategory === next.payerCategory
+  );
+}
+
+function sameRecord(row: DossierRow, next: Omit<DossierRow, 'createdAt' | 'updatedAt' | 'onlinePaymentFlag' | 'paidAt'>): boolean {
+  return (
+    sameFeeInputs(row, next) &&
+    row.agencyCode === next.agencyCode &&
+    row.receivedAt.getTime() === next.receivedAt.getTime() &&
+    row.applicantName === next.applicantName &&
+    row.applicantAddress === next.applicantAddress
+  );
+}
+
+/**
+ * Registers or updates a dossier and computes its obligations. The same body again changes
+ * nothing. New fee inputs recompute the obligations, but only while nothing is paid or held by
+ * a live intent: money already asked for is never recomputed underneath the payer.
+ */
+export async function putDossier(
+  ctx: ServiceContext,
+  principal: Principal,
+  code: string,
+  input: DossierInput,
+): Promise<{ dossier: DossierView; created: boolean }> {
+  const attempt = () =>
+    withTransaction(ctx, async (ctx) => {
+      const db = executor(ctx);
+      const agencyScope = scopeCondition(principal, agencies.code);
+      const [agency] = await db
+        .select({ code: agencies.code })
+        .from(agencies)
+        .where(agencyScope ? and(eq(agencies.code, input.agencyCode), agencyScope) : eq(agencies.code, input.agencyCode));
+      if (!agency) {
+        throw new ServiceError('unknown-agency', `agency ${input.agencyCode} is not known in your scope`, [
+          { path: 'agencyCode', message: 'unknown agency' },
+        ]);
+      }
+      const [procedure] = await db
+        .select({ code: procedures.code })
+        .from(procedures)
+        .where(eq(procedures.code, input.procedureCode));
+      if (!procedure) {
+        throw new ServiceError('unknown-procedure', `procedure ${input.procedureCode} is not in the catalogue`, [
+          { path: 'procedureCode', message: 'unknown procedure' },
+        ]);
+      }
+
+      const next = {
+        code,
+        procedureCode: input.procedureCode,
+        agencyCode: input.agencyCode,
+        channel: input.channel,
+        receivedAt: input.receivedAt,
+        receivedDate: vnDate(input.receivedAt),
+        applicantName: input.applicant?.name ?? null,
+        applicantAddress: input.applicant?.address ?? null,
+        declaredValue: input.declaredValue ?? null,
+        quantity: input.quantity ?? null,
+        payerCategory: input.payerCategory ?? null,
+      };
+
+      const [existing] = await db.select().from(dossiers).where(eq(dossiers.code, code)).for('update');
+      if (existing) {
+        // A dossier outside the caller's scope does not exist for it.
+        if (!(await findDossier(ctx, principal, code))) throw notFound(`dossier ${code}`);
+        const current = await loadObligations(ctx, code);
+        if (sameRecord(existing, next)) return { dossier: toView(existing, current), created: false };
+
+        if (!sameFeeInputs(existing, next)) {
+          const locked = current.filter((o) => o.status === 'paid' || o.status === 'refunded' || o.liveIntentId !== null);
+          if (locked.length > 0) {
+            throw new ServiceError(
+              'fee-inputs-locked',
+              'fee inputs cannot change once an obligation is paid or held by a live payment intent',
+              [],
+              { obligationIds: locked.map((o) => o.id) },
+            );
+          }
+          const lines = await computeLines(ctx, next.procedureCode, next);
+          await db
+            .update(obligations)
+            .set({ status: 'void', updatedAt: ctx.now() })
+            .where(and(eq(obligations.dossierCode, code), ne(obligations.status, 'void')));
+          await insertObligations(ctx, code, lines);
+        }
+        const [updated] = await db
+          .update(dossiers)
+          .set({ ...next, updatedAt: ctx.now() })
+          .where(eq(dossiers.code, code))
+          .returning();
+        return { dossier: toView(updated!, await loadObligations(ctx, code)), created: false };
+      }
+
+      const lines = await computeLines(ctx, next.procedureCode, next);
+      const now = ctx.now();
+      const inserted = await db
+        .insert(dossiers)
+        .values({ ...next, createdAt: now, updatedAt: now })
+        .onConflictDoNothing({ target: dossiers.code })
+        .returning();
+      if (inserted.length === 0) throw new ConcurrentCreate();
+      await insertObligations(ctx, code, lines);
+      return { dossier: toView(inserted[0]!, await loadObligations(ctx, code)), created: true };
+    });
+
+  try {
+    return await attempt();
+  } catch (error) {
+    // Two first registrations raced; the loser re-runs as an update of the winner's row.
+    if (error instanceof ConcurrentCreate) return attempt();
+    throw error;
+  }
+}
+
+class ConcurrentCreate extends Error {}
+
+async function insertObligations(ctx: ServiceContext, dossierCode: string, lines: ComputedLine[]): Promise<void> {
+  if (lines.length === 0) return;
+  const now = ctx.now();
+  await executor(ctx)
+    .insert(obligations)
+    .values(
+      lines.map((line) => ({
+        id: crypto.randomUUID(),
+        dossierCode,
+        feeRuleId: line.feeRuleId,
+        lineNo: line.lineNo,
+        kind: line.kind,
+        feeCode: line.feeCode,
+        name: line.name,
+        amount: line.amount,
+        adjustment: line.adjustment,
+        // Zero-priced lines are kept (the portal counts them) but never asked for.
+        status: line.amount === 0 ? ('waived' as const) : ('unpaid' as const),
+        createdAt: now,
+        updatedAt: now,
+      })),
+    );
+}
+

@@ -1,0 +1,30 @@
+import { sql, type SQL, type AnyColumn } from 'drizzle-orm';
+
+export const roles = ['portal', 'treasury', 'campaign', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+/** Who is calling, from a verified token. `agencies` are scope roots: each covers its subtree. */
+export interface Principal {
+  subject: string;
+  role: Role;
+  agencies: string[];
+}
+
+/** Agency codes are dotted identifiers (000.00.32.H19); nothing else may reach a path match. */
+export const AGENCY_CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.]{0,39}$/;
+
+/**
+ * SQL condition "the agency in `agencyColumn` is inside the principal's scope", or undefined for
+ * an admin. An agency's path lists every ancestor's code, so "inside the subtree of X" is
+ * "path contains /X/", whatever X's own depth.
+ */
+export function scopeCondition(principal: Principal, agencyColumn: AnyColumn | SQL): SQL | undefined {
+  if (principal.role === 'admin') return undefined;
+  const roots = principal.agencies.filter((code) => AGENCY_CODE_PATTERN.test(code));
+  if (roots.length === 0) return sql`false`;
+  const matches = sql.join(
+    roots.map((code) => sql`strpos(scope_agency.path, ${`/${code}/`}) > 0`),
+    sql` OR `,
+  );
+  return sql`EXISTS (SELECT 1 FROM agencies scope_agency WHERE scope_agency.code = ${agencyColumn} AND (${matches}))`;
+}

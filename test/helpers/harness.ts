@@ -1,0 +1,177 @@
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { SignJWT } from 'jose';
+import { createApp, type App } from '../../src/app.ts';
+import type { DatabaseHandle } from '../../src/db/types.ts';
+import { createRegistry } from '../../src/gateways/registry.ts';
+import { createSandboxGateway } from '../../src/gateways/sandbox/adapter.ts';
+import type { AppDeps } from '../../src/http/env.ts';
+import { createTokenVerifier } from '../../src/http/middleware/auth.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
+import type { ServiceContext } from '../../src/services/context.ts';
+import type { Role } from '../../src/services/principal.ts';
+import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../../src/services/receipt-signer.ts';
+import { createTestDatabase } from './database.ts';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+export const TEST_ISSUER = 'fee-payment-hub';
+export const TEST_AUDIENCE = 'fee-payment-hub';
+export const SANDBOX_SECRETS = ['sandbox-current-secret-0123456789', 'sandbox-previous-secret-9876543210'];
+
+let sharedKey: Promise<string> | undefined;
+const receiptKey = () => (sharedKey ??= generateReceiptKey().then((k) => JSON.stringify(k)));
+
+export interface TokenOptions {
+  role: Role;
+  agencies?: string[];
+  subject?: string;
+  secret?: string;
+  issuer?: string;
+  audience?: string;
+  expiresIn?: string | number;
+  alg?: string;
+}
+
+export async function mintToken(options: TokenOptions): Promise<string> {
+  const jwt = new SignJWT({ role: options.role, agencies: options.agencies ?? [] })
+    .setProtectedHeader({ alg: options.alg ?? 'HS256' })
+    .setSubject(options.subject ?? `${options.role}-user`)
+    .setIssuer(options.issuer ?? TEST_ISSUER)
+    .setAudience(options.audience ?? TEST_AUDIENCE)
+    .setIssuedAt();
+  if (typeof options.expiresIn === 'number') jwt.setExpirationTime(options.expiresIn);
+  else jwt.setExpirationTime(options.expiresIn ?? '10m');
+  return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_JWT_SECRET));
+}
+
+export interface RequestOptions {
+  token?: string | null;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Harness {
+  db: DatabaseHandle;
+  app: App;
+  deps: AppDeps;
+  ctx: ServiceContext;
+  signer: ReceiptSigner;
+  /** Log lines written during the test, parsed. */
+  logs: Array<Record<string, unknown>>;
+  clock: { now: Date | null };
+  request(method: string, path: string, options?: RequestOptions): Promise<Response>;
+  /** Starts the app on a real port (for the sandbox's real HTTP callbacks); base URL returned. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  intentTtlMinutes?: number;
+  sandbox?: boolean;
+  fetch?: typeof fetch;
+}
+
+/**
+ * One app over one fresh database, wired the way server.ts wires it, with a controllable clock
+ * and captured logs. `listen()` rebuilds the app with the real base URL, since gateways call back.
+ */
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const db = await createTestDatabase();
+  const signer = await createReceiptSigner(await receiptKey());
+  const logs: Array<Record<string, unknown>> = [];
+  const log: Logger = createLogger('debug', (line) => logs.push(JSON.parse(line)));
+  const clock: { now: Date | null } = { now: null };
+  const now = () => clock.now ?? new Date();
+  let server: ServerType | undefined;
+  let baseUrl = 'http://hub.test';
+
+  const build = (): { app: App; deps: AppDeps } => {
+    const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+    const sandbox =
+      options.sandbox === false
+        ? undefined
+        : createSandboxGateway({ secrets: SANDBOX_SECRETS, baseUrl, toleranceSeconds: 300, fetch: fetcher, now, timeoutMs: 2000 });
+    const deps: AppDeps = {
+      db: db.db,
+      databaseKind: db.kind,
+      settings: {
+        publicBaseUrl: baseUrl,
+        intentTtlMinutes: options.intentTtlMinutes ?? 30,
+        callbackToleranceSeconds: 300,
+        expiryUnknownGraceMinutes: 60,
+      },
+      gateways: createRegistry({ sandbox }),
+      signer,
+      verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: TEST_ISSUER, audience: TEST_AUDIENCE }),
+      log,
+      now,
+      fetch: fetcher,
+      sandboxHost: options.sandbox === false ? undefined : { secrets: SANDBOX_SECRETS, toleranceSeconds: 300 },
+    };
+    return { app: createApp(deps), deps };
+  };
+
+  let built = build();
+  const ctxOf = (deps: AppDeps): ServiceContext => ({
+    db: deps.db,
+    settings: deps.settings,
+    gateways: deps.gateways,
+    signer: deps.signer,
+    log: deps.log,
+    now,
+    fetch: deps.fetch!,
+  });
+
+  const harness: Harness = {
+    db,
+    get app() {
+      return built.app;
+    },
+    get deps() {
+      return built.deps;
+    },
+    get ctx() {
+      return ctxOf(built.deps);
+    },
+    signer,
+    logs,
+    clock,
+    async request(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...opts.headers };
+      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+      let body: string | undefined = opts.rawBody;
+      if (opts.body !== undefined) {
+        body = JSON.stringify(opts.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      if (server) return fetch(`${baseUrl}${path}`, { method, headers, body, redirect: 'manual' });
+      return built.app.request(path, { method, headers, body });
+    },
+    async listen() {
+      if (server) return baseUrl;
+      const started = await new Promise<ServerType>((resolve) => {
+        const s = serve({ fetch: (req) => built.app.fetch(req), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+      });
+      server = started;
+      baseUrl = `http://127.0.0.1:${(started.address() as AddressInfo).port}`;
+      built = build();
+      return baseUrl;
+    },
+    async close() {
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+      await db.close();
+    },
+  };
+  return harness;
+}
+
+/** Reads a JSON body, failing the test with the body text when it is not JSON. */
+export async function json<T = any>(response: Response): Promise<T> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(`expected JSON, got ${response.status}: ${text.slice(0, 500)}`);
+  }
+}
