@@ -5,13 +5,10 @@ import { ConfigError, parseConfig, type Config } from '../config.ts';
 import { connectEmbedded } from '../db/embedded.ts';
 import { connectServer } from '../db/server.ts';
 import type { DatabaseHandle } from '../db/types.ts';
-import { createRegistry } from '../gateways/registry.ts';
-import { createSandboxGateway } from '../gateways/sandbox/adapter.ts';
-import type { AppDeps } from '../http/env.ts';
-import { createTokenVerifier } from '../http/middleware/auth.ts';
-import { createLogger, type Logger } from '../logger.ts';
-import type { ServiceContext } from '../services/context.ts';
-import { createReceiptSigner, generateReceiptKey } from '../services/receipt-signer.ts';
+import { generateReceiptKey } from '../services/receipt-signer.ts';
+import type { Secrets } from '../deps.ts';
+
+export { buildDeps, serviceContext, type Secrets } from '../deps.ts';
 
 /**
  * Node-side wiring shared by the server and the scripts: configuration, the secrets the
@@ -27,12 +24,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     throw error;
   }
-}
-
-export interface Secrets {
-  jwtSecret?: string;
-  sandboxSecrets?: string[];
-  receiptSigningKey: string;
 }
 
 interface StoredSecrets {
@@ -81,51 +72,6 @@ export async function openDatabase(config: Config): Promise<DatabaseHandle> {
   if (config.database.kind === 'server') return connectServer(config.database.url, { poolMax: config.database.poolMax });
   await mkdir(config.database.dataDir, { recursive: true });
   return connectEmbedded(config.database.dataDir);
-}
-
-export async function buildDeps(config: Config, handle: DatabaseHandle, secrets: Secrets, log?: Logger): Promise<AppDeps> {
-  const logger = log ?? createLogger(config.logLevel);
-  const now = () => new Date();
-  const sandbox = secrets.sandboxSecrets?.length
-    ? createSandboxGateway({
-        secrets: secrets.sandboxSecrets,
-        baseUrl: config.publicBaseUrl,
-        toleranceSeconds: config.callbackToleranceSeconds,
-        fetch: (input, init) => fetch(input, init),
-        now,
-      })
-    : undefined;
-  return {
-    db: handle.db,
-    databaseKind: handle.kind,
-    settings: {
-      publicBaseUrl: config.publicBaseUrl,
-      intentTtlMinutes: config.intentTtlMinutes,
-      callbackToleranceSeconds: config.callbackToleranceSeconds,
-      expiryUnknownGraceMinutes: config.expiryUnknownGraceMinutes,
-    },
-    gateways: createRegistry({ sandbox }),
-    signer: await createReceiptSigner(secrets.receiptSigningKey),
-    verifier: createTokenVerifier({ ...config.auth, secret: secrets.jwtSecret }),
-    log: logger,
-    now,
-    sandboxHost: secrets.sandboxSecrets?.length
-      ? { secrets: secrets.sandboxSecrets, toleranceSeconds: config.callbackToleranceSeconds }
-      : undefined,
-  };
-}
-
-/** The service context for scripts and jobs, outside any request. */
-export function serviceContext(deps: AppDeps): ServiceContext {
-  return {
-    db: deps.db,
-    settings: deps.settings,
-    gateways: deps.gateways,
-    signer: deps.signer,
-    log: deps.log,
-    now: deps.now ?? (() => new Date()),
-    fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
-  };
 }
 
 /** Prints a configuration error as one readable message and exits, instead of a stack trace. */

@@ -1,0 +1,63 @@
+import type { Config } from './config.ts';
+import type { DatabaseHandle } from './db/types.ts';
+import { createRegistry } from './gateways/registry.ts';
+import { createSandboxGateway } from './gateways/sandbox/adapter.ts';
+import type { AppDeps } from './http/env.ts';
+import { createTokenVerifier } from './http/middleware/auth.ts';
+import { createLogger, type Logger } from './logger.ts';
+import type { ServiceContext } from './services/context.ts';
+import { createReceiptSigner } from './services/receipt-signer.ts';
+
+/** Secrets the hub runs with, from configuration (or, embedded only, generated: node/runtime.ts). */
+export interface Secrets {
+  jwtSecret?: string;
+  sandboxSecrets?: string[];
+  receiptSigningKey: string;
+}
+
+/** The app's dependencies from configuration: shared by the Node entry, the scripts and Workers. */
+export async function buildDeps(config: Config, handle: DatabaseHandle, secrets: Secrets, log?: Logger): Promise<AppDeps> {
+  const logger = log ?? createLogger(config.logLevel);
+  const now = () => new Date();
+  const sandbox = secrets.sandboxSecrets?.length
+    ? createSandboxGateway({
+        secrets: secrets.sandboxSecrets,
+        baseUrl: config.publicBaseUrl,
+        toleranceSeconds: config.callbackToleranceSeconds,
+        fetch: (input, init) => fetch(input, init),
+        now,
+      })
+    : undefined;
+  return {
+    db: handle.db,
+    databaseKind: handle.kind,
+    settings: {
+      publicBaseUrl: config.publicBaseUrl,
+      intentTtlMinutes: config.intentTtlMinutes,
+      callbackToleranceSeconds: config.callbackToleranceSeconds,
+      expiryUnknownGraceMinutes: config.expiryUnknownGraceMinutes,
+    },
+    gateways: createRegistry({ sandbox }),
+    signer: await createReceiptSigner(secrets.receiptSigningKey),
+    verifier: createTokenVerifier({ ...config.auth, secret: secrets.jwtSecret }),
+    log: logger,
+    now,
+    sandboxHost: secrets.sandboxSecrets?.length
+      ? { secrets: secrets.sandboxSecrets, toleranceSeconds: config.callbackToleranceSeconds }
+      : undefined,
+  };
+}
+
+/** The service context for scripts and jobs, outside any request. */
+export function serviceContext(deps: AppDeps): ServiceContext {
+  return {
+    db: deps.db,
+    settings: deps.settings,
+    gateways: deps.gateways,
+    signer: deps.signer,
+    log: deps.log,
+    now: deps.now ?? (() => new Date()),
+    fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+  };
+}
+

@@ -1,0 +1,59 @@
+import { createApp } from './app.ts';
+import { ConfigError, parseConfig } from './config.ts';
+import { connectServer } from './db/server.ts';
+import { buildDeps, serviceContext } from './deps.ts';
+import { runJobs } from './jobs/index.ts';
+
+/**
+ * Cloudflare Workers entry. Workers have no embedded database: DATABASE_URL (a Hyperdrive
+ * binding's connection string, or a plain variable) is required, and so are the secrets
+ * (`wrangler secret put JWT_SECRET`, `RECEIPT_SIGNING_KEY`). Migrations are applied from Node
+ * (`npm run db:migrate`) before a deploy. A connection is opened per request and closed after
+ * the response, as Hyperdrive expects; nothing with I/O lives at module level.
+ */
+interface WorkerEnv {
+  HYPERDRIVE?: { connectionString: string };
+  [name: string]: unknown;
+}
+
+interface ExecutionContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+function configFrom(env: WorkerEnv) {
+  const vars: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) if (typeof v === 'string') vars[k] = v;
+  if (env.HYPERDRIVE) vars.DATABASE_URL = env.HYPERDRIVE.connectionString;
+  const config = parseConfig(vars);
+  if (config.database.kind !== 'server') throw new ConfigError(['DATABASE_URL: required on Workers (or a HYPERDRIVE binding)']);
+  if (!config.receiptSigningKey) throw new ConfigError(['RECEIPT_SIGNING_KEY: required on Workers']);
+  if (!config.auth.secret && !config.auth.jwksUrl) throw new ConfigError(['JWT_SECRET (or JWT_JWKS_URL): required on Workers']);
+  return config;
+}
+
+async function open(env: WorkerEnv) {
+  const config = configFrom(env);
+  const handle = connectServer((config.database as { url: string }).url, { poolMax: 5 });
+  const deps = await buildDeps(config, handle, {
+    jwtSecret: config.auth.secret,
+    sandboxSecrets: config.sandbox?.secrets,
+    receiptSigningKey: config.receiptSigningKey!,
+  });
+  return { handle, deps };
+}
+
+export default {
+  async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
+    const { handle, deps } = await open(env);
+    try {
+      return await createApp(deps).fetch(request);
+    } finally {
+      ctx.waitUntil(handle.close());
+    }
+  },
+
+  async scheduled(_event: unknown, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
+    const { handle, deps } = await open(env);
+    ctx.waitUntil(runJobs(serviceContext(deps)).finally(() => handle.close()));
+  },
+};
