@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
+import { pgError } from '../db/errors.ts';
 import { errorCodes, ServiceError, type ErrorCode, type FieldIssue } from '../services/errors.ts';
 import type { AppEnv } from './env.ts';
 
@@ -75,10 +76,13 @@ export function errorToResponse(c: Context<AppEnv>, error: unknown): Response {
     const code = /malformed json/i.test(error.message) ? 'malformed-json' : (statusCodes[error.status] ?? 'internal-error');
     return problemResponse(c, code, code === 'internal-error' ? 'unexpected error' : error.message || code);
   }
+  // A failed query's wrapper message carries its parameters (names, addresses): log only the
+  // database's own error code and message, and the first frames of the stack.
+  const pg = pgError(error);
   c.get('ctx')?.log.error('unhandled error', {
     requestId: c.get('requestId'),
-    error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-    stack: error instanceof Error ? error.stack?.split('\n').slice(0, 6).join(' | ') : undefined,
+    error: pg.code ? `database error ${pg.code}: ${pg.message ?? ''}` : error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    stack: error instanceof Error && !pg.code ? error.stack?.split('\n').slice(1, 6).join(' | ') : undefined,
   });
   return problemResponse(c, 'internal-error', 'unexpected error; quote the request id to the hub operators');
 }

@@ -14,7 +14,6 @@ export const errorCodes = {
   'fee-inputs-locked': 409,
   'obligation-unavailable': 409,
   'idempotency-key-reused': 409,
-  'idempotency-key-in-progress': 409,
   'invalid-transition': 409,
   'receipt-not-issued': 409,
   conflict: 409,

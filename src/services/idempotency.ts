@@ -10,11 +10,7 @@ export interface StoredResponse {
 }
 
 /** Keys are kept a day, like the gateways' own retry windows. */
-const KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
-/** A claim older than this was left by a crashed request and may be taken over. */
-const ABANDONED_AFTER_MS = 2 * 60 * 1000;
-const WAIT_STEP_MS = 25;
-const WAIT_LIMIT_MS = 15_000;
+export const KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
@@ -35,75 +31,26 @@ export async function requestFingerprint(route: string, body: unknown): Promise<
   return sha256Hex(`${route}\n${canonicalJson(body)}`);
 }
 
-export type Claim = { kind: 'claimed' } | { kind: 'replay'; response: StoredResponse };
-
 /**
- * Claims `key` for this request inside the caller's transaction, or finds the stored answer of
- * the request that claimed it first. On PostgreSQL a concurrent INSERT of the same key waits for
- * the first transaction to end, so a burst of identical requests collapses onto one; a claim
- * still in progress (a gateway hand-over outside the transaction) is waited for briefly.
+ * The stored answer for a key, if the key was used before: the same request replays it, another
+ * request with the same key is refused. The key itself is written by the statement that does the
+ * work (see payment-intents.ts), so it exists exactly when the work was done.
  */
-export async function claimKey(ctx: ServiceContext, principal: string, key: string, requestHash: string): Promise<Claim> {
-  const db = executor(ctx);
-  const now = ctx.now();
-  const inserted = await db
-    .insert(idempotencyKeys)
-    .values({
-      principal,
-      key,
-      requestHash,
-      status: 'in_progress',
-      createdAt: now,
-      updatedAt: now,
-      expiresAt: new Date(now.getTime() + KEY_LIFETIME_MS),
-    })
-    .onConflictDoNothing()
-    .returning({ key: idempotencyKeys.key });
-  if (inserted.length > 0) return { kind: 'claimed' };
-
-  const [row] = await db
+export async function storedResponse(
+  ctx: ServiceContext,
+  principal: string,
+  key: string,
+  requestHash: string,
+): Promise<StoredResponse | null> {
+  const [row] = await executor(ctx)
     .select()
     .from(idempotencyKeys)
     .where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key)));
-  if (!row) throw new ServiceError('idempotency-key-in-progress', 'the request with this key is still in progress; retry');
+  if (!row) return null;
   if (row.requestHash !== requestHash) {
     throw new ServiceError('idempotency-key-reused', 'this Idempotency-Key was used with a different request body');
   }
-  if (row.status === 'done') return { kind: 'replay', response: { status: row.responseStatus!, body: row.responseBody } };
-  if (now.getTime() - row.updatedAt.getTime() > ABANDONED_AFTER_MS) {
-    const taken = await db
-      .update(idempotencyKeys)
-      .set({ updatedAt: now })
-      .where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key), eq(idempotencyKeys.status, 'in_progress'), lt(idempotencyKeys.updatedAt, new Date(now.getTime() - ABANDONED_AFTER_MS))))
-      .returning({ key: idempotencyKeys.key });
-    if (taken.length > 0) return { kind: 'claimed' };
-  }
-  throw new InProgress();
-}
-
-export class InProgress extends Error {}
-
-export async function completeKey(ctx: ServiceContext, principal: string, key: string, response: StoredResponse): Promise<void> {
-  await executor(ctx)
-    .update(idempotencyKeys)
-    .set({ status: 'done', responseStatus: response.status, responseBody: response.body, updatedAt: ctx.now() })
-    .where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key)));
-}
-
-/** Runs `attempt` again while another request holds the key, up to a limit. */
-export async function waitWhileInProgress<T>(attempt: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!(error instanceof InProgress)) throw error;
-      if (Date.now() - started > WAIT_LIMIT_MS) {
-        throw new ServiceError('idempotency-key-in-progress', 'the request with this key is still in progress; retry');
-      }
-      await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
-    }
-  }
+  return { status: row.responseStatus!, body: row.responseBody };
 }
 
 export async function purgeExpiredKeys(ctx: ServiceContext): Promise<number> {
@@ -113,4 +60,3 @@ export async function purgeExpiredKeys(ctx: ServiceContext): Promise<number> {
     .returning({ key: idempotencyKeys.key });
   return deleted.length;
 }
-

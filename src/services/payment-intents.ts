@@ -1,12 +1,14 @@
-import { and, asc, eq, inArray, isNull, ne } from 'drizzle-orm';
-import { dossiers, intentObligations, obligations, paymentEvents, paymentIntents } from '../db/schema/index.ts';
+import { and, asc, eq, ne, sql } from 'drizzle-orm';
+import { pgError } from '../db/errors.ts';
+import { dossiers, intentObligations, obligations, paymentIntents } from '../db/schema/index.ts';
+import { queryRows } from '../db/types.ts';
 import { sumVnd } from '../domain/money.ts';
 import { newReference } from '../domain/reference.ts';
 import type { GatewayId, NextAction, PaymentHandover } from '../gateways/types.ts';
 import { applyOutcome, type IntentRow } from './apply-outcome.ts';
-import { executor, withTransaction, type ServiceContext } from './context.ts';
+import { executor, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
-import { claimKey, completeKey, requestFingerprint, waitWhileInProgress, type StoredResponse } from './idempotency.ts';
+import { KEY_LIFETIME_MS, requestFingerprint, storedResponse, type StoredResponse } from './idempotency.ts';
 import { scopeCondition, type Principal } from './principal.ts';
 
 export interface CreateIntentInput {
@@ -72,10 +74,15 @@ function asciiDescription(dossierCode: string): string {
 }
 
 /**
- * Creates a payment intent for unpaid obligations of one dossier (all of them by default). The
- * obligations are reserved by one conditional UPDATE, so of two intents racing for the same
- * obligation exactly one wins. The Idempotency-Key claim is made in the same transaction: the
- * same key replays the first answer, whatever happens in between.
+ * Creates a payment intent for unpaid obligations of one dossier (all of them by default).
+ *
+ * Two round trips: one read to choose the obligations and compute the amount (the sandbox's
+ * hand-over is a local signature, so it happens here too), then ONE statement that claims the
+ * Idempotency-Key, reserves the obligations, inserts the intent, its links and its events, and
+ * stores the answer. Being one statement it is atomic by itself; if any obligation was taken
+ * since the read, hub_abort() undoes the whole statement. Of two intents racing for an
+ * obligation exactly one wins; of concurrent requests with the same key, the later ones wait on
+ * the key's unique index and then replay the stored answer.
  */
 export async function createPaymentIntent(
   ctx: ServiceContext,
@@ -94,165 +101,182 @@ export async function createPaymentIntent(
   }
   const fingerprint = await requestFingerprint('POST /v1/payment-intents', input);
   const owner = `${principal.role}:${principal.subject}`;
+  const replay = () => storedResponse(ctx, owner, idempotencyKey, fingerprint);
 
-  return waitWhileInProgress(() =>
-    withTransaction(ctx, async (ctx) => {
-      const db = executor(ctx);
-      const claim = await claimKey(ctx, owner, idempotencyKey, fingerprint);
-      if (claim.kind === 'replay') return claim.response;
+  let plan: Awaited<ReturnType<typeof planIntent>>;
+  try {
+    plan = await planIntent(ctx, principal, input);
+  } catch (error) {
+    // A retry of a request that succeeded finds its obligations held by its own intent: it
+    // gets the first answer, not a conflict.
+    if (error instanceof ServiceError) {
+      const stored = await replay();
+      if (stored) return stored;
+    }
+    throw error;
+  }
+  const { dossier, chosen, amount } = plan;
+  const obligationIds = chosen.map((l) => l.id);
 
-      const scope = scopeCondition(principal, dossiers.agencyCode);
-      const [dossier] = await db
-        .select({ code: dossiers.code, procedureCode: dossiers.procedureCode, agencyCode: dossiers.agencyCode })
-        .from(dossiers)
-        .where(scope ? and(eq(dossiers.code, input.dossierCode), scope) : eq(dossiers.code, input.dossierCode));
-      if (!dossier) throw notFound(`dossier ${input.dossierCode}`);
-
-      const lines = await db
-        .select()
-        .from(obligations)
-        .where(and(eq(obligations.dossierCode, dossier.code), ne(obligations.status, 'void')))
-        .orderBy(asc(obligations.lineNo));
-      let chosen;
-      if (input.obligationIds) {
-        const wanted = [...new Set(input.obligationIds)];
-        const unknown = wanted.filter((id) => !lines.some((l) => l.id === id));
-        if (unknown.length > 0) {
-          throw new ServiceError(
-            'validation-failed',
-            'some obligations do not belong to this dossier',
-            unknown.map((id) => ({ path: 'obligationIds', message: `unknown obligation ${id}` })),
-          );
-        }
-        chosen = lines.filter((l) => wanted.includes(l.id));
-        const unavailable = chosen.filter((l) => l.status !== 'unpaid' || l.liveIntentId !== null);
-        const waived = unavailable.filter((l) => l.status === 'waived');
-        if (waived.length > 0) {
-          throw new ServiceError('nothing-to-pay', 'waived obligations have nothing to pay', [], {
-            obligationIds: waived.map((l) => l.id),
-          });
-        }
-        if (unavailable.length > 0) {
-          throw new ServiceError('obligation-unavailable', 'an obligation is already paid or held by a live payment intent', [], {
-            obligationIds: unavailable.map((l) => l.id),
-          });
-        }
-      } else {
-        const unpaid = lines.filter((l) => l.status === 'unpaid');
-        const held = unpaid.filter((l) => l.liveIntentId !== null);
-        if (held.length > 0) {
-          throw new ServiceError('obligation-unavailable', 'an unpaid obligation is held by a live payment intent', [], {
-            obligationIds: held.map((l) => l.id),
-          });
-        }
-        chosen = unpaid;
-      }
-      const amount = sumVnd(chosen.map((l) => l.amount));
-      if (chosen.length === 0 || amount === 0) throw new ServiceError('nothing-to-pay', 'this dossier has nothing left to pay');
-
-      const now = ctx.now();
-      const id = crypto.randomUUID();
-      const expiresAt = new Date(now.getTime() + ctx.settings.intentTtlMinutes * 60_000);
-      const base = {
-        id,
-        dossierCode: dossier.code,
-        agencyCode: dossier.agencyCode,
-        gateway: gateway.id,
+  for (let attempt = 0; ; attempt++) {
+    const now = ctx.now();
+    const id = crypto.randomUUID();
+    const reference = newReference();
+    const expiresAt = new Date(now.getTime() + ctx.settings.intentTtlMinutes * 60_000);
+    let handover: PaymentHandover;
+    try {
+      handover = await gateway.createPayment({
+        intentId: id,
+        reference,
         amount,
         currency: 'VND',
-        status: 'created' as const,
-        returnUrl: input.returnUrl,
+        createdAt: now,
         expiresAt,
-        onlinePaymentFlag: gateway.onlinePaymentFlag,
-        principal: owner,
-        createdAt: now,
-        updatedAt: now,
-      };
-      let reference = '';
-      for (let attempt = 0; attempt < 5 && !reference; attempt++) {
-        const candidate = newReference();
-        const inserted = await db
-          .insert(paymentIntents)
-          .values({ ...base, reference: candidate })
-          .onConflictDoNothing({ target: paymentIntents.reference })
-          .returning({ reference: paymentIntents.reference });
-        if (inserted.length > 0) reference = candidate;
-      }
-      if (!reference) throw new Error('could not draw a free payment reference');
-
-      const reserved = await db
-        .update(obligations)
-        .set({ liveIntentId: id, updatedAt: now })
-        .where(and(inArray(obligations.id, chosen.map((l) => l.id)), eq(obligations.status, 'unpaid'), isNull(obligations.liveIntentId)))
-        .returning({ id: obligations.id });
-      if (reserved.length !== chosen.length) {
-        // Another intent took one of them since we read it; this transaction rolls back whole.
-        throw new ServiceError('obligation-unavailable', 'an obligation was taken by another payment intent', [], {
-          obligationIds: chosen.filter((l) => !reserved.some((r) => r.id === l.id)).map((l) => l.id),
-        });
-      }
-      await db.insert(intentObligations).values(chosen.map((l) => ({ intentId: id, obligationId: l.id, amount: l.amount })));
-      await db.insert(paymentEvents).values({
-        intentId: id,
-        event: 'created',
-        fromStatus: null,
-        toStatus: 'created',
-        accepted: true,
-        source: 'portal',
-        actor: owner,
-        detail: { amount, obligationIds: chosen.map((l) => l.id) },
-        createdAt: now,
+        returnUrl: input.returnUrl,
+        dossierCode: dossier.code,
+        procedureCode: dossier.procedureCode,
+        agencyCode: dossier.agencyCode,
+        description: asciiDescription(dossier.code),
+        lines: chosen.map((l) => ({ kind: l.kind, feeCode: l.feeCode, name: l.name, amount: l.amount })),
       });
-
-      let handover: PaymentHandover;
-      try {
-        // The sandbox builds its URL locally (a signature, no I/O), so it runs inside the
-        // transaction; an adapter that must call its gateway does so after the commit (issue 3).
-        handover = await gateway.createPayment({
-          intentId: id,
-          reference,
-          amount,
-          currency: 'VND',
-          createdAt: now,
-          expiresAt,
-          returnUrl: input.returnUrl,
-          dossierCode: dossier.code,
-          procedureCode: dossier.procedureCode,
-          agencyCode: dossier.agencyCode,
-          description: asciiDescription(dossier.code),
-          lines: chosen.map((l) => ({ kind: l.kind, feeCode: l.feeCode, name: l.name, amount: l.amount })),
-        });
-      } catch (error) {
-        // Rolls back the whole attempt (intent, reservation, key claim): the portal may retry.
-        ctx.log.warn('gateway hand-over failed', { gateway: gateway.id, intentId: id, error: String(error) });
-        throw new ServiceError('gateway-error', `gateway "${gateway.id}" did not accept the payment request`);
+    } catch (error) {
+      ctx.log.warn('gateway hand-over failed', { gateway: gateway.id, error: String(error) });
+      throw new ServiceError('gateway-error', `gateway "${gateway.id}" did not accept the payment request`);
+    }
+    const row: IntentRow = {
+      id,
+      reference,
+      dossierCode: dossier.code,
+      agencyCode: dossier.agencyCode,
+      gateway: gateway.id,
+      amount,
+      currency: 'VND',
+      status: 'pending',
+      returnUrl: input.returnUrl,
+      expiresAt,
+      nextAction: handover.nextAction as Record<string, unknown>,
+      gatewayReference: handover.gatewayReference ?? null,
+      gatewayTransactionId: null,
+      onlinePaymentFlag: gateway.onlinePaymentFlag,
+      succeededAt: null,
+      refundedAmount: 0,
+      reviewReason: null,
+      principal: owner,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const response: StoredResponse = { status: 201, body: intentView(row, obligationIds) };
+    const ids = sql.join(obligationIds.map((o) => sql`${o}::uuid`), sql`, `);
+    // Raw SQL bypasses drizzle's column mapping: instants go as ISO strings.
+    const at = now.toISOString();
+    const events = JSON.stringify([
+      { event: 'created', from: null, to: 'created', detail: { amount, obligationIds } },
+      { event: 'handed_over', from: 'created', to: 'pending', detail: { gatewayReference: row.gatewayReference } },
+    ]);
+    try {
+      const [result] = await queryRows<{ claimed: number; reserved: number }>(
+        executor(ctx),
+        sql`
+        WITH claim AS (
+          INSERT INTO idempotency_keys (principal, key, request_hash, status, response_status, response_body, created_at, updated_at, expires_at)
+          VALUES (${owner}, ${idempotencyKey}, ${fingerprint}, 'done', ${response.status}, ${JSON.stringify(response.body)}::jsonb,
+                  ${at}, ${at}, ${new Date(now.getTime() + KEY_LIFETIME_MS).toISOString()})
+          ON CONFLICT DO NOTHING
+          RETURNING 1
+        ), reserve AS (
+          UPDATE obligations SET live_intent_id = ${id}::uuid, updated_at = ${at}
+          WHERE id IN (${ids}) AND status = 'unpaid' AND live_intent_id IS NULL AND EXISTS (SELECT 1 FROM claim)
+          RETURNING id, amount
+        ), intent AS (
+          INSERT INTO payment_intents (id, reference, dossier_code, agency_code, gateway, amount, currency, status, return_url,
+                                       expires_at, next_action, gateway_reference, online_payment_flag, principal, created_at, updated_at)
+          SELECT ${id}::uuid, ${reference}, ${row.dossierCode}, ${row.agencyCode}, ${row.gateway}, ${amount}, 'VND', 'pending', ${row.returnUrl},
+                 ${expiresAt.toISOString()}, ${JSON.stringify(row.nextAction)}::jsonb, ${row.gatewayReference}, ${row.onlinePaymentFlag}, ${owner}, ${at}, ${at}
+          WHERE (SELECT count(*) FROM reserve) = ${obligationIds.length}
+          RETURNING id
+        ), links AS (
+          INSERT INTO intent_obligations (intent_id, obligation_id, amount)
+          SELECT intent.id, reserve.id, reserve.amount FROM intent CROSS JOIN reserve
+        ), history AS (
+          INSERT INTO payment_events (intent_id, event, from_status, to_status, accepted, source, actor, detail, created_at)
+          SELECT intent.id, e.event, e."from", e."to", true, 'portal', ${owner}, e.detail, ${at}
+          FROM intent CROSS JOIN jsonb_to_recordset(${events}::jsonb) AS e(event text, "from" text, "to" text, detail jsonb)
+        )
+        SELECT (SELECT count(*) FROM claim)::int AS claimed, (SELECT count(*) FROM reserve)::int AS reserved,
+               CASE WHEN (SELECT count(*) FROM claim) = 1 AND (SELECT count(*) FROM reserve) <> ${obligationIds.length}
+                    THEN hub_abort('obligation-unavailable') END AS aborted`,
+      );
+      if (result!.claimed === 1) return response;
+      // The key was taken by a request that has since committed: replay its answer.
+      const stored = await replay();
+      if (stored) return stored;
+      throw new Error('idempotency key conflicted but no stored answer was found');
+    } catch (error) {
+      const pg = pgError(error);
+      if (pg.code === 'P0001' && pg.message === 'obligation-unavailable') {
+        throw new ServiceError('obligation-unavailable', 'an obligation was taken by another payment intent', [], { obligationIds });
       }
-      const [pending] = await db
-        .update(paymentIntents)
-        .set({
-          status: 'pending',
-          nextAction: handover.nextAction as Record<string, unknown>,
-          gatewayReference: handover.gatewayReference ?? null,
-          updatedAt: now,
-        })
-        .where(eq(paymentIntents.id, id))
-        .returning();
-      await db.insert(paymentEvents).values({
-        intentId: id,
-        event: 'handed_over',
-        fromStatus: 'created',
-        toStatus: 'pending',
-        accepted: true,
-        source: 'portal',
-        actor: owner,
-        detail: { gatewayReference: handover.gatewayReference ?? null },
-        createdAt: now,
+      // A reference collision (50 random bits) is retried with a new one.
+      if (pg.code === '23505' && pg.constraint === 'payment_intents_reference_idx' && attempt < 3) continue;
+      throw error;
+    }
+  }
+}
+
+/** Reads the dossier (in scope) and its obligations, and chooses what this intent pays. */
+async function planIntent(ctx: ServiceContext, principal: Principal, input: CreateIntentInput) {
+  const scope = scopeCondition(principal, dossiers.agencyCode);
+  const rows = await executor(ctx)
+    .select({
+      code: dossiers.code,
+      procedureCode: dossiers.procedureCode,
+      agencyCode: dossiers.agencyCode,
+      obligation: obligations,
+    })
+    .from(dossiers)
+    .leftJoin(obligations, and(eq(obligations.dossierCode, dossiers.code), ne(obligations.status, 'void')))
+    .where(scope ? and(eq(dossiers.code, input.dossierCode), scope) : eq(dossiers.code, input.dossierCode))
+    .orderBy(asc(obligations.lineNo));
+  const first = rows[0];
+  if (!first) throw notFound(`dossier ${input.dossierCode}`);
+  const dossier = { code: first.code, procedureCode: first.procedureCode, agencyCode: first.agencyCode };
+  const lines = rows.flatMap((r) => (r.obligation ? [r.obligation] : []));
+
+  let chosen;
+  if (input.obligationIds) {
+    const wanted = [...new Set(input.obligationIds)];
+    const unknown = wanted.filter((id) => !lines.some((l) => l.id === id));
+    if (unknown.length > 0) {
+      throw new ServiceError(
+        'validation-failed',
+        'some obligations do not belong to this dossier',
+        unknown.map((id) => ({ path: 'obligationIds', message: `unknown obligation ${id}` })),
+      );
+    }
+    chosen = lines.filter((l) => wanted.includes(l.id));
+    const waived = chosen.filter((l) => l.status === 'waived');
+    if (waived.length > 0) {
+      throw new ServiceError('nothing-to-pay', 'waived obligations have nothing to pay', [], { obligationIds: waived.map((l) => l.id) });
+    }
+    const unavailable = chosen.filter((l) => l.status !== 'unpaid' || l.liveIntentId !== null);
+    if (unavailable.length > 0) {
+      throw new ServiceError('obligation-unavailable', 'an obligation is already paid or held by a live payment intent', [], {
+        obligationIds: unavailable.map((l) => l.id),
       });
-      const response: StoredResponse = { status: 201, body: intentView(pending!, chosen.map((l) => l.id)) };
-      await completeKey(ctx, owner, idempotencyKey, response);
-      return response;
-    }),
-  );
+    }
+  } else {
+    const unpaid = lines.filter((l) => l.status === 'unpaid');
+    const held = unpaid.filter((l) => l.liveIntentId !== null);
+    if (held.length > 0) {
+      throw new ServiceError('obligation-unavailable', 'an unpaid obligation is held by a live payment intent', [], {
+        obligationIds: held.map((l) => l.id),
+      });
+    }
+    chosen = unpaid;
+  }
+  const amount = sumVnd(chosen.map((l) => l.amount));
+  if (chosen.length === 0 || amount === 0) throw new ServiceError('nothing-to-pay', 'this dossier has nothing left to pay');
+  return { dossier, chosen, amount };
 }
 
 async function findIntent(ctx: ServiceContext, principal: Principal, id: string): Promise<IntentRow> {
