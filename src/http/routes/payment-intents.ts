@@ -35,7 +35,9 @@ const createIntentRoute = createRoute({
         .string()
         .regex(IDEMPOTENCY_KEY_PATTERN, '1 to 255 visible ASCII characters')
         .optional()
-        .openapi({ param: { name: 'Idempotency-Key', in: 'header', required: true }, example: 'portal-7d1c2f' }),
+        // The parameter's name must be the object key (header names are case-insensitive and
+        // arrive lower-cased); a different spelling makes the OpenAPI generator refuse the document.
+        .openapi({ param: { name: 'idempotency-key', in: 'header', required: true }, example: 'portal-7d1c2f' }),
     }),
     body: { required: true, content: { 'application/json': { schema: CreateIntentSchema } } },
   },
