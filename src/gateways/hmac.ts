@@ -1,8 +1,21 @@
 /** HMAC helpers on Web Crypto (Node and Workers alike). */
 const encoder = new TextEncoder();
 
+/** Imported keys, per algorithm and secret: secrets are few and fixed by configuration. */
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(algorithm: 'SHA-256' | 'SHA-512', secret: string): Promise<CryptoKey> {
+  const id = `${algorithm}:${secret}`;
+  let key = keys.get(id);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: algorithm }, false, ['sign']);
+    keys.set(id, key);
+  }
+  return key;
+}
+
 export async function hmacHex(algorithm: 'SHA-256' | 'SHA-512', secret: string, message: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: algorithm }, false, ['sign']);
+  const key = await hmacKey(algorithm, secret);
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(message)));
   return Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join('');
 }

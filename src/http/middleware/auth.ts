@@ -28,7 +28,10 @@ export function createTokenVerifier(options: {
   issuer: string;
   audience: string;
 }): TokenVerifier {
-  const secret = options.secret ? new TextEncoder().encode(options.secret) : undefined;
+  // Imported once: jose would otherwise import the raw secret on every request.
+  const secret = options.secret
+    ? crypto.subtle.importKey('raw', new TextEncoder().encode(options.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+    : undefined;
   const jwks = options.jwks ?? (options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined);
   if (!secret && !jwks) throw new Error('token verification needs JWT_SECRET or JWT_JWKS_URL');
   const common = { issuer: options.issuer, audience: options.audience, requiredClaims: ['exp', 'iss', 'aud', 'sub'] };
@@ -43,7 +46,7 @@ export function createTokenVerifier(options: {
     let payload;
     try {
       if (alg === 'HS256' && secret) {
-        ({ payload } = await jwtVerify(token, secret, { ...common, algorithms: ['HS256'] }));
+        ({ payload } = await jwtVerify(token, await secret, { ...common, algorithms: ['HS256'] }));
       } else if (alg && ASYMMETRIC.includes(alg) && jwks) {
         ({ payload } = await jwtVerify(token, jwks, { ...common, algorithms: ASYMMETRIC }));
       } else {

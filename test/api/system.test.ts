@@ -1,0 +1,118 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../src/config.ts';
+import { AGENCIES, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
+import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+  await seedAgencyTree(h.ctx);
+});
+afterAll(() => h.close());
+
+describe('health and readiness', () => {
+  it('healthz answers while the process lives', async () => {
+    const res = await h.request('GET', '/healthz');
+    expect(res.status).toBe(200);
+    expect(await json(res)).toEqual({ status: 'ok' });
+  });
+
+  it('readyz checks the database and that every migration is applied', async () => {
+    const res = await h.request('GET', '/readyz');
+    expect(res.status).toBe(200);
+    const body = await json(res);
+    expect(body.status).toBe('ready');
+    expect(body.migrations.applied).toBe(body.migrations.expected);
+    expect(body.migrations.expected).toBeGreaterThanOrEqual(2);
+  });
+
+  it('readyz answers 503 problem+json when a migration is missing', async () => {
+    const fresh = await createHarness();
+    try {
+      await fresh.db.db.execute(sql`DELETE FROM drizzle.__drizzle_migrations WHERE id = (SELECT max(id) FROM drizzle.__drizzle_migrations)`);
+      const res = await fresh.request('GET', '/readyz');
+      expect(res.status).toBe(503);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect((await json(res)).code).toBe('service-unavailable');
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('publishes the receipt verification key, and only its public half', async () => {
+    const body = await json(await h.request('GET', '/.well-known/jwks.json'));
+    expect(body.keys).toHaveLength(1);
+    expect(body.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: h.signer.kid });
+    expect(body.keys[0].d).toBeUndefined();
+  });
+});
+
+describe('request ids and logs', () => {
+  it('returns a request id in the header and in problem bodies, keeping a sane incoming one', async () => {
+    const res = await h.request('GET', '/v1/agencies', { headers: { 'x-request-id': 'portal-req-12345678' } });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('x-request-id')).toBe('portal-req-12345678');
+    expect((await json(res)).requestId).toBe('portal-req-12345678');
+    const odd = await h.request('GET', '/v1/agencies', { headers: { 'x-request-id': 'bad id with spaces\n' } });
+    expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('unknown routes answer a problem too', async () => {
+    const res = await h.request('GET', '/v1/nothing-here');
+    expect([401, 404]).toContain(res.status);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    const anon = await h.request('GET', '/nothing-here');
+    expect(anon.status).toBe(404);
+    expect((await json(anon)).code).toBe('not-found');
+  });
+
+  it('writes one structured line per request, with no personal data', async () => {
+    const token = await mintToken({ role: 'portal', agencies: [AGENCIES.province], subject: 'portal-logs' });
+    const procedure = await createProcedure(h.ctx);
+    const before = h.logs.length;
+    const name = 'Trần Thị Bích Ngọc';
+    const address = '45 Đường Phan Chu Trinh, phường Long Khánh';
+    const dossier = await registerDossier(h, token, procedure, { applicant: { name, address } });
+    await h.request('GET', `/v1/dossiers/${dossier.code}`, { token });
+    const lines = h.logs.slice(before);
+    const requests = lines.filter((l) => l.msg === 'request');
+    expect(requests).toHaveLength(2);
+    expect(requests[0]).toMatchObject({ method: 'PUT', route: '/v1/dossiers/:code', status: 201, principal: 'portal:portal-logs' });
+    expect(requests[1]).toMatchObject({ method: 'GET', route: '/v1/dossiers/:code', status: 200 });
+    for (const r of requests) {
+      expect(typeof r.requestId).toBe('string');
+      expect(typeof r.latencyMs).toBe('number');
+    }
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain(name);
+    expect(text).not.toContain('Phan Chu Trinh');
+  });
+});
+
+describe('configuration', () => {
+  it('names the variable at fault', () => {
+    const attempt = (env: Record<string, string>) => {
+      try {
+        parseConfig(env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as ConfigError).message;
+      }
+      throw new Error('expected a configuration error');
+    };
+    expect(attempt({ PORT: 'eighty' })).toMatch(/PORT/);
+    expect(attempt({ DATABASE_URL: 'mysql://x' })).toMatch(/DATABASE_URL/);
+    expect(attempt({ JWT_SECRET: 'short' })).toMatch(/JWT_SECRET/);
+    expect(attempt({ INTENT_TTL_MINUTES: '0' })).toMatch(/INTENT_TTL_MINUTES/);
+    expect(attempt({ LOG_LEVEL: 'loud' })).toMatch(/LOG_LEVEL/);
+  });
+
+  it('defaults to the embedded database and splits secret lists', () => {
+    const config = parseConfig({ SANDBOX_SECRETS: 'new-secret, old-secret' });
+    expect(config.database.kind).toBe('embedded');
+    expect(config.sandbox?.secrets).toEqual(['new-secret', 'old-secret']);
+    expect(config.publicBaseUrl).toBe('http://localhost:3000');
+    expect(parseConfig({ DATABASE_URL: 'postgres://u@db:5432/hub' }).database.kind).toBe('server');
+  });
+});

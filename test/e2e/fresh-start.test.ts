@@ -1,0 +1,135 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compactVerify, createLocalJWKSet } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The newcomer's path, as the README tells it, on the real entry points: `npm start` on an empty
+ * data folder (migrations, demo data, listening), `npm run token`, a dossier, an intent, a payment
+ * on the sandbox page with the callback over real HTTP, a receipt verified with the published
+ * key; then a graceful stop and a restart that neither re-seeds nor forgets its secrets.
+ */
+const root = new URL('../..', import.meta.url).pathname;
+const dataDir = mkdtempSync(join(tmpdir(), 'hub-fresh-'));
+let port = 0;
+let base = '';
+let server: ChildProcess | undefined;
+const output: string[] = [];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const env = () => ({ ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, JOBS_INTERVAL_SECONDS: '0', LOG_LEVEL: 'info' });
+
+async function start(): Promise<void> {
+  server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: root, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the hub did not start:\n${output.join('')}`)), 120_000);
+    const onData = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      if (chunk.toString().includes('"msg":"listening"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    server!.stdout!.on('data', onData);
+    server!.stderr!.on('data', (c: Buffer) => output.push(c.toString()));
+    server!.once('exit', (code) => reject(new Error(`the hub exited with ${code}:\n${output.join('')}`)));
+  });
+}
+
+async function stop(): Promise<number | null> {
+  if (!server) return null;
+  const exited = new Promise<number | null>((resolve) => server!.once('exit', (code) => resolve(code)));
+  server.kill('SIGTERM');
+  const code = await exited;
+  server = undefined;
+  return code;
+}
+
+function token(role: string): string {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/token.ts', '--role', role], { cwd: root, env: env(), encoding: 'utf8' });
+  expect(run.status, run.stderr).toBe(0);
+  const lines = run.stdout.split('\n').filter(Boolean);
+  expect(lines).toHaveLength(1);
+  return lines[0]!;
+}
+
+beforeAll(async () => {
+  port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  await start();
+}, 180_000);
+
+afterAll(async () => {
+  await stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('a fresh start on the embedded database', () => {
+  let portal = '';
+  let intentId = '';
+
+  it('loads the demo data and is ready', async () => {
+    expect(output.join('')).toContain('"msg":"demo data loaded"');
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    portal = token('portal');
+    const agencies = await (await fetch(`${base}/v1/agencies`, { headers: { authorization: `Bearer ${portal}` } })).json();
+    expect(agencies.items.map((a: { code: string }) => a.code)).toContain('000.00.00.H19');
+    const procedures = await (await fetch(`${base}/v1/procedures`, { headers: { authorization: `Bearer ${portal}` } })).json();
+    expect(procedures.items.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it('takes a payment through the sandbox page and gives a verifiable receipt', async () => {
+    const headers = { authorization: `Bearer ${portal}`, 'content-type': 'application/json' };
+    const code = '000.00.00.H19-261122-9001';
+    const dossier = await fetch(`${base}/v1/dossiers/${code}`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ procedureCode: '3.000347', agencyCode: '000.00.00.H19', channel: 'online', receivedAt: '2026-11-22T09:30:00+07:00', applicant: { name: 'Nguyễn Văn An', address: 'Đồng Nai' } }),
+    });
+    expect(dossier.status, await dossier.clone().text()).toBe(201);
+    expect((await dossier.json()).totalDue).toBe(135_000);
+
+    const created = await fetch(`${base}/v1/payment-intents`, {
+      method: 'POST',
+      headers: { ...headers, 'idempotency-key': 'fresh-start-1' },
+      body: JSON.stringify({ dossierCode: code, gateway: 'sandbox', returnUrl: `${base}/docs` }),
+    });
+    expect(created.status).toBe(201);
+    const intent = await created.json();
+    intentId = intent.id;
+
+    const page = await (await fetch(intent.nextAction.url)).text();
+    const form = new URLSearchParams();
+    for (const m of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) form.set(m[1]!, m[2]!.replace(/&amp;/g, '&'));
+    form.set('choice', 'pay');
+    const paid = await fetch(intent.nextAction.url.split('?')[0], { method: 'POST', body: form, redirect: 'manual' });
+    expect(paid.status).toBe(303);
+    expect(paid.headers.get('location')).toContain('status=succeeded');
+
+    const receipt = await (await fetch(`${base}/v1/payment-intents/${intentId}/receipt`, { headers })).json();
+    expect(receipt.totalInWords).toBe('Một trăm ba mươi lăm nghìn đồng');
+    const jwks = await (await fetch(`${base}/.well-known/jwks.json`)).json();
+    await expect(compactVerify(receipt.signature, createLocalJWKSet(jwks))).resolves.toBeTruthy();
+  });
+
+  it('stops gracefully, and restarts without re-seeding or new secrets', async () => {
+    expect(await stop()).toBe(0);
+    output.length = 0;
+    await start();
+    expect(output.join('')).not.toContain('"msg":"demo data loaded"');
+    const again = await fetch(`${base}/v1/payment-intents/${intentId}`, { headers: { authorization: `Bearer ${portal}` } });
+    expect(again.status).toBe(200);
+    expect((await again.json()).status).toBe('succeeded');
+  });
+});
