@@ -6,6 +6,14 @@ import { page } from './layout.ts';
 
 const kindName = { phi: 'Phí', le_phi: 'Lệ phí' } as const;
 
+/** How a payer knows each channel. */
+const channelName: Record<string, string> = {
+  sandbox: 'cổng thanh toán thử nghiệm (sandbox)',
+  vnpay: 'cổng thanh toán VNPay',
+  vietqr: 'chuyển khoản VietQR',
+  dvcqg: 'Nền tảng thanh toán trên Cổng Dịch vụ công quốc gia',
+};
+
 /**
  * The printable receipt (Decree 123/2020/NĐ-CP Art. 32, Circular 78/2021/TT-BTC): type name,
  * form and series symbols, gapless number, collecting organisation, payer, each fee with its
@@ -32,7 +40,7 @@ export function renderReceiptPage(r: ReceiptView) {
     <tfoot><tr><th colspan="3">Tổng cộng</th><th class="amount">${groupThousands(r.total)}</th></tr></tfoot>
   </table>
   <p>Số tiền bằng chữ: <em>${r.totalInWords}</em></p>
-  <p>Hình thức thanh toán: trực tuyến qua ${r.gateway}${r.gatewayTransactionId ? html`, mã giao dịch ${r.gatewayTransactionId}` : ''}</p>
+  <p>Hình thức thanh toán: trực tuyến qua ${channelName[r.gateway] ?? r.gateway}${r.gatewayTransactionId ? html`, mã giao dịch ${r.gatewayTransactionId}` : ''}</p>
   <p style="text-align:right">Ngày ${vnDisplayDate(r.issuedDate)}</p>
   <section style="border-top:1px solid var(--line);margin-top:1.5rem;padding-top:1rem;font-size:0.85rem" class="muted">
     <p>Đã ký số (ES256, mã khóa ${r.keyId}). Kiểm tra chữ ký bằng khóa công khai tại ${r.verificationKeys}.</p>

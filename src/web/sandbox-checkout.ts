@@ -1,4 +1,5 @@
 import { html } from 'hono/html';
+import { vnCompactTimestamp, vnDate, vnDisplayDate } from '../domain/dates.ts';
 import { formatVnd } from '../domain/money.ts';
 import { page } from './layout.ts';
 
@@ -11,8 +12,11 @@ export interface CheckoutPageModel {
   hidden: Record<string, string>;
 }
 
-const expiresText = (d: Date) =>
-  new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(d);
+/** "13:06 ngày 22/11/2026", in Vietnamese time. */
+const expiresText = (d: Date) => {
+  const local = vnCompactTimestamp(d);
+  return `${local.slice(8, 10)}:${local.slice(10, 12)} ngày ${vnDisplayDate(vnDate(d))}`;
+};
 
 export function renderCheckoutPage(m: CheckoutPageModel) {
   return page(
