@@ -75,8 +75,13 @@ export function procedureView(p: ProcedureRow, rules: FeeRuleRow[]) {
     integratedOnlinePayment: p.integratedOnlinePayment,
     dataConfidence: p.dataConfidence,
     note: p.note,
-    /** Fee-bearing: some rule, at some time, asks for a non-zero amount (766 "fee information"). */
-    feeBearing: rules.some((r) => r.formula.type !== 'exempt'),
+    /**
+     * Fee-bearing: some rule, at some time, asks for a non-zero amount (766 "fee information"),
+     * by its base formula or by an adjustment (death registration is free on time, charged late).
+     */
+    feeBearing: rules.some(
+      (r) => r.formula.type !== 'exempt' || r.adjustments.some((a) => a.effect.type === 'amount' && a.effect.amount > 0),
+    ),
     feeRules: rules.map(feeRuleView),
   };
 }

@@ -1,0 +1,99 @@
+import { inArray } from 'drizzle-orm';
+import { agencies, feeRules } from '../db/schema/index.ts';
+import { vnDate } from '../domain/dates.ts';
+import { addFeeRule, putProcedure, upsertAgency } from '../services/catalogue.ts';
+import { executor, withTransaction, type ServiceContext } from '../services/context.ts';
+import { demoAgencies } from './agencies.ts';
+import { seedDossiers } from './dossiers.ts';
+import { DEMO_PROCEDURES } from './procedures.ts';
+
+/**
+ * The demo data set: Đồng Nai's agency tree, the real procedures with their fee rules, and a
+ * few hundred dossiers of the last 60 days, some paid online through the sandbox. The server
+ * loads it into an empty embedded database; `npm run seed` loads it anywhere on request.
+ */
+
+export const DEFAULT_DOSSIERS = 300;
+/** 766: the decision number of the online-payment indicators, as good a seed as any. */
+export const DEFAULT_SEED = 766;
+
+export interface SeedOptions {
+  /** How many dossiers to add (default 300). */
+  dossiers?: number;
+  /** The demo's "today": dossiers fall in the 60 days before it (default: the context's clock). */
+  now?: Date;
+  /** Seed of the pseudo-random generator: the same seed and `now` give the same dossiers. */
+  seed?: number;
+}
+
+export interface SeedReport {
+  /** Size of the demo catalogue (upserted, so the same on every run). */
+  agencies: number;
+  procedures: number;
+  feeRules: number;
+  /** What this run added. */
+  dossiers: number;
+  paidOnline: number;
+}
+
+/** Nothing loaded yet: no agency at all (every dossier needs one). */
+export async function isDatabaseEmpty(ctx: ServiceContext): Promise<boolean> {
+  const rows = await executor(ctx).select({ code: agencies.code }).from(agencies).limit(1);
+  return rows.length === 0;
+}
+
+/**
+ * Upserts the catalogue. Agencies and procedures are updated in place; a fee rule is added only
+ * if none with the same (procedure, fee code, validFrom) exists, and an existing one is left as
+ * it is: an admin may have corrected it, and obligations refer to it.
+ */
+async function seedCatalogue(ctx: ServiceContext, now: Date) {
+  const tree = demoAgencies(Number(vnDate(now).slice(0, 4)));
+  for (const agency of tree) await upsertAgency(ctx, agency);
+  for (const { code, procedure } of DEMO_PROCEDURES) await putProcedure(ctx, code, procedure);
+
+  const existing = await executor(ctx)
+    .select({ procedureCode: feeRules.procedureCode, feeCode: feeRules.feeCode, validFrom: feeRules.validFrom })
+    .from(feeRules)
+    .where(inArray(feeRules.procedureCode, DEMO_PROCEDURES.map((p) => p.code)));
+  const key = (procedureCode: string, feeCode: string, validFrom: string) => `${procedureCode}|${feeCode}|${validFrom}`;
+  const known = new Set(existing.map((r) => key(r.procedureCode, r.feeCode, r.validFrom)));
+  let added = 0;
+  let total = 0;
+  for (const { code, rules } of DEMO_PROCEDURES) {
+    for (const rule of rules) {
+      total++;
+      if (known.has(key(code, rule.feeCode, rule.validFrom))) continue;
+      await addFeeRule(ctx, code, rule);
+      added++;
+    }
+  }
+  return { agencies: tree.length, procedures: DEMO_PROCEDURES.length, feeRules: total, feeRulesAdded: added };
+}
+
+/**
+ * Loads the demo in one transaction: a failure leaves nothing half-loaded behind (and the
+ * server, finding the database still empty, tries again at its next start).
+ */
+export async function seedDemo(ctx: ServiceContext, options: SeedOptions = {}): Promise<SeedReport> {
+  const now = options.now ?? ctx.now();
+  const count = options.dossiers ?? DEFAULT_DOSSIERS;
+  if (!Number.isInteger(count) || count < 0) throw new RangeError('dossiers must be a non-negative integer');
+  return withTransaction(ctx, async (ctx) => {
+    const catalogue = await seedCatalogue(ctx, now);
+    const result = await seedDossiers(ctx, {
+      count,
+      now,
+      seed: options.seed ?? DEFAULT_SEED,
+      intentTtlMinutes: ctx.settings.intentTtlMinutes,
+    });
+    ctx.log.debug('demo catalogue loaded', { feeRulesAdded: catalogue.feeRulesAdded, intents: result.intents });
+    return {
+      agencies: catalogue.agencies,
+      procedures: catalogue.procedures,
+      feeRules: catalogue.feeRules,
+      dossiers: result.dossiers,
+      paidOnline: result.paidOnline,
+    };
+  });
+}

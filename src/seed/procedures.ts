@@ -1,0 +1,618 @@
+import { defaultRounding } from '../domain/fees.ts';
+import type { FeeRuleInput, ProcedureInput } from '../services/catalogue.ts';
+
+/**
+ * The demo catalogue: the real procedures of domain/procedures.md with their fee rules in the
+ * shapes of domain/fees.ts. Amounts are integer VND; percentages are decimal strings.
+ *
+ * How sure we are (`dataConfidence`): C → 'confirmed', S → 'secondary', M → 'unconfirmed'. A
+ * procedure whose seed had to invent an amount (a provincial rate we have not seen, a demo
+ * procedure code) is 'unconfirmed' too, and its `note` says which values are demo values.
+ *
+ * `validFrom` dates: the reduction windows are the ones the domain notes give (exact). The start
+ * of a base rate is the effective date of its legal basis as far as we know it; where the notes
+ * give none it is a plausible demo date, early enough to cover every dossier the demo makes.
+ *
+ * Fee codes (`feeCode`) are short demo codes, unique within a procedure; the seed recognises a
+ * rule it already loaded by (procedure code, fee code, validFrom).
+ *
+ * `integratedOnlinePayment` is true for most fee-bearing procedures but deliberately not all
+ * (2.000884 and 1.013225 are not integrated), so 766 indicator b is not trivially 100 %.
+ */
+
+export interface SeedProcedure {
+  code: string;
+  procedure: ProcedureInput;
+  rules: FeeRuleInput[];
+}
+
+/** Payer categories the seeded adjustments read (DossierInput.payerCategory). */
+export const PAYER_CATEGORIES = {
+  student: 'student',
+  merit: 'merit',
+  child: 'child',
+  elderly: 'elderly',
+  disabled: 'disabled',
+  poorHousehold: 'poor_household',
+  /** Not a payer trait but the case the fee depends on (domain/procedures.md gives no other input). */
+  lostOrDamaged: 'lost_or_damaged',
+  lateRegistration: 'late_registration',
+} as const;
+
+/** The state budget account lệ phí trước bạ goes to, whoever receives the dossier (demo text). */
+const TREASURY = 'Kho bạc Nhà nước: tài khoản thu ngân sách nhà nước (demo)';
+
+type RuleSpec = Pick<FeeRuleInput, 'kind' | 'feeCode' | 'name' | 'formula' | 'validFrom' | 'legalBasis'> & Partial<FeeRuleInput>;
+
+function feeRule(spec: RuleSpec): FeeRuleInput {
+  return {
+    lineNo: 1,
+    adjustments: [],
+    rounding: defaultRounding,
+    validTo: null,
+    collectionAccount: null,
+    setByProvince: false,
+    ...spec,
+  };
+}
+
+const P = PAYER_CATEGORIES;
+
+export const DEMO_PROCEDURES: SeedProcedure[] = [
+  // ── Hộ tịch (civil status): Luật Hộ tịch 2014, Điều 11 exempts on-time registrations.
+  {
+    code: '1.001193',
+    procedure: {
+      name: 'Đăng ký khai sinh',
+      field: 'Hộ tịch',
+      level: 'xã',
+      integratedOnlinePayment: false,
+      dataConfidence: 'confirmed',
+      note: 'Miễn lệ phí (Luật Hộ tịch 2014, Điều 11).',
+    },
+    rules: [
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPKS',
+        name: 'Lệ phí đăng ký khai sinh',
+        formula: { type: 'exempt' },
+        validFrom: '2016-01-01',
+        legalBasis: 'Luật Hộ tịch 2014, Điều 11 khoản 1: miễn lệ phí đăng ký khai sinh đúng hạn',
+      }),
+    ],
+  },
+  {
+    code: '1.000894',
+    procedure: {
+      name: 'Đăng ký kết hôn',
+      field: 'Hộ tịch',
+      level: 'xã',
+      integratedOnlinePayment: false,
+      dataConfidence: 'confirmed',
+      note: 'Miễn lệ phí (Luật Hộ tịch 2014, Điều 11).',
+    },
+    rules: [
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPKH',
+        name: 'Lệ phí đăng ký kết hôn',
+        formula: { type: 'exempt' },
+        validFrom: '2016-01-01',
+        legalBasis: 'Luật Hộ tịch 2014, Điều 11 khoản 1: miễn lệ phí đăng ký kết hôn của công dân Việt Nam cư trú trong nước',
+      }),
+    ],
+  },
+  {
+    // Free on time and for the exempt groups; a late registration pays the province's rate.
+    // The base is "exempt" and the late case adds an amount, so a dossier that says nothing
+    // about lateness is free, as most are.
+    code: '1.000656',
+    procedure: {
+      name: 'Đăng ký khai tử',
+      field: 'Hộ tịch',
+      level: 'xã',
+      integratedOnlinePayment: true,
+      dataConfidence: 'unconfirmed',
+      note: 'Miễn lệ phí khi đăng ký đúng hạn và cho các đối tượng miễn. Mức 10.000 đ khi đăng ký quá hạn là giá trị demo (mức do HĐND tỉnh quy định, chưa xác minh).',
+    },
+    rules: [
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPKT',
+        name: 'Lệ phí đăng ký khai tử',
+        formula: { type: 'exempt' },
+        adjustments: [
+          {
+            label: 'Đăng ký quá hạn: 10.000 đ (mức demo của HĐND tỉnh)',
+            payerCategories: [P.lateRegistration],
+            effect: { type: 'amount', amount: 10_000 },
+          },
+        ],
+        validFrom: '2020-01-01',
+        legalBasis: 'Luật Hộ tịch 2014, Điều 11; Thông tư 85/2019/TT-BTC: mức thu do HĐND tỉnh quy định',
+        setByProvince: true,
+      }),
+    ],
+  },
+
+  // ── Chứng thực (certification): Thông tư 226/2016/TT-BTC, in force from 01/01/2017.
+  {
+    code: '2.000815',
+    procedure: {
+      name: 'Chứng thực bản sao từ bản chính giấy tờ, văn bản',
+      field: 'Chứng thực',
+      level: 'xã',
+      integratedOnlinePayment: true,
+      dataConfidence: 'confirmed',
+      note: 'Chỉ nộp trực tiếp. Số lượng (quantity) là số trang của một bản sao; mức tối đa áp dụng cho mỗi bản.',
+    },
+    rules: [
+      feeRule({
+        kind: 'phi',
+        feeCode: 'PCTBS',
+        name: 'Phí chứng thực bản sao từ bản chính',
+        formula: {
+          type: 'per_unit',
+          unit: 'trang',
+          tiers: [
+            { fromUnit: 1, unitAmount: 2_000 },
+            { fromUnit: 3, unitAmount: 1_000 },
+          ],
+          cap: 200_000,
+        },
+        validFrom: '2017-01-01',
+        legalBasis: 'Thông tư 226/2016/TT-BTC, Điều 4: 2.000 đ/trang; từ trang thứ ba 1.000 đ/trang; tối đa 200.000 đ/bản',
+      }),
+    ],
+  },
+  {
+    code: '2.000884',
+    procedure: {
+      name: 'Chứng thực chữ ký trong các giấy tờ, văn bản',
+      field: 'Chứng thực',
+      level: 'xã',
+      integratedOnlinePayment: false,
+      dataConfidence: 'confirmed',
+      note: 'Chỉ nộp trực tiếp; chưa tích hợp thanh toán trực tuyến (dữ liệu demo).',
+    },
+    rules: [
+      feeRule({
+        kind: 'phi',
+        feeCode: 'PCTCK',
+        name: 'Phí chứng thực chữ ký',
+        formula: { type: 'fixed', amount: 10_000 },
+        validFrom: '2017-01-01',
+        legalBasis: 'Thông tư 226/2016/TT-BTC, Điều 4: 10.000 đ/trường hợp',
+      }),
+    ],
+  },
+
+  // ── Provincial police.
+  {
+    code: '3.000333',
+    procedure: {
+      name: 'Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam, người nước ngoài đang cư trú tại Việt Nam',
+      field: 'Lý lịch tư pháp',
+      level: 'tỉnh',
+      integratedOnlinePayment: true,
+      dataConfidence: 'secondary',
+      note: 'Mã thủ tục đã xác nhận; mức thu và đối tượng giảm, miễn theo nguồn thứ cấp.',
+    },
+    rules: [
+      feeRule({
+        kind: 'phi',
+        feeCode: 'PLLTP',
+        name: 'Phí cung cấp thông tin lý lịch tư pháp',
+        formula: { type: 'fixed', amount: 200_000 },
+        adjustments: [
+          {
+            label: 'Học sinh, sinh viên, người có công: 100.000 đ',
+            payerCategories: [P.student, P.merit],
+            effect: { type: 'amount', amount: 100_000 },
+          },
+          {
+            label: 'Trẻ em, người cao tuổi, người khuyết tật, hộ nghèo: miễn phí',
+            payerCategories: [P.child, P.elderly, P.disabled, P.poorHousehold],
+            effect: { type: 'exempt' },
+          },
+        ],
+        validFrom: '2017-01-01',
+        legalBasis: 'Thông tư 244/2016/TT-BTC (được thay thế bởi Thông tư 16/2025/TT-BTC)',
+      }),
+    ],
+  },
+  {
+    code: '3.000347',
+    procedure: {
+      name: 'Đổi giấy phép lái xe',
+      field: 'Giấy phép lái xe',
+      level: 'tỉnh',
+      integratedOnlinePayment: true,
+      dataConfidence: 'confirmed',
+      note: 'Nộp tại Công an tỉnh. Giảm còn 115.000 đ khi nộp trực tuyến từ 01/12/2023 đến 31/12/2025; từ 01/01/2026 trở lại 135.000 đ.',
+    },
+    rules: [
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPGPLX',
+        name: 'Lệ phí cấp đổi giấy phép lái xe',
+        formula: { type: 'fixed', amount: 135_000 },
+        adjustments: [
+          {
+            label: 'Nộp trực tuyến: 115.000 đ (Thông tư 63/2023/TT-BTC)',
+            channels: ['online'],
+            from: '2023-12-01',
+            to: '2025-12-31',
+            effect: { type: 'amount', amount: 115_000 },
+          },
+        ],
+        validFrom: '2017-01-01',
+        legalBasis: 'Thông tư 37/2023/TT-BTC (135.000 đ/lần); Thông tư 63/2023/TT-BTC (nộp trực tuyến 115.000 đ từ 01/12/2023 đến 31/12/2025)',
+      }),
+    ],
+  },
+  {
+    code: '1.001456',
+    procedure: {
+      name: 'Cấp hộ chiếu phổ thông (thực hiện tại cấp tỉnh)',
+      field: 'Xuất nhập cảnh',
+      level: 'tỉnh',
+      integratedOnlinePayment: true,
+      dataConfidence: 'confirmed',
+      note: 'Cấp lại do hỏng hoặc mất: 400.000 đ (payerCategory lost_or_damaged). Nộp trực tuyến 90% mức thu đến hết 31/12/2025.',
+    },
+    rules: [
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPHC',
+        name: 'Lệ phí cấp hộ chiếu phổ thông',
+        formula: { type: 'fixed', amount: 200_000 },
+        // First match wins, so the lost-or-damaged online case comes before both of its parts.
+        adjustments: [
+          {
+            label: 'Cấp lại do hỏng, mất, nộp trực tuyến: 360.000 đ',
+            payerCategories: [P.lostOrDamaged],
+            channels: ['online'],
+            from: '2023-12-01',
+            to: '2025-12-31',
+            effect: { type: 'amount', amount: 360_000 },
+          },
+          {
+            label: 'Cấp lại do hỏng, mất: 400.000 đ',
+            payerCategories: [P.lostOrDamaged],
+            effect: { type: 'amount', amount: 400_000 },
+          },
+          {
+            label: 'Nộp trực tuyến: 90% mức thu (Thông tư 63/2023/TT-BTC)',
+            channels: ['online'],
+            from: '2023-12-01',
+            to: '2025-12-31',
+            effect: { type: 'percent_of_base', percent: '90' },
+          },
+        ],
+        validFrom: '2021-07-01',
+        legalBasis: 'Thông tư 25/2021/TT-BTC; Thông tư 63/2023/TT-BTC (nộp trực tuyến 90% đến 31/12/2025)',
+      }),
+    ],
+  },
+  {
+    code: '2.001195',
+    procedure: {
+      name: 'Cấp đổi thẻ căn cước',
+      field: 'Căn cước',
+      level: 'tỉnh',
+      integratedOnlinePayment: true,
+      dataConfidence: 'confirmed',
+      note: 'Nộp trực tuyến 50% trong năm 2025; từ 01/07/2025 đến 31/12/2026 giảm 50% với mọi hình thức nộp.',
+    },
+    rules: [
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPCC',
+        name: 'Lệ phí cấp đổi thẻ căn cước',
+        formula: { type: 'fixed', amount: 50_000 },
+        // The every-channel window comes first: where both apply (online, second half of 2025)
+        // the amount is the same and the label names the reduction everyone gets.
+        adjustments: [
+          {
+            label: 'Giảm 50% mọi hình thức nộp (Thông tư 64/2025/TT-BTC)',
+            from: '2025-07-01',
+            to: '2026-12-31',
+            effect: { type: 'percent_of_base', percent: '50' },
+          },
+          {
+            label: 'Nộp trực tuyến: 50% mức thu (năm 2025)',
+            channels: ['online'],
+            from: '2025-01-01',
+            to: '2025-12-31',
+            effect: { type: 'percent_of_base', percent: '50' },
+          },
+        ],
+        validFrom: '2024-07-01',
+        legalBasis: 'Thông tư 73/2024/TT-BTC (50.000 đ/thẻ); Thông tư 64/2025/TT-BTC (giảm 50% từ 01/07/2025 đến 31/12/2026)',
+      }),
+    ],
+  },
+
+  // ── Cư trú (residence): Thông tư 75/2022/TT-BTC, a lower amount online with no end date.
+  {
+    code: '1.004222',
+    procedure: {
+      name: 'Đăng ký thường trú',
+      field: 'Cư trú',
+      level: 'xã',
+      integratedOnlinePayment: true,
+      dataConfidence: 'confirmed',
+      note: null,
+    },
+    rules: [
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPTT',
+        name: 'Lệ phí đăng ký thường trú',
+        formula: { type: 'fixed', amount: 20_000 },
+        adjustments: [{ label: 'Nộp trực tuyến: 10.000 đ', channels: ['online'], effect: { type: 'amount', amount: 10_000 } }],
+        validFrom: '2023-02-05',
+        legalBasis: 'Thông tư 75/2022/TT-BTC: 20.000 đ; nộp trực tuyến 10.000 đ',
+      }),
+    ],
+  },
+  {
+    code: '1.004194',
+    procedure: {
+      name: 'Đăng ký tạm trú',
+      field: 'Cư trú',
+      level: 'xã',
+      integratedOnlinePayment: true,
+      dataConfidence: 'confirmed',
+      note: null,
+    },
+    rules: [
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPTMT',
+        name: 'Lệ phí đăng ký tạm trú',
+        formula: { type: 'fixed', amount: 10_000 },
+        adjustments: [{ label: 'Nộp trực tuyến: 7.000 đ', channels: ['online'], effect: { type: 'amount', amount: 7_000 } }],
+        validFrom: '2023-02-05',
+        legalBasis: 'Thông tư 75/2022/TT-BTC: 10.000 đ; nộp trực tuyến 7.000 đ',
+      }),
+    ],
+  },
+
+  // ── Business registration.
+  {
+    code: '1.001612',
+    procedure: {
+      name: 'Đăng ký thành lập hộ kinh doanh',
+      field: 'Thành lập và hoạt động của hộ kinh doanh',
+      level: 'xã',
+      integratedOnlinePayment: true,
+      dataConfidence: 'secondary',
+      note: 'Mức thu do HĐND tỉnh quy định; 50.000 đ là mức mẫu của cơ sở dữ liệu quốc gia, chưa đối chiếu nghị quyết của tỉnh Đồng Nai.',
+    },
+    rules: [
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPHKD',
+        name: 'Lệ phí đăng ký hộ kinh doanh',
+        formula: { type: 'fixed', amount: 50_000 },
+        validFrom: '2020-01-01',
+        legalBasis: 'Thông tư 85/2019/TT-BTC: mức thu do HĐND tỉnh quy định',
+        setByProvince: true,
+      }),
+    ],
+  },
+  {
+    code: '2.001610',
+    procedure: {
+      name: 'Đăng ký thành lập doanh nghiệp tư nhân',
+      field: 'Thành lập và hoạt động doanh nghiệp',
+      level: 'tỉnh',
+      integratedOnlinePayment: true,
+      dataConfidence: 'unconfirmed',
+      note: 'Lệ phí 50.000 đ và miễn khi đăng ký qua mạng: đã xác nhận. Phí công bố 100.000 đ: giá trị demo, chưa xác nhận.',
+    },
+    rules: [
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPDKDN',
+        name: 'Lệ phí đăng ký doanh nghiệp',
+        formula: { type: 'fixed', amount: 50_000 },
+        adjustments: [{ label: 'Đăng ký qua mạng điện tử: miễn lệ phí', channels: ['online'], effect: { type: 'exempt' } }],
+        validFrom: '2019-09-20',
+        legalBasis: 'Thông tư 47/2019/TT-BTC: 50.000 đ/lần; miễn khi đăng ký qua mạng điện tử',
+      }),
+      feeRule({
+        kind: 'phi',
+        feeCode: 'PCBDN',
+        name: 'Phí công bố nội dung đăng ký doanh nghiệp',
+        lineNo: 2,
+        formula: { type: 'fixed', amount: 100_000 },
+        validFrom: '2019-09-20',
+        legalBasis: 'Thông tư 47/2019/TT-BTC: 100.000 đ/lần (giá trị demo)',
+      }),
+    ],
+  },
+
+  // ── Construction and land: amounts set by the province (demo values).
+  {
+    code: '1.013225',
+    procedure: {
+      name: 'Cấp giấy phép xây dựng mới đối với công trình cấp III, cấp IV và nhà ở riêng lẻ',
+      field: 'Hoạt động xây dựng',
+      level: 'xã',
+      integratedOnlinePayment: false,
+      dataConfidence: 'unconfirmed',
+      note: 'Mức 75.000 đ (nhà ở riêng lẻ) là giá trị demo; mức thu do HĐND tỉnh quy định. Chưa tích hợp thanh toán trực tuyến (dữ liệu demo).',
+    },
+    rules: [
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPGPXD',
+        name: 'Lệ phí cấp giấy phép xây dựng',
+        formula: { type: 'fixed', amount: 75_000 },
+        validFrom: '2025-01-01',
+        legalBasis: 'Nghị định 175/2024/NĐ-CP; Thông tư 85/2019/TT-BTC: mức thu do HĐND tỉnh quy định',
+        setByProvince: true,
+      }),
+    ],
+  },
+  {
+    code: '1.013831',
+    procedure: {
+      name: 'Đăng ký biến động quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất (chuyển nhượng, thừa kế, tặng cho)',
+      field: 'Đất đai',
+      level: 'tỉnh',
+      integratedOnlinePayment: true,
+      dataConfidence: 'unconfirmed',
+      note:
+        'Lệ phí cấp giấy chứng nhận (50.000 đ) và phí thẩm định hồ sơ (500.000 đ) là giá trị demo; mức do HĐND tỉnh quy định. ' +
+        'Lệ phí trước bạ 0,5% giá trị khai báo (declaredValue) theo Nghị định 10/2022/NĐ-CP; mức tối đa 500 triệu đồng/tài sản là giá trị cần đối chiếu.',
+    },
+    rules: [
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPGCN',
+        name: 'Lệ phí cấp giấy chứng nhận quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất',
+        formula: { type: 'fixed', amount: 50_000 },
+        validFrom: '2024-08-01',
+        legalBasis: 'Luật Đất đai 2024; Thông tư 85/2019/TT-BTC: mức thu do HĐND tỉnh quy định (giá trị demo)',
+        setByProvince: true,
+      }),
+      feeRule({
+        kind: 'phi',
+        feeCode: 'PTDGCN',
+        name: 'Phí thẩm định hồ sơ cấp giấy chứng nhận quyền sử dụng đất',
+        lineNo: 2,
+        formula: { type: 'fixed', amount: 500_000 },
+        validFrom: '2024-08-01',
+        legalBasis: 'Luật Đất đai 2024; Thông tư 85/2019/TT-BTC: mức thu do HĐND tỉnh quy định (giá trị demo)',
+        setByProvince: true,
+      }),
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPTB',
+        name: 'Lệ phí trước bạ nhà, đất',
+        lineNo: 3,
+        formula: { type: 'percentage', rate: '0.5', maximum: 500_000_000 },
+        validFrom: '2022-03-01',
+        legalBasis: 'Nghị định 10/2022/NĐ-CP, Điều 8: nhà, đất 0,5% giá tính lệ phí trước bạ',
+        collectionAccount: TREASURY,
+      }),
+    ],
+  },
+
+  // ── Lệ phí trước bạ (Decree 10/2022/NĐ-CP). The national database row has no code, and the
+  // rate depends on the kind of asset, which no dossier input carries; so the row is split by
+  // asset kind into demo procedures (codes 9.000001, 9.000002: NOT real procedure codes). The
+  // house-and-land rate (0.5 %) is a fee line of 1.013831 above.
+  {
+    code: '9.000001',
+    procedure: {
+      name: 'Khai lệ phí trước bạ xe máy (mã thủ tục demo)',
+      field: 'Lệ phí trước bạ',
+      level: 'tỉnh',
+      integratedOnlinePayment: true,
+      dataConfidence: 'unconfirmed',
+      note:
+        'Mã thủ tục 9.000001 là mã demo (cơ sở dữ liệu quốc gia không có mã riêng). Mức 2% đã xác nhận; ' +
+        'mức 5% lần đầu tại thành phố, thị xã nơi UBND tỉnh đóng trụ sở và 1% các lần sau không được mô hình hóa (cần khu vực và lần trước bạ).',
+    },
+    rules: [
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPTB',
+        name: 'Lệ phí trước bạ xe máy',
+        formula: { type: 'percentage', rate: '2' },
+        validFrom: '2022-03-01',
+        legalBasis: 'Nghị định 10/2022/NĐ-CP, Điều 8: xe máy 2%',
+        collectionAccount: TREASURY,
+      }),
+    ],
+  },
+  {
+    code: '9.000002',
+    procedure: {
+      name: 'Khai lệ phí trước bạ ô tô chở người từ 9 chỗ trở xuống, đăng ký lần đầu (mã thủ tục demo)',
+      field: 'Lệ phí trước bạ',
+      level: 'tỉnh',
+      integratedOnlinePayment: true,
+      dataConfidence: 'unconfirmed',
+      note:
+        'Mã thủ tục 9.000002 là mã demo. Mức 10% lần đầu theo Nghị định 10/2022/NĐ-CP; tỉnh có thể tăng tối đa 50% (mức của Đồng Nai chưa xác minh). ' +
+        'Ô tô điện chạy pin 0% trong 3 năm từ 01/03/2022: không được mô hình hóa (cần loại tài sản).',
+    },
+    rules: [
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPTB',
+        name: 'Lệ phí trước bạ ô tô chở người từ 9 chỗ trở xuống',
+        formula: { type: 'percentage', rate: '10' },
+        validFrom: '2022-03-01',
+        legalBasis: 'Nghị định 10/2022/NĐ-CP, Điều 8: ô tô chở người từ 9 chỗ trở xuống, lần đầu 10%',
+        collectionAccount: TREASURY,
+      }),
+    ],
+  },
+
+  // ── Vehicle registration and food safety: tables (demo amounts).
+  {
+    code: '1.000377',
+    procedure: {
+      name: 'Đăng ký, cấp biển số xe lần đầu',
+      field: 'Đăng ký, quản lý phương tiện giao thông',
+      level: 'tỉnh',
+      integratedOnlinePayment: true,
+      dataConfidence: 'unconfirmed',
+      note:
+        'Lệ phí theo loại xe và khu vực (ô tô ≤ 9 chỗ khu vực I: 20.000.000 đ). Demo: xe mô tô tại khu vực II, ' +
+        'bậc theo giá trị xe khai báo (declaredValue): giá trị demo, chưa xác nhận.',
+    },
+    rules: [
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPBS',
+        name: 'Lệ phí cấp chứng nhận đăng ký và biển số xe mô tô',
+        formula: {
+          type: 'table',
+          input: 'declaredValue',
+          rows: [
+            { below: 15_000_001, amount: 200_000 },
+            { below: 40_000_001, amount: 400_000 },
+            { amount: 800_000 },
+          ],
+        },
+        validFrom: '2023-10-22',
+        legalBasis: 'Thông tư 60/2023/TT-BTC (bậc theo giá trị xe, khu vực II: giá trị demo)',
+      }),
+    ],
+  },
+  {
+    code: '1.013855',
+    procedure: {
+      name: 'Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm đối với cơ sở kinh doanh dịch vụ ăn uống',
+      field: 'An toàn thực phẩm',
+      level: 'tỉnh/xã',
+      integratedOnlinePayment: true,
+      dataConfidence: 'unconfirmed',
+      note:
+        'Số lượng (quantity) là số suất ăn phục vụ. Mức thu 700.000 đ / 1.000.000 đ theo nguồn thứ cấp, dùng làm giá trị demo, chưa xác nhận. ' +
+        'Cơ sở sản xuất (3.000.000 đ) thuộc thủ tục khác, không mô hình hóa ở đây.',
+    },
+    rules: [
+      feeRule({
+        kind: 'phi',
+        feeCode: 'PTDATTP',
+        name: 'Phí thẩm định cấp giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm',
+        formula: {
+          type: 'table',
+          input: 'quantity',
+          rows: [{ below: 200, amount: 700_000 }, { amount: 1_000_000 }],
+        },
+        validFrom: '2021-09-20',
+        legalBasis: 'Thông tư 67/2021/TT-BTC: dưới 200 suất ăn 700.000 đ; từ 200 suất ăn 1.000.000 đ',
+      }),
+    ],
+  },
+];
