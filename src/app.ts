@@ -4,7 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { createSandboxHost } from './gateways/sandbox/hosted.ts';
 import type { AppDeps, AppEnv } from './http/env.ts';
 import { authenticate } from './http/middleware/auth.ts';
-import { accessLog, requestId } from './http/middleware/request.ts';
+import { accessLog, requestId, wellFormedText } from './http/middleware/request.ts';
 import { errorToResponse, problemResponse, zodIssues } from './http/problem.ts';
 import { registerCallbackRoutes } from './http/routes/callbacks.ts';
 import { registerCatalogueRoutes } from './http/routes/catalogue.ts';
@@ -72,6 +72,7 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
+  app.use('/v1/*', wellFormedText);
   registerCatalogueRoutes(app);
   registerDossierRoutes(app);
   registerPaymentIntentRoutes(app);

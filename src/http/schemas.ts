@@ -86,7 +86,15 @@ export const DossierInputSchema = z
     procedureCode,
     agencyCode,
     channel: z.enum(channels),
-    receivedAt: z.iso.datetime({ offset: true }).openapi({ example: '2026-11-22T09:30:00+07:00' }),
+    receivedAt: z.iso
+      .datetime({ offset: true })
+      // PostgreSQL has no year 0 and the business date must keep four digits: years 0000 and
+      // 9999 pass the ISO pattern but fail at the INSERT.
+      .refine((s) => {
+        const t = Date.parse(s);
+        return t >= Date.UTC(1900, 0, 1) && t < Date.UTC(9999, 11, 31);
+      }, 'a time between 1900 and 9999')
+      .openapi({ example: '2026-11-22T09:30:00+07:00' }),
     applicant: z
       .object({ name: z.string().trim().min(1).max(200).nullish(), address: z.string().trim().min(1).max(500).nullish() })
       .strict()
@@ -182,7 +190,8 @@ export const AgencySchema = z
   })
   .openapi('Agency');
 
-const isoDate = z.iso.date();
+/** PostgreSQL has no year 0, which the ISO pattern allows. */
+const isoDate = z.iso.date().refine((d) => d >= '1900-01-01', 'a date from 1900 on');
 
 export const FeeRuleInputSchema = z
   .object({

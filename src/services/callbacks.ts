@@ -24,6 +24,28 @@ export function keptHeaders(headers: Headers): Record<string, string> {
  */
 export async function receiveCallback(ctx: ServiceContext, gateway: Gateway, message: InboundMessage): Promise<GatewayResponse> {
   const id = crypto.randomUUID();
+  if (message.rawBody.includes('\u0000')) {
+    // A PostgreSQL text column cannot hold NUL, and no gateway sends one: the message is still
+    // kept (NULs shown as U+FFFD) and answered as malformed, instead of failing the INSERT.
+    const response = gateway.respond('malformed');
+    await ctx.db.insert(callbackInbox).values({
+      id,
+      gateway: gateway.id,
+      method: message.method,
+      url: message.url,
+      headers: message.headers,
+      rawBody: message.rawBody.replaceAll('\u0000', '\ufffd'),
+      receivedAt: ctx.now(),
+      status: 'rejected',
+      result: 'malformed',
+      detail: { reason: 'the body contains NUL characters' },
+      responseStatus: response.status,
+      responseBody: response.body,
+      attempts: 1,
+      processedAt: ctx.now(),
+    });
+    return response;
+  }
   await ctx.db.insert(callbackInbox).values({
     id,
     gateway: gateway.id,

@@ -1,7 +1,7 @@
 import { and, asc, eq, ne } from 'drizzle-orm';
 import { agencies, dossiers, feeRules, obligations, procedures } from '../db/schema/index.ts';
 import { vnDate } from '../domain/dates.ts';
-import { computeFee, FeeInputError, isRuleValidOn, type Channel } from '../domain/fees.ts';
+import { computeFee, FeeInputError, inputsUsed, isRuleValidOn, type Channel, type FeeFormula } from '../domain/fees.ts';
 import { sumVnd } from '../domain/money.ts';
 import { executor, withTransaction, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
@@ -151,10 +151,31 @@ async function computeLines(
           { path: error.field, message: error.message },
         ]);
       }
+      if (error instanceof RangeError) throw feeOutOfRange(`fee "${rule.name}"`, [rule]);
       throw error;
     }
   }
+  try {
+    sumVnd(lines.map((l) => l.amount));
+  } catch (error) {
+    if (error instanceof RangeError) throw feeOutOfRange('the total of the fees', valid);
+    throw error;
+  }
   return lines;
+}
+
+/**
+ * Fees beyond the exact integer range (2^53 − 1 đ): rules and inputs that are individually valid
+ * can multiply or add up past it. Refused as unprocessable, naming the inputs the rules read,
+ * rather than stored rounded or failing later as a 500.
+ */
+function feeOutOfRange(what: string, rules: Array<{ formula: FeeFormula }>): ServiceError {
+  const fields = [...new Set(rules.flatMap((r) => inputsUsed(r.formula)))];
+  return new ServiceError(
+    'fee-out-of-range',
+    `${what} exceeds the exact VND range for these inputs`,
+    fields.map((path) => ({ path, message: 'gives a fee beyond the exact VND range' })),
+  );
 }
 
 function sameFeeInputs(row: DossierRow, next: Omit<DossierRow, 'createdAt' | 'updatedAt' | 'onlinePaymentFlag' | 'paidAt'>): boolean {
@@ -233,16 +254,20 @@ export async function putDossier(
         const current = await loadObligations(ctx, code);
         if (sameRecord(existing, next)) return { dossier: toView(existing, current), created: false };
 
-        if (!sameFeeInputs(existing, next)) {
+        const feeInputsChanged = !sameFeeInputs(existing, next);
+        // The collecting agency is on receipts and scopes the intents: it is locked like the fees.
+        if (feeInputsChanged || existing.agencyCode !== next.agencyCode) {
           const locked = current.filter((o) => o.status === 'paid' || o.status === 'refunded' || o.liveIntentId !== null);
           if (locked.length > 0) {
             throw new ServiceError(
               'fee-inputs-locked',
-              'fee inputs cannot change once an obligation is paid or held by a live payment intent',
+              'fee inputs and the agency cannot change once an obligation is paid or held by a live payment intent',
               [],
               { obligationIds: locked.map((o) => o.id) },
             );
           }
+        }
+        if (feeInputsChanged) {
           const lines = await computeLines(ctx, next.procedureCode, next);
           await db
             .update(obligations)

@@ -20,6 +20,7 @@ export const errorCodes = {
   'payload-too-large': 413,
   'unsupported-media-type': 415,
   'fee-input-missing': 422,
+  'fee-out-of-range': 422,
   'unknown-procedure': 422,
   'unknown-agency': 422,
   'no-fee-rules': 422,

@@ -41,11 +41,14 @@ export async function verifyCheckout(secrets: readonly string[], reference: stri
 
 export const callbackBodySchema = z.object({
   type: z.enum(['payment.succeeded', 'payment.declined']),
-  reference: z.string().min(1).max(64),
-  transactionId: z.string().min(1).max(64),
+  // Printable ASCII, as every real channel's identifiers: they are stored in text and jsonb
+  // columns, which cannot hold NUL or unpaired surrogates.
+  reference: z.string().regex(/^[\x21-\x7e]{1,64}$/),
+  transactionId: z.string().regex(/^[\x21-\x7e]{1,64}$/),
   amount: z.number().int().nonnegative(),
   currency: z.literal('VND'),
-  occurredAt: z.iso.datetime(),
+  // PostgreSQL has no year 0, which the ISO pattern allows.
+  occurredAt: z.iso.datetime().refine((s) => s >= '1970', 'a time from 1970 on'),
 });
 export type CallbackBody = z.infer<typeof callbackBodySchema>;
 

@@ -1,5 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import { routePath } from 'hono/route';
+import { ServiceError, type FieldIssue } from '../../services/errors.ts';
 import type { AppEnv } from '../env.ts';
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -29,4 +30,79 @@ export const accessLog = createMiddleware<AppEnv>(async (c, next) => {
     latencyMs: Math.round((performance.now() - started) * 10) / 10,
     principal: principal ? `${principal.role}:${principal.subject}` : null,
   });
+});
+
+/** A NUL character, or a UTF-16 surrogate without its pair. */
+const ILL_FORMED_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+const MAX_TEXT_ISSUES = 20;
+
+interface Visit {
+  value: unknown;
+  key: string | null;
+  parent: Visit | null;
+}
+
+/** The dotted path of a visit, shortened for deep documents (the answer stays small). */
+function visitPath(visit: Visit): string {
+  const keys: string[] = [];
+  for (let v: Visit | null = visit; v && v.key !== null; v = v.parent) keys.push(v.key);
+  if (keys.length === 0) return '(body)';
+  keys.reverse();
+  return keys.length > 12 ? `${keys.slice(0, 12).join('.')}.…` : keys.join('.');
+}
+
+/**
+ * Every ill-formed string (value or key) of a parsed JSON body. Walked with an explicit stack and
+ * parent links, so a deeply nested body costs time linear in its size, never a stack overflow.
+ */
+function illFormedStrings(body: unknown): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const stack: Visit[] = [{ value: body, key: null, parent: null }];
+  while (stack.length > 0 && issues.length < MAX_TEXT_ISSUES) {
+    const visit = stack.pop()!;
+    const { value } = visit;
+    if (typeof value === 'string') {
+      if (ILL_FORMED_TEXT.test(value)) issues.push({ path: visitPath(visit), message: 'contains a NUL character or an unpaired surrogate' });
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => stack.push({ value: item, key: String(i), parent: visit }));
+    } else if (value && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        if (ILL_FORMED_TEXT.test(key)) issues.push({ path: visitPath(visit), message: 'a key contains a NUL character or an unpaired surrogate' });
+        stack.push({ value: item, key: key.replace(ILL_FORMED_TEXT, '?'), parent: visit });
+      }
+    }
+  }
+  return issues;
+}
+
+/**
+ * Refuses text PostgreSQL cannot store before any schema or service sees it: a `text` column
+ * holds no NUL character, and `jsonb` refuses an unpaired surrogate (`"\ud800"` is valid JSON
+ * but not Unicode). Such strings pass every length and shape check, so without this they fail
+ * at the INSERT, as a 500 (invariant 6). Query strings are checked too; path parameters are
+ * matched by patterns in each route. A body that is not JSON is left to the route's validator.
+ */
+export const wellFormedText = createMiddleware<AppEnv>(async (c, next) => {
+  const issues: FieldIssue[] = [];
+  for (const [name, value] of new URL(c.req.url).searchParams) {
+    if (ILL_FORMED_TEXT.test(name) || ILL_FORMED_TEXT.test(value)) {
+      issues.push({ path: `query.${name.replace(ILL_FORMED_TEXT, '?')}`, message: 'contains a NUL character or an unpaired surrogate' });
+    }
+  }
+  const mediaType = c.req.header('content-type')?.split(';')[0]?.trim() ?? '';
+  if (c.req.raw.body && JSON_MEDIA_TYPE.test(mediaType)) {
+    let body: unknown;
+    let parsed = true;
+    try {
+      body = await c.req.json();
+    } catch {
+      parsed = false; // the validator answers malformed-json
+    }
+    if (parsed) issues.push(...illFormedStrings(body));
+  }
+  if (issues.length > 0) {
+    throw new ServiceError('validation-failed', 'text must be well-formed Unicode without NUL characters', issues.slice(0, MAX_TEXT_ISSUES));
+  }
+  await next();
 });

@@ -1,0 +1,465 @@
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signatureHeader } from '../../src/gateways/sandbox/protocol.ts';
+import type { Role } from '../../src/services/principal.ts';
+import {
+  AGENCIES,
+  createIntent,
+  createProcedure,
+  dossierBody,
+  idempotencyKey,
+  registerDossier,
+  rule,
+  seedAgencyTree,
+  uniqueDossierCode,
+} from '../helpers/factories.ts';
+import { createHarness, json, mintToken, SANDBOX_SECRETS, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET, type Harness } from '../helpers/harness.ts';
+import { expectJson, expectProblem } from '../helpers/problems.ts';
+
+/**
+ * The one security suite (STYLE.md): every /v1 route except the gateway callbacks is listed
+ * below as data, and every check runs against every route. The last test compares the list with
+ * /openapi.json, so a new route cannot be added without being listed here.
+ */
+
+interface Req {
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** The id of the resource the request names (to compare "outside scope" with "missing"). */
+  id?: string;
+}
+
+interface RouteCase {
+  method: 'GET' | 'PUT' | 'POST';
+  /** The path as /openapi.json spells it. */
+  template: string;
+  roles: readonly Role[];
+  /** The resource belongs to an agency: outside the caller's subtree it does not exist (404). */
+  scoped: boolean;
+  /** A valid request naming existing resources. */
+  request(): Req;
+  /** A request that succeeds for an allowed principal, when a repeat of `request()` would not. */
+  fresh?(): Promise<Req>;
+  /** The same request naming a resource that does not exist. */
+  missing?(): Req;
+  /** The request as an outsider of `agency` would send it, when the body names an agency. */
+  asOutsider?(agency: string): Req;
+}
+
+const ALL_ROLES: readonly Role[] = ['portal', 'treasury', 'campaign', 'admin'];
+const RETURN_URL = 'https://dichvucong.dongnai.gov.vn/thanh-toan/ket-qua';
+const MISSING_UUID = '00000000-0000-4000-8000-000000000000';
+
+let h: Harness;
+const f = {
+  procedure: '',
+  catalogue: '',
+  catalogueRuleId: '',
+  dossier: '',
+  intent: '',
+  cancellable: '',
+  paidIntent: '',
+};
+const withKey = (req: Req): Req => ({ ...req, headers: { 'idempotency-key': idempotencyKey(), ...req.headers } });
+
+const routes: RouteCase[] = [
+  {
+    method: 'GET',
+    template: '/v1/agencies',
+    roles: ALL_ROLES,
+    scoped: false, // a list: scoped by filtering, checked in its own test below
+    request: () => ({ path: '/v1/agencies' }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/procedures',
+    roles: ALL_ROLES,
+    scoped: false,
+    request: () => ({ path: `/v1/procedures?field=${encodeURIComponent('Thử nghiệm')}` }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/procedures/{code}',
+    roles: ALL_ROLES,
+    scoped: false,
+    request: () => ({ path: `/v1/procedures/${f.procedure}` }),
+  },
+  {
+    method: 'PUT',
+    template: '/v1/procedures/{code}',
+    roles: ['admin'],
+    scoped: false,
+    request: () => ({
+      path: `/v1/procedures/${f.catalogue}`,
+      body: { name: 'Thủ tục danh mục', field: 'Danh mục', level: 'tỉnh', integratedOnlinePayment: true },
+    }),
+  },
+  {
+    method: 'POST',
+    template: '/v1/procedures/{code}/fee-rules',
+    roles: ['admin'],
+    scoped: false,
+    request: () => ({ path: `/v1/procedures/${f.catalogue}/fee-rules`, body: rule({ feeCode: 'LP09', lineNo: 9 }) }),
+  },
+  {
+    method: 'PUT',
+    template: '/v1/procedures/{code}/fee-rules/{id}',
+    roles: ['admin'],
+    scoped: false,
+    request: () => ({ path: `/v1/procedures/${f.catalogue}/fee-rules/${f.catalogueRuleId}`, body: rule({ name: 'Lệ phí đã sửa' }) }),
+  },
+  {
+    method: 'PUT',
+    template: '/v1/dossiers/{code}',
+    roles: ['portal', 'admin'],
+    scoped: true,
+    // The same body as at registration: answered 200, nothing changes.
+    request: () => ({ path: `/v1/dossiers/${f.dossier}`, body: dossierBody(f.procedure), id: f.dossier }),
+    // An outsider can only name its own agency (any other is "unknown" to it, see below).
+    asOutsider: (agency) => ({ path: `/v1/dossiers/${f.dossier}`, body: dossierBody(f.procedure, { agencyCode: agency }), id: f.dossier }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/dossiers/{code}',
+    roles: ['portal', 'treasury', 'admin'],
+    scoped: true,
+    request: () => ({ path: `/v1/dossiers/${f.dossier}`, id: f.dossier }),
+    missing: () => {
+      const code = uniqueDossierCode();
+      return { path: `/v1/dossiers/${code}`, id: code };
+    },
+  },
+  {
+    method: 'POST',
+    template: '/v1/payment-intents',
+    roles: ['portal', 'admin'],
+    scoped: true,
+    request: () => withKey({ path: '/v1/payment-intents', body: { dossierCode: f.dossier, gateway: 'sandbox', returnUrl: RETURN_URL }, id: f.dossier }),
+    // Each success holds the dossier's obligations, so each gets a dossier of its own.
+    fresh: async () => {
+      const dossier = await registerDossier(h, await mintToken({ role: 'admin' }), f.procedure);
+      return withKey({ path: '/v1/payment-intents', body: { dossierCode: dossier.code, gateway: 'sandbox', returnUrl: RETURN_URL } });
+    },
+    missing: () => {
+      const code = uniqueDossierCode();
+      return withKey({ path: '/v1/payment-intents', body: { dossierCode: code, gateway: 'sandbox', returnUrl: RETURN_URL }, id: code });
+    },
+  },
+  {
+    method: 'GET',
+    template: '/v1/payment-intents/{id}',
+    roles: ['portal', 'treasury', 'admin'],
+    scoped: true,
+    request: () => ({ path: `/v1/payment-intents/${f.intent}`, id: f.intent }),
+    missing: () => ({ path: `/v1/payment-intents/${MISSING_UUID}`, id: MISSING_UUID }),
+  },
+  {
+    method: 'POST',
+    template: '/v1/payment-intents/{id}/cancel',
+    roles: ['portal', 'admin'],
+    scoped: true,
+    // Cancelling a cancelled intent answers 200 again, so the same intent serves every check.
+    request: () => ({ path: `/v1/payment-intents/${f.cancellable}/cancel`, id: f.cancellable }),
+    missing: () => ({ path: `/v1/payment-intents/${MISSING_UUID}/cancel`, id: MISSING_UUID }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/payment-intents/{id}/receipt',
+    roles: ['portal', 'treasury', 'admin'],
+    scoped: true,
+    request: () => ({ path: `/v1/payment-intents/${f.paidIntent}/receipt`, id: f.paidIntent }),
+    missing: () => ({ path: `/v1/payment-intents/${MISSING_UUID}/receipt`, id: MISSING_UUID }),
+  },
+];
+
+const label = (r: RouteCase) => `${r.method} ${r.template}`;
+
+function send(route: RouteCase, req: Req, authorization?: string, extra: Record<string, string> = {}) {
+  const headers = { ...req.headers, ...extra };
+  if (authorization !== undefined) headers.authorization = authorization;
+  return h.request(route.method, req.path, { body: req.body, headers });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens that must be refused
+
+const encoder = new TextEncoder();
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    sub: 'security-suite',
+    role: 'admin',
+    agencies: [],
+    iss: TEST_ISSUER,
+    aud: TEST_AUDIENCE,
+    iat: nowSeconds(),
+    exp: nowSeconds() + 600,
+    ...overrides,
+  };
+}
+
+/** Signs arbitrary claims (the harness's mintToken only signs well-formed ones). */
+function signClaims(payload: Record<string, unknown>, alg = 'HS256', key: Uint8Array | CryptoKey = encoder.encode(TEST_JWT_SECRET)) {
+  return new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT' }).sign(key);
+}
+
+const withoutClaim = (name: string) => {
+  const c = claims();
+  delete c[name];
+  return c;
+};
+
+interface BadCredential {
+  name: string;
+  /** The Authorization header to send (undefined: none). */
+  header(): Promise<string | undefined>;
+}
+
+let rsaPublicPem = '';
+const asymmetric: Record<string, CryptoKey> = {};
+
+const badCredentials: BadCredential[] = [
+  { name: 'no Authorization header', header: async () => undefined },
+  { name: 'Basic credentials', header: async () => `Basic ${Buffer.from('admin:admin').toString('base64')}` },
+  { name: 'Bearer without a token', header: async () => 'Bearer' },
+  { name: 'token without the Bearer scheme', header: async () => mintToken({ role: 'admin' }) },
+  { name: 'two tokens', header: async () => `Bearer ${await mintToken({ role: 'admin' })} ${await mintToken({ role: 'admin' })}` },
+  { name: 'a token that is not a JWT', header: async () => 'Bearer not.a-jwt' },
+  { name: 'garbage in the header', header: async () => 'Bearer {"role":"admin"}' },
+  { name: 'signed with another secret', header: async () => `Bearer ${await mintToken({ role: 'admin', secret: 'another-secret-that-is-also-long-enough-0123456789' })}` },
+  { name: 'expired', header: async () => `Bearer ${await mintToken({ role: 'admin', expiresIn: nowSeconds() - 60 })}` },
+  { name: 'not yet valid (nbf)', header: async () => `Bearer ${await signClaims(claims({ nbf: nowSeconds() + 3600 }))}` },
+  { name: 'without exp', header: async () => `Bearer ${await signClaims(withoutClaim('exp'))}` },
+  { name: 'wrong audience', header: async () => `Bearer ${await mintToken({ role: 'admin', audience: 'another-service' })}` },
+  { name: 'wrong issuer', header: async () => `Bearer ${await mintToken({ role: 'admin', issuer: 'https://evil.example' })}` },
+  { name: 'without iss', header: async () => `Bearer ${await signClaims(withoutClaim('iss'))}` },
+  { name: 'without sub', header: async () => `Bearer ${await signClaims(withoutClaim('sub'))}` },
+  { name: 'alg none, unsigned', header: async () => `Bearer ${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(claims())}.` },
+  {
+    name: 'alg none, with a signature',
+    header: async () => {
+      const signed = await signClaims(claims());
+      return `Bearer ${b64url({ alg: 'none', typ: 'JWT' })}.${signed.split('.')[1]}.${signed.split('.')[2]}`;
+    },
+  },
+  { name: 'alg "None"', header: async () => `Bearer ${b64url({ alg: 'None', typ: 'JWT' })}.${b64url(claims())}.` },
+  { name: 'HS512 with the right secret (only HS256 configured)', header: async () => `Bearer ${await signClaims(claims(), 'HS512')}` },
+  { name: 'RS256 (no JWKS configured)', header: async () => `Bearer ${await signClaims(claims(), 'RS256', asymmetric.RS256)}` },
+  { name: 'ES256 (no JWKS configured)', header: async () => `Bearer ${await signClaims(claims(), 'ES256', asymmetric.ES256)}` },
+  {
+    name: 'algorithm confusion: HS256 keyed with the RSA public key',
+    header: async () => `Bearer ${await signClaims(claims(), 'HS256', encoder.encode(rsaPublicPem))}`,
+  },
+  {
+    name: 'header alg HS256 over an RS256 signature',
+    header: async () => {
+      const rs = await signClaims(claims(), 'RS256', asymmetric.RS256);
+      const [, payload, signature] = rs.split('.');
+      return `Bearer ${b64url({ alg: 'HS256', typ: 'JWT' })}.${payload}.${signature}`;
+    },
+  },
+  { name: 'payload edited after signing', header: async () => {
+      const signed = await signClaims(claims({ role: 'portal', agencies: [AGENCIES.communeB] }));
+      const [header, , signature] = signed.split('.');
+      return `Bearer ${header}.${b64url(claims())}.${signature}`;
+    } },
+  { name: 'missing role', header: async () => `Bearer ${await signClaims(withoutClaim('role'))}` },
+  { name: 'unknown role', header: async () => `Bearer ${await signClaims(claims({ role: 'superadmin' }))}` },
+  { name: 'role of the wrong type', header: async () => `Bearer ${await signClaims(claims({ role: ['admin'] }))}` },
+  { name: 'agencies not a list', header: async () => `Bearer ${await signClaims(claims({ role: 'portal', agencies: AGENCIES.province }))}` },
+  {
+    name: 'agencies with an invalid code',
+    header: async () => `Bearer ${await signClaims(claims({ role: 'portal', agencies: ["000.00.00.H19/' OR 1=1 --"] }))}`,
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+
+beforeAll(async () => {
+  h = await createHarness();
+  await seedAgencyTree(h.ctx);
+  for (const alg of ['RS256', 'ES256'] as const) {
+    const pair = await generateKeyPair(alg, { extractable: true });
+    asymmetric[alg] = pair.privateKey;
+    if (alg === 'RS256') rsaPublicPem = await exportSPKI(pair.publicKey);
+  }
+
+  const portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
+  f.procedure = await createProcedure(h.ctx);
+  f.catalogue = await createProcedure(h.ctx);
+  const catalogue = await json(await h.request('GET', `/v1/procedures/${f.catalogue}`, { token: portal }));
+  f.catalogueRuleId = catalogue.feeRules[0].id;
+
+  f.dossier = (await registerDossier(h, portal, f.procedure)).code;
+  f.intent = (await expectJson(await createIntent(h, portal, f.dossier), 201)).id;
+
+  const second = await registerDossier(h, portal, f.procedure);
+  f.cancellable = (await expectJson(await createIntent(h, portal, second.code), 201)).id;
+
+  const third = await registerDossier(h, portal, f.procedure);
+  const paid = await expectJson(await createIntent(h, portal, third.code), 201);
+  const body = JSON.stringify({
+    type: 'payment.succeeded',
+    reference: paid.reference,
+    transactionId: `T${paid.reference}`,
+    amount: paid.amount,
+    currency: 'VND',
+    occurredAt: new Date().toISOString(),
+  });
+  const callback = await h.request('POST', '/v1/callbacks/sandbox', {
+    rawBody: body,
+    headers: { 'content-type': 'application/json', 'sandbox-signature': await signatureHeader(SANDBOX_SECRETS[0]!, nowSeconds(), body) },
+  });
+  expect(await expectJson(callback, 200)).toEqual({ received: true, result: 'applied' });
+  f.paidIntent = paid.id;
+});
+afterAll(() => h?.close());
+
+describe.each(routes)('$method $template', (route) => {
+  describe('authentication', () => {
+    it.each(badCredentials)('refuses $name with 401', async ({ header }) => {
+      const response = await send(route, route.request(), await header());
+      const problem = await expectProblem(response, 401, 'unauthenticated');
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      // The refusal says nothing about the resource, and leaks no token or key material.
+      expect(JSON.stringify(problem)).not.toMatch(/secret|eyJ/i);
+    });
+  });
+
+  const disallowed = ALL_ROLES.filter((role) => !route.roles.includes(role));
+  if (disallowed.length > 0) {
+    describe('roles', () => {
+      it.each(disallowed)('refuses the %s role with 403', async (role) => {
+        const token = await mintToken({ role, agencies: [AGENCIES.province] });
+        await expectProblem(await send(route, route.request(), `Bearer ${token}`), 403, 'forbidden');
+      });
+    });
+  }
+
+  it.each([...route.roles])('lets the %s role in (province scope)', async (role) => {
+    const token = await mintToken({ role, agencies: role === 'admin' ? [] : [AGENCIES.province] });
+    const req = route.fresh ? await route.fresh() : route.request();
+    const response = await send(route, req, `Bearer ${token}`);
+    expect(response.status, await response.clone().text()).toBeGreaterThanOrEqual(200);
+    expect(response.status).toBeLessThan(300);
+  });
+
+  if (route.scoped) {
+    describe('agency scope', () => {
+      const outsiders = route.roles
+        .filter((role) => role !== 'admin')
+        .flatMap((role) => [
+          { role, agency: AGENCIES.otherProvince, where: 'another province' },
+          { role, agency: AGENCIES.communeB, where: 'a sibling commune' },
+        ]);
+
+      it.each(outsiders)('answers 404 to a $role of $where, as for a resource that does not exist', async ({ role, agency }) => {
+        const token = `Bearer ${await mintToken({ role, agencies: [agency] })}`;
+        const req = route.asOutsider ? route.asOutsider(agency) : route.request();
+        const outside = await expectProblem(await send(route, req, token), 404, 'not-found');
+        expect(Object.keys(outside).sort()).toEqual(['code', 'detail', 'requestId', 'status', 'title', 'type']);
+        if (route.missing) {
+          const missingReq = route.missing();
+          const missing = await expectProblem(await send(route, missingReq, token), 404, 'not-found');
+          const normalise = (p: Record<string, any>, id: string | undefined) => ({
+            ...p,
+            requestId: '<id>',
+            detail: id ? String(p.detail).replaceAll(id, '<resource>') : p.detail,
+          });
+          expect(normalise(outside, req.id)).toEqual(normalise(missing, missingReq.id));
+        }
+      });
+
+      it.each(route.roles.filter((role) => role !== 'admin'))(
+        'lets a %s of the province (an ancestor) and of the owning commune in',
+        async (role) => {
+          for (const agency of [AGENCIES.province, AGENCIES.communeA]) {
+            const token = `Bearer ${await mintToken({ role, agencies: [agency] })}`;
+            const req = route.fresh ? await route.fresh() : route.request();
+            const response = await send(route, req, token);
+            expect(response.status, await response.clone().text()).toBeGreaterThanOrEqual(200);
+            expect(response.status).toBeLessThan(300);
+          }
+        },
+      );
+    });
+  }
+});
+
+describe('scope details', () => {
+  it('a dossier registered elsewhere: an outsider naming its agency gets the answer of a fresh code', async () => {
+    // PUT checks the agency first, so the answer cannot tell whether the code exists.
+    const token = await mintToken({ role: 'portal', agencies: [AGENCIES.communeB] });
+    const existing = await expectProblem(
+      await h.request('PUT', `/v1/dossiers/${f.dossier}`, { token, body: dossierBody(f.procedure) }),
+      422,
+      'unknown-agency',
+    );
+    const fresh = await expectProblem(
+      await h.request('PUT', `/v1/dossiers/${uniqueDossierCode()}`, { token, body: dossierBody(f.procedure) }),
+      422,
+      'unknown-agency',
+    );
+    expect({ ...existing, requestId: '' }).toEqual({ ...fresh, requestId: '' });
+  });
+
+  it('lists only the agencies of the caller\'s subtrees; an admin sees every one', async () => {
+    const codes = async (role: Role, agencies: string[]) => {
+      const body = await expectJson(await h.request('GET', '/v1/agencies', { token: await mintToken({ role, agencies }) }), 200);
+      return body.items.map((a: { code: string }) => a.code).sort();
+    };
+    const h19 = Object.values(AGENCIES).filter((c) => c.endsWith('H19')).sort();
+    expect(await codes('campaign', [AGENCIES.province])).toEqual(h19);
+    expect(await codes('portal', [AGENCIES.otherProvince])).toEqual([AGENCIES.otherProvince]);
+    expect(await codes('treasury', [AGENCIES.communeB])).toEqual([AGENCIES.communeB]);
+    expect(await codes('portal', [AGENCIES.district])).toEqual([AGENCIES.district, AGENCIES.districtCommune].sort());
+    expect(await codes('portal', [])).toEqual([]);
+    expect(await codes('admin', [])).toEqual(Object.values(AGENCIES).sort());
+  });
+
+  it('a token without agencies sees no dossier', async () => {
+    const token = await mintToken({ role: 'treasury', agencies: [] });
+    await expectProblem(await h.request('GET', `/v1/dossiers/${f.dossier}`, { token }), 404, 'not-found');
+  });
+});
+
+describe('request ids', () => {
+  it('echoes a sane caller-supplied x-request-id in the header and in every problem', async () => {
+    const response = await h.request('GET', `/v1/dossiers/${f.dossier}`, { headers: { 'x-request-id': 'portal-req-000123' } });
+    expect(response.headers.get('x-request-id')).toBe('portal-req-000123');
+    expect((await expectProblem(response, 401)).requestId).toBe('portal-req-000123');
+  });
+
+  it('replaces an unsafe x-request-id with a fresh one', async () => {
+    const response = await h.request('GET', '/v1/agencies', { headers: { 'x-request-id': 'a b<script>' } });
+    const problem = await expectProblem(response, 401);
+    expect(problem.requestId).not.toContain('<');
+  });
+
+  it('gives every answer, success included, an x-request-id', async () => {
+    const response = await h.request('GET', '/v1/agencies', { token: await mintToken({ role: 'admin' }) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-request-id')).toMatch(/^[A-Za-z0-9._-]{8,64}$/);
+  });
+});
+
+describe('coverage', () => {
+  it('lists every /v1 operation of /openapi.json (callbacks aside), and nothing else', async () => {
+    const response = await h.request('GET', '/openapi.json');
+    const doc = await expectJson(response, 200);
+    const documented: string[] = [];
+    for (const [path, operations] of Object.entries<Record<string, any>>(doc.paths)) {
+      if (!path.startsWith('/v1/') || path.startsWith('/v1/callbacks/')) continue;
+      for (const [method, operation] of Object.entries<any>(operations)) {
+        documented.push(`${method.toUpperCase()} ${path}`);
+        // Each secured operation says so, and documents the refusals the suite checks.
+        expect(operation.security, `${method} ${path}`).toEqual([{ bearerAuth: [] }]);
+        expect(Object.keys(operation.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['401', '403', '404']));
+      }
+    }
+    expect(routes.map(label).sort()).toEqual(documented.sort());
+  });
+});
