@@ -2,7 +2,7 @@
 // event loop. Keeps `concurrency` requests in flight for `seconds`, records each latency.
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { baseUrl, concurrency, seconds, kind, token, dossierCodes, warmupSeconds } = workerData;
+const { baseUrl, concurrency, seconds, kind, token, dossierCodes, intentIds, warmupSeconds } = workerData;
 let next = 0;
 const latencies = [];
 let errors = 0;
@@ -24,6 +24,10 @@ function request() {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': `bench-${code}` },
       body: JSON.stringify({ dossierCode: code, gateway: 'sandbox', returnUrl: 'https://dichvucong.dongnai.gov.vn/ket-qua' }),
     });
+  }
+  if (kind === 'get-intent') {
+    const id = intentIds[next++ % intentIds.length];
+    return fetch(`${baseUrl}/v1/payment-intents/${id}`, { headers: { authorization: `Bearer ${token}` } });
   }
   throw new Error(`unknown kind ${kind}`);
 }

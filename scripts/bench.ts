@@ -20,7 +20,7 @@ import { createApp } from '../src/app.ts';
 import { connectEmbedded } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { connectServer } from '../src/db/server.ts';
-import type { DatabaseHandle } from '../src/db/types.ts';
+import { queryRows, type DatabaseHandle } from '../src/db/types.ts';
 import { buildDeps, serviceContext } from '../src/deps.ts';
 import { parseConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '8' },
     concurrency: { type: 'string', default: '16' },
     warmup: { type: 'string', default: '2' },
+    /** Measure one route only (for profiling): insert | create-intent. */
+    only: { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
@@ -121,12 +123,22 @@ async function main() {
       worker.once('error', reject);
     });
 
+  if (values.only) {
+    const r = await load(values.only, { dossierCodes: codes });
+    console.log(`${values.only}: ${r.rate.toFixed(0)} req/s, p50 ${r.p50?.toFixed(1)} ms, p95 ${r.p95?.toFixed(1)} ms, errors ${r.errors}`);
+    server.close();
+    await handle.close();
+    return;
+  }
   const results: Array<[string, any]> = [];
   results.push(['one-INSERT route (baseline)', await load('insert')]);
   results.push(['POST /v1/payment-intents', await load('create-intent', { dossierCodes: codes })]);
+  // For scale: the cheapest authenticated route (token, validation, one indexed SELECT).
+  const intentIds = (await queryRows<{ id: string }>(handle.db, sql`SELECT id FROM payment_intents LIMIT 5000`)).map((r) => r.id);
+  results.push(['GET /v1/payment-intents/{id} (reference)', await load('get-intent', { intentIds })]);
   results.push(['one-INSERT route (again)', await load('insert')]);
 
-  const baseline = (results[0]![1].rate + results[2]![1].rate) / 2;
+  const baseline = (results[0]![1].rate + results.at(-1)![1].rate) / 2;
   const fmt = (n: number | null) => (n === null ? '—' : n.toFixed(1));
   console.log(`\nDatabase: ${label}; ${os.cpus().length} CPUs; ${concurrency} requests in flight; ${seconds} s per measurement\n`);
   console.log('| route | req/s | p50 ms | p95 ms | p99 ms | errors | vs baseline |');

@@ -3,15 +3,43 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import * as schema from './schema/index.ts';
 import type { Database, DatabaseHandle } from './types.ts';
 
+/**
+ * drizzle asks postgres.js not to prepare unnamed queries, and postgres.js then describes every
+ * query with parameters before running it: two round trips per statement. Preparing them
+ * instead (postgres.js caches each statement per connection by its text) makes it one. The
+ * app's SQL has a bounded set of shapes, so the cache stays small. Transactions and savepoints
+ * hand drizzle a new client, which is wrapped the same way.
+ */
+function preparing(client: postgres.Sql): postgres.Sql {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === 'unsafe') {
+        return (query: string, params?: unknown[], options?: { prepare?: boolean }) =>
+          target.unsafe(query, params as never, { ...options, prepare: true });
+      }
+      if (property === 'begin' || property === 'savepoint') {
+        return (...args: unknown[]) => {
+          const callback = args.at(-1) as (tx: postgres.Sql) => unknown;
+          const method = Reflect.get(target, property, receiver) as (...a: unknown[]) => unknown;
+          return method.apply(target, [...args.slice(0, -1), (tx: postgres.Sql) => callback(preparing(tx))]);
+        };
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
+}
+
 /** The production store: any PostgreSQL server through postgres.js (Node, or Workers + Hyperdrive). */
-export function connectServer(url: string, options: { poolMax?: number } = {}): DatabaseHandle & { sql: postgres.Sql } {
+export function connectServer(
+  url: string,
+  options: { poolMax?: number; prepare?: boolean } = {},
+): DatabaseHandle & { sql: postgres.Sql } {
   const sql = postgres(url, {
     max: options.poolMax ?? 10,
     onnotice: () => {},
-    // bigint columns come back as JS numbers in drizzle (mode: 'number'); keep the driver's
-    // default string parsing for int8 so nothing is silently truncated before that check.
     connection: { application_name: 'fee-payment-hub', TimeZone: 'UTC' },
   });
-  const db = drizzle({ client: sql, schema, casing: 'snake_case' }) as unknown as Database;
+  const client = options.prepare === false ? sql : preparing(sql);
+  const db = drizzle({ client, schema, casing: 'snake_case' }) as unknown as Database;
   return { db, sql, kind: 'server', close: () => sql.end({ timeout: 5 }) };
 }

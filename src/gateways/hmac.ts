@@ -43,8 +43,3 @@ export async function verifyWithAny(
   }
   return ok;
 }
-
-export async function sha256Hex(message: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(message)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-}

@@ -1,6 +1,5 @@
 import { and, eq, lt } from 'drizzle-orm';
 import { idempotencyKeys } from '../db/schema/index.ts';
-import { sha256Hex } from '../gateways/hmac.ts';
 import { executor, type ServiceContext } from './context.ts';
 import { ServiceError } from './errors.ts';
 
@@ -27,8 +26,9 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export async function requestFingerprint(route: string, body: unknown): Promise<string> {
-  return sha256Hex(`${route}\n${canonicalJson(body)}`);
+/** What identifies a request for its key: the route and the body, canonical. */
+export function requestFingerprint(route: string, body: unknown): string {
+  return `${route}\n${canonicalJson(body)}`;
 }
 
 /**
@@ -40,14 +40,14 @@ export async function storedResponse(
   ctx: ServiceContext,
   principal: string,
   key: string,
-  requestHash: string,
+  fingerprint: string,
 ): Promise<StoredResponse | null> {
   const [row] = await executor(ctx)
     .select()
     .from(idempotencyKeys)
     .where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key)));
   if (!row) return null;
-  if (row.requestHash !== requestHash) {
+  if (row.requestFingerprint !== fingerprint) {
     throw new ServiceError('idempotency-key-reused', 'this Idempotency-Key was used with a different request body');
   }
   return { status: row.responseStatus!, body: row.responseBody };

@@ -99,7 +99,7 @@ export async function createPaymentIntent(
   if (!gateway.capabilities.redirect && !gateway.capabilities.qr) {
     throw new ServiceError('gateway-capability-missing', `gateway "${input.gateway}" cannot start a payment`);
   }
-  const fingerprint = await requestFingerprint('POST /v1/payment-intents', input);
+  const fingerprint = requestFingerprint('POST /v1/payment-intents', input);
   const owner = `${principal.role}:${principal.subject}`;
   const replay = () => storedResponse(ctx, owner, idempotencyKey, fingerprint);
 
@@ -178,7 +178,7 @@ export async function createPaymentIntent(
         executor(ctx),
         sql`
         WITH claim AS (
-          INSERT INTO idempotency_keys (principal, key, request_hash, status, response_status, response_body, created_at, updated_at, expires_at)
+          INSERT INTO idempotency_keys (principal, key, request_fingerprint, status, response_status, response_body, created_at, updated_at, expires_at)
           VALUES (${owner}, ${idempotencyKey}, ${fingerprint}, 'done', ${response.status}, ${JSON.stringify(response.body)}::jsonb,
                   ${at}, ${at}, ${new Date(now.getTime() + KEY_LIFETIME_MS).toISOString()})
           ON CONFLICT DO NOTHING

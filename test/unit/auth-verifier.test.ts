@@ -86,3 +86,28 @@ describe('secrets on a server database', () => {
     expect(secrets.sandboxSecrets).toBeUndefined();
   });
 });
+
+describe('remembering verified tokens', () => {
+  const secret = 'a-shared-secret-that-is-long-enough-0123456789';
+  const mint = (exp: number) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('cong-dvc').setIssuer(issuer).setAudience(audience).setExpirationTime(exp).sign(new TextEncoder().encode(secret));
+
+  it('stops accepting a remembered token the moment it expires', async () => {
+    const verify = createTokenVerifier({ secret, issuer, audience });
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = await mint(exp);
+    await expect(verify(token)).resolves.toMatchObject({ subject: 'cong-dvc' });
+    await expect(verify(token)).resolves.toMatchObject({ subject: 'cong-dvc' });
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50));
+    await refused(verify(token));
+  });
+
+  it('never remembers a refusal', async () => {
+    const verify = createTokenVerifier({ secret, issuer, audience });
+    const token = await mint(Math.floor(Date.now() / 1000) + 60);
+    const tampered = `${token.slice(0, -2)}${token.endsWith('A') ? 'B' : 'A'}A`;
+    await refused(verify(tampered));
+    await refused(verify(tampered));
+    await expect(verify(token)).resolves.toMatchObject({ role: 'treasury' });
+  });
+});

@@ -81,7 +81,8 @@ export const idempotencyKeys = pgTable(
   {
     principal: text().notNull(),
     key: text().notNull(),
-    requestHash: text().notNull(),
+    /** The request itself as canonical JSON: compared exactly, no hashing on the hot path. */
+    requestFingerprint: text().notNull(),
     status: text({ enum: ['in_progress', 'done'] }).notNull(),
     responseStatus: integer(),
     responseBody: jsonb().$type<unknown>(),

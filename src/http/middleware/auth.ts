@@ -13,6 +13,8 @@ const claimsSchema = z.object({
   agencies: z.array(z.string().regex(AGENCY_CODE_PATTERN)).max(500).default([]),
 });
 
+const VERIFIED_CACHE_SIZE = 10_000;
+
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
 
 /**
@@ -36,7 +38,18 @@ export function createTokenVerifier(options: {
   if (!secret && !jwks) throw new Error('token verification needs JWT_SECRET or JWT_JWKS_URL');
   const common = { issuer: options.issuer, audience: options.audience, requiredClaims: ['exp', 'iss', 'aud', 'sub'] };
 
+  // A portal sends the same token with many requests: a verified token is remembered until it
+  // expires (at most a minute, so a rotated key takes effect quickly). Refusals are not cached.
+  const verified = new Map<string, { principal: Principal; until: number }>();
+  const remember = (token: string, principal: Principal, exp: number | undefined) => {
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, { principal, until: Math.min((exp ?? 0) * 1000, Date.now() + 60_000) });
+  };
+
   return async (token) => {
+    const known = verified.get(token);
+    if (known && known.until > Date.now()) return known.principal;
+    if (known) verified.delete(token);
     let alg: string | undefined;
     try {
       alg = decodeProtectedHeader(token).alg;
@@ -58,7 +71,9 @@ export function createTokenVerifier(options: {
     }
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new ServiceError('unauthenticated', 'the bearer token lacks valid role, agencies or sub claims');
-    return { subject: claims.data.sub, role: claims.data.role, agencies: claims.data.agencies };
+    const principal: Principal = { subject: claims.data.sub, role: claims.data.role, agencies: claims.data.agencies };
+    remember(token, principal, payload.exp);
+    return principal;
   };
 }
 
