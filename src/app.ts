@@ -11,6 +11,7 @@ import { registerCatalogueRoutes } from './http/routes/catalogue.ts';
 import { registerDossierRoutes } from './http/routes/dossiers.ts';
 import { registerPaymentIntentRoutes } from './http/routes/payment-intents.ts';
 import { registerSystemRoutes } from './http/routes/system.ts';
+import { serviceContext } from './deps.ts';
 import type { ServiceContext } from './services/context.ts';
 import { ServiceError } from './services/errors.ts';
 import { renderDocsPage } from './web/docs-page.ts';
@@ -23,17 +24,7 @@ export const API_VERSION = '0.1.0';
  * function serves Node (server.ts), Workers (worker.ts) and the tests (app.request).
  */
 export function createApp(deps: AppDeps) {
-  const now = deps.now ?? (() => new Date());
-  const doFetch = deps.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
-  const services: ServiceContext = {
-    db: deps.db,
-    settings: deps.settings,
-    gateways: deps.gateways,
-    signer: deps.signer,
-    log: deps.log,
-    now,
-    fetch: doFetch,
-  };
+  const services: ServiceContext = serviceContext(deps);
 
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
@@ -85,9 +76,9 @@ export function createApp(deps: AppDeps) {
         secrets: deps.sandboxHost.secrets,
         toleranceSeconds: deps.sandboxHost.toleranceSeconds,
         callbackUrl: `${deps.settings.publicBaseUrl}/v1/callbacks/sandbox`,
-        fetch: doFetch,
+        fetch: services.fetch,
         log: deps.log,
-        now,
+        now: services.now,
       }),
     );
   }

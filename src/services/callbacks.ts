@@ -23,39 +23,33 @@ export function keptHeaders(headers: Headers): Record<string, string> {
  * gateway gets its "try again" answer and the inbox job re-processes the message.
  */
 export async function receiveCallback(ctx: ServiceContext, gateway: Gateway, message: InboundMessage): Promise<GatewayResponse> {
-  const id = crypto.randomUUID();
-  if (message.rawBody.includes('\u0000')) {
-    // A PostgreSQL text column cannot hold NUL, and no gateway sends one: the message is still
-    // kept (NULs shown as U+FFFD) and answered as malformed, instead of failing the INSERT.
-    const response = gateway.respond('malformed');
-    await ctx.db.insert(callbackInbox).values({
-      id,
-      gateway: gateway.id,
-      method: message.method,
-      url: message.url,
-      headers: message.headers,
-      rawBody: message.rawBody.replaceAll('\u0000', '\ufffd'),
-      receivedAt: ctx.now(),
-      status: 'rejected',
-      result: 'malformed',
-      detail: { reason: 'the body contains NUL characters' },
-      responseStatus: response.status,
-      responseBody: response.body,
-      attempts: 1,
-      processedAt: ctx.now(),
-    });
-    return response;
-  }
-  await ctx.db.insert(callbackInbox).values({
-    id,
+  const received = {
+    id: crypto.randomUUID(),
     gateway: gateway.id,
     method: message.method,
     url: message.url,
     headers: message.headers,
     rawBody: message.rawBody,
     receivedAt: ctx.now(),
-  });
-  const [row] = await ctx.db.select().from(callbackInbox).where(eq(callbackInbox.id, id));
+  };
+  if (message.rawBody.includes('\u0000')) {
+    // A PostgreSQL text column cannot hold NUL, and no gateway sends one: the message is still
+    // kept (NULs shown as U+FFFD) and answered as malformed, instead of failing the INSERT.
+    const response = gateway.respond('malformed');
+    await ctx.db.insert(callbackInbox).values({
+      ...received,
+      rawBody: message.rawBody.replaceAll('\u0000', '\ufffd'),
+      status: 'rejected',
+      result: 'malformed',
+      detail: { reason: 'the body contains NUL characters' },
+      responseStatus: response.status,
+      responseBody: response.body,
+      attempts: 1,
+      processedAt: received.receivedAt,
+    });
+    return response;
+  }
+  const [row] = await ctx.db.insert(callbackInbox).values(received).returning();
   return processInboxMessage(ctx, gateway, row!);
 }
 

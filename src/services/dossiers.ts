@@ -110,14 +110,8 @@ export async function getDossier(ctx: ServiceContext, principal: Principal, code
   return toView(row, await loadObligations(ctx, code));
 }
 
-interface ComputedLine {
+interface ComputedLine extends Omit<ObligationView, 'id' | 'status'> {
   feeRuleId: string;
-  lineNo: number;
-  kind: 'phi' | 'le_phi';
-  feeCode: string;
-  name: string;
-  amount: number;
-  adjustment: string | null;
 }
 
 /** The fee lines of a dossier from the rules valid on its receipt date, for its channel. */

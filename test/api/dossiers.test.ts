@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { obligations } from '../../src/db/schema/index.ts';
-import { signatureHeader } from '../../src/gateways/sandbox/protocol.ts';
 import { AGENCIES, createIntent, createProcedure, dossierBody, rule, seedAgencyTree, uniqueDossierCode } from '../helpers/factories.ts';
-import { createHarness, mintToken, SANDBOX_SECRETS, type Harness } from '../helpers/harness.ts';
+import { createHarness, mintToken, type Harness } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
+import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
 /** PUT and GET /v1/dossiers/{code}: registration, fee computation, updates and their limits. */
 let h: Harness;
@@ -62,18 +62,7 @@ async function register(procedure: string, overrides: Record<string, unknown> = 
 const obligationRows = (code: string) => h.db.db.select().from(obligations).where(eq(obligations.dossierCode, code));
 
 async function pay(intent: { reference: string; amount: number }) {
-  const raw = JSON.stringify({
-    type: 'payment.succeeded',
-    reference: intent.reference,
-    transactionId: `T-${intent.reference}`,
-    amount: intent.amount,
-    currency: 'VND',
-    occurredAt: new Date().toISOString(),
-  });
-  const response = await h.request('POST', '/v1/callbacks/sandbox', {
-    rawBody: raw,
-    headers: { 'content-type': 'application/json', 'sandbox-signature': await signatureHeader(SANDBOX_SECRETS[0]!, Math.floor(Date.now() / 1000), raw) },
-  });
+  const response = await deliverSandboxCallback(h, sandboxEvent(intent));
   expect(await expectJson(response, 200)).toMatchObject({ result: 'applied' });
 }
 

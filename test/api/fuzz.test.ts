@@ -16,6 +16,7 @@ import {
   uniqueDossierCode,
 } from '../helpers/factories.ts';
 import { createHarness, mintToken, SANDBOX_SECRETS, type Harness } from '../helpers/harness.ts';
+import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
 /**
  * Property: whatever arrives, with a valid token of an allowed role, the answer is 2xx or 4xx,
@@ -72,18 +73,7 @@ beforeAll(async () => {
   const other = await registerDossier(h, tokens.portal, f.procedure, { declaredValue: 5_000, quantity: 1 });
   const toPay = await (await createIntent(h, tokens.portal, other.code)).json();
   f.paidIntent = toPay.id;
-  const raw = JSON.stringify({
-    type: 'payment.succeeded',
-    reference: toPay.reference,
-    transactionId: 'SBX-SETUP',
-    amount: toPay.amount,
-    currency: 'VND',
-    occurredAt: new Date().toISOString(),
-  });
-  const paid = await h.request('POST', '/v1/callbacks/sandbox', {
-    rawBody: raw,
-    headers: { 'content-type': 'application/json', 'sandbox-signature': await signatureHeader(SANDBOX_SECRETS[0]!, Math.floor(Date.now() / 1000), raw) },
-  });
+  const paid = await deliverSandboxCallback(h, sandboxEvent(toPay, { transactionId: 'SBX-SETUP' }));
   expect(await paid.json()).toEqual({ received: true, result: 'applied' });
 });
 afterAll(() => h?.close());

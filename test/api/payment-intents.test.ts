@@ -1,7 +1,6 @@
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { obligations, paymentIntents } from '../../src/db/schema/index.ts';
-import { signatureHeader } from '../../src/gateways/sandbox/protocol.ts';
 import {
   AGENCIES,
   createIntent,
@@ -12,8 +11,9 @@ import {
   seedAgencyTree,
   uniqueDossierCode,
 } from '../helpers/factories.ts';
-import { createHarness, mintToken, SANDBOX_SECRETS, type Harness } from '../helpers/harness.ts';
+import { createHarness, mintToken, type Harness } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
+import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
 /** POST /v1/payment-intents, GET, cancel and receipt. */
 let h: Harness;
@@ -43,18 +43,7 @@ const intentsOf = async (dossierCode: string) =>
   (await h.db.db.select({ n: count() }).from(paymentIntents).where(eq(paymentIntents.dossierCode, dossierCode)))[0]!.n;
 
 async function pay(intent: { reference: string; amount: number }) {
-  const raw = JSON.stringify({
-    type: 'payment.succeeded',
-    reference: intent.reference,
-    transactionId: `T-${intent.reference}`,
-    amount: intent.amount,
-    currency: 'VND',
-    occurredAt: new Date().toISOString(),
-  });
-  const response = await h.request('POST', '/v1/callbacks/sandbox', {
-    rawBody: raw,
-    headers: { 'content-type': 'application/json', 'sandbox-signature': await signatureHeader(SANDBOX_SECRETS[0]!, Math.floor(Date.now() / 1000), raw) },
-  });
+  const response = await deliverSandboxCallback(h, sandboxEvent(intent));
   expect(await expectJson(response, 200)).toMatchObject({ result: 'applied' });
 }
 

@@ -1,6 +1,5 @@
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signatureHeader } from '../../src/gateways/sandbox/protocol.ts';
 import type { Role } from '../../src/services/principal.ts';
 import {
   AGENCIES,
@@ -13,7 +12,8 @@ import {
   seedAgencyTree,
   uniqueDossierCode,
 } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, SANDBOX_SECRETS, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET, type Harness } from '../helpers/harness.ts';
+import { createHarness, json, mintToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET, type Harness } from '../helpers/harness.ts';
+import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 
 /**
@@ -301,18 +301,7 @@ beforeAll(async () => {
 
   const third = await registerDossier(h, portal, f.procedure);
   const paid = await expectJson(await createIntent(h, portal, third.code), 201);
-  const body = JSON.stringify({
-    type: 'payment.succeeded',
-    reference: paid.reference,
-    transactionId: `T${paid.reference}`,
-    amount: paid.amount,
-    currency: 'VND',
-    occurredAt: new Date().toISOString(),
-  });
-  const callback = await h.request('POST', '/v1/callbacks/sandbox', {
-    rawBody: body,
-    headers: { 'content-type': 'application/json', 'sandbox-signature': await signatureHeader(SANDBOX_SECRETS[0]!, nowSeconds(), body) },
-  });
+  const callback = await deliverSandboxCallback(h, sandboxEvent(paid));
   expect(await expectJson(callback, 200)).toEqual({ received: true, result: 'applied' });
   f.paidIntent = paid.id;
 });

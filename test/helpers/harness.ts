@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { SignJWT } from 'jose';
 import { createApp, type App } from '../../src/app.ts';
+import { serviceContext } from '../../src/deps.ts';
 import type { DatabaseHandle } from '../../src/db/types.ts';
 import { createRegistry } from '../../src/gateways/registry.ts';
 import { createSandboxGateway } from '../../src/gateways/sandbox/adapter.ts';
@@ -113,15 +114,6 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   };
 
   let built = build();
-  const ctxOf = (deps: AppDeps): ServiceContext => ({
-    db: deps.db,
-    settings: deps.settings,
-    gateways: deps.gateways,
-    signer: deps.signer,
-    log: deps.log,
-    now,
-    fetch: deps.fetch!,
-  });
 
   const harness: Harness = {
     db,
@@ -132,7 +124,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       return built.deps;
     },
     get ctx() {
-      return ctxOf(built.deps);
+      return serviceContext(built.deps);
     },
     signer,
     logs,

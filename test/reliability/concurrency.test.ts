@@ -1,10 +1,10 @@
 import { and, count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paymentEvents, paymentIntents, receipts } from '../../src/db/schema/index.ts';
-import { signatureHeader } from '../../src/gateways/sandbox/protocol.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, idempotencyKey, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, SANDBOX_SECRETS, type Harness } from '../helpers/harness.ts';
+import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
 /** Races the hub must win on both databases: over real HTTP, many requests in flight at once. */
 let h: Harness;
@@ -20,30 +20,12 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-async function sandboxCallback(body: Record<string, unknown>) {
-  const raw = JSON.stringify(body);
-  return h.request('POST', '/v1/callbacks/sandbox', {
-    rawBody: raw,
-    headers: {
-      'content-type': 'application/json',
-      'sandbox-signature': await signatureHeader(SANDBOX_SECRETS[0]!, Math.floor(Date.now() / 1000), raw),
-    },
-  });
-}
-
 describe(`concurrency on ${databaseLabel}`, () => {
   it('50 simultaneous identical callbacks make one transition and one receipt', async () => {
     const dossier = await registerDossier(h, portal, procedure);
     const intent = await json(await createIntent(h, portal, dossier.code));
-    const body = {
-      type: 'payment.succeeded',
-      reference: intent.reference,
-      transactionId: `SBX${intent.reference}`,
-      amount: intent.amount,
-      currency: 'VND',
-      occurredAt: new Date().toISOString(),
-    };
-    const answers = await Promise.all(Array.from({ length: 50 }, () => sandboxCallback(body).then(json)));
+    const body = sandboxEvent(intent);
+    const answers = await Promise.all(Array.from({ length: 50 }, () => deliverSandboxCallback(h, body).then(json)));
     expect(answers.every((a) => a.received === true)).toBe(true);
     expect(answers.filter((a) => a.result === 'applied')).toHaveLength(1);
     expect(answers.filter((a) => a.result === 'duplicate')).toHaveLength(49);

@@ -8,6 +8,7 @@ import { reprocessInbox } from '../../src/services/callbacks.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, json, mintToken, SANDBOX_SECRETS, type Harness } from '../helpers/harness.ts';
+import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
 /**
  * The safety nets for lost or late messages: expiry asks the gateway first, a lost callback is
@@ -44,23 +45,8 @@ async function held(dossierCode: string) {
   return rows.filter((o) => o.liveIntentId !== null).length;
 }
 
-function successBody(intent: { reference: string; amount: number }) {
-  return JSON.stringify({
-    type: 'payment.succeeded',
-    reference: intent.reference,
-    transactionId: `SBX${intent.reference}`,
-    amount: intent.amount,
-    currency: 'VND',
-    occurredAt: new Date().toISOString(),
-  });
-}
-
-async function deliver(raw: string) {
-  return h.request('POST', '/v1/callbacks/sandbox', {
-    rawBody: raw,
-    headers: { 'content-type': 'application/json', 'sandbox-signature': await signatureHeader(SANDBOX_SECRETS[0]!, Math.floor(h.ctx.now().getTime() / 1000), raw) },
-  });
-}
+const successBody = (intent: { reference: string; amount: number }) => JSON.stringify(sandboxEvent(intent));
+const deliver = (raw: string) => deliverSandboxCallback(h, raw);
 
 describe(`expiry and recovery on ${databaseLabel}`, () => {
   it('expires an unpaid intent after asking the sandbox, and frees its obligations', async () => {

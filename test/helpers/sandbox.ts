@@ -1,0 +1,36 @@
+import { signatureHeader } from '../../src/gateways/sandbox/protocol.ts';
+import type { Harness } from './harness.ts';
+import { SANDBOX_SECRETS } from './harness.ts';
+
+/** A sandbox callback body for an intent: a success for its full amount unless overridden. */
+export function sandboxEvent(intent: { reference: string; amount: number }, overrides: Record<string, unknown> = {}) {
+  return {
+    type: 'payment.succeeded',
+    reference: intent.reference,
+    transactionId: `SBX${intent.reference}`,
+    amount: intent.amount,
+    currency: 'VND',
+    occurredAt: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
+/**
+ * Delivers a raw body to the sandbox callback route as the sandbox would: signed with its
+ * current secret (or `secret`), timestamped by the harness clock (or `timestamp`).
+ */
+export async function deliverSandboxCallback(
+  h: Harness,
+  body: string | Record<string, unknown>,
+  options: { secret?: string; timestamp?: number } = {},
+): Promise<Response> {
+  const raw = typeof body === 'string' ? body : JSON.stringify(body);
+  const timestamp = options.timestamp ?? Math.floor(h.ctx.now().getTime() / 1000);
+  return h.request('POST', '/v1/callbacks/sandbox', {
+    rawBody: raw,
+    headers: {
+      'content-type': 'application/json',
+      'sandbox-signature': await signatureHeader(options.secret ?? SANDBOX_SECRETS[0]!, timestamp, raw),
+    },
+  });
+}
