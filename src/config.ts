@@ -22,6 +22,8 @@ const envSchema = z
     /** postgres://… selects the server database (postgres.js); absent selects embedded PGlite. */
     DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    /** Prepared statements save a round trip per query; turn off behind a transaction-mode pooler. */
+    DATABASE_PREPARE: z.enum(['true', 'false']).default('true'),
     /** Embedded database folder, and where the embedded mode keeps the secrets it generates. */
     DATA_DIR: z.string().default('.data'),
     /** Base URL the hub is reached at: gateways call back here, checkout pages link here. */
@@ -49,7 +51,7 @@ export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
   host: string;
-  database: { kind: 'embedded'; dataDir: string } | { kind: 'server'; url: string; poolMax: number };
+  database: { kind: 'embedded'; dataDir: string } | { kind: 'server'; url: string; poolMax: number; prepare: boolean };
   dataDir: string;
   publicBaseUrl: string;
   auth: { secret?: string; jwksUrl?: string; issuer: string; audience: string };
@@ -75,12 +77,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
   }
   const e = parsed.data;
+  if (e.NODE_ENV === 'production' && e.SANDBOX_SECRETS?.length) {
+    // The sandbox's "pay" button marks real obligations paid, with signed receipts, and no money.
+    throw new ConfigError(['SANDBOX_SECRETS: the sandbox gateway cannot be enabled when NODE_ENV is production']);
+  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
     database: e.DATABASE_URL
-      ? { kind: 'server', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX }
+      ? { kind: 'server', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, prepare: e.DATABASE_PREPARE === 'true' }
       : { kind: 'embedded', dataDir: `${e.DATA_DIR}/pglite` },
     dataDir: e.DATA_DIR,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),

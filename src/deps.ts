@@ -34,7 +34,6 @@ export async function buildDeps(config: Config, handle: DatabaseHandle, secrets:
     settings: {
       publicBaseUrl: config.publicBaseUrl,
       intentTtlMinutes: config.intentTtlMinutes,
-      callbackToleranceSeconds: config.callbackToleranceSeconds,
       expiryUnknownGraceMinutes: config.expiryUnknownGraceMinutes,
     },
     gateways: createRegistry({ sandbox }),

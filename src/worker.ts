@@ -33,7 +33,8 @@ function configFrom(env: WorkerEnv) {
 
 async function open(env: WorkerEnv) {
   const config = configFrom(env);
-  const handle = connectServer((config.database as { url: string }).url, { poolMax: 5 });
+  const { url, prepare } = config.database as { url: string; prepare: boolean };
+  const handle = connectServer(url, { poolMax: 5, prepare });
   const deps = await buildDeps(config, handle, {
     jwtSecret: config.auth.secret,
     sandboxSecrets: config.sandbox?.secrets,

@@ -13,3 +13,17 @@ export function pgError(error: unknown): { code?: string; message?: string; cons
   }
   return {};
 }
+
+/**
+ * An error as a log line may show it. A failed query's own message lists its parameters (names,
+ * addresses), so for database errors only PostgreSQL's code and message are kept.
+ */
+export function describeError(error: unknown): string {
+  const pg = pgError(error);
+  if (pg.code) return `database error ${pg.code}: ${pg.message ?? ''}`;
+  if (error instanceof Error) {
+    // drizzle's wrapper without a database cause still starts with the query text.
+    return error.message.startsWith('Failed query:') ? `${error.name}: failed query` : `${error.name}: ${error.message}`;
+  }
+  return String(error);
+}

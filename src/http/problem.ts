@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
-import { pgError } from '../db/errors.ts';
+import { describeError, pgError } from '../db/errors.ts';
 import { errorCodes, ServiceError, type ErrorCode, type FieldIssue } from '../services/errors.ts';
 import type { AppEnv } from './env.ts';
 
@@ -76,12 +76,17 @@ export function errorToResponse(c: Context<AppEnv>, error: unknown): Response {
     const code = /malformed json/i.test(error.message) ? 'malformed-json' : (statusCodes[error.status] ?? 'internal-error');
     return problemResponse(c, code, code === 'internal-error' ? 'unexpected error' : error.message || code);
   }
+  const pg = pgError(error);
+  // Deadlock or serialisation failure: the database rolled the request back whole; retrying it
+  // is safe (and an Idempotency-Key makes it safe for creations too).
+  if (pg.code === '40P01' || pg.code === '40001') {
+    return problemResponse(c, 'concurrent-update', 'a concurrent change to the same records got in the way; retry the request');
+  }
   // A failed query's wrapper message carries its parameters (names, addresses): log only the
   // database's own error code and message, and the first frames of the stack.
-  const pg = pgError(error);
   c.get('ctx')?.log.error('unhandled error', {
     requestId: c.get('requestId'),
-    error: pg.code ? `database error ${pg.code}: ${pg.message ?? ''}` : error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    error: describeError(error),
     stack: error instanceof Error && !pg.code ? error.stack?.split('\n').slice(1, 6).join(' | ') : undefined,
   });
   return problemResponse(c, 'internal-error', 'unexpected error; quote the request id to the hub operators');

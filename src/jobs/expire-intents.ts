@@ -3,12 +3,14 @@ import { paymentIntents } from '../db/schema/index.ts';
 import { awaitingPaymentStatuses } from '../domain/payment-states.ts';
 import { applyOutcome } from '../services/apply-outcome.ts';
 import type { ServiceContext } from '../services/context.ts';
+import { describeError } from '../db/errors.ts';
 
 export interface ExpiryReport {
   due: number;
   expired: number;
   settledByQuery: number;
   leftPending: number;
+  failed: number;
 }
 
 /**
@@ -25,36 +27,46 @@ export async function expireDueIntents(ctx: ServiceContext, options: { limit?: n
     .where(and(inArray(paymentIntents.status, [...awaitingPaymentStatuses]), lte(paymentIntents.expiresAt, now)))
     .orderBy(asc(paymentIntents.expiresAt))
     .limit(options.limit ?? 500);
-  const report: ExpiryReport = { due: due.length, expired: 0, settledByQuery: 0, leftPending: 0 };
+  const report: ExpiryReport = { due: due.length, expired: 0, settledByQuery: 0, leftPending: 0, failed: 0 };
   const graceMs = ctx.settings.expiryUnknownGraceMinutes * 60_000;
 
   for (const intent of due) {
-    const gateway = ctx.gateways[intent.gateway as keyof typeof ctx.gateways];
-    let expire = true;
-    if (gateway?.queryStatus) {
-      const answer = await gateway.queryStatus({ reference: intent.reference, amount: intent.amount, createdAt: intent.createdAt });
-      if (answer.kind === 'outcome') {
-        await applyOutcome(ctx, { intentId: intent.id, outcome: answer.outcome, source: 'expiry' });
-        report.settledByQuery++;
-        continue;
-      }
-      if (answer.kind === 'unknown' || answer.kind === 'pending') {
-        expire = now.getTime() - intent.expiresAt.getTime() >= graceMs;
-        if (!expire) {
-          ctx.log.warn('expiry postponed: gateway status unknown', { intentId: intent.id, gateway: intent.gateway, answer: answer.kind });
-        }
-      }
+    try {
+      await settleOrExpire(ctx, intent, now, graceMs, report);
+    } catch (error) {
+      // One intent that cannot be settled must not hold back every intent due after it.
+      report.failed++;
+      ctx.log.error('expiry failed for one intent', { intentId: intent.id, gateway: intent.gateway, error: describeError(error) });
     }
-    if (!expire) {
-      report.leftPending++;
-      continue;
-    }
-    const result = await applyOutcome(ctx, {
-      intentId: intent.id,
-      outcome: { kind: 'expired', reason: 'no payment before the deadline' },
-      source: 'expiry',
-    });
-    if (result.result === 'applied') report.expired++;
   }
   return report;
+}
+
+async function settleOrExpire(
+  ctx: ServiceContext,
+  intent: typeof paymentIntents.$inferSelect,
+  now: Date,
+  graceMs: number,
+  report: ExpiryReport,
+): Promise<void> {
+  const gateway = ctx.gateways[intent.gateway as keyof typeof ctx.gateways];
+  if (gateway?.queryStatus) {
+    const answer = await gateway.queryStatus({ reference: intent.reference, amount: intent.amount, createdAt: intent.createdAt });
+    if (answer.kind === 'outcome') {
+      const result = await applyOutcome(ctx, { intentId: intent.id, outcome: answer.outcome, source: 'expiry' });
+      if (result.result !== 'duplicate' && result.result !== 'unknown_reference') report.settledByQuery++;
+      return;
+    }
+    if ((answer.kind === 'unknown' || answer.kind === 'pending') && now.getTime() - intent.expiresAt.getTime() < graceMs) {
+      ctx.log.warn('expiry postponed: gateway status unknown', { intentId: intent.id, gateway: intent.gateway, answer: answer.kind });
+      report.leftPending++;
+      return;
+    }
+  }
+  const result = await applyOutcome(ctx, {
+    intentId: intent.id,
+    outcome: { kind: 'expired', reason: 'no payment before the deadline' },
+    source: 'expiry',
+  });
+  if (result.result === 'applied') report.expired++;
 }

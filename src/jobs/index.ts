@@ -1,3 +1,4 @@
+import { describeError } from '../db/errors.ts';
 import { reprocessInbox } from '../services/callbacks.ts';
 import type { ServiceContext } from '../services/context.ts';
 import { purgeExpiredKeys } from '../services/idempotency.ts';
@@ -18,8 +19,8 @@ export async function runJobs(ctx: ServiceContext): Promise<Record<string, unkno
       results[name] = result;
       ctx.log.info('job', { job: name, status: 'ok', latencyMs: Date.now() - started, result });
     } catch (error) {
-      results[name] = { error: String(error) };
-      ctx.log.error('job', { job: name, status: 'failed', latencyMs: Date.now() - started, error: String(error) });
+      results[name] = { error: describeError(error) };
+      ctx.log.error('job', { job: name, status: 'failed', latencyMs: Date.now() - started, error: describeError(error) });
     }
   }
   return results;

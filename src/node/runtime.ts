@@ -69,7 +69,7 @@ export async function resolveSecrets(config: Config): Promise<Secrets> {
 }
 
 export async function openDatabase(config: Config): Promise<DatabaseHandle> {
-  if (config.database.kind === 'server') return connectServer(config.database.url, { poolMax: config.database.poolMax });
+  if (config.database.kind === 'server') return connectServer(config.database.url, { poolMax: config.database.poolMax, prepare: config.database.prepare });
   await mkdir(config.database.dataDir, { recursive: true });
   return connectEmbedded(config.database.dataDir);
 }

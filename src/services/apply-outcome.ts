@@ -1,5 +1,7 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { dossiers, intentObligations, obligations, paymentEvents, paymentIntents } from '../db/schema/index.ts';
+import { dossiers, intentObligations, obligations, paymentEvents, paymentIntents, paymentReviews } from '../db/schema/index.ts';
+import type { ReviewKind } from '../db/schema/reviews.ts';
+import { queryRows } from '../db/types.ts';
 import { awaitingPaymentStatuses, transition, type IntentEvent, type IntentStatus } from '../domain/payment-states.ts';
 import type { GatewayOutcome } from '../gateways/types.ts';
 import { executor, withTransaction, type ServiceContext } from './context.ts';
@@ -64,6 +66,30 @@ export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput
       });
     };
 
+    /**
+     * Opens a review for money the hub cannot decide about alone (once per intent, kind and
+     * gateway transaction: a gateway repeating itself opens nothing new). False if it existed.
+     */
+    const openReview = async (kind: ReviewKind, reason: string, proposedAction: 'refund' | 'decide') => {
+      const money = outcome.kind === 'succeeded' || outcome.kind === 'needs_review' ? outcome : undefined;
+      const opened = await db
+        .insert(paymentReviews)
+        .values({
+          id: crypto.randomUUID(),
+          intentId: intent.id,
+          kind,
+          gatewayTransactionId: money?.transactionId ?? '',
+          amount: money?.amount ?? null,
+          proposedAction,
+          reason,
+          detail,
+          createdAt: now,
+        })
+        .onConflictDoNothing()
+        .returning({ id: paymentReviews.id });
+      return opened.length > 0;
+    };
+
     /** Moves the intent along a named edge, or records the refusal and reports `already_final`. */
     const move = async (event: IntentEvent, set: Partial<IntentRow> = {}, extra = {}): Promise<ApplyResult> => {
       const t = transition(intent.status, event);
@@ -90,31 +116,41 @@ export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput
 
     switch (outcome.kind) {
       case 'succeeded': {
-        const sameTransaction = intent.gatewayTransactionId === null || intent.gatewayTransactionId === outcome.transactionId;
+        // Locks in the order every writer uses (intent, dossier, obligations). Two intents of one
+        // dossier paid at the same moment would otherwise each see the other's obligation still
+        // unpaid, and neither would mark the dossier paid. NO KEY UPDATE does not block new
+        // intents, whose foreign key takes KEY SHARE.
+        await queryRows(db, sql`SELECT 1 FROM dossiers WHERE code = ${intent.dossierCode} FOR NO KEY UPDATE`);
+        // The same payment only when the gateway names the same transaction as before.
+        const sameTransaction = intent.gatewayTransactionId !== null && intent.gatewayTransactionId === outcome.transactionId;
+        const paidAlready = intent.status === 'succeeded' || intent.status === 'partially_refunded' || intent.status === 'refunded';
         // The amount is checked before the state, as VNPay's IPN order of checks asks (04 before 02).
         if (outcome.amount !== intent.amount) {
           const reviewReason = `paid ${outcome.amount} VND for an intent of ${intent.amount} VND`;
-          if (awaiting || intent.status === 'expired' || intent.status === 'cancelled' || intent.status === 'failed') {
-            const result = await move(awaiting ? 'amount_mismatch' : 'late_payment_needs_review', {
-              reviewReason,
-              gatewayTransactionId: outcome.transactionId,
-            });
-            return result.result === 'applied' ? { result: 'amount_mismatch', intent: result.intent } : result;
+          if (paidAlready || intent.status === 'needs_review') {
+            // Money beside a payment already taken (or already in review): never dropped.
+            const opened = await openReview('amount_mismatch', reviewReason, paidAlready ? 'refund' : 'decide');
+            if (opened) await record('payment_succeeded', false, intent.status, null, { reviewReason });
+            return { result: 'amount_mismatch', intent };
+          }
+          const result = await move(awaiting ? 'amount_mismatch' : 'late_payment_needs_review', {
+            reviewReason,
+            gatewayTransactionId: outcome.transactionId,
+          });
+          await openReview(awaiting ? 'amount_mismatch' : 'late_payment', reviewReason, 'decide');
+          return result.result === 'applied' ? { result: 'amount_mismatch', intent: result.intent } : result;
+        }
+        if (paidAlready || intent.status === 'needs_review') {
+          if (sameTransaction) return { result: 'duplicate', intent };
+          // A second, different successful payment: money to give back (or, while the intent
+          // is in review, one more fact for the reviewer).
+          const reviewReason = paidAlready
+            ? `second successful payment (${outcome.transactionId}) for an intent already paid; refund it`
+            : `successful payment (${outcome.transactionId}) reported while the intent is in review`;
+          if (!(await openReview('second_payment', reviewReason, paidAlready ? 'refund' : 'decide'))) {
+            return { result: 'duplicate', intent };
           }
           await record('payment_succeeded', false, intent.status, null, { reviewReason });
-          return { result: 'amount_mismatch', intent };
-        }
-        if (intent.status === 'succeeded' || intent.status === 'partially_refunded' || intent.status === 'refunded') {
-          if (sameTransaction) return { result: 'duplicate', intent };
-          // A second, different successful payment of the same intent: money to give back.
-          await record('payment_succeeded', false, intent.status, null, {
-            reviewReason: 'second successful payment for an intent already paid; refund it',
-          });
-          return { result: 'already_final', intent, event: 'payment_succeeded' };
-        }
-        if (intent.status === 'needs_review') {
-          if (sameTransaction) return { result: 'duplicate', intent };
-          await record('payment_succeeded', false, intent.status, null);
           return { result: 'already_final', intent, event: 'payment_succeeded' };
         }
         if (awaiting) return markPaid(ctx, intent, outcome, 'payment_succeeded', move);
@@ -122,16 +158,14 @@ export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput
           // Money after the hub gave up: take it if its obligations are still free, else review.
           const claimed = await claimObligations(ctx, intent);
           if (claimed) return markPaid(ctx, intent, outcome, 'late_payment_succeeded', move);
-          return move('late_payment_needs_review', {
-            reviewReason: 'paid after expiry, but its obligations are paid or held by another intent',
-            gatewayTransactionId: outcome.transactionId,
-          });
+          const reviewReason = 'paid after expiry, but its obligations are paid or held by another intent';
+          await openReview('late_payment', reviewReason, 'refund');
+          return move('late_payment_needs_review', { reviewReason, gatewayTransactionId: outcome.transactionId });
         }
         // failed: a success after an explicit decline is never taken silently.
-        return move('late_payment_needs_review', {
-          reviewReason: 'success reported after a decline',
-          gatewayTransactionId: outcome.transactionId,
-        });
+        const reviewReason = 'success reported after a decline';
+        await openReview('success_after_decline', reviewReason, 'decide');
+        return move('late_payment_needs_review', { reviewReason, gatewayTransactionId: outcome.transactionId });
       }
       case 'failed': {
         if (intent.status === 'failed') return { result: 'duplicate', intent };
@@ -142,7 +176,9 @@ export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput
       case 'needs_review': {
         if (intent.status === 'needs_review') return { result: 'duplicate', intent };
         // Obligations stay held: money may have moved, so nobody else may pay them meanwhile.
-        return move('suspected_fraud', { reviewReason: outcome.reason, gatewayTransactionId: outcome.transactionId ?? null });
+        const result = await move('suspected_fraud', { reviewReason: outcome.reason, gatewayTransactionId: outcome.transactionId ?? null });
+        if (result.result === 'applied') await openReview('suspected_fraud', outcome.reason, 'decide');
+        return result;
       }
       case 'expired':
       case 'cancelled': {
@@ -214,7 +250,8 @@ async function markPaid(
         sql`NOT EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = ${dossiers.code} AND o.status = 'unpaid')`,
       ),
     );
-  await issueReceipt(ctx, result.intent, paidAt);
+  // The receipt is dated when it is issued: numbers then follow dates within a series.
+  await issueReceipt(ctx, result.intent, now);
   return result;
 }
 

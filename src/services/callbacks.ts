@@ -1,3 +1,4 @@
+import { describeError } from '../db/errors.ts';
 import { and, asc, eq, lt, sql } from 'drizzle-orm';
 import { callbackInbox } from '../db/schema/index.ts';
 import type { CallbackResult, Gateway, GatewayResponse, InboundMessage } from '../gateways/types.ts';
@@ -5,6 +6,9 @@ import { applyOutcome } from './apply-outcome.ts';
 import type { ServiceContext } from './context.ts';
 
 type InboxRow = typeof callbackInbox.$inferSelect;
+
+/** Processing attempts before an inbox message is left to a person (status `failed`). */
+export const MAX_INBOX_ATTEMPTS = 10;
 
 /** Headers never kept in the inbox: they carry credentials, not gateway facts. */
 const DROPPED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
@@ -85,11 +89,19 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
       };
     }
   } catch (error) {
-    ctx.log.error('callback processing failed', { gateway: gateway.id, inboxId: row.id, error: String(error) });
+    ctx.log.error('callback processing failed', { gateway: gateway.id, inboxId: row.id, error: describeError(error) });
     const response = gateway.respond('error');
     await ctx.db
       .update(callbackInbox)
-      .set({ attempts: sql`${callbackInbox.attempts} + 1`, result: 'error', responseStatus: response.status, responseBody: response.body })
+      .set({
+        attempts: sql`${callbackInbox.attempts} + 1`,
+        // After so many tries it is a person's job: kept as `failed`, out of the retry loop.
+        status: row.attempts + 1 >= MAX_INBOX_ATTEMPTS ? 'failed' : 'received',
+        result: 'error',
+        detail: { error: describeError(error) },
+        responseStatus: response.status,
+        responseBody: response.body,
+      })
       .where(eq(callbackInbox.id, row.id));
     return response;
   }
@@ -124,7 +136,14 @@ export async function reprocessInbox(ctx: ServiceContext, options: { olderThanMs
   let processed = 0;
   for (const row of rows) {
     const gateway = ctx.gateways[row.gateway as keyof typeof ctx.gateways];
-    if (!gateway) continue;
+    if (!gateway) {
+      // Cannot be verified here any more; kept for a person, out of the retry loop.
+      await ctx.db
+        .update(callbackInbox)
+        .set({ status: 'failed', result: 'error', detail: { error: `gateway ${row.gateway} is not configured` } })
+        .where(eq(callbackInbox.id, row.id));
+      continue;
+    }
     await processInboxMessage(ctx, gateway, row);
     processed++;
   }

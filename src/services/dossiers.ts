@@ -1,4 +1,4 @@
-import { and, asc, eq, ne } from 'drizzle-orm';
+import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import { agencies, dossiers, feeRules, obligations, procedures } from '../db/schema/index.ts';
 import { vnDate } from '../domain/dates.ts';
 import { computeFee, FeeInputError, inputsUsed, isRuleValidOn, type Channel, type FeeFormula } from '../domain/fees.ts';
@@ -86,13 +86,12 @@ function toView(row: DossierRow, lines: ObligationRow[]): DossierView {
 }
 
 /** The dossier, if it exists inside the principal's scope (otherwise "not found", never "forbidden"). */
-async function findDossier(ctx: ServiceContext, principal: Principal, code: string, lock = false) {
+async function findDossier(ctx: ServiceContext, principal: Principal, code: string) {
   const scope = scopeCondition(principal, dossiers.agencyCode);
-  const query = executor(ctx)
+  const [row] = await executor(ctx)
     .select()
     .from(dossiers)
     .where(scope ? and(eq(dossiers.code, code), scope) : eq(dossiers.code, code));
-  const [row] = lock ? await query.for('update') : await query;
   return row;
 }
 
@@ -241,10 +240,16 @@ export async function putDossier(
         payerCategory: input.payerCategory ?? null,
       };
 
-      const [existing] = await db.select().from(dossiers).where(eq(dossiers.code, code)).for('update');
+      // Locked whether or not the caller may see it: the code is taken either way.
+      const [found] = await db
+        .select({ row: dossiers, visible: scopeCondition(principal, dossiers.agencyCode) ?? sql<boolean>`true` })
+        .from(dossiers)
+        .where(eq(dossiers.code, code))
+        .for('update', { of: dossiers });
+      const existing = found?.row;
       if (existing) {
         // A dossier outside the caller's scope does not exist for it.
-        if (!(await findDossier(ctx, principal, code))) throw notFound(`dossier ${code}`);
+        if (!found.visible) throw notFound(`dossier ${code}`);
         const current = await loadObligations(ctx, code);
         if (sameRecord(existing, next)) return { dossier: toView(existing, current), created: false };
 

@@ -17,6 +17,7 @@ export const errorCodes = {
   'invalid-transition': 409,
   'receipt-not-issued': 409,
   conflict: 409,
+  'concurrent-update': 409,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
   'fee-input-missing': 422,

@@ -1,5 +1,5 @@
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
-import { pgError } from '../db/errors.ts';
+import { describeError, pgError } from '../db/errors.ts';
 import { dossiers, intentObligations, obligations, paymentIntents } from '../db/schema/index.ts';
 import { queryRows } from '../db/types.ts';
 import { sumVnd } from '../domain/money.ts';
@@ -9,7 +9,7 @@ import { applyOutcome, type IntentRow } from './apply-outcome.ts';
 import { executor, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { KEY_LIFETIME_MS, requestFingerprint, storedResponse, type StoredResponse } from './idempotency.ts';
-import { scopeCondition, type Principal } from './principal.ts';
+import { dossierScopeCondition, scopeCondition, type Principal } from './principal.ts';
 
 export interface CreateIntentInput {
   dossierCode: string;
@@ -101,7 +101,13 @@ export async function createPaymentIntent(
   }
   const fingerprint = requestFingerprint('POST /v1/payment-intents', input);
   const owner = `${principal.role}:${principal.subject}`;
-  const replay = () => storedResponse(ctx, owner, idempotencyKey, fingerprint);
+  const replay = async () => {
+    const stored = await storedResponse(ctx, owner, idempotencyKey, fingerprint);
+    // Replayed only to a caller who may still see the intent: the same subject can hold tokens
+    // of different scopes.
+    if (stored && isIntentBody(stored.body)) await findIntent(ctx, principal, stored.body.id);
+    return stored;
+  };
 
   let plan: Awaited<ReturnType<typeof planIntent>>;
   try {
@@ -109,7 +115,7 @@ export async function createPaymentIntent(
   } catch (error) {
     // A retry of a request that succeeded finds its obligations held by its own intent: it
     // gets the first answer, not a conflict.
-    if (error instanceof ServiceError) {
+    if (error instanceof ServiceError && error.code !== 'not-found') {
       const stored = await replay();
       if (stored) return stored;
     }
@@ -140,14 +146,13 @@ export async function createPaymentIntent(
         lines: chosen.map((l) => ({ kind: l.kind, feeCode: l.feeCode, name: l.name, amount: l.amount })),
       });
     } catch (error) {
-      ctx.log.warn('gateway hand-over failed', { gateway: gateway.id, error: String(error) });
+      ctx.log.warn('gateway hand-over failed', { gateway: gateway.id, error: describeError(error) });
       throw new ServiceError('gateway-error', `gateway "${gateway.id}" did not accept the payment request`);
     }
     const row: IntentRow = {
       id,
       reference,
       dossierCode: dossier.code,
-      agencyCode: dossier.agencyCode,
       gateway: gateway.id,
       amount,
       currency: 'VND',
@@ -177,7 +182,11 @@ export async function createPaymentIntent(
       const [result] = await queryRows<{ claimed: number; reserved: number }>(
         executor(ctx),
         sql`
-        WITH claim AS (
+        WITH holder AS (
+          -- The dossier first, as putDossier locks it: the same lock order on both paths, so a
+          -- change of fee inputs and a new intent wait for each other instead of deadlocking.
+          SELECT code FROM dossiers WHERE code = ${row.dossierCode} FOR KEY SHARE
+        ), claim AS (
           INSERT INTO idempotency_keys (principal, key, request_fingerprint, status, response_status, response_body, created_at, updated_at, expires_at)
           VALUES (${owner}, ${idempotencyKey}, ${fingerprint}, 'done', ${response.status}, ${JSON.stringify(response.body)}::jsonb,
                   ${at}, ${at}, ${new Date(now.getTime() + KEY_LIFETIME_MS).toISOString()})
@@ -185,12 +194,13 @@ export async function createPaymentIntent(
           RETURNING 1
         ), reserve AS (
           UPDATE obligations SET live_intent_id = ${id}::uuid, updated_at = ${at}
-          WHERE id IN (${ids}) AND status = 'unpaid' AND live_intent_id IS NULL AND EXISTS (SELECT 1 FROM claim)
+          WHERE id IN (${ids}) AND status = 'unpaid' AND live_intent_id IS NULL
+            AND EXISTS (SELECT 1 FROM claim) AND EXISTS (SELECT 1 FROM holder)
           RETURNING id, amount
         ), intent AS (
-          INSERT INTO payment_intents (id, reference, dossier_code, agency_code, gateway, amount, currency, status, return_url,
+          INSERT INTO payment_intents (id, reference, dossier_code, gateway, amount, currency, status, return_url,
                                        expires_at, next_action, gateway_reference, online_payment_flag, principal, created_at, updated_at)
-          SELECT ${id}::uuid, ${reference}, ${row.dossierCode}, ${row.agencyCode}, ${row.gateway}, ${amount}, 'VND', 'pending', ${row.returnUrl},
+          SELECT ${id}::uuid, ${reference}, ${row.dossierCode}, ${row.gateway}, ${amount}, 'VND', 'pending', ${row.returnUrl},
                  ${expiresAt.toISOString()}, ${JSON.stringify(row.nextAction)}::jsonb, ${row.gatewayReference}, ${row.onlinePaymentFlag}, ${owner}, ${at}, ${at}
           WHERE (SELECT count(*) FROM reserve) = ${obligationIds.length}
           RETURNING id
@@ -279,8 +289,11 @@ async function planIntent(ctx: ServiceContext, principal: Principal, input: Crea
   return { dossier, chosen, amount };
 }
 
+const isIntentBody = (body: unknown): body is { id: string } =>
+  typeof body === 'object' && body !== null && typeof (body as { id?: unknown }).id === 'string';
+
 async function findIntent(ctx: ServiceContext, principal: Principal, id: string): Promise<IntentRow> {
-  const scope = scopeCondition(principal, paymentIntents.agencyCode);
+  const scope = dossierScopeCondition(principal, paymentIntents.dossierCode);
   const [row] = await executor(ctx)
     .select()
     .from(paymentIntents)
@@ -303,7 +316,7 @@ export async function cancelPaymentIntent(ctx: ServiceContext, principal: Princi
     source: 'portal',
     actor: `${principal.role}:${principal.subject}`,
   });
-  if (result.result === 'already_final' || result.result === 'amount_mismatch') {
+  if (result.result === 'already_final') {
     throw new ServiceError('invalid-transition', `a ${result.intent.status} payment intent cannot be cancelled`, [], {
       intentStatus: result.intent.status,
     });

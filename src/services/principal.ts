@@ -28,3 +28,11 @@ export function scopeCondition(principal: Principal, agencyColumn: AnyColumn | S
   );
   return sql`EXISTS (SELECT 1 FROM agencies scope_agency WHERE scope_agency.code = ${agencyColumn} AND (${matches}))`;
 }
+
+/**
+ * The same, for a row that belongs to a dossier (intents, receipts): scope follows the dossier's
+ * agency as it is now, so it can never disagree with the dossier's own scope.
+ */
+export function dossierScopeCondition(principal: Principal, dossierCodeColumn: AnyColumn | SQL): SQL | undefined {
+  return scopeCondition(principal, sql`(SELECT scope_dossier.agency_code FROM dossiers scope_dossier WHERE scope_dossier.code = ${dossierCodeColumn})`);
+}

@@ -6,7 +6,7 @@ import { sumVnd } from '../domain/money.ts';
 import { amountInWords } from '../domain/words.ts';
 import { executor, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
-import { scopeCondition, type Principal } from './principal.ts';
+import { dossierScopeCondition, type Principal } from './principal.ts';
 
 /**
  * Receipt symbols when an agency has none of its own. Circular 78/2021/TT-BTC lets each
@@ -177,7 +177,7 @@ export function receiptView(ctx: ServiceContext, row: ReceiptRow, reference: str
 }
 
 export async function getReceipt(ctx: ServiceContext, principal: Principal, intentId: string): Promise<ReceiptView> {
-  const scope = scopeCondition(principal, paymentIntents.agencyCode);
+  const scope = dossierScopeCondition(principal, paymentIntents.dossierCode);
   const [intent] = await executor(ctx)
     .select({ id: paymentIntents.id, reference: paymentIntents.reference, status: paymentIntents.status })
     .from(paymentIntents)

@@ -99,7 +99,6 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       settings: {
         publicBaseUrl: baseUrl,
         intentTtlMinutes: options.intentTtlMinutes ?? 30,
-        callbackToleranceSeconds: 300,
         expiryUnknownGraceMinutes: 60,
       },
       gateways: createRegistry({ sandbox }),

@@ -775,7 +775,8 @@ describe('percentage properties', () => {
     fc.assert(
       fc.property(valueArb, valueArb, rateArb, roundingArb, (x, y, rate, rounding) => {
         const [lo, hi] = x <= y ? [x, y] : [y, x];
-        fc.pre(rounding.mode !== 'up' || oraclePercent(BigInt(hi), rate, 'up', BigInt(rounding.unit)) <= BigInt(Number.MAX_SAFE_INTEGER));
+        // Rounding up (or half up) to a unit can pass the exact range, where the fee is refused.
+        fc.pre(oraclePercent(BigInt(hi), rate, rounding.mode, BigInt(rounding.unit)) <= BigInt(Number.MAX_SAFE_INTEGER));
         const r = rule({ type: 'percentage', rate }, [], rounding);
         expect(amountOf(r, { declaredValue: lo })).toBeLessThanOrEqual(amountOf(r, { declaredValue: hi }));
       }),

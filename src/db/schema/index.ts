@@ -5,3 +5,4 @@ export * from './payments.ts';
 export * from './callbacks.ts';
 export * from './receipts.ts';
 export * from './sandbox.ts';
+export * from './reviews.ts';

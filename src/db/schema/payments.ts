@@ -9,10 +9,10 @@ export const paymentIntents = pgTable(
     id: uuid().primaryKey(),
     /** The hub's own short upper-case reference, unique forever (VNPay TxnRef, VietQR text…). */
     reference: text().notNull(),
+    /** Scope follows the dossier's agency (a join), so no agency is copied here to go stale. */
     dossierCode: text()
       .notNull()
       .references(() => dossiers.code),
-    agencyCode: text().notNull(),
     gateway: text().notNull(),
     amount: vnd().notNull(),
     currency: text().notNull().default('VND'),
@@ -73,8 +73,8 @@ export const paymentEvents = pgTable(
 );
 
 /**
- * Idempotency-Key records, per principal. The first request claims the key (status
- * `in_progress`); the stored answer is replayed to every later request with the same body.
+ * Idempotency-Key records, per principal: written by the same statement that creates the
+ * resource, with the answer that every later request with the same key and body replays.
  */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
@@ -83,7 +83,7 @@ export const idempotencyKeys = pgTable(
     key: text().notNull(),
     /** The request itself as canonical JSON: compared exactly, no hashing on the hot path. */
     requestFingerprint: text().notNull(),
-    status: text({ enum: ['in_progress', 'done'] }).notNull(),
+    status: text({ enum: ['done'] }).notNull(),
     responseStatus: integer(),
     responseBody: jsonb().$type<unknown>(),
     createdAt: createdAt(),

@@ -101,16 +101,21 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
           signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
         });
         if (!response.ok) return { kind: 'unknown', reason: `sandbox answered ${response.status}` };
-        const status = statusResponseSchema.parse(await response.json());
+        // An answer that does not parse (a paid status without amount or transaction, say) is
+        // "unknown", never a payment or a decline.
+        const parsed = statusResponseSchema.safeParse(await response.json());
+        if (!parsed.success) return { kind: 'unknown', reason: 'the sandbox answered an unexpected status' };
+        const status = parsed.data;
         if (status.status === 'not_found') return { kind: 'not_found' };
-        if (status.status === 'declined')
+        if (status.status === 'declined') {
           return { kind: 'outcome', outcome: { kind: 'failed', reason: 'declined by the payer', transactionId: status.transactionId } };
+        }
         return {
           kind: 'outcome',
           outcome: {
             kind: 'succeeded',
-            amount: status.amount ?? 0,
-            transactionId: status.transactionId ?? '',
+            amount: status.amount,
+            transactionId: status.transactionId,
             paidAt: status.occurredAt ? new Date(status.occurredAt) : undefined,
           },
         };

@@ -1,3 +1,4 @@
+import { describeError } from '../../db/errors.ts';
 import { Hono } from 'hono';
 import { eq } from 'drizzle-orm';
 import { sandboxTransactions } from '../../db/schema/index.ts';
@@ -46,7 +47,7 @@ export function createSandboxHost(deps: SandboxHostDeps) {
         });
         if (response.status < 500) return response.ok;
       } catch (error) {
-        deps.log.warn('sandbox callback delivery failed', { attempt, error: String(error) });
+        deps.log.warn('sandbox callback delivery failed', { attempt, error: describeError(error) });
       }
       await new Promise((r) => setTimeout(r, 200 * attempt));
     }

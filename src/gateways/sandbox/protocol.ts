@@ -39,16 +39,19 @@ export async function verifyCheckout(secrets: readonly string[], reference: stri
   return verifyWithAny('SHA-256', secrets, `${reference}?${canonicalQuery(params)}`, params.signature ?? '');
 }
 
+// Printable ASCII, as every real channel's identifiers: they are stored in text and jsonb
+// columns, which cannot hold NUL or unpaired surrogates.
+const identifier = z.string().regex(/^[\x21-\x7e]{1,64}$/);
+// PostgreSQL has no year 0, which the ISO pattern allows.
+const instant = z.iso.datetime().refine((s) => s >= '1970', 'a time from 1970 on');
+
 export const callbackBodySchema = z.object({
   type: z.enum(['payment.succeeded', 'payment.declined']),
-  // Printable ASCII, as every real channel's identifiers: they are stored in text and jsonb
-  // columns, which cannot hold NUL or unpaired surrogates.
-  reference: z.string().regex(/^[\x21-\x7e]{1,64}$/),
-  transactionId: z.string().regex(/^[\x21-\x7e]{1,64}$/),
+  reference: identifier,
+  transactionId: identifier,
   amount: z.number().int().nonnegative(),
   currency: z.literal('VND'),
-  // PostgreSQL has no year 0, which the ISO pattern allows.
-  occurredAt: z.iso.datetime().refine((s) => s >= '1970', 'a time from 1970 on'),
+  occurredAt: instant,
 });
 export type CallbackBody = z.infer<typeof callbackBodySchema>;
 
@@ -89,10 +92,15 @@ export async function checkSignature(
   return 'valid';
 }
 
-export const statusResponseSchema = z.object({
-  reference: z.string(),
-  status: z.enum(['succeeded', 'declined', 'not_found']),
-  amount: z.number().int().nonnegative().optional(),
-  transactionId: z.string().optional(),
-  occurredAt: z.string().optional(),
-});
+/** The status API's answer; a payment is only believed with its amount and transaction. */
+export const statusResponseSchema = z.discriminatedUnion('status', [
+  z.object({ reference: z.string(), status: z.literal('not_found') }),
+  z.object({ reference: z.string(), status: z.literal('declined'), transactionId: identifier.optional() }),
+  z.object({
+    reference: z.string(),
+    status: z.literal('succeeded'),
+    amount: z.number().int().nonnegative(),
+    transactionId: identifier,
+    occurredAt: instant.optional(),
+  }),
+]);

@@ -1,0 +1,44 @@
+import { index, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { paymentIntents } from './payments.ts';
+import { createdAt, instant, vnd } from './columns.ts';
+
+export const reviewKinds = [
+  'amount_mismatch',
+  'suspected_fraud',
+  'late_payment',
+  'success_after_decline',
+  'second_payment',
+] as const;
+export type ReviewKind = (typeof reviewKinds)[number];
+
+/**
+ * Money the hub received but could not decide about alone (DESIGN.md `needs_review`): an amount
+ * that differs from the one asked, a payment held as suspected fraud, money after the hub gave up
+ * whose obligations were taken, or a second successful payment of something already paid. Each is
+ * one row per (intent, kind, gateway transaction), so a gateway repeating itself adds nothing;
+ * `proposedAction` says what treasury is expected to do.
+ */
+export const paymentReviews = pgTable(
+  'payment_reviews',
+  {
+    id: uuid().primaryKey(),
+    intentId: uuid()
+      .notNull()
+      .references(() => paymentIntents.id),
+    kind: text({ enum: reviewKinds }).notNull(),
+    /** '' when the gateway gave none. */
+    gatewayTransactionId: text().notNull().default(''),
+    amount: vnd(),
+    proposedAction: text({ enum: ['refund', 'decide'] }).notNull(),
+    reason: text().notNull(),
+    status: text({ enum: ['open', 'resolved'] }).notNull().default('open'),
+    detail: jsonb().$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+    resolvedAt: instant(),
+    resolvedBy: text(),
+  },
+  (t) => [
+    uniqueIndex('payment_reviews_once_idx').on(t.intentId, t.kind, t.gatewayTransactionId),
+    index('payment_reviews_open_idx').on(t.status, t.createdAt),
+  ],
+);
