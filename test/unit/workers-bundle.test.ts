@@ -1,0 +1,34 @@
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The same app must run on Cloudflare Workers: bundling src/worker.ts as wrangler does (workerd
+ * conditions) may pull in no Node built-in but the ones postgres.js's Workers build asks for
+ * (under nodejs_compat), and never the embedded database.
+ */
+describe('the Workers bundle', () => {
+  it('has no node:* imports of ours and no PGlite', async () => {
+    const result = await build({
+      entryPoints: [new URL('../../src/worker.ts', import.meta.url).pathname],
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: 'esm',
+      platform: 'neutral',
+      conditions: ['workerd', 'worker', 'browser', 'import'],
+      mainFields: ['module', 'main'],
+      external: ['cloudflare:sockets', 'node:*'],
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((file) => file.includes('@electric-sql/pglite'))).toBe(false);
+    expect(inputs.some((file) => file.includes('src/node/') || file.endsWith('src/db/migrate.ts'))).toBe(false);
+    const nodeImports = new Set<string>();
+    for (const [file, input] of Object.entries(result.metafile.inputs)) {
+      for (const imported of input.imports) {
+        if (imported.path.startsWith('node:') && !file.includes('node_modules/postgres/cf/')) nodeImports.add(`${file} → ${imported.path}`);
+      }
+    }
+    expect([...nodeImports]).toEqual([]);
+  });
+});
