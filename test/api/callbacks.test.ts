@@ -269,6 +269,18 @@ describe('error', () => {
     expect(await expectJson(response, 200)).toEqual({ received: true, result: 'applied' });
   });
 
+  it('signs the timestamp: a valid signature moved to another t (inside the window) is refused', async () => {
+    const intent = await pendingIntent();
+    const before = await snapshot(intent);
+    const raw = JSON.stringify(event(intent));
+    const t = nowSeconds();
+    const v1 = (await signatureHeader(SANDBOX_SECRETS[0]!, t, raw)).split(',')[1];
+    const { response } = await deliver(raw, { signature: `t=${t - 10},${v1}` });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ received: false, error: 'bad_signature' });
+    expect(await snapshot(intent)).toEqual(before);
+  });
+
   it('a stale timestamp with a bad signature is reported as a bad signature', async () => {
     const intent = await pendingIntent();
     const { response } = await deliver(event(intent), { timestamp: nowSeconds() - 3600, secret: 'not-the-secret-0123456789abcdef' });

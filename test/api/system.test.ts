@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.ts';
+import { runJobs } from '../../src/jobs/index.ts';
 import { AGENCIES, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
 
@@ -87,6 +88,50 @@ describe('request ids and logs', () => {
     const text = JSON.stringify(lines);
     expect(text).not.toContain(name);
     expect(text).not.toContain('Phan Chu Trinh');
+  });
+});
+
+describe('logs on failure and for jobs', () => {
+  it('an unhandled database error answers a 500 problem and logs no query parameters', async () => {
+    const broken = await createHarness();
+    try {
+      await seedAgencyTree(broken.ctx);
+      const token = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
+      const procedure = await createProcedure(broken.ctx);
+      // A schema the code does not expect: the INSERT of obligations fails inside the request.
+      await broken.db.db.execute(sql`ALTER TABLE obligations RENAME COLUMN name TO name_renamed`);
+      const name = 'Lê Hoàng Phúc';
+      const res = await broken.request('PUT', '/v1/dossiers/000.21.32.H19-261122-0777', {
+        token,
+        body: { procedureCode: procedure, agencyCode: AGENCIES.communeA, channel: 'online', receivedAt: '2026-11-22T09:00:00+07:00', applicant: { name, address: 'Số 9 Hẻm Phúc Lộc' } },
+      });
+      expect(res.status).toBe(500);
+      const body = await json(res);
+      expect(body.code).toBe('internal-error');
+      expect(JSON.stringify(body)).not.toContain('name_renamed');
+      const errors = broken.logs.filter((l) => l.level === 'error');
+      expect(errors).toHaveLength(1);
+      expect(String(errors[0]!.error)).toMatch(/^database error 42703/);
+      const text = JSON.stringify(broken.logs);
+      expect(text).not.toContain(name);
+      expect(text).not.toContain('Phúc Lộc');
+      // Nothing half-written: the dossier does not exist.
+      await broken.db.db.execute(sql`ALTER TABLE obligations RENAME COLUMN name_renamed TO name`);
+      expect((await broken.request('GET', '/v1/dossiers/000.21.32.H19-261122-0777', { token })).status).toBe(404);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('writes one line per job run, with its status and latency', async () => {
+    const before = h.logs.length;
+    await runJobs(h.ctx);
+    const lines = h.logs.slice(before).filter((l) => l.msg === 'job');
+    expect(lines.map((l) => l.job)).toEqual(['reprocess-inbox', 'expire-intents', 'purge-idempotency-keys']);
+    for (const line of lines) {
+      expect(line).toMatchObject({ level: 'info', status: 'ok' });
+      expect(typeof line.latencyMs).toBe('number');
+    }
   });
 });
 

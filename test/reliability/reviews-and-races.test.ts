@@ -80,6 +80,29 @@ describe(`reviews on ${databaseLabel}`, () => {
   });
 });
 
+describe(`receipt numbers on ${databaseLabel}`, () => {
+  it('run 1, 2, 3… per agency and series, without gaps, whatever order payments come in', async () => {
+    const procedure = await createProcedure(h.ctx);
+    const pay = async (agencyCode: string) => {
+      const dossier = await registerDossier(h, portal, procedure, { agencyCode });
+      const intent = await json(await createIntent(h, portal, dossier.code));
+      return intent;
+    };
+    const inA = await Promise.all([1, 2, 3].map(() => pay(AGENCIES.communeB)));
+    const inB = await Promise.all([1, 2].map(() => pay(AGENCIES.department)));
+    // Paid concurrently, and one declined in between: a decline takes no number.
+    const declined = await pay(AGENCIES.communeB);
+    await Promise.all([
+      ...[...inA, ...inB].map((i) => deliverSandboxCallback(h, sandboxEvent(i))),
+      deliverSandboxCallback(h, sandboxEvent(declined, { type: 'payment.declined' })),
+    ]);
+    const numbers = async (agencyCode: string) =>
+      (await h.db.db.select({ number: receipts.number }).from(receipts).where(eq(receipts.agencyCode, agencyCode))).map((r) => r.number).sort((a, b) => a - b);
+    expect(await numbers(AGENCIES.communeB)).toEqual([1, 2, 3]);
+    expect(await numbers(AGENCIES.department)).toEqual([1, 2]);
+  });
+});
+
 describe(`races on ${databaseLabel}`, () => {
   it('two intents of one dossier paid at the same moment leave the dossier marked paid', async () => {
     for (let round = 0; round < 10; round++) {
@@ -113,6 +136,20 @@ describe(`races on ${databaseLabel}`, () => {
 });
 
 describe('idempotent replays', () => {
+  it('a reused key with another body creates nothing, even when that body could succeed', async () => {
+    const dossier = await registerDossier(h, portal, twoLines);
+    const [first, second] = dossier.obligations.map((o: { id: string }) => o.id);
+    const key = idempotencyKey();
+    expect((await createIntent(h, portal, dossier.code, { obligationIds: [first] }, key)).status).toBe(201);
+    const reused = await createIntent(h, portal, dossier.code, { obligationIds: [second] }, key);
+    expect(reused.status).toBe(409);
+    expect((await json(reused)).code).toBe('idempotency-key-reused');
+    const after = await json(await h.request('GET', `/v1/dossiers/${dossier.code}`, { token: portal }));
+    // The second obligation is still free: a new key can pay it.
+    expect((await createIntent(h, portal, after.code, { obligationIds: [second] })).status).toBe(201);
+  });
+
+
   it('are shown only to a caller who may see the intent', async () => {
     const dossier = await registerDossier(h, portal, single);
     const key = idempotencyKey();
