@@ -15,9 +15,10 @@ export interface Secrets {
   receiptSigningKey: string;
 }
 
-/** The app's dependencies from configuration: shared by the Node entry, the scripts and Workers. */
-export async function buildDeps(config: Config, handle: DatabaseHandle, secrets: Secrets, log?: Logger): Promise<AppDeps> {
-  const logger = log ?? createLogger(config.logLevel);
+/** Everything but the database: built once per process (or per Workers isolate). */
+export type StaticDeps = Omit<AppDeps, 'db' | 'databaseKind'>;
+
+export async function buildStaticDeps(config: Config, secrets: Secrets, log?: Logger): Promise<StaticDeps> {
   const now = () => new Date();
   const sandbox = secrets.sandboxSecrets?.length
     ? createSandboxGateway({
@@ -29,8 +30,6 @@ export async function buildDeps(config: Config, handle: DatabaseHandle, secrets:
       })
     : undefined;
   return {
-    db: handle.db,
-    databaseKind: handle.kind,
     settings: {
       publicBaseUrl: config.publicBaseUrl,
       intentTtlMinutes: config.intentTtlMinutes,
@@ -39,12 +38,21 @@ export async function buildDeps(config: Config, handle: DatabaseHandle, secrets:
     gateways: createRegistry({ sandbox }),
     signer: await createReceiptSigner(secrets.receiptSigningKey),
     verifier: createTokenVerifier({ ...config.auth, secret: secrets.jwtSecret }),
-    log: logger,
+    log: log ?? createLogger(config.logLevel),
     now,
     sandboxHost: secrets.sandboxSecrets?.length
       ? { secrets: secrets.sandboxSecrets, toleranceSeconds: config.callbackToleranceSeconds }
       : undefined,
   };
+}
+
+/** The app's dependencies from configuration: shared by the Node entry, the scripts and Workers. */
+export async function buildDeps(config: Config, handle: DatabaseHandle, secrets: Secrets, log?: Logger): Promise<AppDeps> {
+  return withDatabase(await buildStaticDeps(config, secrets, log), handle);
+}
+
+export function withDatabase(deps: StaticDeps, handle: DatabaseHandle): AppDeps {
+  return { ...deps, db: handle.db, databaseKind: handle.kind };
 }
 
 /** The service context for scripts and jobs, outside any request. */

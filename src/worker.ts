@@ -1,7 +1,7 @@
 import { createApp } from './app.ts';
 import { ConfigError, parseConfig } from './config.ts';
 import { connectServer } from './db/server.ts';
-import { buildDeps, serviceContext } from './deps.ts';
+import { buildStaticDeps, serviceContext, withDatabase, type StaticDeps } from './deps.ts';
 import { runJobs } from './jobs/index.ts';
 
 /**
@@ -31,16 +31,29 @@ function configFrom(env: WorkerEnv) {
   return config;
 }
 
+/**
+ * Parsed configuration, keys, verifier (with its remembered tokens and JWKS cache) and gateways
+ * are kept for the isolate's life; only the database connection is per request. They hold no
+ * I/O: a new env (a new deployment's bindings) builds them again.
+ */
+let isolate: { env: WorkerEnv; config: ReturnType<typeof configFrom>; deps: Promise<StaticDeps> } | undefined;
+
 async function open(env: WorkerEnv) {
-  const config = configFrom(env);
-  const { url, prepare } = config.database as { url: string; prepare: boolean };
+  if (!isolate || isolate.env !== env) {
+    const config = configFrom(env);
+    isolate = {
+      env,
+      config,
+      deps: buildStaticDeps(config, {
+        jwtSecret: config.auth.secret,
+        sandboxSecrets: config.sandbox?.secrets,
+        receiptSigningKey: config.receiptSigningKey!,
+      }),
+    };
+  }
+  const { url, prepare } = isolate.config.database as { url: string; prepare: boolean };
   const handle = connectServer(url, { poolMax: 5, prepare });
-  const deps = await buildDeps(config, handle, {
-    jwtSecret: config.auth.secret,
-    sandboxSecrets: config.sandbox?.secrets,
-    receiptSigningKey: config.receiptSigningKey!,
-  });
-  return { handle, deps };
+  return { handle, deps: withDatabase(await isolate.deps, handle) };
 }
 
 export default {
