@@ -6,20 +6,30 @@ import { describe, expect, it } from 'vitest';
  * conditions) may pull in no Node built-in but the ones postgres.js's Workers build asks for
  * (under nodejs_compat), and never the embedded database.
  */
+async function bundle(entry: string) {
+  return build({
+    entryPoints: [new URL(entry, import.meta.url).pathname],
+    bundle: true,
+    write: false,
+    metafile: true,
+    format: 'esm',
+    platform: 'neutral',
+    conditions: ['workerd', 'worker', 'browser', 'import'],
+    mainFields: ['module', 'main'],
+    external: ['cloudflare:sockets', 'node:*'],
+    logLevel: 'silent',
+  });
+}
+
 describe('the Workers bundle', () => {
+  it('can draw VietQR codes (the QR library without its Node-only PNG renderer)', async () => {
+    const result = await bundle('../../src/gateways/vietqr/qr-image.ts');
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((file) => file.includes('pngjs'))).toBe(false);
+  });
+
   it('has no node:* imports of ours and no PGlite', async () => {
-    const result = await build({
-      entryPoints: [new URL('../../src/worker.ts', import.meta.url).pathname],
-      bundle: true,
-      write: false,
-      metafile: true,
-      format: 'esm',
-      platform: 'neutral',
-      conditions: ['workerd', 'worker', 'browser', 'import'],
-      mainFields: ['module', 'main'],
-      external: ['cloudflare:sockets', 'node:*'],
-      logLevel: 'silent',
-    });
+    const result = await bundle('../../src/worker.ts');
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.some((file) => file.includes('@electric-sql/pglite'))).toBe(false);
     expect(inputs.some((file) => file.includes('src/node/') || file.endsWith('src/db/migrate.ts'))).toBe(false);
