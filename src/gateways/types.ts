@@ -60,6 +60,10 @@ export interface InboundMessage {
   rawBody: string;
 }
 
+/**
+ * `malformed` means the signature held but the message is not one the gateway sends: adapters
+ * check the signature first, so the inbox records a malformed message as validly signed.
+ */
 export type CallbackVerification =
   | { ok: true; reference: string; outcome: GatewayOutcome }
   | { ok: false; reason: 'bad_signature' | 'stale' | 'malformed'; reference?: string; detail: string };
