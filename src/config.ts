@@ -9,6 +9,28 @@ const list = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
+/** `a|b|c`: a field order for a pipe-joined hash, kept in configuration since versions differ. */
+const fieldOrder = (fallback: readonly string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((s) => (s && s.trim() !== '' ? s.split('|').map((x) => x.trim()) : [...fallback]))
+    .pipe(z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'field names are letters, digits and _')).min(1));
+
+/** `startDelay,interval,maxAttempts` in seconds, seconds and a count. */
+const pollingSchedule = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      const parts = s.split(',').map((x) => Number(x.trim()));
+      if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n < 0) || parts[1]! < 1) {
+        ctx.addIssue({ code: 'custom', message: 'expected "startDelaySeconds,intervalSeconds,maxAttempts", e.g. "600,900,8"' });
+        return z.NEVER;
+      }
+      return { startDelaySeconds: parts[0]!, intervalSeconds: parts[1]!, maxAttempts: parts[2]! };
+    });
+
 const optionalString = z
   .string()
   .optional()
@@ -36,6 +58,48 @@ const envSchema = z
     RECEIPT_SIGNING_KEY: optionalString,
     /** Sandbox gateway secrets, comma-separated: the first signs, every one verifies (rotation). */
     SANDBOX_SECRETS: optionalString.pipe(list.optional()),
+    // --- VNPay 2.1.0 -------------------------------------------------------------------------
+    VNPAY_TMN_CODE: optionalString,
+    /** Comma-separated: the first signs, every one verifies (rotation). */
+    VNPAY_HASH_SECRET: optionalString.pipe(list.optional()),
+    VNPAY_PAYMENT_URL: z.url().default('https://sandbox.vnpayment.vn/paymentv2/vpcpay.html'),
+    VNPAY_API_URL: z.url().default('https://sandbox.vnpayment.vn/merchant_webapi/api/transaction'),
+    /** How the signed query is percent-encoded: PHP urlencode (VNPay's samples) or URLSearchParams. */
+    VNPAY_ENCODING: z.enum(['php', 'form']).default('php'),
+    /** The hub's own IP, sent as vnp_IpAddr in querydr and refund requests. */
+    VNPAY_SERVER_IP: z.string().min(1).default('127.0.0.1'),
+    VNPAY_POLL: pollingSchedule('600,900,8'),
+    // --- VietQR bank transfer ----------------------------------------------------------------
+    /** Secrets the bank's credit notifications are signed with, comma-separated (rotation). */
+    VIETQR_NOTIFY_SECRET: optionalString.pipe(list.optional()),
+    VIETQR_SIGNATURE_HEADER: z.string().min(1).default('x-signature').transform((s) => s.toLowerCase()),
+    /** Which bank's notification layout to read: the hub's own JSON, or a mapped bank format. */
+    VIETQR_NOTIFY_FORMAT: z.enum(['standard', 'sepay']).default('standard'),
+    VIETQR_SERVICE: z.enum(['QRIBFTTA', 'QRIBFTTC']).default('QRIBFTTA'),
+    // --- National public service portal payment platform (PP-DVCQG) ---------------------------
+    DVCQG_PARTNER_CODE: optionalString,
+    DVCQG_HASH_KEY: optionalString.pipe(list.optional()),
+    DVCQG_INIT_URL: optionalString.pipe(z.url().optional()),
+    /** Optional status look-up endpoint; without it the platform is never polled. */
+    DVCQG_QUERY_URL: optionalString.pipe(z.url().optional()),
+    DVCQG_VERSION: z.string().min(1).default('1.0.0'),
+    DVCQG_HASH_ALGORITHM: z.enum(['HMAC-SHA256', 'HMAC-SHA512']).default('HMAC-SHA256'),
+    DVCQG_INIT_FIELDS: fieldOrder([
+      'LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'LoaiHinhThanhToan', 'MaKenhThanhToan',
+      'MaThietBi', 'NgonNgu', 'MaTienTe', 'MaNganHang', 'ThongTinGiaoDich', 'ThoiGianGD', 'Ip',
+    ]),
+    DVCQG_CONFIRM_FIELDS: fieldOrder([
+      'LoaiBanTin', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'MaTienTe', 'MaNganHang', 'ThongTinGiaoDich', 'ThoiGianGD',
+    ]),
+    /** The province's answer to a confirm; its layout is not published, so this is a choice. */
+    DVCQG_ANSWER_FIELDS: fieldOrder(['MaLoi', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD']),
+    /** Which field of the platform's init answer holds the payer's redirect URL. */
+    DVCQG_REDIRECT_FIELD: z.string().min(1).default('UrlThanhToan'),
+    DVCQG_POLL: pollingSchedule('600,900,8'),
+    /** Outbound gateway calls (init, status query, refund) give up after this long: "unknown". */
+    GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /** A refund above this many VND needs a second treasury user's approval. */
+    REFUND_APPROVAL_THRESHOLD_VND: z.coerce.number().int().min(0).default(2_000_000),
     INTENT_TTL_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(30),
     CALLBACK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
     /** After its expiry, an intent whose gateway cannot be asked stays pending this long. */
@@ -47,6 +111,50 @@ const envSchema = z
 
 export type Env = z.input<typeof envSchema>;
 
+export interface PollingConfig {
+  startDelaySeconds: number;
+  intervalSeconds: number;
+  maxAttempts: number;
+}
+
+export interface VnpayConfig {
+  tmnCode: string;
+  secrets: string[];
+  paymentUrl: string;
+  apiUrl: string;
+  encoding: 'php' | 'form';
+  serverIp: string;
+  polling: PollingConfig;
+}
+
+export interface VietqrConfig {
+  secrets: string[];
+  signatureHeader: string;
+  format: 'standard' | 'sepay';
+  service: 'QRIBFTTA' | 'QRIBFTTC';
+}
+
+export interface DvcqgConfig {
+  partnerCode: string;
+  secrets: string[];
+  initUrl: string;
+  queryUrl?: string;
+  version: string;
+  algorithm: 'HMAC-SHA256' | 'HMAC-SHA512';
+  initFields: string[];
+  confirmFields: string[];
+  answerFields: string[];
+  redirectField: string;
+  polling: PollingConfig;
+}
+
+export interface GatewaysConfig {
+  vnpay?: VnpayConfig;
+  vietqr?: VietqrConfig;
+  dvcqg?: DvcqgConfig;
+  timeoutMs: number;
+}
+
 export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
@@ -57,6 +165,9 @@ export interface Config {
   auth: { secret?: string; jwksUrl?: string; issuer: string; audience: string };
   receiptSigningKey?: string;
   sandbox: { secrets: string[] } | undefined;
+  /** Gateways configured by the environment (the embedded demo fills the rest: node/runtime.ts). */
+  gateways: GatewaysConfig;
+  refundApprovalThreshold: number;
   intentTtlMinutes: number;
   callbackToleranceSeconds: number;
   expiryUnknownGraceMinutes: number;
@@ -81,6 +192,18 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     // The sandbox's "pay" button marks real obligations paid, with signed receipts, and no money.
     throw new ConfigError(['SANDBOX_SECRETS: the sandbox gateway cannot be enabled when NODE_ENV is production']);
   }
+  const issues: string[] = [];
+  const pair = (names: string[], values: unknown[]) => {
+    const given = values.filter((v) => v !== undefined && !(Array.isArray(v) && v.length === 0)).length;
+    if (given > 0 && given < values.length) {
+      issues.push(`${names.join(', ')}: set all of them to enable this gateway, or none (missing: ${names.filter((_, i) => values[i] === undefined).join(', ')})`);
+      return false;
+    }
+    return given === values.length;
+  };
+  const vnpay = pair(['VNPAY_TMN_CODE', 'VNPAY_HASH_SECRET'], [e.VNPAY_TMN_CODE, e.VNPAY_HASH_SECRET]);
+  const dvcqg = pair(['DVCQG_PARTNER_CODE', 'DVCQG_HASH_KEY', 'DVCQG_INIT_URL'], [e.DVCQG_PARTNER_CODE, e.DVCQG_HASH_KEY, e.DVCQG_INIT_URL]);
+  if (issues.length > 0) throw new ConfigError(issues);
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -93,6 +216,39 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     auth: { secret: e.JWT_SECRET, jwksUrl: e.JWT_JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     receiptSigningKey: e.RECEIPT_SIGNING_KEY,
     sandbox: e.SANDBOX_SECRETS && e.SANDBOX_SECRETS.length > 0 ? { secrets: e.SANDBOX_SECRETS } : undefined,
+    gateways: {
+      vnpay: vnpay
+        ? {
+            tmnCode: e.VNPAY_TMN_CODE!,
+            secrets: e.VNPAY_HASH_SECRET!,
+            paymentUrl: e.VNPAY_PAYMENT_URL,
+            apiUrl: e.VNPAY_API_URL,
+            encoding: e.VNPAY_ENCODING,
+            serverIp: e.VNPAY_SERVER_IP,
+            polling: e.VNPAY_POLL,
+          }
+        : undefined,
+      vietqr: e.VIETQR_NOTIFY_SECRET?.length
+        ? { secrets: e.VIETQR_NOTIFY_SECRET, signatureHeader: e.VIETQR_SIGNATURE_HEADER, format: e.VIETQR_NOTIFY_FORMAT, service: e.VIETQR_SERVICE }
+        : undefined,
+      dvcqg: dvcqg
+        ? {
+            partnerCode: e.DVCQG_PARTNER_CODE!,
+            secrets: e.DVCQG_HASH_KEY!,
+            initUrl: e.DVCQG_INIT_URL!,
+            queryUrl: e.DVCQG_QUERY_URL,
+            version: e.DVCQG_VERSION,
+            algorithm: e.DVCQG_HASH_ALGORITHM,
+            initFields: e.DVCQG_INIT_FIELDS,
+            confirmFields: e.DVCQG_CONFIRM_FIELDS,
+            answerFields: e.DVCQG_ANSWER_FIELDS,
+            redirectField: e.DVCQG_REDIRECT_FIELD,
+            polling: e.DVCQG_POLL,
+          }
+        : undefined,
+      timeoutMs: e.GATEWAY_TIMEOUT_MS,
+    },
+    refundApprovalThreshold: e.REFUND_APPROVAL_THRESHOLD_VND,
     intentTtlMinutes: e.INTENT_TTL_MINUTES,
     callbackToleranceSeconds: e.CALLBACK_TOLERANCE_SECONDS,
     expiryUnknownGraceMinutes: e.EXPIRY_UNKNOWN_GRACE_MINUTES,

@@ -34,6 +34,7 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log?: Lo
       publicBaseUrl: config.publicBaseUrl,
       intentTtlMinutes: config.intentTtlMinutes,
       expiryUnknownGraceMinutes: config.expiryUnknownGraceMinutes,
+      refundApprovalThreshold: config.refundApprovalThreshold,
     },
     gateways: createRegistry({ sandbox }),
     signer: await createReceiptSigner(secrets.receiptSigningKey),

@@ -31,7 +31,27 @@ export interface PaymentRequest {
   procedureCode: string;
   agencyCode: string;
   description: string;
+  procedureName: string;
+  agencyName: string;
   lines: Array<{ kind: 'phi' | 'le_phi'; feeCode: string; name: string; amount: number }>;
+  /** The citizen paying: VNPay wants the payer's IP, the national platform the payer's identity. */
+  payer: PayerInfo;
+  /** The collecting agency's account (bank BIN, number, name), where the catalogue has one. */
+  collectionAccount?: CollectionAccount;
+}
+
+export interface PayerInfo {
+  /** The payer's IP as the portal saw it (or, without one, the portal's own). */
+  ip: string;
+  name?: string;
+  idNumber?: string;
+  address?: string;
+}
+
+export interface CollectionAccount {
+  bankBin: string;
+  accountNumber: string;
+  accountName: string;
 }
 
 export interface PaymentHandover {
@@ -41,8 +61,10 @@ export interface PaymentHandover {
 
 /** What a gateway says happened to a payment, normalised. Amounts are integer VND. */
 export type GatewayOutcome =
-  | { kind: 'succeeded'; amount: number; transactionId: string; paidAt?: Date }
-  | { kind: 'failed'; reason: string; transactionId?: string }
+  /** `detail`: facts the adapter saw but cannot check itself (a bank credit's receiving account), kept in the history. */
+  | { kind: 'succeeded'; amount: number; transactionId: string; paidAt?: Date; detail?: Record<string, unknown> }
+  /** `amount`, when the gateway states one, is checked as for a success (VNPay's 04 comes first). */
+  | { kind: 'failed'; reason: string; transactionId?: string; amount?: number }
   | { kind: 'needs_review'; reason: string; amount?: number; transactionId?: string };
 
 /** A status query either learns something, learns nothing yet, or cannot tell (timeout, 5xx). */
@@ -65,7 +87,11 @@ export interface InboundMessage {
  * check the signature first, so the inbox records a malformed message as validly signed.
  */
 export type CallbackVerification =
-  | { ok: true; reference: string; outcome: GatewayOutcome }
+  /**
+   * `candidates` (VietQR transfer texts) lists other references found in the message, best
+   * first after `reference`: the first that names an intent of this gateway is the one paid.
+   */
+  | { ok: true; reference: string; candidates?: readonly string[]; outcome: GatewayOutcome }
   | { ok: false; reason: 'bad_signature' | 'stale' | 'malformed'; reference?: string; detail: string };
 
 /** How the hub's handling of a callback ended, for the adapter to answer in its own words. */
@@ -87,13 +113,56 @@ export interface GatewayResponse {
   body: string;
 }
 
+/** What a status query or a refund needs to know about the intent. */
+export interface IntentSnapshot {
+  id: string;
+  reference: string;
+  amount: number;
+  createdAt: Date;
+  gatewayReference: string | null;
+  gatewayTransactionId: string | null;
+  succeededAt: Date | null;
+}
+
+export interface RefundRequest {
+  /** The hub's refund id: unique per request, so a retry is recognised by the gateway. */
+  refundId: string;
+  intent: IntentSnapshot;
+  amount: number;
+  /** True when this refund returns everything not yet refunded (VNPay 02), else partial (03). */
+  full: boolean;
+  /** Who asked for it (a treasury user), for the gateway's records. */
+  requestedBy: string;
+  reason: string;
+  now: Date;
+}
+
+/** `unknown` (timeout, 5xx, unverifiable answer) is never `failed`: the refund is asked about again. */
+export type RefundResult =
+  | { kind: 'succeeded'; gatewayRefundId?: string; detail?: Record<string, unknown> }
+  | { kind: 'failed'; reason: string; detail?: Record<string, unknown> }
+  | { kind: 'unknown'; reason: string };
+
+/** When the poller asks about a pending intent: after `startDelaySeconds`, then every `intervalSeconds`. */
+export interface PollingSchedule {
+  startDelaySeconds: number;
+  intervalSeconds: number;
+  maxAttempts: number;
+}
+
 export interface Gateway {
   id: GatewayId;
   capabilities: GatewayCapabilities;
   /** 766 DuocThanhToanTrucTuyen: 1 national payment platform, 2 the province's own gateway. */
   onlinePaymentFlag: 1 | 2;
+  /** Payments go into the collecting agency's own account (VietQR, the national platform). */
+  needsCollectionAccount?: boolean;
+  /** The poller's schedule; absent (or no queryStatus) means this gateway is never polled. */
+  polling?: PollingSchedule;
   createPayment(request: PaymentRequest): Promise<PaymentHandover>;
   verifyCallback(message: InboundMessage, now: Date): Promise<CallbackVerification>;
-  respond(result: CallbackResult): GatewayResponse;
-  queryStatus?(intent: { reference: string; amount: number; createdAt: Date }): Promise<StatusQueryResult>;
+  /** The gateway's own answer; `message` is the one being answered (some answers echo it). */
+  respond(result: CallbackResult, message?: InboundMessage): Promise<GatewayResponse>;
+  queryStatus?(intent: IntentSnapshot): Promise<StatusQueryResult>;
+  refund?(request: RefundRequest): Promise<RefundResult>;
 }

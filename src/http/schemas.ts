@@ -143,6 +143,16 @@ export const CreateIntentSchema = z
     obligationIds: z.array(z.uuid()).min(1).max(100).optional(),
     gateway: z.enum(gatewayIds),
     returnUrl: z.url({ protocol: /^https?$/ }).max(2000),
+    payer: z
+      .object({
+        ip: z.union([z.ipv4(), z.ipv6()]).optional().openapi({ description: "The citizen's IP as the portal saw it (VNPay's vnp_IpAddr)" }),
+        name: z.string().trim().min(1).max(200).optional(),
+        idNumber: z.string().regex(/^[0-9A-Za-z]{6,20}$/, '6 to 20 letters or digits').optional(),
+        address: z.string().trim().min(1).max(500).optional(),
+      })
+      .strict()
+      .optional()
+      .openapi({ description: "Who pays. Without a name or address, the dossier's applicant; without an IP, the caller's." }),
   })
   .strict()
   .openapi('CreatePaymentIntent');

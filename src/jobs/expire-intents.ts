@@ -1,7 +1,7 @@
 import { and, asc, inArray, lte } from 'drizzle-orm';
 import { paymentIntents } from '../db/schema/index.ts';
 import { awaitingPaymentStatuses } from '../domain/payment-states.ts';
-import { applyOutcome } from '../services/apply-outcome.ts';
+import { applyOutcome, intentSnapshot } from '../services/apply-outcome.ts';
 import type { ServiceContext } from '../services/context.ts';
 import { describeError } from '../db/errors.ts';
 
@@ -51,7 +51,7 @@ async function settleOrExpire(
 ): Promise<void> {
   const gateway = ctx.gateways[intent.gateway as keyof typeof ctx.gateways];
   if (gateway?.queryStatus) {
-    const answer = await gateway.queryStatus({ reference: intent.reference, amount: intent.amount, createdAt: intent.createdAt });
+    const answer = await gateway.queryStatus(intentSnapshot(intent));
     if (answer.kind === 'outcome') {
       const result = await applyOutcome(ctx, { intentId: intent.id, outcome: answer.outcome, source: 'expiry' });
       if (result.result !== 'duplicate' && result.result !== 'unknown_reference') report.settledByQuery++;

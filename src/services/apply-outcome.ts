@@ -3,14 +3,32 @@ import { dossiers, intentObligations, obligations, paymentEvents, paymentIntents
 import type { ReviewKind } from '../db/schema/reviews.ts';
 import { queryRows } from '../db/types.ts';
 import { awaitingPaymentStatuses, transition, type IntentEvent, type IntentStatus } from '../domain/payment-states.ts';
-import type { GatewayOutcome } from '../gateways/types.ts';
+import type { GatewayOutcome, IntentSnapshot } from '../gateways/types.ts';
 import { executor, withTransaction, type ServiceContext } from './context.ts';
 import { issueReceipt } from './receipts.ts';
 
 export type IntentRow = typeof paymentIntents.$inferSelect;
 
+/** What an adapter may know of an intent (status queries, refunds). */
+export function intentSnapshot(row: IntentRow): IntentSnapshot {
+  return {
+    id: row.id,
+    reference: row.reference,
+    amount: row.amount,
+    createdAt: row.createdAt,
+    gatewayReference: row.gatewayReference,
+    gatewayTransactionId: row.gatewayTransactionId,
+    succeededAt: row.succeededAt,
+  };
+}
+
 /** Everything that can happen to an intent from outside: a gateway's word, or the hub giving up. */
-export type Outcome = GatewayOutcome | { kind: 'expired'; reason: string } | { kind: 'cancelled'; reason: string };
+export type Outcome =
+  | GatewayOutcome
+  | { kind: 'expired'; reason: string }
+  | { kind: 'cancelled'; reason: string }
+  /** A refund the gateway confirmed; `refundId` is the hub's refund row. */
+  | { kind: 'refunded'; amount: number; refundId: string };
 
 export type OutcomeSource = 'callback' | 'poller' | 'expiry' | 'portal' | 'statement' | 'manual' | 'seed';
 
@@ -77,6 +95,7 @@ export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput
         .values({
           id: crypto.randomUUID(),
           intentId: intent.id,
+          gateway: intent.gateway,
           kind,
           gatewayTransactionId: money?.transactionId ?? '',
           amount: money?.amount ?? null,
@@ -168,6 +187,12 @@ export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput
         return move('late_payment_needs_review', { reviewReason, gatewayTransactionId: outcome.transactionId });
       }
       case 'failed': {
+        if (outcome.amount !== undefined && outcome.amount !== intent.amount) {
+          // A decline for another amount is not about this intent as the hub asked for it
+          // (VNPay checks the amount, 04, before recording a failure): recorded, nothing changes.
+          await record('payment_declined', false, intent.status, null, { reviewReason: `declined ${outcome.amount} VND for an intent of ${intent.amount} VND` });
+          return { result: 'amount_mismatch', intent };
+        }
         if (intent.status === 'failed') return { result: 'duplicate', intent };
         const result = await move('payment_declined', { reviewReason: null }, { reason: outcome.reason });
         if (result.result === 'applied') await releaseObligations();
@@ -178,6 +203,27 @@ export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput
         // Obligations stay held: money may have moved, so nobody else may pay them meanwhile.
         const result = await move('suspected_fraud', { reviewReason: outcome.reason, gatewayTransactionId: outcome.transactionId ?? null });
         if (result.result === 'applied') await openReview('suspected_fraud', outcome.reason, 'decide');
+        // Held either way; the gateway is told the amount was not the one asked (VNPay 04).
+        if (result.result === 'applied' && outcome.amount !== undefined && outcome.amount !== intent.amount) {
+          return { result: 'amount_mismatch', intent: result.intent };
+        }
+        return result;
+      }
+      case 'refunded': {
+        const refundedAmount = intent.refundedAmount + outcome.amount;
+        if (outcome.amount <= 0 || refundedAmount > intent.amount) {
+          throw new Error(`intent ${intent.id}: a refund of ${outcome.amount} VND exceeds what was paid`);
+        }
+        const full = refundedAmount === intent.amount;
+        const result = await move(full ? 'refund_full' : 'refund_partial', { refundedAmount }, { refundId: outcome.refundId });
+        if (result.result === 'applied' && full) {
+          // Everything given back: the fee lines are no longer paid (they are not payable again
+          // either; a new charge is a new obligation).
+          await db
+            .update(obligations)
+            .set({ status: 'refunded', updatedAt: now })
+            .where(and(eq(obligations.paidIntentId, intent.id), eq(obligations.status, 'paid')));
+        }
         return result;
       }
       case 'expired':

@@ -1,7 +1,7 @@
 import { describeError } from '../db/errors.ts';
-import { and, asc, eq, lt, sql } from 'drizzle-orm';
-import { callbackInbox } from '../db/schema/index.ts';
-import type { CallbackResult, Gateway, GatewayResponse, InboundMessage } from '../gateways/types.ts';
+import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { callbackInbox, paymentIntents, paymentReviews } from '../db/schema/index.ts';
+import type { CallbackResult, CallbackVerification, Gateway, GatewayResponse, InboundMessage } from '../gateways/types.ts';
 import { applyOutcome } from './apply-outcome.ts';
 import type { ServiceContext } from './context.ts';
 
@@ -39,7 +39,7 @@ export async function receiveCallback(ctx: ServiceContext, gateway: Gateway, mes
   if (message.rawBody.includes('\u0000')) {
     // A PostgreSQL text column cannot hold NUL, and no gateway sends one: the message is still
     // kept (NULs shown as U+FFFD) and answered as malformed, instead of failing the INSERT.
-    const response = gateway.respond('malformed');
+    const response = await gateway.respond('malformed', message);
     await ctx.db.insert(callbackInbox).values({
       ...received,
       rawBody: message.rawBody.replaceAll('\u0000', '\ufffd'),
@@ -72,25 +72,29 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
         detail: { reason: verification.detail },
       };
     } else {
+      const reference = await resolveReference(ctx, gateway, verification);
       const applied = await applyOutcome(ctx, {
         gateway: gateway.id,
-        reference: verification.reference,
+        reference,
         outcome: verification.outcome,
         source: 'callback',
         inboxId: row.id,
       });
       result = applied.result === 'applied' ? (applied.intent.status === 'needs_review' ? 'needs_review' : 'applied') : applied.result;
+      if (applied.result === 'unknown_reference' && verification.outcome.kind === 'succeeded') {
+        await recordUnmatchedCredit(ctx, gateway, verification.outcome, row.id, reference);
+      }
       patch = {
         status: 'processed',
         signatureValid: 'valid',
-        reference: verification.reference,
+        reference,
         intentId: 'intent' in applied ? applied.intent.id : null,
         detail: { outcome: verification.outcome.kind, ...('event' in applied ? { event: applied.event } : {}) },
       };
     }
   } catch (error) {
     ctx.log.error('callback processing failed', { gateway: gateway.id, inboxId: row.id, error: describeError(error) });
-    const response = gateway.respond('error');
+    const response = await gateway.respond('error', message);
     await ctx.db
       .update(callbackInbox)
       .set({
@@ -105,7 +109,7 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
       .where(eq(callbackInbox.id, row.id));
     return response;
   }
-  const response = gateway.respond(result);
+  const response = await gateway.respond(result, message);
   await ctx.db
     .update(callbackInbox)
     .set({
@@ -118,6 +122,51 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
     })
     .where(eq(callbackInbox.id, row.id));
   return response;
+}
+
+/**
+ * The reference a verified message pays: the adapter's own, or, when it found several in free
+ * text (a bank transfer's description), the first that names an intent of this gateway.
+ */
+async function resolveReference(ctx: ServiceContext, gateway: Gateway, verification: Extract<CallbackVerification, { ok: true }>) {
+  const candidates = [verification.reference, ...(verification.candidates ?? [])].filter((c, i, all) => c && all.indexOf(c) === i);
+  if (candidates.length <= 1) return verification.reference;
+  const found = await ctx.db
+    .select({ reference: paymentIntents.reference })
+    .from(paymentIntents)
+    .where(and(eq(paymentIntents.gateway, gateway.id), inArray(paymentIntents.reference, candidates)));
+  const known = new Set(found.map((r) => r.reference));
+  return candidates.find((c) => known.has(c)) ?? verification.reference;
+}
+
+/**
+ * Verified money that names no intent (a transfer whose text matches no reference) is never
+ * dropped: it becomes an `unmatched_credit` review, once per (gateway, transaction).
+ */
+async function recordUnmatchedCredit(
+  ctx: ServiceContext,
+  gateway: Gateway,
+  outcome: { amount: number; transactionId: string },
+  inboxId: string,
+  reference: string,
+) {
+  await ctx.db
+    .insert(paymentReviews)
+    .values({
+      id: crypto.randomUUID(),
+      intentId: null,
+      gateway: gateway.id,
+      kind: 'unmatched_credit',
+      gatewayTransactionId: outcome.transactionId,
+      amount: outcome.amount,
+      proposedAction: 'decide',
+      reason: reference
+        ? `a verified payment of ${outcome.amount} VND names no known intent (${reference})`
+        : `a verified payment of ${outcome.amount} VND names no intent`,
+      detail: { inboxId, reference },
+      createdAt: ctx.now(),
+    })
+    .onConflictDoNothing();
 }
 
 /**

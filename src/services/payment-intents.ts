@@ -1,10 +1,10 @@
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import { describeError, pgError } from '../db/errors.ts';
-import { dossiers, intentObligations, obligations, paymentIntents } from '../db/schema/index.ts';
+import { agencies, dossiers, intentObligations, obligations, paymentIntents, procedures } from '../db/schema/index.ts';
 import { queryRows } from '../db/types.ts';
 import { sumVnd } from '../domain/money.ts';
 import { newReference } from '../domain/reference.ts';
-import type { GatewayId, NextAction, PaymentHandover } from '../gateways/types.ts';
+import type { CollectionAccount, Gateway, GatewayId, NextAction, PaymentHandover } from '../gateways/types.ts';
 import { applyOutcome, type IntentRow } from './apply-outcome.ts';
 import { executor, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
@@ -16,7 +16,11 @@ export interface CreateIntentInput {
   obligationIds?: string[];
   gateway: GatewayId;
   returnUrl: string;
+  payer?: { ip?: string; name?: string; idNumber?: string; address?: string };
 }
+
+/** Used when neither the portal nor the request says where the payer is. */
+const UNKNOWN_PAYER_IP = '127.0.0.1';
 
 export interface PaymentIntentView {
   id: string;
@@ -89,6 +93,7 @@ export async function createPaymentIntent(
   principal: Principal,
   input: CreateIntentInput,
   idempotencyKey: string,
+  callerIp?: string,
 ): Promise<StoredResponse> {
   const gateway = ctx.gateways[input.gateway];
   if (!gateway) {
@@ -111,7 +116,7 @@ export async function createPaymentIntent(
 
   let plan: Awaited<ReturnType<typeof planIntent>>;
   try {
-    plan = await planIntent(ctx, principal, input);
+    plan = await planIntent(ctx, principal, input, gateway);
   } catch (error) {
     // A retry of a request that succeeded finds its obligations held by its own intent: it
     // gets the first answer, not a conflict.
@@ -141,11 +146,23 @@ export async function createPaymentIntent(
         returnUrl: input.returnUrl,
         dossierCode: dossier.code,
         procedureCode: dossier.procedureCode,
+        procedureName: dossier.procedureName,
         agencyCode: dossier.agencyCode,
+        agencyName: dossier.agencyName,
         description: asciiDescription(dossier.code),
         lines: chosen.map((l) => ({ kind: l.kind, feeCode: l.feeCode, name: l.name, amount: l.amount })),
+        payer: {
+          ip: input.payer?.ip ?? callerIp ?? UNKNOWN_PAYER_IP,
+          name: input.payer?.name ?? dossier.applicantName ?? undefined,
+          idNumber: input.payer?.idNumber,
+          address: input.payer?.address ?? dossier.applicantAddress ?? undefined,
+        },
+        collectionAccount: plan.collectionAccount,
       });
     } catch (error) {
+      // Nothing is written: the payer never saw a next action, so no money can follow it. A
+      // remote gateway that did register the request only ever reports it under a reference
+      // the hub does not know, which is recorded, never applied.
       ctx.log.warn('gateway hand-over failed', { gateway: gateway.id, error: describeError(error) });
       throw new ServiceError('gateway-error', `gateway "${gateway.id}" did not accept the payment request`);
     }
@@ -167,6 +184,8 @@ export async function createPaymentIntent(
       refundedAmount: 0,
       reviewReason: null,
       principal: owner,
+      pollAttempts: 0,
+      nextPollAt: gateway.queryStatus && gateway.polling ? new Date(now.getTime() + gateway.polling.startDelaySeconds * 1000) : null,
       createdAt: now,
       updatedAt: now,
     };
@@ -199,9 +218,10 @@ export async function createPaymentIntent(
           RETURNING id, amount
         ), intent AS (
           INSERT INTO payment_intents (id, reference, dossier_code, gateway, amount, currency, status, return_url,
-                                       expires_at, next_action, gateway_reference, online_payment_flag, principal, created_at, updated_at)
+                                       expires_at, next_action, gateway_reference, online_payment_flag, principal, next_poll_at, created_at, updated_at)
           SELECT ${id}::uuid, ${reference}, ${row.dossierCode}, ${row.gateway}, ${amount}, 'VND', 'pending', ${row.returnUrl},
-                 ${expiresAt.toISOString()}, ${JSON.stringify(row.nextAction)}::jsonb, ${row.gatewayReference}, ${row.onlinePaymentFlag}, ${owner}, ${at}, ${at}
+                 ${expiresAt.toISOString()}, ${JSON.stringify(row.nextAction)}::jsonb, ${row.gatewayReference}, ${row.onlinePaymentFlag}, ${owner},
+                 ${row.nextPollAt?.toISOString() ?? null}::timestamptz, ${at}, ${at}
           WHERE (SELECT count(*) FROM reserve) = ${obligationIds.length}
           RETURNING id
         ), links AS (
@@ -234,22 +254,29 @@ export async function createPaymentIntent(
 }
 
 /** Reads the dossier (in scope) and its obligations, and chooses what this intent pays. */
-async function planIntent(ctx: ServiceContext, principal: Principal, input: CreateIntentInput) {
+async function planIntent(ctx: ServiceContext, principal: Principal, input: CreateIntentInput, gateway: Gateway) {
   const scope = scopeCondition(principal, dossiers.agencyCode);
   const rows = await executor(ctx)
     .select({
       code: dossiers.code,
       procedureCode: dossiers.procedureCode,
+      procedureName: procedures.name,
       agencyCode: dossiers.agencyCode,
+      agencyName: agencies.name,
+      agencyPath: agencies.path,
+      applicantName: dossiers.applicantName,
+      applicantAddress: dossiers.applicantAddress,
       obligation: obligations,
     })
     .from(dossiers)
+    .innerJoin(procedures, eq(procedures.code, dossiers.procedureCode))
+    .innerJoin(agencies, eq(agencies.code, dossiers.agencyCode))
     .leftJoin(obligations, and(eq(obligations.dossierCode, dossiers.code), ne(obligations.status, 'void')))
     .where(scope ? and(eq(dossiers.code, input.dossierCode), scope) : eq(dossiers.code, input.dossierCode))
     .orderBy(asc(obligations.lineNo));
   const first = rows[0];
   if (!first) throw notFound(`dossier ${input.dossierCode}`);
-  const dossier = { code: first.code, procedureCode: first.procedureCode, agencyCode: first.agencyCode };
+  const { obligation: _, ...dossier } = first;
   const lines = rows.flatMap((r) => (r.obligation ? [r.obligation] : []));
 
   let chosen;
@@ -286,7 +313,31 @@ async function planIntent(ctx: ServiceContext, principal: Principal, input: Crea
   }
   const amount = sumVnd(chosen.map((l) => l.amount));
   if (chosen.length === 0 || amount === 0) throw new ServiceError('nothing-to-pay', 'this dossier has nothing left to pay');
-  return { dossier, chosen, amount };
+  const collectionAccount = gateway.needsCollectionAccount ? await collectionAccountFor(ctx, dossier.agencyPath) : undefined;
+  if (gateway.needsCollectionAccount && !collectionAccount) {
+    throw new ServiceError(
+      'collection-account-missing',
+      `agency ${dossier.agencyCode} has no collection account in the catalogue (nor has any agency above it), so "${gateway.id}" cannot be used`,
+      [{ path: 'gateway', message: 'no collection account' }],
+    );
+  }
+  return { dossier, chosen, amount, collectionAccount };
+}
+
+/** The account fees are paid into: the agency's own, else the nearest one above it. */
+async function collectionAccountFor(ctx: ServiceContext, agencyPath: string): Promise<CollectionAccount | undefined> {
+  const [row] = await executor(ctx)
+    .select({ bankBin: agencies.bankBin, accountNumber: agencies.accountNumber, accountName: agencies.accountName })
+    .from(agencies)
+    .where(
+      and(
+        sql`strpos(${agencyPath}, '/' || ${agencies.code} || '/') > 0`,
+        sql`${agencies.bankBin} IS NOT NULL AND ${agencies.accountNumber} IS NOT NULL AND ${agencies.accountName} IS NOT NULL`,
+      ),
+    )
+    .orderBy(sql`${agencies.depth} DESC`)
+    .limit(1);
+  return row ? { bankBin: row.bankBin!, accountNumber: row.accountNumber!, accountName: row.accountName! } : undefined;
 }
 
 const isIntentBody = (body: unknown): body is { id: string } =>

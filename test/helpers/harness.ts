@@ -5,6 +5,7 @@ import { createApp, type App } from '../../src/app.ts';
 import { serviceContext } from '../../src/deps.ts';
 import type { DatabaseHandle } from '../../src/db/types.ts';
 import { createRegistry } from '../../src/gateways/registry.ts';
+import type { Gateway, GatewayId } from '../../src/gateways/types.ts';
 import { createSandboxGateway } from '../../src/gateways/sandbox/adapter.ts';
 import type { AppDeps } from '../../src/http/env.ts';
 import { createTokenVerifier } from '../../src/http/middleware/auth.ts';
@@ -67,10 +68,20 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** What a test's gateway factory gets: the hub's base URL (changes on listen()), fetch and clock. */
+export interface GatewayEnv {
+  baseUrl: string;
+  fetch: typeof fetch;
+  now: () => Date;
+}
+
 export interface HarnessOptions {
   intentTtlMinutes?: number;
   sandbox?: boolean;
   fetch?: typeof fetch;
+  /** More gateways (vnpay, vietqr, dvcqg), built again with the real base URL on listen(). */
+  gateways?: (env: GatewayEnv) => Partial<Record<GatewayId, Gateway>>;
+  refundApprovalThreshold?: number;
 }
 
 /**
@@ -100,8 +111,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         publicBaseUrl: baseUrl,
         intentTtlMinutes: options.intentTtlMinutes ?? 30,
         expiryUnknownGraceMinutes: 60,
+        refundApprovalThreshold: options.refundApprovalThreshold ?? 2_000_000,
       },
-      gateways: createRegistry({ sandbox }),
+      gateways: createRegistry({ ...options.gateways?.({ baseUrl, fetch: fetcher, now }), sandbox }),
       signer,
       verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: TEST_ISSUER, audience: TEST_AUDIENCE }),
       log,

@@ -191,7 +191,15 @@ describe('expiry', () => {
       fetch: async () => new Response(JSON.stringify({ reference: 'x', status: 'succeeded' }), { headers: { 'content-type': 'application/json' } }),
     });
     try {
-      const answer = await odd.ctx.gateways.sandbox!.queryStatus!({ reference: 'HP0000000000', amount: 1, createdAt: new Date() });
+      const answer = await odd.ctx.gateways.sandbox!.queryStatus!({
+        id: crypto.randomUUID(),
+        reference: 'HP0000000000',
+        amount: 1,
+        createdAt: new Date(),
+        gatewayReference: null,
+        gatewayTransactionId: null,
+        succeededAt: null,
+      });
       expect(answer.kind).toBe('unknown');
     } finally {
       await odd.close();

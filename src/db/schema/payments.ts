@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigserial, boolean, index, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid, integer, smallint } from 'drizzle-orm/pg-core';
 import { intentStatuses } from '../../domain/payment-states.ts';
 import { dossiers, obligations } from './dossiers.ts';
@@ -28,6 +29,9 @@ export const paymentIntents = pgTable(
     refundedAmount: vnd().notNull().default(0),
     reviewReason: text(),
     principal: text().notNull(),
+    /** The poller's bookkeeping: status queries made so far, and when the next one is due. */
+    pollAttempts: integer().notNull().default(0),
+    nextPollAt: instant(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -35,7 +39,43 @@ export const paymentIntents = pgTable(
     uniqueIndex('payment_intents_reference_idx').on(t.reference),
     index('payment_intents_dossier_idx').on(t.dossierCode),
     index('payment_intents_live_expiry_idx').on(t.status, t.expiresAt),
+    index('payment_intents_poll_idx')
+      .on(t.nextPollAt)
+      .where(sql`${t.status} IN ('created', 'pending')`),
   ],
+);
+
+export const refundStatuses = ['awaiting_approval', 'submitted', 'succeeded', 'failed', 'rejected'] as const;
+export type RefundStatus = (typeof refundStatuses)[number];
+
+/**
+ * A refund of (part of) a paid intent. `submitted` means sent to the gateway and not yet known
+ * to be done: a timeout leaves it there, and it counts against what may still be refunded until
+ * the gateway says otherwise. Above the configured amount it first waits for a second treasury
+ * user's approval (`awaiting_approval`); `rejected` is that approval refused.
+ */
+export const refunds = pgTable(
+  'refunds',
+  {
+    id: uuid().primaryKey(),
+    intentId: uuid()
+      .notNull()
+      .references(() => paymentIntents.id),
+    amount: vnd().notNull(),
+    /** Returns everything not yet refunded (VNPay 02) rather than part of it (03). */
+    full: boolean().notNull(),
+    reason: text().notNull(),
+    status: text({ enum: refundStatuses }).notNull(),
+    requestedBy: text().notNull(),
+    approvedBy: text(),
+    gatewayRefundId: text(),
+    attempts: integer().notNull().default(0),
+    detail: jsonb().$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    completedAt: instant(),
+  },
+  (t) => [index('refunds_intent_idx').on(t.intentId), index('refunds_open_idx').on(t.status).where(sql`${t.status} = 'submitted'`)],
 );
 
 export const intentObligations = pgTable(

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { paymentIntents } from './payments.ts';
 import { createdAt, instant, vnd } from './columns.ts';
@@ -8,6 +9,7 @@ export const reviewKinds = [
   'late_payment',
   'success_after_decline',
   'second_payment',
+  'unmatched_credit',
 ] as const;
 export type ReviewKind = (typeof reviewKinds)[number];
 
@@ -16,15 +18,17 @@ export type ReviewKind = (typeof reviewKinds)[number];
  * that differs from the one asked, a payment held as suspected fraud, money after the hub gave up
  * whose obligations were taken, or a second successful payment of something already paid. Each is
  * one row per (intent, kind, gateway transaction), so a gateway repeating itself adds nothing;
- * `proposedAction` says what treasury is expected to do.
+ * `proposedAction` says what treasury is expected to do. Money that names no intent at all (a
+ * bank credit whose transfer text matches no reference) is an `unmatched_credit` with no intent,
+ * one per (gateway, transaction).
  */
 export const paymentReviews = pgTable(
   'payment_reviews',
   {
     id: uuid().primaryKey(),
-    intentId: uuid()
-      .notNull()
-      .references(() => paymentIntents.id),
+    /** Null only for an `unmatched_credit`. */
+    intentId: uuid().references(() => paymentIntents.id),
+    gateway: text().notNull(),
     kind: text({ enum: reviewKinds }).notNull(),
     /** '' when the gateway gave none. */
     gatewayTransactionId: text().notNull().default(''),
@@ -39,6 +43,9 @@ export const paymentReviews = pgTable(
   },
   (t) => [
     uniqueIndex('payment_reviews_once_idx').on(t.intentId, t.kind, t.gatewayTransactionId),
+    uniqueIndex('payment_reviews_unmatched_once_idx')
+      .on(t.gateway, t.gatewayTransactionId)
+      .where(sql`${t.intentId} IS NULL`),
     index('payment_reviews_open_idx').on(t.status, t.createdAt),
   ],
 );

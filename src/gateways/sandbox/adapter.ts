@@ -77,7 +77,7 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
       return { ok: true, reference: body.reference, outcome };
     },
 
-    respond(result: CallbackResult): GatewayResponse {
+    async respond(result: CallbackResult): Promise<GatewayResponse> {
       switch (result) {
         case 'bad_signature':
         case 'stale':

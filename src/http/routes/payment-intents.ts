@@ -100,6 +100,16 @@ const receiptRoute = createRoute({
   },
 });
 
+/**
+ * The caller's address when the portal does not pass the payer's: the platform's client-IP
+ * header (Workers) or the first X-Forwarded-For hop. Only informational (a gateway's fraud
+ * checks); never used to authorise anything.
+ */
+function callerIp(headers: Headers): string | undefined {
+  const candidate = headers.get('cf-connecting-ip') ?? headers.get('x-forwarded-for')?.split(',')[0]?.trim();
+  return candidate && /^[0-9a-fA-F:.]{2,45}$/.test(candidate) ? candidate : undefined;
+}
+
 /** Prefers HTML only when the client ranks it above JSON (browsers do; API clients do not). */
 function wantsHtml(accept: string | undefined): boolean {
   if (!accept) return false;
@@ -119,7 +129,8 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(createIntentRoute, async (c) => {
     const key = c.req.valid('header')['idempotency-key'];
     if (!key) throw new ServiceError('idempotency-key-required', 'send an Idempotency-Key header', [{ path: 'Idempotency-Key', message: 'required' }]);
-    const response = await createPaymentIntent(c.get('ctx'), principalOf(c), c.req.valid('json'), key);
+    const body = c.req.valid('json');
+    const response = await createPaymentIntent(c.get('ctx'), principalOf(c), body, key, callerIp(c.req.raw.headers));
     return c.json(response.body as z.infer<typeof PaymentIntentSchema>, response.status as 201);
   });
 
