@@ -9,6 +9,7 @@ import { errorToResponse, problemResponse, zodIssues } from './http/problem.ts';
 import { registerCallbackRoutes } from './http/routes/callbacks.ts';
 import { registerCatalogueRoutes } from './http/routes/catalogue.ts';
 import { registerDossierRoutes } from './http/routes/dossiers.ts';
+import { registerRefundRoutes } from './http/routes/refunds.ts';
 import { registerPaymentIntentRoutes } from './http/routes/payment-intents.ts';
 import { registerSystemRoutes } from './http/routes/system.ts';
 import { serviceContext } from './deps.ts';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps) {
   registerCatalogueRoutes(app);
   registerDossierRoutes(app);
   registerPaymentIntentRoutes(app);
+  registerRefundRoutes(app);
 
   if (deps.sandboxHost) {
     app.route(

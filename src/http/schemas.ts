@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { channels, feeAdjustmentSchema, feeFormulaSchema, roundingRuleSchema } from '../domain/fees.ts';
 import { intentStatuses } from '../domain/payment-states.ts';
+import { refundStatuses } from '../db/schema/payments.ts';
 import { gatewayIds } from '../gateways/types.ts';
 import { errorCodes } from '../services/errors.ts';
 import { AGENCY_CODE_PATTERN } from '../services/principal.ts';
@@ -248,3 +249,30 @@ export const ProcedureSchema = z
     feeRules: z.array(FeeRuleSchema),
   })
   .openapi('Procedure');
+
+export const CreateRefundSchema = z
+  .object({
+    amount: vndAmount.min(1),
+    expectedRefundable: vndAmount.openapi({ description: 'What the caller believes may still be refunded; 409 when the hub computes otherwise' }),
+    reason: z.string().trim().min(3).max(500),
+  })
+  .strict()
+  .openapi('CreateRefund');
+
+export const RefundSchema = z
+  .object({
+    id: z.uuid(),
+    intentId: z.uuid(),
+    amount: vndAmount,
+    currency: z.literal('VND'),
+    full: z.boolean(),
+    reason: z.string(),
+    status: z.enum(refundStatuses),
+    requestedBy: z.string(),
+    approvedBy: z.string().nullable(),
+    gatewayRefundId: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    completedAt: z.string().nullable(),
+  })
+  .openapi('Refund');

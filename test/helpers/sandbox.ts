@@ -34,3 +34,21 @@ export async function deliverSandboxCallback(
     },
   });
 }
+
+/** Opens the sandbox checkout page of an intent and reads its signed hidden form. */
+export async function openCheckout(url: string) {
+  const page = await fetch(url);
+  const html = await page.text();
+  const form = new URLSearchParams();
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+    form.set(m[1]!, m[2]!.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>'));
+  }
+  return { status: page.status, html, form };
+}
+
+/** The payer chooses on the sandbox checkout page (the harness must be listening). */
+export async function chooseOnCheckout(url: string, choice: 'pay' | 'decline'): Promise<Response> {
+  const { form } = await openCheckout(url);
+  form.set('choice', choice);
+  return fetch(url.split('?')[0]!, { method: 'POST', body: form, redirect: 'manual' });
+}

@@ -12,3 +12,11 @@ export const sandboxTransactions = pgTable('sandbox_transactions', {
   status: text({ enum: ['succeeded', 'declined'] }).notNull(),
   createdAt: createdAt(),
 });
+
+/** Refunds the sandbox has made, one per hub refund id (a retried request replays the first). */
+export const sandboxRefunds = pgTable('sandbox_refunds', {
+  refundId: text().primaryKey(),
+  reference: text().notNull(),
+  amount: vnd().notNull(),
+  createdAt: createdAt(),
+});

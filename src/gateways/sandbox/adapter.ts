@@ -1,8 +1,9 @@
-import type { CallbackResult, Gateway, GatewayResponse, InboundMessage, PaymentRequest, StatusQueryResult } from '../types.ts';
+import type { CallbackResult, Gateway, GatewayResponse, InboundMessage, PaymentRequest, RefundResult, StatusQueryResult } from '../types.ts';
 import {
   SIGNATURE_HEADER,
   callbackBodySchema,
   checkSignature,
+  refundResponseSchema,
   signCheckout,
   signatureHeader,
   statusResponseSchema,
@@ -36,7 +37,7 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
 
   return {
     id: 'sandbox',
-    capabilities: { redirect: true, qr: false, queryStatus: true, refund: false, statement: false },
+    capabilities: { redirect: true, qr: false, queryStatus: true, refund: true, statement: false },
     onlinePaymentFlag: 2,
 
     async createPayment(request: PaymentRequest) {
@@ -121,6 +122,35 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
         };
       } catch (error) {
         return { kind: 'unknown', reason: error instanceof Error ? error.message : 'query failed' };
+      }
+    },
+
+    async refund(request): Promise<RefundResult> {
+      const path = `/sandbox/api/payments/${encodeURIComponent(request.intent.reference)}/refunds`;
+      const body = JSON.stringify({ refundId: request.refundId, amount: request.amount });
+      const timestamp = Math.floor(options.now().getTime() / 1000);
+      try {
+        const response = await options.fetch(`${options.baseUrl}${path}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            [SIGNATURE_HEADER]: await signatureHeader(signingSecret, timestamp, `POST ${path}\n${body}`),
+          },
+          body,
+          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        });
+        const answer: unknown = await response.json().catch(() => null);
+        // A refusal the sandbox states (not paid, more than was paid) is final; anything else is unknown.
+        if (response.status === 409 && answer && typeof answer === 'object' && 'error' in answer) {
+          return { kind: 'failed', reason: `sandbox refused the refund: ${String(answer.error)}` };
+        }
+        const parsed = refundResponseSchema.safeParse(answer);
+        if (!response.ok || !parsed.success || parsed.data.refundId !== request.refundId || parsed.data.amount !== request.amount) {
+          return { kind: 'unknown', reason: `sandbox answered ${response.status}` };
+        }
+        return { kind: 'succeeded', gatewayRefundId: `SBR${request.refundId}` };
+      } catch (error) {
+        return { kind: 'unknown', reason: error instanceof Error ? error.message : 'refund failed' };
       }
     },
   };

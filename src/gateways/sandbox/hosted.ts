@@ -1,11 +1,11 @@
 import { describeError } from '../../db/errors.ts';
 import { Hono } from 'hono';
-import { eq } from 'drizzle-orm';
-import { sandboxTransactions } from '../../db/schema/index.ts';
+import { eq, sql } from 'drizzle-orm';
+import { sandboxRefunds, sandboxTransactions } from '../../db/schema/index.ts';
 import type { Database } from '../../db/types.ts';
 import type { Logger } from '../../logger.ts';
 import { renderCheckoutMessage, renderCheckoutPage } from '../../web/sandbox-checkout.ts';
-import { SIGNATURE_HEADER, checkSignature, checkoutParamsSchema, signatureHeader, verifyCheckout } from './protocol.ts';
+import { SIGNATURE_HEADER, checkSignature, checkoutParamsSchema, refundRequestSchema, signatureHeader, verifyCheckout } from './protocol.ts';
 
 export interface SandboxHostDeps {
   db: Database;
@@ -125,6 +125,38 @@ export function createSandboxHost(deps: SandboxHostDeps) {
       transactionId: txn.transactionId,
       occurredAt: txn.createdAt.toISOString(),
     });
+  });
+
+  /**
+   * Refunds, as a gateway's API makes them: signed, idempotent by the merchant's refund id, and
+   * never more than was paid in all. The ledger row is the refund; the answer only reports it.
+   */
+  app.post('/sandbox/api/payments/:reference/refunds', async (c) => {
+    const reference = c.req.param('reference');
+    const raw = await c.req.text();
+    const path = `/sandbox/api/payments/${encodeURIComponent(reference)}/refunds`;
+    const check = await checkSignature(deps.secrets, c.req.header(SIGNATURE_HEADER), `POST ${path}\n${raw}`, deps.now(), deps.toleranceSeconds);
+    if (check !== 'valid') return c.json({ error: check }, 401);
+    let body;
+    try {
+      body = refundRequestSchema.parse(JSON.parse(raw));
+    } catch {
+      return c.json({ error: 'malformed' }, 400);
+    }
+    const answer = await deps.db.transaction(async (tx) => {
+      const [txn] = await tx.select().from(sandboxTransactions).where(eq(sandboxTransactions.reference, reference)).for('update');
+      if (!txn || txn.status !== 'succeeded') return { status: 409 as const, body: { error: 'not_paid' } };
+      const [earlier] = await tx.select().from(sandboxRefunds).where(eq(sandboxRefunds.refundId, body.refundId));
+      if (earlier) return { status: 200 as const, body: { refundId: earlier.refundId, status: 'succeeded', amount: earlier.amount } };
+      const [{ refunded } = { refunded: '0' }] = await tx
+        .select({ refunded: sql<string>`coalesce(sum(${sandboxRefunds.amount}), 0)` })
+        .from(sandboxRefunds)
+        .where(eq(sandboxRefunds.reference, reference));
+      if (Number(refunded) + body.amount > txn.amount) return { status: 409 as const, body: { error: 'exceeds_payment' } };
+      await tx.insert(sandboxRefunds).values({ refundId: body.refundId, reference, amount: body.amount, createdAt: deps.now() });
+      return { status: 200 as const, body: { refundId: body.refundId, status: 'succeeded', amount: body.amount } };
+    });
+    return c.json(answer.body, answer.status);
   });
 
   return app;

@@ -104,3 +104,14 @@ export const statusResponseSchema = z.discriminatedUnion('status', [
     occurredAt: instant.optional(),
   }),
 ]);
+
+export const refundRequestSchema = z.object({
+  refundId: z.string().min(1).max(100),
+  amount: z.number().int().positive(),
+});
+
+export const refundResponseSchema = z.object({
+  refundId: z.string(),
+  status: z.literal('succeeded'),
+  amount: z.number().int().positive(),
+});

@@ -1,0 +1,281 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { describeError, pgError } from '../db/errors.ts';
+import { idempotencyKeys, paymentIntents, refunds, type RefundStatus } from '../db/schema/index.ts';
+import type { Gateway } from '../gateways/types.ts';
+import { applyOutcome, intentSnapshot, type IntentRow } from './apply-outcome.ts';
+import { executor, withTransaction, type ServiceContext } from './context.ts';
+import { notFound, ServiceError } from './errors.ts';
+import { KEY_LIFETIME_MS, requestFingerprint, storedResponse } from './idempotency.ts';
+import { dossierScopeCondition, type Principal } from './principal.ts';
+
+type RefundRow = typeof refunds.$inferSelect;
+
+export interface CreateRefundInput {
+  amount: number;
+  /** What the caller believes may still be refunded; refused if the hub computes otherwise. */
+  expectedRefundable: number;
+  reason: string;
+}
+
+export interface RefundView {
+  id: string;
+  intentId: string;
+  amount: number;
+  currency: 'VND';
+  full: boolean;
+  reason: string;
+  status: RefundStatus;
+  requestedBy: string;
+  approvedBy: string | null;
+  gatewayRefundId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+}
+
+/** Refunds that may still take money back: they count against what is refundable. */
+const OPEN_STATUSES: RefundStatus[] = ['awaiting_approval', 'submitted'];
+
+const actorOf = (principal: Principal) => `${principal.role}:${principal.subject}`;
+
+export function refundView(row: RefundRow): RefundView {
+  return {
+    id: row.id,
+    intentId: row.intentId,
+    amount: row.amount,
+    currency: 'VND',
+    full: row.full,
+    reason: row.reason,
+    status: row.status,
+    requestedBy: row.requestedBy,
+    approvedBy: row.approvedBy,
+    gatewayRefundId: row.gatewayRefundId,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    completedAt: row.completedAt?.toISOString() ?? null,
+  };
+}
+
+async function intentInScope(ctx: ServiceContext, principal: Principal, intentId: string, lock: boolean): Promise<IntentRow> {
+  const scope = dossierScopeCondition(principal, paymentIntents.dossierCode);
+  const query = executor(ctx)
+    .select()
+    .from(paymentIntents)
+    .where(scope ? and(eq(paymentIntents.id, intentId), scope) : eq(paymentIntents.id, intentId));
+  const [row] = lock ? await query.for('update') : await query;
+  if (!row) throw notFound(`payment intent ${intentId}`);
+  return row;
+}
+
+function refundingGateway(ctx: ServiceContext, intent: IntentRow): Gateway & Required<Pick<Gateway, 'refund'>> {
+  const gateway = ctx.gateways[intent.gateway as keyof typeof ctx.gateways];
+  if (!gateway?.refund || !gateway.capabilities.refund) {
+    throw new ServiceError('gateway-capability-missing', `gateway "${intent.gateway}" cannot refund; return the money outside the hub`);
+  }
+  return gateway as Gateway & Required<Pick<Gateway, 'refund'>>;
+}
+
+/**
+ * What may still be refunded: the amount paid, less what was refunded and what open refunds may
+ * still take back. Read with the intent locked, so two refunds cannot both count the same money.
+ */
+async function refundable(ctx: ServiceContext, intent: IntentRow): Promise<number> {
+  const [open] = await executor(ctx)
+    .select({ sum: sql<string>`coalesce(sum(${refunds.amount}), 0)` })
+    .from(refunds)
+    .where(and(eq(refunds.intentId, intent.id), inArray(refunds.status, OPEN_STATUSES)));
+  return intent.amount - intent.refundedAmount - Number(open!.sum);
+}
+
+/**
+ * Asks for a refund (treasury). The request states the refundable amount it believes in: when
+ * the hub computes another (a refund happened meanwhile), 409 — optimistic concurrency on money.
+ * Above the configured amount the refund waits for a second treasury user's approval; otherwise
+ * it is sent to the gateway at once, after its row is committed.
+ */
+export async function createRefund(
+  ctx: ServiceContext,
+  principal: Principal,
+  intentId: string,
+  input: CreateRefundInput,
+  idempotencyKey: string,
+): Promise<{ status: number; body: RefundView }> {
+  const owner = actorOf(principal);
+  const fingerprint = requestFingerprint(`POST /v1/payment-intents/${intentId}/refunds`, input);
+  const created = await withTransaction(ctx, async (ctx): Promise<{ replay?: string; row?: RefundRow }> => {
+    const intent = await intentInScope(ctx, principal, intentId, true);
+    // The key is read under the intent's lock, so a concurrent retry waits and then replays.
+    const stored = await storedResponse(ctx, owner, idempotencyKey, fingerprint);
+    if (stored) return { replay: (stored.body as { id: string }).id };
+    refundingGateway(ctx, intent); // refused here, before anything is written
+    if (intent.status !== 'succeeded' && intent.status !== 'partially_refunded') {
+      throw new ServiceError('not-refundable', `a ${intent.status} payment intent has nothing to refund`, [], { intentStatus: intent.status });
+    }
+    const available = await refundable(ctx, intent);
+    if (input.expectedRefundable !== available) {
+      throw new ServiceError('refundable-changed', `${available} VND may be refunded, not ${input.expectedRefundable}`, [], {
+        refundable: available,
+      });
+    }
+    if (input.amount > available) {
+      throw new ServiceError('refund-too-large', `at most ${available} VND may be refunded`, [{ path: 'amount', message: `above ${available}` }], {
+        refundable: available,
+      });
+    }
+    const now = ctx.now();
+    const needsApproval = input.amount > ctx.settings.refundApprovalThreshold;
+    const [row] = await executor(ctx)
+      .insert(refunds)
+      .values({
+        id: crypto.randomUUID(),
+        intentId: intent.id,
+        amount: input.amount,
+        full: input.amount === intent.amount - intent.refundedAmount,
+        reason: input.reason,
+        status: needsApproval ? 'awaiting_approval' : 'submitted',
+        requestedBy: owner,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    await executor(ctx)
+      .insert(idempotencyKeys)
+      .values({
+        principal: owner,
+        key: idempotencyKey,
+        requestFingerprint: fingerprint,
+        status: 'done',
+        responseStatus: 201,
+        responseBody: { id: row!.id },
+        createdAt: now,
+        updatedAt: now,
+        expiresAt: new Date(now.getTime() + KEY_LIFETIME_MS),
+      });
+    return { row: row! };
+  }).catch(async (error: unknown) => {
+    // The same key used at the same moment for another intent's refund: whichever committed
+    // first owns it, and this request is compared with it.
+    if (pgError(error).code !== '23505') throw error;
+    const stored = await storedResponse(ctx, owner, idempotencyKey, fingerprint);
+    if (!stored) throw error;
+    return { replay: (stored.body as { id: string }).id } as { replay?: string; row?: RefundRow };
+  });
+  if (created.replay !== undefined) return { status: 201, body: refundView(await refundRow(ctx, created.replay)) };
+  const row = created.row!.status === 'submitted' ? await sendRefund(ctx, created.row!.id) : created.row!;
+  return { status: 201, body: refundView(row) };
+}
+
+async function refundRow(ctx: ServiceContext, id: string): Promise<RefundRow> {
+  const [row] = await executor(ctx).select().from(refunds).where(eq(refunds.id, id));
+  if (!row) throw notFound(`refund ${id}`);
+  return row;
+}
+
+async function refundInScope(ctx: ServiceContext, principal: Principal, id: string, lock = false): Promise<RefundRow> {
+  const scope = dossierScopeCondition(principal, sql`(SELECT i.dossier_code FROM payment_intents i WHERE i.id = ${refunds.intentId})`);
+  const query = executor(ctx)
+    .select()
+    .from(refunds)
+    .where(scope ? and(eq(refunds.id, id), scope) : eq(refunds.id, id));
+  const [row] = lock ? await query.for('update') : await query;
+  if (!row) throw notFound(`refund ${id}`);
+  return row;
+}
+
+export async function getRefund(ctx: ServiceContext, principal: Principal, id: string): Promise<RefundView> {
+  return refundView(await refundInScope(ctx, principal, id));
+}
+
+export async function listRefunds(ctx: ServiceContext, principal: Principal, intentId: string): Promise<RefundView[]> {
+  await intentInScope(ctx, principal, intentId, false);
+  const rows = await executor(ctx).select().from(refunds).where(eq(refunds.intentId, intentId)).orderBy(asc(refunds.createdAt));
+  return rows.map(refundView);
+}
+
+/** A second treasury user approves (or rejects) a refund above the threshold; never its requester. */
+export async function decideRefund(
+  ctx: ServiceContext,
+  principal: Principal,
+  id: string,
+  decision: 'approve' | 'reject',
+): Promise<RefundView> {
+  const decided = await withTransaction(ctx, async (ctx) => {
+    const row = await refundInScope(ctx, principal, id, true);
+    if (row.status !== 'awaiting_approval') {
+      throw new ServiceError('approval-not-pending', `this refund is ${row.status}, not awaiting approval`, [], { refundStatus: row.status });
+    }
+    if (row.requestedBy.split(':').slice(1).join(':') === principal.subject) {
+      throw new ServiceError('approver-must-differ', 'a refund is approved by a treasury user other than the one who asked for it');
+    }
+    const [updated] = await executor(ctx)
+      .update(refunds)
+      .set({ status: decision === 'approve' ? 'submitted' : 'rejected', approvedBy: actorOf(principal), updatedAt: ctx.now() })
+      .where(eq(refunds.id, id))
+      .returning();
+    return updated!;
+  });
+  return refundView(decided.status === 'submitted' ? await sendRefund(ctx, decided.id) : decided);
+}
+
+/**
+ * Sends a submitted refund to its gateway, outside any transaction (no lock is held across an
+ * HTTP call), then records what the gateway said. "Unknown" (timeout, 5xx, an answer that does
+ * not verify) leaves the refund `submitted`: it still counts against what is refundable, and it
+ * is never re-sent automatically, because a resent partial refund could return the money twice.
+ */
+async function sendRefund(ctx: ServiceContext, id: string): Promise<RefundRow> {
+  const row = await refundRow(ctx, id);
+  const [intent] = await executor(ctx).select().from(paymentIntents).where(eq(paymentIntents.id, row.intentId));
+  const gateway = refundingGateway(ctx, intent!);
+  await executor(ctx)
+    .update(refunds)
+    .set({ attempts: sql`${refunds.attempts} + 1`, updatedAt: ctx.now() })
+    .where(eq(refunds.id, id));
+  let result: Awaited<ReturnType<typeof gateway.refund>>;
+  try {
+    result = await gateway.refund({
+      refundId: row.id,
+      intent: intentSnapshot(intent!),
+      amount: row.amount,
+      full: row.full,
+      requestedBy: row.requestedBy,
+      reason: row.reason,
+      now: ctx.now(),
+    });
+  } catch (error) {
+    result = { kind: 'unknown', reason: describeError(error) };
+  }
+  if (result.kind === 'unknown') {
+    ctx.log.warn('refund outcome unknown', { refundId: id, gateway: gateway.id, reason: result.reason });
+    await executor(ctx)
+      .update(refunds)
+      .set({ detail: { lastAnswer: 'unknown', reason: result.reason }, updatedAt: ctx.now() })
+      .where(eq(refunds.id, id));
+    return refundRow(ctx, id);
+  }
+  return withTransaction(ctx, async (ctx) => {
+    const [locked] = await executor(ctx).select().from(refunds).where(eq(refunds.id, id)).for('update');
+    if (locked!.status !== 'submitted') return locked!;
+    const now = ctx.now();
+    if (result.kind === 'succeeded') {
+      await applyOutcome(ctx, {
+        intentId: row.intentId,
+        outcome: { kind: 'refunded', amount: row.amount, refundId: row.id },
+        source: 'manual',
+        actor: row.approvedBy ?? row.requestedBy,
+      });
+    }
+    const [updated] = await executor(ctx)
+      .update(refunds)
+      .set({
+        status: result.kind === 'succeeded' ? 'succeeded' : 'failed',
+        gatewayRefundId: result.kind === 'succeeded' ? (result.gatewayRefundId ?? null) : null,
+        detail: result.kind === 'failed' ? { reason: result.reason, ...result.detail } : (result.detail ?? null),
+        completedAt: now,
+        updatedAt: now,
+      })
+      .where(eq(refunds.id, id))
+      .returning();
+    return updated!;
+  });
+}
