@@ -58,6 +58,7 @@ const envSchema = z
     RECEIPT_SIGNING_KEY: optionalString,
     /** Sandbox gateway secrets, comma-separated: the first signs, every one verifies (rotation). */
     SANDBOX_SECRETS: optionalString.pipe(list.optional()),
+    SANDBOX_POLL: pollingSchedule('60,120,10'),
     // --- VNPay 2.1.0 -------------------------------------------------------------------------
     VNPAY_TMN_CODE: optionalString,
     /** Comma-separated: the first signs, every one verifies (rotation). */
@@ -165,6 +166,7 @@ export interface Config {
   auth: { secret?: string; jwksUrl?: string; issuer: string; audience: string };
   receiptSigningKey?: string;
   sandbox: { secrets: string[] } | undefined;
+  sandboxPolling: PollingConfig;
   /** Gateways configured by the environment (the embedded demo fills the rest: node/runtime.ts). */
   gateways: GatewaysConfig;
   refundApprovalThreshold: number;
@@ -216,6 +218,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     auth: { secret: e.JWT_SECRET, jwksUrl: e.JWT_JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     receiptSigningKey: e.RECEIPT_SIGNING_KEY,
     sandbox: e.SANDBOX_SECRETS && e.SANDBOX_SECRETS.length > 0 ? { secrets: e.SANDBOX_SECRETS } : undefined,
+    sandboxPolling: e.SANDBOX_POLL,
     gateways: {
       vnpay: vnpay
         ? {

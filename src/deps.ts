@@ -27,6 +27,7 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log?: Lo
         toleranceSeconds: config.callbackToleranceSeconds,
         fetch: (input, init) => fetch(input, init),
         now,
+        polling: config.sandboxPolling,
       })
     : undefined;
   return {

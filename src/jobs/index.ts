@@ -3,12 +3,14 @@ import { reprocessInbox } from '../services/callbacks.ts';
 import type { ServiceContext } from '../services/context.ts';
 import { purgeExpiredKeys } from '../services/idempotency.ts';
 import { expireDueIntents } from './expire-intents.ts';
+import { pollPendingIntents } from './poll-intents.ts';
 
 /** One run of every periodic job: `npm run jobs`, the Node timer, and the Workers cron. */
 export async function runJobs(ctx: ServiceContext): Promise<Record<string, unknown>> {
   const results: Record<string, unknown> = {};
   const jobs: Array<[string, () => Promise<unknown>]> = [
     ['reprocess-inbox', () => reprocessInbox(ctx)],
+    ['poll-intents', () => pollPendingIntents(ctx)],
     ['expire-intents', () => expireDueIntents(ctx)],
     ['purge-idempotency-keys', () => purgeExpiredKeys(ctx)],
   ];

@@ -19,6 +19,8 @@ export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-012345
 export const TEST_ISSUER = 'fee-payment-hub';
 export const TEST_AUDIENCE = 'fee-payment-hub';
 export const SANDBOX_SECRETS = ['sandbox-current-secret-0123456789', 'sandbox-previous-secret-9876543210'];
+/** The test sandbox is first asked about a pending intent after a minute, then every two, three times. */
+export const SANDBOX_POLLING = { startDelaySeconds: 60, intervalSeconds: 120, maxAttempts: 3 };
 
 let sharedKey: Promise<string> | undefined;
 const receiptKey = () => (sharedKey ??= generateReceiptKey().then((k) => JSON.stringify(k)));
@@ -103,7 +105,15 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     const sandbox =
       options.sandbox === false
         ? undefined
-        : createSandboxGateway({ secrets: SANDBOX_SECRETS, baseUrl, toleranceSeconds: 300, fetch: fetcher, now, timeoutMs: 2000 });
+        : createSandboxGateway({
+            secrets: SANDBOX_SECRETS,
+            baseUrl,
+            toleranceSeconds: 300,
+            fetch: fetcher,
+            now,
+            timeoutMs: 2000,
+            polling: SANDBOX_POLLING,
+          });
     const deps: AppDeps = {
       db: db.db,
       databaseKind: db.kind,

@@ -1,4 +1,4 @@
-import type { CallbackResult, Gateway, GatewayResponse, InboundMessage, PaymentRequest, RefundResult, StatusQueryResult } from '../types.ts';
+import type { CallbackResult, Gateway, GatewayResponse, InboundMessage, PaymentRequest, PollingSchedule, RefundResult, StatusQueryResult } from '../types.ts';
 import {
   SIGNATURE_HEADER,
   callbackBodySchema,
@@ -19,6 +19,7 @@ export interface SandboxOptions {
   now: () => Date;
   /** Status queries give up after this long and report "unknown", never "failed". */
   timeoutMs?: number;
+  polling?: PollingSchedule;
 }
 
 const json = (status: number, body: unknown): GatewayResponse => ({
@@ -39,6 +40,7 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
     id: 'sandbox',
     capabilities: { redirect: true, qr: false, queryStatus: true, refund: true, statement: false },
     onlinePaymentFlag: 2,
+    polling: options.polling,
 
     async createPayment(request: PaymentRequest) {
       const params: Record<string, string> = {
