@@ -1,0 +1,143 @@
+import type { VietqrConfig } from '../../config.ts';
+import { verifyWithAny } from '../hmac.ts';
+import type {
+  CallbackResult,
+  CallbackVerification,
+  Gateway,
+  GatewayResponse,
+  InboundMessage,
+  PaymentHandover,
+  PaymentRequest,
+} from '../types.ts';
+import { buildVietQrPayload } from './emvco.ts';
+import { parseNotification } from './notifications.ts';
+import { qrSvg } from './qr-image.ts';
+import { findReferences } from './transfer-text.ts';
+
+export type VietqrOptions = VietqrConfig & { now: () => Date };
+
+/**
+ * Short names of the banks most collection accounts are held at (NAPAS BINs), so the payer's
+ * screen can say which bank to expect. A BIN not listed is still valid: only the name is missing.
+ */
+const BANK_NAMES: Readonly<Record<string, string>> = {
+  '970436': 'Vietcombank',
+  '970415': 'VietinBank',
+  '970418': 'BIDV',
+  '970405': 'Agribank',
+  '970422': 'MBBank',
+  '970407': 'Techcombank',
+  '970416': 'ACB',
+  '970432': 'VPBank',
+  '970423': 'TPBank',
+  '970403': 'Sacombank',
+  '970437': 'HDBank',
+  '970441': 'VIB',
+  '970443': 'SHB',
+  '970426': 'MSB',
+  '970440': 'SeABank',
+  '970428': 'Nam A Bank',
+  '970449': 'LPBank',
+  '970448': 'OCB',
+};
+
+const SIGNATURE = /^[0-9a-f]{64}$/i;
+
+const json = (status: number, body: unknown): GatewayResponse => ({
+  status,
+  contentType: 'application/json',
+  body: JSON.stringify(body),
+});
+
+/**
+ * VietQR bank transfer: the payer scans a dynamic EMVCo code for the collecting agency's own
+ * account, and the money is proven only by the bank's signed credit notification, matched on the
+ * transfer text. There is nothing to ask about a transfer (no status API, no refund), so it is
+ * never polled; a lost notification is healed by the statement, not by a query.
+ */
+export function createVietqrGateway(options: VietqrOptions): Gateway {
+  if (options.secrets.length === 0) throw new Error('the VietQR gateway needs at least one notification secret');
+  const signatureHeader = options.signatureHeader.toLowerCase();
+
+  return {
+    id: 'vietqr',
+    capabilities: { redirect: false, qr: true, queryStatus: false, refund: false, statement: false },
+    onlinePaymentFlag: 2,
+    needsCollectionAccount: true,
+
+    async createPayment(request: PaymentRequest): Promise<PaymentHandover> {
+      const account = request.collectionAccount;
+      if (!account) throw new Error(`VietQR needs the collecting agency's account (agency ${request.agencyCode} has none)`);
+      // The reference itself is the transfer text: short, upper-case alphanumeric, so it survives
+      // banks stripping and prefixing the text, and is found by findReferences on the way back.
+      const transferText = request.reference;
+      const payload = buildVietQrPayload({
+        bankBin: account.bankBin,
+        accountNumber: account.accountNumber,
+        amount: request.amount,
+        transferText,
+        service: options.service,
+      });
+      const bankName = BANK_NAMES[account.bankBin];
+      return {
+        nextAction: {
+          type: 'qr',
+          payload,
+          imageSvg: await qrSvg(payload),
+          bank: account.bankBin,
+          ...(bankName ? { bankName } : {}),
+          accountNumber: account.accountNumber,
+          accountName: account.accountName,
+          amount: request.amount,
+          transferText,
+        },
+        gatewayReference: transferText,
+      };
+    },
+
+    async verifyCallback(message: InboundMessage): Promise<CallbackVerification> {
+      const parsed = parseNotification(options.format, message.rawBody);
+      const references = parsed.ok ? findReferences(parsed.credit.texts.join(' ')) : [];
+      const signature = message.headers[signatureHeader] ?? '';
+      // Signature first, so an unsigned message is reported as such whatever its shape.
+      const signed = SIGNATURE.test(signature) && (await verifyWithAny('SHA-256', options.secrets, message.rawBody, signature));
+      if (!signed) {
+        return { ok: false, reason: 'bad_signature', reference: references[0], detail: `no valid ${signatureHeader} header` };
+      }
+      if (message.method !== 'POST') return { ok: false, reason: 'malformed', detail: 'a credit notification is a POST' };
+      if (!parsed.ok) return { ok: false, reason: 'malformed', detail: parsed.detail };
+      const { credit } = parsed;
+      const [reference = '', ...candidates] = references;
+      return {
+        ok: true,
+        // '' names no intent: the inbox records the money as an unmatched credit for a person.
+        reference,
+        candidates,
+        outcome: {
+          kind: 'succeeded',
+          amount: credit.amount,
+          transactionId: credit.transactionId,
+          paidAt: credit.time,
+          // The adapter cannot see the intent's account; kept so a person (or a later check) can.
+          detail: { accountNumber: credit.accountNumber, ...credit.extra },
+        },
+      };
+    },
+
+    async respond(result: CallbackResult): Promise<GatewayResponse> {
+      switch (result) {
+        case 'bad_signature':
+        case 'stale':
+          return json(401, { success: false, error: result });
+        case 'malformed':
+          return json(400, { success: false, error: result });
+        case 'error':
+          // The notification is in the inbox; a 5xx makes the bank (or SePay) deliver it again.
+          return json(503, { success: false, error: 'try again' });
+        default:
+          // Everything the hub recorded, reviews included: the bank must not deliver it again.
+          return json(200, { success: true, result });
+      }
+    },
+  };
+}
