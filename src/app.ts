@@ -9,8 +9,10 @@ import { errorToResponse, problemResponse, zodIssues } from './http/problem.ts';
 import { registerCallbackRoutes } from './http/routes/callbacks.ts';
 import { registerCatalogueRoutes } from './http/routes/catalogue.ts';
 import { registerDossierRoutes } from './http/routes/dossiers.ts';
+import { registerDvcqgRoutes } from './http/routes/dvcqg.ts';
 import { registerRefundRoutes } from './http/routes/refunds.ts';
 import { registerPaymentIntentRoutes } from './http/routes/payment-intents.ts';
+import { registerReturnRoutes } from './http/routes/returns.ts';
 import { registerSystemRoutes } from './http/routes/system.ts';
 import { serviceContext } from './deps.ts';
 import type { ServiceContext } from './services/context.ts';
@@ -51,10 +53,11 @@ export function createApp(deps: AppDeps) {
 
   registerSystemRoutes(app);
   registerCallbackRoutes(app);
+  registerReturnRoutes(app);
 
-  // Every other /v1 route needs a bearer token; callbacks are authenticated by signatures.
+  // Every other /v1 route needs a bearer token; callbacks and browser returns are authenticated by signatures.
   const auth = authenticate(deps.verifier);
-  app.use('/v1/*', async (c, next) => (c.req.path.startsWith('/v1/callbacks/') ? next() : auth(c, next)));
+  app.use('/v1/*', async (c, next) => (c.req.path.startsWith('/v1/callbacks/') || c.req.path.startsWith('/v1/returns/') ? next() : auth(c, next)));
   app.use(
     '/v1/*',
     bodyLimit({
@@ -68,6 +71,7 @@ export function createApp(deps: AppDeps) {
   registerCatalogueRoutes(app);
   registerDossierRoutes(app);
   registerPaymentIntentRoutes(app);
+  registerDvcqgRoutes(app);
   registerRefundRoutes(app);
 
   if (deps.sandboxHost) {

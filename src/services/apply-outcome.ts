@@ -199,6 +199,15 @@ export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput
         return result;
       }
       case 'needs_review': {
+        if (outcome.amount !== undefined && outcome.amount !== intent.amount && !awaiting) {
+          // Money held for another amount, on an intent already decided: the amount is answered
+          // first (VNPay 04 before 02), and the money is a fact for a person.
+          const reviewReason = `held ${outcome.amount} VND (${outcome.reason}) for an intent of ${intent.amount} VND`;
+          if (await openReview('amount_mismatch', reviewReason, 'decide')) {
+            await record('suspected_fraud', false, intent.status, null, { reviewReason });
+          }
+          return { result: 'amount_mismatch', intent };
+        }
         if (intent.status === 'needs_review') return { result: 'duplicate', intent };
         // Obligations stay held: money may have moved, so nobody else may pay them meanwhile.
         const result = await move('suspected_fraud', { reviewReason: outcome.reason, gatewayTransactionId: outcome.transactionId ?? null });

@@ -2,13 +2,14 @@ import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 
 /** The shell of every page the hub renders for people: Vietnamese, self-contained, printable. */
-export function page(title: string, body: HtmlEscapedString | Promise<HtmlEscapedString>, extraCss = '') {
+export function page(title: string, body: HtmlEscapedString | Promise<HtmlEscapedString>, extraCss = '', head: HtmlEscapedString | Promise<HtmlEscapedString> | '' = '') {
   return html`<!doctype html>
 <html lang="vi">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
+${head}
 <style>
   :root { color-scheme: light; --ink: #1a1a1a; --muted: #555; --line: #c9c9c9; --accent: #0b5394; --danger: #a61b1b; }
   * { box-sizing: border-box; }

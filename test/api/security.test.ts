@@ -60,7 +60,37 @@ const f = {
   intent: '',
   cancellable: '',
   paidIntent: '',
+  refund: '',
+  awaitingRefund: '',
+  bigProcedure: '',
 };
+
+/** A paid intent of its own (the sandbox callback, delivered by the test). */
+async function freshPaidIntent(procedure = f.procedure): Promise<{ id: string; amount: number }> {
+  const admin = await mintToken({ role: 'admin' });
+  const dossier = await registerDossier(h, admin, procedure);
+  const intent = await expectJson(await createIntent(h, admin, dossier.code), 201);
+  await expectJson(await deliverSandboxCallback(h, sandboxEvent(intent)), 200);
+  return intent;
+}
+
+/** A refund above the approval threshold, asked for by a treasury user no test token is. */
+async function freshAwaitingRefund(): Promise<string> {
+  const intent = await freshPaidIntent(f.bigProcedure);
+  const requester = await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'thu-quy-yeu-cau' });
+  const refund = await expectJson(
+    await h.request('POST', `/v1/payment-intents/${intent.id}/refunds`, {
+      token: requester,
+      headers: { 'idempotency-key': idempotencyKey() },
+      body: { amount: intent.amount, expectedRefundable: intent.amount, reason: 'Hồ sơ bị trả lại' },
+    }),
+    201,
+  );
+  expect(refund.status).toBe('awaiting_approval');
+  return refund.id;
+}
+
+const refundBody = (amount: number) => ({ amount: 1, expectedRefundable: amount, reason: 'Hoàn một đồng' });
 const withKey = (req: Req): Req => ({ ...req, headers: { 'idempotency-key': idempotencyKey(), ...req.headers } });
 
 const routes: RouteCase[] = [
@@ -170,6 +200,54 @@ const routes: RouteCase[] = [
     scoped: true,
     request: () => ({ path: `/v1/payment-intents/${f.paidIntent}/receipt`, id: f.paidIntent }),
     missing: () => ({ path: `/v1/payment-intents/${MISSING_UUID}/receipt`, id: MISSING_UUID }),
+  },
+  {
+    method: 'POST',
+    template: '/v1/payment-intents/{id}/refunds',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    request: () => withKey({ path: `/v1/payment-intents/${f.paidIntent}/refunds`, body: refundBody(135_000), id: f.paidIntent }),
+    fresh: async () => {
+      const intent = await freshPaidIntent();
+      return withKey({ path: `/v1/payment-intents/${intent.id}/refunds`, body: refundBody(intent.amount) });
+    },
+    missing: () => withKey({ path: `/v1/payment-intents/${MISSING_UUID}/refunds`, body: refundBody(135_000), id: MISSING_UUID }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/payment-intents/{id}/refunds',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    request: () => ({ path: `/v1/payment-intents/${f.paidIntent}/refunds`, id: f.paidIntent }),
+    missing: () => ({ path: `/v1/payment-intents/${MISSING_UUID}/refunds`, id: MISSING_UUID }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/refunds/{id}',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    request: () => ({ path: `/v1/refunds/${f.refund}`, id: f.refund }),
+    missing: () => ({ path: `/v1/refunds/${MISSING_UUID}`, id: MISSING_UUID }),
+  },
+  ...(['approve', 'reject'] as const).map(
+    (decision): RouteCase => ({
+      method: 'POST',
+      template: `/v1/refunds/{id}/${decision}`,
+      roles: ['treasury', 'admin'],
+      scoped: true,
+      request: () => ({ path: `/v1/refunds/${f.awaitingRefund}/${decision}`, id: f.awaitingRefund }),
+      fresh: async () => ({ path: `/v1/refunds/${await freshAwaitingRefund()}/${decision}` }),
+      missing: () => ({ path: `/v1/refunds/${MISSING_UUID}/${decision}`, id: MISSING_UUID }),
+    }),
+  ),
+  {
+    method: 'POST',
+    template: '/v1/dvcqg/payment-lookup',
+    roles: ['portal', 'admin'],
+    // The portal's protocol answers 200 with error_code -1 outside scope, as for an unknown
+    // dossier (checked in test/api/dvcqg.test.ts), never a 404.
+    scoped: false,
+    request: () => ({ path: '/v1/dvcqg/payment-lookup', body: { MaHoSo: f.dossier } }),
   },
 ];
 
@@ -304,6 +382,21 @@ beforeAll(async () => {
   const callback = await deliverSandboxCallback(h, sandboxEvent(paid));
   expect(await expectJson(callback, 200)).toEqual({ received: true, result: 'applied' });
   f.paidIntent = paid.id;
+
+  f.bigProcedure = await createProcedure(h.ctx, [rule({ formula: { type: 'fixed', amount: 3_000_000 } })]);
+  const treasury = await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'thu-quy-lap' });
+  const refunded = await freshPaidIntent();
+  f.refund = (
+    await expectJson(
+      await h.request('POST', `/v1/payment-intents/${refunded.id}/refunds`, {
+        token: treasury,
+        headers: { 'idempotency-key': idempotencyKey() },
+        body: refundBody(refunded.amount),
+      }),
+      201,
+    )
+  ).id;
+  f.awaitingRefund = await freshAwaitingRefund();
 });
 afterAll(() => h?.close());
 
@@ -441,7 +534,8 @@ describe('coverage', () => {
     const doc = await expectJson(response, 200);
     const documented: string[] = [];
     for (const [path, operations] of Object.entries<Record<string, any>>(doc.paths)) {
-      if (!path.startsWith('/v1/') || path.startsWith('/v1/callbacks/')) continue;
+      // Callbacks and browser returns are reached without a token: their signatures authenticate them.
+      if (!path.startsWith('/v1/') || path.startsWith('/v1/callbacks/') || path.startsWith('/v1/returns/')) continue;
       for (const [method, operation] of Object.entries<any>(operations)) {
         documented.push(`${method.toUpperCase()} ${path}`);
         // Each secured operation says so, and documents the refusals the suite checks.

@@ -357,7 +357,7 @@ describe('VNPay IPN outcome', () => {
 
   it('24 customer cancelled is failed, without the 0 transaction number', () => {
     const outcome = ipnOutcome(ipnParams({ vnp_ResponseCode: '24', vnp_TransactionStatus: '02', vnp_TransactionNo: '0' }));
-    expect(outcome).toEqual({ kind: 'failed', reason: 'Khách hàng hủy giao dịch / Customer cancelled' });
+    expect(outcome).toEqual({ kind: 'failed', reason: 'Khách hàng hủy giao dịch / Customer cancelled', amount: 135_000 });
   });
 
   it.each([

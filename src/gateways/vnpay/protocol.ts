@@ -385,7 +385,8 @@ export function ipnOutcome(params: Record<string, string>): GatewayOutcome | Inv
     return { kind: 'succeeded', amount, transactionId, ...(paidAt ? { paidAt } : {}) };
   }
   const reason = responseCode !== '00' ? responseCodeReason(responseCode) : transactionStatusReason(status);
-  return { kind: 'failed', reason, ...withTransaction };
+  // The amount goes along so a failure for another amount is answered 04, as VNPay checks it first.
+  return { kind: 'failed', reason, amount, ...withTransaction };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,168 @@
+import type { DvcqgConfig } from '../../config.ts';
+import type {
+  CallbackResult,
+  CallbackVerification,
+  Gateway,
+  GatewayResponse,
+  InboundMessage,
+  IntentSnapshot,
+  PaymentRequest,
+  StatusQueryResult,
+} from '../types.ts';
+import {
+  buildAnswer,
+  buildInitMessage,
+  buildQueryMessage,
+  confirmSchema,
+  DVCQG_DEFAULTS,
+  paymentOutcome,
+  queryResult,
+  readInitAnswer,
+  SUCCESS,
+  verifyAuthenticationCode,
+  withPartnerCode,
+  type DvcqgConstants,
+} from './protocol.ts';
+
+export type DvcqgOptions = DvcqgConfig & {
+  /**
+   * The hub's return page and confirm endpoint. The documented init carries neither: the
+   * platform takes them from the partner's enrolment, so they are what the operator registers.
+   */
+  returnUrl: string;
+  callbackUrl: string;
+  fetch: typeof fetch;
+  now: () => Date;
+  /** Outbound calls give up after this long: an init throws, a query reports "unknown". */
+  timeoutMs: number;
+  /** Message types and fixed fields, where a platform version differs from the defaults. */
+  constants?: Partial<DvcqgConstants>;
+};
+
+const parseJson = (text: string): Record<string, unknown> | undefined => {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : 'request failed');
+
+/** The national public service portal's payment platform (PP-DVCQG). */
+export function createDvcqgGateway(options: DvcqgOptions): Gateway {
+  const [signingSecret] = options.secrets;
+  if (!signingSecret) throw new Error('the national platform gateway needs at least one DVCQG_HASH_KEY');
+  const constants: DvcqgConstants = { ...DVCQG_DEFAULTS, ...options.constants };
+  const { algorithm, partnerCode } = options;
+
+  /** POSTs JSON; the status and the body text, both within the one time limit. */
+  async function post(url: string, body: unknown): Promise<{ status: number; ok: boolean; text: string }> {
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    const response = await options.fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+      signal,
+    });
+    // Not every fetch (mocks, some runtimes) ties the signal to a body still arriving, and a
+    // trickling answer must time out like a silent one.
+    const text = await new Promise<string>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      response.text().then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+    return { status: response.status, ok: response.ok, text };
+  }
+
+  const gateway: Gateway = {
+    id: 'dvcqg',
+    capabilities: { redirect: true, qr: false, queryStatus: Boolean(options.queryUrl), refund: false, statement: false },
+    // 766 DuocThanhToanTrucTuyen 1: paid through the national platform.
+    onlinePaymentFlag: 1,
+    needsCollectionAccount: true,
+    polling: options.queryUrl ? options.polling : undefined,
+
+    async createPayment(request: PaymentRequest) {
+      const message = await buildInitMessage(request, {
+        partnerCode,
+        version: options.version,
+        algorithm,
+        secret: signingSecret,
+        fields: options.initFields,
+        constants,
+      });
+      const response = await post(options.initUrl, message);
+      if (!response.ok) throw new Error(`the platform answered HTTP ${response.status} to the init`);
+      // The answer is not verified: it comes back over the TLS connection the hub opened, its
+      // layout is not published (a wrong guess would refuse every payment), and it only carries
+      // where to send the payer. Money is proven by the signed confirm alone.
+      const answer = readInitAnswer(parseJson(response.text), options.redirectField);
+      if (!answer.ok) throw new Error(`the platform refused the init: ${answer.reason}`);
+      return { nextAction: { type: 'redirect', url: answer.url }, gatewayReference: answer.transactionId ?? request.reference };
+    },
+
+    async verifyCallback(message: InboundMessage): Promise<CallbackVerification> {
+      const body = parseJson(message.rawBody);
+      const reference = typeof body?.MaThamChieu === 'string' ? body.MaThamChieu.slice(0, 64) : undefined;
+      // The signature first: an unreadable body carries no MaXacThuc, so it is a bad signature.
+      const signed = body !== undefined && (await verifyAuthenticationCode(algorithm, options.secrets, withPartnerCode(body, partnerCode), options.confirmFields));
+      if (!signed) return { ok: false, reason: 'bad_signature', reference, detail: 'MaXacThuc does not verify with any key' };
+      const parsed = confirmSchema.safeParse(body);
+      if (!parsed.success) {
+        return { ok: false, reason: 'malformed', reference, detail: `not a confirm: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}` };
+      }
+      const reading = paymentOutcome(parsed.data, parsed.data.MaLoi === SUCCESS);
+      if (!reading.ok) return { ok: false, reason: 'malformed', reference, detail: reading.detail };
+      return { ok: true, reference: parsed.data.MaThamChieu, outcome: reading.outcome };
+    },
+
+    async respond(result: CallbackResult, message?: InboundMessage): Promise<GatewayResponse> {
+      const echoed = message ? parseJson(message.rawBody)?.MaThamChieu : undefined;
+      const { status, body } = await buildAnswer({
+        result,
+        partnerCode,
+        reference: typeof echoed === 'string' ? echoed.slice(0, 64) : '',
+        now: options.now(),
+        algorithm,
+        secret: signingSecret,
+        fields: options.answerFields,
+      });
+      return { status, contentType: 'application/json', body: JSON.stringify(body) };
+    },
+  };
+
+  if (options.queryUrl) {
+    const queryUrl = options.queryUrl;
+    gateway.queryStatus = async (intent: IntentSnapshot): Promise<StatusQueryResult> => {
+      try {
+        const message = await buildQueryMessage({
+          reference: intent.reference,
+          initiatedAt: intent.createdAt,
+          partnerCode,
+          version: options.version,
+          algorithm,
+          secret: signingSecret,
+          constants,
+        });
+        const response = await post(queryUrl, message);
+        if (!response.ok) return { kind: 'unknown', reason: `the platform answered HTTP ${response.status}` };
+        const body = parseJson(response.text);
+        // An answer the hub cannot verify is no news, never a payment or a decline.
+        if (!body || !(await verifyAuthenticationCode(algorithm, options.secrets, withPartnerCode(body, partnerCode), options.confirmFields))) {
+          return { kind: 'unknown', reason: 'the query answer\'s MaXacThuc does not verify' };
+        }
+        const parsed = confirmSchema.safeParse(body);
+        if (!parsed.success) return { kind: 'unknown', reason: 'the query answer is not confirm-shaped' };
+        if (parsed.data.MaThamChieu !== intent.reference) return { kind: 'unknown', reason: 'the query answer names another MaThamChieu' };
+        return queryResult(parsed.data, constants);
+      } catch (error) {
+        return { kind: 'unknown', reason: errorText(error) };
+      }
+    };
+  }
+
+  return gateway;
+}

@@ -1,0 +1,308 @@
+import type { VnpayConfig } from '../../config.ts';
+import type {
+  CallbackResult,
+  CallbackVerification,
+  Gateway,
+  GatewayOutcome,
+  GatewayResponse,
+  InboundMessage,
+  IntentSnapshot,
+  PaymentRequest,
+  RefundRequest,
+  RefundResult,
+  StatusQueryResult,
+} from '../types.ts';
+import {
+  QUERYDR_RESPONSE_HASH_FIELDS,
+  REFUND_FULL,
+  REFUND_PARTIAL,
+  buildPaymentUrl,
+  buildQuerydrRequest,
+  buildRefundRequest,
+  fromVnpAmount,
+  ipnAnswer,
+  ipnOutcome,
+  ipnStepFor,
+  parseVnCompactTimestamp,
+  transactionStatusReason,
+  verifyPipeSigned,
+  verifyQuery,
+  type VnpayJsonRequest,
+} from './protocol.ts';
+
+/**
+ * The refund answer's hash fields. Not in the domain file: this is the order VNPay's 2.1.0
+ * documentation and widely used clients give (querydr's without the promotion fields). Kept as
+ * an option, since it is unconfirmed here.
+ */
+export const REFUND_RESPONSE_HASH_FIELDS = [
+  'vnp_ResponseId',
+  'vnp_Command',
+  'vnp_ResponseCode',
+  'vnp_Message',
+  'vnp_TmnCode',
+  'vnp_TxnRef',
+  'vnp_Amount',
+  'vnp_BankCode',
+  'vnp_PayDate',
+  'vnp_TransactionNo',
+  'vnp_TransactionType',
+  'vnp_TransactionStatus',
+  'vnp_OrderInfo',
+] as const;
+
+export type VnpayOptions = VnpayConfig & {
+  /** The hub's browser return route (`…/v1/returns/vnpay`), sent as vnp_ReturnUrl. */
+  returnUrl: string;
+  fetch: typeof fetch;
+  now: () => Date;
+  timeoutMs: number;
+  querydrResponseFields?: readonly string[];
+  refundResponseFields?: readonly string[];
+};
+
+/** VNPay's limits: vnp_OrderInfo ≤ 255 characters, vnp_RequestId alphanumeric ≤ 32. */
+const ORDER_INFO_MAX = 255;
+const newRequestId = () => crypto.randomUUID().replace(/-/g, '');
+const withoutPipes = (text: string) => text.replace(/\|/g, '/');
+
+const json = (status: number, body: unknown): GatewayResponse => ({ status, contentType: 'application/json', body: JSON.stringify(body) });
+
+/** The `vnp_*` parameters of a GET message's query string (IPN or browser return). */
+function queryOf(message: InboundMessage): URLSearchParams {
+  return new URL(message.url, 'http://vnpay.invalid').searchParams;
+}
+
+/**
+ * A whole-VND amount, or, for a `vnp_Amount` that is not VND × 100, a number no intent can have
+ * (the fraction it denotes, else NaN): the intent is then still looked up (01 first) and the
+ * mismatch answered 04, as VNPay's order of checks asks, with nothing changed.
+ */
+function unmatchableAmount(raw: string): number {
+  return /^\d{1,17}$/.test(raw) ? Number(raw) / 100 : Number.NaN;
+}
+
+/**
+ * The body read gives up with the signal too: not every fetch (mocks, some runtimes) ties the
+ * signal to a body still arriving, and a trickling answer must time out like a silent one.
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** The outcome querydr reports for a transaction VNPay found (vnp_ResponseCode 00). */
+function querydrOutcome(body: Record<string, unknown>): StatusQueryResult {
+  const field = (name: string) => (body[name] === undefined || body[name] === null ? undefined : String(body[name]));
+  const status = field('vnp_TransactionStatus');
+  const amount = fromVnpAmount(field('vnp_Amount'));
+  if (amount === null) return { kind: 'unknown', reason: `VNPay querydr: vnp_Amount ${field('vnp_Amount')} is not VND × 100` };
+  const transactionNo = field('vnp_TransactionNo');
+  const transactionId = transactionNo && transactionNo !== '0' ? transactionNo : undefined;
+  const withTransaction = transactionId ? { transactionId } : {};
+  switch (status) {
+    case '00': {
+      if (!transactionId) {
+        return { kind: 'outcome', outcome: { kind: 'needs_review', reason: 'querydr: success without vnp_TransactionNo', amount } };
+      }
+      const paidAt = parseVnCompactTimestamp(field('vnp_PayDate'));
+      return { kind: 'outcome', outcome: { kind: 'succeeded', amount, transactionId, ...(paidAt ? { paidAt } : {}) } };
+    }
+    case '01':
+      return { kind: 'pending' };
+    case '02':
+      return { kind: 'outcome', outcome: { kind: 'failed', reason: transactionStatusReason('02'), amount, ...withTransaction } };
+    // 07 suspected fraud; 04 reversed (VNPay: the payer's bank debited, VNPay did not complete);
+    // 05/06/09 are refund states of a payment that did succeed. Money moved in each, so neither a
+    // payment (no receipt) nor a decline (obligations would be freed): a person decides.
+    case '04':
+    case '05':
+    case '06':
+    case '07':
+    case '09':
+      return { kind: 'outcome', outcome: { kind: 'needs_review', reason: transactionStatusReason(status), amount, ...withTransaction } };
+    default:
+      return { kind: 'unknown', reason: `VNPay querydr: unknown vnp_TransactionStatus ${status ?? '(none)'}` };
+  }
+}
+
+export function createVnpayGateway(options: VnpayOptions): Gateway {
+  const [signingSecret] = options.secrets;
+  if (!signingSecret) throw new Error('the VNPay gateway needs at least one hash secret');
+
+  /** POSTs a signed JSON request; the verified answer, or why it cannot be trusted. */
+  async function call(
+    request: VnpayJsonRequest,
+    fields: readonly string[],
+  ): Promise<{ ok: true; body: Record<string, unknown> } | { ok: false; reason: string }> {
+    let response: Response;
+    let text: string;
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    try {
+      response = await options.fetch(options.apiUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(request),
+        signal,
+      });
+      text = await untilAborted(response.text(), signal);
+    } catch (error) {
+      return { ok: false, reason: `VNPay ${request.vnp_Command}: ${error instanceof Error ? error.message : 'request failed'}` };
+    }
+    if (!response.ok) return { ok: false, reason: `VNPay ${request.vnp_Command} answered HTTP ${response.status}` };
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { ok: false, reason: `VNPay ${request.vnp_Command} answered something that is not JSON` };
+    }
+    if (!(await verifyPipeSigned(body, fields, options.secrets))) {
+      return { ok: false, reason: `VNPay ${request.vnp_Command}: the answer's vnp_SecureHash does not verify` };
+    }
+    const record = body as Record<string, unknown>;
+    // A signed answer about another merchant or transaction is not an answer to this request.
+    if (record.vnp_TmnCode !== undefined && record.vnp_TmnCode !== options.tmnCode) {
+      return { ok: false, reason: `VNPay ${request.vnp_Command}: answer for terminal ${String(record.vnp_TmnCode)}` };
+    }
+    if (record.vnp_TxnRef !== undefined && record.vnp_TxnRef !== '' && record.vnp_TxnRef !== request.vnp_TxnRef) {
+      return { ok: false, reason: `VNPay ${request.vnp_Command}: answer for another vnp_TxnRef ${String(record.vnp_TxnRef)}` };
+    }
+    return { ok: true, body: record };
+  }
+
+  return {
+    id: 'vnpay',
+    capabilities: { redirect: true, qr: false, queryStatus: true, refund: true, statement: false },
+    onlinePaymentFlag: 2,
+    polling: options.polling,
+
+    async createPayment(request: PaymentRequest) {
+      const url = await buildPaymentUrl({
+        paymentUrl: options.paymentUrl,
+        tmnCode: options.tmnCode,
+        secret: signingSecret,
+        amount: request.amount,
+        txnRef: request.reference,
+        orderInfo: request.description,
+        returnUrl: options.returnUrl,
+        ipAddr: request.payer.ip,
+        createDate: request.createdAt,
+        expireDate: request.expiresAt,
+        encoding: options.encoding,
+      });
+      return { nextAction: { type: 'redirect', url }, gatewayReference: request.reference };
+    },
+
+    async verifyCallback(message: InboundMessage): Promise<CallbackVerification> {
+      const { valid, params } = await verifyQuery(queryOf(message), options.secrets, options.encoding);
+      const reference = params.vnp_TxnRef || undefined;
+      if (!valid) return { ok: false, reason: 'bad_signature', reference, detail: 'vnp_SecureHash does not verify' };
+      const missing = ['vnp_TxnRef', 'vnp_Amount', 'vnp_ResponseCode', 'vnp_TransactionStatus'].filter((k) => !params[k]);
+      if (missing.length > 0) return { ok: false, reason: 'malformed', reference, detail: `not an IPN: missing ${missing.join(', ')}` };
+      if (params.vnp_TmnCode !== options.tmnCode) {
+        return { ok: false, reason: 'malformed', reference, detail: `vnp_TmnCode ${params.vnp_TmnCode ?? '(none)'} is not this hub's terminal` };
+      }
+      if (params.vnp_CurrCode !== undefined && params.vnp_CurrCode !== 'VND') {
+        return { ok: false, reason: 'malformed', reference, detail: `vnp_CurrCode ${params.vnp_CurrCode} is not VND` };
+      }
+      const outcome = ipnOutcome(params);
+      if (outcome.kind === 'invalid_amount') {
+        const failed: GatewayOutcome = {
+          kind: 'failed',
+          reason: `vnp_Amount ${outcome.raw} is not a whole number of VND × 100`,
+          amount: unmatchableAmount(outcome.raw ?? ''),
+        };
+        return { ok: true, reference: reference!, outcome: failed };
+      }
+      return { ok: true, reference: reference!, outcome };
+    },
+
+    async respond(result: CallbackResult): Promise<GatewayResponse> {
+      // VNPay reads RspCode, not the HTTP status: always 200, even for "try again" (99).
+      return json(200, ipnAnswer(ipnStepFor(result)));
+    },
+
+    async queryStatus(intent: IntentSnapshot): Promise<StatusQueryResult> {
+      let request: VnpayJsonRequest;
+      try {
+        request = await buildQuerydrRequest({
+          tmnCode: options.tmnCode,
+          secret: signingSecret,
+          requestId: newRequestId(),
+          txnRef: intent.reference,
+          orderInfo: `Truy van giao dich ${intent.reference}`,
+          transactionNo: intent.gatewayTransactionId ?? undefined,
+          // The payment URL's vnp_CreateDate was the intent's creation instant.
+          transactionDate: intent.createdAt,
+          createDate: options.now(),
+          ipAddr: options.serverIp,
+        });
+      } catch (error) {
+        return { kind: 'unknown', reason: `VNPay querydr not sent: ${error instanceof Error ? error.message : String(error)}` };
+      }
+      const answer = await call(request, options.querydrResponseFields ?? QUERYDR_RESPONSE_HASH_FIELDS);
+      if (!answer.ok) return { kind: 'unknown', reason: answer.reason };
+      const code = String(answer.body.vnp_ResponseCode ?? '');
+      if (code === '91') return { kind: 'not_found' };
+      if (code !== '00') return { kind: 'unknown', reason: `VNPay querydr answered ${code || '(no code)'}: ${String(answer.body.vnp_Message ?? '')}` };
+      return querydrOutcome(answer.body);
+    },
+
+    async refund(request: RefundRequest): Promise<RefundResult> {
+      let body: VnpayJsonRequest;
+      try {
+        body = await buildRefundRequest({
+          tmnCode: options.tmnCode,
+          secret: signingSecret,
+          // The hub's refund id, so a retry of the same refund is the same request to VNPay.
+          requestId: request.refundId.replace(/-/g, ''),
+          transactionType: request.full ? REFUND_FULL : REFUND_PARTIAL,
+          txnRef: request.intent.reference,
+          amount: request.amount,
+          transactionNo: request.intent.gatewayTransactionId ?? undefined,
+          transactionDate: request.intent.createdAt,
+          createBy: withoutPipes(request.requestedBy),
+          createDate: request.now,
+          ipAddr: options.serverIp,
+          orderInfo: withoutPipes(`Hoan tien ${request.intent.reference}: ${request.reason}`).slice(0, ORDER_INFO_MAX),
+        });
+      } catch (error) {
+        // Nothing reached VNPay, so nothing can have been refunded.
+        return { kind: 'failed', reason: `VNPay refund not sent: ${error instanceof Error ? error.message : String(error)}` };
+      }
+      const answer = await call(body, options.refundResponseFields ?? REFUND_RESPONSE_HASH_FIELDS);
+      if (!answer.ok) return { kind: 'unknown', reason: answer.reason };
+      const code = String(answer.body.vnp_ResponseCode ?? '');
+      const detail = { responseCode: code, message: answer.body.vnp_Message, requestId: body.vnp_RequestId };
+      if (code === '00') {
+        const refunded = answer.body.vnp_Amount === undefined ? request.amount : fromVnpAmount(String(answer.body.vnp_Amount));
+        if (refunded !== request.amount) {
+          return { kind: 'unknown', reason: `VNPay refund: answered 00 for vnp_Amount ${String(answer.body.vnp_Amount)}, asked ${request.amount} VND` };
+        }
+        const transactionNo = answer.body.vnp_TransactionNo;
+        return {
+          kind: 'succeeded',
+          ...(transactionNo !== undefined && transactionNo !== null && transactionNo !== '' ? { gatewayRefundId: String(transactionNo) } : {}),
+          detail,
+        };
+      }
+      if (code === '91') return { kind: 'failed', reason: 'VNPay: the transaction to refund was not found (91)', detail };
+      if (code === '95') return { kind: 'failed', reason: 'VNPay: the original payment was not successful (95)', detail };
+      // 94 a refund of this transaction is already in progress; 97/99 and anything else: ask again.
+      return { kind: 'unknown', reason: `VNPay refund answered ${code || '(no code)'}: ${String(answer.body.vnp_Message ?? '')}` };
+    },
+  };
+}

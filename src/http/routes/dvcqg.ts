@@ -1,0 +1,85 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createMiddleware } from 'hono/factory';
+import { lookupDossierPayment } from '../../services/dvcqg-lookup.ts';
+import type { AppEnv } from '../env.ts';
+import { allow, principalOf } from '../middleware/auth.ts';
+import { ProblemSchema, securedErrors } from '../schemas.ts';
+
+const LookupRequestSchema = z
+  .object({ MaHoSo: z.string().trim().min(1).max(64).openapi({ example: '000.21.32.H19-261120-0001' }) })
+  .strict()
+  .openapi('DvcqgPaymentLookupRequest');
+
+const digits = z.string().regex(/^\d+$/).openapi({ description: 'Integer VND, as a string like the platform\'s messages', example: '135000' });
+
+const PayableBillSchema = z
+  .object({
+    MaHoSo: z.string(),
+    MaTTHC: z.string().openapi({ description: 'National procedure code' }),
+    TenTTHC: z.string(),
+    MaDonVi: z.string().openapi({ description: 'The dossier\'s agency code' }),
+    TenDonVi: z.string(),
+    SoTien: digits.openapi({ description: 'The sum of the unpaid lines' }),
+    PhiLePhi: z.array(
+      z.object({
+        LoaiPhiLePhi: z.enum(['1', '2']).openapi({ description: '1 phí (fee), 2 lệ phí (charge)' }),
+        MaPhiLePhi: z.string(),
+        TenPhiLePhi: z.string(),
+        SoTien: digits,
+      }),
+    ),
+  })
+  .openapi('DvcqgPayableBill');
+
+const LookupAnswerSchema = z
+  .union([
+    z.object({ error_code: z.literal(1), message: PayableBillSchema }),
+    z.object({ error_code: z.literal(0), message: z.enum(['nothing to pay', 'already paid']) }),
+    z.object({ error_code: z.literal(-1), message: z.string() }),
+  ])
+  .openapi('DvcqgPaymentLookup');
+
+const PortalProblemSchema = ProblemSchema.extend({
+  error_code: z.literal(-1).openapi({ description: 'The portal\'s own error code, beside the problem details' }),
+}).openapi('DvcqgProblem');
+
+/**
+ * The portal reads `error_code` alone, so every problem this route answers (a malformed body,
+ * a refused role) also carries `error_code: -1`, an extension member of the problem details.
+ */
+const portalErrorCode = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  if (!c.res.headers.get('content-type')?.startsWith('application/problem+json')) return;
+  const problem = (await c.res.json()) as Record<string, unknown>;
+  c.res = new Response(JSON.stringify({ ...problem, error_code: -1 }), { status: c.res.status, headers: c.res.headers });
+});
+
+const lookupRoute = createRoute({
+  method: 'post',
+  path: '/v1/dvcqg/payment-lookup',
+  operationId: 'dvcqgPaymentLookup',
+  tags: ['National portal'],
+  summary: 'The national portal looks up what a dossier owes (DPTraCuuThanhToanHS)',
+  description:
+    'Answers `error_code` 1 with the bill (the unpaid lines and their sum), 0 when nothing is payable or it is already paid, ' +
+    '-1 for a dossier that does not exist or lies outside the caller\'s agencies. Problems also carry `error_code: -1`.',
+  security: [{ bearerAuth: [] }],
+  middleware: [portalErrorCode, allow('portal', 'admin')] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: LookupRequestSchema } } } },
+  responses: {
+    200: { description: 'The portal\'s answer', content: { 'application/json': { schema: LookupAnswerSchema } } },
+    ...securedErrors,
+    404: { ...securedErrors[404], description: 'No such route: an unknown dossier is answered 200 with `error_code: -1`' },
+    400: {
+      description: 'The body is not `{ MaHoSo }` (fields listed in `errors`)',
+      content: { 'application/problem+json': { schema: PortalProblemSchema } },
+    },
+  },
+});
+
+export function registerDvcqgRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(lookupRoute, async (c) => {
+    const { MaHoSo } = c.req.valid('json');
+    return c.json(await lookupDossierPayment(c.get('ctx'), principalOf(c), MaHoSo), 200);
+  });
+}

@@ -1,0 +1,106 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { and, eq } from 'drizzle-orm';
+import { paymentIntents } from '../../db/schema/index.ts';
+import { fromVnpAmount, responseCodeReason, transactionStatusReason } from '../../gateways/vnpay/protocol.ts';
+import { ServiceError } from '../../services/errors.ts';
+import { renderReturnPage, renderReturnProblem, type GatewayVerdict } from '../../web/return-page.ts';
+import type { AppEnv } from '../env.ts';
+
+/** Long enough to read the page, short enough not to feel stuck. */
+const REDIRECT_SECONDS = 5;
+
+/** The Vietnamese half of the protocol's "Vietnamese / English" reasons. */
+const vietnamese = (reason: string) => reason.split(' / ')[0]!;
+
+/** The intent's return URL with where the payer comes from, or null if it is not a URL. */
+function portalUrl(returnUrl: string, reference: string, status: string): string | null {
+  try {
+    const url = new URL(returnUrl);
+    url.searchParams.set('reference', reference);
+    url.searchParams.set('status', status);
+    return url.toString();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where the payer's browser lands after VNPay. For the payer's eyes only: it verifies the
+ * signature so it shows nothing forged, reads the intent, and changes nothing. Only the IPN
+ * (server to server, through the inbox) records a payment.
+ */
+export function registerReturnRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/v1/returns/vnpay',
+    operationId: 'vnpayBrowserReturn',
+    tags: ['Gateway callbacks'],
+    summary: "The payer's browser comes back from VNPay (signed query; no bearer token)",
+    description:
+      'Verifies `vnp_SecureHash`, shows the payer a Vietnamese page with what VNPay reported and what the hub has recorded, ' +
+      "then sends the browser to the intent's `returnUrl` with `reference` and `status` added. Never changes any state: " +
+      'only the IPN (`GET /v1/callbacks/vnpay`) records a payment.',
+    responses: {
+      200: { description: 'The result page, redirecting to the portal', content: { 'text/html': { schema: { type: 'string' } } } },
+      400: { description: 'The link is not signed by VNPay (page, no redirect)', content: { 'text/html': { schema: { type: 'string' } } } },
+      404: { description: 'No such payment, or VNPay is not configured here', content: { 'text/html': { schema: { type: 'string' } } } },
+    },
+  });
+
+  app.get('/v1/returns/vnpay', async (c) => {
+    const ctx = c.get('ctx');
+    const gateway = ctx.gateways.vnpay;
+    if (!gateway) throw new ServiceError('not-found', 'no gateway "vnpay" is configured here');
+    c.header('cache-control', 'no-store');
+    const url = new URL(c.req.url);
+    const verification = await gateway.verifyCallback({ method: 'GET', url: `${url.pathname}${url.search}`, headers: {}, rawBody: '' }, ctx.now());
+    if (!verification.ok) {
+      return c.html(
+        renderReturnProblem(
+          'Liên kết không hợp lệ',
+          'Liên kết kết quả thanh toán này không có chữ ký hợp lệ của VNPay. Hệ thống không ghi nhận gì từ liên kết này; vui lòng kiểm tra trạng thái hồ sơ trên cổng dịch vụ công.',
+        ),
+        400,
+      );
+    }
+    const [intent] = await ctx.db
+      .select()
+      .from(paymentIntents)
+      .where(and(eq(paymentIntents.gateway, 'vnpay'), eq(paymentIntents.reference, verification.reference)))
+      .limit(1);
+    if (!intent) {
+      return c.html(
+        renderReturnProblem('Không tìm thấy giao dịch', 'Hệ thống không có yêu cầu thanh toán nào với mã này. Vui lòng liên hệ cơ quan giải quyết hồ sơ.'),
+        404,
+      );
+    }
+    const query = url.searchParams;
+    const responseCode = query.get('vnp_ResponseCode') ?? undefined;
+    const { outcome } = verification;
+    const verdict: GatewayVerdict = outcome.kind;
+    const status = query.get('vnp_TransactionStatus') ?? undefined;
+    // Both codes 00 yet failed means the amount was not whole VND: shown as an amount, not a reason.
+    const reason =
+      outcome.kind !== 'failed'
+        ? undefined
+        : responseCode !== '00'
+          ? vietnamese(responseCodeReason(responseCode))
+          : status !== '00'
+            ? vietnamese(transactionStatusReason(status))
+            : undefined;
+    return c.html(
+      renderReturnPage({
+        gatewayName: 'VNPay',
+        reference: intent.reference,
+        amount: intent.amount,
+        verdict,
+        reason,
+        reportedAmount: fromVnpAmount(query.get('vnp_Amount') ?? undefined),
+        status: intent.status,
+        redirectUrl: portalUrl(intent.returnUrl, intent.reference, intent.status),
+        redirectSeconds: REDIRECT_SECONDS,
+      }),
+      200,
+    );
+  });
+}
