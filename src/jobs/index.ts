@@ -2,6 +2,7 @@ import { describeError } from '../db/errors.ts';
 import { reprocessInbox } from '../services/callbacks.ts';
 import type { ServiceContext } from '../services/context.ts';
 import { purgeExpiredKeys } from '../services/idempotency.ts';
+import { signPendingReceipts } from '../services/receipts.ts';
 import { expireDueIntents } from './expire-intents.ts';
 import { pollPendingIntents } from './poll-intents.ts';
 
@@ -12,6 +13,7 @@ export async function runJobs(ctx: ServiceContext): Promise<Record<string, unkno
     ['reprocess-inbox', () => reprocessInbox(ctx)],
     ['poll-intents', () => pollPendingIntents(ctx)],
     ['expire-intents', () => expireDueIntents(ctx)],
+    ['sign-receipts', () => signPendingReceipts(ctx)],
     ['purge-idempotency-keys', () => purgeExpiredKeys(ctx)],
   ];
   for (const [name, job] of jobs) {

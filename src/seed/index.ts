@@ -3,6 +3,7 @@ import { agencies, feeRules } from '../db/schema/index.ts';
 import { vnDate } from '../domain/dates.ts';
 import { addFeeRule, putProcedure, upsertAgency } from '../services/catalogue.ts';
 import { executor, withTransaction, type ServiceContext } from '../services/context.ts';
+import { signPendingReceipts } from '../services/receipts.ts';
 import { demoAgencies } from './agencies.ts';
 import { seedDossiers } from './dossiers.ts';
 import { DEMO_PROCEDURES } from './procedures.ts';
@@ -79,7 +80,8 @@ export async function seedDemo(ctx: ServiceContext, options: SeedOptions = {}): 
   const now = options.now ?? ctx.now();
   const count = options.dossiers ?? DEFAULT_DOSSIERS;
   if (!Number.isInteger(count) || count < 0) throw new RangeError('dossiers must be a non-negative integer');
-  return withTransaction(ctx, async (ctx) => {
+  const nested = ctx.tx !== undefined;
+  const report = await withTransaction(ctx, async (ctx) => {
     const catalogue = await seedCatalogue(ctx, now);
     const result = await seedDossiers(ctx, {
       count,
@@ -96,4 +98,7 @@ export async function seedDemo(ctx: ServiceContext, options: SeedOptions = {}): 
       paidOnline: result.paidOnline,
     };
   });
+  // Receipts are signed once their payment commits; the demo's commit is this one.
+  if (!nested) await signPendingReceipts(ctx);
+  return report;
 }

@@ -1,11 +1,12 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { dossiers, intentObligations, obligations, paymentEvents, paymentIntents, paymentReviews } from '../db/schema/index.ts';
+import { intentObligations, obligations, paymentEvents, paymentIntents, paymentReviews } from '../db/schema/index.ts';
 import type { ReviewKind } from '../db/schema/reviews.ts';
 import { queryRows } from '../db/types.ts';
 import { awaitingPaymentStatuses, transition, type IntentEvent, type IntentStatus } from '../domain/payment-states.ts';
 import type { GatewayOutcome, IntentSnapshot } from '../gateways/types.ts';
+import { describeError } from '../db/errors.ts';
 import { executor, withTransaction, type ServiceContext } from './context.ts';
-import { issueReceipt } from './receipts.ts';
+import { issueReceipt, signReceipt, type ReceiptRow } from './receipts.ts';
 
 export type IntentRow = typeof paymentIntents.$inferSelect;
 
@@ -45,7 +46,8 @@ export interface ApplyOutcomeInput {
 }
 
 export type ApplyResult =
-  | { result: 'applied'; intent: IntentRow; event: IntentEvent; from: IntentStatus }
+  /** `receipt`: issued by this transaction, signed by applyOutcome once it commits. */
+  | { result: 'applied'; intent: IntentRow; event: IntentEvent; from: IntentStatus; receipt?: ReceiptRow }
   | { result: 'duplicate'; intent: IntentRow }
   | { result: 'unknown_reference' }
   | { result: 'amount_mismatch'; intent: IntentRow }
@@ -58,7 +60,26 @@ export type ApplyResult =
  * same outcome serialise, and applying an outcome twice changes nothing the second time.
  */
 export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput): Promise<ApplyResult> {
-  return withTransaction(ctx, async (ctx) => {
+  const nested = ctx.tx !== undefined;
+  const result = await withTransaction(ctx, (ctx) => applyInTransaction(ctx, input));
+  if (!nested && result.result === 'applied' && result.receipt) {
+    // Committed: now sign the receipt. If this fails (or the process dies here) the receipt is
+    // signed by the next read or by the jobs; the payment itself is already safe.
+    try {
+      await signReceipt(ctx, result.receipt, result.intent.reference);
+    } catch (error) {
+      ctx.log.warn('receipt left unsigned for the jobs', { receiptId: result.receipt.id, error: describeError(error) });
+    }
+  }
+  return result;
+}
+
+function historyOf(input: ApplyOutcomeInput, detail: Record<string, unknown>): History {
+  return { source: input.source, actor: input.actor ?? null, detail };
+}
+
+async function applyInTransaction(ctx: ServiceContext, input: ApplyOutcomeInput): Promise<ApplyResult> {
+  {
     const db = executor(ctx);
     const where = input.intentId
       ? eq(paymentIntents.id, input.intentId)
@@ -172,11 +193,11 @@ export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput
           await record('payment_succeeded', false, intent.status, null, { reviewReason });
           return { result: 'already_final', intent, event: 'payment_succeeded' };
         }
-        if (awaiting) return markPaid(ctx, intent, outcome, 'payment_succeeded', move);
+        if (awaiting) return markPaid(ctx, intent, outcome, 'payment_succeeded', historyOf(input, detail));
         if (intent.status === 'expired' || intent.status === 'cancelled') {
           // Money after the hub gave up: take it if its obligations are still free, else review.
           const claimed = await claimObligations(ctx, intent);
-          if (claimed) return markPaid(ctx, intent, outcome, 'late_payment_succeeded', move);
+          if (claimed) return markPaid(ctx, intent, outcome, 'late_payment_succeeded', historyOf(input, detail));
           const reviewReason = 'paid after expiry, but its obligations are paid or held by another intent';
           await openReview('late_payment', reviewReason, 'refund');
           return move('late_payment_needs_review', { reviewReason, gatewayTransactionId: outcome.transactionId });
@@ -243,7 +264,7 @@ export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput
         return result;
       }
     }
-  });
+  }
 }
 
 /**
@@ -268,45 +289,104 @@ async function claimObligations(ctx: ServiceContext, intent: IntentRow): Promise
   return false;
 }
 
+interface History {
+  source: OutcomeSource;
+  actor: string | null;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * Marks a succeeded intent's obligations, the intent and (when nothing else is unpaid) its
+ * dossier paid, with the event, in ONE statement; then issues the receipt in one more, the last
+ * before COMMIT. The caller holds the intent's and the dossier's locks (in that order), so the
+ * "nothing else unpaid" test sees every payment of the dossier committed before it.
+ */
 async function markPaid(
   ctx: ServiceContext,
   intent: IntentRow,
   outcome: Extract<GatewayOutcome, { kind: 'succeeded' }>,
   event: 'payment_succeeded' | 'late_payment_succeeded',
-  move: (event: IntentEvent, set?: Partial<IntentRow>) => Promise<ApplyResult>,
+  history: History,
 ): Promise<ApplyResult> {
   const db = executor(ctx);
   const now = ctx.now();
   const paidAt = outcome.paidAt && !Number.isNaN(outcome.paidAt.getTime()) ? outcome.paidAt : now;
-  const paid = await db
-    .update(obligations)
-    .set({ status: 'paid', paidIntentId: intent.id, paidAt, liveIntentId: null, updatedAt: now })
-    .where(and(eq(obligations.liveIntentId, intent.id), eq(obligations.status, 'unpaid')))
-    .returning({ id: obligations.id });
-  const [{ count } = { count: 0 }] = await db
-    .select({ count: sql<number>`count(*)::int` })
-    .from(intentObligations)
-    .where(eq(intentObligations.intentId, intent.id));
-  if (paid.length !== count) {
-    // Cannot happen while reservations hold; if it ever does, no obligation is paid twice.
-    throw new Error(`intent ${intent.id} holds ${paid.length} of its ${count} obligations`);
-  }
-  const result = await move(event, { gatewayTransactionId: outcome.transactionId, succeededAt: paidAt, reviewReason: null });
+  const t = transition(intent.status, event);
   // Both edges are allowed from every state markPaid is called in; anything else must roll back.
-  if (result.result !== 'applied') throw new Error(`intent ${intent.id}: ${event} refused from ${intent.status}`);
-
-  // The dossier counts as paid online (766 flag) once none of its fee lines is left unpaid.
-  await db
-    .update(dossiers)
-    .set({ onlinePaymentFlag: intent.onlinePaymentFlag, paidAt, updatedAt: now })
-    .where(
-      and(
-        eq(dossiers.code, intent.dossierCode),
-        sql`NOT EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = ${dossiers.code} AND o.status = 'unpaid')`,
-      ),
-    );
+  if (!t.allowed) throw new Error(`intent ${intent.id}: ${event} refused from ${intent.status}`);
+  const at = now.toISOString();
+  const [row] = await queryRows<{
+    paid: number;
+    linked: number;
+    moved: number;
+    agency_code: string;
+    agency_name: string;
+    form_symbol: string | null;
+    series_symbol: string | null;
+    payer_name: string | null;
+    payer_address: string | null;
+    lines: Array<{ obligationId: string; kind: 'phi' | 'le_phi'; feeCode: string; name: string; amount: number | string; lineNo: number }>;
+  }>(
+    db,
+    sql`
+    WITH paid AS (
+      UPDATE obligations SET status = 'paid', paid_intent_id = ${intent.id}::uuid, paid_at = ${paidAt.toISOString()}::timestamptz,
+                             live_intent_id = NULL, updated_at = ${at}::timestamptz
+      WHERE live_intent_id = ${intent.id}::uuid AND status = 'unpaid'
+      RETURNING id, kind, fee_code, name, line_no
+    ), links AS (
+      SELECT obligation_id, amount FROM intent_obligations WHERE intent_id = ${intent.id}::uuid
+    ), moved AS (
+      -- Only when every obligation of the intent was still held by it: never a partial payment.
+      UPDATE payment_intents SET status = ${t.to}, gateway_transaction_id = ${outcome.transactionId},
+                                 succeeded_at = ${paidAt.toISOString()}::timestamptz, review_reason = NULL, updated_at = ${at}::timestamptz
+      WHERE id = ${intent.id}::uuid AND (SELECT count(*) FROM paid) = (SELECT count(*) FROM links)
+      RETURNING id
+    ), history AS (
+      INSERT INTO payment_events (intent_id, event, from_status, to_status, accepted, source, actor, detail, created_at)
+      SELECT id, ${event}, ${intent.status}, ${t.to}, true, ${history.source}, ${history.actor}, ${JSON.stringify(history.detail)}::jsonb, ${at}::timestamptz
+      FROM moved
+    ), dossier AS (
+      -- The dossier counts as paid online (766 flag) once none of its fee lines is left unpaid.
+      UPDATE dossiers SET online_payment_flag = ${intent.onlinePaymentFlag}, paid_at = ${paidAt.toISOString()}::timestamptz,
+                          updated_at = ${at}::timestamptz
+      WHERE code = ${intent.dossierCode} AND EXISTS (SELECT 1 FROM moved)
+        AND NOT EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = ${intent.dossierCode} AND o.status = 'unpaid'
+                          AND o.id NOT IN (SELECT id FROM paid))
+    )
+    SELECT (SELECT count(*) FROM paid)::int AS paid, (SELECT count(*) FROM links)::int AS linked, (SELECT count(*) FROM moved)::int AS moved,
+           a.code AS agency_code, a.name AS agency_name, a.receipt_form_symbol AS form_symbol, a.receipt_series_symbol AS series_symbol,
+           d.applicant_name AS payer_name, d.applicant_address AS payer_address,
+           (SELECT coalesce(json_agg(json_build_object('obligationId', p.id, 'kind', p.kind, 'feeCode', p.fee_code, 'name', p.name,
+                                                       'amount', l.amount, 'lineNo', p.line_no) ORDER BY p.line_no), '[]'::json)
+            FROM paid p JOIN links l ON l.obligation_id = p.id) AS lines
+    FROM dossiers d JOIN agencies a ON a.code = d.agency_code
+    WHERE d.code = ${intent.dossierCode}`,
+  );
+  if (!row || row.paid !== row.linked || row.moved !== 1) {
+    // Cannot happen while reservations hold; if it ever does, the transaction rolls back and
+    // no obligation is paid twice.
+    throw new Error(`intent ${intent.id} holds ${row?.paid ?? 0} of its ${row?.linked ?? 0} obligations`);
+  }
+  const updated: IntentRow = {
+    ...intent,
+    status: t.to,
+    gatewayTransactionId: outcome.transactionId,
+    succeededAt: paidAt,
+    reviewReason: null,
+    updatedAt: now,
+  };
+  const lines = (typeof row.lines === 'string' ? JSON.parse(row.lines) : row.lines) as typeof row.lines;
   // The receipt is dated when it is issued: numbers then follow dates within a series.
-  await issueReceipt(ctx, result.intent, now);
-  return result;
+  const receipt = await issueReceipt(ctx, updated, now, {
+    agencyCode: row.agency_code,
+    agencyName: row.agency_name,
+    formSymbol: row.form_symbol,
+    seriesSymbol: row.series_symbol,
+    payerName: row.payer_name,
+    payerAddress: row.payer_address,
+    lines: lines.map(({ lineNo: _lineNo, amount, ...line }) => ({ ...line, amount: Number(amount) })),
+  });
+  return { result: 'applied', intent: updated, event, from: intent.status, receipt };
 }
 

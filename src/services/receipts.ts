@@ -1,5 +1,6 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { agencies, dossiers, intentObligations, obligations, paymentIntents, receipts, receiptSeries } from '../db/schema/index.ts';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { paymentIntents, receipts } from '../db/schema/index.ts';
+import { queryRows } from '../db/types.ts';
 import type { ReceiptLine } from '../db/schema/receipts.ts';
 import { vnDate } from '../domain/dates.ts';
 import { sumVnd } from '../domain/money.ts';
@@ -16,7 +17,7 @@ export const DEFAULT_FORM_SYMBOL = '01BLP0-001';
 export const defaultSeriesSymbol = (issuedDate: string) => `HP-${issuedDate.slice(2, 4)}E`;
 
 type IntentRow = typeof paymentIntents.$inferSelect;
-type ReceiptRow = typeof receipts.$inferSelect;
+export type ReceiptRow = typeof receipts.$inferSelect;
 
 export interface ReceiptView {
   id: string;
@@ -71,81 +72,102 @@ function signedPayload(r: Omit<ReceiptRow, 'signature' | 'createdAt'>, reference
   };
 }
 
+/** What a receipt says about its holder and lines, read by the statement that marks them paid. */
+export interface ReceiptFacts {
+  agencyCode: string;
+  agencyName: string;
+  formSymbol: string | null;
+  seriesSymbol: string | null;
+  payerName: string | null;
+  payerAddress: string | null;
+  lines: ReceiptLine[];
+}
+
 /**
- * Issues the receipt of a succeeded intent, inside the transaction that marked it paid. The
- * series counter is incremented under its row lock in that same transaction, so numbers are
- * gapless: a rolled-back payment takes its number back with it.
+ * Issues the receipt of a succeeded intent, inside the transaction that marked it paid, as that
+ * transaction's last statement: the series counter is incremented and the receipt inserted by
+ * ONE statement, so the counter's row lock is held from there to COMMIT and no longer. Numbers
+ * are gapless: a rolled-back payment takes its number back with it. The receipt is signed just
+ * after the commit (signReceipt), because a signature needs the number and a crypto call inside
+ * the lock would make every payment of the agency wait for it.
  */
-export async function issueReceipt(ctx: ServiceContext, intent: IntentRow, issuedAt: Date): Promise<ReceiptRow> {
+export async function issueReceipt(ctx: ServiceContext, intent: IntentRow, issuedAt: Date, facts: ReceiptFacts): Promise<ReceiptRow> {
   const db = executor(ctx);
-  const [existing] = await db.select().from(receipts).where(eq(receipts.intentId, intent.id));
-  if (existing) return existing;
-
-  const [holder] = await db
-    .select({
-      agencyCode: agencies.code,
-      agencyName: agencies.name,
-      formSymbol: agencies.receiptFormSymbol,
-      seriesSymbol: agencies.receiptSeriesSymbol,
-      payerName: dossiers.applicantName,
-      payerAddress: dossiers.applicantAddress,
-    })
-    .from(dossiers)
-    .innerJoin(agencies, eq(agencies.code, dossiers.agencyCode))
-    .where(eq(dossiers.code, intent.dossierCode));
-  if (!holder) throw new Error(`dossier ${intent.dossierCode} of intent ${intent.id} is missing`);
-
-  const lines: ReceiptLine[] = (
-    await db
-      .select({
-        obligationId: obligations.id,
-        kind: obligations.kind,
-        feeCode: obligations.feeCode,
-        name: obligations.name,
-        amount: intentObligations.amount,
-        lineNo: obligations.lineNo,
-      })
-      .from(intentObligations)
-      .innerJoin(obligations, eq(obligations.id, intentObligations.obligationId))
-      .where(eq(intentObligations.intentId, intent.id))
-      .orderBy(obligations.lineNo)
-  ).map(({ lineNo: _lineNo, ...line }) => line);
-
   const issuedDate = vnDate(issuedAt);
-  const formSymbol = holder.formSymbol ?? DEFAULT_FORM_SYMBOL;
-  const seriesSymbol = holder.seriesSymbol ?? defaultSeriesSymbol(issuedDate);
-  const [counter] = await db
-    .insert(receiptSeries)
-    .values({ agencyCode: holder.agencyCode, formSymbol, seriesSymbol, lastNumber: 1 })
-    .onConflictDoUpdate({
-      target: [receiptSeries.agencyCode, receiptSeries.formSymbol, receiptSeries.seriesSymbol],
-      set: { lastNumber: sql`${receiptSeries.lastNumber} + 1` },
-    })
-    .returning({ number: receiptSeries.lastNumber });
-
-  const total = sumVnd(lines.map((l) => l.amount));
-  const row = {
-    id: crypto.randomUUID(),
+  const formSymbol = facts.formSymbol ?? DEFAULT_FORM_SYMBOL;
+  const seriesSymbol = facts.seriesSymbol ?? defaultSeriesSymbol(issuedDate);
+  const total = sumVnd(facts.lines.map((l) => l.amount));
+  const id = crypto.randomUUID();
+  const [row] = await queryRows<{ number: number }>(
+    db,
+    sql`
+    WITH counter AS (
+      INSERT INTO receipt_series (agency_code, form_symbol, series_symbol, last_number)
+      VALUES (${facts.agencyCode}, ${formSymbol}, ${seriesSymbol}, 1)
+      ON CONFLICT (agency_code, form_symbol, series_symbol) DO UPDATE SET last_number = receipt_series.last_number + 1
+      RETURNING last_number
+    )
+    INSERT INTO receipts (id, intent_id, dossier_code, agency_code, agency_name, form_symbol, series_symbol, number, issued_at,
+                          issued_date, payer_name, payer_address, lines, total, total_in_words, gateway, gateway_transaction_id, created_at)
+    SELECT ${id}::uuid, ${intent.id}::uuid, ${intent.dossierCode}, ${facts.agencyCode}, ${facts.agencyName}, ${formSymbol}, ${seriesSymbol},
+           counter.last_number, ${issuedAt.toISOString()}::timestamptz, ${issuedDate}::date, ${facts.payerName}, ${facts.payerAddress},
+           ${JSON.stringify(facts.lines)}::jsonb, ${total}, ${amountInWords(total)}, ${intent.gateway}, ${intent.gatewayTransactionId},
+           ${issuedAt.toISOString()}::timestamptz
+    FROM counter
+    RETURNING number`,
+  );
+  return {
+    id,
     intentId: intent.id,
     dossierCode: intent.dossierCode,
-    agencyCode: holder.agencyCode,
-    agencyName: holder.agencyName,
+    agencyCode: facts.agencyCode,
+    agencyName: facts.agencyName,
     formSymbol,
     seriesSymbol,
-    number: counter!.number,
+    number: Number(row!.number),
     issuedAt,
     issuedDate,
-    payerName: holder.payerName,
-    payerAddress: holder.payerAddress,
-    lines,
+    payerName: facts.payerName,
+    payerAddress: facts.payerAddress,
+    lines: facts.lines,
     total,
     totalInWords: amountInWords(total),
     gateway: intent.gateway,
     gatewayTransactionId: intent.gatewayTransactionId,
+    signature: null,
+    createdAt: issuedAt,
   };
-  const signature = await ctx.signer.sign(signedPayload(row, intent.reference));
-  const [inserted] = await db.insert(receipts).values({ ...row, signature }).returning();
-  return inserted!;
+}
+
+/**
+ * Signs a receipt that has no signature yet, over exactly what it stores. Idempotent: of two
+ * signers (the paying request, a read, the job) the first to write wins, and the others'
+ * equally valid signatures are dropped.
+ */
+export async function signReceipt(ctx: ServiceContext, row: ReceiptRow, reference: string): Promise<ReceiptRow & { signature: string }> {
+  if (row.signature) return row as ReceiptRow & { signature: string };
+  const signature = await ctx.signer.sign(signedPayload(row, reference));
+  const [updated] = await executor(ctx)
+    .update(receipts)
+    .set({ signature })
+    .where(and(eq(receipts.id, row.id), isNull(receipts.signature)))
+    .returning();
+  if (updated) return updated as ReceiptRow & { signature: string };
+  const [current] = await executor(ctx).select().from(receipts).where(eq(receipts.id, row.id));
+  return current as ReceiptRow & { signature: string };
+}
+
+/** The job's part: receipts whose signer was interrupted (a crash just after the commit). */
+export async function signPendingReceipts(ctx: ServiceContext, options: { limit?: number } = {}): Promise<number> {
+  const pending = await ctx.db
+    .select({ receipt: receipts, reference: paymentIntents.reference })
+    .from(receipts)
+    .innerJoin(paymentIntents, eq(paymentIntents.id, receipts.intentId))
+    .where(isNull(receipts.signature))
+    .orderBy(receipts.createdAt)
+    .limit(options.limit ?? 500);
+  for (const { receipt, reference } of pending) await signReceipt(ctx, receipt, reference);
+  return pending.length;
 }
 
 export function receiptView(ctx: ServiceContext, row: ReceiptRow, reference: string): ReceiptView {
@@ -169,7 +191,7 @@ export function receiptView(ctx: ServiceContext, row: ReceiptRow, reference: str
     currency: 'VND',
     gateway: row.gateway,
     gatewayTransactionId: row.gatewayTransactionId,
-    signature: row.signature,
+    signature: row.signature ?? '',
     signatureAlgorithm: 'ES256',
     keyId: ctx.signer.kid,
     verificationKeys: `${ctx.settings.publicBaseUrl}/.well-known/jwks.json`,
@@ -189,5 +211,5 @@ export async function getReceipt(ctx: ServiceContext, principal: Principal, inte
       intentStatus: intent.status,
     });
   }
-  return receiptView(ctx, row, intent.reference);
+  return receiptView(ctx, await signReceipt(ctx, row, intent.reference), intent.reference);
 }

@@ -1,4 +1,5 @@
-import { integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid, date } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { date, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { paymentIntents } from './payments.ts';
 import { createdAt, instant, vnd } from './columns.ts';
 
@@ -48,12 +49,18 @@ export const receipts = pgTable(
     totalInWords: text().notNull(),
     gateway: text().notNull(),
     gatewayTransactionId: text(),
-    /** Compact JWS over the receipt's canonical JSON, verifiable with /.well-known/jwks.json. */
-    signature: text().notNull(),
+    /**
+     * Compact JWS over the receipt's canonical JSON, verifiable with /.well-known/jwks.json.
+     * Written just after the paying transaction commits (signing inside it would hold the
+     * series' row lock across a crypto call); null only until then, or until the job or the
+     * first read signs a receipt whose signer was interrupted.
+     */
+    signature: text(),
     createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('receipts_intent_idx').on(t.intentId),
     uniqueIndex('receipts_series_number_idx').on(t.agencyCode, t.formSymbol, t.seriesSymbol, t.number),
+    index('receipts_unsigned_idx').on(t.createdAt).where(sql`${t.signature} IS NULL`),
   ],
 );

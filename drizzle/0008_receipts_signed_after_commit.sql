@@ -1,0 +1,2 @@
+ALTER TABLE "receipts" ALTER COLUMN "signature" DROP NOT NULL;--> statement-breakpoint
+CREATE INDEX "receipts_unsigned_idx" ON "receipts" USING btree ("created_at") WHERE "receipts"."signature" IS NULL;

@@ -1,0 +1,73 @@
+import { eq } from 'drizzle-orm';
+import { compactVerify, createLocalJWKSet } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { receipts } from '../../src/db/schema/index.ts';
+import { runJobs } from '../../src/jobs/index.ts';
+import { databaseLabel } from '../helpers/database.ts';
+import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
+import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
+
+/**
+ * Receipts are numbered inside the paying transaction and signed just after it commits. A
+ * process that dies in between leaves a numbered, unsigned receipt: the next read or job run
+ * signs it, over exactly what was stored.
+ */
+let h: Harness;
+let portal: string;
+let procedure: string;
+
+beforeAll(async () => {
+  h = await createHarness();
+  await seedAgencyTree(h.ctx);
+  portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
+  procedure = await createProcedure(h.ctx);
+});
+afterAll(() => h.close());
+
+async function paid() {
+  const dossier = await registerDossier(h, portal, procedure);
+  const intent = await json(await createIntent(h, portal, dossier.code));
+  expect((await deliverSandboxCallback(h, sandboxEvent(intent))).status).toBe(200);
+  return intent;
+}
+
+async function verifies(signature: string, expected: Record<string, unknown>) {
+  const jwks = await json(await h.request('GET', '/.well-known/jwks.json'));
+  const { payload } = await compactVerify(signature, createLocalJWKSet(jwks));
+  expect(JSON.parse(new TextDecoder().decode(payload))).toMatchObject(expected);
+}
+
+const stored = async (intentId: string) => (await h.db.db.select().from(receipts).where(eq(receipts.intentId, intentId)))[0]!;
+
+describe(`receipt signing after the commit, on ${databaseLabel}`, () => {
+  it('signs the receipt as soon as the payment commits', async () => {
+    const intent = await paid();
+    const row = await stored(intent.id);
+    expect(row.signature).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    await verifies(row.signature!, { number: row.number, total: row.total, reference: intent.reference });
+  });
+
+  it('a receipt left unsigned by a crash is signed by the first read, once', async () => {
+    const intent = await paid();
+    await h.db.db.update(receipts).set({ signature: null }).where(eq(receipts.intentId, intent.id));
+    const [first, second] = await Promise.all([
+      json(await h.request('GET', `/v1/payment-intents/${intent.id}/receipt`, { token: portal })),
+      json(await h.request('GET', `/v1/payment-intents/${intent.id}/receipt`, { token: portal })),
+    ]);
+    const row = await stored(intent.id);
+    // Two readers may each sign; one signature is kept and both readers verify against the key.
+    expect([first.signature, second.signature]).toContain(row.signature);
+    await verifies(first.signature, { number: row.number, dossierCode: intent.dossierCode });
+    await verifies(second.signature, { number: row.number, dossierCode: intent.dossierCode });
+  });
+
+  it('the jobs sign what nobody read', async () => {
+    const intent = await paid();
+    await h.db.db.update(receipts).set({ signature: null }).where(eq(receipts.intentId, intent.id));
+    const results = await runJobs(h.ctx);
+    expect(results['sign-receipts']).toBeGreaterThanOrEqual(1);
+    const row = await stored(intent.id);
+    await verifies(row.signature!, { number: row.number, intentId: intent.id });
+  });
+});
