@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
+import { createEmulators } from './gateways/sandbox/emulators/index.ts';
 import { createSandboxHost } from './gateways/sandbox/hosted.ts';
 import type { AppDeps, AppEnv } from './http/env.ts';
 import { authenticate } from './http/middleware/auth.ts';
@@ -87,6 +88,10 @@ export function createApp(deps: AppDeps) {
         now: services.now,
       }),
     );
+    if (deps.sandboxHost.emulators) {
+      const emulatorDeps = { db: deps.db, publicBaseUrl: deps.settings.publicBaseUrl, fetch: services.fetch, log: deps.log, now: services.now };
+      app.route('/', createEmulators(emulatorDeps, deps.sandboxHost.emulators));
+    }
   }
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

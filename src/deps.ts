@@ -1,7 +1,8 @@
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/types.ts';
+import type { GatewaysConfig } from './config.ts';
+import { buildGateways } from './gateways/configure.ts';
 import { createRegistry } from './gateways/registry.ts';
-import { createSandboxGateway } from './gateways/sandbox/adapter.ts';
 import type { AppDeps } from './http/env.ts';
 import { createTokenVerifier } from './http/middleware/auth.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -13,6 +14,13 @@ export interface Secrets {
   jwtSecret?: string;
   sandboxSecrets?: string[];
   receiptSigningKey: string;
+  /** Gateways as configured, or (embedded demo only) completed with test values: node/runtime.ts. */
+  gateways?: GatewaysConfig;
+  /**
+   * The demo generated the VietQR notification secret, so the hosted "bank" may sign with it.
+   * (The VNPay and national-platform emulators check that their gateway points at them.)
+   */
+  emulateVietqr?: boolean;
 }
 
 /** Everything but the database: built once per process (or per Workers isolate). */
@@ -20,16 +28,19 @@ export type StaticDeps = Omit<AppDeps, 'db' | 'databaseKind'>;
 
 export async function buildStaticDeps(config: Config, secrets: Secrets, log?: Logger): Promise<StaticDeps> {
   const now = () => new Date();
-  const sandbox = secrets.sandboxSecrets?.length
-    ? createSandboxGateway({
-        secrets: secrets.sandboxSecrets,
-        baseUrl: config.publicBaseUrl,
-        toleranceSeconds: config.callbackToleranceSeconds,
-        fetch: (input, init) => fetch(input, init),
-        now,
-        polling: config.sandboxPolling,
-      })
-    : undefined;
+  const gatewayConfig = secrets.gateways ?? config.gateways;
+  const gateways = buildGateways(
+    {
+      ...gatewayConfig,
+      sandbox: secrets.sandboxSecrets?.length ? { secrets: secrets.sandboxSecrets, polling: config.sandboxPolling } : undefined,
+    },
+    {
+      publicBaseUrl: config.publicBaseUrl,
+      fetch: (input, init) => fetch(input, init),
+      now,
+      callbackToleranceSeconds: config.callbackToleranceSeconds,
+    },
+  );
   return {
     settings: {
       publicBaseUrl: config.publicBaseUrl,
@@ -37,13 +48,21 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log?: Lo
       expiryUnknownGraceMinutes: config.expiryUnknownGraceMinutes,
       refundApprovalThreshold: config.refundApprovalThreshold,
     },
-    gateways: createRegistry({ sandbox }),
+    gateways: createRegistry(gateways),
     signer: await createReceiptSigner(secrets.receiptSigningKey),
     verifier: createTokenVerifier({ ...config.auth, secret: secrets.jwtSecret }),
     log: log ?? createLogger(config.logLevel),
     now,
     sandboxHost: secrets.sandboxSecrets?.length
-      ? { secrets: secrets.sandboxSecrets, toleranceSeconds: config.callbackToleranceSeconds }
+      ? {
+          secrets: secrets.sandboxSecrets,
+          toleranceSeconds: config.callbackToleranceSeconds,
+          emulators: {
+            vnpay: gatewayConfig.vnpay,
+            dvcqg: gatewayConfig.dvcqg,
+            vietqr: secrets.emulateVietqr ? gatewayConfig.vietqr : undefined,
+          },
+        }
       : undefined,
   };
 }

@@ -1,5 +1,6 @@
 import type { Database } from '../db/types.ts';
 import type { GatewayRegistry } from '../gateways/registry.ts';
+import type { EmulatorSettings } from '../gateways/sandbox/emulators/index.ts';
 import type { Logger } from '../logger.ts';
 import type { ServiceContext, ServiceSettings } from '../services/context.ts';
 import type { Principal } from '../services/principal.ts';
@@ -17,8 +18,11 @@ export interface AppDeps {
   log: Logger;
   now?: () => Date;
   fetch?: typeof fetch;
-  /** The hosted sandbox gateway's own settings, when the sandbox is configured. */
-  sandboxHost?: { secrets: readonly string[]; toleranceSeconds: number };
+  /**
+   * The hosted sandbox gateway's own settings, when the sandbox is configured; with `emulators`,
+   * the channels (VNPay, the national platform, a bank) the demo's gateways point at.
+   */
+  sandboxHost?: { secrets: readonly string[]; toleranceSeconds: number; emulators?: EmulatorSettings };
 }
 
 export interface AppEnv {

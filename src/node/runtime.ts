@@ -30,6 +30,29 @@ interface StoredSecrets {
   jwtSecret: string;
   sandboxSecret: string;
   receiptSigningKey: string;
+  /** Added with the real channels: a data folder from before has none, and gets them. */
+  vnpaySecret?: string;
+  vietqrSecret?: string;
+  dvcqgKey?: string;
+}
+
+/**
+ * The demo's gateway settings, under the same names an operator would set: every channel is
+ * configured, pointing at the emulators the hub hosts beside its sandbox (no network needed).
+ * A variable the environment sets wins.
+ */
+function demoGatewayEnv(base: string, stored: Required<StoredSecrets>): Record<string, string> {
+  return {
+    VNPAY_TMN_CODE: 'HUBDEMO1',
+    VNPAY_HASH_SECRET: stored.vnpaySecret,
+    VNPAY_PAYMENT_URL: `${base}/sandbox/vnpay/paymentv2/vpcpay.html`,
+    VNPAY_API_URL: `${base}/sandbox/vnpay/merchant_webapi/api/transaction`,
+    VIETQR_NOTIFY_SECRET: stored.vietqrSecret,
+    DVCQG_PARTNER_CODE: 'HUBDEMO',
+    DVCQG_HASH_KEY: stored.dvcqgKey,
+    DVCQG_INIT_URL: `${base}/sandbox/dvcqg/init`,
+    DVCQG_QUERY_URL: `${base}/sandbox/dvcqg/query`,
+  };
 }
 
 /**
@@ -37,7 +60,7 @@ interface StoredSecrets {
  * in its data folder, so `npm run token` and `npm start` agree. A server database is production:
  * there, a missing secret refuses the start instead of inventing one.
  */
-export async function resolveSecrets(config: Config): Promise<Secrets> {
+export async function resolveSecrets(config: Config, env: Record<string, string | undefined> = process.env): Promise<Secrets> {
   if (config.database.kind === 'server') {
     const missing: string[] = [];
     if (!config.auth.secret && !config.auth.jwksUrl) missing.push('JWT_SECRET (or JWT_JWKS_URL)');
@@ -45,26 +68,44 @@ export async function resolveSecrets(config: Config): Promise<Secrets> {
     if (missing.length > 0) {
       throw new ConfigError(missing.map((m) => `${m}: required with DATABASE_URL (a server database never runs on generated secrets)`));
     }
-    return { jwtSecret: config.auth.secret, sandboxSecrets: config.sandbox?.secrets, receiptSigningKey: config.receiptSigningKey! };
+    return {
+      jwtSecret: config.auth.secret,
+      sandboxSecrets: config.sandbox?.secrets,
+      receiptSigningKey: config.receiptSigningKey!,
+      gateways: config.gateways,
+    };
   }
   const file = join(config.dataDir, 'secrets.json');
-  let stored: StoredSecrets;
+  const secret = () => randomBytes(32).toString('base64url');
+  let stored: StoredSecrets | undefined;
   try {
     stored = JSON.parse(await readFile(file, 'utf8')) as StoredSecrets;
   } catch {
-    stored = {
-      jwtSecret: randomBytes(32).toString('base64url'),
-      sandboxSecret: randomBytes(32).toString('base64url'),
-      receiptSigningKey: JSON.stringify(await generateReceiptKey()),
-    };
+    stored = undefined;
+  }
+  const complete: Required<StoredSecrets> = {
+    jwtSecret: stored?.jwtSecret ?? secret(),
+    sandboxSecret: stored?.sandboxSecret ?? secret(),
+    receiptSigningKey: stored?.receiptSigningKey ?? JSON.stringify(await generateReceiptKey()),
+    vnpaySecret: stored?.vnpaySecret ?? secret(),
+    vietqrSecret: stored?.vietqrSecret ?? secret(),
+    dvcqgKey: stored?.dvcqgKey ?? secret(),
+  };
+  if (JSON.stringify(stored) !== JSON.stringify(complete)) {
     await mkdir(dirname(file), { recursive: true });
-    await writeFile(`${file}.tmp`, JSON.stringify(stored, null, 2), { mode: 0o600 });
+    await writeFile(`${file}.tmp`, JSON.stringify(complete, null, 2), { mode: 0o600 });
     await rename(`${file}.tmp`, file);
   }
+  // Unset variables take the demo's values; the result is parsed by the same schema.
+  const demo = demoGatewayEnv(config.publicBaseUrl, complete);
+  const filled = { ...env };
+  for (const [name, value] of Object.entries(demo)) if (!filled[name]?.trim()) filled[name] = value;
   return {
-    jwtSecret: config.auth.secret ?? stored.jwtSecret,
-    sandboxSecrets: config.sandbox?.secrets ?? [stored.sandboxSecret],
-    receiptSigningKey: config.receiptSigningKey ?? stored.receiptSigningKey,
+    jwtSecret: config.auth.secret ?? complete.jwtSecret,
+    sandboxSecrets: config.sandbox?.secrets ?? [complete.sandboxSecret],
+    receiptSigningKey: config.receiptSigningKey ?? complete.receiptSigningKey,
+    gateways: parseConfig(filled).gateways,
+    emulateVietqr: !env.VIETQR_NOTIFY_SECRET?.trim(),
   };
 }
 

@@ -7,6 +7,7 @@ import type { DatabaseHandle } from '../../src/db/types.ts';
 import { createRegistry } from '../../src/gateways/registry.ts';
 import type { Gateway, GatewayId } from '../../src/gateways/types.ts';
 import { createSandboxGateway } from '../../src/gateways/sandbox/adapter.ts';
+import type { EmulatorSettings } from '../../src/gateways/sandbox/emulators/index.ts';
 import type { AppDeps } from '../../src/http/env.ts';
 import { createTokenVerifier } from '../../src/http/middleware/auth.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
@@ -84,6 +85,8 @@ export interface HarnessOptions {
   /** More gateways (vnpay, vietqr, dvcqg), built again with the real base URL on listen(). */
   gateways?: (env: GatewayEnv) => Partial<Record<GatewayId, Gateway>>;
   refundApprovalThreshold?: number;
+  /** Channel emulators mounted beside the sandbox host, built like `gateways` with the base URL. */
+  emulators?: (env: GatewayEnv) => EmulatorSettings;
 }
 
 /**
@@ -129,7 +132,10 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       log,
       now,
       fetch: fetcher,
-      sandboxHost: options.sandbox === false ? undefined : { secrets: SANDBOX_SECRETS, toleranceSeconds: 300 },
+      sandboxHost:
+        options.sandbox === false
+          ? undefined
+          : { secrets: SANDBOX_SECRETS, toleranceSeconds: 300, emulators: options.emulators?.({ baseUrl, fetch: fetcher, now }) },
     };
     return { app: createApp(deps), deps };
   };

@@ -4,12 +4,19 @@ import { createdAt, vnd } from './columns.ts';
 /**
  * The sandbox gateway's own ledger, as a real gateway keeps one on its side: what the payer
  * chose on the hosted checkout page. The hub reads it only through the sandbox's query API.
+ * The channel emulators (./emulators, demo only) keep theirs here too, one row per hub
+ * reference (unique across channels): `pending` while the payer has not chosen,
+ * `suspected_fraud` for VNPay's 07; `createdAt` is when the row took its present status.
  */
+export const sandboxTransactionStatuses = ['pending', 'succeeded', 'declined', 'suspected_fraud'] as const;
+export type SandboxTransactionStatus = (typeof sandboxTransactionStatuses)[number];
+
 export const sandboxTransactions = pgTable('sandbox_transactions', {
   reference: text().primaryKey(),
   transactionId: text().notNull(),
   amount: vnd().notNull(),
-  status: text({ enum: ['succeeded', 'declined'] }).notNull(),
+  // A text column: new statuses need no migration.
+  status: text({ enum: sandboxTransactionStatuses }).notNull(),
   createdAt: createdAt(),
 });
 

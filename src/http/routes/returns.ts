@@ -103,4 +103,65 @@ export function registerReturnRoutes(app: OpenAPIHono<AppEnv>) {
       200,
     );
   });
+
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/v1/returns/dvcqg',
+    operationId: 'dvcqgBrowserReturn',
+    tags: ['Gateway callbacks'],
+    summary: "The payer's browser comes back from the national platform (the confirm's fields, signed; no bearer token)",
+    description:
+      'Verifies `MaXacThuc` as for the confirm, shows the payer what the platform reported and what the hub has recorded, and ' +
+      "sends the browser to the intent's `returnUrl`. Never changes any state: only the confirm (`POST /v1/callbacks/dvcqg`) records a payment.",
+    responses: {
+      200: { description: 'The result page, redirecting to the portal', content: { 'text/html': { schema: { type: 'string' } } } },
+      400: { description: 'The link is not signed by the platform', content: { 'text/html': { schema: { type: 'string' } } } },
+      404: { description: 'No such payment, or the platform is not configured here', content: { 'text/html': { schema: { type: 'string' } } } },
+    },
+  });
+
+  app.get('/v1/returns/dvcqg', async (c) => {
+    const ctx = c.get('ctx');
+    const gateway = ctx.gateways.dvcqg;
+    if (!gateway) throw new ServiceError('not-found', 'no gateway "dvcqg" is configured here');
+    c.header('cache-control', 'no-store');
+    // The redirect carries the confirm's fields: verified exactly as the confirm would be.
+    const fields = Object.fromEntries(new URL(c.req.url).searchParams);
+    const verification = await gateway.verifyCallback({ method: 'POST', url: '/v1/returns/dvcqg', headers: {}, rawBody: JSON.stringify(fields) }, ctx.now());
+    if (!verification.ok) {
+      return c.html(
+        renderReturnProblem(
+          'Liên kết không hợp lệ',
+          'Liên kết kết quả thanh toán này không có chữ ký hợp lệ của Nền tảng thanh toán. Hệ thống không ghi nhận gì từ liên kết này; vui lòng kiểm tra trạng thái hồ sơ trên cổng dịch vụ công.',
+        ),
+        400,
+      );
+    }
+    const [intent] = await ctx.db
+      .select()
+      .from(paymentIntents)
+      .where(and(eq(paymentIntents.gateway, 'dvcqg'), eq(paymentIntents.reference, verification.reference)))
+      .limit(1);
+    if (!intent) {
+      return c.html(
+        renderReturnProblem('Không tìm thấy giao dịch', 'Hệ thống không có yêu cầu thanh toán nào với mã này. Vui lòng liên hệ cơ quan giải quyết hồ sơ.'),
+        404,
+      );
+    }
+    const { outcome } = verification;
+    return c.html(
+      renderReturnPage({
+        gatewayName: 'Nền tảng thanh toán trên Cổng Dịch vụ công quốc gia',
+        reference: intent.reference,
+        amount: intent.amount,
+        verdict: outcome.kind,
+        reason: outcome.kind === 'failed' ? (fields.MoTaLoi ?? outcome.reason) : undefined,
+        reportedAmount: 'amount' in outcome && typeof outcome.amount === 'number' ? outcome.amount : null,
+        status: intent.status,
+        redirectUrl: portalUrl(intent.returnUrl, intent.reference, intent.status),
+        redirectSeconds: REDIRECT_SECONDS,
+      }),
+      200,
+    );
+  });
 }

@@ -1,0 +1,49 @@
+import type { GatewaysConfig, PollingConfig } from '../config.ts';
+import { createDvcqgGateway } from './dvcqg/adapter.ts';
+import { createSandboxGateway } from './sandbox/adapter.ts';
+import type { Gateway, GatewayId } from './types.ts';
+import { createVietqrGateway } from './vietqr/adapter.ts';
+import { createVnpayGateway } from './vnpay/adapter.ts';
+
+export interface GatewayEnvironment {
+  /** Where the hub is reached: return pages and callbacks are under it. */
+  publicBaseUrl: string;
+  fetch: typeof fetch;
+  now: () => Date;
+  callbackToleranceSeconds: number;
+}
+
+export interface GatewaySettings extends GatewaysConfig {
+  sandbox?: { secrets: readonly string[]; polling: PollingConfig };
+}
+
+/**
+ * Every configured gateway, built from configuration: the one place adapters are constructed,
+ * for the Node server, the scripts, Workers and the tests alike. A gateway left out of the
+ * configuration is absent, and intent creation refuses it by name.
+ */
+export function buildGateways(settings: GatewaySettings, env: GatewayEnvironment): Partial<Record<GatewayId, Gateway>> {
+  const base = env.publicBaseUrl;
+  const common = { fetch: env.fetch, now: env.now, timeoutMs: settings.timeoutMs };
+  const gateways: Partial<Record<GatewayId, Gateway>> = {};
+  if (settings.sandbox?.secrets.length) {
+    gateways.sandbox = createSandboxGateway({
+      secrets: settings.sandbox.secrets,
+      baseUrl: base,
+      toleranceSeconds: env.callbackToleranceSeconds,
+      polling: settings.sandbox.polling,
+      ...common,
+    });
+  }
+  if (settings.vnpay) gateways.vnpay = createVnpayGateway({ ...settings.vnpay, returnUrl: `${base}/v1/returns/vnpay`, ...common });
+  if (settings.vietqr) gateways.vietqr = createVietqrGateway({ ...settings.vietqr, now: env.now });
+  if (settings.dvcqg) {
+    gateways.dvcqg = createDvcqgGateway({
+      ...settings.dvcqg,
+      returnUrl: `${base}/v1/returns/dvcqg`,
+      callbackUrl: `${base}/v1/callbacks/dvcqg`,
+      ...common,
+    });
+  }
+  return gateways;
+}

@@ -1,0 +1,96 @@
+import { Hono } from 'hono';
+import type { VietqrConfig } from '../../../config.ts';
+import { vnCompactTimestamp } from '../../../domain/dates.ts';
+import { renderBankForm, renderBankResult } from '../../../web/emulator-pages.ts';
+import { hmacHex } from '../../hmac.ts';
+import { deliver, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, type EmulatorDeps } from './common.ts';
+
+/**
+ * The collecting agency's bank, for the offline demo (shared/domain/gateways.md §2): a VietQR code
+ * only tells the payer's app where to transfer, and the money is proven by the bank's credit
+ * notification. This page is "the bank": it sends that notification, signed (HMAC-SHA256 hex of
+ * the raw body in the configured header), in the configured layout, and shows what the hub said.
+ */
+export interface VietqrBankDeps extends EmulatorDeps {
+  config: Pick<VietqrConfig, 'secrets' | 'signatureHeader' | 'format'>;
+}
+
+/** Banks put their own words before the payer's text; the hub must find the reference anyway. */
+const bankWords = () => `MBVCB.${randomDigits(10)}.${randomDigits(6)}.`;
+
+/** A credit in the configured layout (notifications.ts reads the same two). */
+function notification(format: VietqrConfig['format'], credit: { account: string; amount: number; text: string; now: Date }): Record<string, unknown> {
+  const local = vnCompactTimestamp(credit.now);
+  const bankReference = `FT${local.slice(2, 8)}${randomDigits(6)}`;
+  if (format === 'sepay') {
+    return {
+      id: Number(randomDigits(8)),
+      gateway: 'MBBank',
+      transactionDate: `${local.slice(0, 4)}-${local.slice(4, 6)}-${local.slice(6, 8)} ${local.slice(8, 10)}:${local.slice(10, 12)}:${local.slice(12, 14)}`,
+      accountNumber: credit.account,
+      subAccount: null,
+      code: null,
+      content: credit.text,
+      transferType: 'in',
+      description: `BankAPINotify ${credit.text}`,
+      transferAmount: credit.amount,
+      accumulated: 0,
+      referenceCode: bankReference,
+    };
+  }
+  return {
+    accountNumber: credit.account,
+    amount: credit.amount,
+    transactionId: bankReference,
+    time: new Date(credit.now.getTime() + 7 * 3_600_000).toISOString().replace(/\.\d{3}Z$/, '+07:00'),
+    description: credit.text,
+  };
+}
+
+export function createVietqrBank(deps: VietqrBankDeps) {
+  const app = new Hono();
+  const { secrets, signatureHeader, format } = deps.config;
+  const [secret] = secrets;
+  if (!secret) throw new Error('the bank emulator needs the notification secret');
+  const notifyUrl = `${deps.publicBaseUrl}/v1/callbacks/vietqr`;
+
+  app.use('/sandbox/vietqr', emulatorBodyLimit());
+
+  // Pre-filled from ?account=&amount=&text=, so a QR's details can link straight here.
+  app.get('/sandbox/vietqr', (c) =>
+    c.html(renderBankForm({ format, account: c.req.query('account') ?? '', amount: c.req.query('amount') ?? '', text: c.req.query('text') ?? '', bankPrefix: true })),
+  );
+
+  app.post('/sandbox/vietqr', async (c) => {
+    const form = await formFields(c.req);
+    let raw: string;
+    if (form.raw !== undefined) {
+      // "Send again": the same notification, byte for byte, as a bank's retry is.
+      raw = form.raw;
+    } else {
+      const account = (form.account ?? '').trim();
+      const amountText = (form.amount ?? '').replace(/[.\s]/g, '');
+      const text = (form.text ?? '').trim();
+      if (!/^[0-9A-Za-z]{1,40}$/.test(account) || !/^[1-9]\d{0,14}$/.test(amountText)) {
+        const error = 'Số tài khoản (chữ, số) và số tiền (số nguyên dương, đồng) là bắt buộc.';
+        return c.html(renderBankForm({ format, account, amount: form.amount ?? '', text, bankPrefix: form.bankPrefix === '1', error }), 400);
+      }
+      const credit = { account, amount: Number(amountText), text: form.bankPrefix === '1' ? `${bankWords()}${text}` : text, now: deps.now() };
+      raw = JSON.stringify(notification(format, credit));
+    }
+    const signature = await hmacHex('SHA-256', secret, raw);
+    // Banks deliver again on no answer or a 5xx; anything else is the hub's word on it.
+    const delivery = await deliver(
+      deps,
+      'vietqr',
+      (signal) => deps.fetch(notifyUrl, { method: 'POST', headers: { 'content-type': 'application/json', [signatureHeader]: signature }, body: raw, signal }),
+      (status) => status < 500,
+    );
+    const answer = parseJsonObject(delivery.body);
+    return c.html(
+      renderBankResult({ notification: raw, status: delivery.status, answer: answer ? JSON.stringify(answer, null, 2) : delivery.body, attempts: delivery.attempts }),
+    );
+  });
+
+  return app;
+}
