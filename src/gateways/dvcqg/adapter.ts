@@ -1,3 +1,4 @@
+import { fetchText } from '../http.ts';
 import type { DvcqgConfig } from '../../config.ts';
 import type {
   CallbackResult,
@@ -58,24 +59,13 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
   const { algorithm, partnerCode } = options;
 
   /** POSTs JSON; the status and the body text, both within the one time limit. */
-  async function post(url: string, body: unknown): Promise<{ status: number; ok: boolean; text: string }> {
-    const signal = AbortSignal.timeout(options.timeoutMs);
-    const response = await options.fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
-      signal,
-    });
-    // Not every fetch (mocks, some runtimes) ties the signal to a body still arriving, and a
-    // trickling answer must time out like a silent one.
-    const text = await new Promise<string>((resolve, reject) => {
-      if (signal.aborted) return reject(signal.reason);
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      response.text().then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
-    return { status: response.status, ok: response.ok, text };
-  }
+  const post = (url: string, body: unknown) =>
+    fetchText(
+      options.fetch,
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) },
+      options.timeoutMs,
+    );
 
   const gateway: Gateway = {
     id: 'dvcqg',

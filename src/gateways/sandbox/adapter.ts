@@ -8,6 +8,7 @@ import {
   signatureHeader,
   statusResponseSchema,
 } from './protocol.ts';
+import { fetchText } from '../http.ts';
 
 export interface SandboxOptions {
   /** First signs, all verify (rotation). */
@@ -21,6 +22,14 @@ export interface SandboxOptions {
   timeoutMs?: number;
   polling?: PollingSchedule;
 }
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+};
 
 const json = (status: number, body: unknown): GatewayResponse => ({
   status,
@@ -99,14 +108,16 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
       const path = `/sandbox/api/payments/${encodeURIComponent(intent.reference)}`;
       const timestamp = Math.floor(options.now().getTime() / 1000);
       try {
-        const response = await options.fetch(`${options.baseUrl}${path}`, {
-          headers: { [SIGNATURE_HEADER]: await signatureHeader(signingSecret, timestamp, `GET ${path}`) },
-          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-        });
+        const response = await fetchText(
+          options.fetch,
+          `${options.baseUrl}${path}`,
+          { headers: { [SIGNATURE_HEADER]: await signatureHeader(signingSecret, timestamp, `GET ${path}`) } },
+          options.timeoutMs ?? 10_000,
+        );
         if (!response.ok) return { kind: 'unknown', reason: `sandbox answered ${response.status}` };
         // An answer that does not parse (a paid status without amount or transaction, say) is
         // "unknown", never a payment or a decline.
-        const parsed = statusResponseSchema.safeParse(await response.json());
+        const parsed = statusResponseSchema.safeParse(parseJson(response.text));
         if (!parsed.success) return { kind: 'unknown', reason: 'the sandbox answered an unexpected status' };
         const status = parsed.data;
         if (status.status === 'not_found') return { kind: 'not_found' };
@@ -132,16 +143,20 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
       const body = JSON.stringify({ refundId: request.refundId, amount: request.amount });
       const timestamp = Math.floor(options.now().getTime() / 1000);
       try {
-        const response = await options.fetch(`${options.baseUrl}${path}`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            [SIGNATURE_HEADER]: await signatureHeader(signingSecret, timestamp, `POST ${path}\n${body}`),
+        const response = await fetchText(
+          options.fetch,
+          `${options.baseUrl}${path}`,
+          {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              [SIGNATURE_HEADER]: await signatureHeader(signingSecret, timestamp, `POST ${path}\n${body}`),
+            },
+            body,
           },
-          body,
-          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-        });
-        const answer: unknown = await response.json().catch(() => null);
+          options.timeoutMs ?? 10_000,
+        );
+        const answer = parseJson(response.text);
         // A refusal the sandbox states (not paid, more than was paid) is final; anything else is unknown.
         if (response.status === 409 && answer && typeof answer === 'object' && 'error' in answer) {
           return { kind: 'failed', reason: `sandbox refused the refund: ${String(answer.error)}` };

@@ -1,4 +1,5 @@
 import type { VnpayConfig } from '../../config.ts';
+import { fetchText } from '../http.ts';
 import type {
   CallbackResult,
   CallbackVerification,
@@ -82,27 +83,6 @@ function unmatchableAmount(raw: string): number {
   return /^\d{1,17}$/.test(raw) ? Number(raw) / 100 : Number.NaN;
 }
 
-/**
- * The body read gives up with the signal too: not every fetch (mocks, some runtimes) ties the
- * signal to a body still arriving, and a trickling answer must time out like a silent one.
- */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 /** The outcome querydr reports for a transaction VNPay found (vnp_ResponseCode 00). */
 function querydrOutcome(body: Record<string, unknown>): StatusQueryResult {
@@ -148,24 +128,21 @@ export function createVnpayGateway(options: VnpayOptions): Gateway {
     request: VnpayJsonRequest,
     fields: readonly string[],
   ): Promise<{ ok: true; body: Record<string, unknown> } | { ok: false; reason: string }> {
-    let response: Response;
-    let text: string;
-    const signal = AbortSignal.timeout(options.timeoutMs);
+    let response: { ok: boolean; status: number; text: string };
     try {
-      response = await options.fetch(options.apiUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(request),
-        signal,
-      });
-      text = await untilAborted(response.text(), signal);
+      response = await fetchText(
+        options.fetch,
+        options.apiUrl,
+        { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(request) },
+        options.timeoutMs,
+      );
     } catch (error) {
       return { ok: false, reason: `VNPay ${request.vnp_Command}: ${error instanceof Error ? error.message : 'request failed'}` };
     }
     if (!response.ok) return { ok: false, reason: `VNPay ${request.vnp_Command} answered HTTP ${response.status}` };
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(response.text);
     } catch {
       return { ok: false, reason: `VNPay ${request.vnp_Command} answered something that is not JSON` };
     }

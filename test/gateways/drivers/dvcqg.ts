@@ -1,0 +1,133 @@
+import { createHmac } from 'node:crypto';
+import nock from 'nock';
+import { createDvcqgGateway } from '../../../src/gateways/dvcqg/adapter.ts';
+import { createHarness, type Harness } from '../../helpers/harness.ts';
+import { answerAfter, fixture, readJson, type GatewayDriver, type MessageKind, type Payment, type Verdict } from './driver.ts';
+
+const KEY = 'dvcqg-contract-key-2026';
+const PARTNER = 'HCC_DONGNAI';
+const PLATFORM = 'https://paymentplatform.dichvucong.test';
+const TIMEOUT_MS = 300;
+/** The documented layouts (gateways.md §3); the query's is the open-source system's. */
+const INIT_FIELDS = ['LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'LoaiHinhThanhToan', 'MaKenhThanhToan', 'MaThietBi', 'NgonNgu', 'MaTienTe', 'MaNganHang', 'ThongTinGiaoDich', 'ThoiGianGD', 'Ip'];
+const CONFIRM_FIELDS = ['LoaiBanTin', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'MaTienTe', 'MaNganHang', 'ThongTinGiaoDich', 'ThoiGianGD'];
+const ANSWER_FIELDS = ['MaLoi', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'];
+const QUERY_FIELDS = ['LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'];
+
+/** MaXacThuc as the platform computes it, with node:crypto rather than the hub's code. */
+const mac = (message: Record<string, unknown>, fields: string[]) =>
+  createHmac('sha256', KEY).update(fields.map((f) => `${message[f] ?? ''}`).join('|'), 'utf8').digest('hex');
+
+function signed(base: Record<string, unknown>, overrides: Record<string, unknown>) {
+  const { MaXacThuc: _recorded, ...message } = { ...base, ...overrides };
+  return { ...message, MaXacThuc: mac(message, CONFIRM_FIELDS) };
+}
+
+/**
+ * The platform only says 00 or 99 (gateways.md §3); what the province meant is in MoTaLoi.
+ * An answer whose own MaXacThuc does not verify is no answer the platform would accept.
+ */
+function verdictOf(status: number, body: Record<string, unknown> | string): Verdict {
+  if (status !== 200 || typeof body !== 'object' || body.MaXacThuc !== mac(body, ANSWER_FIELDS)) return 'unrecognised';
+  const text = String(body.MoTaLoi ?? '');
+  if (body.MaLoi === '00') {
+    if (text === 'Thanh cong') return 'accepted';
+    if (/doi soat/i.test(text)) return 'held-for-review';
+    if (/da duoc ghi nhan/i.test(text)) return 'already-recorded';
+  }
+  if (body.MaLoi === '99') {
+    if (/xac thuc/i.test(text)) return 'refused-signature';
+    if (/tham chieu/i.test(text)) return 'unknown-reference';
+    if (/so tien/i.test(text)) return 'amount-mismatch';
+  }
+  return 'unrecognised';
+}
+
+const paidQueryAnswer = (payment: Payment) =>
+  signed(fixture('dvcqg', 'query-answer-paid'), { MaThamChieu: payment.reference, SoTien: payment.amount, MaGiaoDich: `PP${payment.reference}` });
+
+/** The national platform, configured WITH a query URL so that its poller case runs. */
+export const dvcqgDriver: GatewayDriver = {
+  id: 'dvcqg',
+  onlinePaymentFlag: 1,
+  refunds: false,
+  unconfigured: 'vietqr',
+  laterMessage: 'decline',
+  timeoutMs: TIMEOUT_MS,
+
+  harness: () =>
+    createHarness({
+      sandbox: false,
+      gateways: (env) => ({
+        dvcqg: createDvcqgGateway({
+          partnerCode: PARTNER,
+          secrets: [KEY],
+          initUrl: `${PLATFORM}/api/v1/init`,
+          queryUrl: `${PLATFORM}/api/v1/query`,
+          version: '1.0.6',
+          algorithm: 'HMAC-SHA256',
+          initFields: INIT_FIELDS,
+          confirmFields: CONFIRM_FIELDS,
+          answerFields: ANSWER_FIELDS,
+          redirectField: 'UrlThanhToan',
+          polling: { startDelaySeconds: 600, intervalSeconds: 900, maxAttempts: 8 },
+          returnUrl: `${env.baseUrl}/v1/returns/dvcqg`,
+          callbackUrl: `${env.baseUrl}/v1/callbacks/dvcqg`,
+          fetch: env.fetch,
+          now: env.now,
+          timeoutMs: TIMEOUT_MS,
+        }),
+      }),
+    }),
+
+  beforeCreate() {
+    // One init, answered only when its MaXacThuc verifies, with the platform's recorded answer.
+    let reference = '';
+    nock(PLATFORM)
+      .post('/api/v1/init', (body: Record<string, unknown>) => {
+        reference = String(body.MaThamChieu);
+        return body.MaXacThuc === mac(body, INIT_FIELDS);
+      })
+      .reply(200, (): Record<string, unknown> => ({
+        ...fixture('dvcqg', 'init-answer'),
+        MaThamChieu: reference,
+        MaGiaoDich: `PPI${reference}`,
+        UrlThanhToan: `https://thanhtoan.dichvucong.test/payment?token=${reference}`,
+      }));
+  },
+
+  async send(h: Harness, payment: Payment, kind: MessageKind) {
+    if (kind === 'second-credit') throw new Error('the platform reports payments, not bank credits');
+    let message: Record<string, unknown> = signed(fixture('dvcqg', kind === 'decline' ? 'confirm-failure' : 'confirm-success'), {
+      MaThamChieu: payment.reference,
+      SoTien: payment.amount,
+      MaGiaoDich: `PP${payment.reference}`,
+    });
+    if (kind === 'tampered') message = { ...message, SoTien: payment.amount * 10 };
+    const response = await h.request('POST', '/v1/callbacks/dvcqg', {
+      rawBody: JSON.stringify(message),
+      headers: { 'content-type': 'application/json' },
+    });
+    const answer = await readJson(response);
+    return { ...answer, verdict: verdictOf(answer.status, answer.body) };
+  },
+
+  async paidAtGateway(_h, intent) {
+    const query = nock(PLATFORM)
+      .post('/api/v1/query', (body: Record<string, unknown>) => body.MaThamChieu === intent.reference && body.MaXacThuc === mac(body, QUERY_FIELDS))
+      .reply(200, paidQueryAnswer(intent));
+    return [query];
+  },
+
+  statusQueryFails(_h, payment, how) {
+    const scope = nock(PLATFORM).post('/api/v1/query', (body: Record<string, unknown>) => body.MaThamChieu === payment.reference);
+    if (how === 'http-502') return scope.reply(502, 'Bad Gateway');
+    return scope.reply(answerAfter(TIMEOUT_MS + 300, 200, paidQueryAnswer(payment)));
+  },
+
+  initFails(how) {
+    const scope = nock(PLATFORM).post('/api/v1/init');
+    if (how === 'http-502') return scope.reply(502, 'Bad Gateway');
+    return scope.reply(answerAfter(TIMEOUT_MS + 300, 200, fixture('dvcqg', 'init-answer')));
+  },
+};
