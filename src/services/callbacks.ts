@@ -2,6 +2,7 @@ import { describeError } from '../db/errors.ts';
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { callbackInbox, paymentIntents, paymentReviews } from '../db/schema/index.ts';
 import type { CallbackResult, CallbackVerification, Gateway, GatewayResponse, InboundMessage } from '../gateways/types.ts';
+import { queryRows } from '../db/types.ts';
 import { applyOutcome } from './apply-outcome.ts';
 import type { ServiceContext } from './context.ts';
 
@@ -72,6 +73,8 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
         detail: { reason: verification.detail },
       };
     } else {
+      const repeated = await answerRepeatedSuccess(ctx, gateway, row, message, verification);
+      if (repeated) return repeated;
       const reference = await resolveReference(ctx, gateway, verification);
       const applied = await applyOutcome(ctx, {
         gateway: gateway.id,
@@ -122,6 +125,39 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
     })
     .where(eq(callbackInbox.id, row.id));
   return response;
+}
+
+/**
+ * A gateway delivering again a success the hub has already applied (VNPay retries its IPN until
+ * it reads an answer) is the commonest message of all. It changes nothing, so it is answered by
+ * ONE statement that records the answer on the inbox row if, and only if, the intent is
+ * succeeded with this very transaction and amount — the facts applyOutcome would compare, and
+ * final once written. Anything else takes the ordinary path.
+ */
+async function answerRepeatedSuccess(
+  ctx: ServiceContext,
+  gateway: Gateway,
+  row: InboxRow,
+  message: InboundMessage,
+  verification: Extract<CallbackVerification, { ok: true }>,
+): Promise<GatewayResponse | null> {
+  const { outcome } = verification;
+  if (outcome.kind !== 'succeeded' || verification.candidates?.length) return null;
+  const response = await gateway.respond('duplicate', message);
+  const detail = JSON.stringify({ outcome: outcome.kind, repeated: true });
+  const answered = await queryRows<{ id: string }>(
+    ctx.db,
+    sql`
+    UPDATE callback_inbox SET status = 'processed', signature_valid = 'valid', reference = ${verification.reference},
+           intent_id = i.id, result = 'duplicate', detail = ${detail}::jsonb, response_status = ${response.status},
+           response_body = ${response.body}, attempts = callback_inbox.attempts + 1, processed_at = ${ctx.now().toISOString()}::timestamptz
+    FROM payment_intents i
+    WHERE callback_inbox.id = ${row.id}::uuid
+      AND i.gateway = ${gateway.id} AND i.reference = ${verification.reference} AND i.status = 'succeeded'
+      AND i.amount = ${outcome.amount} AND i.gateway_transaction_id = ${outcome.transactionId}
+    RETURNING callback_inbox.id`,
+  );
+  return answered.length === 1 ? response : null;
 }
 
 /**
