@@ -2,7 +2,7 @@
 // event loop. Keeps `concurrency` requests in flight for `seconds`, records each latency.
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { baseUrl, concurrency, seconds, kind, token, dossierCodes, intentIds, warmupSeconds } = workerData;
+const { baseUrl, concurrency, seconds, kind, token, dossierCodes, intentIds, paths, warmupSeconds } = workerData;
 let next = 0;
 const latencies = [];
 let errors = 0;
@@ -22,12 +22,19 @@ function request() {
     return fetch(`${baseUrl}/v1/payment-intents`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': `bench-${code}` },
-      body: JSON.stringify({ dossierCode: code, gateway: 'sandbox', returnUrl: 'https://dichvucong.dongnai.gov.vn/ket-qua' }),
+      body: JSON.stringify({ dossierCode: code, gateway: workerData.gateway ?? 'sandbox', returnUrl: 'https://dichvucong.dongnai.gov.vn/ket-qua' }),
     });
   }
   if (kind === 'get-intent') {
     const id = intentIds[next++ % intentIds.length];
     return fetch(`${baseUrl}/v1/payment-intents/${id}`, { headers: { authorization: `Bearer ${token}` } });
+  }
+  if (kind === 'get-once' || kind === 'get-cycle') {
+    // VNPay IPNs are GETs with signed query strings: each used once (first delivery), or cycled
+    // over ones already applied (VNPay delivering again).
+    const path = kind === 'get-once' ? paths[next++] : paths[next++ % paths.length];
+    if (!path) throw new Error('ran out of IPNs: give the bench more');
+    return fetch(`${baseUrl}${path}`);
   }
   throw new Error(`unknown kind ${kind}`);
 }
@@ -38,10 +45,11 @@ async function run(untilMs, record) {
       const started = performance.now();
       try {
         const response = await request();
-        await response.arrayBuffer();
+        const body = await response.text();
         if (record) {
           statusCounts[response.status] = (statusCounts[response.status] ?? 0) + 1;
-          if (response.status >= 300) errors++;
+          // An answer of the wrong kind (a VNPay 97 where 00 was due) is an error, not a rate.
+          if (response.status >= 300 || (workerData.expectBody && !body.includes(workerData.expectBody))) errors++;
           else latencies.push(performance.now() - started);
         }
       } catch (error) {

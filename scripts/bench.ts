@@ -26,13 +26,17 @@ import { parseConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { addFeeRule, putProcedure, upsertAgency } from '../src/services/catalogue.ts';
 import { generateReceiptKey } from '../src/services/receipt-signer.ts';
+import { signedQuery, toVnpAmount } from '../src/gateways/vnpay/protocol.ts';
+import { vnCompactTimestamp } from '../src/domain/dates.ts';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '8' },
     concurrency: { type: 'string', default: '16' },
     warmup: { type: 'string', default: '2' },
-    /** Measure one route only (for profiling): insert | create-intent. */
+    /** Collecting agencies the paid dossiers spread over (each has its own receipt series). */
+    agencies: { type: 'string', default: '1' },
+    /** Measure one route only (for profiling): insert | create-intent | ipn | ipn-replay. */
     only: { type: 'string' },
   },
 });
@@ -41,6 +45,8 @@ const concurrency = Number(values.concurrency);
 const warmupSeconds = Number(values.warmup);
 
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
+const VNPAY_TMN = 'BENCH001';
+const VNPAY_SECRET = 'bench-vnpay-hash-secret-0123456789';
 const PROVINCE = '000.00.00.H19';
 const COMMUNE = '000.21.32.H19';
 const PROCEDURE = '3.000347';
@@ -62,7 +68,14 @@ async function main() {
   await migrate(handle);
   await handle.db.execute(sql`CREATE TABLE bench_rows (id uuid PRIMARY KEY, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
 
-  const config = parseConfig({ PORT: '0', JWT_SECRET, LOG_LEVEL: 'silent', ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}) });
+  const config = parseConfig({
+    PORT: '0',
+    JWT_SECRET,
+    LOG_LEVEL: 'silent',
+    VNPAY_TMN_CODE: VNPAY_TMN,
+    VNPAY_HASH_SECRET: VNPAY_SECRET,
+    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+  });
   let baseUrl = 'http://127.0.0.1:0';
   const fetcher = { current: null as null | ((r: Request) => Response | Promise<Response>) };
   const server = serve({ fetch: (r) => fetcher.current!(r), port: 0, hostname: '127.0.0.1' });
@@ -96,7 +109,7 @@ async function main() {
   });
 
   // Enough fresh dossiers for every create-intent request: each pays a different dossier.
-  const needed = Math.max(20_000, Math.ceil((seconds + warmupSeconds) * 4000));
+  const needed = Math.max(40_000, Math.ceil((seconds + warmupSeconds) * 6000));
   // Made in SQL, so the setup neither takes long nor shows in a profile of the measurement.
   // A day per 10,000 dossiers, so the 4-digit daily sequence never repeats.
   const codeOf = (n: number) => `${COMMUNE}-2611${String(10 + Math.floor(n / 10_000)).padStart(2, '0')}-${String(n % 10_000).padStart(4, '0')}`;
@@ -123,7 +136,7 @@ async function main() {
       worker.once('error', reject);
     });
 
-  if (values.only) {
+  if (values.only === 'insert' || values.only === 'create-intent') {
     const r = await load(values.only, { dossierCodes: codes });
     console.log(`${values.only}: ${r.rate.toFixed(0)} req/s, p50 ${r.p50?.toFixed(1)} ms, p95 ${r.p95?.toFixed(1)} ms, errors ${r.errors}`);
     server.close();
@@ -131,16 +144,100 @@ async function main() {
     return;
   }
   const results: Array<[string, any]> = [];
-  results.push(['one-INSERT route (baseline)', await load('insert')]);
-  results.push(['POST /v1/payment-intents', await load('create-intent', { dossierCodes: codes })]);
-  // For scale: the cheapest authenticated route (token, validation, one indexed SELECT).
-  const intentIds = (await queryRows<{ id: string }>(handle.db, sql`SELECT id FROM payment_intents LIMIT 5000`)).map((r) => r.id);
-  results.push(['GET /v1/payment-intents/{id} (reference)', await load('get-intent', { intentIds })]);
-  results.push(['one-INSERT route (again)', await load('insert')]);
+  const all = !values.only;
+  if (all) {
+    results.push(['one-INSERT route (baseline)', await load('insert')]);
+    results.push(['POST /v1/payment-intents', await load('create-intent', { dossierCodes: codes })]);
+    // For scale: the cheapest authenticated route (token, validation, one indexed SELECT).
+    const intentIds = (await queryRows<{ id: string }>(handle.db, sql`SELECT id FROM payment_intents LIMIT 5000`)).map((r) => r.id);
+    results.push(['GET /v1/payment-intents/{id} (reference)', await load('get-intent', { intentIds })]);
+  }
+  // VNPay IPNs: pending VNPay intents for dossiers the create-intent run did not use, made in
+  // SQL; each IPN is signed beforehand, as VNPay would send it, so signing is not measured.
+  const ipnCount = Math.ceil((seconds + warmupSeconds) * 2500);
+  const pending = await queryRows<{ reference: string; amount: number }>(
+    handle.db,
+    sql`
+    WITH free AS (
+      SELECT d.code, row_number() OVER (ORDER BY d.code) AS n FROM dossiers d
+      WHERE NOT EXISTS (SELECT 1 FROM payment_intents i WHERE i.dossier_code = d.code)
+      ORDER BY d.code LIMIT ${ipnCount}
+    ), intent AS (
+      INSERT INTO payment_intents (id, reference, dossier_code, gateway, amount, currency, status, return_url, expires_at,
+                                   online_payment_flag, principal, created_at, updated_at)
+      SELECT gen_random_uuid(), 'HPV' || lpad(n::text, 9, '0'), code, 'vnpay', 135000, 'VND', 'pending',
+             'https://dichvucong.dongnai.gov.vn/ket-qua', now() + interval '1 day', 2, 'portal:bench', now(), now()
+      FROM free
+      RETURNING id, dossier_code, reference, amount
+    ), held AS (
+      UPDATE obligations o SET live_intent_id = intent.id FROM intent WHERE o.dossier_code = intent.dossier_code
+      RETURNING o.id AS obligation_id, intent.id AS intent_id, o.amount
+    ), links AS (
+      INSERT INTO intent_obligations (intent_id, obligation_id, amount) SELECT intent_id, obligation_id, amount FROM held
+    )
+    SELECT reference, amount::int AS amount FROM intent ORDER BY reference`,
+  );
+  // Each agency numbers its receipts in its own gapless series, so payments of one agency queue
+  // on its counter for the length of one statement; a province has a hundred or more.
+  const agencyCount = Math.max(1, Number(values.agencies));
+  if (agencyCount > 1) {
+    for (let k = 1; k < agencyCount; k++) {
+      await upsertAgency(ctx, { code: `000.${String(40 + k).padStart(2, '0')}.32.H19`, name: `UBND xã thử nghiệm ${k}`, level: 'commune', parentCode: PROVINCE });
+    }
+    await handle.db.execute(sql`
+      UPDATE dossiers d SET agency_code = CASE WHEN n.k = 0 THEN ${COMMUNE} ELSE '000.' || lpad((40 + n.k)::text, 2, '0') || '.32.H19' END
+      FROM (SELECT i.dossier_code, (row_number() OVER (ORDER BY i.reference) % ${agencyCount}) AS k
+            FROM payment_intents i WHERE i.gateway = 'vnpay') n
+      WHERE d.code = n.dossier_code`);
+  }
+  const payDate = vnCompactTimestamp(new Date());
+  const ipnPaths = await Promise.all(
+    pending.map(async (intent, n) => {
+      const { query, hash } = await signedQuery(
+        {
+          vnp_Amount: toVnpAmount(Number(intent.amount)),
+          vnp_BankCode: 'NCB',
+          vnp_BankTranNo: `VNP${14000000 + n}`,
+          vnp_CardType: 'ATM',
+          vnp_OrderInfo: 'Thanh toan phi le phi ho so',
+          vnp_PayDate: payDate,
+          vnp_ResponseCode: '00',
+          vnp_TmnCode: VNPAY_TMN,
+          vnp_TransactionNo: String(14000000 + n),
+          vnp_TransactionStatus: '00',
+          vnp_TxnRef: intent.reference,
+        },
+        VNPAY_SECRET,
+      );
+      return `/v1/callbacks/vnpay?${query}&vnp_SecureHash=${hash}`;
+    }),
+  );
+  if (all || values.only === 'ipn') {
+    results.push(['GET /v1/callbacks/vnpay (verified IPN, applied)', await load('get-once', { paths: ipnPaths, expectBody: '"RspCode":"00"' })]);
+  } else {
+    // The repeats need applied IPNs: applied here, unmeasured.
+    await load('get-once', { paths: ipnPaths, expectBody: '"RspCode":"00"', seconds: 3, warmupSeconds: 0 });
+  }
+  const applied = await queryRows<{ reference: string }>(handle.db, sql`SELECT reference FROM payment_intents WHERE gateway = 'vnpay' AND status = 'succeeded'`);
+  const appliedSet = new Set(applied.map((r) => r.reference));
+  const replayPaths = ipnPaths.filter((_, n) => appliedSet.has(pending[n]!.reference));
+  if (all || values.only === 'ipn-replay') {
+    results.push(['GET /v1/callbacks/vnpay (IPN delivered again)', await load('get-cycle', { paths: replayPaths, expectBody: '"RspCode":"02"' })]);
+  }
+  if (all) results.push(['one-INSERT route (again)', await load('insert')]);
 
+  if (!all) {
+    for (const [name, r] of results) console.log(`${name}: ${r.rate.toFixed(0)} req/s, p50 ${r.p50?.toFixed(1)} ms, p95 ${r.p95?.toFixed(1)} ms, errors ${r.errors}`);
+    server.close();
+    await handle.close();
+    return;
+  }
   const baseline = (results[0]![1].rate + results.at(-1)![1].rate) / 2;
   const fmt = (n: number | null) => (n === null ? '—' : n.toFixed(1));
-  console.log(`\nDatabase: ${label}; ${os.cpus().length} CPUs; ${concurrency} requests in flight; ${seconds} s per measurement\n`);
+  console.log(
+    `\nDatabase: ${label}; ${os.cpus().length} CPUs; ${concurrency} requests in flight; ${seconds} s per measurement; ` +
+      `IPNs spread over ${agencyCount} collecting ${agencyCount === 1 ? 'agency' : 'agencies'}\n`,
+  );
   console.log('| route | req/s | p50 ms | p95 ms | p99 ms | errors | vs baseline |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const [name, r] of results) {

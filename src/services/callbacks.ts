@@ -54,8 +54,22 @@ export async function receiveCallback(ctx: ServiceContext, gateway: Gateway, mes
     });
     return response;
   }
-  const [row] = await ctx.db.insert(callbackInbox).values(received).returning();
-  return processInboxMessage(ctx, gateway, row!);
+  await ctx.db.insert(callbackInbox).values(received);
+  // The row as stored, without reading it back: the columns not given take their defaults.
+  const row: InboxRow = {
+    ...received,
+    status: 'received',
+    signatureValid: 'unchecked',
+    reference: null,
+    intentId: null,
+    result: null,
+    detail: null,
+    responseStatus: null,
+    responseBody: null,
+    attempts: 0,
+    processedAt: null,
+  };
+  return processInboxMessage(ctx, gateway, row);
 }
 
 export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway, row: InboxRow): Promise<GatewayResponse> {
