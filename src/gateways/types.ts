@@ -62,7 +62,8 @@ export interface PaymentHandover {
 /** What a gateway says happened to a payment, normalised. Amounts are integer VND. */
 export type GatewayOutcome =
   /** `detail`: facts the adapter saw but cannot check itself (a bank credit's receiving account), kept in the history. */
-  | { kind: 'succeeded'; amount: number; transactionId: string; paidAt?: Date; detail?: Record<string, unknown> }
+  /** `payeeAccount`: the account the money reached, where the gateway says (a bank credit). */
+  | { kind: 'succeeded'; amount: number; transactionId: string; paidAt?: Date; payeeAccount?: string; detail?: Record<string, unknown> }
   /** `amount`, when the gateway states one, is checked as for a success (VNPay's 04 comes first). */
   | { kind: 'failed'; reason: string; transactionId?: string; amount?: number }
   | { kind: 'needs_review'; reason: string; amount?: number; transactionId?: string };

@@ -164,9 +164,11 @@ async function applyInTransaction(ctx: ServiceContext, input: ApplyOutcomeInput)
         // The same payment only when the gateway names the same transaction as before.
         const sameTransaction = intent.gatewayTransactionId !== null && intent.gatewayTransactionId === outcome.transactionId;
         const paidAlready = intent.status === 'succeeded' || intent.status === 'partially_refunded' || intent.status === 'refunded';
-        // The amount is checked before the state, as VNPay's IPN order of checks asks (04 before 02).
-        if (outcome.amount !== intent.amount) {
-          const reviewReason = `paid ${outcome.amount} VND for an intent of ${intent.amount} VND`;
+        // The amount (and, for a transfer, the account it reached) is checked before the state,
+        // as VNPay's IPN order of checks asks (04 before 02).
+        const wrongAccount = paidIntoOtherAccount(intent, outcome);
+        if (outcome.amount !== intent.amount || wrongAccount) {
+          const reviewReason = wrongAccount ?? `paid ${outcome.amount} VND for an intent of ${intent.amount} VND`;
           if (paidAlready || intent.status === 'needs_review') {
             // Money beside a payment already taken (or already in review): never dropped.
             const opened = await openReview('amount_mismatch', reviewReason, paidAlready ? 'refund' : 'decide');
@@ -265,6 +267,18 @@ async function applyInTransaction(ctx: ServiceContext, input: ApplyOutcomeInput)
       }
     }
   }
+}
+
+/**
+ * A credit reported on another account than the one the payer was shown (the intent's QR) is
+ * not this intent's payment as asked, whatever its text says: the reason, or null when the
+ * gateway names no account or the intent showed none.
+ */
+function paidIntoOtherAccount(intent: IntentRow, outcome: Extract<GatewayOutcome, { kind: 'succeeded' }>): string | null {
+  const shown = (intent.nextAction as { accountNumber?: unknown } | null)?.accountNumber;
+  if (!outcome.payeeAccount || typeof shown !== 'string') return null;
+  const digits = (account: string) => account.replace(/[\s.-]/g, '');
+  return digits(outcome.payeeAccount) === digits(shown) ? null : `paid into account ${outcome.payeeAccount}, not the intent's ${shown}`;
 }
 
 /**

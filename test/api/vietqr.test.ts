@@ -211,6 +211,21 @@ describe('VietQR with the standard notification layout', () => {
       expect(reviews.map((r) => [r.kind, r.amount, r.gateway])).toEqual([['amount_mismatch', 100_000, 'vietqr']]);
     });
 
+    it('holds for review a credit on another account than the one the QR showed, whatever its text says', async () => {
+      const intent = await pendingIntent();
+      const { answer } = await notify(credit(intent, { accountNumber: PROVINCE_ACCOUNT.accountNumber }));
+      expect(answer).toEqual({ success: true, result: 'amount_mismatch' });
+      expect((await intentRow(intent.id)).status).toBe('needs_review');
+      expect((await obligationsOf(intent)).map((o) => o.status)).toEqual(['unpaid']);
+      expect(await receiptCount(intent.id)).toBe(0);
+      const reviews = await reviewsOf(intent.id);
+      expect(reviews.map((r) => r.reason)).toEqual([`paid into account ${PROVINCE_ACCOUNT.accountNumber}, not the intent's ${COMMUNE_ACCOUNT.accountNumber}`]);
+      // Spelled with the bank's separators, the shown account is still the shown account.
+      const other = await pendingIntent();
+      const spaced = COMMUNE_ACCOUNT.accountNumber.replace(/(\d{4})/g, '$1 ').trim();
+      expect((await notify(credit(other, { accountNumber: spaced }))).answer).toEqual({ success: true, result: 'applied' });
+    });
+
     it('holds an overpaid intent for review the same way', async () => {
       const intent = await pendingIntent();
       const { answer } = await notify(credit(intent, { amount: intent.amount + 1_000 }));

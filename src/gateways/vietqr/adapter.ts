@@ -118,7 +118,8 @@ export function createVietqrGateway(options: VietqrOptions): Gateway {
           amount: credit.amount,
           transactionId: credit.transactionId,
           paidAt: credit.time,
-          // The adapter cannot see the intent's account; kept so a person (or a later check) can.
+          // applyOutcome compares it with the account the intent's QR showed.
+          payeeAccount: credit.accountNumber,
           detail: { accountNumber: credit.accountNumber, ...credit.extra },
         },
       };
