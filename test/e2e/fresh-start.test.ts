@@ -123,6 +123,36 @@ describe('a fresh start on the embedded database', () => {
     await expect(compactVerify(receipt.signature, createLocalJWKSet(jwks))).resolves.toBeTruthy();
   });
 
+  it('offers VNPay, VietQR and the national platform out of the box, each through its hosted emulator', async () => {
+    const headers = { authorization: `Bearer ${portal}`, 'content-type': 'application/json' };
+    const start = async (n: number, gateway: string) => {
+      const code = `000.01.15.H19-261122-${9100 + n}`;
+      const dossier = await fetch(`${base}/v1/dossiers/${code}`, {
+        method: 'PUT',
+        headers,
+        body: JSON.stringify({ procedureCode: '3.000347', agencyCode: '000.01.15.H19', channel: 'online', receivedAt: '2026-11-22T09:30:00+07:00' }),
+      });
+      expect(dossier.status, await dossier.clone().text()).toBe(201);
+      const created = await fetch(`${base}/v1/payment-intents`, {
+        method: 'POST',
+        headers: { ...headers, 'idempotency-key': `fresh-start-${gateway}` },
+        body: JSON.stringify({ dossierCode: code, gateway, returnUrl: `${base}/docs` }),
+      });
+      expect(created.status, await created.clone().text()).toBe(201);
+      return created.json();
+    };
+    const vnpay = await start(1, 'vnpay');
+    expect(vnpay.nextAction.url.startsWith(`${base}/sandbox/vnpay/paymentv2/vpcpay.html?`)).toBe(true);
+    expect(new URL(vnpay.nextAction.url).searchParams.get('vnp_Amount')).toBe('13500000');
+    expect((await fetch(vnpay.nextAction.url)).status).toBe(200);
+    const vietqr = await start(2, 'vietqr');
+    expect(vietqr.nextAction).toMatchObject({ type: 'qr', amount: 135_000, transferText: vietqr.reference });
+    expect((await fetch(`${base}/sandbox/vietqr?account=${vietqr.nextAction.accountNumber}&amount=135000&text=${vietqr.reference}`)).status).toBe(200);
+    const dvcqg = await start(3, 'dvcqg');
+    expect(dvcqg.nextAction.url.startsWith(`${base}/sandbox/dvcqg/pay/${dvcqg.reference}`)).toBe(true);
+    expect((await fetch(dvcqg.nextAction.url)).status).toBe(200);
+  });
+
   it('stops gracefully, and restarts without re-seeding or new secrets', async () => {
     expect(await stop()).toBe(0);
     output.length = 0;
