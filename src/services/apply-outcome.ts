@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { intentObligations, obligations, paymentEvents, paymentIntents, paymentReviews } from '../db/schema/index.ts';
 import type { ReviewKind } from '../db/schema/reviews.ts';
 import { queryRows } from '../db/types.ts';
@@ -6,7 +6,10 @@ import { awaitingPaymentStatuses, transition, type IntentEvent, type IntentStatu
 import type { GatewayOutcome, IntentSnapshot } from '../gateways/types.ts';
 import { describeError } from '../db/errors.ts';
 import { executor, withTransaction, type ServiceContext } from './context.ts';
-import { issueReceipt, signReceipt, type ReceiptRow } from './receipts.ts';
+import type { ReceiptLine } from '../db/schema/receipts.ts';
+import { vnDate } from '../domain/dates.ts';
+import { amountInWords } from '../domain/words.ts';
+import { DEFAULT_FORM_SYMBOL, defaultSeriesSymbol, signReceipt, type ReceiptRow } from './receipts.ts';
 
 export type IntentRow = typeof paymentIntents.$inferSelect;
 
@@ -78,16 +81,70 @@ function historyOf(input: ApplyOutcomeInput, detail: Record<string, unknown>): H
   return { source: input.source, actor: input.actor ?? null, detail };
 }
 
+/**
+ * Locks the intent and, for a payment, its dossier, in the order every writer uses (intent,
+ * dossier, obligations), in one statement: `dossier` reads the intent's row from `intent`, so
+ * it runs after the intent's lock is taken. Two intents of one dossier paid at the same moment
+ * would otherwise each see the other's obligation still unpaid, and neither would mark the
+ * dossier paid. NO KEY UPDATE does not block new intents, whose foreign key takes KEY SHARE.
+ * The row comes from the locking scan itself, so it is the latest version, not the snapshot's.
+ */
+async function lockIntent(ctx: ServiceContext, where: SQL | undefined, lockDossier: boolean): Promise<IntentRow | undefined> {
+  const [raw] = await queryRows<Record<string, unknown>>(
+    executor(ctx),
+    sql`
+    WITH intent AS (
+      SELECT * FROM payment_intents WHERE ${where} FOR UPDATE
+    ), dossier AS (
+      SELECT 1 FROM dossiers WHERE ${lockDossier}::boolean AND code = (SELECT dossier_code FROM intent) FOR NO KEY UPDATE
+    )
+    SELECT intent.*, intent.amount::text AS amount_text, intent.refunded_amount::text AS refunded_text,
+           (SELECT count(*) FROM dossier)::int AS dossier_locked
+    FROM intent`,
+  );
+  return raw ? intentFromRow(raw) : undefined;
+}
+
+const instantOf = (value: unknown): Date | null => (value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value)));
+const jsonOf = (value: unknown) => (typeof value === 'string' ? (JSON.parse(value) as Record<string, unknown>) : (value as Record<string, unknown> | null));
+
+/** A raw payment_intents row (snake_case, as either driver returns it) as drizzle's row type. */
+function intentFromRow(r: Record<string, unknown>): IntentRow {
+  return {
+    id: String(r.id),
+    reference: String(r.reference),
+    dossierCode: String(r.dossier_code),
+    gateway: String(r.gateway),
+    amount: Number(r.amount_text),
+    currency: String(r.currency),
+    status: r.status as IntentRow['status'],
+    returnUrl: String(r.return_url),
+    expiresAt: instantOf(r.expires_at)!,
+    nextAction: jsonOf(r.next_action) ?? null,
+    gatewayReference: (r.gateway_reference as string | null) ?? null,
+    gatewayTransactionId: (r.gateway_transaction_id as string | null) ?? null,
+    onlinePaymentFlag: Number(r.online_payment_flag),
+    succeededAt: instantOf(r.succeeded_at),
+    refundedAmount: Number(r.refunded_text),
+    reviewReason: (r.review_reason as string | null) ?? null,
+    principal: String(r.principal),
+    pollAttempts: Number(r.poll_attempts),
+    nextPollAt: instantOf(r.next_poll_at),
+    createdAt: instantOf(r.created_at)!,
+    updatedAt: instantOf(r.updated_at)!,
+  };
+}
+
 async function applyInTransaction(ctx: ServiceContext, input: ApplyOutcomeInput): Promise<ApplyResult> {
   {
     const db = executor(ctx);
     const where = input.intentId
       ? eq(paymentIntents.id, input.intentId)
       : and(eq(paymentIntents.gateway, input.gateway ?? ''), eq(paymentIntents.reference, input.reference ?? ''));
-    const [intent] = await db.select().from(paymentIntents).where(where).for('update');
+    const { outcome } = input;
+    const intent = await lockIntent(ctx, where, outcome.kind === 'succeeded');
     if (!intent) return { result: 'unknown_reference' };
 
-    const { outcome } = input;
     const now = ctx.now();
     const detail: Record<string, unknown> = { outcome, ...(input.inboxId ? { inboxId: input.inboxId } : {}) };
 
@@ -156,11 +213,7 @@ async function applyInTransaction(ctx: ServiceContext, input: ApplyOutcomeInput)
 
     switch (outcome.kind) {
       case 'succeeded': {
-        // Locks in the order every writer uses (intent, dossier, obligations). Two intents of one
-        // dossier paid at the same moment would otherwise each see the other's obligation still
-        // unpaid, and neither would mark the dossier paid. NO KEY UPDATE does not block new
-        // intents, whose foreign key takes KEY SHARE.
-        await queryRows(db, sql`SELECT 1 FROM dossiers WHERE code = ${intent.dossierCode} FOR NO KEY UPDATE`);
+        // The dossier is locked too (lockIntent): a payment may complete it.
         // The same payment only when the gateway names the same transaction as before.
         const sameTransaction = intent.gatewayTransactionId !== null && intent.gatewayTransactionId === outcome.transactionId;
         const paidAlready = intent.status === 'succeeded' || intent.status === 'partially_refunded' || intent.status === 'refunded';
@@ -311,9 +364,12 @@ interface History {
 
 /**
  * Marks a succeeded intent's obligations, the intent and (when nothing else is unpaid) its
- * dossier paid, with the event, in ONE statement; then issues the receipt in one more, the last
- * before COMMIT. The caller holds the intent's and the dossier's locks (in that order), so the
- * "nothing else unpaid" test sees every payment of the dossier committed before it.
+ * dossier paid, records the event, and issues the receipt — in ONE statement, the last before
+ * COMMIT. The agency's receipt counter is locked by that statement, so payments of one agency
+ * wait on each other only for a statement and a commit; numbers stay gapless, since a rolled
+ * back payment takes its number back with it. The caller holds the intent's and the dossier's
+ * locks, so "nothing else unpaid" sees every payment of the dossier committed before this one.
+ * The receipt is signed after the commit (applyOutcome), since a signature needs the number.
  */
 async function markPaid(
   ctx: ServiceContext,
@@ -329,22 +385,30 @@ async function markPaid(
   // Both edges are allowed from every state markPaid is called in; anything else must roll back.
   if (!t.allowed) throw new Error(`intent ${intent.id}: ${event} refused from ${intent.status}`);
   const at = now.toISOString();
+  const paidAtText = paidAt.toISOString();
+  // The receipt is dated when it is issued: numbers then follow dates within a series.
+  const issuedDate = vnDate(now);
+  const receiptId = crypto.randomUUID();
+  const total = intent.amount;
+  const words = amountInWords(total);
   const [row] = await queryRows<{
     paid: number;
     linked: number;
     moved: number;
+    number: number | null;
     agency_code: string;
     agency_name: string;
-    form_symbol: string | null;
-    series_symbol: string | null;
+    form_symbol: string;
+    series_symbol: string;
     payer_name: string | null;
     payer_address: string | null;
-    lines: Array<{ obligationId: string; kind: 'phi' | 'le_phi'; feeCode: string; name: string; amount: number | string; lineNo: number }>;
+    lines: unknown;
+    lines_total: string;
   }>(
     db,
     sql`
     WITH paid AS (
-      UPDATE obligations SET status = 'paid', paid_intent_id = ${intent.id}::uuid, paid_at = ${paidAt.toISOString()}::timestamptz,
+      UPDATE obligations SET status = 'paid', paid_intent_id = ${intent.id}::uuid, paid_at = ${paidAtText}::timestamptz,
                              live_intent_id = NULL, updated_at = ${at}::timestamptz
       WHERE live_intent_id = ${intent.id}::uuid AND status = 'unpaid'
       RETURNING id, kind, fee_code, name, line_no
@@ -353,7 +417,7 @@ async function markPaid(
     ), moved AS (
       -- Only when every obligation of the intent was still held by it: never a partial payment.
       UPDATE payment_intents SET status = ${t.to}, gateway_transaction_id = ${outcome.transactionId},
-                                 succeeded_at = ${paidAt.toISOString()}::timestamptz, review_reason = NULL, updated_at = ${at}::timestamptz
+                                 succeeded_at = ${paidAtText}::timestamptz, review_reason = NULL, updated_at = ${at}::timestamptz
       WHERE id = ${intent.id}::uuid AND (SELECT count(*) FROM paid) = (SELECT count(*) FROM links)
       RETURNING id
     ), history AS (
@@ -362,24 +426,44 @@ async function markPaid(
       FROM moved
     ), dossier AS (
       -- The dossier counts as paid online (766 flag) once none of its fee lines is left unpaid.
-      UPDATE dossiers SET online_payment_flag = ${intent.onlinePaymentFlag}, paid_at = ${paidAt.toISOString()}::timestamptz,
+      UPDATE dossiers SET online_payment_flag = ${intent.onlinePaymentFlag}, paid_at = ${paidAtText}::timestamptz,
                           updated_at = ${at}::timestamptz
       WHERE code = ${intent.dossierCode} AND EXISTS (SELECT 1 FROM moved)
         AND NOT EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = ${intent.dossierCode} AND o.status = 'unpaid'
                           AND o.id NOT IN (SELECT id FROM paid))
+    ), holder AS (
+      SELECT a.code, a.name, coalesce(a.receipt_form_symbol, ${DEFAULT_FORM_SYMBOL}) AS form_symbol,
+             coalesce(a.receipt_series_symbol, ${defaultSeriesSymbol(issuedDate)}) AS series_symbol,
+             d.applicant_name, d.applicant_address
+      FROM dossiers d JOIN agencies a ON a.code = d.agency_code WHERE d.code = ${intent.dossierCode}
+    ), lines AS (
+      SELECT coalesce(json_agg(json_build_object('obligationId', p.id, 'kind', p.kind, 'feeCode', p.fee_code, 'name', p.name,
+                                                 'amount', l.amount) ORDER BY p.line_no), '[]'::json) AS items,
+             coalesce(sum(l.amount), 0)::text AS total
+      FROM paid p JOIN links l ON l.obligation_id = p.id
+    ), counter AS (
+      INSERT INTO receipt_series (agency_code, form_symbol, series_symbol, last_number)
+      SELECT code, form_symbol, series_symbol, 1 FROM holder WHERE EXISTS (SELECT 1 FROM moved)
+      ON CONFLICT (agency_code, form_symbol, series_symbol) DO UPDATE SET last_number = receipt_series.last_number + 1
+      RETURNING last_number
+    ), receipt AS (
+      INSERT INTO receipts (id, intent_id, dossier_code, agency_code, agency_name, form_symbol, series_symbol, number, issued_at,
+                            issued_date, payer_name, payer_address, lines, total, total_in_words, gateway, gateway_transaction_id, created_at)
+      SELECT ${receiptId}::uuid, ${intent.id}::uuid, ${intent.dossierCode}, holder.code, holder.name, holder.form_symbol, holder.series_symbol,
+             counter.last_number, ${at}::timestamptz, ${issuedDate}::date, holder.applicant_name, holder.applicant_address,
+             (SELECT items FROM lines)::jsonb, ${total}, ${words}, ${intent.gateway}, ${outcome.transactionId}, ${at}::timestamptz
+      FROM holder CROSS JOIN counter
+      RETURNING number
     )
     SELECT (SELECT count(*) FROM paid)::int AS paid, (SELECT count(*) FROM links)::int AS linked, (SELECT count(*) FROM moved)::int AS moved,
-           a.code AS agency_code, a.name AS agency_name, a.receipt_form_symbol AS form_symbol, a.receipt_series_symbol AS series_symbol,
-           d.applicant_name AS payer_name, d.applicant_address AS payer_address,
-           (SELECT coalesce(json_agg(json_build_object('obligationId', p.id, 'kind', p.kind, 'feeCode', p.fee_code, 'name', p.name,
-                                                       'amount', l.amount, 'lineNo', p.line_no) ORDER BY p.line_no), '[]'::json)
-            FROM paid p JOIN links l ON l.obligation_id = p.id) AS lines
-    FROM dossiers d JOIN agencies a ON a.code = d.agency_code
-    WHERE d.code = ${intent.dossierCode}`,
+           (SELECT number FROM receipt) AS number, holder.code AS agency_code, holder.name AS agency_name, holder.form_symbol,
+           holder.series_symbol, holder.applicant_name AS payer_name, holder.applicant_address AS payer_address,
+           (SELECT items FROM lines) AS lines, (SELECT total FROM lines) AS lines_total
+    FROM holder`,
   );
-  if (!row || row.paid !== row.linked || row.moved !== 1) {
+  if (!row || row.paid !== row.linked || row.moved !== 1 || row.number === null || Number(row.lines_total) !== total) {
     // Cannot happen while reservations hold; if it ever does, the transaction rolls back and
-    // no obligation is paid twice.
+    // no obligation is paid twice, nor a receipt number used.
     throw new Error(`intent ${intent.id} holds ${row?.paid ?? 0} of its ${row?.linked ?? 0} obligations`);
   }
   const updated: IntentRow = {
@@ -390,17 +474,28 @@ async function markPaid(
     reviewReason: null,
     updatedAt: now,
   };
-  const lines = (typeof row.lines === 'string' ? JSON.parse(row.lines) : row.lines) as typeof row.lines;
-  // The receipt is dated when it is issued: numbers then follow dates within a series.
-  const receipt = await issueReceipt(ctx, updated, now, {
+  const lines = (typeof row.lines === 'string' ? JSON.parse(row.lines) : row.lines) as Array<ReceiptLine & { amount: number | string }>;
+  const receipt: ReceiptRow = {
+    id: receiptId,
+    intentId: intent.id,
+    dossierCode: intent.dossierCode,
     agencyCode: row.agency_code,
     agencyName: row.agency_name,
     formSymbol: row.form_symbol,
     seriesSymbol: row.series_symbol,
+    number: Number(row.number),
+    issuedAt: now,
+    issuedDate,
     payerName: row.payer_name,
     payerAddress: row.payer_address,
-    lines: lines.map(({ lineNo: _lineNo, amount, ...line }) => ({ ...line, amount: Number(amount) })),
-  });
+    lines: lines.map((line) => ({ ...line, amount: Number(line.amount) })),
+    total,
+    totalInWords: words,
+    gateway: intent.gateway,
+    gatewayTransactionId: outcome.transactionId,
+    signature: null,
+    createdAt: now,
+  };
   return { result: 'applied', intent: updated, event, from: intent.status, receipt };
 }
 

@@ -1,10 +1,6 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { paymentIntents, receipts } from '../db/schema/index.ts';
-import { queryRows } from '../db/types.ts';
 import type { ReceiptLine } from '../db/schema/receipts.ts';
-import { vnDate } from '../domain/dates.ts';
-import { sumVnd } from '../domain/money.ts';
-import { amountInWords } from '../domain/words.ts';
 import { executor, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { dossierScopeCondition, type Principal } from './principal.ts';
@@ -16,7 +12,10 @@ import { dossierScopeCondition, type Principal } from './principal.ts';
 export const DEFAULT_FORM_SYMBOL = '01BLP0-001';
 export const defaultSeriesSymbol = (issuedDate: string) => `HP-${issuedDate.slice(2, 4)}E`;
 
-type IntentRow = typeof paymentIntents.$inferSelect;
+/**
+ * Receipts are issued by the statement that marks an intent paid (apply-outcome.ts markPaid),
+ * numbered under the series' row lock, and signed here once that transaction commits.
+ */
 export type ReceiptRow = typeof receipts.$inferSelect;
 
 export interface ReceiptView {
@@ -69,73 +68,6 @@ function signedPayload(r: Omit<ReceiptRow, 'signature' | 'createdAt'>, reference
     currency: 'VND',
     gateway: r.gateway,
     gatewayTransactionId: r.gatewayTransactionId,
-  };
-}
-
-/** What a receipt says about its holder and lines, read by the statement that marks them paid. */
-export interface ReceiptFacts {
-  agencyCode: string;
-  agencyName: string;
-  formSymbol: string | null;
-  seriesSymbol: string | null;
-  payerName: string | null;
-  payerAddress: string | null;
-  lines: ReceiptLine[];
-}
-
-/**
- * Issues the receipt of a succeeded intent, inside the transaction that marked it paid, as that
- * transaction's last statement: the series counter is incremented and the receipt inserted by
- * ONE statement, so the counter's row lock is held from there to COMMIT and no longer. Numbers
- * are gapless: a rolled-back payment takes its number back with it. The receipt is signed just
- * after the commit (signReceipt), because a signature needs the number and a crypto call inside
- * the lock would make every payment of the agency wait for it.
- */
-export async function issueReceipt(ctx: ServiceContext, intent: IntentRow, issuedAt: Date, facts: ReceiptFacts): Promise<ReceiptRow> {
-  const db = executor(ctx);
-  const issuedDate = vnDate(issuedAt);
-  const formSymbol = facts.formSymbol ?? DEFAULT_FORM_SYMBOL;
-  const seriesSymbol = facts.seriesSymbol ?? defaultSeriesSymbol(issuedDate);
-  const total = sumVnd(facts.lines.map((l) => l.amount));
-  const id = crypto.randomUUID();
-  const [row] = await queryRows<{ number: number }>(
-    db,
-    sql`
-    WITH counter AS (
-      INSERT INTO receipt_series (agency_code, form_symbol, series_symbol, last_number)
-      VALUES (${facts.agencyCode}, ${formSymbol}, ${seriesSymbol}, 1)
-      ON CONFLICT (agency_code, form_symbol, series_symbol) DO UPDATE SET last_number = receipt_series.last_number + 1
-      RETURNING last_number
-    )
-    INSERT INTO receipts (id, intent_id, dossier_code, agency_code, agency_name, form_symbol, series_symbol, number, issued_at,
-                          issued_date, payer_name, payer_address, lines, total, total_in_words, gateway, gateway_transaction_id, created_at)
-    SELECT ${id}::uuid, ${intent.id}::uuid, ${intent.dossierCode}, ${facts.agencyCode}, ${facts.agencyName}, ${formSymbol}, ${seriesSymbol},
-           counter.last_number, ${issuedAt.toISOString()}::timestamptz, ${issuedDate}::date, ${facts.payerName}, ${facts.payerAddress},
-           ${JSON.stringify(facts.lines)}::jsonb, ${total}, ${amountInWords(total)}, ${intent.gateway}, ${intent.gatewayTransactionId},
-           ${issuedAt.toISOString()}::timestamptz
-    FROM counter
-    RETURNING number`,
-  );
-  return {
-    id,
-    intentId: intent.id,
-    dossierCode: intent.dossierCode,
-    agencyCode: facts.agencyCode,
-    agencyName: facts.agencyName,
-    formSymbol,
-    seriesSymbol,
-    number: Number(row!.number),
-    issuedAt,
-    issuedDate,
-    payerName: facts.payerName,
-    payerAddress: facts.payerAddress,
-    lines: facts.lines,
-    total,
-    totalInWords: amountInWords(total),
-    gateway: intent.gateway,
-    gatewayTransactionId: intent.gatewayTransactionId,
-    signature: null,
-    createdAt: issuedAt,
   };
 }
 

@@ -202,6 +202,7 @@ describe('verifyCallback, standard layout', () => {
         amount: 135_000,
         transactionId: 'FT26324918273645',
         paidAt: new Date('2026-11-20T03:15:42Z'),
+        payeeAccount: '1014682259',
         detail: { accountNumber: '1014682259' },
       },
     });
@@ -293,6 +294,7 @@ describe('verifyCallback, SePay layout', () => {
         amount: 135_000,
         transactionId: '92704',
         paidAt: new Date('2026-11-20T03:15:42Z'),
+        payeeAccount: '1014682259',
         detail: { accountNumber: '1014682259', bank: 'Vietcombank', bankReference: 'MBVCB.3278907687', subAccount: null },
       },
     });
