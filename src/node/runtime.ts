@@ -41,17 +41,21 @@ interface StoredSecrets {
  * configured, pointing at the emulators the hub hosts beside its sandbox (no network needed).
  * A variable the environment sets wins.
  */
-function demoGatewayEnv(base: string, stored: Required<StoredSecrets>): Record<string, string> {
+function demoGatewayEnv(base: string, stored: Required<StoredSecrets>): Record<'VNPAY' | 'VIETQR' | 'DVCQG', Record<string, string>> {
   return {
-    VNPAY_TMN_CODE: 'HUBDEMO1',
-    VNPAY_HASH_SECRET: stored.vnpaySecret,
-    VNPAY_PAYMENT_URL: `${base}/sandbox/vnpay/paymentv2/vpcpay.html`,
-    VNPAY_API_URL: `${base}/sandbox/vnpay/merchant_webapi/api/transaction`,
-    VIETQR_NOTIFY_SECRET: stored.vietqrSecret,
-    DVCQG_PARTNER_CODE: 'HUBDEMO',
-    DVCQG_HASH_KEY: stored.dvcqgKey,
-    DVCQG_INIT_URL: `${base}/sandbox/dvcqg/init`,
-    DVCQG_QUERY_URL: `${base}/sandbox/dvcqg/query`,
+    VNPAY: {
+      VNPAY_TMN_CODE: 'HUBDEMO1',
+      VNPAY_HASH_SECRET: stored.vnpaySecret,
+      VNPAY_PAYMENT_URL: `${base}/sandbox/vnpay/paymentv2/vpcpay.html`,
+      VNPAY_API_URL: `${base}/sandbox/vnpay/merchant_webapi/api/transaction`,
+    },
+    VIETQR: { VIETQR_NOTIFY_SECRET: stored.vietqrSecret },
+    DVCQG: {
+      DVCQG_PARTNER_CODE: 'HUBDEMO',
+      DVCQG_HASH_KEY: stored.dvcqgKey,
+      DVCQG_INIT_URL: `${base}/sandbox/dvcqg/init`,
+      DVCQG_QUERY_URL: `${base}/sandbox/dvcqg/query`,
+    },
   };
 }
 
@@ -96,16 +100,28 @@ export async function resolveSecrets(config: Config, env: Record<string, string 
     await writeFile(`${file}.tmp`, JSON.stringify(complete, null, 2), { mode: 0o600 });
     await rename(`${file}.tmp`, file);
   }
-  // Unset variables take the demo's values; the result is parsed by the same schema.
-  const demo = demoGatewayEnv(config.publicBaseUrl, complete);
+  if (config.env === 'production') {
+    // Never a demo in production: no generated sandbox, no emulated channel, only what is set.
+    return {
+      jwtSecret: config.auth.secret ?? complete.jwtSecret,
+      sandboxSecrets: config.sandbox?.secrets,
+      receiptSigningKey: config.receiptSigningKey ?? complete.receiptSigningKey,
+      gateways: config.gateways,
+    };
+  }
+  // A channel the environment says nothing about takes the demo's values (a channel with any
+  // of its variables set is the operator's, as configured); the result is parsed by the same schema.
   const filled = { ...env };
-  for (const [name, value] of Object.entries(demo)) if (!filled[name]?.trim()) filled[name] = value;
+  for (const [channel, values] of Object.entries(demoGatewayEnv(config.publicBaseUrl, complete))) {
+    if (Object.keys(env).some((name) => name.startsWith(`${channel}_`) && env[name]?.trim())) continue;
+    Object.assign(filled, values);
+  }
   return {
     jwtSecret: config.auth.secret ?? complete.jwtSecret,
     sandboxSecrets: config.sandbox?.secrets ?? [complete.sandboxSecret],
     receiptSigningKey: config.receiptSigningKey ?? complete.receiptSigningKey,
     gateways: parseConfig(filled).gateways,
-    emulateVietqr: !env.VIETQR_NOTIFY_SECRET?.trim(),
+    emulateVietqr: filled.VIETQR_NOTIFY_SECRET === complete.vietqrSecret,
   };
 }
 
