@@ -54,10 +54,15 @@ async function settleOrExpire(
     const answer = await gateway.queryStatus(intentSnapshot(intent));
     if (answer.kind === 'outcome') {
       const result = await applyOutcome(ctx, { intentId: intent.id, outcome: answer.outcome, source: 'expiry' });
-      if (result.result !== 'duplicate' && result.result !== 'unknown_reference') report.settledByQuery++;
-      return;
-    }
-    if ((answer.kind === 'unknown' || answer.kind === 'pending') && now.getTime() - intent.expiresAt.getTime() < graceMs) {
+      const still = 'intent' in result && awaitingPaymentStatuses.includes(result.intent.status);
+      if (!still) {
+        if (result.result !== 'unknown_reference') report.settledByQuery++;
+        return;
+      }
+      // What the gateway said changed nothing (a decline of another amount, say): the intent
+      // would stay due for ever, holding its obligations. It expires like any unpaid intent;
+      // money that does arrive later is still taken, or sent to review.
+    } else if ((answer.kind === 'unknown' || answer.kind === 'pending') && now.getTime() - intent.expiresAt.getTime() < graceMs) {
       ctx.log.warn('expiry postponed: gateway status unknown', { intentId: intent.id, gateway: intent.gateway, answer: answer.kind });
       report.leftPending++;
       return;
