@@ -3,7 +3,8 @@ import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { callbackInbox, paymentIntents, paymentReviews } from '../db/schema/index.ts';
 import type { CallbackResult, CallbackVerification, Gateway, GatewayResponse, InboundMessage } from '../gateways/types.ts';
 import { queryRows } from '../db/types.ts';
-import { applyOutcome } from './apply-outcome.ts';
+import { awaitingPaymentStatuses } from '../domain/payment-states.ts';
+import { applyOutcome, intentSnapshot } from './apply-outcome.ts';
 import type { ServiceContext } from './context.ts';
 
 type InboxRow = typeof callbackInbox.$inferSelect;
@@ -80,6 +81,7 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
     const verification = await gateway.verifyCallback(message, row.receivedAt);
     if (!verification.ok) {
       result = verification.reason;
+      if (verification.reason === 'malformed') await recordUnreadable(ctx, gateway, row, verification.detail);
       patch = {
         status: 'rejected',
         signatureValid: verification.reason === 'malformed' ? 'valid' : 'invalid',
@@ -87,18 +89,15 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
         detail: { reason: verification.detail },
       };
     } else {
-      const repeated = await answerRepeatedSuccess(ctx, gateway, row, message, verification);
+      const repeated = verification.confirmByQuery ? null : await answerRepeatedSuccess(ctx, gateway, row, message, verification);
       if (repeated) return repeated;
       const reference = await resolveReference(ctx, gateway, verification);
-      const applied = await applyOutcome(ctx, {
-        gateway: gateway.id,
-        reference,
-        outcome: verification.outcome,
-        source: 'callback',
-        inboxId: row.id,
-      });
+      const outcome = verification.confirmByQuery ? await confirmedOutcome(ctx, gateway, reference) : verification.outcome;
+      const applied = outcome
+        ? await applyOutcome(ctx, { gateway: gateway.id, reference, outcome, source: 'callback', inboxId: row.id })
+        : ({ result: 'unknown_reference' } as const);
       result = applied.result === 'applied' ? (applied.intent.status === 'needs_review' ? 'needs_review' : 'applied') : applied.result;
-      if (applied.result === 'unknown_reference' && verification.outcome.kind === 'succeeded') {
+      if (applied.result === 'unknown_reference' && verification.outcome.kind === 'succeeded' && !verification.confirmByQuery) {
         await recordUnmatchedCredit(ctx, gateway, verification.outcome, row.id, reference);
       }
       patch = {
@@ -106,7 +105,11 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
         signatureValid: 'valid',
         reference,
         intentId: 'intent' in applied ? applied.intent.id : null,
-        detail: { outcome: verification.outcome.kind, ...('event' in applied ? { event: applied.event } : {}) },
+        detail: {
+          outcome: verification.outcome.kind,
+          ...(verification.confirmByQuery ? { confirmedByQuery: outcome?.kind ?? null } : {}),
+          ...('event' in applied ? { event: applied.event } : {}),
+        },
       };
     }
   } catch (error) {
@@ -139,6 +142,28 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
     })
     .where(eq(callbackInbox.id, row.id));
   return response;
+}
+
+/**
+ * What the gateway itself says of an intent whose callback was only a hint (its signature does
+ * not cover the outcome). Undefined when no intent has that reference. A gateway that cannot
+ * tell yet (pending, unknown) makes this an error: the gateway delivers again, and the poller
+ * is told to ask soon, so the payment is settled either way.
+ */
+async function confirmedOutcome(ctx: ServiceContext, gateway: Gateway, reference: string) {
+  const [intent] = await ctx.db
+    .select()
+    .from(paymentIntents)
+    .where(and(eq(paymentIntents.gateway, gateway.id), eq(paymentIntents.reference, reference)));
+  if (!intent) return undefined;
+  if (!gateway.queryStatus) throw new Error(`gateway ${gateway.id} sent an unsigned outcome and cannot be asked`);
+  const answer = await gateway.queryStatus(intentSnapshot(intent));
+  if (answer.kind === 'outcome') return answer.outcome;
+  await ctx.db
+    .update(paymentIntents)
+    .set({ nextPollAt: ctx.now() })
+    .where(and(eq(paymentIntents.id, intent.id), inArray(paymentIntents.status, [...awaitingPaymentStatuses])));
+  throw new Error(`the callback's outcome is unsigned and ${gateway.id} answers "${answer.kind}" when asked`);
 }
 
 /**
@@ -214,6 +239,28 @@ async function recordUnmatchedCredit(
         ? `a verified payment of ${outcome.amount} VND names no known intent (${reference})`
         : `a verified payment of ${outcome.amount} VND names no intent`,
       detail: { inboxId, reference },
+      createdAt: ctx.now(),
+    })
+    .onConflictDoNothing();
+}
+
+/**
+ * A message whose signature holds but which the hub cannot read is kept for a person, as money
+ * that may have moved: never only a rejected inbox line. One review per inbox message.
+ */
+async function recordUnreadable(ctx: ServiceContext, gateway: Gateway, row: InboxRow, detail: string) {
+  await ctx.db
+    .insert(paymentReviews)
+    .values({
+      id: crypto.randomUUID(),
+      intentId: null,
+      gateway: gateway.id,
+      kind: 'unreadable_message',
+      gatewayTransactionId: `inbox:${row.id}`,
+      amount: null,
+      proposedAction: 'decide',
+      reason: `a message signed by ${gateway.id} could not be read: ${detail}`.slice(0, 500),
+      detail: { inboxId: row.id },
       createdAt: ctx.now(),
     })
     .onConflictDoNothing();

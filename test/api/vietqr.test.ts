@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { and, count, eq, inArray } from 'drizzle-orm';
+import { and, count, eq, inArray, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackInbox, dossiers, obligations, paymentEvents, paymentIntents, paymentReviews, receipts } from '../../src/db/schema/index.ts';
 import { findField, parseEmvco } from '../../src/gateways/vietqr/emvco.ts';
@@ -319,6 +319,10 @@ describe('VietQR with the standard notification layout', () => {
         expect(answer).toMatchObject({ success: false, error: 'malformed' });
       }
       expect((await intentRow(intent.id)).status).toBe('pending');
+      // Signed by the bank but unreadable: each kept for a person, never only a rejected line.
+      const unreadable = await h.db.db.select().from(paymentReviews).where(and(eq(paymentReviews.kind, 'unreadable_message'), isNull(paymentReviews.intentId)));
+      expect(unreadable.length).toBeGreaterThanOrEqual(2);
+      expect(unreadable.every((r) => r.gateway === 'vietqr' && r.reason.startsWith('a message signed by vietqr could not be read'))).toBe(true);
     });
   });
 });

@@ -10,6 +10,7 @@ export const reviewKinds = [
   'success_after_decline',
   'second_payment',
   'unmatched_credit',
+  'unreadable_message',
 ] as const;
 export type ReviewKind = (typeof reviewKinds)[number];
 
@@ -20,7 +21,9 @@ export type ReviewKind = (typeof reviewKinds)[number];
  * one row per (intent, kind, gateway transaction), so a gateway repeating itself adds nothing;
  * `proposedAction` says what treasury is expected to do. Money that names no intent at all (a
  * bank credit whose transfer text matches no reference) is an `unmatched_credit` with no intent,
- * one per (gateway, transaction).
+ * one per (gateway, transaction). A message the gateway's signature vouches for but the hub
+ * cannot read (a bank's changed layout, say) may be money too: `unreadable_message`, one per
+ * inbox message.
  */
 export const paymentReviews = pgTable(
   'payment_reviews',
