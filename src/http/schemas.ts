@@ -274,5 +274,23 @@ export const RefundSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     completedAt: z.string().nullable(),
+    resolution: z
+      .object({
+        outcome: z.enum(['succeeded', 'failed']),
+        note: z.string(),
+        resolvedBy: z.string(),
+        resolvedAt: z.string(),
+      })
+      .nullable()
+      .openapi({ description: 'Set when a person closed the refund from the gateway\'s portal or statement' }),
   })
   .openapi('Refund');
+
+export const ResolveRefundSchema = z
+  .object({
+    outcome: z.enum(['succeeded', 'failed']).openapi({ description: '`succeeded`: the gateway returned the money; `failed`: it did not (the amount may be refunded again)' }),
+    note: z.string().trim().min(3).max(500).openapi({ description: 'The evidence: where the refund was seen done or refused', example: 'Cổng VNPay: GD hoàn 14170935 thành công 12/03' }),
+    gatewayRefundId: z.string().trim().min(1).max(100).optional(),
+  })
+  .strict()
+  .openapi('ResolveRefund');

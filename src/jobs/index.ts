@@ -5,6 +5,7 @@ import { purgeExpiredKeys } from '../services/idempotency.ts';
 import { signPendingReceipts } from '../services/receipts.ts';
 import { expireDueIntents } from './expire-intents.ts';
 import { pollPendingIntents } from './poll-intents.ts';
+import { resendSubmittedRefunds } from './resend-refunds.ts';
 
 /** One run of every periodic job: `npm run jobs`, the Node timer, and the Workers cron. */
 export async function runJobs(ctx: ServiceContext): Promise<Record<string, unknown>> {
@@ -12,6 +13,7 @@ export async function runJobs(ctx: ServiceContext): Promise<Record<string, unkno
   const jobs: Array<[string, () => Promise<unknown>]> = [
     ['reprocess-inbox', () => reprocessInbox(ctx)],
     ['poll-intents', () => pollPendingIntents(ctx)],
+    ['resend-refunds', () => resendSubmittedRefunds(ctx)],
     ['expire-intents', () => expireDueIntents(ctx)],
     ['sign-receipts', () => signPendingReceipts(ctx)],
     ['purge-idempotency-keys', () => purgeExpiredKeys(ctx)],

@@ -21,6 +21,7 @@ export const errorCodes = {
   'refundable-changed': 409,
   'not-refundable': 409,
   'approval-not-pending': 409,
+  'refund-not-open': 409,
   'concurrent-update': 409,
   'payload-too-large': 413,
   'unsupported-media-type': 415,

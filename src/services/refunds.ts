@@ -1,7 +1,7 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { describeError, pgError } from '../db/errors.ts';
 import { idempotencyKeys, paymentIntents, refunds, type RefundStatus } from '../db/schema/index.ts';
-import type { Gateway } from '../gateways/types.ts';
+import type { Gateway, RefundResult } from '../gateways/types.ts';
 import { applyOutcome, intentSnapshot, type IntentRow } from './apply-outcome.ts';
 import { executor, withTransaction, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
@@ -31,12 +31,31 @@ export interface RefundView {
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;
+  /** Set when a person closed the refund from the gateway's portal or statement. */
+  resolution: RefundResolution | null;
+}
+
+export interface RefundResolution {
+  outcome: 'succeeded' | 'failed';
+  note: string;
+  resolvedBy: string;
+  resolvedAt: string;
+}
+
+export interface ResolveRefundInput {
+  outcome: 'succeeded' | 'failed';
+  /** The evidence: where the person saw the refund done or refused. */
+  note: string;
+  gatewayRefundId?: string;
 }
 
 /** Refunds that may still take money back: they count against what is refundable. */
 const OPEN_STATUSES: RefundStatus[] = ['awaiting_approval', 'submitted'];
 
 const actorOf = (principal: Principal) => `${principal.role}:${principal.subject}`;
+
+/** The same person whatever role the token carries: a second pair of eyes is another subject. */
+const isRequester = (row: RefundRow, principal: Principal) => row.requestedBy.split(':').slice(1).join(':') === principal.subject;
 
 export function refundView(row: RefundRow): RefundView {
   return {
@@ -53,6 +72,7 @@ export function refundView(row: RefundRow): RefundView {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,
+    resolution: (row.detail?.resolution as RefundResolution | undefined) ?? null,
   };
 }
 
@@ -90,8 +110,9 @@ async function refundable(ctx: ServiceContext, intent: IntentRow): Promise<numbe
 /**
  * Asks for a refund (treasury). The request states the refundable amount it believes in: when
  * the hub computes another (a refund happened meanwhile), 409 — optimistic concurrency on money.
- * Above the configured amount the refund waits for a second treasury user's approval; otherwise
- * it is sent to the gateway at once, after its row is committed.
+ * When this intent's refunds, this one included, add up to more than the configured amount, the
+ * refund waits for a second treasury user's approval; otherwise it is sent to the gateway at
+ * once, after its row is committed.
  */
 export async function createRefund(
   ctx: ServiceContext,
@@ -123,14 +144,19 @@ export async function createRefund(
       });
     }
     const now = ctx.now();
-    const needsApproval = input.amount > ctx.settings.refundApprovalThreshold;
+    // Compared with everything this intent has refunded or may still refund, so splitting a
+    // large refund into small ones cannot avoid the second treasury user.
+    const alreadyTaken = intent.amount - available;
+    const needsApproval = alreadyTaken + input.amount > ctx.settings.refundApprovalThreshold;
     const [row] = await executor(ctx)
       .insert(refunds)
       .values({
         id: crypto.randomUUID(),
         intentId: intent.id,
         amount: input.amount,
-        full: input.amount === intent.amount - intent.refundedAmount,
+        // VNPay's "full" (02) returns the whole transaction: only right when nothing else was or
+        // may be refunded. The rest after a partial refund is itself a partial refund (03).
+        full: input.amount === intent.amount && alreadyTaken === 0,
         reason: input.reason,
         status: needsApproval ? 'awaiting_approval' : 'submitted',
         requestedBy: owner,
@@ -204,8 +230,13 @@ export async function decideRefund(
     if (row.status !== 'awaiting_approval') {
       throw new ServiceError('approval-not-pending', `this refund is ${row.status}, not awaiting approval`, [], { refundStatus: row.status });
     }
-    if (row.requestedBy.split(':').slice(1).join(':') === principal.subject) {
+    if (isRequester(row, principal)) {
       throw new ServiceError('approver-must-differ', 'a refund is approved by a treasury user other than the one who asked for it');
+    }
+    if (decision === 'approve') {
+      // Refused while still awaiting approval, rather than approved into a refund nobody can send.
+      const [intent] = await executor(ctx).select().from(paymentIntents).where(eq(paymentIntents.id, row.intentId));
+      refundingGateway(ctx, intent!);
     }
     const [updated] = await executor(ctx)
       .update(refunds)
@@ -218,22 +249,78 @@ export async function decideRefund(
 }
 
 /**
+ * A person closes a `submitted` refund the gateway never confirmed (no answer, an answer the hub
+ * could not read, or the resend job gave up), from what the gateway's portal or statement shows.
+ * `succeeded` moves the intent exactly as the gateway's confirmation would; `failed` frees the
+ * amount. Like an approval, never by the requester: one person cannot both ask and confirm.
+ */
+export async function resolveRefund(ctx: ServiceContext, principal: Principal, id: string, input: ResolveRefundInput): Promise<RefundView> {
+  const resolved = await withTransaction(ctx, async (ctx) => {
+    const row = await refundInScope(ctx, principal, id, true);
+    if (row.status !== 'submitted') {
+      throw new ServiceError('refund-not-open', `this refund is ${row.status}; only a submitted refund is resolved by hand`, [], {
+        refundStatus: row.status,
+      });
+    }
+    if (isRequester(row, principal)) {
+      throw new ServiceError('approver-must-differ', 'a refund is resolved by a treasury user other than the one who asked for it');
+    }
+    const actor = actorOf(principal);
+    const now = ctx.now();
+    if (input.outcome === 'succeeded') {
+      const applied = await applyOutcome(ctx, {
+        intentId: row.intentId,
+        outcome: { kind: 'refunded', amount: row.amount, refundId: row.id },
+        source: 'manual',
+        actor,
+      });
+      if (applied.result !== 'applied') {
+        throw new ServiceError('invalid-transition', `the payment intent cannot take this refund (${applied.result})`);
+      }
+    }
+    const resolution: RefundResolution = { outcome: input.outcome, note: input.note, resolvedBy: actor, resolvedAt: now.toISOString() };
+    const [updated] = await executor(ctx)
+      .update(refunds)
+      .set({
+        status: input.outcome,
+        gatewayRefundId: input.gatewayRefundId ?? row.gatewayRefundId,
+        detail: { ...row.detail, resolution },
+        completedAt: now,
+        updatedAt: now,
+      })
+      .where(eq(refunds.id, id))
+      .returning();
+    return updated!;
+  });
+  ctx.log.info('refund resolved by hand', { refundId: id, outcome: input.outcome, resolvedBy: actorOf(principal) });
+  return refundView(resolved);
+}
+
+/**
  * Sends a submitted refund to its gateway, outside any transaction (no lock is held across an
  * HTTP call), then records what the gateway said. "Unknown" (timeout, 5xx, an answer that does
- * not verify) leaves the refund `submitted`: it still counts against what is refundable, and it
- * is never re-sent automatically, because a resent partial refund could return the money twice.
+ * not verify) leaves the refund `submitted`: it still counts against what is refundable, and the
+ * resend job (jobs/resend-refunds.ts) sends it again later. That is safe only because every
+ * attempt carries the same refund id, which the gateway treats as the same refund.
+ *
+ * Each attempt is claimed by one conditional UPDATE (still `submitted`, and for the job not
+ * touched since `staleBefore`), so a refund closed meanwhile is not sent, and two job runs do not
+ * send the same refund at once.
  */
-async function sendRefund(ctx: ServiceContext, id: string): Promise<RefundRow> {
-  const row = await refundRow(ctx, id);
-  const [intent] = await executor(ctx).select().from(paymentIntents).where(eq(paymentIntents.id, row.intentId));
-  const gateway = refundingGateway(ctx, intent!);
-  await executor(ctx)
+export async function sendRefund(ctx: ServiceContext, id: string, options: { staleBefore?: Date } = {}): Promise<RefundRow> {
+  const claim = [eq(refunds.id, id), eq(refunds.status, 'submitted')];
+  if (options.staleBefore) claim.push(lte(refunds.updatedAt, options.staleBefore));
+  const [row] = await executor(ctx)
     .update(refunds)
     .set({ attempts: sql`${refunds.attempts} + 1`, updatedAt: ctx.now() })
-    .where(eq(refunds.id, id));
-  let result: Awaited<ReturnType<typeof gateway.refund>>;
+    .where(and(...claim))
+    .returning();
+  if (!row) return refundRow(ctx, id);
+  const [intent] = await executor(ctx).select().from(paymentIntents).where(eq(paymentIntents.id, row.intentId));
+  let result: RefundResult;
   try {
-    result = await gateway.refund({
+    // Inside the try: a gateway no longer configured is "not sent this time", not a dead end.
+    result = await refundingGateway(ctx, intent!).refund({
       refundId: row.id,
       intent: intentSnapshot(intent!),
       amount: row.amount,
@@ -246,16 +333,23 @@ async function sendRefund(ctx: ServiceContext, id: string): Promise<RefundRow> {
     result = { kind: 'unknown', reason: describeError(error) };
   }
   if (result.kind === 'unknown') {
-    ctx.log.warn('refund outcome unknown', { refundId: id, gateway: gateway.id, reason: result.reason });
+    ctx.log.warn('refund outcome unknown', { refundId: id, gateway: intent!.gateway, attempts: row.attempts, reason: result.reason });
     await executor(ctx)
       .update(refunds)
-      .set({ detail: { lastAnswer: 'unknown', reason: result.reason }, updatedAt: ctx.now() })
-      .where(eq(refunds.id, id));
+      .set({ detail: { ...row.detail, lastAnswer: 'unknown', reason: result.reason }, updatedAt: ctx.now() })
+      .where(and(eq(refunds.id, id), eq(refunds.status, 'submitted')));
     return refundRow(ctx, id);
   }
   return withTransaction(ctx, async (ctx) => {
     const [locked] = await executor(ctx).select().from(refunds).where(eq(refunds.id, id)).for('update');
-    if (locked!.status !== 'submitted') return locked!;
+    if (locked!.status !== 'submitted') {
+      // Closed by a person while this attempt was on its way: the resolution stands, but a
+      // gateway that says otherwise means money and records disagree, and someone must look.
+      if ((locked!.status === 'succeeded') !== (result.kind === 'succeeded')) {
+        ctx.log.error('refund answer contradicts its resolution', { refundId: id, status: locked!.status, gatewayAnswer: result.kind });
+      }
+      return locked!;
+    }
     const now = ctx.now();
     if (result.kind === 'succeeded') {
       await applyOutcome(ctx, {

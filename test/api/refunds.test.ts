@@ -1,6 +1,8 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { obligations, paymentEvents, refunds, sandboxRefunds } from '../../src/db/schema/index.ts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { obligations, paymentEvents, paymentIntents, refunds, sandboxRefunds } from '../../src/db/schema/index.ts';
+import { runJobs } from '../../src/jobs/index.ts';
+import { REFUND_MAX_ATTEMPTS, resendSubmittedRefunds } from '../../src/jobs/resend-refunds.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, idempotencyKey, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
@@ -47,6 +49,9 @@ const refund = (intentId: string, body: Record<string, unknown>, token = treasur
   h.request('POST', `/v1/payment-intents/${intentId}/refunds`, { token, body, headers: { 'idempotency-key': key } });
 
 const intentOf = async (id: string) => json(await h.request('GET', `/v1/payment-intents/${id}`, { token: portal }));
+/** What the hub counts as refunded (not part of the intent's API view). */
+const refundedOf = async (harness: Harness, id: string) =>
+  (await harness.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, id)))[0]!.refundedAmount;
 
 describe(`refunds on ${databaseLabel}`, () => {
   it('refunds part, then the rest, and marks the fee lines refunded only when all is returned', async () => {
@@ -59,9 +64,10 @@ describe(`refunds on ${databaseLabel}`, () => {
     expect(lines.every((l) => l.status === 'paid')).toBe(true);
 
     const rest = await refund(intent.id, { amount: 600_000, expectedRefundable: 600_000, reason: 'Hoàn phần còn lại' }, otherTreasury);
-    // 600.000 đ is above the threshold: it waits for someone other than its requester.
+    // 900.000 đ refunded in all is above the threshold: it waits for someone other than its
+    // requester. And it is the rest, not the whole payment: a partial refund (VNPay 03), not 02.
     const body = await json(rest);
-    expect(body).toMatchObject({ status: 'awaiting_approval', full: true });
+    expect(body).toMatchObject({ status: 'awaiting_approval', full: false });
     await expectProblem(await h.request('POST', `/v1/refunds/${body.id}/approve`, { token: otherTreasury }), 403, 'approver-must-differ');
     const approved = await h.request('POST', `/v1/refunds/${body.id}/approve`, { token: treasury });
     expect(await json(approved)).toMatchObject({ status: 'succeeded', approvedBy: 'treasury:thu-quy-an' });
@@ -72,6 +78,38 @@ describe(`refunds on ${databaseLabel}`, () => {
     expect(ledger.reduce((sum, r) => sum + r.amount, 0)).toBe(900_000);
     const events = await h.db.db.select().from(paymentEvents).where(eq(paymentEvents.intentId, intent.id));
     expect(events.filter((e) => e.accepted).map((e) => e.event)).toEqual(['created', 'handed_over', 'payment_succeeded', 'refund_partial', 'refund_full']);
+  });
+
+  it('counts earlier and open refunds of the intent against the approval threshold', async () => {
+    const { intent } = await paidIntent();
+    const first = await json(await refund(intent.id, { amount: 450_000, expectedRefundable: 900_000, reason: 'Nửa đầu' }));
+    expect(first).toMatchObject({ status: 'succeeded', full: false });
+    // 450.000 đ alone is below the threshold, but 900.000 đ in all is not: split, it still waits.
+    const second = await json(await refund(intent.id, { amount: 450_000, expectedRefundable: 450_000, reason: 'Nửa sau' }));
+    expect(second).toMatchObject({ status: 'awaiting_approval', full: false });
+    expect(await intentOf(intent.id)).toMatchObject({ status: 'partially_refunded' });
+    expect(await refundedOf(h, intent.id)).toBe(450_000);
+
+    // Up to the threshold in all, no approver; one đồng more, one.
+    const { intent: other } = await paidIntent();
+    await json(await refund(other.id, { amount: 100_000, expectedRefundable: 900_000, reason: 'Một phần' }));
+    const atThreshold = await json(await refund(other.id, { amount: 400_000, expectedRefundable: 800_000, reason: 'Đúng ngưỡng' }));
+    expect(atThreshold.status).toBe('succeeded');
+    const above = await json(await refund(other.id, { amount: 1, expectedRefundable: 400_000, reason: 'Vượt ngưỡng' }));
+    expect(above.status).toBe('awaiting_approval');
+
+    // Open refunds count too: beside one awaiting approval, a small one also waits.
+    const { intent: third } = await paidIntent();
+    expect((await json(await refund(third.id, { amount: 600_000, expectedRefundable: 900_000, reason: 'Lớn' }))).status).toBe('awaiting_approval');
+    expect((await json(await refund(third.id, { amount: 1, expectedRefundable: 300_000, reason: 'Nhỏ' }))).status).toBe('awaiting_approval');
+  });
+
+  it('marks full only a refund of the whole payment with nothing else refunded or open', async () => {
+    const { intent } = await paidIntent();
+    expect(await json(await refund(intent.id, { amount: 900_000, expectedRefundable: 900_000, reason: 'Toàn bộ' }))).toMatchObject({
+      status: 'awaiting_approval',
+      full: true,
+    });
   });
 
   it('refuses a stale expectedRefundable with 409 and the amount the hub computes', async () => {
@@ -138,42 +176,187 @@ describe(`refunds on ${databaseLabel}`, () => {
 });
 
 describe(`a refund the gateway does not answer, on ${databaseLabel}`, () => {
-  it('stays submitted, still counts against the refundable amount, and is not re-sent', async () => {
-    let refundCalls = 0;
-    const flaky = await createHarness({
+  let flaky: Harness;
+  let gatewayAnswers = false;
+  /** The refund id of every refund request that reached the sandbox's API, in order. */
+  let sent: string[] = [];
+  let code: string;
+
+  beforeAll(async () => {
+    flaky = await createHarness({
       fetch: async (input, init) => {
         if (String(input).endsWith('/refunds')) {
-          refundCalls++;
-          return new Response('upstream timeout', { status: 504 });
+          sent.push(JSON.parse(String(init?.body)).refundId);
+          if (!gatewayAnswers) return new Response('upstream timeout', { status: 504 });
         }
         return fetch(input, init);
       },
     });
-    try {
-      await flaky.listen();
-      await seedAgencyTree(flaky.ctx);
-      const code = await createProcedure(flaky.ctx, [rule({ formula: { type: 'fixed', amount: 90_000 } })]);
-      const dossier = await registerDossier(flaky, portal, code);
-      const intent = await json(await createIntent(flaky, portal, dossier.code));
-      expect((await chooseOnCheckout(intent.nextAction.url, 'pay')).status).toBe(303);
-      const sent = await flaky.request('POST', `/v1/payment-intents/${intent.id}/refunds`, {
-        token: treasury,
-        headers: { 'idempotency-key': idempotencyKey() },
-        body: { amount: 90_000, expectedRefundable: 90_000, reason: 'Cổng không trả lời' },
-      });
-      expect(await json(sent)).toMatchObject({ status: 'submitted' });
-      expect(refundCalls).toBe(1);
-      const again = await flaky.request('POST', `/v1/payment-intents/${intent.id}/refunds`, {
-        token: treasury,
-        headers: { 'idempotency-key': idempotencyKey() },
-        body: { amount: 1, expectedRefundable: 90_000, reason: 'Thử lại' },
-      });
-      expect((await expectProblem(again, 409, 'refundable-changed')).refundable).toBe(0);
-      expect(refundCalls).toBe(1);
-      const state = await json(await flaky.request('GET', `/v1/payment-intents/${intent.id}`, { token: portal }));
-      expect(state.status).toBe('succeeded');
-    } finally {
-      await flaky.close();
+    await flaky.listen();
+    await seedAgencyTree(flaky.ctx);
+    code = await createProcedure(flaky.ctx, [rule({ formula: { type: 'fixed', amount: 90_000 } })]);
+  });
+  beforeEach(() => {
+    gatewayAnswers = false;
+    sent = [];
+  });
+  afterAll(() => flaky.close());
+
+  /** The jobs' clock moves on; the sandbox signs and checks with the same clock. */
+  const later = (minutes: number) => {
+    flaky.clock.now = new Date((flaky.clock.now ?? new Date()).getTime() + minutes * 60_000);
+  };
+  const sentOf = (id: string) => sent.filter((refundId) => refundId === id).length;
+
+  async function paid() {
+    const dossier = await registerDossier(flaky, portal, code);
+    const intent = await json(await createIntent(flaky, portal, dossier.code));
+    expect((await chooseOnCheckout(intent.nextAction.url, 'pay')).status).toBe(303);
+    return intent;
+  }
+  const ask = (intentId: string, amount: number, expectedRefundable: number) =>
+    flaky.request('POST', `/v1/payment-intents/${intentId}/refunds`, {
+      token: treasury,
+      headers: { 'idempotency-key': idempotencyKey() },
+      body: { amount, expectedRefundable, reason: 'Cổng không trả lời' },
+    });
+  const resolve = (id: string, body: Record<string, unknown>, token = otherTreasury) =>
+    flaky.request('POST', `/v1/refunds/${id}/resolve`, { token, body });
+  const intentIn = async (id: string) => json(await flaky.request('GET', `/v1/payment-intents/${id}`, { token: portal }));
+  const ledgerOf = async (reference: string) =>
+    (await flaky.db.db.select().from(sandboxRefunds).where(eq(sandboxRefunds.reference, reference))).reduce((sum, r) => sum + r.amount, 0);
+
+  it('stays submitted and counts against the refundable amount, then the job sends it again until the gateway answers', async () => {
+    const intent = await paid();
+    const submitted = await json(await ask(intent.id, 90_000, 90_000));
+    expect(submitted).toMatchObject({ status: 'submitted' });
+    expect(sentOf(submitted.id)).toBe(1);
+    expect((await expectProblem(await ask(intent.id, 1, 90_000), 409, 'refundable-changed')).refundable).toBe(0);
+    expect((await intentIn(intent.id)).status).toBe('succeeded');
+
+    // Just sent: may still be on its way, so not sent again yet.
+    await resendSubmittedRefunds(flaky.ctx);
+    expect(sentOf(submitted.id)).toBe(1);
+
+    later(2);
+    expect(await resendSubmittedRefunds(flaky.ctx)).toMatchObject({ due: 1, stillUnknown: 1 });
+    expect(sentOf(submitted.id)).toBe(2);
+
+    gatewayAnswers = true;
+    later(2);
+    expect(await resendSubmittedRefunds(flaky.ctx)).toMatchObject({ due: 1, succeeded: 1 });
+    // Every attempt was the same refund to the gateway, and the money went back once.
+    expect(sentOf(submitted.id)).toBe(3);
+    expect(await ledgerOf(intent.reference)).toBe(90_000);
+    expect(await json(await flaky.request('GET', `/v1/refunds/${submitted.id}`, { token: treasury }))).toMatchObject({
+      status: 'succeeded',
+      gatewayRefundId: `SBR${submitted.id}`,
+    });
+    expect(await intentIn(intent.id)).toMatchObject({ status: 'refunded' });
+    expect(await refundedOf(flaky, intent.id)).toBe(90_000);
+  });
+
+  it('sends a refund never sent (the process stopped after the commit) first, from runJobs', async () => {
+    const intent = await paid();
+    const now = flaky.ctx.now();
+    const ago = (minutes: number) => new Date(now.getTime() - minutes * 60_000);
+    const row = (amount: number, attempts: number, updatedAt: Date) => ({
+      id: crypto.randomUUID(),
+      intentId: intent.id,
+      amount,
+      full: false,
+      reason: 'Dừng giữa chừng',
+      status: 'submitted' as const,
+      requestedBy: 'treasury:thu-quy-an',
+      attempts,
+      createdAt: updatedAt,
+      updatedAt,
+    });
+    const retried = row(20_000, 3, ago(10));
+    const neverSent = row(30_000, 0, ago(2));
+    await flaky.db.db.insert(refunds).values([retried, neverSent]);
+    gatewayAnswers = true;
+
+    expect(await resendSubmittedRefunds(flaky.ctx, { limit: 1 })).toMatchObject({ due: 1, succeeded: 1 });
+    expect(sent).toEqual([neverSent.id]);
+    expect(await intentIn(intent.id)).toMatchObject({ status: 'partially_refunded' });
+    expect(await refundedOf(flaky, intent.id)).toBe(30_000);
+
+    const results = await runJobs(flaky.ctx);
+    expect(results['resend-refunds']).toMatchObject({ due: 1, succeeded: 1 });
+    expect(sent).toEqual([neverSent.id, retried.id]);
+    expect(await intentIn(intent.id)).toMatchObject({ status: 'partially_refunded' });
+    expect(await refundedOf(flaky, intent.id)).toBe(50_000);
+    expect(await ledgerOf(intent.reference)).toBe(50_000);
+  });
+
+  it(`stops after ${REFUND_MAX_ATTEMPTS} attempts and leaves the refund to a person`, async () => {
+    const intent = await paid();
+    const submitted = await json(await ask(intent.id, 40_000, 90_000));
+    for (let attempt = 2; attempt <= REFUND_MAX_ATTEMPTS; attempt++) {
+      later(2);
+      await resendSubmittedRefunds(flaky.ctx);
     }
+    expect(sentOf(submitted.id)).toBe(REFUND_MAX_ATTEMPTS);
+    const logged = flaky.logs.filter((l) => l.msg === 'refund left for a person' && l.refundId === submitted.id);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: 'error', attempts: REFUND_MAX_ATTEMPTS });
+
+    gatewayAnswers = true;
+    later(30);
+    await resendSubmittedRefunds(flaky.ctx);
+    expect(sentOf(submitted.id)).toBe(REFUND_MAX_ATTEMPTS);
+    expect((await json(await flaky.request('GET', `/v1/refunds/${submitted.id}`, { token: treasury }))).status).toBe('submitted');
+    // The person finds the refund done in the gateway's portal.
+    expect((await resolve(submitted.id, { outcome: 'succeeded', note: 'Cổng: hoàn thành công' })).status).toBe(200);
+    expect(await intentIn(intent.id)).toMatchObject({ status: 'partially_refunded' });
+    expect(await refundedOf(flaky, intent.id)).toBe(40_000);
+  });
+
+  it('a person resolves a refund as succeeded: the intent moves as if the gateway had said so', async () => {
+    const intent = await paid();
+    const submitted = await json(await ask(intent.id, 60_000, 90_000));
+    const evidence = { outcome: 'succeeded', note: 'Sao kê VCB 12/03: hoàn 60.000 đ', gatewayRefundId: 'VNP-RF-14170935' };
+
+    await expectProblem(await resolve(submitted.id, evidence, treasury), 403, 'approver-must-differ');
+    await expectProblem(await resolve(submitted.id, evidence, outsider), 404, 'not-found');
+    await expectProblem(await resolve(submitted.id, { outcome: 'succeeded', note: 'ok' }), 400, 'validation-failed');
+    await expectProblem(await resolve(submitted.id, { outcome: 'refunded', note: 'Sao kê VCB' }), 400, 'validation-failed');
+
+    const resolved = await json(await resolve(submitted.id, evidence));
+    expect(resolved).toMatchObject({
+      status: 'succeeded',
+      gatewayRefundId: 'VNP-RF-14170935',
+      requestedBy: 'treasury:thu-quy-an',
+      resolution: { outcome: 'succeeded', note: evidence.note, resolvedBy: 'treasury:thu-quy-binh' },
+    });
+    expect(resolved.completedAt).not.toBeNull();
+    expect(await intentIn(intent.id)).toMatchObject({ status: 'partially_refunded' });
+    expect(await refundedOf(flaky, intent.id)).toBe(60_000);
+    const events = await flaky.db.db.select().from(paymentEvents).where(eq(paymentEvents.intentId, intent.id));
+    expect(events.filter((e) => e.accepted).map((e) => e.event)).toContain('refund_partial');
+
+    await expectProblem(await resolve(submitted.id, evidence), 409, 'refund-not-open');
+    // Closed: the job leaves it alone, and only the rest may be refunded.
+    later(5);
+    await resendSubmittedRefunds(flaky.ctx);
+    expect(sentOf(submitted.id)).toBe(1);
+    await expectProblem(await ask(intent.id, 1, 90_000), 409, 'refundable-changed');
+  });
+
+  it('a person resolves a refund as failed: the amount may be refunded again', async () => {
+    const intent = await paid();
+    const submitted = await json(await ask(intent.id, 90_000, 90_000));
+    await expectProblem(await ask(intent.id, 90_000, 90_000), 409, 'refundable-changed');
+    const resolved = await json(await resolve(submitted.id, { outcome: 'failed', note: 'Cổng VNPay: không có giao dịch hoàn' }));
+    expect(resolved).toMatchObject({ status: 'failed', gatewayRefundId: null, resolution: { outcome: 'failed' } });
+    expect(await intentIn(intent.id)).toMatchObject({ status: 'succeeded' });
+    expect(await refundedOf(flaky, intent.id)).toBe(0);
+
+    gatewayAnswers = true;
+    const again = await json(await ask(intent.id, 90_000, 90_000));
+    expect(again).toMatchObject({ status: 'succeeded', full: true });
+    expect(await intentIn(intent.id)).toMatchObject({ status: 'refunded' });
+    await expectProblem(await resolve(again.id, { outcome: 'failed', note: 'Không thể sau khi xong' }), 409, 'refund-not-open');
   });
 });

@@ -242,6 +242,29 @@ const routes: RouteCase[] = [
   ),
   {
     method: 'POST',
+    template: '/v1/refunds/{id}/resolve',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    // f.refund stays submitted: this harness does not listen, so the sandbox's refund API never answers.
+    request: () => ({ path: `/v1/refunds/${f.refund}/resolve`, body: { outcome: 'failed', note: 'Sao kê không có khoản hoàn' }, id: f.refund }),
+    fresh: async () => {
+      const intent = await freshPaidIntent();
+      const requester = await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'thu-quy-yeu-cau' });
+      const refund = await expectJson(
+        await h.request('POST', `/v1/payment-intents/${intent.id}/refunds`, {
+          token: requester,
+          headers: { 'idempotency-key': idempotencyKey() },
+          body: refundBody(intent.amount),
+        }),
+        201,
+      );
+      expect(refund.status).toBe('submitted');
+      return { path: `/v1/refunds/${refund.id}/resolve`, body: { outcome: 'failed', note: 'Sao kê không có khoản hoàn' } };
+    },
+    missing: () => ({ path: `/v1/refunds/${MISSING_UUID}/resolve`, body: { outcome: 'failed', note: 'Sao kê không có khoản hoàn' }, id: MISSING_UUID }),
+  },
+  {
+    method: 'POST',
     template: '/v1/dvcqg/payment-lookup',
     roles: ['portal', 'admin'],
     // The portal's protocol answers 200 with error_code -1 outside scope, as for an unknown

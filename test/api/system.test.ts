@@ -127,7 +127,7 @@ describe('logs on failure and for jobs', () => {
     const before = h.logs.length;
     await runJobs(h.ctx);
     const lines = h.logs.slice(before).filter((l) => l.msg === 'job');
-    expect(lines.map((l) => l.job)).toEqual(['reprocess-inbox', 'poll-intents', 'expire-intents', 'sign-receipts', 'purge-idempotency-keys']);
+    expect(lines.map((l) => l.job)).toEqual(['reprocess-inbox', 'poll-intents', 'resend-refunds', 'expire-intents', 'sign-receipts', 'purge-idempotency-keys']);
     for (const line of lines) {
       expect(line).toMatchObject({ level: 'info', status: 'ok' });
       expect(typeof line.latencyMs).toBe('number');

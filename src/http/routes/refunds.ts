@@ -1,10 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ServiceError } from '../../services/errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../services/idempotency.ts';
-import { createRefund, decideRefund, getRefund, listRefunds } from '../../services/refunds.ts';
+import { createRefund, decideRefund, getRefund, listRefunds, resolveRefund } from '../../services/refunds.ts';
 import type { AppEnv } from '../env.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
-import { conflictError, CreateRefundSchema, RefundSchema, securedErrors, unprocessableError } from '../schemas.ts';
+import { conflictError, CreateRefundSchema, RefundSchema, ResolveRefundSchema, securedErrors, unprocessableError } from '../schemas.ts';
 
 const idParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
 
@@ -16,8 +16,9 @@ const createRefundRoute = createRoute({
   summary: 'Refund all or part of a paid intent through its gateway',
   description:
     '`expectedRefundable` must equal what the hub computes (paid, less refunded, less refunds still open), else 409. ' +
-    'Above the configured amount the refund waits for a second treasury user (`awaiting_approval`). ' +
-    'A gateway that does not answer leaves the refund `submitted`; it is never re-sent automatically. Idempotent by Idempotency-Key.',
+    'When the intent\'s refunds, this one included, add up to more than the configured amount, the refund waits for a second treasury user (`awaiting_approval`). ' +
+    'A gateway that does not answer leaves the refund `submitted`: a job sends it again under the same refund id (which the gateway recognises), ' +
+    'and after the last attempt a person resolves it (`POST /v1/refunds/{id}/resolve`). Idempotent by Idempotency-Key.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('treasury', 'admin')] as const,
   request: {
@@ -86,8 +87,31 @@ const decisionRoute = (decision: 'approve' | 'reject') =>
       200: { description: 'The refund after the decision', content: { 'application/json': { schema: RefundSchema } } },
       ...securedErrors,
       ...conflictError,
+      ...unprocessableError,
     },
   });
+
+const resolveRefundRoute = createRoute({
+  method: 'post',
+  path: '/v1/refunds/{id}/resolve',
+  operationId: 'resolveRefund',
+  tags: ['Refunds'],
+  summary: 'Close a submitted refund from the gateway\'s portal or statement (a treasury user other than the requester)',
+  description:
+    'For a refund the gateway never confirmed. `succeeded` records the refund as the gateway\'s confirmation would (the intent becomes ' +
+    '`partially_refunded` or `refunded`); `failed` frees the amount to be refunded again. Only a `submitted` refund (else 409 `refund-not-open`).',
+  security: [{ bearerAuth: [] }],
+  middleware: [allow('treasury', 'admin')] as const,
+  request: {
+    params: idParams,
+    body: { required: true, content: { 'application/json': { schema: ResolveRefundSchema } } },
+  },
+  responses: {
+    200: { description: 'The refund, closed', content: { 'application/json': { schema: RefundSchema } } },
+    ...securedErrors,
+    ...conflictError,
+  },
+});
 
 export function registerRefundRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(createRefundRoute, async (c) => {
@@ -101,4 +125,5 @@ export function registerRefundRoutes(app: OpenAPIHono<AppEnv>) {
   for (const decision of ['approve', 'reject'] as const) {
     app.openapi(decisionRoute(decision), async (c) => c.json(await decideRefund(c.get('ctx'), principalOf(c), c.req.valid('param').id, decision), 200));
   }
+  app.openapi(resolveRefundRoute, async (c) => c.json(await resolveRefund(c.get('ctx'), principalOf(c), c.req.valid('param').id, c.req.valid('json')), 200));
 }
