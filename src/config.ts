@@ -205,6 +205,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   };
   const vnpay = pair(['VNPAY_TMN_CODE', 'VNPAY_HASH_SECRET'], [e.VNPAY_TMN_CODE, e.VNPAY_HASH_SECRET]);
   const dvcqg = pair(['DVCQG_PARTNER_CODE', 'DVCQG_HASH_KEY', 'DVCQG_INIT_URL'], [e.DVCQG_PARTNER_CODE, e.DVCQG_HASH_KEY, e.DVCQG_INIT_URL]);
+  if (dvcqg && !['MaLoi', 'MaGiaoDich'].every((f) => e.DVCQG_CONFIRM_FIELDS.includes(f)) && !e.DVCQG_QUERY_URL) {
+    // The documented confirm hash leaves out the result code: a confirm can then only be a hint,
+    // checked by asking the platform.
+    issues.push('DVCQG_QUERY_URL: required while DVCQG_CONFIRM_FIELDS does not cover MaLoi and MaGiaoDich (the documented layout does not)');
+  }
   if (issues.length > 0) throw new ConfigError(issues);
   return {
     env: e.NODE_ENV,

@@ -92,7 +92,18 @@ export type CallbackVerification =
    * `candidates` (VietQR transfer texts) lists other references found in the message, best
    * first after `reference`: the first that names an intent of this gateway is the one paid.
    */
-  | { ok: true; reference: string; candidates?: readonly string[]; outcome: GatewayOutcome }
+  | {
+      ok: true;
+      reference: string;
+      candidates?: readonly string[];
+      outcome: GatewayOutcome;
+      /**
+       * The signature holds, but the outcome rests on fields it does not cover (the national
+       * platform's default layout leaves out MaLoi and MaGiaoDich): a hint, not proof. The hub
+       * asks the gateway itself (queryStatus, over TLS to the configured URL) and applies that.
+       */
+      confirmByQuery?: boolean;
+    }
   | { ok: false; reason: 'bad_signature' | 'stale' | 'malformed'; reference?: string; detail: string };
 
 /** How the hub's handling of a callback ended, for the adapter to answer in its own words. */

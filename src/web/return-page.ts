@@ -3,8 +3,11 @@ import type { IntentStatus } from '../domain/payment-states.ts';
 import { formatVnd } from '../domain/money.ts';
 import { page } from './layout.ts';
 
-/** What the gateway told the payer's browser; the hub's record may not know it yet. */
-export type GatewayVerdict = 'succeeded' | 'failed' | 'needs_review';
+/**
+ * What the gateway told the payer's browser; the hub's record may not know it yet.
+ * `unconfirmed`: the link's signature does not cover the result, so none is shown.
+ */
+export type GatewayVerdict = 'succeeded' | 'failed' | 'needs_review' | 'unconfirmed';
 
 export interface ReturnPageModel {
   gatewayName: string;
@@ -29,6 +32,8 @@ const verdictText = (m: ReturnPageModel) => {
       return html`${m.gatewayName} báo <strong>giao dịch không thành công</strong>${m.reason ? html`: ${m.reason}` : ''}.`;
     case 'needs_review':
       return html`${m.gatewayName} báo <strong>giao dịch bị nghi ngờ gian lận</strong>. Nếu tài khoản của bạn đã bị trừ tiền, cán bộ sẽ kiểm tra và xử lý.`;
+    case 'unconfirmed':
+      return html`Bạn đã quay về từ ${m.gatewayName}. Hệ thống xác nhận kết quả trực tiếp với ${m.gatewayName}.`;
   }
 };
 

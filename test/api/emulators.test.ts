@@ -262,7 +262,9 @@ describe(`national platform emulator on ${databaseLabel}`, () => {
     const landing = await fetch(back);
     expect(landing.status).toBe(200);
     const landingHtml = await landing.text();
-    expect(landingHtml).toContain('giao dịch thành công');
+    // The link's signature does not cover MaLoi: the page shows the hub's record, not the link's word.
+    expect(landingHtml).toContain('xác nhận kết quả trực tiếp');
+    expect(landingHtml).toContain('Đã ghi nhận thanh toán');
     expect(landingHtml).toContain(intent.reference);
     const forged = new URL(back);
     forged.searchParams.set('SoTien', '1');

@@ -29,6 +29,8 @@ const INIT_FIELDS = ['LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'SoTie
 const CONFIRM_FIELDS = ['LoaiBanTin', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'MaTienTe', 'MaNganHang', 'ThongTinGiaoDich', 'ThoiGianGD'];
 const ANSWER_FIELDS = ['MaLoi', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'];
 const QUERY_FIELDS = ['LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'];
+/** The open-source system's confirm layout: it signs the outcome (MaLoi) and the transaction (MaGiaoDich). */
+const OUTCOME_SIGNED_FIELDS = ['LoaiBanTin', 'MaLoi', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'MaTienTe', 'MaGiaoDich', 'MaNganHang', 'ThoiGianGD', 'ThongTinGiaoDich'];
 
 function independentMac(message: Record<string, any>, fields: string[], key = KEY, hash: 'sha256' | 'sha512' = 'sha256') {
   const text = fields.map((f) => `${message[f] ?? ''}`).join('|');
@@ -257,10 +259,18 @@ describe('adapter', () => {
     expect(withQuery).toMatchObject({ id: 'dvcqg', onlinePaymentFlag: 1, needsCollectionAccount: true });
     expect(withQuery.capabilities).toEqual({ redirect: true, qr: false, queryStatus: true, refund: false, statement: false });
     expect(withQuery.polling).toEqual({ startDelaySeconds: 600, intervalSeconds: 900, maxAttempts: 8 });
-    const withoutQuery = gateway({ queryUrl: undefined });
+    // Only a layout that signs the outcome can do without asking the platform.
+    const withoutQuery = gateway({ queryUrl: undefined, confirmFields: OUTCOME_SIGNED_FIELDS });
     expect(withoutQuery.capabilities.queryStatus).toBe(false);
     expect(withoutQuery.queryStatus).toBeUndefined();
     expect(withoutQuery.polling).toBeUndefined();
+  });
+
+  it('refuses to be built without a query URL when the confirm layout leaves out MaLoi or MaGiaoDich', () => {
+    expect(() => gateway({ queryUrl: undefined })).toThrow(/DVCQG_QUERY_URL/);
+    expect(() => gateway({ queryUrl: undefined, confirmFields: [...CONFIRM_FIELDS, 'MaLoi'] })).toThrow(/DVCQG_QUERY_URL/);
+    expect(() => gateway({ queryUrl: undefined, confirmFields: [...CONFIRM_FIELDS, 'MaGiaoDich'] })).toThrow(/DVCQG_QUERY_URL/);
+    expect(() => gateway({ queryUrl: undefined, confirmFields: [...CONFIRM_FIELDS, 'MaGiaoDich', 'MaLoi'] })).not.toThrow();
   });
 
   it('posts the signed init and hands over the platform\'s URL', async () => {
@@ -296,15 +306,33 @@ describe('adapter', () => {
     expect(Date.now() - started).toBeLessThan(1_500);
   });
 
-  it('verifies a confirm with any configured key and reads the payment', async () => {
+  it('verifies a confirm with any configured key and reads it, under the documented layout only as a hint to confirm by a query', async () => {
     const rotated = gateway({ secrets: [NEXT_KEY, KEY] });
     expect(await rotated.verifyCallback(inbound(fixture('confirm-success')), new Date())).toEqual({
       ok: true,
       reference: 'HP0A1B2C3D4E',
       outcome: { kind: 'succeeded', amount: 185_000, transactionId: 'PP2611200000123', paidAt: new Date('2026-11-20T02:35:12Z') },
+      confirmByQuery: true,
     });
     const failure = await rotated.verifyCallback(inbound(fixture('confirm-failure')), new Date());
-    expect(failure).toMatchObject({ ok: true, outcome: { kind: 'failed', reason: expect.stringContaining('MaLoi 11'), amount: 185_000 } });
+    expect(failure).toMatchObject({ ok: true, outcome: { kind: 'failed', reason: expect.stringContaining('MaLoi 11'), amount: 185_000 }, confirmByQuery: true });
+    // Why: MaXacThuc does not cover MaLoi, so a failure flipped to 00 still verifies; only the
+    // query can tell it from a payment.
+    const flipped = await rotated.verifyCallback(inbound({ ...fixture('confirm-failure'), MaLoi: '00' }), new Date());
+    expect(flipped).toMatchObject({ ok: true, outcome: { kind: 'succeeded' }, confirmByQuery: true });
+  });
+
+  it('takes the confirm\'s word, with no query, when its layout signs MaLoi and MaGiaoDich', async () => {
+    const success: Record<string, any> = { ...fixture('confirm-success') };
+    success.MaXacThuc = independentMac(success, OUTCOME_SIGNED_FIELDS, NEXT_KEY);
+    const g = gateway({ secrets: [KEY, NEXT_KEY], confirmFields: OUTCOME_SIGNED_FIELDS, queryUrl: undefined });
+    expect(await g.verifyCallback(inbound(success), new Date())).toEqual({
+      ok: true,
+      reference: 'HP0A1B2C3D4E',
+      outcome: { kind: 'succeeded', amount: 185_000, transactionId: 'PP2611200000123', paidAt: new Date('2026-11-20T02:35:12Z') },
+    });
+    // The documented layout's code does not verify under this one.
+    expect(await g.verifyCallback(inbound(fixture('confirm-success')), new Date())).toMatchObject({ ok: false, reason: 'bad_signature' });
   });
 
   it('signs a confirm without MaDoiTac with the configured partner code', async () => {
@@ -325,12 +353,14 @@ describe('adapter', () => {
 
   it('signs MaLoi and MaGiaoDich too when configured with the open-source system\'s confirm layout', async () => {
     // The documented layout leaves MaLoi out of MaXacThuc; this version of the platform signs it.
-    const fields = ['LoaiBanTin', 'MaLoi', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'MaTienTe', 'MaGiaoDich', 'MaNganHang', 'ThoiGianGD', 'ThongTinGiaoDich'];
     const failure: Record<string, any> = { ...fixture('confirm-failure') };
-    failure.MaXacThuc = independentMac(failure, fields);
-    const g = gateway({ confirmFields: fields });
-    expect(await g.verifyCallback(inbound(failure), new Date())).toMatchObject({ ok: true, outcome: { kind: 'failed' } });
+    failure.MaXacThuc = independentMac(failure, OUTCOME_SIGNED_FIELDS);
+    const g = gateway({ confirmFields: OUTCOME_SIGNED_FIELDS });
+    const verified = await g.verifyCallback(inbound(failure), new Date());
+    expect(verified).toMatchObject({ ok: true, outcome: { kind: 'failed' } });
+    expect(verified).not.toHaveProperty('confirmByQuery');
     expect(await g.verifyCallback(inbound({ ...failure, MaLoi: '00' }), new Date())).toMatchObject({ ok: false, reason: 'bad_signature' });
+    expect(await g.verifyCallback(inbound({ ...failure, MaGiaoDich: 'PP2611200000999' }), new Date())).toMatchObject({ ok: false, reason: 'bad_signature' });
   });
 
   it('calls a signed message the platform does not send malformed, and another currency a review', async () => {

@@ -25,6 +25,9 @@ import {
   type DvcqgConstants,
 } from './protocol.ts';
 
+/** The confirm's fields that say what happened; unsigned, they are checked by a status query. */
+export const OUTCOME_FIELDS = ['MaLoi', 'MaGiaoDich'] as const;
+
 export type DvcqgOptions = DvcqgConfig & {
   /**
    * The hub's return page and confirm endpoint. The documented init carries neither: the
@@ -57,6 +60,11 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
   if (!signingSecret) throw new Error('the national platform gateway needs at least one DVCQG_HASH_KEY');
   const constants: DvcqgConstants = { ...DVCQG_DEFAULTS, ...options.constants };
   const { algorithm, partnerCode } = options;
+  /** Whether a confirm's signature covers what it says happened (the code and the transaction). */
+  const outcomeSigned = OUTCOME_FIELDS.every((field) => options.confirmFields.includes(field));
+  if (!outcomeSigned && !options.queryUrl) {
+    throw new Error('the national platform gateway needs DVCQG_QUERY_URL when DVCQG_CONFIRM_FIELDS leaves out MaLoi or MaGiaoDich');
+  }
 
   /** POSTs JSON; the status and the body text, both within the one time limit. */
   const post = (url: string, body: unknown) =>
@@ -106,7 +114,9 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
       }
       const reading = paymentOutcome(parsed.data, parsed.data.MaLoi === SUCCESS);
       if (!reading.ok) return { ok: false, reason: 'malformed', reference, detail: reading.detail };
-      return { ok: true, reference: parsed.data.MaThamChieu, outcome: reading.outcome };
+      // Anyone who saw a signed confirm (the payer's browser is sent back with one) could
+      // change an unsigned MaLoi or MaGiaoDich: then the platform is asked before anything moves.
+      return { ok: true, reference: parsed.data.MaThamChieu, outcome: reading.outcome, ...(outcomeSigned ? {} : { confirmByQuery: true }) };
     },
 
     async respond(result: CallbackResult, message?: InboundMessage): Promise<GatewayResponse> {

@@ -154,9 +154,10 @@ export function registerReturnRoutes(app: OpenAPIHono<AppEnv>) {
         gatewayName: 'Nền tảng thanh toán trên Cổng Dịch vụ công quốc gia',
         reference: intent.reference,
         amount: intent.amount,
-        verdict: outcome.kind,
-        reason: outcome.kind === 'failed' ? (fields.MoTaLoi ?? outcome.reason) : undefined,
-        reportedAmount: 'amount' in outcome && typeof outcome.amount === 'number' ? outcome.amount : null,
+        // A result the signature does not cover is not shown as the platform's word.
+        verdict: verification.confirmByQuery ? 'unconfirmed' : outcome.kind,
+        reason: outcome.kind === 'failed' && !verification.confirmByQuery ? (fields.MoTaLoi ?? outcome.reason) : undefined,
+        reportedAmount: 'amount' in outcome && typeof outcome.amount === 'number' ? outcome.amount : undefined,
         status: intent.status,
         redirectUrl: portalUrl(intent.returnUrl, intent.reference, intent.status),
         redirectSeconds: REDIRECT_SECONDS,

@@ -46,13 +46,20 @@ function verdictOf(status: number, body: Record<string, unknown> | string): Verd
 const paidQueryAnswer = (payment: Payment) =>
   signed(fixture('dvcqg', 'query-answer-paid'), { MaThamChieu: payment.reference, SoTien: payment.amount, MaGiaoDich: `PP${payment.reference}` });
 
+/** What the platform's status query says of the payment a confirm reports: TrangThaiGD 1 paid, 4 failed. */
+const queryAnswerFor = (payment: Payment, declined: boolean) => signed(paidQueryAnswer(payment), declined ? { TrangThaiGD: '4' } : {});
+
 /** The national platform, configured WITH a query URL so that its poller case runs. */
-export const dvcqgDriver: GatewayDriver = {
+export const dvcqgDriver: GatewayDriver & { verifiesStrangerPayments: boolean } = {
   id: 'dvcqg',
   onlinePaymentFlag: 1,
   refunds: false,
   unconfigured: 'vietqr',
   laterMessage: 'decline',
+  // The documented confirm's MaXacThuc does not cover MaLoi or MaGiaoDich: a confirm naming no
+  // intent cannot be checked by a query (there is no intent to ask about), so it proves no money
+  // moved and opens no unmatched_credit review.
+  verifiesStrangerPayments: false,
   timeoutMs: TIMEOUT_MS,
 
   harness: () =>
@@ -98,18 +105,40 @@ export const dvcqgDriver: GatewayDriver = {
 
   async send(h: Harness, payment: Payment, kind: MessageKind) {
     if (kind === 'second-credit') throw new Error('the platform reports payments, not bank credits');
-    let message: Record<string, unknown> = signed(fixture('dvcqg', kind === 'decline' ? 'confirm-failure' : 'confirm-success'), {
+    const declined = kind === 'decline';
+    let message: Record<string, unknown> = signed(fixture('dvcqg', declined ? 'confirm-failure' : 'confirm-success'), {
       MaThamChieu: payment.reference,
       SoTien: payment.amount,
       MaGiaoDich: `PP${payment.reference}`,
     });
     if (kind === 'tampered') message = { ...message, SoTien: payment.amount * 10 };
+    // The documented MaXacThuc leaves out MaLoi, so the hub asks the platform about each signed
+    // confirm; the platform (this fake) agrees with what the confirm reports. A tampered one is
+    // refused before anything is asked.
+    const query =
+      kind === 'tampered'
+        ? undefined
+        : nock(PLATFORM).post(
+            '/api/v1/query',
+            (body: Record<string, unknown>) => body.MaThamChieu === payment.reference && body.MaXacThuc === mac(body, QUERY_FIELDS),
+          );
+    const scope = query?.reply(200, queryAnswerFor(payment, declined));
     const response = await h.request('POST', '/v1/callbacks/dvcqg', {
       rawBody: JSON.stringify(message),
       headers: { 'content-type': 'application/json' },
     });
     const answer = await readJson(response);
-    return { ...answer, verdict: verdictOf(answer.status, answer.body) };
+    const verdict = verdictOf(answer.status, answer.body);
+    if (query && scope) {
+      // A reference no intent has is not asked about (there is nothing to ask the platform of);
+      // every other signed confirm is decided by the query's answer, never its own MaLoi.
+      const asked = scope.isDone();
+      if (!asked) nock.removeInterceptor(query);
+      if (asked !== (verdict !== 'unknown-reference')) {
+        throw new Error(`the hub ${asked ? 'asked' : 'did not ask'} the platform about a confirm it answered ${verdict}`);
+      }
+    }
+    return { ...answer, verdict };
   },
 
   async paidAtGateway(_h, intent) {
