@@ -20,7 +20,7 @@ export interface PayableBill {
 /** DPTraCuuThanhToanHS: 1 something to pay, 0 nothing (or already paid), -1 error. */
 export type PaymentLookup =
   | { error_code: 1; message: PayableBill }
-  | { error_code: 0; message: 'nothing to pay' | 'already paid' }
+  | { error_code: 0; message: 'nothing to pay' | 'already paid' | 'payment in progress' }
   | { error_code: -1; message: string };
 
 /**
@@ -47,10 +47,13 @@ export async function lookupDossierPayment(ctx: ServiceContext, principal: Princ
   if (!first) return { error_code: -1, message: `dossier ${dossierCode} was not found` };
 
   const lines = rows.flatMap((r) => (r.obligation ? [r.obligation] : []));
-  // A line held by a live intent is still owed: nothing is paid until a gateway says so.
-  const unpaid = lines.filter((l) => l.status === 'unpaid' && l.amount > 0);
+  const owed = lines.filter((l) => l.status === 'unpaid' && l.amount > 0);
+  // A line held by a live intent is being paid through another channel right now: offering it
+  // here would let the citizen pay it twice. It is offered again if that payment fails or expires.
+  const unpaid = owed.filter((l) => l.liveIntentId === null);
   if (unpaid.length === 0) {
-    return { error_code: 0, message: lines.some((l) => l.status === 'paid') ? 'already paid' : 'nothing to pay' };
+    const message = owed.length > 0 ? 'payment in progress' : lines.some((l) => l.status === 'paid') ? 'already paid' : 'nothing to pay';
+    return { error_code: 0, message };
   }
   return {
     error_code: 1,

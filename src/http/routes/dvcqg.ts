@@ -34,7 +34,7 @@ const PayableBillSchema = z
 const LookupAnswerSchema = z
   .union([
     z.object({ error_code: z.literal(1), message: PayableBillSchema }),
-    z.object({ error_code: z.literal(0), message: z.enum(['nothing to pay', 'already paid']) }),
+    z.object({ error_code: z.literal(0), message: z.enum(['nothing to pay', 'already paid', 'payment in progress']) }),
     z.object({ error_code: z.literal(-1), message: z.string() }),
   ])
   .openapi('DvcqgPaymentLookup');
@@ -61,7 +61,7 @@ const lookupRoute = createRoute({
   tags: ['National portal'],
   summary: 'The national portal looks up what a dossier owes (DPTraCuuThanhToanHS)',
   description:
-    'Answers `error_code` 1 with the bill (the unpaid lines and their sum), 0 when nothing is payable or it is already paid, ' +
+    'Answers `error_code` 1 with the bill (the unpaid lines and their sum), 0 when nothing is payable, it is already paid, or its lines are being paid through another channel (`payment in progress`), ' +
     '-1 for a dossier that does not exist or lies outside the caller\'s agencies. Problems also carry `error_code: -1`.',
   security: [{ bearerAuth: [] }],
   middleware: [portalErrorCode, allow('portal', 'admin')] as const,
