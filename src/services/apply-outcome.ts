@@ -46,6 +46,11 @@ export interface ApplyOutcomeInput {
   actor?: string;
   /** The inbox message this outcome came from, for the history. */
   inboxId?: string;
+  /**
+   * Leave a new receipt unsigned: the caller signs it and writes the signature with its own
+   * next statement (the callback inbox writes it with the message's answer).
+   */
+  deferSigning?: boolean;
 }
 
 export type ApplyResult =
@@ -65,7 +70,7 @@ export type ApplyResult =
 export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput): Promise<ApplyResult> {
   const nested = ctx.tx !== undefined;
   const result = await withTransaction(ctx, (ctx) => applyInTransaction(ctx, input));
-  if (!nested && result.result === 'applied' && result.receipt) {
+  if (!nested && !input.deferSigning && result.result === 'applied' && result.receipt) {
     // Committed: now sign the receipt. If this fails (or the process dies here) the receipt is
     // signed by the next read or by the jobs; the payment itself is already safe.
     try {

@@ -5,6 +5,7 @@ import type { CallbackResult, CallbackVerification, Gateway, GatewayResponse, In
 import { queryRows } from '../db/types.ts';
 import { awaitingPaymentStatuses } from '../domain/payment-states.ts';
 import { applyOutcome, intentSnapshot } from './apply-outcome.ts';
+import { receiptSignature } from './receipts.ts';
 import type { ServiceContext } from './context.ts';
 
 type InboxRow = typeof callbackInbox.$inferSelect;
@@ -77,6 +78,7 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
   const message: InboundMessage = { method: row.method, url: row.url, headers: row.headers, rawBody: row.rawBody };
   let result: CallbackResult;
   let patch: Partial<InboxRow>;
+  let signing: Promise<{ receiptId: string; signature: string } | undefined> | undefined;
   try {
     const verification = await gateway.verifyCallback(message, row.receivedAt);
     if (!verification.ok) {
@@ -94,8 +96,18 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
       const reference = await resolveReference(ctx, gateway, verification);
       const outcome = verification.confirmByQuery ? await confirmedOutcome(ctx, gateway, reference) : verification.outcome;
       const applied = outcome
-        ? await applyOutcome(ctx, { gateway: gateway.id, reference, outcome, source: 'callback', inboxId: row.id })
+        ? await applyOutcome(ctx, { gateway: gateway.id, reference, outcome, source: 'callback', inboxId: row.id, deferSigning: true })
         : ({ result: 'unknown_reference' } as const);
+      if (applied.result === 'applied' && applied.receipt) {
+        // Committed; the signature goes out with the inbox's answer below. If signing fails,
+        // the jobs (or the first read) sign the receipt: the payment is already safe.
+        signing = receiptSignature(ctx, applied.receipt, applied.intent.reference)
+          .then((signature) => ({ receiptId: applied.receipt!.id, signature }))
+          .catch((error: unknown) => {
+            ctx.log.warn('receipt left unsigned for the jobs', { receiptId: applied.receipt!.id, error: describeError(error) });
+            return undefined;
+          });
+      }
       result = applied.result === 'applied' ? (applied.intent.status === 'needs_review' ? 'needs_review' : 'applied') : applied.result;
       if (applied.result === 'unknown_reference' && verification.outcome.kind === 'succeeded' && !verification.confirmByQuery) {
         await recordUnmatchedCredit(ctx, gateway, verification.outcome, row.id, reference);
@@ -130,7 +142,16 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
     return response;
   }
   const response = await gateway.respond(result, message);
-  await ctx.db
+  const signed = await signing;
+  // One statement: the receipt's signature (when this message paid an intent) and the answer.
+  const withSignature = signed
+    ? ctx.db.with(
+        ctx.db
+          .$with('signed', { id: sql<string>`id` })
+          .as(sql`UPDATE receipts SET signature = ${signed.signature} WHERE id = ${signed.receiptId}::uuid AND signature IS NULL RETURNING id`),
+      )
+    : ctx.db;
+  await withSignature
     .update(callbackInbox)
     .set({
       ...patch,

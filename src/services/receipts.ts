@@ -78,7 +78,7 @@ function signedPayload(r: Omit<ReceiptRow, 'signature' | 'createdAt'>, reference
  */
 export async function signReceipt(ctx: ServiceContext, row: ReceiptRow, reference: string): Promise<ReceiptRow & { signature: string }> {
   if (row.signature) return row as ReceiptRow & { signature: string };
-  const signature = await ctx.signer.sign(signedPayload(row, reference));
+  const signature = await receiptSignature(ctx, row, reference);
   const [updated] = await executor(ctx)
     .update(receipts)
     .set({ signature })
@@ -87,6 +87,11 @@ export async function signReceipt(ctx: ServiceContext, row: ReceiptRow, referenc
   if (updated) return updated as ReceiptRow & { signature: string };
   const [current] = await executor(ctx).select().from(receipts).where(eq(receipts.id, row.id));
   return current as ReceiptRow & { signature: string };
+}
+
+/** The signature of a receipt, over exactly what it stores (written by the caller). */
+export function receiptSignature(ctx: ServiceContext, row: ReceiptRow, reference: string): Promise<string> {
+  return ctx.signer.sign(signedPayload(row, reference));
 }
 
 /** The job's part: receipts whose signer was interrupted (a crash just after the commit). */
