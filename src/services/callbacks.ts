@@ -79,6 +79,8 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
   let result: CallbackResult;
   let patch: Partial<InboxRow>;
   let signing: Promise<{ receiptId: string; signature: string } | undefined> | undefined;
+  /** Known once verified: kept on the row even when processing then fails, to find it by. */
+  let verifiedReference: string | null = null;
   try {
     const verification = await gateway.verifyCallback(message, row.receivedAt);
     if (!verification.ok) {
@@ -94,6 +96,7 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
       const repeated = verification.confirmByQuery ? null : await answerRepeatedSuccess(ctx, gateway, row, message, verification);
       if (repeated) return repeated;
       const reference = await resolveReference(ctx, gateway, verification);
+      verifiedReference = reference;
       const outcome = verification.confirmByQuery ? await confirmedOutcome(ctx, gateway, reference) : verification.outcome;
       const applied = outcome
         ? await applyOutcome(ctx, { gateway: gateway.id, reference, outcome, source: 'callback', inboxId: row.id, deferSigning: true })
@@ -134,6 +137,7 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
         // After so many tries it is a person's job: kept as `failed`, out of the retry loop.
         status: row.attempts + 1 >= MAX_INBOX_ATTEMPTS ? 'failed' : 'received',
         result: 'error',
+        reference: verifiedReference,
         detail: { error: describeError(error) },
         responseStatus: response.status,
         responseBody: response.body,

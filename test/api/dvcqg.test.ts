@@ -345,7 +345,7 @@ describe('confirm callback (DPNhanKQThanhToanHS), documented layout: the outcome
     ]);
     // Kept for the inbox job to process again.
     expect(await h.db.db.select().from(callbackInbox).where(eq(callbackInbox.rawBody, JSON.stringify(delivered)))).toMatchObject([
-      { status: 'received', result: 'error', responseStatus: 503, attempts: 1 },
+      { status: 'received', result: 'error', responseStatus: 503, attempts: 1, reference: intent.reference },
     ]);
 
     // Delivered again once the platform can say: then it pays.
