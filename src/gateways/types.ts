@@ -177,4 +177,10 @@ export interface Gateway {
   respond(result: CallbackResult, message?: InboundMessage): Promise<GatewayResponse>;
   queryStatus?(intent: IntentSnapshot): Promise<StatusQueryResult>;
   refund?(request: RefundRequest): Promise<RefundResult>;
+  /**
+   * The gateway recognises a repeated refund id for ever and never refunds it twice, so a
+   * refund it did not answer may be sent again automatically. (VNPay promises unique request
+   * ids only within a day: its unanswered refunds go to a person instead.)
+   */
+  refundIdempotentById?: boolean;
 }

@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, lt, lte, sql } from 'drizzle-orm';
 import { describeError } from '../db/errors.ts';
-import { refunds } from '../db/schema/index.ts';
+import { paymentIntents, refunds } from '../db/schema/index.ts';
 import type { ServiceContext } from '../services/context.ts';
-import { sendRefund } from '../services/refunds.ts';
+import { REFUND_SEND_WINDOW_MS, sendRefund } from '../services/refunds.ts';
 
 export interface ResendReport {
   due: number;
@@ -21,7 +21,7 @@ export interface ResendOptions {
   maxAttempts?: number;
 }
 
-export const REFUND_RESEND_AFTER_MS = 60_000;
+export const REFUND_RESEND_AFTER_MS = REFUND_SEND_WINDOW_MS;
 export const REFUND_MAX_ATTEMPTS = 10;
 
 /**
@@ -30,10 +30,11 @@ export const REFUND_MAX_ATTEMPTS = 10;
  * commit and the first send (attempts 0, sent first). Without this they would count against what
  * is refundable forever.
  *
- * Re-sending is safe ONLY because every attempt carries the same refund id: VNPay's vnp_RequestId
- * is the refund id without dashes, and VNPay refuses a repeated request id (94) rather than
- * refunding twice; the sandbox's refund API is idempotent by refundId. A gateway adapter that
- * sent a fresh id per attempt would make this job refund the payer again on every run.
+ * A refund never sent (the process stopped after its commit) is always sent. One that WAS sent
+ * and went unanswered is sent again only to a gateway that recognises a repeated refund id for
+ * ever (`refundIdempotentById`: the sandbox); VNPay promises unique request ids only within a
+ * day, so a re-send the next day could refund the payer twice — its unanswered refunds stay
+ * `submitted` for a person at once.
  *
  * After the last attempt the refund stays `submitted` for a person, who checks the gateway's
  * portal or statement and resolves it.
@@ -41,12 +42,14 @@ export const REFUND_MAX_ATTEMPTS = 10;
 export async function resendSubmittedRefunds(ctx: ServiceContext, options: ResendOptions = {}): Promise<ResendReport> {
   const maxAttempts = options.maxAttempts ?? REFUND_MAX_ATTEMPTS;
   const staleBefore = new Date(ctx.now().getTime() - (options.resendAfterMs ?? REFUND_RESEND_AFTER_MS));
-  const due = await ctx.db
-    .select({ id: refunds.id })
+  const candidates = await ctx.db
+    .select({ id: refunds.id, attempts: refunds.attempts, gateway: paymentIntents.gateway })
     .from(refunds)
+    .innerJoin(paymentIntents, eq(paymentIntents.id, refunds.intentId))
     .where(and(eq(refunds.status, 'submitted'), lt(refunds.attempts, maxAttempts), lte(refunds.updatedAt, staleBefore)))
     .orderBy(desc(sql`${refunds.attempts} = 0`), asc(refunds.updatedAt))
     .limit(options.limit ?? 100);
+  const due = candidates.filter((r) => r.attempts === 0 || ctx.gateways[r.gateway as keyof typeof ctx.gateways]?.refundIdempotentById);
   const report: ResendReport = { due: due.length, succeeded: 0, failed: 0, stillUnknown: 0, leftForPerson: 0, errors: 0 };
 
   for (const { id } of due) {

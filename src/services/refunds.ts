@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { describeError, pgError } from '../db/errors.ts';
-import { idempotencyKeys, paymentIntents, refunds, type RefundStatus } from '../db/schema/index.ts';
+import { idempotencyKeys, paymentIntents, paymentReviews, refunds, type RefundStatus } from '../db/schema/index.ts';
 import type { Gateway, RefundResult } from '../gateways/types.ts';
 import { applyOutcome, intentSnapshot, type IntentRow } from './apply-outcome.ts';
 import { executor, withTransaction, type ServiceContext } from './context.ts';
@@ -48,6 +48,12 @@ export interface ResolveRefundInput {
   note: string;
   gatewayRefundId?: string;
 }
+
+/**
+ * How long after an attempt a refund may still be on its way to the gateway: longer than the
+ * longest GATEWAY_TIMEOUT_MS (120 s). Neither the resend job nor a person touches it meanwhile.
+ */
+export const REFUND_SEND_WINDOW_MS = 150_000;
 
 /** Refunds that may still take money back: they count against what is refundable. */
 const OPEN_STATUSES: RefundStatus[] = ['awaiting_approval', 'submitted'];
@@ -265,8 +271,16 @@ export async function resolveRefund(ctx: ServiceContext, principal: Principal, i
     if (isRequester(row, principal)) {
       throw new ServiceError('approver-must-differ', 'a refund is resolved by a treasury user other than the one who asked for it');
     }
-    const actor = actorOf(principal);
     const now = ctx.now();
+    if (row.attempts > 0 && now.getTime() - row.updatedAt.getTime() < REFUND_SEND_WINDOW_MS) {
+      // An attempt may still be on its way to the gateway: a resolution now could contradict
+      // what the gateway is about to do with the money.
+      throw new ServiceError('refund-not-open', 'this refund was sent to the gateway moments ago; resolve it once its answer is in', [], {
+        refundStatus: row.status,
+        retryAfterSeconds: Math.ceil((REFUND_SEND_WINDOW_MS - (now.getTime() - row.updatedAt.getTime())) / 1000),
+      });
+    }
+    const actor = actorOf(principal);
     if (input.outcome === 'succeeded') {
       const applied = await applyOutcome(ctx, {
         intentId: row.intentId,
@@ -332,6 +346,11 @@ export async function sendRefund(ctx: ServiceContext, id: string, options: { sta
   } catch (error) {
     result = { kind: 'unknown', reason: describeError(error) };
   }
+  if (result.kind === 'failed' && row.attempts > 1) {
+    // An earlier attempt went unanswered and may have gone through: a refusal now (VNPay's 95
+    // once the money is back, say) does not prove the money is still here. A person decides.
+    result = { kind: 'unknown', reason: `refused after an unanswered attempt: ${result.reason}` };
+  }
   if (result.kind === 'unknown') {
     ctx.log.warn('refund outcome unknown', { refundId: id, gateway: intent!.gateway, attempts: row.attempts, reason: result.reason });
     await executor(ctx)
@@ -347,6 +366,21 @@ export async function sendRefund(ctx: ServiceContext, id: string, options: { sta
       // gateway that says otherwise means money and records disagree, and someone must look.
       if ((locked!.status === 'succeeded') !== (result.kind === 'succeeded')) {
         ctx.log.error('refund answer contradicts its resolution', { refundId: id, status: locked!.status, gatewayAnswer: result.kind });
+        await executor(ctx)
+          .insert(paymentReviews)
+          .values({
+            id: crypto.randomUUID(),
+            intentId: row.intentId,
+            gateway: intent!.gateway,
+            kind: 'refund_disputed',
+            gatewayTransactionId: `refund:${row.id}`,
+            amount: row.amount,
+            proposedAction: 'decide',
+            reason: `refund resolved by hand as ${locked!.status}, but the gateway answered ${result.kind}`,
+            detail: { refundId: row.id, gatewayAnswer: result },
+            createdAt: ctx.now(),
+          })
+          .onConflictDoNothing();
       }
       return locked!;
     }

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { obligations, paymentEvents, paymentIntents, refunds, sandboxRefunds } from '../../src/db/schema/index.ts';
+import { obligations, paymentEvents, paymentIntents, paymentReviews, refunds, sandboxRefunds } from '../../src/db/schema/index.ts';
 import { runJobs } from '../../src/jobs/index.ts';
 import { REFUND_MAX_ATTEMPTS, resendSubmittedRefunds } from '../../src/jobs/resend-refunds.ts';
 import { databaseLabel } from '../helpers/database.ts';
@@ -178,6 +178,9 @@ describe(`refunds on ${databaseLabel}`, () => {
 describe(`a refund the gateway does not answer, on ${databaseLabel}`, () => {
   let flaky: Harness;
   let gatewayAnswers = false;
+  let beforeRefundSent: ((refundId: string) => Promise<void>) | undefined;
+  /** The sandbox states a refusal (as VNPay's 95 would, once the money is already back). */
+  let gatewayRefuses = false;
   /** The refund id of every refund request that reached the sandbox's API, in order. */
   let sent: string[] = [];
   let code: string;
@@ -186,7 +189,10 @@ describe(`a refund the gateway does not answer, on ${databaseLabel}`, () => {
     flaky = await createHarness({
       fetch: async (input, init) => {
         if (String(input).endsWith('/refunds')) {
-          sent.push(JSON.parse(String(init?.body)).refundId);
+          const refundId = JSON.parse(String(init?.body)).refundId;
+          sent.push(refundId);
+          await beforeRefundSent?.(refundId);
+          if (gatewayRefuses) return Response.json({ error: 'not_paid' }, { status: 409 });
           if (!gatewayAnswers) return new Response('upstream timeout', { status: 504 });
         }
         return fetch(input, init);
@@ -198,6 +204,7 @@ describe(`a refund the gateway does not answer, on ${databaseLabel}`, () => {
   });
   beforeEach(() => {
     gatewayAnswers = false;
+    gatewayRefuses = false;
     sent = [];
   });
   afterAll(() => flaky.close());
@@ -238,12 +245,12 @@ describe(`a refund the gateway does not answer, on ${databaseLabel}`, () => {
     await resendSubmittedRefunds(flaky.ctx);
     expect(sentOf(submitted.id)).toBe(1);
 
-    later(2);
+    later(3);
     expect(await resendSubmittedRefunds(flaky.ctx)).toMatchObject({ due: 1, stillUnknown: 1 });
     expect(sentOf(submitted.id)).toBe(2);
 
     gatewayAnswers = true;
-    later(2);
+    later(3);
     expect(await resendSubmittedRefunds(flaky.ctx)).toMatchObject({ due: 1, succeeded: 1 });
     // Every attempt was the same refund to the gateway, and the money went back once.
     expect(sentOf(submitted.id)).toBe(3);
@@ -273,7 +280,7 @@ describe(`a refund the gateway does not answer, on ${databaseLabel}`, () => {
       updatedAt,
     });
     const retried = row(20_000, 3, ago(10));
-    const neverSent = row(30_000, 0, ago(2));
+    const neverSent = row(30_000, 0, ago(3));
     await flaky.db.db.insert(refunds).values([retried, neverSent]);
     gatewayAnswers = true;
 
@@ -294,7 +301,7 @@ describe(`a refund the gateway does not answer, on ${databaseLabel}`, () => {
     const intent = await paid();
     const submitted = await json(await ask(intent.id, 40_000, 90_000));
     for (let attempt = 2; attempt <= REFUND_MAX_ATTEMPTS; attempt++) {
-      later(2);
+      later(3);
       await resendSubmittedRefunds(flaky.ctx);
     }
     expect(sentOf(submitted.id)).toBe(REFUND_MAX_ATTEMPTS);
@@ -317,6 +324,10 @@ describe(`a refund the gateway does not answer, on ${databaseLabel}`, () => {
     const intent = await paid();
     const submitted = await json(await ask(intent.id, 60_000, 90_000));
     const evidence = { outcome: 'succeeded', note: 'Sao kê VCB 12/03: hoàn 60.000 đ', gatewayRefundId: 'VNP-RF-14170935' };
+    // Sent moments ago, it may still reach the gateway: nobody closes it meanwhile.
+    const tooSoon = await expectProblem(await resolve(submitted.id, evidence), 409, 'refund-not-open');
+    expect(tooSoon.retryAfterSeconds).toBeGreaterThan(0);
+    later(3);
 
     await expectProblem(await resolve(submitted.id, evidence, treasury), 403, 'approver-must-differ');
     await expectProblem(await resolve(submitted.id, evidence, outsider), 404, 'not-found');
@@ -344,10 +355,56 @@ describe(`a refund the gateway does not answer, on ${databaseLabel}`, () => {
     await expectProblem(await ask(intent.id, 1, 90_000), 409, 'refundable-changed');
   });
 
+  it('never re-sends an unanswered refund to a gateway that may not recognise its id the next day', async () => {
+    const sandbox = flaky.deps.gateways.sandbox!;
+    const intent = await paid();
+    const submitted = await json(await ask(intent.id, 30_000, 90_000));
+    sandbox.refundIdempotentById = false; // as VNPay: request ids are unique within a day only
+    try {
+      later(3);
+      expect(await resendSubmittedRefunds(flaky.ctx)).toMatchObject({ due: 0 });
+      expect(sentOf(submitted.id)).toBe(1);
+    } finally {
+      sandbox.refundIdempotentById = true;
+    }
+  });
+
+  it('a refusal after an unanswered attempt does not free the money: it is left for a person', async () => {
+    const intent = await paid();
+    const submitted = await json(await ask(intent.id, 90_000, 90_000));
+    gatewayRefuses = true; // the first attempt may have gone through: "not paid" proves nothing
+    later(3);
+    await resendSubmittedRefunds(flaky.ctx);
+    expect(sentOf(submitted.id)).toBe(2);
+    const row = await json(await flaky.request('GET', `/v1/refunds/${submitted.id}`, { token: treasury }));
+    expect(row.status).toBe('submitted');
+    await expectProblem(await ask(intent.id, 1, 90_000), 409, 'refundable-changed');
+  });
+
+  it('a gateway that contradicts a person\'s resolution opens a review', async () => {
+    const intent = await paid();
+    const submitted = await json(await ask(intent.id, 20_000, 90_000));
+    later(3);
+    // While the job's attempt is on its way, the refund gets closed as failed (the guard on the
+    // resolve route prevents this through the API; the database is the last line).
+    beforeRefundSent = async (refundId) => {
+      if (refundId === submitted.id) await flaky.db.db.update(refunds).set({ status: 'failed' }).where(eq(refunds.id, submitted.id));
+    };
+    gatewayAnswers = true;
+    try {
+      await resendSubmittedRefunds(flaky.ctx);
+    } finally {
+      beforeRefundSent = undefined;
+    }
+    const disputes = await flaky.db.db.select().from(paymentReviews).where(eq(paymentReviews.intentId, intent.id));
+    expect(disputes.map((r) => [r.kind, r.amount])).toEqual([['refund_disputed', 20_000]]);
+  });
+
   it('a person resolves a refund as failed: the amount may be refunded again', async () => {
     const intent = await paid();
     const submitted = await json(await ask(intent.id, 90_000, 90_000));
     await expectProblem(await ask(intent.id, 90_000, 90_000), 409, 'refundable-changed');
+    later(3);
     const resolved = await json(await resolve(submitted.id, { outcome: 'failed', note: 'Cổng VNPay: không có giao dịch hoàn' }));
     expect(resolved).toMatchObject({ status: 'failed', gatewayRefundId: null, resolution: { outcome: 'failed' } });
     expect(await intentIn(intent.id)).toMatchObject({ status: 'succeeded' });

@@ -1,5 +1,7 @@
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refunds } from '../../src/db/schema/index.ts';
 import type { Role } from '../../src/services/principal.ts';
 import {
   AGENCIES,
@@ -259,6 +261,8 @@ const routes: RouteCase[] = [
         201,
       );
       expect(refund.status).toBe('submitted');
+      // Its attempt went unanswered long enough ago to be resolved by a person.
+      await h.db.db.update(refunds).set({ updatedAt: new Date(Date.now() - 10 * 60_000) }).where(eq(refunds.id, refund.id));
       return { path: `/v1/refunds/${refund.id}/resolve`, body: { outcome: 'failed', note: 'Sao kê không có khoản hoàn' } };
     },
     missing: () => ({ path: `/v1/refunds/${MISSING_UUID}/resolve`, body: { outcome: 'failed', note: 'Sao kê không có khoản hoàn' }, id: MISSING_UUID }),
@@ -419,6 +423,8 @@ beforeAll(async () => {
       201,
     )
   ).id;
+  // Sent long enough ago that a person may resolve it (the route refuses while a send may be in flight).
+  await h.db.db.update(refunds).set({ updatedAt: new Date(Date.now() - 10 * 60_000) }).where(eq(refunds.id, f.refund));
   f.awaitingRefund = await freshAwaitingRefund();
 });
 afterAll(() => h?.close());

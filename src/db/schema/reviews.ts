@@ -11,6 +11,7 @@ export const reviewKinds = [
   'second_payment',
   'unmatched_credit',
   'unreadable_message',
+  'refund_disputed',
 ] as const;
 export type ReviewKind = (typeof reviewKinds)[number];
 

@@ -50,6 +50,8 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
     capabilities: { redirect: true, qr: false, queryStatus: true, refund: true, statement: false },
     onlinePaymentFlag: 2,
     polling: options.polling,
+    // The hosted sandbox keeps one ledger row per refund id: a repeat replays the first answer.
+    refundIdempotentById: true,
 
     async createPayment(request: PaymentRequest) {
       const params: Record<string, string> = {
