@@ -112,8 +112,12 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
           });
       }
       result = applied.result === 'applied' ? (applied.intent.status === 'needs_review' ? 'needs_review' : 'applied') : applied.result;
-      if (applied.result === 'unknown_reference' && verification.outcome.kind === 'succeeded' && !verification.confirmByQuery) {
-        await recordUnmatchedCredit(ctx, gateway, verification.outcome, row.id, reference);
+      if (applied.result === 'unknown_reference' && verification.outcome.kind === 'succeeded') {
+        // A hint (unsigned result) names no transaction the hub can trust: keyed by the message.
+        const outcome = verification.confirmByQuery
+          ? { ...verification.outcome, transactionId: await messageKey(row) }
+          : verification.outcome;
+        await recordUnmatchedCredit(ctx, gateway, outcome, row.id, reference);
       }
       patch = {
         status: 'processed',
@@ -145,6 +149,26 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
       .where(eq(callbackInbox.id, row.id));
     return response;
   }
+  try {
+    return await recordAnswer(ctx, gateway, row, message, result, patch, signing);
+  } catch (error) {
+    // The outcome is applied (or refused) and committed; only the inbox's record failed. The row
+    // stays `received`, so the jobs process it again (a repeat changes nothing), and the gateway
+    // is told to try again.
+    ctx.log.error('callback answer not recorded', { gateway: gateway.id, inboxId: row.id, error: describeError(error) });
+    return gateway.respond('error', message);
+  }
+}
+
+async function recordAnswer(
+  ctx: ServiceContext,
+  gateway: Gateway,
+  row: InboxRow,
+  message: InboundMessage,
+  result: CallbackResult,
+  patch: Partial<InboxRow>,
+  signing: Promise<{ receiptId: string; signature: string } | undefined> | undefined,
+): Promise<GatewayResponse> {
   const response = await gateway.respond(result, message);
   const signed = await signing;
   // One statement: the receipt's signature (when this message paid an intent) and the answer.
@@ -273,6 +297,12 @@ async function recordUnmatchedCredit(
  * A message whose signature holds but which the hub cannot read is kept for a person, as money
  * that may have moved: never only a rejected inbox line. One review per inbox message.
  */
+/** A message's identity across deliveries: SHA-256 of what the gateway sent. */
+async function messageKey(row: Pick<InboxRow, 'method' | 'url' | 'rawBody'>): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${row.method} ${row.url}\n${row.rawBody}`));
+  return `message:${Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
 async function recordUnreadable(ctx: ServiceContext, gateway: Gateway, row: InboxRow, detail: string) {
   await ctx.db
     .insert(paymentReviews)
@@ -281,7 +311,8 @@ async function recordUnreadable(ctx: ServiceContext, gateway: Gateway, row: Inbo
       intentId: null,
       gateway: gateway.id,
       kind: 'unreadable_message',
-      gatewayTransactionId: `inbox:${row.id}`,
+      // Keyed by the message itself: a gateway delivering it again opens nothing new.
+      gatewayTransactionId: await messageKey(row),
       amount: null,
       proposedAction: 'decide',
       reason: `a message signed by ${gateway.id} could not be read: ${detail}`.slice(0, 500),
@@ -315,8 +346,13 @@ export async function reprocessInbox(ctx: ServiceContext, options: { olderThanMs
         .where(eq(callbackInbox.id, row.id));
       continue;
     }
-    await processInboxMessage(ctx, gateway, row);
-    processed++;
+    try {
+      await processInboxMessage(ctx, gateway, row);
+      processed++;
+    } catch (error) {
+      // One message that cannot be processed now must not hold back the rest of the batch.
+      ctx.log.error('inbox message not re-processed', { gateway: row.gateway, inboxId: row.id, error: describeError(error) });
+    }
   }
   return { found: rows.length, processed };
 }

@@ -381,7 +381,7 @@ describe('confirm callback (DPNhanKQThanhToanHS), documented layout: the outcome
     expect(await receiptCount(intent.id)).toBe(0);
   });
 
-  it('an unknown MaThamChieu is answered 99; nothing is asked, so nothing is verified and no unmatched credit is recorded', async () => {
+  it('an unknown MaThamChieu is answered 99; nothing is asked, and the claimed payment is kept once for a person', async () => {
     const stranger = { reference: 'HPZZZZZZZZZZ', amount: 185_000 };
     const query = statusQuery(stranger.reference).reply(200, queryAnswer(stranger, '1'));
     expect(await deliver(confirm(stranger))).toMatchObject({
@@ -391,7 +391,10 @@ describe('confirm callback (DPNhanKQThanhToanHS), documented layout: the outcome
     });
     expect(query.isDone()).toBe(false);
     expect(await inboxOf(stranger.reference)).toMatchObject([{ status: 'processed', result: 'unknown_reference', intentId: null }]);
-    expect(await h.db.db.select().from(paymentReviews).where(and(eq(paymentReviews.gateway, 'dvcqg'), isNull(paymentReviews.intentId)))).toEqual([]);
+    // Its MaGiaoDich is unsigned: the review is keyed by the message, so a redelivery adds none.
+    await deliver(confirm(stranger));
+    const kept = await h.db.db.select().from(paymentReviews).where(and(eq(paymentReviews.gateway, 'dvcqg'), isNull(paymentReviews.intentId)));
+    expect(kept.map((r) => [r.kind, r.amount, r.proposedAction])).toEqual([['unmatched_credit', 185_000, 'decide']]);
   });
 
   it('the return page does not show the link\'s unsigned result: the hub confirms it with the platform', async () => {

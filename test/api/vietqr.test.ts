@@ -322,6 +322,12 @@ describe('VietQR with the standard notification layout', () => {
       // Signed by the bank but unreadable: each kept for a person, never only a rejected line.
       const unreadable = await h.db.db.select().from(paymentReviews).where(and(eq(paymentReviews.kind, 'unreadable_message'), isNull(paymentReviews.intentId)));
       expect(unreadable.length).toBeGreaterThanOrEqual(2);
+      // The bank delivering the same message again opens nothing new.
+      const again = credit(intent, { amount: -intent.amount, transactionId: 'FT-REPEATED-UNREADABLE' });
+      await notify(again);
+      await notify(again);
+      const after = await h.db.db.select().from(paymentReviews).where(and(eq(paymentReviews.kind, 'unreadable_message'), isNull(paymentReviews.intentId)));
+      expect(after.length).toBe(unreadable.length + 1);
       expect(unreadable.every((r) => r.gateway === 'vietqr' && r.reason.startsWith('a message signed by vietqr could not be read'))).toBe(true);
     });
   });

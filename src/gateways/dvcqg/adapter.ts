@@ -4,6 +4,7 @@ import type {
   CallbackResult,
   CallbackVerification,
   Gateway,
+  GatewayOutcome,
   GatewayResponse,
   InboundMessage,
   IntentSnapshot,
@@ -113,7 +114,14 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
         return { ok: false, reason: 'malformed', reference, detail: `not a confirm: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}` };
       }
       const reading = paymentOutcome(parsed.data, parsed.data.MaLoi === SUCCESS);
-      if (!reading.ok) return { ok: false, reason: 'malformed', reference, detail: reading.detail };
+      if (!reading.ok) {
+        // Unreadable in fields the signature does not cover is still only a hint: ask.
+        if (!outcomeSigned) {
+          const hint: GatewayOutcome = { kind: 'failed', reason: `unreadable confirm (${reading.detail}); the platform is asked` };
+          return { ok: true, reference: parsed.data.MaThamChieu, outcome: hint, confirmByQuery: true };
+        }
+        return { ok: false, reason: 'malformed', reference, detail: reading.detail };
+      }
       // Anyone who saw a signed confirm (the payer's browser is sent back with one) could
       // change an unsigned MaLoi or MaGiaoDich: then the platform is asked before anything moves.
       return { ok: true, reference: parsed.data.MaThamChieu, outcome: reading.outcome, ...(outcomeSigned ? {} : { confirmByQuery: true }) };
