@@ -5,6 +5,7 @@ import type { CallbackResult, CallbackVerification, Gateway, GatewayResponse, In
 import { queryRows } from '../db/types.ts';
 import { awaitingPaymentStatuses } from '../domain/payment-states.ts';
 import { applyOutcome, intentSnapshot } from './apply-outcome.ts';
+import { findIntentByReference } from './payment-intents.ts';
 import { receiptSignature } from './receipts.ts';
 import type { ServiceContext } from './context.ts';
 
@@ -85,7 +86,15 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
     const verification = await gateway.verifyCallback(message, row.receivedAt);
     if (!verification.ok) {
       result = verification.reason;
-      if (verification.reason === 'malformed') await recordUnreadable(ctx, gateway, row, verification.detail);
+      if (verification.reason === 'malformed') {
+        await keepForPerson(ctx, gateway, {
+          kind: 'unreadable_message',
+          key: await messageKey(row),
+          amount: null,
+          reason: `a message signed by ${gateway.id} could not be read: ${verification.detail}`,
+          detail: { inboxId: row.id },
+        });
+      }
       patch = {
         status: 'rejected',
         signatureValid: verification.reason === 'malformed' ? 'valid' : 'invalid',
@@ -113,11 +122,15 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
       }
       result = applied.result === 'applied' ? (applied.intent.status === 'needs_review' ? 'needs_review' : 'applied') : applied.result;
       if (applied.result === 'unknown_reference' && verification.outcome.kind === 'succeeded') {
-        // A hint (unsigned result) names no transaction the hub can trust: keyed by the message.
-        const outcome = verification.confirmByQuery
-          ? { ...verification.outcome, transactionId: await messageKey(row) }
-          : verification.outcome;
-        await recordUnmatchedCredit(ctx, gateway, outcome, row.id, reference);
+        const { amount, transactionId } = verification.outcome;
+        await keepForPerson(ctx, gateway, {
+          kind: 'unmatched_credit',
+          // A hint (unsigned result) names no transaction the hub can trust: keyed by the message.
+          key: verification.confirmByQuery ? await messageKey(row) : transactionId,
+          amount,
+          reason: reference ? `a verified payment of ${amount} VND names no known intent (${reference})` : `a verified payment of ${amount} VND names no intent`,
+          detail: { inboxId: row.id, reference },
+        });
       }
       patch = {
         status: 'processed',
@@ -200,10 +213,7 @@ async function recordAnswer(
  * is told to ask soon, so the payment is settled either way.
  */
 async function confirmedOutcome(ctx: ServiceContext, gateway: Gateway, reference: string) {
-  const [intent] = await ctx.db
-    .select()
-    .from(paymentIntents)
-    .where(and(eq(paymentIntents.gateway, gateway.id), eq(paymentIntents.reference, reference)));
+  const intent = await findIntentByReference(ctx, gateway.id, reference);
   if (!intent) return undefined;
   if (!gateway.queryStatus) throw new Error(`gateway ${gateway.id} sent an unsigned outcome and cannot be asked`);
   const answer = await gateway.queryStatus(intentSnapshot(intent));
@@ -264,15 +274,15 @@ async function resolveReference(ctx: ServiceContext, gateway: Gateway, verificat
 }
 
 /**
- * Verified money that names no intent (a transfer whose text matches no reference) is never
- * dropped: it becomes an `unmatched_credit` review, once per (gateway, transaction).
+ * Money the hub cannot tie to an intent is kept for a person, once per (gateway, key): a
+ * gateway repeating itself opens nothing new. Two kinds: a verified payment that names no known
+ * intent (`unmatched_credit`, keyed by its transaction), and a message whose signature holds but
+ * which the hub cannot read (`unreadable_message`, keyed by the message itself).
  */
-async function recordUnmatchedCredit(
+async function keepForPerson(
   ctx: ServiceContext,
   gateway: Gateway,
-  outcome: { amount: number; transactionId: string },
-  inboxId: string,
-  reference: string,
+  review: { kind: 'unmatched_credit' | 'unreadable_message'; key: string; amount: number | null; reason: string; detail: Record<string, unknown> },
 ) {
   await ctx.db
     .insert(paymentReviews)
@@ -280,46 +290,21 @@ async function recordUnmatchedCredit(
       id: crypto.randomUUID(),
       intentId: null,
       gateway: gateway.id,
-      kind: 'unmatched_credit',
-      gatewayTransactionId: outcome.transactionId,
-      amount: outcome.amount,
+      kind: review.kind,
+      gatewayTransactionId: review.key,
+      amount: review.amount,
       proposedAction: 'decide',
-      reason: reference
-        ? `a verified payment of ${outcome.amount} VND names no known intent (${reference})`
-        : `a verified payment of ${outcome.amount} VND names no intent`,
-      detail: { inboxId, reference },
+      reason: review.reason.slice(0, 500),
+      detail: review.detail,
       createdAt: ctx.now(),
     })
     .onConflictDoNothing();
 }
 
-/**
- * A message whose signature holds but which the hub cannot read is kept for a person, as money
- * that may have moved: never only a rejected inbox line. One review per inbox message.
- */
 /** A message's identity across deliveries: SHA-256 of what the gateway sent. */
 async function messageKey(row: Pick<InboxRow, 'method' | 'url' | 'rawBody'>): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${row.method} ${row.url}\n${row.rawBody}`));
   return `message:${Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')}`;
-}
-
-async function recordUnreadable(ctx: ServiceContext, gateway: Gateway, row: InboxRow, detail: string) {
-  await ctx.db
-    .insert(paymentReviews)
-    .values({
-      id: crypto.randomUUID(),
-      intentId: null,
-      gateway: gateway.id,
-      kind: 'unreadable_message',
-      // Keyed by the message itself: a gateway delivering it again opens nothing new.
-      gatewayTransactionId: await messageKey(row),
-      amount: null,
-      proposedAction: 'decide',
-      reason: `a message signed by ${gateway.id} could not be read: ${detail}`.slice(0, 500),
-      detail: { inboxId: row.id },
-      createdAt: ctx.now(),
-    })
-    .onConflictDoNothing();
 }
 
 /**

@@ -1,9 +1,8 @@
-import { and, asc, eq, ne } from 'drizzle-orm';
-import { agencies, dossiers, obligations, procedures } from '../db/schema/index.ts';
 import { sumVnd } from '../domain/money.ts';
 import { feeLines } from '../gateways/dvcqg/protocol.ts';
-import { executor, type ServiceContext } from './context.ts';
-import { scopeCondition, type Principal } from './principal.ts';
+import type { ServiceContext } from './context.ts';
+import { readDossierBill } from './payment-intents.ts';
+import type { Principal } from './principal.ts';
 
 /** The bill the portal shows before sending the citizen to the national platform. */
 export interface PayableBill {
@@ -28,25 +27,9 @@ export type PaymentLookup =
  * same answer as one that does not exist, so the answer never tells them apart.
  */
 export async function lookupDossierPayment(ctx: ServiceContext, principal: Principal, dossierCode: string): Promise<PaymentLookup> {
-  const scope = scopeCondition(principal, dossiers.agencyCode);
-  const rows = await executor(ctx)
-    .select({
-      procedureCode: dossiers.procedureCode,
-      procedureName: procedures.name,
-      agencyCode: dossiers.agencyCode,
-      agencyName: agencies.name,
-      obligation: obligations,
-    })
-    .from(dossiers)
-    .innerJoin(procedures, eq(procedures.code, dossiers.procedureCode))
-    .innerJoin(agencies, eq(agencies.code, dossiers.agencyCode))
-    .leftJoin(obligations, and(eq(obligations.dossierCode, dossiers.code), ne(obligations.status, 'void')))
-    .where(scope ? and(eq(dossiers.code, dossierCode), scope) : eq(dossiers.code, dossierCode))
-    .orderBy(asc(obligations.lineNo));
-  const first = rows[0];
-  if (!first) return { error_code: -1, message: `dossier ${dossierCode} was not found` };
-
-  const lines = rows.flatMap((r) => (r.obligation ? [r.obligation] : []));
+  const bill = await readDossierBill(ctx, principal, dossierCode);
+  if (!bill) return { error_code: -1, message: `dossier ${dossierCode} was not found` };
+  const { dossier, lines } = bill;
   const owed = lines.filter((l) => l.status === 'unpaid' && l.amount > 0);
   // A line held by a live intent is being paid through another channel right now: offering it
   // here would let the citizen pay it twice. It is offered again if that payment fails or expires.
@@ -59,10 +42,10 @@ export async function lookupDossierPayment(ctx: ServiceContext, principal: Princ
     error_code: 1,
     message: {
       MaHoSo: dossierCode,
-      MaTTHC: first.procedureCode,
-      TenTTHC: first.procedureName,
-      MaDonVi: first.agencyCode,
-      TenDonVi: first.agencyName,
+      MaTTHC: dossier.procedureCode,
+      TenTTHC: dossier.procedureName,
+      MaDonVi: dossier.agencyCode,
+      TenDonVi: dossier.agencyName,
       SoTien: String(sumVnd(unpaid.map((l) => l.amount))),
       PhiLePhi: feeLines(unpaid),
     },

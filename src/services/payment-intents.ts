@@ -254,7 +254,11 @@ export async function createPaymentIntent(
 }
 
 /** Reads the dossier (in scope) and its obligations, and chooses what this intent pays. */
-async function planIntent(ctx: ServiceContext, principal: Principal, input: CreateIntentInput, gateway: Gateway) {
+/**
+ * A dossier in the caller's scope with its (non-void) fee lines, line order, and what a bill
+ * names: procedure, collecting agency, applicant. Undefined outside scope or unknown alike.
+ */
+export async function readDossierBill(ctx: ServiceContext, principal: Principal, dossierCode: string) {
   const scope = scopeCondition(principal, dossiers.agencyCode);
   const rows = await executor(ctx)
     .select({
@@ -272,12 +276,18 @@ async function planIntent(ctx: ServiceContext, principal: Principal, input: Crea
     .innerJoin(procedures, eq(procedures.code, dossiers.procedureCode))
     .innerJoin(agencies, eq(agencies.code, dossiers.agencyCode))
     .leftJoin(obligations, and(eq(obligations.dossierCode, dossiers.code), ne(obligations.status, 'void')))
-    .where(scope ? and(eq(dossiers.code, input.dossierCode), scope) : eq(dossiers.code, input.dossierCode))
+    .where(scope ? and(eq(dossiers.code, dossierCode), scope) : eq(dossiers.code, dossierCode))
     .orderBy(asc(obligations.lineNo));
   const first = rows[0];
-  if (!first) throw notFound(`dossier ${input.dossierCode}`);
+  if (!first) return undefined;
   const { obligation: _, ...dossier } = first;
-  const lines = rows.flatMap((r) => (r.obligation ? [r.obligation] : []));
+  return { dossier, lines: rows.flatMap((r) => (r.obligation ? [r.obligation] : [])) };
+}
+
+async function planIntent(ctx: ServiceContext, principal: Principal, input: CreateIntentInput, gateway: Gateway) {
+  const bill = await readDossierBill(ctx, principal, input.dossierCode);
+  if (!bill) throw notFound(`dossier ${input.dossierCode}`);
+  const { dossier, lines } = bill;
 
   let chosen;
   if (input.obligationIds) {
@@ -350,6 +360,18 @@ async function findIntent(ctx: ServiceContext, principal: Principal, id: string)
     .from(paymentIntents)
     .where(scope ? and(eq(paymentIntents.id, id), scope) : eq(paymentIntents.id, id));
   if (!row) throw notFound(`payment intent ${id}`);
+  return row;
+}
+
+/**
+ * An intent as its gateway names it, for a page whose link the gateway signed (the payer's
+ * browser coming back): the signature authenticates the link, so no principal is involved.
+ */
+export async function findIntentByReference(ctx: ServiceContext, gateway: GatewayId, reference: string): Promise<IntentRow | undefined> {
+  const [row] = await executor(ctx)
+    .select()
+    .from(paymentIntents)
+    .where(and(eq(paymentIntents.gateway, gateway), eq(paymentIntents.reference, reference)));
   return row;
 }
 

@@ -1,9 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { and, count, eq, isNull, sql } from 'drizzle-orm';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { callbackInbox, obligations, paymentIntents, paymentReviews, receipts } from '../../src/db/schema/index.ts';
-import { createDvcqgGateway } from '../../src/gateways/dvcqg/adapter.ts';
+import { ANSWER_FIELDS, CONFIRM_FIELDS, INIT_FIELDS, OUTCOME_SIGNED_FIELDS, PARTNER, PLATFORM, platformMac, QUERY_FIELDS, testDvcqgGateway } from '../helpers/dvcqg-reference.ts';
 import { upsertAgency } from '../../src/services/catalogue.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, rule, seedAgencyTree, uniqueDossierCode } from '../helpers/factories.ts';
 import { createHarness, mintToken, type Harness } from '../helpers/harness.ts';
@@ -21,19 +20,10 @@ import { answerAfter, fixture } from '../gateways/drivers/driver.ts';
  */
 const KEY = 'dvcqg-api-test-key-2026';
 const OLD_KEY = 'dvcqg-api-test-key-2025';
-const PARTNER = 'HCC_DONGNAI';
-const PLATFORM = 'https://paymentplatform.dichvucong.test';
 const TIMEOUT_MS = 300;
-const INIT_FIELDS = ['LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'LoaiHinhThanhToan', 'MaKenhThanhToan', 'MaThietBi', 'NgonNgu', 'MaTienTe', 'MaNganHang', 'ThongTinGiaoDich', 'ThoiGianGD', 'Ip'];
-const CONFIRM_FIELDS = ['LoaiBanTin', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'MaTienTe', 'MaNganHang', 'ThongTinGiaoDich', 'ThoiGianGD'];
-/** The open-source system's confirm layout: it signs the result code and the transaction too. */
-const OUTCOME_SIGNED_FIELDS = ['LoaiBanTin', 'MaLoi', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'MaTienTe', 'MaGiaoDich', 'MaNganHang', 'ThoiGianGD', 'ThongTinGiaoDich'];
-const ANSWER_FIELDS = ['MaLoi', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'];
-const QUERY_FIELDS = ['LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'];
 const ACCOUNT = { bankBin: '970415', accountNumber: '113000123456', accountName: 'UBND TINH DONG NAI' };
 
-const mac = (message: Record<string, any>, fields: string[], key = KEY) =>
-  createHmac('sha256', key).update(fields.map((f) => `${message[f] ?? ''}`).join('|'), 'utf8').digest('hex');
+const mac = (message: Record<string, any>, fields: string[], key = KEY) => platformMac(message, fields, key);
 
 /** One hub with the national platform configured (its status query URL included) and a two-line procedure. */
 interface Hub {
@@ -44,18 +34,9 @@ interface Hub {
 async function startHub(confirmFields: string[]): Promise<Hub> {
   const h = await createHarness({
     gateways: (env) => ({
-      dvcqg: createDvcqgGateway({
-        partnerCode: PARTNER,
+      dvcqg: testDvcqgGateway({
         secrets: [KEY, OLD_KEY],
-        initUrl: `${PLATFORM}/api/v1/init`,
-        queryUrl: `${PLATFORM}/api/v1/query`,
-        version: '1.0.6',
-        algorithm: 'HMAC-SHA256',
-        initFields: INIT_FIELDS,
         confirmFields,
-        answerFields: ANSWER_FIELDS,
-        redirectField: 'UrlThanhToan',
-        polling: { startDelaySeconds: 600, intervalSeconds: 900, maxAttempts: 8 },
         returnUrl: `${env.baseUrl}/v1/returns/dvcqg`,
         callbackUrl: `${env.baseUrl}/v1/callbacks/dvcqg`,
         fetch: env.fetch,

@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createDvcqgGateway, type DvcqgOptions } from '../../src/gateways/dvcqg/adapter.ts';
+import type { DvcqgOptions } from '../../src/gateways/dvcqg/adapter.ts';
+import { ANSWER_FIELDS, CONFIRM_FIELDS, INIT_FIELDS, OUTCOME_SIGNED_FIELDS, PLATFORM, platformMac, QUERY_FIELDS, testDvcqgGateway } from '../helpers/dvcqg-reference.ts';
 import {
   ANSWERS,
   authenticationCode,
@@ -25,17 +25,8 @@ import type { IntentSnapshot, PaymentRequest } from '../../src/gateways/types.ts
 
 const KEY = 'dvcqg-test-key-2026';
 const NEXT_KEY = 'dvcqg-next-key-2027';
-const INIT_FIELDS = ['LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'LoaiHinhThanhToan', 'MaKenhThanhToan', 'MaThietBi', 'NgonNgu', 'MaTienTe', 'MaNganHang', 'ThongTinGiaoDich', 'ThoiGianGD', 'Ip'];
-const CONFIRM_FIELDS = ['LoaiBanTin', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'MaTienTe', 'MaNganHang', 'ThongTinGiaoDich', 'ThoiGianGD'];
-const ANSWER_FIELDS = ['MaLoi', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'];
-const QUERY_FIELDS = ['LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'];
-/** The open-source system's confirm layout: it signs the outcome (MaLoi) and the transaction (MaGiaoDich). */
-const OUTCOME_SIGNED_FIELDS = ['LoaiBanTin', 'MaLoi', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'MaTienTe', 'MaGiaoDich', 'MaNganHang', 'ThoiGianGD', 'ThongTinGiaoDich'];
-
-function independentMac(message: Record<string, any>, fields: string[], key = KEY, hash: 'sha256' | 'sha512' = 'sha256') {
-  const text = fields.map((f) => `${message[f] ?? ''}`).join('|');
-  return createHmac(hash, key).update(text, 'utf8').digest('hex');
-}
+const independentMac = (message: Record<string, any>, fields: string[], key = KEY, hash: 'sha256' | 'sha512' = 'sha256') =>
+  platformMac(message, fields, key, hash);
 
 const fixture = (name: string): Record<string, any> =>
   JSON.parse(readFileSync(new URL(`../fixtures/dvcqg/${name}.json`, import.meta.url), 'utf8'));
@@ -199,21 +190,10 @@ describe('protocol: the province\'s answer and the status query', () => {
 // The adapter, over faked HTTP
 // ---------------------------------------------------------------------------------------------
 
-const PLATFORM = 'https://paymentplatform.dichvucong.test';
 
 function gateway(overrides: Partial<DvcqgOptions> = {}) {
-  return createDvcqgGateway({
-    partnerCode: 'HCC_DONGNAI',
+  return testDvcqgGateway({
     secrets: [KEY],
-    initUrl: `${PLATFORM}/api/v1/init`,
-    queryUrl: `${PLATFORM}/api/v1/query`,
-    version: '1.0.6',
-    algorithm: 'HMAC-SHA256',
-    initFields: INIT_FIELDS,
-    confirmFields: CONFIRM_FIELDS,
-    answerFields: ANSWER_FIELDS,
-    redirectField: 'UrlThanhToan',
-    polling: { startDelaySeconds: 600, intervalSeconds: 900, maxAttempts: 8 },
     returnUrl: 'https://hub.test/v1/returns/dvcqg',
     callbackUrl: 'https://hub.test/v1/callbacks/dvcqg',
     fetch: (input, init) => fetch(input, init),

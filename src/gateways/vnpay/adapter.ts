@@ -15,6 +15,7 @@ import type {
 } from '../types.ts';
 import {
   QUERYDR_RESPONSE_HASH_FIELDS,
+  REFUND_RESPONSE_HASH_FIELDS,
   REFUND_FULL,
   REFUND_PARTIAL,
   buildPaymentUrl,
@@ -30,27 +31,6 @@ import {
   verifyQuery,
   type VnpayJsonRequest,
 } from './protocol.ts';
-
-/**
- * The refund answer's hash fields. Not in the domain file: this is the order VNPay's 2.1.0
- * documentation and widely used clients give (querydr's without the promotion fields). Kept as
- * an option, since it is unconfirmed here.
- */
-export const REFUND_RESPONSE_HASH_FIELDS = [
-  'vnp_ResponseId',
-  'vnp_Command',
-  'vnp_ResponseCode',
-  'vnp_Message',
-  'vnp_TmnCode',
-  'vnp_TxnRef',
-  'vnp_Amount',
-  'vnp_BankCode',
-  'vnp_PayDate',
-  'vnp_TransactionNo',
-  'vnp_TransactionType',
-  'vnp_TransactionStatus',
-  'vnp_OrderInfo',
-] as const;
 
 export type VnpayOptions = VnpayConfig & {
   /** The hub's browser return route (`…/v1/returns/vnpay`), sent as vnp_ReturnUrl. */

@@ -424,6 +424,15 @@ export const QUERYDR_RESPONSE_HASH_FIELDS = [
   'vnp_PromotionAmount',
 ] as const;
 
+/**
+ * The refund answer's hash fields. Not in the domain file: the order VNPay's 2.1.0
+ * documentation and widely used clients give, querydr's without the promotion fields. An
+ * adapter option, since it is unconfirmed here.
+ */
+export const REFUND_RESPONSE_HASH_FIELDS: readonly string[] = QUERYDR_RESPONSE_HASH_FIELDS.filter(
+  (field) => field !== 'vnp_PromotionCode' && field !== 'vnp_PromotionAmount',
+);
+
 export const REFUND_HASH_FIELDS = [
   'vnp_RequestId',
   'vnp_Version',

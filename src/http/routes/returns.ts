@@ -1,9 +1,10 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
-import { paymentIntents } from '../../db/schema/index.ts';
+import type { Context } from 'hono';
+import type { CallbackVerification, InboundMessage } from '../../gateways/types.ts';
 import { fromVnpAmount, responseCodeReason, transactionStatusReason } from '../../gateways/vnpay/protocol.ts';
 import { ServiceError } from '../../services/errors.ts';
-import { renderReturnPage, renderReturnProblem, type GatewayVerdict } from '../../web/return-page.ts';
+import { findIntentByReference } from '../../services/payment-intents.ts';
+import { renderReturnPage, renderReturnProblem, type ReturnPageModel } from '../../web/return-page.ts';
 import type { AppEnv } from '../env.ts';
 
 /** Long enough to read the page, short enough not to feel stuck. */
@@ -22,6 +23,55 @@ function portalUrl(returnUrl: string, reference: string, status: string): string
   } catch {
     return null;
   }
+}
+
+/**
+ * The page for a payer's browser back from a gateway: the link's signature verified as the
+ * gateway's callback would be, the intent read (never changed), what the gateway said (as far as
+ * its signature covers it) beside what the hub has recorded, then on to the portal.
+ */
+async function returnPage(
+  c: Context<AppEnv>,
+  page: {
+    gateway: 'vnpay' | 'dvcqg';
+    gatewayName: string;
+    message: InboundMessage;
+    describe: (verification: Extract<CallbackVerification, { ok: true }>) => Pick<ReturnPageModel, 'verdict' | 'reason' | 'reportedAmount'>;
+  },
+) {
+  const ctx = c.get('ctx');
+  const gateway = ctx.gateways[page.gateway];
+  if (!gateway) throw new ServiceError('not-found', `no gateway "${page.gateway}" is configured here`);
+  c.header('cache-control', 'no-store');
+  const verification = await gateway.verifyCallback(page.message, ctx.now());
+  if (!verification.ok) {
+    return c.html(
+      renderReturnProblem(
+        'Liên kết không hợp lệ',
+        `Liên kết kết quả thanh toán này không có chữ ký hợp lệ của ${page.gatewayName}. Hệ thống không ghi nhận gì từ liên kết này; vui lòng kiểm tra trạng thái hồ sơ trên cổng dịch vụ công.`,
+      ),
+      400,
+    );
+  }
+  const intent = await findIntentByReference(ctx, page.gateway, verification.reference);
+  if (!intent) {
+    return c.html(
+      renderReturnProblem('Không tìm thấy giao dịch', 'Hệ thống không có yêu cầu thanh toán nào với mã này. Vui lòng liên hệ cơ quan giải quyết hồ sơ.'),
+      404,
+    );
+  }
+  return c.html(
+    renderReturnPage({
+      gatewayName: page.gatewayName,
+      reference: intent.reference,
+      amount: intent.amount,
+      ...page.describe(verification),
+      status: intent.status,
+      redirectUrl: portalUrl(intent.returnUrl, intent.reference, intent.status),
+      redirectSeconds: REDIRECT_SECONDS,
+    }),
+    200,
+  );
 }
 
 /**
@@ -47,61 +97,28 @@ export function registerReturnRoutes(app: OpenAPIHono<AppEnv>) {
     },
   });
 
-  app.get('/v1/returns/vnpay', async (c) => {
-    const ctx = c.get('ctx');
-    const gateway = ctx.gateways.vnpay;
-    if (!gateway) throw new ServiceError('not-found', 'no gateway "vnpay" is configured here');
-    c.header('cache-control', 'no-store');
+  app.get('/v1/returns/vnpay', (c) => {
     const url = new URL(c.req.url);
-    const verification = await gateway.verifyCallback({ method: 'GET', url: `${url.pathname}${url.search}`, headers: {}, rawBody: '' }, ctx.now());
-    if (!verification.ok) {
-      return c.html(
-        renderReturnProblem(
-          'Liên kết không hợp lệ',
-          'Liên kết kết quả thanh toán này không có chữ ký hợp lệ của VNPay. Hệ thống không ghi nhận gì từ liên kết này; vui lòng kiểm tra trạng thái hồ sơ trên cổng dịch vụ công.',
-        ),
-        400,
-      );
-    }
-    const [intent] = await ctx.db
-      .select()
-      .from(paymentIntents)
-      .where(and(eq(paymentIntents.gateway, 'vnpay'), eq(paymentIntents.reference, verification.reference)))
-      .limit(1);
-    if (!intent) {
-      return c.html(
-        renderReturnProblem('Không tìm thấy giao dịch', 'Hệ thống không có yêu cầu thanh toán nào với mã này. Vui lòng liên hệ cơ quan giải quyết hồ sơ.'),
-        404,
-      );
-    }
-    const query = url.searchParams;
-    const responseCode = query.get('vnp_ResponseCode') ?? undefined;
-    const { outcome } = verification;
-    const verdict: GatewayVerdict = outcome.kind;
-    const status = query.get('vnp_TransactionStatus') ?? undefined;
-    // Both codes 00 yet failed means the amount was not whole VND: shown as an amount, not a reason.
-    const reason =
-      outcome.kind !== 'failed'
-        ? undefined
-        : responseCode !== '00'
-          ? vietnamese(responseCodeReason(responseCode))
-          : status !== '00'
-            ? vietnamese(transactionStatusReason(status))
-            : undefined;
-    return c.html(
-      renderReturnPage({
-        gatewayName: 'VNPay',
-        reference: intent.reference,
-        amount: intent.amount,
-        verdict,
-        reason,
-        reportedAmount: fromVnpAmount(query.get('vnp_Amount') ?? undefined),
-        status: intent.status,
-        redirectUrl: portalUrl(intent.returnUrl, intent.reference, intent.status),
-        redirectSeconds: REDIRECT_SECONDS,
-      }),
-      200,
-    );
+    return returnPage(c, {
+      gateway: 'vnpay',
+      gatewayName: 'VNPay',
+      message: { method: 'GET', url: `${url.pathname}${url.search}`, headers: {}, rawBody: '' },
+      describe: ({ outcome }) => {
+        const query = url.searchParams;
+        const responseCode = query.get('vnp_ResponseCode') ?? undefined;
+        const status = query.get('vnp_TransactionStatus') ?? undefined;
+        // Both codes 00 yet failed means the amount was not whole VND: shown as an amount, not a reason.
+        const reason =
+          outcome.kind !== 'failed'
+            ? undefined
+            : responseCode !== '00'
+              ? vietnamese(responseCodeReason(responseCode))
+              : status !== '00'
+                ? vietnamese(transactionStatusReason(status))
+                : undefined;
+        return { verdict: outcome.kind, reason, reportedAmount: fromVnpAmount(query.get('vnp_Amount') ?? undefined) };
+      },
+    });
   });
 
   app.openAPIRegistry.registerPath({
@@ -120,49 +137,19 @@ export function registerReturnRoutes(app: OpenAPIHono<AppEnv>) {
     },
   });
 
-  app.get('/v1/returns/dvcqg', async (c) => {
-    const ctx = c.get('ctx');
-    const gateway = ctx.gateways.dvcqg;
-    if (!gateway) throw new ServiceError('not-found', 'no gateway "dvcqg" is configured here');
-    c.header('cache-control', 'no-store');
+  app.get('/v1/returns/dvcqg', (c) => {
     // The redirect carries the confirm's fields: verified exactly as the confirm would be.
     const fields = Object.fromEntries(new URL(c.req.url).searchParams);
-    const verification = await gateway.verifyCallback({ method: 'POST', url: '/v1/returns/dvcqg', headers: {}, rawBody: JSON.stringify(fields) }, ctx.now());
-    if (!verification.ok) {
-      return c.html(
-        renderReturnProblem(
-          'Liên kết không hợp lệ',
-          'Liên kết kết quả thanh toán này không có chữ ký hợp lệ của Nền tảng thanh toán. Hệ thống không ghi nhận gì từ liên kết này; vui lòng kiểm tra trạng thái hồ sơ trên cổng dịch vụ công.',
-        ),
-        400,
-      );
-    }
-    const [intent] = await ctx.db
-      .select()
-      .from(paymentIntents)
-      .where(and(eq(paymentIntents.gateway, 'dvcqg'), eq(paymentIntents.reference, verification.reference)))
-      .limit(1);
-    if (!intent) {
-      return c.html(
-        renderReturnProblem('Không tìm thấy giao dịch', 'Hệ thống không có yêu cầu thanh toán nào với mã này. Vui lòng liên hệ cơ quan giải quyết hồ sơ.'),
-        404,
-      );
-    }
-    const { outcome } = verification;
-    return c.html(
-      renderReturnPage({
-        gatewayName: 'Nền tảng thanh toán trên Cổng Dịch vụ công quốc gia',
-        reference: intent.reference,
-        amount: intent.amount,
+    return returnPage(c, {
+      gateway: 'dvcqg',
+      gatewayName: 'Nền tảng thanh toán trên Cổng Dịch vụ công quốc gia',
+      message: { method: 'POST', url: '/v1/returns/dvcqg', headers: {}, rawBody: JSON.stringify(fields) },
+      describe: ({ outcome, confirmByQuery }) => ({
         // A result the signature does not cover is not shown as the platform's word.
-        verdict: verification.confirmByQuery ? 'unconfirmed' : outcome.kind,
-        reason: outcome.kind === 'failed' && !verification.confirmByQuery ? (fields.MoTaLoi ?? outcome.reason) : undefined,
+        verdict: confirmByQuery ? 'unconfirmed' : outcome.kind,
+        reason: outcome.kind === 'failed' && !confirmByQuery ? (fields.MoTaLoi ?? outcome.reason) : undefined,
         reportedAmount: 'amount' in outcome && typeof outcome.amount === 'number' ? outcome.amount : undefined,
-        status: intent.status,
-        redirectUrl: portalUrl(intent.returnUrl, intent.reference, intent.status),
-        redirectSeconds: REDIRECT_SECONDS,
       }),
-      200,
-    );
+    });
   });
 }

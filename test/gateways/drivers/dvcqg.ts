@@ -1,22 +1,13 @@
-import { createHmac } from 'node:crypto';
 import nock from 'nock';
-import { createDvcqgGateway } from '../../../src/gateways/dvcqg/adapter.ts';
+import { ANSWER_FIELDS, CONFIRM_FIELDS, INIT_FIELDS, PLATFORM, platformMac, QUERY_FIELDS, testDvcqgGateway } from '../../helpers/dvcqg-reference.ts';
 import { createHarness, type Harness } from '../../helpers/harness.ts';
 import { answerAfter, fixture, readJson, type GatewayDriver, type MessageKind, type Payment, type Verdict } from './driver.ts';
 
 const KEY = 'dvcqg-contract-key-2026';
-const PARTNER = 'HCC_DONGNAI';
-const PLATFORM = 'https://paymentplatform.dichvucong.test';
 const TIMEOUT_MS = 300;
-/** The documented layouts (gateways.md §3); the query's is the open-source system's. */
-const INIT_FIELDS = ['LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'LoaiHinhThanhToan', 'MaKenhThanhToan', 'MaThietBi', 'NgonNgu', 'MaTienTe', 'MaNganHang', 'ThongTinGiaoDich', 'ThoiGianGD', 'Ip'];
-const CONFIRM_FIELDS = ['LoaiBanTin', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'MaTienTe', 'MaNganHang', 'ThongTinGiaoDich', 'ThoiGianGD'];
-const ANSWER_FIELDS = ['MaLoi', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'];
-const QUERY_FIELDS = ['LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'];
 
 /** MaXacThuc as the platform computes it, with node:crypto rather than the hub's code. */
-const mac = (message: Record<string, unknown>, fields: string[]) =>
-  createHmac('sha256', KEY).update(fields.map((f) => `${message[f] ?? ''}`).join('|'), 'utf8').digest('hex');
+const mac = (message: Record<string, unknown>, fields: string[]) => platformMac(message, fields, KEY);
 
 function signed(base: Record<string, unknown>, overrides: Record<string, unknown>) {
   const { MaXacThuc: _recorded, ...message } = { ...base, ...overrides };
@@ -66,18 +57,8 @@ export const dvcqgDriver: GatewayDriver & { verifiesStrangerPayments: boolean } 
     createHarness({
       sandbox: false,
       gateways: (env) => ({
-        dvcqg: createDvcqgGateway({
-          partnerCode: PARTNER,
+        dvcqg: testDvcqgGateway({
           secrets: [KEY],
-          initUrl: `${PLATFORM}/api/v1/init`,
-          queryUrl: `${PLATFORM}/api/v1/query`,
-          version: '1.0.6',
-          algorithm: 'HMAC-SHA256',
-          initFields: INIT_FIELDS,
-          confirmFields: CONFIRM_FIELDS,
-          answerFields: ANSWER_FIELDS,
-          redirectField: 'UrlThanhToan',
-          polling: { startDelaySeconds: 600, intervalSeconds: 900, maxAttempts: 8 },
           returnUrl: `${env.baseUrl}/v1/returns/dvcqg`,
           callbackUrl: `${env.baseUrl}/v1/callbacks/dvcqg`,
           fetch: env.fetch,

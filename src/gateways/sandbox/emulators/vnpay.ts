@@ -7,6 +7,7 @@ import { renderEmulatorMessage, renderVnpayPayment } from '../../../web/emulator
 import {
   QUERYDR_HASH_FIELDS,
   QUERYDR_RESPONSE_HASH_FIELDS,
+  REFUND_RESPONSE_HASH_FIELDS,
   REFUND_FULL,
   REFUND_HASH_FIELDS,
   REFUND_PARTIAL,
@@ -36,7 +37,6 @@ const CHANNEL = 'CỔNG THANH TOÁN VNPAY';
  * 2.1.0 documentation gives. Not imported from the hub's adapter: the emulator is the other side
  * of the wire and must not agree with the hub's code by construction.
  */
-const REFUND_RESPONSE_HASH_FIELDS = QUERYDR_RESPONSE_HASH_FIELDS.filter((f) => f !== 'vnp_PromotionCode' && f !== 'vnp_PromotionAmount');
 
 /** VNPay's transaction numbers are 8 digits; the ledger's other channels' ids are not. */
 const isVnpayTransaction = (transactionId: string) => /^\d{8}$/.test(transactionId);
