@@ -3,7 +3,8 @@ import { channels, feeAdjustmentSchema, feeFormulaSchema, roundingRuleSchema } f
 import { intentStatuses } from '../domain/payment-states.ts';
 import { refundStatuses } from '../db/schema/payments.ts';
 import { gatewayIds } from '../gateways/types.ts';
-import { errorCodes } from '../services/errors.ts';
+import { errorCodes, ServiceError } from '../services/errors.ts';
+import { IDEMPOTENCY_KEY_PATTERN } from '../services/idempotency.ts';
 import { AGENCY_CODE_PATTERN } from '../services/principal.ts';
 
 /** Request and response schemas: validation and the OpenAPI document come from the same source. */
@@ -35,6 +36,25 @@ export const securedErrors = {
 export const conflictError = { 409: problem('Conflicts with the current state') } as const;
 export const unprocessableError = { 422: problem('Understood, but cannot be done') } as const;
 export const gatewayError = { 502: problem('The gateway did not accept the request') } as const;
+
+/** The Idempotency-Key header of a creating POST (checked by `requireIdempotencyKey`). */
+export const idempotencyHeaders = (example: string) =>
+  z.object({
+    'idempotency-key': z
+      .string()
+      .regex(IDEMPOTENCY_KEY_PATTERN, '1 to 255 visible ASCII characters')
+      .optional()
+      // The parameter's name must be the object key (header names are case-insensitive and
+      // arrive lower-cased); a different spelling makes the OpenAPI generator refuse the document.
+      .openapi({ param: { name: 'idempotency-key', in: 'header', required: true }, example }),
+  });
+
+/** Optional in the schema so that its absence gets its own code, not a generic validation error. */
+export function requireIdempotencyKey(headers: { 'idempotency-key'?: string }): string {
+  const key = headers['idempotency-key'];
+  if (!key) throw new ServiceError('idempotency-key-required', 'send an Idempotency-Key header', [{ path: 'Idempotency-Key', message: 'required' }]);
+  return key;
+}
 
 export const vndAmount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).openapi({ description: 'Integer VND', example: 135000 });
 export const agencyCode = z.string().regex(AGENCY_CODE_PATTERN).openapi({ example: '000.00.32.H19' });

@@ -53,6 +53,34 @@ export async function storedResponse(
   return { status: row.responseStatus!, body: row.responseBody };
 }
 
+/**
+ * Records the answer for a key, in the caller's transaction (the one that did the work), so the
+ * key exists exactly when the work was done. A concurrent first use of the same key fails this
+ * INSERT (23505): the caller then compares itself with the winner through `storedResponse`.
+ */
+export async function rememberResponse(
+  ctx: ServiceContext,
+  principal: string,
+  key: string,
+  fingerprint: string,
+  response: StoredResponse,
+): Promise<void> {
+  const now = ctx.now();
+  await executor(ctx)
+    .insert(idempotencyKeys)
+    .values({
+      principal,
+      key,
+      requestFingerprint: fingerprint,
+      status: 'done',
+      responseStatus: response.status,
+      responseBody: response.body,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: new Date(now.getTime() + KEY_LIFETIME_MS),
+    });
+}
+
 export async function purgeExpiredKeys(ctx: ServiceContext): Promise<number> {
   const deleted = await executor(ctx)
     .delete(idempotencyKeys)

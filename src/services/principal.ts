@@ -10,6 +10,9 @@ export interface Principal {
   agencies: string[];
 }
 
+/** How a principal is recorded as the author of a change. */
+export const actorOf = (principal: Principal) => `${principal.role}:${principal.subject}`;
+
 /** Agency codes are dotted identifiers (000.00.32.H19); nothing else may reach a path match. */
 export const AGENCY_CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.]{0,39}$/;
 

@@ -1,12 +1,12 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { describeError, pgError } from '../db/errors.ts';
-import { idempotencyKeys, paymentIntents, paymentReviews, refunds, type RefundStatus } from '../db/schema/index.ts';
+import { paymentIntents, paymentReviews, refunds, type RefundStatus } from '../db/schema/index.ts';
 import type { Gateway, RefundResult } from '../gateways/types.ts';
 import { applyOutcome, intentSnapshot, type IntentRow } from './apply-outcome.ts';
 import { executor, withTransaction, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
-import { KEY_LIFETIME_MS, requestFingerprint, storedResponse } from './idempotency.ts';
-import { dossierScopeCondition, type Principal } from './principal.ts';
+import { rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
+import { actorOf, dossierScopeCondition, type Principal } from './principal.ts';
 
 type RefundRow = typeof refunds.$inferSelect;
 
@@ -58,7 +58,6 @@ export const REFUND_SEND_WINDOW_MS = 150_000;
 /** Refunds that may still take money back: they count against what is refundable. */
 const OPEN_STATUSES: RefundStatus[] = ['awaiting_approval', 'submitted'];
 
-const actorOf = (principal: Principal) => `${principal.role}:${principal.subject}`;
 
 /** The same person whatever role the token carries: a second pair of eyes is another subject. */
 const isRequester = (row: RefundRow, principal: Principal) => row.requestedBy.split(':').slice(1).join(':') === principal.subject;
@@ -170,19 +169,7 @@ export async function createRefund(
         updatedAt: now,
       })
       .returning();
-    await executor(ctx)
-      .insert(idempotencyKeys)
-      .values({
-        principal: owner,
-        key: idempotencyKey,
-        requestFingerprint: fingerprint,
-        status: 'done',
-        responseStatus: 201,
-        responseBody: { id: row!.id },
-        createdAt: now,
-        updatedAt: now,
-        expiresAt: new Date(now.getTime() + KEY_LIFETIME_MS),
-      });
+    await rememberResponse(ctx, owner, idempotencyKey, fingerprint, { status: 201, body: { id: row!.id } });
     return { row: row! };
   }).catch(async (error: unknown) => {
     // The same key used at the same moment for another intent's refund: whichever committed

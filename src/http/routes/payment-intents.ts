@@ -1,6 +1,4 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { ServiceError } from '../../services/errors.ts';
-import { IDEMPOTENCY_KEY_PATTERN } from '../../services/idempotency.ts';
 import { cancelPaymentIntent, createPaymentIntent, getPaymentIntent } from '../../services/payment-intents.ts';
 import { getReceipt } from '../../services/receipts.ts';
 import { renderReceiptPage } from '../../web/receipt-page.ts';
@@ -10,8 +8,10 @@ import {
   conflictError,
   CreateIntentSchema,
   gatewayError,
+  idempotencyHeaders,
   PaymentIntentSchema,
   ReceiptSchema,
+  requireIdempotencyKey,
   securedErrors,
   unprocessableError,
 } from '../schemas.ts';
@@ -30,15 +30,7 @@ const createIntentRoute = createRoute({
   security: [{ bearerAuth: [] }],
   middleware: [allow('portal', 'admin')] as const,
   request: {
-    headers: z.object({
-      'idempotency-key': z
-        .string()
-        .regex(IDEMPOTENCY_KEY_PATTERN, '1 to 255 visible ASCII characters')
-        .optional()
-        // The parameter's name must be the object key (header names are case-insensitive and
-        // arrive lower-cased); a different spelling makes the OpenAPI generator refuse the document.
-        .openapi({ param: { name: 'idempotency-key', in: 'header', required: true }, example: 'portal-7d1c2f' }),
-    }),
+    headers: idempotencyHeaders('portal-7d1c2f'),
     body: { required: true, content: { 'application/json': { schema: CreateIntentSchema } } },
   },
   responses: {
@@ -127,8 +119,7 @@ function wantsHtml(accept: string | undefined): boolean {
 
 export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(createIntentRoute, async (c) => {
-    const key = c.req.valid('header')['idempotency-key'];
-    if (!key) throw new ServiceError('idempotency-key-required', 'send an Idempotency-Key header', [{ path: 'Idempotency-Key', message: 'required' }]);
+    const key = requireIdempotencyKey(c.req.valid('header'));
     const body = c.req.valid('json');
     const response = await createPaymentIntent(c.get('ctx'), principalOf(c), body, key, callerIp(c.req.raw.headers));
     return c.json(response.body as z.infer<typeof PaymentIntentSchema>, response.status as 201);

@@ -1,10 +1,17 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { ServiceError } from '../../services/errors.ts';
-import { IDEMPOTENCY_KEY_PATTERN } from '../../services/idempotency.ts';
 import { createRefund, decideRefund, getRefund, listRefunds, resolveRefund } from '../../services/refunds.ts';
 import type { AppEnv } from '../env.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
-import { conflictError, CreateRefundSchema, RefundSchema, ResolveRefundSchema, securedErrors, unprocessableError } from '../schemas.ts';
+import {
+  conflictError,
+  CreateRefundSchema,
+  idempotencyHeaders,
+  RefundSchema,
+  requireIdempotencyKey,
+  ResolveRefundSchema,
+  securedErrors,
+  unprocessableError,
+} from '../schemas.ts';
 
 const idParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
 
@@ -23,13 +30,7 @@ const createRefundRoute = createRoute({
   middleware: [allow('treasury', 'admin')] as const,
   request: {
     params: idParams,
-    headers: z.object({
-      'idempotency-key': z
-        .string()
-        .regex(IDEMPOTENCY_KEY_PATTERN, '1 to 255 visible ASCII characters')
-        .optional()
-        .openapi({ param: { name: 'idempotency-key', in: 'header', required: true }, example: 'refund-2f7a' }),
-    }),
+    headers: idempotencyHeaders('refund-2f7a'),
     body: { required: true, content: { 'application/json': { schema: CreateRefundSchema } } },
   },
   responses: {
@@ -115,8 +116,7 @@ const resolveRefundRoute = createRoute({
 
 export function registerRefundRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(createRefundRoute, async (c) => {
-    const key = c.req.valid('header')['idempotency-key'];
-    if (!key) throw new ServiceError('idempotency-key-required', 'send an Idempotency-Key header', [{ path: 'Idempotency-Key', message: 'required' }]);
+    const key = requireIdempotencyKey(c.req.valid('header'));
     const response = await createRefund(c.get('ctx'), principalOf(c), c.req.valid('param').id, c.req.valid('json'), key);
     return c.json(response.body, 201);
   });
