@@ -8,9 +8,12 @@ import { authenticate } from './http/middleware/auth.ts';
 import { accessLog, requestId, wellFormedText } from './http/middleware/request.ts';
 import { errorToResponse, problemResponse, zodIssues } from './http/problem.ts';
 import { registerCallbackRoutes } from './http/routes/callbacks.ts';
+import { registerCampaignRoutes } from './http/routes/campaigns.ts';
 import { registerCatalogueRoutes } from './http/routes/catalogue.ts';
+import { registerDashboardRoutes } from './http/routes/dashboard.ts';
 import { registerDossierRoutes } from './http/routes/dossiers.ts';
 import { registerDvcqgRoutes } from './http/routes/dvcqg.ts';
+import { registerIndicatorRoutes } from './http/routes/indicators.ts';
 import { registerRefundRoutes } from './http/routes/refunds.ts';
 import { registerPaymentIntentRoutes } from './http/routes/payment-intents.ts';
 import { registerReturnRoutes } from './http/routes/returns.ts';
@@ -55,6 +58,7 @@ export function createApp(deps: AppDeps) {
   registerSystemRoutes(app);
   registerCallbackRoutes(app);
   registerReturnRoutes(app);
+  registerDashboardRoutes(app, deps.verifier);
 
   // Every other /v1 route needs a bearer token; callbacks and browser returns are authenticated by signatures.
   const auth = authenticate(deps.verifier);
@@ -74,6 +78,8 @@ export function createApp(deps: AppDeps) {
   registerPaymentIntentRoutes(app);
   registerDvcqgRoutes(app);
   registerRefundRoutes(app);
+  registerIndicatorRoutes(app);
+  registerCampaignRoutes(app);
 
   if (deps.sandboxHost) {
     app.route(

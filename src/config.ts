@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SCORING, indicatorKeys, integrationSources, type IndicatorSettings, type Scoring } from './domain/indicators.ts';
 
 /**
  * The environment, parsed once by this schema at the entry point (Node: server.ts and the
@@ -30,6 +31,49 @@ const pollingSchedule = (fallback: string) =>
       }
       return { startDelaySeconds: parts[0]!, intervalSeconds: parts[1]!, maxAttempts: parts[2]! };
     });
+
+/** `a:0.8:2,b:0.8:2,c:1:6`: threshold rate and maximum points of indicators a, b and c. */
+const DECIMAL = /^\d+(\.\d+)?$/;
+const scoringSchema = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    const scoring: Scoring = structuredClone(DEFAULT_SCORING);
+    for (const part of (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+      const [key, threshold, maxPoints, ...rest] = part.split(':').map((x) => x.trim());
+      const indicator = { a: indicatorKeys[0], b: indicatorKeys[1], c: indicatorKeys[2] }[key ?? ''];
+      const valid =
+        indicator && rest.length === 0 && threshold && maxPoints && DECIMAL.test(threshold) && DECIMAL.test(maxPoints) &&
+        Number(threshold) > 0 && Number(threshold) <= 1 && Number(maxPoints) > 0;
+      if (!valid) {
+        ctx.addIssue({ code: 'custom', message: `expected "a|b|c:threshold:maxPoints" with 0 < threshold ≤ 1, e.g. "c:0.3:6"; got "${part}"` });
+        return z.NEVER;
+      }
+      scoring[indicator] = { threshold, maxPoints };
+    }
+    return scoring;
+  });
+
+/** `direct:1,online:2,postal:3`: the code synchronised as HinhThucThu for each way a fee is collected. */
+const collectionFormSchema = z
+  .string()
+  .default('direct:1,online:2,postal:3')
+  .transform((s, ctx) => {
+    const forms: Record<string, number> = {};
+    for (const part of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+      const [channel, code] = part.split(':').map((x) => x.trim());
+      if (!channel || !['direct', 'online', 'postal'].includes(channel) || !code || !/^\d{1,3}$/.test(code)) {
+        ctx.addIssue({ code: 'custom', message: `expected "direct:1,online:2,postal:3"; got "${part}"` });
+        return z.NEVER;
+      }
+      forms[channel] = Number(code);
+    }
+    if (!['direct', 'online', 'postal'].every((c) => c in forms)) {
+      ctx.addIssue({ code: 'custom', message: 'give a code for each of direct, online and postal' });
+      return z.NEVER;
+    }
+    return forms as Record<'direct' | 'online' | 'postal', number>;
+  });
 
 const optionalString = z
   .string()
@@ -105,6 +149,12 @@ const envSchema = z
     CALLBACK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
     /** After its expiry, an intent whose gateway cannot be asked stays pending this long. */
     EXPIRY_UNKNOWN_GRACE_MINUTES: z.coerce.number().int().min(0).default(24 * 60),
+    /** 766 scoring curves: threshold rate and points of indicators a, b, c (c is unconfirmed). */
+    INDICATOR_SCORING: scoringSchema,
+    /** Where indicator b's numerator comes from: dossiers with non-zero synced fees, or the catalogue flag. */
+    INDICATOR_B_NUMERATOR: z.enum(integrationSources).default('dossiers'),
+    /** HinhThucThu codes of the DVCQG dossier sync (not published: configurable). */
+    DVCQG_SYNC_COLLECTION_FORMS: collectionFormSchema,
     /** In-process job interval on Node (0 turns it off; `npm run jobs` runs them once). */
     JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -170,6 +220,9 @@ export interface Config {
   /** Gateways configured by the environment (the embedded demo fills the rest: node/runtime.ts). */
   gateways: GatewaysConfig;
   refundApprovalThreshold: number;
+  indicators: IndicatorSettings;
+  /** HinhThucThu per way a fee line is collected (dvcqg-sync). */
+  collectionForms: Record<'direct' | 'online' | 'postal', number>;
   intentTtlMinutes: number;
   callbackToleranceSeconds: number;
   expiryUnknownGraceMinutes: number;
@@ -257,6 +310,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.GATEWAY_TIMEOUT_MS,
     },
     refundApprovalThreshold: e.REFUND_APPROVAL_THRESHOLD_VND,
+    indicators: { scoring: e.INDICATOR_SCORING, integrationSource: e.INDICATOR_B_NUMERATOR },
+    collectionForms: e.DVCQG_SYNC_COLLECTION_FORMS,
     intentTtlMinutes: e.INTENT_TTL_MINUTES,
     callbackToleranceSeconds: e.CALLBACK_TOLERANCE_SECONDS,
     expiryUnknownGraceMinutes: e.EXPIRY_UNKNOWN_GRACE_MINUTES,

@@ -47,6 +47,8 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log?: Lo
       intentTtlMinutes: config.intentTtlMinutes,
       expiryUnknownGraceMinutes: config.expiryUnknownGraceMinutes,
       refundApprovalThreshold: config.refundApprovalThreshold,
+      indicators: config.indicators,
+      collectionForms: config.collectionForms,
     },
     gateways: createRegistry(gateways),
     signer: await createReceiptSigner(secrets.receiptSigningKey),

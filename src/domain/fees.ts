@@ -239,3 +239,33 @@ export function inputsUsed(formula: FeeFormula): Array<'declaredValue' | 'quanti
       return [];
   }
 }
+
+/**
+ * Whether a rule can ever ask for money: 766's "fee information with a non-zero amount". The
+ * base formula can (a fixed amount above zero, a priced unit or table row, a non-zero percentage
+ * or minimum), or an adjustment sets an amount above zero (death registration is free on time,
+ * charged when late). Stored with the rule (`fee_rules.can_charge`) so SQL can read it.
+ */
+export function canCharge(rule: Pick<FeeRuleLike, 'formula' | 'adjustments'>): boolean {
+  const f = rule.formula;
+  const base =
+    f.type === 'fixed'
+      ? f.amount > 0
+      : f.type === 'per_unit'
+        ? f.tiers.some((t) => t.unitAmount > 0) && f.cap !== 0
+        : f.type === 'percentage'
+          ? (new Dec(f.rate).gt(0) || (f.minimum ?? 0) > 0) && f.maximum !== 0
+          : f.type === 'table'
+            ? f.rows.some((r) => r.amount > 0)
+            : false;
+  return base || rule.adjustments.some((a) => a.effect.type === 'amount' && a.effect.amount > 0);
+}
+
+/**
+ * A fee-bearing procedure (766 indicators a, b and c), as the national procedure database shows
+ * it now: one of its rules in force on `today` can charge. The portal takes this at its current
+ * value, not as of the period counted (domain/indicators-766.md, indicator b).
+ */
+export function isFeeBearing(rules: Array<Pick<FeeRuleLike, 'formula' | 'adjustments' | 'validFrom' | 'validTo'>>, today: string): boolean {
+  return rules.some((r) => isRuleValidOn(r, today) && canCharge(r));
+}

@@ -23,6 +23,13 @@ export const SEED_PRINCIPAL: Principal = { subject: 'seed', role: 'admin', agenc
 const RETURN_URL = 'https://dichvucong.dongnai.gov.vn/thanh-toan/ket-qua';
 /** How far back the demo reaches: the 30-day campaign window and the 30 days before it. */
 export const DEMO_DAYS = 60;
+/**
+ * The demo's 30-day campaign started this many days before "now" (so the dashboard opens on a
+ * campaign three weeks in, with its 30-day baseline wholly inside the demo's dossiers).
+ */
+export const DEMO_CAMPAIGN_STARTED_DAYS_AGO = 21;
+/** How much more likely a payer is to pay online by the campaign's last day (ramping up from 1). */
+const CAMPAIGN_LIFT = 1.45;
 
 // ── Deterministic randomness ────────────────────────────────────────────────────────────
 
@@ -299,6 +306,13 @@ export function planDossiers(options: PlanOptions): PlannedDossier[] {
   const receivers = [...new Set(procedures.flatMap(agenciesOf))].sort();
   const propensity = new Map(receivers.map((code) => [code, 0.4 + r.next() * 0.55]));
   const channelFactor: Record<Channel, number> = { online: 1, postal: 0.7, direct: 0.65 };
+  // The campaign works: from its start, payers are gradually more likely to pay online.
+  const campaignStart = addDays(vnDate(options.now), -DEMO_CAMPAIGN_STARTED_DAYS_AGO);
+  const lift = (date: string) => {
+    if (date < campaignStart) return 1;
+    const day = Math.round((Date.parse(date) - Date.parse(campaignStart)) / 86_400_000);
+    return 1 + ((CAMPAIGN_LIFT - 1) * Math.min(day, 29)) / 29;
+  };
 
   const plans: PlannedDossier[] = [];
   for (let i = 0; i < options.count; i++) {
@@ -317,7 +331,8 @@ export function planDossiers(options: PlanOptions): PlannedDossier[] {
     // When the payer reaches the payment step: online filers soon after acceptance, at the
     // counter within minutes (QR at the desk), by post when the letter is processed.
     const delay = channel === 'online' ? r.int(2, 90) : channel === 'direct' ? r.int(1, 15) : r.int(60, 48 * 60);
-    const paysOnline = INTEGRATED.has(procedureCode) && r.chance(propensity.get(agencyCode)! * channelFactor[channel]);
+    const likelihood = Math.min(0.97, propensity.get(agencyCode)! * channelFactor[channel] * lift(vnDate(receivedAt)));
+    const paysOnline = INTEGRATED.has(procedureCode) && r.chance(likelihood);
     const attempts = INTEGRATED.has(procedureCode)
       ? planAttempts(r, new Date(receivedAt.getTime() + delay * MINUTE), paysOnline, options.intentTtlMinutes)
       : [];

@@ -1,11 +1,12 @@
-import { inArray } from 'drizzle-orm';
-import { agencies, feeRules } from '../db/schema/index.ts';
-import { vnDate } from '../domain/dates.ts';
+import { and, eq, inArray } from 'drizzle-orm';
+import { agencies, campaigns, feeRules } from '../db/schema/index.ts';
+import { addDays, vnDate } from '../domain/dates.ts';
+import { createCampaign } from '../services/campaigns.ts';
 import { addFeeRule, putProcedure, upsertAgency } from '../services/catalogue.ts';
 import { executor, withTransaction, type ServiceContext } from '../services/context.ts';
 import { signPendingReceipts } from '../services/receipts.ts';
-import { demoAgencies } from './agencies.ts';
-import { seedDossiers } from './dossiers.ts';
+import { demoAgencies, PROVINCE } from './agencies.ts';
+import { DEMO_CAMPAIGN_STARTED_DAYS_AGO, SEED_PRINCIPAL, seedDossiers } from './dossiers.ts';
 import { DEMO_PROCEDURES } from './procedures.ts';
 
 /**
@@ -35,6 +36,34 @@ export interface SeedReport {
   /** What this run added. */
   dossiers: number;
   paidOnline: number;
+  /** The demo campaign (added once per start date). */
+  campaignId: string;
+}
+
+/**
+ * The demo's campaign: Đồng Nai's 30-day push (document 15984/UBND-HCC), three weeks in. Its
+ * targets are demo values: the real campaign's are not public.
+ */
+export const DEMO_CAMPAIGN = {
+  name: 'Chiến dịch 30 ngày nâng cao tỷ lệ thanh toán trực tuyến (Văn bản 15984/UBND-HCC, số liệu mẫu)',
+  days: 30,
+  targets: { procedureOnlinePayment: 0.9, procedureIntegration: 0.9, dossierOnlinePayment: 0.7 },
+} as const;
+
+async function seedCampaign(ctx: ServiceContext, now: Date): Promise<string> {
+  const startDate = addDays(vnDate(now), -DEMO_CAMPAIGN_STARTED_DAYS_AGO);
+  const [existing] = await executor(ctx)
+    .select({ id: campaigns.id })
+    .from(campaigns)
+    .where(and(eq(campaigns.name, DEMO_CAMPAIGN.name), eq(campaigns.startDate, startDate)));
+  if (existing) return existing.id;
+  const campaign = await createCampaign(
+    ctx,
+    SEED_PRINCIPAL,
+    { name: DEMO_CAMPAIGN.name, agencyCode: PROVINCE, startDate, days: DEMO_CAMPAIGN.days, targets: DEMO_CAMPAIGN.targets },
+    `seed-campaign-${startDate}`,
+  );
+  return campaign.id;
 }
 
 /** Nothing loaded yet: no agency at all (every dossier needs one). */
@@ -90,7 +119,9 @@ export async function seedDemo(ctx: ServiceContext, options: SeedOptions = {}): 
       intentTtlMinutes: ctx.settings.intentTtlMinutes,
     });
     ctx.log.debug('demo catalogue loaded', { feeRulesAdded: catalogue.feeRulesAdded, intents: result.intents });
+    const campaignId = await seedCampaign(ctx, now);
     return {
+      campaignId,
       agencies: catalogue.agencies,
       procedures: catalogue.procedures,
       feeRules: catalogue.feeRules,

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { agencies, feeRules, procedures } from '../db/schema/index.ts';
-import type { FeeAdjustment, FeeFormula, RoundingRule } from '../domain/fees.ts';
+import { vnDate } from '../domain/dates.ts';
+import { canCharge, isFeeBearing, type FeeAdjustment, type FeeFormula, type RoundingRule } from '../domain/fees.ts';
 import { executor, withTransaction, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { AGENCY_CODE_PATTERN, scopeCondition, type Principal } from './principal.ts';
@@ -66,7 +67,8 @@ export function feeRuleView(r: FeeRuleRow) {
   };
 }
 
-export function procedureView(p: ProcedureRow, rules: FeeRuleRow[]) {
+/** `today`: the Vietnamese date whose rules in force decide whether the procedure is fee-bearing. */
+export function procedureView(p: ProcedureRow, rules: FeeRuleRow[], today: string) {
   return {
     code: p.code,
     name: p.name,
@@ -76,12 +78,10 @@ export function procedureView(p: ProcedureRow, rules: FeeRuleRow[]) {
     dataConfidence: p.dataConfidence,
     note: p.note,
     /**
-     * Fee-bearing: some rule, at some time, asks for a non-zero amount (766 "fee information"),
+     * Fee-bearing (766 "fee information"): a rule in force today can ask for a non-zero amount,
      * by its base formula or by an adjustment (death registration is free on time, charged late).
      */
-    feeBearing: rules.some(
-      (r) => r.formula.type !== 'exempt' || r.adjustments.some((a) => a.effect.type === 'amount' && a.effect.amount > 0),
-    ),
+    feeBearing: isFeeBearing(rules, today),
     feeRules: rules.map(feeRuleView),
   };
 }
@@ -107,13 +107,14 @@ export async function listProcedures(ctx: ServiceContext, filter: { field?: stri
     .where(filter.field ? eq(procedures.field, filter.field) : undefined)
     .orderBy(asc(procedures.code));
   const rules = await rulesFor(ctx, rows.map((p) => p.code));
-  return rows.map((p) => procedureView(p, rules.get(p.code) ?? []));
+  const today = vnDate(ctx.now());
+  return rows.map((p) => procedureView(p, rules.get(p.code) ?? [], today));
 }
 
 export async function getProcedure(ctx: ServiceContext, code: string) {
   const [row] = await executor(ctx).select().from(procedures).where(eq(procedures.code, code));
   if (!row) throw notFound(`procedure ${code}`);
-  return procedureView(row, (await rulesFor(ctx, [code])).get(code) ?? []);
+  return procedureView(row, (await rulesFor(ctx, [code])).get(code) ?? [], vnDate(ctx.now()));
 }
 
 export interface ProcedureInput {
@@ -156,7 +157,7 @@ export async function addFeeRule(ctx: ServiceContext, procedureCode: string, inp
     const now = ctx.now();
     const [row] = await executor(ctx)
       .insert(feeRules)
-      .values({ id: crypto.randomUUID(), procedureCode, ...input, createdAt: now, updatedAt: now })
+      .values({ id: crypto.randomUUID(), procedureCode, ...input, canCharge: canCharge(input), createdAt: now, updatedAt: now })
       .returning();
     return feeRuleView(row!);
   });
@@ -166,7 +167,7 @@ export async function updateFeeRule(ctx: ServiceContext, procedureCode: string, 
   checkValidity(input);
   const [row] = await executor(ctx)
     .update(feeRules)
-    .set({ ...input, updatedAt: ctx.now() })
+    .set({ ...input, canCharge: canCharge(input), updatedAt: ctx.now() })
     .where(and(eq(feeRules.id, id), eq(feeRules.procedureCode, procedureCode)))
     .returning();
   if (!row) throw notFound(`fee rule ${id} of procedure ${procedureCode}`);

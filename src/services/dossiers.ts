@@ -2,6 +2,8 @@ import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import { agencies, dossiers, feeRules, obligations, procedures } from '../db/schema/index.ts';
 import { vnDate } from '../domain/dates.ts';
 import { computeFee, FeeInputError, inputsUsed, isRuleValidOn, type Channel, type FeeFormula } from '../domain/fees.ts';
+import type { FeeListState } from '../db/schema/dossiers.ts';
+import { dvcqgSyncRecord, type DvcqgSyncRecord } from '../domain/dvcqg-sync.ts';
 import { sumVnd } from '../domain/money.ts';
 import { executor, withTransaction, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
@@ -113,6 +115,12 @@ interface ComputedLine extends Omit<ObligationView, 'id' | 'status'> {
   feeRuleId: string;
 }
 
+/** The fee list as the portal sees it (766 indicator c leaves out dossiers priced all zero). */
+function feeListOf(lines: Array<{ amount: number }>): FeeListState {
+  if (lines.length === 0) return 'none';
+  return lines.some((l) => l.amount > 0) ? 'charged' : 'zero';
+}
+
 /** The fee lines of a dossier from the rules valid on its receipt date, for its channel. */
 async function computeLines(
   ctx: ServiceContext,
@@ -171,7 +179,9 @@ function feeOutOfRange(what: string, rules: Array<{ formula: FeeFormula }>): Ser
   );
 }
 
-function sameFeeInputs(row: DossierRow, next: Omit<DossierRow, 'createdAt' | 'updatedAt' | 'onlinePaymentFlag' | 'paidAt'>): boolean {
+type DossierRecord = Omit<DossierRow, 'createdAt' | 'updatedAt' | 'onlinePaymentFlag' | 'paidAt' | 'feeList'>;
+
+function sameFeeInputs(row: DossierRow, next: DossierRecord): boolean {
   return (
     row.procedureCode === next.procedureCode &&
     row.channel === next.channel &&
@@ -182,7 +192,7 @@ function sameFeeInputs(row: DossierRow, next: Omit<DossierRow, 'createdAt' | 'up
   );
 }
 
-function sameRecord(row: DossierRow, next: Omit<DossierRow, 'createdAt' | 'updatedAt' | 'onlinePaymentFlag' | 'paidAt'>): boolean {
+function sameRecord(row: DossierRow, next: DossierRecord): boolean {
   return (
     sameFeeInputs(row, next) &&
     row.agencyCode === next.agencyCode &&
@@ -266,6 +276,7 @@ export async function putDossier(
             );
           }
         }
+        let feeList = existing.feeList;
         if (feeInputsChanged) {
           const lines = await computeLines(ctx, next.procedureCode, next);
           await db
@@ -273,10 +284,12 @@ export async function putDossier(
             .set({ status: 'void', updatedAt: ctx.now() })
             .where(and(eq(obligations.dossierCode, code), ne(obligations.status, 'void')));
           await insertObligations(ctx, code, lines);
+          feeList = feeListOf(lines);
         }
+        // The roll-ups move with this row (the dossiers trigger), in this transaction.
         const [updated] = await db
           .update(dossiers)
-          .set({ ...next, updatedAt: ctx.now() })
+          .set({ ...next, feeList, updatedAt: ctx.now() })
           .where(eq(dossiers.code, code))
           .returning();
         return { dossier: toView(updated!, await loadObligations(ctx, code)), created: false };
@@ -286,7 +299,7 @@ export async function putDossier(
       const now = ctx.now();
       const inserted = await db
         .insert(dossiers)
-        .values({ ...next, createdAt: now, updatedAt: now })
+        .values({ ...next, feeList: feeListOf(lines), createdAt: now, updatedAt: now })
         .onConflictDoNothing({ target: dossiers.code })
         .returning();
       if (inserted.length === 0) throw new ConcurrentCreate();
@@ -329,3 +342,11 @@ async function insertObligations(ctx: ServiceContext, dossierCode: string, lines
     );
 }
 
+
+/** `GET /v1/dossiers/{code}/dvcqg-sync`: what the dossier system hands the national portal. */
+export async function getDvcqgSync(ctx: ServiceContext, principal: Principal, code: string): Promise<DvcqgSyncRecord> {
+  const row = await findDossier(ctx, principal, code);
+  if (!row) throw notFound(`dossier ${code}`);
+  const lines = await loadObligations(ctx, code);
+  return dvcqgSyncRecord({ ...row, lines }, ctx.settings.collectionForms);
+}

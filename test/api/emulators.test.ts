@@ -1,6 +1,5 @@
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, type GatewaysConfig } from '../../src/config.ts';
 import { callbackInbox, paymentIntents, paymentReviews, receipts, sandboxRefunds, sandboxTransactions } from '../../src/db/schema/index.ts';
 import { buildGateways } from '../../src/gateways/configure.ts';
 import { buildQuerydrRequest, buildRefundRequest, verifyPipeSigned, verifyQuery, QUERYDR_RESPONSE_HASH_FIELDS } from '../../src/gateways/vnpay/protocol.ts';
@@ -9,36 +8,16 @@ import { upsertAgency } from '../../src/services/catalogue.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
-import { openCheckout } from '../helpers/sandbox.ts';
+import { chooseOnCheckout, openCheckout } from '../helpers/sandbox.ts';
+import { DEMO_CHANNELS, demoGateways } from '../helpers/channels.ts';
 
 /**
  * The demo's channel emulators over real HTTP: each gateway configured (through the one
  * configuration schema) to point at its emulator, the payer's pages read and submitted with
  * fetch, the channel calling the hub back; then status queries and refunds through them.
  */
-const TMN = 'DEMOV210';
-const VNPAY_SECRET = 'VNPAYDEMOSECRET0123456789ABCDEFG';
-const DVCQG_KEY = 'dvcqg-demo-partner-key-0123456789';
-const VIETQR_SECRET = 'vietqr-demo-notify-secret-0123456789';
+const { vnpayTmn: TMN, vnpaySecret: VNPAY_SECRET } = DEMO_CHANNELS;
 const COMMUNE_ACCOUNT = { bankBin: '970415', accountNumber: '1014682259', accountName: 'UBND PHUONG TRAN BIEN' };
-
-/** What the demo start configures: every gateway pointing at the hub's own emulators. */
-function demoGateways(base: string, overrides: Record<string, string> = {}): GatewaysConfig {
-  return parseConfig({
-    PUBLIC_BASE_URL: base,
-    VNPAY_TMN_CODE: TMN,
-    VNPAY_HASH_SECRET: `${VNPAY_SECRET},VNPAYPREVIOUSSECRET9876543210XYZ`,
-    VNPAY_PAYMENT_URL: `${base}/sandbox/vnpay/paymentv2/vpcpay.html`,
-    VNPAY_API_URL: `${base}/sandbox/vnpay/merchant_webapi/api/transaction`,
-    VIETQR_NOTIFY_SECRET: VIETQR_SECRET,
-    DVCQG_PARTNER_CODE: 'HCC_DONGNAI',
-    DVCQG_HASH_KEY: DVCQG_KEY,
-    DVCQG_INIT_URL: `${base}/sandbox/dvcqg/init`,
-    DVCQG_QUERY_URL: `${base}/sandbox/dvcqg/query`,
-    GATEWAY_TIMEOUT_MS: '5000',
-    ...overrides,
-  }).gateways;
-}
 
 let h: Harness;
 let base: string;
@@ -97,13 +76,7 @@ async function snapshot(id: string): Promise<IntentSnapshot> {
 }
 
 /** Opens the page behind a redirect nextAction and submits the payer's choice. */
-async function choose(url: string, choice: string, extra: Record<string, string> = {}) {
-  const { status, html, form } = await openCheckout(url);
-  expect(status, html).toBe(200);
-  form.set('choice', choice);
-  for (const [k, v] of Object.entries(extra)) form.set(k, v);
-  return fetch(url.split('?')[0]!, { method: 'POST', body: form, redirect: 'manual' });
-}
+const choose = chooseOnCheckout;
 
 describe(`VNPay emulator on ${databaseLabel}`, () => {
   it('shows a signed payment URL, pays, sends the IPN, and returns the payer with signed parameters', async () => {

@@ -65,6 +65,7 @@ const f = {
   refund: '',
   awaitingRefund: '',
   bigProcedure: '',
+  campaign: '',
 };
 
 /** A paid intent of its own (the sandbox callback, delivered by the test). */
@@ -91,6 +92,9 @@ async function freshAwaitingRefund(): Promise<string> {
   expect(refund.status).toBe('awaiting_approval');
   return refund.id;
 }
+
+const period = 'from=2026-11-01&to=2026-11-30';
+const campaignBody = () => ({ name: 'Chiến dịch phường', agencyCode: AGENCIES.communeA, startDate: '2026-11-10', targets: { dossierOnlinePayment: 0.7 } });
 
 const refundBody = (amount: number) => ({ amount: 1, expectedRefundable: amount, reason: 'Hoàn một đồng' });
 const withKey = (req: Req): Req => ({ ...req, headers: { 'idempotency-key': idempotencyKey(), ...req.headers } });
@@ -268,6 +272,52 @@ const routes: RouteCase[] = [
     missing: () => ({ path: `/v1/refunds/${MISSING_UUID}/resolve`, body: { outcome: 'failed', note: 'Sao kê không có khoản hoàn' }, id: MISSING_UUID }),
   },
   {
+    method: 'GET',
+    template: '/v1/dossiers/{code}/dvcqg-sync',
+    roles: ['portal', 'campaign', 'admin'],
+    scoped: true,
+    request: () => ({ path: `/v1/dossiers/${f.dossier}/dvcqg-sync`, id: f.dossier }),
+    missing: () => {
+      const code = uniqueDossierCode();
+      return { path: `/v1/dossiers/${code}/dvcqg-sync`, id: code };
+    },
+  },
+  ...(['', '/breakdown', '/actions'] as const).map(
+    (sub): RouteCase => ({
+      method: 'GET',
+      template: `/v1/indicators/online-payment${sub}`,
+      roles: ['campaign', 'admin'],
+      scoped: true,
+      // The agency counted is the resource: an outsider asking for it learns nothing.
+      request: () => ({ path: `/v1/indicators/online-payment${sub}?agency=${AGENCIES.communeA}&${period}${sub === '/breakdown' ? '&by=agency' : ''}`, id: AGENCIES.communeA }),
+      missing: () => ({ path: `/v1/indicators/online-payment${sub}?agency=000.99.99.H19&${period}${sub === '/breakdown' ? '&by=agency' : ''}`, id: '000.99.99.H19' }),
+    }),
+  ),
+  {
+    method: 'POST',
+    template: '/v1/campaigns',
+    roles: ['admin'],
+    scoped: false,
+    request: () => withKey({ path: '/v1/campaigns', body: campaignBody() }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/campaigns',
+    roles: ['campaign', 'admin'],
+    scoped: false, // a list: scoped by filtering, checked in its own test below
+    request: () => ({ path: '/v1/campaigns' }),
+  },
+  ...(['', '/progress', '/export?format=csv', '/export?format=xlsx'] as const).map(
+    (sub): RouteCase => ({
+      method: 'GET',
+      template: `/v1/campaigns/{id}${sub.split('?')[0]}`,
+      roles: ['campaign', 'admin'],
+      scoped: true,
+      request: () => ({ path: `/v1/campaigns/${f.campaign}${sub}`, id: f.campaign }),
+      missing: () => ({ path: `/v1/campaigns/${MISSING_UUID}${sub}`, id: MISSING_UUID }),
+    }),
+  ),
+  {
     method: 'POST',
     template: '/v1/dvcqg/payment-lookup',
     roles: ['portal', 'admin'],
@@ -426,6 +476,12 @@ beforeAll(async () => {
   // Sent long enough ago that a person may resolve it (the route refuses while a send may be in flight).
   await h.db.db.update(refunds).set({ updatedAt: new Date(Date.now() - 10 * 60_000) }).where(eq(refunds.id, f.refund));
   f.awaitingRefund = await freshAwaitingRefund();
+  const campaign = await h.request('POST', '/v1/campaigns', {
+    token: await mintToken({ role: 'admin' }),
+    headers: { 'idempotency-key': idempotencyKey() },
+    body: campaignBody(),
+  });
+  f.campaign = (await expectJson(campaign, 201)).id;
 });
 afterAll(() => h?.close());
 
@@ -531,6 +587,17 @@ describe('scope details', () => {
     expect(await codes('admin', [])).toEqual(Object.values(AGENCIES).sort());
   });
 
+  it('lists only the campaigns of agencies in the caller\'s subtrees', async () => {
+    const ids = async (agencies: string[]) => {
+      const body = await expectJson(await h.request('GET', '/v1/campaigns', { token: await mintToken({ role: 'campaign', agencies }) }), 200);
+      return body.items.map((c: { id: string }) => c.id);
+    };
+    expect(await ids([AGENCIES.province])).toContain(f.campaign);
+    expect(await ids([AGENCIES.communeA])).toContain(f.campaign);
+    expect(await ids([AGENCIES.communeB])).toEqual([]);
+    expect(await ids([AGENCIES.otherProvince])).toEqual([]);
+  });
+
   it('a token without agencies sees no dossier', async () => {
     const token = await mintToken({ role: 'treasury', agencies: [] });
     await expectProblem(await h.request('GET', `/v1/dossiers/${f.dossier}`, { token }), 404, 'not-found');
@@ -572,6 +639,6 @@ describe('coverage', () => {
         expect(Object.keys(operation.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['401', '403', '404']));
       }
     }
-    expect(routes.map(label).sort()).toEqual(documented.sort());
+    expect([...new Set(routes.map(label))].sort()).toEqual(documented.sort());
   });
 });

@@ -15,6 +15,7 @@ import type { ServiceContext } from '../../src/services/context.ts';
 import type { Role } from '../../src/services/principal.ts';
 import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../../src/services/receipt-signer.ts';
 import { createTestDatabase } from './database.ts';
+import { DEFAULT_SCORING, type IndicatorSettings } from '../../src/domain/indicators.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 export const TEST_ISSUER = 'fee-payment-hub';
@@ -85,6 +86,8 @@ export interface HarnessOptions {
   /** More gateways (vnpay, vietqr, dvcqg), built again with the real base URL on listen(). */
   gateways?: (env: GatewayEnv) => Partial<Record<GatewayId, Gateway>>;
   refundApprovalThreshold?: number;
+  /** 766 scoring curves and the source of indicator b (defaults: the domain file's, by dossiers). */
+  indicators?: Partial<IndicatorSettings>;
   /** Channel emulators mounted beside the sandbox host, built like `gateways` with the base URL. */
   emulators?: (env: GatewayEnv) => EmulatorSettings;
 }
@@ -125,6 +128,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         intentTtlMinutes: options.intentTtlMinutes ?? 30,
         expiryUnknownGraceMinutes: 60,
         refundApprovalThreshold: options.refundApprovalThreshold ?? 2_000_000,
+        indicators: { scoring: DEFAULT_SCORING, integrationSource: 'dossiers', ...options.indicators },
+        collectionForms: { direct: 1, online: 2, postal: 3 },
       },
       gateways: createRegistry({ ...options.gateways?.({ baseUrl, fetch: fetcher, now }), sandbox }),
       signer,

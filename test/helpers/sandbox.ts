@@ -46,9 +46,14 @@ export async function openCheckout(url: string) {
   return { status: page.status, html, form };
 }
 
-/** The payer chooses on the sandbox checkout page (the harness must be listening). */
-export async function chooseOnCheckout(url: string, choice: 'pay' | 'decline'): Promise<Response> {
-  const { form } = await openCheckout(url);
+/**
+ * The payer chooses on a checkout page (the sandbox's, or an emulated channel's, with the fields
+ * it asks for in `extra`); the harness must be listening.
+ */
+export async function chooseOnCheckout(url: string, choice: string, extra: Record<string, string> = {}): Promise<Response> {
+  const { status, html, form } = await openCheckout(url);
+  if (status !== 200) throw new Error(`checkout page ${url} answered ${status}: ${html.slice(0, 300)}`);
   form.set('choice', choice);
+  for (const [k, v] of Object.entries(extra)) form.set(k, v);
   return fetch(url.split('?')[0]!, { method: 'POST', body: form, redirect: 'manual' });
 }

@@ -5,6 +5,9 @@ import { agencies } from './agencies.ts';
 import { feeKinds, feeRules, procedures } from './procedures.ts';
 import { createdAt, instant, updatedAt, vnd } from './columns.ts';
 
+export const feeListStates = ['none', 'zero', 'charged'] as const;
+export type FeeListState = (typeof feeListStates)[number];
+
 /**
  * A dossier (hồ sơ) as the dossier system issued it. The hub does not issue dossier codes.
  * `receivedDate` is the receipt date in Asia/Ho_Chi_Minh, the date fees and 766 periods use.
@@ -34,6 +37,13 @@ export const dossiers = pgTable(
      */
     onlinePaymentFlag: smallint().notNull().default(0),
     paidAt: instant(),
+    /**
+     * The fee list (DanhSachLePhi) the portal sees for this dossier: `none` (no line), `zero`
+     * (every line priced 0: the dossier leaves indicator c's denominator) or `charged` (some line
+     * asks for money). Written with the obligations by the same statement sequence (putDossier),
+     * so the indicator roll-ups can be kept from the dossier row alone.
+     */
+    feeList: text({ enum: feeListStates }).notNull().default('none'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -6,3 +6,4 @@ export * from './callbacks.ts';
 export * from './receipts.ts';
 export * from './sandbox.ts';
 export * from './reviews.ts';
+export * from './indicators.ts';

@@ -47,6 +47,8 @@ export const feeRules = pgTable(
     collectionAccount: text(),
     /** Amount set by the provincial People's Council rather than a national circular. */
     setByProvince: boolean().notNull().default(false),
+    /** The rule can ask for a non-zero amount (domain/fees.ts canCharge): 766's "fee-bearing". */
+    canCharge: boolean().notNull().default(true),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { getDossier, putDossier } from '../../services/dossiers.ts';
+import { getDossier, getDvcqgSync, putDossier } from '../../services/dossiers.ts';
+import { DvcqgSyncSchema } from '../indicator-schemas.ts';
 import type { AppEnv } from '../env.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
 import { conflictError, DossierInputSchema, DossierSchema, dossierCode, securedErrors, unprocessableError } from '../schemas.ts';
@@ -45,6 +46,24 @@ const getRoute = createRoute({
   },
 });
 
+const syncRoute = createRoute({
+  method: 'get',
+  path: '/v1/dossiers/{code}/dvcqg-sync',
+  operationId: 'getDossierDvcqgSync',
+  tags: ['Dossiers', 'Indicators'],
+  summary: 'The fields the dossier system synchronises to the national portal for the 766 indicators',
+  description:
+    'MaHoSo, MaTTHC, KenhThucHien (1 in person, 2 online, 3 postal), every fee line (zero-priced ones included, since the portal leaves a ' +
+    'dossier priced all zero out of indicator c) and DuocThanhToanTrucTuyen (0 not paid online, 1 national platform, 2 province gateway).',
+  security: [{ bearerAuth: [] }],
+  middleware: [allow('portal', 'campaign', 'admin')] as const,
+  request: { params },
+  responses: {
+    200: { description: 'The synchronised fields', content: { 'application/json': { schema: DvcqgSyncSchema } } },
+    ...securedErrors,
+  },
+});
+
 export function registerDossierRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(putRoute, async (c) => {
     const { code } = c.req.valid('param');
@@ -60,4 +79,6 @@ export function registerDossierRoutes(app: OpenAPIHono<AppEnv>) {
     const { code } = c.req.valid('param');
     return c.json(await getDossier(c.get('ctx'), principalOf(c), code), 200);
   });
+
+  app.openapi(syncRoute, async (c) => c.json(await getDvcqgSync(c.get('ctx'), principalOf(c), c.req.valid('param').code), 200));
 }

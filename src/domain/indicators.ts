@@ -1,0 +1,275 @@
+import Decimal from 'decimal.js';
+import { addDays } from './dates.ts';
+
+/**
+ * The online-payment indicators of Decision 766/QĐ-TTg (domain/indicators-766.md), as pure
+ * arithmetic over counts the hub keeps: rates, the portal's scoring curves, reporting periods,
+ * what a unit still needs to reach a target, and where a campaign is heading.
+ *
+ * Rates are exact ratios of integers, shown to 4 decimals; points are computed from the exact
+ * ratio in decimal arithmetic and shown to 2 decimals, as the portal shows them.
+ */
+const Dec = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
+
+export const indicatorKeys = ['procedureOnlinePayment', 'procedureIntegration', 'dossierOnlinePayment'] as const;
+export type IndicatorKey = (typeof indicatorKeys)[number];
+
+/** `points = maxPoints if rate ≥ threshold, else rate × maxPoints / threshold`. */
+export interface ScoringCurve {
+  /** A rate in (0, 1], as a decimal string ("0.8"). */
+  threshold: string;
+  /** A positive decimal string ("2"). */
+  maxPoints: string;
+}
+export type Scoring = Record<IndicatorKey, ScoringCurve>;
+
+/**
+ * The domain file's curves: a and b full at 80 % (2 points each). The curve of c is not
+ * published: one reconciled implementation scores it linearly to 100 % (6 points), which is the
+ * default; configuration may set another (older vendor code gave full points at 30 %).
+ */
+export const DEFAULT_SCORING: Scoring = {
+  procedureOnlinePayment: { threshold: '0.8', maxPoints: '2' },
+  procedureIntegration: { threshold: '0.8', maxPoints: '2' },
+  dossierOnlinePayment: { threshold: '1', maxPoints: '6' },
+};
+
+export interface IndicatorValue {
+  numerator: number;
+  denominator: number;
+  /** numerator / denominator to 4 decimals; null when nothing is counted (no division by zero). */
+  rate: number | null;
+  /** Points as the portal scores the rate; null with the rate. */
+  points: number | null;
+  maxPoints: number;
+}
+
+export interface Ratio {
+  numerator: number;
+  denominator: number;
+}
+
+export function rateOf(numerator: number, denominator: number): number | null {
+  return denominator === 0 ? null : new Dec(numerator).div(denominator).toDecimalPlaces(4).toNumber();
+}
+
+/** One indicator's value and points from its counts. */
+export function score({ numerator, denominator }: Ratio, curve: ScoringCurve): IndicatorValue {
+  const maxPoints = new Dec(curve.maxPoints);
+  if (denominator === 0) return { numerator, denominator, rate: null, points: null, maxPoints: maxPoints.toNumber() };
+  const rate = new Dec(numerator).div(denominator);
+  const threshold = new Dec(curve.threshold);
+  const points = rate.gte(threshold) ? maxPoints : rate.mul(maxPoints).div(threshold);
+  return {
+    numerator,
+    denominator,
+    rate: rate.toDecimalPlaces(4).toNumber(),
+    points: points.toDecimalPlaces(2).toNumber(),
+    maxPoints: maxPoints.toNumber(),
+  };
+}
+
+export type IndicatorSet = Record<IndicatorKey, IndicatorValue> & { points: number; maxPoints: number };
+
+/** The three indicators scored, with the group's total: the points shown, added up. */
+export function scoreAll(counts: Record<IndicatorKey, Ratio>, scoring: Scoring): IndicatorSet {
+  const values = Object.fromEntries(indicatorKeys.map((k) => [k, score(counts[k], scoring[k])])) as Record<IndicatorKey, IndicatorValue>;
+  const sum = (pick: (v: IndicatorValue) => number | null) =>
+    indicatorKeys.reduce((total, k) => total.add(pick(values[k]) ?? 0), new Dec(0)).toNumber();
+  return { ...values, points: sum((v) => v.points), maxPoints: sum((v) => v.maxPoints) };
+}
+
+/**
+ * How many more dossiers paid online a unit needs for its rate to reach `target`: the least k
+ * with (numerator + k) / denominator ≥ target. Never negative; 0 with nothing to count.
+ */
+export function neededForTarget({ numerator, denominator }: Ratio, target: number | string): number {
+  if (denominator === 0) return 0;
+  const k = new Dec(target).mul(denominator).sub(numerator).ceil().toNumber();
+  return Math.max(0, Math.min(k, denominator - numerator));
+}
+
+// ── Periods ───────────────────────────────────────────────────────────────────────────────
+
+export const periodKinds = ['month', 'quarter', 'half', 'nine-months', 'year'] as const;
+export type PeriodKind = (typeof periodKinds)[number];
+
+export interface DateRange {
+  /** Vietnamese calendar dates, inclusive. */
+  from: string;
+  to: string;
+}
+
+const PERIOD_INDEXES: Record<PeriodKind, number> = { month: 12, quarter: 4, half: 2, 'nine-months': 1, year: 1 };
+const PERIOD_MONTHS: Record<PeriodKind, number> = { month: 1, quarter: 3, half: 6, 'nine-months': 9, year: 12 };
+
+export class PeriodError extends Error {
+  constructor(
+    readonly field: 'index' | 'year' | 'from' | 'to' | 'period',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PeriodError';
+  }
+}
+
+/** How many indexes a kind of period has in a year (12 months, 4 quarters, 2 halves, 1). */
+export const periodIndexes = (kind: PeriodKind) => PERIOD_INDEXES[kind];
+
+/**
+ * The portal's reporting periods of a year: month 1–12, quarter 1–4, half 1–2, the first nine
+ * months, the year. `index` may be left out for the last two.
+ */
+export function periodRange(kind: PeriodKind, year: number, index?: number): DateRange {
+  const count = PERIOD_INDEXES[kind];
+  const i = index ?? (count === 1 ? 1 : undefined);
+  if (i === undefined) throw new PeriodError('index', `a ${kind} needs an index from 1 to ${count}`);
+  if (!Number.isInteger(i) || i < 1 || i > count) throw new PeriodError('index', `a ${kind} index runs from 1 to ${count}`);
+  const months = PERIOD_MONTHS[kind];
+  const firstMonth = (i - 1) * months; // 0-based
+  const from = new Date(Date.UTC(year, firstMonth, 1)).toISOString().slice(0, 10);
+  const to = new Date(Date.UTC(year, firstMonth + months, 0)).toISOString().slice(0, 10);
+  return { from, to };
+}
+
+/** Days from `from` to `to`, both counted. */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
+}
+
+/** Every date of a range, in order. */
+export function datesOf({ from, to }: DateRange): string[] {
+  const dates: string[] = [];
+  for (let d = from; d <= to; d = addDays(d, 1)) dates.push(d);
+  return dates;
+}
+
+// ── Where a campaign is heading ──────────────────────────────────────────────────────────
+
+export interface Projection {
+  /** The days the recent rate is taken over (up to `window`, fewer early in a campaign). */
+  windowDays: number;
+  /** Of what the last `windowDays` days added: numerator added / denominator added. */
+  recentRate: number | null;
+  /** Change of the cumulative rate per day over those days, in rate units (0.01 = 1 point of %). */
+  trendPerDay: number | null;
+  /** The cumulative rate at the end date if the recent days' additions go on at the same pace. */
+  projectedRate: number | null;
+}
+
+/**
+ * Projects a cumulative ratio to the end of a campaign: the numerator and denominator each grow
+ * by what they grew per day over the last `window` days, for `remainingDays` more days. A ratio
+ * of counts is projected through its counts, not by drawing a line through its rates: a day with
+ * few dossiers moves the rate a lot and the projection little. `cap` bounds the denominator
+ * (the indicators a and b count procedures, of which there are only so many).
+ */
+export function project(cumulative: Ratio[], remainingDays: number, options: { window?: number; cap?: number } = {}): Projection {
+  const window = Math.min(options.window ?? 7, cumulative.length);
+  if (window === 0) return { windowDays: 0, recentRate: null, trendPerDay: null, projectedRate: null };
+  const last = cumulative.at(-1)!;
+  const before = cumulative.length > window ? cumulative[cumulative.length - 1 - window]! : { numerator: 0, denominator: 0 };
+  const addedN = new Dec(last.numerator - before.numerator);
+  const addedD = new Dec(last.denominator - before.denominator);
+  const ratio = (n: Decimal, d: Decimal) => (d.lte(0) ? null : Decimal.min(n.div(d), 1).toDecimalPlaces(4).toNumber());
+  const recentRate = ratio(addedN, addedD);
+  const lastRate = ratio(new Dec(last.numerator), new Dec(last.denominator));
+  const beforeRate = ratio(new Dec(before.numerator), new Dec(before.denominator));
+  const trendPerDay =
+    lastRate === null || beforeRate === null || cumulative.length <= window
+      ? null
+      : new Dec(lastRate).sub(beforeRate).div(window).toDecimalPlaces(6).toNumber();
+  let d = new Dec(last.denominator).add(addedD.div(window).mul(Math.max(0, remainingDays)));
+  if (options.cap !== undefined) d = Decimal.max(Decimal.min(d, options.cap), last.denominator);
+  let n = new Dec(last.numerator).add(addedN.div(window).mul(Math.max(0, remainingDays)));
+  n = Decimal.min(n, d);
+  return { windowDays: window, recentRate, trendPerDay, projectedRate: ratio(n, d) };
+}
+
+// ── From roll-up counts to the three ratios ──────────────────────────────────────────────
+
+/** A procedure's counts over a scope and period, summed from the daily roll-ups. */
+export interface ProcedureCounts {
+  procedureCode: string;
+  dossiers: number;
+  /** Dossiers less those whose fee list is priced all zero: indicator c's denominator. */
+  feeDossiers: number;
+  /** Paid online (DuocThanhToanTrucTuyen 1 or 2): c's numerator. */
+  paidOnline: number;
+  /** With a charged fee line: synchronised fee data that is non-zero. */
+  charged: number;
+}
+
+/** What the catalogue says now: the fee-bearing procedures, and those flagged integrated. */
+export interface CatalogueFacts {
+  feeBearing: ReadonlySet<string>;
+  integrated: ReadonlySet<string>;
+}
+
+/**
+ * Where indicator b's numerator comes from. `dossiers` (default) is the portal's own measure
+ * (domain/indicators-766.md): fee-bearing procedures with a dossier in the period whose
+ * synchronised fee data is non-zero. `catalogue` counts the fee-bearing procedures flagged
+ * integrated for online payment in the hub's catalogue, whatever their dossiers.
+ */
+export const integrationSources = ['dossiers', 'catalogue'] as const;
+export type IntegrationSource = (typeof integrationSources)[number];
+
+export interface IndicatorSettings {
+  scoring: Scoring;
+  integrationSource: IntegrationSource;
+}
+
+/**
+ * The three ratios of 766's online-payment group from per-procedure counts (any procedures;
+ * only the fee-bearing ones count):
+ * (a) fee-bearing procedures with a dossier paid online / fee-bearing procedures with a dossier
+ *     that has something to pay. The portal's fields are totalDossierOnlineFormalityPaymentSuccess
+ *     / totalFeeDossierFormalityDistinct: distinct procedures of *fee* dossiers, so a procedure
+ *     whose every dossier of the period is priced all zero (death registration on time) is not
+ *     held against the unit: nobody could have paid it;
+ * (b) fee-bearing procedures integrated / fee-bearing procedures in the catalogue, now;
+ * (c) dossiers paid online / dossiers of fee-bearing procedures less those priced all zero.
+ */
+export function indicatorRatios(rows: Iterable<ProcedureCounts>, catalogue: CatalogueFacts, source: IntegrationSource): Record<IndicatorKey, Ratio> {
+  let withDossiers = 0;
+  let withPayment = 0;
+  let integratedByDossiers = 0;
+  let paid = 0;
+  let feeDossiers = 0;
+  for (const row of rows) {
+    if (!catalogue.feeBearing.has(row.procedureCode)) continue;
+    if (row.feeDossiers > 0) withDossiers++;
+    if (row.paidOnline > 0) withPayment++;
+    if (row.charged > 0) integratedByDossiers++;
+    paid += row.paidOnline;
+    feeDossiers += row.feeDossiers;
+  }
+  let integratedInCatalogue = 0;
+  for (const code of catalogue.integrated) if (catalogue.feeBearing.has(code)) integratedInCatalogue++;
+  return {
+    procedureOnlinePayment: { numerator: withPayment, denominator: withDossiers },
+    procedureIntegration: {
+      numerator: source === 'dossiers' ? integratedByDossiers : integratedInCatalogue,
+      denominator: catalogue.feeBearing.size,
+    },
+    dossierOnlinePayment: { numerator: paid, denominator: feeDossiers },
+  };
+}
+
+/** Adds up counts of the same procedure (several days, units or windows). */
+export function sumByProcedure(rows: Iterable<ProcedureCounts>): Map<string, ProcedureCounts> {
+  const totals = new Map<string, ProcedureCounts>();
+  for (const row of rows) {
+    const t = totals.get(row.procedureCode);
+    if (!t) {
+      totals.set(row.procedureCode, { ...row });
+      continue;
+    }
+    t.dossiers += row.dossiers;
+    t.feeDossiers += row.feeDossiers;
+    t.paidOnline += row.paidOnline;
+    t.charged += row.charged;
+  }
+  return totals;
+}

@@ -1,0 +1,327 @@
+import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { agencies } from '../db/schema/index.ts';
+import { queryRows } from '../db/types.ts';
+import { vnDate } from '../domain/dates.ts';
+import {
+  indicatorRatios,
+  neededForTarget,
+  rateOf,
+  scoreAll,
+  sumByProcedure,
+  type CatalogueFacts,
+  type DateRange,
+  type IndicatorSet,
+  type IndicatorSettings,
+  type ProcedureCounts,
+  type Ratio,
+} from '../domain/indicators.ts';
+import { executor, type ServiceContext } from './context.ts';
+import { notFound, ServiceError } from './errors.ts';
+import { scopeCondition, type Principal } from './principal.ts';
+
+/**
+ * The 766 online-payment indicators of an agency's subtree over a period, computed from the
+ * daily roll-ups (`indicator_daily`, kept by the dossiers trigger) and the catalogue as it is
+ * now. Nothing here reads a dossier: a query costs days × units × procedures.
+ */
+
+export interface Scope {
+  code: string;
+  name: string;
+  level: string;
+  parentCode: string | null;
+  /** `/…/code/`: an agency is in the subtree when its path contains this. */
+  marker: string;
+  path: string;
+}
+
+export interface AgencyRef {
+  code: string;
+  name: string;
+  level: string;
+}
+
+const agencyRef = (s: { code: string; name: string; level: string }): AgencyRef => ({ code: s.code, name: s.name, level: s.level });
+
+/**
+ * The agency whose subtree is counted, if the caller may see it (else "not found", as for any
+ * resource outside a scope). Without a code: the caller's one scope root, or for an admin the
+ * tree's one root.
+ */
+export async function resolveScope(ctx: ServiceContext, principal: Principal, agencyCode?: string): Promise<Scope> {
+  let code = agencyCode;
+  if (code === undefined) {
+    if (principal.role !== 'admin' && principal.agencies.length === 1) code = principal.agencies[0];
+    else if (principal.role === 'admin') {
+      const roots = await executor(ctx).select({ code: agencies.code }).from(agencies).where(sql`${agencies.parentCode} IS NULL`).limit(2);
+      if (roots.length === 1) code = roots[0]!.code;
+    }
+    if (code === undefined) {
+      throw new ServiceError('validation-failed', 'name the agency whose indicators you want', [{ path: 'query.agency', message: 'required' }]);
+    }
+  }
+  const scope = scopeCondition(principal, agencies.code);
+  const [row] = await executor(ctx)
+    .select({ code: agencies.code, name: agencies.name, level: agencies.level, parentCode: agencies.parentCode, path: agencies.path })
+    .from(agencies)
+    .where(scope ? and(eq(agencies.code, code), scope) : eq(agencies.code, code));
+  if (!row) throw notFound(`agency ${code}`);
+  return { ...row, marker: `/${row.code}/` };
+}
+
+export interface CatalogueProcedure {
+  code: string;
+  name: string;
+  integrated: boolean;
+}
+
+/** The fee-bearing procedures now (a rule in force today can charge), with names and flags. */
+export async function feeBearingCatalogue(ctx: ServiceContext): Promise<{ facts: CatalogueFacts; procedures: Map<string, CatalogueProcedure> }> {
+  const rows = await queryRows<{ code: string; name: string; integrated: boolean }>(
+    executor(ctx),
+    sql`SELECT p.code, p.name, p.integrated_online_payment AS integrated FROM procedures p
+        WHERE ${feeBearingCondition(sql`p.code`, vnDate(ctx.now()))} ORDER BY p.code`,
+  );
+  const procedures = new Map(rows.map((r) => [r.code, { code: r.code, name: r.name, integrated: Boolean(r.integrated) }]));
+  return {
+    procedures,
+    facts: {
+      feeBearing: new Set(procedures.keys()),
+      integrated: new Set(rows.filter((r) => r.integrated).map((r) => r.code)),
+    },
+  };
+}
+
+/** "The procedure in `code` is fee-bearing on `today`" (domain/fees.ts isFeeBearing), in SQL. */
+export function feeBearingCondition(code: SQL, today: string): SQL {
+  return sql`EXISTS (SELECT 1 FROM fee_rules fr WHERE fr.procedure_code = ${code} AND fr.can_charge
+                     AND fr.valid_from <= ${today}::date AND (fr.valid_to IS NULL OR fr.valid_to >= ${today}::date))`;
+}
+
+export type Grouping = 'date' | 'child' | 'agency';
+
+export interface CellSums extends ProcedureCounts {
+  onlineSubmitted: number;
+  date?: string;
+  /** The scope's direct child whose subtree the unit is in; '' for the scope agency itself. */
+  child?: string;
+  agency?: string;
+}
+
+/** The child of the scope an agency's path passes through ('' for the scope agency itself). */
+export function childOf(scope: Scope, path: SQL): SQL {
+  return sql`split_part(substr(${path}, strpos(${path}, ${scope.marker}) + ${scope.marker.length}), '/', 1)`;
+}
+
+const groupingColumns: Record<Grouping, (scope: Scope) => SQL> = {
+  date: () => sql`to_char(r.received_date, 'YYYY-MM-DD')`,
+  child: (scope) => childOf(scope, sql`a.path`),
+  agency: () => sql`r.agency_code`,
+};
+
+/** Roll-up counts of the scope over the range, per procedure and the groupings asked for (of one procedure, if given). */
+export async function cellSums(ctx: ServiceContext, scope: Scope, range: DateRange, by: Grouping[] = [], procedureCode?: string): Promise<CellSums[]> {
+  const keys = by.map((g) => sql`${groupingColumns[g](scope)} AS ${sql.raw(g)}`);
+  // By position: a parameterised expression is not the same expression twice to PostgreSQL.
+  const groups = [...by, 'procedure'].map((_, i) => sql.raw(String(i + 1)));
+  const rows = await queryRows<Record<string, unknown>>(
+    executor(ctx),
+    sql`
+    SELECT ${sql.join([...keys, sql`r.procedure_code`], sql`, `)},
+           sum(r.dossiers)::int8 AS dossiers, sum(r.dossiers - r.zero_fee)::int8 AS fee_dossiers,
+           sum(r.paid_online)::int8 AS paid_online, sum(r.charged)::int8 AS charged, sum(r.online_submitted)::int8 AS online_submitted
+    FROM indicator_daily r JOIN agencies a ON a.code = r.agency_code
+    WHERE r.received_date BETWEEN ${range.from}::date AND ${range.to}::date AND strpos(a.path, ${scope.marker}) > 0
+      ${procedureCode === undefined ? sql`` : sql`AND r.procedure_code = ${procedureCode}`}
+    GROUP BY ${sql.join(groups, sql`, `)}`,
+  );
+  return rows.map((r) => ({
+    procedureCode: String(r.procedure_code),
+    dossiers: Number(r.dossiers),
+    feeDossiers: Number(r.fee_dossiers),
+    paidOnline: Number(r.paid_online),
+    charged: Number(r.charged),
+    onlineSubmitted: Number(r.online_submitted),
+    ...(r.date !== undefined ? { date: String(r.date) } : {}),
+    ...(r.child !== undefined ? { child: String(r.child) } : {}),
+    ...(r.agency !== undefined ? { agency: String(r.agency) } : {}),
+  }));
+}
+
+function indicatorsOf(rows: Iterable<ProcedureCounts>, facts: CatalogueFacts, settings: IndicatorSettings): IndicatorSet {
+  return scoreAll(indicatorRatios(rows, facts, settings.integrationSource), settings.scoring);
+}
+
+export interface IndicatorReport extends IndicatorSet {
+  agency: AgencyRef;
+  from: string;
+  to: string;
+  integrationSource: IndicatorSettings['integrationSource'];
+  /** The related indicator a campaign watches: dossiers filed online (KenhThucHien 2), of all. */
+  onlineSubmission: { numerator: number; denominator: number; rate: number | null };
+}
+
+/** `GET /v1/indicators/online-payment`: the three indicators of a subtree over a period. */
+export async function onlinePaymentIndicators(ctx: ServiceContext, principal: Principal, agencyCode: string | undefined, range: DateRange): Promise<IndicatorReport> {
+  const scope = await resolveScope(ctx, principal, agencyCode);
+  const [{ facts }, cells] = await Promise.all([feeBearingCatalogue(ctx), cellSums(ctx, scope, range)]);
+  const settings = ctx.settings.indicators;
+  const submitted = cells.reduce((s, c) => ({ numerator: s.numerator + c.onlineSubmitted, denominator: s.denominator + c.dossiers }), {
+    numerator: 0,
+    denominator: 0,
+  });
+  return {
+    agency: agencyRef(scope),
+    from: range.from,
+    to: range.to,
+    ...indicatorsOf(cells, facts, settings),
+    integrationSource: settings.integrationSource,
+    onlineSubmission: { ...submitted, rate: rateOf(submitted.numerator, submitted.denominator) },
+  };
+}
+
+export interface BreakdownItem extends IndicatorSet {
+  agency?: AgencyRef & { direct: boolean };
+  procedure?: CatalogueProcedure;
+}
+
+/**
+ * The same numbers per child unit (each with its subtree; the scope agency's own dossiers as a
+ * row of their own when it has any) or per fee-bearing procedure of the catalogue. Per child
+ * unit, `procedureCode` narrows the counts to one procedure (and the catalogue to it).
+ */
+export async function onlinePaymentBreakdown(
+  ctx: ServiceContext,
+  principal: Principal,
+  agencyCode: string | undefined,
+  range: DateRange,
+  by: 'agency' | 'procedure',
+  procedureCode?: string,
+) {
+  const scope = await resolveScope(ctx, principal, agencyCode);
+  const settings = ctx.settings.indicators;
+  const catalogue = await feeBearingCatalogue(ctx);
+  const { procedures } = catalogue;
+  let { facts } = catalogue;
+  const head = { agency: agencyRef(scope), from: range.from, to: range.to, by, integrationSource: settings.integrationSource };
+  if (procedureCode !== undefined) {
+    const procedure = procedures.get(procedureCode);
+    if (!procedure) throw notFound(`fee-bearing procedure ${procedureCode}`);
+    facts = catalogueOfOne(procedure);
+  }
+  if (by === 'procedure') {
+    const totals = sumByProcedure(await cellSums(ctx, scope, range));
+    const items: BreakdownItem[] = [...procedures.values()].map((procedure) => {
+      const row = totals.get(procedure.code) ?? emptyCounts(procedure.code);
+      return { procedure, ...indicatorsOf([row], catalogueOfOne(procedure), settings) };
+    });
+    return { ...head, items };
+  }
+  const [children, cells] = await Promise.all([childAgencies(ctx, scope), cellSums(ctx, scope, range, ['child'], procedureCode)]);
+  const byChild = groupBy(cells, (c) => c.child ?? '');
+  const items: BreakdownItem[] = children.map((child) => ({
+    agency: { ...agencyRef(child), direct: false },
+    ...indicatorsOf(byChild.get(child.code) ?? [], facts, settings),
+  }));
+  const own = byChild.get('');
+  if (own) items.unshift({ agency: { ...agencyRef(scope), direct: true }, ...indicatorsOf(own, facts, settings) });
+  return { ...head, ...(procedureCode === undefined ? {} : { procedure: procedures.get(procedureCode) }), items };
+}
+
+/** One procedure as a catalogue of its own: b then asks whether this one is integrated. */
+function catalogueOfOne(procedure: CatalogueProcedure): CatalogueFacts {
+  return { feeBearing: new Set([procedure.code]), integrated: procedure.integrated ? new Set([procedure.code]) : new Set() };
+}
+
+export const emptyCounts = (procedureCode: string): ProcedureCounts => ({ procedureCode, dossiers: 0, feeDossiers: 0, paidOnline: 0, charged: 0 });
+
+export function groupBy<T, K>(items: Iterable<T>, key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+export async function childAgencies(ctx: ServiceContext, scope: Scope) {
+  return executor(ctx)
+    .select({ code: agencies.code, name: agencies.name, level: agencies.level, parentCode: agencies.parentCode })
+    .from(agencies)
+    .where(eq(agencies.parentCode, scope.code))
+    .orderBy(agencies.code);
+}
+
+// ── What to do next ──────────────────────────────────────────────────────────────────────
+
+export interface ActionLists {
+  /** (a) Fee-bearing procedures with dossiers to pay but none paid online: the first payment moves a. */
+  proceduresWithoutOnlinePayment: Array<CatalogueProcedure & { dossiers: number; feeDossiers: number }>;
+  /** (b) Fee-bearing procedures not counted as integrated. */
+  proceduresNotIntegrated: Array<CatalogueProcedure & { dossiers: number; charged: number }>;
+  /** (c) Receiving units, lowest dossier rate first, with what each needs to reach the target. */
+  unitsByDossierRate: Array<{ agency: AgencyRef & { parentCode: string | null }; numerator: number; denominator: number; rate: number | null; needed: number }>;
+}
+
+/**
+ * The lists that tell a campaign manager where to push, from per-procedure totals and
+ * per-unit dossier counts of fee-bearing procedures over the same scope and period.
+ */
+export function actionLists(
+  totals: Map<string, ProcedureCounts>,
+  units: Array<{ agency: AgencyRef & { parentCode: string | null } } & Ratio>,
+  catalogue: { facts: CatalogueFacts; procedures: Map<string, CatalogueProcedure> },
+  settings: IndicatorSettings,
+  target: number | string,
+): ActionLists {
+  const all = [...catalogue.procedures.values()].map((p) => ({ p, row: totals.get(p.code) ?? emptyCounts(p.code) }));
+  return {
+    proceduresWithoutOnlinePayment: all
+      .filter(({ row }) => row.feeDossiers > 0 && row.paidOnline === 0)
+      .sort((x, y) => y.row.feeDossiers - x.row.feeDossiers || x.p.code.localeCompare(y.p.code))
+      .map(({ p, row }) => ({ ...p, dossiers: row.dossiers, feeDossiers: row.feeDossiers })),
+    proceduresNotIntegrated: all
+      .filter(({ p, row }) => (settings.integrationSource === 'dossiers' ? row.charged === 0 : !p.integrated))
+      .sort((x, y) => y.row.dossiers - x.row.dossiers || x.p.code.localeCompare(y.p.code))
+      .map(({ p, row }) => ({ ...p, dossiers: row.dossiers, charged: row.charged })),
+    unitsByDossierRate: units
+      .filter((u) => u.denominator > 0)
+      .map((u) => ({ ...u, rate: rateOf(u.numerator, u.denominator), needed: neededForTarget(u, target) }))
+      .sort((x, y) => x.numerator / x.denominator - y.numerator / y.denominator || y.needed - x.needed || x.agency.code.localeCompare(y.agency.code)),
+  };
+}
+
+/** Dossier counts (indicator c) per receiving unit, from cells of fee-bearing procedures grouped by agency. */
+export async function unitRatios(ctx: ServiceContext, cells: CellSums[]) {
+  const byAgency = new Map<string, Ratio>();
+  for (const c of cells) {
+    if (c.agency === undefined) continue;
+    const r = byAgency.get(c.agency) ?? { numerator: 0, denominator: 0 };
+    r.numerator += c.paidOnline;
+    r.denominator += c.feeDossiers;
+    byAgency.set(c.agency, r);
+  }
+  const codes = [...byAgency.keys()];
+  const rows =
+    codes.length === 0
+      ? []
+      : await executor(ctx)
+          .select({ code: agencies.code, name: agencies.name, level: agencies.level, parentCode: agencies.parentCode })
+          .from(agencies)
+          .where(sql`${agencies.code} IN (${sql.join(codes.map((c) => sql`${c}`), sql`, `)})`);
+  return rows.map((a) => ({ agency: a, ...byAgency.get(a.code)! }));
+}
+
+/** `GET /v1/indicators/online-payment/actions`. `target`: the dossier rate units should reach. */
+export async function onlinePaymentActions(ctx: ServiceContext, principal: Principal, agencyCode: string | undefined, range: DateRange, target?: number) {
+  const scope = await resolveScope(ctx, principal, agencyCode);
+  const settings = ctx.settings.indicators;
+  const catalogue = await feeBearingCatalogue(ctx);
+  const cells = await cellSums(ctx, scope, range, ['agency']);
+  const goal = target ?? Number(settings.scoring.dossierOnlinePayment.threshold);
+  const feeBearing = cells.filter((c) => catalogue.facts.feeBearing.has(c.procedureCode));
+  const lists = actionLists(sumByProcedure(cells), await unitRatios(ctx, feeBearing), catalogue, settings, goal);
+  return { agency: agencyRef(scope), from: range.from, to: range.to, target: goal, integrationSource: settings.integrationSource, ...lists };
+}

@@ -1,0 +1,27 @@
+import { parseConfig, type GatewaysConfig } from '../../src/config.ts';
+
+/** The demo's channel credentials, as the tests configure them. */
+export const DEMO_CHANNELS = {
+  vnpayTmn: 'DEMOV210',
+  vnpaySecret: 'VNPAYDEMOSECRET0123456789ABCDEFG',
+  dvcqgKey: 'dvcqg-demo-partner-key-0123456789',
+  vietqrSecret: 'vietqr-demo-notify-secret-0123456789',
+} as const;
+
+/** What the demo start configures: every gateway pointing at the hub's own emulators at `base`. */
+export function demoGateways(base: string, overrides: Record<string, string> = {}): GatewaysConfig {
+  return parseConfig({
+    PUBLIC_BASE_URL: base,
+    VNPAY_TMN_CODE: DEMO_CHANNELS.vnpayTmn,
+    VNPAY_HASH_SECRET: `${DEMO_CHANNELS.vnpaySecret},VNPAYPREVIOUSSECRET9876543210XYZ`,
+    VNPAY_PAYMENT_URL: `${base}/sandbox/vnpay/paymentv2/vpcpay.html`,
+    VNPAY_API_URL: `${base}/sandbox/vnpay/merchant_webapi/api/transaction`,
+    VIETQR_NOTIFY_SECRET: DEMO_CHANNELS.vietqrSecret,
+    DVCQG_PARTNER_CODE: 'HCC_DONGNAI',
+    DVCQG_HASH_KEY: DEMO_CHANNELS.dvcqgKey,
+    DVCQG_INIT_URL: `${base}/sandbox/dvcqg/init`,
+    DVCQG_QUERY_URL: `${base}/sandbox/dvcqg/query`,
+    GATEWAY_TIMEOUT_MS: '5000',
+    ...overrides,
+  }).gateways;
+}
