@@ -42,6 +42,7 @@ const f = {
   intentReference: '',
   intentAmount: 0,
   paidIntent: '',
+  campaign: '',
 };
 
 beforeAll(async () => {
@@ -75,6 +76,12 @@ beforeAll(async () => {
   f.paidIntent = toPay.id;
   const paid = await deliverSandboxCallback(h, sandboxEvent(toPay, { transactionId: 'SBX-SETUP' }));
   expect(await paid.json()).toEqual({ received: true, result: 'applied' });
+  const campaign = await h.request('POST', '/v1/campaigns', {
+    token: tokens.admin,
+    headers: { 'idempotency-key': idempotencyKey() },
+    body: { name: 'Chiến dịch', agencyCode: AGENCIES.province, startDate: '2026-11-10', targets: { dossierOnlinePayment: 0.7 } },
+  });
+  f.campaign = (await campaign.json()).id;
 });
 afterAll(() => h?.close());
 
@@ -320,7 +327,8 @@ async function check(req: FuzzRequest, options: { gatewayAnswers?: boolean } = {
     expect(problem.status, where).toBe(response.status);
     expect(typeof problem.code, where).toBe('string');
     expect(problem.requestId, where).toBe(response.headers.get('x-request-id'));
-  } else if (response.status !== 204 && !/text\/html/.test(contentType)) {
+  } else if (response.status !== 204 && !/text\/html|text\/csv|spreadsheetml/.test(contentType)) {
+    // Pages and downloads aside, every answer is JSON.
     expect(() => JSON.parse(text), where).not.toThrow();
   }
 }
@@ -425,6 +433,66 @@ describe('fuzz: bodies', () => {
     );
   }, TIMEOUT);
 
+  it('POST /v1/campaigns', async () => {
+    const valid = {
+      name: 'Chiến dịch 30 ngày',
+      agencyCode: AGENCIES.communeA,
+      startDate: '2026-11-10',
+      days: 30,
+      targets: { procedureOnlinePayment: 0.9, procedureIntegration: null, dossierOnlinePayment: 0.7 },
+      baseline: { from: '2026-10-01', to: '2026-11-09' },
+    };
+    await run(
+      fc.record({
+        method: fc.constant('POST'),
+        path: fc.constant('/v1/campaigns'),
+        body: bodies(valid),
+        contentType: contentTypes,
+        role: fc.constant<Role>('admin'),
+        headers: fc.constant(null).map(() => ({ 'idempotency-key': idempotencyKey() })),
+      }),
+      {},
+      Math.ceil(RUNS / 2),
+    );
+  }, TIMEOUT);
+
+  it('POST /dashboard and /dashboard/export forms (answered as problem+json to a client that does not take HTML)', async () => {
+    const field = fc.oneof(fc.constantFrom(...specialStrings), fc.string({ maxLength: 60 }), fc.constant(f.campaign), fc.constant(AGENCIES.communeA));
+    const form = fc
+      .record(
+        {
+          token: fc.oneof(fc.constant(tokens.campaign), fc.constant(tokens.admin), fc.constant(tokens.portal), field),
+          campaign: field,
+          agency: field,
+          procedure: fc.oneof(field, fc.constant(f.procedure)),
+          format: fc.oneof(field, fc.constantFrom('csv', 'xlsx')),
+        },
+        { requiredKeys: [] },
+      )
+      .map((fields) => {
+        const params = new URLSearchParams();
+        for (const [k, v] of Object.entries(fields)) {
+          try {
+            params.set(k, String(v));
+          } catch {
+            params.set(k, '');
+          }
+        }
+        return params.toString();
+      });
+    await run(
+      fc.record({
+        method: fc.constant('POST'),
+        path: fc.constantFrom('/dashboard', '/dashboard/export'),
+        body: fc.oneof({ arbitrary: form, weight: 5 }, { arbitrary: deepText, weight: 1 }),
+        contentType: fc.oneof({ arbitrary: fc.constant('application/x-www-form-urlencoded'), weight: 5 }, { arbitrary: contentTypes, weight: 1 }),
+        headers: fc.constant({ accept: 'application/json' }),
+      }),
+      {},
+      Math.ceil(RUNS / 2),
+    );
+  }, TIMEOUT);
+
   it('POST /v1/payment-intents/{id}/cancel (a body is ignored, not trusted)', async () => {
     await run(
       fc.record({
@@ -474,6 +542,46 @@ describe('fuzz: paths and queries', () => {
             headers: { accept },
           })),
         ),
+      {},
+      RUNS * 2,
+    );
+  }, TIMEOUT);
+
+  it('GET indicator and campaign routes with arbitrary periods, agencies, targets and formats', async () => {
+    const value = fc.oneof(
+      fc.constantFrom(...specialStrings),
+      fc.constantFrom('2026-11-01', '2026-11-30', '2026-02-29', '1899-12-31', '2026-13-01', 'month', 'quarter', 'half', 'nine-months', 'year', '0', '12', '2026', '-1', '1.5', 'csv', 'xlsx', 'units', 'daily', 'agency', 'procedure', f.procedure),
+      fc.integer({ min: -10, max: 100_000 }).map(String),
+    );
+    const params = fc
+      .dictionary(fc.constantFrom('agency', 'from', 'to', 'period', 'year', 'index', 'target', 'by', 'procedure', 'format', 'sheet', 'x'), value, { maxKeys: 7 })
+      .map((d) => {
+        const q = new URLSearchParams();
+        for (const [k, v] of Object.entries(d)) {
+          try {
+            q.set(k, v);
+          } catch {
+            q.set(k, '');
+          }
+        }
+        return `?${q.toString()}`;
+      });
+    await run(
+      fc
+        .record({
+          path: fc.constantFrom(
+            '/v1/indicators/online-payment',
+            '/v1/indicators/online-payment/breakdown',
+            '/v1/indicators/online-payment/actions',
+            `/v1/campaigns/${f.campaign}/progress`,
+            `/v1/campaigns/${f.campaign}/export`,
+            `/v1/campaigns/${f.campaign}`,
+            `/v1/dossiers/${f.dossier}/dvcqg-sync`,
+          ),
+          query: params,
+          role: roleOf(['campaign', 'admin']),
+        })
+        .map(({ path, query, role }) => ({ method: 'GET', path: path + query, role })),
       {},
       RUNS * 2,
     );

@@ -8,7 +8,7 @@ import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, rule, seedAgencyTree } from '../helpers/factories.ts';
 import { demoGateways } from '../helpers/channels.ts';
 import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
-import { expectedScore, vietnamDate } from '../helpers/indicators.ts';
+import { DOMAIN_CURVES, hasCharge, modelIndicators, modelNeeded, pricedAllZero as zeroPriced, vietnamDate, type Curves, type ModelDossier } from '../helpers/indicators.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 import { chooseOnCheckout, deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
@@ -84,8 +84,8 @@ function lines(d: Pick<Planned, 'key' | 'channel' | 'receivedAt' | 'child' | 'pa
       return vietnamDate(d.receivedAt) <= '2026-10-15' ? [20_000] : [];
   }
 }
-const pricedAllZero = (d: Planned) => lines(d).length > 0 && lines(d).every((a) => a === 0);
-const charged = (d: Planned) => lines(d).some((a) => a > 0);
+const pricedAllZero = (d: Planned) => zeroPriced({ lines: lines(d) });
+const charged = (d: Planned) => hasCharge({ lines: lines(d) });
 
 let h: Harness;
 let admin: string;
@@ -218,31 +218,12 @@ interface Expect {
   procedure?: Key;
 }
 
-function counts({ scope, from, to, source = 'dossiers', procedure }: Expect) {
-  const keys = (Object.keys(CATALOGUE) as Key[]).filter((k) => CATALOGUE[k].feeBearing && (procedure === undefined || k === procedure));
-  const inScope = plan.filter((d) => {
-    const date = vietnamDate(d.receivedAt);
-    return LINEAGE[d.agency]!.includes(scope) && date >= from && date <= to && keys.includes(d.key);
-  });
-  const due = inScope.filter((d) => !pricedAllZero(d));
-  const paid = due.filter((d) => d.flag > 0);
-  return {
-    a: { numerator: new Set(paid.map((d) => d.key)).size, denominator: new Set(due.map((d) => d.key)).size },
-    b: {
-      numerator: source === 'dossiers' ? new Set(inScope.filter(charged).map((d) => d.key)).size : keys.filter((k) => CATALOGUE[k].integrated).length,
-      denominator: keys.length,
-    },
-    c: { numerator: paid.length, denominator: due.length },
-  };
-}
+const model = (d: Planned): ModelDossier => ({ procedure: d.key, agency: d.agency, date: vietnamDate(d.receivedAt), lines: lines(d), flag: d.flag });
 
-function expected(e: Expect, scoring = { a: [0.8, 2], b: [0.8, 2], c: [1, 6] }) {
-  const k = counts(e);
-  const procedureOnlinePayment = expectedScore(k.a.numerator, k.a.denominator, scoring.a[0]!, scoring.a[1]!);
-  const procedureIntegration = expectedScore(k.b.numerator, k.b.denominator, scoring.b[0]!, scoring.b[1]!);
-  const dossierOnlinePayment = expectedScore(k.c.numerator, k.c.denominator, scoring.c[0]!, scoring.c[1]!);
-  const hundredths = [procedureOnlinePayment, procedureIntegration, dossierOnlinePayment].reduce((s, v) => s + Math.round((v.points ?? 0) * 100), 0);
-  return { procedureOnlinePayment, procedureIntegration, dossierOnlinePayment, points: hundredths / 100, maxPoints: 10 };
+function expected({ scope, from, to, source = 'dossiers', procedure }: Expect, curves: Curves = DOMAIN_CURVES) {
+  const keys = (Object.keys(CATALOGUE) as Key[]).filter((k) => CATALOGUE[k].feeBearing && (procedure === undefined || k === procedure));
+  const inScope = plan.map(model).filter((d) => LINEAGE[d.agency]!.includes(scope) && d.date >= from && d.date <= to);
+  return modelIndicators(inScope, { feeBearing: new Set(keys), integrated: new Set(keys.filter((k) => CATALOGUE[k].integrated)) }, source, curves);
 }
 
 const pick = (body: any) => ({
@@ -334,7 +315,7 @@ describe(`the three indicators on a generated data set (${databaseLabel})`, () =
       const body = await indicators(`agency=${scope}&${p.query}`, catalogueApp);
       expect(body.integrationSource).toBe('catalogue');
       expect(pick(body)).toEqual(expected({ scope, from: p.from, to: p.to, source: 'catalogue' }));
-      expect(pick(await indicators(`agency=${scope}&${p.query}`, vendorApp))).toEqual(expected({ scope, from: p.from, to: p.to }, { a: [0.8, 2], b: [0.8, 2], c: [0.3, 6] }));
+      expect(pick(await indicators(`agency=${scope}&${p.query}`, vendorApp))).toEqual(expected({ scope, from: p.from, to: p.to }, { ...DOMAIN_CURVES, c: [0.3, 6] }));
     }
   });
 });
@@ -409,7 +390,7 @@ describe(`breakdowns and action lists (${databaseLabel})`, () => {
       units.set(d.agency, u);
     }
     const ranked = [...units.entries()]
-      .map(([agency, u]) => ({ agency, ...u, needed: Math.max(0, Math.ceil((u.d * 6) / 10 - u.n - 1e-9)) }))
+      .map(([agency, u]) => ({ agency, ...u, needed: modelNeeded(u.n, u.d, target) }))
       .sort((x, y) => x.n * y.d - y.n * x.d || y.needed - x.needed || x.agency.localeCompare(y.agency));
     expect(body.unitsByDossierRate.map((u: any) => [u.agency.code, u.numerator, u.denominator, u.needed])).toEqual(ranked.map((u) => [u.agency, u.n, u.d, u.needed]));
   });

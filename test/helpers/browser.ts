@@ -46,10 +46,10 @@ export interface IsolatedPage {
 export async function openIsolatedPage(
   browser: Browser,
   baseUrl: string,
-  options: { viewport?: { width: number; height: number } } = {},
+  options: { viewport?: { width: number; height: number }; javaScriptEnabled?: boolean } = {},
 ): Promise<IsolatedPage> {
   const origin = new URL(baseUrl).origin;
-  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 } });
+  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 }, javaScriptEnabled: options.javaScriptEnabled ?? true });
   const errors: string[] = [];
   const external: string[] = [];
   await context.route('**/*', (route) => {

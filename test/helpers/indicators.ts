@@ -32,3 +32,67 @@ export function expectedScore(numerator: number, denominator: number, threshold:
 export function vietnamDate(instant: Date): string {
   return instant.toLocaleDateString('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' });
 }
+
+/** A dossier as a test models it: what 766 reads of it, computed by the test itself. */
+export interface ModelDossier {
+  procedure: string;
+  agency: string;
+  /** The receipt date in Vietnam. */
+  date: string;
+  /** Amounts of its fee lines (none: no line synchronised). */
+  lines: number[];
+  /** DuocThanhToanTrucTuyen. */
+  flag: number;
+}
+
+export interface ModelCatalogue {
+  feeBearing: ReadonlySet<string>;
+  integrated: ReadonlySet<string>;
+}
+
+export const pricedAllZero = (d: Pick<ModelDossier, 'lines'>) => d.lines.length > 0 && d.lines.every((a) => a === 0);
+export const hasCharge = (d: Pick<ModelDossier, 'lines'>) => d.lines.some((a) => a > 0);
+
+export type Curves = Record<'a' | 'b' | 'c', [threshold: number, maxPoints: number]>;
+export const DOMAIN_CURVES: Curves = { a: [0.8, 2], b: [0.8, 2], c: [1, 6] };
+
+/**
+ * The three ratios as domain/indicators-766.md defines them, over the dossiers given (already
+ * narrowed to a scope and period by the caller): a over procedures with a dossier to pay, b over
+ * the catalogue's fee-bearing procedures, c over dossiers less those priced all zero.
+ */
+export function modelRatios(dossiers: ModelDossier[], catalogue: ModelCatalogue, source: 'dossiers' | 'catalogue' = 'dossiers') {
+  const counted = dossiers.filter((d) => catalogue.feeBearing.has(d.procedure));
+  const due = counted.filter((d) => !pricedAllZero(d));
+  const paid = due.filter((d) => d.flag === 1 || d.flag === 2);
+  const integrated = [...catalogue.feeBearing].filter((p) => catalogue.integrated.has(p)).length;
+  return {
+    a: { numerator: new Set(paid.map((d) => d.procedure)).size, denominator: new Set(due.map((d) => d.procedure)).size },
+    b: { numerator: source === 'dossiers' ? new Set(counted.filter(hasCharge).map((d) => d.procedure)).size : integrated, denominator: catalogue.feeBearing.size },
+    c: { numerator: paid.length, denominator: due.length },
+  };
+}
+
+/** The indicators with points, shaped as the hub answers them. */
+export function modelIndicators(dossiers: ModelDossier[], catalogue: ModelCatalogue, source: 'dossiers' | 'catalogue' = 'dossiers', curves: Curves = DOMAIN_CURVES) {
+  const k = modelRatios(dossiers, catalogue, source);
+  const procedureOnlinePayment = expectedScore(k.a.numerator, k.a.denominator, ...curves.a);
+  const procedureIntegration = expectedScore(k.b.numerator, k.b.denominator, ...curves.b);
+  const dossierOnlinePayment = expectedScore(k.c.numerator, k.c.denominator, ...curves.c);
+  const values = [procedureOnlinePayment, procedureIntegration, dossierOnlinePayment];
+  return {
+    procedureOnlinePayment,
+    procedureIntegration,
+    dossierOnlinePayment,
+    points: values.reduce((s, v) => s + Math.round((v.points ?? 0) * 100), 0) / 100,
+    maxPoints: curves.a[1] + curves.b[1] + curves.c[1],
+  };
+}
+
+/** The least k with (n + k) / d ≥ target (target with up to 4 decimals). */
+export function modelNeeded(n: number, d: number, target: number): number {
+  const t = BigInt(Math.round(target * 10_000));
+  let k = 0;
+  while (BigInt(n + k) * 10_000n < t * BigInt(d)) k++;
+  return k;
+}

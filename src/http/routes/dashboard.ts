@@ -77,7 +77,14 @@ async function readForm(c: Context<AppEnv>): Promise<DashboardForm> {
   if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) {
     throw new ServiceError('unsupported-media-type', 'send the dashboard form (application/x-www-form-urlencoded)');
   }
-  const parsed = FormSchema.safeParse(await c.req.parseBody());
+  let body: Record<string, unknown>;
+  try {
+    body = await c.req.parseBody();
+  } catch {
+    // A multipart body that does not parse (no boundary, cut short): the browser never sends one.
+    throw new ServiceError('validation-failed', 'the form cannot be read', [{ path: 'form', message: 'not a well-formed form body' }]);
+  }
+  const parsed = FormSchema.safeParse(body);
   if (!parsed.success) throw new ServiceError('validation-failed', 'the form is not valid', zodIssues(parsed.error, 'form'));
   return parsed.data;
 }

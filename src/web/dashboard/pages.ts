@@ -35,6 +35,8 @@ const CSS = `
   td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   button.link { background: none; border: 0; padding: 0; color: var(--accent); text-decoration: underline; cursor: pointer; font: inherit; text-align: left; }
   button.link:focus-visible, button:focus-visible, select:focus-visible, textarea:focus-visible { outline: 3px solid #f0b400; outline-offset: 2px; }
+  .lists li > button.link { display: block; }
+  .leaderboard td.unit { min-width: 15rem; }
   .lists { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 1rem; }
   .legend { font-size: 0.85rem; color: var(--muted); }
   textarea { width: 100%; font-family: monospace; font-size: 0.85rem; }
@@ -135,13 +137,13 @@ function indicatorCard(key: IndicatorKey, value: IndicatorValue, p: CampaignProg
 }
 
 function leaderboardTable(p: CampaignProgress) {
-  return html`<table data-testid="leaderboard">
+  return html`<table class="leaderboard" data-testid="leaderboard">
     <caption class="legend">Các đơn vị trực thuộc ${p.agency.name}, tỷ lệ hồ sơ thanh toán trực tuyến cao nhất trước.</caption>
     <thead><tr><th>#</th><th>Đơn vị</th><th class="num">Tỷ lệ hiện tại</th><th class="num">Hồ sơ TTTT / phải thu</th><th class="num">Kỳ cơ sở</th><th class="num">Thay đổi</th><th class="num">Còn cách mục tiêu</th><th class="num">Cần thêm</th><th class="num">Điểm</th></tr></thead>
     <tbody>${p.leaderboard.map(
       (row, i) => html`<tr>
       <td>${i + 1}</td>
-      <td>${row.agency.direct ? html`${row.agency.name} <span class="muted">(tiếp nhận trực tiếp)</span>` : unitButton(row.agency.code, row.agency.name)}</td>
+      <td class="unit">${row.agency.direct ? html`${row.agency.name} <span class="muted">(tiếp nhận trực tiếp)</span>` : unitButton(row.agency.code, row.agency.name)}</td>
       <td class="num">${formatPercent(row.current.dossierOnlinePayment.rate)}</td>
       <td class="num">${formatCount(row.current.dossierOnlinePayment.numerator)} / ${formatCount(row.current.dossierOnlinePayment.denominator)}</td>
       <td class="num">${formatPercent(row.baseline.dossierOnlinePayment.rate)}</td>

@@ -1,0 +1,394 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/seed/dossiers.ts';
+import { upsertAgency } from '../../src/services/catalogue.ts';
+import { databaseLabel } from '../helpers/database.ts';
+import { AGENCIES, createIntent, createProcedure, idempotencyKey, rule, seedAgencyTree } from '../helpers/factories.ts';
+import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import { modelIndicators, modelNeeded, modelRatios, pricedAllZero, roundHalfUp, vietnamDate, type ModelDossier } from '../helpers/indicators.ts';
+import { expectJson, expectProblem } from '../helpers/problems.ts';
+import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
+
+/**
+ * A campaign over a generated month and a half of dossiers: its baseline, its daily series
+ * (cumulative and per day), targets, projection, leaderboard and action lists, and its export,
+ * each compared with values this file computes from its own plan.
+ */
+const TODAY = new Date('2026-11-20T15:00:00+07:00');
+const START = '2026-11-10'; // day 11 today
+const UNIT = '000.01.32.H19';
+const RECEIVERS = [AGENCIES.department, UNIT, AGENCIES.communeA, AGENCIES.communeB, AGENCIES.districtCommune, AGENCIES.province];
+const CHILD_OF: Record<string, string> = {
+  [AGENCIES.department]: AGENCIES.department,
+  [UNIT]: AGENCIES.department,
+  [AGENCIES.communeA]: AGENCIES.communeA,
+  [AGENCIES.communeB]: AGENCIES.communeB,
+  [AGENCIES.districtCommune]: AGENCIES.district,
+  [AGENCIES.province]: '',
+};
+
+let h: Harness;
+let admin: string;
+let reader: string;
+const procedures = { paid: '', freeOnline: '', neverPaid: '', exempt: '' };
+const dossiers: Array<ModelDossier & { code: string }> = [];
+let campaign: any;
+
+beforeAll(async () => {
+  h = await createHarness();
+  h.clock.now = TODAY;
+  await seedAgencyTree(h.ctx);
+  // A name with a comma and one that looks like a spreadsheet formula: the CSV must keep both as text.
+  await upsertAgency(h.ctx, { code: AGENCIES.communeB, name: 'UBND xã Long Thành, Đồng Nai', level: 'commune', parentCode: AGENCIES.province });
+  await upsertAgency(h.ctx, { code: UNIT, name: '=Phòng "Hộ tịch"', level: 'unit', parentCode: AGENCIES.department });
+  admin = await mintToken({ role: 'admin' });
+  reader = await mintToken({ role: 'campaign', agencies: [AGENCIES.province] });
+  const portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
+  procedures.paid = await createProcedure(h.ctx, [rule({ formula: { type: 'fixed', amount: 100_000 } })]);
+  procedures.freeOnline = await createProcedure(h.ctx, [
+    rule({ formula: { type: 'fixed', amount: 50_000 }, adjustments: [{ label: 'Miễn khi nộp trực tuyến', channels: ['online'], effect: { type: 'exempt' } }] }),
+  ]);
+  procedures.neverPaid = await createProcedure(h.ctx, [rule({ formula: { type: 'fixed', amount: 20_000 } })]);
+  procedures.exempt = await createProcedure(h.ctx, [rule({ formula: { type: 'exempt' } })]);
+
+  const random = mulberry32(766_30);
+  const first = Date.parse('2026-10-11T07:00:00+07:00'); // the 30-day baseline starts on 11 October
+  const last = Date.parse('2026-11-20T14:00:00+07:00');
+  for (let i = 0; i < 140; i++) {
+    const receivedAt = new Date(first + Math.floor(random() * (last - first)));
+    const date = vietnamDate(receivedAt);
+    const kind = (['paid', 'paid', 'paid', 'freeOnline', 'neverPaid', 'exempt'] as const)[Math.floor(random() * 6)]!;
+    const channel = random() < 0.6 ? 'online' : 'direct';
+    const agency = RECEIVERS[Math.floor(random() * RECEIVERS.length)]!;
+    const code = `${agency}-${date.slice(2).replaceAll('-', '')}-${String(i + 1).padStart(4, '0')}`;
+    const response = await h.request('PUT', `/v1/dossiers/${code}`, {
+      token: portal,
+      body: { procedureCode: procedures[kind], agencyCode: agency, channel, receivedAt: receivedAt.toISOString() },
+    });
+    expect(response.status).toBe(201);
+    const lines = kind === 'paid' ? [100_000] : kind === 'freeOnline' ? [channel === 'online' ? 0 : 50_000] : kind === 'neverPaid' ? [20_000] : [0];
+    // The campaign works: payments get likelier after the start.
+    const willPay = kind !== 'neverPaid' && lines[0]! > 0 && random() < (date >= START ? 0.75 : 0.45);
+    let flag = 0;
+    if (willPay) {
+      const intent = await json(await createIntent(h, portal, code));
+      expect((await json(await deliverSandboxCallback(h, sandboxEvent(intent)))).result).toBe('applied');
+      flag = 2;
+    }
+    dossiers.push({ code, procedure: procedures[kind], agency, date, lines, flag });
+  }
+  const created = await h.request('POST', '/v1/campaigns', {
+    token: admin,
+    headers: { 'idempotency-key': 'campaign-setup' },
+    body: { name: 'Chiến dịch 30 ngày', agencyCode: AGENCIES.province, startDate: START, targets: { procedureOnlinePayment: 0.9, dossierOnlinePayment: 0.6 } },
+  });
+  campaign = await expectJson(created, 201);
+}, 180_000);
+afterAll(() => h?.close());
+
+const catalogue = () => ({
+  feeBearing: new Set([procedures.paid, procedures.freeOnline, procedures.neverPaid]),
+  // createProcedure marks every procedure integrated.
+  integrated: new Set(Object.values(procedures)),
+});
+const between = (from: string, to: string, where: (d: ModelDossier) => boolean = () => true) => dossiers.filter((d) => d.date >= from && d.date <= to && where(d));
+const withRate = (r: { numerator: number; denominator: number }) => ({ ...r, rate: r.denominator === 0 ? null : roundHalfUp(BigInt(r.numerator), BigInt(r.denominator), 4) });
+const pickSet = (s: any) => ({ procedureOnlinePayment: s.procedureOnlinePayment, procedureIntegration: s.procedureIntegration, dossierOnlinePayment: s.dossierOnlinePayment, points: s.points, maxPoints: s.maxPoints });
+const dates = (from: string, to: string) => {
+  const out: string[] = [];
+  for (let d = Date.parse(`${from}T00:00:00Z`); d <= Date.parse(`${to}T00:00:00Z`); d += 86_400_000) out.push(new Date(d).toISOString().slice(0, 10));
+  return out;
+};
+
+describe(`a campaign's progress (${databaseLabel})`, () => {
+  let progress: any;
+  beforeAll(async () => {
+    progress = await expectJson(await h.request('GET', `/v1/campaigns/${campaign.id}/progress`, { token: reader }), 200);
+  });
+
+  it('is created with its days, the 30 days before as baseline, and its targets', () => {
+    expect(campaign).toMatchObject({
+      name: 'Chiến dịch 30 ngày',
+      agency: { code: AGENCIES.province },
+      startDate: START,
+      endDate: '2026-12-09',
+      days: 30,
+      baseline: { from: '2026-10-11', to: '2026-11-09' },
+      targets: { procedureOnlinePayment: 0.9, procedureIntegration: null, dossierOnlinePayment: 0.6 },
+      createdBy: 'admin:admin-user',
+    });
+    expect(progress).toMatchObject({ status: 'running', day: 11, asOf: '2026-11-20', agency: { code: AGENCIES.province } });
+  });
+
+  it('gives the baseline and the values since the start as the indicators endpoint would', async () => {
+    expect(pickSet(progress.baseline)).toEqual(modelIndicators(between('2026-10-11', '2026-11-09'), catalogue()));
+    expect(pickSet(progress.current)).toEqual(modelIndicators(between(START, '2026-11-20'), catalogue()));
+    const same = await expectJson(await h.request('GET', `/v1/indicators/online-payment?agency=${AGENCIES.province}&from=${START}&to=2026-11-20`, { token: reader }), 200);
+    expect(pickSet(progress.current)).toEqual(pickSet(same));
+  });
+
+  it('has a point per day since the start, cumulative and of the day alone', () => {
+    expect(progress.series.map((s: any) => s.date)).toEqual(dates(START, '2026-11-20'));
+    for (const [i, point] of progress.series.entries()) {
+      expect(point.day).toBe(i + 1);
+      const cumulative = modelRatios(between(START, point.date), catalogue());
+      const daily = modelRatios(between(point.date, point.date), catalogue());
+      expect(point.cumulative).toEqual({ procedureOnlinePayment: withRate(cumulative.a), procedureIntegration: withRate(cumulative.b), dossierOnlinePayment: withRate(cumulative.c) });
+      expect(point.daily).toEqual({ procedureOnlinePayment: withRate(daily.a), procedureIntegration: withRate(daily.b), dossierOnlinePayment: withRate(daily.c) });
+    }
+  });
+
+  it('says how far the target is and what it takes', () => {
+    const c = modelRatios(between(START, '2026-11-20'), catalogue()).c;
+    const rate = roundHalfUp(BigInt(c.numerator), BigInt(c.denominator), 4);
+    expect(progress.targets.dossierOnlinePayment).toEqual({
+      target: 0.6,
+      rate,
+      gap: Math.round((0.6 - rate) * 10_000) / 10_000,
+      reached: modelNeeded(c.numerator, c.denominator, 0.6) === 0,
+      needed: modelNeeded(c.numerator, c.denominator, 0.6),
+    });
+    expect(progress.targets.procedureIntegration).toEqual({ target: null, rate: progress.current.procedureIntegration.rate, gap: null, reached: null, needed: null });
+  });
+
+  it('projects to the end date from the last seven days\' pace', () => {
+    const cumulative = (date: string) => modelRatios(between(START, date), catalogue()).c;
+    const now = cumulative('2026-11-20');
+    const weekAgo = cumulative('2026-11-13');
+    const remaining = 19; // 21 November to 9 December
+    // (n + Δn/7 × 19) / (d + Δd/7 × 19) = (7n + 19Δn) / (7d + 19Δd)
+    const n = 7 * now.numerator + remaining * (now.numerator - weekAgo.numerator);
+    const d = 7 * now.denominator + remaining * (now.denominator - weekAgo.denominator);
+    expect(progress.projection).toMatchObject({ endDate: '2026-12-09', remainingDays: remaining });
+    expect(progress.projection.dossierOnlinePayment).toMatchObject({
+      windowDays: 7,
+      recentRate: roundHalfUp(BigInt(now.numerator - weekAgo.numerator), BigInt(now.denominator - weekAgo.denominator), 4),
+      projectedRate: roundHalfUp(BigInt(n), BigInt(d), 4),
+      target: 0.6,
+      onTrack: BigInt(n) * 10n >= 6n * BigInt(d),
+    });
+  });
+
+  it('ranks the child units by dossier rate, with their change since the baseline and what each needs', () => {
+    const rows = [AGENCIES.department, AGENCIES.communeA, AGENCIES.communeB, AGENCIES.district, ''].map((child) => {
+      const mine = (d: ModelDossier) => CHILD_OF[d.agency] === child;
+      const before = modelIndicators(between('2026-10-11', '2026-11-09', mine), catalogue());
+      const now = modelIndicators(between(START, '2026-11-20', mine), catalogue());
+      const c = now.dossierOnlinePayment;
+      return {
+        code: child || AGENCIES.province,
+        direct: child === '',
+        baseline: before,
+        current: now,
+        change: c.rate === null || before.dossierOnlinePayment.rate === null ? null : Math.round((c.rate - before.dossierOnlinePayment.rate) * 10_000) / 10_000,
+        gap: c.rate === null ? null : Math.round((0.6 - c.rate) * 10_000) / 10_000,
+        needed: modelNeeded(c.numerator, c.denominator, 0.6),
+      };
+    });
+    rows.sort((x, y) => (y.current.dossierOnlinePayment.rate ?? -1) - (x.current.dossierOnlinePayment.rate ?? -1) || x.code.localeCompare(y.code));
+    expect(
+      progress.leaderboard.map((r: any) => ({ code: r.agency.code, direct: r.agency.direct, baseline: pickSet(r.baseline), current: pickSet(r.current), change: r.change, gap: r.gap, needed: r.needed })),
+    ).toEqual(rows);
+  });
+
+  it('lists where to push since the start', () => {
+    const since = between(START, '2026-11-20');
+    expect(progress.actions.proceduresWithoutOnlinePayment.map((p: any) => p.code)).toEqual([procedures.neverPaid]);
+    expect(progress.actions.proceduresNotIntegrated).toEqual([]);
+    const units = new Map<string, { n: number; d: number }>();
+    for (const d of since) {
+      if (!catalogue().feeBearing.has(d.procedure) || pricedAllZero(d)) continue;
+      const u = units.get(d.agency) ?? { n: 0, d: 0 };
+      u.d += 1;
+      if (d.flag > 0) u.n += 1;
+      units.set(d.agency, u);
+    }
+    expect(progress.actions.unitsByDossierRate.map((u: any) => [u.agency.code, u.numerator, u.denominator, u.needed]).sort()).toEqual(
+      [...units.entries()].map(([code, u]) => [code, u.n, u.d, modelNeeded(u.n, u.d, 0.6)]).sort(),
+    );
+  });
+
+  it('drills into a unit of the campaign over the same days and targets, and nowhere else', async () => {
+    const unit = await expectJson(await h.request('GET', `/v1/campaigns/${campaign.id}/progress?agency=${AGENCIES.department}`, { token: reader }), 200);
+    expect(unit.agency).toMatchObject({ code: AGENCIES.department, parentCode: AGENCIES.province });
+    const mine = (d: ModelDossier) => CHILD_OF[d.agency] === AGENCIES.department;
+    expect(pickSet(unit.current)).toEqual(modelIndicators(between(START, '2026-11-20', mine), catalogue()));
+    expect(unit.leaderboard.map((r: any) => r.agency.code).sort()).toEqual([AGENCIES.department, UNIT].sort());
+    await expectProblem(await h.request('GET', `/v1/campaigns/${campaign.id}/progress?agency=${AGENCIES.otherProvince}`, { token: admin }), 404, 'not-found');
+    const commune = await expectJson(
+      await h.request('POST', '/v1/campaigns', {
+        token: admin,
+        headers: { 'idempotency-key': idempotencyKey() },
+        body: { name: 'Chiến dịch phường', agencyCode: AGENCIES.communeA, startDate: START, targets: { dossierOnlinePayment: 0.6 } },
+      }),
+      201,
+    );
+    await expectProblem(await h.request('GET', `/v1/campaigns/${commune.id}/progress?agency=${AGENCIES.communeB}`, { token: admin }), 404, 'not-found');
+  });
+});
+
+describe(`campaigns before and after their days (${databaseLabel})`, () => {
+  const create = async (startDate: string, days: number) =>
+    expectJson(
+      await h.request('POST', '/v1/campaigns', { token: admin, headers: { 'idempotency-key': idempotencyKey() }, body: { name: `Chiến dịch ${startDate}`, agencyCode: AGENCIES.province, startDate, days, targets: { dossierOnlinePayment: 0.5 } } }),
+      201,
+    );
+
+  it('a scheduled campaign has no series yet; an ended one has all its days and nothing left to project', async () => {
+    const scheduled = await expectJson(await h.request('GET', `/v1/campaigns/${(await create('2026-12-01', 30)).id}/progress`, { token: reader }), 200);
+    expect(scheduled).toMatchObject({ status: 'scheduled', day: 0, series: [] });
+    expect(scheduled.current.dossierOnlinePayment).toMatchObject({ numerator: 0, denominator: 0, rate: null });
+    expect(scheduled.baseline.from).toBe('2026-11-01');
+
+    const ended = await expectJson(await h.request('GET', `/v1/campaigns/${(await create('2026-10-12', 14)).id}/progress`, { token: reader }), 200);
+    expect(ended).toMatchObject({ status: 'ended', day: 14 });
+    expect(ended.series).toHaveLength(14);
+    expect(ended.projection.remainingDays).toBe(0);
+    expect(ended.projection.dossierOnlinePayment.projectedRate).toBe(ended.current.dossierOnlinePayment.rate);
+    expect(pickSet(ended.current)).toEqual(modelIndicators(between('2026-10-12', '2026-10-25'), catalogue()));
+  });
+});
+
+describe('creating a campaign', () => {
+  const body = (overrides: Record<string, unknown> = {}) => ({ name: 'Chiến dịch', agencyCode: AGENCIES.province, startDate: '2026-12-01', targets: { dossierOnlinePayment: 0.7 }, ...overrides });
+  const post = (b: unknown, key: string | null = idempotencyKey()) =>
+    h.request('POST', '/v1/campaigns', { token: admin, headers: key ? { 'idempotency-key': key } : {}, body: b });
+
+  it.each([
+    [{ targets: { dossierOnlinePayment: 1.5 } }, 'targets.dossierOnlinePayment'],
+    [{ targets: { dossierOnlinePayment: 0.12345 } }, 'targets.dossierOnlinePayment'],
+    [{ targets: {} }, 'targets.dossierOnlinePayment'],
+    [{ targets: { dossierOnlinePayment: 0.7, other: 1 } }, 'targets'],
+    [{ days: 0 }, 'days'],
+    [{ days: 400 }, 'days'],
+    [{ startDate: '2026-02-30' }, 'startDate'],
+    [{ name: '' }, 'name'],
+    [{ baseline: { from: '2026-11-01', to: '2026-12-01' } }, 'baseline.to'],
+    [{ baseline: { from: '2026-11-20', to: '2026-11-10' } }, 'baseline.to'],
+  ])('refuses %j with 400 naming %s, and writes nothing', async (overrides, field) => {
+    const before = (await json(await h.request('GET', '/v1/campaigns', { token: admin }))).items.length;
+    const problem = await expectProblem(await post(body(overrides)), 400, 'validation-failed');
+    expect(problem.errors.map((e: any) => e.path)).toContain(field);
+    expect((await json(await h.request('GET', '/v1/campaigns', { token: admin }))).items.length).toBe(before);
+  });
+
+  it('refuses an unknown agency (422), and asks for an Idempotency-Key', async () => {
+    await expectProblem(await post(body({ agencyCode: '000.99.99.H19' })), 422, 'unknown-agency');
+    await expectProblem(await post(body(), null), 400, 'idempotency-key-required');
+  });
+
+  it('replays the same key and body, and refuses the key with another body', async () => {
+    const key = idempotencyKey();
+    const first = await expectJson(await post(body(), key), 201);
+    const again = await expectJson(await post(body(), key), 201);
+    expect(again).toEqual(first);
+    await expectProblem(await post(body({ name: 'Chiến dịch khác' }), key), 409, 'idempotency-key-reused');
+    const concurrent = await Promise.all(Array.from({ length: 8 }, () => post(body({ name: 'Chiến dịch đồng thời' }), 'same-key-at-once')));
+    const ids = new Set((await Promise.all(concurrent.map((r) => expectJson(r, 201)))).map((c: any) => c.id));
+    expect(ids.size).toBe(1);
+  });
+});
+
+describe(`the export (${databaseLabel})`, () => {
+  let progress: any;
+  beforeAll(async () => {
+    progress = await expectJson(await h.request('GET', `/v1/campaigns/${campaign.id}/progress`, { token: reader }), 200);
+  });
+
+  /** RFC 4180 fields (quotes doubled), which is all the export writes. */
+  function parseCsv(text: string): string[][] {
+    const rows: string[][] = [];
+    let row: string[] = [];
+    let field = '';
+    let quoted = false;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i]!;
+      if (quoted) {
+        if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
+        else if (ch === '"') quoted = false;
+        else field += ch;
+      } else if (ch === '"') quoted = true;
+      else if (ch === ',') row.push(field), (field = '');
+      else if (ch === '\r' && text[i + 1] === '\n') row.push(field), rows.push(row), (row = []), (field = ''), i++;
+      else field += ch;
+    }
+    return rows;
+  }
+
+  it('as CSV: UTF-8 with a byte-order mark, one row per unit as the leaderboard has them, text kept as text', async () => {
+    const response = await h.request('GET', `/v1/campaigns/${campaign.id}/export?format=csv&sheet=units`, { token: reader });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename="chien-dich-2026-11-10-000\.00\.00\.H19-2026-11-20-units\.csv"$/);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const rows = parseCsv(new TextDecoder().decode(bytes.slice(3)));
+    expect(rows[0]![0]).toBe('Mã đơn vị');
+    expect(rows.slice(1).map((r) => r[0])).toEqual(progress.leaderboard.map((r: any) => r.agency.code));
+    for (const [i, r] of progress.leaderboard.entries()) {
+      const row = rows[i + 1]!;
+      const c = r.current.dossierOnlinePayment;
+      expect(row.slice(3, 6)).toEqual([String(c.numerator), String(c.denominator), c.rate === null ? '' : String(c.rate)]);
+    }
+    expect(rows.find((r) => r[0] === AGENCIES.communeB)![1]).toBe('UBND xã Long Thành, Đồng Nai');
+    const daily = parseCsv(new TextDecoder().decode((await (await h.request('GET', `/v1/campaigns/${campaign.id}/export?format=csv&sheet=daily`, { token: reader })).arrayBuffer()).slice(3)));
+    expect(daily.length - 1).toBe(progress.series.length);
+  });
+
+  it('keeps a unit name that looks like a formula from being run by a spreadsheet', async () => {
+    const unit = await h.request('GET', `/v1/campaigns/${campaign.id}/export?format=csv&sheet=units&agency=${AGENCIES.department}`, { token: reader });
+    const text = await unit.text();
+    expect(text).toContain(`"'=Phòng ""Hộ tịch"""`);
+  });
+
+  const python = spawnSync('python3', ['--version']).status === 0;
+  it.skipIf(!python)('as XLSX: a valid workbook an independent reader opens, with every table and the numbers of the progress', async () => {
+    const response = await h.request('GET', `/v1/campaigns/${campaign.id}/export?format=xlsx`, { token: reader });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    const dir = mkdtempSync(join(tmpdir(), 'hub-xlsx-'));
+    const file = join(dir, 'report.xlsx');
+    writeFileSync(file, new Uint8Array(await response.arrayBuffer()));
+    // Python's zipfile checks every CRC; ElementTree parses every part.
+    const read = execFileSync(
+      'python3',
+      [
+        '-c',
+        `
+import json, sys, zipfile, xml.etree.ElementTree as ET
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+ns = {'m': 'http://schemas.openxmlformats.org/spreadsheetml/2006/main'}
+for name in z.namelist():
+    ET.fromstring(z.read(name))
+wb = ET.fromstring(z.read('xl/workbook.xml'))
+names = [s.get('name') for s in wb.find('m:sheets', ns)]
+sheets = []
+for i in range(len(names)):
+    root = ET.fromstring(z.read(f'xl/worksheets/sheet{i + 1}.xml'))
+    rows = []
+    for row in root.find('m:sheetData', ns):
+        rows.append({c.get('r'): [''.join(c.itertext()), c.get('s')] for c in row})
+    sheets.append(rows)
+print(json.dumps({'names': names, 'sheets': sheets}))
+`,
+        file,
+      ],
+      { encoding: 'utf8' },
+    );
+    const book = JSON.parse(read);
+    expect(book.names).toEqual(['Tổng hợp', 'Theo ngày', 'Đơn vị', 'TTHC chưa có TTTT', 'TTHC chưa tích hợp', 'Đơn vị theo tỷ lệ']);
+    const summary = book.sheets[0];
+    const c = progress.current.dossierOnlinePayment;
+    // Row 4: indicator c. Columns F, G, H: current numerator, denominator, rate (a percentage cell).
+    expect(summary[3].A4[0]).toBe('Tỷ lệ hồ sơ thanh toán trực tuyến');
+    expect([summary[3].F4[0], summary[3].G4[0], Number(summary[3].H4[0])]).toEqual([String(c.numerator), String(c.denominator), c.rate]);
+    expect(summary[3].H4[1]).toBe('3');
+    expect(book.sheets[1].length - 1).toBe(progress.series.length);
+    expect(book.sheets[2].length - 1).toBe(progress.leaderboard.length);
+    expect(book.sheets[3].map((r: any) => r[`A${book.sheets[3].indexOf(r) + 1}`][0]).slice(1)).toEqual([procedures.neverPaid]);
+  });
+});
