@@ -4,6 +4,8 @@
  *   DATABASE_URL=postgres://… npm run bench   (a scratch database `hub_bench` is created on that server)
  *   npm run bench                             (embedded PGlite, in memory)
  * Options: --seconds N (per measurement, default 8), --concurrency N (default 16).
+ * Then the campaign-progress query at each of --sizes dossiers (default 100,000 and 10,000,000
+ * on a server, 100,000 embedded; see bench-campaign.ts); `--only campaign-progress` runs just that.
  * The load generator runs in a worker thread, the hub in this thread, PostgreSQL in its own
  * processes; all on this machine, so the numbers compare routes, not machines.
  */
@@ -28,6 +30,7 @@ import { addFeeRule, putProcedure, upsertAgency } from '../src/services/catalogu
 import { generateReceiptKey } from '../src/services/receipt-signer.ts';
 import { signedQuery, toVnpAmount } from '../src/gateways/vnpay/protocol.ts';
 import { vnCompactTimestamp } from '../src/domain/dates.ts';
+import { benchCampaignProgress, printCampaignResults } from './bench-campaign.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,8 +39,14 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     /** Collecting agencies the paid dossiers spread over (each has its own receipt series). */
     agencies: { type: 'string', default: '1' },
-    /** Measure one route only (for profiling): insert | create-intent | ipn | ipn-replay. */
+    /** Measure one route only (for profiling): insert | create-intent | ipn | ipn-replay | campaign-progress. */
     only: { type: 'string' },
+    /** Dossier counts for the campaign-progress benchmark, comma-separated. */
+    sizes: { type: 'string' },
+    /** Timed campaign-progress requests per size. */
+    iterations: { type: 'string', default: '400' },
+    /** Keep the campaign-progress databases of an earlier run (same sizes) instead of making them again. */
+    reuse: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -63,7 +72,15 @@ async function openBenchDatabase(): Promise<{ handle: DatabaseHandle; label: str
   return { handle: connectServer(target.toString(), { poolMax: 20 }), label: `PostgreSQL server (${new URL(url).host})` };
 }
 
+async function campaign() {
+  const sizes = (values.sizes ?? (process.env.DATABASE_URL ? '100000,10000000' : '100000')).split(',').map((x) => Number(x.trim()));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--sizes: comma-separated dossier counts');
+  const results = await benchCampaignProgress({ sizes, iterations: Number(values.iterations), reuse: values.reuse ?? false });
+  printCampaignResults(results, process.env.DATABASE_URL ? `PostgreSQL server (${new URL(process.env.DATABASE_URL).host})` : 'embedded PGlite');
+}
+
 async function main() {
+  if (values.only === 'campaign-progress') return campaign();
   const { handle, label } = await openBenchDatabase();
   await migrate(handle);
   await handle.db.execute(sql`CREATE TABLE bench_rows (id uuid PRIMARY KEY, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
@@ -253,6 +270,7 @@ async function main() {
     await admin.unsafe('DROP DATABASE IF EXISTS hub_bench WITH (FORCE)');
     await admin.end();
   }
+  await campaign();
 }
 
 main().catch((error) => {

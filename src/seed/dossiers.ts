@@ -178,6 +178,20 @@ const DEMAND: Record<string, Demand> = {
   },
 };
 
+/**
+ * Who receives which procedure, and how often, as (agency, procedure, share) with the shares
+ * adding up to 1: the demo's volumes, for tools that make dossiers in bulk (the benchmark).
+ */
+export function receivingShares(): Array<{ agencyCode: string; procedureCode: string; share: number }> {
+  const total = Object.values(DEMAND).reduce((sum, d) => sum + d.weight, 0);
+  return Object.entries(DEMAND)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .flatMap(([procedureCode, d]) => {
+      const receivers = d.agencies === 'communes' ? CURRENT_COMMUNES : d.agencies;
+      return receivers.map((agencyCode) => ({ agencyCode, procedureCode, share: d.weight / total / receivers.length }));
+    });
+}
+
 // ── Applicants ──────────────────────────────────────────────────────────────────────────
 
 const FAMILY = ['Nguyễn', 'Nguyễn', 'Nguyễn', 'Trần', 'Trần', 'Lê', 'Lê', 'Phạm', 'Hoàng', 'Huỳnh', 'Phan', 'Vũ', 'Võ', 'Đặng', 'Bùi', 'Đỗ', 'Hồ', 'Ngô', 'Dương', 'Lý'];

@@ -103,12 +103,10 @@ export function defaultBaseline(startDate: string, days: number): DateRange {
 }
 
 /**
- * Creates a campaign (admin). The same Idempotency-Key and body replay the first answer; the key
- * with another body is refused. The baseline must end before the campaign starts.
+ * The row a campaign definition makes: its baseline (defaulted, and ending before the start) and
+ * its agency, which must be in the caller's scope (422 otherwise: a body naming an agency).
  */
-export async function createCampaign(ctx: ServiceContext, principal: Principal, input: CampaignInput, idempotencyKey: string) {
-  const owner = actorOf(principal);
-  const fingerprint = requestFingerprint('POST /v1/campaigns', input);
+async function campaignValues(ctx: ServiceContext, principal: Principal, input: CampaignInput) {
   const baseline = input.baseline ?? defaultBaseline(input.startDate, input.days);
   if (baseline.from > baseline.to) {
     throw new ServiceError('validation-failed', 'the baseline ends before it starts', [{ path: 'baseline.to', message: 'before baseline.from' }]);
@@ -116,33 +114,46 @@ export async function createCampaign(ctx: ServiceContext, principal: Principal, 
   if (baseline.to >= input.startDate) {
     throw new ServiceError('validation-failed', 'the baseline must end before the campaign starts', [{ path: 'baseline.to', message: 'on or after startDate' }]);
   }
+  const scope = await resolveScope(ctx, principal, input.agencyCode).catch((error: unknown) => {
+    if (error instanceof ServiceError && error.code === 'not-found') {
+      throw new ServiceError('unknown-agency', `agency ${input.agencyCode} is not known in your scope`, [{ path: 'agencyCode', message: 'unknown agency' }]);
+    }
+    throw error;
+  });
+  const target = (k: IndicatorKey) => {
+    const value = input.targets[k];
+    return value === undefined || value === null ? null : String(value);
+  };
+  return {
+    name: input.name,
+    agencyCode: scope.code,
+    startDate: input.startDate,
+    days: input.days,
+    baselineFrom: baseline.from,
+    baselineTo: baseline.to,
+    targetProcedureOnlinePayment: target('procedureOnlinePayment'),
+    targetProcedureIntegration: target('procedureIntegration'),
+    targetDossierOnlinePayment: target('dossierOnlinePayment'),
+  };
+}
+
+/**
+ * Creates a campaign (admin). The same Idempotency-Key and body replay the first answer; the key
+ * with another body is refused.
+ */
+export async function createCampaign(ctx: ServiceContext, principal: Principal, input: CampaignInput, idempotencyKey: string) {
+  const owner = actorOf(principal);
+  const fingerprint = requestFingerprint('POST /v1/campaigns', input);
   const replayOrCreate = () =>
     withTransaction(ctx, async (ctx) => {
       const stored = await storedResponse(ctx, owner, idempotencyKey, fingerprint);
       if (stored) return (stored.body as { id: string }).id;
-      const scope = await resolveScope(ctx, principal, input.agencyCode).catch((error: unknown) => {
-        if (error instanceof ServiceError && error.code === 'not-found') {
-          throw new ServiceError('unknown-agency', `agency ${input.agencyCode} is not known in your scope`, [{ path: 'agencyCode', message: 'unknown agency' }]);
-        }
-        throw error;
-      });
+      const values = await campaignValues(ctx, principal, input);
       const now = ctx.now();
       const id = crypto.randomUUID();
       await executor(ctx)
         .insert(campaigns)
-        .values({
-          id,
-          name: input.name,
-          agencyCode: scope.code,
-          startDate: input.startDate,
-          days: input.days,
-          baselineFrom: baseline.from,
-          baselineTo: baseline.to,
-          ...Object.fromEntries(indicatorKeys.map((k) => [TARGET_COLUMNS[k], input.targets[k] === undefined || input.targets[k] === null ? null : String(input.targets[k])])),
-          createdBy: owner,
-          createdAt: now,
-          updatedAt: now,
-        });
+        .values({ id, ...values, createdBy: owner, createdAt: now, updatedAt: now });
       await rememberResponse(ctx, owner, idempotencyKey, fingerprint, { status: 201, body: { id } });
       return id;
     });
@@ -152,6 +163,18 @@ export async function createCampaign(ctx: ServiceContext, principal: Principal, 
     const stored = await storedResponse(ctx, owner, idempotencyKey, fingerprint);
     if (!stored) throw error;
     return (stored.body as { id: string }).id;
+  });
+  return getCampaign(ctx, principal, id);
+}
+
+/** Replaces a campaign's definition (admin): a corrected target, start or baseline. */
+export async function updateCampaign(ctx: ServiceContext, principal: Principal, id: string, input: CampaignInput) {
+  await withTransaction(ctx, async (ctx) => {
+    const scope = scopeCondition(principal, campaigns.agencyCode);
+    const [existing] = await executor(ctx).select({ id: campaigns.id }).from(campaigns).where(and(eq(campaigns.id, id), scope)).for('update');
+    if (!existing) throw notFound(`campaign ${id}`);
+    const values = await campaignValues(ctx, principal, input);
+    await executor(ctx).update(campaigns).set({ ...values, updatedAt: ctx.now() }).where(eq(campaigns.id, id));
   });
   return getCampaign(ctx, principal, id);
 }

@@ -280,6 +280,19 @@ describe('creating a campaign', () => {
     await expectProblem(await post(body(), null), 400, 'idempotency-key-required');
   });
 
+  it('is corrected by replacing its definition, and the progress follows at once', async () => {
+    const created = await expectJson(await post(body({ name: 'Chiến dịch sửa', startDate: START })), 201);
+    const put = (id: string, b: unknown) => h.request('PUT', `/v1/campaigns/${id}`, { token: admin, body: b });
+    const updated = await expectJson(await put(created.id, body({ name: 'Chiến dịch đã sửa', startDate: START, days: 20, targets: { dossierOnlinePayment: 0.8 } })), 200);
+    expect(updated).toMatchObject({ id: created.id, name: 'Chiến dịch đã sửa', days: 20, endDate: '2026-11-29', targets: { dossierOnlinePayment: 0.8 }, baseline: { from: '2026-10-21', to: '2026-11-09' } });
+    const progress = await expectJson(await h.request('GET', `/v1/campaigns/${created.id}/progress`, { token: reader }), 200);
+    expect(progress.targets.dossierOnlinePayment.target).toBe(0.8);
+    expect(progress.projection.endDate).toBe('2026-11-29');
+    await expectProblem(await put(created.id, body({ baseline: { from: '2026-12-01', to: '2026-12-05' } })), 400, 'validation-failed');
+    await expectProblem(await put('00000000-0000-4000-8000-000000000000', body()), 404, 'not-found');
+    expect((await expectJson(await h.request('GET', `/v1/campaigns/${created.id}`, { token: reader }), 200)).name).toBe('Chiến dịch đã sửa');
+  });
+
   it('replays the same key and body, and refuses the key with another body', async () => {
     const key = idempotencyKey();
     const first = await expectJson(await post(body(), key), 201);

@@ -301,6 +301,13 @@ const routes: RouteCase[] = [
     request: () => withKey({ path: '/v1/campaigns', body: campaignBody() }),
   },
   {
+    method: 'PUT',
+    template: '/v1/campaigns/{id}',
+    roles: ['admin'],
+    scoped: false, // admin only: no agency to be outside of
+    request: () => ({ path: `/v1/campaigns/${f.campaign}`, body: campaignBody() }),
+  },
+  {
     method: 'GET',
     template: '/v1/campaigns',
     roles: ['campaign', 'admin'],

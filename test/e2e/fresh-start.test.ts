@@ -153,8 +153,24 @@ describe('a fresh start on the embedded database', () => {
     expect((await fetch(dvcqg.nextAction.url)).status).toBe(200);
   });
 
+  it('shows the demo campaign on the dashboard to a campaign manager\'s token', async () => {
+    const response = await fetch(`${base}/dashboard`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      body: new URLSearchParams({ token: token('campaign') }),
+    });
+    expect(response.status).toBe(200);
+    const page = await response.text();
+    expect(page).toContain('Chiến dịch 30 ngày nâng cao tỷ lệ thanh toán trực tuyến');
+    expect(page).toContain('<svg class="burn-up"');
+  });
+
   it('stops gracefully, and restarts without re-seeding or new secrets', async () => {
     expect(await stop()).toBe(0);
+    // While it is stopped: the roll-ups agree with a recount of the dossiers (the operators' check).
+    const verify = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/indicators.ts', 'verify'], { cwd: root, env: env(), encoding: 'utf8' });
+    expect(verify.status, verify.stderr + verify.stdout).toBe(0);
+    expect(JSON.parse(verify.stdout.trim().split('\n').at(-1)!)).toMatchObject({ consistent: true, rollups: [], feeLists: [] });
     output.length = 0;
     await start();
     expect(output.join('')).not.toContain('"msg":"demo data loaded"');

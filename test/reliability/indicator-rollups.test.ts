@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dossiers, indicatorDaily, obligations } from '../../src/db/schema/index.ts';
 import { queryRows } from '../../src/db/types.ts';
+import { feeListDrift, rebuildRollups, rollupDrift } from '../../src/services/indicator-rollups.ts';
 import { databaseLabel, onServer } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, dossierBody, rule, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
@@ -149,6 +150,27 @@ describe(`daily roll-ups on ${databaseLabel}`, () => {
     // A range rebuild leaves the other days alone.
     await h.db.db.execute(sql`SELECT indicator_daily_rebuild('2026-11-02', '2026-11-02')`);
     expect(sorted(await rollups())).toEqual(before);
+  });
+
+  it('are checked and set right by the operators\' tools after a change made by hand', async () => {
+    expect(await rollupDrift(h.db.db)).toEqual([]);
+    expect(await feeListDrift(h.db.db)).toEqual([]);
+    // A roll-up edited in SQL, and a dossier's fee list edited behind its obligations' back.
+    const [row] = await h.db.db.select().from(indicatorDaily).limit(1);
+    await h.db.db.execute(sql`UPDATE indicator_daily SET paid_online = paid_online + 2
+                              WHERE received_date = ${row!.receivedDate} AND agency_code = ${row!.agencyCode} AND procedure_code = ${row!.procedureCode}`);
+    const [charged] = await h.db.db.select({ code: dossiers.code }).from(dossiers).where(eq(dossiers.feeList, 'charged')).limit(1);
+    await h.db.db.execute(sql`ALTER TABLE dossiers DISABLE TRIGGER USER`);
+    await h.db.db.update(dossiers).set({ feeList: 'zero' }).where(eq(dossiers.code, charged!.code));
+    await h.db.db.execute(sql`ALTER TABLE dossiers ENABLE TRIGGER USER`);
+
+    const drift = await rollupDrift(h.db.db);
+    expect(drift.map((d) => [d.receivedDate, d.agencyCode, d.procedureCode])).toContainEqual([row!.receivedDate, row!.agencyCode, row!.procedureCode]);
+    expect(await feeListDrift(h.db.db)).toEqual([{ code: charged!.code, recorded: 'zero', obligations: 'charged' }]);
+    expect(await rebuildRollups(h.db.db)).toMatchObject({ feeListsFixed: 1 });
+    expect(await rollupDrift(h.db.db)).toEqual([]);
+    expect(await feeListDrift(h.db.db)).toEqual([]);
+    expect(sorted(await rollups())).toEqual(sorted(await recount()));
   });
 
   it('count every one of many simultaneous registrations and payments of the same day, unit and procedure', async () => {

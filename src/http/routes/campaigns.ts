@@ -1,5 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { campaignProgress, createCampaign, getCampaign, listCampaigns } from '../../services/campaigns.ts';
+import { campaignProgress, createCampaign, getCampaign, listCampaigns, updateCampaign } from '../../services/campaigns.ts';
 import { exportResponse, exportSheets } from '../../web/campaign-export.ts';
 import type { AppEnv } from '../env.ts';
 import { CampaignInputSchema, CampaignProgressSchema, CampaignSchema } from '../indicator-schemas.ts';
@@ -24,6 +24,23 @@ const createCampaignRoute = createRoute({
   },
   responses: {
     201: { description: 'Created (or the replay of the first request)', content: { 'application/json': { schema: CampaignSchema } } },
+    ...securedErrors,
+    ...unprocessableError,
+  },
+});
+
+const updateCampaignRoute = createRoute({
+  method: 'put',
+  path: '/v1/campaigns/{id}',
+  operationId: 'updateCampaign',
+  tags: ['Campaigns'],
+  summary: "Replace a campaign's definition: name, agency, days, targets, baseline (admin)",
+  description: 'The same body as at creation. Progress is computed at each request, so it follows at once.',
+  security: [{ bearerAuth: [] }],
+  middleware: [allow('admin')] as const,
+  request: { params: idParams, body: { required: true, content: { 'application/json': { schema: CampaignInputSchema } } } },
+  responses: {
+    200: { description: 'The campaign as it now is', content: { 'application/json': { schema: CampaignSchema } } },
     ...securedErrors,
     ...unprocessableError,
   },
@@ -109,6 +126,7 @@ export function registerCampaignRoutes(app: OpenAPIHono<AppEnv>) {
     const key = requireIdempotencyKey(c.req.valid('header'));
     return c.json(await createCampaign(c.get('ctx'), principalOf(c), c.req.valid('json'), key), 201);
   });
+  app.openapi(updateCampaignRoute, async (c) => c.json(await updateCampaign(c.get('ctx'), principalOf(c), c.req.valid('param').id, c.req.valid('json')), 200));
   app.openapi(listCampaignsRoute, async (c) => c.json({ items: await listCampaigns(c.get('ctx'), principalOf(c)) }, 200));
   app.openapi(getCampaignRoute, async (c) => c.json(await getCampaign(c.get('ctx'), principalOf(c), c.req.valid('param').id), 200));
   app.openapi(progressRoute, async (c) =>
