@@ -1,6 +1,7 @@
--- 766 indicator roll-ups (src/db/schema/indicators.ts), kept by a trigger on dossiers so that
--- every writer (registration, fee recomputation, the paying statement, a manual correction in
--- SQL) updates them in its own transaction, with nothing to forget.
+-- 766 indicator roll-ups (src/db/schema/indicators.ts), kept by triggers so that every writer
+-- (registration, fee recomputation, the paying statement, a correction made by hand in SQL)
+-- updates them in its own transaction, with nothing to forget: obligations keep their dossier's
+-- fee list, and dossiers keep the roll-ups.
 
 -- Existing rules: whether each can ask for money (the same test as domain/fees.ts canCharge;
 -- new and edited rules get it from there).
@@ -16,12 +17,18 @@ UPDATE fee_rules SET can_charge = (
   OR jsonb_path_exists(adjustments, '$[*] ? (@.effect.type == "amount" && @.effect.amount > 0)')
 );
 --> statement-breakpoint
--- Existing dossiers: their fee list as the portal sees it (putDossier writes it from now on).
-UPDATE dossiers d SET fee_list = CASE
-  WHEN EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = d.code AND o.status <> 'void' AND o.amount > 0) THEN 'charged'
-  WHEN EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = d.code AND o.status <> 'void') THEN 'zero'
-  ELSE 'none'
-END;
+-- A dossier's fee list as the portal sees it, from its obligations: no line, every line priced
+-- 0 (out of indicator c), or some line charged.
+CREATE FUNCTION dossier_fee_list(dossier text) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT CASE
+    WHEN EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = dossier AND o.status <> 'void' AND o.amount > 0) THEN 'charged'
+    WHEN EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = dossier AND o.status <> 'void') THEN 'zero'
+    ELSE 'none'
+  END
+$$;
+--> statement-breakpoint
+UPDATE dossiers SET fee_list = dossier_fee_list(code);
 --> statement-breakpoint
 ALTER TABLE dossiers ADD CONSTRAINT dossiers_fee_list_check CHECK (fee_list IN ('none', 'zero', 'charged'));
 --> statement-breakpoint
@@ -101,15 +108,45 @@ EXECUTE FUNCTION dossiers_indicator_daily();
 CREATE TRIGGER dossiers_indicator_daily_delete AFTER DELETE ON dossiers
 FOR EACH ROW EXECUTE FUNCTION dossiers_indicator_daily();
 --> statement-breakpoint
--- Recounts the roll-ups from the dossiers (all of them, or the receipt dates given): after a
--- bulk load with the triggers off, or to repair. Dossier writes wait while it runs (SHARE lock),
--- so nothing is counted twice or missed.
-CREATE FUNCTION indicator_daily_rebuild(from_date date DEFAULT NULL, to_date date DEFAULT NULL) RETURNS bigint
+-- An obligation added, voided, repriced or removed: its dossier's fee list follows (and with
+-- it the roll-ups, by the trigger above). Paying or refunding a line changes neither.
+CREATE FUNCTION obligations_fee_list() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-  rows bigint;
 BEGIN
-  LOCK TABLE dossiers IN SHARE MODE;
+  IF TG_OP <> 'INSERT' THEN
+    UPDATE dossiers SET fee_list = dossier_fee_list(code) WHERE code = OLD.dossier_code AND fee_list IS DISTINCT FROM dossier_fee_list(code);
+  END IF;
+  IF TG_OP <> 'DELETE' AND (TG_OP = 'INSERT' OR NEW.dossier_code <> OLD.dossier_code) THEN
+    UPDATE dossiers SET fee_list = dossier_fee_list(code) WHERE code = NEW.dossier_code AND fee_list IS DISTINCT FROM dossier_fee_list(code);
+  END IF;
+  RETURN NULL;
+END
+$$;
+--> statement-breakpoint
+CREATE TRIGGER obligations_fee_list_insert AFTER INSERT ON obligations
+FOR EACH ROW EXECUTE FUNCTION obligations_fee_list();
+--> statement-breakpoint
+CREATE TRIGGER obligations_fee_list_update AFTER UPDATE OF status, amount, dossier_code ON obligations
+FOR EACH ROW
+WHEN ((OLD.status = 'void') IS DISTINCT FROM (NEW.status = 'void') OR OLD.amount <> NEW.amount OR OLD.dossier_code <> NEW.dossier_code)
+EXECUTE FUNCTION obligations_fee_list();
+--> statement-breakpoint
+CREATE TRIGGER obligations_fee_list_delete AFTER DELETE ON obligations
+FOR EACH ROW EXECUTE FUNCTION obligations_fee_list();
+--> statement-breakpoint
+-- Recounts the roll-ups from the dossiers (all of them, or the receipt dates given), after
+-- setting every fee list from its obligations: after a bulk load with the triggers off, or to
+-- repair. Dossier writes wait while it runs (SHARE ROW EXCLUSIVE: readers go on, a second
+-- rebuild waits for the first), so nothing is counted twice or missed.
+CREATE FUNCTION indicator_daily_rebuild(from_date date DEFAULT NULL, to_date date DEFAULT NULL,
+                                        OUT fee_lists_fixed bigint, OUT rows bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+  LOCK TABLE dossiers IN SHARE ROW EXCLUSIVE MODE;
+  UPDATE dossiers SET fee_list = dossier_fee_list(code)
+  WHERE (from_date IS NULL OR received_date >= from_date) AND (to_date IS NULL OR received_date <= to_date)
+    AND fee_list IS DISTINCT FROM dossier_fee_list(code);
+  GET DIAGNOSTICS fee_lists_fixed = ROW_COUNT;
   DELETE FROM indicator_daily
   WHERE (from_date IS NULL OR received_date >= from_date) AND (to_date IS NULL OR received_date <= to_date);
   INSERT INTO indicator_daily (received_date, agency_code, procedure_code, dossiers, online_submitted, zero_fee, charged,
@@ -120,7 +157,6 @@ BEGIN
   WHERE (from_date IS NULL OR d.received_date >= from_date) AND (to_date IS NULL OR d.received_date <= to_date)
   GROUP BY d.received_date, d.agency_code, d.procedure_code;
   GET DIAGNOSTICS rows = ROW_COUNT;
-  RETURN rows;
 END
 $$;
 --> statement-breakpoint

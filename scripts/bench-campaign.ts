@@ -7,9 +7,13 @@
  * Each size gets its own scratch database (`hub_bench_campaign_<N>`). Dossiers are made in SQL
  * in batches with the roll-up trigger off, then the roll-ups are recounted by the same function
  * operators use (indicator_daily_rebuild); `--reuse` keeps a database made before (same size and
- * seed) instead of making it again, since ten million dossiers take a few minutes. The bulk
- * dossiers have no obligation rows: the progress query never reads dossiers or obligations,
- * and their fee list (`fee_list`) is set directly.
+ * seed) instead of making it again, since ten million dossiers take a few minutes. Each bulk
+ * dossier has one fee line (an obligation, paid when the dossier was paid online, without the
+ * intent and receipt a real payment leaves: the progress query reads none of them).
+ *
+ * `--grid wide` adds 150 communes and 300 fee-bearing procedures (each commune receiving 40 of
+ * them) to the demo's, and spreads the dossiers over those: a province with far more units and
+ * procedures active each day, so that the rows the query reads are many more.
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
@@ -29,6 +33,8 @@ import { campaignProgress } from '../src/services/campaigns.ts';
 import { generateReceiptKey } from '../src/services/receipt-signer.ts';
 import { receivingShares } from '../src/seed/dossiers.ts';
 import { seedDemo } from '../src/seed/index.ts';
+import { PROVINCE } from '../src/seed/agencies.ts';
+import { addFeeRule, putProcedure, upsertAgency } from '../src/services/catalogue.ts';
 
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 const SEED = 766;
@@ -44,12 +50,16 @@ export interface CampaignBenchResult {
   generatedSeconds: number | null;
 }
 
+export type Grid = 'demo' | 'wide';
+const WIDE = { units: 150, procedures: 300, perUnit: 40 };
+const SLOTS = 100_000;
+
 const quantile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
-async function openDatabase(size: number, reuse: boolean): Promise<{ handle: DatabaseHandle; fresh: boolean }> {
+async function openDatabase(size: number, grid: Grid, reuse: boolean): Promise<{ handle: DatabaseHandle; fresh: boolean }> {
   const url = process.env.DATABASE_URL;
   if (!url) return { handle: await connectEmbedded(), fresh: true };
-  const name = `hub_bench_campaign_${size}`;
+  const name = grid === 'demo' ? `hub_bench_campaign_${size}` : `hub_bench_campaign_${grid}_${size}`;
   const admin = postgres(url, { max: 1, onnotice: () => {} });
   const [exists] = await admin`SELECT 1 FROM pg_database WHERE datname = ${name}`;
   let fresh = true;
@@ -66,22 +76,48 @@ async function openDatabase(size: number, reuse: boolean): Promise<{ handle: Dat
     const meta = await queryRows<{ size: number; seed: number }>(handle.db, sql`SELECT size, seed FROM bench_meta`).catch(() => []);
     if (meta[0]?.size !== size || meta[0]?.seed !== SEED) {
       await handle.close();
-      return openDatabase(size, false);
+      return openDatabase(size, grid, false);
     }
   }
   return { handle, fresh };
 }
 
-/** N dossiers spread evenly over the year before `today`, in the demo's agencies and volumes. */
-async function generate(handle: DatabaseHandle, size: number, today: string, log: (m: string) => void) {
+/** The wide grid's units and procedures, added to the demo catalogue; their shares of the volume. */
+async function addWideGrid(ctx: ReturnType<typeof serviceContext>): Promise<Array<{ agencyCode: string; procedureCode: string; share: number }>> {
+  const procedures = Array.from({ length: WIDE.procedures }, (_, i) => `8.${String(100_000 + i).padStart(6, '0')}`);
+  for (const [i, code] of procedures.entries()) {
+    await putProcedure(ctx, code, { name: `Thủ tục thử tải ${i + 1}`, field: 'Thử tải', level: 'xã', integratedOnlinePayment: i % 5 !== 0, dataConfidence: 'unconfirmed', note: 'bench' });
+    await addFeeRule(ctx, code, {
+      kind: 'le_phi', feeCode: 'LP', name: 'Lệ phí', lineNo: 1, formula: { type: 'fixed', amount: 10_000 }, adjustments: [],
+      rounding: { mode: 'half_up', unit: 1 }, validFrom: '2020-01-01', validTo: null, legalBasis: 'bench', collectionAccount: null, setByProvince: true,
+    });
+  }
+  const pairs: Array<{ agencyCode: string; procedureCode: string; weight: number }> = [];
+  for (let u = 0; u < WIDE.units; u++) {
+    const agencyCode = `000.${String(100 + u).padStart(3, '0')}.88.H19`;
+    await upsertAgency(ctx, { code: agencyCode, name: `UBND xã thử tải ${u + 1}`, level: 'commune', parentCode: PROVINCE });
+    // Each commune receives 40 procedures, the first few far more often (volumes are skewed).
+    for (let j = 0; j < WIDE.perUnit; j++) pairs.push({ agencyCode, procedureCode: procedures[(u * 7 + j * 13) % WIDE.procedures]!, weight: 1 / (j + 1) });
+  }
+  const total = pairs.reduce((n, p) => n + p.weight, 0);
+  return pairs.map((p) => ({ agencyCode: p.agencyCode, procedureCode: p.procedureCode, share: p.weight / total }));
+}
+
+/** N dossiers spread evenly over the year before `today`, in the given agencies and volumes. */
+async function generate(
+  handle: DatabaseHandle,
+  size: number,
+  today: string,
+  shares: Array<{ agencyCode: string; procedureCode: string; share: number }>,
+  log: (m: string) => void,
+) {
   const db = handle.db;
-  // A thousand slots, each an (agency, procedure) by its share of the volume: a row picks one.
-  const shares = receivingShares();
+  // Slots, each an (agency, procedure) by its share of the volume: a row picks one at random.
   const slots: Array<{ agency: string; procedure: string }> = [];
   let acc = 0;
   for (const s of shares) {
     acc += s.share;
-    while (slots.length < Math.round(acc * 1000)) slots.push({ agency: s.agencyCode, procedure: s.procedureCode });
+    while (slots.length < Math.round(acc * SLOTS)) slots.push({ agency: s.agencyCode, procedure: s.procedureCode });
   }
   await db.execute(sql`CREATE TABLE bench_slots (slot int PRIMARY KEY, agency_code text NOT NULL, procedure_code text NOT NULL, fee_bearing boolean NOT NULL, integrated boolean NOT NULL)`);
   await db.execute(sql`
@@ -93,6 +129,7 @@ async function generate(handle: DatabaseHandle, size: number, today: string, log
     JOIN procedures p ON p.code = s.procedure`);
   const first = addDays(today, -DAYS);
   await db.execute(sql`ALTER TABLE dossiers DISABLE TRIGGER USER`);
+  await db.execute(sql`ALTER TABLE obligations DISABLE TRIGGER USER`);
   await db.execute(sql`SELECT setseed(${SEED / 1000})`);
   for (let from = 0; from < size; from += BATCH) {
     const to = Math.min(size, from + BATCH) - 1;
@@ -107,21 +144,32 @@ async function generate(handle: DatabaseHandle, size: number, today: string, log
              t.at, t.at
       FROM (SELECT n, random() AS k, random() AS c, random() AS z, random() AS p, random() AS d
             FROM generate_series(${from}::int, ${to}::int) AS n) r
-      JOIN bench_slots s ON s.slot = floor(r.k * 1000)::int
+      JOIN bench_slots s ON s.slot = floor(r.k * ${SLOTS})::int
       CROSS JOIN LATERAL (SELECT (${first}::date::timestamp AT TIME ZONE 'UTC') - interval '7 hours' + r.d * interval '${sql.raw(String(DAYS))} days' AS at) t`);
+    // Each dossier's one fee line, as its fee list says: paid when it was paid online.
+    await db.execute(sql`
+      INSERT INTO obligations (id, dossier_code, line_no, kind, fee_code, name, amount, status, paid_at, created_at, updated_at)
+      SELECT gen_random_uuid(), d.code, 1, 'le_phi', 'LP', 'Lệ phí', CASE WHEN d.fee_list = 'charged' THEN 10000 ELSE 0 END,
+             CASE WHEN d.fee_list = 'zero' THEN 'waived' WHEN d.online_payment_flag > 0 THEN 'paid' ELSE 'unpaid' END,
+             d.paid_at, d.created_at, d.created_at
+      FROM dossiers d
+      WHERE d.code BETWEEN ${`BENCH-${String(from).padStart(9, '0')}`} AND ${`BENCH-${String(to).padStart(9, '0')}`}`);
     log(`  ${(to + 1).toLocaleString('en')} dossiers`);
   }
   await db.execute(sql`ALTER TABLE dossiers ENABLE TRIGGER USER`);
-  await db.execute(sql`SELECT indicator_daily_rebuild()`);
+  await db.execute(sql`ALTER TABLE obligations ENABLE TRIGGER USER`);
+  // The operators' rebuild: fee lists from the obligations, then the roll-ups from the dossiers.
+  const [rebuilt] = await queryRows<{ fixed: string }>(db, sql`SELECT fee_lists_fixed::text AS fixed FROM indicator_daily_rebuild()`);
+  if (Number(rebuilt?.fixed) !== 0) throw new Error(`${rebuilt?.fixed} bulk dossiers had a fee list their obligations disagree with`);
   await db.execute(sql`ANALYZE`);
   await db.execute(sql`CREATE TABLE bench_meta (size int NOT NULL, seed int NOT NULL, today date NOT NULL, campaign uuid NOT NULL)`);
 }
 
-export async function benchCampaignProgress(options: { sizes: number[]; iterations: number; reuse: boolean; log?: (m: string) => void }): Promise<CampaignBenchResult[]> {
+export async function benchCampaignProgress(options: { sizes: number[]; iterations: number; reuse: boolean; grid: Grid; log?: (m: string) => void }): Promise<CampaignBenchResult[]> {
   const log = options.log ?? ((m: string) => console.log(m));
   const results: CampaignBenchResult[] = [];
   for (const size of options.sizes) {
-    const { handle, fresh } = await openDatabase(size, options.reuse);
+    const { handle, fresh } = await openDatabase(size, options.grid, options.reuse);
     const config = parseConfig({ PORT: '0', JWT_SECRET, LOG_LEVEL: 'silent', ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}) });
     let today: string;
     let campaignId: string;
@@ -132,9 +180,11 @@ export async function benchCampaignProgress(options: { sizes: number[]; iteratio
       const started = performance.now();
       await migrate(handle);
       today = vnDate(new Date());
-      const report = await seedDemo(serviceContext(deps0), { dossiers: 0, now: new Date() });
+      const ctx = serviceContext(deps0);
+      const report = await seedDemo(ctx, { dossiers: 0, now: new Date() });
       campaignId = report.campaignId;
-      await generate(handle, size, today, log);
+      const shares = options.grid === 'wide' ? await addWideGrid(ctx) : receivingShares();
+      await generate(handle, size, today, shares, log);
       await handle.db.execute(sql`INSERT INTO bench_meta VALUES (${size}, ${SEED}, ${today}::date, ${campaignId}::uuid)`);
       generatedSeconds = Math.round((performance.now() - started) / 1000);
     } else {
@@ -150,7 +200,7 @@ export async function benchCampaignProgress(options: { sizes: number[]; iteratio
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
     await new Promise((resolve) => server.once('listening', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const token = await new SignJWT({ role: 'campaign', agencies: ['000.00.00.H19'] })
+    const token = await new SignJWT({ role: 'campaign', agencies: [PROVINCE] })
       .setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setIssuer(config.auth.issuer).setAudience(config.auth.audience)
       .setIssuedAt().setExpirationTime('2h').sign(new TextEncoder().encode(JWT_SECRET));
     const url = `${base}/v1/campaigns/${campaignId}/progress`;
@@ -179,7 +229,7 @@ export async function benchCampaignProgress(options: { sizes: number[]; iteratio
     http.sort((a, b) => a - b);
 
     const ctx = serviceContext(deps);
-    const principal = { subject: 'bench', role: 'campaign' as const, agencies: ['000.00.00.H19'] };
+    const principal = { subject: 'bench', role: 'campaign' as const, agencies: [PROVINCE] };
     const service: number[] = [];
     for (let i = 0; i < Math.ceil(options.iterations / 2); i++) {
       const started = performance.now();

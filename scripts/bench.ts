@@ -47,6 +47,8 @@ const { values } = parseArgs({
     iterations: { type: 'string', default: '400' },
     /** Keep the campaign-progress databases of an earlier run (same sizes) instead of making them again. */
     reuse: { type: 'boolean', default: false },
+    /** The campaign-progress benchmark's province: the demo's (default), or `wide` (150 more communes, 300 more procedures). */
+    grid: { type: 'string', default: 'demo' },
   },
 });
 const seconds = Number(values.seconds);
@@ -75,8 +77,10 @@ async function openBenchDatabase(): Promise<{ handle: DatabaseHandle; label: str
 async function campaign() {
   const sizes = (values.sizes ?? (process.env.DATABASE_URL ? '100000,10000000' : '100000')).split(',').map((x) => Number(x.trim()));
   if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--sizes: comma-separated dossier counts');
-  const results = await benchCampaignProgress({ sizes, iterations: Number(values.iterations), reuse: values.reuse ?? false });
-  printCampaignResults(results, process.env.DATABASE_URL ? `PostgreSQL server (${new URL(process.env.DATABASE_URL).host})` : 'embedded PGlite');
+  if (values.grid !== 'demo' && values.grid !== 'wide') throw new Error('--grid: demo or wide');
+  const results = await benchCampaignProgress({ sizes, iterations: Number(values.iterations), reuse: values.reuse ?? false, grid: values.grid });
+  const where = process.env.DATABASE_URL ? `PostgreSQL server (${new URL(process.env.DATABASE_URL).host})` : 'embedded PGlite';
+  printCampaignResults(results, `${where}, ${values.grid === 'wide' ? 'the demo province with 150 more communes and 300 more procedures' : 'the demo province'}`);
 }
 
 async function main() {

@@ -83,6 +83,17 @@ export function scoreAll(counts: Record<IndicatorKey, Ratio>, scoring: Scoring):
  * How many more dossiers paid online a unit needs for its rate to reach `target`: the least k
  * with (numerator + k) / denominator ≥ target. Never negative; 0 with nothing to count.
  */
+/** Target less the exact rate (≤ 0 once reached), to 4 decimals; null with nothing counted. */
+export function gapTo({ numerator, denominator }: Ratio, target: number | string): number | null {
+  if (denominator === 0) return null;
+  return new Dec(target).sub(new Dec(numerator).div(denominator)).toDecimalPlaces(4).toNumber();
+}
+
+/** The change from one ratio to another, exactly, in rate units to 4 decimals. */
+export function changeOf(before: Ratio, after: Ratio): number {
+  return new Dec(after.numerator).div(after.denominator).sub(new Dec(before.numerator).div(before.denominator)).toDecimalPlaces(4).toNumber();
+}
+
 export function neededForTarget({ numerator, denominator }: Ratio, target: number | string): number {
   if (denominator === 0) return 0;
   const k = new Dec(target).mul(denominator).sub(numerator).ceil().toNumber();
@@ -155,6 +166,8 @@ export interface Projection {
   trendPerDay: number | null;
   /** The cumulative rate at the end date if the recent days' additions go on at the same pace. */
   projectedRate: number | null;
+  /** Whether that projection reaches `target`, compared exactly; null without a target or a projection. */
+  onTrack: boolean | null;
 }
 
 /**
@@ -164,9 +177,9 @@ export interface Projection {
  * few dossiers moves the rate a lot and the projection little. `cap` bounds the denominator
  * (the indicators a and b count procedures, of which there are only so many).
  */
-export function project(cumulative: Ratio[], remainingDays: number, options: { window?: number; cap?: number } = {}): Projection {
+export function project(cumulative: Ratio[], remainingDays: number, options: { window?: number; cap?: number; target?: number | null } = {}): Projection {
   const window = Math.min(options.window ?? 7, cumulative.length);
-  if (window === 0) return { windowDays: 0, recentRate: null, trendPerDay: null, projectedRate: null };
+  if (window === 0) return { windowDays: 0, recentRate: null, trendPerDay: null, projectedRate: null, onTrack: null };
   const last = cumulative.at(-1)!;
   const before = cumulative.length > window ? cumulative[cumulative.length - 1 - window]! : { numerator: 0, denominator: 0 };
   const addedN = new Dec(last.numerator - before.numerator);
@@ -183,7 +196,9 @@ export function project(cumulative: Ratio[], remainingDays: number, options: { w
   if (options.cap !== undefined) d = Decimal.max(Decimal.min(d, options.cap), last.denominator);
   let n = new Dec(last.numerator).add(addedN.div(window).mul(Math.max(0, remainingDays)));
   n = Decimal.min(n, d);
-  return { windowDays: window, recentRate, trendPerDay, projectedRate: ratio(n, d) };
+  const target = options.target;
+  const onTrack = target === undefined || target === null || d.lte(0) ? null : n.gte(new Dec(target).mul(d));
+  return { windowDays: window, recentRate, trendPerDay, projectedRate: ratio(n, d), onTrack };
 }
 
 // ── From roll-up counts to the three ratios ──────────────────────────────────────────────
@@ -224,10 +239,9 @@ export interface IndicatorSettings {
  * The three ratios of 766's online-payment group from per-procedure counts (any procedures;
  * only the fee-bearing ones count):
  * (a) fee-bearing procedures with a dossier paid online / fee-bearing procedures with a dossier
- *     that has something to pay. The portal's fields are totalDossierOnlineFormalityPaymentSuccess
- *     / totalFeeDossierFormalityDistinct: distinct procedures of *fee* dossiers, so a procedure
- *     whose every dossier of the period is priced all zero (death registration on time) is not
- *     held against the unit: nobody could have paid it;
+ *     in the period, as the domain file words it (totalDossierOnlineFormalityPaymentSuccess /
+ *     totalFeeDossierFormalityDistinct): a fee-bearing procedure whose every dossier of the period
+ *     happened to be priced zero (death registration on time) still counts against the unit;
  * (b) fee-bearing procedures integrated / fee-bearing procedures in the catalogue, now;
  * (c) dossiers paid online / dossiers of fee-bearing procedures less those priced all zero.
  */
@@ -239,7 +253,7 @@ export function indicatorRatios(rows: Iterable<ProcedureCounts>, catalogue: Cata
   let feeDossiers = 0;
   for (const row of rows) {
     if (!catalogue.feeBearing.has(row.procedureCode)) continue;
-    if (row.feeDossiers > 0) withDossiers++;
+    if (row.dossiers > 0) withDossiers++;
     if (row.paidOnline > 0) withPayment++;
     if (row.charged > 0) integratedByDossiers++;
     paid += row.paidOnline;

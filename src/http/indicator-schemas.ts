@@ -141,6 +141,10 @@ export const CampaignInputSchema = z
       .openapi({ description: 'Compared with (default: the same number of days just before the start)' }),
   })
   .strict()
+  .refine((c) => Date.parse(`${c.startDate}T00:00:00Z`) + (c.days - 1) * 86_400_000 <= Date.UTC(9999, 11, 31), {
+    message: 'the campaign must end by 9999-12-31',
+    path: ['days'],
+  })
   .openapi('CampaignInput');
 
 export const CampaignSchema = z

@@ -4,7 +4,9 @@ import { agencies, campaigns } from '../db/schema/index.ts';
 import { queryRows } from '../db/types.ts';
 import { addDays, vnDate } from '../domain/dates.ts';
 import {
+  changeOf,
   datesOf,
+  gapTo,
   daysBetween,
   indicatorKeys,
   indicatorRatios,
@@ -97,9 +99,10 @@ function campaignView(row: CampaignRow, agency: { code: string; name: string; le
   };
 }
 
-/** The default baseline: the same number of days just before the start (30 for 30). */
-export function defaultBaseline(startDate: string, days: number): DateRange {
-  return { from: addDays(startDate, -days), to: addDays(startDate, -1) };
+/** The default baseline: the 30 days just before the start, whatever the campaign's length. */
+export const BASELINE_DAYS = 30;
+export function defaultBaseline(startDate: string): DateRange {
+  return { from: addDays(startDate, -BASELINE_DAYS), to: addDays(startDate, -1) };
 }
 
 /**
@@ -107,7 +110,7 @@ export function defaultBaseline(startDate: string, days: number): DateRange {
  * its agency, which must be in the caller's scope (422 otherwise: a body naming an agency).
  */
 async function campaignValues(ctx: ServiceContext, principal: Principal, input: CampaignInput) {
-  const baseline = input.baseline ?? defaultBaseline(input.startDate, input.days);
+  const baseline = input.baseline ?? defaultBaseline(input.startDate);
   if (baseline.from > baseline.to) {
     throw new ServiceError('validation-failed', 'the baseline ends before it starts', [{ path: 'baseline.to', message: 'before baseline.from' }]);
   }
@@ -223,7 +226,7 @@ export interface LeaderboardRow {
   change: number | null;
   /** Target less the current dossier rate (≤ 0 once reached); null without a target or dossiers. */
   gap: number | null;
-  /** More dossiers paid online the unit needs to reach the dossier target. */
+  /** More dossiers paid online the unit needs to reach the dossier target (0: reached). */
   needed: number | null;
 }
 
@@ -352,15 +355,17 @@ export async function campaignProgress(ctx: ServiceContext, principal: Principal
   const campaignTotals = sumByProcedure(running.values());
   const current = { from: campaign.startDate, to: counted?.to ?? addDays(campaign.startDate, -1), ...scored(campaignTotals.values()) };
 
+  // Reached, gaps and needs from the exact counts: a rate that rounds to the target is not it.
   const targets = ratioKeys((k) => {
     const target = campaign.targets[k];
     const value = current[k];
+    const counted = target !== null && value.denominator > 0;
     return {
       target,
       rate: value.rate,
-      gap: target === null || value.rate === null ? null : round4(target - value.rate),
-      reached: target === null || value.rate === null ? null : neededForTarget(value, target) === 0,
-      needed: target === null ? null : neededForTarget(value, target),
+      gap: counted ? gapTo(value, target) : null,
+      reached: counted ? neededForTarget(value, target) === 0 : null,
+      needed: counted ? neededForTarget(value, target) : null,
     };
   });
 
@@ -371,9 +376,8 @@ export async function campaignProgress(ctx: ServiceContext, principal: Principal
     ...ratioKeys((k) => {
       // a and b count procedures: never more than the catalogue's fee-bearing ones.
       const cap = k === 'dossierOnlinePayment' ? undefined : facts.feeBearing.size;
-      const p = project(series.map((s) => s.cumulative[k]), remainingDays, { cap });
       const target = campaign.targets[k];
-      return { ...p, target, onTrack: target === null || p.projectedRate === null ? null : p.projectedRate >= target };
+      return { ...project(series.map((s) => s.cumulative[k]), remainingDays, { cap, target }), target };
     }),
   };
 
@@ -387,9 +391,9 @@ export async function campaignProgress(ctx: ServiceContext, principal: Principal
       agency,
       baseline: before,
       current: now,
-      change: c.rate === null || before.dossierOnlinePayment.rate === null ? null : round4(c.rate - before.dossierOnlinePayment.rate),
-      gap: dossierTarget === null || c.rate === null ? null : round4(dossierTarget - c.rate),
-      needed: dossierTarget === null ? null : neededForTarget(c, dossierTarget),
+      change: c.denominator === 0 || before.dossierOnlinePayment.denominator === 0 ? null : changeOf(before.dossierOnlinePayment, c),
+      gap: dossierTarget === null ? null : gapTo(c, dossierTarget),
+      needed: dossierTarget === null || c.denominator === 0 ? null : neededForTarget(c, dossierTarget),
     };
   };
   const leaderboard = children.map((a) => leaderboardRow({ code: a.code, name: a.name, level: a.level, direct: false }, a.code));
@@ -419,4 +423,3 @@ export async function campaignProgress(ctx: ServiceContext, principal: Principal
   };
 }
 
-const round4 = (x: number) => Math.round(x * 10_000) / 10_000;

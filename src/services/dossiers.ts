@@ -2,7 +2,6 @@ import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import { agencies, dossiers, feeRules, obligations, procedures } from '../db/schema/index.ts';
 import { vnDate } from '../domain/dates.ts';
 import { computeFee, FeeInputError, inputsUsed, isRuleValidOn, type Channel, type FeeFormula } from '../domain/fees.ts';
-import type { FeeListState } from '../db/schema/dossiers.ts';
 import { dvcqgSyncRecord, type DvcqgSyncRecord } from '../domain/dvcqg-sync.ts';
 import { sumVnd } from '../domain/money.ts';
 import { executor, withTransaction, type ServiceContext } from './context.ts';
@@ -113,12 +112,6 @@ export async function getDossier(ctx: ServiceContext, principal: Principal, code
 
 interface ComputedLine extends Omit<ObligationView, 'id' | 'status'> {
   feeRuleId: string;
-}
-
-/** The fee list as the portal sees it (766 indicator c leaves out dossiers priced all zero). */
-function feeListOf(lines: Array<{ amount: number }>): FeeListState {
-  if (lines.length === 0) return 'none';
-  return lines.some((l) => l.amount > 0) ? 'charged' : 'zero';
 }
 
 /** The fee lines of a dossier from the rules valid on its receipt date, for its channel. */
@@ -276,22 +269,23 @@ export async function putDossier(
             );
           }
         }
-        let feeList = existing.feeList;
-        if (feeInputsChanged) {
-          const lines = await computeLines(ctx, next.procedureCode, next);
+        const lines = feeInputsChanged ? await computeLines(ctx, next.procedureCode, next) : null;
+        // The 766 roll-ups follow the dossier, and its fee list follows its obligations (triggers,
+        // migration 0010), in this transaction. The dossier moves first: a move to another day,
+        // unit or procedure locks its two roll-up rows in key order, and only then does the new
+        // fee list touch the new row, so two moves in opposite directions cannot deadlock.
+        const [updated] = await db
+          .update(dossiers)
+          .set({ ...next, updatedAt: ctx.now() })
+          .where(eq(dossiers.code, code))
+          .returning();
+        if (lines) {
           await db
             .update(obligations)
             .set({ status: 'void', updatedAt: ctx.now() })
             .where(and(eq(obligations.dossierCode, code), ne(obligations.status, 'void')));
           await insertObligations(ctx, code, lines);
-          feeList = feeListOf(lines);
         }
-        // The roll-ups move with this row (the dossiers trigger), in this transaction.
-        const [updated] = await db
-          .update(dossiers)
-          .set({ ...next, feeList, updatedAt: ctx.now() })
-          .where(eq(dossiers.code, code))
-          .returning();
         return { dossier: toView(updated!, await loadObligations(ctx, code)), created: false };
       }
 
@@ -299,7 +293,7 @@ export async function putDossier(
       const now = ctx.now();
       const inserted = await db
         .insert(dossiers)
-        .values({ ...next, feeList: feeListOf(lines), createdAt: now, updatedAt: now })
+        .values({ ...next, createdAt: now, updatedAt: now })
         .onConflictDoNothing({ target: dossiers.code })
         .returning();
       if (inserted.length === 0) throw new ConcurrentCreate();

@@ -5,8 +5,8 @@ import type { DateRange } from '../domain/indicators.ts';
 /**
  * Operators' checks of the 766 roll-ups (`npm run indicators -- verify | rebuild`): recount them
  * from the dossiers, and the dossiers' fee lists from their obligations, and say where they
- * differ; or recount them in place. The trigger keeps them right; these exist for the day
- * somebody loaded dossiers with the triggers off, or edited rows by hand.
+ * differ; or set them right in place. The triggers keep them right; these exist for the day
+ * somebody loaded rows with the triggers off.
  */
 
 export interface RollupDrift {
@@ -22,12 +22,6 @@ const COUNTS = ['dossiers', 'online_submitted', 'zero_fee', 'charged', 'paid_onl
 
 const inRange = (column: string, range?: DateRange) =>
   range ? sql`${sql.raw(column)} BETWEEN ${range.from}::date AND ${range.to}::date` : sql`true`;
-
-/** The fee list a dossier's obligations make: what `dossiers.fee_list` must say. */
-const FEE_LIST_OF_OBLIGATIONS = sql`CASE
-  WHEN EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = d.code AND o.status <> 'void' AND o.amount > 0) THEN 'charged'
-  WHEN EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = d.code AND o.status <> 'void') THEN 'zero'
-  ELSE 'none' END`;
 
 /** Roll-up rows that differ from a recount of the dossiers (at most `limit`). */
 export async function rollupDrift(db: Executor, range?: DateRange, limit = 100): Promise<RollupDrift[]> {
@@ -65,25 +59,20 @@ export async function rollupDrift(db: Executor, range?: DateRange, limit = 100):
 export async function feeListDrift(db: Executor, range?: DateRange, limit = 100): Promise<Array<{ code: string; recorded: string; obligations: string }>> {
   return queryRows(
     db,
-    sql`SELECT d.code, d.fee_list AS recorded, ${FEE_LIST_OF_OBLIGATIONS} AS obligations FROM dossiers d
-        WHERE ${inRange('d.received_date', range)} AND d.fee_list <> ${FEE_LIST_OF_OBLIGATIONS}
+    sql`SELECT d.code, d.fee_list AS recorded, dossier_fee_list(d.code) AS obligations FROM dossiers d
+        WHERE ${inRange('d.received_date', range)} AND d.fee_list <> dossier_fee_list(d.code)
         ORDER BY d.code LIMIT ${limit}`,
   );
 }
 
 /**
- * Sets every fee list from the obligations (the trigger moves the roll-ups as it goes), then
- * recounts the roll-ups of the range. Dossier writes wait meanwhile (indicator_daily_rebuild).
+ * Sets every fee list from the obligations, then recounts the roll-ups of the range, in one
+ * function (indicator_daily_rebuild) under one lock: dossier writes wait meanwhile.
  */
 export async function rebuildRollups(db: Executor, range?: DateRange): Promise<{ feeListsFixed: number; rows: number }> {
-  const fixed = await queryRows<{ code: string }>(
+  const [rebuilt] = await queryRows<{ fee_lists_fixed: string; rows: string }>(
     db,
-    sql`UPDATE dossiers d SET fee_list = ${FEE_LIST_OF_OBLIGATIONS}
-        WHERE ${inRange('d.received_date', range)} AND d.fee_list <> ${FEE_LIST_OF_OBLIGATIONS} RETURNING d.code`,
+    sql`SELECT fee_lists_fixed::text, rows::text FROM indicator_daily_rebuild(${range?.from ?? null}::date, ${range?.to ?? null}::date)`,
   );
-  const [rebuilt] = await queryRows<{ rows: string }>(
-    db,
-    range ? sql`SELECT indicator_daily_rebuild(${range.from}::date, ${range.to}::date)::text AS rows` : sql`SELECT indicator_daily_rebuild()::text AS rows`,
-  );
-  return { feeListsFixed: fixed.length, rows: Number(rebuilt?.rows ?? 0) };
+  return { feeListsFixed: Number(rebuilt?.fee_lists_fixed ?? 0), rows: Number(rebuilt?.rows ?? 0) };
 }

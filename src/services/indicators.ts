@@ -257,7 +257,7 @@ export async function childAgencies(ctx: ServiceContext, scope: Scope) {
 // ── What to do next ──────────────────────────────────────────────────────────────────────
 
 export interface ActionLists {
-  /** (a) Fee-bearing procedures with dossiers to pay but none paid online: the first payment moves a. */
+  /** (a) Fee-bearing procedures with dossiers but none paid online: the first payment moves a. */
   proceduresWithoutOnlinePayment: Array<CatalogueProcedure & { dossiers: number; feeDossiers: number }>;
   /** (b) Fee-bearing procedures not counted as integrated. */
   proceduresNotIntegrated: Array<CatalogueProcedure & { dossiers: number; charged: number }>;
@@ -279,7 +279,7 @@ export function actionLists(
   const all = [...catalogue.procedures.values()].map((p) => ({ p, row: totals.get(p.code) ?? emptyCounts(p.code) }));
   return {
     proceduresWithoutOnlinePayment: all
-      .filter(({ row }) => row.feeDossiers > 0 && row.paidOnline === 0)
+      .filter(({ row }) => row.dossiers > 0 && row.paidOnline === 0)
       .sort((x, y) => y.row.feeDossiers - x.row.feeDossiers || x.p.code.localeCompare(y.p.code))
       .map(({ p, row }) => ({ ...p, dossiers: row.dossiers, feeDossiers: row.feeDossiers })),
     proceduresNotIntegrated: all

@@ -8,7 +8,7 @@ import { upsertAgency } from '../../src/services/catalogue.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, idempotencyKey, rule, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
-import { modelIndicators, modelNeeded, modelRatios, pricedAllZero, roundHalfUp, vietnamDate, type ModelDossier } from '../helpers/indicators.ts';
+import { modelIndicators, modelNeeded, modelRatios, pricedAllZero, roundHalfUp, roundSigned, vietnamDate, type ModelDossier } from '../helpers/indicators.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
@@ -147,7 +147,7 @@ describe(`a campaign's progress (${databaseLabel})`, () => {
     expect(progress.targets.dossierOnlinePayment).toEqual({
       target: 0.6,
       rate,
-      gap: Math.round((0.6 - rate) * 10_000) / 10_000,
+      gap: roundSigned(6n * BigInt(c.denominator) - 10n * BigInt(c.numerator), 10n * BigInt(c.denominator), 4),
       reached: modelNeeded(c.numerator, c.denominator, 0.6) === 0,
       needed: modelNeeded(c.numerator, c.denominator, 0.6),
     });
@@ -183,9 +183,17 @@ describe(`a campaign's progress (${databaseLabel})`, () => {
         direct: child === '',
         baseline: before,
         current: now,
-        change: c.rate === null || before.dossierOnlinePayment.rate === null ? null : Math.round((c.rate - before.dossierOnlinePayment.rate) * 10_000) / 10_000,
-        gap: c.rate === null ? null : Math.round((0.6 - c.rate) * 10_000) / 10_000,
-        needed: modelNeeded(c.numerator, c.denominator, 0.6),
+        // after − before = (n₂·d₁ − n₁·d₂) / (d₁·d₂); target − rate = (6d − 10n) / 10d
+        change:
+          c.denominator === 0 || before.dossierOnlinePayment.denominator === 0
+            ? null
+            : roundSigned(
+                BigInt(c.numerator) * BigInt(before.dossierOnlinePayment.denominator) - BigInt(before.dossierOnlinePayment.numerator) * BigInt(c.denominator),
+                BigInt(c.denominator) * BigInt(before.dossierOnlinePayment.denominator),
+                4,
+              ),
+        gap: c.denominator === 0 ? null : roundSigned(6n * BigInt(c.denominator) - 10n * BigInt(c.numerator), 10n * BigInt(c.denominator), 4),
+        needed: c.denominator === 0 ? null : modelNeeded(c.numerator, c.denominator, 0.6),
       };
     });
     rows.sort((x, y) => (y.current.dossierOnlinePayment.rate ?? -1) - (x.current.dossierOnlinePayment.rate ?? -1) || x.code.localeCompare(y.code));
@@ -264,6 +272,7 @@ describe('creating a campaign', () => {
     [{ targets: { dossierOnlinePayment: 0.7, other: 1 } }, 'targets'],
     [{ days: 0 }, 'days'],
     [{ days: 400 }, 'days'],
+    [{ startDate: '9999-12-20', days: 30 }, 'days'],
     [{ startDate: '2026-02-30' }, 'startDate'],
     [{ name: '' }, 'name'],
     [{ baseline: { from: '2026-11-01', to: '2026-12-01' } }, 'baseline.to'],
@@ -284,7 +293,8 @@ describe('creating a campaign', () => {
     const created = await expectJson(await post(body({ name: 'Chiến dịch sửa', startDate: START })), 201);
     const put = (id: string, b: unknown) => h.request('PUT', `/v1/campaigns/${id}`, { token: admin, body: b });
     const updated = await expectJson(await put(created.id, body({ name: 'Chiến dịch đã sửa', startDate: START, days: 20, targets: { dossierOnlinePayment: 0.8 } })), 200);
-    expect(updated).toMatchObject({ id: created.id, name: 'Chiến dịch đã sửa', days: 20, endDate: '2026-11-29', targets: { dossierOnlinePayment: 0.8 }, baseline: { from: '2026-10-21', to: '2026-11-09' } });
+    // Whatever its length, a campaign is compared by default with the 30 days before it.
+    expect(updated).toMatchObject({ id: created.id, name: 'Chiến dịch đã sửa', days: 20, endDate: '2026-11-29', targets: { dossierOnlinePayment: 0.8 }, baseline: { from: '2026-10-11', to: '2026-11-09' } });
     const progress = await expectJson(await h.request('GET', `/v1/campaigns/${created.id}/progress`, { token: reader }), 200);
     expect(progress.targets.dossierOnlinePayment.target).toBe(0.8);
     expect(progress.projection.endDate).toBe('2026-11-29');

@@ -98,6 +98,16 @@ describe('the dashboard pages', () => {
     expect(page).toContain('từ 01/11/2026 đến 20/11/2026');
   });
 
+  it('with several units in the token and no campaign, shows the first and offers the others', async () => {
+    const two = await mintToken({ role: 'campaign', agencies: [AGENCIES.otherProvince, AGENCIES.communeB] });
+    // communeB's province has a campaign, but communeB's subtree does not: no campaign in scope.
+    const page = await (await post('/dashboard', { token: two })).text();
+    expect(page).toContain('<h1>UBND tỉnh Lâm Đồng</h1>');
+    expect(page).toContain(`name="agency" value="${AGENCIES.communeB}"`);
+    const chosen = await (await post('/dashboard', { token: two, agency: AGENCIES.communeB })).text();
+    expect(chosen).toContain('<h1>UBND xã Long Thành</h1>');
+  });
+
   it('exports the report from the form, as the API does', async () => {
     const xlsx = await post('/dashboard/export', { token: reader, campaign: campaignId, format: 'xlsx' });
     expect(xlsx.status).toBe(200);

@@ -373,8 +373,9 @@ describe(`breakdowns and action lists (${databaseLabel})`, () => {
     const inNovember = plan.filter((d) => LINEAGE[d.agency]!.includes(AGENCIES.province) && vietnamDate(d.receivedAt) >= november.from && vietnamDate(d.receivedAt) <= november.to);
     const feeBearing = (Object.keys(CATALOGUE) as Key[]).filter((k) => CATALOGUE[k].feeBearing);
     const due = (k: Key) => inNovember.filter((d) => d.key === k && !pricedAllZero(d));
+    const filed = (k: Key) => inNovember.filter((d) => d.key === k);
     const without = feeBearing
-      .filter((k) => due(k).length > 0 && due(k).every((d) => d.flag === 0))
+      .filter((k) => filed(k).length > 0 && filed(k).every((d) => d.flag === 0))
       .sort((x, y) => due(y).length - due(x).length || codes[x].localeCompare(codes[y]));
     expect(body.proceduresWithoutOnlinePayment.map((p: any) => [p.code, p.feeDossiers])).toEqual(without.map((k) => [codes[k], due(k).length]));
     const notIntegrated = feeBearing.filter((k) => !inNovember.some((d) => d.key === k && charged(d)));

@@ -58,8 +58,8 @@ export const DOMAIN_CURVES: Curves = { a: [0.8, 2], b: [0.8, 2], c: [1, 6] };
 
 /**
  * The three ratios as domain/indicators-766.md defines them, over the dossiers given (already
- * narrowed to a scope and period by the caller): a over procedures with a dossier to pay, b over
- * the catalogue's fee-bearing procedures, c over dossiers less those priced all zero.
+ * narrowed to a scope and period by the caller): a over fee-bearing procedures with a dossier, b
+ * over the catalogue's fee-bearing procedures, c over dossiers less those priced all zero.
  */
 export function modelRatios(dossiers: ModelDossier[], catalogue: ModelCatalogue, source: 'dossiers' | 'catalogue' = 'dossiers') {
   const counted = dossiers.filter((d) => catalogue.feeBearing.has(d.procedure));
@@ -67,7 +67,7 @@ export function modelRatios(dossiers: ModelDossier[], catalogue: ModelCatalogue,
   const paid = due.filter((d) => d.flag === 1 || d.flag === 2);
   const integrated = [...catalogue.feeBearing].filter((p) => catalogue.integrated.has(p)).length;
   return {
-    a: { numerator: new Set(paid.map((d) => d.procedure)).size, denominator: new Set(due.map((d) => d.procedure)).size },
+    a: { numerator: new Set(paid.map((d) => d.procedure)).size, denominator: new Set(counted.map((d) => d.procedure)).size },
     b: { numerator: source === 'dossiers' ? new Set(counted.filter(hasCharge).map((d) => d.procedure)).size : integrated, denominator: catalogue.feeBearing.size },
     c: { numerator: paid.length, denominator: due.length },
   };
@@ -95,4 +95,11 @@ export function modelNeeded(n: number, d: number, target: number): number {
   let k = 0;
   while (BigInt(n + k) * 10_000n < t * BigInt(d)) k++;
   return k;
+}
+
+/** Half away from zero, as the hub's decimal arithmetic rounds: a signed ratio to `digits`. */
+export function roundSigned(numerator: bigint, denominator: bigint, digits: number): number {
+  const negative = numerator < 0n !== denominator < 0n && numerator !== 0n;
+  const magnitude = roundHalfUp(numerator < 0n ? -numerator : numerator, denominator < 0n ? -denominator : denominator, digits);
+  return negative ? -magnitude : magnitude;
 }

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { dvcqgSyncRecord } from '../../src/domain/dvcqg-sync.ts';
 import { canCharge, isFeeBearing, type FeeAdjustment, type FeeFormula } from '../../src/domain/fees.ts';
 import {
+  changeOf,
   DEFAULT_SCORING,
+  gapTo,
   datesOf,
   daysBetween,
   indicatorRatios,
@@ -17,7 +19,7 @@ import {
   type ProcedureCounts,
 } from '../../src/domain/indicators.ts';
 import { formatCount, formatDecimal, formatPercent, formatPointChange } from '../../src/web/format.ts';
-import { roundHalfUp } from '../helpers/indicators.ts';
+import { roundHalfUp, roundSigned } from '../helpers/indicators.ts';
 
 /**
  * The 766 arithmetic: the portal's scoring curves, rates with nothing to count, what a unit
@@ -111,6 +113,35 @@ describe('neededForTarget', () => {
   });
 });
 
+describe('gaps, changes and whether a target is reached, from the exact counts', () => {
+  it('does not call a rate that only rounds to the target reached', () => {
+    const almost = { numerator: 13_999, denominator: 20_000 };
+    expect(rateOf(almost.numerator, almost.denominator)).toBe(0.7);
+    expect(neededForTarget(almost, 0.7)).toBe(1);
+    expect(gapTo(almost, 0.7)).toBe(0.0001); // 0.7 − 0.69995, half away from zero
+    expect(gapTo({ numerator: 14_000, denominator: 20_000 }, 0.7)).toBe(0);
+    expect(gapTo({ numerator: 0, denominator: 0 }, 0.7)).toBeNull();
+    expect(changeOf({ numerator: 1, denominator: 3 }, { numerator: 1, denominator: 2 })).toBe(0.1667);
+    expect(changeOf({ numerator: 1, denominator: 2 }, { numerator: 1, denominator: 3 })).toBe(-0.1667);
+    // A projection that lands just short of the target is not on track.
+    const flat = Array.from({ length: 7 }, (_, i) => ({ numerator: 13_999 * (i + 1), denominator: 20_000 * (i + 1) }));
+    expect(project(flat, 10, { target: 0.7 })).toMatchObject({ projectedRate: 0.7, onTrack: false });
+    expect(project(flat, 10, { target: 0.6999 })).toMatchObject({ onTrack: true });
+    expect(project(flat, 10).onTrack).toBeNull();
+  });
+
+  it('agree with integer arithmetic (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 10_000 }), (d, raw, t) => {
+        const n = raw % (d + 1);
+        // gap = t/10000 − n/d = (t·d − 10000·n) / (10000·d)
+        expect(gapTo({ numerator: n, denominator: d }, t / 10_000)).toBe(roundSigned(BigInt(t) * BigInt(d) - 10_000n * BigInt(n), 10_000n * BigInt(d), 4));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('reporting periods', () => {
   it('gives months, quarters, halves, nine months and the year, leap years included', () => {
     expect(periodRange('month', 2026, 2)).toEqual({ from: '2026-02-01', to: '2026-02-28' });
@@ -141,7 +172,7 @@ describe('project: a cumulative ratio to the end date', () => {
   it('grows numerator and denominator by their pace over the last seven days', () => {
     // 10 days, each adding 3 paid of 5 due: 60 % all along; 20 days to go.
     const series = Array.from({ length: 10 }, (_, i) => ({ numerator: 3 * (i + 1), denominator: 5 * (i + 1) }));
-    expect(project(series, 20)).toEqual({ windowDays: 7, recentRate: 0.6, trendPerDay: 0, projectedRate: 0.6 });
+    expect(project(series, 20)).toEqual({ windowDays: 7, recentRate: 0.6, trendPerDay: 0, projectedRate: 0.6, onTrack: null });
     // The last seven days add 6 paid of 7 due: the rate is heading up.
     const rising = [...series, ...Array.from({ length: 7 }, (_, i) => ({ numerator: 30 + 6 * (i + 1), denominator: 50 + 7 * (i + 1) }))];
     const p = project(rising, 13);
@@ -152,7 +183,7 @@ describe('project: a cumulative ratio to the end date', () => {
   });
 
   it('uses fewer days early on, caps what counts procedures, and has nothing to say without data', () => {
-    expect(project([], 30)).toEqual({ windowDays: 0, recentRate: null, trendPerDay: null, projectedRate: null });
+    expect(project([], 30)).toEqual({ windowDays: 0, recentRate: null, trendPerDay: null, projectedRate: null, onTrack: null });
     expect(project([{ numerator: 0, denominator: 0 }], 29).projectedRate).toBeNull();
     const two = project([{ numerator: 1, denominator: 2 }, { numerator: 2, denominator: 4 }], 28);
     expect(two.windowDays).toBe(2);
@@ -176,7 +207,7 @@ describe('indicatorRatios', () => {
   const rows = [
     row('P1', { dossiers: 10, feeDossiers: 8, paidOnline: 5, charged: 8 }),
     row('P2', { dossiers: 4, feeDossiers: 4, paidOnline: 0, charged: 4 }),
-    // Every dossier priced zero: nothing to pay, so not held against a.
+    // Every dossier priced zero this time: still a fee-bearing procedure with dossiers (a's denominator).
     row('P3', { dossiers: 3, feeDossiers: 0, paidOnline: 0, charged: 0 }),
     // Not fee-bearing: counts nowhere.
     row('FREE', { dossiers: 50, feeDossiers: 50, paidOnline: 50, charged: 50 }),
@@ -184,7 +215,7 @@ describe('indicatorRatios', () => {
 
   it('counts a, b and c over fee-bearing procedures only', () => {
     expect(indicatorRatios(rows, catalogue, 'dossiers')).toEqual({
-      procedureOnlinePayment: { numerator: 1, denominator: 2 },
+      procedureOnlinePayment: { numerator: 1, denominator: 3 },
       procedureIntegration: { numerator: 2, denominator: 4 },
       dossierOnlinePayment: { numerator: 5, denominator: 12 },
     });

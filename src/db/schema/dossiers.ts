@@ -40,8 +40,8 @@ export const dossiers = pgTable(
     /**
      * The fee list (DanhSachLePhi) the portal sees for this dossier: `none` (no line), `zero`
      * (every line priced 0: the dossier leaves indicator c's denominator) or `charged` (some line
-     * asks for money). Written with the obligations by the same statement sequence (putDossier),
-     * so the indicator roll-ups can be kept from the dossier row alone.
+     * asks for money). Kept from the obligations by their trigger (migration 0010), whoever writes
+     * them, so the 766 roll-ups can be kept from the dossier row alone.
      */
     feeList: text({ enum: feeListStates }).notNull().default('none'),
     createdAt: createdAt(),

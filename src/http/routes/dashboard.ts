@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { vnDate } from '../../domain/dates.ts';
 import { campaignProgress, listCampaigns, type CampaignView } from '../../services/campaigns.ts';
 import { ServiceError } from '../../services/errors.ts';
+import { listAgencies } from '../../services/catalogue.ts';
 import { onlinePaymentBreakdown, onlinePaymentIndicators } from '../../services/indicators.ts';
 import type { Principal } from '../../services/principal.ts';
 import { AGENCY_CODE_PATTERN } from '../../services/principal.ts';
@@ -95,6 +96,12 @@ async function signIn(verify: TokenVerifier, token: string): Promise<Principal> 
   return principal;
 }
 
+/** The agencies a principal's token names, as the catalogue has them. */
+async function scopeRoots(ctx: AppEnv['Variables']['ctx'], principal: Principal) {
+  const visible = await listAgencies(ctx, principal);
+  return principal.agencies.map((code) => visible.find((a) => a.code === code)).filter((a) => a !== undefined);
+}
+
 /** The campaign asked for, or the running one that started last, or the latest. */
 function chooseCampaign(campaigns: CampaignView[], id: string | undefined, today: string): CampaignView | undefined {
   if (id) {
@@ -139,7 +146,10 @@ export function registerDashboardRoutes(app: OpenAPIHono<AppEnv>, verify: TokenV
           model.procedure = { procedure: breakdown.procedure!, items: breakdown.items };
         }
       } else {
-        model.report = await onlinePaymentIndicators(ctx, principal, form.agency, { from: `${today.slice(0, 8)}01`, to: today });
+        // No campaign: this month's indicators of one of the caller's scope roots (the first, or the one chosen).
+        const roots = principal.role === 'admin' ? (await listAgencies(ctx, principal)).filter((a) => a.parentCode === null) : await scopeRoots(ctx, principal);
+        model.roots = roots.map((a) => ({ code: a.code, name: a.name }));
+        model.report = await onlinePaymentIndicators(ctx, principal, form.agency ?? roots[0]?.code, { from: `${today.slice(0, 8)}01`, to: today });
       }
       securityHeaders(c, n);
       return c.html(renderDashboard(model));

@@ -89,8 +89,9 @@ export interface DashboardModel {
   token: string;
   campaigns: CampaignView[];
   progress: CampaignProgress | null;
-  /** Without a campaign: the indicators of the caller's scope this month. */
+  /** Without a campaign: the indicators of the caller's scope this month, and the other units it may choose. */
   report?: IndicatorReport;
+  roots?: Array<{ code: string; name: string }>;
   /** One procedure's numbers per unit, when asked for. */
   procedure?: { procedure: CatalogueProcedure; items: BreakdownItem[] };
 }
@@ -122,7 +123,9 @@ function indicatorCard(key: IndicatorKey, value: IndicatorValue, p: CampaignProg
       ${p ? html`<dt>Kỳ cơ sở</dt><dd>${formatPercent(p.baseline[key].rate)}</dd>` : ''}
       ${
         target && target.target !== null
-          ? html`<dt>Mục tiêu</dt><dd>${formatPercent(target.target)} <span class="${target.reached ? 'good' : 'bad'}">${target.reached ? '✓ đạt' : `còn ${formatPointChange(target.gap)}`}</span></dd>`
+          ? html`<dt>Mục tiêu</dt><dd>${formatPercent(target.target)}${
+              target.reached === null ? '' : html` <span class="${target.reached ? 'good' : 'bad'}">${target.reached ? '✓ đạt' : `còn ${formatCount(target.needed ?? 0)} ${unit}`}</span>`
+            }</dd>`
           : ''
       }
       ${
@@ -148,7 +151,7 @@ function leaderboardTable(p: CampaignProgress) {
       <td class="num">${formatCount(row.current.dossierOnlinePayment.numerator)} / ${formatCount(row.current.dossierOnlinePayment.denominator)}</td>
       <td class="num">${formatPercent(row.baseline.dossierOnlinePayment.rate)}</td>
       <td class="num ${row.change !== null && row.change > 0 ? 'good' : row.change !== null && row.change < 0 ? 'bad' : ''}">${formatPointChange(row.change)}</td>
-      <td class="num">${row.gap === null ? '—' : row.gap <= 0 ? html`<span class="good">đạt</span>` : formatPointChange(row.gap)}</td>
+      <td class="num">${row.needed === null ? '—' : row.needed === 0 ? html`<span class="good">đạt</span>` : formatPointChange(row.gap)}</td>
       <td class="num">${row.needed === null ? '—' : formatCount(row.needed)}</td>
       <td class="num">${formatDecimal(row.current.points)}</td>
     </tr>`,
@@ -243,6 +246,11 @@ export function renderDashboard(m: DashboardModel) {
       'Bảng theo dõi thanh toán trực tuyến',
       m.nonce,
       html`${header}<h1>${r.agency.name}</h1>
+      ${
+        (m.roots?.length ?? 0) > 1
+          ? html`<nav class="crumbs">Đơn vị: ${m.roots!.map((a, i) => html`${i > 0 ? ' · ' : ''}${a.code === r.agency.code ? html`<strong>${a.name}</strong>` : unitButton(a.code, a.name)}`)}</nav>`
+          : ''
+      }
       <p>Chưa có chiến dịch nào cho đơn vị của bạn. Chỉ số từ ${vnDisplayDate(r.from)} đến ${vnDisplayDate(r.to)}:</p>
       <div class="cards">${indicatorKeys.map((k) => indicatorCard(k, r[k], null))}</div>
       <p class="total">Tổng điểm nhóm thanh toán trực tuyến: <strong data-testid="points-total">${formatDecimal(r.points)}</strong> / ${formatDecimal(r.maxPoints)}</p>`,
