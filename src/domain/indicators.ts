@@ -236,8 +236,38 @@ export interface IndicatorSettings {
 }
 
 /**
- * The three ratios of 766's online-payment group from per-procedure counts (any procedures;
- * only the fee-bearing ones count):
+ * What the three ratios are made of, over a set of fee-bearing procedures' counts: how many
+ * procedures had a dossier, one paid online, one with a charged line; how many dossiers were
+ * paid online, and how many had something to pay. The SQL of services/indicators.ts computes
+ * the same summary per group (`SUMMARY_SQL`), so only summaries, not procedures, leave the
+ * database when a query groups by day or unit.
+ */
+export interface Summary {
+  withDossiers: number;
+  withPayment: number;
+  withCharge: number;
+  paid: number;
+  feeDossiers: number;
+}
+
+export const emptySummary = (): Summary => ({ withDossiers: 0, withPayment: 0, withCharge: 0, paid: 0, feeDossiers: 0 });
+
+/** The summary of per-procedure counts (any procedures: only the fee-bearing ones count). */
+export function summarise(rows: Iterable<ProcedureCounts>, feeBearing: ReadonlySet<string>): Summary {
+  const s = emptySummary();
+  for (const row of rows) {
+    if (!feeBearing.has(row.procedureCode)) continue;
+    if (row.dossiers > 0) s.withDossiers++;
+    if (row.paidOnline > 0) s.withPayment++;
+    if (row.charged > 0) s.withCharge++;
+    s.paid += row.paidOnline;
+    s.feeDossiers += row.feeDossiers;
+  }
+  return s;
+}
+
+/**
+ * The three ratios of 766's online-payment group from a summary:
  * (a) fee-bearing procedures with a dossier paid online / fee-bearing procedures with a dossier
  *     in the period, as the domain file words it (totalDossierOnlineFormalityPaymentSuccess /
  *     totalFeeDossierFormalityDistinct): a fee-bearing procedure whose every dossier of the period
@@ -245,45 +275,17 @@ export interface IndicatorSettings {
  * (b) fee-bearing procedures integrated / fee-bearing procedures in the catalogue, now;
  * (c) dossiers paid online / dossiers of fee-bearing procedures less those priced all zero.
  */
-export function indicatorRatios(rows: Iterable<ProcedureCounts>, catalogue: CatalogueFacts, source: IntegrationSource): Record<IndicatorKey, Ratio> {
-  let withDossiers = 0;
-  let withPayment = 0;
-  let integratedByDossiers = 0;
-  let paid = 0;
-  let feeDossiers = 0;
-  for (const row of rows) {
-    if (!catalogue.feeBearing.has(row.procedureCode)) continue;
-    if (row.dossiers > 0) withDossiers++;
-    if (row.paidOnline > 0) withPayment++;
-    if (row.charged > 0) integratedByDossiers++;
-    paid += row.paidOnline;
-    feeDossiers += row.feeDossiers;
-  }
+export function ratiosOf(s: Summary, catalogue: CatalogueFacts, source: IntegrationSource): Record<IndicatorKey, Ratio> {
   let integratedInCatalogue = 0;
   for (const code of catalogue.integrated) if (catalogue.feeBearing.has(code)) integratedInCatalogue++;
   return {
-    procedureOnlinePayment: { numerator: withPayment, denominator: withDossiers },
-    procedureIntegration: {
-      numerator: source === 'dossiers' ? integratedByDossiers : integratedInCatalogue,
-      denominator: catalogue.feeBearing.size,
-    },
-    dossierOnlinePayment: { numerator: paid, denominator: feeDossiers },
+    procedureOnlinePayment: { numerator: s.withPayment, denominator: s.withDossiers },
+    procedureIntegration: { numerator: source === 'dossiers' ? s.withCharge : integratedInCatalogue, denominator: catalogue.feeBearing.size },
+    dossierOnlinePayment: { numerator: s.paid, denominator: s.feeDossiers },
   };
 }
 
-/** Adds up counts of the same procedure (several days, units or windows). */
-export function sumByProcedure(rows: Iterable<ProcedureCounts>): Map<string, ProcedureCounts> {
-  const totals = new Map<string, ProcedureCounts>();
-  for (const row of rows) {
-    const t = totals.get(row.procedureCode);
-    if (!t) {
-      totals.set(row.procedureCode, { ...row });
-      continue;
-    }
-    t.dossiers += row.dossiers;
-    t.feeDossiers += row.feeDossiers;
-    t.paidOnline += row.paidOnline;
-    t.charged += row.charged;
-  }
-  return totals;
+/** The three ratios from per-procedure counts. */
+export function indicatorRatios(rows: Iterable<ProcedureCounts>, catalogue: CatalogueFacts, source: IntegrationSource): Record<IndicatorKey, Ratio> {
+  return ratiosOf(summarise(rows, catalogue.feeBearing), catalogue, source);
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { pgError } from '../db/errors.ts';
 import { agencies, campaigns } from '../db/schema/index.ts';
 import { queryRows } from '../db/types.ts';
@@ -9,18 +9,20 @@ import {
   gapTo,
   daysBetween,
   indicatorKeys,
-  indicatorRatios,
+  emptySummary,
   neededForTarget,
   project,
   rateOf,
+  ratiosOf,
   scoreAll,
-  sumByProcedure,
+  summarise,
   type DateRange,
   type IndicatorKey,
   type IndicatorSet,
   type ProcedureCounts,
   type Projection,
   type Ratio,
+  type Summary,
 } from '../domain/indicators.ts';
 import { executor, withTransaction, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
@@ -28,16 +30,16 @@ import { rememberResponse, requestFingerprint, storedResponse } from './idempote
 import {
   actionLists,
   childAgencies,
-  childOf,
-  feeBearingCondition,
   feeBearingCatalogue,
-  groupBy,
+  feeBearingCells,
+  PER_PROCEDURE_SUMS,
   resolveScope,
-  unitRatios,
+  SUMMARY_SQL,
+  summaryOf,
   type ActionLists,
   type AgencyRef,
-  type CellSums,
   type Scope,
+  type UnitRatio,
 } from './indicators.ts';
 import { actorOf, scopeCondition, type Principal } from './principal.ts';
 
@@ -248,59 +250,88 @@ export interface CampaignProgress {
   actions: ActionLists;
 }
 
-interface ProgressCells {
-  /** Per (date, procedure), baseline and campaign days. */
-  byDate: CellSums[];
-  /** Per (window, child, procedure). */
-  byChild: Array<CellSums & { window: 'baseline' | 'campaign' }>;
-  /** Per (window, receiving unit), fee-bearing procedures only. */
-  byUnit: Array<CellSums & { window: 'baseline' | 'campaign' }>;
+type Window = 'baseline' | 'campaign';
+
+interface ProcedureWindow extends ProcedureCounts {
+  window: Window;
+  /** Campaign days: the first day the procedure had a dossier, one paid online, one charged. */
+  firstFiled: string | null;
+  firstPaid: string | null;
+  firstCharged: string | null;
+}
+
+interface ProgressData {
+  /** Each day's summary, baseline and campaign days. */
+  days: Map<string, Summary>;
+  /** Each fee-bearing procedure's counts per window. */
+  procedures: ProcedureWindow[];
+  /** Each child's summary per window, keyed `window|child` ('' for the scope agency itself). */
+  children: Map<string, Summary>;
+  /** Indicator c per receiving unit, campaign days. */
+  units: Array<{ agency: string } & Ratio>;
 }
 
 /**
- * Everything progress needs, in one scan of the roll-ups: the baseline and campaign days of the
- * scope, fee-bearing procedures only, summed three ways at once (GROUPING SETS).
+ * Everything progress needs, in one statement over the roll-ups of the scope's baseline and
+ * campaign days (fee-bearing procedures only), reduced in the database to one row per day, per
+ * procedure and window, per child and window, and per receiving unit: never units × procedures.
  */
-async function progressCells(ctx: ServiceContext, scope: Scope, baseline: DateRange, counted: DateRange | null, today: string): Promise<ProgressCells> {
-  const campaignRange = counted ? sql`OR r.received_date BETWEEN ${counted.from}::date AND ${counted.to}::date` : sql``;
+async function progressData(ctx: ServiceContext, scope: Scope, baseline: DateRange, counted: DateRange | null, today: string): Promise<ProgressData> {
   const start = counted?.from ?? addDays(baseline.to, 1);
+  const window = sql`CASE WHEN received_date >= ${start}::date THEN 'campaign' ELSE 'baseline' END`;
+  const firstDay = (condition: string) =>
+    sql`to_char(min(received_date) FILTER (WHERE ${sql.raw(condition)} AND received_date >= ${start}::date), 'YYYY-MM-DD')`;
   const rows = await queryRows<Record<string, unknown>>(
     executor(ctx),
     sql`
-    WITH cells AS (
-      SELECT r.received_date, r.agency_code, r.procedure_code, ${childOf(scope, sql`a.path`)} AS child,
-             CASE WHEN r.received_date >= ${start}::date THEN 'campaign' ELSE 'baseline' END AS win,
-             r.dossiers, r.dossiers - r.zero_fee AS fee_dossiers, r.paid_online, r.charged
-      FROM indicator_daily r JOIN agencies a ON a.code = r.agency_code
-      WHERE strpos(a.path, ${scope.marker}) > 0
-        AND (r.received_date BETWEEN ${baseline.from}::date AND ${baseline.to}::date ${campaignRange})
-        AND ${feeBearingCondition(sql`r.procedure_code`, today)}
-    )
-    SELECT GROUPING(received_date, child, agency_code) AS grouping_set,
-           to_char(received_date, 'YYYY-MM-DD') AS date, win, child, agency_code, procedure_code,
-           sum(dossiers)::int8 AS dossiers, sum(fee_dossiers)::int8 AS fee_dossiers,
-           sum(paid_online)::int8 AS paid_online, sum(charged)::int8 AS charged
-    FROM cells
-    GROUP BY GROUPING SETS ((received_date, procedure_code), (win, child, procedure_code), (win, agency_code))`,
+    WITH cells AS (${feeBearingCells(scope, counted ? [baseline, counted] : [baseline], today)}),
+    per_day AS (SELECT received_date, procedure_code, ${PER_PROCEDURE_SUMS} FROM cells GROUP BY received_date, procedure_code),
+    per_child AS (SELECT ${window} AS win, child, procedure_code, ${PER_PROCEDURE_SUMS} FROM cells GROUP BY 1, 2, 3)
+    SELECT 'day' AS kind, to_char(received_date, 'YYYY-MM-DD') AS key, NULL::text AS win, ${SUMMARY_SQL},
+           NULL::int8 AS dossiers, NULL::int8 AS charged, NULL::text AS first_filed, NULL::text AS first_paid, NULL::text AS first_charged
+    FROM per_day GROUP BY received_date
+    UNION ALL
+    SELECT 'child', child, win, ${SUMMARY_SQL}, NULL, NULL, NULL, NULL, NULL FROM per_child GROUP BY win, child
+    UNION ALL
+    SELECT 'procedure', procedure_code, ${window}, NULL, NULL, NULL, sum(paid_online)::int8, sum(fee_dossiers)::int8, sum(dossiers)::int8, sum(charged)::int8,
+           ${firstDay('dossiers > 0')}, ${firstDay('paid_online > 0')}, ${firstDay('charged > 0')}
+    FROM per_day GROUP BY 2, 3
+    UNION ALL
+    SELECT 'unit', agency_code, 'campaign', NULL, NULL, NULL, sum(paid_online)::int8, sum(fee_dossiers)::int8, NULL, NULL, NULL, NULL, NULL
+    FROM cells WHERE received_date >= ${start}::date GROUP BY agency_code`,
   );
-  const cells: ProgressCells = { byDate: [], byChild: [], byUnit: [] };
+  const data: ProgressData = { days: new Map(), procedures: [], children: new Map(), units: [] };
   for (const r of rows) {
-    const counts = {
-      procedureCode: r.procedure_code === null ? '' : String(r.procedure_code),
-      dossiers: Number(r.dossiers),
-      feeDossiers: Number(r.fee_dossiers),
-      paidOnline: Number(r.paid_online),
-      charged: Number(r.charged),
-      onlineSubmitted: 0,
-    };
-    const window = r.win as 'baseline' | 'campaign';
-    // GROUPING's bits: received_date, child, agency_code (1 = not grouped by it).
-    const set = Number(r.grouping_set);
-    if (set === 0b011) cells.byDate.push({ ...counts, date: String(r.date) });
-    else if (set === 0b101) cells.byChild.push({ ...counts, window, child: String(r.child) });
-    else if (set === 0b110) cells.byUnit.push({ ...counts, window, agency: String(r.agency_code) });
+    const key = String(r.key);
+    if (r.kind === 'day') data.days.set(key, summaryOf(r));
+    else if (r.kind === 'child') data.children.set(`${r.win}|${key}`, summaryOf(r));
+    else if (r.kind === 'unit') data.units.push({ agency: key, numerator: Number(r.paid), denominator: Number(r.fee_dossiers) });
+    else {
+      data.procedures.push({
+        procedureCode: key,
+        window: r.win as Window,
+        dossiers: Number(r.dossiers),
+        feeDossiers: Number(r.fee_dossiers),
+        paidOnline: Number(r.paid),
+        charged: Number(r.charged),
+        firstFiled: (r.first_filed as string | null) ?? null,
+        firstPaid: (r.first_paid as string | null) ?? null,
+        firstCharged: (r.first_charged as string | null) ?? null,
+      });
+    }
   }
-  return cells;
+  return data;
+}
+
+/** The receiving units' names, for the action list of units. */
+async function unitsNamed(ctx: ServiceContext, units: Array<{ agency: string } & Ratio>): Promise<UnitRatio[]> {
+  if (units.length === 0) return [];
+  const named = await executor(ctx)
+    .select({ code: agencies.code, name: agencies.name, level: agencies.level, parentCode: agencies.parentCode })
+    .from(agencies)
+    .where(inArray(agencies.code, units.map((u) => u.agency)));
+  const byCode = new Map(named.map((a) => [a.code, a]));
+  return units.filter((u) => byCode.has(u.agency)).map((u) => ({ agency: byCode.get(u.agency)!, numerator: u.numerator, denominator: u.denominator }));
 }
 
 const ratioKeys = <T>(f: (k: IndicatorKey) => T) => Object.fromEntries(indicatorKeys.map((k) => [k, f(k)])) as Record<IndicatorKey, T>;
@@ -320,40 +351,47 @@ export async function campaignProgress(ctx: ServiceContext, principal: Principal
   const end = campaign.endDate;
   const status = today < campaign.startDate ? 'scheduled' : today > end ? 'ended' : 'running';
   const counted: DateRange | null = status === 'scheduled' ? null : { from: campaign.startDate, to: today < end ? today : end };
-  const [catalogue, children, cells] = await Promise.all([
+  const [catalogue, children, data] = await Promise.all([
     feeBearingCatalogue(ctx),
     childAgencies(ctx, scope),
-    progressCells(ctx, scope, campaign.baseline, counted, today),
+    progressData(ctx, scope, campaign.baseline, counted, today),
   ]);
   const { facts } = catalogue;
-  const ratios = (rows: Iterable<ProcedureCounts>) => indicatorRatios(rows, facts, settings.integrationSource);
-  const scored = (rows: Iterable<ProcedureCounts>) => scoreAll(ratios(rows), settings.scoring);
+  const ratios = (summary: Summary) => ratiosOf(summary, facts, settings.integrationSource);
+  const scored = (summary: Summary) => scoreAll(ratios(summary), settings.scoring);
 
-  // The daily series: per date, and cumulated since the start, procedure by procedure (a and b
-  // count distinct procedures, so a day's procedures are merged into the running totals).
-  const byDate = groupBy(cells.byDate, (c) => c.date!);
-  const series: SeriesPoint[] = [];
-  const running = new Map<string, ProcedureCounts>();
-  for (const date of counted ? datesOf(counted) : []) {
-    const day = byDate.get(date) ?? [];
-    for (const row of day) {
-      const total = running.get(row.procedureCode);
-      if (total) {
-        total.dossiers += row.dossiers;
-        total.feeDossiers += row.feeDossiers;
-        total.paidOnline += row.paidOnline;
-        total.charged += row.charged;
-      } else running.set(row.procedureCode, { ...row });
+  // The daily series. Day by day, of the day alone; and since the start: a and b count the
+  // procedures whose first dossier (payment, charged line) of the campaign is on or before the
+  // day, c adds up the days.
+  const inCampaign = data.procedures.filter((p) => p.window === 'campaign');
+  const firsts = (pick: (p: ProcedureWindow) => string | null) => {
+    const onDay = new Map<string, number>();
+    for (const p of inCampaign) {
+      const day = pick(p);
+      if (day !== null) onDay.set(day, (onDay.get(day) ?? 0) + 1);
     }
-    const cumulative = ratios(running.values());
+    return onDay;
+  };
+  const firstFiled = firsts((p) => p.firstFiled);
+  const firstPaid = firsts((p) => p.firstPaid);
+  const firstCharged = firsts((p) => p.firstCharged);
+  const series: SeriesPoint[] = [];
+  const running = emptySummary();
+  for (const date of counted ? datesOf(counted) : []) {
+    const day = data.days.get(date) ?? emptySummary();
+    running.withDossiers += firstFiled.get(date) ?? 0;
+    running.withPayment += firstPaid.get(date) ?? 0;
+    running.withCharge += firstCharged.get(date) ?? 0;
+    running.paid += day.paid;
+    running.feeDossiers += day.feeDossiers;
+    const cumulative = ratios(running);
     const daily = ratios(day);
     series.push({ date, day: daysBetween(campaign.startDate, date), cumulative: ratioKeys((k) => withRate(cumulative[k])), daily: ratioKeys((k) => withRate(daily[k])) });
   }
 
-  const baselineTotals = sumByProcedure(cells.byDate.filter((c) => c.date! <= campaign.baseline.to));
-  const baseline = { ...campaign.baseline, ...scored(baselineTotals.values()) };
-  const campaignTotals = sumByProcedure(running.values());
-  const current = { from: campaign.startDate, to: counted?.to ?? addDays(campaign.startDate, -1), ...scored(campaignTotals.values()) };
+  const baseline = { ...campaign.baseline, ...scored(summarise(data.procedures.filter((p) => p.window === 'baseline'), facts.feeBearing)) };
+  const campaignTotals = new Map<string, ProcedureCounts>(inCampaign.map((p) => [p.procedureCode, p]));
+  const current = { from: campaign.startDate, to: counted?.to ?? addDays(campaign.startDate, -1), ...scored(summarise(inCampaign, facts.feeBearing)) };
 
   // Reached, gaps and needs from the exact counts: a rate that rounds to the target is not it.
   const targets = ratioKeys((k) => {
@@ -381,11 +419,10 @@ export async function campaignProgress(ctx: ServiceContext, principal: Principal
     }),
   };
 
-  const childCells = groupBy(cells.byChild, (c) => `${c.window}|${c.child}`);
   const dossierTarget = campaign.targets.dossierOnlinePayment;
   const leaderboardRow = (agency: AgencyRef & { direct: boolean }, child: string): LeaderboardRow => {
-    const before = scored(childCells.get(`baseline|${child}`) ?? []);
-    const now = scored(childCells.get(`campaign|${child}`) ?? []);
+    const before = scored(data.children.get(`baseline|${child}`) ?? emptySummary());
+    const now = scored(data.children.get(`campaign|${child}`) ?? emptySummary());
     const c = now.dossierOnlinePayment;
     return {
       agency,
@@ -397,13 +434,13 @@ export async function campaignProgress(ctx: ServiceContext, principal: Principal
     };
   };
   const leaderboard = children.map((a) => leaderboardRow({ code: a.code, name: a.name, level: a.level, direct: false }, a.code));
-  if (childCells.has('campaign|') || childCells.has('baseline|')) {
+  if (data.children.has('campaign|') || data.children.has('baseline|')) {
     leaderboard.push(leaderboardRow({ code: scope.code, name: scope.name, level: scope.level, direct: true }, ''));
   }
   // Best dossier rate first; units without dossiers last.
   leaderboard.sort((x, y) => (y.current.dossierOnlinePayment.rate ?? -1) - (x.current.dossierOnlinePayment.rate ?? -1) || x.agency.code.localeCompare(y.agency.code));
 
-  const units = await unitRatios(ctx, cells.byUnit.filter((c) => c.window === 'campaign'));
+  const units = await unitsNamed(ctx, data.units);
   const actions = actionLists(campaignTotals, units, catalogue, settings, dossierTarget ?? Number(settings.scoring.dossierOnlinePayment.threshold));
 
   return {

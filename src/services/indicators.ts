@@ -3,17 +3,19 @@ import { agencies } from '../db/schema/index.ts';
 import { queryRows } from '../db/types.ts';
 import { vnDate } from '../domain/dates.ts';
 import {
+  emptySummary,
   indicatorRatios,
   neededForTarget,
   rateOf,
+  ratiosOf,
   scoreAll,
-  sumByProcedure,
   type CatalogueFacts,
   type DateRange,
   type IndicatorSet,
   type IndicatorSettings,
   type ProcedureCounts,
   type Ratio,
+  type Summary,
 } from '../domain/indicators.ts';
 import { executor, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
@@ -98,14 +100,9 @@ export function feeBearingCondition(code: SQL, today: string): SQL {
                      AND fr.valid_from <= ${today}::date AND (fr.valid_to IS NULL OR fr.valid_to >= ${today}::date))`;
 }
 
-export type Grouping = 'date' | 'child' | 'agency';
-
-export interface CellSums extends ProcedureCounts {
+/** A procedure's counts over the scope and range, with the filings online (all procedures). */
+export interface ProcedureSums extends ProcedureCounts {
   onlineSubmitted: number;
-  date?: string;
-  /** The scope's direct child whose subtree the unit is in; '' for the scope agency itself. */
-  child?: string;
-  agency?: string;
 }
 
 /** The child of the scope an agency's path passes through ('' for the scope agency itself). */
@@ -113,27 +110,54 @@ export function childOf(scope: Scope, path: SQL): SQL {
   return sql`split_part(substr(${path}, strpos(${path}, ${scope.marker}) + ${scope.marker.length}), '/', 1)`;
 }
 
-const groupingColumns: Record<Grouping, (scope: Scope) => SQL> = {
-  date: () => sql`to_char(r.received_date, 'YYYY-MM-DD')`,
-  child: (scope) => childOf(scope, sql`a.path`),
-  agency: () => sql`r.agency_code`,
-};
+/**
+ * The roll-up rows of the scope on the given dates, fee-bearing procedures only, each with the
+ * child of the scope it falls under and its dossiers to pay: the FROM of the summary queries.
+ */
+export function feeBearingCells(scope: Scope, ranges: DateRange[], today: string, procedureCode?: string): SQL {
+  const dates = sql.join(ranges.map((r) => sql`r.received_date BETWEEN ${r.from}::date AND ${r.to}::date`), sql` OR `);
+  // Each unit's child is worked out once per unit (a materialised subquery), not once per row.
+  return sql`
+    WITH units AS MATERIALIZED (SELECT a.code, ${childOf(scope, sql`a.path`)} AS child FROM agencies a WHERE strpos(a.path, ${scope.marker}) > 0)
+    SELECT r.received_date, r.agency_code, r.procedure_code, u.child, r.dossiers, r.dossiers - r.zero_fee AS fee_dossiers, r.paid_online, r.charged
+    FROM indicator_daily r JOIN units u ON u.code = r.agency_code
+    WHERE (${dates}) AND ${feeBearingCondition(sql`r.procedure_code`, today)}
+      ${procedureCode === undefined ? sql`` : sql`AND r.procedure_code = ${procedureCode}`}`;
+}
 
-/** Roll-up counts of the scope over the range, per procedure and the groupings asked for (of one procedure, if given). */
-export async function cellSums(ctx: ServiceContext, scope: Scope, range: DateRange, by: Grouping[] = [], procedureCode?: string): Promise<CellSums[]> {
-  const keys = by.map((g) => sql`${groupingColumns[g](scope)} AS ${sql.raw(g)}`);
-  // By position: a parameterised expression is not the same expression twice to PostgreSQL.
-  const groups = [...by, 'procedure'].map((_, i) => sql.raw(String(i + 1)));
+/**
+ * The summary (domain/indicators.ts `summarise`) of per-procedure sums named dossiers,
+ * paid_online, charged and fee_dossiers, as SQL aggregates: the same rules, so that a query
+ * grouped by day or by unit returns one row per group instead of one per procedure.
+ */
+export const SUMMARY_SQL = sql.raw(
+  'count(*) FILTER (WHERE dossiers > 0)::int8 AS with_dossiers, count(*) FILTER (WHERE paid_online > 0)::int8 AS with_payment, ' +
+    'count(*) FILTER (WHERE charged > 0)::int8 AS with_charge, sum(paid_online)::int8 AS paid, sum(fee_dossiers)::int8 AS fee_dossiers',
+);
+
+/** Per-procedure sums a summary is made of (integers: a unit's or a day's counts fit in 32 bits). */
+export const PER_PROCEDURE_SUMS = sql.raw(
+  'sum(dossiers)::int AS dossiers, sum(fee_dossiers)::int AS fee_dossiers, sum(paid_online)::int AS paid_online, sum(charged)::int AS charged',
+);
+
+export const summaryOf = (r: Record<string, unknown>): Summary => ({
+  withDossiers: Number(r.with_dossiers ?? 0),
+  withPayment: Number(r.with_payment ?? 0),
+  withCharge: Number(r.with_charge ?? 0),
+  paid: Number(r.paid ?? 0),
+  feeDossiers: Number(r.fee_dossiers ?? 0),
+});
+
+/** Per procedure (every procedure: the online-submission rate counts them all), over the scope and range. */
+export async function procedureSums(ctx: ServiceContext, scope: Scope, range: DateRange): Promise<ProcedureSums[]> {
   const rows = await queryRows<Record<string, unknown>>(
     executor(ctx),
     sql`
-    SELECT ${sql.join([...keys, sql`r.procedure_code`], sql`, `)},
-           sum(r.dossiers)::int8 AS dossiers, sum(r.dossiers - r.zero_fee)::int8 AS fee_dossiers,
+    SELECT r.procedure_code, sum(r.dossiers)::int8 AS dossiers, sum(r.dossiers - r.zero_fee)::int8 AS fee_dossiers,
            sum(r.paid_online)::int8 AS paid_online, sum(r.charged)::int8 AS charged, sum(r.online_submitted)::int8 AS online_submitted
     FROM indicator_daily r JOIN agencies a ON a.code = r.agency_code
     WHERE r.received_date BETWEEN ${range.from}::date AND ${range.to}::date AND strpos(a.path, ${scope.marker}) > 0
-      ${procedureCode === undefined ? sql`` : sql`AND r.procedure_code = ${procedureCode}`}
-    GROUP BY ${sql.join(groups, sql`, `)}`,
+    GROUP BY r.procedure_code`,
   );
   return rows.map((r) => ({
     procedureCode: String(r.procedure_code),
@@ -142,9 +166,37 @@ export async function cellSums(ctx: ServiceContext, scope: Scope, range: DateRan
     paidOnline: Number(r.paid_online),
     charged: Number(r.charged),
     onlineSubmitted: Number(r.online_submitted),
-    ...(r.date !== undefined ? { date: String(r.date) } : {}),
-    ...(r.child !== undefined ? { child: String(r.child) } : {}),
-    ...(r.agency !== undefined ? { agency: String(r.agency) } : {}),
+  }));
+}
+
+/** One summary per child of the scope ('' for the scope agency's own dossiers), fee-bearing procedures only. */
+export async function childSummaries(ctx: ServiceContext, scope: Scope, range: DateRange, procedureCode?: string): Promise<Map<string, Summary>> {
+  const rows = await queryRows<Record<string, unknown>>(
+    executor(ctx),
+    sql`
+    WITH cells AS (${feeBearingCells(scope, [range], vnDate(ctx.now()), procedureCode)}),
+    per AS (SELECT child, procedure_code, ${PER_PROCEDURE_SUMS} FROM cells GROUP BY child, procedure_code)
+    SELECT child, ${SUMMARY_SQL} FROM per GROUP BY child`,
+  );
+  return new Map(rows.map((r) => [String(r.child), summaryOf(r)]));
+}
+
+export type UnitRatio = { agency: AgencyRef & { parentCode: string | null } } & Ratio;
+
+/** Indicator c's counts per receiving unit of the scope over the range, with the unit's name. */
+export async function unitRatios(ctx: ServiceContext, scope: Scope, range: DateRange): Promise<UnitRatio[]> {
+  const rows = await queryRows<Record<string, unknown>>(
+    executor(ctx),
+    sql`
+    WITH cells AS (${feeBearingCells(scope, [range], vnDate(ctx.now()))})
+    SELECT u.code, u.name, u.level, u.parent_code, sum(c.paid_online)::int8 AS paid, sum(c.fee_dossiers)::int8 AS fee_dossiers
+    FROM cells c JOIN agencies u ON u.code = c.agency_code
+    GROUP BY u.code, u.name, u.level, u.parent_code`,
+  );
+  return rows.map((r) => ({
+    agency: { code: String(r.code), name: String(r.name), level: String(r.level), parentCode: (r.parent_code as string | null) ?? null },
+    numerator: Number(r.paid),
+    denominator: Number(r.fee_dossiers),
   }));
 }
 
@@ -164,7 +216,7 @@ export interface IndicatorReport extends IndicatorSet {
 /** `GET /v1/indicators/online-payment`: the three indicators of a subtree over a period. */
 export async function onlinePaymentIndicators(ctx: ServiceContext, principal: Principal, agencyCode: string | undefined, range: DateRange): Promise<IndicatorReport> {
   const scope = await resolveScope(ctx, principal, agencyCode);
-  const [{ facts }, cells] = await Promise.all([feeBearingCatalogue(ctx), cellSums(ctx, scope, range)]);
+  const [{ facts }, cells] = await Promise.all([feeBearingCatalogue(ctx), procedureSums(ctx, scope, range)]);
   const settings = ctx.settings.indicators;
   const submitted = cells.reduce((s, c) => ({ numerator: s.numerator + c.onlineSubmitted, denominator: s.denominator + c.dossiers }), {
     numerator: 0,
@@ -210,21 +262,21 @@ export async function onlinePaymentBreakdown(
     facts = catalogueOfOne(procedure);
   }
   if (by === 'procedure') {
-    const totals = sumByProcedure(await cellSums(ctx, scope, range));
+    const totals = new Map((await procedureSums(ctx, scope, range)).map((row) => [row.procedureCode, row]));
     const items: BreakdownItem[] = [...procedures.values()].map((procedure) => {
       const row = totals.get(procedure.code) ?? emptyCounts(procedure.code);
       return { procedure, ...indicatorsOf([row], catalogueOfOne(procedure), settings) };
     });
     return { ...head, items };
   }
-  const [children, cells] = await Promise.all([childAgencies(ctx, scope), cellSums(ctx, scope, range, ['child'], procedureCode)]);
-  const byChild = groupBy(cells, (c) => c.child ?? '');
+  const [children, byChild] = await Promise.all([childAgencies(ctx, scope), childSummaries(ctx, scope, range, procedureCode)]);
+  const scored = (summary: Summary) => scoreAll(ratiosOf(summary, facts, settings.integrationSource), settings.scoring);
   const items: BreakdownItem[] = children.map((child) => ({
     agency: { ...agencyRef(child), direct: false },
-    ...indicatorsOf(byChild.get(child.code) ?? [], facts, settings),
+    ...scored(byChild.get(child.code) ?? emptySummary()),
   }));
   const own = byChild.get('');
-  if (own) items.unshift({ agency: { ...agencyRef(scope), direct: true }, ...indicatorsOf(own, facts, settings) });
+  if (own) items.unshift({ agency: { ...agencyRef(scope), direct: true }, ...scored(own) });
   return { ...head, ...(procedureCode === undefined ? {} : { procedure: procedures.get(procedureCode) }), items };
 }
 
@@ -234,17 +286,6 @@ function catalogueOfOne(procedure: CatalogueProcedure): CatalogueFacts {
 }
 
 export const emptyCounts = (procedureCode: string): ProcedureCounts => ({ procedureCode, dossiers: 0, feeDossiers: 0, paidOnline: 0, charged: 0 });
-
-export function groupBy<T, K>(items: Iterable<T>, key: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = groups.get(k);
-    if (list) list.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
-}
 
 export async function childAgencies(ctx: ServiceContext, scope: Scope) {
   return executor(ctx)
@@ -271,7 +312,7 @@ export interface ActionLists {
  */
 export function actionLists(
   totals: Map<string, ProcedureCounts>,
-  units: Array<{ agency: AgencyRef & { parentCode: string | null } } & Ratio>,
+  units: UnitRatio[],
   catalogue: { facts: CatalogueFacts; procedures: Map<string, CatalogueProcedure> },
   settings: IndicatorSettings,
   target: number | string,
@@ -293,35 +334,13 @@ export function actionLists(
   };
 }
 
-/** Dossier counts (indicator c) per receiving unit, from cells of fee-bearing procedures grouped by agency. */
-export async function unitRatios(ctx: ServiceContext, cells: CellSums[]) {
-  const byAgency = new Map<string, Ratio>();
-  for (const c of cells) {
-    if (c.agency === undefined) continue;
-    const r = byAgency.get(c.agency) ?? { numerator: 0, denominator: 0 };
-    r.numerator += c.paidOnline;
-    r.denominator += c.feeDossiers;
-    byAgency.set(c.agency, r);
-  }
-  const codes = [...byAgency.keys()];
-  const rows =
-    codes.length === 0
-      ? []
-      : await executor(ctx)
-          .select({ code: agencies.code, name: agencies.name, level: agencies.level, parentCode: agencies.parentCode })
-          .from(agencies)
-          .where(sql`${agencies.code} IN (${sql.join(codes.map((c) => sql`${c}`), sql`, `)})`);
-  return rows.map((a) => ({ agency: a, ...byAgency.get(a.code)! }));
-}
-
 /** `GET /v1/indicators/online-payment/actions`. `target`: the dossier rate units should reach. */
 export async function onlinePaymentActions(ctx: ServiceContext, principal: Principal, agencyCode: string | undefined, range: DateRange, target?: number) {
   const scope = await resolveScope(ctx, principal, agencyCode);
   const settings = ctx.settings.indicators;
   const catalogue = await feeBearingCatalogue(ctx);
-  const cells = await cellSums(ctx, scope, range, ['agency']);
+  const [procedures, units] = await Promise.all([procedureSums(ctx, scope, range), unitRatios(ctx, scope, range)]);
   const goal = target ?? Number(settings.scoring.dossierOnlinePayment.threshold);
-  const feeBearing = cells.filter((c) => catalogue.facts.feeBearing.has(c.procedureCode));
-  const lists = actionLists(sumByProcedure(cells), await unitRatios(ctx, feeBearing), catalogue, settings, goal);
+  const lists = actionLists(new Map(procedures.map((row) => [row.procedureCode, row])), units, catalogue, settings, goal);
   return { agency: agencyRef(scope), from: range.from, to: range.to, target: goal, integrationSource: settings.integrationSource, ...lists };
 }
