@@ -151,6 +151,32 @@ describe('configuration', () => {
     expect(attempt({ JWT_SECRET: 'short' })).toMatch(/JWT_SECRET/);
     expect(attempt({ INTENT_TTL_MINUTES: '0' })).toMatch(/INTENT_TTL_MINUTES/);
     expect(attempt({ LOG_LEVEL: 'loud' })).toMatch(/LOG_LEVEL/);
+    expect(attempt({ INDICATOR_SCORING: 'c:1.5:6' })).toMatch(/INDICATOR_SCORING/);
+    expect(attempt({ INDICATOR_SCORING: 'd:0.5:6' })).toMatch(/INDICATOR_SCORING/);
+    expect(attempt({ INDICATOR_SCORING: 'c:0.3' })).toMatch(/INDICATOR_SCORING/);
+    expect(attempt({ INDICATOR_SCORING: 'c:0:6' })).toMatch(/INDICATOR_SCORING/);
+    expect(attempt({ INDICATOR_B_NUMERATOR: 'flags' })).toMatch(/INDICATOR_B_NUMERATOR/);
+    expect(attempt({ DVCQG_SYNC_COLLECTION_FORMS: 'direct:1,online:2' })).toMatch(/DVCQG_SYNC_COLLECTION_FORMS/);
+    expect(attempt({ DVCQG_SYNC_COLLECTION_FORMS: 'direct:x,online:2,postal:3' })).toMatch(/DVCQG_SYNC_COLLECTION_FORMS/);
+  });
+
+  it('reads the 766 scoring curves and sources, keeping the domain file\'s defaults for what it does not set', () => {
+    const defaults = parseConfig({});
+    expect(defaults.indicators).toEqual({
+      scoring: {
+        procedureOnlinePayment: { threshold: '0.8', maxPoints: '2' },
+        procedureIntegration: { threshold: '0.8', maxPoints: '2' },
+        dossierOnlinePayment: { threshold: '1', maxPoints: '6' },
+      },
+      integrationSource: 'dossiers',
+    });
+    expect(defaults.collectionForms).toEqual({ direct: 1, online: 2, postal: 3 });
+    const vendor = parseConfig({ INDICATOR_SCORING: ' c:0.3:6 , a:0.75:2.5', INDICATOR_B_NUMERATOR: 'catalogue', DVCQG_SYNC_COLLECTION_FORMS: 'direct:1,online:3,postal:2' });
+    expect(vendor.indicators.scoring.dossierOnlinePayment).toEqual({ threshold: '0.3', maxPoints: '6' });
+    expect(vendor.indicators.scoring.procedureOnlinePayment).toEqual({ threshold: '0.75', maxPoints: '2.5' });
+    expect(vendor.indicators.scoring.procedureIntegration).toEqual({ threshold: '0.8', maxPoints: '2' });
+    expect(vendor.indicators.integrationSource).toBe('catalogue');
+    expect(vendor.collectionForms).toEqual({ direct: 1, online: 3, postal: 2 });
   });
 
   it('defaults to the embedded database and splits secret lists', () => {
