@@ -25,7 +25,7 @@ export interface DvcqgSyncRecord {
   DuocThanhToanTrucTuyen: 0 | 1 | 2;
 }
 
-export const channelCodes: Record<Channel, 1 | 2 | 3> = { direct: 1, online: 2, postal: 3 };
+const channelCodes: Record<Channel, 1 | 2 | 3> = { direct: 1, online: 2, postal: 3 };
 
 export interface SyncDossier {
   code: string;

@@ -124,9 +124,6 @@ export class PeriodError extends Error {
   }
 }
 
-/** How many indexes a kind of period has in a year (12 months, 4 quarters, 2 halves, 1). */
-export const periodIndexes = (kind: PeriodKind) => PERIOD_INDEXES[kind];
-
 /**
  * The portal's reporting periods of a year: month 1–12, quarter 1–4, half 1–2, the first nine
  * months, the year. `index` may be left out for the last two.

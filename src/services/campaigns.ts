@@ -102,8 +102,8 @@ function campaignView(row: CampaignRow, agency: { code: string; name: string; le
 }
 
 /** The default baseline: the 30 days just before the start, whatever the campaign's length. */
-export const BASELINE_DAYS = 30;
-export function defaultBaseline(startDate: string): DateRange {
+const BASELINE_DAYS = 30;
+function defaultBaseline(startDate: string): DateRange {
   return { from: addDays(startDate, -BASELINE_DAYS), to: addDays(startDate, -1) };
 }
 

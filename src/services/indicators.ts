@@ -106,7 +106,7 @@ export interface ProcedureSums extends ProcedureCounts {
 }
 
 /** The child of the scope an agency's path passes through ('' for the scope agency itself). */
-export function childOf(scope: Scope, path: SQL): SQL {
+function childOf(scope: Scope, path: SQL): SQL {
   return sql`split_part(substr(${path}, strpos(${path}, ${scope.marker}) + ${scope.marker.length}), '/', 1)`;
 }
 

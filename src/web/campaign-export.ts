@@ -135,7 +135,7 @@ export function campaignCsv(p: CampaignProgress, sheet: ExportSheet): string {
   return `\uFEFF${tables(p)[sheet].rows.map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
 }
 
-export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** The report as a download: named after the campaign, the unit and the day, never cached. */
 export function exportResponse(c: Context, p: CampaignProgress, format: 'csv' | 'xlsx', sheet: ExportSheet): Response {

@@ -66,7 +66,7 @@ function sheetNames(sheets: Sheet[]): string[] {
   });
 }
 
-export function xlsxParts(sheets: Sheet[]): Array<{ name: string; data: string }> {
+function xlsxParts(sheets: Sheet[]): Array<{ name: string; data: string }> {
   const names = sheetNames(sheets);
   const NS = 'http://schemas.openxmlformats.org';
   return [
@@ -147,14 +147,14 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
-export function crc32(data: Uint8Array): number {
+function crc32(data: Uint8Array): number {
   let crc = 0xffffffff;
   for (const byte of data) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 
 /** A ZIP archive of the files, stored as they are (method 0), names in UTF-8. */
-export function zipStored(files: Array<{ name: string; data: Uint8Array }>, modified: Date): Uint8Array<ArrayBuffer> {
+function zipStored(files: Array<{ name: string; data: Uint8Array }>, modified: Date): Uint8Array<ArrayBuffer> {
   const time = (modified.getUTCHours() << 11) | (modified.getUTCMinutes() << 5) | Math.floor(modified.getUTCSeconds() / 2);
   const date = ((Math.max(1980, modified.getUTCFullYear()) - 1980) << 9) | ((modified.getUTCMonth() + 1) << 5) | modified.getUTCDate();
   const local: Uint8Array[] = [];

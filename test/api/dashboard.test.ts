@@ -64,6 +64,23 @@ describe('the dashboard pages', () => {
     expect(page.match(/<form [^>]*method="get"[^>]*>/g)).toEqual(['<form method="get" action="/dashboard">']); // signing out
   });
 
+  it('offers every campaign in scope and shows the one chosen', async () => {
+    const second = await expectJson(
+      await h.request('POST', '/v1/campaigns', {
+        token: await mintToken({ role: 'admin' }),
+        headers: { 'idempotency-key': idempotencyKey() },
+        body: { name: 'Chiến dịch phường Trấn Biên', agencyCode: AGENCIES.communeA, startDate: '2026-10-01', targets: { dossierOnlinePayment: 0.6 } },
+      }),
+      201,
+    );
+    const page = await (await post('/dashboard', { token: reader })).text();
+    expect(page).toContain('<select id="campaign" name="campaign">');
+    expect(page).toContain(`<option value="${second.id}" >`);
+    const chosen = await (await post('/dashboard', { token: reader, campaign: second.id })).text();
+    expect(chosen).toContain('<h1>Chiến dịch phường Trấn Biên</h1>');
+    expect(chosen).toContain('đã kết thúc');
+  });
+
   it('answers a bad token with the sign-in page again (401), another role with 403, in HTML', async () => {
     const bad = await post('/dashboard', { token: 'not-a-token' });
     expect(bad.status).toBe(401);
@@ -118,6 +135,6 @@ describe('the dashboard pages', () => {
     expect(await csv.text()).toBe(await api.text());
     const refused = await post('/dashboard/export', { token: 'bad', campaign: campaignId, format: 'csv' });
     expect(refused.status).toBe(401);
-    expect((await json(await h.request('GET', '/v1/campaigns', { token: reader }))).items).toHaveLength(1);
+    expect((await json(await h.request('GET', '/v1/campaigns', { token: reader }))).items).toHaveLength(2);
   });
 });

@@ -96,14 +96,14 @@ describe.skipIf(skipWithoutBrowser('e2e/dashboard'))('the campaign dashboard in 
     const unitProgress = await json(await h.request('GET', `/v1/campaigns/${progress.campaign.id}/progress?agency=${unit.agency.code}`, { token }));
     expect(await page.getByTestId('rate-dossierOnlinePayment').innerText()).toBe(formatPercent(unitProgress.current.dossierOnlinePayment.rate));
 
-    const procedure = progress.actions.proceduresWithoutOnlinePayment[0] ?? progress.actions.proceduresNotIntegrated[0];
-    if (procedure) {
-      await page.getByRole('button', { name: `← ${progress.campaign.agency.name}` }).click();
-      await page.locator('svg.burn-up').waitFor();
-      await page.getByRole('button', { name: new RegExp(`^${procedure.code.replaceAll('.', '\\.')} — `) }).first().click();
-      await page.getByTestId('procedure-view').waitFor();
-      expect(await page.getByTestId('procedure-view').locator('h2').innerText()).toContain(procedure.code);
-    }
+    // The demo's procedures that are not integrated are never paid online: there is always one to click.
+    const procedure = progress.actions.proceduresWithoutOnlinePayment[0];
+    expect(procedure).toBeDefined();
+    await page.getByRole('button', { name: `← ${progress.campaign.agency.name}` }).click();
+    await page.locator('svg.burn-up').waitFor();
+    await page.getByRole('button', { name: new RegExp(`^${procedure.code.replaceAll('.', '\\.')} — `) }).first().click();
+    await page.getByTestId('procedure-view').waitFor();
+    expect(await page.getByTestId('procedure-view').locator('h2').innerText()).toContain(procedure.code);
     expect(errors).toEqual([]);
   });
 

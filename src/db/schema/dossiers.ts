@@ -6,7 +6,6 @@ import { feeKinds, feeRules, procedures } from './procedures.ts';
 import { createdAt, instant, updatedAt, vnd } from './columns.ts';
 
 export const feeListStates = ['none', 'zero', 'charged'] as const;
-export type FeeListState = (typeof feeListStates)[number];
 
 /**
  * A dossier (hồ sơ) as the dossier system issued it. The hub does not issue dossier codes.
