@@ -4,6 +4,8 @@
  * in the exact shape it expects, and, where the channel allows, queries a payment's status.
  * Adapters never touch the database: the one `applyOutcome` path does.
  */
+import type { GatewayOutcome } from '../domain/decide.ts';
+
 export const gatewayIds = ['sandbox', 'vnpay', 'vietqr', 'dvcqg'] as const;
 export type GatewayId = (typeof gatewayIds)[number];
 
@@ -59,14 +61,8 @@ export interface PaymentHandover {
   gatewayReference?: string;
 }
 
-/** What a gateway says happened to a payment, normalised. Amounts are integer VND. */
-export type GatewayOutcome =
-  /** `detail`: facts the adapter saw but cannot check itself (a bank credit's receiving account), kept in the history. */
-  /** `payeeAccount`: the account the money reached, where the gateway says (a bank credit). */
-  | { kind: 'succeeded'; amount: number; transactionId: string; paidAt?: Date; payeeAccount?: string; detail?: Record<string, unknown> }
-  /** `amount`, when the gateway states one, is checked as for a success (VNPay's 04 comes first). */
-  | { kind: 'failed'; reason: string; transactionId?: string; amount?: number }
-  | { kind: 'needs_review'; reason: string; amount?: number; transactionId?: string };
+/** What a gateway says happened to a payment, normalised: the domain's word (domain/decide.ts). */
+export type { GatewayOutcome };
 
 /** A status query either learns something, learns nothing yet, or cannot tell (timeout, 5xx). */
 export type StatusQueryResult =

@@ -2,7 +2,8 @@ import { describeError } from '../db/errors.ts';
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { callbackInbox, paymentIntents, paymentReviews } from '../db/schema/index.ts';
 import type { CallbackResult, CallbackVerification, Gateway, GatewayResponse, InboundMessage } from '../gateways/types.ts';
-import { queryRows } from '../db/types.ts';
+import { answerRepeatedSuccess } from '../db/statements/answer-repeated-success.ts';
+import { recordInboxAnswer, type InboxAnswer } from '../db/statements/record-inbox-answer.ts';
 import { awaitingPaymentStatuses } from '../domain/payment-states.ts';
 import { applyOutcome, intentSnapshot } from './apply-outcome.ts';
 import { findIntentByReference } from './payment-intents.ts';
@@ -10,6 +11,8 @@ import { receiptSignature } from './receipts.ts';
 import type { ServiceContext } from './context.ts';
 
 type InboxRow = typeof callbackInbox.$inferSelect;
+/** How a message was handled, as its inbox row records it. */
+type InboxPatch = Pick<InboxAnswer, 'status' | 'signatureValid' | 'reference' | 'intentId' | 'detail'>;
 
 /** Processing attempts before an inbox message is left to a person (status `failed`). */
 export const MAX_INBOX_ATTEMPTS = 10;
@@ -78,7 +81,7 @@ export async function receiveCallback(ctx: ServiceContext, gateway: Gateway, mes
 export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway, row: InboxRow): Promise<GatewayResponse> {
   const message: InboundMessage = { method: row.method, url: row.url, headers: row.headers, rawBody: row.rawBody };
   let result: CallbackResult;
-  let patch: Partial<InboxRow>;
+  let patch: InboxPatch;
   let signing: Promise<{ receiptId: string; signature: string } | undefined> | undefined;
   /** Known once verified: kept on the row even when processing then fails, to find it by. */
   let verifiedReference: string | null = null;
@@ -99,10 +102,11 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
         status: 'rejected',
         signatureValid: verification.reason === 'malformed' ? 'valid' : 'invalid',
         reference: verification.reference ?? null,
+        intentId: null,
         detail: { reason: verification.detail },
       };
     } else {
-      const repeated = verification.confirmByQuery ? null : await answerRepeatedSuccess(ctx, gateway, row, message, verification);
+      const repeated = verification.confirmByQuery ? null : await answerRepeated(ctx, gateway, row, message, verification);
       if (repeated) return repeated;
       const reference = await resolveReference(ctx, gateway, verification);
       verifiedReference = reference;
@@ -120,7 +124,7 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
             return undefined;
           });
       }
-      result = applied.result === 'applied' ? (applied.intent.status === 'needs_review' ? 'needs_review' : 'applied') : applied.result;
+      result = applied.result === 'unknown_reference' ? 'unknown_reference' : applied.answer;
       if (applied.result === 'unknown_reference' && verification.outcome.kind === 'succeeded') {
         const { amount, transactionId } = verification.outcome;
         await keepForPerson(ctx, gateway, {
@@ -179,30 +183,19 @@ async function recordAnswer(
   row: InboxRow,
   message: InboundMessage,
   result: CallbackResult,
-  patch: Partial<InboxRow>,
+  patch: InboxPatch,
   signing: Promise<{ receiptId: string; signature: string } | undefined> | undefined,
 ): Promise<GatewayResponse> {
   const response = await gateway.respond(result, message);
   const signed = await signing;
-  // One statement: the receipt's signature (when this message paid an intent) and the answer.
-  const withSignature = signed
-    ? ctx.db.with(
-        ctx.db
-          .$with('signed', { id: sql<string>`id` })
-          .as(sql`UPDATE receipts SET signature = ${signed.signature} WHERE id = ${signed.receiptId}::uuid AND signature IS NULL RETURNING id`),
-      )
-    : ctx.db;
-  await withSignature
-    .update(callbackInbox)
-    .set({
-      ...patch,
-      result,
-      responseStatus: response.status,
-      responseBody: response.body,
-      attempts: sql`${callbackInbox.attempts} + 1`,
-      processedAt: ctx.now(),
-    })
-    .where(eq(callbackInbox.id, row.id));
+  await recordInboxAnswer(ctx.db, {
+    inboxId: row.id,
+    ...patch,
+    result,
+    response: { status: response.status, body: response.body },
+    ...(signed ? { receiptSignature: signed } : {}),
+    at: ctx.now(),
+  });
   return response;
 }
 
@@ -226,13 +219,11 @@ async function confirmedOutcome(ctx: ServiceContext, gateway: Gateway, reference
 }
 
 /**
- * A gateway delivering again a success the hub has already applied (VNPay retries its IPN until
- * it reads an answer) is the commonest message of all. It changes nothing, so it is answered by
- * ONE statement that records the answer on the inbox row if, and only if, the intent is
- * succeeded with this very transaction and amount — the facts applyOutcome would compare, and
- * final once written. Anything else takes the ordinary path.
+ * A repeated success (VNPay retries its IPN until it reads an answer) is answered by one
+ * statement when the intent already holds exactly this payment; anything else takes the
+ * ordinary path.
  */
-async function answerRepeatedSuccess(
+async function answerRepeated(
   ctx: ServiceContext,
   gateway: Gateway,
   row: InboxRow,
@@ -242,20 +233,16 @@ async function answerRepeatedSuccess(
   const { outcome } = verification;
   if (outcome.kind !== 'succeeded' || verification.candidates?.length) return null;
   const response = await gateway.respond('duplicate', message);
-  const detail = JSON.stringify({ outcome: outcome.kind, repeated: true });
-  const answered = await queryRows<{ id: string }>(
-    ctx.db,
-    sql`
-    UPDATE callback_inbox SET status = 'processed', signature_valid = 'valid', reference = ${verification.reference},
-           intent_id = i.id, result = 'duplicate', detail = ${detail}::jsonb, response_status = ${response.status},
-           response_body = ${response.body}, attempts = callback_inbox.attempts + 1, processed_at = ${ctx.now().toISOString()}::timestamptz
-    FROM payment_intents i
-    WHERE callback_inbox.id = ${row.id}::uuid
-      AND i.gateway = ${gateway.id} AND i.reference = ${verification.reference} AND i.status = 'succeeded'
-      AND i.amount = ${outcome.amount} AND i.gateway_transaction_id = ${outcome.transactionId}
-    RETURNING callback_inbox.id`,
-  );
-  return answered.length === 1 ? response : null;
+  const answered = await answerRepeatedSuccess(ctx.db, {
+    inboxId: row.id,
+    gateway: gateway.id,
+    reference: verification.reference,
+    amount: outcome.amount,
+    transactionId: outcome.transactionId,
+    response: { status: response.status, body: response.body },
+    at: ctx.now(),
+  });
+  return answered ? response : null;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
-import { describeError, pgError } from '../db/errors.ts';
+import { describeError } from '../db/errors.ts';
+import { insertIntent } from '../db/statements/create-intent.ts';
 import { agencies, dossiers, intentObligations, obligations, paymentIntents, procedures } from '../db/schema/index.ts';
-import { queryRows } from '../db/types.ts';
 import { sumVnd } from '../domain/money.ts';
 import { newReference } from '../domain/reference.ts';
 import type { CollectionAccount, Gateway, GatewayId, NextAction, PaymentHandover } from '../gateways/types.ts';
@@ -81,12 +81,11 @@ function asciiDescription(dossierCode: string): string {
  * Creates a payment intent for unpaid obligations of one dossier (all of them by default).
  *
  * Two round trips: one read to choose the obligations and compute the amount (the sandbox's
- * hand-over is a local signature, so it happens here too), then ONE statement that claims the
- * Idempotency-Key, reserves the obligations, inserts the intent, its links and its events, and
- * stores the answer. Being one statement it is atomic by itself; if any obligation was taken
- * since the read, hub_abort() undoes the whole statement. Of two intents racing for an
- * obligation exactly one wins; of concurrent requests with the same key, the later ones wait on
- * the key's unique index and then replay the stored answer.
+ * hand-over is a local signature, so it happens here too), then ONE statement
+ * (db/statements/create-intent.ts) that claims the Idempotency-Key, reserves the obligations,
+ * inserts the intent, its links and its events, and stores the answer. Of two intents racing
+ * for an obligation exactly one wins; of concurrent requests with the same key, the later ones
+ * wait on the key's unique index and then replay the stored answer.
  */
 export async function createPaymentIntent(
   ctx: ServiceContext,
@@ -190,65 +189,32 @@ export async function createPaymentIntent(
       updatedAt: now,
     };
     const response: StoredResponse = { status: 201, body: intentView(row, obligationIds) };
-    const ids = sql.join(obligationIds.map((o) => sql`${o}::uuid`), sql`, `);
-    // Raw SQL bypasses drizzle's column mapping: instants go as ISO strings.
-    const at = now.toISOString();
-    const events = JSON.stringify([
-      { event: 'created', from: null, to: 'created', detail: { amount, obligationIds } },
-      { event: 'handed_over', from: 'created', to: 'pending', detail: { gatewayReference: row.gatewayReference } },
-    ]);
-    try {
-      const [result] = await queryRows<{ claimed: number; reserved: number }>(
-        executor(ctx),
-        sql`
-        WITH holder AS (
-          -- The dossier first, as putDossier locks it: the same lock order on both paths, so a
-          -- change of fee inputs and a new intent wait for each other instead of deadlocking.
-          SELECT code FROM dossiers WHERE code = ${row.dossierCode} FOR KEY SHARE
-        ), claim AS (
-          INSERT INTO idempotency_keys (principal, key, request_fingerprint, status, response_status, response_body, created_at, updated_at, expires_at)
-          VALUES (${owner}, ${idempotencyKey}, ${fingerprint}, 'done', ${response.status}, ${JSON.stringify(response.body)}::jsonb,
-                  ${at}, ${at}, ${new Date(now.getTime() + KEY_LIFETIME_MS).toISOString()})
-          ON CONFLICT DO NOTHING
-          RETURNING 1
-        ), reserve AS (
-          UPDATE obligations SET live_intent_id = ${id}::uuid, updated_at = ${at}
-          WHERE id IN (${ids}) AND status = 'unpaid' AND live_intent_id IS NULL
-            AND EXISTS (SELECT 1 FROM claim) AND EXISTS (SELECT 1 FROM holder)
-          RETURNING id, amount
-        ), intent AS (
-          INSERT INTO payment_intents (id, reference, dossier_code, gateway, amount, currency, status, return_url,
-                                       expires_at, next_action, gateway_reference, online_payment_flag, principal, next_poll_at, created_at, updated_at)
-          SELECT ${id}::uuid, ${reference}, ${row.dossierCode}, ${row.gateway}, ${amount}, 'VND', 'pending', ${row.returnUrl},
-                 ${expiresAt.toISOString()}, ${JSON.stringify(row.nextAction)}::jsonb, ${row.gatewayReference}, ${row.onlinePaymentFlag}, ${owner},
-                 ${row.nextPollAt?.toISOString() ?? null}::timestamptz, ${at}, ${at}
-          WHERE (SELECT count(*) FROM reserve) = ${obligationIds.length}
-          RETURNING id
-        ), links AS (
-          INSERT INTO intent_obligations (intent_id, obligation_id, amount)
-          SELECT intent.id, reserve.id, reserve.amount FROM intent CROSS JOIN reserve
-        ), history AS (
-          INSERT INTO payment_events (intent_id, event, from_status, to_status, accepted, source, actor, detail, created_at)
-          SELECT intent.id, e.event, e."from", e."to", true, 'portal', ${owner}, e.detail, ${at}
-          FROM intent CROSS JOIN jsonb_to_recordset(${events}::jsonb) AS e(event text, "from" text, "to" text, detail jsonb)
-        )
-        SELECT (SELECT count(*) FROM claim)::int AS claimed, (SELECT count(*) FROM reserve)::int AS reserved,
-               CASE WHEN (SELECT count(*) FROM claim) = 1 AND (SELECT count(*) FROM reserve) <> ${obligationIds.length}
-                    THEN hub_abort('obligation-unavailable') END AS aborted`,
-      );
-      if (result!.claimed === 1) return response;
-      // The key was taken by a request that has since committed: replay its answer.
-      const stored = await replay();
-      if (stored) return stored;
-      throw new Error('idempotency key conflicted but no stored answer was found');
-    } catch (error) {
-      const pg = pgError(error);
-      if (pg.code === 'P0001' && pg.message === 'obligation-unavailable') {
-        throw new ServiceError('obligation-unavailable', 'an obligation was taken by another payment intent', [], { obligationIds });
+    const written = await insertIntent(executor(ctx), {
+      ...row,
+      nextAction: row.nextAction!,
+      principal: owner,
+      obligationIds,
+      events: [
+        { event: 'created', from: null, to: 'created', detail: { amount, obligationIds } },
+        { event: 'handed_over', from: 'created', to: 'pending', detail: { gatewayReference: row.gatewayReference } },
+      ],
+      idempotency: { key: idempotencyKey, fingerprint, expiresAt: new Date(now.getTime() + KEY_LIFETIME_MS), response },
+    });
+    switch (written) {
+      case 'created':
+        return response;
+      case 'key_taken': {
+        // The key was taken by a request that has since committed: replay its answer.
+        const stored = await replay();
+        if (stored) return stored;
+        throw new Error('idempotency key conflicted but no stored answer was found');
       }
-      // A reference collision (50 random bits) is retried with a new one.
-      if (pg.code === '23505' && pg.constraint === 'payment_intents_reference_idx' && attempt < 3) continue;
-      throw error;
+      case 'obligation_taken':
+        throw new ServiceError('obligation-unavailable', 'an obligation was taken by another payment intent', [], { obligationIds });
+      case 'reference_taken':
+        // A reference collision (50 random bits) is retried with a new one.
+        if (attempt < 3) continue;
+        throw new Error('four random references in a row were taken');
     }
   }
 }

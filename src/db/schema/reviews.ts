@@ -2,18 +2,9 @@ import { sql } from 'drizzle-orm';
 import { index, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { paymentIntents } from './payments.ts';
 import { createdAt, instant, vnd } from './columns.ts';
+import { reviewKinds } from '../../domain/decide.ts';
 
-export const reviewKinds = [
-  'amount_mismatch',
-  'suspected_fraud',
-  'late_payment',
-  'success_after_decline',
-  'second_payment',
-  'unmatched_credit',
-  'unreadable_message',
-  'refund_disputed',
-] as const;
-export type ReviewKind = (typeof reviewKinds)[number];
+
 
 /**
  * Money the hub received but could not decide about alone (DESIGN.md `needs_review`): an amount

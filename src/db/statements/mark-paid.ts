@@ -1,0 +1,142 @@
+import { sql } from 'drizzle-orm';
+import type { IntentStatus } from '../../domain/payment-states.ts';
+import type { ReceiptLine } from '../schema/receipts.ts';
+import { queryRows, type Executor } from '../types.ts';
+
+export interface MarkPaidInput {
+  intentId: string;
+  dossierCode: string;
+  gateway: string;
+  /** The intent's amount: what the receipt's lines must add up to. */
+  amount: number;
+  onlinePaymentFlag: number;
+  event: 'payment_succeeded' | 'late_payment_succeeded';
+  fromStatus: IntentStatus;
+  toStatus: IntentStatus;
+  gatewayTransactionId: string;
+  paidAt: Date;
+  history: { source: string; actor: string | null; detail: Record<string, unknown> };
+  receipt: {
+    id: string;
+    /** Dated when issued (Vietnamese date): numbers then follow dates within a series. */
+    issuedAt: Date;
+    issuedDate: string;
+    totalInWords: string;
+    /** Used when the collecting agency registered none of its own. */
+    defaultFormSymbol: string;
+    defaultSeriesSymbol: string;
+  };
+}
+
+export interface MarkPaidResult {
+  /** The receipt's number in its series. */
+  number: number;
+  agencyCode: string;
+  agencyName: string;
+  formSymbol: string;
+  seriesSymbol: string;
+  payerName: string | null;
+  payerAddress: string | null;
+  lines: ReceiptLine[];
+}
+
+/**
+ * Marks an intent's fee lines, the intent and (when nothing else is unpaid) its dossier paid,
+ * records the event, and issues the receipt — in ONE statement, the last before COMMIT. The
+ * agency's receipt counter is locked by that statement, so payments of one agency wait on each
+ * other only for a statement and a commit; numbers stay gapless, since a rolled back payment
+ * takes its number back with it. The caller holds the intent's and the dossier's locks, so
+ * "nothing else unpaid" sees every payment of the dossier committed before this one.
+ *
+ * Throws when the intent no longer holds every one of its lines (it cannot happen while
+ * reservations hold; if it ever does, the transaction rolls back: no line is paid twice, no
+ * receipt number is used).
+ */
+export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): Promise<MarkPaidResult> {
+  const at = p.receipt.issuedAt.toISOString();
+  const paidAt = p.paidAt.toISOString();
+  const [row] = await queryRows<{
+    paid: number;
+    linked: number;
+    moved: number;
+    number: number | null;
+    agency_code: string;
+    agency_name: string;
+    form_symbol: string;
+    series_symbol: string;
+    payer_name: string | null;
+    payer_address: string | null;
+    lines: unknown;
+    lines_total: string;
+  }>(
+    db,
+    sql`
+    WITH paid AS (
+      UPDATE obligations SET status = 'paid', paid_intent_id = ${p.intentId}::uuid, paid_at = ${paidAt}::timestamptz,
+                             live_intent_id = NULL, updated_at = ${at}::timestamptz
+      WHERE live_intent_id = ${p.intentId}::uuid AND status = 'unpaid'
+      RETURNING id, kind, fee_code, name, line_no
+    ), links AS (
+      SELECT obligation_id, amount FROM intent_obligations WHERE intent_id = ${p.intentId}::uuid
+    ), moved AS (
+      -- Only when every obligation of the intent was still held by it: never a partial payment.
+      UPDATE payment_intents SET status = ${p.toStatus}, gateway_transaction_id = ${p.gatewayTransactionId},
+                                 succeeded_at = ${paidAt}::timestamptz, review_reason = NULL, updated_at = ${at}::timestamptz
+      WHERE id = ${p.intentId}::uuid AND (SELECT count(*) FROM paid) = (SELECT count(*) FROM links)
+      RETURNING id
+    ), history AS (
+      INSERT INTO payment_events (intent_id, event, from_status, to_status, accepted, source, actor, detail, created_at)
+      SELECT id, ${p.event}, ${p.fromStatus}, ${p.toStatus}, true, ${p.history.source}, ${p.history.actor}, ${JSON.stringify(p.history.detail)}::jsonb, ${at}::timestamptz
+      FROM moved
+    ), dossier AS (
+      -- The dossier counts as paid online (766 flag) once none of its fee lines is left unpaid.
+      UPDATE dossiers SET online_payment_flag = ${p.onlinePaymentFlag}, paid_at = ${paidAt}::timestamptz,
+                          updated_at = ${at}::timestamptz
+      WHERE code = ${p.dossierCode} AND EXISTS (SELECT 1 FROM moved)
+        AND NOT EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = ${p.dossierCode} AND o.status = 'unpaid'
+                          AND o.id NOT IN (SELECT id FROM paid))
+    ), holder AS (
+      SELECT a.code, a.name, coalesce(a.receipt_form_symbol, ${p.receipt.defaultFormSymbol}) AS form_symbol,
+             coalesce(a.receipt_series_symbol, ${p.receipt.defaultSeriesSymbol}) AS series_symbol,
+             d.applicant_name, d.applicant_address
+      FROM dossiers d JOIN agencies a ON a.code = d.agency_code WHERE d.code = ${p.dossierCode}
+    ), lines AS (
+      SELECT coalesce(json_agg(json_build_object('obligationId', p.id, 'kind', p.kind, 'feeCode', p.fee_code, 'name', p.name,
+                                                 'amount', l.amount) ORDER BY p.line_no), '[]'::json) AS items,
+             coalesce(sum(l.amount), 0)::text AS total
+      FROM paid p JOIN links l ON l.obligation_id = p.id
+    ), counter AS (
+      INSERT INTO receipt_series (agency_code, form_symbol, series_symbol, last_number)
+      SELECT code, form_symbol, series_symbol, 1 FROM holder WHERE EXISTS (SELECT 1 FROM moved)
+      ON CONFLICT (agency_code, form_symbol, series_symbol) DO UPDATE SET last_number = receipt_series.last_number + 1
+      RETURNING last_number
+    ), receipt AS (
+      INSERT INTO receipts (id, intent_id, dossier_code, agency_code, agency_name, form_symbol, series_symbol, number, issued_at,
+                            issued_date, payer_name, payer_address, lines, total, total_in_words, gateway, gateway_transaction_id, created_at)
+      SELECT ${p.receipt.id}::uuid, ${p.intentId}::uuid, ${p.dossierCode}, holder.code, holder.name, holder.form_symbol, holder.series_symbol,
+             counter.last_number, ${at}::timestamptz, ${p.receipt.issuedDate}::date, holder.applicant_name, holder.applicant_address,
+             (SELECT items FROM lines)::jsonb, ${p.amount}, ${p.receipt.totalInWords}, ${p.gateway}, ${p.gatewayTransactionId}, ${at}::timestamptz
+      FROM holder CROSS JOIN counter
+      RETURNING number
+    )
+    SELECT (SELECT count(*) FROM paid)::int AS paid, (SELECT count(*) FROM links)::int AS linked, (SELECT count(*) FROM moved)::int AS moved,
+           (SELECT number FROM receipt) AS number, holder.code AS agency_code, holder.name AS agency_name, holder.form_symbol,
+           holder.series_symbol, holder.applicant_name AS payer_name, holder.applicant_address AS payer_address,
+           (SELECT items FROM lines) AS lines, (SELECT total FROM lines) AS lines_total
+    FROM holder`,
+  );
+  if (!row || row.paid !== row.linked || row.moved !== 1 || row.number === null || Number(row.lines_total) !== p.amount) {
+    throw new Error(`intent ${p.intentId} holds ${row?.paid ?? 0} of its ${row?.linked ?? 0} obligations`);
+  }
+  const lines = (typeof row.lines === 'string' ? JSON.parse(row.lines) : row.lines) as Array<ReceiptLine & { amount: number | string }>;
+  return {
+    number: Number(row.number),
+    agencyCode: row.agency_code,
+    agencyName: row.agency_name,
+    formSymbol: row.form_symbol,
+    seriesSymbol: row.series_symbol,
+    payerName: row.payer_name,
+    payerAddress: row.payer_address,
+    lines: lines.map((line) => ({ ...line, amount: Number(line.amount) })),
+  };
+}
