@@ -9,7 +9,6 @@ import {
   fromVnpAmount,
   IPN_ANSWERS,
   ipnAnswer,
-  ipnCheck,
   ipnOutcome,
   ipnStepFor,
   paymentParams,
@@ -306,21 +305,6 @@ describe('VNPay IPN answers', () => {
     const answer = ipnAnswer('recorded');
     answer.Message = 'changed';
     expect(IPN_ANSWERS.recorded.Message).toBe('Confirm Success');
-  });
-
-  const order = { amount: 135_000, pending: true };
-  it('checks in VNPay order: signature, order, amount, pending', () => {
-    // The signature comes first, whatever else is wrong.
-    expect(ipnCheck({ signatureValid: false, order: null, vnpAmount: 'x' })).toBe('bad_signature');
-    expect(ipnCheck({ signatureValid: true, order: null, vnpAmount: 'x' })).toBe('order_not_found');
-    expect(ipnCheck({ signatureValid: true, order: undefined, vnpAmount: '13500000' })).toBe('order_not_found');
-    // The amount before the pending state.
-    expect(ipnCheck({ signatureValid: true, order: { ...order, pending: false }, vnpAmount: '13500100' })).toBe('amount_mismatch');
-    expect(ipnCheck({ signatureValid: true, order, vnpAmount: '1350000000' })).toBe('amount_mismatch');
-    expect(ipnCheck({ signatureValid: true, order, vnpAmount: '135000' })).toBe('amount_mismatch');
-    expect(ipnCheck({ signatureValid: true, order, vnpAmount: undefined })).toBe('amount_mismatch');
-    expect(ipnCheck({ signatureValid: true, order: { ...order, pending: false }, vnpAmount: '13500000' })).toBe('already_confirmed');
-    expect(ipnCheck({ signatureValid: true, order, vnpAmount: '13500000' })).toBe('record');
   });
 
   it.each([

@@ -11,7 +11,7 @@ import { hmacHex, verifyWithAny } from '../hmac.ts';
  *   `urlencode` (space as `+`). The hash is appended last as `vnp_SecureHash`.
  * - querydr / refund (JSON, `POST {host}/merchant_webapi/api/transaction`): HMAC-SHA512 over the
  *   listed fields' raw values joined by `|`, in the order of the exported *_HASH_FIELDS constants.
- * - IPN: VNPay's answers (`ipnAnswer`), its order of checks (`ipnCheck`), and the normalised
+ * - IPN: VNPay's answers (`ipnAnswer`; its order of checks is the hub's `decide`), and the normalised
  *   outcome of a verified IPN (`ipnOutcome`).
  */
 
@@ -271,26 +271,6 @@ export const IPN_ANSWERS: Readonly<Record<IpnStep, IpnAnswer>> = Object.freeze({
 /** VNPay's JSON answer to an IPN (sent with HTTP 200). */
 export function ipnAnswer(step: IpnStep): IpnAnswer {
   return { ...IPN_ANSWERS[step] };
-}
-
-/**
- * VNPay's order of checks before recording an IPN: signature, order exists, amount, order still
- * pending. Returns the first failing step, or 'record' when the result is to be recorded (and,
- * once it is, answered with ipnAnswer('recorded'), failure or success alike).
- */
-export function ipnCheck(input: {
-  signatureValid: boolean;
-  /** The order found by vnp_TxnRef, or null/undefined. */
-  order: { amount: number; pending: boolean } | null | undefined;
-  /** The IPN's vnp_Amount as received (VND × 100). */
-  vnpAmount: string | undefined;
-}): Exclude<IpnStep, 'recorded' | 'unexpected'> | 'record' {
-  if (!input.signatureValid) return 'bad_signature';
-  if (!input.order) return 'order_not_found';
-  const amount = fromVnpAmount(input.vnpAmount);
-  if (amount === null || amount !== input.order.amount) return 'amount_mismatch';
-  if (!input.order.pending) return 'already_confirmed';
-  return 'record';
 }
 
 /** The hub's CallbackResult (types.ts) in VNPay's words, for an adapter's respond(). */
