@@ -5,10 +5,13 @@ import { ConfigError, parseConfig, type Config } from '../config.ts';
 import { connectEmbedded } from '../db/embedded.ts';
 import { connectServer } from '../db/server.ts';
 import type { DatabaseHandle } from '../db/types.ts';
+import { buildDeps as buildAppDeps, type Secrets } from '../deps.ts';
+import type { AppDeps } from '../http/env.ts';
+import type { Logger } from '../logger.ts';
 import { generateReceiptKey } from '../services/receipt-signer.ts';
-import type { Secrets } from '../deps.ts';
+import { createNodeLogger } from './logger.ts';
 
-export { buildDeps, serviceContext, type Secrets } from '../deps.ts';
+export { serviceContext, type Secrets } from '../deps.ts';
 
 /**
  * Node-side wiring shared by the server and the scripts: configuration, the secrets the
@@ -123,6 +126,11 @@ export async function resolveSecrets(config: Config, env: Record<string, string 
     gateways: parseConfig(filled).gateways,
     emulateVietqr: filled.VIETQR_NOTIFY_SECRET === complete.vietqrSecret,
   };
+}
+
+/** The app's dependencies, logging through pino unless told otherwise (the benchmarks keep quiet). */
+export async function buildDeps(config: Config, handle: DatabaseHandle, secrets: Secrets, log: Logger = createNodeLogger(config.logLevel)): Promise<AppDeps> {
+  return buildAppDeps(config, handle, secrets, log);
 }
 
 export async function openDatabase(config: Config): Promise<DatabaseHandle> {
