@@ -28,7 +28,7 @@ import { connectServer } from '../src/db/server.ts';
 import { queryRows, type DatabaseHandle } from '../src/db/types.ts';
 import { buildDeps, serviceContext } from '../src/deps.ts';
 import { addDays, vnDate } from '../src/domain/dates.ts';
-import { createLogger } from '../src/logger.ts';
+import { createNodeLogger } from '../src/node/logger.ts';
 import { campaignProgress } from '../src/services/campaigns.ts';
 import { generateReceiptKey } from '../src/services/receipt-signer.ts';
 import { receivingShares } from '../src/seed/dossiers.ts';
@@ -174,7 +174,7 @@ export async function benchCampaignProgress(options: { sizes: number[]; iteratio
     let today: string;
     let campaignId: string;
     let generatedSeconds: number | null = null;
-    const deps0 = await buildDeps(config, handle, { jwtSecret: JWT_SECRET, receiptSigningKey: JSON.stringify(await generateReceiptKey()) }, createLogger('silent'));
+    const deps0 = await buildDeps(config, handle, { jwtSecret: JWT_SECRET, receiptSigningKey: JSON.stringify(await generateReceiptKey()) }, createNodeLogger('silent'));
     if (fresh) {
       log(`campaign-progress: making ${size.toLocaleString('en')} dossiers`);
       const started = performance.now();

@@ -25,7 +25,7 @@ import { connectServer } from '../src/db/server.ts';
 import { queryRows, type DatabaseHandle } from '../src/db/types.ts';
 import { buildDeps, serviceContext } from '../src/deps.ts';
 import { parseConfig } from '../src/config.ts';
-import { createLogger } from '../src/logger.ts';
+import { createNodeLogger } from '../src/node/logger.ts';
 import { addFeeRule, putProcedure, upsertAgency } from '../src/services/catalogue.ts';
 import { generateReceiptKey } from '../src/services/receipt-signer.ts';
 import { signedQuery, toVnpAmount } from '../src/gateways/vnpay/protocol.ts';
@@ -106,7 +106,7 @@ async function main() {
     { ...config, publicBaseUrl: baseUrl },
     handle,
     { jwtSecret: JWT_SECRET, sandboxSecrets: ['bench-sandbox-secret'], receiptSigningKey: JSON.stringify(await generateReceiptKey()) },
-    createLogger('silent'),
+    createNodeLogger('silent'),
   );
   const hub = createApp(deps);
   // The baseline: the same HTTP server, one INSERT, no auth, no validation library.

@@ -8,8 +8,9 @@ import { runJobs } from '../src/jobs/index.ts';
 import { buildDeps, exitOnConfigError, loadConfig, openDatabase, resolveSecrets, serviceContext } from '../src/node/runtime.ts';
 
 const config = loadConfig();
-const secrets = await resolveSecrets(config).catch(exitOnConfigError);
+// The database first: its lock turns this away, in one line, while `npm start` holds the data folder.
 const handle = await openDatabase(config);
+const secrets = await resolveSecrets(config).catch(exitOnConfigError);
 try {
   await migrate(handle);
   const deps = await buildDeps(config, handle, secrets);

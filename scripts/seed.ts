@@ -78,8 +78,9 @@ async function main() {
   }
 
   const config = loadConfig();
-  const { secrets, warnings } = await seedSecrets(config).catch(exitOnConfigError);
+  // The database first: its lock turns this away, in one line, while `npm start` holds the data folder.
   const handle = await openDatabase(config);
+  const { secrets, warnings } = await seedSecrets(config).catch(exitOnConfigError);
   try {
     await migrate(handle);
     const deps = await buildDeps(config, handle, secrets);

@@ -47,7 +47,8 @@ export function createApp(deps: AppDeps) {
   app.use(
     '*',
     createMiddleware<AppEnv>(async (c, next) => {
-      c.set('ctx', services);
+      // Every line the request causes, down to a gateway's warning, carries its id.
+      c.set('ctx', { ...services, log: services.log.child({ requestId: c.get('requestId') }) });
       await next();
     }),
   );

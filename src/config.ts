@@ -84,7 +84,13 @@ const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    HOST: z.string().default('0.0.0.0'),
+    /**
+     * Interface the Node server listens on. Default: 127.0.0.1 for the embedded demo, whose
+     * emulator pages "pay" anything for anyone who reaches them, so only this machine may;
+     * 0.0.0.0 with a server database (production, in a container or behind a proxy). Set
+     * HOST=0.0.0.0 to show the demo to another machine.
+     */
+    HOST: optionalString,
     /** postgres://… selects the server database (postgres.js); absent selects embedded PGlite. */
     DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
@@ -267,7 +273,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   return {
     env: e.NODE_ENV,
     port: e.PORT,
-    host: e.HOST,
+    host: e.HOST ?? (e.DATABASE_URL ? '0.0.0.0' : '127.0.0.1'),
     database: e.DATABASE_URL
       ? { kind: 'server', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, prepare: e.DATABASE_PREPARE === 'true' }
       : { kind: 'embedded', dataDir: `${e.DATA_DIR}/pglite` },

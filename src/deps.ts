@@ -5,7 +5,7 @@ import { buildGateways } from './gateways/configure.ts';
 import { createRegistry } from './gateways/registry.ts';
 import type { AppDeps } from './http/env.ts';
 import { createTokenVerifier } from './http/middleware/auth.ts';
-import { createLogger, type Logger } from './logger.ts';
+import type { Logger } from './logger.ts';
 import type { ServiceContext } from './services/context.ts';
 import { createReceiptSigner } from './services/receipt-signer.ts';
 
@@ -26,7 +26,8 @@ export interface Secrets {
 /** Everything but the database: built once per process (or per Workers isolate). */
 export type StaticDeps = Omit<AppDeps, 'db' | 'databaseKind'>;
 
-export async function buildStaticDeps(config: Config, secrets: Secrets, log?: Logger): Promise<StaticDeps> {
+/** `log` is pino on Node (src/node/logger.ts) and the console logger on Workers (src/logger.ts). */
+export async function buildStaticDeps(config: Config, secrets: Secrets, log: Logger): Promise<StaticDeps> {
   const now = () => new Date();
   const gatewayConfig = secrets.gateways ?? config.gateways;
   const gateways = buildGateways(
@@ -53,7 +54,7 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log?: Lo
     gateways: createRegistry(gateways),
     signer: await createReceiptSigner(secrets.receiptSigningKey),
     verifier: createTokenVerifier({ ...config.auth, secret: secrets.jwtSecret }),
-    log: log ?? createLogger(config.logLevel),
+    log,
     now,
     sandboxHost: secrets.sandboxSecrets?.length
       ? {
@@ -70,7 +71,7 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log?: Lo
 }
 
 /** The app's dependencies from configuration: shared by the Node entry, the scripts and Workers. */
-export async function buildDeps(config: Config, handle: DatabaseHandle, secrets: Secrets, log?: Logger): Promise<AppDeps> {
+export async function buildDeps(config: Config, handle: DatabaseHandle, secrets: Secrets, log: Logger): Promise<AppDeps> {
   return withDatabase(await buildStaticDeps(config, secrets, log), handle);
 }
 

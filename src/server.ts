@@ -8,8 +8,9 @@ import { isDatabaseEmpty, seedDemo } from './seed/index.ts';
 /** Node entry: configuration, database, migrations, demo data on an empty embedded database, serve. */
 async function main() {
   const config = loadConfig();
-  const secrets = await resolveSecrets(config).catch(exitOnConfigError);
+  // The database first: its lock keeps a second start off the data folder, secrets included.
   const handle = await openDatabase(config);
+  const secrets = await resolveSecrets(config).catch(exitOnConfigError);
   await migrate(handle);
   const deps = await buildDeps(config, handle, secrets);
   const ctx = serviceContext(deps);
@@ -23,12 +24,28 @@ async function main() {
 
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    handle.lock?.update({ listening: `http://${host}:${info.port}` }).catch((error) => log.warn('database lock not updated', { error: String(error) }));
     log.info('listening', {
       url: config.publicBaseUrl,
       port: info.port,
       database: handle.kind === 'embedded' ? `embedded PGlite in ${config.database.kind === 'embedded' ? config.database.dataDir : ''} (demo only: no fsync)` : 'PostgreSQL server',
       docs: `${config.publicBaseUrl}/docs`,
     });
+  });
+
+  server.once('error', (error: NodeJS.ErrnoException) => {
+    // Not a stack trace: the one thing to know, and the one thing to change.
+    const reason =
+      error.code === 'EADDRINUSE'
+        ? `port ${config.port} is in use on ${config.host} (another hub, or another program?): stop it, or set PORT to a free port`
+        : error.code === 'EACCES'
+          ? `port ${config.port} on ${config.host} needs privileges this process lacks: set PORT to 1024 or above`
+          : error.code === 'EADDRNOTAVAIL'
+            ? `HOST=${config.host} is not an address of this machine: set HOST to one (127.0.0.1, or 0.0.0.0 for every interface)`
+            : `cannot listen on ${config.host}:${config.port}: ${error.message}`;
+    console.error(reason);
+    void handle.close().finally(() => process.exit(69)); // EX_UNAVAILABLE
   });
 
   let jobsRunning: Promise<unknown> | null = null;

@@ -3,6 +3,7 @@ import { ConfigError, parseConfig } from './config.ts';
 import { connectServer } from './db/server.ts';
 import { buildStaticDeps, serviceContext, withDatabase, type StaticDeps } from './deps.ts';
 import { runJobs } from './jobs/index.ts';
+import { createConsoleLogger } from './logger.ts';
 
 /**
  * Cloudflare Workers entry. Workers have no embedded database: DATABASE_URL (a Hyperdrive
@@ -44,11 +45,12 @@ async function open(env: WorkerEnv) {
     isolate = {
       env,
       config,
-      deps: buildStaticDeps(config, {
-        jwtSecret: config.auth.secret,
-        sandboxSecrets: config.sandbox?.secrets,
-        receiptSigningKey: config.receiptSigningKey!,
-      }),
+      deps: buildStaticDeps(
+        config,
+        { jwtSecret: config.auth.secret, sandboxSecrets: config.sandbox?.secrets, receiptSigningKey: config.receiptSigningKey! },
+        // pino writes to file descriptors, which Workers do not have: the console logger is their pino.
+        createConsoleLogger(config.logLevel),
+      ),
     };
   }
   const { url, prepare } = isolate.config.database as { url: string; prepare: boolean };

@@ -3,6 +3,7 @@ import type { GatewayRegistry } from '../gateways/registry.ts';
 import type { EmulatorSettings } from '../gateways/sandbox/emulators/index.ts';
 import type { Logger } from '../logger.ts';
 import type { ServiceContext, ServiceSettings } from '../services/context.ts';
+import type { ErrorCode } from '../services/errors.ts';
 import type { Principal } from '../services/principal.ts';
 import type { ReceiptSigner } from '../services/receipt-signer.ts';
 import type { TokenVerifier } from './middleware/auth.ts';
@@ -30,5 +31,7 @@ export interface AppEnv {
     requestId: string;
     principal?: Principal;
     ctx: ServiceContext;
+    /** The problem answered, if any, for the access log. */
+    problem?: { code: ErrorCode; detail: string };
   };
 }

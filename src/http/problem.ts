@@ -45,6 +45,7 @@ export function problemBody(requestId: string, code: ErrorCode, detail: string, 
 
 export function problemResponse(c: Context<AppEnv>, code: ErrorCode, detail: string, errors: FieldIssue[] = [], extra: Record<string, unknown> = {}): Response {
   const body = problemBody(c.get('requestId') ?? 'unknown', code, detail, errors, extra);
+  c.set('problem', { code, detail });
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   if (code === 'unauthenticated') headers['www-authenticate'] = 'Bearer';
   return new Response(JSON.stringify(body), { status: body.status, headers });
@@ -85,7 +86,6 @@ export function errorToResponse(c: Context<AppEnv>, error: unknown): Response {
   // A failed query's wrapper message carries its parameters (names, addresses): log only the
   // database's own error code and message, and the first frames of the stack.
   c.get('ctx')?.log.error('unhandled error', {
-    requestId: c.get('requestId'),
     error: describeError(error),
     stack: error instanceof Error && !pg.code ? error.stack?.split('\n').slice(1, 6).join(' | ') : undefined,
   });

@@ -1,14 +1,18 @@
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, parseConfig, type Config } from '../config.ts';
 import { connectEmbedded } from '../db/embedded.ts';
 import { connectServer } from '../db/server.ts';
 import type { DatabaseHandle } from '../db/types.ts';
+import { buildDeps as buildAppDeps, type Secrets } from '../deps.ts';
+import type { AppDeps } from '../http/env.ts';
+import type { Logger } from '../logger.ts';
 import { generateReceiptKey } from '../services/receipt-signer.ts';
-import type { Secrets } from '../deps.ts';
+import { DatabaseLockedError, lockDatabase, type DatabaseLock } from './database-lock.ts';
+import { createNodeLogger } from './logger.ts';
 
-export { buildDeps, serviceContext, type Secrets } from '../deps.ts';
+export { serviceContext, type Secrets } from '../deps.ts';
 
 /**
  * Node-side wiring shared by the server and the scripts: configuration, the secrets the
@@ -125,10 +129,61 @@ export async function resolveSecrets(config: Config, env: Record<string, string 
   };
 }
 
-export async function openDatabase(config: Config): Promise<DatabaseHandle> {
+/** The app's dependencies, logging through pino unless told otherwise (the benchmarks keep quiet). */
+export async function buildDeps(config: Config, handle: DatabaseHandle, secrets: Secrets, log: Logger = createNodeLogger(config.logLevel)): Promise<AppDeps> {
+  return buildAppDeps(config, handle, secrets, log);
+}
+
+/** An embedded database comes with the lock that keeps other processes off its folder. */
+type NodeDatabase = DatabaseHandle & { lock?: DatabaseLock };
+
+/**
+ * Opens the configured database. An embedded one is first locked (database-lock.ts): a second
+ * process on its folder gets one line naming the holder and exits, instead of PGlite aborting.
+ * Closing the handle releases the lock; so does the process's exit.
+ */
+export async function openDatabase(config: Config): Promise<NodeDatabase> {
   if (config.database.kind === 'server') return connectServer(config.database.url, { poolMax: config.database.poolMax, prepare: config.database.prepare });
-  await mkdir(config.database.dataDir, { recursive: true });
-  return connectEmbedded(config.database.dataDir);
+  const folder = config.database.dataDir;
+  const lock = await lockDatabase(folder).catch(exitOnLocked);
+  try {
+    await mkdir(folder, { recursive: true });
+    const handle = await connectEmbedded(folder);
+    return {
+      ...handle,
+      lock,
+      close: async () => {
+        try {
+          await handle.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+/** The one line a second opener of an embedded database gets: who holds it, and what to do. */
+function lockedMessage(error: DatabaseLockedError): string {
+  const { holder } = error;
+  const local = relative(process.cwd(), error.folder);
+  const folder = local && !local.startsWith('..') ? local : error.folder;
+  const serving = holder.listening ? `; it serves ${holder.listening} and runs the jobs itself` : '';
+  return (
+    `the embedded database ${folder} is in use by pid ${holder.pid} (${holder.command}, since ${holder.startedAt})${serving}. ` +
+    `Stop it first (kill ${holder.pid}), or set DATABASE_URL to a PostgreSQL server, which several processes can share.`
+  );
+}
+
+function exitOnLocked(error: unknown): never {
+  if (error instanceof DatabaseLockedError) {
+    console.error(lockedMessage(error));
+    process.exit(75); // EX_TEMPFAIL: it works once the holder has stopped
+  }
+  throw error;
 }
 
 /** Prints a configuration error as one readable message and exits, instead of a stack trace. */

@@ -9,7 +9,7 @@ import { applyOutcome, type IntentRow } from './apply-outcome.ts';
 import { executor, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { KEY_LIFETIME_MS, requestFingerprint, storedResponse, type StoredResponse } from './idempotency.ts';
-import { dossierScopeCondition, scopeCondition, type Principal } from './principal.ts';
+import { actorOf, dossierScopeCondition, scopeCondition, type Principal } from './principal.ts';
 
 export interface CreateIntentInput {
   dossierCode: string;
@@ -104,7 +104,7 @@ export async function createPaymentIntent(
     throw new ServiceError('gateway-capability-missing', `gateway "${input.gateway}" cannot start a payment`);
   }
   const fingerprint = requestFingerprint('POST /v1/payment-intents', input);
-  const owner = `${principal.role}:${principal.subject}`;
+  const owner = actorOf(principal);
   const replay = async () => {
     const stored = await storedResponse(ctx, owner, idempotencyKey, fingerprint);
     // Replayed only to a caller who may still see the intent: the same subject can hold tokens
@@ -353,7 +353,7 @@ export async function cancelPaymentIntent(ctx: ServiceContext, principal: Princi
     intentId: id,
     outcome: { kind: 'cancelled', reason: 'cancelled by the portal' },
     source: 'portal',
-    actor: `${principal.role}:${principal.subject}`,
+    actor: actorOf(principal),
   });
   if (result.result === 'already_final') {
     throw new ServiceError('invalid-transition', `a ${result.intent.status} payment intent cannot be cancelled`, [], {

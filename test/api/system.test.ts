@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.ts';
 import { runJobs } from '../../src/jobs/index.ts';
-import { AGENCIES, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
+import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;
@@ -123,15 +123,46 @@ describe('logs on failure and for jobs', () => {
     }
   });
 
-  it('writes one line per job run, with its status and latency', async () => {
-    const before = h.logs.length;
+  it('logs a job only when it did something or failed: an idle run is one debug line', async () => {
+    let before = h.logs.length;
     await runJobs(h.ctx);
-    const lines = h.logs.slice(before).filter((l) => l.msg === 'job');
-    expect(lines.map((l) => l.job)).toEqual(['reprocess-inbox', 'poll-intents', 'resend-refunds', 'expire-intents', 'sign-receipts', 'purge-idempotency-keys']);
-    for (const line of lines) {
-      expect(line).toMatchObject({ level: 'info', status: 'ok' });
-      expect(typeof line.latencyMs).toBe('number');
+    expect(h.logs.slice(before).filter((l) => l.msg === 'job')).toEqual([]);
+    expect(h.logs.slice(before).filter((l) => l.msg === 'jobs idle')).toMatchObject([{ level: 'debug', jobs: 6 }]);
+
+    // An intent two days past its expiry: the poller and the expiry job have work.
+    const token = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
+    const dossier = await registerDossier(h, token, await createProcedure(h.ctx));
+    expect((await createIntent(h, token, dossier.code)).status).toBe(201);
+    h.clock.now = new Date(Date.now() + 2 * 24 * 3600_000);
+    try {
+      before = h.logs.length;
+      const results = await runJobs(h.ctx);
+      const lines = h.logs.slice(before).filter((l) => l.msg === 'job');
+      expect(lines.map((l) => l.job)).toContain('expire-intents');
+      for (const line of lines) {
+        expect(line).toMatchObject({ level: 'info', status: 'ok', result: results[line.job as string] });
+        expect(typeof line.latencyMs).toBe('number');
+      }
+      // The jobs left out reported nothing but zeros.
+      for (const [job, result] of Object.entries(results)) {
+        if (!lines.some((l) => l.job === job)) expect(JSON.stringify(result)).toMatch(/^(0|\{("\w+":0,?)*\})$/);
+      }
+      expect(h.logs.slice(before).some((l) => l.msg === 'jobs idle')).toBe(false);
+    } finally {
+      h.clock.now = null;
     }
+
+    // A database that fails: every job is logged, as an error.
+    before = h.logs.length;
+    const gone = new Proxy(h.ctx.db, {
+      get() {
+        throw new Error('database gone');
+      },
+    });
+    await runJobs({ ...h.ctx, db: gone });
+    const failed = h.logs.slice(before).filter((l) => l.msg === 'job');
+    expect(failed).toHaveLength(6);
+    for (const line of failed) expect(line).toMatchObject({ level: 'error', status: 'failed', error: expect.stringContaining('database gone') });
   });
 });
 

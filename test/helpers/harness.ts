@@ -10,7 +10,8 @@ import { createSandboxGateway } from '../../src/gateways/sandbox/adapter.ts';
 import type { EmulatorSettings } from '../../src/gateways/sandbox/emulators/index.ts';
 import type { AppDeps } from '../../src/http/env.ts';
 import { createTokenVerifier } from '../../src/http/middleware/auth.ts';
-import { createLogger, type Logger } from '../../src/logger.ts';
+import type { Logger } from '../../src/logger.ts';
+import { createNodeLogger } from '../../src/node/logger.ts';
 import type { ServiceContext } from '../../src/services/context.ts';
 import type { Role } from '../../src/services/principal.ts';
 import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../../src/services/receipt-signer.ts';
@@ -100,7 +101,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const db = await createTestDatabase();
   const signer = await createReceiptSigner(await receiptKey());
   const logs: Array<Record<string, unknown>> = [];
-  const log: Logger = createLogger('debug', (line) => logs.push(JSON.parse(line)));
+  // The Node entry's logger (pino), writing into `logs` instead of standard output.
+  const log: Logger = createNodeLogger('debug', { write: (line) => logs.push(JSON.parse(line)) });
   const clock: { now: Date | null } = { now: null };
   const now = () => clock.now ?? new Date();
   let server: ServerType | undefined;

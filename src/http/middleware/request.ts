@@ -1,6 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import { routePath } from 'hono/route';
 import { ServiceError, type FieldIssue } from '../../services/errors.ts';
+import { actorOf } from '../../services/principal.ts';
 import type { AppEnv } from '../env.ts';
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -16,20 +17,27 @@ export const requestId = createMiddleware<AppEnv>(async (c, next) => {
 
 /**
  * One structured line per request. Only the route pattern is logged, not the path or the query
- * (so no applicant data or gateway parameters), and the principal as role:subject.
+ * (so no applicant data or gateway parameters), and the principal as role:subject; the request
+ * id comes with the request's logger. An error answer adds its problem `code`; a 5xx (a gateway
+ * that failed, a database error) is a warning with the problem's detail, which names the
+ * dependency at fault and nothing of the caller's.
  */
 export const accessLog = createMiddleware<AppEnv>(async (c, next) => {
   const started = performance.now();
   await next();
   const principal = c.get('principal');
-  c.get('ctx').log.info('request', {
-    requestId: c.get('requestId'),
+  const problem = c.get('problem');
+  const status = c.res.status;
+  const fields = {
     method: c.req.method,
     route: routePath(c),
-    status: c.res.status,
+    status,
     latencyMs: Math.round((performance.now() - started) * 10) / 10,
-    principal: principal ? `${principal.role}:${principal.subject}` : null,
-  });
+    principal: principal ? actorOf(principal) : null,
+    ...(problem ? { code: problem.code } : {}),
+  };
+  if (status >= 500) c.get('ctx').log.warn('request', { ...fields, ...(problem ? { detail: problem.detail } : {}) });
+  else c.get('ctx').log.info('request', fields);
 });
 
 /** A NUL character, or a UTF-16 surrogate without its pair. */
