@@ -13,7 +13,7 @@ import { exportResponse } from '../../web/campaign-export.ts';
 import { renderDashboard, renderDashboardError, renderLoginPage, type DashboardModel } from '../../web/dashboard/pages.ts';
 import type { AppEnv } from '../env.ts';
 import type { TokenVerifier } from '../middleware/auth.ts';
-import { errorToResponse, zodIssues } from '../problem.ts';
+import { errorToResponse, statusOf, zodIssues } from '../problem.ts';
 import { procedureCode } from '../schemas.ts';
 
 /**
@@ -67,7 +67,7 @@ function failure(c: Context<AppEnv>, scriptNonce: string, error: unknown): Respo
     if (error.code === 'unauthenticated') return c.html(renderLoginPage(scriptNonce, 'Mã truy cập không hợp lệ hoặc đã hết hạn. Vui lòng nhập lại.'), 401);
     const title = errorTitles[error.code] ?? 'Không thực hiện được';
     const detail = error.fields.length ? `${error.message} (${error.fields.map((f) => `${f.path}: ${f.message}`).join('; ')})` : error.message;
-    return c.html(renderDashboardError(scriptNonce, title, detail), error.status as 400);
+    return c.html(renderDashboardError(scriptNonce, title, detail), statusOf(error.code));
   }
   const response = errorToResponse(c, error); // logged there, message never shown
   return c.html(renderDashboardError(scriptNonce, 'Lỗi hệ thống', 'Hệ thống gặp lỗi; vui lòng thử lại hoặc báo cho quản trị viên.'), response.status as 500);
