@@ -13,6 +13,7 @@ import { exportResponse } from '../../web/campaign-export.ts';
 import { renderDashboard, renderDashboardError, renderLoginPage, type DashboardModel } from '../../web/dashboard/pages.ts';
 import type { AppEnv } from '../env.ts';
 import type { TokenVerifier } from '../middleware/auth.ts';
+import { wantsHtml } from '../negotiate.ts';
 import { errorToResponse, statusOf, zodIssues } from '../problem.ts';
 import { procedureCode } from '../schemas.ts';
 
@@ -51,8 +52,6 @@ function securityHeaders(c: Context<AppEnv>, scriptNonce: string) {
   c.header('x-content-type-options', 'nosniff');
 }
 
-const wantsHtml = (c: Context<AppEnv>) => /text\/html|\*\/\*/.test(c.req.header('accept') ?? 'text/html');
-
 const errorTitles: Partial<Record<ServiceError['code'], string>> = {
   'validation-failed': 'Yêu cầu không hợp lệ',
   forbidden: 'Không có quyền xem',
@@ -61,7 +60,7 @@ const errorTitles: Partial<Record<ServiceError['code'], string>> = {
 
 /** Errors as a page (for a browser) or as problem+json (for anything else). */
 function failure(c: Context<AppEnv>, scriptNonce: string, error: unknown): Response | Promise<Response> {
-  if (!wantsHtml(c)) return errorToResponse(c, error);
+  if (!wantsHtml(c.req.header('accept'), 'html')) return errorToResponse(c, error);
   securityHeaders(c, scriptNonce);
   if (error instanceof ServiceError) {
     if (error.code === 'unauthenticated') return c.html(renderLoginPage(scriptNonce, 'Mã truy cập không hợp lệ hoặc đã hết hạn. Vui lòng nhập lại.'), 401);

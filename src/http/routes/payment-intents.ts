@@ -4,6 +4,7 @@ import { getReceipt } from '../../services/receipts.ts';
 import { renderReceiptPage } from '../../web/receipt-page.ts';
 import type { AppEnv } from '../env.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
+import { wantsHtml } from '../negotiate.ts';
 import {
   conflictError,
   CreateIntentSchema,
@@ -102,21 +103,6 @@ function callerIp(headers: Headers): string | undefined {
   return candidate && /^[0-9a-fA-F:.]{2,45}$/.test(candidate) ? candidate : undefined;
 }
 
-/** Prefers HTML only when the client ranks it above JSON (browsers do; API clients do not). */
-function wantsHtml(accept: string | undefined): boolean {
-  if (!accept) return false;
-  const rank = (type: string) => {
-    const entry = accept
-      .split(',')
-      .map((p) => p.trim().split(';'))
-      .find(([t]) => t?.trim() === type);
-    if (!entry) return -1;
-    const q = entry.slice(1).find((p) => p.trim().startsWith('q='));
-    return q ? Number(q.trim().slice(2)) || 0 : 1;
-  };
-  return rank('text/html') > Math.max(rank('application/json'), 0);
-}
-
 export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(createIntentRoute, async (c) => {
     const key = requireIdempotencyKey(c.req.valid('header'));
@@ -135,7 +121,7 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(receiptRoute, async (c) => {
     const receipt = await getReceipt(c.get('ctx'), principalOf(c), c.req.valid('param').id);
-    if (wantsHtml(c.req.header('accept'))) {
+    if (wantsHtml(c.req.header('accept'), 'json')) {
       return c.html(renderReceiptPage(receipt), 200) as never;
     }
     return c.json(receipt, 200);
