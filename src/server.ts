@@ -3,7 +3,7 @@ import { createApp } from './app.ts';
 import { migrate } from './db/migrate.ts';
 import { runJobs } from './jobs/index.ts';
 import { buildDeps, exitOnConfigError, loadConfig, openDatabase, resolveSecrets, serviceContext } from './node/runtime.ts';
-import { isDatabaseEmpty, seedDemo } from './seed/index.ts';
+import { demoExampleDossier, isDatabaseEmpty, seedDemo } from './seed/index.ts';
 
 /** Node entry: configuration, database, migrations, demo data on an empty embedded database, serve. */
 async function main() {
@@ -21,7 +21,9 @@ async function main() {
     log.info('demo data loaded', { ...report });
   }
 
-  const app = createApp(deps);
+  // The embedded demo's OpenAPI examples name its own dossiers.
+  const docs = { exampleDossier: handle.kind === 'embedded' ? () => demoExampleDossier(ctx) : undefined };
+  const app = createApp({ ...deps, docs });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     log.info('listening', {
       url: config.publicBaseUrl,

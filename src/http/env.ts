@@ -23,6 +23,17 @@ export interface AppDeps {
    * the channels (VNPay, the national platform, a bank) the demo's gateways point at.
    */
   sandboxHost?: { secrets: readonly string[]; toleranceSeconds: number; emulators?: EmulatorSettings };
+  docs?: DocsDeps;
+}
+
+/** What /openapi.json gets from its host (optional: Workers passes none). */
+export interface DocsDeps {
+  /**
+   * A dossier of this hub's demo data to name in the document's examples (so "try it" finds it),
+   * in place of `EXAMPLE_DOSSIER_CODE`. Only the embedded demo passes one: a real hub's
+   * document never shows a real dossier.
+   */
+  exampleDossier?: () => Promise<string | undefined>;
 }
 
 export interface AppEnv {

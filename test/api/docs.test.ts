@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpStatus } from '../../src/http/problem.ts';
+import { EXAMPLE_DOSSIER_CODE } from '../../src/http/schemas.ts';
 import { DOCS_CLIENT_SCRIPT } from '../../src/web/docs-client.ts';
-import { createHarness, json, type Harness } from '../helpers/harness.ts';
+import { demoExampleDossier, seedDemo } from '../../src/seed/index.ts';
+import type { ErrorCode } from '../../src/services/errors.ts';
+import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
 
 /**
  * The published contract: /openapi.json describes every API route with its operationId, its
- * bearer security and its problem+json errors; /docs is a self-contained page that reads it.
+ * security, a description, examples, and every problem+json error it can answer; /docs is a
+ * self-contained page that reads it.
  */
 let h: Harness;
 let doc: any;
@@ -128,6 +133,117 @@ describe('GET /openapi.json', () => {
   });
 });
 
+const PUBLIC = new Set(['/healthz', '/readyz', '/.well-known/jwks.json']);
+const isPublic = (path: string) => PUBLIC.has(path) || path.startsWith('/v1/callbacks/') || path.startsWith('/v1/returns/');
+
+describe('what each operation says', () => {
+  it('declares bearer security for the document, and `security: []` on each public operation', () => {
+    expect(doc.security).toEqual([{ bearerAuth: [] }]);
+    const ops = operations(doc);
+    for (const { key, path, op } of ops) {
+      if (isPublic(path)) expect(op.security, key).toEqual([]);
+      else expect(op.security, key).toEqual([{ bearerAuth: [] }]);
+    }
+    expect(ops.filter((o) => isPublic(o.path)).map((o) => o.key)).toEqual(
+      expect.arrayContaining(['GET /healthz', 'GET /readyz', 'GET /.well-known/jwks.json', 'POST /v1/callbacks/{gateway}', 'GET /v1/returns/vnpay']),
+    );
+  });
+
+  it('gives every operation a description, an example answer, and example inputs', () => {
+    for (const { key, op } of operations(doc)) {
+      expect(op.description?.length, `${key} description`).toBeGreaterThan(20);
+      const answers = Object.values<any>(op.responses).flatMap((r) => Object.values<any>(deref(r).content ?? {}));
+      expect(answers.some((m) => m.example !== undefined || m.examples !== undefined), `${key} example answer`).toBe(true);
+      for (const parameter of (op.parameters ?? []).map(deref)) {
+        const example = parameter.example ?? parameter.schema?.example ?? deref(parameter.schema)?.example;
+        if (parameter.required) expect(example, `${key} parameter ${parameter.name} example`).toBeDefined();
+      }
+      const body = op.requestBody && deref(op.requestBody);
+      if (body) {
+        for (const [type, media] of Object.entries<any>(body.content)) expect(media.example ?? media.examples, `${key} ${type} example request`).toBeDefined();
+      }
+    }
+  });
+
+  it('answers errors as problems whose examples carry their own status, code and request id', () => {
+    for (const { key, op } of operations(doc)) {
+      for (const [status, response] of Object.entries<any>(op.responses)) {
+        const problem = deref(response).content?.['application/problem+json'];
+        if (!problem) continue;
+        expect(Number(status), key).toBeGreaterThanOrEqual(400);
+        const examples = Object.values<any>(problem.examples ?? {});
+        expect(examples.length, `${key} ${status} examples`).toBeGreaterThan(0);
+        for (const { value } of examples) {
+          expect(value, `${key} ${status}`).toMatchObject({ status: Number(status), requestId: expect.any(String), detail: expect.any(String) });
+          expect(httpStatus[value.code as ErrorCode], `${key} ${status} ${value.code}`).toBe(Number(status));
+          expect(deref(response).description, `${key} ${status} names ${value.code}`).toContain(`\`${value.code}\``);
+        }
+      }
+    }
+  });
+
+  it('declares 400, 401, 403, 404 on every bearer operation, 413 and 415 on those with a body, and only statuses the hub uses', () => {
+    const allowed = new Set(['200', '201', '400', '401', '403', '404', '409', '413', '415', '422', '500', '502', '503']);
+    for (const { key, path, op } of operations(doc)) {
+      for (const status of Object.keys(op.responses)) expect(allowed, `${key} ${status}`).toContain(status);
+      if (isPublic(path)) continue;
+      for (const status of ['400', '401', '403', '404', '500']) expect(op.responses[status], `${key} ${status}`).toBeDefined();
+      const hasBody = op.requestBody !== undefined;
+      expect(op.responses['413'] !== undefined, `${key} 413`).toBe(hasBody);
+      expect(op.responses['415'] !== undefined, `${key} 415`).toBe(hasBody);
+    }
+  });
+});
+
+/**
+ * What the middleware answers, sent to every bearer operation: each status must be one the
+ * operation declares (a document that leaves one out would fail here).
+ */
+describe('the declared error statuses, against the hub', () => {
+  const fill = (path: string, params: any[]) =>
+    path.replace(/\{([^}]+)\}/g, (_, name) => {
+      const p = params.find((q) => q.name === name);
+      return encodeURIComponent(String(p?.example ?? p?.schema?.example ?? deref(p?.schema)?.example ?? 'x'));
+    });
+
+  it('401 without a token, 403 for a refused role, 400 for ill-formed query text, 415 and 413 for bodies', async () => {
+    const wrongRole: Record<string, string> = {};
+    for (const role of ['portal', 'treasury', 'campaign'] as const) wrongRole[role] = await mintToken({ role });
+    let checked = 0;
+    let refusals = 0;
+    for (const { key, path, method, op } of operations(doc)) {
+      if (isPublic(path)) continue;
+      const url = fill(path, (op.parameters ?? []).map(deref));
+      const declared = (status: number) => expect(Object.keys(op.responses), `${key} answered ${status}`).toContain(String(status));
+
+      const anonymous = await h.request(method.toUpperCase(), url, { body: op.requestBody ? {} : undefined });
+      expect(anonymous.status, key).toBe(401);
+      declared(401);
+
+      for (const token of Object.values(wrongRole)) {
+        const r = await h.request(method.toUpperCase(), url, { token, body: op.requestBody ? {} : undefined });
+        if (r.status === 403) refusals++;
+        declared(r.status);
+      }
+
+      const admin = await mintToken({ role: 'admin' });
+      const illFormed = await h.request(method.toUpperCase(), `${url}?note=%00`, { token: admin, body: op.requestBody ? {} : undefined });
+      expect(illFormed.status, key).toBe(400);
+      if (op.requestBody) {
+        const text = await h.request(method.toUpperCase(), url, { token: admin, rawBody: 'x', headers: { 'content-type': 'text/plain', 'idempotency-key': 'k-415' } });
+        expect(text.status, key).toBe(415);
+        declared(415);
+        const huge = await h.request(method.toUpperCase(), url, { token: admin, rawBody: `"${'x'.repeat(1024 * 1024)}"`, headers: { 'content-type': 'application/json', 'idempotency-key': 'k-413' } });
+        expect(huge.status, key).toBe(413);
+        declared(413);
+      }
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(Object.keys(expectedOperations).length);
+    expect(refusals, 'wrong roles refused').toBeGreaterThan(checked);
+  }, 60_000);
+});
+
 describe('GET /docs', () => {
   let html: string;
   let response: Response;
@@ -169,5 +285,29 @@ describe('GET /docs', () => {
     const root = await h.request('GET', '/');
     expect(root.status).toBe(302);
     expect(root.headers.get('location')).toBe('/docs');
+  });
+});
+
+describe('the examples in the embedded demo', () => {
+  let demo: Harness;
+  afterAll(() => demo?.close());
+
+  it('name a dossier of the demo data, which the fixed example is not', async () => {
+    demo = await createHarness({ exampleDossier: true });
+    const fixed = await json(await demo.request('GET', '/openapi.json'));
+    expect(JSON.stringify(fixed)).toContain(EXAMPLE_DOSSIER_CODE); // nothing in the database yet
+
+    await seedDemo(demo.ctx, { now: new Date('2026-11-22T10:00:00+07:00'), dossiers: 12 });
+    const code = await demoExampleDossier(demo.ctx);
+    expect(code).toMatch(/^000\.\d{2}\.\d{2}\.H19-\d{6}-\d{4}$/);
+    expect(code).not.toBe(EXAMPLE_DOSSIER_CODE);
+    const live = await json(await demo.request('GET', '/openapi.json'));
+    const text = JSON.stringify(live);
+    expect(text).not.toContain(EXAMPLE_DOSSIER_CODE);
+    const getDossier = live.paths['/v1/dossiers/{code}'].get.parameters.find((p: any) => p.name === 'code');
+    expect(getDossier.schema.example ?? getDossier.example).toBe(code);
+    expect(live.paths['/v1/payment-intents'].post.requestBody.content['application/json'].example.dossierCode).toBe(code);
+    const admin = await mintToken({ role: 'admin' });
+    expect((await demo.request('GET', `/v1/dossiers/${code}`, { token: admin })).status).toBe(200);
   });
 });

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_DOSSIER_CODE } from '../../src/http/schemas.ts';
 import { seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, mintToken, type Harness } from '../helpers/harness.ts';
 import { launchBrowser, openIsolatedPage, skipWithoutBrowser, type IsolatedPage } from '../helpers/browser.ts';
@@ -67,7 +68,7 @@ describe.skipIf(skipWithoutBrowser('e2e/docs'))('the /docs page in a browser', (
     const key = await create.getByLabel(/idempotency-key/i).inputValue();
     expect(key).toMatch(/^docs-[0-9a-f]{24}$/);
     const body = JSON.parse(await create.locator('textarea').inputValue());
-    expect(body).toMatchObject({ dossierCode: '000.00.32.H19-261122-0001', gateway: 'sandbox' });
+    expect(body).toMatchObject({ dossierCode: EXAMPLE_DOSSIER_CODE, gateway: 'sandbox' });
     expect(await page.getByRole('heading', { level: 2, name: 'Authentication' }).isVisible()).toBe(true);
     expect(await page.locator('#schema-Problem').count()).toBe(1);
     expect(errors).toEqual([]);

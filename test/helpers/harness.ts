@@ -16,6 +16,7 @@ import type { Role } from '../../src/services/principal.ts';
 import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../../src/services/receipt-signer.ts';
 import { createTestDatabase } from './database.ts';
 import { DEFAULT_SCORING, type IndicatorSettings } from '../../src/domain/indicators.ts';
+import { demoExampleDossier } from '../../src/seed/index.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 export const TEST_ISSUER = 'fee-payment-hub';
@@ -90,6 +91,8 @@ export interface HarnessOptions {
   indicators?: Partial<IndicatorSettings>;
   /** Channel emulators mounted beside the sandbox host, built like `gateways` with the base URL. */
   emulators?: (env: GatewayEnv) => EmulatorSettings;
+  /** The OpenAPI examples name a dossier of the database (as the embedded demo's do), not the fixed one. */
+  exampleDossier?: boolean;
 }
 
 /**
@@ -141,6 +144,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         options.sandbox === false
           ? undefined
           : { secrets: SANDBOX_SECRETS, toleranceSeconds: 300, emulators: options.emulators?.({ baseUrl, fetch: fetcher, now }) },
+      docs: { exampleDossier: options.exampleDossier ? () => demoExampleDossier(serviceContext(deps)) : undefined },
     };
     return { app: createApp(deps), deps };
   };

@@ -5,19 +5,11 @@ import { renderReceiptPage } from '../../web/receipt-page.ts';
 import type { AppEnv } from '../env.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
 import { wantsHtml } from '../negotiate.ts';
-import {
-  conflictError,
-  CreateIntentSchema,
-  gatewayError,
-  idempotencyHeaders,
-  PaymentIntentSchema,
-  ReceiptSchema,
-  requireIdempotencyKey,
-  securedErrors,
-  unprocessableError,
-} from '../schemas.ts';
+import { cancelledIntentExample, createIntentExample, EXAMPLE_INTENT_ID, paymentIntentExample, receiptExample } from '../examples.ts';
+import { errorResponses, IDEMPOTENT, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
+import { CreateIntentSchema, idempotencyHeaders, PaymentIntentSchema, ReceiptSchema, requireIdempotencyKey } from '../schemas.ts';
 
-const idParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+const idParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, example: EXAMPLE_INTENT_ID }) });
 
 const createIntentRoute = createRoute({
   method: 'post',
@@ -32,14 +24,23 @@ const createIntentRoute = createRoute({
   middleware: [allow('portal', 'admin')] as const,
   request: {
     headers: idempotencyHeaders('portal-7d1c2f'),
-    body: { required: true, content: { 'application/json': { schema: CreateIntentSchema } } },
+    body: { required: true, content: { 'application/json': { schema: CreateIntentSchema, example: createIntentExample } } },
   },
   responses: {
-    201: { description: 'Created (or the replay of the first answer)', content: { 'application/json': { schema: PaymentIntentSchema } } },
-    ...securedErrors,
-    ...conflictError,
-    ...unprocessableError,
-    ...gatewayError,
+    201: { description: 'Created (or the replay of the first answer)', content: { 'application/json': { schema: PaymentIntentSchema, example: paymentIntentExample } } },
+    ...errorResponses([
+      ...SECURED,
+      ...JSON_BODY,
+      ...IDEMPOTENT,
+      ...WRITES,
+      'not-found',
+      'obligation-unavailable',
+      'nothing-to-pay',
+      'gateway-not-available',
+      'gateway-capability-missing',
+      'collection-account-missing',
+      'gateway-error',
+    ]),
   },
 });
 
@@ -49,12 +50,13 @@ const getIntentRoute = createRoute({
   operationId: 'getPaymentIntent',
   tags: ['Payment intents'],
   summary: 'Read a payment intent',
+  description: 'Its status as the hub knows it: callbacks, the poller and people move it; reading never asks the gateway.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('portal', 'treasury', 'admin')] as const,
   request: { params: idParams },
   responses: {
-    200: { description: 'The intent', content: { 'application/json': { schema: PaymentIntentSchema } } },
-    ...securedErrors,
+    200: { description: 'The intent', content: { 'application/json': { schema: PaymentIntentSchema, example: paymentIntentExample } } },
+    ...errorResponses([...SECURED, 'not-found']),
   },
 });
 
@@ -64,13 +66,13 @@ const cancelIntentRoute = createRoute({
   operationId: 'cancelPaymentIntent',
   tags: ['Payment intents'],
   summary: 'Cancel a live payment intent and free its obligations',
+  description: 'Only a `created` or `pending` intent; its obligations may then be paid by another. A payment the gateway reports later is kept for review, not lost.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('portal', 'admin')] as const,
   request: { params: idParams },
   responses: {
-    200: { description: 'Cancelled (cancelling again answers the same)', content: { 'application/json': { schema: PaymentIntentSchema } } },
-    ...securedErrors,
-    ...conflictError,
+    200: { description: 'Cancelled (cancelling again answers the same)', content: { 'application/json': { schema: PaymentIntentSchema, example: cancelledIntentExample } } },
+    ...errorResponses([...SECURED, ...WRITES, 'not-found', 'invalid-transition']),
   },
 });
 
@@ -80,16 +82,21 @@ const receiptRoute = createRoute({
   operationId: 'getReceipt',
   tags: ['Payment intents'],
   summary: 'The signed receipt of a paid intent (JSON, or printable HTML for Accept: text/html)',
+  description:
+    'The electronic receipt (biên lai điện tử) issued when the intent succeeded: gapless number in its agency\'s series, lines, total in figures and words, ' +
+    'signed as a compact JWS verifiable with /.well-known/jwks.json. A page only for a client that ranks text/html above JSON.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('portal', 'treasury', 'admin')] as const,
   request: { params: idParams },
   responses: {
     200: {
       description: 'The receipt',
-      content: { 'application/json': { schema: ReceiptSchema }, 'text/html': { schema: z.string() } },
+      content: {
+        'application/json': { schema: ReceiptSchema, example: receiptExample },
+        'text/html': { schema: z.string(), example: '<!doctype html><html lang="vi">…<h1>Biên lai thu phí, lệ phí</h1>…</html>' },
+      },
     },
-    ...securedErrors,
-    ...conflictError,
+    ...errorResponses([...SECURED, 'not-found', 'receipt-not-issued']),
   },
 });
 
