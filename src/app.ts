@@ -11,6 +11,7 @@ import { registerCallbackRoutes } from './http/routes/callbacks.ts';
 import { registerCampaignRoutes } from './http/routes/campaigns.ts';
 import { registerCatalogueRoutes } from './http/routes/catalogue.ts';
 import { registerDashboardRoutes } from './http/routes/dashboard.ts';
+import { registerDocsRoutes } from './http/routes/docs.ts';
 import { registerDossierRoutes } from './http/routes/dossiers.ts';
 import { registerDvcqgRoutes } from './http/routes/dvcqg.ts';
 import { registerIndicatorRoutes } from './http/routes/indicators.ts';
@@ -22,7 +23,6 @@ import { serviceContext } from './deps.ts';
 import type { ServiceContext } from './services/context.ts';
 import { ServiceError } from './services/errors.ts';
 import { EXAMPLE_DOSSIER_CODE } from './http/schemas.ts';
-import { renderDocsPage } from './web/docs-page.ts';
 
 export const API_TITLE = 'Fee-payment hub';
 export const API_VERSION = '0.1.0';
@@ -107,6 +107,7 @@ export function createApp(deps: AppDeps) {
     bearerFormat: 'JWT',
     description: 'HS256 or JWKS-verified JWT with `role` (portal, treasury, campaign, admin) and `agencies` claims',
   });
+  registerDocsRoutes(app, { title: API_TITLE, docs: deps.docs });
   // Generated once, at the first request: the routes are all registered by then.
   let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
   app.get('/openapi.json', async (c) => {
@@ -126,8 +127,6 @@ export function createApp(deps: AppDeps) {
     const example = await deps.docs?.exampleDossier?.();
     return c.json(example ? replaceString(document, EXAMPLE_DOSSIER_CODE, example) : document);
   });
-  app.get('/docs', (c) => c.html(renderDocsPage(API_TITLE)));
-  app.get('/', (c) => c.redirect('/docs'));
 
   return app;
 }

@@ -4,6 +4,7 @@ import { migrate } from './db/migrate.ts';
 import { runJobs } from './jobs/index.ts';
 import { buildDeps, exitOnConfigError, loadConfig, openDatabase, resolveSecrets, serviceContext } from './node/runtime.ts';
 import { demoExampleDossier, isDatabaseEmpty, seedDemo } from './seed/index.ts';
+import { scalarBundleReader } from './node/docs-asset.ts';
 
 /** Node entry: configuration, database, migrations, demo data on an empty embedded database, serve. */
 async function main() {
@@ -21,8 +22,8 @@ async function main() {
     log.info('demo data loaded', { ...report });
   }
 
-  // The embedded demo's OpenAPI examples name its own dossiers.
-  const docs = { exampleDossier: handle.kind === 'embedded' ? () => demoExampleDossier(ctx) : undefined };
+  // /docs's Scalar bundle from node_modules; the embedded demo's examples name its own dossiers.
+  const docs = { bundle: scalarBundleReader(), exampleDossier: handle.kind === 'embedded' ? () => demoExampleDossier(ctx) : undefined };
   const app = createApp({ ...deps, docs });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     log.info('listening', {

@@ -1,15 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpStatus } from '../../src/http/problem.ts';
+import { SCALAR_BUNDLE_PATH, SCALAR_VERSION } from '../../src/http/routes/docs.ts';
 import { EXAMPLE_DOSSIER_CODE } from '../../src/http/schemas.ts';
-import { DOCS_CLIENT_SCRIPT } from '../../src/web/docs-client.ts';
+import { installedScalarVersion, scalarBundleFile } from '../../src/node/docs-asset.ts';
 import { demoExampleDossier, seedDemo } from '../../src/seed/index.ts';
 import type { ErrorCode } from '../../src/services/errors.ts';
 import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import { readFile } from 'node:fs/promises';
+import manifest from '../../package.json' with { type: 'json' };
 
 /**
  * The published contract: /openapi.json describes every API route with its operationId, its
- * security, a description, examples, and every problem+json error it can answer; /docs is a
- * self-contained page that reads it.
+ * security, a description, examples, and every problem+json error it can answer; /docs is
+ * Scalar's reference over it, served by the hub with everything it loads.
  */
 let h: Harness;
 let doc: any;
@@ -133,7 +136,7 @@ describe('GET /openapi.json', () => {
   });
 });
 
-const PUBLIC = new Set(['/healthz', '/readyz', '/.well-known/jwks.json']);
+const PUBLIC = new Set(['/healthz', '/readyz', '/.well-known/jwks.json', '/openapi.json', '/docs']);
 const isPublic = (path: string) => PUBLIC.has(path) || path.startsWith('/v1/callbacks/') || path.startsWith('/v1/returns/');
 
 describe('what each operation says', () => {
@@ -145,7 +148,7 @@ describe('what each operation says', () => {
       else expect(op.security, key).toEqual([{ bearerAuth: [] }]);
     }
     expect(ops.filter((o) => isPublic(o.path)).map((o) => o.key)).toEqual(
-      expect.arrayContaining(['GET /healthz', 'GET /readyz', 'GET /.well-known/jwks.json', 'POST /v1/callbacks/{gateway}', 'GET /v1/returns/vnpay']),
+      expect.arrayContaining(['GET /healthz', 'GET /readyz', 'GET /.well-known/jwks.json', 'GET /openapi.json', 'GET /docs', 'POST /v1/callbacks/{gateway}', 'GET /v1/returns/vnpay']),
     );
   });
 
@@ -253,32 +256,50 @@ describe('GET /docs', () => {
     html = await response.text();
   });
 
-  it('is an HTML page that links the OpenAPI document without JavaScript', () => {
+  it("is Scalar's reference over /openapi.json, loading its bundle from the hub", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     expect(html).toMatch(/^<!doctype html>/i);
-    expect(html).toContain('<html lang="en">');
-    expect(html).toContain('href="/openapi.json"');
-    expect(html).toContain('<noscript>');
-    expect(html).toContain('<h1 id="api-title">Fee-payment hub</h1>');
-  });
-
-  it('is self-contained: no external scripts, styles, images or fonts', () => {
-    expect(html).not.toMatch(/<script[^>]+src=/i);
-    expect(html).not.toMatch(/<link[^>]+rel="?stylesheet/i);
+    expect(html).toContain('<title>Fee-payment hub — API reference</title>');
+    expect(html).toContain(`<script src="${SCALAR_BUNDLE_PATH}"`);
+    expect(html).toContain('Scalar.createApiReference');
+    expect(html).toContain('"url": "/openapi.json"');
+    // Nothing from outside: no CDN, and Scalar's fonts, telemetry and agent turned off.
     expect(html).not.toMatch(/\b(?:src|href)="(?:https?:)?\/\//i);
-    expect(html).not.toMatch(/@import|url\(\s*['"]?(?:https?:)?\/\//i);
-    expect(html).toContain(DOCS_CLIENT_SCRIPT.trim().slice(0, 40));
+    expect(html).not.toContain('cdn.jsdelivr.net');
+    expect(html).toContain('"withDefaultFonts": false');
+    expect(html).toContain('"telemetry": false');
   });
 
-  it('inlines a client script that parses, cannot end its script element early, and keeps tokens out of localStorage', () => {
-    expect(() => new Function(DOCS_CLIENT_SCRIPT)).not.toThrow();
-    expect(DOCS_CLIENT_SCRIPT).not.toMatch(/<\/script|<!--/i);
-    expect(DOCS_CLIENT_SCRIPT).toContain("fetch(SPEC_URL");
-    expect(DOCS_CLIENT_SCRIPT).toContain("'/openapi.json'");
-    expect(DOCS_CLIENT_SCRIPT).toContain('sessionStorage');
-    expect(DOCS_CLIENT_SCRIPT).not.toContain('localStorage');
-    expect(DOCS_CLIENT_SCRIPT).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+  it('runs under a Content-Security-Policy that allows only the hub and its own nonce', () => {
+    const csp = response.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("connect-src 'self'");
+    const nonce = /script-src 'self' 'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)?.[1];
+    expect(nonce).toBeDefined();
+    const scripts = [...html.matchAll(/<script\b([^>]*)>/g)].map((m) => m[1]!);
+    expect(scripts.length).toBe(2);
+    for (const attributes of scripts) expect(attributes).toContain(`nonce="${nonce}"`);
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+  });
+
+  it('gives each page its own nonce', async () => {
+    const again = (await h.request('GET', '/docs')).headers.get('content-security-policy');
+    expect(again).not.toBe(response.headers.get('content-security-policy'));
+  });
+
+  it("serves Scalar's bundle, the version package.json pins, cached for good", async () => {
+    expect(manifest.dependencies['@scalar/api-reference']).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(await installedScalarVersion()).toBe(SCALAR_VERSION);
+    const bundle = await h.request('GET', SCALAR_BUNDLE_PATH);
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(bundle.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const bytes = new Uint8Array(await bundle.arrayBuffer());
+    expect(Buffer.from(bytes).equals(await readFile(scalarBundleFile())), 'the bytes of node_modules\' bundle').toBe(true);
+    expect(bytes.length).toBeGreaterThan(1_000_000);
+    await expect(h.request('GET', '/docs/assets/scalar-api-reference-0.0.1.js').then((r) => r.status)).resolves.toBe(404);
   });
 
   it('is reached from /', async () => {

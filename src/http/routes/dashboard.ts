@@ -11,6 +11,7 @@ import type { Principal } from '../../services/principal.ts';
 import { AGENCY_CODE_PATTERN } from '../../services/principal.ts';
 import { exportResponse } from '../../web/campaign-export.ts';
 import { renderDashboard, renderDashboardError, renderLoginPage, type DashboardModel } from '../../web/dashboard/pages.ts';
+import { cspNonce } from '../csp.ts';
 import type { AppEnv } from '../env.ts';
 import type { TokenVerifier } from '../middleware/auth.ts';
 import { wantsHtml } from '../negotiate.ts';
@@ -36,11 +37,6 @@ const FormSchema = z
 type DashboardForm = z.infer<typeof FormSchema>;
 
 const READERS = new Set(['campaign', 'admin']);
-
-function nonce(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes));
-}
 
 function securityHeaders(c: Context<AppEnv>, scriptNonce: string) {
   c.header(
@@ -122,13 +118,13 @@ export function registerDashboardRoutes(app: OpenAPIHono<AppEnv>, verify: TokenV
   app.use('/dashboard/*', limit);
 
   app.get('/dashboard', (c) => {
-    const n = nonce();
+    const n = cspNonce();
     securityHeaders(c, n);
     return c.html(renderLoginPage(n));
   });
 
   app.post('/dashboard', async (c) => {
-    const n = nonce();
+    const n = cspNonce();
     try {
       const form = await readForm(c);
       const principal = await signIn(verify, form.token);
@@ -158,7 +154,7 @@ export function registerDashboardRoutes(app: OpenAPIHono<AppEnv>, verify: TokenV
   });
 
   app.post('/dashboard/export', async (c) => {
-    const n = nonce();
+    const n = cspNonce();
     try {
       const form = await readForm(c);
       const principal = await signIn(verify, form.token);
