@@ -84,12 +84,12 @@ const exampleDetails: Partial<Record<ErrorCode, { detail: string; errors?: Array
 
 const EXAMPLE_REQUEST_ID = '0b6c5e0e-6f0a-4d1e-9a57-3f1c2b7d8e90';
 
-export function problemExample(code: ErrorCode): Record<string, unknown> {
+function problemExample(code: ErrorCode): Record<string, unknown> {
   const example = exampleDetails[code] ?? { detail: code.replace(/-/g, ' ') };
   return problemBody(EXAMPLE_REQUEST_ID, code, example.detail, example.errors, example.extra);
 }
 
-export interface ErrorResponseOptions {
+interface ErrorResponseOptions {
   /** The problem schema, when the route extends it (the national portal's `error_code`). */
   schema?: ZodType;
   /** Members a problem of this route also carries, by its code. */

@@ -63,7 +63,7 @@ export const httpStatus = {
   'internal-error': 500,
 } as const satisfies Record<ErrorCode, number>;
 
-export type ProblemStatus = (typeof httpStatus)[ErrorCode];
+type ProblemStatus = (typeof httpStatus)[ErrorCode];
 
 export const statusOf = (code: ErrorCode): ProblemStatus => httpStatus[code];
 
