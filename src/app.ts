@@ -11,6 +11,7 @@ import { registerCallbackRoutes } from './http/routes/callbacks.ts';
 import { registerCampaignRoutes } from './http/routes/campaigns.ts';
 import { registerCatalogueRoutes } from './http/routes/catalogue.ts';
 import { registerDashboardRoutes } from './http/routes/dashboard.ts';
+import { registerDocsRoutes } from './http/routes/docs.ts';
 import { registerDossierRoutes } from './http/routes/dossiers.ts';
 import { registerDvcqgRoutes } from './http/routes/dvcqg.ts';
 import { registerIndicatorRoutes } from './http/routes/indicators.ts';
@@ -21,7 +22,7 @@ import { registerSystemRoutes } from './http/routes/system.ts';
 import { serviceContext } from './deps.ts';
 import type { ServiceContext } from './services/context.ts';
 import { ServiceError } from './services/errors.ts';
-import { renderDocsPage } from './web/docs-page.ts';
+import { EXAMPLE_DOSSIER_CODE } from './http/schemas.ts';
 
 export const API_TITLE = 'Fee-payment hub';
 export const API_VERSION = '0.1.0';
@@ -107,20 +108,50 @@ export function createApp(deps: AppDeps) {
     bearerFormat: 'JWT',
     description: 'HS256 or JWKS-verified JWT with `role` (portal, treasury, campaign, admin) and `agencies` claims',
   });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: API_TITLE,
-      version: API_VERSION,
-      description:
-        'Online fee-payment hub for Vietnamese public services. Amounts are integer VND. Errors are application/problem+json with a stable `code`.',
-    },
-    servers: [{ url: deps.settings.publicBaseUrl }],
+  registerDocsRoutes(app, { title: API_TITLE, docs: deps.docs });
+  // Generated once, at the first request: the routes are all registered by then.
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.get('/openapi.json', async (c) => {
+    document ??= app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: {
+        title: API_TITLE,
+        version: API_VERSION,
+        description:
+          'Online fee-payment hub for Vietnamese public services. Amounts are integer VND. Errors are application/problem+json with a stable `code`.',
+      },
+      servers: [{ url: deps.settings.publicBaseUrl }],
+      // Every operation needs the bearer token unless it says otherwise (`security: []`).
+      security: [{ bearerAuth: [] }],
+      tags: API_TAGS,
+    });
+    const example = await deps.docs?.exampleDossier?.();
+    return c.json(example ? replaceString(document, EXAMPLE_DOSSIER_CODE, example) : document);
   });
-  app.get('/docs', (c) => c.html(renderDocsPage(API_TITLE)));
-  app.get('/', (c) => c.redirect('/docs'));
 
   return app;
 }
 
 export type App = ReturnType<typeof createApp>;
+
+const API_TAGS = [
+  { name: 'Catalogue', description: 'Agencies and procedures (TTHC) with their fee rules' },
+  { name: 'Dossiers', description: 'Dossiers (hồ sơ) and the fee obligations computed for them' },
+  { name: 'Payment intents', description: 'Paying obligations through a gateway, and the signed receipt' },
+  { name: 'Refunds', description: 'Refunds through the paying gateway, with four-eyes approval above a threshold' },
+  { name: 'Indicators', description: "Decision 766's online-payment indicators, computed from the hub's own data" },
+  { name: 'Campaigns', description: '30-day campaigns to raise the indicators of a subtree' },
+  { name: 'National portal', description: 'What the national public service portal asks of the hub' },
+  { name: 'Gateway callbacks', description: 'Signed messages from the gateways and the payer\'s browser coming back; no bearer token' },
+  { name: 'Operations', description: 'Liveness, readiness, keys and this documentation; no bearer token' },
+];
+
+/** A copy of `value` with every string equal to `from` replaced by `to`. */
+function replaceString<T>(value: T, from: string, to: string): T {
+  if (value === from) return to as T;
+  if (Array.isArray(value)) return value.map((v) => replaceString(v, from, to)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceString(v, from, to)])) as T;
+  }
+  return value;
+}

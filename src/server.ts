@@ -3,7 +3,8 @@ import { createApp } from './app.ts';
 import { migrate } from './db/migrate.ts';
 import { runJobs } from './jobs/index.ts';
 import { buildDeps, exitOnConfigError, loadConfig, openDatabase, resolveSecrets, serviceContext } from './node/runtime.ts';
-import { isDatabaseEmpty, seedDemo } from './seed/index.ts';
+import { demoExampleDossier, isDatabaseEmpty, seedDemo } from './seed/index.ts';
+import { scalarBundleReader } from './node/docs-asset.ts';
 
 /** Node entry: configuration, database, migrations, demo data on an empty embedded database, serve. */
 async function main() {
@@ -22,7 +23,9 @@ async function main() {
     log.info('demo data loaded', { ...report });
   }
 
-  const app = createApp(deps);
+  // /docs's Scalar bundle from node_modules; the embedded demo's examples name its own dossiers.
+  const docs = { bundle: scalarBundleReader(), exampleDossier: handle.kind === 'embedded' ? () => demoExampleDossier(ctx) : undefined };
+  const app = createApp({ ...deps, docs });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     handle.lock?.update({ listening: `http://${host}:${info.port}` }).catch((error) => log.warn('database lock not updated', { error: String(error) }));

@@ -24,6 +24,23 @@ export interface AppDeps {
    * the channels (VNPay, the national platform, a bank) the demo's gateways point at.
    */
   sandboxHost?: { secrets: readonly string[]; toleranceSeconds: number; emulators?: EmulatorSettings };
+  docs?: DocsDeps;
+}
+
+/** What /docs and /openapi.json get from their host (all optional: Workers passes none). */
+export interface DocsDeps {
+  /**
+   * Scalar's browser bundle, served at /docs/assets/… by the app. The Node entry and the tests
+   * read it from node_modules (node/docs-asset.ts); Workers serves it as a static asset instead,
+   * so the Worker's bundle never carries it.
+   */
+  bundle?: () => Promise<ReadableStream<Uint8Array<ArrayBuffer>> | Uint8Array<ArrayBuffer> | string>;
+  /**
+   * A dossier of this hub's demo data to name in the document's examples (so "try it" finds it),
+   * in place of `EXAMPLE_DOSSIER_CODE`. Only the embedded demo passes one: a real hub's
+   * document never shows a real dossier.
+   */
+  exampleDossier?: () => Promise<string | undefined>;
 }
 
 export interface AppEnv {

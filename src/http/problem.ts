@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { describeError, pgError } from '../db/errors.ts';
-import { errorCodes, ServiceError, type ErrorCode, type FieldIssue } from '../services/errors.ts';
+import { ServiceError, type ErrorCode, type FieldIssue } from '../services/errors.ts';
 import type { AppEnv } from './env.ts';
 
 /**
@@ -21,6 +21,52 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
+/**
+ * The HTTP status of each service error code: services name what went wrong, only the edge knows
+ * HTTP. `satisfies` keeps the table exhaustive: a new code does not compile until it has a status.
+ */
+export const httpStatus = {
+  'validation-failed': 400,
+  'malformed-json': 400,
+  'idempotency-key-required': 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  'approver-must-differ': 403,
+  'not-found': 404,
+  'method-not-allowed': 405,
+  'not-acceptable': 406,
+  'fee-inputs-locked': 409,
+  'obligation-unavailable': 409,
+  'idempotency-key-reused': 409,
+  'invalid-transition': 409,
+  'receipt-not-issued': 409,
+  conflict: 409,
+  'refundable-changed': 409,
+  'not-refundable': 409,
+  'approval-not-pending': 409,
+  'refund-not-open': 409,
+  'concurrent-update': 409,
+  'payload-too-large': 413,
+  'unsupported-media-type': 415,
+  'fee-input-missing': 422,
+  'fee-out-of-range': 422,
+  'unknown-procedure': 422,
+  'unknown-agency': 422,
+  'no-fee-rules': 422,
+  'nothing-to-pay': 422,
+  'gateway-not-available': 422,
+  'gateway-capability-missing': 422,
+  'collection-account-missing': 422,
+  'refund-too-large': 422,
+  'gateway-error': 502,
+  'service-unavailable': 503,
+  'internal-error': 500,
+} as const satisfies Record<ErrorCode, number>;
+
+type ProblemStatus = (typeof httpStatus)[ErrorCode];
+
+export const statusOf = (code: ErrorCode): ProblemStatus => httpStatus[code];
+
 const titles: Partial<Record<ErrorCode, string>> = {
   'validation-failed': 'The request is not valid',
   'malformed-json': 'The request body is not valid JSON',
@@ -35,7 +81,7 @@ export function problemBody(requestId: string, code: ErrorCode, detail: string, 
     ...extra,
     type: `urn:fee-payment-hub:problem:${code}`,
     title: titles[code] ?? code.replace(/-/g, ' ').replace(/^./, (c) => c.toUpperCase()),
-    status: errorCodes[code],
+    status: statusOf(code),
     code,
     detail,
     requestId,

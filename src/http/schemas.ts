@@ -14,28 +14,12 @@ export const ProblemSchema = z
     type: z.string(),
     title: z.string(),
     status: z.number().int(),
-    code: z.enum(Object.keys(errorCodes) as [keyof typeof errorCodes, ...Array<keyof typeof errorCodes>]),
+    code: z.enum(errorCodes),
     detail: z.string(),
     requestId: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
   .openapi('Problem');
-
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-});
-
-/** The error answers every authenticated route can give, spread into each route's responses. */
-export const securedErrors = {
-  400: problem('The request is not valid (fields listed in `errors`)'),
-  401: problem('No valid bearer token'),
-  403: problem('The role may not do this'),
-  404: problem('Not found, or outside the caller\'s agencies'),
-} as const;
-export const conflictError = { 409: problem('Conflicts with the current state') } as const;
-export const unprocessableError = { 422: problem('Understood, but cannot be done') } as const;
-export const gatewayError = { 502: problem('The gateway did not accept the request') } as const;
 
 /** The Idempotency-Key header of a creating POST (checked by `requireIdempotencyKey`). */
 export const idempotencyHeaders = (example: string) =>
@@ -62,11 +46,18 @@ export const procedureCode = z
   .string()
   .regex(/^\d\.\d{6}(\.[A-Za-z0-9.]+)?$/, 'a national procedure code such as 1.001612')
   .openapi({ example: '3.000347' });
+/**
+ * The dossier the document's examples name. The embedded demo's document names one of its own
+ * dossiers instead (app.ts, `docs.exampleDossier`), since the demo's codes carry the day it was
+ * loaded on; this one is what a fresh demo loaded on 2026-11-22 could hold.
+ */
+export const EXAMPLE_DOSSIER_CODE = '000.01.15.H19-261120-0001';
+
 /** `<receiving unit code>-<yymmdd>-<4-digit daily sequence>` (domain/fees-and-codes.md). */
 export const dossierCode = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9.]{0,39}-\d{6}-\d{4}$/, 'a dossier code such as 000.00.32.H19-210708-0032')
-  .openapi({ example: '000.00.32.H19-261122-0001' });
+  .openapi({ example: EXAMPLE_DOSSIER_CODE });
 
 export const ObligationSchema = z
   .object({
@@ -166,7 +157,7 @@ export const CreateIntentSchema = z
     returnUrl: z.url({ protocol: /^https?$/ }).max(2000),
     payer: z
       .object({
-        ip: z.union([z.ipv4(), z.ipv6()]).optional().openapi({ description: "The citizen's IP as the portal saw it (VNPay's vnp_IpAddr)" }),
+        ip: z.union([z.ipv4().openapi({ format: 'ipv4' }), z.ipv6().openapi({ format: 'ipv6' })]).optional().openapi({ description: "The citizen's IP as the portal saw it (VNPay's vnp_IpAddr)" }),
         name: z.string().trim().min(1).max(200).optional(),
         idNumber: z.string().regex(/^[0-9A-Za-z]{6,20}$/, '6 to 20 letters or digits').optional(),
         address: z.string().trim().min(1).max(500).optional(),
@@ -242,7 +233,11 @@ export const FeeRuleInputSchema = z
   .strict()
   .openapi('FeeRuleInput');
 
-export const FeeRuleSchema = FeeRuleInputSchema.extend({ id: z.uuid() }).openapi('FeeRule');
+/**
+ * Not `FeeRuleInputSchema.extend(…)`: the document would then say allOf(the strict input, { id }),
+ * which no rule satisfies (each part forbids the other's properties).
+ */
+export const FeeRuleSchema = z.object({ id: z.uuid(), ...FeeRuleInputSchema.shape }).openapi('FeeRule');
 
 export const ProcedureInputSchema = z
   .object({

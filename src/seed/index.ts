@@ -1,5 +1,5 @@
-import { and, eq, inArray } from 'drizzle-orm';
-import { agencies, campaigns, feeRules } from '../db/schema/index.ts';
+import { and, desc, eq, gt, inArray, isNull } from 'drizzle-orm';
+import { agencies, campaigns, dossiers, feeRules, obligations } from '../db/schema/index.ts';
 import { addDays, vnDate } from '../domain/dates.ts';
 import { createCampaign } from '../services/campaigns.ts';
 import { addFeeRule, putProcedure, upsertAgency } from '../services/catalogue.ts';
@@ -64,6 +64,22 @@ async function seedCampaign(ctx: ServiceContext, now: Date): Promise<string> {
     `seed-campaign-${startDate}`,
   );
   return campaign.id;
+}
+
+/**
+ * The dossier the API reference's examples name in the demo (the demo's codes carry the day it
+ * was loaded on, so no code is fixed): the latest received with a fee line still to pay and
+ * free, so that "try it" can read it and start paying it. None when nothing is left to pay.
+ */
+export async function demoExampleDossier(ctx: ServiceContext): Promise<string | undefined> {
+  const [row] = await executor(ctx)
+    .select({ code: dossiers.code })
+    .from(dossiers)
+    .innerJoin(obligations, eq(obligations.dossierCode, dossiers.code))
+    .where(and(eq(obligations.status, 'unpaid'), isNull(obligations.liveIntentId), gt(obligations.amount, 0)))
+    .orderBy(desc(dossiers.receivedAt), desc(dossiers.code))
+    .limit(1);
+  return row?.code;
 }
 
 /** Nothing loaded yet: no agency at all (every dossier needs one). */

@@ -1,31 +1,39 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, mintToken, type Harness } from '../helpers/harness.ts';
+import { SCALAR_BUNDLE_PATH } from '../../src/http/routes/docs.ts';
+import { demoExampleDossier, seedDemo } from '../../src/seed/index.ts';
 import { launchBrowser, openIsolatedPage, skipWithoutBrowser, type IsolatedPage } from '../helpers/browser.ts';
+import { createHarness, mintToken, type Harness } from '../helpers/harness.ts';
 
 /**
- * /docs in a real (headless) Chromium against the hub on a real port: the reference renders
- * from /openapi.json, and "Try it" calls the hub with the pasted token.
+ * /docs in a real (headless) Chromium against the hub on a real port, over the demo data: Scalar's
+ * reference renders every operation of /openapi.json with nothing fetched from anywhere but the
+ * hub, and its "Test Request" calls the hub with the pasted token, on the demo dossier the
+ * examples name.
  */
 const ARTIFACTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../test-artifacts');
+const NOW = new Date('2026-11-22T10:00:00+07:00');
 
 describe.skipIf(skipWithoutBrowser('e2e/docs'))('the /docs page in a browser', () => {
   let h: Harness;
   let base: string;
   let browser: Browser;
-  let operationCount: number;
+  let example: string;
+  let summaries: string[];
   const opened: IsolatedPage[] = [];
 
   beforeAll(async () => {
-    h = await createHarness();
+    h = await createHarness({ exampleDossier: true });
+    h.clock.now = NOW;
+    await seedDemo(h.ctx, { now: NOW, dossiers: 40 });
+    example = (await demoExampleDossier(h.ctx))!;
+    expect(example).toMatch(/-\d{6}-\d{4}$/);
     base = await h.listen();
-    await seedAgencyTree(h.ctx);
-    const spec = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
-    operationCount = Object.values(spec.paths).reduce((n, item) => n + Object.keys(item).filter((k) => k !== 'parameters').length, 0);
+    const spec = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, { summary: string }>> };
+    summaries = Object.values(spec.paths).flatMap((item) => Object.values(item).map((op) => op.summary));
     browser = await launchBrowser();
   });
 
@@ -35,108 +43,89 @@ describe.skipIf(skipWithoutBrowser('e2e/docs'))('the /docs page in a browser', (
     await h?.close();
   });
 
-  async function openDocs() {
+  /** The page with every request it makes recorded (the isolated context also blocks other origins). */
+  async function openDocs(): Promise<IsolatedPage & { requests: Request[] }> {
     const isolated = await openIsolatedPage(browser, base);
     opened.push(isolated);
+    const requests: Request[] = [];
+    isolated.page.on('request', (request) => requests.push(request));
     await isolated.page.goto(`${base}/docs`);
-    await isolated.page.locator('html.docs-ready').waitFor();
-    return isolated;
+    await isolated.page.getByRole('heading', { level: 1, name: 'Fee-payment hub' }).waitFor();
+    return { ...isolated, requests };
   }
 
-  it('renders the API, every operation grouped by tag, and schemas', async () => {
-    const { page, errors, external } = await openDocs();
-    expect(await page.locator('h1').innerText()).toBe('Fee-payment hub');
-    expect(await page.locator('#api-info').innerText()).toContain('Version 0.1.0');
-    expect(await page.locator('article.op').count()).toBe(operationCount);
-    for (const tag of ['Catalogue', 'Dossiers', 'Payment intents']) {
-      expect(await page.getByRole('heading', { level: 2, name: tag, exact: true }).isVisible(), tag).toBe(true);
+  /** Opens an operation's "Test Request" client from the sidebar and sends it; the hub's answer. */
+  async function testRequest(page: Page, group: string, summary: string, method: string, path: string) {
+    const closed = page.getByRole('button', { name: `Open Group - ${group}` });
+    if ((await closed.count()) > 0) await closed.click();
+    await page.getByText(summary, { exact: true }).first().click();
+    await page.locator('button', { hasText: new RegExp(`^Test Request\\(${method} ${path.replace(/[{}/]/g, '\\$&')}\\)$`) }).click();
+    const answered = page.waitForResponse((r) => new URL(r.url()).pathname.startsWith(path.split('{')[0]!) && r.request().method() === method.toUpperCase());
+    await page.getByRole('button', { name: /^Send/ }).first().click();
+    return answered;
+  }
+
+  it('renders every operation of /openapi.json, fetching nothing but the hub', async () => {
+    const { page, errors, external, requests } = await openDocs();
+    const closedGroup = page.getByRole('button', { name: /^Open Group - / });
+    for (let opened = 0; (await closedGroup.count()) > 0 && opened < 20; opened++) await closedGroup.first().click();
+    const text = await page.locator('body').innerText();
+    for (const summary of summaries) expect(text, summary).toContain(summary);
+    for (const tag of ['Catalogue', 'Dossiers', 'Payment intents', 'Refunds', 'Indicators', 'Campaigns', 'National portal']) {
+      expect(text).toContain(tag);
     }
-    const create = page.locator('#op-createPaymentIntent');
-    expect(await create.locator('h3').innerText()).toMatch(/^POST\s+\/v1\/payment-intents$/);
-    const meta = await create.locator('dl.meta').innerText();
-    expect(meta).toContain('createPaymentIntent');
-    expect(meta).toContain('bearerAuth');
-    expect(await create.locator('table.params').innerText()).toMatch(/idempotency-key\s+header\s+string\s+required/i);
-    // The request body schema is resolved from its $ref into a property list.
-    expect(await create.locator('.schema').first().innerText()).toContain('Schema CreatePaymentIntent');
-    expect(await create.locator('li.prop', { hasText: 'dossierCode' }).first().innerText()).toContain('required');
-    expect(await create.locator('li.prop', { hasText: 'gateway' }).first().innerText()).toContain('"sandbox"');
-    expect(await create.locator('details.response summary', { hasText: '401' }).innerText()).toContain('Unauthorized');
-    // Idempotency-Key is prefilled with a random value; the body with an example from the schema.
-    await create.locator('details.try > summary').click();
-    const key = await create.getByLabel(/idempotency-key/i).inputValue();
-    expect(key).toMatch(/^docs-[0-9a-f]{24}$/);
-    const body = JSON.parse(await create.locator('textarea').inputValue());
-    expect(body).toMatchObject({ dossierCode: '000.00.32.H19-261122-0001', gateway: 'sandbox' });
-    expect(await page.getByRole('heading', { level: 2, name: 'Authentication' }).isVisible()).toBe(true);
-    expect(await page.locator('#schema-Problem').count()).toBe(1);
-    expect(errors).toEqual([]);
+
+    const origins = new Set(requests.map((r) => new URL(r.url()).origin));
+    expect([...origins]).toEqual([new URL(base).origin]);
     expect(external).toEqual([]);
+    const paths = requests.map((r) => new URL(r.url()).pathname);
+    expect(paths).toEqual(expect.arrayContaining(['/docs', SCALAR_BUNDLE_PATH, '/openapi.json']));
+    const bundle = await requests.find((r) => new URL(r.url()).pathname === SCALAR_BUNDLE_PATH)!.response();
+    expect(bundle?.status()).toBe(200);
+    expect(bundle?.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(errors).toEqual([]);
   });
 
-  it('sends GET /v1/agencies with the pasted token and shows the answer', async () => {
-    const { page, errors, external } = await openDocs();
+  it('reads the demo dossier the examples name, with the pasted token', async () => {
+    const { page, errors, external, requests } = await openDocs();
     const token = await mintToken({ role: 'admin' });
-    await page.getByLabel('Bearer token (JWT)').fill(token);
-    const storage = await page.evaluate(() => ({ session: sessionStorage.length, local: localStorage.length }));
-    expect(storage).toEqual({ session: 1, local: 0 });
+    await page.getByPlaceholder('Token').first().fill(token);
 
-    const op = page.locator('#op-listAgencies');
-    await op.locator('details.try > summary').click();
-    await op.getByRole('button', { name: 'Send' }).click();
-    await expect.poll(() => op.locator('.result-status').innerText()).toMatch(/^200 OK/);
-    expect(await op.locator('.request-id').innerText()).toMatch(/^[0-9a-f-]{36}$/);
-    const shown = JSON.parse(await op.locator('pre.response-body').innerText());
-    expect(shown.items.length).toBeGreaterThan(0);
-    expect(shown.items[0]).toHaveProperty('code');
+    const answer = await testRequest(page, 'Dossiers', 'Read a dossier with its obligations', 'get', '/v1/dossiers/{code}');
+    expect(new URL(answer.url()).pathname).toBe(`/v1/dossiers/${example}`);
+    expect(answer.request().headers().authorization).toBe(`Bearer ${token}`);
+    expect(answer.status()).toBe(200);
+    expect(((await answer.json()) as { code: string }).code).toBe(example);
+    await page.getByText('200 OK').first().waitFor();
 
     mkdirSync(ARTIFACTS, { recursive: true });
-    // The operation's "Try it" panel with its answer; the page top goes in a second picture.
-    await op.locator('details.try').evaluate((panel) => panel.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: resolve(ARTIFACTS, 'docs.png') });
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: resolve(ARTIFACTS, 'docs-top.png') });
-    expect(errors).toEqual([]);
+    expect(requests.every((r) => r.url().startsWith(`${base}/`))).toBe(true);
     expect(external).toEqual([]);
-  });
-
-  it('keeps the token for the tab, and shows problem+json when there is none', async () => {
-    const { page, errors } = await openDocs();
-    const token = await mintToken({ role: 'admin' });
-    await page.getByLabel('Bearer token (JWT)').fill(token);
-    await page.reload();
-    await page.locator('html.docs-ready').waitFor();
-    expect(await page.getByLabel('Bearer token (JWT)').inputValue()).toBe(token);
-
-    await page.getByRole('button', { name: 'Forget token' }).click();
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
-    const op = page.locator('#op-listAgencies');
-    await op.locator('details.try > summary').click();
-    // Keyboard only: focus the Send button and press Enter.
-    await op.getByRole('button', { name: 'Send' }).focus();
-    await page.keyboard.press('Enter');
-    await expect.poll(() => op.locator('.result-status').innerText()).toMatch(/^401 Unauthorized/);
-    expect(await op.locator('.problem').innerText()).toContain('unauthenticated');
-    expect(JSON.parse(await op.locator('pre.response-body').innerText())).toMatchObject({ status: 401, code: 'unauthenticated' });
-    expect(await op.locator('.res-headers').innerText()).toContain('application/problem+json');
     expect(errors).toEqual([]);
   });
 
-  it('fills path parameters and refuses a body that is not JSON', async () => {
-    const { page, errors } = await openDocs();
-    await page.getByLabel('Bearer token (JWT)').fill(await mintToken({ role: 'admin' }));
-    const op = page.locator('#op-getProcedure');
-    await op.locator('details.try > summary').click();
-    await op.getByLabel(/^code/).fill('9.999999');
-    await op.getByRole('button', { name: 'Send' }).click();
-    await expect.poll(() => op.locator('.result-status').innerText()).toMatch(/^404 Not Found — GET \/v1\/procedures\/9\.999999 in \d+ ms$/);
+  it('starts paying that dossier from the example body', async () => {
+    const { page, errors, requests } = await openDocs();
+    await page.getByPlaceholder('Token').first().fill(await mintToken({ role: 'portal', agencies: ['000.00.00.H19'] }));
 
-    const put = page.locator('#op-putProcedure');
-    await put.locator('details.try > summary').click();
-    await put.getByLabel(/^code/).fill('9.999998');
-    await put.locator('textarea').fill('{ not json');
-    await put.getByRole('button', { name: 'Send' }).click();
-    await expect.poll(() => put.locator('.result-status').innerText()).toContain('not valid JSON');
+    const answer = await testRequest(page, 'Payment intents', 'Start paying obligations of a dossier through a gateway', 'post', '/v1/payment-intents');
+    expect(answer.request().headers()['idempotency-key']).toBeTruthy();
+    expect(answer.request().postDataJSON()).toMatchObject({ dossierCode: example, gateway: 'sandbox' });
+    expect(answer.status()).toBe(201);
+    expect(await answer.json()).toMatchObject({ dossierCode: example, status: 'pending', nextAction: { type: 'redirect' } });
+    await page.getByText('201 Created').first().waitFor();
+    expect(requests.every((r) => r.url().startsWith(`${base}/`))).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the problem+json answer of a request without a token', async () => {
+    const { page, errors } = await openDocs();
+    const answer = await testRequest(page, 'Catalogue', 'The agencies of your scope (the whole tree for an admin), parents first', 'get', '/v1/agencies');
+    expect(answer.status()).toBe(401);
+    expect(answer.headers()['content-type']).toBe('application/problem+json');
+    await page.getByText('401 Unauthorized').first().waitFor();
+    await page.getByText('"unauthenticated"').first().waitFor();
     expect(errors).toEqual([]);
   });
 });

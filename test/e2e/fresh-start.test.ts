@@ -89,6 +89,20 @@ describe('a fresh start on the embedded database', () => {
     expect(procedures.items.length).toBeGreaterThanOrEqual(15);
   });
 
+  it('serves /docs with its Scalar bundle, and examples that name a demo dossier', async () => {
+    const page = await (await fetch(`${base}/docs`)).text();
+    const bundlePath = /<script src="(\/docs\/assets\/[^"]+\.js)"/.exec(page)?.[1];
+    expect(bundlePath).toBeDefined();
+    const bundle = await fetch(`${base}${bundlePath}`);
+    expect(bundle.status).toBe(200);
+    expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(1_000_000);
+    const document = await (await fetch(`${base}/openapi.json`)).json();
+    const example = document.paths['/v1/payment-intents'].post.requestBody.content['application/json'].example.dossierCode;
+    const dossier = await fetch(`${base}/v1/dossiers/${example}`, { headers: { authorization: `Bearer ${portal}` } });
+    expect(dossier.status).toBe(200);
+    expect((await dossier.json()).totalDue).toBeGreaterThan(0);
+  });
+
   it('takes a payment through the sandbox page and gives a verifiable receipt', async () => {
     const headers = { authorization: `Bearer ${portal}`, 'content-type': 'application/json' };
     const code = '000.00.00.H19-261122-9001';

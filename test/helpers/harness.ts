@@ -17,6 +17,8 @@ import type { Role } from '../../src/services/principal.ts';
 import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../../src/services/receipt-signer.ts';
 import { createTestDatabase } from './database.ts';
 import { DEFAULT_SCORING, type IndicatorSettings } from '../../src/domain/indicators.ts';
+import { scalarBundleReader } from '../../src/node/docs-asset.ts';
+import { demoExampleDossier } from '../../src/seed/index.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 export const TEST_ISSUER = 'fee-payment-hub';
@@ -91,6 +93,8 @@ export interface HarnessOptions {
   indicators?: Partial<IndicatorSettings>;
   /** Channel emulators mounted beside the sandbox host, built like `gateways` with the base URL. */
   emulators?: (env: GatewayEnv) => EmulatorSettings;
+  /** The OpenAPI examples name a dossier of the database (as the embedded demo's do), not the fixed one. */
+  exampleDossier?: boolean;
 }
 
 /**
@@ -107,6 +111,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const now = () => clock.now ?? new Date();
   let server: ServerType | undefined;
   let baseUrl = 'http://hub.test';
+  // /docs serves Scalar's bundle as the Node entry does (read once, shared by rebuilds).
+  const docsBundle = scalarBundleReader();
 
   const build = (): { app: App; deps: AppDeps } => {
     const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
@@ -143,6 +149,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         options.sandbox === false
           ? undefined
           : { secrets: SANDBOX_SECRETS, toleranceSeconds: 300, emulators: options.emulators?.({ baseUrl, fetch: fetcher, now }) },
+      docs: { bundle: docsBundle, exampleDossier: options.exampleDossier ? () => demoExampleDossier(serviceContext(deps)) : undefined },
     };
     return { app: createApp(deps), deps };
   };

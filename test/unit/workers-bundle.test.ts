@@ -42,4 +42,14 @@ describe('the Workers bundle', () => {
     }
     expect([...nodeImports]).toEqual([]);
   });
+
+  it("leaves Scalar's browser bundle out (a static asset on Workers) and stays small", async () => {
+    const result = await bundle('../../src/worker.ts');
+    const inputs = Object.keys(result.metafile.inputs);
+    // The Hono integration renders /docs; the ~5 MB reference it loads is never in the Worker.
+    expect(inputs.some((file) => file.includes('@scalar/hono-api-reference'))).toBe(true);
+    expect(inputs.filter((file) => file.includes('@scalar/api-reference/'))).toEqual([]);
+    const bytes = result.outputFiles!.reduce((n, f) => n + f.contents.byteLength, 0);
+    expect(bytes).toBeLessThan(3 * 1024 * 1024);
+  });
 });

@@ -5,8 +5,12 @@ import { keptHeaders, receiveCallback } from '../../services/callbacks.ts';
 import { ServiceError } from '../../services/errors.ts';
 import { z } from '@hono/zod-openapi';
 
-const gatewayParam = z.object({ gateway: z.enum(gatewayIds).openapi({ param: { name: 'gateway', in: 'path' } }) });
+const gatewayParam = z.object({ gateway: z.enum(gatewayIds).openapi({ param: { name: 'gateway', in: 'path' }, example: 'sandbox' }) });
 import type { AppEnv } from '../env.ts';
+import { errorResponses } from '../openapi-errors.ts';
+
+/** The answers are each gateway's own (the sandbox's shown); the hub's own refusals are problems. */
+const gatewayAnswer = (example: unknown) => ({ 'application/json': { schema: { type: 'object' as const }, example } });
 
 /**
  * Gateway callbacks: authenticated by the gateway's signature, nothing else (invariant 5).
@@ -26,13 +30,29 @@ export function registerCallbackRoutes(app: OpenAPIHono<AppEnv>) {
       description:
         'Stored raw in the callback inbox before anything else, verified by the gateway\'s own signature, then applied once. ' +
         'The answer is in the shape the gateway expects (the sandbox: `{ received, result }`).',
-      request: { params: gatewayParam },
+      security: [],
+      request: {
+        params: gatewayParam,
+        ...(method === 'post'
+          ? {
+              body: {
+                required: true,
+                content: {
+                  'application/json': {
+                    schema: { type: 'object' as const, description: "The gateway's signed message, kept byte for byte" },
+                    example: { type: 'payment.succeeded', reference: 'HPATW51CYHX4', transactionId: 'SBXHPATW51CYHX4', amount: 135000, currency: 'VND', occurredAt: '2026-11-22T03:04:00.000Z' },
+                  },
+                },
+              },
+            }
+          : {}),
+      },
       responses: {
-        200: { description: 'Received (applied, duplicate, unknown reference, amount mismatch…)' },
-        400: { description: 'Malformed message' },
-        401: { description: 'Bad signature, or outside the time tolerance' },
-        404: { description: 'No such gateway configured' },
-        503: { description: 'Stored but not yet processed; the gateway should deliver again' },
+        200: { description: 'Received (applied, duplicate, unknown reference, amount mismatch…)', content: gatewayAnswer({ received: true, result: 'applied' }) },
+        400: { description: 'Malformed message', content: gatewayAnswer({ received: false, error: 'malformed' }) },
+        401: { description: 'Bad signature, or outside the time tolerance', content: gatewayAnswer({ received: false, error: 'bad_signature' }) },
+        503: { description: 'Stored but not yet processed; the gateway should deliver again', content: gatewayAnswer({ received: false, error: 'try again' }) },
+        ...errorResponses(['not-found', 'payload-too-large', 'internal-error']),
       },
     });
   }

@@ -4,10 +4,17 @@ import { exportResponse, exportSheets } from '../../web/campaign-export.ts';
 import type { AppEnv } from '../env.ts';
 import { CampaignInputSchema, CampaignProgressSchema, CampaignSchema } from '../indicator-schemas.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
-import { agencyCode, idempotencyHeaders, requireIdempotencyKey, securedErrors, unprocessableError } from '../schemas.ts';
+import { campaignExample, campaignInputExample, campaignProgressExample, EXAMPLE_CAMPAIGN_ID } from '../examples.ts';
+import { errorResponses, IDEMPOTENT, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
+import { agencyCode, idempotencyHeaders, requireIdempotencyKey } from '../schemas.ts';
 
 const readers = allow('campaign', 'admin');
-const idParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+
+/** The units sheet as CSV (rates as fractions; a BOM first, for spreadsheet programs). */
+const CSV_EXAMPLE =
+  '\uFEFFMã đơn vị,Đơn vị,c cơ sở: tỷ lệ,c hiện tại: tử số,c hiện tại: mẫu số,c hiện tại: tỷ lệ,Thay đổi,Còn cách mục tiêu,Hồ sơ TTTT cần thêm,a hiện tại: tỷ lệ,Điểm\r\n' +
+  '000.00.25.H19,Sở Tài chính tỉnh Đồng Nai,0.6667,2,2,1,0.3333,-0.3,0,1,8.15\r\n';
+const idParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, example: EXAMPLE_CAMPAIGN_ID }) });
 
 const createCampaignRoute = createRoute({
   method: 'post',
@@ -20,12 +27,11 @@ const createCampaignRoute = createRoute({
   middleware: [allow('admin')] as const,
   request: {
     headers: idempotencyHeaders('campaign-2026-11'),
-    body: { required: true, content: { 'application/json': { schema: CampaignInputSchema } } },
+    body: { required: true, content: { 'application/json': { schema: CampaignInputSchema, example: campaignInputExample } } },
   },
   responses: {
-    201: { description: 'Created (or the replay of the first request)', content: { 'application/json': { schema: CampaignSchema } } },
-    ...securedErrors,
-    ...unprocessableError,
+    201: { description: 'Created (or the replay of the first request)', content: { 'application/json': { schema: CampaignSchema, example: campaignExample } } },
+    ...errorResponses([...SECURED, ...JSON_BODY, ...IDEMPOTENT, ...WRITES, 'unknown-agency']),
   },
 });
 
@@ -38,11 +44,10 @@ const updateCampaignRoute = createRoute({
   description: 'The same body as at creation. Progress is computed at each request, so it follows at once.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('admin')] as const,
-  request: { params: idParams, body: { required: true, content: { 'application/json': { schema: CampaignInputSchema } } } },
+  request: { params: idParams, body: { required: true, content: { 'application/json': { schema: CampaignInputSchema, example: campaignInputExample } } } },
   responses: {
-    200: { description: 'The campaign as it now is', content: { 'application/json': { schema: CampaignSchema } } },
-    ...securedErrors,
-    ...unprocessableError,
+    200: { description: 'The campaign as it now is', content: { 'application/json': { schema: CampaignSchema, example: campaignExample } } },
+    ...errorResponses([...SECURED, ...JSON_BODY, ...WRITES, 'not-found', 'unknown-agency']),
   },
 });
 
@@ -52,11 +57,12 @@ const listCampaignsRoute = createRoute({
   operationId: 'listCampaigns',
   tags: ['Campaigns'],
   summary: 'The campaigns of agencies in your scope, latest start first',
+  description: 'Every campaign whose agency lies in the subtrees of your token (all for an admin), scheduled, running or ended.',
   security: [{ bearerAuth: [] }],
   middleware: [readers] as const,
   responses: {
-    200: { description: 'Campaigns', content: { 'application/json': { schema: z.object({ items: z.array(CampaignSchema) }) } } },
-    ...securedErrors,
+    200: { description: 'Campaigns', content: { 'application/json': { schema: z.object({ items: z.array(CampaignSchema) }), example: { items: [campaignExample] } } } },
+    ...errorResponses(SECURED),
   },
 });
 
@@ -66,12 +72,13 @@ const getCampaignRoute = createRoute({
   operationId: 'getCampaign',
   tags: ['Campaigns'],
   summary: 'Read a campaign',
+  description: 'Its definition: agency, dates, baseline and targets. Where it stands is `/progress`.',
   security: [{ bearerAuth: [] }],
   middleware: [readers] as const,
   request: { params: idParams },
   responses: {
-    200: { description: 'The campaign', content: { 'application/json': { schema: CampaignSchema } } },
-    ...securedErrors,
+    200: { description: 'The campaign', content: { 'application/json': { schema: CampaignSchema, example: campaignExample } } },
+    ...errorResponses([...SECURED, 'not-found']),
   },
 });
 
@@ -88,8 +95,8 @@ const progressRoute = createRoute({
   middleware: [readers] as const,
   request: { params: idParams, query: z.object({ agency: agencyCode.optional().openapi({ description: "A unit of the campaign's subtree (default: the campaign's agency)" }) }) },
   responses: {
-    200: { description: 'Progress', content: { 'application/json': { schema: CampaignProgressSchema } } },
-    ...securedErrors,
+    200: { description: 'Progress', content: { 'application/json': { schema: CampaignProgressSchema, example: campaignProgressExample } } },
+    ...errorResponses([...SECURED, 'not-found']),
   },
 });
 
@@ -99,13 +106,14 @@ const exportRoute = createRoute({
   operationId: 'exportCampaign',
   tags: ['Campaigns'],
   summary: "The campaign's weekly report: every table as an XLSX workbook, or one as CSV",
+  description: 'The tables of `/progress` (units, procedures, daily series, targets) for the weekly report to the province, in Vietnamese headings; `format=csv` gives the one `sheet` asked for.',
   security: [{ bearerAuth: [] }],
   middleware: [readers] as const,
   request: {
     params: idParams,
     query: z.object({
       agency: agencyCode.optional().openapi({ description: "A unit of the campaign's subtree (default: the campaign's agency)" }),
-      format: z.enum(['csv', 'xlsx']),
+      format: z.enum(['csv', 'xlsx']).openapi({ example: 'xlsx' }),
       sheet: z.enum(exportSheets).default('units').openapi({ description: 'The table a CSV holds (XLSX holds them all)' }),
     }),
   },
@@ -113,11 +121,11 @@ const exportRoute = createRoute({
     200: {
       description: 'The report',
       content: {
-        'text/csv': { schema: z.string() },
-        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: z.string().openapi({ format: 'binary' }) },
+        'text/csv': { schema: z.string(), example: CSV_EXAMPLE },
+        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: z.string().openapi({ format: 'binary' }), example: '(an XLSX workbook)' },
       },
     },
-    ...securedErrors,
+    ...errorResponses([...SECURED, 'not-found']),
   },
 });
 

@@ -2,15 +2,9 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { addFeeRule, getProcedure, listAgencies, listProcedures, putProcedure, updateFeeRule } from '../../services/catalogue.ts';
 import type { AppEnv } from '../env.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
-import {
-  AgencySchema,
-  FeeRuleInputSchema,
-  FeeRuleSchema,
-  ProcedureInputSchema,
-  ProcedureSchema,
-  procedureCode,
-  securedErrors,
-} from '../schemas.ts';
+import { agenciesExample, EXAMPLE_FEE_RULE_ID, feeRuleExample, feeRuleInputExample, procedureExample, procedureInputExample } from '../examples.ts';
+import { errorResponses, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
+import { AgencySchema, FeeRuleInputSchema, FeeRuleSchema, ProcedureInputSchema, ProcedureSchema, procedureCode } from '../schemas.ts';
 
 const everyone = allow('portal', 'treasury', 'campaign', 'admin');
 const codeParams = z.object({ code: procedureCode.openapi({ param: { name: 'code', in: 'path' } }) });
@@ -21,11 +15,12 @@ const listAgenciesRoute = createRoute({
   operationId: 'listAgencies',
   tags: ['Catalogue'],
   summary: 'The agencies of your scope (the whole tree for an admin), parents first',
+  description: 'The subtrees of the agencies in your token, each agency with its parent and depth; closed agencies (merged in the 2025 reorganisation) carry `validTo` and `mergedInto`.',
   security: [{ bearerAuth: [] }],
   middleware: [everyone] as const,
   responses: {
-    200: { description: 'Agencies', content: { 'application/json': { schema: z.object({ items: z.array(AgencySchema) }) } } },
-    ...securedErrors,
+    200: { description: 'Agencies', content: { 'application/json': { schema: z.object({ items: z.array(AgencySchema) }), example: agenciesExample } } },
+    ...errorResponses(SECURED),
   },
 });
 
@@ -35,12 +30,13 @@ const listProceduresRoute = createRoute({
   operationId: 'listProcedures',
   tags: ['Catalogue'],
   summary: 'Procedures (TTHC) with their fee rules',
+  description: 'The catalogue, each procedure with every fee rule (past, current and future validity) and whether it is fee-bearing as the national portal counts it.',
   security: [{ bearerAuth: [] }],
   middleware: [everyone] as const,
-  request: { query: z.object({ field: z.string().max(200).optional() }) },
+  request: { query: z.object({ field: z.string().max(200).optional().openapi({ description: 'Only the procedures of this field', example: 'Giấy phép lái xe' }) }) },
   responses: {
-    200: { description: 'Procedures', content: { 'application/json': { schema: z.object({ items: z.array(ProcedureSchema) }) } } },
-    ...securedErrors,
+    200: { description: 'Procedures', content: { 'application/json': { schema: z.object({ items: z.array(ProcedureSchema) }), example: { items: [procedureExample] } } } },
+    ...errorResponses(SECURED),
   },
 });
 
@@ -50,12 +46,13 @@ const getProcedureRoute = createRoute({
   operationId: 'getProcedure',
   tags: ['Catalogue'],
   summary: 'One procedure with its fee rules',
+  description: 'The procedure by its national code, with all its fee rules.',
   security: [{ bearerAuth: [] }],
   middleware: [everyone] as const,
   request: { params: codeParams },
   responses: {
-    200: { description: 'The procedure', content: { 'application/json': { schema: ProcedureSchema } } },
-    ...securedErrors,
+    200: { description: 'The procedure', content: { 'application/json': { schema: ProcedureSchema, example: procedureExample } } },
+    ...errorResponses(SECURED),
   },
 });
 
@@ -65,13 +62,14 @@ const putProcedureRoute = createRoute({
   operationId: 'putProcedure',
   tags: ['Catalogue'],
   summary: 'Create or update a procedure (admin)',
+  description: 'The procedure\'s own fields; its fee rules are added and replaced through `/fee-rules`. Answers 201 when the code is new.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('admin')] as const,
-  request: { params: codeParams, body: { required: true, content: { 'application/json': { schema: ProcedureInputSchema } } } },
+  request: { params: codeParams, body: { required: true, content: { 'application/json': { schema: ProcedureInputSchema, example: procedureInputExample } } } },
   responses: {
-    200: { description: 'Updated', content: { 'application/json': { schema: ProcedureSchema } } },
-    201: { description: 'Created', content: { 'application/json': { schema: ProcedureSchema } } },
-    ...securedErrors,
+    200: { description: 'Updated', content: { 'application/json': { schema: ProcedureSchema, example: procedureExample } } },
+    201: { description: 'Created', content: { 'application/json': { schema: ProcedureSchema, example: { ...procedureExample, feeRules: [] } } } },
+    ...errorResponses([...SECURED, ...JSON_BODY, ...WRITES]),
   },
 });
 
@@ -81,12 +79,13 @@ const addFeeRuleRoute = createRoute({
   operationId: 'addFeeRule',
   tags: ['Catalogue'],
   summary: 'Add a fee rule to a procedure (admin). Rules are retired by ending their validity, never deleted.',
+  description: 'The formula (fixed, per unit with tiers, percentage, table, exempt), adjustments by channel, dates or payer category, the rounding and the legal basis. Dossiers received on or after `validFrom` are priced with it.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('admin')] as const,
-  request: { params: codeParams, body: { required: true, content: { 'application/json': { schema: FeeRuleInputSchema } } } },
+  request: { params: codeParams, body: { required: true, content: { 'application/json': { schema: FeeRuleInputSchema, example: feeRuleInputExample } } } },
   responses: {
-    201: { description: 'Added', content: { 'application/json': { schema: FeeRuleSchema } } },
-    ...securedErrors,
+    201: { description: 'Added', content: { 'application/json': { schema: FeeRuleSchema, example: feeRuleExample } } },
+    ...errorResponses([...SECURED, ...JSON_BODY, ...WRITES, 'not-found']),
   },
 });
 
@@ -96,15 +95,16 @@ const updateFeeRuleRoute = createRoute({
   operationId: 'updateFeeRule',
   tags: ['Catalogue'],
   summary: 'Replace a fee rule (admin). Obligations already computed keep their amounts.',
+  description: 'The whole rule, as when it was added. A dossier registered or updated afterwards is priced with the new rule.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('admin')] as const,
   request: {
-    params: codeParams.extend({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) }),
-    body: { required: true, content: { 'application/json': { schema: FeeRuleInputSchema } } },
+    params: codeParams.extend({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, example: EXAMPLE_FEE_RULE_ID }) }),
+    body: { required: true, content: { 'application/json': { schema: FeeRuleInputSchema, example: feeRuleInputExample } } },
   },
   responses: {
-    200: { description: 'Updated', content: { 'application/json': { schema: FeeRuleSchema } } },
-    ...securedErrors,
+    200: { description: 'Updated', content: { 'application/json': { schema: FeeRuleSchema, example: feeRuleExample } } },
+    ...errorResponses([...SECURED, ...JSON_BODY, ...WRITES, 'not-found']),
   },
 });
 

@@ -11,9 +11,11 @@ import type { Principal } from '../../services/principal.ts';
 import { AGENCY_CODE_PATTERN } from '../../services/principal.ts';
 import { exportResponse } from '../../web/campaign-export.ts';
 import { renderDashboard, renderDashboardError, renderLoginPage, type DashboardModel } from '../../web/dashboard/pages.ts';
+import { cspNonce } from '../csp.ts';
 import type { AppEnv } from '../env.ts';
 import type { TokenVerifier } from '../middleware/auth.ts';
-import { errorToResponse, zodIssues } from '../problem.ts';
+import { wantsHtml } from '../negotiate.ts';
+import { errorToResponse, statusOf, zodIssues } from '../problem.ts';
 import { procedureCode } from '../schemas.ts';
 
 /**
@@ -36,11 +38,6 @@ type DashboardForm = z.infer<typeof FormSchema>;
 
 const READERS = new Set(['campaign', 'admin']);
 
-function nonce(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes));
-}
-
 function securityHeaders(c: Context<AppEnv>, scriptNonce: string) {
   c.header(
     'content-security-policy',
@@ -51,8 +48,6 @@ function securityHeaders(c: Context<AppEnv>, scriptNonce: string) {
   c.header('x-content-type-options', 'nosniff');
 }
 
-const wantsHtml = (c: Context<AppEnv>) => /text\/html|\*\/\*/.test(c.req.header('accept') ?? 'text/html');
-
 const errorTitles: Partial<Record<ServiceError['code'], string>> = {
   'validation-failed': 'Yêu cầu không hợp lệ',
   forbidden: 'Không có quyền xem',
@@ -61,13 +56,13 @@ const errorTitles: Partial<Record<ServiceError['code'], string>> = {
 
 /** Errors as a page (for a browser) or as problem+json (for anything else). */
 function failure(c: Context<AppEnv>, scriptNonce: string, error: unknown): Response | Promise<Response> {
-  if (!wantsHtml(c)) return errorToResponse(c, error);
+  if (!wantsHtml(c.req.header('accept'), 'html')) return errorToResponse(c, error);
   securityHeaders(c, scriptNonce);
   if (error instanceof ServiceError) {
     if (error.code === 'unauthenticated') return c.html(renderLoginPage(scriptNonce, 'Mã truy cập không hợp lệ hoặc đã hết hạn. Vui lòng nhập lại.'), 401);
     const title = errorTitles[error.code] ?? 'Không thực hiện được';
     const detail = error.fields.length ? `${error.message} (${error.fields.map((f) => `${f.path}: ${f.message}`).join('; ')})` : error.message;
-    return c.html(renderDashboardError(scriptNonce, title, detail), error.status as 400);
+    return c.html(renderDashboardError(scriptNonce, title, detail), statusOf(error.code));
   }
   const response = errorToResponse(c, error); // logged there, message never shown
   return c.html(renderDashboardError(scriptNonce, 'Lỗi hệ thống', 'Hệ thống gặp lỗi; vui lòng thử lại hoặc báo cho quản trị viên.'), response.status as 500);
@@ -123,13 +118,13 @@ export function registerDashboardRoutes(app: OpenAPIHono<AppEnv>, verify: TokenV
   app.use('/dashboard/*', limit);
 
   app.get('/dashboard', (c) => {
-    const n = nonce();
+    const n = cspNonce();
     securityHeaders(c, n);
     return c.html(renderLoginPage(n));
   });
 
   app.post('/dashboard', async (c) => {
-    const n = nonce();
+    const n = cspNonce();
     try {
       const form = await readForm(c);
       const principal = await signIn(verify, form.token);
@@ -159,7 +154,7 @@ export function registerDashboardRoutes(app: OpenAPIHono<AppEnv>, verify: TokenV
   });
 
   app.post('/dashboard/export', async (c) => {
-    const n = nonce();
+    const n = cspNonce();
     try {
       const form = await readForm(c);
       const principal = await signIn(verify, form.token);

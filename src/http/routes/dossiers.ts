@@ -3,9 +3,13 @@ import { getDossier, getDvcqgSync, putDossier } from '../../services/dossiers.ts
 import { DvcqgSyncSchema } from '../indicator-schemas.ts';
 import type { AppEnv } from '../env.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
-import { conflictError, DossierInputSchema, DossierSchema, dossierCode, securedErrors, unprocessableError } from '../schemas.ts';
+import { dossierExample, dossierInputExample, dvcqgSyncExample, NEW_DOSSIER_CODE, registeredDossierExample } from '../examples.ts';
+import { errorResponses, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
+import { DossierInputSchema, DossierSchema, dossierCode } from '../schemas.ts';
 
 const params = z.object({ code: dossierCode.openapi({ param: { name: 'code', in: 'path' } }) });
+/** Registering names a new dossier, not the demo's example one. */
+const newParams = z.object({ code: dossierCode.openapi({ param: { name: 'code', in: 'path' }, example: NEW_DOSSIER_CODE }) });
 
 const putRoute = createRoute({
   method: 'put',
@@ -19,15 +23,23 @@ const putRoute = createRoute({
   security: [{ bearerAuth: [] }],
   middleware: [allow('portal', 'admin')] as const,
   request: {
-    params,
-    body: { required: true, content: { 'application/json': { schema: DossierInputSchema } } },
+    params: newParams,
+    body: { required: true, content: { 'application/json': { schema: DossierInputSchema, example: dossierInputExample } } },
   },
   responses: {
-    200: { description: 'Updated, or unchanged', content: { 'application/json': { schema: DossierSchema } } },
-    201: { description: 'Registered', content: { 'application/json': { schema: DossierSchema } } },
-    ...securedErrors,
-    ...conflictError,
-    ...unprocessableError,
+    200: { description: 'Updated, or unchanged', content: { 'application/json': { schema: DossierSchema, example: registeredDossierExample } } },
+    201: { description: 'Registered', content: { 'application/json': { schema: DossierSchema, example: registeredDossierExample } } },
+    ...errorResponses([
+      ...SECURED,
+      ...JSON_BODY,
+      ...WRITES,
+      'not-found',
+      'fee-inputs-locked',
+      'unknown-agency',
+      'unknown-procedure',
+      'fee-input-missing',
+      'fee-out-of-range',
+    ]),
   },
 });
 
@@ -37,12 +49,13 @@ const getRoute = createRoute({
   operationId: 'getDossier',
   tags: ['Dossiers'],
   summary: 'Read a dossier with its obligations',
+  description: 'The dossier with its current fee lines (superseded ones left out) and what is still due.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('portal', 'treasury', 'admin')] as const,
   request: { params },
   responses: {
-    200: { description: 'The dossier', content: { 'application/json': { schema: DossierSchema } } },
-    ...securedErrors,
+    200: { description: 'The dossier', content: { 'application/json': { schema: DossierSchema, example: dossierExample } } },
+    ...errorResponses([...SECURED, 'not-found']),
   },
 });
 
@@ -59,8 +72,8 @@ const syncRoute = createRoute({
   middleware: [allow('portal', 'campaign', 'admin')] as const,
   request: { params },
   responses: {
-    200: { description: 'The synchronised fields', content: { 'application/json': { schema: DvcqgSyncSchema } } },
-    ...securedErrors,
+    200: { description: 'The synchronised fields', content: { 'application/json': { schema: DvcqgSyncSchema, example: dvcqgSyncExample } } },
+    ...errorResponses([...SECURED, 'not-found']),
   },
 });
 

@@ -3,10 +3,12 @@ import { createMiddleware } from 'hono/factory';
 import { lookupDossierPayment } from '../../services/dvcqg-lookup.ts';
 import type { AppEnv } from '../env.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
-import { ProblemSchema, securedErrors } from '../schemas.ts';
+import type { ErrorCode } from '../../services/errors.ts';
+import { errorResponses, JSON_BODY, SECURED } from '../openapi-errors.ts';
+import { EXAMPLE_DOSSIER_CODE, ProblemSchema } from '../schemas.ts';
 
 const LookupRequestSchema = z
-  .object({ MaHoSo: z.string().trim().min(1).max(64).openapi({ example: '000.21.32.H19-261120-0001' }) })
+  .object({ MaHoSo: z.string().trim().min(1).max(64).openapi({ example: EXAMPLE_DOSSIER_CODE }) })
   .strict()
   .openapi('DvcqgPaymentLookupRequest');
 
@@ -40,8 +42,14 @@ const LookupAnswerSchema = z
   .openapi('DvcqgPaymentLookup');
 
 const PortalProblemSchema = ProblemSchema.extend({
-  error_code: z.literal(-1).openapi({ description: 'The portal\'s own error code, beside the problem details' }),
+  error_code: z
+    .literal(-1)
+    .optional()
+    .openapi({ description: 'The portal\'s own error code, beside the problem details; absent from the hub-wide refusals before the route (token, size, ill-formed text)' }),
 }).openapi('DvcqgProblem');
+
+/** The problems that the hub-wide middleware answers before this route's own runs. */
+const WITHOUT_PORTAL_CODE: ReadonlySet<ErrorCode> = new Set(['unauthenticated', 'payload-too-large']);
 
 /**
  * The portal reads `error_code` alone, so every problem this route answers (a malformed body,
@@ -62,18 +70,43 @@ const lookupRoute = createRoute({
   summary: 'The national portal looks up what a dossier owes (DPTraCuuThanhToanHS)',
   description:
     'Answers `error_code` 1 with the bill (the unpaid lines and their sum), 0 when nothing is payable, it is already paid, or its lines are being paid through another channel (`payment in progress`), ' +
-    '-1 for a dossier that does not exist or lies outside the caller\'s agencies. Problems also carry `error_code: -1`.',
+    '-1 for a dossier that does not exist or lies outside the caller\'s agencies. The route\'s own problems (role, body) also carry `error_code: -1`.',
   security: [{ bearerAuth: [] }],
   middleware: [portalErrorCode, allow('portal', 'admin')] as const,
-  request: { body: { required: true, content: { 'application/json': { schema: LookupRequestSchema } } } },
+  request: { body: { required: true, content: { 'application/json': { schema: LookupRequestSchema, example: { MaHoSo: EXAMPLE_DOSSIER_CODE } } } } },
   responses: {
-    200: { description: 'The portal\'s answer', content: { 'application/json': { schema: LookupAnswerSchema } } },
-    ...securedErrors,
-    404: { ...securedErrors[404], description: 'No such route: an unknown dossier is answered 200 with `error_code: -1`' },
-    400: {
-      description: 'The body is not `{ MaHoSo }` (fields listed in `errors`)',
-      content: { 'application/problem+json': { schema: PortalProblemSchema } },
+    200: {
+      description: 'The portal\'s answer',
+      content: {
+        'application/json': {
+          schema: LookupAnswerSchema,
+          examples: {
+            bill: {
+              summary: 'error_code 1: the bill',
+              value: {
+                error_code: 1,
+                message: {
+                  MaHoSo: EXAMPLE_DOSSIER_CODE,
+                  MaTTHC: '3.000347',
+                  TenTTHC: 'Đổi giấy phép lái xe',
+                  MaDonVi: '000.01.15.H19',
+                  TenDonVi: 'Phòng Cảnh sát giao thông - Công an tỉnh Đồng Nai',
+                  SoTien: '135000',
+                  PhiLePhi: [{ LoaiPhiLePhi: '2', MaPhiLePhi: 'LPGPLX', TenPhiLePhi: 'Lệ phí cấp đổi giấy phép lái xe', SoTien: '135000' }],
+                },
+              },
+            },
+            inProgress: { summary: 'error_code 0: being paid through another channel', value: { error_code: 0, message: 'payment in progress' } },
+            unknown: { summary: 'error_code -1: no such dossier in your agencies', value: { error_code: -1, message: 'dossier 000.01.15.H19-261120-9999 was not found' } },
+          },
+        },
+      },
     },
+    ...errorResponses(
+      [...SECURED, ...JSON_BODY].filter((code) => !WITHOUT_PORTAL_CODE.has(code)),
+      { schema: PortalProblemSchema, extra: () => ({ error_code: -1 }) },
+    ),
+    ...errorResponses([...WITHOUT_PORTAL_CODE]),
   },
 });
 

@@ -3,7 +3,9 @@ import { onlinePaymentActions, onlinePaymentBreakdown, onlinePaymentIndicators }
 import type { AppEnv } from '../env.ts';
 import { ActionsSchema, BreakdownSchema, IndicatorReportSchema, PeriodQuerySchema, rangeOf } from '../indicator-schemas.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
-import { procedureCode, securedErrors } from '../schemas.ts';
+import { actionsExample, breakdownExample, indicatorsExample } from '../examples.ts';
+import { errorResponses, SECURED } from '../openapi-errors.ts';
+import { procedureCode } from '../schemas.ts';
 import { ServiceError } from '../../services/errors.ts';
 
 const readers = allow('campaign', 'admin');
@@ -23,8 +25,8 @@ const indicatorsRoute = createRoute({
   middleware: [readers] as const,
   request: { query: PeriodQuerySchema },
   responses: {
-    200: { description: 'The indicators', content: { 'application/json': { schema: IndicatorReportSchema } } },
-    ...securedErrors,
+    200: { description: 'The indicators', content: { 'application/json': { schema: IndicatorReportSchema, example: indicatorsExample } } },
+    ...errorResponses([...SECURED, 'not-found']),
   },
 });
 
@@ -39,13 +41,13 @@ const breakdownRoute = createRoute({
   middleware: [readers] as const,
   request: {
     query: PeriodQuerySchema.extend({
-      by: z.enum(['agency', 'procedure']),
+      by: z.enum(['agency', 'procedure']).openapi({ example: 'agency' }),
       procedure: procedureCode.optional().openapi({ description: 'With by=agency: count this fee-bearing procedure only' }),
     }),
   },
   responses: {
-    200: { description: 'Per unit or procedure', content: { 'application/json': { schema: BreakdownSchema } } },
-    ...securedErrors,
+    200: { description: 'Per unit or procedure', content: { 'application/json': { schema: BreakdownSchema, example: breakdownExample } } },
+    ...errorResponses([...SECURED, 'not-found']),
   },
 });
 
@@ -62,8 +64,8 @@ const actionsRoute = createRoute({
     query: PeriodQuerySchema.extend({ target: z.coerce.number().min(0).max(1).optional().openapi({ example: 0.7 }) }),
   },
   responses: {
-    200: { description: 'The action lists', content: { 'application/json': { schema: ActionsSchema } } },
-    ...securedErrors,
+    200: { description: 'The action lists', content: { 'application/json': { schema: ActionsSchema, example: actionsExample } } },
+    ...errorResponses([...SECURED, 'not-found']),
   },
 });
 

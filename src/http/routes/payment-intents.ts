@@ -4,19 +4,12 @@ import { getReceipt } from '../../services/receipts.ts';
 import { renderReceiptPage } from '../../web/receipt-page.ts';
 import type { AppEnv } from '../env.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
-import {
-  conflictError,
-  CreateIntentSchema,
-  gatewayError,
-  idempotencyHeaders,
-  PaymentIntentSchema,
-  ReceiptSchema,
-  requireIdempotencyKey,
-  securedErrors,
-  unprocessableError,
-} from '../schemas.ts';
+import { wantsHtml } from '../negotiate.ts';
+import { cancelledIntentExample, createIntentExample, EXAMPLE_INTENT_ID, paymentIntentExample, receiptExample } from '../examples.ts';
+import { errorResponses, IDEMPOTENT, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
+import { CreateIntentSchema, idempotencyHeaders, PaymentIntentSchema, ReceiptSchema, requireIdempotencyKey } from '../schemas.ts';
 
-const idParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+const idParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, example: EXAMPLE_INTENT_ID }) });
 
 const createIntentRoute = createRoute({
   method: 'post',
@@ -31,14 +24,23 @@ const createIntentRoute = createRoute({
   middleware: [allow('portal', 'admin')] as const,
   request: {
     headers: idempotencyHeaders('portal-7d1c2f'),
-    body: { required: true, content: { 'application/json': { schema: CreateIntentSchema } } },
+    body: { required: true, content: { 'application/json': { schema: CreateIntentSchema, example: createIntentExample } } },
   },
   responses: {
-    201: { description: 'Created (or the replay of the first answer)', content: { 'application/json': { schema: PaymentIntentSchema } } },
-    ...securedErrors,
-    ...conflictError,
-    ...unprocessableError,
-    ...gatewayError,
+    201: { description: 'Created (or the replay of the first answer)', content: { 'application/json': { schema: PaymentIntentSchema, example: paymentIntentExample } } },
+    ...errorResponses([
+      ...SECURED,
+      ...JSON_BODY,
+      ...IDEMPOTENT,
+      ...WRITES,
+      'not-found',
+      'obligation-unavailable',
+      'nothing-to-pay',
+      'gateway-not-available',
+      'gateway-capability-missing',
+      'collection-account-missing',
+      'gateway-error',
+    ]),
   },
 });
 
@@ -48,12 +50,13 @@ const getIntentRoute = createRoute({
   operationId: 'getPaymentIntent',
   tags: ['Payment intents'],
   summary: 'Read a payment intent',
+  description: 'Its status as the hub knows it: callbacks, the poller and people move it; reading never asks the gateway.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('portal', 'treasury', 'admin')] as const,
   request: { params: idParams },
   responses: {
-    200: { description: 'The intent', content: { 'application/json': { schema: PaymentIntentSchema } } },
-    ...securedErrors,
+    200: { description: 'The intent', content: { 'application/json': { schema: PaymentIntentSchema, example: paymentIntentExample } } },
+    ...errorResponses([...SECURED, 'not-found']),
   },
 });
 
@@ -63,13 +66,13 @@ const cancelIntentRoute = createRoute({
   operationId: 'cancelPaymentIntent',
   tags: ['Payment intents'],
   summary: 'Cancel a live payment intent and free its obligations',
+  description: 'Only a `created` or `pending` intent; its obligations may then be paid by another. A payment the gateway reports later is kept for review, not lost.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('portal', 'admin')] as const,
   request: { params: idParams },
   responses: {
-    200: { description: 'Cancelled (cancelling again answers the same)', content: { 'application/json': { schema: PaymentIntentSchema } } },
-    ...securedErrors,
-    ...conflictError,
+    200: { description: 'Cancelled (cancelling again answers the same)', content: { 'application/json': { schema: PaymentIntentSchema, example: cancelledIntentExample } } },
+    ...errorResponses([...SECURED, ...WRITES, 'not-found', 'invalid-transition']),
   },
 });
 
@@ -79,16 +82,21 @@ const receiptRoute = createRoute({
   operationId: 'getReceipt',
   tags: ['Payment intents'],
   summary: 'The signed receipt of a paid intent (JSON, or printable HTML for Accept: text/html)',
+  description:
+    'The electronic receipt (biên lai điện tử) issued when the intent succeeded: gapless number in its agency\'s series, lines, total in figures and words, ' +
+    'signed as a compact JWS verifiable with /.well-known/jwks.json. A page only for a client that ranks text/html above JSON.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('portal', 'treasury', 'admin')] as const,
   request: { params: idParams },
   responses: {
     200: {
       description: 'The receipt',
-      content: { 'application/json': { schema: ReceiptSchema }, 'text/html': { schema: z.string() } },
+      content: {
+        'application/json': { schema: ReceiptSchema, example: receiptExample },
+        'text/html': { schema: z.string(), example: '<!doctype html><html lang="vi">…<h1>Biên lai thu phí, lệ phí</h1>…</html>' },
+      },
     },
-    ...securedErrors,
-    ...conflictError,
+    ...errorResponses([...SECURED, 'not-found', 'receipt-not-issued']),
   },
 });
 
@@ -100,21 +108,6 @@ const receiptRoute = createRoute({
 function callerIp(headers: Headers): string | undefined {
   const candidate = headers.get('cf-connecting-ip') ?? headers.get('x-forwarded-for')?.split(',')[0]?.trim();
   return candidate && /^[0-9a-fA-F:.]{2,45}$/.test(candidate) ? candidate : undefined;
-}
-
-/** Prefers HTML only when the client ranks it above JSON (browsers do; API clients do not). */
-function wantsHtml(accept: string | undefined): boolean {
-  if (!accept) return false;
-  const rank = (type: string) => {
-    const entry = accept
-      .split(',')
-      .map((p) => p.trim().split(';'))
-      .find(([t]) => t?.trim() === type);
-    if (!entry) return -1;
-    const q = entry.slice(1).find((p) => p.trim().startsWith('q='));
-    return q ? Number(q.trim().slice(2)) || 0 : 1;
-  };
-  return rank('text/html') > Math.max(rank('application/json'), 0);
 }
 
 export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>) {
@@ -135,7 +128,7 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(receiptRoute, async (c) => {
     const receipt = await getReceipt(c.get('ctx'), principalOf(c), c.req.valid('param').id);
-    if (wantsHtml(c.req.header('accept'))) {
+    if (wantsHtml(c.req.header('accept'), 'json')) {
       return c.html(renderReceiptPage(receipt), 200) as never;
     }
     return c.json(receipt, 200);

@@ -2,18 +2,12 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { createRefund, decideRefund, getRefund, listRefunds, resolveRefund } from '../../services/refunds.ts';
 import type { AppEnv } from '../env.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
-import {
-  conflictError,
-  CreateRefundSchema,
-  idempotencyHeaders,
-  RefundSchema,
-  requireIdempotencyKey,
-  ResolveRefundSchema,
-  securedErrors,
-  unprocessableError,
-} from '../schemas.ts';
+import { createRefundExample, EXAMPLE_INTENT_ID, EXAMPLE_REFUND_ID, refundExample, resolvedRefundExample, resolveRefundExample } from '../examples.ts';
+import { errorResponses, IDEMPOTENT, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
+import { CreateRefundSchema, idempotencyHeaders, RefundSchema, requireIdempotencyKey, ResolveRefundSchema } from '../schemas.ts';
 
-const idParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+const intentParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, description: 'The payment intent', example: EXAMPLE_INTENT_ID }) });
+const idParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, description: 'The refund', example: EXAMPLE_REFUND_ID }) });
 
 const createRefundRoute = createRoute({
   method: 'post',
@@ -29,15 +23,23 @@ const createRefundRoute = createRoute({
   security: [{ bearerAuth: [] }],
   middleware: [allow('treasury', 'admin')] as const,
   request: {
-    params: idParams,
+    params: intentParams,
     headers: idempotencyHeaders('refund-2f7a'),
-    body: { required: true, content: { 'application/json': { schema: CreateRefundSchema } } },
+    body: { required: true, content: { 'application/json': { schema: CreateRefundSchema, example: createRefundExample } } },
   },
   responses: {
-    201: { description: 'Created (or the replay of the first request, in its current state)', content: { 'application/json': { schema: RefundSchema } } },
-    ...securedErrors,
-    ...conflictError,
-    ...unprocessableError,
+    201: { description: 'Created (or the replay of the first request, in its current state)', content: { 'application/json': { schema: RefundSchema, example: refundExample } } },
+    ...errorResponses([
+      ...SECURED,
+      ...JSON_BODY,
+      ...IDEMPOTENT,
+      ...WRITES,
+      'not-found',
+      'not-refundable',
+      'refundable-changed',
+      'refund-too-large',
+      'gateway-capability-missing',
+    ]),
   },
 });
 
@@ -47,12 +49,13 @@ const listRefundsRoute = createRoute({
   operationId: 'listRefunds',
   tags: ['Refunds'],
   summary: 'The refunds of a payment intent, oldest first',
+  description: 'Every refund asked for, whatever became of it (awaiting approval, rejected, submitted, succeeded, failed).',
   security: [{ bearerAuth: [] }],
   middleware: [allow('treasury', 'admin')] as const,
-  request: { params: idParams },
+  request: { params: intentParams },
   responses: {
-    200: { description: 'Refunds', content: { 'application/json': { schema: z.object({ items: z.array(RefundSchema) }) } } },
-    ...securedErrors,
+    200: { description: 'Refunds', content: { 'application/json': { schema: z.object({ items: z.array(RefundSchema) }), example: { items: [refundExample] } } } },
+    ...errorResponses([...SECURED, 'not-found']),
   },
 });
 
@@ -62,12 +65,13 @@ const getRefundRoute = createRoute({
   operationId: 'getRefund',
   tags: ['Refunds'],
   summary: 'Read a refund',
+  description: 'Its status, who asked for it and who approved it, and how a person closed it if the gateway never answered.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('treasury', 'admin')] as const,
   request: { params: idParams },
   responses: {
-    200: { description: 'The refund', content: { 'application/json': { schema: RefundSchema } } },
-    ...securedErrors,
+    200: { description: 'The refund', content: { 'application/json': { schema: RefundSchema, example: refundExample } } },
+    ...errorResponses([...SECURED, 'not-found']),
   },
 });
 
@@ -81,14 +85,31 @@ const decisionRoute = (decision: 'approve' | 'reject') =>
       decision === 'approve'
         ? 'Approve a refund above the threshold and send it (a treasury user other than the requester)'
         : 'Refuse a refund awaiting approval',
+    description:
+      decision === 'approve'
+        ? 'Only a refund `awaiting_approval`, by a treasury user other than the one who asked for it (four eyes); the refund is then sent to the gateway.'
+        : 'Only a refund `awaiting_approval`, by a treasury user other than the one who asked for it; it becomes `rejected` and its amount may be asked for again.',
     security: [{ bearerAuth: [] }],
     middleware: [allow('treasury', 'admin')] as const,
     request: { params: idParams },
     responses: {
-      200: { description: 'The refund after the decision', content: { 'application/json': { schema: RefundSchema } } },
-      ...securedErrors,
-      ...conflictError,
-      ...unprocessableError,
+      200: {
+        description: 'The refund after the decision',
+        content: {
+          'application/json': {
+            schema: RefundSchema,
+            example: decision === 'approve' ? { ...refundExample, approvedBy: 'treasury:ke-toan-02' } : { ...refundExample, status: 'rejected', approvedBy: 'treasury:ke-toan-02', gatewayRefundId: null, completedAt: null },
+          },
+        },
+      },
+      ...errorResponses([
+        ...SECURED,
+        ...WRITES,
+        'not-found',
+        'approval-not-pending',
+        'approver-must-differ',
+        ...(decision === 'approve' ? (['gateway-capability-missing'] as const) : []),
+      ]),
     },
   });
 
@@ -105,12 +126,11 @@ const resolveRefundRoute = createRoute({
   middleware: [allow('treasury', 'admin')] as const,
   request: {
     params: idParams,
-    body: { required: true, content: { 'application/json': { schema: ResolveRefundSchema } } },
+    body: { required: true, content: { 'application/json': { schema: ResolveRefundSchema, example: resolveRefundExample } } },
   },
   responses: {
-    200: { description: 'The refund, closed', content: { 'application/json': { schema: RefundSchema } } },
-    ...securedErrors,
-    ...conflictError,
+    200: { description: 'The refund, closed', content: { 'application/json': { schema: RefundSchema, example: resolvedRefundExample } } },
+    ...errorResponses([...SECURED, ...JSON_BODY, ...WRITES, 'not-found', 'refund-not-open', 'approver-must-differ', 'invalid-transition']),
   },
 });
 

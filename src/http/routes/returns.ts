@@ -1,4 +1,4 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { CallbackVerification, InboundMessage } from '../../gateways/types.ts';
 import { fromVnpAmount, responseCodeReason, transactionStatusReason } from '../../gateways/vnpay/protocol.ts';
@@ -6,6 +6,23 @@ import { ServiceError } from '../../services/errors.ts';
 import { findIntentByReference } from '../../services/payment-intents.ts';
 import { renderReturnPage, renderReturnProblem, type ReturnPageModel } from '../../web/return-page.ts';
 import type { AppEnv } from '../env.ts';
+import { errorResponses } from '../openapi-errors.ts';
+
+/** A Vietnamese page for the payer's browser, in the OpenAPI document. */
+const htmlPage = (heading: string) => ({ 'text/html': { schema: { type: 'string' as const }, example: `<!doctype html><html lang="vi">…${heading}…</html>` } });
+
+/** The signed query the gateway sends the browser back with (documentation only: the signature check reads it). */
+const VNPAY_RETURN_QUERY = z.object({
+  vnp_TxnRef: z.string().openapi({ description: 'The hub reference', example: 'HPATW51CYHX4' }),
+  vnp_Amount: z.string().openapi({ description: 'VND × 100', example: '13500000' }),
+  vnp_ResponseCode: z.string().openapi({ example: '00' }),
+  vnp_TransactionStatus: z.string().openapi({ example: '00' }),
+  vnp_SecureHash: z.string().openapi({ description: 'HMAC-SHA512 over the other vnp_ fields', example: '3f1c…' }),
+});
+const DVCQG_RETURN_QUERY = z.object({
+  MaThamChieu: z.string().openapi({ description: 'The hub reference', example: 'HPATW51CYHX4' }),
+  MaXacThuc: z.string().openapi({ description: "The platform's signature over the confirm's fields", example: '9b2e…' }),
+});
 
 /** Long enough to read the page, short enough not to feel stuck. */
 const REDIRECT_SECONDS = 5;
@@ -90,10 +107,16 @@ export function registerReturnRoutes(app: OpenAPIHono<AppEnv>) {
       'Verifies `vnp_SecureHash`, shows the payer a Vietnamese page with what VNPay reported and what the hub has recorded, ' +
       "then sends the browser to the intent's `returnUrl` with `reference` and `status` added. Never changes any state: " +
       'only the IPN (`GET /v1/callbacks/vnpay`) records a payment.',
+    security: [],
+    request: { query: VNPAY_RETURN_QUERY },
     responses: {
-      200: { description: 'The result page, redirecting to the portal', content: { 'text/html': { schema: { type: 'string' } } } },
-      400: { description: 'The link is not signed by VNPay (page, no redirect)', content: { 'text/html': { schema: { type: 'string' } } } },
-      404: { description: 'No such payment, or VNPay is not configured here', content: { 'text/html': { schema: { type: 'string' } } } },
+      200: { description: 'The result page, redirecting to the portal', content: htmlPage('<h1>Thanh toán thành công</h1>') },
+      400: { description: 'The link is not signed by VNPay (page, no redirect)', content: htmlPage('<h1>Liên kết không hợp lệ</h1>') },
+      404: {
+        description: 'No such payment (a page), or VNPay is not configured here (`not-found`)',
+        content: { ...htmlPage('<h1>Không tìm thấy giao dịch</h1>'), ...errorResponses(['not-found'])[404]!.content },
+      },
+      ...errorResponses(['internal-error']),
     },
   });
 
@@ -130,10 +153,16 @@ export function registerReturnRoutes(app: OpenAPIHono<AppEnv>) {
     description:
       'Verifies `MaXacThuc` as for the confirm, shows the payer what the platform reported and what the hub has recorded, and ' +
       "sends the browser to the intent's `returnUrl`. Never changes any state: only the confirm (`POST /v1/callbacks/dvcqg`) records a payment.",
+    security: [],
+    request: { query: DVCQG_RETURN_QUERY },
     responses: {
-      200: { description: 'The result page, redirecting to the portal', content: { 'text/html': { schema: { type: 'string' } } } },
-      400: { description: 'The link is not signed by the platform', content: { 'text/html': { schema: { type: 'string' } } } },
-      404: { description: 'No such payment, or the platform is not configured here', content: { 'text/html': { schema: { type: 'string' } } } },
+      200: { description: 'The result page, redirecting to the portal', content: htmlPage('<h1>Thanh toán thành công</h1>') },
+      400: { description: 'The link is not signed by the platform', content: htmlPage('<h1>Liên kết không hợp lệ</h1>') },
+      404: {
+        description: 'No such payment (a page), or the platform is not configured here (`not-found`)',
+        content: { ...htmlPage('<h1>Không tìm thấy giao dịch</h1>'), ...errorResponses(['not-found'])[404]!.content },
+      },
+      ...errorResponses(['internal-error']),
     },
   });
 

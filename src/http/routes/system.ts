@@ -3,11 +3,10 @@ import { sql } from 'drizzle-orm';
 import journal from '../../../drizzle/meta/_journal.json' with { type: 'json' };
 import { queryRows } from '../../db/types.ts';
 import type { AppEnv } from '../env.ts';
+import { errorResponses } from '../openapi-errors.ts';
 import { problemResponse } from '../problem.ts';
 
 const expectedMigrations = journal.entries.length;
-
-const problem = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } as const;
 
 /** Liveness, readiness and the public keys receipts are signed with. */
 export function registerSystemRoutes(app: OpenAPIHono<AppEnv>) {
@@ -19,7 +18,11 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>) {
     operationId: 'health',
     tags: ['Operations'],
     summary: 'The process is alive',
-    responses: { 200: { description: 'Alive', content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string', example: 'ok' } } } } } } },
+    description: 'For a liveness probe: answers without touching the database. Public.',
+    security: [],
+    responses: {
+      200: { description: 'Alive', content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } }, example: { status: 'ok' } } } },
+    },
   });
   registry.registerPath({
     method: 'get',
@@ -27,9 +30,14 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>) {
     operationId: 'readiness',
     tags: ['Operations'],
     summary: 'The database is reachable and every migration is applied',
+    description: 'For a readiness probe: counts the applied migrations against the ones this build expects. Public.',
+    security: [],
     responses: {
-      200: { description: 'Ready', content: { 'application/json': { schema: { type: 'object' } } } },
-      503: { description: 'Not ready', content: problem },
+      200: {
+        description: 'Ready',
+        content: { 'application/json': { schema: { type: 'object' }, example: { status: 'ready', database: 'reachable', migrations: { applied: 11, expected: 11 } } } },
+      },
+      ...errorResponses(['service-unavailable']),
     },
   });
   registry.registerPath({
@@ -38,7 +46,31 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>) {
     operationId: 'receiptKeys',
     tags: ['Operations'],
     summary: 'Public keys that verify receipt signatures (JWS ES256)',
-    responses: { 200: { description: 'JSON Web Key Set', content: { 'application/json': { schema: { type: 'object' } } } } },
+    description: 'The JSON Web Key Set of the receipt signing keys, by `kid`; cached for five minutes. Public.',
+    security: [],
+    responses: {
+      200: {
+        description: 'JSON Web Key Set',
+        content: {
+          'application/json': {
+            schema: { type: 'object' },
+            example: {
+              keys: [
+                {
+                  kty: 'EC',
+                  crv: 'P-256',
+                  x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+                  y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+                  kid: 'Jq3pWc8bX2kS7vN4mR9tY1uZ6aE5dF0gH8iK3lM2nO4',
+                  alg: 'ES256',
+                  use: 'sig',
+                },
+              ],
+            },
+          },
+        },
+      },
+    },
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
