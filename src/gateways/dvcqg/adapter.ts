@@ -1,5 +1,4 @@
 import { fetchText } from '../http.ts';
-import type { DvcqgConfig } from '../../config.ts';
 import type {
   CallbackResult,
   CallbackVerification,
@@ -9,6 +8,7 @@ import type {
   InboundMessage,
   IntentSnapshot,
   PaymentRequest,
+  PollingSchedule,
   StatusQueryResult,
 } from '../types.ts';
 import {
@@ -23,13 +23,33 @@ import {
   SUCCESS,
   verifyAuthenticationCode,
   withPartnerCode,
+  type DvcqgAlgorithm,
   type DvcqgConstants,
 } from './protocol.ts';
 
 /** The confirm's fields that say what happened; unsigned, they are checked by a status query. */
 export const OUTCOME_FIELDS = ['MaLoi', 'MaGiaoDich'] as const;
 
-export type DvcqgOptions = DvcqgConfig & {
+/** What an operator configures for the national platform (src/config.ts reads it from the environment). */
+export interface DvcqgSettings {
+  partnerCode: string;
+  /** The first signs, every one verifies (rotation). */
+  secrets: readonly string[];
+  initUrl: string;
+  /** Without it the platform is never polled. */
+  queryUrl?: string;
+  version: string;
+  algorithm: DvcqgAlgorithm;
+  /** Field orders of MaXacThuc, per message: the platform's versions differ. */
+  initFields: readonly string[];
+  confirmFields: readonly string[];
+  answerFields: readonly string[];
+  /** Which field of the init's answer holds the payer's redirect URL. */
+  redirectField: string;
+  polling: PollingSchedule;
+}
+
+export type DvcqgOptions = DvcqgSettings & {
   /**
    * The hub's return page and confirm endpoint. The documented init carries neither: the
    * platform takes them from the partner's enrolment, so they are what the operator registers.

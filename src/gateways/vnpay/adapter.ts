@@ -1,4 +1,3 @@
-import type { VnpayConfig } from '../../config.ts';
 import { fetchText } from '../http.ts';
 import type {
   CallbackResult,
@@ -9,6 +8,7 @@ import type {
   InboundMessage,
   IntentSnapshot,
   PaymentRequest,
+  PollingSchedule,
   RefundRequest,
   RefundResult,
   StatusQueryResult,
@@ -29,10 +29,24 @@ import {
   transactionStatusReason,
   verifyPipeSigned,
   verifyQuery,
+  type QueryEncoding,
   type VnpayJsonRequest,
 } from './protocol.ts';
 
-export type VnpayOptions = VnpayConfig & {
+/** What an operator configures for VNPay (src/config.ts reads it from the environment). */
+export interface VnpaySettings {
+  tmnCode: string;
+  /** The first signs, every one verifies (rotation). */
+  secrets: readonly string[];
+  paymentUrl: string;
+  apiUrl: string;
+  encoding: QueryEncoding;
+  /** The hub's own IP, sent as vnp_IpAddr in querydr and refund requests. */
+  serverIp: string;
+  polling: PollingSchedule;
+}
+
+export type VnpayOptions = VnpaySettings & {
   /** The hub's browser return route (`…/v1/returns/vnpay`), sent as vnp_ReturnUrl. */
   returnUrl: string;
   fetch: typeof fetch;

@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
 import { and, eq, like } from 'drizzle-orm';
 import { z } from 'zod';
-import type { DvcqgConfig } from '../../../config.ts';
 import { vnCompactTimestamp } from '../../../domain/dates.ts';
 import { sandboxTransactions } from '../../../db/schema/index.ts';
 import { renderDvcqgPayment, renderEmulatorMessage } from '../../../web/emulator-pages.ts';
@@ -16,7 +15,20 @@ import { deliver, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, 
  * and algorithm come from the same configuration as the hub's, as both sides are enrolled with.
  */
 export interface DvcqgEmulatorDeps extends EmulatorDeps {
-  config: Pick<DvcqgConfig, 'partnerCode' | 'secrets' | 'algorithm' | 'initFields' | 'confirmFields' | 'redirectField'>;
+  config: DvcqgEmulatorSettings;
+}
+
+/** The partner's enrolment, as the platform holds it: the same values the hub's gateway is configured with. */
+export interface DvcqgEmulatorSettings {
+  partnerCode: string;
+  /** The first signs, every one verifies (rotation). */
+  secrets: readonly string[];
+  algorithm: 'HMAC-SHA256' | 'HMAC-SHA512';
+  initFields: readonly string[];
+  confirmFields: readonly string[];
+  redirectField: string;
+  /** Where the partner sends its init: the emulator is mounted only when it is here. */
+  initUrl: string;
 }
 
 const CHANNEL = 'NỀN TẢNG THANH TOÁN CỔNG DỊCH VỤ CÔNG QUỐC GIA';

@@ -1,15 +1,14 @@
 import { Hono } from 'hono';
-import type { DvcqgConfig, VietqrConfig, VnpayConfig } from '../../../config.ts';
 import type { EmulatorDeps } from './common.ts';
-import { createDvcqgEmulator } from './dvcqg.ts';
-import { createVietqrBank } from './vietqr.ts';
-import { createVnpayEmulator } from './vnpay.ts';
+import { createDvcqgEmulator, type DvcqgEmulatorSettings } from './dvcqg.ts';
+import { createVietqrBank, type VietqrBankSettings } from './vietqr.ts';
+import { createVnpayEmulator, type VnpayEmulatorSettings } from './vnpay.ts';
 
 /** The channels to emulate: the same settings as the gateways the hub is configured with. */
 export interface EmulatorSettings {
-  vnpay?: VnpayConfig;
-  dvcqg?: DvcqgConfig;
-  vietqr?: VietqrConfig;
+  vnpay?: VnpayEmulatorSettings;
+  dvcqg?: DvcqgEmulatorSettings;
+  vietqr?: VietqrBankSettings;
 }
 
 /**

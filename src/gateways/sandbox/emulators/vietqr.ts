@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import type { VietqrConfig } from '../../../config.ts';
 import { vnCompactTimestamp } from '../../../domain/dates.ts';
 import { renderBankForm, renderBankResult } from '../../../web/emulator-pages.ts';
 import { hmacHex } from '../../hmac.ts';
@@ -12,14 +11,22 @@ import { deliver, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, 
  * the raw body in the configured header), in the configured layout, and shows what the hub said.
  */
 export interface VietqrBankDeps extends EmulatorDeps {
-  config: Pick<VietqrConfig, 'secrets' | 'signatureHeader' | 'format'>;
+  config: VietqrBankSettings;
+}
+
+/** What the bank and the hub agreed on: the same values the hub's gateway is configured with. */
+export interface VietqrBankSettings {
+  /** The first signs (rotation). */
+  secrets: readonly string[];
+  signatureHeader: string;
+  format: 'standard' | 'sepay';
 }
 
 /** Banks put their own words before the payer's text; the hub must find the reference anyway. */
 const bankWords = () => `MBVCB.${randomDigits(10)}.${randomDigits(6)}.`;
 
 /** A credit in the configured layout (notifications.ts reads the same two). */
-function notification(format: VietqrConfig['format'], credit: { account: string; amount: number; text: string; now: Date }): Record<string, unknown> {
+function notification(format: VietqrBankSettings['format'], credit: { account: string; amount: number; text: string; now: Date }): Record<string, unknown> {
   const local = vnCompactTimestamp(credit.now);
   const bankReference = `FT${local.slice(2, 8)}${randomDigits(6)}`;
   if (format === 'sepay') {

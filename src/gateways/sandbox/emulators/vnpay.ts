@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { eq, sql } from 'drizzle-orm';
-import type { VnpayConfig } from '../../../config.ts';
 import { vnCompactTimestamp } from '../../../domain/dates.ts';
 import { sandboxRefunds, sandboxTransactions } from '../../../db/schema/index.ts';
 import { renderEmulatorMessage, renderVnpayPayment } from '../../../web/emulator-pages.ts';
@@ -28,7 +27,18 @@ import { deliver, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, 
  * It signs with the merchant's hash secret (the first; any verifies), as VNPay does.
  */
 export interface VnpayEmulatorDeps extends EmulatorDeps {
-  config: Pick<VnpayConfig, 'tmnCode' | 'secrets' | 'encoding'>;
+  config: VnpayEmulatorSettings;
+}
+
+/** The merchant's enrolment, as VNPay holds it: the same values the hub's gateway is configured with. */
+export interface VnpayEmulatorSettings {
+  tmnCode: string;
+  /** The first signs, every one verifies (rotation). */
+  secrets: readonly string[];
+  /** How the merchant percent-encodes the signed query (VNPAY_ENCODING). */
+  encoding: 'php' | 'form';
+  /** Where the merchant sends payers: the emulator is mounted only when it is here. */
+  paymentUrl: string;
 }
 
 const CHANNEL = 'CỔNG THANH TOÁN VNPAY';
