@@ -13,7 +13,7 @@ export interface GatewayEnvironment {
 }
 
 /**
- * Each channel's settings, in the adapters' own types: src/config.ts parses the environment into
+ * Each channel's settings, in the adapters' own types: the hub's configuration parses the environment into
  * this shape (the configuration depends on the adapters, never the reverse).
  */
 export interface GatewaysSettings {

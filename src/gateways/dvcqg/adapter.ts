@@ -30,7 +30,7 @@ import {
 /** The confirm's fields that say what happened; unsigned, they are checked by a status query. */
 export const OUTCOME_FIELDS = ['MaLoi', 'MaGiaoDich'] as const;
 
-/** What an operator configures for the national platform (src/config.ts reads it from the environment). */
+/** What an operator configures for the national platform (the hub's configuration reads it from the environment). */
 export interface DvcqgSettings {
   partnerCode: string;
   /** The first signs, every one verifies (rotation). */

@@ -13,7 +13,7 @@ import { parseNotification, type NotificationFormat } from './notifications.ts';
 import { qrSvg } from './qr-image.ts';
 import { findReferences } from './transfer-text.ts';
 
-/** What an operator configures for VietQR (src/config.ts reads it from the environment). */
+/** What an operator configures for VietQR (the hub's configuration reads it from the environment). */
 export interface VietqrSettings {
   /** Secrets the bank's credit notifications are signed with (rotation). */
   secrets: readonly string[];

@@ -33,7 +33,7 @@ import {
   type VnpayJsonRequest,
 } from './protocol.ts';
 
-/** What an operator configures for VNPay (src/config.ts reads it from the environment). */
+/** What an operator configures for VNPay (the hub's configuration reads it from the environment). */
 export interface VnpaySettings {
   tmnCode: string;
   /** The first signs, every one verifies (rotation). */
