@@ -1,4 +1,5 @@
 import { fetchText } from '../http.ts';
+import { parseJsonObject } from '../json.ts';
 import type {
   CallbackResult,
   CallbackVerification,
@@ -64,15 +65,6 @@ export type DvcqgOptions = DvcqgSettings & {
   constants?: Partial<DvcqgConstants>;
 };
 
-const parseJson = (text: string): Record<string, unknown> | undefined => {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
 const errorText = (error: unknown) => (error instanceof Error ? error.message : 'request failed');
 
 /** The national public service portal's payment platform (PP-DVCQG). */
@@ -118,13 +110,13 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
       // The answer is not verified: it comes back over the TLS connection the hub opened, its
       // layout is not published (a wrong guess would refuse every payment), and it only carries
       // where to send the payer. Money is proven by the signed confirm alone.
-      const answer = readInitAnswer(parseJson(response.text), options.redirectField);
+      const answer = readInitAnswer(parseJsonObject(response.text), options.redirectField);
       if (!answer.ok) throw new Error(`the platform refused the init: ${answer.reason}`);
       return { nextAction: { type: 'redirect', url: answer.url }, gatewayReference: answer.transactionId ?? request.reference };
     },
 
     async verifyCallback(message: InboundMessage): Promise<CallbackVerification> {
-      const body = parseJson(message.rawBody);
+      const body = parseJsonObject(message.rawBody);
       const reference = typeof body?.MaThamChieu === 'string' ? body.MaThamChieu.slice(0, 64) : undefined;
       // The signature first: an unreadable body carries no MaXacThuc, so it is a bad signature.
       const signed = body !== undefined && (await verifyAuthenticationCode(algorithm, options.secrets, withPartnerCode(body, partnerCode), options.confirmFields));
@@ -148,7 +140,7 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
     },
 
     async respond(result: CallbackResult, message?: InboundMessage): Promise<GatewayResponse> {
-      const echoed = message ? parseJson(message.rawBody)?.MaThamChieu : undefined;
+      const echoed = message ? parseJsonObject(message.rawBody)?.MaThamChieu : undefined;
       const { status, body } = await buildAnswer({
         result,
         partnerCode,
@@ -177,7 +169,7 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
         });
         const response = await post(queryUrl, message);
         if (!response.ok) return { kind: 'unknown', reason: `the platform answered HTTP ${response.status}` };
-        const body = parseJson(response.text);
+        const body = parseJsonObject(response.text);
         // An answer the hub cannot verify is no news, never a payment or a decline.
         if (!body || !(await verifyAuthenticationCode(algorithm, options.secrets, withPartnerCode(body, partnerCode), options.confirmFields))) {
           return { kind: 'unknown', reason: 'the query answer\'s MaXacThuc does not verify' };

@@ -1,4 +1,5 @@
 import { fetchText } from '../http.ts';
+import { parseJsonObject } from '../json.ts';
 import type {
   CallbackResult,
   CallbackVerification,
@@ -134,16 +135,11 @@ export function createVnpayGateway(options: VnpayOptions): Gateway {
       return { ok: false, reason: `VNPay ${request.vnp_Command}: ${error instanceof Error ? error.message : 'request failed'}` };
     }
     if (!response.ok) return { ok: false, reason: `VNPay ${request.vnp_Command} answered HTTP ${response.status}` };
-    let body: unknown;
-    try {
-      body = JSON.parse(response.text);
-    } catch {
-      return { ok: false, reason: `VNPay ${request.vnp_Command} answered something that is not JSON` };
-    }
-    if (!(await verifyPipeSigned(body, fields, options.secrets))) {
+    const record = parseJsonObject(response.text);
+    if (!record) return { ok: false, reason: `VNPay ${request.vnp_Command} answered something that is not a JSON object` };
+    if (!(await verifyPipeSigned(record, fields, options.secrets))) {
       return { ok: false, reason: `VNPay ${request.vnp_Command}: the answer's vnp_SecureHash does not verify` };
     }
-    const record = body as Record<string, unknown>;
     // A signed answer about another merchant or transaction is not an answer to this request.
     if (record.vnp_TmnCode !== undefined && record.vnp_TmnCode !== options.tmnCode) {
       return { ok: false, reason: `VNPay ${request.vnp_Command}: answer for terminal ${String(record.vnp_TmnCode)}` };
