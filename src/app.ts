@@ -1,8 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
-import { createEmulators } from './gateways/sandbox/emulators/index.ts';
-import { createSandboxHost } from './gateways/sandbox/hosted.ts';
 import type { AppDeps, AppEnv } from './http/env.ts';
 import { authenticate } from './http/middleware/auth.ts';
 import { accessLog, requestId, wellFormedText } from './http/middleware/request.ts';
@@ -83,24 +81,7 @@ export function createApp(deps: AppDeps) {
   registerIndicatorRoutes(app);
   registerCampaignRoutes(app);
 
-  if (deps.sandboxHost) {
-    app.route(
-      '/',
-      createSandboxHost({
-        db: deps.db,
-        secrets: deps.sandboxHost.secrets,
-        toleranceSeconds: deps.sandboxHost.toleranceSeconds,
-        callbackUrl: `${deps.settings.publicBaseUrl}/v1/callbacks/sandbox`,
-        fetch: services.fetch,
-        log: deps.log,
-        now: services.now,
-      }),
-    );
-    if (deps.sandboxHost.emulators) {
-      const emulatorDeps = { db: deps.db, publicBaseUrl: deps.settings.publicBaseUrl, fetch: services.fetch, log: deps.log, now: services.now };
-      app.route('/', createEmulators(emulatorDeps, deps.sandboxHost.emulators));
-    }
-  }
+  for (const routes of deps.extraRoutes ?? []) app.route('/', routes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_SCORING, indicatorKeys, integrationSources, type IndicatorSettings, type Scoring } from './domain/indicators.ts';
+import type { GatewaysSettings } from './gateways/configure.ts';
+import type { PollingSchedule } from './gateways/types.ts';
 
 /**
  * The environment, parsed once by this schema at the entry point (Node: server.ts and the
@@ -168,49 +170,8 @@ const envSchema = z
 
 export type Env = z.input<typeof envSchema>;
 
-export interface PollingConfig {
-  startDelaySeconds: number;
-  intervalSeconds: number;
-  maxAttempts: number;
-}
-
-export interface VnpayConfig {
-  tmnCode: string;
-  secrets: string[];
-  paymentUrl: string;
-  apiUrl: string;
-  encoding: 'php' | 'form';
-  serverIp: string;
-  polling: PollingConfig;
-}
-
-export interface VietqrConfig {
-  secrets: string[];
-  signatureHeader: string;
-  format: 'standard' | 'sepay';
-  service: 'QRIBFTTA' | 'QRIBFTTC';
-}
-
-export interface DvcqgConfig {
-  partnerCode: string;
-  secrets: string[];
-  initUrl: string;
-  queryUrl?: string;
-  version: string;
-  algorithm: 'HMAC-SHA256' | 'HMAC-SHA512';
-  initFields: string[];
-  confirmFields: string[];
-  answerFields: string[];
-  redirectField: string;
-  polling: PollingConfig;
-}
-
-export interface GatewaysConfig {
-  vnpay?: VnpayConfig;
-  vietqr?: VietqrConfig;
-  dvcqg?: DvcqgConfig;
-  timeoutMs: number;
-}
+/** The gateways' settings are the adapters' own types: the parsed environment must satisfy them. */
+export type GatewaysConfig = GatewaysSettings;
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -222,7 +183,7 @@ export interface Config {
   auth: { secret?: string; jwksUrl?: string; issuer: string; audience: string };
   receiptSigningKey?: string;
   sandbox: { secrets: string[] } | undefined;
-  sandboxPolling: PollingConfig;
+  sandboxPolling: PollingSchedule;
   /** Gateways configured by the environment (the embedded demo fills the rest: node/runtime.ts). */
   gateways: GatewaysConfig;
   refundApprovalThreshold: number;

@@ -1,6 +1,5 @@
-import type { Config } from './config.ts';
+import type { Config, GatewaysConfig } from './config.ts';
 import type { DatabaseHandle } from './db/types.ts';
-import type { GatewaysConfig } from './config.ts';
 import { buildGateways } from './gateways/configure.ts';
 import { createRegistry } from './gateways/registry.ts';
 import type { AppDeps } from './http/env.ts';
@@ -16,11 +15,6 @@ export interface Secrets {
   receiptSigningKey: string;
   /** Gateways as configured, or (embedded demo only) completed with test values: node/runtime.ts. */
   gateways?: GatewaysConfig;
-  /**
-   * The demo generated the VietQR notification secret, so the hosted "bank" may sign with it.
-   * (The VNPay and national-platform emulators check that their gateway points at them.)
-   */
-  emulateVietqr?: boolean;
 }
 
 /** Everything but the database: built once per process (or per Workers isolate). */
@@ -56,17 +50,6 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log: Log
     verifier: createTokenVerifier({ ...config.auth, secret: secrets.jwtSecret }),
     log,
     now,
-    sandboxHost: secrets.sandboxSecrets?.length
-      ? {
-          secrets: secrets.sandboxSecrets,
-          toleranceSeconds: config.callbackToleranceSeconds,
-          emulators: {
-            vnpay: gatewayConfig.vnpay,
-            dvcqg: gatewayConfig.dvcqg,
-            vietqr: secrets.emulateVietqr ? gatewayConfig.vietqr : undefined,
-          },
-        }
-      : undefined,
   };
 }
 

@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { migrate } from './db/migrate.ts';
 import { runJobs } from './jobs/index.ts';
+import { demoEmulators } from './node/emulators.ts';
 import { buildDeps, exitOnConfigError, loadConfig, openDatabase, resolveSecrets, serviceContext } from './node/runtime.ts';
 import { demoExampleDossier, isDatabaseEmpty, seedDemo } from './seed/index.ts';
 import { scalarBundleReader } from './node/docs-asset.ts';
@@ -25,7 +26,8 @@ async function main() {
 
   // /docs's Scalar bundle from node_modules; the embedded demo's examples name its own dossiers.
   const docs = { bundle: scalarBundleReader(), exampleDossier: handle.kind === 'embedded' ? () => demoExampleDossier(ctx) : undefined };
-  const app = createApp({ ...deps, docs });
+  // The demo's outside world is mounted here, by the Node entry only (src/app.ts never imports it).
+  const app = createApp({ ...deps, docs, extraRoutes: demoEmulators(config, secrets, deps) });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     handle.lock?.update({ listening: `http://${host}:${info.port}` }).catch((error) => log.warn('database lock not updated', { error: String(error) }));

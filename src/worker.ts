@@ -11,6 +11,10 @@ import { createConsoleLogger } from './logger.ts';
  * (`wrangler secret put JWT_SECRET`, `RECEIPT_SIGNING_KEY`). Migrations are applied from Node
  * (`npm run db:migrate`) before a deploy. A connection is opened per request and closed after
  * the response, as Hyperdrive expects; nothing with I/O lives at module level.
+ *
+ * No sandbox here: its hosted checkout (like the demo's channel emulators, src/emulators/) is
+ * mounted by the Node entry only, so a sandbox gateway on Workers would send payers to a page
+ * that does not exist. SANDBOX_SECRETS is refused (it is refused in production anyway).
  */
 interface WorkerEnv {
   HYPERDRIVE?: { connectionString: string };
@@ -29,6 +33,7 @@ function configFrom(env: WorkerEnv) {
   if (config.database.kind !== 'server') throw new ConfigError(['DATABASE_URL: required on Workers (or a HYPERDRIVE binding)']);
   if (!config.receiptSigningKey) throw new ConfigError(['RECEIPT_SIGNING_KEY: required on Workers']);
   if (!config.auth.secret && !config.auth.jwksUrl) throw new ConfigError(['JWT_SECRET (or JWT_JWKS_URL): required on Workers']);
+  if (config.sandbox) throw new ConfigError(['SANDBOX_SECRETS: the sandbox\'s hosted checkout is served by the Node hub only (npm start), not on Workers']);
   return config;
 }
 
@@ -47,7 +52,7 @@ async function open(env: WorkerEnv) {
       config,
       deps: buildStaticDeps(
         config,
-        { jwtSecret: config.auth.secret, sandboxSecrets: config.sandbox?.secrets, receiptSigningKey: config.receiptSigningKey! },
+        { jwtSecret: config.auth.secret, receiptSigningKey: config.receiptSigningKey! },
         // pino writes to file descriptors, which Workers do not have: the console logger is their pino.
         createConsoleLogger(config.logLevel),
       ),

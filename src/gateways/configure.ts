@@ -1,9 +1,8 @@
-import type { GatewaysConfig, PollingConfig } from '../config.ts';
-import { createDvcqgGateway } from './dvcqg/adapter.ts';
+import { createDvcqgGateway, type DvcqgSettings } from './dvcqg/adapter.ts';
 import { createSandboxGateway } from './sandbox/adapter.ts';
-import type { Gateway, GatewayId } from './types.ts';
-import { createVietqrGateway } from './vietqr/adapter.ts';
-import { createVnpayGateway } from './vnpay/adapter.ts';
+import type { Gateway, GatewayId, PollingSchedule } from './types.ts';
+import { createVietqrGateway, type VietqrSettings } from './vietqr/adapter.ts';
+import { createVnpayGateway, type VnpaySettings } from './vnpay/adapter.ts';
 
 export interface GatewayEnvironment {
   /** Where the hub is reached: return pages and callbacks are under it. */
@@ -13,8 +12,20 @@ export interface GatewayEnvironment {
   callbackToleranceSeconds: number;
 }
 
-export interface GatewaySettings extends GatewaysConfig {
-  sandbox?: { secrets: readonly string[]; polling: PollingConfig };
+/**
+ * Each channel's settings, in the adapters' own types: the hub's configuration parses the environment into
+ * this shape (the configuration depends on the adapters, never the reverse).
+ */
+export interface GatewaysSettings {
+  vnpay?: VnpaySettings;
+  vietqr?: VietqrSettings;
+  dvcqg?: DvcqgSettings;
+  /** Outbound gateway calls (init, status query, refund) give up after this long: "unknown". */
+  timeoutMs: number;
+}
+
+export interface GatewaySettings extends GatewaysSettings {
+  sandbox?: { secrets: readonly string[]; polling: PollingSchedule };
 }
 
 /**

@@ -1,6 +1,6 @@
+import type { Hono } from 'hono';
 import type { Database } from '../db/types.ts';
 import type { GatewayRegistry } from '../gateways/registry.ts';
-import type { EmulatorSettings } from '../gateways/sandbox/emulators/index.ts';
 import type { Logger } from '../logger.ts';
 import type { ServiceContext, ServiceSettings } from '../services/context.ts';
 import type { ErrorCode } from '../services/errors.ts';
@@ -20,10 +20,11 @@ export interface AppDeps {
   now?: () => Date;
   fetch?: typeof fetch;
   /**
-   * The hosted sandbox gateway's own settings, when the sandbox is configured; with `emulators`,
-   * the channels (VNPay, the national platform, a bank) the demo's gateways point at.
+   * More routes, mounted at the root beside the API (request id and access log, no bearer
+   * token). The Node entry and the tests mount the demo's emulators here (src/emulators/): the
+   * app never imports them, so the Workers bundle has none.
    */
-  sandboxHost?: { secrets: readonly string[]; toleranceSeconds: number; emulators?: EmulatorSettings };
+  extraRoutes?: readonly Hono[];
   docs?: DocsDeps;
 }
 

@@ -14,6 +14,15 @@ import { createNodeLogger } from './logger.ts';
 
 export { serviceContext, type Secrets } from '../deps.ts';
 
+/** The secrets, and what the Node entry needs to know about them to host the demo's channels. */
+export interface NodeSecrets extends Secrets {
+  /**
+   * The demo generated the VietQR notification secret, so the hosted "bank" may sign with it.
+   * (The VNPay and national-platform emulators check that their gateway points at them.)
+   */
+  emulateVietqr?: boolean;
+}
+
 /**
  * Node-side wiring shared by the server and the scripts: configuration, the secrets the
  * embedded mode generates, the database, and the app's dependencies.
@@ -42,7 +51,8 @@ interface StoredSecrets {
 
 /**
  * The demo's gateway settings, under the same names an operator would set: every channel is
- * configured, pointing at the emulators the hub hosts beside its sandbox (no network needed).
+ * configured, pointing at the emulators the Node hub hosts beside its sandbox (no network needed:
+ * ./emulators.ts).
  * A variable the environment sets wins.
  */
 function demoGatewayEnv(base: string, stored: Required<StoredSecrets>): Record<'VNPAY' | 'VIETQR' | 'DVCQG', Record<string, string>> {
@@ -68,7 +78,7 @@ function demoGatewayEnv(base: string, stored: Required<StoredSecrets>): Record<'
  * in its data folder, so `npm run token` and `npm start` agree. A server database is production:
  * there, a missing secret refuses the start instead of inventing one.
  */
-export async function resolveSecrets(config: Config, env: Record<string, string | undefined> = process.env): Promise<Secrets> {
+export async function resolveSecrets(config: Config, env: Record<string, string | undefined> = process.env): Promise<NodeSecrets> {
   if (config.database.kind === 'server') {
     const missing: string[] = [];
     if (!config.auth.secret && !config.auth.jwksUrl) missing.push('JWT_SECRET (or JWT_JWKS_URL)');

@@ -1,7 +1,7 @@
 import { asc, count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackInbox, obligations, paymentIntents, receipts } from '../../src/db/schema/index.ts';
-import { signatureHeader } from '../../src/gateways/sandbox/protocol.ts';
+import { signatureHeader } from '../../src/emulators/protocol/sandbox.ts';
 import { reprocessInbox } from '../../src/services/callbacks.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, mintToken, SANDBOX_SECRETS, type Harness } from '../helpers/harness.ts';

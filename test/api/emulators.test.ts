@@ -1,13 +1,15 @@
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callbackInbox, paymentIntents, paymentReviews, receipts, sandboxRefunds, sandboxTransactions } from '../../src/db/schema/index.ts';
+import { callbackInbox, paymentIntents, paymentReviews, receipts } from '../../src/db/schema/index.ts';
+import { sandboxRefunds, sandboxTransactions } from '../../src/emulators/schema.ts';
 import { buildGateways } from '../../src/gateways/configure.ts';
 import { buildQuerydrRequest, buildRefundRequest, verifyPipeSigned, verifyQuery, QUERYDR_RESPONSE_HASH_FIELDS } from '../../src/gateways/vnpay/protocol.ts';
 import type { IntentSnapshot } from '../../src/gateways/types.ts';
 import { upsertAgency } from '../../src/services/catalogue.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import { createHarness, json, mintToken, SANDBOX_SECRETS, type Harness } from '../helpers/harness.ts';
+import { signatureHeader } from '../../src/emulators/protocol/sandbox.ts';
 import { chooseOnCheckout, openCheckout } from '../helpers/sandbox.ts';
 import { DEMO_CHANNELS, demoGateways } from '../helpers/channels.ts';
 
@@ -354,5 +356,26 @@ describe(`emulator mounting, and a bank speaking SePay's layout, on ${databaseLa
     } finally {
       await other.close();
     }
+  });
+});
+
+describe(`the sandbox's hosted checkout on ${databaseLabel}`, () => {
+  it('refuses a tampered link with 400, and its status API answers only signed, recent requests', async () => {
+    const dossier = await registerDossier(h, portal, procedure);
+    const created = await createIntent(h, portal, dossier.code, { gateway: 'sandbox' });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const intent: Intent = await json(created);
+    const tampered = new URL(intent.nextAction.url);
+    tampered.searchParams.set('amount', '1000');
+    expect((await openCheckout(tampered.toString())).status).toBe(400);
+    expect((await openCheckout(intent.nextAction.url)).status).toBe(200);
+
+    const path = `/sandbox/api/payments/${intent.reference}`;
+    expect((await fetch(`${base}${path}`)).status).toBe(401);
+    const old = Math.floor(Date.now() / 1000) - 3600;
+    const stale = await fetch(`${base}${path}`, { headers: { 'sandbox-signature': signatureHeader(SANDBOX_SECRETS[0]!, old, `GET ${path}`) } });
+    expect([stale.status, await stale.json()]).toEqual([401, { error: 'stale' }]);
+    const fresh = await fetch(`${base}${path}`, { headers: { 'sandbox-signature': signatureHeader(SANDBOX_SECRETS[1]!, Math.floor(Date.now() / 1000), `GET ${path}`) } });
+    expect(await fresh.json()).toEqual({ reference: intent.reference, status: 'not_found' });
   });
 });

@@ -2,7 +2,7 @@ import { count, eq } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receipts } from '../../src/db/schema/index.ts';
-import { signatureHeader } from '../../src/gateways/sandbox/protocol.ts';
+import { signatureHeader } from '../../src/emulators/protocol/sandbox.ts';
 import type { Role } from '../../src/services/principal.ts';
 import {
   AGENCIES,

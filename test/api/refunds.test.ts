@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { obligations, paymentEvents, paymentIntents, paymentReviews, refunds, sandboxRefunds } from '../../src/db/schema/index.ts';
+import { obligations, paymentEvents, paymentIntents, paymentReviews, refunds } from '../../src/db/schema/index.ts';
+import { sandboxRefunds } from '../../src/emulators/schema.ts';
 import { runJobs } from '../../src/jobs/index.ts';
 import { REFUND_MAX_ATTEMPTS, resendSubmittedRefunds } from '../../src/jobs/resend-refunds.ts';
 import { databaseLabel } from '../helpers/database.ts';

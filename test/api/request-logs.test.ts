@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertAgency } from '../../src/services/catalogue.ts';
-import { testDvcqgGateway } from '../helpers/dvcqg-reference.ts';
+import { testDvcqgGateway } from '../helpers/dvcqg-gateway.ts';
 import { AGENCIES, createProcedure, idempotencyKey, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, mintToken, type Harness } from '../helpers/harness.ts';
 import { expectProblem } from '../helpers/problems.ts';

@@ -41,6 +41,14 @@ describe('health and readiness', () => {
     }
   });
 
+  it('readyz answers 503 problem+json when the database is not reachable', async () => {
+    const gone = await createHarness();
+    await gone.db.close();
+    const res = await gone.request('GET', '/readyz');
+    expect(res.status).toBe(503);
+    expect(await json(res)).toMatchObject({ code: 'service-unavailable', detail: 'the database is not reachable or not migrated' });
+  });
+
   it('publishes the receipt verification key, and only its public half', async () => {
     const body = await json(await h.request('GET', '/.well-known/jwks.json'));
     expect(body.keys).toHaveLength(1);

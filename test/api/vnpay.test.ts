@@ -5,11 +5,13 @@ import { createVnpayGateway } from '../../src/gateways/vnpay/adapter.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, mintToken, type Harness } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
-import { gmt7, vnpSignedQuery, vnpUrlVerifies, vnpayFixture } from '../helpers/vnpay-reference.ts';
+import { vnpSignedQuery, vnpUrlVerifies } from '../../src/emulators/protocol/vnpay.ts';
+import { gmt7 } from '../../src/emulators/protocol/time.ts';
+import { vnpayFixture } from '../helpers/vnpay-fixtures.ts';
 
 /**
  * VNPay through the app: the payment URL the hub hands over, checked by the independent
- * implementation (test/helpers/vnpay-reference.ts); IPNs built and signed by that
+ * implementation (src/emulators/protocol/vnpay.ts, the VNPay emulator's own); IPNs built and signed by that
  * implementation, sent as VNPay sends them (GET /v1/callbacks/vnpay); and the browser return.
  */
 const SECRETS = ['VNPAYCURRENTSECRET0123456789ABCD', 'VNPAYPREVIOUSSECRET9876543210WXYZ'];

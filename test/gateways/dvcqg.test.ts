@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DvcqgOptions } from '../../src/gateways/dvcqg/adapter.ts';
-import { ANSWER_FIELDS, CONFIRM_FIELDS, INIT_FIELDS, OUTCOME_SIGNED_FIELDS, PLATFORM, platformMac, QUERY_FIELDS, testDvcqgGateway } from '../helpers/dvcqg-reference.ts';
+import { ANSWER_FIELDS, CONFIRM_FIELDS, INIT_FIELDS, OUTCOME_SIGNED_FIELDS, platformMac, QUERY_FIELDS } from '../../src/emulators/protocol/dvcqg.ts';
+import { PLATFORM, testDvcqgGateway } from '../helpers/dvcqg-gateway.ts';
 import {
   ANSWERS,
   authenticationCode,

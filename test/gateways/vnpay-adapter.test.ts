@@ -7,17 +7,17 @@ import {
   QUERYDR_REQUEST_FIELDS,
   REFUND_ANSWER_FIELDS,
   REFUND_REQUEST_FIELDS,
-  gmt7,
   pipeHash,
   signedAnswer,
   vnpSignedQuery,
   vnpUrlVerifies,
-  vnpayFixture,
-} from '../helpers/vnpay-reference.ts';
+} from '../../src/emulators/protocol/vnpay.ts';
+import { gmt7 } from '../../src/emulators/protocol/time.ts';
+import { vnpayFixture } from '../helpers/vnpay-fixtures.ts';
 
 /**
  * The VNPay adapter on its own. Everything VNPay would send is built and signed here by the
- * independent implementation (test/helpers/vnpay-reference.ts), from recorded message shapes
+ * independent implementation (src/emulators/protocol/vnpay.ts, the VNPay emulator's own), from recorded message shapes
  * in test/fixtures/vnpay; the querydr/refund API is faked with nock.
  */
 

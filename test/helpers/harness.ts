@@ -4,10 +4,10 @@ import { SignJWT } from 'jose';
 import { createApp, type App } from '../../src/app.ts';
 import { serviceContext } from '../../src/deps.ts';
 import type { DatabaseHandle } from '../../src/db/types.ts';
+import { createEmulators, type EmulatorSettings } from '../../src/emulators/index.ts';
 import { createRegistry } from '../../src/gateways/registry.ts';
 import type { Gateway, GatewayId } from '../../src/gateways/types.ts';
 import { createSandboxGateway } from '../../src/gateways/sandbox/adapter.ts';
-import type { EmulatorSettings } from '../../src/gateways/sandbox/emulators/index.ts';
 import type { AppDeps } from '../../src/http/env.ts';
 import { createTokenVerifier } from '../../src/http/middleware/auth.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -91,8 +91,8 @@ export interface HarnessOptions {
   refundApprovalThreshold?: number;
   /** 766 scoring curves and the source of indicator b (defaults: the domain file's, by dossiers). */
   indicators?: Partial<IndicatorSettings>;
-  /** Channel emulators mounted beside the sandbox host, built like `gateways` with the base URL. */
-  emulators?: (env: GatewayEnv) => EmulatorSettings;
+  /** Channel emulators mounted beside the sandbox's checkout, built like `gateways` with the base URL. */
+  emulators?: (env: GatewayEnv) => Omit<EmulatorSettings, 'sandbox'>;
   /** The OpenAPI examples name a dossier of the database (as the embedded demo's do), not the fixed one. */
   exampleDossier?: boolean;
 }
@@ -145,10 +145,16 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       log,
       now,
       fetch: fetcher,
-      sandboxHost:
+      // The outside world, mounted as the Node entry mounts it (src/node/emulators.ts).
+      extraRoutes:
         options.sandbox === false
-          ? undefined
-          : { secrets: SANDBOX_SECRETS, toleranceSeconds: 300, emulators: options.emulators?.({ baseUrl, fetch: fetcher, now }) },
+          ? []
+          : [
+              createEmulators(
+                { db: db.db, publicBaseUrl: baseUrl, fetch: fetcher, log, now },
+                { sandbox: { secrets: SANDBOX_SECRETS, toleranceSeconds: 300 }, ...options.emulators?.({ baseUrl, fetch: fetcher, now }) },
+              ),
+            ],
       docs: { bundle: docsBundle, exampleDossier: options.exampleDossier ? () => demoExampleDossier(serviceContext(deps)) : undefined },
     };
     return { app: createApp(deps), deps };

@@ -1,4 +1,4 @@
-import { signatureHeader } from '../../src/gateways/sandbox/protocol.ts';
+import { signatureHeader } from '../../src/emulators/protocol/sandbox.ts';
 import type { Harness } from './harness.ts';
 import { SANDBOX_SECRETS } from './harness.ts';
 

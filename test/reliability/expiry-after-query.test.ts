@@ -6,7 +6,8 @@ import { expireDueIntents } from '../../src/jobs/expire-intents.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
-import { QUERYDR_ANSWER_FIELDS, signedAnswer, vnpayFixture } from '../helpers/vnpay-reference.ts';
+import { QUERYDR_ANSWER_FIELDS, signedAnswer } from '../../src/emulators/protocol/vnpay.ts';
+import { vnpayFixture } from '../helpers/vnpay-fixtures.ts';
 
 /**
  * Expiry asks the gateway first. When what the gateway says changes nothing (a decline stated

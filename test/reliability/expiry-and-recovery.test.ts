@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callbackInbox, obligations, paymentEvents, sandboxTransactions } from '../../src/db/schema/index.ts';
-import { signatureHeader } from '../../src/gateways/sandbox/protocol.ts';
+import { callbackInbox, obligations, paymentEvents } from '../../src/db/schema/index.ts';
+import { sandboxTransactions } from '../../src/emulators/schema.ts';
+import { signatureHeader } from '../../src/emulators/protocol/sandbox.ts';
 import { expireDueIntents } from '../../src/jobs/expire-intents.ts';
 import { runJobs } from '../../src/jobs/index.ts';
 import { reprocessInbox } from '../../src/services/callbacks.ts';

@@ -28,12 +28,15 @@ describe('the Workers bundle', () => {
     expect(inputs.some((file) => file.includes('pngjs'))).toBe(false);
   });
 
-  it('has no node:* imports of ours, no PGlite and no pino (Workers log through the console logger)', async () => {
+  it('has no node:* imports of ours, no PGlite, no pino (Workers log through the console logger) and no emulator', async () => {
     const result = await bundle('../../src/worker.ts');
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.some((file) => file.includes('@electric-sql/pglite'))).toBe(false);
     expect(inputs.filter((file) => /node_modules\/(pino|sonic-boom|thread-stream)\//.test(file))).toEqual([]);
     expect(inputs.some((file) => file.includes('src/node/') || file.endsWith('src/db/migrate.ts'))).toBe(false);
+    // The demo's outside world (the sandbox's checkout, the channel emulators) is Node's only.
+    expect(inputs.filter((file) => file.includes('src/emulators/'))).toEqual([]);
+    expect(inputs.some((file) => file.endsWith('src/app.ts'))).toBe(true);
     const nodeImports = new Set<string>();
     for (const [file, input] of Object.entries(result.metafile.inputs)) {
       for (const imported of input.imports) {

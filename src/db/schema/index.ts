@@ -4,6 +4,5 @@ export * from './dossiers.ts';
 export * from './payments.ts';
 export * from './callbacks.ts';
 export * from './receipts.ts';
-export * from './sandbox.ts';
 export * from './reviews.ts';
 export * from './indicators.ts';

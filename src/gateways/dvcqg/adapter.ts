@@ -1,5 +1,5 @@
 import { fetchText } from '../http.ts';
-import type { DvcqgConfig } from '../../config.ts';
+import { parseJsonObject } from '../json.ts';
 import type {
   CallbackResult,
   CallbackVerification,
@@ -9,6 +9,7 @@ import type {
   InboundMessage,
   IntentSnapshot,
   PaymentRequest,
+  PollingSchedule,
   StatusQueryResult,
 } from '../types.ts';
 import {
@@ -23,13 +24,33 @@ import {
   SUCCESS,
   verifyAuthenticationCode,
   withPartnerCode,
+  type DvcqgAlgorithm,
   type DvcqgConstants,
 } from './protocol.ts';
 
 /** The confirm's fields that say what happened; unsigned, they are checked by a status query. */
 export const OUTCOME_FIELDS = ['MaLoi', 'MaGiaoDich'] as const;
 
-export type DvcqgOptions = DvcqgConfig & {
+/** What an operator configures for the national platform (the hub's configuration reads it from the environment). */
+export interface DvcqgSettings {
+  partnerCode: string;
+  /** The first signs, every one verifies (rotation). */
+  secrets: readonly string[];
+  initUrl: string;
+  /** Without it the platform is never polled. */
+  queryUrl?: string;
+  version: string;
+  algorithm: DvcqgAlgorithm;
+  /** Field orders of MaXacThuc, per message: the platform's versions differ. */
+  initFields: readonly string[];
+  confirmFields: readonly string[];
+  answerFields: readonly string[];
+  /** Which field of the init's answer holds the payer's redirect URL. */
+  redirectField: string;
+  polling: PollingSchedule;
+}
+
+export type DvcqgOptions = DvcqgSettings & {
   /**
    * The hub's return page and confirm endpoint. The documented init carries neither: the
    * platform takes them from the partner's enrolment, so they are what the operator registers.
@@ -42,15 +63,6 @@ export type DvcqgOptions = DvcqgConfig & {
   timeoutMs: number;
   /** Message types and fixed fields, where a platform version differs from the defaults. */
   constants?: Partial<DvcqgConstants>;
-};
-
-const parseJson = (text: string): Record<string, unknown> | undefined => {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 };
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : 'request failed');
@@ -98,13 +110,13 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
       // The answer is not verified: it comes back over the TLS connection the hub opened, its
       // layout is not published (a wrong guess would refuse every payment), and it only carries
       // where to send the payer. Money is proven by the signed confirm alone.
-      const answer = readInitAnswer(parseJson(response.text), options.redirectField);
+      const answer = readInitAnswer(parseJsonObject(response.text), options.redirectField);
       if (!answer.ok) throw new Error(`the platform refused the init: ${answer.reason}`);
       return { nextAction: { type: 'redirect', url: answer.url }, gatewayReference: answer.transactionId ?? request.reference };
     },
 
     async verifyCallback(message: InboundMessage): Promise<CallbackVerification> {
-      const body = parseJson(message.rawBody);
+      const body = parseJsonObject(message.rawBody);
       const reference = typeof body?.MaThamChieu === 'string' ? body.MaThamChieu.slice(0, 64) : undefined;
       // The signature first: an unreadable body carries no MaXacThuc, so it is a bad signature.
       const signed = body !== undefined && (await verifyAuthenticationCode(algorithm, options.secrets, withPartnerCode(body, partnerCode), options.confirmFields));
@@ -128,7 +140,7 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
     },
 
     async respond(result: CallbackResult, message?: InboundMessage): Promise<GatewayResponse> {
-      const echoed = message ? parseJson(message.rawBody)?.MaThamChieu : undefined;
+      const echoed = message ? parseJsonObject(message.rawBody)?.MaThamChieu : undefined;
       const { status, body } = await buildAnswer({
         result,
         partnerCode,
@@ -157,7 +169,7 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
         });
         const response = await post(queryUrl, message);
         if (!response.ok) return { kind: 'unknown', reason: `the platform answered HTTP ${response.status}` };
-        const body = parseJson(response.text);
+        const body = parseJsonObject(response.text);
         // An answer the hub cannot verify is no news, never a payment or a decline.
         if (!body || !(await verifyAuthenticationCode(algorithm, options.secrets, withPartnerCode(body, partnerCode), options.confirmFields))) {
           return { kind: 'unknown', reason: 'the query answer\'s MaXacThuc does not verify' };

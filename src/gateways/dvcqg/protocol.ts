@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { vnCompactTimestamp } from '../../domain/dates.ts';
 import { isVnd } from '../../domain/money.ts';
 import { hmacHex, verifyWithAny } from '../hmac.ts';
+import { parseJsonObject } from '../json.ts';
 import type { CallbackResult, GatewayOutcome, PaymentRequest, StatusQueryResult } from '../types.ts';
 import { parseVnCompactTimestamp, removeVietnameseDiacritics } from '../vnpay/protocol.ts';
 
@@ -190,16 +191,9 @@ export function readInitAnswer(body: unknown, redirectField: string): InitAnswer
   if (!answer) return { ok: false, reason: 'the answer is not a JSON object' };
   if (answer.MaLoi === undefined && answer.error_code !== undefined) {
     if (String(answer.error_code) !== '0') return { ok: false, reason: `error_code ${String(answer.error_code)}` };
-    let inner: unknown = answer.message;
-    if (typeof inner === 'string') {
-      try {
-        inner = JSON.parse(inner);
-      } catch {
-        return { ok: false, reason: 'the answer\'s message is not JSON' };
-      }
-    }
-    answer = asRecord(inner);
-    if (!answer) return { ok: false, reason: 'the answer\'s message is not an object' };
+    // The message is JSON text in the open-source system's envelope; an object is taken as well.
+    answer = typeof answer.message === 'string' ? parseJsonObject(answer.message) : asRecord(answer.message);
+    if (!answer) return { ok: false, reason: 'the answer\'s message is not a JSON object' };
     if (answer.MaLoi !== undefined && answer.MaLoi !== SUCCESS) return { ok: false, reason: `MaLoi ${String(answer.MaLoi)}` };
   } else if (answer.MaLoi !== SUCCESS) {
     const detail = typeof answer.MoTaLoi === 'string' ? `: ${answer.MoTaLoi.slice(0, 200)}` : '';

@@ -9,6 +9,7 @@ import {
   statusResponseSchema,
 } from './protocol.ts';
 import { fetchText } from '../http.ts';
+import { parseJsonObject } from '../json.ts';
 
 export interface SandboxOptions {
   /** First signs, all verify (rotation). */
@@ -22,14 +23,6 @@ export interface SandboxOptions {
   timeoutMs?: number;
   polling?: PollingSchedule;
 }
-
-const parseJson = (text: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-};
 
 const json = (status: number, body: unknown): GatewayResponse => ({
   status,
@@ -67,14 +60,10 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
     },
 
     async verifyCallback(message: InboundMessage, now: Date) {
-      let reference: string | undefined;
-      let body;
-      try {
-        body = callbackBodySchema.parse(JSON.parse(message.rawBody));
-        reference = body.reference;
-      } catch {
-        // Signature first even for unparseable bodies, so the reason reported is the right one.
-      }
+      // Parsed before the signature is checked, but refused only after: the reason reported is the right one.
+      const parsed = callbackBodySchema.safeParse(parseJsonObject(message.rawBody));
+      const body = parsed.success ? parsed.data : undefined;
+      const reference = body?.reference;
       const check = await checkSignature(
         options.secrets,
         message.headers[SIGNATURE_HEADER],
@@ -119,7 +108,7 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
         if (!response.ok) return { kind: 'unknown', reason: `sandbox answered ${response.status}` };
         // An answer that does not parse (a paid status without amount or transaction, say) is
         // "unknown", never a payment or a decline.
-        const parsed = statusResponseSchema.safeParse(parseJson(response.text));
+        const parsed = statusResponseSchema.safeParse(parseJsonObject(response.text));
         if (!parsed.success) return { kind: 'unknown', reason: 'the sandbox answered an unexpected status' };
         const status = parsed.data;
         if (status.status === 'not_found') return { kind: 'not_found' };
@@ -158,9 +147,9 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
           },
           options.timeoutMs ?? 10_000,
         );
-        const answer = parseJson(response.text);
+        const answer = parseJsonObject(response.text);
         // A refusal the sandbox states (not paid, more than was paid) is final; anything else is unknown.
-        if (response.status === 409 && answer && typeof answer === 'object' && 'error' in answer) {
+        if (response.status === 409 && answer && 'error' in answer) {
           return { kind: 'failed', reason: `sandbox refused the refund: ${String(answer.error)}` };
         }
         const parsed = refundResponseSchema.safeParse(answer);

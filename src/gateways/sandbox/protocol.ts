@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { hmacHex, verifyWithAny } from '../hmac.ts';
 
 /**
- * The sandbox gateway's wire protocol, shared by the adapter (the hub's side) and the hosted
- * checkout (the gateway's side). It is built like a real one:
+ * The sandbox gateway's wire protocol, the hub's side (the gateway's side is the Node hub's
+ * emulator, src/emulators/, written apart). It is built like a real one:
  * - the checkout URL is signed (HMAC-SHA256 over its sorted parameters), so a payer cannot edit
  *   the amount;
  * - callbacks carry `Sandbox-Signature: t=<unix seconds>,v1=<hex>` where v1 is
@@ -12,16 +12,6 @@ import { hmacHex, verifyWithAny } from '../hmac.ts';
  * - the status API is authenticated the same way, over `${t}.GET ${path}`.
  */
 export const SIGNATURE_HEADER = 'sandbox-signature';
-
-export const checkoutParamsSchema = z.object({
-  amount: z.coerce.number().int().positive(),
-  currency: z.literal('VND'),
-  returnUrl: z.url(),
-  expiresAt: z.coerce.number().int(),
-  description: z.string().max(255),
-  signature: z.string().regex(/^[0-9a-f]{64}$/),
-});
-export type CheckoutParams = z.infer<typeof checkoutParamsSchema>;
 
 export function canonicalQuery(params: Record<string, string>): string {
   return Object.keys(params)
@@ -33,10 +23,6 @@ export function canonicalQuery(params: Record<string, string>): string {
 
 export async function signCheckout(secret: string, reference: string, params: Record<string, string>): Promise<string> {
   return hmacHex('SHA-256', secret, `${reference}?${canonicalQuery(params)}`);
-}
-
-export async function verifyCheckout(secrets: readonly string[], reference: string, params: Record<string, string>): Promise<boolean> {
-  return verifyWithAny('SHA-256', secrets, `${reference}?${canonicalQuery(params)}`, params.signature ?? '');
 }
 
 // Printable ASCII, as every real channel's identifiers: they are stored in text and jsonb
@@ -104,11 +90,6 @@ export const statusResponseSchema = z.discriminatedUnion('status', [
     occurredAt: instant.optional(),
   }),
 ]);
-
-export const refundRequestSchema = z.object({
-  refundId: z.string().min(1).max(100),
-  amount: z.number().int().positive(),
-});
 
 export const refundResponseSchema = z.object({
   refundId: z.string(),

@@ -1,4 +1,3 @@
-import type { VietqrConfig } from '../../config.ts';
 import { verifyWithAny } from '../hmac.ts';
 import type {
   CallbackResult,
@@ -9,12 +8,21 @@ import type {
   PaymentHandover,
   PaymentRequest,
 } from '../types.ts';
-import { buildVietQrPayload } from './emvco.ts';
-import { parseNotification } from './notifications.ts';
+import { buildVietQrPayload, type VietQrService } from './emvco.ts';
+import { parseNotification, type NotificationFormat } from './notifications.ts';
 import { qrSvg } from './qr-image.ts';
 import { findReferences } from './transfer-text.ts';
 
-export type VietqrOptions = VietqrConfig & { now: () => Date };
+/** What an operator configures for VietQR (the hub's configuration reads it from the environment). */
+export interface VietqrSettings {
+  /** Secrets the bank's credit notifications are signed with (rotation). */
+  secrets: readonly string[];
+  signatureHeader: string;
+  format: NotificationFormat;
+  service: VietQrService;
+}
+
+export type VietqrOptions = VietqrSettings & { now: () => Date };
 
 /**
  * Short names of the banks most collection accounts are held at (NAPAS BINs), so the payer's

@@ -5,6 +5,7 @@
  * message is not a credit the hub can take. Pure: no Node built-ins.
  */
 import { z } from 'zod';
+import { parseJsonObject } from '../json.ts';
 
 export const notificationFormats = ['standard', 'sepay'] as const;
 export type NotificationFormat = (typeof notificationFormats)[number];
@@ -116,12 +117,8 @@ const parsers: Record<NotificationFormat, (body: unknown) => ParsedNotification>
 
 /** Reads a notification's raw body in the configured layout. */
 export function parseNotification(format: NotificationFormat, rawBody: string): ParsedNotification {
-  let body: unknown;
-  try {
-    body = JSON.parse(rawBody);
-  } catch {
-    return { ok: false, detail: 'the body is not JSON' };
-  }
+  const body = parseJsonObject(rawBody);
+  if (!body) return { ok: false, detail: 'the body is not a JSON object' };
   return parsers[format](body);
 }
 

@@ -1,5 +1,5 @@
-import type { VnpayConfig } from '../../config.ts';
 import { fetchText } from '../http.ts';
+import { parseJsonObject } from '../json.ts';
 import type {
   CallbackResult,
   CallbackVerification,
@@ -9,6 +9,7 @@ import type {
   InboundMessage,
   IntentSnapshot,
   PaymentRequest,
+  PollingSchedule,
   RefundRequest,
   RefundResult,
   StatusQueryResult,
@@ -29,10 +30,24 @@ import {
   transactionStatusReason,
   verifyPipeSigned,
   verifyQuery,
+  type QueryEncoding,
   type VnpayJsonRequest,
 } from './protocol.ts';
 
-export type VnpayOptions = VnpayConfig & {
+/** What an operator configures for VNPay (the hub's configuration reads it from the environment). */
+export interface VnpaySettings {
+  tmnCode: string;
+  /** The first signs, every one verifies (rotation). */
+  secrets: readonly string[];
+  paymentUrl: string;
+  apiUrl: string;
+  encoding: QueryEncoding;
+  /** The hub's own IP, sent as vnp_IpAddr in querydr and refund requests. */
+  serverIp: string;
+  polling: PollingSchedule;
+}
+
+export type VnpayOptions = VnpaySettings & {
   /** The hub's browser return route (`…/v1/returns/vnpay`), sent as vnp_ReturnUrl. */
   returnUrl: string;
   fetch: typeof fetch;
@@ -120,16 +135,11 @@ export function createVnpayGateway(options: VnpayOptions): Gateway {
       return { ok: false, reason: `VNPay ${request.vnp_Command}: ${error instanceof Error ? error.message : 'request failed'}` };
     }
     if (!response.ok) return { ok: false, reason: `VNPay ${request.vnp_Command} answered HTTP ${response.status}` };
-    let body: unknown;
-    try {
-      body = JSON.parse(response.text);
-    } catch {
-      return { ok: false, reason: `VNPay ${request.vnp_Command} answered something that is not JSON` };
-    }
-    if (!(await verifyPipeSigned(body, fields, options.secrets))) {
+    const record = parseJsonObject(response.text);
+    if (!record) return { ok: false, reason: `VNPay ${request.vnp_Command} answered something that is not a JSON object` };
+    if (!(await verifyPipeSigned(record, fields, options.secrets))) {
       return { ok: false, reason: `VNPay ${request.vnp_Command}: the answer's vnp_SecureHash does not verify` };
     }
-    const record = body as Record<string, unknown>;
     // A signed answer about another merchant or transaction is not an answer to this request.
     if (record.vnp_TmnCode !== undefined && record.vnp_TmnCode !== options.tmnCode) {
       return { ok: false, reason: `VNPay ${request.vnp_Command}: answer for terminal ${String(record.vnp_TmnCode)}` };

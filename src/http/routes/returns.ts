@@ -1,10 +1,8 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { CallbackVerification, InboundMessage } from '../../gateways/types.ts';
-import { fromVnpAmount, responseCodeReason, transactionStatusReason } from '../../gateways/vnpay/protocol.ts';
-import { ServiceError } from '../../services/errors.ts';
-import { findIntentByReference } from '../../services/payment-intents.ts';
-import { renderReturnPage, renderReturnProblem, type ReturnPageModel } from '../../web/return-page.ts';
+import type { InboundMessage } from '../../gateways/types.ts';
+import { describeReturn, type ReturnGateway } from '../../services/returns.ts';
+import { renderReturnPage, renderReturnProblem } from '../../web/return-page.ts';
 import type { AppEnv } from '../env.ts';
 import { errorResponses } from '../openapi-errors.ts';
 
@@ -27,68 +25,40 @@ const DVCQG_RETURN_QUERY = z.object({
 /** Long enough to read the page, short enough not to feel stuck. */
 const REDIRECT_SECONDS = 5;
 
-/** The Vietnamese half of the protocol's "Vietnamese / English" reasons. */
-const vietnamese = (reason: string) => reason.split(' / ')[0]!;
-
-/** The intent's return URL with where the payer comes from, or null if it is not a URL. */
-function portalUrl(returnUrl: string, reference: string, status: string): string | null {
-  try {
-    const url = new URL(returnUrl);
-    url.searchParams.set('reference', reference);
-    url.searchParams.set('status', status);
-    return url.toString();
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The page for a payer's browser back from a gateway: the link's signature verified as the
- * gateway's callback would be, the intent read (never changed), what the gateway said (as far as
- * its signature covers it) beside what the hub has recorded, then on to the portal.
- */
-async function returnPage(
-  c: Context<AppEnv>,
-  page: {
-    gateway: 'vnpay' | 'dvcqg';
-    gatewayName: string;
-    message: InboundMessage;
-    describe: (verification: Extract<CallbackVerification, { ok: true }>) => Pick<ReturnPageModel, 'verdict' | 'reason' | 'reportedAmount'>;
-  },
-) {
-  const ctx = c.get('ctx');
-  const gateway = ctx.gateways[page.gateway];
-  if (!gateway) throw new ServiceError('not-found', `no gateway "${page.gateway}" is configured here`);
+/** The page for a payer's browser back from a gateway (services/returns.ts says what to show). */
+async function returnPage(c: Context<AppEnv>, gateway: ReturnGateway, gatewayName: string, message: InboundMessage) {
+  const result = await describeReturn(c.get('ctx'), gateway, message);
   c.header('cache-control', 'no-store');
-  const verification = await gateway.verifyCallback(page.message, ctx.now());
-  if (!verification.ok) {
-    return c.html(
-      renderReturnProblem(
-        'Liên kết không hợp lệ',
-        `Liên kết kết quả thanh toán này không có chữ ký hợp lệ của ${page.gatewayName}. Hệ thống không ghi nhận gì từ liên kết này; vui lòng kiểm tra trạng thái hồ sơ trên cổng dịch vụ công.`,
-      ),
-      400,
-    );
+  switch (result.kind) {
+    case 'unsigned':
+      return c.html(
+        renderReturnProblem(
+          'Liên kết không hợp lệ',
+          `Liên kết kết quả thanh toán này không có chữ ký hợp lệ của ${gatewayName}. Hệ thống không ghi nhận gì từ liên kết này; vui lòng kiểm tra trạng thái hồ sơ trên cổng dịch vụ công.`,
+        ),
+        400,
+      );
+    case 'unknown_intent':
+      return c.html(
+        renderReturnProblem('Không tìm thấy giao dịch', 'Hệ thống không có yêu cầu thanh toán nào với mã này. Vui lòng liên hệ cơ quan giải quyết hồ sơ.'),
+        404,
+      );
+    case 'intent':
+      return c.html(
+        renderReturnPage({
+          gatewayName,
+          reference: result.reference,
+          amount: result.amount,
+          verdict: result.verdict,
+          reason: result.reason,
+          reportedAmount: result.reportedAmount,
+          status: result.status,
+          redirectUrl: result.portalUrl,
+          redirectSeconds: REDIRECT_SECONDS,
+        }),
+        200,
+      );
   }
-  const intent = await findIntentByReference(ctx, page.gateway, verification.reference);
-  if (!intent) {
-    return c.html(
-      renderReturnProblem('Không tìm thấy giao dịch', 'Hệ thống không có yêu cầu thanh toán nào với mã này. Vui lòng liên hệ cơ quan giải quyết hồ sơ.'),
-      404,
-    );
-  }
-  return c.html(
-    renderReturnPage({
-      gatewayName: page.gatewayName,
-      reference: intent.reference,
-      amount: intent.amount,
-      ...page.describe(verification),
-      status: intent.status,
-      redirectUrl: portalUrl(intent.returnUrl, intent.reference, intent.status),
-      redirectSeconds: REDIRECT_SECONDS,
-    }),
-    200,
-  );
 }
 
 /**
@@ -122,26 +92,7 @@ export function registerReturnRoutes(app: OpenAPIHono<AppEnv>) {
 
   app.get('/v1/returns/vnpay', (c) => {
     const url = new URL(c.req.url);
-    return returnPage(c, {
-      gateway: 'vnpay',
-      gatewayName: 'VNPay',
-      message: { method: 'GET', url: `${url.pathname}${url.search}`, headers: {}, rawBody: '' },
-      describe: ({ outcome }) => {
-        const query = url.searchParams;
-        const responseCode = query.get('vnp_ResponseCode') ?? undefined;
-        const status = query.get('vnp_TransactionStatus') ?? undefined;
-        // Both codes 00 yet failed means the amount was not whole VND: shown as an amount, not a reason.
-        const reason =
-          outcome.kind !== 'failed'
-            ? undefined
-            : responseCode !== '00'
-              ? vietnamese(responseCodeReason(responseCode))
-              : status !== '00'
-                ? vietnamese(transactionStatusReason(status))
-                : undefined;
-        return { verdict: outcome.kind, reason, reportedAmount: fromVnpAmount(query.get('vnp_Amount') ?? undefined) };
-      },
-    });
+    return returnPage(c, 'vnpay', 'VNPay', { method: 'GET', url: `${url.pathname}${url.search}`, headers: {}, rawBody: '' });
   });
 
   app.openAPIRegistry.registerPath({
@@ -169,16 +120,11 @@ export function registerReturnRoutes(app: OpenAPIHono<AppEnv>) {
   app.get('/v1/returns/dvcqg', (c) => {
     // The redirect carries the confirm's fields: verified exactly as the confirm would be.
     const fields = Object.fromEntries(new URL(c.req.url).searchParams);
-    return returnPage(c, {
-      gateway: 'dvcqg',
-      gatewayName: 'Nền tảng thanh toán trên Cổng Dịch vụ công quốc gia',
-      message: { method: 'POST', url: '/v1/returns/dvcqg', headers: {}, rawBody: JSON.stringify(fields) },
-      describe: ({ outcome, confirmByQuery }) => ({
-        // A result the signature does not cover is not shown as the platform's word.
-        verdict: confirmByQuery ? 'unconfirmed' : outcome.kind,
-        reason: outcome.kind === 'failed' && !confirmByQuery ? (fields.MoTaLoi ?? outcome.reason) : undefined,
-        reportedAmount: 'amount' in outcome && typeof outcome.amount === 'number' ? outcome.amount : undefined,
-      }),
+    return returnPage(c, 'dvcqg', 'Nền tảng thanh toán trên Cổng Dịch vụ công quốc gia', {
+      method: 'POST',
+      url: '/v1/returns/dvcqg',
+      headers: {},
+      rawBody: JSON.stringify(fields),
     });
   });
 }

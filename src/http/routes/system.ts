@@ -1,12 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { sql } from 'drizzle-orm';
-import journal from '../../../drizzle/meta/_journal.json' with { type: 'json' };
-import { queryRows } from '../../db/types.ts';
+import { readiness } from '../../services/health.ts';
 import type { AppEnv } from '../env.ts';
 import { errorResponses } from '../openapi-errors.ts';
-import { problemResponse } from '../problem.ts';
-
-const expectedMigrations = journal.entries.length;
 
 /** Liveness, readiness and the public keys receipts are signed with. */
 export function registerSystemRoutes(app: OpenAPIHono<AppEnv>) {
@@ -76,19 +71,8 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>) {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   app.get('/readyz', async (c) => {
-    try {
-      const [row] = await queryRows<{ applied: number }>(
-        c.get('ctx').db,
-        sql`SELECT count(*)::int AS applied FROM drizzle.__drizzle_migrations`,
-      );
-      const applied = Number(row?.applied ?? 0);
-      if (applied < expectedMigrations) {
-        return problemResponse(c, 'service-unavailable', `migrations pending: ${applied} of ${expectedMigrations} applied`);
-      }
-      return c.json({ status: 'ready', database: 'reachable', migrations: { applied, expected: expectedMigrations } });
-    } catch {
-      return problemResponse(c, 'service-unavailable', 'the database is not reachable or not migrated');
-    }
+    const migrations = await readiness(c.get('ctx'));
+    return c.json({ status: 'ready', database: 'reachable', migrations });
   });
 
   app.get('/.well-known/jwks.json', (c) => {

@@ -1,5 +1,6 @@
 import nock from 'nock';
-import { ANSWER_FIELDS, CONFIRM_FIELDS, INIT_FIELDS, PLATFORM, platformMac, QUERY_FIELDS, testDvcqgGateway } from '../../helpers/dvcqg-reference.ts';
+import { ANSWER_FIELDS, CONFIRM_FIELDS, INIT_FIELDS, platformMac, QUERY_FIELDS } from '../../../src/emulators/protocol/dvcqg.ts';
+import { PLATFORM, testDvcqgGateway } from '../../helpers/dvcqg-gateway.ts';
 import { createHarness, type Harness } from '../../helpers/harness.ts';
 import { answerAfter, fixture, readJson, type GatewayDriver, type MessageKind, type Payment, type Verdict } from './driver.ts';
 

@@ -1,7 +1,14 @@
 import nock from 'nock';
 import { createVnpayGateway } from '../../../src/gateways/vnpay/adapter.ts';
 import { createHarness, type Harness } from '../../helpers/harness.ts';
-import { QUERYDR_ANSWER_FIELDS, QUERYDR_REQUEST_FIELDS, pipeHash, signedAnswer, vnpSignedQuery, vnpayFixture } from '../../helpers/vnpay-reference.ts';
+import {
+  QUERYDR_ANSWER_FIELDS,
+  QUERYDR_REQUEST_FIELDS,
+  pipeHash,
+  signedAnswer,
+  vnpSignedQuery,
+} from '../../../src/emulators/protocol/vnpay.ts';
+import { vnpayFixture } from '../../helpers/vnpay-fixtures.ts';
 import { answerAfter, readJson, type GatewayDriver, type MessageKind, type Payment, type Verdict } from './driver.ts';
 
 const SECRET = 'VNPAYCONTRACTSECRET0123456789ABC';
@@ -45,7 +52,7 @@ const paidAnswer = (payment: Payment) =>
     SECRET,
   );
 
-/** IPNs are built and signed by the independent VNPay 2.1.0 implementation (vnpay-reference.ts). */
+/** IPNs are built and signed by the independent VNPay 2.1.0 implementation (src/emulators/protocol/vnpay.ts). */
 export const vnpayDriver: GatewayDriver = {
   id: 'vnpay',
   onlinePaymentFlag: 2,

@@ -1,12 +1,12 @@
 import { bodyLimit } from 'hono/body-limit';
-import { describeError } from '../../../db/errors.ts';
-import type { Database } from '../../../db/types.ts';
-import type { Logger } from '../../../logger.ts';
+import { describeError } from '../db/errors.ts';
+import type { Database } from '../db/types.ts';
+import type { Logger } from '../logger.ts';
 
 /**
- * What every channel emulator is built from. The emulators stand in for VNPay, the national
- * platform and a bank in the offline demo; like the sandbox host they keep their own ledger
- * (sandbox_transactions) and reach the hub only over HTTP, as the real channels do.
+ * What every emulator is built from. The emulators stand in for the sandbox gateway, VNPay, the
+ * national platform and a bank in the offline demo; they keep their own ledger
+ * (sandbox_transactions, ./schema.ts) and reach the hub only over HTTP, as the real channels do.
  */
 export interface EmulatorDeps {
   db: Database;
@@ -43,6 +43,7 @@ export interface Delivery {
 /**
  * Sends a notification as a channel does: again, a few times, while the answer is not a proper
  * one (`accepted`). The real channels retry over minutes; the payer waits here, so it is short.
+ * `send` is called once per attempt, so a signature with a timestamp is made afresh each time.
  */
 export async function deliver(
   deps: EmulatorDeps,
@@ -67,6 +68,7 @@ export async function deliver(
   return last;
 }
 
+/** A JSON object body, or undefined (the hub's adapters read theirs with their own: the two sides share no code). */
 export function parseJsonObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);

@@ -1,9 +1,8 @@
 import { Hono } from 'hono';
-import type { VietqrConfig } from '../../../config.ts';
-import { vnCompactTimestamp } from '../../../domain/dates.ts';
-import { renderBankForm, renderBankResult } from '../../../web/emulator-pages.ts';
-import { hmacHex } from '../../hmac.ts';
 import { deliver, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, type EmulatorDeps } from './common.ts';
+import { renderBankForm, renderBankResult } from './pages.ts';
+import { notification, notificationSignature, type NotificationFormat } from './protocol/vietqr.ts';
+import { gmt7 } from './protocol/time.ts';
 
 /**
  * The collecting agency's bank, for the offline demo (shared/domain/gateways.md §2): a VietQR code
@@ -12,40 +11,19 @@ import { deliver, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, 
  * the raw body in the configured header), in the configured layout, and shows what the hub said.
  */
 export interface VietqrBankDeps extends EmulatorDeps {
-  config: Pick<VietqrConfig, 'secrets' | 'signatureHeader' | 'format'>;
+  config: VietqrBankSettings;
+}
+
+/** What the bank and the hub agreed on: the same values the hub's gateway is configured with. */
+export interface VietqrBankSettings {
+  /** The first signs (rotation). */
+  secrets: readonly string[];
+  signatureHeader: string;
+  format: NotificationFormat;
 }
 
 /** Banks put their own words before the payer's text; the hub must find the reference anyway. */
 const bankWords = () => `MBVCB.${randomDigits(10)}.${randomDigits(6)}.`;
-
-/** A credit in the configured layout (notifications.ts reads the same two). */
-function notification(format: VietqrConfig['format'], credit: { account: string; amount: number; text: string; now: Date }): Record<string, unknown> {
-  const local = vnCompactTimestamp(credit.now);
-  const bankReference = `FT${local.slice(2, 8)}${randomDigits(6)}`;
-  if (format === 'sepay') {
-    return {
-      id: Number(randomDigits(8)),
-      gateway: 'MBBank',
-      transactionDate: `${local.slice(0, 4)}-${local.slice(4, 6)}-${local.slice(6, 8)} ${local.slice(8, 10)}:${local.slice(10, 12)}:${local.slice(12, 14)}`,
-      accountNumber: credit.account,
-      subAccount: null,
-      code: null,
-      content: credit.text,
-      transferType: 'in',
-      description: `BankAPINotify ${credit.text}`,
-      transferAmount: credit.amount,
-      accumulated: 0,
-      referenceCode: bankReference,
-    };
-  }
-  return {
-    accountNumber: credit.account,
-    amount: credit.amount,
-    transactionId: bankReference,
-    time: new Date(credit.now.getTime() + 7 * 3_600_000).toISOString().replace(/\.\d{3}Z$/, '+07:00'),
-    description: credit.text,
-  };
-}
 
 export function createVietqrBank(deps: VietqrBankDeps) {
   const app = new Hono();
@@ -75,10 +53,19 @@ export function createVietqrBank(deps: VietqrBankDeps) {
         const error = 'Số tài khoản (chữ, số) và số tiền (số nguyên dương, đồng) là bắt buộc.';
         return c.html(renderBankForm({ format, account, amount: form.amount ?? '', text, bankPrefix: form.bankPrefix === '1', error }), 400);
       }
-      const credit = { account, amount: Number(amountText), text: form.bankPrefix === '1' ? `${bankWords()}${text}` : text, now: deps.now() };
-      raw = JSON.stringify(notification(format, credit));
+      const at = deps.now();
+      raw = JSON.stringify(
+        notification(format, {
+          account,
+          amount: Number(amountText),
+          text: form.bankPrefix === '1' ? `${bankWords()}${text}` : text,
+          bankReference: `FT${gmt7(at).slice(2, 8)}${randomDigits(6)}`,
+          serviceId: Number(randomDigits(8)),
+          at,
+        }),
+      );
     }
-    const signature = await hmacHex('SHA-256', secret, raw);
+    const signature = notificationSignature(secret, raw);
     // Banks deliver again on no answer or a 5xx; anything else is the hub's word on it.
     const delivery = await deliver(
       deps,

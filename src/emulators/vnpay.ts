@@ -1,25 +1,23 @@
 import { Hono } from 'hono';
 import { eq, sql } from 'drizzle-orm';
-import type { VnpayConfig } from '../../../config.ts';
-import { vnCompactTimestamp } from '../../../domain/dates.ts';
-import { sandboxRefunds, sandboxTransactions } from '../../../db/schema/index.ts';
-import { renderEmulatorMessage, renderVnpayPayment } from '../../../web/emulator-pages.ts';
-import {
-  QUERYDR_HASH_FIELDS,
-  QUERYDR_RESPONSE_HASH_FIELDS,
-  REFUND_RESPONSE_HASH_FIELDS,
-  REFUND_FULL,
-  REFUND_HASH_FIELDS,
-  REFUND_PARTIAL,
-  VNP_VERSION,
-  fromVnpAmount,
-  parseVnCompactTimestamp,
-  pipeHash,
-  signedQuery,
-  verifyPipeSigned,
-  verifyQuery,
-} from '../../vnpay/protocol.ts';
 import { deliver, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, withQuery, type EmulatorDeps } from './common.ts';
+import { renderEmulatorMessage, renderVnpayPayment } from './pages.ts';
+import {
+  QUERYDR_ANSWER_FIELDS,
+  QUERYDR_REQUEST_FIELDS,
+  REFUND_ANSWER_FIELDS,
+  REFUND_FULL,
+  REFUND_PARTIAL,
+  REFUND_REQUEST_FIELDS,
+  VNP_VERSION,
+  checkSignedQuery,
+  pipeHash,
+  pipeVerifies,
+  vndOf,
+  vnpSignedQuery,
+} from './protocol/vnpay.ts';
+import { fromGmt7, gmt7 } from './protocol/time.ts';
+import { sandboxRefunds, sandboxTransactions } from './schema.ts';
 
 /**
  * VNPay 2.1.0's test environment, hosted by the hub for the offline demo (shared/domain/gateways.md
@@ -28,15 +26,21 @@ import { deliver, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, 
  * It signs with the merchant's hash secret (the first; any verifies), as VNPay does.
  */
 export interface VnpayEmulatorDeps extends EmulatorDeps {
-  config: Pick<VnpayConfig, 'tmnCode' | 'secrets' | 'encoding'>;
+  config: VnpayEmulatorSettings;
+}
+
+/** The merchant's enrolment, as VNPay holds it: the same values the hub's gateway is configured with. */
+export interface VnpayEmulatorSettings {
+  tmnCode: string;
+  /** The first signs, every one verifies (rotation). */
+  secrets: readonly string[];
+  /** How the merchant percent-encodes the signed query (VNPAY_ENCODING). */
+  encoding: 'php' | 'form';
+  /** Where the merchant sends payers: the emulator is mounted only when it is here. */
+  paymentUrl: string;
 }
 
 const CHANNEL = 'CỔNG THANH TOÁN VNPAY';
-/**
- * The refund answer's hash fields: querydr's without the promotion fields, the order VNPay's
- * 2.1.0 documentation gives. Not imported from the hub's adapter: the emulator is the other side
- * of the wire and must not agree with the hub's code by construction.
- */
 
 /** VNPay's transaction numbers are 8 digits; the ledger's other channels' ids are not. */
 const isVnpayTransaction = (transactionId: string) => /^\d{8}$/.test(transactionId);
@@ -75,12 +79,12 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
     return true;
   };
 
-  async function checkPayment(query: URLSearchParams): Promise<Checked> {
-    const { valid, params } = await verifyQuery(query, secrets, encoding);
+  function checkPayment(query: URLSearchParams): Checked {
+    const { valid, params } = checkSignedQuery(query, secrets, encoding);
     if (!valid) return { ok: false, title: 'Sai chữ ký', message: 'Giao dịch không thành công do: sai chữ ký (vnp_SecureHash) hoặc liên kết đã bị sửa đổi.' };
     if (params.vnp_TmnCode !== tmnCode) return { ok: false, title: 'Website chưa được phê duyệt', message: 'Mã website (vnp_TmnCode) không hợp lệ.' };
-    const amount = fromVnpAmount(params.vnp_Amount);
-    const expiresAt = parseVnCompactTimestamp(params.vnp_ExpireDate);
+    const amount = vndOf(params.vnp_Amount);
+    const expiresAt = fromGmt7(params.vnp_ExpireDate);
     const returnUrl = URL.canParse(params.vnp_ReturnUrl ?? '') ? new URL(params.vnp_ReturnUrl!) : null;
     if (
       params.vnp_Version !== VNP_VERSION ||
@@ -89,7 +93,7 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
       !params.vnp_TxnRef ||
       !amount ||
       !expiresAt ||
-      !parseVnCompactTimestamp(params.vnp_CreateDate) ||
+      !fromGmt7(params.vnp_CreateDate) ||
       !returnUrl ||
       !/^https?:$/.test(returnUrl.protocol)
     ) {
@@ -105,7 +109,7 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
   type Transaction = NonNullable<Awaited<ReturnType<typeof findTransaction>>>;
 
   /** The IPN and return parameters of a decided payment, signed, as a query string. */
-  async function resultQuery(txn: Transaction, payment: Payment): Promise<string> {
+  function resultQuery(txn: Transaction, payment: Payment): string {
     const codes = CODES[txn.status as keyof typeof CODES];
     const debited = txn.status !== 'declined';
     const params: Record<string, string> = {
@@ -115,26 +119,25 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
       ...(debited ? { vnp_BankTranNo: `VNP${txn.transactionId}` } : {}),
       vnp_CardType: debited ? 'ATM' : 'QRCODE',
       vnp_OrderInfo: payment.params.vnp_OrderInfo ?? '',
-      vnp_PayDate: vnCompactTimestamp(txn.createdAt),
+      vnp_PayDate: gmt7(txn.createdAt),
       vnp_ResponseCode: codes.response,
       vnp_TmnCode: tmnCode,
       vnp_TransactionNo: debited ? txn.transactionId : '0',
       vnp_TransactionStatus: codes.status,
       vnp_TxnRef: txn.reference,
     };
-    const { query, hash } = await signedQuery(params, secret!, encoding);
-    return `${query}&vnp_SecureHash=${hash}`;
+    return vnpSignedQuery(params, secret!, encoding);
   }
 
   app.use('/sandbox/vnpay/*', emulatorBodyLimit());
 
   app.get('/sandbox/vnpay/paymentv2/vpcpay.html', async (c) => {
-    const checked = await checkPayment(new URL(c.req.url).searchParams);
+    const checked = checkPayment(new URL(c.req.url).searchParams);
     if (!checked.ok) return c.html(renderEmulatorMessage(CHANNEL, checked.title, checked.message), 400);
     const { payment } = checked;
     const done = await findTransaction(payment.reference);
     if (done && done.status !== 'pending') {
-      const back = withQuery(payment.params.vnp_ReturnUrl!, await resultQuery(done, payment));
+      const back = withQuery(payment.params.vnp_ReturnUrl!, resultQuery(done, payment));
       return c.html(renderEmulatorMessage(CHANNEL, 'Giao dịch đã được xử lý', 'Giao dịch này đã được thực hiện trước đó.', { href: back, text: 'Quay lại website' }));
     }
     if (payment.expiresAt.getTime() < deps.now().getTime()) {
@@ -153,7 +156,7 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
 
   app.post('/sandbox/vnpay/paymentv2/vpcpay.html', async (c) => {
     const { choice, ...form } = await formFields(c.req);
-    const checked = await checkPayment(new URLSearchParams(Object.entries(form).filter(([k]) => k.startsWith('vnp_'))));
+    const checked = checkPayment(new URLSearchParams(Object.entries(form).filter(([k]) => k.startsWith('vnp_'))));
     if (!checked.ok) return c.html(renderEmulatorMessage(CHANNEL, checked.title, checked.message), 400);
     if (choice !== 'pay' && choice !== 'cancel' && choice !== 'fraud') {
       return c.html(renderEmulatorMessage(CHANNEL, 'Yêu cầu không hợp lệ', 'Không rõ lựa chọn của khách hàng.'), 400);
@@ -175,7 +178,7 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
     if (!txn || txn.status === 'pending') {
       return c.html(renderEmulatorMessage(CHANNEL, 'Giao dịch không hợp lệ', 'Mã giao dịch này đã được dùng cho một giao dịch khác.'), 409);
     }
-    const query = await resultQuery(txn, payment);
+    const query = resultQuery(txn, payment);
     // VNPay calls the merchant's IPN again while it gets no proper answer (non-JSON, 5xx, 99).
     await deliver(
       deps,
@@ -194,23 +197,23 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
     const command = body?.vnp_Command;
     if (body && command === 'querydr') return c.json(await querydr(body));
     if (body && command === 'refund') return c.json(await refund(body));
-    return c.json(await answer(QUERYDR_RESPONSE_HASH_FIELDS, { vnp_Command: String(command ?? ''), vnp_ResponseCode: '99', vnp_Message: 'Invalid request' }));
+    return c.json(await answer(QUERYDR_ANSWER_FIELDS, { vnp_Command: String(command ?? ''), vnp_ResponseCode: '99', vnp_Message: 'Invalid request' }));
   });
 
   /** An answer with every field of its hash present ('' when there is nothing to say), signed. */
-  async function answer(fields: readonly string[], values: Record<string, string>) {
+  function answer(fields: readonly string[], values: Record<string, string>) {
     const body: Record<string, string> = {
       ...Object.fromEntries(fields.map((field) => [field, ''])),
       vnp_ResponseId: crypto.randomUUID().replace(/-/g, ''),
       ...values,
       vnp_TmnCode: tmnCode,
     };
-    return { ...body, vnp_SecureHash: await pipeHash(body, fields, secret!) };
+    return { ...body, vnp_SecureHash: pipeHash(body, fields, secret!) };
   }
 
   /** Checks common to both commands; a failure is answered with its code. */
-  async function checkRequest(body: Record<string, unknown>, fields: readonly string[]): Promise<{ code: string; message: string } | null> {
-    if (!(await verifyPipeSigned(body, fields, secrets))) return { code: '97', message: 'Invalid Checksum' };
+  function checkRequest(body: Record<string, unknown>, fields: readonly string[]): { code: string; message: string } | null {
+    if (!pipeVerifies(body, fields, secrets)) return { code: '97', message: 'Invalid Checksum' };
     if (body.vnp_TmnCode !== tmnCode) return { code: '99', message: 'Merchant is not valid' };
     if (typeof body.vnp_RequestId !== 'string' || !/^[A-Za-z0-9]{1,32}$/.test(body.vnp_RequestId) || typeof body.vnp_TxnRef !== 'string') {
       return { code: '99', message: 'Invalid data format' };
@@ -220,14 +223,14 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
 
   async function querydr(body: Record<string, unknown>) {
     const base = { vnp_Command: 'querydr', vnp_TxnRef: typeof body.vnp_TxnRef === 'string' ? body.vnp_TxnRef : '' };
-    const failed = await checkRequest(body, QUERYDR_HASH_FIELDS);
-    if (failed) return answer(QUERYDR_RESPONSE_HASH_FIELDS, { ...base, vnp_ResponseCode: failed.code, vnp_Message: failed.message });
-    if (!firstTime(body.vnp_RequestId as string)) return answer(QUERYDR_RESPONSE_HASH_FIELDS, { ...base, vnp_ResponseCode: '94', vnp_Message: 'Duplicate request' });
+    const failed = checkRequest(body, QUERYDR_REQUEST_FIELDS);
+    if (failed) return answer(QUERYDR_ANSWER_FIELDS, { ...base, vnp_ResponseCode: failed.code, vnp_Message: failed.message });
+    if (!firstTime(body.vnp_RequestId as string)) return answer(QUERYDR_ANSWER_FIELDS, { ...base, vnp_ResponseCode: '94', vnp_Message: 'Duplicate request' });
     const txn = await findTransaction(base.vnp_TxnRef);
-    if (!txn) return answer(QUERYDR_RESPONSE_HASH_FIELDS, { ...base, vnp_ResponseCode: '91', vnp_Message: 'Khong tim thay giao dich yeu cau' });
+    if (!txn) return answer(QUERYDR_ANSWER_FIELDS, { ...base, vnp_ResponseCode: '91', vnp_Message: 'Khong tim thay giao dich yeu cau' });
     const decided = txn.status === 'pending' ? null : CODES[txn.status as keyof typeof CODES];
     const debited = decided !== null && txn.status !== 'declined';
-    return answer(QUERYDR_RESPONSE_HASH_FIELDS, {
+    return answer(QUERYDR_ANSWER_FIELDS, {
       ...base,
       vnp_ResponseCode: '00',
       vnp_Message: 'QueryDR Success',
@@ -235,7 +238,7 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
       // The order text is not kept in the ledger; VNPay would repeat the payment's.
       vnp_OrderInfo: '',
       vnp_BankCode: debited ? 'NCB' : '',
-      vnp_PayDate: decided ? vnCompactTimestamp(txn.createdAt) : '',
+      vnp_PayDate: decided ? gmt7(txn.createdAt) : '',
       vnp_TransactionNo: debited ? txn.transactionId : '0',
       vnp_TransactionType: '01',
       // 01: the payer is on the payment page and has not finished.
@@ -245,13 +248,13 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
 
   async function refund(body: Record<string, unknown>) {
     const base = { vnp_Command: 'refund', vnp_TxnRef: typeof body.vnp_TxnRef === 'string' ? body.vnp_TxnRef : '' };
-    const refuseWith = (code: string, message: string) => answer(REFUND_RESPONSE_HASH_FIELDS, { ...base, vnp_ResponseCode: code, vnp_Message: message });
-    const failed = await checkRequest(body, REFUND_HASH_FIELDS);
+    const refuseWith = (code: string, message: string) => answer(REFUND_ANSWER_FIELDS, { ...base, vnp_ResponseCode: code, vnp_Message: message });
+    const failed = checkRequest(body, REFUND_REQUEST_FIELDS);
     if (failed) return refuseWith(failed.code, failed.message);
     const requestId = body.vnp_RequestId as string;
     if (!firstTime(requestId)) return refuseWith('94', 'Yeu cau bi trung lap');
     const type = body.vnp_TransactionType;
-    const amount = fromVnpAmount(typeof body.vnp_Amount === 'string' ? body.vnp_Amount : undefined);
+    const amount = vndOf(typeof body.vnp_Amount === 'string' ? body.vnp_Amount : undefined);
     if ((type !== REFUND_FULL && type !== REFUND_PARTIAL) || !amount || typeof body.vnp_CreateBy !== 'string' || !body.vnp_CreateBy) {
       return refuseWith('99', 'Invalid data format');
     }
@@ -278,14 +281,14 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
       return { code: '00', message: 'Refund success' } as const;
     });
     if (outcome.code !== '00') return refuseWith(outcome.code, outcome.message);
-    return answer(REFUND_RESPONSE_HASH_FIELDS, {
+    return answer(REFUND_ANSWER_FIELDS, {
       ...base,
       vnp_ResponseCode: '00',
       vnp_Message: outcome.message,
       vnp_Amount: String(amount * 100),
       vnp_OrderInfo: typeof body.vnp_OrderInfo === 'string' ? body.vnp_OrderInfo : '',
       vnp_BankCode: 'NCB',
-      vnp_PayDate: vnCompactTimestamp(now),
+      vnp_PayDate: gmt7(now),
       // The refund is a VNPay transaction of its own.
       vnp_TransactionNo: randomDigits(8),
       vnp_TransactionType: type,

@@ -1,13 +1,12 @@
 import { Hono } from 'hono';
 import { and, eq, like } from 'drizzle-orm';
 import { z } from 'zod';
-import type { DvcqgConfig } from '../../../config.ts';
-import { vnCompactTimestamp } from '../../../domain/dates.ts';
-import { sandboxTransactions } from '../../../db/schema/index.ts';
-import { renderDvcqgPayment, renderEmulatorMessage } from '../../../web/emulator-pages.ts';
-import { hmacHex, verifyWithAny } from '../../hmac.ts';
-import { DVCQG_DEFAULTS, MAX_REFERENCE_LENGTH, REFUSED, SUCCESS, authenticationCode, verifyAuthenticationCode } from '../../dvcqg/protocol.ts';
 import { deliver, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, withQuery, type EmulatorDeps } from './common.ts';
+import { renderDvcqgPayment, renderEmulatorMessage } from './pages.ts';
+import { MAX_REFERENCE_LENGTH, QUERY_FIELDS, QUERY_MESSAGE_TYPE, REFUSED, SUCCESS, hashOf, platformMac, platformMacVerifies } from './protocol/dvcqg.ts';
+import { hmacHex, signedByAny } from './protocol/hmac.ts';
+import { gmt7 } from './protocol/time.ts';
+import { sandboxTransactions } from './schema.ts';
 
 /**
  * The national portal's payment platform (PP-DVCQG, shared/domain/gateways.md §3), hosted by the
@@ -16,7 +15,20 @@ import { deliver, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, 
  * and algorithm come from the same configuration as the hub's, as both sides are enrolled with.
  */
 export interface DvcqgEmulatorDeps extends EmulatorDeps {
-  config: Pick<DvcqgConfig, 'partnerCode' | 'secrets' | 'algorithm' | 'initFields' | 'confirmFields' | 'redirectField'>;
+  config: DvcqgEmulatorSettings;
+}
+
+/** The partner's enrolment, as the platform holds it: the same values the hub's gateway is configured with. */
+export interface DvcqgEmulatorSettings {
+  partnerCode: string;
+  /** The first signs, every one verifies (rotation). */
+  secrets: readonly string[];
+  algorithm: 'HMAC-SHA256' | 'HMAC-SHA512';
+  initFields: readonly string[];
+  confirmFields: readonly string[];
+  redirectField: string;
+  /** Where the partner sends its init: the emulator is mounted only when it is here. */
+  initUrl: string;
 }
 
 const CHANNEL = 'NỀN TẢNG THANH TOÁN CỔNG DỊCH VỤ CÔNG QUỐC GIA';
@@ -82,7 +94,7 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
   const { partnerCode, secrets, algorithm } = deps.config;
   const [secret] = secrets;
   if (!secret) throw new Error('the national platform emulator needs the partner key');
-  const hash = algorithm === 'HMAC-SHA512' ? 'SHA-512' : 'SHA-256';
+  const hash = hashOf(algorithm);
   const base = deps.publicBaseUrl;
   // The partner's enrolment: the province's confirm endpoint and return page (as buildGateways gives the adapter).
   const callbackUrl = `${base}/v1/callbacks/dvcqg`;
@@ -97,17 +109,17 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
   };
   type Transaction = NonNullable<Awaited<ReturnType<typeof findTransaction>>>;
 
-  const sign = (message: Record<string, unknown>, fields: readonly string[]) => authenticationCode(algorithm, secret!, message, fields);
+  const sign = (message: Record<string, unknown>, fields: readonly string[]) => platformMac(message, fields, secret!, hash);
 
   /** The page link, signed so the payer cannot change what is paid or to whom. */
-  async function payUrl(reference: string, details: PayDetails): Promise<string> {
+  function payUrl(reference: string, details: PayDetails): string {
     const data = toBase64Url(JSON.stringify(details));
-    const signature = await hmacHex(hash, secret!, `pay|${reference}|${data}`);
+    const signature = hmacHex(hash, secret!, `pay|${reference}|${data}`);
     return `${base}/sandbox/dvcqg/pay/${encodeURIComponent(reference)}?d=${data}&sig=${signature}`;
   }
 
-  async function readPayLink(reference: string, data: string | undefined, signature: string | undefined): Promise<PayDetails | null> {
-    if (!data || !signature || !(await verifyWithAny(hash, secrets, `pay|${reference}|${data}`, signature))) return null;
+  function readPayLink(reference: string, data: string | undefined, signature: string | undefined): PayDetails | null {
+    if (!data || !signature || !signedByAny(hash, secrets, `pay|${reference}|${data}`, signature)) return null;
     try {
       const parsed = paySchema.safeParse(JSON.parse(fromBase64Url(data)));
       return parsed.success ? parsed.data : null;
@@ -117,7 +129,7 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
   }
 
   /** The confirm (DPNhanKQThanhToanHS) of a decided payment. */
-  async function confirmMessage(txn: Transaction, details: PayDetails, bank: string) {
+  function confirmMessage(txn: Transaction, details: PayDetails, bank: string) {
     const paid = txn.status === 'succeeded';
     const message: Record<string, unknown> = {
       LoaiBanTin: 'CONFIRM',
@@ -129,10 +141,10 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
       MaTienTe: 'VND',
       MaGiaoDich: txn.transactionId,
       MaNganHang: bank,
-      ThoiGianGD: vnCompactTimestamp(txn.createdAt),
+      ThoiGianGD: gmt7(txn.createdAt),
       ThongTinGiaoDich: details.ThongTinGiaoDich,
     };
-    message.MaXacThuc = await sign(message, deps.config.confirmFields);
+    message.MaXacThuc = sign(message, deps.config.confirmFields);
     return message;
   }
 
@@ -144,7 +156,7 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
     const refuse = (code: string, text: string) => c.json({ MaLoi: code, MoTaLoi: text, MaThamChieu: reference });
     if (!body) return refuse(REFUSED, 'Ban tin khong hop le');
     if (body.MaDoiTac !== partnerCode) return refuse('01', 'Ma doi tac khong hop le');
-    if (!(await verifyAuthenticationCode(algorithm, secrets, body, deps.config.initFields))) return refuse(REFUSED, 'Sai ma xac thuc');
+    if (!platformMacVerifies(body, deps.config.initFields, secrets, hash)) return refuse(REFUSED, 'Sai ma xac thuc');
     const parsed = initSchema.safeParse(body);
     if (!parsed.success) return refuse(REFUSED, `Ban tin khong hop le: ${parsed.error.issues[0]?.path.join('.')}`);
     const init = parsed.data;
@@ -155,13 +167,13 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
     const now = deps.now();
     await deps.db
       .insert(sandboxTransactions)
-      .values({ reference: init.MaThamChieu, transactionId: `${ID_PREFIX}${vnCompactTimestamp(now).slice(2, 8)}${randomDigits(7)}`, amount: init.SoTien, status: 'pending', createdAt: now })
+      .values({ reference: init.MaThamChieu, transactionId: `${ID_PREFIX}${gmt7(now).slice(2, 8)}${randomDigits(7)}`, amount: init.SoTien, status: 'pending', createdAt: now })
       .onConflictDoNothing();
     const txn = await findTransaction(init.MaThamChieu);
     // A repeated init (the province retrying) gets the same transaction, if nothing changed.
     if (!txn || txn.amount !== init.SoTien) return refuse(REFUSED, 'Ma tham chieu da duoc su dung');
     if (txn.status !== 'pending') return refuse(REFUSED, 'Giao dich da duoc xu ly');
-    const url = await payUrl(init.MaThamChieu, {
+    const url = payUrl(init.MaThamChieu, {
       SoTien: init.SoTien,
       MaGiaoDich: txn.transactionId,
       ThongTinGiaoDich: init.ThongTinGiaoDich,
@@ -179,7 +191,7 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
 
   app.get('/sandbox/dvcqg/pay/:reference', async (c) => {
     const reference = c.req.param('reference');
-    const details = await readPayLink(reference, c.req.query('d'), c.req.query('sig'));
+    const details = readPayLink(reference, c.req.query('d'), c.req.query('sig'));
     if (!details) return c.html(renderEmulatorMessage(CHANNEL, 'Liên kết không hợp lệ', 'Liên kết thanh toán bị sửa đổi hoặc không đầy đủ.'), 400);
     const txn = await findTransaction(reference);
     if (!txn) return c.html(renderEmulatorMessage(CHANNEL, 'Không tìm thấy giao dịch', 'Nền tảng không có giao dịch nào với mã tham chiếu này.'), 404);
@@ -208,7 +220,7 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
   app.post('/sandbox/dvcqg/pay/:reference', async (c) => {
     const reference = c.req.param('reference');
     const form = await formFields(c.req);
-    const details = await readPayLink(reference, form.d, form.sig);
+    const details = readPayLink(reference, form.d, form.sig);
     const bank = BANKS.find((b) => b.code === form.MaNganHang)?.code;
     if (!details || !bank || (form.choice !== 'pay' && form.choice !== 'cancel')) {
       return c.html(renderEmulatorMessage(CHANNEL, 'Yêu cầu không hợp lệ', 'Không thể xác nhận giao dịch này.'), 400);
@@ -220,7 +232,7 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
       .where(and(eq(sandboxTransactions.reference, reference), eq(sandboxTransactions.status, 'pending'), like(sandboxTransactions.transactionId, `${ID_PREFIX}%`)));
     const txn = await findTransaction(reference);
     if (!txn) return c.html(renderEmulatorMessage(CHANNEL, 'Không tìm thấy giao dịch', 'Nền tảng không có giao dịch nào với mã tham chiếu này.'), 404);
-    const confirm = await confirmMessage(txn, details, bank);
+    const confirm = confirmMessage(txn, details, bank);
     // Delivered again while the province does not answer, or answers 5xx ("send again").
     await deliver(
       deps,
@@ -236,12 +248,12 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
   app.post('/sandbox/dvcqg/query', async (c) => {
     const body = parseJsonObject(await c.req.text());
     const reference = typeof body?.MaThamChieu === 'string' ? body.MaThamChieu.slice(0, 64) : '';
-    const signed = async (message: Record<string, unknown>) => {
-      const full = { LoaiBanTin: DVCQG_DEFAULTS.queryMessageType, MaDoiTac: partnerCode, MaThamChieu: reference, ...message };
-      return c.json({ ...full, MaXacThuc: await sign(full, deps.config.confirmFields) });
+    const signed = (message: Record<string, unknown>) => {
+      const full = { LoaiBanTin: QUERY_MESSAGE_TYPE, MaDoiTac: partnerCode, MaThamChieu: reference, ...message };
+      return c.json({ ...full, MaXacThuc: sign(full, deps.config.confirmFields) });
     };
     if (!body || body.MaDoiTac !== partnerCode) return signed({ MaLoi: '01', MoTaLoi: 'Ma doi tac khong hop le' });
-    if (!(await verifyAuthenticationCode(algorithm, secrets, body, DVCQG_DEFAULTS.queryFields))) return signed({ MaLoi: REFUSED, MoTaLoi: 'Sai ma xac thuc' });
+    if (!platformMacVerifies(body, QUERY_FIELDS, secrets, hash)) return signed({ MaLoi: REFUSED, MoTaLoi: 'Sai ma xac thuc' });
     const txn = await findTransaction(reference);
     if (!txn) return signed({ MaLoi: '01', MoTaLoi: 'Khong tim thay giao dich' });
     const state = txn.status === 'pending' ? '3' : txn.status === 'succeeded' ? '1' : '4';
@@ -251,7 +263,7 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
       MaTienTe: 'VND',
       MaGiaoDich: state === '3' ? '' : txn.transactionId,
       MaNganHang: '',
-      ThoiGianGD: vnCompactTimestamp(txn.createdAt),
+      ThoiGianGD: gmt7(txn.createdAt),
       ThongTinGiaoDich: '',
       TrangThaiGD: state,
     });

@@ -1,62 +1,53 @@
-import { describeError } from '../../db/errors.ts';
 import { Hono } from 'hono';
 import { eq, sql } from 'drizzle-orm';
-import { sandboxRefunds, sandboxTransactions } from '../../db/schema/index.ts';
-import type { Database } from '../../db/types.ts';
-import type { Logger } from '../../logger.ts';
-import { renderCheckoutMessage, renderCheckoutPage } from '../../web/sandbox-checkout.ts';
-import { SIGNATURE_HEADER, checkSignature, checkoutParamsSchema, refundRequestSchema, signatureHeader, verifyCheckout } from './protocol.ts';
+import { formFields, deliver, type EmulatorDeps } from './common.ts';
+import { renderCheckoutMessage, renderCheckoutPage } from './pages.ts';
+import { SIGNATURE_HEADER, checkSignatureHeader, checkoutLinkSchema, checkoutVerifies, refundRequestSchema, signatureHeader } from './protocol/sandbox.ts';
+import { sandboxRefunds, sandboxTransactions } from './schema.ts';
 
-export interface SandboxHostDeps {
-  db: Database;
+export interface SandboxCheckoutDeps extends EmulatorDeps {
+  /** The sandbox gateway's secrets, as the hub is configured with them: the first signs, all verify. */
   secrets: readonly string[];
   toleranceSeconds: number;
-  /** The merchant's callback URL, as a merchant registers it with a real gateway. */
-  callbackUrl: string;
-  fetch: typeof fetch;
-  log: Logger;
-  now: () => Date;
 }
 
 /**
- * The gateway side of the sandbox, hosted by the hub: a checkout page where the payer chooses
- * "pay" or "decline", the signed callback it then delivers over real HTTP, and a status API.
- * It keeps its own ledger (sandbox_transactions) and never touches the hub's payment tables.
+ * The gateway side of the sandbox, hosted by the Node hub: a checkout page where the payer chooses
+ * "pay" or "decline", the signed callback it then delivers over real HTTP, and a status and refund
+ * API. It keeps its own ledger (sandbox_transactions) and never touches the hub's payment tables.
  */
-export function createSandboxHost(deps: SandboxHostDeps) {
+export function createSandboxCheckout(deps: SandboxCheckoutDeps) {
   const app = new Hono();
   const [secret] = deps.secrets;
   if (!secret) throw new Error('the sandbox needs a secret');
+  // The merchant's callback URL, as a merchant registers it with a real gateway.
+  const callbackUrl = `${deps.publicBaseUrl}/v1/callbacks/sandbox`;
 
-  async function verifiedParams(reference: string, raw: Record<string, string>) {
-    const parsed = checkoutParamsSchema.safeParse(raw);
-    if (!parsed.success || !(await verifyCheckout(deps.secrets, reference, raw))) return null;
-    return parsed.data;
+  function verifiedParams(reference: string, raw: Record<string, string>) {
+    const parsed = checkoutLinkSchema.safeParse(raw);
+    return parsed.success && checkoutVerifies(deps.secrets, reference, raw) ? parsed.data : null;
   }
 
-  async function deliver(body: Record<string, unknown>): Promise<boolean> {
+  /** The signed callback, delivered again while the hub does not answer or answers 5xx. */
+  function notify(body: Record<string, unknown>) {
     const payload = JSON.stringify(body);
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      try {
-        const header = await signatureHeader(secret!, Math.floor(deps.now().getTime() / 1000), payload);
-        const response = await deps.fetch(deps.callbackUrl, {
+    return deliver(
+      deps,
+      'sandbox',
+      (signal) =>
+        deps.fetch(callbackUrl, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: header },
+          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signatureHeader(secret!, Math.floor(deps.now().getTime() / 1000), payload) },
           body: payload,
-          signal: AbortSignal.timeout(10_000),
-        });
-        if (response.status < 500) return response.ok;
-      } catch (error) {
-        deps.log.warn('sandbox callback delivery failed', { attempt, error: describeError(error) });
-      }
-      await new Promise((r) => setTimeout(r, 200 * attempt));
-    }
-    return false;
+          signal,
+        }),
+      (status) => status < 500,
+    );
   }
 
   app.get('/sandbox/checkout/:reference', async (c) => {
     const reference = c.req.param('reference');
-    const params = await verifiedParams(reference, c.req.query());
+    const params = verifiedParams(reference, c.req.query());
     if (!params) return c.html(renderCheckoutMessage('Liên kết không hợp lệ', 'Liên kết thanh toán bị sửa đổi hoặc không đầy đủ.'), 400);
     const [done] = await deps.db.select().from(sandboxTransactions).where(eq(sandboxTransactions.reference, reference));
     if (done) {
@@ -73,11 +64,8 @@ export function createSandboxHost(deps: SandboxHostDeps) {
 
   app.post('/sandbox/checkout/:reference', async (c) => {
     const reference = c.req.param('reference');
-    const form = Object.fromEntries(
-      Object.entries(await c.req.parseBody()).filter((e): e is [string, string] => typeof e[1] === 'string'),
-    );
-    const { choice, ...signed } = form;
-    const params = await verifiedParams(reference, signed);
+    const { choice, ...signed } = await formFields(c.req);
+    const params = verifiedParams(reference, signed);
     if (!params || (choice !== 'pay' && choice !== 'decline')) {
       return c.html(renderCheckoutMessage('Yêu cầu không hợp lệ', 'Không thể xác nhận giao dịch này.'), 400);
     }
@@ -97,7 +85,7 @@ export function createSandboxHost(deps: SandboxHostDeps) {
       })
       .onConflictDoNothing();
     const [txn] = await deps.db.select().from(sandboxTransactions).where(eq(sandboxTransactions.reference, reference));
-    await deliver({
+    await notify({
       type: txn!.status === 'succeeded' ? 'payment.succeeded' : 'payment.declined',
       reference,
       transactionId: txn!.transactionId,
@@ -114,7 +102,7 @@ export function createSandboxHost(deps: SandboxHostDeps) {
   app.get('/sandbox/api/payments/:reference', async (c) => {
     const reference = c.req.param('reference');
     const path = `/sandbox/api/payments/${encodeURIComponent(reference)}`;
-    const check = await checkSignature(deps.secrets, c.req.header(SIGNATURE_HEADER), `GET ${path}`, deps.now(), deps.toleranceSeconds);
+    const check = checkSignatureHeader(deps.secrets, c.req.header(SIGNATURE_HEADER), `GET ${path}`, deps.now(), deps.toleranceSeconds);
     if (check !== 'valid') return c.json({ error: check }, 401);
     const [txn] = await deps.db.select().from(sandboxTransactions).where(eq(sandboxTransactions.reference, reference));
     if (!txn) return c.json({ reference, status: 'not_found' });
@@ -135,7 +123,7 @@ export function createSandboxHost(deps: SandboxHostDeps) {
     const reference = c.req.param('reference');
     const raw = await c.req.text();
     const path = `/sandbox/api/payments/${encodeURIComponent(reference)}/refunds`;
-    const check = await checkSignature(deps.secrets, c.req.header(SIGNATURE_HEADER), `POST ${path}\n${raw}`, deps.now(), deps.toleranceSeconds);
+    const check = checkSignatureHeader(deps.secrets, c.req.header(SIGNATURE_HEADER), `POST ${path}\n${raw}`, deps.now(), deps.toleranceSeconds);
     if (check !== 'valid') return c.json({ error: check }, 401);
     let body;
     try {

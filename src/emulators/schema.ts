@@ -1,12 +1,13 @@
 import { pgTable, text } from 'drizzle-orm/pg-core';
-import { createdAt, vnd } from './columns.ts';
+import { createdAt, vnd } from '../db/schema/columns.ts';
 
 /**
- * The sandbox gateway's own ledger, as a real gateway keeps one on its side: what the payer
- * chose on the hosted checkout page. The hub reads it only through the sandbox's query API.
- * The channel emulators (./emulators, demo only) keep theirs here too, one row per hub
- * reference (unique across channels): `pending` while the payer has not chosen,
- * `suspected_fraud` for VNPay's 07; `createdAt` is when the row took its present status.
+ * The emulators' own ledger, as a real gateway keeps one on its side: what the payer chose on
+ * the sandbox's checkout page or a channel's payment page, one row per hub reference (unique
+ * across channels): `pending` while the payer has not chosen, `suspected_fraud` for VNPay's 07;
+ * `createdAt` is when the row took its present status. The hub reads it only through the
+ * channels' APIs. Same migrations as the hub's tables (drizzle.config.ts lists this file), but
+ * not in the hub's schema (src/db/schema/): the hub never queries it.
  */
 export const sandboxTransactionStatuses = ['pending', 'succeeded', 'declined', 'suspected_fraud'] as const;
 export type SandboxTransactionStatus = (typeof sandboxTransactionStatuses)[number];

@@ -1,0 +1,103 @@
+import type { IntentStatus } from '../domain/payment-states.ts';
+import { parseJsonObject } from '../gateways/json.ts';
+import type { CallbackVerification, InboundMessage } from '../gateways/types.ts';
+import { fromVnpAmount, responseCodeReason, transactionStatusReason } from '../gateways/vnpay/protocol.ts';
+import type { ServiceContext } from './context.ts';
+import { ServiceError } from './errors.ts';
+import { findIntentByReference } from './payment-intents.ts';
+
+/** The gateways that send the payer's browser back to the hub with a signed result. */
+export type ReturnGateway = 'vnpay' | 'dvcqg';
+
+/**
+ * What the gateway told the payer's browser; the hub's record may not know it yet.
+ * `unconfirmed`: the link's signature does not cover the result, so none is shown.
+ */
+export type ReturnVerdict = 'succeeded' | 'failed' | 'needs_review' | 'unconfirmed';
+
+export type PaymentReturn =
+  /** The link is not signed by the gateway: nothing it says is shown. */
+  | { kind: 'unsigned' }
+  | { kind: 'unknown_intent' }
+  | {
+      kind: 'intent';
+      reference: string;
+      amount: number;
+      /** The hub's own record, which only the gateway's server-to-server message changes. */
+      status: IntentStatus;
+      verdict: ReturnVerdict;
+      /** The gateway's reason, in Vietnamese, for a decline. */
+      reason?: string;
+      /** The amount the gateway reported. */
+      reportedAmount?: number | null;
+      /** The portal page the payer goes back to, or null when there is none to trust. */
+      portalUrl: string | null;
+    };
+
+type Verified = Extract<CallbackVerification, { ok: true }>;
+type Said = Pick<Extract<PaymentReturn, { kind: 'intent' }>, 'verdict' | 'reason' | 'reportedAmount'>;
+
+/** The Vietnamese half of the VNPay protocol's "Vietnamese / English" reasons. */
+const vietnamese = (reason: string) => reason.split(' / ')[0]!;
+
+/** What each gateway said, as far as its signature covers it. */
+const said: Record<ReturnGateway, (verified: Verified, message: InboundMessage) => Said> = {
+  vnpay: ({ outcome }, message) => {
+    const query = new URL(message.url, 'http://return.invalid').searchParams;
+    const responseCode = query.get('vnp_ResponseCode') ?? undefined;
+    const status = query.get('vnp_TransactionStatus') ?? undefined;
+    // Both codes 00 yet failed means the amount was not whole VND: shown as an amount, not a reason.
+    const reason =
+      outcome.kind !== 'failed'
+        ? undefined
+        : responseCode !== '00'
+          ? vietnamese(responseCodeReason(responseCode))
+          : status !== '00'
+            ? vietnamese(transactionStatusReason(status))
+            : undefined;
+    return { verdict: outcome.kind, reason, reportedAmount: fromVnpAmount(query.get('vnp_Amount') ?? undefined) };
+  },
+  dvcqg: ({ outcome, confirmByQuery }, message) => {
+    const stated = parseJsonObject(message.rawBody)?.MoTaLoi;
+    return {
+      // A result the signature does not cover is not shown as the platform's word.
+      verdict: confirmByQuery ? 'unconfirmed' : outcome.kind,
+      reason: outcome.kind === 'failed' && !confirmByQuery ? (typeof stated === 'string' ? stated : outcome.reason) : undefined,
+      reportedAmount: 'amount' in outcome && typeof outcome.amount === 'number' ? outcome.amount : undefined,
+    };
+  },
+};
+
+/** The intent's return URL with where the payer comes from, or null if it is not a URL. */
+function portalUrl(returnUrl: string, reference: string, status: string): string | null {
+  try {
+    const url = new URL(returnUrl);
+    url.searchParams.set('reference', reference);
+    url.searchParams.set('status', status);
+    return url.toString();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A payer's browser back from a gateway: the link's signature verified as the gateway's callback
+ * would be, the intent read (never changed), what the gateway said beside what the hub has
+ * recorded. Only the server-to-server message (through the inbox) records a payment.
+ */
+export async function describeReturn(ctx: ServiceContext, gatewayId: ReturnGateway, message: InboundMessage): Promise<PaymentReturn> {
+  const gateway = ctx.gateways[gatewayId];
+  if (!gateway) throw new ServiceError('not-found', `no gateway "${gatewayId}" is configured here`);
+  const verification = await gateway.verifyCallback(message, ctx.now());
+  if (!verification.ok) return { kind: 'unsigned' };
+  const intent = await findIntentByReference(ctx, gatewayId, verification.reference);
+  if (!intent) return { kind: 'unknown_intent' };
+  return {
+    kind: 'intent',
+    reference: intent.reference,
+    amount: intent.amount,
+    status: intent.status,
+    ...said[gatewayId](verification, message),
+    portalUrl: portalUrl(intent.returnUrl, intent.reference, intent.status),
+  };
+}
