@@ -2,13 +2,23 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     pool: 'forks',
-    // Each test file gets its own database (PGlite in memory, or a database on the server),
-    // copied from the one migrated database that the global setup makes for the run.
-    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    projects: [
+      // Pure code, no database: `npm run test:unit`.
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/unit/**'],
+          // Each test file gets its own database (PGlite in memory, or a database on the server),
+          // copied from the one migrated database that the global setup makes for the run.
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+    ],
   },
 });
