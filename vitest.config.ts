@@ -4,6 +4,9 @@ export default defineConfig({
   test: {
     // Worker threads start faster than child processes, and each test file gets a new one.
     pool: 'threads',
+    // vitest keeps a core for itself by default, which on a two-core machine runs one file at a
+    // time; its own process is mostly idle, and test files share nothing (one database each).
+    maxWorkers: '100%',
     testTimeout: 30_000,
     hookTimeout: 120_000,
     projects: [
