@@ -1,20 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
+// Worker threads start faster than child processes, and each test file gets a new one.
+const common = { pool: 'threads', testTimeout: 30_000, hookTimeout: 120_000 } as const;
+
 export default defineConfig({
   test: {
-    // Worker threads start faster than child processes, and each test file gets a new one.
-    pool: 'threads',
     // vitest keeps a core for itself by default, which on a two-core machine runs one file at a
     // time; its own process is mostly idle, and test files share nothing (one database each).
+    // Set here, not in the projects, so that `--maxWorkers` on the command line still wins.
     maxWorkers: '100%',
-    testTimeout: 30_000,
-    hookTimeout: 120_000,
     projects: [
       // Pure code, no database, no shared state between files: `npm run test:unit`.
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false } },
+      { test: { ...common, name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false } },
       {
-        extends: true,
         test: {
+          ...common,
           name: 'integration',
           include: ['test/**/*.test.ts'],
           exclude: ['test/unit/**'],
