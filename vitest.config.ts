@@ -1,12 +1,28 @@
 import { defineConfig } from 'vitest/config';
 
+// Worker threads start faster than child processes, and each test file gets a new one.
+const common = { pool: 'threads', testTimeout: 30_000, hookTimeout: 120_000 } as const;
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    pool: 'forks',
-    // Each test file gets its own database (PGlite in memory, or a fresh database on the server).
-    testTimeout: 30_000,
-    hookTimeout: 120_000,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // vitest keeps a core for itself by default, which on a two-core machine runs one file at a
+    // time; its own process is mostly idle, and test files share nothing (one database each).
+    // Set here, not in the projects, so that `--maxWorkers` on the command line still wins.
+    maxWorkers: '100%',
+    projects: [
+      // Pure code, no database, no shared state between files: `npm run test:unit`.
+      { test: { ...common, name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false } },
+      {
+        test: {
+          ...common,
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/unit/**'],
+          // Each test file gets its own database (PGlite in memory, or a database on the server),
+          // copied from the one migrated database that the global setup makes for the run.
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -85,6 +85,8 @@ export interface GatewayEnv {
 export interface HarnessOptions {
   intentTtlMinutes?: number;
   sandbox?: boolean;
+  /** The sandbox adapter's time limit on its calls (2 s): a test that makes it time out sets less. */
+  sandboxTimeoutMs?: number;
   fetch?: typeof fetch;
   /** More gateways (vnpay, vietqr, dvcqg), built again with the real base URL on listen(). */
   gateways?: (env: GatewayEnv) => Partial<Record<GatewayId, Gateway>>;
@@ -125,7 +127,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
             toleranceSeconds: 300,
             fetch: fetcher,
             now,
-            timeoutMs: 2000,
+            timeoutMs: options.sandboxTimeoutMs ?? 2000,
             polling: SANDBOX_POLLING,
           });
     const deps: AppDeps = {
