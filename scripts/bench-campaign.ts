@@ -25,16 +25,16 @@ import { parseConfig } from '../src/config.ts';
 import { connectEmbedded } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { connectServer } from '../src/db/server.ts';
-import { queryRows, type DatabaseHandle } from '../src/db/types.ts';
+import { type DatabaseHandle, queryRows } from '../src/db/types.ts';
 import { buildDeps, serviceContext } from '../src/deps.ts';
 import { addDays, vnDate } from '../src/domain/dates.ts';
 import { createNodeLogger } from '../src/node/logger.ts';
-import { campaignProgress } from '../src/services/campaigns.ts';
-import { generateReceiptKey } from '../src/services/receipt-signer.ts';
+import { PROVINCE } from '../src/seed/agencies.ts';
 import { receivingShares } from '../src/seed/dossiers.ts';
 import { seedDemo } from '../src/seed/index.ts';
-import { PROVINCE } from '../src/seed/agencies.ts';
+import { campaignProgress } from '../src/services/campaigns.ts';
 import { addFeeRule, putProcedure, upsertAgency } from '../src/services/catalogue.ts';
+import { generateReceiptKey } from '../src/services/receipt-signer.ts';
 
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 const SEED = 766;
@@ -83,13 +83,32 @@ async function openDatabase(size: number, grid: Grid, reuse: boolean): Promise<{
 }
 
 /** The wide grid's units and procedures, added to the demo catalogue; their shares of the volume. */
-async function addWideGrid(ctx: ReturnType<typeof serviceContext>): Promise<Array<{ agencyCode: string; procedureCode: string; share: number }>> {
+async function addWideGrid(
+  ctx: ReturnType<typeof serviceContext>,
+): Promise<Array<{ agencyCode: string; procedureCode: string; share: number }>> {
   const procedures = Array.from({ length: WIDE.procedures }, (_, i) => `8.${String(100_000 + i).padStart(6, '0')}`);
   for (const [i, code] of procedures.entries()) {
-    await putProcedure(ctx, code, { name: `Thủ tục thử tải ${i + 1}`, field: 'Thử tải', level: 'xã', integratedOnlinePayment: i % 5 !== 0, dataConfidence: 'unconfirmed', note: 'bench' });
+    await putProcedure(ctx, code, {
+      name: `Thủ tục thử tải ${i + 1}`,
+      field: 'Thử tải',
+      level: 'xã',
+      integratedOnlinePayment: i % 5 !== 0,
+      dataConfidence: 'unconfirmed',
+      note: 'bench',
+    });
     await addFeeRule(ctx, code, {
-      kind: 'le_phi', feeCode: 'LP', name: 'Lệ phí', lineNo: 1, formula: { type: 'fixed', amount: 10_000 }, adjustments: [],
-      rounding: { mode: 'half_up', unit: 1 }, validFrom: '2020-01-01', validTo: null, legalBasis: 'bench', collectionAccount: null, setByProvince: true,
+      kind: 'le_phi',
+      feeCode: 'LP',
+      name: 'Lệ phí',
+      lineNo: 1,
+      formula: { type: 'fixed', amount: 10_000 },
+      adjustments: [],
+      rounding: { mode: 'half_up', unit: 1 },
+      validFrom: '2020-01-01',
+      validTo: null,
+      legalBasis: 'bench',
+      collectionAccount: null,
+      setByProvince: true,
     });
   }
   const pairs: Array<{ agencyCode: string; procedureCode: string; weight: number }> = [];
@@ -97,7 +116,8 @@ async function addWideGrid(ctx: ReturnType<typeof serviceContext>): Promise<Arra
     const agencyCode = `000.${String(100 + u).padStart(3, '0')}.88.H19`;
     await upsertAgency(ctx, { code: agencyCode, name: `UBND xã thử tải ${u + 1}`, level: 'commune', parentCode: PROVINCE });
     // Each commune receives 40 procedures, the first few far more often (volumes are skewed).
-    for (let j = 0; j < WIDE.perUnit; j++) pairs.push({ agencyCode, procedureCode: procedures[(u * 7 + j * 13) % WIDE.procedures]!, weight: 1 / (j + 1) });
+    for (let j = 0; j < WIDE.perUnit; j++)
+      pairs.push({ agencyCode, procedureCode: procedures[(u * 7 + j * 13) % WIDE.procedures]!, weight: 1 / (j + 1) });
   }
   const total = pairs.reduce((n, p) => n + p.weight, 0);
   return pairs.map((p) => ({ agencyCode: p.agencyCode, procedureCode: p.procedureCode, share: p.weight / total }));
@@ -119,7 +139,9 @@ async function generate(
     acc += s.share;
     while (slots.length < Math.round(acc * SLOTS)) slots.push({ agency: s.agencyCode, procedure: s.procedureCode });
   }
-  await db.execute(sql`CREATE TABLE bench_slots (slot int PRIMARY KEY, agency_code text NOT NULL, procedure_code text NOT NULL, fee_bearing boolean NOT NULL, integrated boolean NOT NULL)`);
+  await db.execute(
+    sql`CREATE TABLE bench_slots (slot int PRIMARY KEY, agency_code text NOT NULL, procedure_code text NOT NULL, fee_bearing boolean NOT NULL, integrated boolean NOT NULL)`,
+  );
   await db.execute(sql`
     INSERT INTO bench_slots
     SELECT s.slot, s.agency, s.procedure,
@@ -165,16 +187,32 @@ async function generate(
   await db.execute(sql`CREATE TABLE bench_meta (size int NOT NULL, seed int NOT NULL, today date NOT NULL, campaign uuid NOT NULL)`);
 }
 
-export async function benchCampaignProgress(options: { sizes: number[]; iterations: number; reuse: boolean; grid: Grid; log?: (m: string) => void }): Promise<CampaignBenchResult[]> {
+export async function benchCampaignProgress(options: {
+  sizes: number[];
+  iterations: number;
+  reuse: boolean;
+  grid: Grid;
+  log?: (m: string) => void;
+}): Promise<CampaignBenchResult[]> {
   const log = options.log ?? ((m: string) => console.log(m));
   const results: CampaignBenchResult[] = [];
   for (const size of options.sizes) {
     const { handle, fresh } = await openDatabase(size, options.grid, options.reuse);
-    const config = parseConfig({ PORT: '0', JWT_SECRET, LOG_LEVEL: 'silent', ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}) });
+    const config = parseConfig({
+      PORT: '0',
+      JWT_SECRET,
+      LOG_LEVEL: 'silent',
+      ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    });
     let today: string;
     let campaignId: string;
     let generatedSeconds: number | null = null;
-    const deps0 = await buildDeps(config, handle, { jwtSecret: JWT_SECRET, receiptSigningKey: JSON.stringify(await generateReceiptKey()) }, createNodeLogger('silent'));
+    const deps0 = await buildDeps(
+      config,
+      handle,
+      { jwtSecret: JWT_SECRET, receiptSigningKey: JSON.stringify(await generateReceiptKey()) },
+      createNodeLogger('silent'),
+    );
     if (fresh) {
       log(`campaign-progress: making ${size.toLocaleString('en')} dossiers`);
       const started = performance.now();
@@ -188,7 +226,10 @@ export async function benchCampaignProgress(options: { sizes: number[]; iteratio
       await handle.db.execute(sql`INSERT INTO bench_meta VALUES (${size}, ${SEED}, ${today}::date, ${campaignId}::uuid)`);
       generatedSeconds = Math.round((performance.now() - started) / 1000);
     } else {
-      const [meta] = await queryRows<{ today: string; campaign: string }>(handle.db, sql`SELECT to_char(today, 'YYYY-MM-DD') AS today, campaign::text AS campaign FROM bench_meta`);
+      const [meta] = await queryRows<{ today: string; campaign: string }>(
+        handle.db,
+        sql`SELECT to_char(today, 'YYYY-MM-DD') AS today, campaign::text AS campaign FROM bench_meta`,
+      );
       today = meta!.today;
       campaignId = meta!.campaign;
       log(`campaign-progress: reusing ${size.toLocaleString('en')} dossiers made for ${today}`);
@@ -201,8 +242,13 @@ export async function benchCampaignProgress(options: { sizes: number[]; iteratio
     await new Promise((resolve) => server.once('listening', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const token = await new SignJWT({ role: 'campaign', agencies: [PROVINCE] })
-      .setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setIssuer(config.auth.issuer).setAudience(config.auth.audience)
-      .setIssuedAt().setExpirationTime('2h').sign(new TextEncoder().encode(JWT_SECRET));
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('bench')
+      .setIssuer(config.auth.issuer)
+      .setAudience(config.auth.audience)
+      .setIssuedAt()
+      .setExpirationTime('2h')
+      .sign(new TextEncoder().encode(JWT_SECRET));
     const url = `${base}/v1/campaigns/${campaignId}/progress`;
 
     const [counts] = await queryRows<{ dossiers: string; rollups: string; window: string }>(
@@ -214,7 +260,9 @@ export async function benchCampaignProgress(options: { sizes: number[]; iteratio
     const check = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
     if (check.status !== 200) throw new Error(`progress answered ${check.status}: ${await check.text()}`);
     const body = (await check.json()) as { series: unknown[]; current: { dossierOnlinePayment: { denominator: number } } };
-    log(`  progress: ${body.series.length} days, ${body.current.dossierOnlinePayment.denominator.toLocaleString('en')} dossiers to pay since the start`);
+    log(
+      `  progress: ${body.series.length} days, ${body.current.dossierOnlinePayment.denominator.toLocaleString('en')} dossiers to pay since the start`,
+    );
 
     const timeHttp = async () => {
       const started = performance.now();
@@ -263,6 +311,8 @@ export function printCampaignResults(results: CampaignBenchResult[], label: stri
   }
   if (results.length > 1) {
     const p95s = results.map((r) => r.http.p95);
-    console.log(`\np95 ratio, largest to smallest: ${(Math.max(...p95s) / Math.min(...p95s)).toFixed(2)}× (target ≤ 1.5×); target p95 ≤ 50 ms`);
+    console.log(
+      `\np95 ratio, largest to smallest: ${(Math.max(...p95s) / Math.min(...p95s)).toFixed(2)}× (target ≤ 1.5×); target p95 ≤ 50 ms`,
+    );
   }
 }

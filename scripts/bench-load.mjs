@@ -22,7 +22,11 @@ function request() {
     return fetch(`${baseUrl}/v1/payment-intents`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': `bench-${code}` },
-      body: JSON.stringify({ dossierCode: code, gateway: workerData.gateway ?? 'sandbox', returnUrl: 'https://dichvucong.dongnai.gov.vn/ket-qua' }),
+      body: JSON.stringify({
+        dossierCode: code,
+        gateway: workerData.gateway ?? 'sandbox',
+        returnUrl: 'https://dichvucong.dongnai.gov.vn/ket-qua',
+      }),
     });
   }
   if (kind === 'get-intent') {
@@ -67,4 +71,13 @@ await run(Date.now() + seconds * 1000, true);
 const elapsed = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
 const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? null;
-parentPort.postMessage({ ok: latencies.length, errors, statusCounts, seconds: elapsed, rate: latencies.length / elapsed, p50: q(0.5), p95: q(0.95), p99: q(0.99) });
+parentPort.postMessage({
+  ok: latencies.length,
+  errors,
+  statusCounts,
+  seconds: elapsed,
+  rate: latencies.length / elapsed,
+  p50: q(0.5),
+  p95: q(0.95),
+  p99: q(0.99),
+});

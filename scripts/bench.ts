@@ -9,27 +9,28 @@
  * The load generator runs in a worker thread, the hub in this thread, PostgreSQL in its own
  * processes; all on this machine, so the numbers compare routes, not machines.
  */
-import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
+
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
+import { Hono } from 'hono';
 import { SignJWT } from 'jose';
+import postgres from 'postgres';
 import { createApp } from '../src/app.ts';
+import { parseConfig } from '../src/config.ts';
 import { connectEmbedded } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { connectServer } from '../src/db/server.ts';
-import { queryRows, type DatabaseHandle } from '../src/db/types.ts';
+import { type DatabaseHandle, queryRows } from '../src/db/types.ts';
 import { buildDeps, serviceContext } from '../src/deps.ts';
-import { parseConfig } from '../src/config.ts';
+import { vnCompactTimestamp } from '../src/domain/dates.ts';
+import { signedQuery, toVnpAmount } from '../src/gateways/vnpay/protocol.ts';
 import { createNodeLogger } from '../src/node/logger.ts';
 import { addFeeRule, putProcedure, upsertAgency } from '../src/services/catalogue.ts';
 import { generateReceiptKey } from '../src/services/receipt-signer.ts';
-import { signedQuery, toVnpAmount } from '../src/gateways/vnpay/protocol.ts';
-import { vnCompactTimestamp } from '../src/domain/dates.ts';
 import { benchCampaignProgress, printCampaignResults } from './bench-campaign.ts';
 
 const { values } = parseArgs({
@@ -78,16 +79,26 @@ async function campaign() {
   const sizes = (values.sizes ?? (process.env.DATABASE_URL ? '100000,10000000' : '100000')).split(',').map((x) => Number(x.trim()));
   if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--sizes: comma-separated dossier counts');
   if (values.grid !== 'demo' && values.grid !== 'wide') throw new Error('--grid: demo or wide');
-  const results = await benchCampaignProgress({ sizes, iterations: Number(values.iterations), reuse: values.reuse ?? false, grid: values.grid });
+  const results = await benchCampaignProgress({
+    sizes,
+    iterations: Number(values.iterations),
+    reuse: values.reuse ?? false,
+    grid: values.grid,
+  });
   const where = process.env.DATABASE_URL ? `PostgreSQL server (${new URL(process.env.DATABASE_URL).host})` : 'embedded PGlite';
-  printCampaignResults(results, `${where}, ${values.grid === 'wide' ? 'the demo province with 150 more communes and 300 more procedures' : 'the demo province'}`);
+  printCampaignResults(
+    results,
+    `${where}, ${values.grid === 'wide' ? 'the demo province with 150 more communes and 300 more procedures' : 'the demo province'}`,
+  );
 }
 
 async function main() {
   if (values.only === 'campaign-progress') return campaign();
   const { handle, label } = await openBenchDatabase();
   await migrate(handle);
-  await handle.db.execute(sql`CREATE TABLE bench_rows (id uuid PRIMARY KEY, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+  await handle.db.execute(
+    sql`CREATE TABLE bench_rows (id uuid PRIMARY KEY, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+  );
 
   const config = parseConfig({
     PORT: '0',
@@ -122,18 +133,35 @@ async function main() {
   const ctx = serviceContext(deps);
   await upsertAgency(ctx, { code: PROVINCE, name: 'UBND tỉnh Đồng Nai', level: 'province', parentCode: null });
   await upsertAgency(ctx, { code: COMMUNE, name: 'UBND phường Trấn Biên', level: 'commune', parentCode: PROVINCE });
-  await putProcedure(ctx, PROCEDURE, { name: 'Đổi giấy phép lái xe', field: 'Giấy phép lái xe', level: 'tỉnh', integratedOnlinePayment: true, dataConfidence: 'confirmed', note: null });
+  await putProcedure(ctx, PROCEDURE, {
+    name: 'Đổi giấy phép lái xe',
+    field: 'Giấy phép lái xe',
+    level: 'tỉnh',
+    integratedOnlinePayment: true,
+    dataConfidence: 'confirmed',
+    note: null,
+  });
   const feeRule = await addFeeRule(ctx, PROCEDURE, {
-    kind: 'le_phi', feeCode: 'LPGPLX', name: 'Lệ phí đổi giấy phép lái xe', lineNo: 1,
-    formula: { type: 'fixed', amount: 135_000 }, adjustments: [], rounding: { mode: 'half_up', unit: 1 },
-    validFrom: '2026-01-01', validTo: null, legalBasis: 'Thông tư 37/2023/TT-BTC', collectionAccount: null, setByProvince: false,
+    kind: 'le_phi',
+    feeCode: 'LPGPLX',
+    name: 'Lệ phí đổi giấy phép lái xe',
+    lineNo: 1,
+    formula: { type: 'fixed', amount: 135_000 },
+    adjustments: [],
+    rounding: { mode: 'half_up', unit: 1 },
+    validFrom: '2026-01-01',
+    validTo: null,
+    legalBasis: 'Thông tư 37/2023/TT-BTC',
+    collectionAccount: null,
+    setByProvince: false,
   });
 
   // Enough fresh dossiers for every create-intent request: each pays a different dossier.
   const needed = Math.max(40_000, Math.ceil((seconds + warmupSeconds) * 6000));
   // Made in SQL, so the setup neither takes long nor shows in a profile of the measurement.
   // A day per 10,000 dossiers, so the 4-digit daily sequence never repeats.
-  const codeOf = (n: number) => `${COMMUNE}-2611${String(10 + Math.floor(n / 10_000)).padStart(2, '0')}-${String(n % 10_000).padStart(4, '0')}`;
+  const codeOf = (n: number) =>
+    `${COMMUNE}-2611${String(10 + Math.floor(n / 10_000)).padStart(2, '0')}-${String(n % 10_000).padStart(4, '0')}`;
   const codes = Array.from({ length: needed }, (_, n) => codeOf(n));
   await handle.db.execute(sql`
     INSERT INTO dossiers (code, procedure_code, agency_code, channel, received_at, received_date)
@@ -145,8 +173,13 @@ async function main() {
     SELECT gen_random_uuid(), code, ${feeRule.id}::uuid, 1, 'le_phi', 'LPGPLX', 'Lệ phí đổi giấy phép lái xe', 135000, 'unpaid'
     FROM dossiers`);
   const token = await new SignJWT({ role: 'portal', agencies: [PROVINCE] })
-    .setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setIssuer(config.auth.issuer).setAudience(config.auth.audience)
-    .setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(JWT_SECRET));
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('bench')
+    .setIssuer(config.auth.issuer)
+    .setAudience(config.auth.audience)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(JWT_SECRET));
 
   const load = (kind: string, extra: Record<string, unknown> = {}) =>
     new Promise<any>((resolve, reject) => {
@@ -203,7 +236,12 @@ async function main() {
   const agencyCount = Math.max(1, Number(values.agencies));
   if (agencyCount > 1) {
     for (let k = 1; k < agencyCount; k++) {
-      await upsertAgency(ctx, { code: `000.${String(40 + k).padStart(2, '0')}.32.H19`, name: `UBND xã thử nghiệm ${k}`, level: 'commune', parentCode: PROVINCE });
+      await upsertAgency(ctx, {
+        code: `000.${String(40 + k).padStart(2, '0')}.32.H19`,
+        name: `UBND xã thử nghiệm ${k}`,
+        level: 'commune',
+        parentCode: PROVINCE,
+      });
     }
     await handle.db.execute(sql`
       UPDATE dossiers d SET agency_code = CASE WHEN n.k = 0 THEN ${COMMUNE} ELSE '000.' || lpad((40 + n.k)::text, 2, '0') || '.32.H19' END
@@ -234,21 +272,31 @@ async function main() {
     }),
   );
   if (all || values.only === 'ipn') {
-    results.push(['GET /v1/callbacks/vnpay (verified IPN, applied)', await load('get-once', { paths: ipnPaths, expectBody: '"RspCode":"00"' })]);
+    results.push([
+      'GET /v1/callbacks/vnpay (verified IPN, applied)',
+      await load('get-once', { paths: ipnPaths, expectBody: '"RspCode":"00"' }),
+    ]);
   } else {
     // The repeats need applied IPNs: applied here, unmeasured.
     await load('get-once', { paths: ipnPaths, expectBody: '"RspCode":"00"', seconds: 3, warmupSeconds: 0 });
   }
-  const applied = await queryRows<{ reference: string }>(handle.db, sql`SELECT reference FROM payment_intents WHERE gateway = 'vnpay' AND status = 'succeeded'`);
+  const applied = await queryRows<{ reference: string }>(
+    handle.db,
+    sql`SELECT reference FROM payment_intents WHERE gateway = 'vnpay' AND status = 'succeeded'`,
+  );
   const appliedSet = new Set(applied.map((r) => r.reference));
   const replayPaths = ipnPaths.filter((_, n) => appliedSet.has(pending[n]!.reference));
   if (all || values.only === 'ipn-replay') {
-    results.push(['GET /v1/callbacks/vnpay (IPN delivered again)', await load('get-cycle', { paths: replayPaths, expectBody: '"RspCode":"02"' })]);
+    results.push([
+      'GET /v1/callbacks/vnpay (IPN delivered again)',
+      await load('get-cycle', { paths: replayPaths, expectBody: '"RspCode":"02"' }),
+    ]);
   }
   if (all) results.push(['one-INSERT route (again)', await load('insert')]);
 
   if (!all) {
-    for (const [name, r] of results) console.log(`${name}: ${r.rate.toFixed(0)} req/s, p50 ${r.p50?.toFixed(1)} ms, p95 ${r.p95?.toFixed(1)} ms, errors ${r.errors}`);
+    for (const [name, r] of results)
+      console.log(`${name}: ${r.rate.toFixed(0)} req/s, p50 ${r.p50?.toFixed(1)} ms, p95 ${r.p95?.toFixed(1)} ms, errors ${r.errors}`);
     server.close();
     await handle.close();
     return;
@@ -262,7 +310,9 @@ async function main() {
   console.log('| route | req/s | p50 ms | p95 ms | p99 ms | errors | vs baseline |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const [name, r] of results) {
-    console.log(`| ${name} | ${r.rate.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${r.errors} | ${((r.rate / baseline) * 100).toFixed(0)} % |`);
+    console.log(
+      `| ${name} | ${r.rate.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${r.errors} | ${((r.rate / baseline) * 100).toFixed(0)} % |`,
+    );
   }
   const statusCounts = results[1]![1].statusCounts;
   if (results[1]![1].errors > 0) console.log('\ncreate-intent statuses:', statusCounts);

@@ -7,7 +7,11 @@ import { SCALAR_BUNDLE_CACHE_CONTROL, SCALAR_BUNDLE_PATH, SCALAR_VERSION } from 
 import { WORKERS_ASSETS_DIR, writeWorkersAssets } from '../src/node/docs-asset.ts';
 
 try {
-  const written = await writeWorkersAssets(WORKERS_ASSETS_DIR, { bundlePath: SCALAR_BUNDLE_PATH, version: SCALAR_VERSION, cacheControl: SCALAR_BUNDLE_CACHE_CONTROL });
+  const written = await writeWorkersAssets(WORKERS_ASSETS_DIR, {
+    bundlePath: SCALAR_BUNDLE_PATH,
+    version: SCALAR_VERSION,
+    cacheControl: SCALAR_BUNDLE_CACHE_CONTROL,
+  });
   console.log(JSON.stringify({ msg: 'workers assets written', files: written }));
 } catch (error) {
   console.error(`build:assets: ${error instanceof Error ? error.message : String(error)}`);

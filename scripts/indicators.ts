@@ -13,7 +13,11 @@ import { feeListDrift, rebuildRollups, rollupDrift } from '../src/services/indic
 const { values, positionals } = parseArgs({ options: { from: { type: 'string' }, to: { type: 'string' } }, allowPositionals: true });
 const command = positionals[0];
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-if ((command !== 'verify' && command !== 'rebuild') || Boolean(values.from) !== Boolean(values.to) || [values.from, values.to].some((d) => d !== undefined && !DATE.test(d))) {
+if (
+  (command !== 'verify' && command !== 'rebuild') ||
+  Boolean(values.from) !== Boolean(values.to) ||
+  [values.from, values.to].some((d) => d !== undefined && !DATE.test(d))
+) {
   console.error('usage: npm run indicators -- verify|rebuild [--from YYYY-MM-DD --to YYYY-MM-DD]');
   process.exit(64); // EX_USAGE
 }

@@ -2,9 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../src/config.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { buildDeps, exitOnConfigError, loadConfig, openDatabase, resolveSecrets, serviceContext, type Secrets } from '../src/node/runtime.ts';
-import { generateReceiptKey } from '../src/services/receipt-signer.ts';
+import {
+  buildDeps,
+  exitOnConfigError,
+  loadConfig,
+  openDatabase,
+  resolveSecrets,
+  type Secrets,
+  serviceContext,
+} from '../src/node/runtime.ts';
 import { seedDemo } from '../src/seed/index.ts';
+import { generateReceiptKey } from '../src/services/receipt-signer.ts';
 
 /**
  * `npm run seed [-- --dossiers N] [--seed S] [--now ISO-8601]`: loads the demo data set into the
@@ -47,7 +55,10 @@ const throwaway = () => randomBytes(32).toString('base64url');
 async function seedSecrets(config: ReturnType<typeof loadConfig>): Promise<{ secrets: Secrets; warnings: string[] }> {
   try {
     const secrets = await resolveSecrets(config);
-    return { secrets: { ...secrets, sandboxSecrets: secrets.sandboxSecrets?.length ? secrets.sandboxSecrets : [throwaway()] }, warnings: [] };
+    return {
+      secrets: { ...secrets, sandboxSecrets: secrets.sandboxSecrets?.length ? secrets.sandboxSecrets : [throwaway()] },
+      warnings: [],
+    };
   } catch (error) {
     if (!(error instanceof ConfigError) || config.database.kind !== 'server') throw error;
     const warnings: string[] = [];

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { exitOnConfigError, loadConfig, resolveSecrets } from '../src/node/runtime.ts';
-import { roles, AGENCY_CODE_PATTERN } from '../src/services/principal.ts';
+import { AGENCY_CODE_PATTERN, roles } from '../src/services/principal.ts';
 
 const { values } = parseArgs({
   options: {
@@ -20,7 +20,9 @@ const { values } = parseArgs({
 
 function fail(message: string): never {
   console.error(`token: ${message}`);
-  console.error('usage: npm run token -- --role <portal|treasury|campaign|admin> [--agency <code> ...] [--subject <sub>] [--ttl <seconds>]');
+  console.error(
+    'usage: npm run token -- --role <portal|treasury|campaign|admin> [--agency <code> ...] [--subject <sub>] [--ttl <seconds>]',
+  );
   process.exit(64);
 }
 

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
+import { serviceContext } from './deps.ts';
 import type { AppDeps, AppEnv } from './http/env.ts';
 import { authenticate } from './http/middleware/auth.ts';
 import { accessLog, requestId, wellFormedText } from './http/middleware/request.ts';
@@ -13,14 +14,13 @@ import { registerDocsRoutes } from './http/routes/docs.ts';
 import { registerDossierRoutes } from './http/routes/dossiers.ts';
 import { registerDvcqgRoutes } from './http/routes/dvcqg.ts';
 import { registerIndicatorRoutes } from './http/routes/indicators.ts';
-import { registerRefundRoutes } from './http/routes/refunds.ts';
 import { registerPaymentIntentRoutes } from './http/routes/payment-intents.ts';
+import { registerRefundRoutes } from './http/routes/refunds.ts';
 import { registerReturnRoutes } from './http/routes/returns.ts';
 import { registerSystemRoutes } from './http/routes/system.ts';
-import { serviceContext } from './deps.ts';
+import { EXAMPLE_DOSSIER_CODE } from './http/schemas.ts';
 import type { ServiceContext } from './services/context.ts';
 import { ServiceError } from './services/errors.ts';
-import { EXAMPLE_DOSSIER_CODE } from './http/schemas.ts';
 
 export const API_TITLE = 'Fee-payment hub';
 export const API_VERSION = '0.1.0';
@@ -62,7 +62,9 @@ export function createApp(deps: AppDeps) {
 
   // Every other /v1 route needs a bearer token; callbacks and browser returns are authenticated by signatures.
   const auth = authenticate(deps.verifier);
-  app.use('/v1/*', async (c, next) => (c.req.path.startsWith('/v1/callbacks/') || c.req.path.startsWith('/v1/returns/') ? next() : auth(c, next)));
+  app.use('/v1/*', async (c, next) =>
+    c.req.path.startsWith('/v1/callbacks/') || c.req.path.startsWith('/v1/returns/') ? next() : auth(c, next),
+  );
   app.use(
     '/v1/*',
     bodyLimit({
@@ -123,7 +125,7 @@ const API_TAGS = [
   { name: 'Indicators', description: "Decision 766's online-payment indicators, computed from the hub's own data" },
   { name: 'Campaigns', description: '30-day campaigns to raise the indicators of a subtree' },
   { name: 'National portal', description: 'What the national public service portal asks of the hub' },
-  { name: 'Gateway callbacks', description: 'Signed messages from the gateways and the payer\'s browser coming back; no bearer token' },
+  { name: 'Gateway callbacks', description: "Signed messages from the gateways and the payer's browser coming back; no bearer token" },
   { name: 'Operations', description: 'Liveness, readiness, keys and this documentation; no bearer token' },
 ];
 

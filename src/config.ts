@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_SCORING, indicatorKeys, integrationSources, type IndicatorSettings, type Scoring } from './domain/indicators.ts';
+import { DEFAULT_SCORING, type IndicatorSettings, indicatorKeys, integrationSources, type Scoring } from './domain/indicators.ts';
 import type { GatewaysSettings } from './gateways/configure.ts';
 import type { PollingSchedule } from './gateways/types.ts';
 
@@ -8,9 +8,12 @@ import type { PollingSchedule } from './gateways/types.ts';
  * scripts; Workers: worker.ts). Nothing else reads `process.env`. A bad value stops the start
  * with a message naming the variable.
  */
-const list = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 /** `a|b|c`: a field order for a pipe-joined hash, kept in configuration since versions differ. */
 const fieldOrder = (fallback: readonly string[]) =>
@@ -41,14 +44,27 @@ const scoringSchema = z
   .optional()
   .transform((s, ctx) => {
     const scoring: Scoring = structuredClone(DEFAULT_SCORING);
-    for (const part of (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    for (const part of (s ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
       const [key, threshold, maxPoints, ...rest] = part.split(':').map((x) => x.trim());
       const indicator = { a: indicatorKeys[0], b: indicatorKeys[1], c: indicatorKeys[2] }[key ?? ''];
       const valid =
-        indicator && rest.length === 0 && threshold && maxPoints && DECIMAL.test(threshold) && DECIMAL.test(maxPoints) &&
-        Number(threshold) > 0 && Number(threshold) <= 1 && Number(maxPoints) > 0;
+        indicator &&
+        rest.length === 0 &&
+        threshold &&
+        maxPoints &&
+        DECIMAL.test(threshold) &&
+        DECIMAL.test(maxPoints) &&
+        Number(threshold) > 0 &&
+        Number(threshold) <= 1 &&
+        Number(maxPoints) > 0;
       if (!valid) {
-        ctx.addIssue({ code: 'custom', message: `expected "a|b|c:threshold:maxPoints" with 0 < threshold ≤ 1, e.g. "c:0.3:6"; got "${part}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected "a|b|c:threshold:maxPoints" with 0 < threshold ≤ 1, e.g. "c:0.3:6"; got "${part}"`,
+        });
         return z.NEVER;
       }
       scoring[indicator] = { threshold, maxPoints };
@@ -62,7 +78,10 @@ const collectionFormSchema = z
   .default('direct:1,online:2,postal:3')
   .transform((s, ctx) => {
     const forms: Record<string, number> = {};
-    for (const part of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    for (const part of s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
       const [channel, code] = part.split(':').map((x) => x.trim());
       if (!channel || !['direct', 'online', 'postal'].includes(channel) || !code || !/^\d{1,3}$/.test(code)) {
         ctx.addIssue({ code: 'custom', message: `expected "direct:1,online:2,postal:3"; got "${part}"` });
@@ -82,91 +101,122 @@ const optionalString = z
   .optional()
   .transform((s) => (s && s.trim() !== '' ? s.trim() : undefined));
 
-const envSchema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    /**
-     * Interface the Node server listens on. Default: 127.0.0.1 for the embedded demo, whose
-     * emulator pages "pay" anything for anyone who reaches them, so only this machine may;
-     * 0.0.0.0 with a server database (production, in a container or behind a proxy). Set
-     * HOST=0.0.0.0 to show the demo to another machine.
-     */
-    HOST: optionalString,
-    /** postgres://… selects the server database (postgres.js); absent selects embedded PGlite. */
-    DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
-    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-    /** Prepared statements save a round trip per query; turn off behind a transaction-mode pooler. */
-    DATABASE_PREPARE: z.enum(['true', 'false']).default('true'),
-    /** Embedded database folder, and where the embedded mode keeps the secrets it generates. */
-    DATA_DIR: z.string().default('.data'),
-    /** Base URL the hub is reached at: gateways call back here, checkout pages link here. */
-    PUBLIC_BASE_URL: optionalString.pipe(z.url().optional()),
-    JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
-    JWT_JWKS_URL: optionalString.pipe(z.url().optional()),
-    JWT_ISSUER: z.string().min(1).default('fee-payment-hub'),
-    JWT_AUDIENCE: z.string().min(1).default('fee-payment-hub'),
-    /** Private JWK (JSON) the hub signs receipts with; its public half is at /.well-known/jwks.json. */
-    RECEIPT_SIGNING_KEY: optionalString,
-    /** Sandbox gateway secrets, comma-separated: the first signs, every one verifies (rotation). */
-    SANDBOX_SECRETS: optionalString.pipe(list.optional()),
-    SANDBOX_POLL: pollingSchedule('60,120,10'),
-    // --- VNPay 2.1.0 -------------------------------------------------------------------------
-    VNPAY_TMN_CODE: optionalString,
-    /** Comma-separated: the first signs, every one verifies (rotation). */
-    VNPAY_HASH_SECRET: optionalString.pipe(list.optional()),
-    VNPAY_PAYMENT_URL: z.url().default('https://sandbox.vnpayment.vn/paymentv2/vpcpay.html'),
-    VNPAY_API_URL: z.url().default('https://sandbox.vnpayment.vn/merchant_webapi/api/transaction'),
-    /** How the signed query is percent-encoded: PHP urlencode (VNPay's samples) or URLSearchParams. */
-    VNPAY_ENCODING: z.enum(['php', 'form']).default('php'),
-    /** The hub's own IP, sent as vnp_IpAddr in querydr and refund requests. */
-    VNPAY_SERVER_IP: z.string().min(1).default('127.0.0.1'),
-    VNPAY_POLL: pollingSchedule('600,900,8'),
-    // --- VietQR bank transfer ----------------------------------------------------------------
-    /** Secrets the bank's credit notifications are signed with, comma-separated (rotation). */
-    VIETQR_NOTIFY_SECRET: optionalString.pipe(list.optional()),
-    VIETQR_SIGNATURE_HEADER: z.string().min(1).default('x-signature').transform((s) => s.toLowerCase()),
-    /** Which bank's notification layout to read: the hub's own JSON, or a mapped bank format. */
-    VIETQR_NOTIFY_FORMAT: z.enum(['standard', 'sepay']).default('standard'),
-    VIETQR_SERVICE: z.enum(['QRIBFTTA', 'QRIBFTTC']).default('QRIBFTTA'),
-    // --- National public service portal payment platform (PP-DVCQG) ---------------------------
-    DVCQG_PARTNER_CODE: optionalString,
-    DVCQG_HASH_KEY: optionalString.pipe(list.optional()),
-    DVCQG_INIT_URL: optionalString.pipe(z.url().optional()),
-    /** Optional status look-up endpoint; without it the platform is never polled. */
-    DVCQG_QUERY_URL: optionalString.pipe(z.url().optional()),
-    DVCQG_VERSION: z.string().min(1).default('1.0.0'),
-    DVCQG_HASH_ALGORITHM: z.enum(['HMAC-SHA256', 'HMAC-SHA512']).default('HMAC-SHA256'),
-    DVCQG_INIT_FIELDS: fieldOrder([
-      'LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'LoaiHinhThanhToan', 'MaKenhThanhToan',
-      'MaThietBi', 'NgonNgu', 'MaTienTe', 'MaNganHang', 'ThongTinGiaoDich', 'ThoiGianGD', 'Ip',
-    ]),
-    DVCQG_CONFIRM_FIELDS: fieldOrder([
-      'LoaiBanTin', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'MaTienTe', 'MaNganHang', 'ThongTinGiaoDich', 'ThoiGianGD',
-    ]),
-    /** The province's answer to a confirm; its layout is not published, so this is a choice. */
-    DVCQG_ANSWER_FIELDS: fieldOrder(['MaLoi', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD']),
-    /** Which field of the platform's init answer holds the payer's redirect URL. */
-    DVCQG_REDIRECT_FIELD: z.string().min(1).default('UrlThanhToan'),
-    DVCQG_POLL: pollingSchedule('600,900,8'),
-    /** Outbound gateway calls (init, status query, refund) give up after this long: "unknown". */
-    GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-    /** A refund above this many VND needs a second treasury user's approval. */
-    REFUND_APPROVAL_THRESHOLD_VND: z.coerce.number().int().min(0).default(2_000_000),
-    INTENT_TTL_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(30),
-    CALLBACK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
-    /** After its expiry, an intent whose gateway cannot be asked stays pending this long. */
-    EXPIRY_UNKNOWN_GRACE_MINUTES: z.coerce.number().int().min(0).default(24 * 60),
-    /** 766 scoring curves: threshold rate and points of indicators a, b, c (c is unconfirmed). */
-    INDICATOR_SCORING: scoringSchema,
-    /** Where indicator b's numerator comes from: dossiers with non-zero synced fees, or the catalogue flag. */
-    INDICATOR_B_NUMERATOR: z.enum(integrationSources).default('dossiers'),
-    /** HinhThucThu codes of the DVCQG dossier sync (not published: configurable). */
-    DVCQG_SYNC_COLLECTION_FORMS: collectionFormSchema,
-    /** In-process job interval on Node (0 turns it off; `npm run jobs` runs them once). */
-    JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
-    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
-  });
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /**
+   * Interface the Node server listens on. Default: 127.0.0.1 for the embedded demo, whose
+   * emulator pages "pay" anything for anyone who reaches them, so only this machine may;
+   * 0.0.0.0 with a server database (production, in a container or behind a proxy). Set
+   * HOST=0.0.0.0 to show the demo to another machine.
+   */
+  HOST: optionalString,
+  /** postgres://… selects the server database (postgres.js); absent selects embedded PGlite. */
+  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** Prepared statements save a round trip per query; turn off behind a transaction-mode pooler. */
+  DATABASE_PREPARE: z.enum(['true', 'false']).default('true'),
+  /** Embedded database folder, and where the embedded mode keeps the secrets it generates. */
+  DATA_DIR: z.string().default('.data'),
+  /** Base URL the hub is reached at: gateways call back here, checkout pages link here. */
+  PUBLIC_BASE_URL: optionalString.pipe(z.url().optional()),
+  JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  JWT_JWKS_URL: optionalString.pipe(z.url().optional()),
+  JWT_ISSUER: z.string().min(1).default('fee-payment-hub'),
+  JWT_AUDIENCE: z.string().min(1).default('fee-payment-hub'),
+  /** Private JWK (JSON) the hub signs receipts with; its public half is at /.well-known/jwks.json. */
+  RECEIPT_SIGNING_KEY: optionalString,
+  /** Sandbox gateway secrets, comma-separated: the first signs, every one verifies (rotation). */
+  SANDBOX_SECRETS: optionalString.pipe(list.optional()),
+  SANDBOX_POLL: pollingSchedule('60,120,10'),
+  // --- VNPay 2.1.0 -------------------------------------------------------------------------
+  VNPAY_TMN_CODE: optionalString,
+  /** Comma-separated: the first signs, every one verifies (rotation). */
+  VNPAY_HASH_SECRET: optionalString.pipe(list.optional()),
+  VNPAY_PAYMENT_URL: z.url().default('https://sandbox.vnpayment.vn/paymentv2/vpcpay.html'),
+  VNPAY_API_URL: z.url().default('https://sandbox.vnpayment.vn/merchant_webapi/api/transaction'),
+  /** How the signed query is percent-encoded: PHP urlencode (VNPay's samples) or URLSearchParams. */
+  VNPAY_ENCODING: z.enum(['php', 'form']).default('php'),
+  /** The hub's own IP, sent as vnp_IpAddr in querydr and refund requests. */
+  VNPAY_SERVER_IP: z.string().min(1).default('127.0.0.1'),
+  VNPAY_POLL: pollingSchedule('600,900,8'),
+  // --- VietQR bank transfer ----------------------------------------------------------------
+  /** Secrets the bank's credit notifications are signed with, comma-separated (rotation). */
+  VIETQR_NOTIFY_SECRET: optionalString.pipe(list.optional()),
+  VIETQR_SIGNATURE_HEADER: z
+    .string()
+    .min(1)
+    .default('x-signature')
+    .transform((s) => s.toLowerCase()),
+  /** Which bank's notification layout to read: the hub's own JSON, or a mapped bank format. */
+  VIETQR_NOTIFY_FORMAT: z.enum(['standard', 'sepay']).default('standard'),
+  VIETQR_SERVICE: z.enum(['QRIBFTTA', 'QRIBFTTC']).default('QRIBFTTA'),
+  // --- National public service portal payment platform (PP-DVCQG) ---------------------------
+  DVCQG_PARTNER_CODE: optionalString,
+  DVCQG_HASH_KEY: optionalString.pipe(list.optional()),
+  DVCQG_INIT_URL: optionalString.pipe(z.url().optional()),
+  /** Optional status look-up endpoint; without it the platform is never polled. */
+  DVCQG_QUERY_URL: optionalString.pipe(z.url().optional()),
+  DVCQG_VERSION: z.string().min(1).default('1.0.0'),
+  DVCQG_HASH_ALGORITHM: z.enum(['HMAC-SHA256', 'HMAC-SHA512']).default('HMAC-SHA256'),
+  DVCQG_INIT_FIELDS: fieldOrder([
+    'LoaiBanTin',
+    'PhienBan',
+    'MaDoiTac',
+    'MaThamChieu',
+    'SoTien',
+    'LoaiHinhThanhToan',
+    'MaKenhThanhToan',
+    'MaThietBi',
+    'NgonNgu',
+    'MaTienTe',
+    'MaNganHang',
+    'ThongTinGiaoDich',
+    'ThoiGianGD',
+    'Ip',
+  ]),
+  DVCQG_CONFIRM_FIELDS: fieldOrder([
+    'LoaiBanTin',
+    'MaDoiTac',
+    'MaThamChieu',
+    'SoTien',
+    'MaTienTe',
+    'MaNganHang',
+    'ThongTinGiaoDich',
+    'ThoiGianGD',
+  ]),
+  /** The province's answer to a confirm; its layout is not published, so this is a choice. */
+  DVCQG_ANSWER_FIELDS: fieldOrder(['MaLoi', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD']),
+  /** Which field of the platform's init answer holds the payer's redirect URL. */
+  DVCQG_REDIRECT_FIELD: z.string().min(1).default('UrlThanhToan'),
+  DVCQG_POLL: pollingSchedule('600,900,8'),
+  /** Outbound gateway calls (init, status query, refund) give up after this long: "unknown". */
+  GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** A refund above this many VND needs a second treasury user's approval. */
+  REFUND_APPROVAL_THRESHOLD_VND: z.coerce.number().int().min(0).default(2_000_000),
+  INTENT_TTL_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(30),
+  CALLBACK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  /** After its expiry, an intent whose gateway cannot be asked stays pending this long. */
+  EXPIRY_UNKNOWN_GRACE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(24 * 60),
+  /** 766 scoring curves: threshold rate and points of indicators a, b, c (c is unconfirmed). */
+  INDICATOR_SCORING: scoringSchema,
+  /** Where indicator b's numerator comes from: dossiers with non-zero synced fees, or the catalogue flag. */
+  INDICATOR_B_NUMERATOR: z.enum(integrationSources).default('dossiers'),
+  /** HinhThucThu codes of the DVCQG dossier sync (not published: configurable). */
+  DVCQG_SYNC_COLLECTION_FORMS: collectionFormSchema,
+  /** In-process job interval on Node (0 turns it off; `npm run jobs` runs them once). */
+  JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
 
 export type Env = z.input<typeof envSchema>;
 
@@ -218,17 +268,24 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const pair = (names: string[], values: unknown[]) => {
     const given = values.filter((v) => v !== undefined && !(Array.isArray(v) && v.length === 0)).length;
     if (given > 0 && given < values.length) {
-      issues.push(`${names.join(', ')}: set all of them to enable this gateway, or none (missing: ${names.filter((_, i) => values[i] === undefined).join(', ')})`);
+      issues.push(
+        `${names.join(', ')}: set all of them to enable this gateway, or none (missing: ${names.filter((_, i) => values[i] === undefined).join(', ')})`,
+      );
       return false;
     }
     return given === values.length;
   };
   const vnpay = pair(['VNPAY_TMN_CODE', 'VNPAY_HASH_SECRET'], [e.VNPAY_TMN_CODE, e.VNPAY_HASH_SECRET]);
-  const dvcqg = pair(['DVCQG_PARTNER_CODE', 'DVCQG_HASH_KEY', 'DVCQG_INIT_URL'], [e.DVCQG_PARTNER_CODE, e.DVCQG_HASH_KEY, e.DVCQG_INIT_URL]);
+  const dvcqg = pair(
+    ['DVCQG_PARTNER_CODE', 'DVCQG_HASH_KEY', 'DVCQG_INIT_URL'],
+    [e.DVCQG_PARTNER_CODE, e.DVCQG_HASH_KEY, e.DVCQG_INIT_URL],
+  );
   if (dvcqg && !['MaLoi', 'MaGiaoDich'].every((f) => e.DVCQG_CONFIRM_FIELDS.includes(f)) && !e.DVCQG_QUERY_URL) {
     // The documented confirm hash leaves out the result code: a confirm can then only be a hint,
     // checked by asking the platform.
-    issues.push('DVCQG_QUERY_URL: required while DVCQG_CONFIRM_FIELDS does not cover MaLoi and MaGiaoDich (the documented layout does not)');
+    issues.push(
+      'DVCQG_QUERY_URL: required while DVCQG_CONFIRM_FIELDS does not cover MaLoi and MaGiaoDich (the documented layout does not)',
+    );
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return {
@@ -257,7 +314,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
           }
         : undefined,
       vietqr: e.VIETQR_NOTIFY_SECRET?.length
-        ? { secrets: e.VIETQR_NOTIFY_SECRET, signatureHeader: e.VIETQR_SIGNATURE_HEADER, format: e.VIETQR_NOTIFY_FORMAT, service: e.VIETQR_SERVICE }
+        ? {
+            secrets: e.VIETQR_NOTIFY_SECRET,
+            signatureHeader: e.VIETQR_SIGNATURE_HEADER,
+            format: e.VIETQR_NOTIFY_FORMAT,
+            service: e.VIETQR_SERVICE,
+          }
         : undefined,
       dvcqg: dvcqg
         ? {

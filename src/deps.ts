@@ -74,4 +74,3 @@ export function serviceContext(deps: AppDeps): ServiceContext {
     fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
   };
 }
-

@@ -23,7 +23,11 @@ export interface Logger {
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 /** Workers' logger: JSON lines through `console.log`, which the Workers runtime collects. */
-export function createConsoleLogger(level: LogLevel = 'info', write: (line: string) => void = (l) => console.log(l), bindings: LogFields = {}): Logger {
+export function createConsoleLogger(
+  level: LogLevel = 'info',
+  write: (line: string) => void = (l) => console.log(l),
+  bindings: LogFields = {},
+): Logger {
   const emit = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields) => {
     if (order[lvl] < order[level]) return;
     write(JSON.stringify({ level: lvl, time: new Date().toISOString(), msg, ...bindings, ...fields }));

@@ -2,10 +2,10 @@ import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { migrate } from './db/migrate.ts';
 import { runJobs } from './jobs/index.ts';
+import { scalarBundleReader } from './node/docs-asset.ts';
 import { demoEmulators } from './node/emulators.ts';
 import { buildDeps, exitOnConfigError, loadConfig, openDatabase, resolveSecrets, serviceContext } from './node/runtime.ts';
 import { demoExampleDossier, isDatabaseEmpty, seedDemo } from './seed/index.ts';
-import { scalarBundleReader } from './node/docs-asset.ts';
 
 /** Node entry: configuration, database, migrations, demo data on an empty embedded database, serve. */
 async function main() {
@@ -30,11 +30,16 @@ async function main() {
   const app = createApp({ ...deps, docs, extraRoutes: demoEmulators(config, secrets, deps) });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    handle.lock?.update({ listening: `http://${host}:${info.port}` }).catch((error) => log.warn('database lock not updated', { error: String(error) }));
+    handle.lock
+      ?.update({ listening: `http://${host}:${info.port}` })
+      .catch((error) => log.warn('database lock not updated', { error: String(error) }));
     log.info('listening', {
       url: config.publicBaseUrl,
       port: info.port,
-      database: handle.kind === 'embedded' ? `embedded PGlite in ${config.database.kind === 'embedded' ? config.database.dataDir : ''} (demo only: no fsync)` : 'PostgreSQL server',
+      database:
+        handle.kind === 'embedded'
+          ? `embedded PGlite in ${config.database.kind === 'embedded' ? config.database.dataDir : ''} (demo only: no fsync)`
+          : 'PostgreSQL server',
       docs: `${config.publicBaseUrl}/docs`,
     });
   });

@@ -1,7 +1,7 @@
 import { createApp } from './app.ts';
 import { ConfigError, parseConfig } from './config.ts';
 import { connectServer } from './db/server.ts';
-import { buildStaticDeps, serviceContext, withDatabase, type StaticDeps } from './deps.ts';
+import { buildStaticDeps, type StaticDeps, serviceContext, withDatabase } from './deps.ts';
 import { runJobs } from './jobs/index.ts';
 import { createConsoleLogger } from './logger.ts';
 
@@ -33,7 +33,8 @@ function configFrom(env: WorkerEnv) {
   if (config.database.kind !== 'server') throw new ConfigError(['DATABASE_URL: required on Workers (or a HYPERDRIVE binding)']);
   if (!config.receiptSigningKey) throw new ConfigError(['RECEIPT_SIGNING_KEY: required on Workers']);
   if (!config.auth.secret && !config.auth.jwksUrl) throw new ConfigError(['JWT_SECRET (or JWT_JWKS_URL): required on Workers']);
-  if (config.sandbox) throw new ConfigError(['SANDBOX_SECRETS: the sandbox\'s hosted checkout is served by the Node hub only (npm start), not on Workers']);
+  if (config.sandbox)
+    throw new ConfigError(["SANDBOX_SECRETS: the sandbox's hosted checkout is served by the Node hub only (npm start), not on Workers"]);
   return config;
 }
 

@@ -9,7 +9,10 @@ import type { Database, DatabaseHandle } from './types.ts';
  * `dataDir` undefined keeps the database in memory. `loadDataDir` starts it from a dump of another
  * one (`dumpDataDir()`), which skips initdb: the tests load one migrated dump per file.
  */
-export async function connectEmbedded(dataDir?: string, options: { loadDataDir?: Blob } = {}): Promise<DatabaseHandle & { client: PGlite }> {
+export async function connectEmbedded(
+  dataDir?: string,
+  options: { loadDataDir?: Blob } = {},
+): Promise<DatabaseHandle & { client: PGlite }> {
   const client = new PGlite({ dataDir, loadDataDir: options.loadDataDir });
   await client.waitReady;
   await client.exec(`SET TIME ZONE 'UTC'`);

@@ -1,5 +1,5 @@
-import postgres from 'postgres';
 import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
 import * as schema from './schema/index.ts';
 import type { Database, DatabaseHandle } from './types.ts';
 
@@ -30,10 +30,7 @@ function preparing(client: postgres.Sql): postgres.Sql {
 }
 
 /** The production store: any PostgreSQL server through postgres.js (Node, or Workers + Hyperdrive). */
-export function connectServer(
-  url: string,
-  options: { poolMax?: number; prepare?: boolean } = {},
-): DatabaseHandle & { sql: postgres.Sql } {
+export function connectServer(url: string, options: { poolMax?: number; prepare?: boolean } = {}): DatabaseHandle & { sql: postgres.Sql } {
   const sql = postgres(url, {
     max: options.poolMax ?? 10,
     onnotice: () => {},

@@ -1,4 +1,4 @@
-import { awaitingPaymentStatuses, transition, type IntentEvent, type IntentStatus } from './payment-states.ts';
+import { awaitingPaymentStatuses, type IntentEvent, type IntentStatus, transition } from './payment-states.ts';
 
 /**
  * Deciding what an outcome does to a payment intent (DESIGN.md "Deciding, then writing"). Every
@@ -115,25 +115,47 @@ const digits = (account: string) => account.replace(/[\s.-]/g, '');
  */
 function otherAccount(intent: IntentFacts, payeeAccount: string | undefined): string | null {
   if (!payeeAccount || intent.shownAccount === null) return null;
-  return digits(payeeAccount) === digits(intent.shownAccount) ? null : `paid into account ${payeeAccount}, not the intent's ${intent.shownAccount}`;
+  return digits(payeeAccount) === digits(intent.shownAccount)
+    ? null
+    : `paid into account ${payeeAccount}, not the intent's ${intent.shownAccount}`;
 }
 
 /** Moves along `event` if the state machine allows it, else records the refusal (`already_final`). */
-function move(intent: IntentFacts, event: IntentEvent, rest: Omit<Decision, 'event' | 'answer'> & { answer?: DecisionAnswer; note?: Record<string, unknown> }): Decision {
+function move(
+  intent: IntentFacts,
+  event: IntentEvent,
+  rest: Omit<Decision, 'event' | 'answer'> & { answer?: DecisionAnswer; note?: Record<string, unknown> },
+): Decision {
   const { answer, note, ...decision } = rest;
   const t = transition(intent.status, event);
   if (!t.allowed) {
     // Refused: nothing moves, nothing is opened, the lines stay as they are.
-    return { answer: 'already_final', event: { name: event, to: null, ...(note ? { note } : {}) }, set: {}, review: null, obligations: 'leave' };
+    return {
+      answer: 'already_final',
+      event: { name: event, to: null, ...(note ? { note } : {}) },
+      set: {},
+      review: null,
+      obligations: 'leave',
+    };
   }
-  return { ...decision, answer: answer ?? (t.to === 'needs_review' ? 'needs_review' : 'applied'), event: { name: event, to: t.to, ...(note ? { note } : {}) } };
+  return {
+    ...decision,
+    answer: answer ?? (t.to === 'needs_review' ? 'needs_review' : 'applied'),
+    event: { name: event, to: t.to, ...(note ? { note } : {}) },
+  };
 }
 
 const nothing = (answer: DecisionAnswer): Decision => ({ answer, event: null, set: {}, review: null, obligations: 'leave' });
 
 /** A fact recorded against the intent without moving it, with a review for a person when there is money. */
 function refusedWithReview(event: IntentEvent, reviewReason: string, review: ReviewToOpen, answer: DecisionAnswer): Decision {
-  return { answer, event: { name: event, to: null, note: { reviewReason }, onlyWithNewReview: true }, set: {}, review, obligations: 'leave' };
+  return {
+    answer,
+    event: { name: event, to: null, note: { reviewReason }, onlyWithNewReview: true },
+    set: {},
+    review,
+    obligations: 'leave',
+  };
 }
 
 /**
@@ -165,7 +187,12 @@ export function decide(intent: IntentFacts, outcome: Outcome): Decision {
         const reviewReason = wrongAccount ?? `paid ${outcome.amount} VND for an intent of ${intent.amount} VND`;
         if (decided) {
           // Money beside a payment already taken (or already in review).
-          const review: ReviewToOpen = { kind: 'amount_mismatch', reason: reviewReason, proposedAction: paid ? 'refund' : 'decide', ...money };
+          const review: ReviewToOpen = {
+            kind: 'amount_mismatch',
+            reason: reviewReason,
+            proposedAction: paid ? 'refund' : 'decide',
+            ...money,
+          };
           return refusedWithReview('payment_succeeded', reviewReason, review, 'amount_mismatch');
         }
         return move(intent, awaiting ? 'amount_mismatch' : 'late_payment_needs_review', {
@@ -215,10 +242,21 @@ export function decide(intent: IntentFacts, outcome: Outcome): Decision {
     case 'failed': {
       if (outcome.amount !== undefined && outcome.amount !== intent.amount) {
         const reviewReason = `declined ${outcome.amount} VND for an intent of ${intent.amount} VND`;
-        return { answer: 'amount_mismatch', event: { name: 'payment_declined', to: null, note: { reviewReason } }, set: {}, review: null, obligations: 'leave' };
+        return {
+          answer: 'amount_mismatch',
+          event: { name: 'payment_declined', to: null, note: { reviewReason } },
+          set: {},
+          review: null,
+          obligations: 'leave',
+        };
       }
       if (intent.status === 'failed') return nothing('duplicate');
-      return move(intent, 'payment_declined', { set: { reviewReason: null }, review: null, obligations: 'release', note: { reason: outcome.reason } });
+      return move(intent, 'payment_declined', {
+        set: { reviewReason: null },
+        review: null,
+        obligations: 'release',
+        note: { reason: outcome.reason },
+      });
     }
     case 'needs_review': {
       const wrongAmount = outcome.amount !== undefined && outcome.amount !== intent.amount;
@@ -255,7 +293,9 @@ export function decide(intent: IntentFacts, outcome: Outcome): Decision {
       if (!Number.isSafeInteger(outcome.amount) || outcome.amount <= 0 || refundedAmount > intent.amount) {
         // The refund service checks this before asking the gateway: reaching here is a bug, and
         // the transaction rolls back rather than record more given back than was paid.
-        throw new RangeError(`a refund of ${outcome.amount} VND on top of ${intent.refundedAmount} VND exceeds the ${intent.amount} VND paid`);
+        throw new RangeError(
+          `a refund of ${outcome.amount} VND on top of ${intent.refundedAmount} VND exceeds the ${intent.amount} VND paid`,
+        );
       }
       const full = refundedAmount === intent.amount;
       return move(intent, full ? 'refund_full' : 'refund_partial', {

@@ -71,14 +71,8 @@ export const feeFormulaSchema = z.discriminatedUnion('type', [
       .array(z.object({ below: vnd.optional(), amount: vnd }))
       .min(1)
       .refine((rows) => rows.length === 0 || rows.at(-1)!.below === undefined, 'the last row has no upper bound ("below")')
-      .refine(
-        (rows) => rows.slice(0, -1).every((r) => r.below !== undefined),
-        'every row but the last has an upper bound ("below")',
-      )
-      .refine(
-        (rows) => rows.slice(0, -1).every((r, i) => i === 0 || r.below! > rows[i - 1]!.below!),
-        'row bounds ascend',
-      ),
+      .refine((rows) => rows.slice(0, -1).every((r) => r.below !== undefined), 'every row but the last has an upper bound ("below")')
+      .refine((rows) => rows.slice(0, -1).every((r, i) => i === 0 || r.below! > rows[i - 1]!.below!), 'row bounds ascend'),
   }),
 ]);
 export type FeeFormula = z.infer<typeof feeFormulaSchema>;
@@ -203,8 +197,7 @@ function baseAmount(formula: FeeFormula, inputs: FeeInputs, rounding: RoundingRu
 
 export function adjustmentApplies(adjustment: FeeAdjustment, inputs: FeeInputs): boolean {
   if (adjustment.channels && !adjustment.channels.includes(inputs.channel)) return false;
-  if (adjustment.payerCategories && !(inputs.payerCategory && adjustment.payerCategories.includes(inputs.payerCategory)))
-    return false;
+  if (adjustment.payerCategories && !(inputs.payerCategory && adjustment.payerCategories.includes(inputs.payerCategory))) return false;
   if (adjustment.from && inputs.receivedDate < adjustment.from) return false;
   if (adjustment.to && inputs.receivedDate > adjustment.to) return false;
   return true;

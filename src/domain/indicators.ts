@@ -91,7 +91,11 @@ export function gapTo({ numerator, denominator }: Ratio, target: number | string
 
 /** The change from one ratio to another, exactly, in rate units to 4 decimals. */
 export function changeOf(before: Ratio, after: Ratio): number {
-  return new Dec(after.numerator).div(after.denominator).sub(new Dec(before.numerator).div(before.denominator)).toDecimalPlaces(4).toNumber();
+  return new Dec(after.numerator)
+    .div(after.denominator)
+    .sub(new Dec(before.numerator).div(before.denominator))
+    .toDecimalPlaces(4)
+    .toNumber();
 }
 
 export function neededForTarget({ numerator, denominator }: Ratio, target: number | string): number {
@@ -174,7 +178,11 @@ export interface Projection {
  * few dossiers moves the rate a lot and the projection little. `cap` bounds the denominator
  * (the indicators a and b count procedures, of which there are only so many).
  */
-export function project(cumulative: Ratio[], remainingDays: number, options: { window?: number; cap?: number; target?: number | null } = {}): Projection {
+export function project(
+  cumulative: Ratio[],
+  remainingDays: number,
+  options: { window?: number; cap?: number; target?: number | null } = {},
+): Projection {
   const window = Math.min(options.window ?? 7, cumulative.length);
   if (window === 0) return { windowDays: 0, recentRate: null, trendPerDay: null, projectedRate: null, onTrack: null };
   const last = cumulative.at(-1)!;
@@ -277,12 +285,19 @@ export function ratiosOf(s: Summary, catalogue: CatalogueFacts, source: Integrat
   for (const code of catalogue.integrated) if (catalogue.feeBearing.has(code)) integratedInCatalogue++;
   return {
     procedureOnlinePayment: { numerator: s.withPayment, denominator: s.withDossiers },
-    procedureIntegration: { numerator: source === 'dossiers' ? s.withCharge : integratedInCatalogue, denominator: catalogue.feeBearing.size },
+    procedureIntegration: {
+      numerator: source === 'dossiers' ? s.withCharge : integratedInCatalogue,
+      denominator: catalogue.feeBearing.size,
+    },
     dossierOnlinePayment: { numerator: s.paid, denominator: s.feeDossiers },
   };
 }
 
 /** The three ratios from per-procedure counts. */
-export function indicatorRatios(rows: Iterable<ProcedureCounts>, catalogue: CatalogueFacts, source: IntegrationSource): Record<IndicatorKey, Ratio> {
+export function indicatorRatios(
+  rows: Iterable<ProcedureCounts>,
+  catalogue: CatalogueFacts,
+  source: IntegrationSource,
+): Record<IndicatorKey, Ratio> {
   return ratiosOf(summarise(rows, catalogue.feeBearing), catalogue, source);
 }

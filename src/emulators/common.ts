@@ -18,8 +18,7 @@ export interface EmulatorDeps {
 }
 
 /** A channel's messages are small; a form or JSON body above this is not one of them. */
-export const emulatorBodyLimit = () =>
-  bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text('request body too large', 413) });
+export const emulatorBodyLimit = () => bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text('request body too large', 413) });
 
 /** `length` random decimal digits, the first never 0 (transaction numbers read as numbers). */
 export function randomDigits(length: number): string {

@@ -1,9 +1,18 @@
-import { Hono } from 'hono';
 import { and, eq, like } from 'drizzle-orm';
+import { Hono } from 'hono';
 import { z } from 'zod';
-import { deliver, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, withQuery, type EmulatorDeps } from './common.ts';
+import { deliver, type EmulatorDeps, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, withQuery } from './common.ts';
 import { renderDvcqgPayment, renderEmulatorMessage } from './pages.ts';
-import { MAX_REFERENCE_LENGTH, QUERY_FIELDS, QUERY_MESSAGE_TYPE, REFUSED, SUCCESS, hashOf, platformMac, platformMacVerifies } from './protocol/dvcqg.ts';
+import {
+  hashOf,
+  MAX_REFERENCE_LENGTH,
+  platformMac,
+  platformMacVerifies,
+  QUERY_FIELDS,
+  QUERY_MESSAGE_TYPE,
+  REFUSED,
+  SUCCESS,
+} from './protocol/dvcqg.ts';
 import { hmacHex, signedByAny } from './protocol/hmac.ts';
 import { gmt7 } from './protocol/time.ts';
 import { sandboxTransactions } from './schema.ts';
@@ -44,7 +53,10 @@ const BANKS = [
   { code: 'MOMO', name: 'Ví MoMo' },
 ] as const;
 
-const positiveVnd = z.string().regex(/^[1-9]\d{0,15}$/).transform(Number);
+const positiveVnd = z
+  .string()
+  .regex(/^[1-9]\d{0,15}$/)
+  .transform(Number);
 const initSchema = z.object({
   MaThamChieu: z.string().min(1).max(MAX_REFERENCE_LENGTH),
   SoTien: positiveVnd,
@@ -59,7 +71,16 @@ const initSchema = z.object({
     TenTKThuHuong: z.string().max(200).default(''),
     HoTenNguoiNop: z.string().max(200).default(''),
     PhiLePhi: z
-      .array(z.object({ LoaiPhiLePhi: z.enum(['1', '2']), TenPhiLePhi: z.string().max(500), SoTien: z.string().regex(/^\d{1,16}$/).transform(Number) }))
+      .array(
+        z.object({
+          LoaiPhiLePhi: z.enum(['1', '2']),
+          TenPhiLePhi: z.string().max(500),
+          SoTien: z
+            .string()
+            .regex(/^\d{1,16}$/)
+            .transform(Number),
+        }),
+      )
       .min(1)
       .max(50),
   }),
@@ -167,7 +188,13 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
     const now = deps.now();
     await deps.db
       .insert(sandboxTransactions)
-      .values({ reference: init.MaThamChieu, transactionId: `${ID_PREFIX}${gmt7(now).slice(2, 8)}${randomDigits(7)}`, amount: init.SoTien, status: 'pending', createdAt: now })
+      .values({
+        reference: init.MaThamChieu,
+        transactionId: `${ID_PREFIX}${gmt7(now).slice(2, 8)}${randomDigits(7)}`,
+        amount: init.SoTien,
+        status: 'pending',
+        createdAt: now,
+      })
       .onConflictDoNothing();
     const txn = await findTransaction(init.MaThamChieu);
     // A repeated init (the province retrying) gets the same transaction, if nothing changed.
@@ -186,15 +213,26 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
       HoTenNguoiNop: receipt.HoTenNguoiNop,
       PhiLePhi: receipt.PhiLePhi.map((l) => ({ LoaiPhiLePhi: l.LoaiPhiLePhi, TenPhiLePhi: l.TenPhiLePhi, SoTien: l.SoTien })),
     });
-    return c.json({ MaLoi: SUCCESS, MoTaLoi: 'Thanh cong', MaThamChieu: init.MaThamChieu, MaGiaoDich: txn.transactionId, [deps.config.redirectField]: url });
+    return c.json({
+      MaLoi: SUCCESS,
+      MoTaLoi: 'Thanh cong',
+      MaThamChieu: init.MaThamChieu,
+      MaGiaoDich: txn.transactionId,
+      [deps.config.redirectField]: url,
+    });
   });
 
   app.get('/sandbox/dvcqg/pay/:reference', async (c) => {
     const reference = c.req.param('reference');
     const details = readPayLink(reference, c.req.query('d'), c.req.query('sig'));
-    if (!details) return c.html(renderEmulatorMessage(CHANNEL, 'Liên kết không hợp lệ', 'Liên kết thanh toán bị sửa đổi hoặc không đầy đủ.'), 400);
+    if (!details)
+      return c.html(renderEmulatorMessage(CHANNEL, 'Liên kết không hợp lệ', 'Liên kết thanh toán bị sửa đổi hoặc không đầy đủ.'), 400);
     const txn = await findTransaction(reference);
-    if (!txn) return c.html(renderEmulatorMessage(CHANNEL, 'Không tìm thấy giao dịch', 'Nền tảng không có giao dịch nào với mã tham chiếu này.'), 404);
+    if (!txn)
+      return c.html(
+        renderEmulatorMessage(CHANNEL, 'Không tìm thấy giao dịch', 'Nền tảng không có giao dịch nào với mã tham chiếu này.'),
+        404,
+      );
     if (txn.status !== 'pending') {
       const text = txn.status === 'succeeded' ? 'Giao dịch đã được thanh toán.' : 'Giao dịch đã bị huỷ.';
       return c.html(renderEmulatorMessage(CHANNEL, 'Giao dịch đã được xử lý', text));
@@ -229,15 +267,26 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
     await deps.db
       .update(sandboxTransactions)
       .set({ status: form.choice === 'pay' ? 'succeeded' : 'declined', createdAt: deps.now() })
-      .where(and(eq(sandboxTransactions.reference, reference), eq(sandboxTransactions.status, 'pending'), like(sandboxTransactions.transactionId, `${ID_PREFIX}%`)));
+      .where(
+        and(
+          eq(sandboxTransactions.reference, reference),
+          eq(sandboxTransactions.status, 'pending'),
+          like(sandboxTransactions.transactionId, `${ID_PREFIX}%`),
+        ),
+      );
     const txn = await findTransaction(reference);
-    if (!txn) return c.html(renderEmulatorMessage(CHANNEL, 'Không tìm thấy giao dịch', 'Nền tảng không có giao dịch nào với mã tham chiếu này.'), 404);
+    if (!txn)
+      return c.html(
+        renderEmulatorMessage(CHANNEL, 'Không tìm thấy giao dịch', 'Nền tảng không có giao dịch nào với mã tham chiếu này.'),
+        404,
+      );
     const confirm = confirmMessage(txn, details, bank);
     // Delivered again while the province does not answer, or answers 5xx ("send again").
     await deliver(
       deps,
       'dvcqg',
-      (signal) => deps.fetch(callbackUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(confirm), signal }),
+      (signal) =>
+        deps.fetch(callbackUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(confirm), signal }),
       (status, body) => status < 500 && parseJsonObject(body) !== undefined,
     );
     const back = new URLSearchParams(Object.entries(confirm).map(([k, v]) => [k, String(v)]));

@@ -105,7 +105,8 @@ export function renderDvcqgPayment(m: DvcqgPaymentModel) {
   <table>
     <tr><th>Loại</th><th>Khoản phí, lệ phí</th><th class="amount">Số tiền</th></tr>
     ${m.lines.map(
-      (l) => html`<tr data-testid="fee-line"><td>${l.kind === '1' ? 'Phí' : 'Lệ phí'}</td><td>${l.name}</td><td class="amount">${formatVnd(l.amount)}</td></tr>`,
+      (l) =>
+        html`<tr data-testid="fee-line"><td>${l.kind === '1' ? 'Phí' : 'Lệ phí'}</td><td>${l.name}</td><td class="amount">${formatVnd(l.amount)}</td></tr>`,
     )}
     <tr><th colspan="2">Tổng cộng</th><td class="amount" data-testid="amount"><strong>${formatVnd(m.amount)}</strong></td></tr>
   </table>

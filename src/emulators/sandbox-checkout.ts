@@ -1,8 +1,15 @@
-import { Hono } from 'hono';
 import { eq, sql } from 'drizzle-orm';
-import { formFields, deliver, type EmulatorDeps } from './common.ts';
+import { Hono } from 'hono';
+import { deliver, type EmulatorDeps, formFields } from './common.ts';
 import { renderCheckoutMessage, renderCheckoutPage } from './pages.ts';
-import { SIGNATURE_HEADER, checkSignatureHeader, checkoutLinkSchema, checkoutVerifies, refundRequestSchema, signatureHeader } from './protocol/sandbox.ts';
+import {
+  checkoutLinkSchema,
+  checkoutVerifies,
+  checkSignatureHeader,
+  refundRequestSchema,
+  SIGNATURE_HEADER,
+  signatureHeader,
+} from './protocol/sandbox.ts';
 import { sandboxRefunds, sandboxTransactions } from './schema.ts';
 
 export interface SandboxCheckoutDeps extends EmulatorDeps {
@@ -37,7 +44,10 @@ export function createSandboxCheckout(deps: SandboxCheckoutDeps) {
       (signal) =>
         deps.fetch(callbackUrl, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signatureHeader(secret!, Math.floor(deps.now().getTime() / 1000), payload) },
+          headers: {
+            'content-type': 'application/json',
+            [SIGNATURE_HEADER]: signatureHeader(secret!, Math.floor(deps.now().getTime() / 1000), payload),
+          },
           body: payload,
           signal,
         }),
@@ -52,14 +62,29 @@ export function createSandboxCheckout(deps: SandboxCheckoutDeps) {
     const [done] = await deps.db.select().from(sandboxTransactions).where(eq(sandboxTransactions.reference, reference));
     if (done) {
       return c.html(
-        renderCheckoutMessage('Giao dịch đã xử lý', done.status === 'succeeded' ? 'Giao dịch đã được thanh toán.' : 'Giao dịch đã bị từ chối.', params.returnUrl),
+        renderCheckoutMessage(
+          'Giao dịch đã xử lý',
+          done.status === 'succeeded' ? 'Giao dịch đã được thanh toán.' : 'Giao dịch đã bị từ chối.',
+          params.returnUrl,
+        ),
       );
     }
     if (params.expiresAt * 1000 < deps.now().getTime()) {
-      return c.html(renderCheckoutMessage('Giao dịch hết hạn', 'Thời hạn thanh toán đã qua. Vui lòng tạo giao dịch mới.', params.returnUrl), 410);
+      return c.html(
+        renderCheckoutMessage('Giao dịch hết hạn', 'Thời hạn thanh toán đã qua. Vui lòng tạo giao dịch mới.', params.returnUrl),
+        410,
+      );
     }
     const hidden = { ...c.req.query() };
-    return c.html(renderCheckoutPage({ reference, amount: params.amount, description: params.description, expiresAt: new Date(params.expiresAt * 1000), hidden }));
+    return c.html(
+      renderCheckoutPage({
+        reference,
+        amount: params.amount,
+        description: params.description,
+        expiresAt: new Date(params.expiresAt * 1000),
+        hidden,
+      }),
+    );
   });
 
   app.post('/sandbox/checkout/:reference', async (c) => {
@@ -123,7 +148,13 @@ export function createSandboxCheckout(deps: SandboxCheckoutDeps) {
     const reference = c.req.param('reference');
     const raw = await c.req.text();
     const path = `/sandbox/api/payments/${encodeURIComponent(reference)}/refunds`;
-    const check = checkSignatureHeader(deps.secrets, c.req.header(SIGNATURE_HEADER), `POST ${path}\n${raw}`, deps.now(), deps.toleranceSeconds);
+    const check = checkSignatureHeader(
+      deps.secrets,
+      c.req.header(SIGNATURE_HEADER),
+      `POST ${path}\n${raw}`,
+      deps.now(),
+      deps.toleranceSeconds,
+    );
     if (check !== 'valid') return c.json({ error: check }, 401);
     let body;
     try {

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
-import { deliver, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, type EmulatorDeps } from './common.ts';
+import { deliver, type EmulatorDeps, emulatorBodyLimit, formFields, parseJsonObject, randomDigits } from './common.ts';
 import { renderBankForm, renderBankResult } from './pages.ts';
-import { notification, notificationSignature, type NotificationFormat } from './protocol/vietqr.ts';
 import { gmt7 } from './protocol/time.ts';
+import { type NotificationFormat, notification, notificationSignature } from './protocol/vietqr.ts';
 
 /**
  * The collecting agency's bank, for the offline demo (shared/domain/gateways.md §2): a VietQR code
@@ -36,7 +36,15 @@ export function createVietqrBank(deps: VietqrBankDeps) {
 
   // Pre-filled from ?account=&amount=&text=, so a QR's details can link straight here.
   app.get('/sandbox/vietqr', (c) =>
-    c.html(renderBankForm({ format, account: c.req.query('account') ?? '', amount: c.req.query('amount') ?? '', text: c.req.query('text') ?? '', bankPrefix: true })),
+    c.html(
+      renderBankForm({
+        format,
+        account: c.req.query('account') ?? '',
+        amount: c.req.query('amount') ?? '',
+        text: c.req.query('text') ?? '',
+        bankPrefix: true,
+      }),
+    ),
   );
 
   app.post('/sandbox/vietqr', async (c) => {
@@ -51,7 +59,10 @@ export function createVietqrBank(deps: VietqrBankDeps) {
       const text = (form.text ?? '').trim();
       if (!/^[0-9A-Za-z]{1,40}$/.test(account) || !/^[1-9]\d{0,14}$/.test(amountText)) {
         const error = 'Số tài khoản (chữ, số) và số tiền (số nguyên dương, đồng) là bắt buộc.';
-        return c.html(renderBankForm({ format, account, amount: form.amount ?? '', text, bankPrefix: form.bankPrefix === '1', error }), 400);
+        return c.html(
+          renderBankForm({ format, account, amount: form.amount ?? '', text, bankPrefix: form.bankPrefix === '1', error }),
+          400,
+        );
       }
       const at = deps.now();
       raw = JSON.stringify(
@@ -70,12 +81,23 @@ export function createVietqrBank(deps: VietqrBankDeps) {
     const delivery = await deliver(
       deps,
       'vietqr',
-      (signal) => deps.fetch(notifyUrl, { method: 'POST', headers: { 'content-type': 'application/json', [signatureHeader]: signature }, body: raw, signal }),
+      (signal) =>
+        deps.fetch(notifyUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [signatureHeader]: signature },
+          body: raw,
+          signal,
+        }),
       (status) => status < 500,
     );
     const answer = parseJsonObject(delivery.body);
     return c.html(
-      renderBankResult({ notification: raw, status: delivery.status, answer: answer ? JSON.stringify(answer, null, 2) : delivery.body, attempts: delivery.attempts }),
+      renderBankResult({
+        notification: raw,
+        status: delivery.status,
+        answer: answer ? JSON.stringify(answer, null, 2) : delivery.body,
+        attempts: delivery.attempts,
+      }),
     );
   });
 

@@ -1,8 +1,12 @@
-import { Hono } from 'hono';
 import { eq, sql } from 'drizzle-orm';
-import { deliver, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, withQuery, type EmulatorDeps } from './common.ts';
+import { Hono } from 'hono';
+import { deliver, type EmulatorDeps, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, withQuery } from './common.ts';
 import { renderEmulatorMessage, renderVnpayPayment } from './pages.ts';
+import { fromGmt7, gmt7 } from './protocol/time.ts';
 import {
+  checkSignedQuery,
+  pipeHash,
+  pipeVerifies,
   QUERYDR_ANSWER_FIELDS,
   QUERYDR_REQUEST_FIELDS,
   REFUND_ANSWER_FIELDS,
@@ -10,13 +14,9 @@ import {
   REFUND_PARTIAL,
   REFUND_REQUEST_FIELDS,
   VNP_VERSION,
-  checkSignedQuery,
-  pipeHash,
-  pipeVerifies,
   vndOf,
   vnpSignedQuery,
 } from './protocol/vnpay.ts';
-import { fromGmt7, gmt7 } from './protocol/time.ts';
 import { sandboxRefunds, sandboxTransactions } from './schema.ts';
 
 /**
@@ -46,7 +46,11 @@ const CHANNEL = 'CỔNG THANH TOÁN VNPAY';
 const isVnpayTransaction = (transactionId: string) => /^\d{8}$/.test(transactionId);
 
 type Choice = 'pay' | 'cancel' | 'fraud';
-const STATUS_OF: Record<Choice, 'succeeded' | 'declined' | 'suspected_fraud'> = { pay: 'succeeded', cancel: 'declined', fraud: 'suspected_fraud' };
+const STATUS_OF: Record<Choice, 'succeeded' | 'declined' | 'suspected_fraud'> = {
+  pay: 'succeeded',
+  cancel: 'declined',
+  fraud: 'suspected_fraud',
+};
 
 /** What VNPay reports for each ledger status: vnp_ResponseCode and vnp_TransactionStatus. */
 const CODES = {
@@ -81,8 +85,14 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
 
   function checkPayment(query: URLSearchParams): Checked {
     const { valid, params } = checkSignedQuery(query, secrets, encoding);
-    if (!valid) return { ok: false, title: 'Sai chữ ký', message: 'Giao dịch không thành công do: sai chữ ký (vnp_SecureHash) hoặc liên kết đã bị sửa đổi.' };
-    if (params.vnp_TmnCode !== tmnCode) return { ok: false, title: 'Website chưa được phê duyệt', message: 'Mã website (vnp_TmnCode) không hợp lệ.' };
+    if (!valid)
+      return {
+        ok: false,
+        title: 'Sai chữ ký',
+        message: 'Giao dịch không thành công do: sai chữ ký (vnp_SecureHash) hoặc liên kết đã bị sửa đổi.',
+      };
+    if (params.vnp_TmnCode !== tmnCode)
+      return { ok: false, title: 'Website chưa được phê duyệt', message: 'Mã website (vnp_TmnCode) không hợp lệ.' };
     const amount = vndOf(params.vnp_Amount);
     const expiresAt = fromGmt7(params.vnp_ExpireDate);
     const returnUrl = URL.canParse(params.vnp_ReturnUrl ?? '') ? new URL(params.vnp_ReturnUrl!) : null;
@@ -138,19 +148,44 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
     const done = await findTransaction(payment.reference);
     if (done && done.status !== 'pending') {
       const back = withQuery(payment.params.vnp_ReturnUrl!, resultQuery(done, payment));
-      return c.html(renderEmulatorMessage(CHANNEL, 'Giao dịch đã được xử lý', 'Giao dịch này đã được thực hiện trước đó.', { href: back, text: 'Quay lại website' }));
+      return c.html(
+        renderEmulatorMessage(CHANNEL, 'Giao dịch đã được xử lý', 'Giao dịch này đã được thực hiện trước đó.', {
+          href: back,
+          text: 'Quay lại website',
+        }),
+      );
     }
     if (payment.expiresAt.getTime() < deps.now().getTime()) {
-      return c.html(renderEmulatorMessage(CHANNEL, 'Giao dịch hết hạn', 'Giao dịch đã quá thời gian chờ thanh toán. Quý khách vui lòng thực hiện lại giao dịch.'), 410);
+      return c.html(
+        renderEmulatorMessage(
+          CHANNEL,
+          'Giao dịch hết hạn',
+          'Giao dịch đã quá thời gian chờ thanh toán. Quý khách vui lòng thực hiện lại giao dịch.',
+        ),
+        410,
+      );
     }
     // The payer has reached VNPay: querydr now finds the transaction, not yet completed (01).
     await deps.db
       .insert(sandboxTransactions)
-      .values({ reference: payment.reference, transactionId: randomDigits(8), amount: payment.amount, status: 'pending', createdAt: deps.now() })
+      .values({
+        reference: payment.reference,
+        transactionId: randomDigits(8),
+        amount: payment.amount,
+        status: 'pending',
+        createdAt: deps.now(),
+      })
       .onConflictDoNothing();
     const hidden = Object.fromEntries([...new URL(c.req.url).searchParams].filter(([k]) => k.startsWith('vnp_')));
     return c.html(
-      renderVnpayPayment({ tmnCode, reference: payment.reference, amount: payment.amount, orderInfo: payment.params.vnp_OrderInfo ?? '', expiresAt: payment.expiresAt, hidden }),
+      renderVnpayPayment({
+        tmnCode,
+        reference: payment.reference,
+        amount: payment.amount,
+        orderInfo: payment.params.vnp_OrderInfo ?? '',
+        expiresAt: payment.expiresAt,
+        hidden,
+      }),
     );
   });
 
@@ -168,7 +203,13 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
     // One decision per transaction: a second click replays the first.
     await deps.db
       .insert(sandboxTransactions)
-      .values({ reference: payment.reference, transactionId: randomDigits(8), amount: payment.amount, status: STATUS_OF[choice], createdAt: deps.now() })
+      .values({
+        reference: payment.reference,
+        transactionId: randomDigits(8),
+        amount: payment.amount,
+        status: STATUS_OF[choice],
+        createdAt: deps.now(),
+      })
       .onConflictDoUpdate({
         target: sandboxTransactions.reference,
         set: { status: STATUS_OF[choice], createdAt: deps.now() },
@@ -197,7 +238,9 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
     const command = body?.vnp_Command;
     if (body && command === 'querydr') return c.json(await querydr(body));
     if (body && command === 'refund') return c.json(await refund(body));
-    return c.json(await answer(QUERYDR_ANSWER_FIELDS, { vnp_Command: String(command ?? ''), vnp_ResponseCode: '99', vnp_Message: 'Invalid request' }));
+    return c.json(
+      await answer(QUERYDR_ANSWER_FIELDS, { vnp_Command: String(command ?? ''), vnp_ResponseCode: '99', vnp_Message: 'Invalid request' }),
+    );
   });
 
   /** An answer with every field of its hash present ('' when there is nothing to say), signed. */
@@ -225,7 +268,8 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
     const base = { vnp_Command: 'querydr', vnp_TxnRef: typeof body.vnp_TxnRef === 'string' ? body.vnp_TxnRef : '' };
     const failed = checkRequest(body, QUERYDR_REQUEST_FIELDS);
     if (failed) return answer(QUERYDR_ANSWER_FIELDS, { ...base, vnp_ResponseCode: failed.code, vnp_Message: failed.message });
-    if (!firstTime(body.vnp_RequestId as string)) return answer(QUERYDR_ANSWER_FIELDS, { ...base, vnp_ResponseCode: '94', vnp_Message: 'Duplicate request' });
+    if (!firstTime(body.vnp_RequestId as string))
+      return answer(QUERYDR_ANSWER_FIELDS, { ...base, vnp_ResponseCode: '94', vnp_Message: 'Duplicate request' });
     const txn = await findTransaction(base.vnp_TxnRef);
     if (!txn) return answer(QUERYDR_ANSWER_FIELDS, { ...base, vnp_ResponseCode: '91', vnp_Message: 'Khong tim thay giao dich yeu cau' });
     const decided = txn.status === 'pending' ? null : CODES[txn.status as keyof typeof CODES];
@@ -248,7 +292,8 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
 
   async function refund(body: Record<string, unknown>) {
     const base = { vnp_Command: 'refund', vnp_TxnRef: typeof body.vnp_TxnRef === 'string' ? body.vnp_TxnRef : '' };
-    const refuseWith = (code: string, message: string) => answer(REFUND_ANSWER_FIELDS, { ...base, vnp_ResponseCode: code, vnp_Message: message });
+    const refuseWith = (code: string, message: string) =>
+      answer(REFUND_ANSWER_FIELDS, { ...base, vnp_ResponseCode: code, vnp_Message: message });
     const failed = checkRequest(body, REFUND_REQUEST_FIELDS);
     if (failed) return refuseWith(failed.code, failed.message);
     const requestId = body.vnp_RequestId as string;
@@ -261,13 +306,15 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
     const now = deps.now();
     const outcome = await deps.db.transaction(async (tx) => {
       const [txn] = await tx.select().from(sandboxTransactions).where(eq(sandboxTransactions.reference, base.vnp_TxnRef)).for('update');
-      if (!txn || !isVnpayTransaction(txn.transactionId)) return { code: '91', message: 'Khong tim thay giao dich yeu cau hoan tra' } as const;
+      if (!txn || !isVnpayTransaction(txn.transactionId))
+        return { code: '91', message: 'Khong tim thay giao dich yeu cau hoan tra' } as const;
       if (body.vnp_TransactionNo !== undefined && body.vnp_TransactionNo !== '' && body.vnp_TransactionNo !== txn.transactionId) {
         return { code: '91', message: 'Khong tim thay giao dich yeu cau hoan tra' } as const;
       }
       const [earlier] = await tx.select().from(sandboxRefunds).where(eq(sandboxRefunds.refundId, requestId));
       if (earlier) return { code: '94', message: 'Yeu cau bi trung lap' } as const;
-      if (txn.status !== 'succeeded') return { code: '95', message: 'Giao dich nay khong thanh cong ben VNPAY. VNPAY tu choi xu ly yeu cau' } as const;
+      if (txn.status !== 'succeeded')
+        return { code: '95', message: 'Giao dich nay khong thanh cong ben VNPAY. VNPAY tu choi xu ly yeu cau' } as const;
       const [{ refunded } = { refunded: '0' }] = await tx
         .select({ refunded: sql<string>`coalesce(sum(${sandboxRefunds.amount}), 0)` })
         .from(sandboxRefunds)

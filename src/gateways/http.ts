@@ -15,7 +15,10 @@ export async function fetchText(
     if (signal.aborted) return reject(signal.reason);
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    response.text().then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    response
+      .text()
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
   });
   return { status: response.status, ok: response.ok, text };
 }

@@ -17,9 +17,7 @@ export interface GatewayCapabilities {
   statement: boolean;
 }
 
-export type NextAction =
-  | { type: 'redirect'; url: string }
-  | { type: 'qr'; payload: string; [extra: string]: unknown };
+export type NextAction = { type: 'redirect'; url: string } | { type: 'qr'; payload: string; [extra: string]: unknown };
 
 export interface PaymentRequest {
   intentId: string;

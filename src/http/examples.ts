@@ -1,12 +1,20 @@
 import type { z } from '@hono/zod-openapi';
-import type { ActionsSchema, BreakdownSchema, CampaignInputSchema, CampaignProgressSchema, CampaignSchema, DvcqgSyncSchema, IndicatorReportSchema } from './indicator-schemas.ts';
+import type {
+  ActionsSchema,
+  BreakdownSchema,
+  CampaignInputSchema,
+  CampaignProgressSchema,
+  CampaignSchema,
+  DvcqgSyncSchema,
+  IndicatorReportSchema,
+} from './indicator-schemas.ts';
 import {
-  EXAMPLE_DOSSIER_CODE,
   type AgencySchema,
   type CreateIntentSchema,
   type CreateRefundSchema,
   type DossierInputSchema,
   type DossierSchema,
+  EXAMPLE_DOSSIER_CODE,
   type FeeRuleInputSchema,
   type FeeRuleSchema,
   type PaymentIntentSchema,
@@ -101,7 +109,8 @@ export const procedureExample: Out<typeof ProcedureSchema> = {
       rounding: { mode: 'half_up', unit: 1 },
       validFrom: '2017-01-01',
       validTo: null,
-      legalBasis: 'Thông tư 37/2023/TT-BTC (135.000 đ/lần); Thông tư 63/2023/TT-BTC (nộp trực tuyến 115.000 đ từ 01/12/2023 đến 31/12/2025)',
+      legalBasis:
+        'Thông tư 37/2023/TT-BTC (135.000 đ/lần); Thông tư 63/2023/TT-BTC (nộp trực tuyến 115.000 đ từ 01/12/2023 đến 31/12/2025)',
       collectionAccount: null,
       setByProvince: false,
     },
@@ -145,7 +154,16 @@ export const dossierExample: Out<typeof DossierSchema> = {
   onlinePaymentFlag: 0,
   paidAt: null,
   obligations: [
-    { id: OBLIGATION_ID, lineNo: 1, kind: 'le_phi', feeCode: 'LPGPLX', name: 'Lệ phí cấp đổi giấy phép lái xe', amount: 135000, adjustment: null, status: 'unpaid' },
+    {
+      id: OBLIGATION_ID,
+      lineNo: 1,
+      kind: 'le_phi',
+      feeCode: 'LPGPLX',
+      name: 'Lệ phí cấp đổi giấy phép lái xe',
+      amount: 135000,
+      adjustment: null,
+      status: 'unpaid',
+    },
   ],
   totalDue: 135000,
   createdAt: '2026-11-20T02:30:20.000Z',
@@ -264,7 +282,12 @@ export const resolveRefundExample: In<typeof ResolveRefundSchema> = {
 
 export const resolvedRefundExample: Out<typeof RefundSchema> = {
   ...refundExample,
-  resolution: { outcome: 'succeeded', note: resolveRefundExample.note, resolvedBy: 'treasury:ke-toan-02', resolvedAt: '2026-11-24T01:00:00.000Z' },
+  resolution: {
+    outcome: 'succeeded',
+    note: resolveRefundExample.note,
+    resolvedBy: 'treasury:ke-toan-02',
+    resolvedAt: '2026-11-24T01:00:00.000Z',
+  },
 };
 
 // ── Indicators and campaigns ────────────────────────────────────────────────────────────

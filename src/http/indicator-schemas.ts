@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { daysBetween, periodKinds, periodRange, PeriodError, type DateRange } from '../domain/indicators.ts';
+import { type DateRange, daysBetween, PeriodError, periodKinds, periodRange } from '../domain/indicators.ts';
 import { ServiceError } from '../services/errors.ts';
 import { agencyCode } from './schemas.ts';
 
@@ -35,7 +35,8 @@ export function rangeOf(q: PeriodQuery): DateRange {
       throw error;
     }
   } else {
-    if (q.from === undefined || q.to === undefined) throw invalid(q.from === undefined ? 'from' : 'to', 'give from and to, or period and year');
+    if (q.from === undefined || q.to === undefined)
+      throw invalid(q.from === undefined ? 'from' : 'to', 'give from and to, or period and year');
     if (q.year !== undefined || q.index !== undefined) throw invalid('year', 'year and index go with period');
     range = { from: q.from, to: q.to };
   }
@@ -55,16 +56,24 @@ export const IndicatorValueSchema = z
   .openapi('IndicatorValue');
 
 const indicatorFields = {
-  procedureOnlinePayment: IndicatorValueSchema.openapi({ description: '(a) fee-bearing procedures with a dossier paid online / with a dossier' }),
-  procedureIntegration: IndicatorValueSchema.openapi({ description: '(b) fee-bearing procedures integrated / fee-bearing procedures of the catalogue, now' }),
-  dossierOnlinePayment: IndicatorValueSchema.openapi({ description: '(c) dossiers paid online / dossiers of fee-bearing procedures less those priced all zero' }),
+  procedureOnlinePayment: IndicatorValueSchema.openapi({
+    description: '(a) fee-bearing procedures with a dossier paid online / with a dossier',
+  }),
+  procedureIntegration: IndicatorValueSchema.openapi({
+    description: '(b) fee-bearing procedures integrated / fee-bearing procedures of the catalogue, now',
+  }),
+  dossierOnlinePayment: IndicatorValueSchema.openapi({
+    description: '(c) dossiers paid online / dossiers of fee-bearing procedures less those priced all zero',
+  }),
   points: z.number(),
   maxPoints: z.number(),
 };
 export const IndicatorSetSchema = z.object(indicatorFields).openapi('IndicatorSet');
 
 const AgencyRefSchema = z.object({ code: z.string(), name: z.string(), level: z.string() });
-const integrationSource = z.enum(['dossiers', 'catalogue']).openapi({ description: 'Where b counts integration from (INDICATOR_B_NUMERATOR)' });
+const integrationSource = z
+  .enum(['dossiers', 'catalogue'])
+  .openapi({ description: 'Where b counts integration from (INDICATOR_B_NUMERATOR)' });
 
 export const IndicatorReportSchema = z
   .object({
@@ -89,7 +98,9 @@ export const BreakdownSchema = z
     procedure: CatalogueProcedureSchema.optional().openapi({ description: 'The one procedure counted, when asked for' }),
     items: z.array(
       z.object({
-        agency: AgencyRefSchema.extend({ direct: z.boolean().openapi({ description: "The scope agency's own dossiers, not a child's" }) }).optional(),
+        agency: AgencyRefSchema.extend({
+          direct: z.boolean().openapi({ description: "The scope agency's own dossiers, not a child's" }),
+        }).optional(),
         procedure: CatalogueProcedureSchema.optional(),
         ...indicatorFields,
       }),
@@ -156,7 +167,11 @@ export const CampaignSchema = z
     endDate: z.string(),
     days: z.number().int(),
     baseline: z.object({ from: z.string(), to: z.string() }),
-    targets: z.object({ procedureOnlinePayment: z.number().nullable(), procedureIntegration: z.number().nullable(), dossierOnlinePayment: z.number().nullable() }),
+    targets: z.object({
+      procedureOnlinePayment: z.number().nullable(),
+      procedureIntegration: z.number().nullable(),
+      dossierOnlinePayment: z.number().nullable(),
+    }),
     createdBy: z.string(),
     createdAt: z.string(),
   })
@@ -183,7 +198,9 @@ const TargetSchema = z.object({
 export const CampaignProgressSchema = z
   .object({
     campaign: CampaignSchema,
-    agency: AgencyRefSchema.extend({ parentCode: z.string().nullable() }).openapi({ description: "The unit counted: the campaign's agency, or the one asked for" }),
+    agency: AgencyRefSchema.extend({ parentCode: z.string().nullable() }).openapi({
+      description: "The unit counted: the campaign's agency, or the one asked for",
+    }),
     asOf: z.string(),
     status: z.enum(['scheduled', 'running', 'ended']),
     day: z.number().int(),

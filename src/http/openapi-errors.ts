@@ -19,10 +19,21 @@ import { ProblemSchema } from './schemas.ts';
  * on all, even where they cannot happen: 403 on the catalogue's reads (every role may call them),
  * 404 on the lists and creations that name nothing.
  */
-export const SECURED = ['unauthenticated', 'forbidden', 'not-found', 'validation-failed', 'internal-error'] as const satisfies readonly ErrorCode[];
+export const SECURED = [
+  'unauthenticated',
+  'forbidden',
+  'not-found',
+  'validation-failed',
+  'internal-error',
+] as const satisfies readonly ErrorCode[];
 
 /** A route with a JSON body: it must be JSON, sent as JSON, at most 1 MiB, and match its schema. */
-export const JSON_BODY = ['validation-failed', 'malformed-json', 'unsupported-media-type', 'payload-too-large'] as const satisfies readonly ErrorCode[];
+export const JSON_BODY = [
+  'validation-failed',
+  'malformed-json',
+  'unsupported-media-type',
+  'payload-too-large',
+] as const satisfies readonly ErrorCode[];
 
 /**
  * A route that writes: a deadlock or serialisation failure rolls the whole request back and is
@@ -37,7 +48,7 @@ const statusDescriptions: Record<number, string> = {
   400: 'The request is not valid (the fields at fault in `errors`)',
   401: 'No valid bearer token',
   403: 'Not allowed',
-  404: 'Not found, or outside the caller\'s agencies',
+  404: "Not found, or outside the caller's agencies",
   409: 'Conflicts with the current state',
   413: 'The request body is too large',
   415: 'The request body is not of the media type the route reads',
@@ -48,7 +59,9 @@ const statusDescriptions: Record<number, string> = {
 };
 
 /** A plausible detail for each code's example (the real ones say what exactly went wrong). */
-const exampleDetails: Partial<Record<ErrorCode, { detail: string; errors?: Array<{ path: string; message: string }>; extra?: Record<string, unknown> }>> = {
+const exampleDetails: Partial<
+  Record<ErrorCode, { detail: string; errors?: Array<{ path: string; message: string }>; extra?: Record<string, unknown> }>
+> = {
   'validation-failed': { detail: 'the request does not match the schema', errors: [{ path: 'returnUrl', message: 'Invalid URL' }] },
   'malformed-json': { detail: 'Malformed JSON in request body' },
   'idempotency-key-required': { detail: 'send an Idempotency-Key header', errors: [{ path: 'Idempotency-Key', message: 'required' }] },
@@ -68,12 +81,18 @@ const exampleDetails: Partial<Record<ErrorCode, { detail: string; errors?: Array
   'concurrent-update': { detail: 'a concurrent change to the same records got in the way; retry the request' },
   'payload-too-large': { detail: 'request bodies are at most 1 MiB' },
   'unsupported-media-type': { detail: 'Unsupported Media Type' },
-  'fee-input-missing': { detail: 'fee "Lệ phí trước bạ" needs declaredValue', errors: [{ path: 'declaredValue', message: 'required by a fee rule' }] },
+  'fee-input-missing': {
+    detail: 'fee "Lệ phí trước bạ" needs declaredValue',
+    errors: [{ path: 'declaredValue', message: 'required by a fee rule' }],
+  },
   'fee-out-of-range': { detail: 'the declared value is outside the fee table' },
   'unknown-procedure': { detail: 'procedure 9.999999 is not in the catalogue', errors: [{ path: 'procedureCode', message: 'unknown' }] },
   'unknown-agency': { detail: 'agency 000.99.99.H19 is not known in your scope', errors: [{ path: 'agencyCode', message: 'unknown' }] },
   'nothing-to-pay': { detail: 'this dossier has nothing left to pay' },
-  'gateway-not-available': { detail: 'gateway "vnpay" is not configured on this hub', errors: [{ path: 'gateway', message: 'not configured' }] },
+  'gateway-not-available': {
+    detail: 'gateway "vnpay" is not configured on this hub',
+    errors: [{ path: 'gateway', message: 'not configured' }],
+  },
   'gateway-capability-missing': { detail: 'gateway "vietqr" cannot refund; return the money outside the hub' },
   'collection-account-missing': { detail: 'the agency has no collection account for this gateway' },
   'refund-too-large': { detail: 'at most 135000 VND may be refunded', errors: [{ path: 'amount', message: 'above 135000' }] },
@@ -103,7 +122,10 @@ export function errorResponses(codes: readonly ErrorCode[], options: ErrorRespon
     const status = httpStatus[code];
     byStatus.set(status, (byStatus.get(status) ?? new Set()).add(code));
   }
-  const responses: Record<number, { description: string; content: Record<string, { schema: ZodType; examples: Record<string, { summary: string; value: unknown }> }> }> = {};
+  const responses: Record<
+    number,
+    { description: string; content: Record<string, { schema: ZodType; examples: Record<string, { summary: string; value: unknown }> }> }
+  > = {};
   for (const [status, set] of [...byStatus].sort(([a], [b]) => a - b)) {
     const list = [...set];
     responses[status] = {
@@ -111,7 +133,9 @@ export function errorResponses(codes: readonly ErrorCode[], options: ErrorRespon
       content: {
         'application/problem+json': {
           schema: options.schema ?? ProblemSchema,
-          examples: Object.fromEntries(list.map((code) => [code, { summary: code, value: { ...problemExample(code), ...options.extra?.(code) } }])),
+          examples: Object.fromEntries(
+            list.map((code) => [code, { summary: code, value: { ...problemExample(code), ...options.extra?.(code) } }]),
+          ),
         },
       },
     };

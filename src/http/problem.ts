@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { describeError, pgError } from '../db/errors.ts';
-import { ServiceError, type ErrorCode, type FieldIssue } from '../services/errors.ts';
+import { type ErrorCode, type FieldIssue, ServiceError } from '../services/errors.ts';
 import type { AppEnv } from './env.ts';
 
 /**
@@ -76,7 +76,13 @@ const titles: Partial<Record<ErrorCode, string>> = {
   'internal-error': 'Internal error',
 };
 
-export function problemBody(requestId: string, code: ErrorCode, detail: string, errors: FieldIssue[] = [], extra: Record<string, unknown> = {}): Problem {
+export function problemBody(
+  requestId: string,
+  code: ErrorCode,
+  detail: string,
+  errors: FieldIssue[] = [],
+  extra: Record<string, unknown> = {},
+): Problem {
   return {
     ...extra,
     type: `urn:fee-payment-hub:problem:${code}`,
@@ -89,7 +95,13 @@ export function problemBody(requestId: string, code: ErrorCode, detail: string, 
   };
 }
 
-export function problemResponse(c: Context<AppEnv>, code: ErrorCode, detail: string, errors: FieldIssue[] = [], extra: Record<string, unknown> = {}): Response {
+export function problemResponse(
+  c: Context<AppEnv>,
+  code: ErrorCode,
+  detail: string,
+  errors: FieldIssue[] = [],
+  extra: Record<string, unknown> = {},
+): Response {
   const body = problemBody(c.get('requestId') ?? 'unknown', code, detail, errors, extra);
   c.set('problem', { code, detail });
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
+import { refundStatuses } from '../db/schema/payments.ts';
 import { channels, feeAdjustmentSchema, feeFormulaSchema, roundingRuleSchema } from '../domain/fees.ts';
 import { intentStatuses } from '../domain/payment-states.ts';
-import { refundStatuses } from '../db/schema/payments.ts';
 import { gatewayIds } from '../gateways/types.ts';
 import { errorCodes, ServiceError } from '../services/errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../services/idempotency.ts';
@@ -36,11 +36,19 @@ export const idempotencyHeaders = (example: string) =>
 /** Optional in the schema so that its absence gets its own code, not a generic validation error. */
 export function requireIdempotencyKey(headers: { 'idempotency-key'?: string }): string {
   const key = headers['idempotency-key'];
-  if (!key) throw new ServiceError('idempotency-key-required', 'send an Idempotency-Key header', [{ path: 'Idempotency-Key', message: 'required' }]);
+  if (!key)
+    throw new ServiceError('idempotency-key-required', 'send an Idempotency-Key header', [
+      { path: 'Idempotency-Key', message: 'required' },
+    ]);
   return key;
 }
 
-export const vndAmount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).openapi({ description: 'Integer VND', example: 135000 });
+export const vndAmount = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(Number.MAX_SAFE_INTEGER)
+  .openapi({ description: 'Integer VND', example: 135000 });
 export const agencyCode = z.string().regex(AGENCY_CODE_PATTERN).openapi({ example: '000.00.32.H19' });
 export const procedureCode = z
   .string()
@@ -157,9 +165,15 @@ export const CreateIntentSchema = z
     returnUrl: z.url({ protocol: /^https?$/ }).max(2000),
     payer: z
       .object({
-        ip: z.union([z.ipv4().openapi({ format: 'ipv4' }), z.ipv6().openapi({ format: 'ipv6' })]).optional().openapi({ description: "The citizen's IP as the portal saw it (VNPay's vnp_IpAddr)" }),
+        ip: z
+          .union([z.ipv4().openapi({ format: 'ipv4' }), z.ipv6().openapi({ format: 'ipv6' })])
+          .optional()
+          .openapi({ description: "The citizen's IP as the portal saw it (VNPay's vnp_IpAddr)" }),
         name: z.string().trim().min(1).max(200).optional(),
-        idNumber: z.string().regex(/^[0-9A-Za-z]{6,20}$/, '6 to 20 letters or digits').optional(),
+        idNumber: z
+          .string()
+          .regex(/^[0-9A-Za-z]{6,20}$/, '6 to 20 letters or digits')
+          .optional(),
         address: z.string().trim().min(1).max(500).optional(),
       })
       .strict()
@@ -268,7 +282,9 @@ export const ProcedureSchema = z
 export const CreateRefundSchema = z
   .object({
     amount: vndAmount.min(1),
-    expectedRefundable: vndAmount.openapi({ description: 'What the caller believes may still be refunded; 409 when the hub computes otherwise' }),
+    expectedRefundable: vndAmount.openapi({
+      description: 'What the caller believes may still be refunded; 409 when the hub computes otherwise',
+    }),
     reason: z.string().trim().min(3).max(500),
   })
   .strict()
@@ -297,14 +313,24 @@ export const RefundSchema = z
         resolvedAt: z.string(),
       })
       .nullable()
-      .openapi({ description: 'Set when a person closed the refund from the gateway\'s portal or statement' }),
+      .openapi({ description: "Set when a person closed the refund from the gateway's portal or statement" }),
   })
   .openapi('Refund');
 
 export const ResolveRefundSchema = z
   .object({
-    outcome: z.enum(['succeeded', 'failed']).openapi({ description: '`succeeded`: the gateway returned the money; `failed`: it did not (the amount may be refunded again)' }),
-    note: z.string().trim().min(3).max(500).openapi({ description: 'The evidence: where the refund was seen done or refused', example: 'Cổng VNPay: GD hoàn 14170935 thành công 12/03' }),
+    outcome: z
+      .enum(['succeeded', 'failed'])
+      .openapi({ description: '`succeeded`: the gateway returned the money; `failed`: it did not (the amount may be refunded again)' }),
+    note: z
+      .string()
+      .trim()
+      .min(3)
+      .max(500)
+      .openapi({
+        description: 'The evidence: where the refund was seen done or refused',
+        example: 'Cổng VNPay: GD hoàn 14170935 thành công 12/03',
+      }),
     gatewayRefundId: z.string().trim().min(1).max(100).optional(),
   })
   .strict()

@@ -1,9 +1,9 @@
 import { and, asc, inArray, lte } from 'drizzle-orm';
+import { describeError } from '../db/errors.ts';
 import { paymentIntents } from '../db/schema/index.ts';
 import { awaitingPaymentStatuses } from '../domain/payment-states.ts';
 import { applyOutcome, intentSnapshot } from '../services/apply-outcome.ts';
 import type { ServiceContext } from '../services/context.ts';
-import { describeError } from '../db/errors.ts';
 
 export interface ExpiryReport {
   due: number;

@@ -55,7 +55,8 @@ export async function pollPendingIntents(ctx: ServiceContext, options: { limit?:
           .where(eq(paymentIntents.id, intent.id));
         continue;
       }
-      if (answer.kind === 'unknown') ctx.log.warn('status query unknown', { intentId: intent.id, gateway: gateway.id, reason: answer.reason });
+      if (answer.kind === 'unknown')
+        ctx.log.warn('status query unknown', { intentId: intent.id, gateway: gateway.id, reason: answer.reason });
       const attempts = intent.pollAttempts + 1;
       const last = attempts >= schedule.maxAttempts;
       await ctx.db

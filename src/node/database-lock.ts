@@ -52,7 +52,13 @@ export interface DatabaseLock {
 export async function lockDatabase(folder: string, command: string = describeCommand()): Promise<DatabaseLock> {
   const path = `${folder}.lock`;
   await mkdir(dirname(path), { recursive: true });
-  const me: LockHolder = { pid: process.pid, processStart: processStart(process.pid), command, startedAt: new Date().toISOString(), nonce: randomUUID() };
+  const me: LockHolder = {
+    pid: process.pid,
+    processStart: processStart(process.pid),
+    command,
+    startedAt: new Date().toISOString(),
+    nonce: randomUUID(),
+  };
   // A few rounds: each either takes the lock, names a live holder, or clears a dead one.
   for (let round = 0; round < 5; round++) {
     if (await create(path, me)) return held(path, me);

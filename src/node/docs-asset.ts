@@ -42,7 +42,10 @@ export const WORKERS_ASSETS_DIR = 'dist/assets';
  * `_headers` file that caches it for good (Workers' own default would revalidate it every time).
  * Refuses an installed version other than the pinned one, which the path names.
  */
-export async function writeWorkersAssets(dir: string, paths: { bundlePath: string; version: string; cacheControl: string }): Promise<string[]> {
+export async function writeWorkersAssets(
+  dir: string,
+  paths: { bundlePath: string; version: string; cacheControl: string },
+): Promise<string[]> {
   const installed = await installedScalarVersion();
   if (installed !== paths.version) {
     throw new Error(`@scalar/api-reference ${installed} is installed, package.json pins ${paths.version}: run npm install`);

@@ -1,11 +1,21 @@
-import { pino, type Logger as Pino } from 'pino';
+import { type Logger as Pino, pino } from 'pino';
 import type { LogFields, Logger, LogLevel } from '../logger.ts';
 
 /**
  * Fields that would carry personal data if a caller ever passed them whole: callers are not
  * supposed to (src/logger.ts), and pino blanks them if one does.
  */
-const PERSONAL = ['payer', 'applicant', 'applicantName', 'applicantAddress', 'payerName', 'payerAddress', 'idNumber', 'authorization', 'token'];
+const PERSONAL = [
+  'payer',
+  'applicant',
+  'applicantName',
+  'applicantAddress',
+  'payerName',
+  'payerAddress',
+  'idNumber',
+  'authorization',
+  'token',
+];
 
 /**
  * Node's logger: pino, writing JSON lines to standard output (synchronously, so the line before a

@@ -1,7 +1,7 @@
-import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, parseConfig, type Config } from '../config.ts';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { type Config, ConfigError, parseConfig } from '../config.ts';
 import { connectEmbedded } from '../db/embedded.ts';
 import { connectServer } from '../db/server.ts';
 import type { DatabaseHandle } from '../db/types.ts';
@@ -9,10 +9,10 @@ import { buildDeps as buildAppDeps, type Secrets } from '../deps.ts';
 import type { AppDeps } from '../http/env.ts';
 import type { Logger } from '../logger.ts';
 import { generateReceiptKey } from '../services/receipt-signer.ts';
-import { DatabaseLockedError, lockDatabase, type DatabaseLock } from './database-lock.ts';
+import { type DatabaseLock, DatabaseLockedError, lockDatabase } from './database-lock.ts';
 import { createNodeLogger } from './logger.ts';
 
-export { serviceContext, type Secrets } from '../deps.ts';
+export { type Secrets, serviceContext } from '../deps.ts';
 
 /** The secrets, and what the Node entry needs to know about them to host the demo's channels. */
 export interface NodeSecrets extends Secrets {
@@ -140,7 +140,12 @@ export async function resolveSecrets(config: Config, env: Record<string, string 
 }
 
 /** The app's dependencies, logging through pino unless told otherwise (the benchmarks keep quiet). */
-export async function buildDeps(config: Config, handle: DatabaseHandle, secrets: Secrets, log: Logger = createNodeLogger(config.logLevel)): Promise<AppDeps> {
+export async function buildDeps(
+  config: Config,
+  handle: DatabaseHandle,
+  secrets: Secrets,
+  log: Logger = createNodeLogger(config.logLevel),
+): Promise<AppDeps> {
   return buildAppDeps(config, handle, secrets, log);
 }
 
@@ -153,7 +158,8 @@ type NodeDatabase = DatabaseHandle & { lock?: DatabaseLock };
  * Closing the handle releases the lock; so does the process's exit.
  */
 export async function openDatabase(config: Config): Promise<NodeDatabase> {
-  if (config.database.kind === 'server') return connectServer(config.database.url, { poolMax: config.database.poolMax, prepare: config.database.prepare });
+  if (config.database.kind === 'server')
+    return connectServer(config.database.url, { poolMax: config.database.poolMax, prepare: config.database.prepare });
   const folder = config.database.dataDir;
   const lock = await lockDatabase(folder).catch(exitOnLocked);
   try {

@@ -194,18 +194,107 @@ export function receivingShares(): Array<{ agencyCode: string; procedureCode: st
 
 // ── Applicants ──────────────────────────────────────────────────────────────────────────
 
-const FAMILY = ['Nguyễn', 'Nguyễn', 'Nguyễn', 'Trần', 'Trần', 'Lê', 'Lê', 'Phạm', 'Hoàng', 'Huỳnh', 'Phan', 'Vũ', 'Võ', 'Đặng', 'Bùi', 'Đỗ', 'Hồ', 'Ngô', 'Dương', 'Lý'];
+const FAMILY = [
+  'Nguyễn',
+  'Nguyễn',
+  'Nguyễn',
+  'Trần',
+  'Trần',
+  'Lê',
+  'Lê',
+  'Phạm',
+  'Hoàng',
+  'Huỳnh',
+  'Phan',
+  'Vũ',
+  'Võ',
+  'Đặng',
+  'Bùi',
+  'Đỗ',
+  'Hồ',
+  'Ngô',
+  'Dương',
+  'Lý',
+];
 const MIDDLE_M = ['Văn', 'Hữu', 'Minh', 'Đức', 'Quốc', 'Thanh', 'Hoàng', 'Công', 'Gia', 'Tấn'];
 const MIDDLE_F = ['Thị', 'Thị', 'Ngọc', 'Thu', 'Thanh', 'Mỹ', 'Kim', 'Hoài', 'Bảo', 'Khánh'];
-const GIVEN_M = ['An', 'Bình', 'Cường', 'Dũng', 'Hải', 'Hiếu', 'Hùng', 'Khang', 'Khoa', 'Long', 'Nam', 'Phát', 'Phúc', 'Quân', 'Sơn', 'Tài', 'Thắng', 'Tuấn', 'Việt', 'Vinh'];
-const GIVEN_F = ['Anh', 'Chi', 'Diệp', 'Dung', 'Hà', 'Hạnh', 'Hằng', 'Hương', 'Lan', 'Linh', 'Mai', 'Ngân', 'Nhung', 'Oanh', 'Phương', 'Quyên', 'Thảo', 'Trang', 'Vy', 'Yến'];
+const GIVEN_M = [
+  'An',
+  'Bình',
+  'Cường',
+  'Dũng',
+  'Hải',
+  'Hiếu',
+  'Hùng',
+  'Khang',
+  'Khoa',
+  'Long',
+  'Nam',
+  'Phát',
+  'Phúc',
+  'Quân',
+  'Sơn',
+  'Tài',
+  'Thắng',
+  'Tuấn',
+  'Việt',
+  'Vinh',
+];
+const GIVEN_F = [
+  'Anh',
+  'Chi',
+  'Diệp',
+  'Dung',
+  'Hà',
+  'Hạnh',
+  'Hằng',
+  'Hương',
+  'Lan',
+  'Linh',
+  'Mai',
+  'Ngân',
+  'Nhung',
+  'Oanh',
+  'Phương',
+  'Quyên',
+  'Thảo',
+  'Trang',
+  'Vy',
+  'Yến',
+];
 const STREETS = [
-  'Phạm Văn Thuận', 'Võ Thị Sáu', 'Đồng Khởi', 'Nguyễn Ái Quốc', 'Hà Huy Giáp', 'Bùi Văn Hòa', 'Huỳnh Văn Nghệ',
-  'Nguyễn Văn Trị', 'Cách Mạng Tháng Tám', 'Hùng Vương', 'Lê Duẩn', 'Tôn Đức Thắng', 'Trần Phú', 'Phú Riềng Đỏ',
-  'Quốc lộ 1A', 'Quốc lộ 51', 'Quốc lộ 14', 'Hoàng Minh Chánh',
+  'Phạm Văn Thuận',
+  'Võ Thị Sáu',
+  'Đồng Khởi',
+  'Nguyễn Ái Quốc',
+  'Hà Huy Giáp',
+  'Bùi Văn Hòa',
+  'Huỳnh Văn Nghệ',
+  'Nguyễn Văn Trị',
+  'Cách Mạng Tháng Tám',
+  'Hùng Vương',
+  'Lê Duẩn',
+  'Tôn Đức Thắng',
+  'Trần Phú',
+  'Phú Riềng Đỏ',
+  'Quốc lộ 1A',
+  'Quốc lộ 51',
+  'Quốc lộ 14',
+  'Hoàng Minh Chánh',
 ];
 const EATERY_KIND = ['Nhà hàng', 'Quán cơm', 'Bếp ăn tập thể Công ty TNHH', 'Căng tin Trường', 'Nhà hàng tiệc cưới'];
-const EATERY_NAME = ['Hương Quê', 'Phú Lộc', 'Sông Đồng Nai', 'Bình An', 'Tân Phong', 'Mai Anh', 'Hòa Bình', 'Đông Phương', 'Thanh Xuân', 'Gia Nguyễn'];
+const EATERY_NAME = [
+  'Hương Quê',
+  'Phú Lộc',
+  'Sông Đồng Nai',
+  'Bình An',
+  'Tân Phong',
+  'Mai Anh',
+  'Hòa Bình',
+  'Đông Phương',
+  'Thanh Xuân',
+  'Gia Nguyễn',
+];
 
 function personName(r: Random): string {
   const female = r.chance(0.5);

@@ -3,7 +3,7 @@ import { agencies, campaigns, dossiers, feeRules, obligations } from '../db/sche
 import { addDays, vnDate } from '../domain/dates.ts';
 import { createCampaign } from '../services/campaigns.ts';
 import { addFeeRule, putProcedure, upsertAgency } from '../services/catalogue.ts';
-import { executor, withTransaction, type ServiceContext } from '../services/context.ts';
+import { executor, type ServiceContext, withTransaction } from '../services/context.ts';
 import { signPendingReceipts } from '../services/receipts.ts';
 import { demoAgencies, PROVINCE } from './agencies.ts';
 import { DEMO_CAMPAIGN_STARTED_DAYS_AGO, SEED_PRINCIPAL, seedDossiers } from './dossiers.ts';
@@ -101,7 +101,12 @@ async function seedCatalogue(ctx: ServiceContext, now: Date) {
   const existing = await executor(ctx)
     .select({ procedureCode: feeRules.procedureCode, feeCode: feeRules.feeCode, validFrom: feeRules.validFrom })
     .from(feeRules)
-    .where(inArray(feeRules.procedureCode, DEMO_PROCEDURES.map((p) => p.code)));
+    .where(
+      inArray(
+        feeRules.procedureCode,
+        DEMO_PROCEDURES.map((p) => p.code),
+      ),
+    );
   const key = (procedureCode: string, feeCode: string, validFrom: string) => `${procedureCode}|${feeCode}|${validFrom}`;
   const known = new Set(existing.map((r) => key(r.procedureCode, r.feeCode, r.validFrom)));
   let added = 0;

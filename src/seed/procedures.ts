@@ -247,7 +247,8 @@ export const DEMO_PROCEDURES: SeedProcedure[] = [
           },
         ],
         validFrom: '2017-01-01',
-        legalBasis: 'Thông tư 37/2023/TT-BTC (135.000 đ/lần); Thông tư 63/2023/TT-BTC (nộp trực tuyến 115.000 đ từ 01/12/2023 đến 31/12/2025)',
+        legalBasis:
+          'Thông tư 37/2023/TT-BTC (135.000 đ/lần); Thông tư 63/2023/TT-BTC (nộp trực tuyến 115.000 đ từ 01/12/2023 đến 31/12/2025)',
       }),
     ],
   },
@@ -577,11 +578,7 @@ export const DEMO_PROCEDURES: SeedProcedure[] = [
         formula: {
           type: 'table',
           input: 'declaredValue',
-          rows: [
-            { below: 15_000_001, amount: 200_000 },
-            { below: 40_000_001, amount: 400_000 },
-            { amount: 800_000 },
-          ],
+          rows: [{ below: 15_000_001, amount: 200_000 }, { below: 40_000_001, amount: 400_000 }, { amount: 800_000 }],
         },
         validFrom: '2023-10-22',
         legalBasis: 'Thông tư 60/2023/TT-BTC (bậc theo giá trị xe, khu vực II: giá trị demo)',

@@ -1,15 +1,15 @@
 import { describeError } from '../db/errors.ts';
 import { claimObligations } from '../db/statements/claim-obligations.ts';
-import { lockIntent, type IntentRow, type IntentTarget } from '../db/statements/lock-intent.ts';
+import { type IntentRow, type IntentTarget, lockIntent } from '../db/statements/lock-intent.ts';
 import { markPaidAndIssueReceipt } from '../db/statements/mark-paid.ts';
 import { writeDecision } from '../db/statements/write-decision.ts';
 import { vnDate } from '../domain/dates.ts';
-import { decide, type Decision, type DecisionAnswer, type IntentFacts, type Outcome } from '../domain/decide.ts';
+import { type Decision, type DecisionAnswer, decide, type IntentFacts, type Outcome } from '../domain/decide.ts';
 import type { IntentEvent, IntentStatus } from '../domain/payment-states.ts';
 import { amountInWords } from '../domain/words.ts';
 import type { IntentSnapshot } from '../gateways/types.ts';
-import { executor, withTransaction, type ServiceContext } from './context.ts';
-import { DEFAULT_FORM_SYMBOL, defaultSeriesSymbol, signReceipt, type ReceiptRow } from './receipts.ts';
+import { executor, type ServiceContext, withTransaction } from './context.ts';
+import { DEFAULT_FORM_SYMBOL, defaultSeriesSymbol, type ReceiptRow, signReceipt } from './receipts.ts';
 
 export type { IntentRow } from '../db/statements/lock-intent.ts';
 export type { Outcome } from '../domain/decide.ts';
@@ -68,7 +68,9 @@ export type ApplyResult =
 export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput): Promise<ApplyResult> {
   const nested = ctx.tx !== undefined;
   const result = await withTransaction(ctx, async (ctx) => {
-    const target: IntentTarget = input.intentId ? { intentId: input.intentId } : { gateway: input.gateway ?? '', reference: input.reference ?? '' };
+    const target: IntentTarget = input.intentId
+      ? { intentId: input.intentId }
+      : { gateway: input.gateway ?? '', reference: input.reference ?? '' };
     // A payment may complete the dossier: its lock is taken with the intent's, in the one order.
     const intent = await lockIntent(executor(ctx), target, { lockDossier: input.outcome.kind === 'succeeded' });
     if (!intent) return { result: 'unknown_reference' } as const;
@@ -121,7 +123,8 @@ async function execute(ctx: ServiceContext, intent: IntentRow, decision: Decisio
           ...intent,
           status: to,
           reviewReason: decision.set.reviewReason !== undefined ? decision.set.reviewReason : intent.reviewReason,
-          gatewayTransactionId: decision.set.gatewayTransactionId !== undefined ? decision.set.gatewayTransactionId : intent.gatewayTransactionId,
+          gatewayTransactionId:
+            decision.set.gatewayTransactionId !== undefined ? decision.set.gatewayTransactionId : intent.gatewayTransactionId,
           refundedAmount: decision.set.refundedAmount ?? intent.refundedAmount,
           updatedAt: now,
         };
@@ -151,7 +154,11 @@ async function execute(ctx: ServiceContext, intent: IntentRow, decision: Decisio
 }
 
 /** The caller's view of a written decision. */
-function summary(answer: DecisionAnswer, intent: IntentRow, event: { name: IntentEvent; moved: boolean; from: IntentStatus } | null): ApplyResult {
+function summary(
+  answer: DecisionAnswer,
+  intent: IntentRow,
+  event: { name: IntentEvent; moved: boolean; from: IntentStatus } | null,
+): ApplyResult {
   if (event?.moved) {
     return answer === 'amount_mismatch'
       ? { result: 'amount_mismatch', answer, intent }
@@ -201,7 +208,14 @@ async function markPaid(
       defaultSeriesSymbol: defaultSeriesSymbol(issuedDate),
     },
   });
-  const updated: IntentRow = { ...intent, status: event.to!, gatewayTransactionId: transactionId, succeededAt: paidAt, reviewReason: null, updatedAt: now };
+  const updated: IntentRow = {
+    ...intent,
+    status: event.to!,
+    gatewayTransactionId: transactionId,
+    succeededAt: paidAt,
+    reviewReason: null,
+    updatedAt: now,
+  };
   const receipt: ReceiptRow = {
     id: receiptId,
     intentId: intent.id,

@@ -1,14 +1,14 @@
-import { describeError } from '../db/errors.ts';
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { describeError } from '../db/errors.ts';
 import { callbackInbox, paymentIntents, paymentReviews } from '../db/schema/index.ts';
-import type { CallbackResult, CallbackVerification, Gateway, GatewayResponse, InboundMessage } from '../gateways/types.ts';
 import { answerRepeatedSuccess } from '../db/statements/answer-repeated-success.ts';
-import { recordInboxAnswer, type InboxAnswer } from '../db/statements/record-inbox-answer.ts';
+import { type InboxAnswer, recordInboxAnswer } from '../db/statements/record-inbox-answer.ts';
 import { awaitingPaymentStatuses } from '../domain/payment-states.ts';
+import type { CallbackResult, CallbackVerification, Gateway, GatewayResponse, InboundMessage } from '../gateways/types.ts';
 import { applyOutcome, intentSnapshot } from './apply-outcome.ts';
+import type { ServiceContext } from './context.ts';
 import { findIntentByReference } from './payment-intents.ts';
 import { receiptSignature } from './receipts.ts';
-import type { ServiceContext } from './context.ts';
 
 type InboxRow = typeof callbackInbox.$inferSelect;
 /** How a message was handled, as its inbox row records it. */
@@ -132,7 +132,9 @@ export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway,
           // A hint (unsigned result) names no transaction the hub can trust: keyed by the message.
           key: verification.confirmByQuery ? await messageKey(row) : transactionId,
           amount,
-          reason: reference ? `a verified payment of ${amount} VND names no known intent (${reference})` : `a verified payment of ${amount} VND names no intent`,
+          reason: reference
+            ? `a verified payment of ${amount} VND names no known intent (${reference})`
+            : `a verified payment of ${amount} VND names no intent`,
           detail: { inboxId: row.id, reference },
         });
       }
@@ -269,7 +271,13 @@ async function resolveReference(ctx: ServiceContext, gateway: Gateway, verificat
 async function keepForPerson(
   ctx: ServiceContext,
   gateway: Gateway,
-  review: { kind: 'unmatched_credit' | 'unreadable_message'; key: string; amount: number | null; reason: string; detail: Record<string, unknown> },
+  review: {
+    kind: 'unmatched_credit' | 'unreadable_message';
+    key: string;
+    amount: number | null;
+    reason: string;
+    detail: Record<string, unknown>;
+  },
 ) {
   await ctx.db
     .insert(paymentReviews)

@@ -5,43 +5,43 @@ import { queryRows } from '../db/types.ts';
 import { addDays, vnDate } from '../domain/dates.ts';
 import {
   changeOf,
-  datesOf,
-  gapTo,
-  daysBetween,
-  indicatorKeys,
-  emptySummary,
-  neededForTarget,
-  project,
-  rateOf,
-  ratiosOf,
-  scoreAll,
-  summarise,
   type DateRange,
+  datesOf,
+  daysBetween,
+  emptySummary,
+  gapTo,
   type IndicatorKey,
   type IndicatorSet,
+  indicatorKeys,
+  neededForTarget,
   type ProcedureCounts,
   type Projection,
+  project,
   type Ratio,
+  rateOf,
+  ratiosOf,
   type Summary,
+  scoreAll,
+  summarise,
 } from '../domain/indicators.ts';
-import { executor, withTransaction, type ServiceContext } from './context.ts';
+import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
 import {
+  type ActionLists,
+  type AgencyRef,
   actionLists,
   childAgencies,
   feeBearingCatalogue,
   feeBearingCells,
   PER_PROCEDURE_SUMS,
   resolveScope,
+  type Scope,
   SUMMARY_SQL,
   summaryOf,
-  type ActionLists,
-  type AgencyRef,
-  type Scope,
   type UnitRatio,
 } from './indicators.ts';
-import { actorOf, scopeCondition, type Principal } from './principal.ts';
+import { actorOf, type Principal, scopeCondition } from './principal.ts';
 
 /**
  * Campaigns (DESIGN.md): a province's push to raise the online-payment indicators of an agency's
@@ -114,14 +114,20 @@ function defaultBaseline(startDate: string): DateRange {
 async function campaignValues(ctx: ServiceContext, principal: Principal, input: CampaignInput) {
   const baseline = input.baseline ?? defaultBaseline(input.startDate);
   if (baseline.from > baseline.to) {
-    throw new ServiceError('validation-failed', 'the baseline ends before it starts', [{ path: 'baseline.to', message: 'before baseline.from' }]);
+    throw new ServiceError('validation-failed', 'the baseline ends before it starts', [
+      { path: 'baseline.to', message: 'before baseline.from' },
+    ]);
   }
   if (baseline.to >= input.startDate) {
-    throw new ServiceError('validation-failed', 'the baseline must end before the campaign starts', [{ path: 'baseline.to', message: 'on or after startDate' }]);
+    throw new ServiceError('validation-failed', 'the baseline must end before the campaign starts', [
+      { path: 'baseline.to', message: 'on or after startDate' },
+    ]);
   }
   const scope = await resolveScope(ctx, principal, input.agencyCode).catch((error: unknown) => {
     if (error instanceof ServiceError && error.code === 'not-found') {
-      throw new ServiceError('unknown-agency', `agency ${input.agencyCode} is not known in your scope`, [{ path: 'agencyCode', message: 'unknown agency' }]);
+      throw new ServiceError('unknown-agency', `agency ${input.agencyCode} is not known in your scope`, [
+        { path: 'agencyCode', message: 'unknown agency' },
+      ]);
     }
     throw error;
   });
@@ -176,10 +182,17 @@ export async function createCampaign(ctx: ServiceContext, principal: Principal, 
 export async function updateCampaign(ctx: ServiceContext, principal: Principal, id: string, input: CampaignInput) {
   await withTransaction(ctx, async (ctx) => {
     const scope = scopeCondition(principal, campaigns.agencyCode);
-    const [existing] = await executor(ctx).select({ id: campaigns.id }).from(campaigns).where(and(eq(campaigns.id, id), scope)).for('update');
+    const [existing] = await executor(ctx)
+      .select({ id: campaigns.id })
+      .from(campaigns)
+      .where(and(eq(campaigns.id, id), scope))
+      .for('update');
     if (!existing) throw notFound(`campaign ${id}`);
     const values = await campaignValues(ctx, principal, input);
-    await executor(ctx).update(campaigns).set({ ...values, updatedAt: ctx.now() }).where(eq(campaigns.id, id));
+    await executor(ctx)
+      .update(campaigns)
+      .set({ ...values, updatedAt: ctx.now() })
+      .where(eq(campaigns.id, id));
   });
   return getCampaign(ctx, principal, id);
 }
@@ -243,9 +256,15 @@ export interface CampaignProgress {
   integrationSource: string;
   baseline: DateRange & IndicatorSet;
   current: DateRange & IndicatorSet;
-  targets: Record<IndicatorKey, { target: number | null; rate: number | null; gap: number | null; reached: boolean | null; needed: number | null }>;
+  targets: Record<
+    IndicatorKey,
+    { target: number | null; rate: number | null; gap: number | null; reached: boolean | null; needed: number | null }
+  >;
   series: SeriesPoint[];
-  projection: { endDate: string; remainingDays: number } & Record<IndicatorKey, Projection & { target: number | null; onTrack: boolean | null }>;
+  projection: { endDate: string; remainingDays: number } & Record<
+    IndicatorKey,
+    Projection & { target: number | null; onTrack: boolean | null }
+  >;
   leaderboard: LeaderboardRow[];
   actions: ActionLists;
 }
@@ -276,7 +295,13 @@ interface ProgressData {
  * campaign days (fee-bearing procedures only), reduced in the database to one row per day, per
  * procedure and window, per child and window, and per receiving unit: never units × procedures.
  */
-async function progressData(ctx: ServiceContext, scope: Scope, baseline: DateRange, counted: DateRange | null, today: string): Promise<ProgressData> {
+async function progressData(
+  ctx: ServiceContext,
+  scope: Scope,
+  baseline: DateRange,
+  counted: DateRange | null,
+  today: string,
+): Promise<ProgressData> {
   const start = counted?.from ?? addDays(baseline.to, 1);
   const window = sql`CASE WHEN received_date >= ${start}::date THEN 'campaign' ELSE 'baseline' END`;
   const firstDay = (condition: string) =>
@@ -329,9 +354,16 @@ async function unitsNamed(ctx: ServiceContext, units: Array<{ agency: string } &
   const named = await executor(ctx)
     .select({ code: agencies.code, name: agencies.name, level: agencies.level, parentCode: agencies.parentCode })
     .from(agencies)
-    .where(inArray(agencies.code, units.map((u) => u.agency)));
+    .where(
+      inArray(
+        agencies.code,
+        units.map((u) => u.agency),
+      ),
+    );
   const byCode = new Map(named.map((a) => [a.code, a]));
-  return units.filter((u) => byCode.has(u.agency)).map((u) => ({ agency: byCode.get(u.agency)!, numerator: u.numerator, denominator: u.denominator }));
+  return units
+    .filter((u) => byCode.has(u.agency))
+    .map((u) => ({ agency: byCode.get(u.agency)!, numerator: u.numerator, denominator: u.denominator }));
 }
 
 const ratioKeys = <T>(f: (k: IndicatorKey) => T) => Object.fromEntries(indicatorKeys.map((k) => [k, f(k)])) as Record<IndicatorKey, T>;
@@ -340,11 +372,17 @@ const ratioKeys = <T>(f: (k: IndicatorKey) => T) => Object.fromEntries(indicator
  * `GET /v1/campaigns/{id}/progress`: for the campaign's agency, or (`agencyCode`) for one unit of
  * its subtree, over the same days and against the same targets.
  */
-export async function campaignProgress(ctx: ServiceContext, principal: Principal, id: string, agencyCode?: string): Promise<CampaignProgress> {
+export async function campaignProgress(
+  ctx: ServiceContext,
+  principal: Principal,
+  id: string,
+  agencyCode?: string,
+): Promise<CampaignProgress> {
   const campaign = await getCampaign(ctx, principal, id);
   // The campaign's agency, as the caller may see it (a campaign is in scope exactly when it is).
   const campaignScope = await resolveScope(ctx, principal, campaign.agency.code);
-  const scope = agencyCode === undefined || agencyCode === campaignScope.code ? campaignScope : await resolveScope(ctx, principal, agencyCode);
+  const scope =
+    agencyCode === undefined || agencyCode === campaignScope.code ? campaignScope : await resolveScope(ctx, principal, agencyCode);
   if (!scope.path.includes(campaignScope.marker)) throw notFound(`agency ${agencyCode} in the campaign's units`);
   const settings = ctx.settings.indicators;
   const today = vnDate(ctx.now());
@@ -386,12 +424,29 @@ export async function campaignProgress(ctx: ServiceContext, principal: Principal
     running.feeDossiers += day.feeDossiers;
     const cumulative = ratios(running);
     const daily = ratios(day);
-    series.push({ date, day: daysBetween(campaign.startDate, date), cumulative: ratioKeys((k) => withRate(cumulative[k])), daily: ratioKeys((k) => withRate(daily[k])) });
+    series.push({
+      date,
+      day: daysBetween(campaign.startDate, date),
+      cumulative: ratioKeys((k) => withRate(cumulative[k])),
+      daily: ratioKeys((k) => withRate(daily[k])),
+    });
   }
 
-  const baseline = { ...campaign.baseline, ...scored(summarise(data.procedures.filter((p) => p.window === 'baseline'), facts.feeBearing)) };
+  const baseline = {
+    ...campaign.baseline,
+    ...scored(
+      summarise(
+        data.procedures.filter((p) => p.window === 'baseline'),
+        facts.feeBearing,
+      ),
+    ),
+  };
   const campaignTotals = new Map<string, ProcedureCounts>(inCampaign.map((p) => [p.procedureCode, p]));
-  const current = { from: campaign.startDate, to: counted?.to ?? addDays(campaign.startDate, -1), ...scored(summarise(inCampaign, facts.feeBearing)) };
+  const current = {
+    from: campaign.startDate,
+    to: counted?.to ?? addDays(campaign.startDate, -1),
+    ...scored(summarise(inCampaign, facts.feeBearing)),
+  };
 
   // Reached, gaps and needs from the exact counts: a rate that rounds to the target is not it.
   const targets = ratioKeys((k) => {
@@ -415,7 +470,14 @@ export async function campaignProgress(ctx: ServiceContext, principal: Principal
       // a and b count procedures: never more than the catalogue's fee-bearing ones.
       const cap = k === 'dossierOnlinePayment' ? undefined : facts.feeBearing.size;
       const target = campaign.targets[k];
-      return { ...project(series.map((s) => s.cumulative[k]), remainingDays, { cap, target }), target };
+      return {
+        ...project(
+          series.map((s) => s.cumulative[k]),
+          remainingDays,
+          { cap, target },
+        ),
+        target,
+      };
     }),
   };
 
@@ -438,10 +500,20 @@ export async function campaignProgress(ctx: ServiceContext, principal: Principal
     leaderboard.push(leaderboardRow({ code: scope.code, name: scope.name, level: scope.level, direct: true }, ''));
   }
   // Best dossier rate first; units without dossiers last.
-  leaderboard.sort((x, y) => (y.current.dossierOnlinePayment.rate ?? -1) - (x.current.dossierOnlinePayment.rate ?? -1) || x.agency.code.localeCompare(y.agency.code));
+  leaderboard.sort(
+    (x, y) =>
+      (y.current.dossierOnlinePayment.rate ?? -1) - (x.current.dossierOnlinePayment.rate ?? -1) ||
+      x.agency.code.localeCompare(y.agency.code),
+  );
 
   const units = await unitsNamed(ctx, data.units);
-  const actions = actionLists(campaignTotals, units, catalogue, settings, dossierTarget ?? Number(settings.scoring.dossierOnlinePayment.threshold));
+  const actions = actionLists(
+    campaignTotals,
+    units,
+    catalogue,
+    settings,
+    dossierTarget ?? Number(settings.scoring.dossierOnlinePayment.threshold),
+  );
 
   return {
     campaign,
@@ -459,4 +531,3 @@ export async function campaignProgress(ctx: ServiceContext, principal: Principal
     actions,
   };
 }
-

@@ -1,10 +1,10 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { agencies, feeRules, procedures } from '../db/schema/index.ts';
 import { vnDate } from '../domain/dates.ts';
-import { canCharge, isFeeBearing, type FeeAdjustment, type FeeFormula, type RoundingRule } from '../domain/fees.ts';
-import { executor, withTransaction, type ServiceContext } from './context.ts';
+import { canCharge, type FeeAdjustment, type FeeFormula, isFeeBearing, type RoundingRule } from '../domain/fees.ts';
+import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
-import { AGENCY_CODE_PATTERN, scopeCondition, type Principal } from './principal.ts';
+import { AGENCY_CODE_PATTERN, type Principal, scopeCondition } from './principal.ts';
 
 type AgencyRow = typeof agencies.$inferSelect;
 type ProcedureRow = typeof procedures.$inferSelect;
@@ -26,11 +26,7 @@ export function agencyView(a: AgencyRow) {
 /** The agencies of the caller's scope (every agency for an admin), parents before children. */
 export async function listAgencies(ctx: ServiceContext, principal: Principal) {
   const scope = scopeCondition(principal, agencies.code);
-  const rows = await executor(ctx)
-    .select()
-    .from(agencies)
-    .where(scope)
-    .orderBy(asc(agencies.depth), asc(agencies.code));
+  const rows = await executor(ctx).select().from(agencies).where(scope).orderBy(asc(agencies.depth), asc(agencies.code));
   return rows.map(agencyView);
 }
 
@@ -106,7 +102,10 @@ export async function listProcedures(ctx: ServiceContext, filter: { field?: stri
     .from(procedures)
     .where(filter.field ? eq(procedures.field, filter.field) : undefined)
     .orderBy(asc(procedures.code));
-  const rules = await rulesFor(ctx, rows.map((p) => p.code));
+  const rules = await rulesFor(
+    ctx,
+    rows.map((p) => p.code),
+  );
   const today = vnDate(ctx.now());
   return rows.map((p) => procedureView(p, rules.get(p.code) ?? [], today));
 }
@@ -173,7 +172,6 @@ export async function updateFeeRule(ctx: ServiceContext, procedureCode: string, 
   if (!row) throw notFound(`fee rule ${id} of procedure ${procedureCode}`);
   return feeRuleView(row);
 }
-
 
 export interface AgencyInput {
   code: string;

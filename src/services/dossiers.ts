@@ -1,12 +1,12 @@
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import { agencies, dossiers, feeRules, obligations, procedures } from '../db/schema/index.ts';
 import { vnDate } from '../domain/dates.ts';
-import { computeFee, FeeInputError, inputsUsed, isRuleValidOn, type Channel, type FeeFormula } from '../domain/fees.ts';
-import { dvcqgSyncRecord, type DvcqgSyncRecord } from '../domain/dvcqg-sync.ts';
+import { type DvcqgSyncRecord, dvcqgSyncRecord } from '../domain/dvcqg-sync.ts';
+import { type Channel, computeFee, type FeeFormula, FeeInputError, inputsUsed, isRuleValidOn } from '../domain/fees.ts';
 import { sumVnd } from '../domain/money.ts';
-import { executor, withTransaction, type ServiceContext } from './context.ts';
+import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
-import { scopeCondition, type Principal } from './principal.ts';
+import { type Principal, scopeCondition } from './principal.ts';
 
 export interface DossierInput {
   procedureCode: string;
@@ -62,9 +62,7 @@ function toView(row: DossierRow, lines: ObligationRow[]): DossierView {
     receivedAt: row.receivedAt.toISOString(),
     receivedDate: row.receivedDate,
     applicant:
-      row.applicantName === null && row.applicantAddress === null
-        ? null
-        : { name: row.applicantName, address: row.applicantAddress },
+      row.applicantName === null && row.applicantAddress === null ? null : { name: row.applicantName, address: row.applicantAddress },
     declaredValue: row.declaredValue,
     quantity: row.quantity,
     payerCategory: row.payerCategory,
@@ -219,10 +217,7 @@ export async function putDossier(
           { path: 'agencyCode', message: 'unknown agency' },
         ]);
       }
-      const [procedure] = await db
-        .select({ code: procedures.code })
-        .from(procedures)
-        .where(eq(procedures.code, input.procedureCode));
+      const [procedure] = await db.select({ code: procedures.code }).from(procedures).where(eq(procedures.code, input.procedureCode));
       if (!procedure) {
         throw new ServiceError('unknown-procedure', `procedure ${input.procedureCode} is not in the catalogue`, [
           { path: 'procedureCode', message: 'unknown procedure' },
@@ -335,7 +330,6 @@ async function insertObligations(ctx: ServiceContext, dossierCode: string, lines
       })),
     );
 }
-
 
 /** `GET /v1/dossiers/{code}/dvcqg-sync`: what the dossier system hands the national portal. */
 export async function getDvcqgSync(ctx: ServiceContext, principal: Principal, code: string): Promise<DvcqgSyncRecord> {

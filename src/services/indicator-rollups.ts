@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { queryRows, type Executor } from '../db/types.ts';
+import { type Executor, queryRows } from '../db/types.ts';
 import type { DateRange } from '../domain/indicators.ts';
 
 /**
@@ -56,7 +56,11 @@ export async function rollupDrift(db: Executor, range?: DateRange, limit = 100):
 }
 
 /** Dossiers whose recorded fee list disagrees with their obligations (at most `limit`). */
-export async function feeListDrift(db: Executor, range?: DateRange, limit = 100): Promise<Array<{ code: string; recorded: string; obligations: string }>> {
+export async function feeListDrift(
+  db: Executor,
+  range?: DateRange,
+  limit = 100,
+): Promise<Array<{ code: string; recorded: string; obligations: string }>> {
   return queryRows(
     db,
     sql`SELECT d.code, d.fee_list AS recorded, dossier_fee_list(d.code) AS obligations FROM dossiers d

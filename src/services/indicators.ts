@@ -1,25 +1,25 @@
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { agencies } from '../db/schema/index.ts';
 import { queryRows } from '../db/types.ts';
 import { vnDate } from '../domain/dates.ts';
 import {
-  emptySummary,
-  indicatorRatios,
-  neededForTarget,
-  rateOf,
-  ratiosOf,
-  scoreAll,
   type CatalogueFacts,
   type DateRange,
+  emptySummary,
   type IndicatorSet,
   type IndicatorSettings,
+  indicatorRatios,
+  neededForTarget,
   type ProcedureCounts,
   type Ratio,
+  rateOf,
+  ratiosOf,
   type Summary,
+  scoreAll,
 } from '../domain/indicators.ts';
 import { executor, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
-import { scopeCondition, type Principal } from './principal.ts';
+import { type Principal, scopeCondition } from './principal.ts';
 
 /**
  * The 766 online-payment indicators of an agency's subtree over a period, computed from the
@@ -59,7 +59,9 @@ export async function resolveScope(ctx: ServiceContext, principal: Principal, ag
       if (roots.length === 1) code = roots[0]!.code;
     }
     if (code === undefined) {
-      throw new ServiceError('validation-failed', 'name the agency whose indicators you want', [{ path: 'query.agency', message: 'required' }]);
+      throw new ServiceError('validation-failed', 'name the agency whose indicators you want', [
+        { path: 'query.agency', message: 'required' },
+      ]);
     }
   }
   const scope = scopeCondition(principal, agencies.code);
@@ -78,7 +80,9 @@ export interface CatalogueProcedure {
 }
 
 /** The fee-bearing procedures now (a rule in force today can charge), with names and flags. */
-export async function feeBearingCatalogue(ctx: ServiceContext): Promise<{ facts: CatalogueFacts; procedures: Map<string, CatalogueProcedure> }> {
+export async function feeBearingCatalogue(
+  ctx: ServiceContext,
+): Promise<{ facts: CatalogueFacts; procedures: Map<string, CatalogueProcedure> }> {
   const rows = await queryRows<{ code: string; name: string; integrated: boolean }>(
     executor(ctx),
     sql`SELECT p.code, p.name, p.integrated_online_payment AS integrated FROM procedures p
@@ -115,7 +119,10 @@ function childOf(scope: Scope, path: SQL): SQL {
  * child of the scope it falls under and its dossiers to pay: the FROM of the summary queries.
  */
 export function feeBearingCells(scope: Scope, ranges: DateRange[], today: string, procedureCode?: string): SQL {
-  const dates = sql.join(ranges.map((r) => sql`r.received_date BETWEEN ${r.from}::date AND ${r.to}::date`), sql` OR `);
+  const dates = sql.join(
+    ranges.map((r) => sql`r.received_date BETWEEN ${r.from}::date AND ${r.to}::date`),
+    sql` OR `,
+  );
   // Each unit's child is worked out once per unit (a materialised subquery), not once per row.
   return sql`
     WITH units AS MATERIALIZED (SELECT a.code, ${childOf(scope, sql`a.path`)} AS child FROM agencies a WHERE strpos(a.path, ${scope.marker}) > 0)
@@ -170,7 +177,12 @@ export async function procedureSums(ctx: ServiceContext, scope: Scope, range: Da
 }
 
 /** One summary per child of the scope ('' for the scope agency's own dossiers), fee-bearing procedures only. */
-export async function childSummaries(ctx: ServiceContext, scope: Scope, range: DateRange, procedureCode?: string): Promise<Map<string, Summary>> {
+export async function childSummaries(
+  ctx: ServiceContext,
+  scope: Scope,
+  range: DateRange,
+  procedureCode?: string,
+): Promise<Map<string, Summary>> {
   const rows = await queryRows<Record<string, unknown>>(
     executor(ctx),
     sql`
@@ -214,7 +226,12 @@ export interface IndicatorReport extends IndicatorSet {
 }
 
 /** `GET /v1/indicators/online-payment`: the three indicators of a subtree over a period. */
-export async function onlinePaymentIndicators(ctx: ServiceContext, principal: Principal, agencyCode: string | undefined, range: DateRange): Promise<IndicatorReport> {
+export async function onlinePaymentIndicators(
+  ctx: ServiceContext,
+  principal: Principal,
+  agencyCode: string | undefined,
+  range: DateRange,
+): Promise<IndicatorReport> {
   const scope = await resolveScope(ctx, principal, agencyCode);
   const [{ facts }, cells] = await Promise.all([feeBearingCatalogue(ctx), procedureSums(ctx, scope, range)]);
   const settings = ctx.settings.indicators;
@@ -285,7 +302,13 @@ function catalogueOfOne(procedure: CatalogueProcedure): CatalogueFacts {
   return { feeBearing: new Set([procedure.code]), integrated: procedure.integrated ? new Set([procedure.code]) : new Set() };
 }
 
-export const emptyCounts = (procedureCode: string): ProcedureCounts => ({ procedureCode, dossiers: 0, feeDossiers: 0, paidOnline: 0, charged: 0 });
+export const emptyCounts = (procedureCode: string): ProcedureCounts => ({
+  procedureCode,
+  dossiers: 0,
+  feeDossiers: 0,
+  paidOnline: 0,
+  charged: 0,
+});
 
 export async function childAgencies(ctx: ServiceContext, scope: Scope) {
   return executor(ctx)
@@ -303,7 +326,13 @@ export interface ActionLists {
   /** (b) Fee-bearing procedures not counted as integrated. */
   proceduresNotIntegrated: Array<CatalogueProcedure & { dossiers: number; charged: number }>;
   /** (c) Receiving units, lowest dossier rate first, with what each needs to reach the target. */
-  unitsByDossierRate: Array<{ agency: AgencyRef & { parentCode: string | null }; numerator: number; denominator: number; rate: number | null; needed: number }>;
+  unitsByDossierRate: Array<{
+    agency: AgencyRef & { parentCode: string | null };
+    numerator: number;
+    denominator: number;
+    rate: number | null;
+    needed: number;
+  }>;
 }
 
 /**
@@ -330,17 +359,33 @@ export function actionLists(
     unitsByDossierRate: units
       .filter((u) => u.denominator > 0)
       .map((u) => ({ ...u, rate: rateOf(u.numerator, u.denominator), needed: neededForTarget(u, target) }))
-      .sort((x, y) => x.numerator / x.denominator - y.numerator / y.denominator || y.needed - x.needed || x.agency.code.localeCompare(y.agency.code)),
+      .sort(
+        (x, y) =>
+          x.numerator / x.denominator - y.numerator / y.denominator || y.needed - x.needed || x.agency.code.localeCompare(y.agency.code),
+      ),
   };
 }
 
 /** `GET /v1/indicators/online-payment/actions`. `target`: the dossier rate units should reach. */
-export async function onlinePaymentActions(ctx: ServiceContext, principal: Principal, agencyCode: string | undefined, range: DateRange, target?: number) {
+export async function onlinePaymentActions(
+  ctx: ServiceContext,
+  principal: Principal,
+  agencyCode: string | undefined,
+  range: DateRange,
+  target?: number,
+) {
   const scope = await resolveScope(ctx, principal, agencyCode);
   const settings = ctx.settings.indicators;
   const catalogue = await feeBearingCatalogue(ctx);
   const [procedures, units] = await Promise.all([procedureSums(ctx, scope, range), unitRatios(ctx, scope, range)]);
   const goal = target ?? Number(settings.scoring.dossierOnlinePayment.threshold);
   const lists = actionLists(new Map(procedures.map((row) => [row.procedureCode, row])), units, catalogue, settings, goal);
-  return { agency: agencyRef(scope), from: range.from, to: range.to, target: goal, integrationSource: settings.integrationSource, ...lists };
+  return {
+    agency: agencyRef(scope),
+    from: range.from,
+    to: range.to,
+    target: goal,
+    integrationSource: settings.integrationSource,
+    ...lists,
+  };
 }

@@ -1,15 +1,15 @@
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import { describeError } from '../db/errors.ts';
-import { insertIntent } from '../db/statements/create-intent.ts';
 import { agencies, dossiers, intentObligations, obligations, paymentIntents, procedures } from '../db/schema/index.ts';
+import { insertIntent } from '../db/statements/create-intent.ts';
 import { sumVnd } from '../domain/money.ts';
 import { newReference } from '../domain/reference.ts';
 import type { CollectionAccount, Gateway, GatewayId, NextAction, PaymentHandover } from '../gateways/types.ts';
 import { applyOutcome, type IntentRow } from './apply-outcome.ts';
 import { executor, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
-import { KEY_LIFETIME_MS, requestFingerprint, storedResponse, type StoredResponse } from './idempotency.ts';
-import { actorOf, dossierScopeCondition, scopeCondition, type Principal } from './principal.ts';
+import { KEY_LIFETIME_MS, requestFingerprint, type StoredResponse, storedResponse } from './idempotency.ts';
+import { actorOf, dossierScopeCondition, type Principal, scopeCondition } from './principal.ts';
 
 export interface CreateIntentInput {
   dossierCode: string;
@@ -363,4 +363,3 @@ export async function cancelPaymentIntent(ctx: ServiceContext, principal: Princi
   if (result.result === 'unknown_reference') throw notFound(`payment intent ${id}`);
   return intentView(result.intent, await obligationIdsOf(ctx, id));
 }
-

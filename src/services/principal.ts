@@ -1,4 +1,4 @@
-import { sql, type SQL, type AnyColumn } from 'drizzle-orm';
+import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
 
 export const roles = ['portal', 'treasury', 'campaign', 'admin'] as const;
 export type Role = (typeof roles)[number];
@@ -37,5 +37,8 @@ export function scopeCondition(principal: Principal, agencyColumn: AnyColumn | S
  * agency as it is now, so it can never disagree with the dossier's own scope.
  */
 export function dossierScopeCondition(principal: Principal, dossierCodeColumn: AnyColumn | SQL): SQL | undefined {
-  return scopeCondition(principal, sql`(SELECT scope_dossier.agency_code FROM dossiers scope_dossier WHERE scope_dossier.code = ${dossierCodeColumn})`);
+  return scopeCondition(
+    principal,
+    sql`(SELECT scope_dossier.agency_code FROM dossiers scope_dossier WHERE scope_dossier.code = ${dossierCodeColumn})`,
+  );
 }

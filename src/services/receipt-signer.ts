@@ -1,4 +1,4 @@
-import { CompactSign, compactVerify, exportJWK, generateKeyPair, importJWK, calculateJwkThumbprint, type JWK } from 'jose';
+import { CompactSign, calculateJwkThumbprint, compactVerify, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 
 /**
  * Signs receipts as compact JWS (ES256). Anyone can verify a receipt with the public key the hub

@@ -1,9 +1,9 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { describeError, pgError } from '../db/errors.ts';
-import { paymentIntents, paymentReviews, refunds, type RefundStatus } from '../db/schema/index.ts';
+import { paymentIntents, paymentReviews, type RefundStatus, refunds } from '../db/schema/index.ts';
 import type { Gateway, RefundResult } from '../gateways/types.ts';
-import { applyOutcome, intentSnapshot, type IntentRow } from './apply-outcome.ts';
-import { executor, withTransaction, type ServiceContext } from './context.ts';
+import { applyOutcome, type IntentRow, intentSnapshot } from './apply-outcome.ts';
+import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
 import { actorOf, dossierScopeCondition, type Principal } from './principal.ts';
@@ -57,7 +57,6 @@ export const REFUND_SEND_WINDOW_MS = 150_000;
 
 /** Refunds that may still take money back: they count against what is refundable. */
 const OPEN_STATUSES: RefundStatus[] = ['awaiting_approval', 'submitted'];
-
 
 /** The same person whatever role the token carries: a second pair of eyes is another subject. */
 const isRequester = (row: RefundRow, principal: Principal) => row.requestedBy.split(':').slice(1).join(':') === principal.subject;
@@ -135,7 +134,9 @@ export async function createRefund(
     if (stored) return { replay: (stored.body as { id: string }).id };
     refundingGateway(ctx, intent); // refused here, before anything is written
     if (intent.status !== 'succeeded' && intent.status !== 'partially_refunded') {
-      throw new ServiceError('not-refundable', `a ${intent.status} payment intent has nothing to refund`, [], { intentStatus: intent.status });
+      throw new ServiceError('not-refundable', `a ${intent.status} payment intent has nothing to refund`, [], {
+        intentStatus: intent.status,
+      });
     }
     const available = await refundable(ctx, intent);
     if (input.expectedRefundable !== available) {
@@ -144,9 +145,14 @@ export async function createRefund(
       });
     }
     if (input.amount > available) {
-      throw new ServiceError('refund-too-large', `at most ${available} VND may be refunded`, [{ path: 'amount', message: `above ${available}` }], {
-        refundable: available,
-      });
+      throw new ServiceError(
+        'refund-too-large',
+        `at most ${available} VND may be refunded`,
+        [{ path: 'amount', message: `above ${available}` }],
+        {
+          refundable: available,
+        },
+      );
     }
     const now = ctx.now();
     // Compared with everything this intent has refunded or may still refund, so splitting a
@@ -221,7 +227,9 @@ export async function decideRefund(
   const decided = await withTransaction(ctx, async (ctx) => {
     const row = await refundInScope(ctx, principal, id, true);
     if (row.status !== 'awaiting_approval') {
-      throw new ServiceError('approval-not-pending', `this refund is ${row.status}, not awaiting approval`, [], { refundStatus: row.status });
+      throw new ServiceError('approval-not-pending', `this refund is ${row.status}, not awaiting approval`, [], {
+        refundStatus: row.status,
+      });
     }
     if (isRequester(row, principal)) {
       throw new ServiceError('approver-must-differ', 'a refund is approved by a treasury user other than the one who asked for it');

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { vnDisplayDate } from '../domain/dates.ts';
-import { indicatorKeys, type IndicatorKey, type IndicatorValue } from '../domain/indicators.ts';
+import { type IndicatorKey, type IndicatorValue, indicatorKeys } from '../domain/indicators.ts';
 import type { CampaignProgress } from '../services/campaigns.ts';
-import { writeXlsx, type CellValue, type Sheet } from './xlsx.ts';
+import { type CellValue, type Sheet, writeXlsx } from './xlsx.ts';
 
 /**
  * The campaign's weekly report: a workbook of the summary, the daily series, the units and the
@@ -16,7 +16,14 @@ export const INDICATOR_NAMES: Record<IndicatorKey, string> = {
   dossierOnlinePayment: 'Tỷ lệ hồ sơ thanh toán trực tuyến',
 };
 
-export const exportSheets = ['summary', 'daily', 'units', 'procedures-without-payment', 'procedures-not-integrated', 'units-by-rate'] as const;
+export const exportSheets = [
+  'summary',
+  'daily',
+  'units',
+  'procedures-without-payment',
+  'procedures-not-integrated',
+  'units-by-rate',
+] as const;
 export type ExportSheet = (typeof exportSheets)[number];
 
 const pct = (rate: number | null): CellValue => (rate === null ? null : { value: rate, format: 'percent' });
@@ -29,7 +36,19 @@ function tables(p: CampaignProgress): Record<ExportSheet, Sheet> {
       name: 'Tổng hợp',
       widths: [62, 12, 12, 12, 12, 12, 12, 12, 12, 12, 14],
       rows: [
-        ['Chỉ tiêu', 'Mục tiêu', 'Cơ sở: tử số', 'Cơ sở: mẫu số', 'Cơ sở: tỷ lệ', 'Hiện tại: tử số', 'Hiện tại: mẫu số', 'Hiện tại: tỷ lệ', 'Điểm', 'Điểm tối đa', 'Dự báo cuối kỳ'],
+        [
+          'Chỉ tiêu',
+          'Mục tiêu',
+          'Cơ sở: tử số',
+          'Cơ sở: mẫu số',
+          'Cơ sở: tỷ lệ',
+          'Hiện tại: tử số',
+          'Hiện tại: mẫu số',
+          'Hiện tại: tỷ lệ',
+          'Điểm',
+          'Điểm tối đa',
+          'Dự báo cuối kỳ',
+        ],
         ...indicatorKeys.map((k) => [
           INDICATOR_NAMES[k],
           pct(p.campaign.targets[k]),
@@ -43,7 +62,19 @@ function tables(p: CampaignProgress): Record<ExportSheet, Sheet> {
           p.current[k].maxPoints,
           pct(p.projection[k].projectedRate),
         ]),
-        ['Tổng điểm nhóm thanh toán trực tuyến', null, null, null, null, null, null, null, dec(p.current.points), p.current.maxPoints, null],
+        [
+          'Tổng điểm nhóm thanh toán trực tuyến',
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          dec(p.current.points),
+          p.current.maxPoints,
+          null,
+        ],
         [],
         ['Chiến dịch', p.campaign.name],
         ['Đơn vị', `${p.campaign.agency.name} (${p.campaign.agency.code})`],
@@ -57,11 +88,20 @@ function tables(p: CampaignProgress): Record<ExportSheet, Sheet> {
       widths: [12, 8, ...Array(12).fill(12)],
       rows: [
         [
-          'Ngày', 'Ngày thứ',
-          'a lũy kế: tử số', 'a lũy kế: mẫu số', 'a lũy kế: tỷ lệ',
-          'b lũy kế: tử số', 'b lũy kế: mẫu số', 'b lũy kế: tỷ lệ',
-          'c lũy kế: tử số', 'c lũy kế: mẫu số', 'c lũy kế: tỷ lệ',
-          'c trong ngày: tử số', 'c trong ngày: mẫu số', 'c trong ngày: tỷ lệ',
+          'Ngày',
+          'Ngày thứ',
+          'a lũy kế: tử số',
+          'a lũy kế: mẫu số',
+          'a lũy kế: tỷ lệ',
+          'b lũy kế: tử số',
+          'b lũy kế: mẫu số',
+          'b lũy kế: tỷ lệ',
+          'c lũy kế: tử số',
+          'c lũy kế: mẫu số',
+          'c lũy kế: tỷ lệ',
+          'c trong ngày: tử số',
+          'c trong ngày: mẫu số',
+          'c trong ngày: tỷ lệ',
         ],
         ...p.series.map((s) => [
           vnDisplayDate(s.date),
@@ -77,7 +117,19 @@ function tables(p: CampaignProgress): Record<ExportSheet, Sheet> {
       name: 'Đơn vị',
       widths: [18, 46, 12, 12, 12, 12, 12, 14, 14, 12, 10],
       rows: [
-        ['Mã đơn vị', 'Đơn vị', 'c cơ sở: tỷ lệ', 'c hiện tại: tử số', 'c hiện tại: mẫu số', 'c hiện tại: tỷ lệ', 'Thay đổi', 'Còn cách mục tiêu', 'Hồ sơ TTTT cần thêm', 'a hiện tại: tỷ lệ', 'Điểm'],
+        [
+          'Mã đơn vị',
+          'Đơn vị',
+          'c cơ sở: tỷ lệ',
+          'c hiện tại: tử số',
+          'c hiện tại: mẫu số',
+          'c hiện tại: tỷ lệ',
+          'Thay đổi',
+          'Còn cách mục tiêu',
+          'Hồ sơ TTTT cần thêm',
+          'a hiện tại: tỷ lệ',
+          'Điểm',
+        ],
         ...p.leaderboard.map((u) => [
           u.agency.code,
           u.agency.direct ? `${u.agency.name} (tiếp nhận trực tiếp)` : u.agency.name,
@@ -112,7 +164,15 @@ function tables(p: CampaignProgress): Record<ExportSheet, Sheet> {
       widths: [18, 46, 18, 12, 12, 12, 14],
       rows: [
         ['Mã đơn vị', 'Đơn vị', 'Đơn vị cấp trên', 'Hồ sơ TTTT', 'Hồ sơ phải thu', 'Tỷ lệ', 'Hồ sơ TTTT cần thêm'],
-        ...p.actions.unitsByDossierRate.map((u) => [u.agency.code, u.agency.name, u.agency.parentCode, u.numerator, u.denominator, pct(u.rate), u.needed]),
+        ...p.actions.unitsByDossierRate.map((u) => [
+          u.agency.code,
+          u.agency.name,
+          u.agency.parentCode,
+          u.numerator,
+          u.denominator,
+          pct(u.rate),
+          u.needed,
+        ]),
       ],
     },
   };
@@ -120,7 +180,10 @@ function tables(p: CampaignProgress): Record<ExportSheet, Sheet> {
 
 export function campaignWorkbook(p: CampaignProgress, now: Date): Uint8Array<ArrayBuffer> {
   const t = tables(p);
-  return writeXlsx(exportSheets.map((k) => t[k]), now);
+  return writeXlsx(
+    exportSheets.map((k) => t[k]),
+    now,
+  );
 }
 
 const csvField = (value: CellValue): string => {
@@ -132,7 +195,9 @@ const csvField = (value: CellValue): string => {
 };
 
 export function campaignCsv(p: CampaignProgress, sheet: ExportSheet): string {
-  return `\uFEFF${tables(p)[sheet].rows.map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
+  return `\uFEFF${tables(p)
+    [sheet].rows.map((row) => row.map(csvField).join(','))
+    .join('\r\n')}\r\n`;
 }
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';

@@ -2,7 +2,12 @@ import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 
 /** The shell of every page the hub renders for people: Vietnamese, self-contained, printable. */
-export function page(title: string, body: HtmlEscapedString | Promise<HtmlEscapedString>, extraCss = '', head: HtmlEscapedString | Promise<HtmlEscapedString> | '' = '') {
+export function page(
+  title: string,
+  body: HtmlEscapedString | Promise<HtmlEscapedString>,
+  extraCss = '',
+  head: HtmlEscapedString | Promise<HtmlEscapedString> | '' = '',
+) {
   return html`<!doctype html>
 <html lang="vi">
 <head>

@@ -34,7 +34,8 @@ export function renderReceiptPage(r: ReceiptView) {
     <thead><tr><th>STT</th><th>Loại</th><th>Nội dung thu</th><th class="amount">Số tiền (đồng)</th></tr></thead>
     <tbody>
       ${r.lines.map(
-        (l, i) => html`<tr><td>${i + 1}</td><td>${kindName[l.kind]}</td><td>${l.name} <span class="muted">(${l.feeCode})</span></td><td class="amount">${groupThousands(l.amount)}</td></tr>`,
+        (l, i) =>
+          html`<tr><td>${i + 1}</td><td>${kindName[l.kind]}</td><td>${l.name} <span class="muted">(${l.feeCode})</span></td><td class="amount">${groupThousands(l.amount)}</td></tr>`,
       )}
     </tbody>
     <tfoot><tr><th colspan="3">Tổng cộng</th><th class="amount">${groupThousands(r.total)}</th></tr></tfoot>

@@ -1,6 +1,6 @@
 import { html } from 'hono/html';
-import type { IntentStatus } from '../domain/payment-states.ts';
 import { formatVnd } from '../domain/money.ts';
+import type { IntentStatus } from '../domain/payment-states.ts';
 import { page } from './layout.ts';
 
 /**

@@ -59,7 +59,11 @@ function sheetXml(sheet: Sheet): string {
 function sheetNames(sheets: Sheet[]): string[] {
   const used = new Set<string>();
   return sheets.map((s, i) => {
-    let name = s.name.replace(/[[\]:*?/\\]/g, ' ').trim().slice(0, 31) || `Sheet${i + 1}`;
+    let name =
+      s.name
+        .replace(/[[\]:*?/\\]/g, ' ')
+        .trim()
+        .slice(0, 31) || `Sheet${i + 1}`;
     while (used.has(name.toLowerCase())) name = `${name.slice(0, 28)} ${i + 1}`;
     used.add(name.toLowerCase());
     return name;
@@ -80,7 +84,10 @@ function xlsxParts(sheets: Sheet[]): Array<{ name: string; data: string }> {
         '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>' +
         '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>' +
         sheets
-          .map((_, i) => `<Override PartName="/xl/worksheets/sheet${i + 1}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`)
+          .map(
+            (_, i) =>
+              `<Override PartName="/xl/worksheets/sheet${i + 1}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`,
+          )
           .join('') +
         '</Types>',
     },
@@ -105,7 +112,12 @@ function xlsxParts(sheets: Sheet[]): Array<{ name: string; data: string }> {
       data:
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' +
         `<Relationships xmlns="${NS}/package/2006/relationships">` +
-        sheets.map((_, i) => `<Relationship Id="rId${i + 1}" Type="${NS}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet${i + 1}.xml"/>`).join('') +
+        sheets
+          .map(
+            (_, i) =>
+              `<Relationship Id="rId${i + 1}" Type="${NS}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet${i + 1}.xml"/>`,
+          )
+          .join('') +
         `<Relationship Id="rId${sheets.length + 1}" Type="${NS}/officeDocument/2006/relationships/styles" Target="styles.xml"/>` +
         '</Relationships>',
     },
@@ -132,7 +144,10 @@ function xlsxParts(sheets: Sheet[]): Array<{ name: string; data: string }> {
 
 /** The workbook as the bytes of an .xlsx file. */
 export function writeXlsx(sheets: Sheet[], modified = new Date()): Uint8Array<ArrayBuffer> {
-  return zipStored(xlsxParts(sheets).map((p) => ({ name: p.name, data: new TextEncoder().encode(p.data) })), modified);
+  return zipStored(
+    xlsxParts(sheets).map((p) => ({ name: p.name, data: new TextEncoder().encode(p.data) })),
+    modified,
+  );
 }
 
 // ── ZIP, stored (no compression) ─────────────────────────────────────────────────────────

@@ -4,7 +4,7 @@ import { callbackInbox, obligations, paymentIntents, receipts } from '../../src/
 import { signatureHeader } from '../../src/emulators/protocol/sandbox.ts';
 import { reprocessInbox } from '../../src/services/callbacks.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, mintToken, SANDBOX_SECRETS, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, mintToken, SANDBOX_SECRETS } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 
 /**
@@ -98,7 +98,12 @@ describe('happy', () => {
     expect(paid).toMatchObject({ status: 'succeeded', nextAction: null });
     expect(paid.succeededAt).not.toBeNull();
     const receipt = await expectJson(await readReceipt(intent.id), 200);
-    expect(receipt).toMatchObject({ intentId: intent.id, reference: intent.reference, total: intent.amount, gatewayTransactionId: `SBX-${intent.reference}` });
+    expect(receipt).toMatchObject({
+      intentId: intent.id,
+      reference: intent.reference,
+      total: intent.amount,
+      gatewayTransactionId: `SBX-${intent.reference}`,
+    });
     const rows = await obligationRows(intent);
     expect(rows.map((o) => [o.status, o.paidIntentId, o.liveIntentId])).toEqual([['paid', intent.id, null]]);
 
@@ -175,7 +180,13 @@ describe('happy', () => {
     expect(await expectJson(response, 200)).toEqual({ received: true, result: 'unknown_reference' });
     const rows = await inboxRowsFor(raw);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ status: 'processed', signatureValid: 'valid', reference: 'HPZZZZZZZZZZ', intentId: null, result: 'unknown_reference' });
+    expect(rows[0]).toMatchObject({
+      status: 'processed',
+      signatureValid: 'valid',
+      reference: 'HPZZZZZZZZZZ',
+      intentId: null,
+      result: 'unknown_reference',
+    });
   });
 
   it('stores every callback in the inbox with its raw body exactly as sent, credentials dropped', async () => {
@@ -183,7 +194,8 @@ describe('happy', () => {
     const before = await inboxCount();
     // Odd spacing, key order, an extra field with Vietnamese text and a trailing newline: the
     // signature is over these bytes, so they must be kept as they are.
-    const raw = `{ "reference" : "${intent.reference}",\n  "type":"payment.succeeded", "amount": ${intent.amount}, "currency":"VND",` +
+    const raw =
+      `{ "reference" : "${intent.reference}",\n  "type":"payment.succeeded", "amount": ${intent.amount}, "currency":"VND",` +
       ` "transactionId":"SBX-RAW-1", "occurredAt":"${new Date().toISOString()}", "ghiChu": "Thanh toán lệ phí – đồng ý" }\n`;
     const sent = [
       await deliver(raw, { headers: { authorization: 'Bearer should-not-be-kept', cookie: 'session=secret' } }),
@@ -336,14 +348,17 @@ describe('error', () => {
     expect(rows[0]).toMatchObject({ status: 'rejected', result: 'malformed', responseStatus: 400 });
   });
 
-  it.each(['vnpay', 'vietqr', 'dvcqg', 'paypal', '..%2F..%2Fadmin'])('a gateway not configured here (%s): 404 problem, nothing stored', async (gateway) => {
-    const intent = await pendingIntent();
-    const before = await inboxCount();
-    const { response } = await deliver(event(intent), { gateway });
-    await expectProblem(response, 404, 'not-found');
-    expect(await inboxCount()).toBe(before);
-    expect((await readIntent(intent.id)).status).toBe('pending');
-  });
+  it.each(['vnpay', 'vietqr', 'dvcqg', 'paypal', '..%2F..%2Fadmin'])(
+    'a gateway not configured here (%s): 404 problem, nothing stored',
+    async (gateway) => {
+      const intent = await pendingIntent();
+      const before = await inboxCount();
+      const { response } = await deliver(event(intent), { gateway });
+      await expectProblem(response, 404, 'not-found');
+      expect(await inboxCount()).toBe(before);
+      expect((await readIntent(intent.id)).status).toBe('pending');
+    },
+  );
 
   it('refuses a body over 64 KiB (413)', async () => {
     const raw = JSON.stringify({ padding: 'x'.repeat(70 * 1024) });

@@ -7,8 +7,17 @@ import { mulberry32 } from '../../src/seed/dossiers.ts';
 import { upsertAgency } from '../../src/services/catalogue.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, idempotencyKey, rule, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
-import { modelIndicators, modelNeeded, modelRatios, pricedAllZero, roundHalfUp, roundSigned, vietnamDate, type ModelDossier } from '../helpers/indicators.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
+import {
+  type ModelDossier,
+  modelIndicators,
+  modelNeeded,
+  modelRatios,
+  pricedAllZero,
+  roundHalfUp,
+  roundSigned,
+  vietnamDate,
+} from '../helpers/indicators.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
@@ -42,14 +51,22 @@ beforeAll(async () => {
   h.clock.now = TODAY;
   await seedAgencyTree(h.ctx);
   // A name with a comma and one that looks like a spreadsheet formula: the CSV must keep both as text.
-  await upsertAgency(h.ctx, { code: AGENCIES.communeB, name: 'UBND xã Long Thành, Đồng Nai', level: 'commune', parentCode: AGENCIES.province });
+  await upsertAgency(h.ctx, {
+    code: AGENCIES.communeB,
+    name: 'UBND xã Long Thành, Đồng Nai',
+    level: 'commune',
+    parentCode: AGENCIES.province,
+  });
   await upsertAgency(h.ctx, { code: UNIT, name: '=Phòng "Hộ tịch"', level: 'unit', parentCode: AGENCIES.department });
   admin = await mintToken({ role: 'admin' });
   reader = await mintToken({ role: 'campaign', agencies: [AGENCIES.province] });
   const portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
   procedures.paid = await createProcedure(h.ctx, [rule({ formula: { type: 'fixed', amount: 100_000 } })]);
   procedures.freeOnline = await createProcedure(h.ctx, [
-    rule({ formula: { type: 'fixed', amount: 50_000 }, adjustments: [{ label: 'Miễn khi nộp trực tuyến', channels: ['online'], effect: { type: 'exempt' } }] }),
+    rule({
+      formula: { type: 'fixed', amount: 50_000 },
+      adjustments: [{ label: 'Miễn khi nộp trực tuyến', channels: ['online'], effect: { type: 'exempt' } }],
+    }),
   ]);
   procedures.neverPaid = await createProcedure(h.ctx, [rule({ formula: { type: 'fixed', amount: 20_000 } })]);
   procedures.exempt = await createProcedure(h.ctx, [rule({ formula: { type: 'exempt' } })]);
@@ -69,7 +86,8 @@ beforeAll(async () => {
       body: { procedureCode: procedures[kind], agencyCode: agency, channel, receivedAt: receivedAt.toISOString() },
     });
     expect(response.status).toBe(201);
-    const lines = kind === 'paid' ? [100_000] : kind === 'freeOnline' ? [channel === 'online' ? 0 : 50_000] : kind === 'neverPaid' ? [20_000] : [0];
+    const lines =
+      kind === 'paid' ? [100_000] : kind === 'freeOnline' ? [channel === 'online' ? 0 : 50_000] : kind === 'neverPaid' ? [20_000] : [0];
     // The campaign works: payments get likelier after the start.
     const willPay = kind !== 'neverPaid' && lines[0]! > 0 && random() < (date >= START ? 0.75 : 0.45);
     let flag = 0;
@@ -83,7 +101,12 @@ beforeAll(async () => {
   const created = await h.request('POST', '/v1/campaigns', {
     token: admin,
     headers: { 'idempotency-key': 'campaign-setup' },
-    body: { name: 'Chiến dịch 30 ngày', agencyCode: AGENCIES.province, startDate: START, targets: { procedureOnlinePayment: 0.9, dossierOnlinePayment: 0.6 } },
+    body: {
+      name: 'Chiến dịch 30 ngày',
+      agencyCode: AGENCIES.province,
+      startDate: START,
+      targets: { procedureOnlinePayment: 0.9, dossierOnlinePayment: 0.6 },
+    },
   });
   campaign = await expectJson(created, 201);
 }, 180_000);
@@ -94,12 +117,23 @@ const catalogue = () => ({
   // createProcedure marks every procedure integrated.
   integrated: new Set(Object.values(procedures)),
 });
-const between = (from: string, to: string, where: (d: ModelDossier) => boolean = () => true) => dossiers.filter((d) => d.date >= from && d.date <= to && where(d));
-const withRate = (r: { numerator: number; denominator: number }) => ({ ...r, rate: r.denominator === 0 ? null : roundHalfUp(BigInt(r.numerator), BigInt(r.denominator), 4) });
-const pickSet = (s: any) => ({ procedureOnlinePayment: s.procedureOnlinePayment, procedureIntegration: s.procedureIntegration, dossierOnlinePayment: s.dossierOnlinePayment, points: s.points, maxPoints: s.maxPoints });
+const between = (from: string, to: string, where: (d: ModelDossier) => boolean = () => true) =>
+  dossiers.filter((d) => d.date >= from && d.date <= to && where(d));
+const withRate = (r: { numerator: number; denominator: number }) => ({
+  ...r,
+  rate: r.denominator === 0 ? null : roundHalfUp(BigInt(r.numerator), BigInt(r.denominator), 4),
+});
+const pickSet = (s: any) => ({
+  procedureOnlinePayment: s.procedureOnlinePayment,
+  procedureIntegration: s.procedureIntegration,
+  dossierOnlinePayment: s.dossierOnlinePayment,
+  points: s.points,
+  maxPoints: s.maxPoints,
+});
 const dates = (from: string, to: string) => {
   const out: string[] = [];
-  for (let d = Date.parse(`${from}T00:00:00Z`); d <= Date.parse(`${to}T00:00:00Z`); d += 86_400_000) out.push(new Date(d).toISOString().slice(0, 10));
+  for (let d = Date.parse(`${from}T00:00:00Z`); d <= Date.parse(`${to}T00:00:00Z`); d += 86_400_000)
+    out.push(new Date(d).toISOString().slice(0, 10));
   return out;
 };
 
@@ -126,7 +160,10 @@ describe(`a campaign's progress (${databaseLabel})`, () => {
   it('gives the baseline and the values since the start as the indicators endpoint would', async () => {
     expect(pickSet(progress.baseline)).toEqual(modelIndicators(between('2026-10-11', '2026-11-09'), catalogue()));
     expect(pickSet(progress.current)).toEqual(modelIndicators(between(START, '2026-11-20'), catalogue()));
-    const same = await expectJson(await h.request('GET', `/v1/indicators/online-payment?agency=${AGENCIES.province}&from=${START}&to=2026-11-20`, { token: reader }), 200);
+    const same = await expectJson(
+      await h.request('GET', `/v1/indicators/online-payment?agency=${AGENCIES.province}&from=${START}&to=2026-11-20`, { token: reader }),
+      200,
+    );
     expect(pickSet(progress.current)).toEqual(pickSet(same));
   });
 
@@ -136,8 +173,16 @@ describe(`a campaign's progress (${databaseLabel})`, () => {
       expect(point.day).toBe(i + 1);
       const cumulative = modelRatios(between(START, point.date), catalogue());
       const daily = modelRatios(between(point.date, point.date), catalogue());
-      expect(point.cumulative).toEqual({ procedureOnlinePayment: withRate(cumulative.a), procedureIntegration: withRate(cumulative.b), dossierOnlinePayment: withRate(cumulative.c) });
-      expect(point.daily).toEqual({ procedureOnlinePayment: withRate(daily.a), procedureIntegration: withRate(daily.b), dossierOnlinePayment: withRate(daily.c) });
+      expect(point.cumulative).toEqual({
+        procedureOnlinePayment: withRate(cumulative.a),
+        procedureIntegration: withRate(cumulative.b),
+        dossierOnlinePayment: withRate(cumulative.c),
+      });
+      expect(point.daily).toEqual({
+        procedureOnlinePayment: withRate(daily.a),
+        procedureIntegration: withRate(daily.b),
+        dossierOnlinePayment: withRate(daily.c),
+      });
     }
   });
 
@@ -151,10 +196,16 @@ describe(`a campaign's progress (${databaseLabel})`, () => {
       reached: modelNeeded(c.numerator, c.denominator, 0.6) === 0,
       needed: modelNeeded(c.numerator, c.denominator, 0.6),
     });
-    expect(progress.targets.procedureIntegration).toEqual({ target: null, rate: progress.current.procedureIntegration.rate, gap: null, reached: null, needed: null });
+    expect(progress.targets.procedureIntegration).toEqual({
+      target: null,
+      rate: progress.current.procedureIntegration.rate,
+      gap: null,
+      reached: null,
+      needed: null,
+    });
   });
 
-  it('projects to the end date from the last seven days\' pace', () => {
+  it("projects to the end date from the last seven days' pace", () => {
     const cumulative = (date: string) => modelRatios(between(START, date), catalogue()).c;
     const now = cumulative('2026-11-20');
     const weekAgo = cumulative('2026-11-13');
@@ -188,17 +239,29 @@ describe(`a campaign's progress (${databaseLabel})`, () => {
           c.denominator === 0 || before.dossierOnlinePayment.denominator === 0
             ? null
             : roundSigned(
-                BigInt(c.numerator) * BigInt(before.dossierOnlinePayment.denominator) - BigInt(before.dossierOnlinePayment.numerator) * BigInt(c.denominator),
+                BigInt(c.numerator) * BigInt(before.dossierOnlinePayment.denominator) -
+                  BigInt(before.dossierOnlinePayment.numerator) * BigInt(c.denominator),
                 BigInt(c.denominator) * BigInt(before.dossierOnlinePayment.denominator),
                 4,
               ),
-        gap: c.denominator === 0 ? null : roundSigned(6n * BigInt(c.denominator) - 10n * BigInt(c.numerator), 10n * BigInt(c.denominator), 4),
+        gap:
+          c.denominator === 0 ? null : roundSigned(6n * BigInt(c.denominator) - 10n * BigInt(c.numerator), 10n * BigInt(c.denominator), 4),
         needed: c.denominator === 0 ? null : modelNeeded(c.numerator, c.denominator, 0.6),
       };
     });
-    rows.sort((x, y) => (y.current.dossierOnlinePayment.rate ?? -1) - (x.current.dossierOnlinePayment.rate ?? -1) || x.code.localeCompare(y.code));
+    rows.sort(
+      (x, y) => (y.current.dossierOnlinePayment.rate ?? -1) - (x.current.dossierOnlinePayment.rate ?? -1) || x.code.localeCompare(y.code),
+    );
     expect(
-      progress.leaderboard.map((r: any) => ({ code: r.agency.code, direct: r.agency.direct, baseline: pickSet(r.baseline), current: pickSet(r.current), change: r.change, gap: r.gap, needed: r.needed })),
+      progress.leaderboard.map((r: any) => ({
+        code: r.agency.code,
+        direct: r.agency.direct,
+        baseline: pickSet(r.baseline),
+        current: pickSet(r.current),
+        change: r.change,
+        gap: r.gap,
+        needed: r.needed,
+      })),
     ).toEqual(rows);
   });
 
@@ -220,12 +283,19 @@ describe(`a campaign's progress (${databaseLabel})`, () => {
   });
 
   it('drills into a unit of the campaign over the same days and targets, and nowhere else', async () => {
-    const unit = await expectJson(await h.request('GET', `/v1/campaigns/${campaign.id}/progress?agency=${AGENCIES.department}`, { token: reader }), 200);
+    const unit = await expectJson(
+      await h.request('GET', `/v1/campaigns/${campaign.id}/progress?agency=${AGENCIES.department}`, { token: reader }),
+      200,
+    );
     expect(unit.agency).toMatchObject({ code: AGENCIES.department, parentCode: AGENCIES.province });
     const mine = (d: ModelDossier) => CHILD_OF[d.agency] === AGENCIES.department;
     expect(pickSet(unit.current)).toEqual(modelIndicators(between(START, '2026-11-20', mine), catalogue()));
     expect(unit.leaderboard.map((r: any) => r.agency.code).sort()).toEqual([AGENCIES.department, UNIT].sort());
-    await expectProblem(await h.request('GET', `/v1/campaigns/${campaign.id}/progress?agency=${AGENCIES.otherProvince}`, { token: admin }), 404, 'not-found');
+    await expectProblem(
+      await h.request('GET', `/v1/campaigns/${campaign.id}/progress?agency=${AGENCIES.otherProvince}`, { token: admin }),
+      404,
+      'not-found',
+    );
     const commune = await expectJson(
       await h.request('POST', '/v1/campaigns', {
         token: admin,
@@ -234,24 +304,38 @@ describe(`a campaign's progress (${databaseLabel})`, () => {
       }),
       201,
     );
-    await expectProblem(await h.request('GET', `/v1/campaigns/${commune.id}/progress?agency=${AGENCIES.communeB}`, { token: admin }), 404, 'not-found');
+    await expectProblem(
+      await h.request('GET', `/v1/campaigns/${commune.id}/progress?agency=${AGENCIES.communeB}`, { token: admin }),
+      404,
+      'not-found',
+    );
   });
 });
 
 describe(`campaigns before and after their days (${databaseLabel})`, () => {
   const create = async (startDate: string, days: number) =>
     expectJson(
-      await h.request('POST', '/v1/campaigns', { token: admin, headers: { 'idempotency-key': idempotencyKey() }, body: { name: `Chiến dịch ${startDate}`, agencyCode: AGENCIES.province, startDate, days, targets: { dossierOnlinePayment: 0.5 } } }),
+      await h.request('POST', '/v1/campaigns', {
+        token: admin,
+        headers: { 'idempotency-key': idempotencyKey() },
+        body: { name: `Chiến dịch ${startDate}`, agencyCode: AGENCIES.province, startDate, days, targets: { dossierOnlinePayment: 0.5 } },
+      }),
       201,
     );
 
   it('a scheduled campaign has no series yet; an ended one has all its days and nothing left to project', async () => {
-    const scheduled = await expectJson(await h.request('GET', `/v1/campaigns/${(await create('2026-12-01', 30)).id}/progress`, { token: reader }), 200);
+    const scheduled = await expectJson(
+      await h.request('GET', `/v1/campaigns/${(await create('2026-12-01', 30)).id}/progress`, { token: reader }),
+      200,
+    );
     expect(scheduled).toMatchObject({ status: 'scheduled', day: 0, series: [] });
     expect(scheduled.current.dossierOnlinePayment).toMatchObject({ numerator: 0, denominator: 0, rate: null });
     expect(scheduled.baseline.from).toBe('2026-11-01');
 
-    const ended = await expectJson(await h.request('GET', `/v1/campaigns/${(await create('2026-10-12', 14)).id}/progress`, { token: reader }), 200);
+    const ended = await expectJson(
+      await h.request('GET', `/v1/campaigns/${(await create('2026-10-12', 14)).id}/progress`, { token: reader }),
+      200,
+    );
     expect(ended).toMatchObject({ status: 'ended', day: 14 });
     expect(ended.series).toHaveLength(14);
     expect(ended.projection.remainingDays).toBe(0);
@@ -261,7 +345,13 @@ describe(`campaigns before and after their days (${databaseLabel})`, () => {
 });
 
 describe('creating a campaign', () => {
-  const body = (overrides: Record<string, unknown> = {}) => ({ name: 'Chiến dịch', agencyCode: AGENCIES.province, startDate: '2026-12-01', targets: { dossierOnlinePayment: 0.7 }, ...overrides });
+  const body = (overrides: Record<string, unknown> = {}) => ({
+    name: 'Chiến dịch',
+    agencyCode: AGENCIES.province,
+    startDate: '2026-12-01',
+    targets: { dossierOnlinePayment: 0.7 },
+    ...overrides,
+  });
   const post = (b: unknown, key: string | null = idempotencyKey()) =>
     h.request('POST', '/v1/campaigns', { token: admin, headers: key ? { 'idempotency-key': key } : {}, body: b });
 
@@ -292,15 +382,27 @@ describe('creating a campaign', () => {
   it('is corrected by replacing its definition, and the progress follows at once', async () => {
     const created = await expectJson(await post(body({ name: 'Chiến dịch sửa', startDate: START })), 201);
     const put = (id: string, b: unknown) => h.request('PUT', `/v1/campaigns/${id}`, { token: admin, body: b });
-    const updated = await expectJson(await put(created.id, body({ name: 'Chiến dịch đã sửa', startDate: START, days: 20, targets: { dossierOnlinePayment: 0.8 } })), 200);
+    const updated = await expectJson(
+      await put(created.id, body({ name: 'Chiến dịch đã sửa', startDate: START, days: 20, targets: { dossierOnlinePayment: 0.8 } })),
+      200,
+    );
     // Whatever its length, a campaign is compared by default with the 30 days before it.
-    expect(updated).toMatchObject({ id: created.id, name: 'Chiến dịch đã sửa', days: 20, endDate: '2026-11-29', targets: { dossierOnlinePayment: 0.8 }, baseline: { from: '2026-10-11', to: '2026-11-09' } });
+    expect(updated).toMatchObject({
+      id: created.id,
+      name: 'Chiến dịch đã sửa',
+      days: 20,
+      endDate: '2026-11-29',
+      targets: { dossierOnlinePayment: 0.8 },
+      baseline: { from: '2026-10-11', to: '2026-11-09' },
+    });
     const progress = await expectJson(await h.request('GET', `/v1/campaigns/${created.id}/progress`, { token: reader }), 200);
     expect(progress.targets.dossierOnlinePayment.target).toBe(0.8);
     expect(progress.projection.endDate).toBe('2026-11-29');
     await expectProblem(await put(created.id, body({ baseline: { from: '2026-12-01', to: '2026-12-05' } })), 400, 'validation-failed');
     await expectProblem(await put('00000000-0000-4000-8000-000000000000', body()), 404, 'not-found');
-    expect((await expectJson(await h.request('GET', `/v1/campaigns/${created.id}`, { token: reader }), 200)).name).toBe('Chiến dịch đã sửa');
+    expect((await expectJson(await h.request('GET', `/v1/campaigns/${created.id}`, { token: reader }), 200)).name).toBe(
+      'Chiến dịch đã sửa',
+    );
   });
 
   it('replays the same key and body, and refuses the key with another body', async () => {
@@ -345,7 +447,9 @@ describe(`the export (${databaseLabel})`, () => {
     const response = await h.request('GET', `/v1/campaigns/${campaign.id}/export?format=csv&sheet=units`, { token: reader });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
-    expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename="chien-dich-2026-11-10-000\.00\.00\.H19-2026-11-20-units\.csv"$/);
+    expect(response.headers.get('content-disposition')).toMatch(
+      /^attachment; filename="chien-dich-2026-11-10-000\.00\.00\.H19-2026-11-20-units\.csv"$/,
+    );
     const bytes = new Uint8Array(await response.arrayBuffer());
     expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const rows = parseCsv(new TextDecoder().decode(bytes.slice(3)));
@@ -357,30 +461,40 @@ describe(`the export (${databaseLabel})`, () => {
       expect(row.slice(3, 6)).toEqual([String(c.numerator), String(c.denominator), c.rate === null ? '' : String(c.rate)]);
     }
     expect(rows.find((r) => r[0] === AGENCIES.communeB)![1]).toBe('UBND xã Long Thành, Đồng Nai');
-    const daily = parseCsv(new TextDecoder().decode((await (await h.request('GET', `/v1/campaigns/${campaign.id}/export?format=csv&sheet=daily`, { token: reader })).arrayBuffer()).slice(3)));
+    const daily = parseCsv(
+      new TextDecoder().decode(
+        (
+          await (await h.request('GET', `/v1/campaigns/${campaign.id}/export?format=csv&sheet=daily`, { token: reader })).arrayBuffer()
+        ).slice(3),
+      ),
+    );
     expect(daily.length - 1).toBe(progress.series.length);
   });
 
   it('keeps a unit name that looks like a formula from being run by a spreadsheet', async () => {
-    const unit = await h.request('GET', `/v1/campaigns/${campaign.id}/export?format=csv&sheet=units&agency=${AGENCIES.department}`, { token: reader });
+    const unit = await h.request('GET', `/v1/campaigns/${campaign.id}/export?format=csv&sheet=units&agency=${AGENCIES.department}`, {
+      token: reader,
+    });
     const text = await unit.text();
     expect(text).toContain(`"'=Phòng ""Hộ tịch"""`);
   });
 
   const python = spawnSync('python3', ['--version']).status === 0;
-  it.skipIf(!python)('as XLSX: a valid workbook an independent reader opens, with every table and the numbers of the progress', async () => {
-    const response = await h.request('GET', `/v1/campaigns/${campaign.id}/export?format=xlsx`, { token: reader });
-    expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-    const dir = mkdtempSync(join(tmpdir(), 'hub-xlsx-'));
-    const file = join(dir, 'report.xlsx');
-    writeFileSync(file, new Uint8Array(await response.arrayBuffer()));
-    // Python's zipfile checks every CRC; ElementTree parses every part.
-    const read = execFileSync(
-      'python3',
-      [
-        '-c',
-        `
+  it.skipIf(!python)(
+    'as XLSX: a valid workbook an independent reader opens, with every table and the numbers of the progress',
+    async () => {
+      const response = await h.request('GET', `/v1/campaigns/${campaign.id}/export?format=xlsx`, { token: reader });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+      const dir = mkdtempSync(join(tmpdir(), 'hub-xlsx-'));
+      const file = join(dir, 'report.xlsx');
+      writeFileSync(file, new Uint8Array(await response.arrayBuffer()));
+      // Python's zipfile checks every CRC; ElementTree parses every part.
+      const read = execFileSync(
+        'python3',
+        [
+          '-c',
+          `
 import json, sys, zipfile, xml.etree.ElementTree as ET
 z = zipfile.ZipFile(sys.argv[1])
 assert z.testzip() is None
@@ -398,20 +512,21 @@ for i in range(len(names)):
     sheets.append(rows)
 print(json.dumps({'names': names, 'sheets': sheets}))
 `,
-        file,
-      ],
-      { encoding: 'utf8' },
-    );
-    const book = JSON.parse(read);
-    expect(book.names).toEqual(['Tổng hợp', 'Theo ngày', 'Đơn vị', 'TTHC chưa có TTTT', 'TTHC chưa tích hợp', 'Đơn vị theo tỷ lệ']);
-    const summary = book.sheets[0];
-    const c = progress.current.dossierOnlinePayment;
-    // Row 4: indicator c. Columns F, G, H: current numerator, denominator, rate (a percentage cell).
-    expect(summary[3].A4[0]).toBe('Tỷ lệ hồ sơ thanh toán trực tuyến');
-    expect([summary[3].F4[0], summary[3].G4[0], Number(summary[3].H4[0])]).toEqual([String(c.numerator), String(c.denominator), c.rate]);
-    expect(summary[3].H4[1]).toBe('3');
-    expect(book.sheets[1].length - 1).toBe(progress.series.length);
-    expect(book.sheets[2].length - 1).toBe(progress.leaderboard.length);
-    expect(book.sheets[3].map((r: any) => r[`A${book.sheets[3].indexOf(r) + 1}`][0]).slice(1)).toEqual([procedures.neverPaid]);
-  });
+          file,
+        ],
+        { encoding: 'utf8' },
+      );
+      const book = JSON.parse(read);
+      expect(book.names).toEqual(['Tổng hợp', 'Theo ngày', 'Đơn vị', 'TTHC chưa có TTTT', 'TTHC chưa tích hợp', 'Đơn vị theo tỷ lệ']);
+      const summary = book.sheets[0];
+      const c = progress.current.dossierOnlinePayment;
+      // Row 4: indicator c. Columns F, G, H: current numerator, denominator, rate (a percentage cell).
+      expect(summary[3].A4[0]).toBe('Tỷ lệ hồ sơ thanh toán trực tuyến');
+      expect([summary[3].F4[0], summary[3].G4[0], Number(summary[3].H4[0])]).toEqual([String(c.numerator), String(c.denominator), c.rate]);
+      expect(summary[3].H4[1]).toBe('3');
+      expect(book.sheets[1].length - 1).toBe(progress.series.length);
+      expect(book.sheets[2].length - 1).toBe(progress.leaderboard.length);
+      expect(book.sheets[3].map((r: any) => r[`A${book.sheets[3].indexOf(r) + 1}`][0]).slice(1)).toEqual([procedures.neverPaid]);
+    },
+  );
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENCIES, registerDossier, rule, seedAgencyTree, uniqueProcedureCode } from '../helpers/factories.ts';
-import { createHarness, mintToken, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, mintToken } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 
 /** The catalogue routes: agencies by scope, procedures with fee rules, and the admin's edits. */
@@ -29,7 +29,7 @@ const put = (code: string, body: unknown, token = admin) => h.request('PUT', `/v
 const addRule = (code: string, body: unknown, token = admin) => h.request('POST', `/v1/procedures/${code}/fee-rules`, { token, body });
 
 describe('agencies', () => {
-  it('lists the caller\'s subtree, parents first; an admin sees every tree', async () => {
+  it("lists the caller's subtree, parents first; an admin sees every tree", async () => {
     const district = await mintToken({ role: 'campaign', agencies: [AGENCIES.district] });
     const mine = await expectJson(await h.request('GET', '/v1/agencies', { token: district }), 200);
     expect(mine.items.map((a: { code: string }) => a.code)).toEqual([AGENCIES.district, AGENCIES.districtCommune]);
@@ -53,7 +53,10 @@ describe('procedures', () => {
     const code = uniqueProcedureCode();
     const created = await expectJson(await put(code, procedureBody), 201);
     expect(created).toMatchObject({ code, name: procedureBody.name, feeBearing: false, feeRules: [] });
-    const updated = await expectJson(await put(code, { ...procedureBody, integratedOnlinePayment: false, note: 'Mức thu theo TT 37/2023' }), 200);
+    const updated = await expectJson(
+      await put(code, { ...procedureBody, integratedOnlinePayment: false, note: 'Mức thu theo TT 37/2023' }),
+      200,
+    );
     expect(updated).toMatchObject({ integratedOnlinePayment: false, note: 'Mức thu theo TT 37/2023' });
     const read = await expectJson(await h.request('GET', `/v1/procedures/${code}`, { token: portal }), 200);
     expect(read).toEqual(updated);
@@ -94,7 +97,10 @@ describe('procedures', () => {
 
     const { id: _id, ...body } = original;
     const changed = await expectJson(
-      await h.request('PUT', `/v1/procedures/${code}/fee-rules/${original.id}`, { token: admin, body: { ...body, formula: { type: 'fixed', amount: 70_000 } } }),
+      await h.request('PUT', `/v1/procedures/${code}/fee-rules/${original.id}`, {
+        token: admin,
+        body: { ...body, formula: { type: 'fixed', amount: 70_000 } },
+      }),
       200,
     );
     expect(changed).toMatchObject({ id: original.id, formula: { type: 'fixed', amount: 70_000 } });
@@ -107,7 +113,10 @@ describe('procedures', () => {
   it('filters the list by field', async () => {
     const code = uniqueProcedureCode();
     await expectJson(await put(code, { ...procedureBody, field: 'Lĩnh vực lọc thử' }), 201);
-    const listed = await expectJson(await h.request('GET', `/v1/procedures?field=${encodeURIComponent('Lĩnh vực lọc thử')}`, { token: portal }), 200);
+    const listed = await expectJson(
+      await h.request('GET', `/v1/procedures?field=${encodeURIComponent('Lĩnh vực lọc thử')}`, { token: portal }),
+      200,
+    );
     expect(listed.items.map((p: { code: string }) => p.code)).toEqual([code]);
   });
 });
@@ -120,11 +129,27 @@ describe('errors', () => {
     await expectProblem(await put('not-a-code', procedureBody), 400, 'validation-failed');
     await expectJson(await put(code, procedureBody), 201);
 
-    const floatAmount = await expectProblem(await addRule(code, rule({ formula: { type: 'fixed', amount: 1.5 } })), 400, 'validation-failed');
+    const floatAmount = await expectProblem(
+      await addRule(code, rule({ formula: { type: 'fixed', amount: 1.5 } })),
+      400,
+      'validation-failed',
+    );
     expect(floatAmount.errors[0].path).toMatch(/^formula/);
-    await expectProblem(await addRule(code, rule({ formula: { type: 'percentage', rate: 0.5 as unknown as string } })), 400, 'validation-failed');
-    await expectProblem(await addRule(code, rule({ formula: { type: 'per_unit', unit: 'trang', tiers: [{ fromUnit: 3, unitAmount: 1000 }] } })), 400, 'validation-failed');
-    const backwards = await expectProblem(await addRule(code, rule({ validFrom: '2026-01-01', validTo: '2025-01-01' })), 400, 'validation-failed');
+    await expectProblem(
+      await addRule(code, rule({ formula: { type: 'percentage', rate: 0.5 as unknown as string } })),
+      400,
+      'validation-failed',
+    );
+    await expectProblem(
+      await addRule(code, rule({ formula: { type: 'per_unit', unit: 'trang', tiers: [{ fromUnit: 3, unitAmount: 1000 }] } })),
+      400,
+      'validation-failed',
+    );
+    const backwards = await expectProblem(
+      await addRule(code, rule({ validFrom: '2026-01-01', validTo: '2025-01-01' })),
+      400,
+      'validation-failed',
+    );
     expect(backwards.errors[0].path).toBe('validTo');
     expect((await expectJson(await h.request('GET', `/v1/procedures/${code}`, { token: admin }), 200)).feeRules).toEqual([]);
   });

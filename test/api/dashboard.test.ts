@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENCIES, idempotencyKey, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 
 /**
@@ -24,7 +24,12 @@ beforeAll(async () => {
   const created = await h.request('POST', '/v1/campaigns', {
     token: await mintToken({ role: 'admin' }),
     headers: { 'idempotency-key': idempotencyKey() },
-    body: { name: '<script>alert("x")</script> Chiến dịch', agencyCode: AGENCIES.province, startDate: '2026-11-10', targets: { dossierOnlinePayment: 0.7 } },
+    body: {
+      name: '<script>alert("x")</script> Chiến dịch',
+      agencyCode: AGENCIES.province,
+      startDate: '2026-11-10',
+      targets: { dossierOnlinePayment: 0.7 },
+    },
   });
   campaignId = (await expectJson(created, 201)).id;
 });
@@ -69,7 +74,12 @@ describe('the dashboard pages', () => {
       await h.request('POST', '/v1/campaigns', {
         token: await mintToken({ role: 'admin' }),
         headers: { 'idempotency-key': idempotencyKey() },
-        body: { name: 'Chiến dịch phường Trấn Biên', agencyCode: AGENCIES.communeA, startDate: '2026-10-01', targets: { dossierOnlinePayment: 0.6 } },
+        body: {
+          name: 'Chiến dịch phường Trấn Biên',
+          agencyCode: AGENCIES.communeA,
+          startDate: '2026-10-01',
+          targets: { dossierOnlinePayment: 0.6 },
+        },
       }),
       201,
     );
@@ -99,13 +109,17 @@ describe('the dashboard pages', () => {
     expect(unknown.status).toBe(404);
     const json415 = await h.request('POST', '/dashboard', { body: { token: reader }, headers: { accept: 'application/json' } });
     await expectProblem(json415, 415, 'unsupported-media-type');
-    await expectProblem(await post('/dashboard', { token: reader, campaign: 'x' }, { ...FORM, accept: 'application/json' }), 400, 'validation-failed');
+    await expectProblem(
+      await post('/dashboard', { token: reader, campaign: 'x' }, { ...FORM, accept: 'application/json' }),
+      400,
+      'validation-failed',
+    );
     await expectProblem(await post('/dashboard', { token: '' }, { ...FORM, accept: 'application/json' }), 400, 'validation-failed');
     const huge = await post('/dashboard', { token: 'x'.repeat(70_000) }, { ...FORM, accept: 'application/json' });
     await expectProblem(huge, 413, 'payload-too-large');
   });
 
-  it('without a campaign in scope, shows this month\'s indicators of the caller\'s unit', async () => {
+  it("without a campaign in scope, shows this month's indicators of the caller's unit", async () => {
     const other = await mintToken({ role: 'campaign', agencies: [AGENCIES.otherProvince] });
     const response = await post('/dashboard', { token: other });
     expect(response.status).toBe(200);

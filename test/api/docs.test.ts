@@ -1,13 +1,13 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import manifest from '../../package.json' with { type: 'json' };
 import { httpStatus } from '../../src/http/problem.ts';
 import { SCALAR_BUNDLE_PATH, SCALAR_VERSION } from '../../src/http/routes/docs.ts';
 import { EXAMPLE_DOSSIER_CODE } from '../../src/http/schemas.ts';
 import { installedScalarVersion, scalarBundleFile } from '../../src/node/docs-asset.ts';
 import { demoExampleDossier, seedDemo } from '../../src/seed/index.ts';
 import type { ErrorCode } from '../../src/services/errors.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
-import { readFile } from 'node:fs/promises';
-import manifest from '../../package.json' with { type: 'json' };
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 
 /**
  * The published contract: /openapi.json describes every API route with its operationId, its
@@ -43,7 +43,10 @@ function operations(document: any): Array<{ key: string; path: string; method: s
 const deref = (node: any) => {
   let current = node;
   for (let hops = 0; current?.$ref && hops < 10; hops++) {
-    current = current.$ref.slice(2).split('/').reduce((o: any, k: string) => o?.[k], doc);
+    current = current.$ref
+      .slice(2)
+      .split('/')
+      .reduce((o: any, k: string) => o?.[k], doc);
   }
   return current;
 };
@@ -104,13 +107,19 @@ describe('GET /openapi.json', () => {
       expect(op.security, key).toEqual(expect.arrayContaining([expect.objectContaining({ bearerAuth: [] })]));
       const unauthorized = deref(op.responses?.['401']);
       expect(unauthorized, `${key} documents 401`).toBeDefined();
-      expect(deref(unauthorized.content?.['application/problem+json']?.schema), `${key} 401 is a Problem`).toBe(doc.components.schemas.Problem);
+      expect(deref(unauthorized.content?.['application/problem+json']?.schema), `${key} 401 is a Problem`).toBe(
+        doc.components.schemas.Problem,
+      );
     }
   });
 
   it('declares path parameters for every templated segment and the Idempotency-Key header', () => {
     for (const { key, path, op } of operations(doc)) {
-      const declared = (op.parameters ?? []).map(deref).filter((p: any) => p.in === 'path').map((p: any) => p.name).sort();
+      const declared = (op.parameters ?? [])
+        .map(deref)
+        .filter((p: any) => p.in === 'path')
+        .map((p: any) => p.name)
+        .sort();
       const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
       expect(declared, key).toEqual(templated);
     }
@@ -148,7 +157,15 @@ describe('what each operation says', () => {
       else expect(op.security, key).toEqual([{ bearerAuth: [] }]);
     }
     expect(ops.filter((o) => isPublic(o.path)).map((o) => o.key)).toEqual(
-      expect.arrayContaining(['GET /healthz', 'GET /readyz', 'GET /.well-known/jwks.json', 'GET /openapi.json', 'GET /docs', 'POST /v1/callbacks/{gateway}', 'GET /v1/returns/vnpay']),
+      expect.arrayContaining([
+        'GET /healthz',
+        'GET /readyz',
+        'GET /.well-known/jwks.json',
+        'GET /openapi.json',
+        'GET /docs',
+        'POST /v1/callbacks/{gateway}',
+        'GET /v1/returns/vnpay',
+      ]),
     );
   });
 
@@ -156,14 +173,18 @@ describe('what each operation says', () => {
     for (const { key, op } of operations(doc)) {
       expect(op.description?.length, `${key} description`).toBeGreaterThan(20);
       const answers = Object.values<any>(op.responses).flatMap((r) => Object.values<any>(deref(r).content ?? {}));
-      expect(answers.some((m) => m.example !== undefined || m.examples !== undefined), `${key} example answer`).toBe(true);
+      expect(
+        answers.some((m) => m.example !== undefined || m.examples !== undefined),
+        `${key} example answer`,
+      ).toBe(true);
       for (const parameter of (op.parameters ?? []).map(deref)) {
         const example = parameter.example ?? parameter.schema?.example ?? deref(parameter.schema)?.example;
         if (parameter.required) expect(example, `${key} parameter ${parameter.name} example`).toBeDefined();
       }
       const body = op.requestBody && deref(op.requestBody);
       if (body) {
-        for (const [type, media] of Object.entries<any>(body.content)) expect(media.example ?? media.examples, `${key} ${type} example request`).toBeDefined();
+        for (const [type, media] of Object.entries<any>(body.content))
+          expect(media.example ?? media.examples, `${key} ${type} example request`).toBeDefined();
       }
     }
   });
@@ -177,7 +198,11 @@ describe('what each operation says', () => {
         const examples = Object.values<any>(problem.examples ?? {});
         expect(examples.length, `${key} ${status} examples`).toBeGreaterThan(0);
         for (const { value } of examples) {
-          expect(value, `${key} ${status}`).toMatchObject({ status: Number(status), requestId: expect.any(String), detail: expect.any(String) });
+          expect(value, `${key} ${status}`).toMatchObject({
+            status: Number(status),
+            requestId: expect.any(String),
+            detail: expect.any(String),
+          });
           expect(httpStatus[value.code as ErrorCode], `${key} ${status} ${value.code}`).toBe(Number(status));
           expect(deref(response).description, `${key} ${status} names ${value.code}`).toContain(`\`${value.code}\``);
         }
@@ -233,10 +258,18 @@ describe('the declared error statuses, against the hub', () => {
       const illFormed = await h.request(method.toUpperCase(), `${url}?note=%00`, { token: admin, body: op.requestBody ? {} : undefined });
       expect(illFormed.status, key).toBe(400);
       if (op.requestBody) {
-        const text = await h.request(method.toUpperCase(), url, { token: admin, rawBody: 'x', headers: { 'content-type': 'text/plain', 'idempotency-key': 'k-415' } });
+        const text = await h.request(method.toUpperCase(), url, {
+          token: admin,
+          rawBody: 'x',
+          headers: { 'content-type': 'text/plain', 'idempotency-key': 'k-415' },
+        });
         expect(text.status, key).toBe(415);
         declared(415);
-        const huge = await h.request(method.toUpperCase(), url, { token: admin, rawBody: `"${'x'.repeat(1024 * 1024)}"`, headers: { 'content-type': 'application/json', 'idempotency-key': 'k-413' } });
+        const huge = await h.request(method.toUpperCase(), url, {
+          token: admin,
+          rawBody: `"${'x'.repeat(1024 * 1024)}"`,
+          headers: { 'content-type': 'application/json', 'idempotency-key': 'k-413' },
+        });
         expect(huge.status, key).toBe(413);
         declared(413);
       }
@@ -297,7 +330,7 @@ describe('GET /docs', () => {
     expect(bundle.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(bundle.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     const bytes = new Uint8Array(await bundle.arrayBuffer());
-    expect(Buffer.from(bytes).equals(await readFile(scalarBundleFile())), 'the bytes of node_modules\' bundle').toBe(true);
+    expect(Buffer.from(bytes).equals(await readFile(scalarBundleFile())), "the bytes of node_modules' bundle").toBe(true);
     expect(bytes.length).toBeGreaterThan(1_000_000);
     await expect(h.request('GET', '/docs/assets/scalar-api-reference-0.0.1.js').then((r) => r.status)).resolves.toBe(404);
   });

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { obligations } from '../../src/db/schema/index.ts';
 import { AGENCIES, createIntent, createProcedure, dossierBody, rule, seedAgencyTree, uniqueDossierCode } from '../helpers/factories.ts';
-import { createHarness, mintToken, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, mintToken } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
@@ -175,7 +175,7 @@ describe('happy', () => {
     expect(moved).toMatchObject({ receivedDate: '2026-01-01', totalDue: 150_000 });
   });
 
-  it('a province principal reads and updates a commune\'s dossier', async () => {
+  it("a province principal reads and updates a commune's dossier", async () => {
     const { code, body } = await register(fixed);
     await expectJson(await get(code, province), 200);
     const updated = await expectJson(await put(code, { ...body, applicant: { name: 'Lê Văn Cường' } }, province), 200);
@@ -188,11 +188,17 @@ describe('error', () => {
   const invalid: Array<[string, (proc: { fixed: string; percentage: string }) => Record<string, unknown>, number, string, string?]> = [
     ['an unknown procedure', () => ({ procedureCode: '1.999999' }), 422, 'unknown-procedure', 'procedureCode'],
     ['an invalid procedure code', () => ({ procedureCode: 'TTHC-1' }), 400, 'validation-failed', 'procedureCode'],
-    ['an agency outside the caller\'s scope', () => ({ agencyCode: AGENCIES.communeB }), 422, 'unknown-agency', 'agencyCode'],
+    ["an agency outside the caller's scope", () => ({ agencyCode: AGENCIES.communeB }), 422, 'unknown-agency', 'agencyCode'],
     ['an agency of another province', () => ({ agencyCode: AGENCIES.otherProvince }), 422, 'unknown-agency', 'agencyCode'],
     ['an agency that does not exist', () => ({ agencyCode: '000.99.99.H19' }), 422, 'unknown-agency', 'agencyCode'],
     ['an invalid agency code', () => ({ agencyCode: "H19' OR '1'='1" }), 400, 'validation-failed', 'agencyCode'],
-    ['no declared value for a percentage fee', (p) => ({ procedureCode: p.percentage, declaredValue: null }), 422, 'fee-input-missing', 'declaredValue'],
+    [
+      'no declared value for a percentage fee',
+      (p) => ({ procedureCode: p.percentage, declaredValue: null }),
+      422,
+      'fee-input-missing',
+      'declaredValue',
+    ],
     ['an unknown field', () => ({ priority: 'high' }), 400, 'validation-failed'],
     ['an unknown applicant field', () => ({ applicant: { name: 'A', phone: '0909' } }), 400, 'validation-failed'],
     ['an unknown channel', () => ({ channel: 'fax' }), 400, 'validation-failed', 'channel'],
@@ -207,15 +213,31 @@ describe('error', () => {
     ['a receivedAt that is not a time', () => ({ receivedAt: 'hôm qua' }), 400, 'validation-failed', 'receivedAt'],
     ['a receivedAt in year 0000', () => ({ receivedAt: '0000-06-01T00:00:00Z' }), 400, 'validation-failed', 'receivedAt'],
     ['a receivedAt whose VN date is in year 10000', () => ({ receivedAt: '9999-12-31T20:00:00Z' }), 400, 'validation-failed', 'receivedAt'],
-    ['a NUL character in the applicant name', () => ({ applicant: { name: 'Nguyễn\u0000An' } }), 400, 'validation-failed', 'applicant.name'],
-    ['an unpaired surrogate in the address', () => ({ applicant: { address: 'Đồng Nai \ud83d' } }), 400, 'validation-failed', 'applicant.address'],
+    [
+      'a NUL character in the applicant name',
+      () => ({ applicant: { name: 'Nguyễn\u0000An' } }),
+      400,
+      'validation-failed',
+      'applicant.name',
+    ],
+    [
+      'an unpaired surrogate in the address',
+      () => ({ applicant: { address: 'Đồng Nai \ud83d' } }),
+      400,
+      'validation-failed',
+      'applicant.address',
+    ],
     ['an empty applicant name', () => ({ applicant: { name: '   ' } }), 400, 'validation-failed', 'applicant.name'],
     ['an invalid payer category', () => ({ payerCategory: 'Hộ nghèo' }), 400, 'validation-failed', 'payerCategory'],
   ];
 
   it.each(invalid)('refuses %s as a first registration, and registers nothing', async (_name, change, status, code, path) => {
     const dossierCode = uniqueDossierCode();
-    const problem = await expectProblem(await put(dossierCode, { ...dossierBody(fixed, { declaredValue: 500_000 }), ...change({ fixed, percentage }) }), status, code);
+    const problem = await expectProblem(
+      await put(dossierCode, { ...dossierBody(fixed, { declaredValue: 500_000 }), ...change({ fixed, percentage }) }),
+      status,
+      code,
+    );
     if (path) expect(problem.errors?.[0]?.path).toBe(path);
     await expectProblem(await get(dossierCode), 404, 'not-found');
     expect(await obligationRows(dossierCode)).toHaveLength(0);
@@ -279,7 +301,11 @@ describe('error', () => {
   it('refuses a body that is not JSON, and a missing body', async () => {
     const code = uniqueDossierCode();
     await expectProblem(
-      await h.request('PUT', `/v1/dossiers/${code}`, { token: portal, rawBody: '{"procedureCode":', headers: { 'content-type': 'application/json' } }),
+      await h.request('PUT', `/v1/dossiers/${code}`, {
+        token: portal,
+        rawBody: '{"procedureCode":',
+        headers: { 'content-type': 'application/json' },
+      }),
       400,
       'malformed-json',
     );
@@ -340,7 +366,11 @@ describe('security', () => {
     const before = await expectJson(await get(code), 200);
     const sibling = await mintToken({ role: 'portal', agencies: [AGENCIES.communeB] });
     await expectProblem(await get(code, sibling), 404, 'not-found');
-    await expectProblem(await put(code, { ...body, agencyCode: AGENCIES.communeB, applicant: { name: 'Kẻ lạ' } }, sibling), 404, 'not-found');
+    await expectProblem(
+      await put(code, { ...body, agencyCode: AGENCIES.communeB, applicant: { name: 'Kẻ lạ' } }, sibling),
+      404,
+      'not-found',
+    );
     expect(await expectJson(await get(code), 200)).toEqual(before);
   });
 

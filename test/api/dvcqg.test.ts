@@ -2,13 +2,20 @@ import { and, count, eq, isNull, sql } from 'drizzle-orm';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { callbackInbox, obligations, paymentIntents, paymentReviews, receipts } from '../../src/db/schema/index.ts';
-import { ANSWER_FIELDS, CONFIRM_FIELDS, INIT_FIELDS, OUTCOME_SIGNED_FIELDS, platformMac, QUERY_FIELDS } from '../../src/emulators/protocol/dvcqg.ts';
-import { PARTNER, PLATFORM, testDvcqgGateway } from '../helpers/dvcqg-gateway.ts';
+import {
+  ANSWER_FIELDS,
+  CONFIRM_FIELDS,
+  INIT_FIELDS,
+  OUTCOME_SIGNED_FIELDS,
+  platformMac,
+  QUERY_FIELDS,
+} from '../../src/emulators/protocol/dvcqg.ts';
 import { upsertAgency } from '../../src/services/catalogue.ts';
-import { AGENCIES, createIntent, createProcedure, registerDossier, rule, seedAgencyTree, uniqueDossierCode } from '../helpers/factories.ts';
-import { createHarness, mintToken, type Harness } from '../helpers/harness.ts';
-import { expectJson, expectProblem } from '../helpers/problems.ts';
 import { answerAfter, fixture } from '../gateways/drivers/driver.ts';
+import { PARTNER, PLATFORM, testDvcqgGateway } from '../helpers/dvcqg-gateway.ts';
+import { AGENCIES, createIntent, createProcedure, registerDossier, rule, seedAgencyTree, uniqueDossierCode } from '../helpers/factories.ts';
+import { createHarness, type Harness, mintToken } from '../helpers/harness.ts';
+import { expectJson, expectProblem } from '../helpers/problems.ts';
 
 /**
  * The national platform end to end: intent creation posts the signed init (faked with nock) and
@@ -86,13 +93,16 @@ interface Intent {
 }
 
 /** Fakes the platform's init endpoint once; the posted messages are collected. */
-function fakeInit(answer: (message: Record<string, any>) => unknown = (m) => ({
-  MaLoi: '00',
-  MoTaLoi: 'Thanh cong',
-  MaThamChieu: m.MaThamChieu,
-  MaGiaoDich: `PP${m.MaThamChieu}`,
-  UrlThanhToan: `https://thanhtoan.dichvucong.test/pay?ref=${m.MaThamChieu}`,
-}), status = 200) {
+function fakeInit(
+  answer: (message: Record<string, any>) => unknown = (m) => ({
+    MaLoi: '00',
+    MoTaLoi: 'Thanh cong',
+    MaThamChieu: m.MaThamChieu,
+    MaGiaoDich: `PP${m.MaThamChieu}`,
+    UrlThanhToan: `https://thanhtoan.dichvucong.test/pay?ref=${m.MaThamChieu}`,
+  }),
+  status = 200,
+) {
   const posted: Array<Record<string, any>> = [];
   const scope = nock(PLATFORM)
     .post('/api/v1/init', (body) => (posted.push(body), true))
@@ -103,11 +113,19 @@ function fakeInit(answer: (message: Record<string, any>) => unknown = (m) => ({
 async function dvcqgIntent(on: Hub = hub): Promise<{ intent: Intent; posted: Record<string, any> }> {
   const dossier = await registerDossier(on.h, portal, on.procedure);
   const { posted } = fakeInit();
-  const intent = await expectJson<Intent>(await createIntent(on.h, portal, dossier.code, { gateway: 'dvcqg', payer: { ip: '203.113.10.5' } }), 201);
+  const intent = await expectJson<Intent>(
+    await createIntent(on.h, portal, dossier.code, { gateway: 'dvcqg', payer: { ip: '203.113.10.5' } }),
+    201,
+  );
   return { intent, posted: posted[0]! };
 }
 
-function confirm(intent: Pick<Intent, 'reference' | 'amount'>, overrides: Record<string, unknown> = {}, key = KEY, fields = CONFIRM_FIELDS) {
+function confirm(
+  intent: Pick<Intent, 'reference' | 'amount'>,
+  overrides: Record<string, unknown> = {},
+  key = KEY,
+  fields = CONFIRM_FIELDS,
+) {
   const message: Record<string, unknown> = {
     LoaiBanTin: 'CONFIRM',
     MaLoi: '00',
@@ -135,7 +153,12 @@ function forgedSuccess(intent: Pick<Intent, 'reference' | 'amount'>, fields = CO
  * The platform's answer to a status query, in the recorded shape (test/fixtures/dvcqg):
  * TrangThaiGD 1 paid, 3 pending, 4 failed; signed over the confirm layout, as the adapter checks it.
  */
-function queryAnswer(intent: Pick<Intent, 'reference' | 'amount'>, state: '1' | '3' | '4', overrides: Record<string, unknown> = {}, fields = CONFIRM_FIELDS) {
+function queryAnswer(
+  intent: Pick<Intent, 'reference' | 'amount'>,
+  state: '1' | '3' | '4',
+  overrides: Record<string, unknown> = {},
+  fields = CONFIRM_FIELDS,
+) {
   const answer: Record<string, unknown> = {
     ...fixture('dvcqg', 'query-answer-paid'),
     MaThamChieu: intent.reference,
@@ -150,7 +173,10 @@ function queryAnswer(intent: Pick<Intent, 'reference' | 'amount'>, state: '1' | 
 
 /** The platform's status query for one reference; only a query whose MaXacThuc verifies is matched. */
 const statusQuery = (reference: string) =>
-  nock(PLATFORM).post('/api/v1/query', (body: Record<string, any>) => body.MaThamChieu === reference && body.MaXacThuc === mac(body, QUERY_FIELDS));
+  nock(PLATFORM).post(
+    '/api/v1/query',
+    (body: Record<string, any>) => body.MaThamChieu === reference && body.MaXacThuc === mac(body, QUERY_FIELDS),
+  );
 
 async function deliver(body: unknown, { on = hub, status = 200 }: { on?: Hub; status?: number } = {}) {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
@@ -162,10 +188,12 @@ async function deliver(body: unknown, { on = hub, status = 200 }: { on?: Hub; st
   return answer;
 }
 
-const intentRow = async (id: string, on: Hub = hub) => (await on.h.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, id)))[0]!;
+const intentRow = async (id: string, on: Hub = hub) =>
+  (await on.h.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, id)))[0]!;
 const obligationRows = (dossierCode: string, on: Hub = hub) =>
   on.h.db.db.select().from(obligations).where(eq(obligations.dossierCode, dossierCode)).orderBy(obligations.lineNo);
-const receiptCount = async (intentId: string, on: Hub = hub) => (await on.h.db.db.select({ n: count() }).from(receipts).where(eq(receipts.intentId, intentId)))[0]!.n;
+const receiptCount = async (intentId: string, on: Hub = hub) =>
+  (await on.h.db.db.select({ n: count() }).from(receipts).where(eq(receipts.intentId, intentId)))[0]!.n;
 const inboxOf = (reference: string, on: Hub = hub) => on.h.db.db.select().from(callbackInbox).where(eq(callbackInbox.reference, reference));
 const dossierFlag = async (code: string) => {
   const result = await h.db.db.execute(sql`SELECT online_payment_flag FROM dossiers WHERE code = ${code}`);
@@ -179,7 +207,7 @@ const returnPage = async (fields: Record<string, unknown>, on: Hub = hub) => {
 };
 
 describe('intent creation', () => {
-  it('posts the signed init with the receipt block from the obligations and hands over the platform\'s URL', async () => {
+  it("posts the signed init with the receipt block from the obligations and hands over the platform's URL", async () => {
     const { intent, posted } = await dvcqgIntent();
     expect(intent.nextAction).toEqual({ type: 'redirect', url: `https://thanhtoan.dichvucong.test/pay?ref=${intent.reference}` });
     expect(intent.amount).toBe(185_000);
@@ -232,7 +260,7 @@ describe('intent creation', () => {
   });
 });
 
-describe('confirm callback (DPNhanKQThanhToanHS), documented layout: the outcome is the status query\'s', () => {
+describe("confirm callback (DPNhanKQThanhToanHS), documented layout: the outcome is the status query's", () => {
   it('a signed success is checked with the platform, then pays the intent, issues the receipt and marks the dossier paid through the national platform', async () => {
     const { intent } = await dvcqgIntent();
     expect(await dossierFlag(intent.dossierCode)).toBe(0);
@@ -298,13 +326,18 @@ describe('confirm callback (DPNhanKQThanhToanHS), documented layout: the outcome
       ['unpaid', null],
     ]);
     expect(await dossierFlag(intent.dossierCode)).toBe(0);
-    expect(await inboxOf(intent.reference)).toMatchObject([{ status: 'processed', signatureValid: 'valid', detail: { outcome: 'succeeded', confirmedByQuery: 'failed' } }]);
+    expect(await inboxOf(intent.reference)).toMatchObject([
+      { status: 'processed', signatureValid: 'valid', detail: { outcome: 'succeeded', confirmedByQuery: 'failed' } },
+    ]);
   });
 
   type Query = ReturnType<typeof statusQuery>;
   it.each([
     ['answers HTTP 502', (query: Query) => query.reply(502, 'Bad Gateway')],
-    ['does not answer in time', (query: Query, intent: Intent) => query.reply(answerAfter(TIMEOUT_MS + 300, 200, queryAnswer(intent, '1')))],
+    [
+      'does not answer in time',
+      (query: Query, intent: Intent) => query.reply(answerAfter(TIMEOUT_MS + 300, 200, queryAnswer(intent, '1'))),
+    ],
     ['does not know yet (TrangThaiGD 3)', (query: Query, intent: Intent) => query.reply(200, queryAnswer(intent, '3', { MaGiaoDich: '' }))],
   ])('a signed success while the platform %s is answered 99 with HTTP 503, and the intent waits for the poller', async (_name, fake) => {
     const { intent } = await dvcqgIntent();
@@ -326,9 +359,12 @@ describe('confirm callback (DPNhanKQThanhToanHS), documented layout: the outcome
       ['unpaid', intent.id],
     ]);
     // Kept for the inbox job to process again.
-    expect(await h.db.db.select().from(callbackInbox).where(eq(callbackInbox.rawBody, JSON.stringify(delivered)))).toMatchObject([
-      { status: 'received', result: 'error', responseStatus: 503, attempts: 1, reference: intent.reference },
-    ]);
+    expect(
+      await h.db.db
+        .select()
+        .from(callbackInbox)
+        .where(eq(callbackInbox.rawBody, JSON.stringify(delivered))),
+    ).toMatchObject([{ status: 'received', result: 'error', responseStatus: 503, attempts: 1, reference: intent.reference }]);
 
     // Delivered again once the platform can say: then it pays.
     const later = statusQuery(intent.reference).reply(200, queryAnswer(intent, '1'));
@@ -349,7 +385,10 @@ describe('confirm callback (DPNhanKQThanhToanHS), documented layout: the outcome
     expect(query.isDone()).toBe(false);
     expect({ intent: await intentRow(intent.id), obligations: await obligationRows(intent.dossierCode) }).toEqual(before);
     expect(await receiptCount(intent.id)).toBe(0);
-    const [stored] = await h.db.db.select().from(callbackInbox).where(eq(callbackInbox.rawBody, JSON.stringify(forged)));
+    const [stored] = await h.db.db
+      .select()
+      .from(callbackInbox)
+      .where(eq(callbackInbox.rawBody, JSON.stringify(forged)));
     expect(stored).toMatchObject({ status: 'rejected', signatureValid: 'invalid', result: 'bad_signature', reference: intent.reference });
   });
 
@@ -375,11 +414,14 @@ describe('confirm callback (DPNhanKQThanhToanHS), documented layout: the outcome
     expect(await inboxOf(stranger.reference)).toMatchObject([{ status: 'processed', result: 'unknown_reference', intentId: null }]);
     // Its MaGiaoDich is unsigned: the review is keyed by the message, so a redelivery adds none.
     await deliver(confirm(stranger));
-    const kept = await h.db.db.select().from(paymentReviews).where(and(eq(paymentReviews.gateway, 'dvcqg'), isNull(paymentReviews.intentId)));
+    const kept = await h.db.db
+      .select()
+      .from(paymentReviews)
+      .where(and(eq(paymentReviews.gateway, 'dvcqg'), isNull(paymentReviews.intentId)));
     expect(kept.map((r) => [r.kind, r.amount, r.proposedAction])).toEqual([['unmatched_credit', 185_000, 'decide']]);
   });
 
-  it('the return page does not show the link\'s unsigned result: the hub confirms it with the platform', async () => {
+  it("the return page does not show the link's unsigned result: the hub confirms it with the platform", async () => {
     const { intent } = await dvcqgIntent();
     for (const link of [confirm(intent), forgedSuccess(intent), confirm(intent, { MaLoi: '11', MoTaLoi: 'Khach hang huy giao dich' })]) {
       const page = await returnPage(link);
@@ -444,7 +486,11 @@ describe('confirm callback, with a layout that signs MaLoi and MaGiaoDich (DVCQG
 
 describe('POST /v1/dvcqg/payment-lookup (DPTraCuuThanhToanHS)', () => {
   const lookup = (body: unknown, token: string | null = portal) =>
-    h.request('POST', '/v1/dvcqg/payment-lookup', typeof body === 'string' ? { token, rawBody: body, headers: { 'content-type': 'application/json' } } : { token, body });
+    h.request(
+      'POST',
+      '/v1/dvcqg/payment-lookup',
+      typeof body === 'string' ? { token, rawBody: body, headers: { 'content-type': 'application/json' } } : { token, body },
+    );
 
   it('answers 1 with the unpaid lines and their sum', async () => {
     const dossier = await registerDossier(h, portal, procedure);
@@ -481,10 +527,13 @@ describe('POST /v1/dvcqg/payment-lookup (DPTraCuuThanhToanHS)', () => {
     // Offering held lines would let the citizen pay them twice, through two channels at once.
     expect(await expectJson(await lookup({ MaHoSo: intent.dossierCode }), 200)).toEqual({ error_code: 0, message: 'payment in progress' });
     expect((await h.request('POST', `/v1/payment-intents/${intent.id}/cancel`, { token: portal })).status).toBe(200);
-    expect(await expectJson(await lookup({ MaHoSo: intent.dossierCode }), 200)).toMatchObject({ error_code: 1, message: { SoTien: String(intent.amount) } });
+    expect(await expectJson(await lookup({ MaHoSo: intent.dossierCode }), 200)).toMatchObject({
+      error_code: 1,
+      message: { SoTien: String(intent.amount) },
+    });
   });
 
-  it('answers -1 alike for an unknown dossier and for one outside the caller\'s agencies', async () => {
+  it("answers -1 alike for an unknown dossier and for one outside the caller's agencies", async () => {
     const dossier = await registerDossier(h, portal, procedure);
     const unknown = await expectJson(await lookup({ MaHoSo: uniqueDossierCode() }), 200);
     expect(unknown).toMatchObject({ error_code: -1, message: expect.any(String) });

@@ -1,17 +1,23 @@
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackInbox, paymentIntents, paymentReviews, receipts } from '../../src/db/schema/index.ts';
+import { signatureHeader } from '../../src/emulators/protocol/sandbox.ts';
 import { sandboxRefunds, sandboxTransactions } from '../../src/emulators/schema.ts';
 import { buildGateways } from '../../src/gateways/configure.ts';
-import { buildQuerydrRequest, buildRefundRequest, verifyPipeSigned, verifyQuery, QUERYDR_RESPONSE_HASH_FIELDS } from '../../src/gateways/vnpay/protocol.ts';
 import type { IntentSnapshot } from '../../src/gateways/types.ts';
+import {
+  buildQuerydrRequest,
+  buildRefundRequest,
+  QUERYDR_RESPONSE_HASH_FIELDS,
+  verifyPipeSigned,
+  verifyQuery,
+} from '../../src/gateways/vnpay/protocol.ts';
 import { upsertAgency } from '../../src/services/catalogue.ts';
+import { DEMO_CHANNELS, demoGateways } from '../helpers/channels.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, SANDBOX_SECRETS, type Harness } from '../helpers/harness.ts';
-import { signatureHeader } from '../../src/emulators/protocol/sandbox.ts';
+import { createHarness, type Harness, json, mintToken, SANDBOX_SECRETS } from '../helpers/harness.ts';
 import { chooseOnCheckout, openCheckout } from '../helpers/sandbox.ts';
-import { DEMO_CHANNELS, demoGateways } from '../helpers/channels.ts';
 
 /**
  * The demo's channel emulators over real HTTP: each gateway configured (through the one
@@ -29,12 +35,24 @@ let procedure: string;
 
 beforeAll(async () => {
   h = await createHarness({
-    gateways: (env) => buildGateways(demoGateways(env.baseUrl), { publicBaseUrl: env.baseUrl, fetch: env.fetch, now: env.now, callbackToleranceSeconds: 300 }),
+    gateways: (env) =>
+      buildGateways(demoGateways(env.baseUrl), {
+        publicBaseUrl: env.baseUrl,
+        fetch: env.fetch,
+        now: env.now,
+        callbackToleranceSeconds: 300,
+      }),
     emulators: (env) => demoGateways(env.baseUrl),
   });
   base = await h.listen();
   await seedAgencyTree(h.ctx);
-  await upsertAgency(h.ctx, { code: AGENCIES.communeA, name: 'UBND phường Trấn Biên', level: 'commune', parentCode: AGENCIES.province, ...COMMUNE_ACCOUNT });
+  await upsertAgency(h.ctx, {
+    code: AGENCIES.communeA,
+    name: 'UBND phường Trấn Biên',
+    level: 'commune',
+    parentCode: AGENCIES.province,
+    ...COMMUNE_ACCOUNT,
+  });
   portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
   treasury = await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'thu-quy-an' });
   procedure = await createProcedure(h.ctx, [
@@ -61,8 +79,10 @@ async function intentFor(gateway: 'vnpay' | 'dvcqg' | 'vietqr'): Promise<Intent>
 }
 
 const intentNow = async (id: string) => json(await h.request('GET', `/v1/payment-intents/${id}`, { token: portal }));
-const receiptCount = async (intentId: string) => (await h.db.db.select({ n: count() }).from(receipts).where(eq(receipts.intentId, intentId)))[0]!.n;
-const ledger = async (reference: string) => (await h.db.db.select().from(sandboxTransactions).where(eq(sandboxTransactions.reference, reference)))[0];
+const receiptCount = async (intentId: string) =>
+  (await h.db.db.select({ n: count() }).from(receipts).where(eq(receipts.intentId, intentId)))[0]!.n;
+const ledger = async (reference: string) =>
+  (await h.db.db.select().from(sandboxTransactions).where(eq(sandboxTransactions.reference, reference)))[0];
 
 async function snapshot(id: string): Promise<IntentSnapshot> {
   const [row] = await h.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, id));
@@ -93,7 +113,12 @@ describe(`VNPay emulator on ${databaseLabel}`, () => {
     const back = new URL(paid.headers.get('location')!);
     expect(`${back.origin}${back.pathname}`).toBe(`${base}/v1/returns/vnpay`);
     expect((await verifyQuery(back.search, [VNPAY_SECRET])).valid).toBe(true);
-    expect(Object.fromEntries(back.searchParams)).toMatchObject({ vnp_ResponseCode: '00', vnp_TransactionStatus: '00', vnp_TxnRef: intent.reference, vnp_Amount: '18500000' });
+    expect(Object.fromEntries(back.searchParams)).toMatchObject({
+      vnp_ResponseCode: '00',
+      vnp_TransactionStatus: '00',
+      vnp_TxnRef: intent.reference,
+      vnp_Amount: '18500000',
+    });
 
     // The IPN reached the hub before the browser was sent back.
     const after = await intentNow(intent.id);
@@ -161,14 +186,27 @@ describe(`VNPay emulator on ${databaseLabel}`, () => {
     expect(await gateway.queryStatus!(await snapshot(intent.id))).toEqual({ kind: 'pending' });
     await choose(intent.nextAction.url, 'pay');
     const paid = await gateway.queryStatus!(await snapshot(intent.id));
-    expect(paid).toMatchObject({ kind: 'outcome', outcome: { kind: 'succeeded', amount: 185_000, transactionId: (await ledger(intent.reference))!.transactionId } });
+    expect(paid).toMatchObject({
+      kind: 'outcome',
+      outcome: { kind: 'succeeded', amount: 185_000, transactionId: (await ledger(intent.reference))!.transactionId },
+    });
   });
 
   it('answers a querydr with a bad checksum 97 and a repeated request id 94, both signed', async () => {
     const api = `${base}/sandbox/vnpay/merchant_webapi/api/transaction`;
     const request = (secret: string, requestId: string) =>
-      buildQuerydrRequest({ tmnCode: TMN, secret, requestId, txnRef: 'HP0000000000', orderInfo: 'Truy van', transactionDate: new Date(), createDate: new Date(), ipAddr: '127.0.0.1' });
-    const post = async (body: unknown) => json(await fetch(api, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+      buildQuerydrRequest({
+        tmnCode: TMN,
+        secret,
+        requestId,
+        txnRef: 'HP0000000000',
+        orderInfo: 'Truy van',
+        transactionDate: new Date(),
+        createDate: new Date(),
+        ipAddr: '127.0.0.1',
+      });
+    const post = async (body: unknown) =>
+      json(await fetch(api, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
     const bad = await post(await request('NOT-THE-SECRET-0123456789ABCDEFGH', 'a1'));
     expect(bad.vnp_ResponseCode).toBe('97');
     expect(await verifyPipeSigned(bad, QUERYDR_RESPONSE_HASH_FIELDS, [VNPAY_SECRET])).toBe(true);
@@ -200,10 +238,20 @@ describe(`VNPay emulator on ${databaseLabel}`, () => {
     const api = `${base}/sandbox/vnpay/merchant_webapi/api/transaction`;
     const refundRequest = (txnRef: string, amount: number, type: '02' | '03') =>
       buildRefundRequest({
-        tmnCode: TMN, secret: VNPAY_SECRET, requestId: crypto.randomUUID().replace(/-/g, ''), transactionType: type, txnRef, amount,
-        transactionDate: new Date(), createBy: 'thu-quy', createDate: new Date(), ipAddr: '127.0.0.1', orderInfo: 'Hoan tien',
+        tmnCode: TMN,
+        secret: VNPAY_SECRET,
+        requestId: crypto.randomUUID().replace(/-/g, ''),
+        transactionType: type,
+        txnRef,
+        amount,
+        transactionDate: new Date(),
+        createBy: 'thu-quy',
+        createDate: new Date(),
+        ipAddr: '127.0.0.1',
+        orderInfo: 'Hoan tien',
       });
-    const post = async (body: unknown) => json(await fetch(api, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+    const post = async (body: unknown) =>
+      json(await fetch(api, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
     expect((await post(await refundRequest(intent.reference, 1, '03'))).vnp_ResponseCode).toBe('99');
     const declined = await intentFor('vnpay');
     await choose(declined.nextAction.url, 'cancel');
@@ -250,7 +298,10 @@ describe(`national platform emulator on ${databaseLabel}`, () => {
     const [row] = await h.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, intent.id));
     expect(row).toMatchObject({ onlinePaymentFlag: 1, gatewayTransactionId: (await ledger(intent.reference))!.transactionId });
 
-    expect(await gateway.queryStatus!(await snapshot(intent.id))).toMatchObject({ kind: 'outcome', outcome: { kind: 'succeeded', amount: 185_000 } });
+    expect(await gateway.queryStatus!(await snapshot(intent.id))).toMatchObject({
+      kind: 'outcome',
+      outcome: { kind: 'succeeded', amount: 185_000 },
+    });
   });
 
   it('a cancelled payment fails the intent', async () => {
@@ -286,15 +337,22 @@ describe(`bank emulator (VietQR) on ${databaseLabel}`, () => {
     return { status: response.status, html: await response.text() };
   }
 
-  it('pre-fills from the QR details, sends a signed credit with the bank\'s own words, and shows the hub\'s answer', async () => {
+  it("pre-fills from the QR details, sends a signed credit with the bank's own words, and shows the hub's answer", async () => {
     const intent = await intentFor('vietqr');
     const { accountNumber, amount, transferText } = intent.nextAction;
-    const form = await (await fetch(`${base}/sandbox/vietqr?${new URLSearchParams({ account: accountNumber, amount: String(amount), text: transferText })}`)).text();
+    const form = await (
+      await fetch(`${base}/sandbox/vietqr?${new URLSearchParams({ account: accountNumber, amount: String(amount), text: transferText })}`)
+    ).text();
     expect(field(form, 'account')).toBe(COMMUNE_ACCOUNT.accountNumber);
     expect(field(form, 'amount')).toBe('185000');
     expect(field(form, 'text')).toBe(intent.reference);
 
-    const sent = await transfer({ account: field(form, 'account')!, amount: '185.000', text: `chuyen tien ${field(form, 'text')}`, bankPrefix: '1' });
+    const sent = await transfer({
+      account: field(form, 'account')!,
+      amount: '185.000',
+      text: `chuyen tien ${field(form, 'text')}`,
+      bankPrefix: '1',
+    });
     expect(sent.status).toBe(200);
     expect(sent.html).toContain('HTTP 200');
     expect(sent.html).toContain('&quot;applied&quot;');
@@ -303,7 +361,9 @@ describe(`bank emulator (VietQR) on ${databaseLabel}`, () => {
     expect(await receiptCount(intent.id)).toBe(1);
 
     // "Send again" repeats the same notification: the hub recognises it.
-    const raw = field(sent.html, 'raw')!.replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+    const raw = field(sent.html, 'raw')!
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&');
     const again = await transfer({ raw });
     expect(again.html).toContain('&quot;duplicate&quot;');
     expect(await receiptCount(intent.id)).toBe(1);
@@ -332,7 +392,8 @@ describe(`emulator mounting, and a bank speaking SePay's layout, on ${databaseLa
         VIETQR_NOTIFY_FORMAT: 'sepay',
       });
     const other = await createHarness({
-      gateways: (env) => buildGateways(settings(env.baseUrl), { publicBaseUrl: env.baseUrl, fetch: env.fetch, now: env.now, callbackToleranceSeconds: 300 }),
+      gateways: (env) =>
+        buildGateways(settings(env.baseUrl), { publicBaseUrl: env.baseUrl, fetch: env.fetch, now: env.now, callbackToleranceSeconds: 300 }),
       emulators: (env) => settings(env.baseUrl),
     });
     try {
@@ -341,13 +402,24 @@ describe(`emulator mounting, and a bank speaking SePay's layout, on ${databaseLa
       expect((await other.request('POST', '/sandbox/dvcqg/init', { body: {} })).status).toBe(404);
 
       await seedAgencyTree(other.ctx);
-      await upsertAgency(other.ctx, { code: AGENCIES.communeA, name: 'UBND phường Trấn Biên', level: 'commune', parentCode: AGENCIES.province, ...COMMUNE_ACCOUNT });
+      await upsertAgency(other.ctx, {
+        code: AGENCIES.communeA,
+        name: 'UBND phường Trấn Biên',
+        level: 'commune',
+        parentCode: AGENCIES.province,
+        ...COMMUNE_ACCOUNT,
+      });
       const code = await createProcedure(other.ctx);
       const dossier = await registerDossier(other, portal, code);
       const intent = await json(await createIntent(other, portal, dossier.code, { gateway: 'vietqr' }));
       const sent = await fetch(`${otherBase}/sandbox/vietqr`, {
         method: 'POST',
-        body: new URLSearchParams({ account: COMMUNE_ACCOUNT.accountNumber, amount: String(intent.amount), text: intent.reference, bankPrefix: '1' }),
+        body: new URLSearchParams({
+          account: COMMUNE_ACCOUNT.accountNumber,
+          amount: String(intent.amount),
+          text: intent.reference,
+          bankPrefix: '1',
+        }),
       });
       const html = await sent.text();
       expect(html).toContain('&quot;transferType&quot;:&quot;in&quot;');
@@ -373,9 +445,13 @@ describe(`the sandbox's hosted checkout on ${databaseLabel}`, () => {
     const path = `/sandbox/api/payments/${intent.reference}`;
     expect((await fetch(`${base}${path}`)).status).toBe(401);
     const old = Math.floor(Date.now() / 1000) - 3600;
-    const stale = await fetch(`${base}${path}`, { headers: { 'sandbox-signature': signatureHeader(SANDBOX_SECRETS[0]!, old, `GET ${path}`) } });
+    const stale = await fetch(`${base}${path}`, {
+      headers: { 'sandbox-signature': signatureHeader(SANDBOX_SECRETS[0]!, old, `GET ${path}`) },
+    });
     expect([stale.status, await stale.json()]).toEqual([401, { error: 'stale' }]);
-    const fresh = await fetch(`${base}${path}`, { headers: { 'sandbox-signature': signatureHeader(SANDBOX_SECRETS[1]!, Math.floor(Date.now() / 1000), `GET ${path}`) } });
+    const fresh = await fetch(`${base}${path}`, {
+      headers: { 'sandbox-signature': signatureHeader(SANDBOX_SECRETS[1]!, Math.floor(Date.now() / 1000), `GET ${path}`) },
+    });
     expect(await fresh.json()).toEqual({ reference: intent.reference, status: 'not_found' });
   });
 });

@@ -15,7 +15,7 @@ import {
   seedAgencyTree,
   uniqueDossierCode,
 } from '../helpers/factories.ts';
-import { createHarness, mintToken, SANDBOX_SECRETS, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, mintToken, SANDBOX_SECRETS } from '../helpers/harness.ts';
 import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
 /**
@@ -53,7 +53,19 @@ beforeAll(async () => {
   f.procedure = await createProcedure(h.ctx, [
     rule({ feeCode: 'LP01', formula: { type: 'fixed', amount: 135_000 } }),
     rule({ kind: 'phi', feeCode: 'PTB', lineNo: 2, formula: { type: 'percentage', rate: '2', minimum: 10_000 } }),
-    rule({ kind: 'phi', feeCode: 'SAO', lineNo: 3, formula: { type: 'per_unit', unit: 'trang', tiers: [{ fromUnit: 1, unitAmount: 3_000 }, { fromUnit: 11, unitAmount: 2_000 }] } }),
+    rule({
+      kind: 'phi',
+      feeCode: 'SAO',
+      lineNo: 3,
+      formula: {
+        type: 'per_unit',
+        unit: 'trang',
+        tiers: [
+          { fromUnit: 1, unitAmount: 3_000 },
+          { fromUnit: 11, unitAmount: 2_000 },
+        ],
+      },
+    }),
     rule({
       kind: 'phi',
       feeCode: 'TBL',
@@ -134,7 +146,19 @@ const nastyString = fc.oneof(
 );
 
 /** Number tokens JSON.stringify cannot write: placed in the text after serialisation. */
-const rawNumbers = ['1e400', '-1e400', '1e308', '9007199254740993', '123456789012345678901234567890', '-0', '0.1e-400', '1E2', '100.0', '1.0', '-9007199254740993'];
+const rawNumbers = [
+  '1e400',
+  '-1e400',
+  '1e308',
+  '9007199254740993',
+  '123456789012345678901234567890',
+  '-0',
+  '0.1e-400',
+  '1E2',
+  '100.0',
+  '1.0',
+  '-9007199254740993',
+];
 const RAW_MARK = '\u0001raw:';
 const rawNumber = fc.constantFrom(...rawNumbers).map((token) => `${RAW_MARK}${token}`);
 
@@ -233,9 +257,16 @@ function plausibleValue(): fc.Arbitrary<unknown> {
 /** A valid body with one to three fields replaced, removed or added. */
 function mutated(valid: unknown): fc.Arbitrary<string | undefined> {
   const paths = pathsOf(valid);
-  const path = paths.length > 0 ? fc.oneof({ arbitrary: fc.constantFrom(...paths), weight: 4 }, { arbitrary: nastyString.map((k) => [k]), weight: 1 }) : nastyString.map((k) => [k]);
+  const path =
+    paths.length > 0
+      ? fc.oneof({ arbitrary: fc.constantFrom(...paths), weight: 4 }, { arbitrary: nastyString.map((k) => [k]), weight: 1 })
+      : nastyString.map((k) => [k]);
   const value = fc.oneof(nastyValue, plausibleValue());
-  const mutation = fc.record({ path, value, remove: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }) });
+  const mutation = fc.record({
+    path,
+    value,
+    remove: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
+  });
   return fc.array(mutation, { minLength: 1, maxLength: 3 }).map((m) => serialise(mutate(valid, m)));
 }
 
@@ -282,7 +313,26 @@ const segment = fc.oneof(
       return 'lone-surrogate';
     }
   }),
-  fc.constantFrom('%00', '%zz', '%', '%E0%A4%A', '..', '.', '%2e%2e', '%2F', '%ud800', 'a%00b', '0', '-1', '1.000001', `${AGENCIES.communeA}-261120-0001`, '00000000-0000-0000-0000-000000000000', crypto.randomUUID(), crypto.randomUUID().toUpperCase(), `${'9'.repeat(300)}`),
+  fc.constantFrom(
+    '%00',
+    '%zz',
+    '%',
+    '%E0%A4%A',
+    '..',
+    '.',
+    '%2e%2e',
+    '%2F',
+    '%ud800',
+    'a%00b',
+    '0',
+    '-1',
+    '1.000001',
+    `${AGENCIES.communeA}-261120-0001`,
+    '00000000-0000-0000-0000-000000000000',
+    crypto.randomUUID(),
+    crypto.randomUUID().toUpperCase(),
+    `${'9'.repeat(300)}`,
+  ),
 );
 
 const roleOf = (roles: readonly Role[]) => fc.constantFrom(...roles);
@@ -301,7 +351,13 @@ interface FuzzRequest {
 
 const stats = new Map<string, number>();
 afterAll(() => {
-  if (process.env.FUZZ_STATS) console.log([...stats].sort().map(([k, n]) => `${k}: ${n}`).join('\n'));
+  if (process.env.FUZZ_STATS)
+    console.log(
+      [...stats]
+        .sort()
+        .map(([k, n]) => `${k}: ${n}`)
+        .join('\n'),
+    );
 });
 
 async function check(req: FuzzRequest, options: { gatewayAnswers?: boolean } = {}) {
@@ -342,263 +398,369 @@ const run = (arbitrary: fc.Arbitrary<FuzzRequest>, options: { gatewayAnswers?: b
 // ---------------------------------------------------------------------------------------------
 
 describe('fuzz: bodies', () => {
-  it('PUT /v1/dossiers/{code}', async () => {
-    const valid = { ...dossierBody(f.procedure), declaredValue: 2_000_000, quantity: 12, payerCategory: 'student' };
-    await run(
-      fc.record({
-        method: fc.constant('PUT'),
-        path: fc.oneof(
-          fc.constant(null).map(() => `/v1/dossiers/${uniqueDossierCode()}`),
-          fc.constant(`/v1/dossiers/${f.dossier}`),
-          segment.map((s) => `/v1/dossiers/${s}`),
-        ),
-        body: bodies(valid),
-        contentType: contentTypes,
-        role: roleOf(['portal', 'admin']),
-      }),
-    );
-  }, TIMEOUT);
+  it(
+    'PUT /v1/dossiers/{code}',
+    async () => {
+      const valid = { ...dossierBody(f.procedure), declaredValue: 2_000_000, quantity: 12, payerCategory: 'student' };
+      await run(
+        fc.record({
+          method: fc.constant('PUT'),
+          path: fc.oneof(
+            fc.constant(null).map(() => `/v1/dossiers/${uniqueDossierCode()}`),
+            fc.constant(`/v1/dossiers/${f.dossier}`),
+            segment.map((s) => `/v1/dossiers/${s}`),
+          ),
+          body: bodies(valid),
+          contentType: contentTypes,
+          role: roleOf(['portal', 'admin']),
+        }),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('POST /v1/payment-intents', async () => {
-    const fresh = await registerDossier(h, tokens.portal, f.procedure, { declaredValue: 10, quantity: 1 });
-    const valid = {
-      dossierCode: fresh.code,
-      obligationIds: fresh.obligations.map((o: { id: string }) => o.id),
-      gateway: 'sandbox',
-      returnUrl: 'https://dichvucong.dongnai.gov.vn/ket-qua',
-    };
-    const key = fc.oneof(
-      { arbitrary: fc.constant(null).map(() => idempotencyKey()), weight: 6 },
-      { arbitrary: fc.constant('fixed-fuzz-key'), weight: 2 },
-      { arbitrary: fc.stringMatching(/^[\x20-\x7e]{0,300}$/), weight: 2 },
-      { arbitrary: fc.constant(undefined), weight: 1 },
-    );
-    await run(
-      fc.record({
-        method: fc.constant('POST'),
-        path: fc.constant('/v1/payment-intents'),
-        body: bodies(valid),
-        contentType: contentTypes,
-        role: roleOf(['portal', 'admin']),
-        headers: key.map((k): Record<string, string> => (k === undefined ? {} : { 'idempotency-key': k })),
-      }),
-    );
-  }, TIMEOUT);
+  it(
+    'POST /v1/payment-intents',
+    async () => {
+      const fresh = await registerDossier(h, tokens.portal, f.procedure, { declaredValue: 10, quantity: 1 });
+      const valid = {
+        dossierCode: fresh.code,
+        obligationIds: fresh.obligations.map((o: { id: string }) => o.id),
+        gateway: 'sandbox',
+        returnUrl: 'https://dichvucong.dongnai.gov.vn/ket-qua',
+      };
+      const key = fc.oneof(
+        { arbitrary: fc.constant(null).map(() => idempotencyKey()), weight: 6 },
+        { arbitrary: fc.constant('fixed-fuzz-key'), weight: 2 },
+        { arbitrary: fc.stringMatching(/^[\x20-\x7e]{0,300}$/), weight: 2 },
+        { arbitrary: fc.constant(undefined), weight: 1 },
+      );
+      await run(
+        fc.record({
+          method: fc.constant('POST'),
+          path: fc.constant('/v1/payment-intents'),
+          body: bodies(valid),
+          contentType: contentTypes,
+          role: roleOf(['portal', 'admin']),
+          headers: key.map((k): Record<string, string> => (k === undefined ? {} : { 'idempotency-key': k })),
+        }),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('PUT /v1/procedures/{code}', async () => {
-    const valid = { name: 'Thủ tục', field: 'Tư pháp', level: 'tỉnh', integratedOnlinePayment: true, dataConfidence: 'secondary', note: 'ghi chú' };
-    await run(
-      fc.record({
-        method: fc.constant('PUT'),
-        path: fc.oneof(
-          fc.constant(`/v1/procedures/${f.catalogue}`),
-          fc.integer({ min: 0, max: 999_999 }).map((n) => `/v1/procedures/8.${String(n).padStart(6, '0')}`),
-          segment.map((s) => `/v1/procedures/${s}`),
-        ),
-        body: bodies(valid),
-        contentType: contentTypes,
-        role: fc.constant<Role>('admin'),
-      }),
-    );
-  }, TIMEOUT);
+  it(
+    'PUT /v1/procedures/{code}',
+    async () => {
+      const valid = {
+        name: 'Thủ tục',
+        field: 'Tư pháp',
+        level: 'tỉnh',
+        integratedOnlinePayment: true,
+        dataConfidence: 'secondary',
+        note: 'ghi chú',
+      };
+      await run(
+        fc.record({
+          method: fc.constant('PUT'),
+          path: fc.oneof(
+            fc.constant(`/v1/procedures/${f.catalogue}`),
+            fc.integer({ min: 0, max: 999_999 }).map((n) => `/v1/procedures/8.${String(n).padStart(6, '0')}`),
+            segment.map((s) => `/v1/procedures/${s}`),
+          ),
+          body: bodies(valid),
+          contentType: contentTypes,
+          role: fc.constant<Role>('admin'),
+        }),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('POST /v1/procedures/{code}/fee-rules and PUT /v1/procedures/{code}/fee-rules/{id}', async () => {
-    const formulas = [
-      { type: 'fixed', amount: 50_000 },
-      { type: 'percentage', rate: '0.5', minimum: 1_000, maximum: 5_000_000 },
-      { type: 'per_unit', unit: 'trang', tiers: [{ fromUnit: 1, unitAmount: 2_000 }], cap: 100_000 },
-      { type: 'table', input: 'declaredValue', rows: [{ below: 1_000_000, amount: 10_000 }, { amount: 20_000 }] },
-    ];
-    const valid = fc.constantFrom(...formulas).map((formula) =>
-      rule({
-        formula: formula as never,
-        adjustments: [{ label: 'Nộp trực tuyến', channels: ['online'], from: '2026-01-01', to: '2026-12-31', effect: { type: 'percent_of_base', percent: '50' } }],
-        rounding: { mode: 'down', unit: 1000 },
-        validFrom: '2026-01-01',
-        validTo: '2026-12-31',
-      }),
-    );
-    await run(
-      fc.record({
-        method: fc.constantFrom('POST', 'PUT'),
-        segment: fc.oneof({ arbitrary: fc.constant(f.catalogue), weight: 4 }, { arbitrary: segment, weight: 1 }),
-        id: fc.oneof({ arbitrary: fc.constant(f.catalogueRuleId), weight: 4 }, { arbitrary: segment, weight: 1 }),
-        body: valid.chain(bodies),
-        contentType: contentTypes,
-        role: fc.constant<Role>('admin'),
-      }).map(({ segment: code, id, ...req }) => ({
-        ...req,
-        path: req.method === 'POST' ? `/v1/procedures/${code}/fee-rules` : `/v1/procedures/${code}/fee-rules/${id}`,
-      })),
-    );
-  }, TIMEOUT);
+  it(
+    'POST /v1/procedures/{code}/fee-rules and PUT /v1/procedures/{code}/fee-rules/{id}',
+    async () => {
+      const formulas = [
+        { type: 'fixed', amount: 50_000 },
+        { type: 'percentage', rate: '0.5', minimum: 1_000, maximum: 5_000_000 },
+        { type: 'per_unit', unit: 'trang', tiers: [{ fromUnit: 1, unitAmount: 2_000 }], cap: 100_000 },
+        { type: 'table', input: 'declaredValue', rows: [{ below: 1_000_000, amount: 10_000 }, { amount: 20_000 }] },
+      ];
+      const valid = fc.constantFrom(...formulas).map((formula) =>
+        rule({
+          formula: formula as never,
+          adjustments: [
+            {
+              label: 'Nộp trực tuyến',
+              channels: ['online'],
+              from: '2026-01-01',
+              to: '2026-12-31',
+              effect: { type: 'percent_of_base', percent: '50' },
+            },
+          ],
+          rounding: { mode: 'down', unit: 1000 },
+          validFrom: '2026-01-01',
+          validTo: '2026-12-31',
+        }),
+      );
+      await run(
+        fc
+          .record({
+            method: fc.constantFrom('POST', 'PUT'),
+            segment: fc.oneof({ arbitrary: fc.constant(f.catalogue), weight: 4 }, { arbitrary: segment, weight: 1 }),
+            id: fc.oneof({ arbitrary: fc.constant(f.catalogueRuleId), weight: 4 }, { arbitrary: segment, weight: 1 }),
+            body: valid.chain(bodies),
+            contentType: contentTypes,
+            role: fc.constant<Role>('admin'),
+          })
+          .map(({ segment: code, id, ...req }) => ({
+            ...req,
+            path: req.method === 'POST' ? `/v1/procedures/${code}/fee-rules` : `/v1/procedures/${code}/fee-rules/${id}`,
+          })),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('POST /v1/campaigns', async () => {
-    const valid = {
-      name: 'Chiến dịch 30 ngày',
-      agencyCode: AGENCIES.communeA,
-      startDate: '2026-11-10',
-      days: 30,
-      targets: { procedureOnlinePayment: 0.9, procedureIntegration: null, dossierOnlinePayment: 0.7 },
-      baseline: { from: '2026-10-01', to: '2026-11-09' },
-    };
-    await run(
-      fc.record({
-        method: fc.constant('POST'),
-        path: fc.constant('/v1/campaigns'),
-        body: bodies(valid),
-        contentType: contentTypes,
-        role: fc.constant<Role>('admin'),
-        headers: fc.constant(null).map(() => ({ 'idempotency-key': idempotencyKey() })),
-      }),
-      {},
-      Math.ceil(RUNS / 2),
-    );
-  }, TIMEOUT);
+  it(
+    'POST /v1/campaigns',
+    async () => {
+      const valid = {
+        name: 'Chiến dịch 30 ngày',
+        agencyCode: AGENCIES.communeA,
+        startDate: '2026-11-10',
+        days: 30,
+        targets: { procedureOnlinePayment: 0.9, procedureIntegration: null, dossierOnlinePayment: 0.7 },
+        baseline: { from: '2026-10-01', to: '2026-11-09' },
+      };
+      await run(
+        fc.record({
+          method: fc.constant('POST'),
+          path: fc.constant('/v1/campaigns'),
+          body: bodies(valid),
+          contentType: contentTypes,
+          role: fc.constant<Role>('admin'),
+          headers: fc.constant(null).map(() => ({ 'idempotency-key': idempotencyKey() })),
+        }),
+        {},
+        Math.ceil(RUNS / 2),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('POST /dashboard and /dashboard/export forms (answered as problem+json to a client that does not take HTML)', async () => {
-    const field = fc.oneof(fc.constantFrom(...specialStrings), fc.string({ maxLength: 60 }), fc.constant(f.campaign), fc.constant(AGENCIES.communeA));
-    const form = fc
-      .record(
-        {
-          token: fc.oneof(fc.constant(tokens.campaign), fc.constant(tokens.admin), fc.constant(tokens.portal), field),
-          campaign: field,
-          agency: field,
-          procedure: fc.oneof(field, fc.constant(f.procedure)),
-          format: fc.oneof(field, fc.constantFrom('csv', 'xlsx')),
-        },
-        { requiredKeys: [] },
-      )
-      .map((fields) => {
-        const params = new URLSearchParams();
-        for (const [k, v] of Object.entries(fields)) {
-          try {
-            params.set(k, String(v));
-          } catch {
-            params.set(k, '');
+  it(
+    'POST /dashboard and /dashboard/export forms (answered as problem+json to a client that does not take HTML)',
+    async () => {
+      const field = fc.oneof(
+        fc.constantFrom(...specialStrings),
+        fc.string({ maxLength: 60 }),
+        fc.constant(f.campaign),
+        fc.constant(AGENCIES.communeA),
+      );
+      const form = fc
+        .record(
+          {
+            token: fc.oneof(fc.constant(tokens.campaign), fc.constant(tokens.admin), fc.constant(tokens.portal), field),
+            campaign: field,
+            agency: field,
+            procedure: fc.oneof(field, fc.constant(f.procedure)),
+            format: fc.oneof(field, fc.constantFrom('csv', 'xlsx')),
+          },
+          { requiredKeys: [] },
+        )
+        .map((fields) => {
+          const params = new URLSearchParams();
+          for (const [k, v] of Object.entries(fields)) {
+            try {
+              params.set(k, String(v));
+            } catch {
+              params.set(k, '');
+            }
           }
-        }
-        return params.toString();
-      });
-    await run(
-      fc.record({
-        method: fc.constant('POST'),
-        path: fc.constantFrom('/dashboard', '/dashboard/export'),
-        body: fc.oneof({ arbitrary: form, weight: 5 }, { arbitrary: deepText, weight: 1 }),
-        contentType: fc.oneof({ arbitrary: fc.constant('application/x-www-form-urlencoded'), weight: 5 }, { arbitrary: contentTypes, weight: 1 }),
-        headers: fc.constant({ accept: 'application/json' }),
-      }),
-      {},
-      Math.ceil(RUNS / 2),
-    );
-  }, TIMEOUT);
+          return params.toString();
+        });
+      await run(
+        fc.record({
+          method: fc.constant('POST'),
+          path: fc.constantFrom('/dashboard', '/dashboard/export'),
+          body: fc.oneof({ arbitrary: form, weight: 5 }, { arbitrary: deepText, weight: 1 }),
+          contentType: fc.oneof(
+            { arbitrary: fc.constant('application/x-www-form-urlencoded'), weight: 5 },
+            { arbitrary: contentTypes, weight: 1 },
+          ),
+          headers: fc.constant({ accept: 'application/json' }),
+        }),
+        {},
+        Math.ceil(RUNS / 2),
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('POST /v1/payment-intents/{id}/cancel (a body is ignored, not trusted)', async () => {
-    await run(
-      fc.record({
-        method: fc.constant('POST'),
-        path: fc.oneof(fc.constant(`/v1/payment-intents/${f.intent}/cancel`), segment.map((s) => `/v1/payment-intents/${s}/cancel`)),
-        body: bodies({ reason: 'cancelled' }),
-        contentType: contentTypes,
-        role: roleOf(['portal', 'admin']),
-      }),
-      {},
-      Math.ceil(RUNS / 3),
-    );
-  }, TIMEOUT);
+  it(
+    'POST /v1/payment-intents/{id}/cancel (a body is ignored, not trusted)',
+    async () => {
+      await run(
+        fc.record({
+          method: fc.constant('POST'),
+          path: fc.oneof(
+            fc.constant(`/v1/payment-intents/${f.intent}/cancel`),
+            segment.map((s) => `/v1/payment-intents/${s}/cancel`),
+          ),
+          body: bodies({ reason: 'cancelled' }),
+          contentType: contentTypes,
+          role: roleOf(['portal', 'admin']),
+        }),
+        {},
+        Math.ceil(RUNS / 3),
+      );
+    },
+    TIMEOUT,
+  );
 });
 
 describe('fuzz: paths and queries', () => {
-  it('GET routes with arbitrary {code}, {id} and query strings', async () => {
-    const templates: Array<[string, readonly Role[]]> = [
-      ['/v1/dossiers/:s', ['portal', 'treasury', 'admin']],
-      ['/v1/payment-intents/:s', ['portal', 'treasury', 'admin']],
-      ['/v1/payment-intents/:s/receipt', ['portal', 'treasury', 'admin']],
-      ['/v1/procedures/:s', ['portal', 'treasury', 'campaign', 'admin']],
-      ['/v1/procedures', ['portal', 'treasury', 'campaign', 'admin']],
-      ['/v1/agencies', ['portal', 'treasury', 'campaign', 'admin']],
-      ['/v1/:s', ['admin']],
-      ['/v1/:s/:s', ['admin']],
-    ];
-    const query = fc.oneof(
-      fc.constant(''),
-      fc.string({ unit: 'binary', maxLength: 40 }).map((s) => {
-        try {
-          return `?field=${encodeURIComponent(s)}`;
-        } catch {
-          return '?field=%ED%A0%80';
-        }
-      }),
-      fc.constantFrom('?field=%00', '?field=%zz', '?field=' + 'x'.repeat(300), '?field=a&field=b', '?%00=1', '?field'),
-    );
-    await run(
-      fc
-        .record({ template: fc.constantFrom(...templates), segment, query, accept: fc.constantFrom('application/json', 'text/html', '*/*', 'text/html;q=0.1, application/json') })
-        .chain(({ template: [template, roles], segment: s, query: q, accept }) =>
-          roleOf(roles).map((role) => ({
-            method: 'GET',
-            path: template.replaceAll(':s', s) + q,
-            role,
-            headers: { accept },
-          })),
-        ),
-      {},
-      RUNS * 2,
-    );
-  }, TIMEOUT);
-
-  it('GET indicator and campaign routes with arbitrary periods, agencies, targets and formats', async () => {
-    const value = fc.oneof(
-      fc.constantFrom(...specialStrings),
-      fc.constantFrom('2026-11-01', '2026-11-30', '2026-02-29', '1899-12-31', '2026-13-01', 'month', 'quarter', 'half', 'nine-months', 'year', '0', '12', '2026', '-1', '1.5', 'csv', 'xlsx', 'units', 'daily', 'agency', 'procedure', f.procedure),
-      fc.integer({ min: -10, max: 100_000 }).map(String),
-    );
-    const params = fc
-      .dictionary(fc.constantFrom('agency', 'from', 'to', 'period', 'year', 'index', 'target', 'by', 'procedure', 'format', 'sheet', 'x'), value, { maxKeys: 7 })
-      .map((d) => {
-        const q = new URLSearchParams();
-        for (const [k, v] of Object.entries(d)) {
+  it(
+    'GET routes with arbitrary {code}, {id} and query strings',
+    async () => {
+      const templates: Array<[string, readonly Role[]]> = [
+        ['/v1/dossiers/:s', ['portal', 'treasury', 'admin']],
+        ['/v1/payment-intents/:s', ['portal', 'treasury', 'admin']],
+        ['/v1/payment-intents/:s/receipt', ['portal', 'treasury', 'admin']],
+        ['/v1/procedures/:s', ['portal', 'treasury', 'campaign', 'admin']],
+        ['/v1/procedures', ['portal', 'treasury', 'campaign', 'admin']],
+        ['/v1/agencies', ['portal', 'treasury', 'campaign', 'admin']],
+        ['/v1/:s', ['admin']],
+        ['/v1/:s/:s', ['admin']],
+      ];
+      const query = fc.oneof(
+        fc.constant(''),
+        fc.string({ unit: 'binary', maxLength: 40 }).map((s) => {
           try {
-            q.set(k, v);
+            return `?field=${encodeURIComponent(s)}`;
           } catch {
-            q.set(k, '');
+            return '?field=%ED%A0%80';
           }
-        }
-        return `?${q.toString()}`;
-      });
-    await run(
-      fc
-        .record({
-          path: fc.constantFrom(
-            '/v1/indicators/online-payment',
-            '/v1/indicators/online-payment/breakdown',
-            '/v1/indicators/online-payment/actions',
-            `/v1/campaigns/${f.campaign}/progress`,
-            `/v1/campaigns/${f.campaign}/export`,
-            `/v1/campaigns/${f.campaign}`,
-            `/v1/dossiers/${f.dossier}/dvcqg-sync`,
+        }),
+        fc.constantFrom('?field=%00', '?field=%zz', '?field=' + 'x'.repeat(300), '?field=a&field=b', '?%00=1', '?field'),
+      );
+      await run(
+        fc
+          .record({
+            template: fc.constantFrom(...templates),
+            segment,
+            query,
+            accept: fc.constantFrom('application/json', 'text/html', '*/*', 'text/html;q=0.1, application/json'),
+          })
+          .chain(({ template: [template, roles], segment: s, query: q, accept }) =>
+            roleOf(roles).map((role) => ({
+              method: 'GET',
+              path: template.replaceAll(':s', s) + q,
+              role,
+              headers: { accept },
+            })),
           ),
-          query: params,
-          role: roleOf(['campaign', 'admin']),
-        })
-        .map(({ path, query, role }) => ({ method: 'GET', path: path + query, role })),
-      {},
-      RUNS * 2,
-    );
-  }, TIMEOUT);
+        {},
+        RUNS * 2,
+      );
+    },
+    TIMEOUT,
+  );
 
-  it('the receipt in HTML and JSON, and GET of known resources, for every reading role', async () => {
-    await run(
-      fc.record({
-        method: fc.constant('GET'),
-        path: fc.constantFrom(`/v1/payment-intents/${f.paidIntent}/receipt`, `/v1/payment-intents/${f.intent}`, `/v1/dossiers/${f.dossier}`),
-        role: roleOf(['portal', 'treasury', 'admin']),
-        headers: fc.constantFrom('text/html', 'application/json', 'text/html, application/json;q=0.5', 'image/png').map((accept) => ({ accept })),
-      }),
-      {},
-      Math.ceil(RUNS / 5),
-    );
-  }, TIMEOUT);
+  it(
+    'GET indicator and campaign routes with arbitrary periods, agencies, targets and formats',
+    async () => {
+      const value = fc.oneof(
+        fc.constantFrom(...specialStrings),
+        fc.constantFrom(
+          '2026-11-01',
+          '2026-11-30',
+          '2026-02-29',
+          '1899-12-31',
+          '2026-13-01',
+          'month',
+          'quarter',
+          'half',
+          'nine-months',
+          'year',
+          '0',
+          '12',
+          '2026',
+          '-1',
+          '1.5',
+          'csv',
+          'xlsx',
+          'units',
+          'daily',
+          'agency',
+          'procedure',
+          f.procedure,
+        ),
+        fc.integer({ min: -10, max: 100_000 }).map(String),
+      );
+      const params = fc
+        .dictionary(
+          fc.constantFrom('agency', 'from', 'to', 'period', 'year', 'index', 'target', 'by', 'procedure', 'format', 'sheet', 'x'),
+          value,
+          { maxKeys: 7 },
+        )
+        .map((d) => {
+          const q = new URLSearchParams();
+          for (const [k, v] of Object.entries(d)) {
+            try {
+              q.set(k, v);
+            } catch {
+              q.set(k, '');
+            }
+          }
+          return `?${q.toString()}`;
+        });
+      await run(
+        fc
+          .record({
+            path: fc.constantFrom(
+              '/v1/indicators/online-payment',
+              '/v1/indicators/online-payment/breakdown',
+              '/v1/indicators/online-payment/actions',
+              `/v1/campaigns/${f.campaign}/progress`,
+              `/v1/campaigns/${f.campaign}/export`,
+              `/v1/campaigns/${f.campaign}`,
+              `/v1/dossiers/${f.dossier}/dvcqg-sync`,
+            ),
+            query: params,
+            role: roleOf(['campaign', 'admin']),
+          })
+          .map(({ path, query, role }) => ({ method: 'GET', path: path + query, role })),
+        {},
+        RUNS * 2,
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'the receipt in HTML and JSON, and GET of known resources, for every reading role',
+    async () => {
+      await run(
+        fc.record({
+          method: fc.constant('GET'),
+          path: fc.constantFrom(
+            `/v1/payment-intents/${f.paidIntent}/receipt`,
+            `/v1/payment-intents/${f.intent}`,
+            `/v1/dossiers/${f.dossier}`,
+          ),
+          role: roleOf(['portal', 'treasury', 'admin']),
+          headers: fc
+            .constantFrom('text/html', 'application/json', 'text/html, application/json;q=0.5', 'image/png')
+            .map((accept) => ({ accept })),
+        }),
+        {},
+        Math.ceil(RUNS / 5),
+      );
+    },
+    TIMEOUT,
+  );
 });
 
 interface CallbackRequest {
@@ -617,7 +779,11 @@ async function checkCallback(req: CallbackRequest) {
   const headers: Record<string, string> = {};
   if (req.signing === 'current' || req.signing === 'rotated' || req.signing === 'stale') {
     const secret = req.signing === 'rotated' ? SANDBOX_SECRETS[1]! : SANDBOX_SECRETS[0]!;
-    headers['sandbox-signature'] = await signatureHeader(secret, req.signing === 'stale' ? t - 3600 : t, req.method === 'GET' ? '' : req.body);
+    headers['sandbox-signature'] = await signatureHeader(
+      secret,
+      req.signing === 'stale' ? t - 3600 : t,
+      req.method === 'GET' ? '' : req.body,
+    );
   } else if (req.signing === 'garbage') {
     headers['sandbox-signature'] = req.garbage;
   }
@@ -643,18 +809,25 @@ describe('fuzz: callbacks', () => {
     occurredAt: new Date().toISOString(),
   });
 
-  it('GET and POST /v1/callbacks/{gateway}: arbitrary bodies, signed with either secret, stale, unsigned or garbage', async () => {
-    const request: fc.Arbitrary<CallbackRequest> = fc.record({
-      method: fc.oneof({ arbitrary: fc.constant<'POST'>('POST'), weight: 8 }, { arbitrary: fc.constant<'GET'>('GET'), weight: 1 }),
-      gateway: fc.oneof({ arbitrary: fc.constant('sandbox'), weight: 8 }, { arbitrary: segment, weight: 1 }),
-      query: fc.oneof(fc.constant(''), fc.constantFrom('?a=1', '?vnp_TxnRef=HP0000000000&vnp_SecureHash=00', '?%00=%zz')),
-      body: fc.constant(null).chain(() => bodies(validEvent())).map((b) => b ?? ''),
-      contentType: contentTypes,
-      signing: fc.constantFrom('current', 'rotated', 'none', 'garbage', 'stale'),
-      garbage: fc.stringMatching(/^[\x20-\x7e]{0,200}$/),
-    });
-    await fc.assert(fc.asyncProperty(request, checkCallback), { numRuns: RUNS, interruptAfterTimeLimit: TIMEOUT - 20_000 });
-  }, TIMEOUT);
+  it(
+    'GET and POST /v1/callbacks/{gateway}: arbitrary bodies, signed with either secret, stale, unsigned or garbage',
+    async () => {
+      const request: fc.Arbitrary<CallbackRequest> = fc.record({
+        method: fc.oneof({ arbitrary: fc.constant<'POST'>('POST'), weight: 8 }, { arbitrary: fc.constant<'GET'>('GET'), weight: 1 }),
+        gateway: fc.oneof({ arbitrary: fc.constant('sandbox'), weight: 8 }, { arbitrary: segment, weight: 1 }),
+        query: fc.oneof(fc.constant(''), fc.constantFrom('?a=1', '?vnp_TxnRef=HP0000000000&vnp_SecureHash=00', '?%00=%zz')),
+        body: fc
+          .constant(null)
+          .chain(() => bodies(validEvent()))
+          .map((b) => b ?? ''),
+        contentType: contentTypes,
+        signing: fc.constantFrom('current', 'rotated', 'none', 'garbage', 'stale'),
+        garbage: fc.stringMatching(/^[\x20-\x7e]{0,200}$/),
+      });
+      await fc.assert(fc.asyncProperty(request, checkCallback), { numRuns: RUNS, interruptAfterTimeLimit: TIMEOUT - 20_000 });
+    },
+    TIMEOUT,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -664,7 +837,9 @@ const amount = fc.oneof(fc.integer({ min: 0, max: 10_000_000 }), fc.maxSafeNat()
 const percentText = fc
   .tuple(fc.integer({ min: 0, max: 100 }), fc.option(fc.integer({ min: 0, max: 999_999 }), { nil: undefined }))
   .map(([whole, fraction]) => (whole === 100 || fraction === undefined ? String(whole) : `${whole}.${String(fraction).padStart(6, '0')}`));
-const businessDate = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2035-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+const businessDate = fc
+  .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2035-12-31T00:00:00Z'), noInvalidDate: true })
+  .map((d) => d.toISOString().slice(0, 10));
 const category = fc.constantFrom('student', 'poor_household', 'merit', 'child');
 
 const formula = fc.oneof(
@@ -673,9 +848,11 @@ const formula = fc.oneof(
   fc
     .record({
       unit: fc.constantFrom('trang', 'bản', 'm²'),
-      tiers: fc.uniqueArray(fc.integer({ min: 2, max: 100_000 }), { maxLength: 3 }).chain((starts) =>
-        fc.tuple(...[1, ...starts.sort((a, b) => a - b)].map((fromUnit) => amount.map((unitAmount) => ({ fromUnit, unitAmount })))),
-      ),
+      tiers: fc
+        .uniqueArray(fc.integer({ min: 2, max: 100_000 }), { maxLength: 3 })
+        .chain((starts) =>
+          fc.tuple(...[1, ...starts.sort((a, b) => a - b)].map((fromUnit) => amount.map((unitAmount) => ({ fromUnit, unitAmount })))),
+        ),
       cap: fc.option(amount, { nil: undefined }),
     })
     .map((f) => ({ type: 'per_unit', ...f })),
@@ -726,7 +903,9 @@ const feeRule = fc.record({
 
 const dossierInputs = fc.record({
   channel: fc.constantFrom('online', 'direct', 'postal'),
-  receivedAt: fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()),
+  receivedAt: fc
+    .date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true })
+    .map((d) => d.toISOString()),
   declaredValue: fc.option(amount, { nil: null }),
   quantity: fc.option(fc.integer({ min: 1, max: 100_000 }), { nil: null }),
   payerCategory: fc.option(category, { nil: null }),
@@ -739,79 +918,104 @@ const dossierInputs = fc.record({
 let procedureSeq = 0;
 
 describe('fuzz: schema-valid extremes', () => {
-  it('random valid fee rules, then a dossier and a payment intent under them: never a 5xx', async () => {
-    const property = fc.asyncProperty(fc.array(feeRule, { minLength: 1, maxLength: 3 }), dossierInputs, async (rules, inputs) => {
-      const code = `7.${String(++procedureSeq).padStart(6, '0')}`;
-      await check({ method: 'PUT', path: `/v1/procedures/${code}`, role: 'admin', contentType: 'application/json', body: JSON.stringify({ name: 'Fuzz', field: 'Fuzz', level: 'tỉnh' }) });
-      for (const [i, r] of rules.entries()) {
+  it(
+    'random valid fee rules, then a dossier and a payment intent under them: never a 5xx',
+    async () => {
+      const property = fc.asyncProperty(fc.array(feeRule, { minLength: 1, maxLength: 3 }), dossierInputs, async (rules, inputs) => {
+        const code = `7.${String(++procedureSeq).padStart(6, '0')}`;
         await check({
-          method: 'POST',
-          path: `/v1/procedures/${code}/fee-rules`,
+          method: 'PUT',
+          path: `/v1/procedures/${code}`,
           role: 'admin',
           contentType: 'application/json',
-          body: JSON.stringify({ ...r, lineNo: i + 1 }),
+          body: JSON.stringify({ name: 'Fuzz', field: 'Fuzz', level: 'tỉnh' }),
         });
-      }
-      await check({ method: 'GET', path: `/v1/procedures/${code}`, role: 'campaign' });
-      const dossierCode = uniqueDossierCode();
-      await check({
-        method: 'PUT',
-        path: `/v1/dossiers/${dossierCode}`,
-        role: 'portal',
-        contentType: 'application/json',
-        body: JSON.stringify({ procedureCode: code, agencyCode: AGENCIES.communeA, ...inputs }),
-      });
-      await check({
-        method: 'POST',
-        path: '/v1/payment-intents',
-        role: 'portal',
-        contentType: 'application/json',
-        headers: { 'idempotency-key': idempotencyKey() },
-        body: JSON.stringify({ dossierCode, gateway: 'sandbox', returnUrl: 'https://dichvucong.dongnai.gov.vn/ket-qua' }),
-      });
-    });
-    await fc.assert(property, { numRuns: Math.ceil(RUNS / 2), interruptAfterTimeLimit: TIMEOUT - 20_000 });
-  }, TIMEOUT);
-
-  it('signed, well-formed callbacks and cancels in random order: never a 5xx, never two receipts', async () => {
-    const action = fc.oneof(
-      fc.record({
-        kind: fc.constant('callback' as const),
-        type: fc.constantFrom('payment.succeeded', 'payment.declined'),
-        amountDelta: fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, { arbitrary: fc.integer({ min: -1_000, max: 1_000 }), weight: 1 }),
-        transactionId: fc.constantFrom('SBX-A', 'SBX-B'),
-        secret: fc.constantFrom(0, 1),
-      }),
-      fc.constant({ kind: 'cancel' as const }),
-      fc.constant({ kind: 'receipt' as const }),
-    );
-    const property = fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 6 }), async (actions) => {
-      const dossier = await registerDossier(h, tokens.portal, f.procedure, { declaredValue: 1_000_000, quantity: 2 });
-      const intent = await (await createIntent(h, tokens.portal, dossier.code)).json();
-      for (const a of actions) {
-        if (a.kind === 'cancel') await check({ method: 'POST', path: `/v1/payment-intents/${intent.id}/cancel`, role: 'portal' });
-        else if (a.kind === 'receipt') await check({ method: 'GET', path: `/v1/payment-intents/${intent.id}/receipt`, role: 'treasury' });
-        else {
-          const raw = JSON.stringify({
-            type: a.type,
-            reference: intent.reference,
-            transactionId: a.transactionId,
-            amount: Math.max(0, intent.amount + a.amountDelta),
-            currency: 'VND',
-            occurredAt: new Date().toISOString(),
+        for (const [i, r] of rules.entries()) {
+          await check({
+            method: 'POST',
+            path: `/v1/procedures/${code}/fee-rules`,
+            role: 'admin',
+            contentType: 'application/json',
+            body: JSON.stringify({ ...r, lineNo: i + 1 }),
           });
-          await checkCallback({ method: 'POST', gateway: 'sandbox', query: '', body: raw, contentType: 'application/json', signing: a.secret ? 'rotated' : 'current', garbage: '' });
         }
-      }
-      const read = await (await h.request('GET', `/v1/dossiers/${dossier.code}`, { token: tokens.portal })).json();
-      const paid = read.obligations.filter((o: { status: string }) => o.status === 'paid').length;
-      expect([0, read.obligations.length]).toContain(paid);
-      const view = await (await h.request('GET', `/v1/payment-intents/${intent.id}`, { token: tokens.portal })).json();
-      // Paid obligations belong to a succeeded intent, and only then; one receipt at most.
-      expect(paid > 0).toBe(view.status === 'succeeded');
-      const issued = await h.db.db.select({ n: count() }).from(receipts).where(eq(receipts.intentId, intent.id));
-      expect(issued[0]!.n).toBe(view.status === 'succeeded' ? 1 : 0);
-    });
-    await fc.assert(property, { numRuns: Math.ceil(RUNS / 3), interruptAfterTimeLimit: TIMEOUT - 20_000 });
-  }, TIMEOUT);
+        await check({ method: 'GET', path: `/v1/procedures/${code}`, role: 'campaign' });
+        const dossierCode = uniqueDossierCode();
+        await check({
+          method: 'PUT',
+          path: `/v1/dossiers/${dossierCode}`,
+          role: 'portal',
+          contentType: 'application/json',
+          body: JSON.stringify({ procedureCode: code, agencyCode: AGENCIES.communeA, ...inputs }),
+        });
+        await check({
+          method: 'POST',
+          path: '/v1/payment-intents',
+          role: 'portal',
+          contentType: 'application/json',
+          headers: { 'idempotency-key': idempotencyKey() },
+          body: JSON.stringify({ dossierCode, gateway: 'sandbox', returnUrl: 'https://dichvucong.dongnai.gov.vn/ket-qua' }),
+        });
+      });
+      await fc.assert(property, { numRuns: Math.ceil(RUNS / 2), interruptAfterTimeLimit: TIMEOUT - 20_000 });
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'signed, well-formed callbacks and cancels in random order: never a 5xx, never two receipts',
+    async () => {
+      const action = fc.oneof(
+        fc.record({
+          kind: fc.constant('callback' as const),
+          type: fc.constantFrom('payment.succeeded', 'payment.declined'),
+          amountDelta: fc.oneof(
+            { arbitrary: fc.constant(0), weight: 4 },
+            { arbitrary: fc.integer({ min: -1_000, max: 1_000 }), weight: 1 },
+          ),
+          transactionId: fc.constantFrom('SBX-A', 'SBX-B'),
+          secret: fc.constantFrom(0, 1),
+        }),
+        fc.constant({ kind: 'cancel' as const }),
+        fc.constant({ kind: 'receipt' as const }),
+      );
+      const property = fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 6 }), async (actions) => {
+        const dossier = await registerDossier(h, tokens.portal, f.procedure, { declaredValue: 1_000_000, quantity: 2 });
+        const intent = await (await createIntent(h, tokens.portal, dossier.code)).json();
+        for (const a of actions) {
+          if (a.kind === 'cancel') await check({ method: 'POST', path: `/v1/payment-intents/${intent.id}/cancel`, role: 'portal' });
+          else if (a.kind === 'receipt') await check({ method: 'GET', path: `/v1/payment-intents/${intent.id}/receipt`, role: 'treasury' });
+          else {
+            const raw = JSON.stringify({
+              type: a.type,
+              reference: intent.reference,
+              transactionId: a.transactionId,
+              amount: Math.max(0, intent.amount + a.amountDelta),
+              currency: 'VND',
+              occurredAt: new Date().toISOString(),
+            });
+            await checkCallback({
+              method: 'POST',
+              gateway: 'sandbox',
+              query: '',
+              body: raw,
+              contentType: 'application/json',
+              signing: a.secret ? 'rotated' : 'current',
+              garbage: '',
+            });
+          }
+        }
+        const read = await (await h.request('GET', `/v1/dossiers/${dossier.code}`, { token: tokens.portal })).json();
+        const paid = read.obligations.filter((o: { status: string }) => o.status === 'paid').length;
+        expect([0, read.obligations.length]).toContain(paid);
+        const view = await (await h.request('GET', `/v1/payment-intents/${intent.id}`, { token: tokens.portal })).json();
+        // Paid obligations belong to a succeeded intent, and only then; one receipt at most.
+        expect(paid > 0).toBe(view.status === 'succeeded');
+        const issued = await h.db.db.select({ n: count() }).from(receipts).where(eq(receipts.intentId, intent.id));
+        expect(issued[0]!.n).toBe(view.status === 'succeeded' ? 1 : 0);
+      });
+      await fc.assert(property, { numRuns: Math.ceil(RUNS / 3), interruptAfterTimeLimit: TIMEOUT - 20_000 });
+    },
+    TIMEOUT,
+  );
 });

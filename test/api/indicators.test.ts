@@ -1,14 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
-import { buildGateways } from '../../src/gateways/configure.ts';
 import { DEFAULT_SCORING } from '../../src/domain/indicators.ts';
+import { buildGateways } from '../../src/gateways/configure.ts';
 import { mulberry32 } from '../../src/seed/dossiers.ts';
 import { upsertAgency } from '../../src/services/catalogue.ts';
+import { demoGateways } from '../helpers/channels.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, rule, seedAgencyTree } from '../helpers/factories.ts';
-import { demoGateways } from '../helpers/channels.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
-import { DOMAIN_CURVES, hasCharge, modelIndicators, modelNeeded, pricedAllZero as zeroPriced, vietnamDate, type Curves, type ModelDossier } from '../helpers/indicators.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
+import {
+  type Curves,
+  DOMAIN_CURVES,
+  hasCharge,
+  type ModelDossier,
+  modelIndicators,
+  modelNeeded,
+  vietnamDate,
+  pricedAllZero as zeroPriced,
+} from '../helpers/indicators.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 import { chooseOnCheckout, deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
@@ -23,7 +32,15 @@ import { chooseOnCheckout, deliverSandboxCallback, sandboxEvent } from '../helpe
  */
 const TODAY = new Date('2026-12-03T10:00:00+07:00');
 const UNIT = '000.01.32.H19'; // a unit of the department: a third level
-const RECEIVERS = [AGENCIES.province, AGENCIES.department, UNIT, AGENCIES.communeA, AGENCIES.communeB, AGENCIES.districtCommune, AGENCIES.otherProvince];
+const RECEIVERS = [
+  AGENCIES.province,
+  AGENCIES.department,
+  UNIT,
+  AGENCIES.communeA,
+  AGENCIES.communeB,
+  AGENCIES.districtCommune,
+  AGENCIES.otherProvince,
+];
 /** Every agency's ancestors, itself included: a scope covers its subtree. */
 const LINEAGE: Record<string, string[]> = {
   [AGENCIES.province]: [AGENCIES.province],
@@ -120,8 +137,26 @@ function generate() {
     });
   }
   // Business dates are Vietnamese: 23:30 on 31 October is October, 00:10 on 1 November is not.
-  add({ key: 'F1', agency: AGENCIES.communeA, channel: 'online', receivedAt: new Date('2026-10-31T23:30:00+07:00'), child: false, pages: 1, pay: { via: 'sandbox', late: true }, declinedFirst: false });
-  add({ key: 'F1', agency: AGENCIES.communeA, channel: 'online', receivedAt: new Date('2026-11-01T00:10:00+07:00'), child: false, pages: 1, pay: null, declinedFirst: false });
+  add({
+    key: 'F1',
+    agency: AGENCIES.communeA,
+    channel: 'online',
+    receivedAt: new Date('2026-10-31T23:30:00+07:00'),
+    child: false,
+    pages: 1,
+    pay: { via: 'sandbox', late: true },
+    declinedFirst: false,
+  });
+  add({
+    key: 'F1',
+    agency: AGENCIES.communeA,
+    channel: 'online',
+    receivedAt: new Date('2026-11-01T00:10:00+07:00'),
+    child: false,
+    pages: 1,
+    pay: null,
+    declinedFirst: false,
+  });
 }
 
 async function pay(d: Planned) {
@@ -144,7 +179,14 @@ async function pay(d: Planned) {
 
 beforeAll(async () => {
   h = await createHarness({
-    gateways: (env) => ({ dvcqg: buildGateways(demoGateways(env.baseUrl), { publicBaseUrl: env.baseUrl, fetch: env.fetch, now: env.now, callbackToleranceSeconds: 300 }).dvcqg }),
+    gateways: (env) => ({
+      dvcqg: buildGateways(demoGateways(env.baseUrl), {
+        publicBaseUrl: env.baseUrl,
+        fetch: env.fetch,
+        now: env.now,
+        callbackToleranceSeconds: 300,
+      }).dvcqg,
+    }),
     emulators: (env) => ({ dvcqg: demoGateways(env.baseUrl).dvcqg }),
   });
   h.clock.now = TODAY;
@@ -152,8 +194,19 @@ beforeAll(async () => {
   await seedAgencyTree(h.ctx);
   await upsertAgency(h.ctx, { code: UNIT, name: 'Phòng Hộ tịch - Sở Tư pháp', level: 'unit', parentCode: AGENCIES.department });
   // The national platform pays into the collecting agency's account (the nearest up the tree).
-  for (const [code, name] of [[AGENCIES.province, 'UBND tỉnh Đồng Nai'], [AGENCIES.otherProvince, 'UBND tỉnh Lâm Đồng']] as const) {
-    await upsertAgency(h.ctx, { code, name, level: 'province', parentCode: null, bankBin: '970415', accountNumber: '1014682259', accountName: 'KHO BAC NHA NUOC' });
+  for (const [code, name] of [
+    [AGENCIES.province, 'UBND tỉnh Đồng Nai'],
+    [AGENCIES.otherProvince, 'UBND tỉnh Lâm Đồng'],
+  ] as const) {
+    await upsertAgency(h.ctx, {
+      code,
+      name,
+      level: 'province',
+      parentCode: null,
+      bankBin: '970415',
+      accountNumber: '1014682259',
+      accountName: 'KHO BAC NHA NUOC',
+    });
   }
   admin = await mintToken({ role: 'admin' });
   portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province, AGENCIES.otherProvince] });
@@ -162,10 +215,21 @@ beforeAll(async () => {
     // createProcedure marks procedures integrated; set the flag this catalogue wants.
     const current = await json(await h.request('GET', `/v1/procedures/${codes[key]}`, { token: admin }));
     const { name, field, level, dataConfidence, note } = current;
-    await expectJson(await h.request('PUT', `/v1/procedures/${codes[key]}`, { token: admin, body: { name, field, level, dataConfidence, note, integratedOnlinePayment: CATALOGUE[key].integrated } }), 200);
+    await expectJson(
+      await h.request('PUT', `/v1/procedures/${codes[key]}`, {
+        token: admin,
+        body: { name, field, level, dataConfidence, note, integratedOnlinePayment: CATALOGUE[key].integrated },
+      }),
+      200,
+    );
   };
   await make('F1', [rule({ formula: { type: 'fixed', amount: 135_000 } })]);
-  await make('F2', [rule({ formula: { type: 'fixed', amount: 50_000 }, adjustments: [{ label: 'Miễn khi nộp trực tuyến', channels: ['online'], effect: { type: 'exempt' } }] })]);
+  await make('F2', [
+    rule({
+      formula: { type: 'fixed', amount: 50_000 },
+      adjustments: [{ label: 'Miễn khi nộp trực tuyến', channels: ['online'], effect: { type: 'exempt' } }],
+    }),
+  ]);
   await make('F3', [
     rule({
       kind: 'phi',
@@ -200,7 +264,14 @@ beforeAll(async () => {
     d.agency = d.agency === AGENCIES.otherProvince ? AGENCIES.otherProvince : AGENCIES.communeB;
     const response = await h.request('PUT', `/v1/dossiers/${d.code}`, {
       token: portal,
-      body: { procedureCode: codes[d.key], agencyCode: d.agency, channel: d.channel, receivedAt: d.receivedAt.toISOString(), quantity: d.pages, ...(d.child ? { payerCategory: 'child' } : {}) },
+      body: {
+        procedureCode: codes[d.key],
+        agencyCode: d.agency,
+        channel: d.channel,
+        receivedAt: d.receivedAt.toISOString(),
+        quantity: d.pages,
+        ...(d.child ? { payerCategory: 'child' } : {}),
+      },
     });
     expect(response.status, await response.clone().text()).toBe(200);
   }
@@ -218,12 +289,23 @@ interface Expect {
   procedure?: Key;
 }
 
-const model = (d: Planned): ModelDossier => ({ procedure: d.key, agency: d.agency, date: vietnamDate(d.receivedAt), lines: lines(d), flag: d.flag });
+const model = (d: Planned): ModelDossier => ({
+  procedure: d.key,
+  agency: d.agency,
+  date: vietnamDate(d.receivedAt),
+  lines: lines(d),
+  flag: d.flag,
+});
 
 function expected({ scope, from, to, source = 'dossiers', procedure }: Expect, curves: Curves = DOMAIN_CURVES) {
   const keys = (Object.keys(CATALOGUE) as Key[]).filter((k) => CATALOGUE[k].feeBearing && (procedure === undefined || k === procedure));
   const inScope = plan.map(model).filter((d) => LINEAGE[d.agency]!.includes(scope) && d.date >= from && d.date <= to);
-  return modelIndicators(inScope, { feeBearing: new Set(keys), integrated: new Set(keys.filter((k) => CATALOGUE[k].integrated)) }, source, curves);
+  return modelIndicators(
+    inScope,
+    { feeBearing: new Set(keys), integrated: new Set(keys.filter((k) => CATALOGUE[k].integrated)) },
+    source,
+    curves,
+  );
 }
 
 const pick = (body: any) => ({
@@ -239,7 +321,16 @@ async function indicators(query: string, app: { request: (path: string, init: Re
   return expectJson(response, 200);
 }
 
-const SCOPES = [AGENCIES.province, AGENCIES.department, UNIT, AGENCIES.district, AGENCIES.districtCommune, AGENCIES.communeA, AGENCIES.communeB, AGENCIES.otherProvince];
+const SCOPES = [
+  AGENCIES.province,
+  AGENCIES.department,
+  UNIT,
+  AGENCIES.district,
+  AGENCIES.districtCommune,
+  AGENCIES.communeA,
+  AGENCIES.communeB,
+  AGENCIES.otherProvince,
+];
 const PERIODS: Array<{ query: string; from: string; to: string }> = [
   { query: 'period=month&year=2026&index=10', from: '2026-10-01', to: '2026-10-31' },
   { query: 'period=month&year=2026&index=11', from: '2026-11-01', to: '2026-11-30' },
@@ -272,7 +363,10 @@ describe(`the three indicators on a generated data set (${databaseLabel})`, () =
     expect(after.dossierOnlinePayment.numerator).toBeGreaterThan(before.dossierOnlinePayment.numerator);
     // Every scope and period, once more, with the late payments in.
     for (const scope of SCOPES) {
-      for (const p of PERIODS) expect(pick(await indicators(`agency=${scope}&${p.query}`)), `${scope} ${p.query}`).toEqual(expected({ scope, from: p.from, to: p.to }));
+      for (const p of PERIODS)
+        expect(pick(await indicators(`agency=${scope}&${p.query}`)), `${scope} ${p.query}`).toEqual(
+          expected({ scope, from: p.from, to: p.to }),
+        );
     }
   });
 
@@ -282,8 +376,12 @@ describe(`the three indicators on a generated data set (${databaseLabel})`, () =
     expect(vietnamDate(lastOfOctober.receivedAt)).toBe('2026-10-31');
     expect(vietnamDate(firstOfNovember.receivedAt)).toBe('2026-11-01');
     const day = async (date: string) => (await indicators(`agency=${AGENCIES.communeA}&from=${date}&to=${date}`)).dossierOnlinePayment;
-    expect(await day('2026-10-31')).toEqual(expected({ scope: AGENCIES.communeA, from: '2026-10-31', to: '2026-10-31' }).dossierOnlinePayment);
-    expect(await day('2026-11-01')).toEqual(expected({ scope: AGENCIES.communeA, from: '2026-11-01', to: '2026-11-01' }).dossierOnlinePayment);
+    expect(await day('2026-10-31')).toEqual(
+      expected({ scope: AGENCIES.communeA, from: '2026-10-31', to: '2026-10-31' }).dossierOnlinePayment,
+    );
+    expect(await day('2026-11-01')).toEqual(
+      expected({ scope: AGENCIES.communeA, from: '2026-11-01', to: '2026-11-01' }).dossierOnlinePayment,
+    );
   });
 
   it('covers the edge cases the data set is made of', () => {
@@ -307,7 +405,8 @@ describe(`the three indicators on a generated data set (${databaseLabel})`, () =
   });
 
   it('takes b from the catalogue flag, and scores c on another curve, when configured so', async () => {
-    const configured = (indicatorsSettings: object) => createApp({ ...h.deps, settings: { ...h.deps.settings, indicators: { ...h.deps.settings.indicators, ...indicatorsSettings } } });
+    const configured = (indicatorsSettings: object) =>
+      createApp({ ...h.deps, settings: { ...h.deps.settings, indicators: { ...h.deps.settings.indicators, ...indicatorsSettings } } });
     const catalogueApp = configured({ integrationSource: 'catalogue' });
     const vendorApp = configured({ scoring: { ...DEFAULT_SCORING, dossierOnlinePayment: { threshold: '0.3', maxPoints: '6' } } });
     for (const scope of [AGENCIES.province, AGENCIES.department]) {
@@ -315,7 +414,9 @@ describe(`the three indicators on a generated data set (${databaseLabel})`, () =
       const body = await indicators(`agency=${scope}&${p.query}`, catalogueApp);
       expect(body.integrationSource).toBe('catalogue');
       expect(pick(body)).toEqual(expected({ scope, from: p.from, to: p.to, source: 'catalogue' }));
-      expect(pick(await indicators(`agency=${scope}&${p.query}`, vendorApp))).toEqual(expected({ scope, from: p.from, to: p.to }, { ...DOMAIN_CURVES, c: [0.3, 6] }));
+      expect(pick(await indicators(`agency=${scope}&${p.query}`, vendorApp))).toEqual(
+        expected({ scope, from: p.from, to: p.to }, { ...DOMAIN_CURVES, c: [0.3, 6] }),
+      );
     }
   });
 });
@@ -323,12 +424,22 @@ describe(`the three indicators on a generated data set (${databaseLabel})`, () =
 describe(`breakdowns and action lists (${databaseLabel})`, () => {
   const november = { from: '2026-11-01', to: '2026-11-30', query: 'period=month&year=2026&index=11' };
 
-  it('per child unit: each child with its subtree, the scope agency\'s own dossiers in a row of their own', async () => {
-    const body = await expectJson(await h.request('GET', `/v1/indicators/online-payment/breakdown?by=agency&agency=${AGENCIES.province}&${november.query}`, { token: admin }), 200);
+  it("per child unit: each child with its subtree, the scope agency's own dossiers in a row of their own", async () => {
+    const body = await expectJson(
+      await h.request('GET', `/v1/indicators/online-payment/breakdown?by=agency&agency=${AGENCIES.province}&${november.query}`, {
+        token: admin,
+      }),
+      200,
+    );
     const children = [AGENCIES.department, AGENCIES.communeA, AGENCIES.communeB, AGENCIES.district].sort();
-    const ownDossiers = plan.some((d) => d.agency === AGENCIES.province && vietnamDate(d.receivedAt) >= november.from && vietnamDate(d.receivedAt) <= november.to);
+    const ownDossiers = plan.some(
+      (d) => d.agency === AGENCIES.province && vietnamDate(d.receivedAt) >= november.from && vietnamDate(d.receivedAt) <= november.to,
+    );
     expect(ownDossiers).toBe(true);
-    expect(body.items.map((i: any) => [i.agency.code, i.agency.direct])).toEqual([[AGENCIES.province, true], ...children.map((c) => [c, false])]);
+    expect(body.items.map((i: any) => [i.agency.code, i.agency.direct])).toEqual([
+      [AGENCIES.province, true],
+      ...children.map((c) => [c, false]),
+    ]);
     for (const item of body.items) {
       const e = item.agency.direct
         ? directExpectation(november)
@@ -349,7 +460,12 @@ describe(`breakdowns and action lists (${databaseLabel})`, () => {
   }
 
   it('per procedure: every fee-bearing procedure of the catalogue, each as a catalogue of one', async () => {
-    const body = await expectJson(await h.request('GET', `/v1/indicators/online-payment/breakdown?by=procedure&agency=${AGENCIES.province}&${november.query}`, { token: admin }), 200);
+    const body = await expectJson(
+      await h.request('GET', `/v1/indicators/online-payment/breakdown?by=procedure&agency=${AGENCIES.province}&${november.query}`, {
+        token: admin,
+      }),
+      200,
+    );
     const feeBearing = (Object.keys(CATALOGUE) as Key[]).filter((k) => CATALOGUE[k].feeBearing);
     expect(body.items.map((i: any) => i.procedure.code)).toEqual(feeBearing.map((k) => codes[k]).sort());
     for (const item of body.items) {
@@ -359,7 +475,11 @@ describe(`breakdowns and action lists (${databaseLabel})`, () => {
     }
     // One procedure per child unit.
     const narrowed = await expectJson(
-      await h.request('GET', `/v1/indicators/online-payment/breakdown?by=agency&agency=${AGENCIES.province}&${november.query}&procedure=${codes.F1}`, { token: admin }),
+      await h.request(
+        'GET',
+        `/v1/indicators/online-payment/breakdown?by=agency&agency=${AGENCIES.province}&${november.query}&procedure=${codes.F1}`,
+        { token: admin },
+      ),
       200,
     );
     expect(narrowed.procedure.code).toBe(codes.F1);
@@ -369,15 +489,27 @@ describe(`breakdowns and action lists (${databaseLabel})`, () => {
 
   it('lists the procedures without online payment, those not integrated, and the units by dossier rate with what each needs', async () => {
     const target = 0.6;
-    const body = await expectJson(await h.request('GET', `/v1/indicators/online-payment/actions?agency=${AGENCIES.province}&${november.query}&target=${target}`, { token: admin }), 200);
-    const inNovember = plan.filter((d) => LINEAGE[d.agency]!.includes(AGENCIES.province) && vietnamDate(d.receivedAt) >= november.from && vietnamDate(d.receivedAt) <= november.to);
+    const body = await expectJson(
+      await h.request('GET', `/v1/indicators/online-payment/actions?agency=${AGENCIES.province}&${november.query}&target=${target}`, {
+        token: admin,
+      }),
+      200,
+    );
+    const inNovember = plan.filter(
+      (d) =>
+        LINEAGE[d.agency]!.includes(AGENCIES.province) &&
+        vietnamDate(d.receivedAt) >= november.from &&
+        vietnamDate(d.receivedAt) <= november.to,
+    );
     const feeBearing = (Object.keys(CATALOGUE) as Key[]).filter((k) => CATALOGUE[k].feeBearing);
     const due = (k: Key) => inNovember.filter((d) => d.key === k && !pricedAllZero(d));
     const filed = (k: Key) => inNovember.filter((d) => d.key === k);
     const without = feeBearing
       .filter((k) => filed(k).length > 0 && filed(k).every((d) => d.flag === 0))
       .sort((x, y) => due(y).length - due(x).length || codes[x].localeCompare(codes[y]));
-    expect(body.proceduresWithoutOnlinePayment.map((p: any) => [p.code, p.feeDossiers])).toEqual(without.map((k) => [codes[k], due(k).length]));
+    expect(body.proceduresWithoutOnlinePayment.map((p: any) => [p.code, p.feeDossiers])).toEqual(
+      without.map((k) => [codes[k], due(k).length]),
+    );
     const notIntegrated = feeBearing.filter((k) => !inNovember.some((d) => d.key === k && charged(d)));
     expect(notIntegrated).toContain('F5');
     expect(body.proceduresNotIntegrated.map((p: any) => p.code).sort()).toEqual(notIntegrated.map((k) => codes[k]).sort());
@@ -393,7 +525,9 @@ describe(`breakdowns and action lists (${databaseLabel})`, () => {
     const ranked = [...units.entries()]
       .map(([agency, u]) => ({ agency, ...u, needed: modelNeeded(u.n, u.d, target) }))
       .sort((x, y) => x.n * y.d - y.n * x.d || y.needed - x.needed || x.agency.localeCompare(y.agency));
-    expect(body.unitsByDossierRate.map((u: any) => [u.agency.code, u.numerator, u.denominator, u.needed])).toEqual(ranked.map((u) => [u.agency, u.n, u.d, u.needed]));
+    expect(body.unitsByDossierRate.map((u: any) => [u.agency.code, u.numerator, u.denominator, u.needed])).toEqual(
+      ranked.map((u) => [u.agency, u.n, u.d, u.needed]),
+    );
   });
 });
 
@@ -420,7 +554,7 @@ describe(`the fields synchronised to the national portal (${databaseLabel})`, ()
     }
   });
 
-  it('are not shown outside the caller\'s scope, nor to the treasury role', async () => {
+  it("are not shown outside the caller's scope, nor to the treasury role", async () => {
     const d = plan.find((x) => x.agency === AGENCIES.communeA)!;
     const outsider = await mintToken({ role: 'campaign', agencies: [AGENCIES.communeB] });
     await expectProblem(await h.request('GET', `/v1/dossiers/${d.code}/dvcqg-sync`, { token: outsider }), 404, 'not-found');
@@ -445,26 +579,53 @@ describe('bad queries get a clear problem+json answer', () => {
     ['from=2026-11-01&to=2026-11-30&year=2026', 'query.year'],
   ];
   it.each(cases)('?%s → 400 naming %s', async (query, field) => {
-    const problem = await expectProblem(await h.request('GET', `/v1/indicators/online-payment?agency=${AGENCIES.province}${query ? `&${query}` : ''}`, { token: admin }), 400, 'validation-failed');
+    const problem = await expectProblem(
+      await h.request('GET', `/v1/indicators/online-payment?agency=${AGENCIES.province}${query ? `&${query}` : ''}`, { token: admin }),
+      400,
+      'validation-failed',
+    );
     expect(problem.errors.map((e: any) => e.path)).toContain(field);
   });
 
-  it('an agency outside the scope, or unknown, is not found; without one, the caller\'s only root is taken', async () => {
+  it("an agency outside the scope, or unknown, is not found; without one, the caller's only root is taken", async () => {
     const commune = await mintToken({ role: 'campaign', agencies: [AGENCIES.communeA] });
-    await expectProblem(await h.request('GET', `/v1/indicators/online-payment?agency=${AGENCIES.communeB}&${PERIODS[1]!.query}`, { token: commune }), 404, 'not-found');
-    await expectProblem(await h.request('GET', `/v1/indicators/online-payment?agency=000.99.99.H19&${PERIODS[1]!.query}`, { token: admin }), 404, 'not-found');
-    const implicit = await expectJson(await h.request('GET', `/v1/indicators/online-payment?${PERIODS[1]!.query}`, { token: commune }), 200);
+    await expectProblem(
+      await h.request('GET', `/v1/indicators/online-payment?agency=${AGENCIES.communeB}&${PERIODS[1]!.query}`, { token: commune }),
+      404,
+      'not-found',
+    );
+    await expectProblem(
+      await h.request('GET', `/v1/indicators/online-payment?agency=000.99.99.H19&${PERIODS[1]!.query}`, { token: admin }),
+      404,
+      'not-found',
+    );
+    const implicit = await expectJson(
+      await h.request('GET', `/v1/indicators/online-payment?${PERIODS[1]!.query}`, { token: commune }),
+      200,
+    );
     expect(implicit.agency.code).toBe(AGENCIES.communeA);
     // An admin over two provinces must say which.
-    const problem = await expectProblem(await h.request('GET', `/v1/indicators/online-payment?${PERIODS[1]!.query}`, { token: admin }), 400, 'validation-failed');
+    const problem = await expectProblem(
+      await h.request('GET', `/v1/indicators/online-payment?${PERIODS[1]!.query}`, { token: admin }),
+      400,
+      'validation-failed',
+    );
     expect(problem.errors).toEqual([{ path: 'query.agency', message: 'required' }]);
     await expectProblem(
-      await h.request('GET', `/v1/indicators/online-payment/breakdown?by=procedure&procedure=${codes.F1}&agency=${AGENCIES.province}&${PERIODS[1]!.query}`, { token: admin }),
+      await h.request(
+        'GET',
+        `/v1/indicators/online-payment/breakdown?by=procedure&procedure=${codes.F1}&agency=${AGENCIES.province}&${PERIODS[1]!.query}`,
+        { token: admin },
+      ),
       400,
       'validation-failed',
     );
     await expectProblem(
-      await h.request('GET', `/v1/indicators/online-payment/breakdown?by=agency&procedure=${codes.E1}&agency=${AGENCIES.province}&${PERIODS[1]!.query}`, { token: admin }),
+      await h.request(
+        'GET',
+        `/v1/indicators/online-payment/breakdown?by=agency&procedure=${codes.E1}&agency=${AGENCIES.province}&${PERIODS[1]!.query}`,
+        { token: admin },
+      ),
       404,
       'not-found',
     );

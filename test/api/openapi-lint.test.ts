@@ -48,10 +48,16 @@ describe('the OpenAPI document, linted by Redocly CLI', () => {
       timeout: 120_000,
     }).then(
       ({ stdout }) => ({ code: 0, stdout }),
-      (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? -1, stdout: error.stdout ?? '', stderr: error.stderr }),
+      (error: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: error.code ?? -1,
+        stdout: error.stdout ?? '',
+        stderr: error.stderr,
+      }),
     );
     const start = run.stdout.indexOf('{');
-    expect(start, `redocly printed no JSON (exit ${run.code}): ${run.stdout}${'stderr' in run ? run.stderr : ''}`).toBeGreaterThanOrEqual(0);
+    expect(start, `redocly printed no JSON (exit ${run.code}): ${run.stdout}${'stderr' in run ? run.stderr : ''}`).toBeGreaterThanOrEqual(
+      0,
+    );
     const report = JSON.parse(run.stdout.slice(start)) as { totals: { errors: number; warnings: number }; problems: LintProblem[] };
     const listed = report.problems.map((p) => `${p.severity} ${p.ruleId} at ${p.location[0]?.pointer}: ${p.message}`);
     expect(listed).toEqual([]);

@@ -1,7 +1,7 @@
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENCIES, createIntent, createProcedure, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 
 /**
  * The newcomer's path end to end, over real HTTP: register a dossier, create an intent, pay on
@@ -25,7 +25,15 @@ async function openCheckout(url: string) {
   const html = await page.text();
   const form = new URLSearchParams();
   for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-    form.set(m[1]!, m[2]!.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>'));
+    form.set(
+      m[1]!,
+      m[2]!
+        .replace(/&amp;/g, '&')
+        .replace(/&quot;/g, '"')
+        .replace(/&#39;/g, "'")
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>'),
+    );
   }
   return { html, form };
 }
@@ -63,7 +71,11 @@ describe('paying a dossier through the sandbox', () => {
     expect(after.obligations.every((o: { status: string }) => o.status === 'paid')).toBe(true);
 
     const receipt = await json(await h.request('GET', `/v1/payment-intents/${intent.id}/receipt`, { token: portal }));
-    expect(receipt).toMatchObject({ total: 1_135_005, totalInWords: 'Một triệu một trăm ba mươi lăm nghìn không trăm linh năm đồng', number: 1 });
+    expect(receipt).toMatchObject({
+      total: 1_135_005,
+      totalInWords: 'Một triệu một trăm ba mươi lăm nghìn không trăm linh năm đồng',
+      number: 1,
+    });
     const jwks = await json(await fetch(`${base}/.well-known/jwks.json`));
     const verified = await compactVerify(receipt.signature, createLocalJWKSet(jwks));
     const payload = JSON.parse(new TextDecoder().decode(verified.payload));

@@ -11,7 +11,7 @@ import {
   seedAgencyTree,
   uniqueDossierCode,
 } from '../helpers/factories.ts';
-import { createHarness, mintToken, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, mintToken } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
@@ -100,7 +100,7 @@ describe('happy', () => {
     expect(await intentsOf(dossier.code)).toBe(1);
   });
 
-  it('keys are per principal: another principal\'s key does not replay mine', async () => {
+  it("keys are per principal: another principal's key does not replay mine", async () => {
     const dossier = await newDossier();
     const key = idempotencyKey();
     const mine = await expectJson(await createIntent(h, portal, dossier.code, {}, key), 201);
@@ -166,7 +166,10 @@ describe('error', () => {
   it('requires an Idempotency-Key (400 idempotency-key-required), and creates nothing', async () => {
     const dossier = await newDossier();
     const problem = await expectProblem(
-      await h.request('POST', '/v1/payment-intents', { token: portal, body: { dossierCode: dossier.code, gateway: 'sandbox', returnUrl: RETURN_URL } }),
+      await h.request('POST', '/v1/payment-intents', {
+        token: portal,
+        body: { dossierCode: dossier.code, gateway: 'sandbox', returnUrl: RETURN_URL },
+      }),
       400,
       'idempotency-key-required',
     );
@@ -188,7 +191,11 @@ describe('error', () => {
     const dossier = await newDossier();
     const [first, second] = dossier.obligations;
     await expectJson(await createIntent(h, portal, dossier.code, { obligationIds: [first.id] }), 201);
-    const held = await expectProblem(await createIntent(h, portal, dossier.code, { obligationIds: [first.id, second.id] }), 409, 'obligation-unavailable');
+    const held = await expectProblem(
+      await createIntent(h, portal, dossier.code, { obligationIds: [first.id, second.id] }),
+      409,
+      'obligation-unavailable',
+    );
     expect(held.obligationIds).toEqual([first.id]);
     // All unpaid obligations, by default: one is held, so the whole request is refused.
     await expectProblem(await createIntent(h, portal, dossier.code), 409, 'obligation-unavailable');
@@ -199,7 +206,11 @@ describe('error', () => {
     const dossier = await newDossier();
     const intent = await expectJson(await createIntent(h, portal, dossier.code), 201);
     await pay(intent);
-    await expectProblem(await createIntent(h, portal, dossier.code, { obligationIds: [dossier.obligations[0].id] }), 409, 'obligation-unavailable');
+    await expectProblem(
+      await createIntent(h, portal, dossier.code, { obligationIds: [dossier.obligations[0].id] }),
+      409,
+      'obligation-unavailable',
+    );
     await expectProblem(await createIntent(h, portal, dossier.code), 422, 'nothing-to-pay');
     expect(await intentsOf(dossier.code)).toBe(1);
   });
@@ -213,7 +224,11 @@ describe('error', () => {
       'validation-failed',
     );
     expect(unknown.errors?.[0]?.path).toBe('obligationIds');
-    await expectProblem(await createIntent(h, portal, dossier.code, { obligationIds: [elsewhere.obligations[0].id] }), 400, 'validation-failed');
+    await expectProblem(
+      await createIntent(h, portal, dossier.code, { obligationIds: [elsewhere.obligations[0].id] }),
+      400,
+      'validation-failed',
+    );
     await expectProblem(await createIntent(h, portal, dossier.code, { obligationIds: ['not-a-uuid'] }), 400, 'validation-failed');
     await expectProblem(await createIntent(h, portal, dossier.code, { obligationIds: [] }), 400, 'validation-failed');
     expect(await intentsOf(dossier.code)).toBe(0);
@@ -253,7 +268,11 @@ describe('error', () => {
   it('a receipt before payment: 409 receipt-not-issued', async () => {
     const dossier = await newDossier();
     const intent = await expectJson(await createIntent(h, portal, dossier.code), 201);
-    const problem = await expectProblem(await h.request('GET', `/v1/payment-intents/${intent.id}/receipt`, { token: portal }), 409, 'receipt-not-issued');
+    const problem = await expectProblem(
+      await h.request('GET', `/v1/payment-intents/${intent.id}/receipt`, { token: portal }),
+      409,
+      'receipt-not-issued',
+    );
     expect(problem.intentStatus).toBe('pending');
     await expectJson(await cancel(intent.id), 200);
     await expectProblem(await h.request('GET', `/v1/payment-intents/${intent.id}/receipt`, { token: portal }), 409, 'receipt-not-issued');

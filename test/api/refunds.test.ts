@@ -6,7 +6,7 @@ import { runJobs } from '../../src/jobs/index.ts';
 import { REFUND_MAX_ATTEMPTS, resendSubmittedRefunds } from '../../src/jobs/resend-refunds.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, idempotencyKey, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 import { expectProblem } from '../helpers/problems.ts';
 import { chooseOnCheckout } from '../helpers/sandbox.ts';
 
@@ -78,7 +78,13 @@ describe(`refunds on ${databaseLabel}`, () => {
     const ledger = await h.db.db.select().from(sandboxRefunds).where(eq(sandboxRefunds.reference, intent.reference));
     expect(ledger.reduce((sum, r) => sum + r.amount, 0)).toBe(900_000);
     const events = await h.db.db.select().from(paymentEvents).where(eq(paymentEvents.intentId, intent.id));
-    expect(events.filter((e) => e.accepted).map((e) => e.event)).toEqual(['created', 'handed_over', 'payment_succeeded', 'refund_partial', 'refund_full']);
+    expect(events.filter((e) => e.accepted).map((e) => e.event)).toEqual([
+      'created',
+      'handed_over',
+      'payment_succeeded',
+      'refund_partial',
+      'refund_full',
+    ]);
   });
 
   it('counts earlier and open refunds of the intent against the approval threshold', async () => {
@@ -101,8 +107,12 @@ describe(`refunds on ${databaseLabel}`, () => {
 
     // Open refunds count too: beside one awaiting approval, a small one also waits.
     const { intent: third } = await paidIntent();
-    expect((await json(await refund(third.id, { amount: 600_000, expectedRefundable: 900_000, reason: 'Lớn' }))).status).toBe('awaiting_approval');
-    expect((await json(await refund(third.id, { amount: 1, expectedRefundable: 300_000, reason: 'Nhỏ' }))).status).toBe('awaiting_approval');
+    expect((await json(await refund(third.id, { amount: 600_000, expectedRefundable: 900_000, reason: 'Lớn' }))).status).toBe(
+      'awaiting_approval',
+    );
+    expect((await json(await refund(third.id, { amount: 1, expectedRefundable: 300_000, reason: 'Nhỏ' }))).status).toBe(
+      'awaiting_approval',
+    );
   });
 
   it('marks full only a refund of the whole payment with nothing else refunded or open', async () => {
@@ -119,17 +129,29 @@ describe(`refunds on ${databaseLabel}`, () => {
     const stale = await refund(intent.id, { amount: 100_000, expectedRefundable: 900_000, reason: 'Lần hai' });
     const problem = await expectProblem(stale, 409, 'refundable-changed');
     expect(problem.refundable).toBe(800_000);
-    await expectProblem(await refund(intent.id, { amount: 800_001, expectedRefundable: 800_000, reason: 'Quá số tiền' }), 422, 'refund-too-large');
+    await expectProblem(
+      await refund(intent.id, { amount: 800_001, expectedRefundable: 800_000, reason: 'Quá số tiền' }),
+      422,
+      'refund-too-large',
+    );
   });
 
   it('counts refunds awaiting approval against what may be refunded, and a rejected one frees it', async () => {
     const { intent } = await paidIntent();
     const waiting = await json(await refund(intent.id, { amount: 700_000, expectedRefundable: 900_000, reason: 'Chờ duyệt' }));
     expect(waiting.status).toBe('awaiting_approval');
-    await expectProblem(await refund(intent.id, { amount: 100_000, expectedRefundable: 900_000, reason: 'Trùng' }), 409, 'refundable-changed');
+    await expectProblem(
+      await refund(intent.id, { amount: 100_000, expectedRefundable: 900_000, reason: 'Trùng' }),
+      409,
+      'refundable-changed',
+    );
     const rejected = await h.request('POST', `/v1/refunds/${waiting.id}/reject`, { token: otherTreasury });
     expect(await json(rejected)).toMatchObject({ status: 'rejected', approvedBy: 'treasury:thu-quy-binh' });
-    await expectProblem(await h.request('POST', `/v1/refunds/${waiting.id}/approve`, { token: otherTreasury }), 409, 'approval-not-pending');
+    await expectProblem(
+      await h.request('POST', `/v1/refunds/${waiting.id}/approve`, { token: otherTreasury }),
+      409,
+      'approval-not-pending',
+    );
     expect((await refund(intent.id, { amount: 100_000, expectedRefundable: 900_000, reason: 'Sau khi từ chối' })).status).toBe(201);
     expect(await intentOf(intent.id)).toMatchObject({ status: 'partially_refunded' });
   });
@@ -140,7 +162,11 @@ describe(`refunds on ${databaseLabel}`, () => {
     const first = await json(await refund(intent.id, { amount: 50_000, expectedRefundable: 900_000, reason: 'Một lần' }, treasury, key));
     const again = await json(await refund(intent.id, { amount: 50_000, expectedRefundable: 900_000, reason: 'Một lần' }, treasury, key));
     expect(again.id).toBe(first.id);
-    await expectProblem(await refund(intent.id, { amount: 60_000, expectedRefundable: 900_000, reason: 'Một lần' }, treasury, key), 409, 'idempotency-key-reused');
+    await expectProblem(
+      await refund(intent.id, { amount: 60_000, expectedRefundable: 900_000, reason: 'Một lần' }, treasury, key),
+      409,
+      'idempotency-key-reused',
+    );
     const rows = await h.db.db.select().from(refunds).where(eq(refunds.intentId, intent.id));
     expect(rows).toHaveLength(1);
   });
@@ -163,11 +189,22 @@ describe(`refunds on ${databaseLabel}`, () => {
     const pending = await json(await createIntent(h, portal, dossier.code));
     await expectProblem(await refund(pending.id, { amount: 1, expectedRefundable: 0, reason: 'Chưa trả' }), 409, 'not-refundable');
     const { intent } = await paidIntent();
-    await expectProblem(await refund(intent.id, { amount: 1, expectedRefundable: 900_000, reason: 'Ngoài phạm vi' }, outsider), 404, 'not-found');
-    await expectProblem(await refund(intent.id, { amount: 1, expectedRefundable: 900_000, reason: 'Cổng' }, portal), 403, 'forbidden');
-    await expectProblem(await refund(intent.id, { amount: 0, expectedRefundable: 900_000, reason: 'Không đồng' }), 400, 'validation-failed');
     await expectProblem(
-      await h.request('POST', `/v1/payment-intents/${intent.id}/refunds`, { token: treasury, body: { amount: 1, expectedRefundable: 900_000, reason: 'Thiếu khoá' } }),
+      await refund(intent.id, { amount: 1, expectedRefundable: 900_000, reason: 'Ngoài phạm vi' }, outsider),
+      404,
+      'not-found',
+    );
+    await expectProblem(await refund(intent.id, { amount: 1, expectedRefundable: 900_000, reason: 'Cổng' }, portal), 403, 'forbidden');
+    await expectProblem(
+      await refund(intent.id, { amount: 0, expectedRefundable: 900_000, reason: 'Không đồng' }),
+      400,
+      'validation-failed',
+    );
+    await expectProblem(
+      await h.request('POST', `/v1/payment-intents/${intent.id}/refunds`, {
+        token: treasury,
+        body: { amount: 1, expectedRefundable: 900_000, reason: 'Thiếu khoá' },
+      }),
       400,
       'idempotency-key-required',
     );
@@ -382,7 +419,7 @@ describe(`a refund the gateway does not answer, on ${databaseLabel}`, () => {
     await expectProblem(await ask(intent.id, 1, 90_000), 409, 'refundable-changed');
   });
 
-  it('a gateway that contradicts a person\'s resolution opens a review', async () => {
+  it("a gateway that contradicts a person's resolution opens a review", async () => {
     const intent = await paid();
     const submitted = await json(await ask(intent.id, 20_000, 90_000));
     later(3);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertAgency } from '../../src/services/catalogue.ts';
 import { testDvcqgGateway } from '../helpers/dvcqg-gateway.ts';
 import { AGENCIES, createProcedure, idempotencyKey, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, mintToken, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, mintToken } from '../helpers/harness.ts';
 import { expectProblem } from '../helpers/problems.ts';
 
 /**
@@ -37,7 +37,15 @@ beforeAll(async () => {
     }),
   });
   await seedAgencyTree(h.ctx);
-  await upsertAgency(h.ctx, { code: AGENCIES.province, name: 'UBND tỉnh Đồng Nai', level: 'province', parentCode: null, bankBin: '970415', accountNumber: '113000123456', accountName: 'UBND TINH DONG NAI' });
+  await upsertAgency(h.ctx, {
+    code: AGENCIES.province,
+    name: 'UBND tỉnh Đồng Nai',
+    level: 'province',
+    parentCode: null,
+    bankBin: '970415',
+    accountNumber: '113000123456',
+    accountName: 'UBND TINH DONG NAI',
+  });
   procedure = await createProcedure(h.ctx);
   portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province], subject: 'portal-logs' });
 });
@@ -79,15 +87,24 @@ describe('request logs', () => {
   });
 
   it('the access line of a 4xx answer names the problem code, at info; a success names none', async () => {
-    const anonymous = await h.request('GET', '/v1/dossiers/000.21.32.H19-261122-0001', { headers: { 'x-request-id': 'req-no-token-0001' } });
+    const anonymous = await h.request('GET', '/v1/dossiers/000.21.32.H19-261122-0001', {
+      headers: { 'x-request-id': 'req-no-token-0001' },
+    });
     await expectProblem(anonymous, 401, 'unauthenticated');
-    const missing = await h.request('GET', '/v1/dossiers/000.21.32.H19-261122-0002', { token: portal, headers: { 'x-request-id': 'req-missing-0001' } });
+    const missing = await h.request('GET', '/v1/dossiers/000.21.32.H19-261122-0002', {
+      token: portal,
+      headers: { 'x-request-id': 'req-missing-0001' },
+    });
     await expectProblem(missing, 404, 'not-found');
     const fine = await h.request('GET', '/healthz', { headers: { 'x-request-id': 'req-healthz-0001' } });
     expect(fine.status).toBe(200);
 
-    expect(linesOf('req-no-token-0001')).toMatchObject([{ level: 'info', msg: 'request', status: 401, code: 'unauthenticated', principal: null }]);
-    expect(linesOf('req-missing-0001')).toMatchObject([{ level: 'info', msg: 'request', status: 404, code: 'not-found', principal: 'portal:portal-logs' }]);
+    expect(linesOf('req-no-token-0001')).toMatchObject([
+      { level: 'info', msg: 'request', status: 401, code: 'unauthenticated', principal: null },
+    ]);
+    expect(linesOf('req-missing-0001')).toMatchObject([
+      { level: 'info', msg: 'request', status: 404, code: 'not-found', principal: 'portal:portal-logs' },
+    ]);
     const [healthz] = linesOf('req-healthz-0001');
     expect(healthz).toMatchObject({ level: 'info', status: 200 });
     expect(healthz).not.toHaveProperty('code');

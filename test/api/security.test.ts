@@ -1,5 +1,5 @@
-import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { eq } from 'drizzle-orm';
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refunds } from '../../src/db/schema/index.ts';
 import type { Role } from '../../src/services/principal.ts';
@@ -14,9 +14,9 @@ import {
   seedAgencyTree,
   uniqueDossierCode,
 } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET, type Harness } from '../helpers/harness.ts';
-import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
+import { createHarness, type Harness, json, mintToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
+import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
 /**
  * The one security suite (STYLE.md): every /v1 route except the gateway callbacks is listed
@@ -94,7 +94,12 @@ async function freshAwaitingRefund(): Promise<string> {
 }
 
 const period = 'from=2026-11-01&to=2026-11-30';
-const campaignBody = () => ({ name: 'Chiến dịch phường', agencyCode: AGENCIES.communeA, startDate: '2026-11-10', targets: { dossierOnlinePayment: 0.7 } });
+const campaignBody = () => ({
+  name: 'Chiến dịch phường',
+  agencyCode: AGENCIES.communeA,
+  startDate: '2026-11-10',
+  targets: { dossierOnlinePayment: 0.7 },
+});
 
 const refundBody = (amount: number) => ({ amount: 1, expectedRefundable: amount, reason: 'Hoàn một đồng' });
 const withKey = (req: Req): Req => ({ ...req, headers: { 'idempotency-key': idempotencyKey(), ...req.headers } });
@@ -171,7 +176,8 @@ const routes: RouteCase[] = [
     template: '/v1/payment-intents',
     roles: ['portal', 'admin'],
     scoped: true,
-    request: () => withKey({ path: '/v1/payment-intents', body: { dossierCode: f.dossier, gateway: 'sandbox', returnUrl: RETURN_URL }, id: f.dossier }),
+    request: () =>
+      withKey({ path: '/v1/payment-intents', body: { dossierCode: f.dossier, gateway: 'sandbox', returnUrl: RETURN_URL }, id: f.dossier }),
     // Each success holds the dossier's obligations, so each gets a dossier of its own.
     fresh: async () => {
       const dossier = await registerDossier(h, await mintToken({ role: 'admin' }), f.procedure);
@@ -252,7 +258,11 @@ const routes: RouteCase[] = [
     roles: ['treasury', 'admin'],
     scoped: true,
     // f.refund stays submitted: this harness does not listen, so the sandbox's refund API never answers.
-    request: () => ({ path: `/v1/refunds/${f.refund}/resolve`, body: { outcome: 'failed', note: 'Sao kê không có khoản hoàn' }, id: f.refund }),
+    request: () => ({
+      path: `/v1/refunds/${f.refund}/resolve`,
+      body: { outcome: 'failed', note: 'Sao kê không có khoản hoàn' },
+      id: f.refund,
+    }),
     fresh: async () => {
       const intent = await freshPaidIntent();
       const requester = await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'thu-quy-yeu-cau' });
@@ -266,10 +276,17 @@ const routes: RouteCase[] = [
       );
       expect(refund.status).toBe('submitted');
       // Its attempt went unanswered long enough ago to be resolved by a person.
-      await h.db.db.update(refunds).set({ updatedAt: new Date(Date.now() - 10 * 60_000) }).where(eq(refunds.id, refund.id));
+      await h.db.db
+        .update(refunds)
+        .set({ updatedAt: new Date(Date.now() - 10 * 60_000) })
+        .where(eq(refunds.id, refund.id));
       return { path: `/v1/refunds/${refund.id}/resolve`, body: { outcome: 'failed', note: 'Sao kê không có khoản hoàn' } };
     },
-    missing: () => ({ path: `/v1/refunds/${MISSING_UUID}/resolve`, body: { outcome: 'failed', note: 'Sao kê không có khoản hoàn' }, id: MISSING_UUID }),
+    missing: () => ({
+      path: `/v1/refunds/${MISSING_UUID}/resolve`,
+      body: { outcome: 'failed', note: 'Sao kê không có khoản hoàn' },
+      id: MISSING_UUID,
+    }),
   },
   {
     method: 'GET',
@@ -289,8 +306,14 @@ const routes: RouteCase[] = [
       roles: ['campaign', 'admin'],
       scoped: true,
       // The agency counted is the resource: an outsider asking for it learns nothing.
-      request: () => ({ path: `/v1/indicators/online-payment${sub}?agency=${AGENCIES.communeA}&${period}${sub === '/breakdown' ? '&by=agency' : ''}`, id: AGENCIES.communeA }),
-      missing: () => ({ path: `/v1/indicators/online-payment${sub}?agency=000.99.99.H19&${period}${sub === '/breakdown' ? '&by=agency' : ''}`, id: '000.99.99.H19' }),
+      request: () => ({
+        path: `/v1/indicators/online-payment${sub}?agency=${AGENCIES.communeA}&${period}${sub === '/breakdown' ? '&by=agency' : ''}`,
+        id: AGENCIES.communeA,
+      }),
+      missing: () => ({
+        path: `/v1/indicators/online-payment${sub}?agency=000.99.99.H19&${period}${sub === '/breakdown' ? '&by=agency' : ''}`,
+        id: '000.99.99.H19',
+      }),
     }),
   ),
   {
@@ -391,7 +414,10 @@ const badCredentials: BadCredential[] = [
   { name: 'two tokens', header: async () => `Bearer ${await mintToken({ role: 'admin' })} ${await mintToken({ role: 'admin' })}` },
   { name: 'a token that is not a JWT', header: async () => 'Bearer not.a-jwt' },
   { name: 'garbage in the header', header: async () => 'Bearer {"role":"admin"}' },
-  { name: 'signed with another secret', header: async () => `Bearer ${await mintToken({ role: 'admin', secret: 'another-secret-that-is-also-long-enough-0123456789' })}` },
+  {
+    name: 'signed with another secret',
+    header: async () => `Bearer ${await mintToken({ role: 'admin', secret: 'another-secret-that-is-also-long-enough-0123456789' })}`,
+  },
   { name: 'expired', header: async () => `Bearer ${await mintToken({ role: 'admin', expiresIn: nowSeconds() - 60 })}` },
   { name: 'not yet valid (nbf)', header: async () => `Bearer ${await signClaims(claims({ nbf: nowSeconds() + 3600 }))}` },
   { name: 'without exp', header: async () => `Bearer ${await signClaims(withoutClaim('exp'))}` },
@@ -423,15 +449,21 @@ const badCredentials: BadCredential[] = [
       return `Bearer ${b64url({ alg: 'HS256', typ: 'JWT' })}.${payload}.${signature}`;
     },
   },
-  { name: 'payload edited after signing', header: async () => {
+  {
+    name: 'payload edited after signing',
+    header: async () => {
       const signed = await signClaims(claims({ role: 'portal', agencies: [AGENCIES.communeB] }));
       const [header, , signature] = signed.split('.');
       return `Bearer ${header}.${b64url(claims())}.${signature}`;
-    } },
+    },
+  },
   { name: 'missing role', header: async () => `Bearer ${await signClaims(withoutClaim('role'))}` },
   { name: 'unknown role', header: async () => `Bearer ${await signClaims(claims({ role: 'superadmin' }))}` },
   { name: 'role of the wrong type', header: async () => `Bearer ${await signClaims(claims({ role: ['admin'] }))}` },
-  { name: 'agencies not a list', header: async () => `Bearer ${await signClaims(claims({ role: 'portal', agencies: AGENCIES.province }))}` },
+  {
+    name: 'agencies not a list',
+    header: async () => `Bearer ${await signClaims(claims({ role: 'portal', agencies: AGENCIES.province }))}`,
+  },
   {
     name: 'agencies with an invalid code',
     header: async () => `Bearer ${await signClaims(claims({ role: 'portal', agencies: ["000.00.00.H19/' OR 1=1 --"] }))}`,
@@ -481,7 +513,10 @@ beforeAll(async () => {
     )
   ).id;
   // Sent long enough ago that a person may resolve it (the route refuses while a send may be in flight).
-  await h.db.db.update(refunds).set({ updatedAt: new Date(Date.now() - 10 * 60_000) }).where(eq(refunds.id, f.refund));
+  await h.db.db
+    .update(refunds)
+    .set({ updatedAt: new Date(Date.now() - 10 * 60_000) })
+    .where(eq(refunds.id, f.refund));
   f.awaitingRefund = await freshAwaitingRefund();
   const campaign = await h.request('POST', '/v1/campaigns', {
     token: await mintToken({ role: 'admin' }),
@@ -580,12 +615,14 @@ describe('scope details', () => {
     expect({ ...existing, requestId: '' }).toEqual({ ...fresh, requestId: '' });
   });
 
-  it('lists only the agencies of the caller\'s subtrees; an admin sees every one', async () => {
+  it("lists only the agencies of the caller's subtrees; an admin sees every one", async () => {
     const codes = async (role: Role, agencies: string[]) => {
       const body = await expectJson(await h.request('GET', '/v1/agencies', { token: await mintToken({ role, agencies }) }), 200);
       return body.items.map((a: { code: string }) => a.code).sort();
     };
-    const h19 = Object.values(AGENCIES).filter((c) => c.endsWith('H19')).sort();
+    const h19 = Object.values(AGENCIES)
+      .filter((c) => c.endsWith('H19'))
+      .sort();
     expect(await codes('campaign', [AGENCIES.province])).toEqual(h19);
     expect(await codes('portal', [AGENCIES.otherProvince])).toEqual([AGENCIES.otherProvince]);
     expect(await codes('treasury', [AGENCIES.communeB])).toEqual([AGENCIES.communeB]);
@@ -594,9 +631,12 @@ describe('scope details', () => {
     expect(await codes('admin', [])).toEqual(Object.values(AGENCIES).sort());
   });
 
-  it('lists only the campaigns of agencies in the caller\'s subtrees', async () => {
+  it("lists only the campaigns of agencies in the caller's subtrees", async () => {
     const ids = async (agencies: string[]) => {
-      const body = await expectJson(await h.request('GET', '/v1/campaigns', { token: await mintToken({ role: 'campaign', agencies }) }), 200);
+      const body = await expectJson(
+        await h.request('GET', '/v1/campaigns', { token: await mintToken({ role: 'campaign', agencies }) }),
+        200,
+      );
       return body.items.map((c: { id: string }) => c.id);
     };
     expect(await ids([AGENCIES.province])).toContain(f.campaign);

@@ -4,10 +4,10 @@ import { agencies, dossiers, feeRules, obligations, paymentIntents, procedures, 
 import { FeeRuleInputSchema } from '../../src/http/schemas.ts';
 import { AGENCY, DISTRICTS_CLOSED, PROVINCE } from '../../src/seed/agencies.ts';
 import { planDossiers } from '../../src/seed/dossiers.ts';
-import { isDatabaseEmpty, seedDemo, type SeedReport } from '../../src/seed/index.ts';
+import { isDatabaseEmpty, type SeedReport, seedDemo } from '../../src/seed/index.ts';
 import { DEMO_PROCEDURES } from '../../src/seed/procedures.ts';
 import { databaseLabel } from '../helpers/database.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 
 /**
  * The demo data set: loaded into an empty database through the real service paths, it carries
@@ -47,8 +47,25 @@ describe(`the demo catalogue (${databaseLabel})`, () => {
     const { items } = await json(await h.request('GET', '/v1/procedures', { token: admin }));
     expect(items.length).toBeGreaterThanOrEqual(15);
     const codes = items.map((p: { code: string }) => p.code);
-    for (const code of ['1.001193', '1.000894', '1.000656', '2.000815', '2.000884', '3.000333', '3.000347', '1.001456', '2.001195',
-      '1.004222', '1.004194', '1.001612', '2.001610', '1.013225', '1.013831', '1.000377', '1.013855']) {
+    for (const code of [
+      '1.001193',
+      '1.000894',
+      '1.000656',
+      '2.000815',
+      '2.000884',
+      '3.000333',
+      '3.000347',
+      '1.001456',
+      '2.001195',
+      '1.004222',
+      '1.004194',
+      '1.001612',
+      '2.001610',
+      '1.013225',
+      '1.013831',
+      '1.000377',
+      '1.013855',
+    ]) {
       expect(codes).toContain(code);
     }
 
@@ -110,7 +127,15 @@ describe(`the demo catalogue (${databaseLabel})`, () => {
 
     // Every agency that received a dossier can issue receipts into its own collection account.
     const receiving = await db().selectDistinct({ code: dossiers.agencyCode }).from(dossiers);
-    const rows = await db().select().from(agencies).where(inArray(agencies.code, receiving.map((r) => r.code)));
+    const rows = await db()
+      .select()
+      .from(agencies)
+      .where(
+        inArray(
+          agencies.code,
+          receiving.map((r) => r.code),
+        ),
+      );
     for (const a of rows) {
       expect(a.receiptFormSymbol && a.receiptSeriesSymbol && a.bankBin && a.accountNumber && a.accountName).toBeTruthy();
     }
@@ -156,7 +181,15 @@ describe(`the demo dossiers (${databaseLabel})`, () => {
     const paid = await db().select().from(dossiers).where(eq(dossiers.onlinePaymentFlag, 2));
     expect(paid.length).toBe(report.paidOnline);
     expect(paid.length).toBeGreaterThan(50);
-    const lines = await db().select().from(obligations).where(inArray(obligations.dossierCode, paid.map((d) => d.code)));
+    const lines = await db()
+      .select()
+      .from(obligations)
+      .where(
+        inArray(
+          obligations.dossierCode,
+          paid.map((d) => d.code),
+        ),
+      );
     expect(lines.every((o) => o.status === 'paid' || o.status === 'waived')).toBe(true);
     for (const d of paid) {
       expect(d.paidAt!.getTime()).toBeGreaterThan(d.receivedAt.getTime());
@@ -173,13 +206,22 @@ describe(`the demo dossiers (${databaseLabel})`, () => {
     const [{ held } = { held: -1 }] = await db()
       .select({ held: count() })
       .from(obligations)
-      .where(inArray(obligations.liveIntentId, intents.map((i) => i.id)));
+      .where(
+        inArray(
+          obligations.liveIntentId,
+          intents.map((i) => i.id),
+        ),
+      );
     expect(held).toBe(0);
 
     const [{ n } = { n: 0 }] = await db().select({ n: count() }).from(receipts);
     expect(n).toBe(succeeded.length);
     const receipt = await json(await h.request('GET', `/v1/payment-intents/${succeeded[0]!.id}/receipt`, { token: admin }));
-    expect(receipt).toMatchObject({ total: succeeded[0]!.amount, gatewayTransactionId: `SBX${succeeded[0]!.reference}`, number: expect.any(Number) });
+    expect(receipt).toMatchObject({
+      total: succeeded[0]!.amount,
+      gatewayTransactionId: `SBX${succeeded[0]!.reference}`,
+      number: expect.any(Number),
+    });
     expect(receipt.totalInWords).toMatch(/đồng$/);
   });
 
@@ -187,7 +229,12 @@ describe(`the demo dossiers (${databaseLabel})`, () => {
     // 766 indicator (c): dossiers paid online over dossiers with something to pay.
     const rows = await db().select({ code: dossiers.code, agency: dossiers.agencyCode, flag: dossiers.onlinePaymentFlag }).from(dossiers);
     const priced = new Set(
-      (await db().selectDistinct({ code: obligations.dossierCode }).from(obligations).where(inArray(obligations.status, ['unpaid', 'paid']))).map((r) => r.code),
+      (
+        await db()
+          .selectDistinct({ code: obligations.dossierCode })
+          .from(obligations)
+          .where(inArray(obligations.status, ['unpaid', 'paid']))
+      ).map((r) => r.code),
     );
     const owing = rows.filter((d) => priced.has(d.code));
     const share = owing.filter((d) => d.flag === 2).length / owing.length;
@@ -220,7 +267,12 @@ describe(`fees of the seeded rules, through the API (${databaseLabel})`, () => {
     const code = `${agencyCode}-${yymmdd}-${String(++n).padStart(4, '0')}`;
     const response = await h.request('PUT', `/v1/dossiers/${code}`, {
       token: admin,
-      body: { procedureCode, agencyCode, applicant: { name: 'Trần Thị Bích', address: '5 Đồng Khởi, phường Tam Hiệp, tỉnh Đồng Nai' }, ...body },
+      body: {
+        procedureCode,
+        agencyCode,
+        applicant: { name: 'Trần Thị Bích', address: '5 Đồng Khởi, phường Tam Hiệp, tỉnh Đồng Nai' },
+        ...body,
+      },
     });
     expect(response.status).toBe(201);
     return json(response);
@@ -245,9 +297,17 @@ describe(`fees of the seeded rules, through the API (${databaseLabel})`, () => {
   });
 
   it('judicial record 3.000333: 100.000 for a student, waived for a child', async () => {
-    const student = await register('3.000333', AGENCY.recordsPolice, { channel: 'online', receivedAt: '2026-11-19T09:00:00+07:00', payerCategory: 'student' });
+    const student = await register('3.000333', AGENCY.recordsPolice, {
+      channel: 'online',
+      receivedAt: '2026-11-19T09:00:00+07:00',
+      payerCategory: 'student',
+    });
     expect(amounts(student)).toEqual([100_000]);
-    const child = await register('3.000333', AGENCY.recordsPolice, { channel: 'online', receivedAt: '2026-11-19T09:10:00+07:00', payerCategory: 'child' });
+    const child = await register('3.000333', AGENCY.recordsPolice, {
+      channel: 'online',
+      receivedAt: '2026-11-19T09:10:00+07:00',
+      payerCategory: 'child',
+    });
     expect(child.obligations).toMatchObject([{ amount: 0, status: 'waived' }]);
     expect(child.totalDue).toBe(0);
     const adult = await register('3.000333', AGENCY.recordsPolice, { channel: 'online', receivedAt: '2026-11-19T09:20:00+07:00' });
@@ -269,7 +329,11 @@ describe(`fees of the seeded rules, through the API (${databaseLabel})`, () => {
   });
 
   it('land transfer 1.013831: lệ phí trước bạ is 0.5 % of the declared value, beside the fixed lines', async () => {
-    const d = await register('1.013831', AGENCY.landRegistry, { channel: 'direct', receivedAt: '2026-11-19T14:00:00+07:00', declaredValue: 2_345_678_901 });
+    const d = await register('1.013831', AGENCY.landRegistry, {
+      channel: 'direct',
+      receivedAt: '2026-11-19T14:00:00+07:00',
+      declaredValue: 2_345_678_901,
+    });
     expect(amounts(d)).toEqual([50_000, 500_000, 11_728_395]); // 0.5 % of 2.345.678.901 = 11.728.394,505 → half up
   });
 
@@ -282,7 +346,10 @@ describe(`fees of the seeded rules, through the API (${databaseLabel})`, () => {
 
   it('private enterprise 2.001610: the lệ phí is waived online, the publication fee is not', async () => {
     const online = await register('2.001610', AGENCY.finance, { channel: 'online', receivedAt: '2026-11-19T09:00:00+07:00' });
-    expect(online.obligations).toMatchObject([{ amount: 0, status: 'waived' }, { amount: 100_000, status: 'unpaid' }]);
+    expect(online.obligations).toMatchObject([
+      { amount: 0, status: 'waived' },
+      { amount: 100_000, status: 'unpaid' },
+    ]);
     const direct = await register('2.001610', AGENCY.finance, { channel: 'direct', receivedAt: '2026-11-19T09:30:00+07:00' });
     expect(amounts(direct)).toEqual([50_000, 100_000]);
   });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.ts';
 import { runJobs } from '../../src/jobs/index.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -31,7 +31,9 @@ describe('health and readiness', () => {
   it('readyz answers 503 problem+json when a migration is missing', async () => {
     const fresh = await createHarness();
     try {
-      await fresh.db.db.execute(sql`DELETE FROM drizzle.__drizzle_migrations WHERE id = (SELECT max(id) FROM drizzle.__drizzle_migrations)`);
+      await fresh.db.db.execute(
+        sql`DELETE FROM drizzle.__drizzle_migrations WHERE id = (SELECT max(id) FROM drizzle.__drizzle_migrations)`,
+      );
       const res = await fresh.request('GET', '/readyz');
       expect(res.status).toBe(503);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
@@ -111,7 +113,13 @@ describe('logs on failure and for jobs', () => {
       const name = 'Lê Hoàng Phúc';
       const res = await broken.request('PUT', '/v1/dossiers/000.21.32.H19-261122-0777', {
         token,
-        body: { procedureCode: procedure, agencyCode: AGENCIES.communeA, channel: 'online', receivedAt: '2026-11-22T09:00:00+07:00', applicant: { name, address: 'Số 9 Hẻm Phúc Lộc' } },
+        body: {
+          procedureCode: procedure,
+          agencyCode: AGENCIES.communeA,
+          channel: 'online',
+          receivedAt: '2026-11-22T09:00:00+07:00',
+          applicant: { name, address: 'Số 9 Hẻm Phúc Lộc' },
+        },
       });
       expect(res.status).toBe(500);
       const body = await json(res);
@@ -170,7 +178,8 @@ describe('logs on failure and for jobs', () => {
     await runJobs({ ...h.ctx, db: gone });
     const failed = h.logs.slice(before).filter((l) => l.msg === 'job');
     expect(failed).toHaveLength(6);
-    for (const line of failed) expect(line).toMatchObject({ level: 'error', status: 'failed', error: expect.stringContaining('database gone') });
+    for (const line of failed)
+      expect(line).toMatchObject({ level: 'error', status: 'failed', error: expect.stringContaining('database gone') });
   });
 });
 
@@ -199,7 +208,7 @@ describe('configuration', () => {
     expect(attempt({ DVCQG_SYNC_COLLECTION_FORMS: 'direct:x,online:2,postal:3' })).toMatch(/DVCQG_SYNC_COLLECTION_FORMS/);
   });
 
-  it('reads the 766 scoring curves and sources, keeping the domain file\'s defaults for what it does not set', () => {
+  it("reads the 766 scoring curves and sources, keeping the domain file's defaults for what it does not set", () => {
     const defaults = parseConfig({});
     expect(defaults.indicators).toEqual({
       scoring: {
@@ -210,7 +219,11 @@ describe('configuration', () => {
       integrationSource: 'dossiers',
     });
     expect(defaults.collectionForms).toEqual({ direct: 1, online: 2, postal: 3 });
-    const vendor = parseConfig({ INDICATOR_SCORING: ' c:0.3:6 , a:0.75:2.5', INDICATOR_B_NUMERATOR: 'catalogue', DVCQG_SYNC_COLLECTION_FORMS: 'direct:1,online:3,postal:2' });
+    const vendor = parseConfig({
+      INDICATOR_SCORING: ' c:0.3:6 , a:0.75:2.5',
+      INDICATOR_B_NUMERATOR: 'catalogue',
+      DVCQG_SYNC_COLLECTION_FORMS: 'direct:1,online:3,postal:2',
+    });
     expect(vendor.indicators.scoring.dossierOnlinePayment).toEqual({ threshold: '0.3', maxPoints: '6' });
     expect(vendor.indicators.scoring.procedureOnlinePayment).toEqual({ threshold: '0.75', maxPoints: '2.5' });
     expect(vendor.indicators.scoring.procedureIntegration).toEqual({ threshold: '0.8', maxPoints: '2' });

@@ -1,14 +1,22 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { and, count, eq, inArray, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callbackInbox, dossiers, obligations, paymentEvents, paymentIntents, paymentReviews, receipts } from '../../src/db/schema/index.ts';
-import { findField, parseEmvco } from '../../src/gateways/vietqr/emvco.ts';
-import { createVietqrGateway } from '../../src/gateways/vietqr/adapter.ts';
+import {
+  callbackInbox,
+  dossiers,
+  obligations,
+  paymentEvents,
+  paymentIntents,
+  paymentReviews,
+  receipts,
+} from '../../src/db/schema/index.ts';
 import type { Gateway, InboundMessage } from '../../src/gateways/types.ts';
+import { createVietqrGateway } from '../../src/gateways/vietqr/adapter.ts';
+import { findField, parseEmvco } from '../../src/gateways/vietqr/emvco.ts';
 import { upsertAgency } from '../../src/services/catalogue.ts';
 import type { ServiceContext } from '../../src/services/context.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, mintToken, type GatewayEnv, type Harness } from '../helpers/harness.ts';
+import { createHarness, type GatewayEnv, type Harness, mintToken } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 
 /**
@@ -38,7 +46,13 @@ function vietqrGateways(format: 'standard' | 'sepay') {
 
 async function seedAccounts(ctx: ServiceContext) {
   await seedAgencyTree(ctx);
-  await upsertAgency(ctx, { code: AGENCIES.province, name: 'UBND tỉnh Đồng Nai', level: 'province', parentCode: null, ...PROVINCE_ACCOUNT });
+  await upsertAgency(ctx, {
+    code: AGENCIES.province,
+    name: 'UBND tỉnh Đồng Nai',
+    level: 'province',
+    parentCode: null,
+    ...PROVINCE_ACCOUNT,
+  });
   await upsertAgency(ctx, {
     code: AGENCIES.communeA,
     name: 'UBND phường Trấn Biên',
@@ -150,7 +164,10 @@ describe('VietQR with the standard notification layout', () => {
   describe('bank credit notifications', () => {
     const texts: Array<[string, (reference: string) => string]> = [
       ['lower case after a bank prefix', (r) => `MBVCB.123456.ck ${r.toLowerCase()} thanh toan`],
-      ['dots and dashes inside the reference', (r) => `MBVCB.123456.ck ${r.slice(0, 2).toLowerCase()}-${r.slice(2, 7)}.${r.slice(7).toLowerCase()} thanh toan`],
+      [
+        'dots and dashes inside the reference',
+        (r) => `MBVCB.123456.ck ${r.slice(0, 2).toLowerCase()}-${r.slice(2, 7)}.${r.slice(7).toLowerCase()} thanh toan`,
+      ],
       ['spaces inside, diacritics around', (r) => `IBFT Thanh toán lệ phí hộ tịch ${r.slice(0, 6)} ${r.slice(6)} - Nguyễn Văn Đức`],
       ["glued to the bank's own words", (r) => `CT DEN:0123456789${r}THANHTOAN`],
       ['after a look-alike code that names no intent', (r) => `MBVCB.HP0000000000.ck ${r}`],
@@ -195,7 +212,14 @@ describe('VietQR with the standard notification layout', () => {
       }
       expect(seen).toEqual(['received']);
       const [stored] = await inboxFor(raw);
-      expect(stored).toMatchObject({ gateway: 'vietqr', status: 'processed', signatureValid: 'valid', result: 'applied', reference: intent.reference, intentId: intent.id });
+      expect(stored).toMatchObject({
+        gateway: 'vietqr',
+        status: 'processed',
+        signatureValid: 'valid',
+        result: 'applied',
+        reference: intent.reference,
+        intentId: intent.id,
+      });
       expect(stored!.rawBody).toBe(raw);
     });
 
@@ -219,7 +243,9 @@ describe('VietQR with the standard notification layout', () => {
       expect((await obligationsOf(intent)).map((o) => o.status)).toEqual(['unpaid']);
       expect(await receiptCount(intent.id)).toBe(0);
       const reviews = await reviewsOf(intent.id);
-      expect(reviews.map((r) => r.reason)).toEqual([`paid into account ${PROVINCE_ACCOUNT.accountNumber}, not the intent's ${COMMUNE_ACCOUNT.accountNumber}`]);
+      expect(reviews.map((r) => r.reason)).toEqual([
+        `paid into account ${PROVINCE_ACCOUNT.accountNumber}, not the intent's ${COMMUNE_ACCOUNT.accountNumber}`,
+      ]);
       // Spelled with the bank's separators, the shown account is still the shown account.
       const other = await pendingIntent();
       const spaced = COMMUNE_ACCOUNT.accountNumber.replace(/(\d{4})/g, '$1 ').trim();
@@ -244,7 +270,10 @@ describe('VietQR with the standard notification layout', () => {
         expect(answer).toEqual({ success: true, result: 'unknown_reference' });
       }
       const unmatched = () =>
-        h.db.db.select().from(paymentReviews).where(and(eq(paymentReviews.gateway, 'vietqr'), eq(paymentReviews.gatewayTransactionId, unknown.transactionId)));
+        h.db.db
+          .select()
+          .from(paymentReviews)
+          .where(and(eq(paymentReviews.gateway, 'vietqr'), eq(paymentReviews.gatewayTransactionId, unknown.transactionId)));
       const rows = await unmatched();
       expect(rows.map((r) => [r.kind, r.intentId, r.amount, r.proposedAction])).toEqual([['unmatched_credit', null, 135_000, 'decide']]);
 
@@ -265,7 +294,9 @@ describe('VietQR with the standard notification layout', () => {
       expect((await intentRow(intent.id)).status).toBe('succeeded');
       expect(await receiptCount(intent.id)).toBe(1);
       const reviews = await reviewsOf(intent.id);
-      expect(reviews.map((r) => [r.kind, r.gatewayTransactionId, r.proposedAction])).toEqual([['second_payment', second.transactionId, 'refund']]);
+      expect(reviews.map((r) => [r.kind, r.gatewayTransactionId, r.proposedAction])).toEqual([
+        ['second_payment', second.transactionId, 'refund'],
+      ]);
     });
 
     it('applies the same notification delivered twice once', async () => {
@@ -320,15 +351,23 @@ describe('VietQR with the standard notification layout', () => {
       }
       expect((await intentRow(intent.id)).status).toBe('pending');
       // Signed by the bank but unreadable: each kept for a person, never only a rejected line.
-      const unreadable = await h.db.db.select().from(paymentReviews).where(and(eq(paymentReviews.kind, 'unreadable_message'), isNull(paymentReviews.intentId)));
+      const unreadable = await h.db.db
+        .select()
+        .from(paymentReviews)
+        .where(and(eq(paymentReviews.kind, 'unreadable_message'), isNull(paymentReviews.intentId)));
       expect(unreadable.length).toBeGreaterThanOrEqual(2);
       // The bank delivering the same message again opens nothing new.
       const again = credit(intent, { amount: -intent.amount, transactionId: 'FT-REPEATED-UNREADABLE' });
       await notify(again);
       await notify(again);
-      const after = await h.db.db.select().from(paymentReviews).where(and(eq(paymentReviews.kind, 'unreadable_message'), isNull(paymentReviews.intentId)));
+      const after = await h.db.db
+        .select()
+        .from(paymentReviews)
+        .where(and(eq(paymentReviews.kind, 'unreadable_message'), isNull(paymentReviews.intentId)));
       expect(after.length).toBe(unreadable.length + 1);
-      expect(unreadable.every((r) => r.gateway === 'vietqr' && r.reason.startsWith('a message signed by vietqr could not be read'))).toBe(true);
+      expect(unreadable.every((r) => r.gateway === 'vietqr' && r.reason.startsWith('a message signed by vietqr could not be read'))).toBe(
+        true,
+      );
     });
   });
 });
@@ -365,7 +404,10 @@ describe('VietQR with the SePay notification layout', () => {
     };
     const post = async (body: unknown) => {
       const raw = JSON.stringify(body);
-      return h.request('POST', '/v1/callbacks/vietqr', { rawBody: raw, headers: { 'content-type': 'application/json', 'x-signature': sign(raw) } });
+      return h.request('POST', '/v1/callbacks/vietqr', {
+        rawBody: raw,
+        headers: { 'content-type': 'application/json', 'x-signature': sign(raw) },
+      });
     };
 
     const debit = await post({ ...webhook, id: 92703, transferType: 'out' });

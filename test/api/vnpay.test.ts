@@ -1,12 +1,12 @@
 import { and, count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackInbox, obligations, paymentEvents, paymentIntents, paymentReviews, receipts } from '../../src/db/schema/index.ts';
+import { gmt7 } from '../../src/emulators/protocol/time.ts';
+import { vnpSignedQuery, vnpUrlVerifies } from '../../src/emulators/protocol/vnpay.ts';
 import { createVnpayGateway } from '../../src/gateways/vnpay/adapter.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, mintToken, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, mintToken } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
-import { vnpSignedQuery, vnpUrlVerifies } from '../../src/emulators/protocol/vnpay.ts';
-import { gmt7 } from '../../src/emulators/protocol/time.ts';
 import { vnpayFixture } from '../helpers/vnpay-fixtures.ts';
 
 /**
@@ -87,13 +87,16 @@ function tamper(query: string, key: string, value: string): string {
 
 const intentRow = async (id: string) => (await h.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, id)))[0]!;
 const obligationRows = (dossierCode: string) => h.db.db.select().from(obligations).where(eq(obligations.dossierCode, dossierCode));
-const receiptCount = async (intentId: string) => (await h.db.db.select({ n: count() }).from(receipts).where(eq(receipts.intentId, intentId)))[0]!.n;
+const receiptCount = async (intentId: string) =>
+  (await h.db.db.select({ n: count() }).from(receipts).where(eq(receipts.intentId, intentId)))[0]!.n;
 const eventCount = async (intentId: string) =>
   (await h.db.db.select({ n: count() }).from(paymentEvents).where(eq(paymentEvents.intentId, intentId)))[0]!.n;
-const inboxCount = async () =>
-  (await h.db.db.select({ n: count() }).from(callbackInbox).where(eq(callbackInbox.gateway, 'vnpay')))[0]!.n;
+const inboxCount = async () => (await h.db.db.select({ n: count() }).from(callbackInbox).where(eq(callbackInbox.gateway, 'vnpay')))[0]!.n;
 const inboxFor = (query: string) =>
-  h.db.db.select().from(callbackInbox).where(and(eq(callbackInbox.gateway, 'vnpay'), eq(callbackInbox.url, `/v1/callbacks/vnpay?${query}`)));
+  h.db.db
+    .select()
+    .from(callbackInbox)
+    .where(and(eq(callbackInbox.gateway, 'vnpay'), eq(callbackInbox.url, `/v1/callbacks/vnpay?${query}`)));
 
 async function snapshot(intent: Intent) {
   return {
@@ -130,7 +133,9 @@ describe('payment URL', () => {
       expect(params.vnp_CreateDate).toBe(gmt7(new Date(intent.createdAt)));
       expect(params.vnp_OrderInfo).toMatch(/^[\x20-\x7e]+$/);
       expect(vnpUrlVerifies(intent.nextAction.url, SECRETS[0]!)).toBe(true);
-      expect(vnpUrlVerifies(intent.nextAction.url.replace(`vnp_Amount=${intent.amount * 100}`, `vnp_Amount=${intent.amount * 10}`), SECRETS[0]!)).toBe(false);
+      expect(
+        vnpUrlVerifies(intent.nextAction.url.replace(`vnp_Amount=${intent.amount * 100}`, `vnp_Amount=${intent.amount * 10}`), SECRETS[0]!),
+      ).toBe(false);
       const row = await intentRow(intent.id);
       expect(row).toMatchObject({ gateway: 'vnpay', gatewayReference: intent.reference, onlinePaymentFlag: 2 });
     } finally {
@@ -208,7 +213,10 @@ describe('IPN', () => {
   });
 
   it('answers an unknown vnp_TxnRef with 01', async () => {
-    expect(await sendIpn(ipnQuery(ipnParams({ reference: 'HPZZZZZZZZZZ', amount: 135_000 })))).toEqual({ RspCode: '01', Message: 'Order not found' });
+    expect(await sendIpn(ipnQuery(ipnParams({ reference: 'HPZZZZZZZZZZ', amount: 135_000 })))).toEqual({
+      RspCode: '01',
+      Message: 'Order not found',
+    });
   });
 
   it('answers a success for the wrong amount with 04, and holds the money for review', async () => {
@@ -278,7 +286,7 @@ describe('IPN', () => {
     });
 
     it('unknown reference and wrong amount: 01', async () => {
-      expect((await sendIpn(ipnQuery(ipnParams({ reference: 'HPZZZZZZZZZZ', amount: 999 }))))).toMatchObject({ RspCode: '01' });
+      expect(await sendIpn(ipnQuery(ipnParams({ reference: 'HPZZZZZZZZZZ', amount: 999 })))).toMatchObject({ RspCode: '01' });
     });
 
     it('wrong amount on an order already confirmed: 04 before 02', async () => {
@@ -303,7 +311,13 @@ describe('IPN', () => {
     const intent = await vnpayIntent();
     const before = await inboxCount();
     const good = ipnQuery(ipnParams(intent));
-    const queries = [good, good, tamper(good, 'vnp_Amount', '1'), ipnQuery(ipnParams({ reference: 'HPYYYYYYYYYY', amount: 5 })), 'vnp_TxnRef=x'];
+    const queries = [
+      good,
+      good,
+      tamper(good, 'vnp_Amount', '1'),
+      ipnQuery(ipnParams({ reference: 'HPYYYYYYYYYY', amount: 5 })),
+      'vnp_TxnRef=x',
+    ];
     for (const query of queries) await sendIpn(query);
     expect(await inboxCount()).toBe(before + queries.length);
   });
@@ -386,7 +400,11 @@ describe('browser return', () => {
     expect(doc.paths['/v1/returns/vnpay'].get.operationId).toBe('vnpayBrowserReturn');
     const bare = await createHarness();
     try {
-      await expectProblem(await bare.request('GET', returnPath(ipnQuery(ipnParams({ reference: 'HPZZZZZZZZZZ', amount: 1 })))), 404, 'not-found');
+      await expectProblem(
+        await bare.request('GET', returnPath(ipnQuery(ipnParams({ reference: 'HPZZZZZZZZZZ', amount: 1 })))),
+        404,
+        'not-found',
+      );
     } finally {
       await bare.close();
     }

@@ -16,13 +16,13 @@ import { answerRepeatedSuccess } from '../../src/db/statements/answer-repeated-s
 import { claimObligations } from '../../src/db/statements/claim-obligations.ts';
 import { insertIntent, type NewIntent } from '../../src/db/statements/create-intent.ts';
 import { lockIntent } from '../../src/db/statements/lock-intent.ts';
-import { markPaidAndIssueReceipt, type MarkPaidInput } from '../../src/db/statements/mark-paid.ts';
+import { type MarkPaidInput, markPaidAndIssueReceipt } from '../../src/db/statements/mark-paid.ts';
 import { recordInboxAnswer } from '../../src/db/statements/record-inbox-answer.ts';
-import { writeDecision, type DecisionWrite } from '../../src/db/statements/write-decision.ts';
+import { type DecisionWrite, writeDecision } from '../../src/db/statements/write-decision.ts';
 import { queryRows } from '../../src/db/types.ts';
 import { databaseLabel, onServer } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 
 /**
  * The hot path's named statements (src/db/statements/), each on its own: what it writes, what it
@@ -90,16 +90,27 @@ function newIntent(dossierCode: string, obligationIds: string[], amount: number,
 }
 
 const count = async (table: typeof paymentIntents | typeof paymentEvents | typeof paymentReviews, where: ReturnType<typeof eq>) =>
-  (await db().select().from(table as typeof paymentEvents).where(where)).length;
+  (
+    await db()
+      .select()
+      .from(table as typeof paymentEvents)
+      .where(where)
+  ).length;
 
 describe(`insertIntent, on ${databaseLabel}`, () => {
   it('writes the intent, its links, its history and the stored answer, and reserves every line', async () => {
     const { code, lines } = await dossierWithLines(twoLines);
-    const n = newIntent(code, lines.map((l) => l.id), 185_000);
+    const n = newIntent(
+      code,
+      lines.map((l) => l.id),
+      185_000,
+    );
     expect(await insertIntent(db(), n)).toBe('created');
     const [intent] = await db().select().from(paymentIntents).where(eq(paymentIntents.id, n.id));
     expect(intent).toMatchObject({ status: 'pending', amount: 185_000, reference: n.reference, principal: 'portal:statement-test' });
-    expect((await db().select().from(intentObligations).where(eq(intentObligations.intentId, n.id))).map((l) => l.amount).sort((a, b) => a - b)).toEqual([50_000, 135_000]);
+    expect(
+      (await db().select().from(intentObligations).where(eq(intentObligations.intentId, n.id))).map((l) => l.amount).sort((a, b) => a - b),
+    ).toEqual([50_000, 135_000]);
     const events = await db().select().from(paymentEvents).where(eq(paymentEvents.intentId, n.id)).orderBy(asc(paymentEvents.id));
     expect(events.map((e) => [e.event, e.fromStatus, e.toStatus, e.source])).toEqual([
       ['created', null, 'created', 'portal'],
@@ -123,7 +134,11 @@ describe(`insertIntent, on ${databaseLabel}`, () => {
   it('a line taken since the read undoes the whole statement, the key included', async () => {
     const { code, lines } = await dossierWithLines(twoLines);
     expect(await insertIntent(db(), newIntent(code, [lines[1]!.id], 50_000))).toBe('created');
-    const late = newIntent(code, lines.map((l) => l.id), 185_000);
+    const late = newIntent(
+      code,
+      lines.map((l) => l.id),
+      185_000,
+    );
     expect(await insertIntent(db(), late)).toBe('obligation_taken');
     expect(await count(paymentIntents, eq(paymentIntents.id, late.id))).toBe(0);
     expect((await db().select().from(idempotencyKeys).where(eq(idempotencyKeys.key, late.idempotency.key))).length).toBe(0);
@@ -147,9 +162,13 @@ describe(`lockIntent, on ${databaseLabel}`, () => {
     const intent = await liveIntent();
     const byId = await db().transaction((tx) => lockIntent(tx, { intentId: intent.id }, { lockDossier: false }));
     expect(byId).toEqual(intent);
-    const byReference = await db().transaction((tx) => lockIntent(tx, { gateway: 'sandbox', reference: intent.reference }, { lockDossier: true }));
+    const byReference = await db().transaction((tx) =>
+      lockIntent(tx, { gateway: 'sandbox', reference: intent.reference }, { lockDossier: true }),
+    );
     expect(byReference).toEqual(intent);
-    expect(await db().transaction((tx) => lockIntent(tx, { gateway: 'vnpay', reference: intent.reference }, { lockDossier: false }))).toBeUndefined();
+    expect(
+      await db().transaction((tx) => lockIntent(tx, { gateway: 'vnpay', reference: intent.reference }, { lockDossier: false })),
+    ).toBeUndefined();
     expect(await db().transaction((tx) => lockIntent(tx, { intentId: crypto.randomUUID() }, { lockDossier: false }))).toBeUndefined();
   });
 
@@ -190,7 +209,19 @@ async function databaseUrl() {
 }
 
 function write(intent: typeof paymentIntents.$inferSelect, w: Partial<DecisionWrite>): DecisionWrite {
-  return { intentId: intent.id, gateway: intent.gateway, fromStatus: intent.status, event: null, moveTo: null, review: null, obligations: 'leave', source: 'callback', actor: null, at, ...w };
+  return {
+    intentId: intent.id,
+    gateway: intent.gateway,
+    fromStatus: intent.status,
+    event: null,
+    moveTo: null,
+    review: null,
+    obligations: 'leave',
+    source: 'callback',
+    actor: null,
+    at,
+    ...w,
+  };
 }
 const review = (kind: 'amount_mismatch' | 'second_payment', tx: string) => ({
   id: crypto.randomUUID(),
@@ -217,20 +248,44 @@ describe(`writeDecision, on ${databaseLabel}`, () => {
     expect(result).toEqual({ reviewOpened: true });
     const [moved] = await db().select().from(paymentIntents).where(eq(paymentIntents.id, intent.id));
     expect(moved).toMatchObject({ status: 'needs_review', reviewReason: 'paid 100000', gatewayTransactionId: 'TX-W1', updatedAt: at });
-    const [event] = await db().select().from(paymentEvents).where(and(eq(paymentEvents.intentId, intent.id), eq(paymentEvents.event, 'amount_mismatch')));
-    expect(event).toMatchObject({ fromStatus: 'pending', toStatus: 'needs_review', accepted: true, source: 'callback', detail: { why: 'test' } });
+    const [event] = await db()
+      .select()
+      .from(paymentEvents)
+      .where(and(eq(paymentEvents.intentId, intent.id), eq(paymentEvents.event, 'amount_mismatch')));
+    expect(event).toMatchObject({
+      fromStatus: 'pending',
+      toStatus: 'needs_review',
+      accepted: true,
+      source: 'callback',
+      detail: { why: 'test' },
+    });
     const [opened] = await db().select().from(paymentReviews).where(eq(paymentReviews.intentId, intent.id));
-    expect(opened).toMatchObject({ kind: 'amount_mismatch', gatewayTransactionId: 'TX-W1', amount: 100_000, status: 'open', detail: { test: true } });
+    expect(opened).toMatchObject({
+      kind: 'amount_mismatch',
+      gatewayTransactionId: 'TX-W1',
+      amount: 100_000,
+      status: 'open',
+      detail: { test: true },
+    });
     expect((await db().select().from(obligations).where(eq(obligations.dossierCode, intent.dossierCode)))[0]!.liveIntentId).toBeNull();
   });
 
   it('a refusal tied to a review is written once: the second time neither the review nor the event', async () => {
     const intent = await liveIntent();
     const refusal = () =>
-      writeDecision(db(), write(intent, { event: { name: 'payment_succeeded', detail: {}, onlyWithNewReview: true }, review: review('second_payment', 'TX-W2') }));
+      writeDecision(
+        db(),
+        write(intent, {
+          event: { name: 'payment_succeeded', detail: {}, onlyWithNewReview: true },
+          review: review('second_payment', 'TX-W2'),
+        }),
+      );
     expect(await refusal()).toEqual({ reviewOpened: true });
     expect(await refusal()).toEqual({ reviewOpened: false });
-    const events = await db().select().from(paymentEvents).where(and(eq(paymentEvents.intentId, intent.id), eq(paymentEvents.event, 'payment_succeeded')));
+    const events = await db()
+      .select()
+      .from(paymentEvents)
+      .where(and(eq(paymentEvents.intentId, intent.id), eq(paymentEvents.event, 'payment_succeeded')));
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ accepted: false, toStatus: null });
     expect(await count(paymentReviews, eq(paymentReviews.intentId, intent.id))).toBe(1);
@@ -242,7 +297,10 @@ describe(`writeDecision, on ${databaseLabel}`, () => {
 
   it('marks the paid lines refunded when everything is given back', async () => {
     const intent = await liveIntent();
-    await db().update(obligations).set({ status: 'paid', paidIntentId: intent.id, liveIntentId: null }).where(eq(obligations.liveIntentId, intent.id));
+    await db()
+      .update(obligations)
+      .set({ status: 'paid', paidIntentId: intent.id, liveIntentId: null })
+      .where(eq(obligations.liveIntentId, intent.id));
     await db().update(paymentIntents).set({ status: 'succeeded' }).where(eq(paymentIntents.id, intent.id));
     await writeDecision(
       db(),
@@ -250,14 +308,22 @@ describe(`writeDecision, on ${databaseLabel}`, () => {
         { ...intent, status: 'succeeded' },
         {
           event: { name: 'refund_full', detail: { refundId: 'r' }, onlyWithNewReview: false },
-          moveTo: { status: 'refunded', reviewReason: null, gatewayTransactionId: intent.gatewayTransactionId, refundedAmount: intent.amount },
+          moveTo: {
+            status: 'refunded',
+            reviewReason: null,
+            gatewayTransactionId: intent.gatewayTransactionId,
+            refundedAmount: intent.amount,
+          },
           obligations: 'mark_refunded',
         },
       ),
     );
     const lines = await db().select().from(obligations).where(eq(obligations.paidIntentId, intent.id));
     expect(lines.map((l) => l.status)).toEqual(['refunded']);
-    expect((await db().select().from(paymentIntents).where(eq(paymentIntents.id, intent.id)))[0]).toMatchObject({ status: 'refunded', refundedAmount: intent.amount });
+    expect((await db().select().from(paymentIntents).where(eq(paymentIntents.id, intent.id)))[0]).toMatchObject({
+      status: 'refunded',
+      refundedAmount: intent.amount,
+    });
   });
 });
 
@@ -266,13 +332,21 @@ describe(`claimObligations, on ${databaseLabel}`, () => {
     const intent = await liveIntent(twoLines);
     await db().update(obligations).set({ liveIntentId: null }).where(eq(obligations.liveIntentId, intent.id));
     expect(await claimObligations(db(), { intentId: intent.id, at })).toBe(true);
-    const held = await db().select().from(obligations).where(eq(obligations.dossierCode, intent.dossierCode)).orderBy(asc(obligations.lineNo));
+    const held = await db()
+      .select()
+      .from(obligations)
+      .where(eq(obligations.dossierCode, intent.dossierCode))
+      .orderBy(asc(obligations.lineNo));
     expect(held.map((l) => l.liveIntentId)).toEqual([intent.id, intent.id]);
 
     await db().update(obligations).set({ liveIntentId: null }).where(eq(obligations.liveIntentId, intent.id));
     const other = await json(await createIntent(h, portal, intent.dossierCode, { obligationIds: [held[1]!.id] }));
     expect(await claimObligations(db(), { intentId: intent.id, at })).toBe(false);
-    const after = await db().select().from(obligations).where(eq(obligations.dossierCode, intent.dossierCode)).orderBy(asc(obligations.lineNo));
+    const after = await db()
+      .select()
+      .from(obligations)
+      .where(eq(obligations.dossierCode, intent.dossierCode))
+      .orderBy(asc(obligations.lineNo));
     expect(after.map((l) => l.liveIntentId)).toEqual([null, other.id]);
   });
 
@@ -311,23 +385,40 @@ describe(`markPaidAndIssueReceipt, on ${databaseLabel}`, () => {
     const intent = await liveIntent();
     const series = `HP-STMT-${intent.reference}`;
     const first = await markPaidAndIssueReceipt(db(), paying(intent));
-    expect(first).toMatchObject({ number: 1, agencyCode: AGENCIES.communeA, formSymbol: '01BLP0-001', seriesSymbol: series, payerName: 'Nguyễn Văn An' });
+    expect(first).toMatchObject({
+      number: 1,
+      agencyCode: AGENCIES.communeA,
+      formSymbol: '01BLP0-001',
+      seriesSymbol: series,
+      payerName: 'Nguyễn Văn An',
+    });
     expect(first.lines).toEqual([expect.objectContaining({ kind: 'le_phi', feeCode: 'LP01', amount: 135_000 })]);
     expect((await db().select().from(paymentIntents).where(eq(paymentIntents.id, intent.id)))[0]).toMatchObject({
       status: 'succeeded',
       gatewayTransactionId: `TX-${intent.reference}`,
       succeededAt: at,
     });
-    expect((await db().select().from(obligations).where(eq(obligations.paidIntentId, intent.id)))[0]).toMatchObject({ status: 'paid', liveIntentId: null });
-    expect((await db().select().from(dossiers).where(eq(dossiers.code, intent.dossierCode)))[0]).toMatchObject({ paidAt: at, onlinePaymentFlag: intent.onlinePaymentFlag });
+    expect((await db().select().from(obligations).where(eq(obligations.paidIntentId, intent.id)))[0]).toMatchObject({
+      status: 'paid',
+      liveIntentId: null,
+    });
+    expect((await db().select().from(dossiers).where(eq(dossiers.code, intent.dossierCode)))[0]).toMatchObject({
+      paidAt: at,
+      onlinePaymentFlag: intent.onlinePaymentFlag,
+    });
     const [receipt] = await db().select().from(receipts).where(eq(receipts.intentId, intent.id));
     expect(receipt).toMatchObject({ number: 1, total: 135_000, signature: null, seriesSymbol: series });
-    const [event] = await db().select().from(paymentEvents).where(and(eq(paymentEvents.intentId, intent.id), eq(paymentEvents.event, 'payment_succeeded')));
+    const [event] = await db()
+      .select()
+      .from(paymentEvents)
+      .where(and(eq(paymentEvents.intentId, intent.id), eq(paymentEvents.event, 'payment_succeeded')));
     expect(event).toMatchObject({ accepted: true, fromStatus: 'pending', toStatus: 'succeeded', detail: { test: true } });
 
     // The next payment in the same series takes the next number.
     const next = await liveIntent();
-    expect((await markPaidAndIssueReceipt(db(), paying(next, { receipt: { ...paying(next).receipt, defaultSeriesSymbol: series } }))).number).toBe(2);
+    expect(
+      (await markPaidAndIssueReceipt(db(), paying(next, { receipt: { ...paying(next).receipt, defaultSeriesSymbol: series } }))).number,
+    ).toBe(2);
   });
 
   it('leaves the dossier unpaid while another of its lines is', async () => {
@@ -349,7 +440,9 @@ describe(`markPaidAndIssueReceipt, on ${databaseLabel}`, () => {
 
 async function inboxRow() {
   const id = crypto.randomUUID();
-  await db().insert(callbackInbox).values({ id, gateway: 'sandbox', method: 'POST', url: '/v1/callbacks/sandbox', headers: {}, rawBody: '{}', receivedAt: at });
+  await db()
+    .insert(callbackInbox)
+    .values({ id, gateway: 'sandbox', method: 'POST', url: '/v1/callbacks/sandbox', headers: {}, rawBody: '{}', receivedAt: at });
   return id;
 }
 const answer = { status: 200, body: '{"ok":true}' };
@@ -360,7 +453,16 @@ describe(`answerRepeatedSuccess, on ${databaseLabel}`, () => {
     const tx = `TX-${intent.reference}`;
     const repeat = async (overrides: { amount?: number; transactionId?: string } = {}) => {
       const inboxId = await inboxRow();
-      const answered = await answerRepeatedSuccess(db(), { inboxId, gateway: 'sandbox', reference: intent.reference, amount: intent.amount, transactionId: tx, response: answer, at, ...overrides });
+      const answered = await answerRepeatedSuccess(db(), {
+        inboxId,
+        gateway: 'sandbox',
+        reference: intent.reference,
+        amount: intent.amount,
+        transactionId: tx,
+        response: answer,
+        at,
+        ...overrides,
+      });
       return { answered, row: (await db().select().from(callbackInbox).where(eq(callbackInbox.id, inboxId)))[0]! };
     };
     const beforePaid = await repeat();
@@ -370,7 +472,14 @@ describe(`answerRepeatedSuccess, on ${databaseLabel}`, () => {
     await markPaidAndIssueReceipt(db(), paying(intent));
     const paid = await repeat();
     expect(paid.answered).toBe(true);
-    expect(paid.row).toMatchObject({ status: 'processed', result: 'duplicate', intentId: intent.id, responseStatus: 200, responseBody: answer.body, attempts: 1 });
+    expect(paid.row).toMatchObject({
+      status: 'processed',
+      result: 'duplicate',
+      intentId: intent.id,
+      responseStatus: 200,
+      responseBody: answer.body,
+      attempts: 1,
+    });
     expect((await repeat({ amount: intent.amount + 1 })).answered).toBe(false);
     expect((await repeat({ transactionId: 'TX-OTHER' })).answered).toBe(false);
   });

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CAMPAIGN_STARTED_DAYS_AGO } from '../../src/seed/dossiers.ts';
 import { DEMO_CAMPAIGN, seedDemo } from '../../src/seed/index.ts';
 import { formatDecimal, formatPercent } from '../../src/web/format.ts';
-import { launchBrowser, openIsolatedPage, skipWithoutBrowser, type IsolatedPage } from '../helpers/browser.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import { type IsolatedPage, launchBrowser, openIsolatedPage, skipWithoutBrowser } from '../helpers/browser.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 
 /**
  * The campaign dashboard in a real headless Chromium (Debian's), against the hub on a real port
@@ -53,7 +53,7 @@ describe.skipIf(skipWithoutBrowser('e2e/dashboard'))('the campaign dashboard in 
     return isolated;
   }
 
-  it('shows the seeded campaign with the API\'s numbers, as the portal scores them', async () => {
+  it("shows the seeded campaign with the API's numbers, as the portal scores them", async () => {
     const { page, errors, external } = await signIn();
     expect(await page.locator('h1').innerText()).toBe(DEMO_CAMPAIGN.name);
     expect(progress.status).toBe('running');
@@ -61,7 +61,9 @@ describe.skipIf(skipWithoutBrowser('e2e/dashboard'))('the campaign dashboard in 
     for (const key of ['procedureOnlinePayment', 'procedureIntegration', 'dossierOnlinePayment']) {
       const value = progress.current[key];
       expect(await page.getByTestId(`rate-${key}`).innerText()).toBe(formatPercent(value.rate));
-      expect(await page.getByTestId(`points-${key}`).innerText()).toBe(`${formatDecimal(value.points)} / ${formatDecimal(value.maxPoints)}`);
+      expect(await page.getByTestId(`points-${key}`).innerText()).toBe(
+        `${formatDecimal(value.points)} / ${formatDecimal(value.maxPoints)}`,
+      );
     }
     expect(await page.getByTestId('points-total').innerText()).toBe(formatDecimal(progress.current.points));
     // Vietnamese formats: a comma for decimals, dd/mm/yyyy dates.
@@ -78,7 +80,9 @@ describe.skipIf(skipWithoutBrowser('e2e/dashboard'))('the campaign dashboard in 
     expect(await chart.locator('line.target').count()).toBe(1);
     expect(await chart.locator('line.projection').count()).toBe(1);
     const last = progress.series.at(-1).cumulative.dossierOnlinePayment;
-    expect(await chart.locator(`circle.point[data-day="${progress.series.length}"] title`).textContent()).toContain(formatPercent(last.rate));
+    expect(await chart.locator(`circle.point[data-day="${progress.series.length}"] title`).textContent()).toContain(
+      formatPercent(last.rate),
+    );
 
     expect(await page.getByTestId('leaderboard').locator('tbody tr').count()).toBe(progress.leaderboard.length);
     expect(await page.getByTestId('action-c').locator('li').count()).toBe(Math.min(15, progress.actions.unitsByDossierRate.length));
@@ -93,15 +97,22 @@ describe.skipIf(skipWithoutBrowser('e2e/dashboard'))('the campaign dashboard in 
     const unit = progress.leaderboard.find((r: any) => !r.agency.direct && r.current.dossierOnlinePayment.denominator > 0);
     await page.getByTestId('leaderboard').getByRole('button', { name: unit.agency.name, exact: true }).click();
     await page.getByTestId('campaign-line').getByText(unit.agency.name).waitFor();
-    const unitProgress = await json(await h.request('GET', `/v1/campaigns/${progress.campaign.id}/progress?agency=${unit.agency.code}`, { token }));
-    expect(await page.getByTestId('rate-dossierOnlinePayment').innerText()).toBe(formatPercent(unitProgress.current.dossierOnlinePayment.rate));
+    const unitProgress = await json(
+      await h.request('GET', `/v1/campaigns/${progress.campaign.id}/progress?agency=${unit.agency.code}`, { token }),
+    );
+    expect(await page.getByTestId('rate-dossierOnlinePayment').innerText()).toBe(
+      formatPercent(unitProgress.current.dossierOnlinePayment.rate),
+    );
 
     // The demo's procedures that are not integrated are never paid online: there is always one to click.
     const procedure = progress.actions.proceduresWithoutOnlinePayment[0];
     expect(procedure).toBeDefined();
     await page.getByRole('button', { name: `← ${progress.campaign.agency.name}` }).click();
     await page.locator('svg.burn-up').waitFor();
-    await page.getByRole('button', { name: new RegExp(`^${procedure.code.replaceAll('.', '\\.')} — `) }).first().click();
+    await page
+      .getByRole('button', { name: new RegExp(`^${procedure.code.replaceAll('.', '\\.')} — `) })
+      .first()
+      .click();
     await page.getByTestId('procedure-view').waitFor();
     expect(await page.getByTestId('procedure-view').locator('h2').innerText()).toContain(procedure.code);
     expect(errors).toEqual([]);

@@ -5,8 +5,8 @@ import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCALAR_BUNDLE_PATH } from '../../src/http/routes/docs.ts';
 import { demoExampleDossier, seedDemo } from '../../src/seed/index.ts';
-import { launchBrowser, openIsolatedPage, skipWithoutBrowser, type IsolatedPage } from '../helpers/browser.ts';
-import { createHarness, mintToken, type Harness } from '../helpers/harness.ts';
+import { type IsolatedPage, launchBrowser, openIsolatedPage, skipWithoutBrowser } from '../helpers/browser.ts';
+import { createHarness, type Harness, mintToken } from '../helpers/harness.ts';
 
 /**
  * /docs in a real (headless) Chromium against the hub on a real port, over the demo data: Scalar's
@@ -60,7 +60,9 @@ describe.skipIf(skipWithoutBrowser('e2e/docs'))('the /docs page in a browser', (
     if ((await closed.count()) > 0) await closed.click();
     await page.getByText(summary, { exact: true }).first().click();
     await page.locator('button', { hasText: new RegExp(`^Test Request\\(${method} ${path.replace(/[{}/]/g, '\\$&')}\\)$`) }).click();
-    const answered = page.waitForResponse((r) => new URL(r.url()).pathname.startsWith(path.split('{')[0]!) && r.request().method() === method.toUpperCase());
+    const answered = page.waitForResponse(
+      (r) => new URL(r.url()).pathname.startsWith(path.split('{')[0]!) && r.request().method() === method.toUpperCase(),
+    );
     await page.getByRole('button', { name: /^Send/ }).first().click();
     return answered;
   }
@@ -107,9 +109,18 @@ describe.skipIf(skipWithoutBrowser('e2e/docs'))('the /docs page in a browser', (
 
   it('starts paying that dossier from the example body', async () => {
     const { page, errors, requests } = await openDocs();
-    await page.getByPlaceholder('Token').first().fill(await mintToken({ role: 'portal', agencies: ['000.00.00.H19'] }));
+    await page
+      .getByPlaceholder('Token')
+      .first()
+      .fill(await mintToken({ role: 'portal', agencies: ['000.00.00.H19'] }));
 
-    const answer = await testRequest(page, 'Payment intents', 'Start paying obligations of a dossier through a gateway', 'post', '/v1/payment-intents');
+    const answer = await testRequest(
+      page,
+      'Payment intents',
+      'Start paying obligations of a dossier through a gateway',
+      'post',
+      '/v1/payment-intents',
+    );
     expect(answer.request().headers()['idempotency-key']).toBeTruthy();
     expect(answer.request().postDataJSON()).toMatchObject({ dossierCode: example, gateway: 'sandbox' });
     expect(answer.status()).toBe(201);
@@ -121,7 +132,13 @@ describe.skipIf(skipWithoutBrowser('e2e/docs'))('the /docs page in a browser', (
 
   it('shows the problem+json answer of a request without a token', async () => {
     const { page, errors } = await openDocs();
-    const answer = await testRequest(page, 'Catalogue', 'The agencies of your scope (the whole tree for an admin), parents first', 'get', '/v1/agencies');
+    const answer = await testRequest(
+      page,
+      'Catalogue',
+      'The agencies of your scope (the whole tree for an admin), parents first',
+      'get',
+      '/v1/agencies',
+    );
     expect(answer.status()).toBe(401);
     expect(answer.headers()['content-type']).toBe('application/problem+json');
     await page.getByText('401 Unauthorized').first().waitFor();

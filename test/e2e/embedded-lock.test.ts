@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,7 +28,16 @@ async function freePort(): Promise<number> {
 function env(port: number): NodeJS.ProcessEnv {
   // Not as an npm script: the holder is described by its script path alone.
   const { npm_lifecycle_event: _npm, ...rest } = process.env;
-  return { ...rest, DATABASE_URL: '', DATA_DIR: dataDir, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, HOST: '', JOBS_INTERVAL_SECONDS: '0', LOG_LEVEL: 'info' };
+  return {
+    ...rest,
+    DATABASE_URL: '',
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    HOST: '',
+    JOBS_INTERVAL_SECONDS: '0',
+    LOG_LEVEL: 'info',
+  };
 }
 
 interface Run {
@@ -51,7 +60,8 @@ function run(script: string, port: number): Run {
 async function listening(server: Run): Promise<void> {
   const deadline = Date.now() + 150_000;
   while (!server.stdout.includes('"msg":"listening"')) {
-    if (server.child.exitCode !== null || Date.now() > deadline) throw new Error(`the hub did not start:\n${server.stdout}\n${server.stderr}`);
+    if (server.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`the hub did not start:\n${server.stdout}\n${server.stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -103,7 +113,9 @@ describe('an embedded database held by `npm start`', () => {
     try {
       const blocked = run('src/server.ts', busyPort);
       expect(await blocked.exited).toBe(69);
-      expect(lines(blocked.stderr)).toEqual([`port ${busyPort} is in use on 127.0.0.1 (another hub, or another program?): stop it, or set PORT to a free port`]);
+      expect(lines(blocked.stderr)).toEqual([
+        `port ${busyPort} is in use on 127.0.0.1 (another hub, or another program?): stop it, or set PORT to a free port`,
+      ]);
       // It had taken the stale lock over, and gave it back on its way out.
       expect(existsSync(lockFile)).toBe(false);
     } finally {

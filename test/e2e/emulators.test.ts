@@ -3,9 +3,9 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { buildGateways } from '../../src/gateways/configure.ts';
-import { AGENCIES, createIntent, createProcedure, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
 import { launchBrowser, openIsolatedPage, skipWithoutBrowser } from '../helpers/browser.ts';
+import { AGENCIES, createIntent, createProcedure, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 
 /**
  * A person pays through the demo's VNPay emulator in a real browser: VNPay's page shows the
@@ -29,7 +29,8 @@ describe.skipIf(skipWithoutBrowser('VNPay emulator'))('VNPay emulator in Chromiu
 
   beforeAll(async () => {
     h = await createHarness({
-      gateways: (env) => buildGateways(vnpay(env.baseUrl), { publicBaseUrl: env.baseUrl, fetch: env.fetch, now: env.now, callbackToleranceSeconds: 300 }),
+      gateways: (env) =>
+        buildGateways(vnpay(env.baseUrl), { publicBaseUrl: env.baseUrl, fetch: env.fetch, now: env.now, callbackToleranceSeconds: 300 }),
       emulators: (env) => vnpay(env.baseUrl),
     });
     base = await h.listen();
@@ -43,7 +44,7 @@ describe.skipIf(skipWithoutBrowser('VNPay emulator'))('VNPay emulator in Chromiu
     await h?.close();
   });
 
-  it('pays with one click and lands on the hub\'s return page with the payment recorded', async () => {
+  it("pays with one click and lands on the hub's return page with the payment recorded", async () => {
     const procedure = await createProcedure(h.ctx, [rule({ formula: { type: 'fixed', amount: 2_010_000 } })]);
     const dossier = await registerDossier(h, portal, procedure);
     const intent = await json(await createIntent(h, portal, dossier.code, { gateway: 'vnpay', returnUrl: `${base}/healthz?from=portal` }));

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,7 +28,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-const env = () => ({ ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, JOBS_INTERVAL_SECONDS: '0', LOG_LEVEL: 'info' });
+const env = () => ({
+  ...process.env,
+  DATABASE_URL: '',
+  DATA_DIR: dataDir,
+  PORT: String(port),
+  PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+  JOBS_INTERVAL_SECONDS: '0',
+  LOG_LEVEL: 'info',
+});
 
 async function start(): Promise<void> {
   server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: root, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -57,7 +65,11 @@ async function stop(): Promise<number | null> {
 }
 
 function token(role: string): string {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/token.ts', '--role', role], { cwd: root, env: env(), encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/token.ts', '--role', role], {
+    cwd: root,
+    env: env(),
+    encoding: 'utf8',
+  });
   expect(run.status, run.stderr).toBe(0);
   const lines = run.stdout.split('\n').filter(Boolean);
   expect(lines).toHaveLength(1);
@@ -109,7 +121,13 @@ describe('a fresh start on the embedded database', () => {
     const dossier = await fetch(`${base}/v1/dossiers/${code}`, {
       method: 'PUT',
       headers,
-      body: JSON.stringify({ procedureCode: '3.000347', agencyCode: '000.00.00.H19', channel: 'online', receivedAt: '2026-11-22T09:30:00+07:00', applicant: { name: 'Nguyễn Văn An', address: 'Đồng Nai' } }),
+      body: JSON.stringify({
+        procedureCode: '3.000347',
+        agencyCode: '000.00.00.H19',
+        channel: 'online',
+        receivedAt: '2026-11-22T09:30:00+07:00',
+        applicant: { name: 'Nguyễn Văn An', address: 'Đồng Nai' },
+      }),
     });
     expect(dossier.status, await dossier.clone().text()).toBe(201);
     expect((await dossier.json()).totalDue).toBe(135_000);
@@ -144,7 +162,12 @@ describe('a fresh start on the embedded database', () => {
       const dossier = await fetch(`${base}/v1/dossiers/${code}`, {
         method: 'PUT',
         headers,
-        body: JSON.stringify({ procedureCode: '3.000347', agencyCode: '000.01.15.H19', channel: 'online', receivedAt: '2026-11-22T09:30:00+07:00' }),
+        body: JSON.stringify({
+          procedureCode: '3.000347',
+          agencyCode: '000.01.15.H19',
+          channel: 'online',
+          receivedAt: '2026-11-22T09:30:00+07:00',
+        }),
       });
       expect(dossier.status, await dossier.clone().text()).toBe(201);
       const created = await fetch(`${base}/v1/payment-intents`, {
@@ -161,13 +184,15 @@ describe('a fresh start on the embedded database', () => {
     expect((await fetch(vnpay.nextAction.url)).status).toBe(200);
     const vietqr = await start(2, 'vietqr');
     expect(vietqr.nextAction).toMatchObject({ type: 'qr', amount: 135_000, transferText: vietqr.reference });
-    expect((await fetch(`${base}/sandbox/vietqr?account=${vietqr.nextAction.accountNumber}&amount=135000&text=${vietqr.reference}`)).status).toBe(200);
+    expect(
+      (await fetch(`${base}/sandbox/vietqr?account=${vietqr.nextAction.accountNumber}&amount=135000&text=${vietqr.reference}`)).status,
+    ).toBe(200);
     const dvcqg = await start(3, 'dvcqg');
     expect(dvcqg.nextAction.url.startsWith(`${base}/sandbox/dvcqg/pay/${dvcqg.reference}`)).toBe(true);
     expect((await fetch(dvcqg.nextAction.url)).status).toBe(200);
   });
 
-  it('shows the demo campaign on the dashboard to a campaign manager\'s token', async () => {
+  it("shows the demo campaign on the dashboard to a campaign manager's token", async () => {
     const response = await fetch(`${base}/dashboard`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
@@ -182,7 +207,11 @@ describe('a fresh start on the embedded database', () => {
   it('stops gracefully, and restarts without re-seeding or new secrets', async () => {
     expect(await stop()).toBe(0);
     // While it is stopped: the roll-ups agree with a recount of the dossiers (the operators' check).
-    const verify = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/indicators.ts', 'verify'], { cwd: root, env: env(), encoding: 'utf8' });
+    const verify = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/indicators.ts', 'verify'], {
+      cwd: root,
+      env: env(),
+      encoding: 'utf8',
+    });
     expect(verify.status, verify.stderr + verify.stdout).toBe(0);
     expect(JSON.parse(verify.stdout.trim().split('\n').at(-1)!)).toMatchObject({ consistent: true, rollups: [], feeLists: [] });
     output.length = 0;

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENCIES, createIntent, createProcedure, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
 import { launchBrowser, openIsolatedPage, skipWithoutBrowser } from '../helpers/browser.ts';
+import { AGENCIES, createIntent, createProcedure, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 
 /**
  * A person pays on the sandbox's hosted checkout page in a real browser: the page shows the
@@ -49,7 +49,9 @@ describe.skipIf(skipWithoutBrowser('sandbox checkout'))('sandbox checkout in Chr
     await page.goto(intent.nextAction.url);
     await expect(page.locator('h1').textContent()).resolves.toBe('Giao dịch đã xử lý');
 
-    const receiptHtml = await (await h.request('GET', `/v1/payment-intents/${intent.id}/receipt`, { token: portal, headers: { accept: 'text/html' } })).text();
+    const receiptHtml = await (
+      await h.request('GET', `/v1/payment-intents/${intent.id}/receipt`, { token: portal, headers: { accept: 'text/html' } })
+    ).text();
     await page.setContent(receiptHtml);
     await expect(page.locator('body').textContent()).resolves.toContain('Hai triệu không trăm mười nghìn đồng');
     await page.screenshot({ path: 'test-artifacts/receipt.png', fullPage: true });

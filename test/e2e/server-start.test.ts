@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -80,7 +80,9 @@ describe.skipIf(!onServer)('a start on a server database', () => {
     expect(started.output).not.toContain('demo data loaded');
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     const db = postgres(url.toString(), { max: 1, onnotice: () => {} });
-    const [counts] = await db<Array<{ agencies: number; dossiers: number }>>`SELECT (SELECT count(*)::int FROM agencies) AS agencies, (SELECT count(*)::int FROM dossiers) AS dossiers`;
+    const [counts] = await db<
+      Array<{ agencies: number; dossiers: number }>
+    >`SELECT (SELECT count(*)::int FROM agencies) AS agencies, (SELECT count(*)::int FROM dossiers) AS dossiers`;
     await db.end();
     expect(counts).toEqual({ agencies: 0, dossiers: 0 });
   });

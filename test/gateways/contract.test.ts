@@ -2,13 +2,13 @@ import { and, count, eq, isNull } from 'drizzle-orm';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { callbackInbox, obligations, paymentEvents, paymentIntents, paymentReviews, receipts, refunds } from '../../src/db/schema/index.ts';
+import { gatewayIds } from '../../src/gateways/types.ts';
 import { expireDueIntents } from '../../src/jobs/expire-intents.ts';
 import { pollPendingIntents } from '../../src/jobs/poll-intents.ts';
-import { gatewayIds } from '../../src/gateways/types.ts';
 import { upsertAgency } from '../../src/services/catalogue.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, idempotencyKey, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
-import { mintToken, type Harness } from '../helpers/harness.ts';
+import { type Harness, mintToken } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 import { COLLECTION_ACCOUNT, type CreatedIntent, type GatewayDriver } from './drivers/driver.ts';
 import { dvcqgDriver } from './drivers/dvcqg.ts';
@@ -49,7 +49,13 @@ describe.each(drivers)(`the gateway contract on ${databaseLabel}: $id`, (driver)
   beforeAll(async () => {
     h = await driver.harness();
     await seedAgencyTree(h.ctx);
-    await upsertAgency(h.ctx, { code: AGENCIES.province, name: 'UBND tỉnh Đồng Nai', level: 'province', parentCode: null, ...COLLECTION_ACCOUNT });
+    await upsertAgency(h.ctx, {
+      code: AGENCIES.province,
+      name: 'UBND tỉnh Đồng Nai',
+      level: 'province',
+      parentCode: null,
+      ...COLLECTION_ACCOUNT,
+    });
     portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
     treasury = await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'thu-quy-an' });
     procedure = await createProcedure(h.ctx, [
@@ -78,12 +84,20 @@ describe.each(drivers)(`the gateway contract on ${databaseLabel}: $id`, (driver)
   const obligationsOf = (dossierCode: string) =>
     h.db.db.select().from(obligations).where(eq(obligations.dossierCode, dossierCode)).orderBy(obligations.lineNo);
   const receiptCount = async (intentId?: string) =>
-    (await h.db.db.select({ n: count() }).from(receipts).where(intentId ? eq(receipts.intentId, intentId) : undefined))[0]!.n;
+    (
+      await h.db.db
+        .select({ n: count() })
+        .from(receipts)
+        .where(intentId ? eq(receipts.intentId, intentId) : undefined)
+    )[0]!.n;
   const eventsOf = (intentId: string) => h.db.db.select().from(paymentEvents).where(eq(paymentEvents.intentId, intentId));
   const acceptedEvents = async (intentId: string, event: string) =>
     (await eventsOf(intentId)).filter((e) => e.event === event && e.accepted);
   const inboxOf = (reference: string) =>
-    h.db.db.select().from(callbackInbox).where(and(eq(callbackInbox.gateway, driver.id), eq(callbackInbox.reference, reference)));
+    h.db.db
+      .select()
+      .from(callbackInbox)
+      .where(and(eq(callbackInbox.gateway, driver.id), eq(callbackInbox.reference, reference)));
   const reviewsOf = (intentId: string) => h.db.db.select().from(paymentReviews).where(eq(paymentReviews.intentId, intentId));
 
   /** Everything a message may change about an intent. */
@@ -144,7 +158,10 @@ describe.each(drivers)(`the gateway contract on ${databaseLabel}: $id`, (driver)
     expect(await snapshot(intent)).toEqual(paid);
     expect(await acceptedEvents(intent.id, 'payment_succeeded')).toHaveLength(1);
     expect(await receiptCount(intent.id)).toBe(1);
-    expect((await inboxOf(intent.reference)).map((r) => `${r.status} ${r.result}`).sort()).toEqual(['processed applied', 'processed duplicate']);
+    expect((await inboxOf(intent.reference)).map((r) => `${r.status} ${r.result}`).sort()).toEqual([
+      'processed applied',
+      'processed duplicate',
+    ]);
   });
 
   it(`3. reordered callbacks: a later ${driver.laterMessage} after the success changes nothing`, async () => {
@@ -169,7 +186,7 @@ describe.each(drivers)(`the gateway contract on ${databaseLabel}: $id`, (driver)
     }
   });
 
-  it('4. a bad signature is refused in the gateway\'s words, changes nothing, and is kept in the inbox as rejected', async () => {
+  it("4. a bad signature is refused in the gateway's words, changes nothing, and is kept in the inbox as rejected", async () => {
     const intent = await newIntent();
     const before = await snapshot(intent);
 
@@ -177,7 +194,9 @@ describe.each(drivers)(`the gateway contract on ${databaseLabel}: $id`, (driver)
 
     expect(await snapshot(intent)).toEqual(before);
     await expectStillPending(intent);
-    expect(await inboxOf(intent.reference)).toMatchObject([{ status: 'rejected', signatureValid: 'invalid', result: 'bad_signature', intentId: null }]);
+    expect(await inboxOf(intent.reference)).toMatchObject([
+      { status: 'rejected', signatureValid: 'invalid', result: 'bad_signature', intentId: null },
+    ]);
     // The same message, untouched, pays: the refusal was the signature's alone.
     expect((await driver.send(h, intent, 'success')).verdict).toBe('accepted');
     await expectPaid(intent);
@@ -190,14 +209,19 @@ describe.each(drivers)(`the gateway contract on ${databaseLabel}: $id`, (driver)
 
     expect(answer.verdict).toBe('amount-mismatch');
     // Money moved for another amount: a person decides, and the obligations stay held meanwhile.
-    expect(await api(`/v1/payment-intents/${intent.id}`)).toMatchObject({ status: 'needs_review', reviewReason: expect.stringContaining('184000') });
+    expect(await api(`/v1/payment-intents/${intent.id}`)).toMatchObject({
+      status: 'needs_review',
+      reviewReason: expect.stringContaining('184000'),
+    });
     expect((await obligationsOf(intent.dossierCode)).map((o) => [o.status, o.liveIntentId])).toEqual([
       ['unpaid', intent.id],
       ['unpaid', intent.id],
     ]);
     expect(await receiptCount(intent.id)).toBe(0);
     expect((await api(`/v1/dossiers/${intent.dossierCode}`)).onlinePaymentFlag).toBe(0);
-    expect((await reviewsOf(intent.id)).map((r) => [r.kind, r.amount, r.gateway, r.status])).toEqual([['amount_mismatch', 184_000, driver.id, 'open']]);
+    expect((await reviewsOf(intent.id)).map((r) => [r.kind, r.amount, r.gateway, r.status])).toEqual([
+      ['amount_mismatch', 184_000, driver.id, 'open'],
+    ]);
   });
 
   it(`6. a ${driver.verifiesStrangerPayments === false ? 'signed confirm (its outcome unsigned)' : 'verified payment'} naming no intent is answered "unknown", pays nothing, and becomes an unmatched_credit review`, async () => {
@@ -212,111 +236,123 @@ describe.each(drivers)(`the gateway contract on ${databaseLabel}: $id`, (driver)
       .where(and(eq(paymentReviews.gateway, driver.id), isNull(paymentReviews.intentId)));
     expect(unmatched.map((r) => [r.kind, r.amount, r.proposedAction])).toEqual([['unmatched_credit', STRANGER.amount, 'decide']]);
     if (driver.verifiesStrangerPayments === false) expect(unmatched[0]!.gatewayTransactionId).toMatch(/^message:[0-9a-f]{64}$/);
-    expect(await inboxOf(STRANGER.reference)).toMatchObject([{ status: 'processed', signatureValid: 'valid', result: 'unknown_reference', intentId: null }]);
+    expect(await inboxOf(STRANGER.reference)).toMatchObject([
+      { status: 'processed', signatureValid: 'valid', result: 'unknown_reference', intentId: null },
+    ]);
   });
 
   // Cases 7 and 8 depend on what the gateway can be asked: each is registered only where it
   // applies, and where it does not, the variant beside it checks what the gateway does instead.
-  if (driver.paidAtGateway) it('7. a lost callback is healed by the poller once the start delay has passed', async () => {
-    const { capabilities, polling } = gateway();
-    expect(capabilities.queryStatus).toBe(true);
-    const intent = await newIntent();
-    const faked = await driver.paidAtGateway!(h, intent);
-    expect((await rowOf(intent.id)).status).toBe('pending'); // no callback arrived
-
-    h.clock.now = secondsAfter(intent.createdAt, polling!.startDelaySeconds - 1);
-    await pollPendingIntents(h.ctx);
-    expect(await rowOf(intent.id)).toMatchObject({ status: 'pending', pollAttempts: 0 });
-
-    h.clock.now = secondsAfter(intent.createdAt, polling!.startDelaySeconds + 1);
-    await pollPendingIntents(h.ctx);
-
-    for (const scope of faked) expect(scope.isDone()).toBe(true);
-    await expectPaid(intent);
-    expect(await rowOf(intent.id)).toMatchObject({ nextPollAt: null, pollAttempts: 1 });
-    expect(await acceptedEvents(intent.id, 'payment_succeeded')).toMatchObject([{ source: 'poller' }]);
-    expect(await inboxOf(intent.reference)).toEqual([]);
-  });
-
-  if (!driver.paidAtGateway) it('7. without a status API the poller leaves the intents alone', async () => {
-    // VietQR has no status API: nobody can be asked about a transfer. A lost notification is
-    // healed by the bank statement (matched on the transfer text), not by the poller.
-    expect(gateway().capabilities.queryStatus).toBe(false);
-    expect(gateway().queryStatus).toBeUndefined();
-    const intent = await newIntent();
-    const before = await snapshot(intent);
-    expect(before.intent.nextPollAt).toBeNull();
-
-    h.clock.now = secondsAfter(intent.createdAt, 600);
-    await pollPendingIntents(h.ctx);
-
-    expect(await snapshot(intent)).toEqual(before);
-    await expectStillPending(intent);
-  });
-
-  for (const how of ['http-502', 'timeout'] as const) {
-    if (driver.statusQueryFails) it(`8. a status query answered ${how} leaves the intent pending for the poller, asked again later`, async () => {
+  if (driver.paidAtGateway)
+    it('7. a lost callback is healed by the poller once the start delay has passed', async () => {
+      const { capabilities, polling } = gateway();
+      expect(capabilities.queryStatus).toBe(true);
       const intent = await newIntent();
-      const { polling } = gateway();
-      const scope = driver.statusQueryFails!(h, intent, how);
-      const now = secondsAfter(intent.createdAt, polling!.startDelaySeconds + 1);
-      h.clock.now = now;
+      const faked = await driver.paidAtGateway!(h, intent);
+      expect((await rowOf(intent.id)).status).toBe('pending'); // no callback arrived
 
+      h.clock.now = secondsAfter(intent.createdAt, polling!.startDelaySeconds - 1);
+      await pollPendingIntents(h.ctx);
+      expect(await rowOf(intent.id)).toMatchObject({ status: 'pending', pollAttempts: 0 });
+
+      h.clock.now = secondsAfter(intent.createdAt, polling!.startDelaySeconds + 1);
       await pollPendingIntents(h.ctx);
 
-      expect(scope.isDone()).toBe(true);
-      await expectStillPending(intent);
-      expect(await rowOf(intent.id)).toMatchObject({ pollAttempts: 1, nextPollAt: new Date(now.getTime() + polling!.intervalSeconds * 1000) });
+      for (const scope of faked) expect(scope.isDone()).toBe(true);
+      await expectPaid(intent);
+      expect(await rowOf(intent.id)).toMatchObject({ nextPollAt: null, pollAttempts: 1 });
+      expect(await acceptedEvents(intent.id, 'payment_succeeded')).toMatchObject([{ source: 'poller' }]);
+      expect(await inboxOf(intent.reference)).toEqual([]);
     });
 
-    if (driver.statusQueryFails) it(`8. a status query answered ${how} at expiry, within the grace period, leaves the intent pending`, async () => {
+  if (!driver.paidAtGateway)
+    it('7. without a status API the poller leaves the intents alone', async () => {
+      // VietQR has no status API: nobody can be asked about a transfer. A lost notification is
+      // healed by the bank statement (matched on the transfer text), not by the poller.
+      expect(gateway().capabilities.queryStatus).toBe(false);
+      expect(gateway().queryStatus).toBeUndefined();
       const intent = await newIntent();
-      const scope = driver.statusQueryFails!(h, intent, how);
-      // Past the deadline, within the hub's 60-minute grace for an unknown answer.
-      h.clock.now = secondsAfter(intent.expiresAt, 60);
+      const before = await snapshot(intent);
+      expect(before.intent.nextPollAt).toBeNull();
 
-      const report = await expireDueIntents(h.ctx);
+      h.clock.now = secondsAfter(intent.createdAt, 600);
+      await pollPendingIntents(h.ctx);
 
-      expect(scope.isDone()).toBe(true);
-      expect(report.leftPending).toBeGreaterThanOrEqual(1);
+      expect(await snapshot(intent)).toEqual(before);
       await expectStillPending(intent);
     });
 
-    if (driver.initFails) it(`8. an init answered ${how} is a 502 problem, and no intent is written`, async () => {
-      const dossier = await registerDossier(h, portal, procedure);
-      const scope = driver.initFails!(how);
+  for (const how of ['http-502', 'timeout'] as const) {
+    if (driver.statusQueryFails)
+      it(`8. a status query answered ${how} leaves the intent pending for the poller, asked again later`, async () => {
+        const intent = await newIntent();
+        const { polling } = gateway();
+        const scope = driver.statusQueryFails!(h, intent, how);
+        const now = secondsAfter(intent.createdAt, polling!.startDelaySeconds + 1);
+        h.clock.now = now;
 
-      await expectProblem(await createIntent(h, portal, dossier.code, { gateway: driver.id }), 502, 'gateway-error');
+        await pollPendingIntents(h.ctx);
 
-      expect(scope.isDone()).toBe(true);
-      expect(await h.db.db.select().from(paymentIntents).where(eq(paymentIntents.dossierCode, dossier.code))).toEqual([]);
-      expect((await obligationsOf(dossier.code)).map((o) => [o.status, o.liveIntentId])).toEqual([
+        expect(scope.isDone()).toBe(true);
+        await expectStillPending(intent);
+        expect(await rowOf(intent.id)).toMatchObject({
+          pollAttempts: 1,
+          nextPollAt: new Date(now.getTime() + polling!.intervalSeconds * 1000),
+        });
+      });
+
+    if (driver.statusQueryFails)
+      it(`8. a status query answered ${how} at expiry, within the grace period, leaves the intent pending`, async () => {
+        const intent = await newIntent();
+        const scope = driver.statusQueryFails!(h, intent, how);
+        // Past the deadline, within the hub's 60-minute grace for an unknown answer.
+        h.clock.now = secondsAfter(intent.expiresAt, 60);
+
+        const report = await expireDueIntents(h.ctx);
+
+        expect(scope.isDone()).toBe(true);
+        expect(report.leftPending).toBeGreaterThanOrEqual(1);
+        await expectStillPending(intent);
+      });
+
+    if (driver.initFails)
+      it(`8. an init answered ${how} is a 502 problem, and no intent is written`, async () => {
+        const dossier = await registerDossier(h, portal, procedure);
+        const scope = driver.initFails!(how);
+
+        await expectProblem(await createIntent(h, portal, dossier.code, { gateway: driver.id }), 502, 'gateway-error');
+
+        expect(scope.isDone()).toBe(true);
+        expect(await h.db.db.select().from(paymentIntents).where(eq(paymentIntents.dossierCode, dossier.code))).toEqual([]);
+        expect((await obligationsOf(dossier.code)).map((o) => [o.status, o.liveIntentId])).toEqual([
+          ['unpaid', null],
+          ['unpaid', null],
+        ]);
+      });
+  }
+
+  if (!driver.initFails)
+    it('8. the hand-over calls no gateway, so it cannot time out', async () => {
+      // Every outbound host is refused here, and nothing is faked.
+      expect(nock.pendingMocks()).toEqual([]);
+      const intent = await newIntent();
+      expect(intent.nextAction).not.toBeNull();
+    });
+
+  if (!driver.statusQueryFails)
+    it('8. nothing is asked at expiry either: an expired intent frees its obligations', async () => {
+      // VietQR: with no status API there is no unknown answer to wait for; a transfer arriving
+      // after expiry is a late payment the hub still takes or holds for review.
+      const intent = await newIntent();
+      h.clock.now = secondsAfter(intent.expiresAt, 60);
+      const report = await expireDueIntents(h.ctx);
+      expect(report.leftPending).toBe(0);
+      expect((await api(`/v1/payment-intents/${intent.id}`)).status).toBe('expired');
+      expect((await obligationsOf(intent.dossierCode)).map((o) => [o.status, o.liveIntentId])).toEqual([
         ['unpaid', null],
         ['unpaid', null],
       ]);
     });
-  }
-
-  if (!driver.initFails) it('8. the hand-over calls no gateway, so it cannot time out', async () => {
-    // Every outbound host is refused here, and nothing is faked.
-    expect(nock.pendingMocks()).toEqual([]);
-    const intent = await newIntent();
-    expect(intent.nextAction).not.toBeNull();
-  });
-
-  if (!driver.statusQueryFails) it('8. nothing is asked at expiry either: an expired intent frees its obligations', async () => {
-    // VietQR: with no status API there is no unknown answer to wait for; a transfer arriving
-    // after expiry is a late payment the hub still takes or holds for review.
-    const intent = await newIntent();
-    h.clock.now = secondsAfter(intent.expiresAt, 60);
-    const report = await expireDueIntents(h.ctx);
-    expect(report.leftPending).toBe(0);
-    expect((await api(`/v1/payment-intents/${intent.id}`)).status).toBe('expired');
-    expect((await obligationsOf(intent.dossierCode)).map((o) => [o.status, o.liveIntentId])).toEqual([
-      ['unpaid', null],
-      ['unpaid', null],
-    ]);
-  });
 
   it('9. capabilities match the adapter, and intents follow them (next action, polling schedule)', async () => {
     const g = gateway();

@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ANSWER_FIELDS,
+  CONFIRM_FIELDS,
+  INIT_FIELDS,
+  OUTCOME_SIGNED_FIELDS,
+  platformMac,
+  QUERY_FIELDS,
+} from '../../src/emulators/protocol/dvcqg.ts';
 import type { DvcqgOptions } from '../../src/gateways/dvcqg/adapter.ts';
-import { ANSWER_FIELDS, CONFIRM_FIELDS, INIT_FIELDS, OUTCOME_SIGNED_FIELDS, platformMac, QUERY_FIELDS } from '../../src/emulators/protocol/dvcqg.ts';
-import { PLATFORM, testDvcqgGateway } from '../helpers/dvcqg-gateway.ts';
 import {
   ANSWERS,
   authenticationCode,
@@ -18,6 +24,7 @@ import {
   verifyAuthenticationCode,
 } from '../../src/gateways/dvcqg/protocol.ts';
 import type { IntentSnapshot, PaymentRequest } from '../../src/gateways/types.ts';
+import { PLATFORM, testDvcqgGateway } from '../helpers/dvcqg-gateway.ts';
 
 // ---------------------------------------------------------------------------------------------
 // An independent MaXacThuc: node:crypto over the values joined by '|', as the open-source
@@ -82,9 +89,13 @@ describe('protocol: MaXacThuc', () => {
     expect(confirm.MaXacThuc).toBe(independentMac(confirm, CONFIRM_FIELDS));
     expect(await verifyAuthenticationCode('HMAC-SHA256', [NEXT_KEY, KEY], confirm, CONFIRM_FIELDS)).toBe(true);
     expect(await verifyAuthenticationCode('HMAC-SHA256', [NEXT_KEY], confirm, CONFIRM_FIELDS)).toBe(false);
-    expect(await verifyAuthenticationCode('HMAC-SHA256', [KEY], { ...confirm, MaXacThuc: confirm.MaXacThuc.toUpperCase() }, CONFIRM_FIELDS)).toBe(true);
+    expect(
+      await verifyAuthenticationCode('HMAC-SHA256', [KEY], { ...confirm, MaXacThuc: confirm.MaXacThuc.toUpperCase() }, CONFIRM_FIELDS),
+    ).toBe(true);
     expect(await verifyAuthenticationCode('HMAC-SHA256', [KEY], { ...confirm, SoTien: 1_850_000 }, CONFIRM_FIELDS)).toBe(false);
-    expect(await verifyAuthenticationCode('HMAC-SHA256', [KEY], { ...confirm, MaXacThuc: confirm.MaXacThuc.slice(1) }, CONFIRM_FIELDS)).toBe(false);
+    expect(
+      await verifyAuthenticationCode('HMAC-SHA256', [KEY], { ...confirm, MaXacThuc: confirm.MaXacThuc.slice(1) }, CONFIRM_FIELDS),
+    ).toBe(false);
     expect(await verifyAuthenticationCode('HMAC-SHA512', [KEY], confirm, CONFIRM_FIELDS)).toBe(false);
     expect(await verifyAuthenticationCode('HMAC-SHA256', [KEY], [confirm], CONFIRM_FIELDS)).toBe(false);
   });
@@ -115,7 +126,7 @@ describe('protocol: init', () => {
     await expect(buildInitMessage({ ...request, collectionAccount: undefined }, initSettings)).rejects.toThrow(/account/);
   });
 
-  it('reads the platform\'s answers: MaLoi 00 with the URL, the error_code envelope, and refusals', () => {
+  it("reads the platform's answers: MaLoi 00 with the URL, the error_code envelope, and refusals", () => {
     expect(readInitAnswer(fixture('init-answer'), 'UrlThanhToan')).toEqual({
       ok: true,
       url: 'https://thanhtoan.dichvucong.gov.vn/payment?token=7f3c2a9e1b',
@@ -126,7 +137,10 @@ describe('protocol: init', () => {
       url: 'https://thanhtoan.dichvucong.gov.vn/payment?token=9a8b7c6d5e',
       transactionId: undefined,
     });
-    expect(readInitAnswer(fixture('init-answer-refused'), 'UrlThanhToan')).toMatchObject({ ok: false, reason: expect.stringContaining('MaLoi 01') });
+    expect(readInitAnswer(fixture('init-answer-refused'), 'UrlThanhToan')).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('MaLoi 01'),
+    });
     expect(readInitAnswer({ error_code: '-1', message: 'loi' }, 'UrlThanhToan').ok).toBe(false);
     expect(readInitAnswer(fixture('init-answer'), 'PaymentUrl').ok).toBe(false);
     expect(readInitAnswer({ MaLoi: '00', UrlThanhToan: 'javascript:alert(1)' }, 'UrlThanhToan').ok).toBe(false);
@@ -134,8 +148,8 @@ describe('protocol: init', () => {
   });
 });
 
-describe('protocol: the province\'s answer and the status query', () => {
-  it('answers in the platform\'s shape, signed over the answer fields', async () => {
+describe("protocol: the province's answer and the status query", () => {
+  it("answers in the platform's shape, signed over the answer fields", async () => {
     const expected = fixture('province-answer');
     const answer = await buildAnswer({
       result: 'applied',
@@ -151,11 +165,16 @@ describe('protocol: the province\'s answer and the status query', () => {
   });
 
   it('tells the platform 00 only when the hub recorded the payment, and asks again only on an error', () => {
-    for (const result of ['applied', 'duplicate', 'already_final', 'needs_review'] as const) expect(ANSWERS[result].code, result).toBe('00');
+    for (const result of ['applied', 'duplicate', 'already_final', 'needs_review'] as const)
+      expect(ANSWERS[result].code, result).toBe('00');
     for (const result of ['amount_mismatch', 'unknown_reference', 'bad_signature', 'malformed', 'stale', 'error'] as const) {
       expect(ANSWERS[result].code, result).toBe('99');
     }
-    expect(Object.entries(ANSWERS).filter(([, a]) => a.status !== 200).map(([r]) => r)).toEqual(['error']);
+    expect(
+      Object.entries(ANSWERS)
+        .filter(([, a]) => a.status !== 200)
+        .map(([r]) => r),
+    ).toEqual(['error']);
   });
 
   it('builds the recorded query message', async () => {
@@ -190,7 +209,6 @@ describe('protocol: the province\'s answer and the status query', () => {
 // ---------------------------------------------------------------------------------------------
 // The adapter, over faked HTTP
 // ---------------------------------------------------------------------------------------------
-
 
 function gateway(overrides: Partial<DvcqgOptions> = {}) {
   return testDvcqgGateway({
@@ -254,7 +272,7 @@ describe('adapter', () => {
     expect(() => gateway({ queryUrl: undefined, confirmFields: [...CONFIRM_FIELDS, 'MaGiaoDich', 'MaLoi'] })).not.toThrow();
   });
 
-  it('posts the signed init and hands over the platform\'s URL', async () => {
+  it("posts the signed init and hands over the platform's URL", async () => {
     let posted: any;
     const scope = nock(PLATFORM)
       .post('/api/v1/init', (body) => ((posted = body), true))
@@ -296,14 +314,18 @@ describe('adapter', () => {
       confirmByQuery: true,
     });
     const failure = await rotated.verifyCallback(inbound(fixture('confirm-failure')), new Date());
-    expect(failure).toMatchObject({ ok: true, outcome: { kind: 'failed', reason: expect.stringContaining('MaLoi 11'), amount: 185_000 }, confirmByQuery: true });
+    expect(failure).toMatchObject({
+      ok: true,
+      outcome: { kind: 'failed', reason: expect.stringContaining('MaLoi 11'), amount: 185_000 },
+      confirmByQuery: true,
+    });
     // Why: MaXacThuc does not cover MaLoi, so a failure flipped to 00 still verifies; only the
     // query can tell it from a payment.
     const flipped = await rotated.verifyCallback(inbound({ ...fixture('confirm-failure'), MaLoi: '00' }), new Date());
     expect(flipped).toMatchObject({ ok: true, outcome: { kind: 'succeeded' }, confirmByQuery: true });
   });
 
-  it('takes the confirm\'s word, with no query, when its layout signs MaLoi and MaGiaoDich', async () => {
+  it("takes the confirm's word, with no query, when its layout signs MaLoi and MaGiaoDich", async () => {
     const success: Record<string, any> = { ...fixture('confirm-success') };
     success.MaXacThuc = independentMac(success, OUTCOME_SIGNED_FIELDS, NEXT_KEY);
     const g = gateway({ secrets: [KEY, NEXT_KEY], confirmFields: OUTCOME_SIGNED_FIELDS, queryUrl: undefined });
@@ -324,7 +346,11 @@ describe('adapter', () => {
 
   it('refuses a tampered, unsigned or unreadable confirm as a bad signature, before reading it', async () => {
     const tampered = { ...fixture('confirm-success'), SoTien: 1_850_000 };
-    expect(await gateway().verifyCallback(inbound(tampered), new Date())).toMatchObject({ ok: false, reason: 'bad_signature', reference: 'HP0A1B2C3D4E' });
+    expect(await gateway().verifyCallback(inbound(tampered), new Date())).toMatchObject({
+      ok: false,
+      reason: 'bad_signature',
+      reference: 'HP0A1B2C3D4E',
+    });
     expect(await gateway({ secrets: [NEXT_KEY] }).verifyCallback(inbound(fixture('confirm-success')), new Date())).toMatchObject({
       ok: false,
       reason: 'bad_signature',
@@ -332,7 +358,7 @@ describe('adapter', () => {
     expect(await gateway().verifyCallback(inbound('{"MaLoi":"00"'), new Date())).toMatchObject({ ok: false, reason: 'bad_signature' });
   });
 
-  it('signs MaLoi and MaGiaoDich too when configured with the open-source system\'s confirm layout', async () => {
+  it("signs MaLoi and MaGiaoDich too when configured with the open-source system's confirm layout", async () => {
     // The documented layout leaves MaLoi out of MaXacThuc; this version of the platform signs it.
     const failure: Record<string, any> = { ...fixture('confirm-failure') };
     failure.MaXacThuc = independentMac(failure, OUTCOME_SIGNED_FIELDS);
@@ -341,15 +367,27 @@ describe('adapter', () => {
     expect(verified).toMatchObject({ ok: true, outcome: { kind: 'failed' } });
     expect(verified).not.toHaveProperty('confirmByQuery');
     expect(await g.verifyCallback(inbound({ ...failure, MaLoi: '00' }), new Date())).toMatchObject({ ok: false, reason: 'bad_signature' });
-    expect(await g.verifyCallback(inbound({ ...failure, MaGiaoDich: 'PP2611200000999' }), new Date())).toMatchObject({ ok: false, reason: 'bad_signature' });
+    expect(await g.verifyCallback(inbound({ ...failure, MaGiaoDich: 'PP2611200000999' }), new Date())).toMatchObject({
+      ok: false,
+      reason: 'bad_signature',
+    });
   });
 
   it('calls a signed message the platform does not send malformed, and another currency a review', async () => {
-    expect(await gateway().verifyCallback(inbound(signedConfirm({ MaThamChieu: undefined })), new Date())).toMatchObject({ ok: false, reason: 'malformed' });
-    expect(await gateway().verifyCallback(inbound(signedConfirm({ SoTien: 185_000.5 })), new Date())).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(await gateway().verifyCallback(inbound(signedConfirm({ MaThamChieu: undefined })), new Date())).toMatchObject({
+      ok: false,
+      reason: 'malformed',
+    });
+    expect(await gateway().verifyCallback(inbound(signedConfirm({ SoTien: 185_000.5 })), new Date())).toMatchObject({
+      ok: false,
+      reason: 'malformed',
+    });
     // MaGiaoDich is not signed in the documented layout: a confirm unreadable there is only a
     // hint, and the platform is asked, rather than an unreadable message kept for a person.
-    expect(await gateway().verifyCallback(inbound(signedConfirm({ MaGiaoDich: '' })), new Date())).toMatchObject({ ok: true, confirmByQuery: true });
+    expect(await gateway().verifyCallback(inbound(signedConfirm({ MaGiaoDich: '' })), new Date())).toMatchObject({
+      ok: true,
+      confirmByQuery: true,
+    });
     expect(await gateway().verifyCallback(inbound(signedConfirm({ SoTien: '185000' })), new Date())).toMatchObject({
       ok: true,
       outcome: { kind: 'succeeded', amount: 185_000 },
@@ -360,7 +398,7 @@ describe('adapter', () => {
     });
   });
 
-  it('answers in the platform\'s shape, echoing MaThamChieu, signed with the first key', async () => {
+  it("answers in the platform's shape, echoing MaThamChieu, signed with the first key", async () => {
     const g = gateway({ secrets: [NEXT_KEY, KEY] });
     const applied = await g.respond('applied', inbound(fixture('confirm-success')));
     const body = JSON.parse(applied.body);
@@ -389,7 +427,9 @@ describe('adapter', () => {
     expect((await gateway().queryStatus!(snapshot)).kind).toBe('unknown');
     nock(PLATFORM).post('/api/v1/query').delay(2_000).reply(200, fixture('query-answer-paid'));
     expect((await gateway({ timeoutMs: 150 }).queryStatus!(snapshot)).kind).toBe('unknown');
-    nock(PLATFORM).post('/api/v1/query').reply(200, { ...fixture('query-answer-paid'), SoTien: 18_500 });
+    nock(PLATFORM)
+      .post('/api/v1/query')
+      .reply(200, { ...fixture('query-answer-paid'), SoTien: 18_500 });
     expect((await gateway().queryStatus!(snapshot)).kind).toBe('unknown');
     nock(PLATFORM).post('/api/v1/query').reply(200, fixture('query-answer-paid'));
     expect((await gateway().queryStatus!({ ...snapshot, reference: 'HP9Z9Z9Z9Z9Z' })).kind).toBe('unknown');

@@ -26,7 +26,15 @@ it('a paid status whose body arrives after timeoutMs is unknown, never a payment
     timeoutMs: 200,
   });
   const started = Date.now();
-  const answer = await sandbox.queryStatus!({ id: 'x', reference, amount: 185_000, createdAt: new Date(), gatewayReference: null, gatewayTransactionId: null, succeededAt: null });
+  const answer = await sandbox.queryStatus!({
+    id: 'x',
+    reference,
+    amount: 185_000,
+    createdAt: new Date(),
+    gatewayReference: null,
+    gatewayTransactionId: null,
+    succeededAt: null,
+  });
   expect(answer.kind).toBe('unknown');
   expect(Date.now() - started).toBeLessThan(600);
 });

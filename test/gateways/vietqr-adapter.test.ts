@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createVietqrGateway, type VietqrOptions } from '../../src/gateways/vietqr/adapter.ts';
 import type { CallbackResult, InboundMessage, PaymentRequest } from '../../src/gateways/types.ts';
+import { createVietqrGateway, type VietqrOptions } from '../../src/gateways/vietqr/adapter.ts';
 
 /**
  * The VietQR adapter on its own: the QR it hands the payer, read back by a decoder written here
@@ -108,8 +108,7 @@ function decodeVietQr(payload: string) {
 
 describe('the independent decoder itself', () => {
   it('reads the published dynamic vector (shared/domain/gateways.md §2) and catches one changed character', () => {
-    const vector =
-      '00020101021238530010A0000007270123000697041601092576788590208QRIBFTTA5303704540410005802VN62150811Chuyen tien6304BBB8';
+    const vector = '00020101021238530010A0000007270123000697041601092576788590208QRIBFTTA5303704540410005802VN62150811Chuyen tien6304BBB8';
     expect(decodeVietQr(vector)).toMatchObject({ crcOk: true, bin: '970416', account: '257678859', amount: '1000', text: 'Chuyen tien' });
     expect(crcCcittFalse('123456789')).toBe('29B1');
     expect(decodeVietQr(vector.replace('5802VN', '5802VM')).crcOk).toBe(false);
@@ -178,7 +177,10 @@ describe('createPayment', () => {
 
 const sign = (raw: string, secret = SECRETS[0]!) => createHmac('sha256', secret).update(raw, 'utf8').digest('hex');
 
-function notification(body: unknown, options: { secret?: string; header?: string; signature?: string; method?: string } = {}): InboundMessage {
+function notification(
+  body: unknown,
+  options: { secret?: string; header?: string; signature?: string; method?: string } = {},
+): InboundMessage {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   return {
     method: options.method ?? 'POST',
@@ -251,7 +253,10 @@ describe('verifyCallback, standard layout', () => {
       { accountNumber: base.accountNumber, amount: base.amount },
     ];
     for (const body of cases) {
-      expect(await g.verifyCallback(notification(body), receivedAt), JSON.stringify(body)).toMatchObject({ ok: false, reason: 'malformed' });
+      expect(await g.verifyCallback(notification(body), receivedAt), JSON.stringify(body)).toMatchObject({
+        ok: false,
+        reason: 'malformed',
+      });
     }
     expect(await g.verifyCallback(notification(base, { method: 'GET' }), receivedAt)).toMatchObject({ ok: false, reason: 'malformed' });
   });
@@ -270,12 +275,18 @@ describe('verifyCallback, standard layout', () => {
       const v = await g.verifyCallback(notification({ ...fixture('standard-credit'), description }), receivedAt);
       expect(v.ok && v.reference, description).toBe(REFERENCE);
     }
-    const two = await g.verifyCallback(notification({ ...fixture('standard-credit'), description: `HPAAAAAAAAAA va ${REFERENCE}` }), receivedAt);
+    const two = await g.verifyCallback(
+      notification({ ...fixture('standard-credit'), description: `HPAAAAAAAAAA va ${REFERENCE}` }),
+      receivedAt,
+    );
     expect(two).toMatchObject({ ok: true, reference: 'HPAAAAAAAAAA', candidates: [REFERENCE] });
   });
 
   it('keeps a credit whose text names no reference: ok, reference empty, still a success to record', async () => {
-    const v = await gateway().verifyCallback(notification({ ...fixture('standard-credit'), description: 'NGUYEN VAN AN chuyen tien' }), receivedAt);
+    const v = await gateway().verifyCallback(
+      notification({ ...fixture('standard-credit'), description: 'NGUYEN VAN AN chuyen tien' }),
+      receivedAt,
+    );
     expect(v).toMatchObject({ ok: true, reference: '', candidates: [], outcome: { kind: 'succeeded', amount: 135_000 } });
   });
 });
@@ -316,7 +327,10 @@ describe('verifyCallback, SePay layout', () => {
       fixture('standard-credit'),
     ];
     for (const body of cases) {
-      expect(await sepay().verifyCallback(notification(body), receivedAt), JSON.stringify(body)).toMatchObject({ ok: false, reason: 'malformed' });
+      expect(await sepay().verifyCallback(notification(body), receivedAt), JSON.stringify(body)).toMatchObject({
+        ok: false,
+        reason: 'malformed',
+      });
     }
   });
 

@@ -1,18 +1,18 @@
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createVnpayGateway, type VnpayOptions } from '../../src/gateways/vnpay/adapter.ts';
-import type { CallbackResult, IntentSnapshot, InboundMessage, PaymentRequest, RefundRequest } from '../../src/gateways/types.ts';
+import { gmt7 } from '../../src/emulators/protocol/time.ts';
 import {
+  pipeHash,
   QUERYDR_ANSWER_FIELDS,
   QUERYDR_REQUEST_FIELDS,
   REFUND_ANSWER_FIELDS,
   REFUND_REQUEST_FIELDS,
-  pipeHash,
   signedAnswer,
   vnpSignedQuery,
   vnpUrlVerifies,
 } from '../../src/emulators/protocol/vnpay.ts';
-import { gmt7 } from '../../src/emulators/protocol/time.ts';
+import type { CallbackResult, InboundMessage, IntentSnapshot, PaymentRequest, RefundRequest } from '../../src/gateways/types.ts';
+import { createVnpayGateway, type VnpayOptions } from '../../src/gateways/vnpay/adapter.ts';
 import { vnpayFixture } from '../helpers/vnpay-fixtures.ts';
 
 /**
@@ -142,7 +142,11 @@ describe('verifyCallback (IPN)', () => {
 
   it('accepts the second (rotated) secret, refuses an unknown one', async () => {
     expect((await gateway().verifyCallback(ipn({}, SECRETS[1]), NOW)).ok).toBe(true);
-    expect(await gateway().verifyCallback(ipn({}, 'SOMEONEELSESSECRET'), NOW)).toMatchObject({ ok: false, reason: 'bad_signature', reference: REFERENCE });
+    expect(await gateway().verifyCallback(ipn({}, 'SOMEONEELSESSECRET'), NOW)).toMatchObject({
+      ok: false,
+      reason: 'bad_signature',
+      reference: REFERENCE,
+    });
   });
 
   it.each([
@@ -190,7 +194,10 @@ describe('verifyCallback (IPN)', () => {
   });
 
   it('success needs both codes 00: response 00 with status 02 is a decline', async () => {
-    expect(await gateway().verifyCallback(ipn({ vnp_TransactionStatus: '02' }), NOW)).toMatchObject({ ok: true, outcome: { kind: 'failed' } });
+    expect(await gateway().verifyCallback(ipn({ vnp_TransactionStatus: '02' }), NOW)).toMatchObject({
+      ok: true,
+      outcome: { kind: 'failed' },
+    });
   });
 
   it('an amount that is not VND × 100 becomes a decline no intent can match (answered 04, nothing changes)', async () => {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /**
  * Headless Chromium for browser tests, from Debian's package (`apt-get install -y chromium`):
@@ -49,7 +49,10 @@ export async function openIsolatedPage(
   options: { viewport?: { width: number; height: number }; javaScriptEnabled?: boolean } = {},
 ): Promise<IsolatedPage> {
   const origin = new URL(baseUrl).origin;
-  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 }, javaScriptEnabled: options.javaScriptEnabled ?? true });
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 900 },
+    javaScriptEnabled: options.javaScriptEnabled ?? true,
+  });
   const errors: string[] = [];
   const external: string[] = [];
   await context.route('**/*', (route) => {

@@ -1,4 +1,4 @@
-import { parseConfig, type GatewaysConfig } from '../../src/config.ts';
+import { type GatewaysConfig, parseConfig } from '../../src/config.ts';
 
 /** The demo's channel credentials, as the tests configure them. */
 export const DEMO_CHANNELS = {

@@ -1,12 +1,14 @@
-import { createDvcqgGateway, type DvcqgOptions } from '../../src/gateways/dvcqg/adapter.ts';
 import { ANSWER_FIELDS, CONFIRM_FIELDS, INIT_FIELDS } from '../../src/emulators/protocol/dvcqg.ts';
+import { createDvcqgGateway, type DvcqgOptions } from '../../src/gateways/dvcqg/adapter.ts';
 
 /** The fake platform the adapter tests talk to (nock), and the partner enrolled with it. */
 export const PLATFORM = 'https://paymentplatform.dichvucong.test';
 export const PARTNER = 'HCC_DONGNAI';
 
 /** The adapter as the tests configure it: the fake platform's URLs, the documented layouts. */
-export function testDvcqgGateway(options: Pick<DvcqgOptions, 'secrets' | 'returnUrl' | 'callbackUrl' | 'fetch' | 'now' | 'timeoutMs'> & Partial<DvcqgOptions>) {
+export function testDvcqgGateway(
+  options: Pick<DvcqgOptions, 'secrets' | 'returnUrl' | 'callbackUrl' | 'fetch' | 'now' | 'timeoutMs'> & Partial<DvcqgOptions>,
+) {
   return createDvcqgGateway({
     partnerCode: PARTNER,
     initUrl: `${PLATFORM}/api/v1/init`,

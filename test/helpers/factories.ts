@@ -24,8 +24,20 @@ export async function seedAgencyTree(ctx: ServiceContext) {
   await upsertAgency(ctx, { code: a.department, name: 'Sở Tư pháp', level: 'department', parentCode: a.province });
   await upsertAgency(ctx, { code: a.communeA, name: 'UBND phường Trấn Biên', level: 'commune', parentCode: a.province });
   await upsertAgency(ctx, { code: a.communeB, name: 'UBND xã Long Thành', level: 'commune', parentCode: a.province });
-  await upsertAgency(ctx, { code: a.district, name: 'UBND huyện Nhơn Trạch (trước 2025)', level: 'district', parentCode: a.province, validTo: '2025-06-30' });
-  await upsertAgency(ctx, { code: a.districtCommune, name: 'UBND xã Phú Hội (trước 2025)', level: 'commune', parentCode: a.district, validTo: '2025-06-30' });
+  await upsertAgency(ctx, {
+    code: a.district,
+    name: 'UBND huyện Nhơn Trạch (trước 2025)',
+    level: 'district',
+    parentCode: a.province,
+    validTo: '2025-06-30',
+  });
+  await upsertAgency(ctx, {
+    code: a.districtCommune,
+    name: 'UBND xã Phú Hội (trước 2025)',
+    level: 'commune',
+    parentCode: a.district,
+    validTo: '2025-06-30',
+  });
   await upsertAgency(ctx, { code: a.otherProvince, name: 'UBND tỉnh Lâm Đồng', level: 'province', parentCode: null });
 }
 
@@ -86,7 +98,13 @@ export function dossierBody(procedureCode: string, overrides: Record<string, unk
 }
 
 /** Registers a dossier through the API and returns its JSON. */
-export async function registerDossier(h: Harness, token: string, procedureCode: string, overrides: Record<string, unknown> = {}, code = uniqueDossierCode(overrides.agencyCode as string | undefined)) {
+export async function registerDossier(
+  h: Harness,
+  token: string,
+  procedureCode: string,
+  overrides: Record<string, unknown> = {},
+  code = uniqueDossierCode(overrides.agencyCode as string | undefined),
+) {
   const response = await h.request('PUT', `/v1/dossiers/${code}`, { token, body: dossierBody(procedureCode, overrides) });
   if (response.status !== 201) throw new Error(`dossier registration failed: ${response.status} ${await response.text()}`);
   return json(response);
@@ -95,7 +113,13 @@ export async function registerDossier(h: Harness, token: string, procedureCode: 
 let keyCounter = 0;
 export const idempotencyKey = () => `test-key-${Date.now().toString(36)}-${++keyCounter}-${Math.random().toString(36).slice(2, 8)}`;
 
-export async function createIntent(h: Harness, token: string, dossierCode: string, extra: Record<string, unknown> = {}, key = idempotencyKey()) {
+export async function createIntent(
+  h: Harness,
+  token: string,
+  dossierCode: string,
+  extra: Record<string, unknown> = {},
+  key = idempotencyKey(),
+) {
   return h.request('POST', '/v1/payment-intents', {
     token,
     headers: { 'idempotency-key': key },

@@ -68,13 +68,21 @@ export function modelRatios(dossiers: ModelDossier[], catalogue: ModelCatalogue,
   const integrated = [...catalogue.feeBearing].filter((p) => catalogue.integrated.has(p)).length;
   return {
     a: { numerator: new Set(paid.map((d) => d.procedure)).size, denominator: new Set(counted.map((d) => d.procedure)).size },
-    b: { numerator: source === 'dossiers' ? new Set(counted.filter(hasCharge).map((d) => d.procedure)).size : integrated, denominator: catalogue.feeBearing.size },
+    b: {
+      numerator: source === 'dossiers' ? new Set(counted.filter(hasCharge).map((d) => d.procedure)).size : integrated,
+      denominator: catalogue.feeBearing.size,
+    },
     c: { numerator: paid.length, denominator: due.length },
   };
 }
 
 /** The indicators with points, shaped as the hub answers them. */
-export function modelIndicators(dossiers: ModelDossier[], catalogue: ModelCatalogue, source: 'dossiers' | 'catalogue' = 'dossiers', curves: Curves = DOMAIN_CURVES) {
+export function modelIndicators(
+  dossiers: ModelDossier[],
+  catalogue: ModelCatalogue,
+  source: 'dossiers' | 'catalogue' = 'dossiers',
+  curves: Curves = DOMAIN_CURVES,
+) {
   const k = modelRatios(dossiers, catalogue, source);
   const procedureOnlinePayment = expectedScore(k.a.numerator, k.a.denominator, ...curves.a);
   const procedureIntegration = expectedScore(k.b.numerator, k.b.denominator, ...curves.b);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paymentEvents, paymentIntents, receipts } from '../../src/db/schema/index.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, idempotencyKey, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
 /** Races the hub must win on both databases: over real HTTP, many requests in flight at once. */
@@ -48,10 +48,7 @@ describe(`concurrency on ${databaseLabel}`, () => {
       expect(statuses).toEqual([201, 409]);
       const loser = await json(a.status === 409 ? a : b);
       expect(loser.code).toBe('obligation-unavailable');
-      const [live] = await h.db.db
-        .select({ n: count() })
-        .from(paymentIntents)
-        .where(eq(paymentIntents.dossierCode, dossier.code));
+      const [live] = await h.db.db.select({ n: count() }).from(paymentIntents).where(eq(paymentIntents.dossierCode, dossier.code));
       expect(live!.n).toBe(1);
     }
   });

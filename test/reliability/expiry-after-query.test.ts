@@ -1,12 +1,12 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { obligations, paymentIntents } from '../../src/db/schema/index.ts';
+import { QUERYDR_ANSWER_FIELDS, signedAnswer } from '../../src/emulators/protocol/vnpay.ts';
 import { createVnpayGateway } from '../../src/gateways/vnpay/adapter.ts';
 import { expireDueIntents } from '../../src/jobs/expire-intents.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
-import { QUERYDR_ANSWER_FIELDS, signedAnswer } from '../../src/emulators/protocol/vnpay.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 import { vnpayFixture } from '../helpers/vnpay-fixtures.ts';
 
 /**

@@ -1,14 +1,14 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackInbox, obligations, paymentEvents } from '../../src/db/schema/index.ts';
-import { sandboxTransactions } from '../../src/emulators/schema.ts';
 import { signatureHeader } from '../../src/emulators/protocol/sandbox.ts';
+import { sandboxTransactions } from '../../src/emulators/schema.ts';
 import { expireDueIntents } from '../../src/jobs/expire-intents.ts';
 import { runJobs } from '../../src/jobs/index.ts';
 import { reprocessInbox } from '../../src/services/callbacks.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, SANDBOX_SECRETS, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, json, mintToken, SANDBOX_SECRETS } from '../helpers/harness.ts';
 import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
 /**

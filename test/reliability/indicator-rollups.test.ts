@@ -6,7 +6,7 @@ import { queryRows } from '../../src/db/types.ts';
 import { feeListDrift, rebuildRollups, rollupDrift } from '../../src/services/indicator-rollups.ts';
 import { databaseLabel, onServer } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, dossierBody, rule, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
 /**
@@ -29,7 +29,10 @@ beforeAll(async () => {
   portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
   procedures.charged = await createProcedure(h.ctx, [rule({ formula: { type: 'fixed', amount: 135_000 } })]);
   procedures.zeroOnline = await createProcedure(h.ctx, [
-    rule({ formula: { type: 'fixed', amount: 50_000 }, adjustments: [{ label: 'Miễn khi nộp trực tuyến', channels: ['online'], effect: { type: 'exempt' } }] }),
+    rule({
+      formula: { type: 'fixed', amount: 50_000 },
+      adjustments: [{ label: 'Miễn khi nộp trực tuyến', channels: ['online'], effect: { type: 'exempt' } }],
+    }),
   ]);
   procedures.exempt = await createProcedure(h.ctx, [rule({ formula: { type: 'exempt' } })]);
   // Its only rule starts long after every dossier here: no fee line at all.
@@ -40,7 +43,9 @@ afterAll(() => h?.close());
 /** The roll-ups recounted from dossiers and obligations, keyed like the table. */
 async function recount(): Promise<Map<string, number[]>> {
   const rows = await h.db.db.select().from(dossiers);
-  const lines = await h.db.db.select({ dossierCode: obligations.dossierCode, amount: obligations.amount, status: obligations.status }).from(obligations);
+  const lines = await h.db.db
+    .select({ dossierCode: obligations.dossierCode, amount: obligations.amount, status: obligations.status })
+    .from(obligations);
   const live = new Map<string, number[]>();
   for (const l of lines) if (l.status !== 'void') live.set(l.dossierCode, [...(live.get(l.dossierCode) ?? []), l.amount]);
   const counts = new Map<string, number[]>();
@@ -66,8 +71,14 @@ async function rollups(): Promise<Map<string, number[]>> {
   return new Map(
     rows
       // A row whose dossiers all moved away stays, at zero: it counts for nothing.
-      .filter((r) => r.dossiers !== 0 || r.onlineSubmitted !== 0 || r.zeroFee !== 0 || r.charged !== 0 || r.paidOnline !== 0 || r.paidPlatform !== 0)
-      .map((r) => [`${r.receivedDate}|${r.agencyCode}|${r.procedureCode}`, [r.dossiers, r.onlineSubmitted, r.zeroFee, r.charged, r.paidOnline, r.paidPlatform]]),
+      .filter(
+        (r) =>
+          r.dossiers !== 0 || r.onlineSubmitted !== 0 || r.zeroFee !== 0 || r.charged !== 0 || r.paidOnline !== 0 || r.paidPlatform !== 0,
+      )
+      .map((r) => [
+        `${r.receivedDate}|${r.agencyCode}|${r.procedureCode}`,
+        [r.dossiers, r.onlineSubmitted, r.zeroFee, r.charged, r.paidOnline, r.paidPlatform],
+      ]),
   );
 }
 
@@ -78,7 +89,8 @@ function code(agency: string, day: string) {
   return `${agency}-${day.slice(2).replaceAll('-', '')}-${String(counter % 10_000).padStart(4, '0')}`;
 }
 
-const put = (dossierCode: string, body: Record<string, unknown>) => h.request('PUT', `/v1/dossiers/${dossierCode}`, { token: portal, body });
+const put = (dossierCode: string, body: Record<string, unknown>) =>
+  h.request('PUT', `/v1/dossiers/${dossierCode}`, { token: portal, body });
 
 interface Op {
   kind: 'register' | 'update' | 'pay' | 'delete' | 'reprice' | 'void';
@@ -157,7 +169,7 @@ describe(`daily roll-ups on ${databaseLabel}`, () => {
     expect(sorted(await rollups())).toEqual(before);
   });
 
-  it('are checked and set right by the operators\' tools after a change made by hand', async () => {
+  it("are checked and set right by the operators' tools after a change made by hand", async () => {
     expect(await rollupDrift(h.db.db)).toEqual([]);
     expect(await feeListDrift(h.db.db)).toEqual([]);
     // A roll-up edited in SQL, and a dossier's fee list edited behind its obligations' back.
@@ -170,7 +182,11 @@ describe(`daily roll-ups on ${databaseLabel}`, () => {
     await h.db.db.execute(sql`ALTER TABLE dossiers ENABLE TRIGGER USER`);
 
     const drift = await rollupDrift(h.db.db);
-    expect(drift.map((d) => [d.receivedDate, d.agencyCode, d.procedureCode])).toContainEqual([row!.receivedDate, row!.agencyCode, row!.procedureCode]);
+    expect(drift.map((d) => [d.receivedDate, d.agencyCode, d.procedureCode])).toContainEqual([
+      row!.receivedDate,
+      row!.agencyCode,
+      row!.procedureCode,
+    ]);
     expect(await feeListDrift(h.db.db)).toEqual([{ code: charged!.code, recorded: 'zero', obligations: 'charged' }]);
     expect(await rebuildRollups(h.db.db)).toMatchObject({ feeListsFixed: 1 });
     expect(await rollupDrift(h.db.db)).toEqual([]);
@@ -197,7 +213,9 @@ describe(`daily roll-ups on ${databaseLabel}`, () => {
     const [row] = await h.db.db
       .select()
       .from(indicatorDaily)
-      .where(sql`${indicatorDaily.receivedDate} = ${day} AND ${indicatorDaily.agencyCode} = ${AGENCIES.communeA} AND ${indicatorDaily.procedureCode} = ${procedures.charged}`);
+      .where(
+        sql`${indicatorDaily.receivedDate} = ${day} AND ${indicatorDaily.agencyCode} = ${AGENCIES.communeA} AND ${indicatorDaily.procedureCode} = ${procedures.charged}`,
+      );
     expect(row).toMatchObject({ dossiers: 30, onlineSubmitted: 30, charged: 30, zeroFee: 0, paidOnline: 20, paidPlatform: 0 });
     expect(sorted(await rollups())).toEqual(sorted(await recount()));
   });

@@ -4,7 +4,7 @@ import { paymentEvents, paymentIntents } from '../../src/db/schema/index.ts';
 import { pollPendingIntents } from '../../src/jobs/poll-intents.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, SANDBOX_POLLING, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, json, mintToken, SANDBOX_POLLING } from '../helpers/harness.ts';
 import { chooseOnCheckout } from '../helpers/sandbox.ts';
 
 /**

@@ -5,7 +5,7 @@ import { receipts } from '../../src/db/schema/index.ts';
 import { runJobs } from '../../src/jobs/index.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
 /**

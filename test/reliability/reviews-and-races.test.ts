@@ -6,8 +6,17 @@ import type { Gateway } from '../../src/gateways/types.ts';
 import { expireDueIntents } from '../../src/jobs/expire-intents.ts';
 import { applyOutcome } from '../../src/services/apply-outcome.ts';
 import { databaseLabel } from '../helpers/database.ts';
-import { AGENCIES, createIntent, createProcedure, dossierBody, idempotencyKey, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
-import { createHarness, json, mintToken, type Harness } from '../helpers/harness.ts';
+import {
+  AGENCIES,
+  createIntent,
+  createProcedure,
+  dossierBody,
+  idempotencyKey,
+  registerDossier,
+  rule,
+  seedAgencyTree,
+} from '../helpers/factories.ts';
+import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
 /**
@@ -71,11 +80,18 @@ describe(`reviews on ${databaseLabel}`, () => {
   it('a payment reported while the intent is held for fraud review is kept beside it', async () => {
     const dossier = await registerDossier(h, portal, single);
     const intent = await json(await createIntent(h, portal, dossier.code));
-    await applyOutcome(h.ctx, { intentId: intent.id, outcome: { kind: 'needs_review', reason: 'VNPay 07: suspected fraud' }, source: 'callback' });
+    await applyOutcome(h.ctx, {
+      intentId: intent.id,
+      outcome: { kind: 'needs_review', reason: 'VNPay 07: suspected fraud' },
+      source: 'callback',
+    });
     expect((await json(await deliverSandboxCallback(h, sandboxEvent(intent)))).result).toBe('already_final');
     const kinds = (await reviewsOf(intent.id)).map((r) => r.kind).sort();
     expect(kinds).toEqual(['second_payment', 'suspected_fraud']);
-    const events = await h.db.db.select().from(paymentEvents).where(and(eq(paymentEvents.intentId, intent.id), eq(paymentEvents.accepted, false)));
+    const events = await h.db.db
+      .select()
+      .from(paymentEvents)
+      .where(and(eq(paymentEvents.intentId, intent.id), eq(paymentEvents.accepted, false)));
     expect(events).toHaveLength(1);
   });
 });
@@ -97,7 +113,9 @@ describe(`receipt numbers on ${databaseLabel}`, () => {
       deliverSandboxCallback(h, sandboxEvent(declined, { type: 'payment.declined' })),
     ]);
     const numbers = async (agencyCode: string) =>
-      (await h.db.db.select({ number: receipts.number }).from(receipts).where(eq(receipts.agencyCode, agencyCode))).map((r) => r.number).sort((a, b) => a - b);
+      (await h.db.db.select({ number: receipts.number }).from(receipts).where(eq(receipts.agencyCode, agencyCode)))
+        .map((r) => r.number)
+        .sort((a, b) => a - b);
     expect(await numbers(AGENCIES.communeB)).toEqual([1, 2, 3]);
     expect(await numbers(AGENCIES.department)).toEqual([1, 2]);
   });
@@ -149,7 +167,6 @@ describe('idempotent replays', () => {
     expect((await createIntent(h, portal, after.code, { obligationIds: [second] })).status).toBe(201);
   });
 
-
   it('are shown only to a caller who may see the intent', async () => {
     const dossier = await registerDossier(h, portal, single);
     const key = idempotencyKey();
@@ -188,7 +205,8 @@ describe('expiry', () => {
 
   it('a status answer that claims payment without amount or transaction is unknown, not paid', async () => {
     const odd = await createHarness({
-      fetch: async () => new Response(JSON.stringify({ reference: 'x', status: 'succeeded' }), { headers: { 'content-type': 'application/json' } }),
+      fetch: async () =>
+        new Response(JSON.stringify({ reference: 'x', status: 'succeeded' }), { headers: { 'content-type': 'application/json' } }),
     });
     try {
       const answer = await odd.ctx.gateways.sandbox!.queryStatus!({

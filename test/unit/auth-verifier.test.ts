@@ -55,16 +55,33 @@ describe('JWKS-verified tokens', () => {
     const idp = await identityProvider();
     const other = await identityProvider();
     const verify = createTokenVerifier({ jwks: idp.jwks, issuer, audience });
-    const foreign = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'idp-1' }).setSubject('x').setIssuer(issuer).setAudience(audience).setExpirationTime('5m').sign(other.privateKey);
+    const foreign = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: 'idp-1' })
+      .setSubject('x')
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setExpirationTime('5m')
+      .sign(other.privateKey);
     await refused(verify(foreign));
-    const eternal = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'idp-1' }).setSubject('x').setIssuer(issuer).setAudience(audience).sign(idp.privateKey);
+    const eternal = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: 'idp-1' })
+      .setSubject('x')
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .sign(idp.privateKey);
     await refused(verify(eternal));
   });
 
   it('refuses asymmetric tokens when only a shared secret is configured', async () => {
     const idp = await identityProvider();
     const verify = createTokenVerifier({ secret: 'a-shared-secret-that-is-long-enough-0123456789', issuer, audience });
-    const token = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'idp-1' }).setSubject('x').setIssuer(issuer).setAudience(audience).setExpirationTime('5m').sign(idp.privateKey);
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: 'idp-1' })
+      .setSubject('x')
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setExpirationTime('5m')
+      .sign(idp.privateKey);
     await refused(verify(token));
   });
 });
@@ -90,7 +107,13 @@ describe('secrets on a server database', () => {
 describe('remembering verified tokens', () => {
   const secret = 'a-shared-secret-that-is-long-enough-0123456789';
   const mint = (exp: number) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('cong-dvc').setIssuer(issuer).setAudience(audience).setExpirationTime(exp).sign(new TextEncoder().encode(secret));
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('cong-dvc')
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setExpirationTime(exp)
+      .sign(new TextEncoder().encode(secret));
 
   it('stops accepting a remembered token the moment it expires', async () => {
     // The clock (the cache's and jose's) moves past the expiry instead of the test waiting for it.

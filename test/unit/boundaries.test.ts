@@ -38,7 +38,12 @@ describe('import boundaries', () => {
     const forbidden = imports.filter(
       ({ from, to }) =>
         under(from, 'src/gateways') &&
-        (to === 'src/config.ts' || under(to, 'src/db') || under(to, 'src/web') || under(to, 'src/emulators') || to === 'drizzle-orm' || to.startsWith('drizzle-orm/')),
+        (to === 'src/config.ts' ||
+          under(to, 'src/db') ||
+          under(to, 'src/web') ||
+          under(to, 'src/emulators') ||
+          to === 'drizzle-orm' ||
+          to.startsWith('drizzle-orm/')),
     );
     expect(forbidden).toEqual([]);
   });

@@ -3,7 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { clearStale, DatabaseLockedError, describeCommand, lockDatabase, type DatabaseLock, type LockHolder } from '../../src/node/database-lock.ts';
+import {
+  clearStale,
+  type DatabaseLock,
+  DatabaseLockedError,
+  describeCommand,
+  type LockHolder,
+  lockDatabase,
+} from '../../src/node/database-lock.ts';
 
 /**
  * The lock of an embedded database folder, in one process: who holds it, when a lock is stale,
@@ -28,7 +35,10 @@ const take = async (command = 'test') => {
 };
 const onDisk = () => JSON.parse(readFileSync(`${folder}.lock`, 'utf8')) as LockHolder;
 const leave = (holder: Partial<LockHolder>) =>
-  writeFileSync(`${folder}.lock`, JSON.stringify({ command: 'npm start', startedAt: '2026-11-20T03:00:00.000Z', nonce: 'left-behind', ...holder }));
+  writeFileSync(
+    `${folder}.lock`,
+    JSON.stringify({ command: 'npm start', startedAt: '2026-11-20T03:00:00.000Z', nonce: 'left-behind', ...holder }),
+  );
 /** A pid that belonged to a process and no longer does. */
 const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
 const hasProc = existsSync('/proc/self/stat');
@@ -40,7 +50,11 @@ describe('the embedded database lock', () => {
     await lock.update({ listening: 'http://127.0.0.1:3000' });
     const refused = await lockDatabase(folder, 'npm run jobs').catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(DatabaseLockedError);
-    expect((refused as DatabaseLockedError).holder).toMatchObject({ pid: process.pid, command: 'npm start (src/server.ts)', listening: 'http://127.0.0.1:3000' });
+    expect((refused as DatabaseLockedError).holder).toMatchObject({
+      pid: process.pid,
+      command: 'npm start (src/server.ts)',
+      listening: 'http://127.0.0.1:3000',
+    });
     lock.release();
     expect(existsSync(`${folder}.lock`)).toBe(false);
     lock.release();
@@ -48,7 +62,7 @@ describe('the embedded database lock', () => {
     expect(onDisk().command).toBe('again');
   });
 
-  it('refuses while the holder lives (another process: the test runner\'s parent)', async () => {
+  it("refuses while the holder lives (another process: the test runner's parent)", async () => {
     leave({ pid: process.ppid });
     await expect(lockDatabase(folder, 'x')).rejects.toMatchObject({ holder: { pid: process.ppid, command: 'npm start' } });
   });
@@ -87,7 +101,7 @@ describe('the embedded database lock', () => {
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(DatabaseLockedError);
   });
 
-  it('clearing a dead holder\'s lock spares the lock another opener took in the meantime', async () => {
+  it("clearing a dead holder's lock spares the lock another opener took in the meantime", async () => {
     // Two openers read the same dead holder; the first has cleared it and taken the lock when
     // the second clears "it": the second must leave the first's lock where it is.
     leave({ pid: process.ppid, nonce: 'taken-in-the-meantime' });
@@ -109,7 +123,9 @@ describe('describeCommand', () => {
   it('says how the user started the process', () => {
     const argv = [process.execPath, join(process.cwd(), 'src/server.ts')];
     expect(describeCommand({ npm_lifecycle_event: 'start' }, argv)).toBe('npm start (src/server.ts)');
-    expect(describeCommand({ npm_lifecycle_event: 'jobs' }, [process.execPath, join(process.cwd(), 'scripts/jobs.ts')])).toBe('npm run jobs (scripts/jobs.ts)');
+    expect(describeCommand({ npm_lifecycle_event: 'jobs' }, [process.execPath, join(process.cwd(), 'scripts/jobs.ts')])).toBe(
+      'npm run jobs (scripts/jobs.ts)',
+    );
     expect(describeCommand({}, [...argv, '--flag'])).toBe('src/server.ts --flag');
   });
 });

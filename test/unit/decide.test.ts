@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decide, type Decision, type IntentFacts, type Outcome } from '../../src/domain/decide.ts';
-import { intentStatuses, transition, type IntentStatus } from '../../src/domain/payment-states.ts';
+import { type Decision, decide, type IntentFacts, type Outcome } from '../../src/domain/decide.ts';
+import { type IntentStatus, intentStatuses, transition } from '../../src/domain/payment-states.ts';
 
 /**
  * `decide` as a table, the way GOV.UK Pay tests its transition graph: every intent status ×
@@ -26,7 +26,9 @@ function intentIn(status: IntentStatus, extra: Partial<IntentFacts> = {}): Inten
 
 function render(d: Decision): string {
   const event = !d.event ? '-' : d.event.to ? `${d.event.name}→${d.event.to}` : `${d.event.name}✗${d.event.onlyWithNewReview ? 'new' : ''}`;
-  const review = !d.review ? '-' : `${d.review.kind}/${d.review.proposedAction}${d.review.answerIfAlreadyOpen === 'duplicate' ? '(dup)' : ''}`;
+  const review = !d.review
+    ? '-'
+    : `${d.review.kind}/${d.review.proposedAction}${d.review.answerIfAlreadyOpen === 'duplicate' ? '(dup)' : ''}`;
   const own = `${d.answer} · ${event} · ${review} · ${d.obligations}`;
   return d.otherwise ? `${own} | otherwise ${render(d.otherwise)}` : own;
 }
@@ -34,12 +36,11 @@ function render(d: Decision): string {
 type Row = Record<IntentStatus, string>;
 /** One cell for the awaiting statuses, one for the rest, with exceptions. */
 const row = (cells: { awaiting: string; rest: string } & Partial<Row>): Row =>
-  Object.fromEntries(
-    intentStatuses.map((s) => [s, cells[s] ?? (s === 'created' || s === 'pending' ? cells.awaiting : cells.rest)]),
-  ) as Row;
+  Object.fromEntries(intentStatuses.map((s) => [s, cells[s] ?? (s === 'created' || s === 'pending' ? cells.awaiting : cells.rest)])) as Row;
 
 const PAY = 'applied · payment_succeeded→succeeded · - · pay';
-const LATE = 'applied · late_payment_succeeded→succeeded · - · claim_then_pay | otherwise needs_review · late_payment_needs_review→needs_review · late_payment/refund · leave';
+const LATE =
+  'applied · late_payment_succeeded→succeeded · - · claim_then_pay | otherwise needs_review · late_payment_needs_review→needs_review · late_payment/refund · leave';
 const AFTER_DECLINE = 'needs_review · late_payment_needs_review→needs_review · success_after_decline/decide · leave';
 const WRONG_WAITING = 'amount_mismatch · amount_mismatch→needs_review · amount_mismatch/decide · leave';
 const WRONG_PAID = 'amount_mismatch · payment_succeeded✗new · amount_mismatch/refund · leave';
@@ -57,7 +58,11 @@ const successOfWrongAmount = row({
   cancelled: WRONG_GIVEN_UP,
 });
 
-const declineTaken = row({ awaiting: 'applied · payment_declined→failed · - · release', rest: 'already_final · payment_declined✗ · - · leave', failed: DUPLICATE });
+const declineTaken = row({
+  awaiting: 'applied · payment_declined→failed · - · release',
+  rest: 'already_final · payment_declined✗ · - · leave',
+  failed: DUPLICATE,
+});
 const holdTaken = row({
   awaiting: 'needs_review · suspected_fraud→needs_review · suspected_fraud/decide · leave',
   rest: 'already_final · suspected_fraud✗ · - · leave',
@@ -87,7 +92,10 @@ const table: Record<string, { amount: Record<'as asked' | 'another', Record<'sam
       'as asked': { same: declineTaken, another: declineTaken },
       another: {
         same: row({ awaiting: 'amount_mismatch · payment_declined✗ · - · leave', rest: 'amount_mismatch · payment_declined✗ · - · leave' }),
-        another: row({ awaiting: 'amount_mismatch · payment_declined✗ · - · leave', rest: 'amount_mismatch · payment_declined✗ · - · leave' }),
+        another: row({
+          awaiting: 'amount_mismatch · payment_declined✗ · - · leave',
+          rest: 'amount_mismatch · payment_declined✗ · - · leave',
+        }),
       },
     },
   },
@@ -111,7 +119,11 @@ const table: Record<string, { amount: Record<'as asked' | 'another', Record<'sam
 /** Expiry and cancellation carry no amount and no transaction: one row each. */
 const givingUp: Record<'expired' | 'cancelled', Row> = {
   expired: row({ awaiting: 'applied · expired→expired · - · release', rest: 'already_final · expired✗ · - · leave', expired: DUPLICATE }),
-  cancelled: row({ awaiting: 'applied · cancelled→cancelled · - · release', rest: 'already_final · cancelled✗ · - · leave', cancelled: DUPLICATE }),
+  cancelled: row({
+    awaiting: 'applied · cancelled→cancelled · - · release',
+    rest: 'already_final · cancelled✗ · - · leave',
+    cancelled: DUPLICATE,
+  }),
 };
 
 /** Refunds: all of the amount, or a part; a refund beyond what was paid is refused outright. */
@@ -179,7 +191,12 @@ describe('decide, every status × outcome × amount × transaction', () => {
 
 describe('decide, the account a transfer reached (VietQR)', () => {
   const shown = { shownAccount: '0071 000 123456' };
-  const credit = (payeeAccount?: string): Outcome => ({ kind: 'succeeded', amount: AMOUNT, transactionId: 'TX-2', ...(payeeAccount ? { payeeAccount } : {}) });
+  const credit = (payeeAccount?: string): Outcome => ({
+    kind: 'succeeded',
+    amount: AMOUNT,
+    transactionId: 'TX-2',
+    ...(payeeAccount ? { payeeAccount } : {}),
+  });
   it.each(intentStatuses.map((s) => [s]))('money into another account is a wrong amount, on %s', (status) => {
     const decision = decide(intentIn(status, shown), credit('0071000999999'));
     expect(render(decision)).toBe(successOfWrongAmount[status]);
@@ -197,13 +214,22 @@ describe('decide, the account a transfer reached (VietQR)', () => {
 describe('decide, the fields it sets and the facts it keeps', () => {
   it('a payment sets the transaction, clears the review reason and keeps the gateway time', () => {
     const paidAt = new Date('2026-12-01T03:04:05Z');
-    const decision = decide(intentIn('pending', { gatewayTransactionId: null }), { kind: 'succeeded', amount: AMOUNT, transactionId: 'TX-9', paidAt });
+    const decision = decide(intentIn('pending', { gatewayTransactionId: null }), {
+      kind: 'succeeded',
+      amount: AMOUNT,
+      transactionId: 'TX-9',
+      paidAt,
+    });
     expect(decision.set).toEqual({ gatewayTransactionId: 'TX-9', reviewReason: null, succeededAt: paidAt });
   });
   it('a wrong amount names both amounts, on the intent and its review, with the money', () => {
     const decision = decide(intentIn('pending'), { kind: 'succeeded', amount: 100_000, transactionId: 'TX-9' });
     expect(decision.set).toEqual({ reviewReason: 'paid 100000 VND for an intent of 135000 VND', gatewayTransactionId: 'TX-9' });
-    expect(decision.review).toMatchObject({ gatewayTransactionId: 'TX-9', amount: 100_000, reason: 'paid 100000 VND for an intent of 135000 VND' });
+    expect(decision.review).toMatchObject({
+      gatewayTransactionId: 'TX-9',
+      amount: 100_000,
+      reason: 'paid 100000 VND for an intent of 135000 VND',
+    });
   });
   it('a hold keeps its reason and transaction; one without a transaction is keyed by ""', () => {
     const decision = decide(intentIn('pending'), { kind: 'needs_review', reason: 'VNPay 07' });

@@ -24,15 +24,25 @@ async function resolve(env: Record<string, string>) {
 describe('the embedded demo configuration', () => {
   it('configures all three channels against the hosted emulators, with generated secrets', async () => {
     const secrets = await resolve({});
-    expect(secrets.gateways?.vnpay).toMatchObject({ tmnCode: 'HUBDEMO1', paymentUrl: 'http://localhost:3000/sandbox/vnpay/paymentv2/vpcpay.html' });
-    expect(secrets.gateways?.dvcqg).toMatchObject({ initUrl: 'http://localhost:3000/sandbox/dvcqg/init', queryUrl: 'http://localhost:3000/sandbox/dvcqg/query' });
+    expect(secrets.gateways?.vnpay).toMatchObject({
+      tmnCode: 'HUBDEMO1',
+      paymentUrl: 'http://localhost:3000/sandbox/vnpay/paymentv2/vpcpay.html',
+    });
+    expect(secrets.gateways?.dvcqg).toMatchObject({
+      initUrl: 'http://localhost:3000/sandbox/dvcqg/init',
+      queryUrl: 'http://localhost:3000/sandbox/dvcqg/query',
+    });
     expect(secrets.gateways?.vietqr?.secrets).toHaveLength(1);
     expect(secrets.emulateVietqr).toBe(true);
     expect(secrets.sandboxSecrets).toHaveLength(1);
   });
 
   it("leaves a channel the operator configured as configured: VNPay's own sandbox, not the emulator", async () => {
-    const secrets = await resolve({ VNPAY_TMN_CODE: 'REALTMN1', VNPAY_HASH_SECRET: 'the-operators-secret', VIETQR_NOTIFY_SECRET: 'bank-secret' });
+    const secrets = await resolve({
+      VNPAY_TMN_CODE: 'REALTMN1',
+      VNPAY_HASH_SECRET: 'the-operators-secret',
+      VIETQR_NOTIFY_SECRET: 'bank-secret',
+    });
     expect(secrets.gateways?.vnpay).toMatchObject({
       tmnCode: 'REALTMN1',
       secrets: ['the-operators-secret'],

@@ -1,13 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import * as hubDvcqg from '../../src/gateways/dvcqg/protocol.ts';
-import * as hubSandbox from '../../src/gateways/sandbox/protocol.ts';
-import * as hubVnpay from '../../src/gateways/vnpay/protocol.ts';
 import { CONFIRM_FIELDS, INIT_FIELDS, platformMac, platformMacVerifies } from '../../src/emulators/protocol/dvcqg.ts';
-import { checkSignatureHeader, checkoutSignature, checkoutVerifies, signatureHeader } from '../../src/emulators/protocol/sandbox.ts';
+import { checkoutSignature, checkoutVerifies, checkSignatureHeader, signatureHeader } from '../../src/emulators/protocol/sandbox.ts';
 import { fromGmt7, gmt7 } from '../../src/emulators/protocol/time.ts';
 import { notificationSignature } from '../../src/emulators/protocol/vietqr.ts';
-import { QUERYDR_ANSWER_FIELDS, QUERYDR_REQUEST_FIELDS, checkSignedQuery, pipeVerifies, signedAnswer, vndOf, vnpSignedQuery } from '../../src/emulators/protocol/vnpay.ts';
+import {
+  checkSignedQuery,
+  pipeVerifies,
+  QUERYDR_ANSWER_FIELDS,
+  QUERYDR_REQUEST_FIELDS,
+  signedAnswer,
+  vndOf,
+  vnpSignedQuery,
+} from '../../src/emulators/protocol/vnpay.ts';
+import * as hubDvcqg from '../../src/gateways/dvcqg/protocol.ts';
 import { verifyWithAny } from '../../src/gateways/hmac.ts';
+import * as hubSandbox from '../../src/gateways/sandbox/protocol.ts';
+import * as hubVnpay from '../../src/gateways/vnpay/protocol.ts';
 
 /**
  * The emulators' protocol code (src/emulators/protocol/) is written apart from the adapters'
@@ -17,7 +25,13 @@ const SECRETS = ['current-secret-0123456789', 'previous-secret-9876543210'];
 const NOW = new Date('2026-11-22T06:06:40Z');
 
 describe('the sandbox, both sides', () => {
-  const params = { amount: '185000', currency: 'VND', returnUrl: 'https://portal.test/back?x=1 2', expiresAt: '1795334800', description: 'Lệ phí & phí' };
+  const params = {
+    amount: '185000',
+    currency: 'VND',
+    returnUrl: 'https://portal.test/back?x=1 2',
+    expiresAt: '1795334800',
+    description: 'Lệ phí & phí',
+  };
 
   it('a checkout link signed by the hub verifies at the checkout, under a previous secret too, and not once changed', async () => {
     for (const secret of SECRETS) {
@@ -29,7 +43,7 @@ describe('the sandbox, both sides', () => {
     expect(checkoutSignature(SECRETS[0]!, 'HUBREF01', params)).toBe(await hubSandbox.signCheckout(SECRETS[0]!, 'HUBREF01', params));
   });
 
-  it('signature headers: each side accepts the other\'s, refuses another payload or secret, and tells stale apart', async () => {
+  it("signature headers: each side accepts the other's, refuses another payload or secret, and tells stale apart", async () => {
     const t = Math.floor(NOW.getTime() / 1000);
     const ours = signatureHeader(SECRETS[1]!, t, '{"a":1}');
     expect(await hubSandbox.checkSignature(SECRETS, ours, '{"a":1}', NOW, 300)).toBe('valid');
@@ -58,13 +72,16 @@ describe('VNPay, both sides', () => {
     expireDate: new Date(NOW.getTime() + 15 * 60_000),
   };
 
-  it.each(['php', 'form'] as const)('a payment URL the hub signs (%s encoding) verifies at VNPay, and only under the same encoding', async (encoding) => {
-    const url = new URL(await hubVnpay.buildPaymentUrl({ ...payment, secret: SECRETS[1]!, encoding }));
-    const checked = checkSignedQuery(url.searchParams, SECRETS, encoding);
-    expect(checked.valid).toBe(true);
-    expect(checked.params.vnp_OrderInfo).toContain('*');
-    expect(checkSignedQuery(url.searchParams, SECRETS, encoding === 'php' ? 'form' : 'php').valid).toBe(false);
-  });
+  it.each(['php', 'form'] as const)(
+    'a payment URL the hub signs (%s encoding) verifies at VNPay, and only under the same encoding',
+    async (encoding) => {
+      const url = new URL(await hubVnpay.buildPaymentUrl({ ...payment, secret: SECRETS[1]!, encoding }));
+      const checked = checkSignedQuery(url.searchParams, SECRETS, encoding);
+      expect(checked.valid).toBe(true);
+      expect(checked.params.vnp_OrderInfo).toContain('*');
+      expect(checkSignedQuery(url.searchParams, SECRETS, encoding === 'php' ? 'form' : 'php').valid).toBe(false);
+    },
+  );
 
   it('refuses a changed amount and a repeated parameter', async () => {
     const url = new URL(await hubVnpay.buildPaymentUrl({ ...payment, secret: SECRETS[0]! }));
@@ -77,11 +94,14 @@ describe('VNPay, both sides', () => {
   });
 
   it('an IPN query VNPay signs verifies at the hub', async () => {
-    const query = vnpSignedQuery({ vnp_Amount: '18500000', vnp_OrderInfo: 'a*b (c)', vnp_ResponseCode: '00', vnp_TxnRef: 'HUBREF01', vnp_BankCode: '' }, SECRETS[0]!);
+    const query = vnpSignedQuery(
+      { vnp_Amount: '18500000', vnp_OrderInfo: 'a*b (c)', vnp_ResponseCode: '00', vnp_TxnRef: 'HUBREF01', vnp_BankCode: '' },
+      SECRETS[0]!,
+    );
     expect((await hubVnpay.verifyQuery(query, SECRETS)).valid).toBe(true);
   });
 
-  it('querydr: the hub\'s request verifies at VNPay, VNPay\'s answer at the hub; a change or a nested object does not', async () => {
+  it("querydr: the hub's request verifies at VNPay, VNPay's answer at the hub; a change or a nested object does not", async () => {
     const request = await hubVnpay.buildQuerydrRequest({
       tmnCode: 'DEMOV210',
       secret: SECRETS[0]!,
@@ -95,7 +115,11 @@ describe('VNPay, both sides', () => {
     expect(pipeVerifies(request, QUERYDR_REQUEST_FIELDS, SECRETS)).toBe(true);
     expect(pipeVerifies({ ...request, vnp_TxnRef: 'HUBREF02' }, QUERYDR_REQUEST_FIELDS, SECRETS)).toBe(false);
     expect(pipeVerifies({ ...request, vnp_OrderInfo: {} as never }, QUERYDR_REQUEST_FIELDS, SECRETS)).toBe(false);
-    const answer = signedAnswer({ vnp_ResponseId: 'r1', vnp_Command: 'querydr', vnp_ResponseCode: '00', vnp_TxnRef: 'HUBREF01', vnp_Amount: '18500000' }, QUERYDR_ANSWER_FIELDS, SECRETS[1]!);
+    const answer = signedAnswer(
+      { vnp_ResponseId: 'r1', vnp_Command: 'querydr', vnp_ResponseCode: '00', vnp_TxnRef: 'HUBREF01', vnp_Amount: '18500000' },
+      QUERYDR_ANSWER_FIELDS,
+      SECRETS[1]!,
+    );
     expect(await hubVnpay.verifyPipeSigned(answer, hubVnpay.QUERYDR_RESPONSE_HASH_FIELDS, SECRETS)).toBe(true);
   });
 
@@ -107,18 +131,29 @@ describe('VNPay, both sides', () => {
 });
 
 describe('the national platform, both sides', () => {
-  const init = { LoaiBanTin: 'INIT', PhienBan: '1.0.6', MaDoiTac: 'HCC', MaThamChieu: 'HUBREF01', SoTien: '185000', ThoiGianGD: '20261122130640', Ip: '1.2.3.4' };
+  const init = {
+    LoaiBanTin: 'INIT',
+    PhienBan: '1.0.6',
+    MaDoiTac: 'HCC',
+    MaThamChieu: 'HUBREF01',
+    SoTien: '185000',
+    ThoiGianGD: '20261122130640',
+    Ip: '1.2.3.4',
+  };
 
-  it.each(['HMAC-SHA256', 'HMAC-SHA512'] as const)('MaXacThuc (%s): the hub\'s verifies at the platform and the platform\'s at the hub', async (algorithm) => {
-    const hash = algorithm === 'HMAC-SHA512' ? 'sha512' : 'sha256';
-    const signed = { ...init, MaXacThuc: await hubDvcqg.authenticationCode(algorithm, SECRETS[1]!, init, INIT_FIELDS) };
-    expect(platformMacVerifies(signed, INIT_FIELDS, SECRETS, hash)).toBe(true);
-    expect(platformMacVerifies({ ...signed, SoTien: '1' }, INIT_FIELDS, SECRETS, hash)).toBe(false);
-    expect(platformMacVerifies({ ...signed, SoTien: { n: 1 } }, INIT_FIELDS, SECRETS, hash)).toBe(false);
-    const confirm = { LoaiBanTin: 'CONFIRM', MaDoiTac: 'HCC', MaThamChieu: 'HUBREF01', SoTien: 185000, MaTienTe: 'VND' };
-    const code = platformMac(confirm, CONFIRM_FIELDS, SECRETS[0]!, hash);
-    expect(await hubDvcqg.verifyAuthenticationCode(algorithm, SECRETS, { ...confirm, MaXacThuc: code }, CONFIRM_FIELDS)).toBe(true);
-  });
+  it.each(['HMAC-SHA256', 'HMAC-SHA512'] as const)(
+    "MaXacThuc (%s): the hub's verifies at the platform and the platform's at the hub",
+    async (algorithm) => {
+      const hash = algorithm === 'HMAC-SHA512' ? 'sha512' : 'sha256';
+      const signed = { ...init, MaXacThuc: await hubDvcqg.authenticationCode(algorithm, SECRETS[1]!, init, INIT_FIELDS) };
+      expect(platformMacVerifies(signed, INIT_FIELDS, SECRETS, hash)).toBe(true);
+      expect(platformMacVerifies({ ...signed, SoTien: '1' }, INIT_FIELDS, SECRETS, hash)).toBe(false);
+      expect(platformMacVerifies({ ...signed, SoTien: { n: 1 } }, INIT_FIELDS, SECRETS, hash)).toBe(false);
+      const confirm = { LoaiBanTin: 'CONFIRM', MaDoiTac: 'HCC', MaThamChieu: 'HUBREF01', SoTien: 185000, MaTienTe: 'VND' };
+      const code = platformMac(confirm, CONFIRM_FIELDS, SECRETS[0]!, hash);
+      expect(await hubDvcqg.verifyAuthenticationCode(algorithm, SECRETS, { ...confirm, MaXacThuc: code }, CONFIRM_FIELDS)).toBe(true);
+    },
+  );
 });
 
 describe('the bank and the wall clock', () => {

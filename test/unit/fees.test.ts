@@ -3,21 +3,21 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   adjustmentApplies,
+  type Channel,
   computeFee,
   defaultRounding,
-  feeAdjustmentSchema,
-  feeFormulaSchema,
-  FeeInputError,
-  inputsUsed,
-  isRuleValidOn,
-  roundingRuleSchema,
-  roundVnd,
-  type Channel,
   type FeeAdjustment,
   type FeeFormula,
+  FeeInputError,
   type FeeInputs,
   type FeeRuleLike,
+  feeAdjustmentSchema,
+  feeFormulaSchema,
+  inputsUsed,
+  isRuleValidOn,
   type RoundingRule,
+  roundingRuleSchema,
+  roundVnd,
 } from '../../src/domain/fees.ts';
 
 function rule(formula: FeeFormula, adjustments: FeeAdjustment[] = [], rounding: RoundingRule = defaultRounding): FeeRuleLike {
@@ -289,11 +289,7 @@ describe('fee shapes', () => {
       const byValue = rule({
         type: 'table',
         input: 'declaredValue',
-        rows: [
-          { below: 1_000_000, amount: 10_000 },
-          { below: 5_000_000, amount: 20_000 },
-          { amount: 50_000 },
-        ],
+        rows: [{ below: 1_000_000, amount: 10_000 }, { below: 5_000_000, amount: 20_000 }, { amount: 50_000 }],
       });
       expect(amountOf(byValue, { declaredValue: 0, quantity: 999_999_999 })).toBe(10_000);
       expect(amountOf(byValue, { declaredValue: 999_999 })).toBe(10_000);
@@ -426,9 +422,7 @@ describe('adjustments', () => {
     });
 
     it('applies to a computed base (per page, then half)', () => {
-      const half = rule(copyCertification.formula, [
-        { label: 'half', effect: { type: 'percent_of_base', percent: '50' } },
-      ]);
+      const half = rule(copyCertification.formula, [{ label: 'half', effect: { type: 'percent_of_base', percent: '50' } }]);
       expect(amountOf(half, { quantity: 3 })).toBe(2_500);
       expect(amountOf(half, { quantity: 1000 })).toBe(100_000);
     });
@@ -520,7 +514,16 @@ describe('schemas', () => {
     expect(schema.safeParse(value).success, JSON.stringify(value)).toBe(false);
 
   it('accept every rule used above', () => {
-    for (const r of [copyCertification, drivingLicence, idCard, criminalRecord, enterpriseRegistration, birthRegistration, foodSafety, registrationFeeLand]) {
+    for (const r of [
+      copyCertification,
+      drivingLicence,
+      idCard,
+      criminalRecord,
+      enterpriseRegistration,
+      birthRegistration,
+      foodSafety,
+      registrationFeeLand,
+    ]) {
       ok(feeFormulaSchema, r.formula);
       for (const a of r.adjustments) ok(feeAdjustmentSchema, a);
       ok(roundingRuleSchema, r.rounding);
@@ -547,7 +550,14 @@ describe('schemas', () => {
     ['tier from 0', { type: 'per_unit', unit: 'trang', tiers: [{ fromUnit: 0, unitAmount: 2000 }] }],
     [
       'tiers repeating a unit',
-      { type: 'per_unit', unit: 'trang', tiers: [{ fromUnit: 1, unitAmount: 2000 }, { fromUnit: 1, unitAmount: 1000 }] },
+      {
+        type: 'per_unit',
+        unit: 'trang',
+        tiers: [
+          { fromUnit: 1, unitAmount: 2000 },
+          { fromUnit: 1, unitAmount: 1000 },
+        ],
+      },
     ],
     [
       'tiers descending',
@@ -561,7 +571,17 @@ describe('schemas', () => {
         ],
       },
     ],
-    ['fractional tier start', { type: 'per_unit', unit: 'trang', tiers: [{ fromUnit: 1, unitAmount: 1 }, { fromUnit: 2.5, unitAmount: 1 }] }],
+    [
+      'fractional tier start',
+      {
+        type: 'per_unit',
+        unit: 'trang',
+        tiers: [
+          { fromUnit: 1, unitAmount: 1 },
+          { fromUnit: 2.5, unitAmount: 1 },
+        ],
+      },
+    ],
     ['empty unit', { type: 'per_unit', unit: '', tiers: [{ fromUnit: 1, unitAmount: 2000 }] }],
     ['percent above 100', { type: 'percentage', rate: '100.000001' }],
     ['percent 101', { type: 'percentage', rate: '101' }],
@@ -730,7 +750,11 @@ describe('percentage properties', () => {
       if (r % 5n === 0n) r += 2n; // odd and not a multiple of 5: invertible modulo 10^k
       const denominator = 100_000_000n * BigInt(rounding.unit); // rate scaled by 10^6, per cent, per unit
       const target =
-        rounding.mode === 'up' ? BigInt(offset) : rounding.mode === 'down' ? denominator - BigInt(offset) : denominator / 2n - BigInt(offset);
+        rounding.mode === 'up'
+          ? BigInt(offset)
+          : rounding.mode === 'down'
+            ? denominator - BigInt(offset)
+            : denominator / 2n - BigInt(offset);
       const low = (target * modInverse(r, denominator)) % denominator;
       const value = BigInt(high) * denominator + low;
       const rate = `${r / 1_000_000n}.${String(r % 1_000_000n).padStart(6, '0')}`;

@@ -1,22 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dvcqgSyncRecord } from '../../src/domain/dvcqg-sync.ts';
-import { canCharge, isFeeBearing, type FeeAdjustment, type FeeFormula } from '../../src/domain/fees.ts';
+import { canCharge, type FeeAdjustment, type FeeFormula, isFeeBearing } from '../../src/domain/fees.ts';
 import {
   changeOf,
   DEFAULT_SCORING,
-  gapTo,
   datesOf,
   daysBetween,
+  gapTo,
   indicatorRatios,
   neededForTarget,
-  periodRange,
   PeriodError,
+  type ProcedureCounts,
+  periodRange,
   project,
   rateOf,
   score,
   scoreAll,
-  type ProcedureCounts,
 } from '../../src/domain/indicators.ts';
 import { formatCount, formatDecimal, formatPercent, formatPointChange } from '../../src/web/format.ts';
 import { roundHalfUp, roundSigned } from '../helpers/indicators.ts';
@@ -99,15 +99,20 @@ describe('neededForTarget', () => {
 
   it('holds for any counts (property): reaching with k, not with k − 1, never past the denominator', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 10_000 }), (d, raw, t) => {
-        const n = raw % (d + 1);
-        const k = neededForTarget({ numerator: n, denominator: d }, t / 10_000);
-        const reaches = (x: number) => BigInt(n + x) * 10_000n >= BigInt(t) * BigInt(d);
-        expect(k).toBeGreaterThanOrEqual(0);
-        expect(n + k).toBeLessThanOrEqual(d);
-        expect(reaches(k)).toBe(true);
-        if (k > 0) expect(reaches(k - 1)).toBe(false);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        (d, raw, t) => {
+          const n = raw % (d + 1);
+          const k = neededForTarget({ numerator: n, denominator: d }, t / 10_000);
+          const reaches = (x: number) => BigInt(n + x) * 10_000n >= BigInt(t) * BigInt(d);
+          expect(k).toBeGreaterThanOrEqual(0);
+          expect(n + k).toBeLessThanOrEqual(d);
+          expect(reaches(k)).toBe(true);
+          if (k > 0) expect(reaches(k - 1)).toBe(false);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -132,11 +137,18 @@ describe('gaps, changes and whether a target is reached, from the exact counts',
 
   it('agree with integer arithmetic (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 10_000 }), (d, raw, t) => {
-        const n = raw % (d + 1);
-        // gap = t/10000 − n/d = (t·d − 10000·n) / (10000·d)
-        expect(gapTo({ numerator: n, denominator: d }, t / 10_000)).toBe(roundSigned(BigInt(t) * BigInt(d) - 10_000n * BigInt(n), 10_000n * BigInt(d), 4));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        (d, raw, t) => {
+          const n = raw % (d + 1);
+          // gap = t/10000 − n/d = (t·d − 10000·n) / (10000·d)
+          expect(gapTo({ numerator: n, denominator: d }, t / 10_000)).toBe(
+            roundSigned(BigInt(t) * BigInt(d) - 10_000n * BigInt(n), 10_000n * BigInt(d), 4),
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -155,7 +167,14 @@ describe('reporting periods', () => {
   });
 
   it('refuses an index the period does not have, naming the field', () => {
-    for (const [kind, index] of [['month', 13], ['month', 0], ['quarter', 5], ['half', 3], ['nine-months', 2], ['year', 2]] as const) {
+    for (const [kind, index] of [
+      ['month', 13],
+      ['month', 0],
+      ['quarter', 5],
+      ['half', 3],
+      ['nine-months', 2],
+      ['year', 2],
+    ] as const) {
       expect(() => periodRange(kind, 2026, index)).toThrow(PeriodError);
     }
     expect(() => periodRange('quarter', 2026)).toThrow(/index/);
@@ -185,11 +204,21 @@ describe('project: a cumulative ratio to the end date', () => {
   it('uses fewer days early on, caps what counts procedures, and has nothing to say without data', () => {
     expect(project([], 30)).toEqual({ windowDays: 0, recentRate: null, trendPerDay: null, projectedRate: null, onTrack: null });
     expect(project([{ numerator: 0, denominator: 0 }], 29).projectedRate).toBeNull();
-    const two = project([{ numerator: 1, denominator: 2 }, { numerator: 2, denominator: 4 }], 28);
+    const two = project(
+      [
+        { numerator: 1, denominator: 2 },
+        { numerator: 2, denominator: 4 },
+      ],
+      28,
+    );
     expect(two.windowDays).toBe(2);
     expect(two.projectedRate).toBe(0.5);
     // Procedures (a): 5 of 8 with a payment, 1 more each day; only 10 fee-bearing procedures exist.
-    const capped = project(Array.from({ length: 7 }, (_, i) => ({ numerator: 5 + i, denominator: 8 + i })), 20, { cap: 10 });
+    const capped = project(
+      Array.from({ length: 7 }, (_, i) => ({ numerator: 5 + i, denominator: 8 + i })),
+      20,
+      { cap: 10 },
+    );
     expect(capped.projectedRate).toBe(1);
   });
 });
@@ -248,7 +277,11 @@ describe('fee-bearing procedures', () => {
     expect(canCharge(rule({ type: 'table', input: 'quantity', rows: [{ amount: 0 }] }))).toBe(false);
     expect(canCharge(rule({ type: 'table', input: 'quantity', rows: [{ below: 5, amount: 0 }, { amount: 10_000 }] }))).toBe(true);
     // Death registration: free on time, charged when late.
-    const late: FeeAdjustment = { label: 'Đăng ký quá hạn', payerCategories: ['late_registration'], effect: { type: 'amount', amount: 8_000 } };
+    const late: FeeAdjustment = {
+      label: 'Đăng ký quá hạn',
+      payerCategories: ['late_registration'],
+      effect: { type: 'amount', amount: 8_000 },
+    };
     expect(canCharge(rule({ type: 'exempt' }, [late]))).toBe(true);
   });
 
@@ -265,11 +298,23 @@ describe('fee-bearing procedures', () => {
 
 describe('dvcqgSyncRecord', () => {
   const forms = { direct: 1, online: 2, postal: 3 };
-  const line = (status: string, amount: number, kind: 'phi' | 'le_phi' = 'le_phi') => ({ name: 'Lệ phí', feeCode: 'LP', amount, kind, status });
+  const line = (status: string, amount: number, kind: 'phi' | 'le_phi' = 'le_phi') => ({
+    name: 'Lệ phí',
+    feeCode: 'LP',
+    amount,
+    kind,
+    status,
+  });
 
   it('maps the channel, every line (zero-priced included), the collection form and the 766 flag', () => {
     const record = dvcqgSyncRecord(
-      { code: 'D-1', procedureCode: '2.001610', channel: 'online', onlinePaymentFlag: 1, lines: [line('waived', 0), line('paid', 100_000, 'phi')] },
+      {
+        code: 'D-1',
+        procedureCode: '2.001610',
+        channel: 'online',
+        onlinePaymentFlag: 1,
+        lines: [line('waived', 0), line('paid', 100_000, 'phi')],
+      },
       forms,
     );
     expect(record).toEqual({
@@ -282,9 +327,15 @@ describe('dvcqgSyncRecord', () => {
       ],
       DuocThanhToanTrucTuyen: 1,
     });
-    const counter = dvcqgSyncRecord({ code: 'D-2', procedureCode: '2.000815', channel: 'direct', onlinePaymentFlag: 0, lines: [line('unpaid', 7_000)] }, forms);
+    const counter = dvcqgSyncRecord(
+      { code: 'D-2', procedureCode: '2.000815', channel: 'direct', onlinePaymentFlag: 0, lines: [line('unpaid', 7_000)] },
+      forms,
+    );
     expect(counter).toMatchObject({ KenhThucHien: 1, DuocThanhToanTrucTuyen: 0, DanhSachLePhi: [{ HinhThucThu: 1, Gia: 7_000 }] });
-    const post = dvcqgSyncRecord({ code: 'D-3', procedureCode: '3.000333', channel: 'postal', onlinePaymentFlag: 2, lines: [line('refunded', 200_000)] }, forms);
+    const post = dvcqgSyncRecord(
+      { code: 'D-3', procedureCode: '3.000333', channel: 'postal', onlinePaymentFlag: 2, lines: [line('refunded', 200_000)] },
+      forms,
+    );
     expect(post).toMatchObject({ KenhThucHien: 3, DuocThanhToanTrucTuyen: 2, DanhSachLePhi: [{ HinhThucThu: 2 }] });
   });
 });

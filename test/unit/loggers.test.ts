@@ -9,7 +9,7 @@ const loggers: Array<[string, (level: 'debug' | 'info', write: (line: string) =>
 ];
 
 describe.each(loggers)('the %s logger', (_name, make) => {
-  it('writes one JSON line per call: level, ISO time, message, the child\'s bindings and the fields', () => {
+  it("writes one JSON line per call: level, ISO time, message, the child's bindings and the fields", () => {
     const lines: Array<Record<string, unknown>> = [];
     const log = make('info', (line) => lines.push(JSON.parse(line)));
     log.debug('not at info');
@@ -29,7 +29,11 @@ describe('the pino logger', () => {
   it('blanks personal fields a caller should not have passed', () => {
     const lines: string[] = [];
     const log = createNodeLogger('info', { write: (line) => lines.push(line) });
-    log.info('careless', { payer: { name: 'Nguyễn Văn An', idNumber: '079203001234' }, intent: { applicantAddress: '12 Lê Lợi' }, intentId: 'i-2' });
+    log.info('careless', {
+      payer: { name: 'Nguyễn Văn An', idNumber: '079203001234' },
+      intent: { applicantAddress: '12 Lê Lợi' },
+      intentId: 'i-2',
+    });
     expect(lines.join('')).not.toMatch(/Nguyễn|079203001234|Lê Lợi/);
     expect(JSON.parse(lines[0]!)).toMatchObject({ payer: '[redacted]', intent: { applicantAddress: '[redacted]' }, intentId: 'i-2' });
   });

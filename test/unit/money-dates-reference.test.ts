@@ -37,13 +37,10 @@ describe('money', () => {
     );
   });
 
-  it.each([-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER + 1])(
-    'formatting refuses %s',
-    (bad) => {
-      expect(() => formatVnd(bad)).toThrow(RangeError);
-      expect(() => groupThousands(bad)).toThrow(RangeError);
-    },
-  );
+  it.each([-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER + 1])('formatting refuses %s', (bad) => {
+    expect(() => formatVnd(bad)).toThrow(RangeError);
+    expect(() => groupThousands(bad)).toThrow(RangeError);
+  });
 
   it('isVnd / assertVnd accept exactly the non-negative safe integers', () => {
     expect(MAX_VND).toBe(Number.MAX_SAFE_INTEGER);
@@ -76,12 +73,9 @@ describe('money', () => {
     expect(() => sumVnd([Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER])).toThrow(RangeError);
   });
 
-  it.each([[[1000, 0.5]], [[1.5]], [[100, -1]], [[Number.NaN]], [[Infinity]], [[2 ** 53]]])(
-    'sumVnd refuses a non-VND term %j',
-    (terms) => {
-      expect(() => sumVnd(terms)).toThrow(RangeError);
-    },
-  );
+  it.each([[[1000, 0.5]], [[1.5]], [[100, -1]], [[Number.NaN]], [[Infinity]], [[2 ** 53]]])('sumVnd refuses a non-VND term %j', (terms) => {
+    expect(() => sumVnd(terms)).toThrow(RangeError);
+  });
 });
 
 describe('dates in Asia/Ho_Chi_Minh (UTC+7, no daylight saving)', () => {

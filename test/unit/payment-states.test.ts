@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   awaitingPaymentStatuses,
+  type IntentEvent,
+  type IntentStatus,
   intentEvents,
   intentStatuses,
   isLive,
   liveStatuses,
   transition,
   transitions,
-  type IntentEvent,
-  type IntentStatus,
 } from '../../src/domain/payment-states.ts';
 
 /**
@@ -118,7 +118,11 @@ describe('the table as data', () => {
   });
 
   it('names every event in at least one edge, and only known events and statuses', () => {
-    for (const event of intentEvents) expect(transitions.some((e) => e.event === event), event).toBe(true);
+    for (const event of intentEvents)
+      expect(
+        transitions.some((e) => e.event === event),
+        event,
+      ).toBe(true);
     for (const edge of transitions) {
       expect(intentEvents).toContain(edge.event);
       expect(intentStatuses).toContain(edge.to);

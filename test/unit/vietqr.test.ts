@@ -12,17 +12,12 @@ import {
   type VietQrPayloadInput,
 } from '../../src/gateways/vietqr/emvco.ts';
 import { qrSvg } from '../../src/gateways/vietqr/qr-image.ts';
-import {
-  findReferenceMatches,
-  findReferences,
-  normaliseTransferText,
-} from '../../src/gateways/vietqr/transfer-text.ts';
+import { findReferenceMatches, findReferences, normaliseTransferText } from '../../src/gateways/vietqr/transfer-text.ts';
 
 /** Published vectors (shared/domain/gateways.md §2). */
 const DYNAMIC_VECTOR =
   '00020101021238530010A0000007270123000697041601092576788590208QRIBFTTA5303704540410005802VN62150811Chuyen tien6304BBB8';
-const STATIC_VECTOR =
-  '00020101021138580010A000000727012800069704070114190304136010180208QRIBFTTA53037045802VN63040283';
+const STATIC_VECTOR = '00020101021138580010A000000727012800069704070114190304136010180208QRIBFTTA53037045802VN63040283';
 
 // ---------------------------------------------------------------------------------------------
 // An independent decoder: its own TLV walk and its own bit-serial CRC, sharing no code with the
@@ -156,9 +151,9 @@ describe('buildVietQrPayload', () => {
     const built = buildVietQrPayload({ bankBin: '970416', accountNumber: '257678859', amount: 1000, transferText: 'CHUYEN TIEN' });
     const expectedBody = DYNAMIC_VECTOR.slice(0, -4).replace('Chuyen tien', 'CHUYEN TIEN');
     expect(built).toBe(expectedBody + referenceCrc(expectedBody));
-    expect(() =>
-      buildVietQrPayload({ bankBin: '970416', accountNumber: '257678859', amount: 1000, transferText: 'Chuyen tien' }),
-    ).toThrow(EmvcoError);
+    expect(() => buildVietQrPayload({ bankBin: '970416', accountNumber: '257678859', amount: 1000, transferText: 'Chuyen tien' })).toThrow(
+      EmvcoError,
+    );
   });
 
   it('produces a payload an independent decoder reads back, CRC valid', () => {
@@ -421,7 +416,9 @@ describe('qrSvg', () => {
     expect(svg).toContain('xmlns="http://www.w3.org/2000/svg"');
     expect(svg).toMatch(/viewBox="0 0 (\d+) \1"/);
     expect(await qrSvg(payload)).toBe(svg);
-    const other = await qrSvg(buildVietQrPayload({ bankBin: '970415', accountNumber: '0123456789', amount: 135_001, transferText: 'HP7K3M9Q2R1X' }));
+    const other = await qrSvg(
+      buildVietQrPayload({ bankBin: '970415', accountNumber: '0123456789', amount: 135_001, transferText: 'HP7K3M9Q2R1X' }),
+    );
     expect(other).not.toBe(svg);
   });
 

@@ -8,11 +8,12 @@ import {
   encodeComponent,
   fromVnpAmount,
   IPN_ANSWERS,
+  type IpnStep,
   ipnAnswer,
   ipnOutcome,
   ipnStepFor,
-  paymentParams,
   parseVnCompactTimestamp,
+  paymentParams,
   QUERYDR_HASH_FIELDS,
   QUERYDR_RESPONSE_HASH_FIELDS,
   REFUND_HASH_FIELDS,
@@ -22,7 +23,6 @@ import {
   toVnpAmount,
   verifyQuery,
   verifyQuerydrResponse,
-  type IpnStep,
 } from '../../src/gateways/vnpay/protocol.ts';
 
 // ---------------------------------------------------------------------------------------------

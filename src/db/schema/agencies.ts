@@ -1,5 +1,5 @@
-import { check, date, index, integer, pgTable, text } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
+import { check, date, index, integer, pgTable, text } from 'drizzle-orm/pg-core';
 import { createdAt, updatedAt } from './columns.ts';
 
 export const agencyLevels = ['province', 'department', 'district', 'commune', 'unit'] as const;

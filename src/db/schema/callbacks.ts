@@ -1,4 +1,4 @@
-import { index, jsonb, pgTable, text, uuid, integer } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, instant } from './columns.ts';
 
 export const inboxStatuses = ['received', 'processed', 'rejected', 'failed'] as const;
@@ -18,7 +18,9 @@ export const callbackInbox = pgTable(
     headers: jsonb().$type<Record<string, string>>().notNull(),
     rawBody: text().notNull(),
     status: text({ enum: inboxStatuses }).notNull().default('received'),
-    signatureValid: text({ enum: ['valid', 'invalid', 'unchecked'] }).notNull().default('unchecked'),
+    signatureValid: text({ enum: ['valid', 'invalid', 'unchecked'] })
+      .notNull()
+      .default('unchecked'),
     reference: text(),
     intentId: uuid(),
     /** What was done: applied, duplicate, unknown_reference, amount_mismatch, refused… */
@@ -30,8 +32,5 @@ export const callbackInbox = pgTable(
     receivedAt: createdAt(),
     processedAt: instant(),
   },
-  (t) => [
-    index('callback_inbox_status_idx').on(t.status, t.receivedAt),
-    index('callback_inbox_reference_idx').on(t.gateway, t.reference),
-  ],
+  (t) => [index('callback_inbox_status_idx').on(t.status, t.receivedAt), index('callback_inbox_reference_idx').on(t.gateway, t.reference)],
 );

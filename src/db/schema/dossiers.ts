@@ -1,9 +1,9 @@
-import { date, index, integer, pgTable, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
+import { date, index, integer, pgTable, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { channels } from '../../domain/fees.ts';
 import { agencies } from './agencies.ts';
-import { feeKinds, feeRules, procedures } from './procedures.ts';
 import { createdAt, instant, updatedAt, vnd } from './columns.ts';
+import { feeKinds, feeRules, procedures } from './procedures.ts';
 
 export const feeListStates = ['none', 'zero', 'charged'] as const;
 

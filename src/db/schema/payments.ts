@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid, integer, smallint } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { intentStatuses } from '../../domain/payment-states.ts';
-import { dossiers, obligations } from './dossiers.ts';
 import { createdAt, instant, updatedAt, vnd } from './columns.ts';
+import { dossiers, obligations } from './dossiers.ts';
 
 export const paymentIntents = pgTable(
   'payment_intents',
@@ -39,9 +39,7 @@ export const paymentIntents = pgTable(
     uniqueIndex('payment_intents_reference_idx').on(t.reference),
     index('payment_intents_dossier_idx').on(t.dossierCode),
     index('payment_intents_live_expiry_idx').on(t.status, t.expiresAt),
-    index('payment_intents_poll_idx')
-      .on(t.nextPollAt)
-      .where(sql`${t.status} IN ('created', 'pending')`),
+    index('payment_intents_poll_idx').on(t.nextPollAt).where(sql`${t.status} IN ('created', 'pending')`),
   ],
 );
 

@@ -1,5 +1,5 @@
 import { boolean, date, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
-import type { FeeFormula, FeeAdjustment, RoundingRule } from '../../domain/fees.ts';
+import type { FeeAdjustment, FeeFormula, RoundingRule } from '../../domain/fees.ts';
 import { createdAt, updatedAt } from './columns.ts';
 
 export const dataConfidence = ['confirmed', 'secondary', 'unconfirmed'] as const;

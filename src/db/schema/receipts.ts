@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { date, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { paymentIntents } from './payments.ts';
 import { createdAt, instant, vnd } from './columns.ts';
+import { paymentIntents } from './payments.ts';
 
 /**
  * Receipt numbering per (agency, form symbol, series symbol). The counter row is locked and

@@ -1,10 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { index, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { paymentIntents } from './payments.ts';
-import { createdAt, instant, vnd } from './columns.ts';
 import { reviewKinds } from '../../domain/decide.ts';
-
-
+import { createdAt, instant, vnd } from './columns.ts';
+import { paymentIntents } from './payments.ts';
 
 /**
  * Money the hub received but could not decide about alone (DESIGN.md `needs_review`): an amount
@@ -30,7 +28,9 @@ export const paymentReviews = pgTable(
     amount: vnd(),
     proposedAction: text({ enum: ['refund', 'decide'] }).notNull(),
     reason: text().notNull(),
-    status: text({ enum: ['open', 'resolved'] }).notNull().default('open'),
+    status: text({ enum: ['open', 'resolved'] })
+      .notNull()
+      .default('open'),
     detail: jsonb().$type<Record<string, unknown>>(),
     createdAt: createdAt(),
     resolvedAt: instant(),
@@ -38,9 +38,7 @@ export const paymentReviews = pgTable(
   },
   (t) => [
     uniqueIndex('payment_reviews_once_idx').on(t.intentId, t.kind, t.gatewayTransactionId),
-    uniqueIndex('payment_reviews_unmatched_once_idx')
-      .on(t.gateway, t.gatewayTransactionId)
-      .where(sql`${t.intentId} IS NULL`),
+    uniqueIndex('payment_reviews_unmatched_once_idx').on(t.gateway, t.gatewayTransactionId).where(sql`${t.intentId} IS NULL`),
     index('payment_reviews_open_idx').on(t.status, t.createdAt),
   ],
 );

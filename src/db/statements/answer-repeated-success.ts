@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { queryRows, type Executor } from '../types.ts';
+import { type Executor, queryRows } from '../types.ts';
 
 export interface RepeatedSuccess {
   inboxId: string;

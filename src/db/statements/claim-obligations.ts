@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { queryRows, type Executor } from '../types.ts';
+import { type Executor, queryRows } from '../types.ts';
 
 /**
  * Re-reserves a given-up intent's fee lines for its late payment, in one statement, if every one

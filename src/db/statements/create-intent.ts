@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { pgError } from '../errors.ts';
-import { queryRows, type Executor } from '../types.ts';
+import { type Executor, queryRows } from '../types.ts';
 
 export interface NewIntent {
   id: string;
@@ -40,7 +40,10 @@ export type CreateIntentResult = 'created' | 'key_taken' | 'obligation_taken' | 
  * same key, the later ones wait on the key's unique index and then find it taken.
  */
 export async function insertIntent(db: Executor, n: NewIntent): Promise<CreateIntentResult> {
-  const ids = sql.join(n.obligationIds.map((o) => sql`${o}::uuid`), sql`, `);
+  const ids = sql.join(
+    n.obligationIds.map((o) => sql`${o}::uuid`),
+    sql`, `,
+  );
   const at = n.createdAt.toISOString();
   try {
     const [result] = await queryRows<{ claimed: number }>(

@@ -1,6 +1,6 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { paymentIntents } from '../schema/index.ts';
-import { queryRows, type Executor } from '../types.ts';
+import { type Executor, queryRows } from '../types.ts';
 
 export type IntentRow = typeof paymentIntents.$inferSelect;
 
@@ -16,7 +16,8 @@ export type IntentTarget = { intentId: string } | { gateway: string; reference: 
  * comes from the locking scan itself, so it is the latest version, not the snapshot's.
  */
 export async function lockIntent(db: Executor, target: IntentTarget, options: { lockDossier: boolean }): Promise<IntentRow | undefined> {
-  const where: SQL = 'intentId' in target ? sql`id = ${target.intentId}::uuid` : sql`gateway = ${target.gateway} AND reference = ${target.reference}`;
+  const where: SQL =
+    'intentId' in target ? sql`id = ${target.intentId}::uuid` : sql`gateway = ${target.gateway} AND reference = ${target.reference}`;
   const [raw] = await queryRows<Record<string, unknown>>(
     db,
     sql`
@@ -32,8 +33,10 @@ export async function lockIntent(db: Executor, target: IntentTarget, options: { 
   return raw ? intentFromRow(raw) : undefined;
 }
 
-const instantOf = (value: unknown): Date | null => (value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value)));
-const jsonOf = (value: unknown) => (typeof value === 'string' ? (JSON.parse(value) as Record<string, unknown>) : (value as Record<string, unknown> | null));
+const instantOf = (value: unknown): Date | null =>
+  value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value));
+const jsonOf = (value: unknown) =>
+  typeof value === 'string' ? (JSON.parse(value) as Record<string, unknown>) : (value as Record<string, unknown> | null);
 
 /** A raw payment_intents row (snake_case, as either driver returns it) as drizzle's row type. */
 function intentFromRow(r: Record<string, unknown>): IntentRow {

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { IntentStatus } from '../../domain/payment-states.ts';
 import type { ReceiptLine } from '../schema/receipts.ts';
-import { queryRows, type Executor } from '../types.ts';
+import { type Executor, queryRows } from '../types.ts';
 
 export interface MarkPaidInput {
   intentId: string;

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import type { IntentEvent, IntentStatus } from '../../domain/payment-states.ts';
 import type { ReviewKind } from '../../domain/decide.ts';
-import { queryRows, type Executor } from '../types.ts';
+import type { IntentEvent, IntentStatus } from '../../domain/payment-states.ts';
+import { type Executor, queryRows } from '../types.ts';
 
 export interface DecisionWrite {
   intentId: string;

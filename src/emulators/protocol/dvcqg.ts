@@ -1,4 +1,4 @@
-import { hmacHex, signedByAny, type Hash } from './hmac.ts';
+import { type Hash, hmacHex, signedByAny } from './hmac.ts';
 
 /**
  * The national platform's side, written apart from the hub's src/gateways/dvcqg/protocol.ts: the
@@ -7,12 +7,47 @@ import { hmacHex, signedByAny, type Hash } from './hmac.ts';
  * as that system builds its string. The emulator signs and checks with it; tests sign what they
  * send with it and check what the hub signs.
  */
-export const INIT_FIELDS = ['LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'LoaiHinhThanhToan', 'MaKenhThanhToan', 'MaThietBi', 'NgonNgu', 'MaTienTe', 'MaNganHang', 'ThongTinGiaoDich', 'ThoiGianGD', 'Ip'];
-export const CONFIRM_FIELDS = ['LoaiBanTin', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'MaTienTe', 'MaNganHang', 'ThongTinGiaoDich', 'ThoiGianGD'];
+export const INIT_FIELDS = [
+  'LoaiBanTin',
+  'PhienBan',
+  'MaDoiTac',
+  'MaThamChieu',
+  'SoTien',
+  'LoaiHinhThanhToan',
+  'MaKenhThanhToan',
+  'MaThietBi',
+  'NgonNgu',
+  'MaTienTe',
+  'MaNganHang',
+  'ThongTinGiaoDich',
+  'ThoiGianGD',
+  'Ip',
+];
+export const CONFIRM_FIELDS = [
+  'LoaiBanTin',
+  'MaDoiTac',
+  'MaThamChieu',
+  'SoTien',
+  'MaTienTe',
+  'MaNganHang',
+  'ThongTinGiaoDich',
+  'ThoiGianGD',
+];
 export const ANSWER_FIELDS = ['MaLoi', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'];
 export const QUERY_FIELDS = ['LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'];
 /** The open-source system's confirm layout: it signs the result code and the transaction too. */
-export const OUTCOME_SIGNED_FIELDS = ['LoaiBanTin', 'MaLoi', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'MaTienTe', 'MaGiaoDich', 'MaNganHang', 'ThoiGianGD', 'ThongTinGiaoDich'];
+export const OUTCOME_SIGNED_FIELDS = [
+  'LoaiBanTin',
+  'MaLoi',
+  'MaDoiTac',
+  'MaThamChieu',
+  'SoTien',
+  'MaTienTe',
+  'MaGiaoDich',
+  'MaNganHang',
+  'ThoiGianGD',
+  'ThongTinGiaoDich',
+];
 
 /** LoaiBanTin of a status query, as the open-source system sends it. */
 export const QUERY_MESSAGE_TYPE = 'QUERY';
@@ -30,10 +65,17 @@ export function platformMac(message: Record<string, unknown>, fields: readonly s
 }
 
 /** True when the message's MaXacThuc is platformMac of `fields` under one of the keys. */
-export function platformMacVerifies(message: Record<string, unknown>, fields: readonly string[], keys: readonly string[], hash: Hash = 'sha256'): boolean {
+export function platformMacVerifies(
+  message: Record<string, unknown>,
+  fields: readonly string[],
+  keys: readonly string[],
+  hash: Hash = 'sha256',
+): boolean {
   // A nested object (ThongTinBienLai) has no one text form: it is never a signed field.
   if (fields.some((f) => typeof message[f] === 'object' && message[f] !== null)) return false;
   const code = message.MaXacThuc;
   const length = hash === 'sha512' ? 128 : 64;
-  return typeof code === 'string' && code.length === length && signedByAny(hash, keys, fields.map((f) => `${message[f] ?? ''}`).join('|'), code);
+  return (
+    typeof code === 'string' && code.length === length && signedByAny(hash, keys, fields.map((f) => `${message[f] ?? ''}`).join('|'), code)
+  );
 }

@@ -14,10 +14,16 @@ export const SIGNATURE_HEADER = 'sandbox-signature';
 
 /** What a checkout link carries besides the reference in its path. */
 export const checkoutLinkSchema = z.object({
-  amount: z.string().regex(/^[1-9]\d{0,15}$/).transform(Number),
+  amount: z
+    .string()
+    .regex(/^[1-9]\d{0,15}$/)
+    .transform(Number),
   currency: z.literal('VND'),
   returnUrl: z.url({ protocol: /^https?$/ }),
-  expiresAt: z.string().regex(/^\d{1,12}$/).transform(Number),
+  expiresAt: z
+    .string()
+    .regex(/^\d{1,12}$/)
+    .transform(Number),
   description: z.string().max(255),
   signature: z.string().regex(/^[0-9a-f]{64}$/),
 });
@@ -31,12 +37,14 @@ function linkData(reference: string, params: Record<string, string>): string {
   return `${reference}?${pairs.join('&')}`;
 }
 
-export const checkoutSignature = (secret: string, reference: string, params: Record<string, string>) => hmacHex('sha256', secret, linkData(reference, params));
+export const checkoutSignature = (secret: string, reference: string, params: Record<string, string>) =>
+  hmacHex('sha256', secret, linkData(reference, params));
 
 export const checkoutVerifies = (secrets: readonly string[], reference: string, params: Record<string, string>) =>
   signedByAny('sha256', secrets, linkData(reference, params), params.signature);
 
-export const signatureHeader = (secret: string, unixSeconds: number, payload: string) => `t=${unixSeconds},v1=${hmacHex('sha256', secret, `${unixSeconds}.${payload}`)}`;
+export const signatureHeader = (secret: string, unixSeconds: number, payload: string) =>
+  `t=${unixSeconds},v1=${hmacHex('sha256', secret, `${unixSeconds}.${payload}`)}`;
 
 /** A signed API request: signed by one of the secrets, and recent. */
 export function checkSignatureHeader(
@@ -53,7 +61,8 @@ export function checkSignatureHeader(
   }
   const t = fields.get('t')?.[0];
   if (!t || !/^\d{1,12}$/.test(t)) return 'bad_signature';
-  if (!(fields.get('v1') ?? []).some((v1) => v1.length === 64 && signedByAny('sha256', secrets, `${t}.${payload}`, v1))) return 'bad_signature';
+  if (!(fields.get('v1') ?? []).some((v1) => v1.length === 64 && signedByAny('sha256', secrets, `${t}.${payload}`, v1)))
+    return 'bad_signature';
   return Math.abs(now.getTime() / 1000 - Number(t)) > toleranceSeconds ? 'stale' : 'valid';
 }
 

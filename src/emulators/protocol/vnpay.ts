@@ -57,7 +57,11 @@ export function vnpUrlVerifies(url: string, secret: string): boolean {
  * A payment request's `vnp_*` parameters, and whether their hash is one of the merchant's
  * secrets'. A key given twice is refused: which of its values was signed is not knowable.
  */
-export function checkSignedQuery(query: URLSearchParams, secrets: readonly string[], encoding: Encoding): { valid: boolean; params: Record<string, string> } {
+export function checkSignedQuery(
+  query: URLSearchParams,
+  secrets: readonly string[],
+  encoding: Encoding,
+): { valid: boolean; params: Record<string, string> } {
   const params: Record<string, string> = {};
   const seen = new Set<string>();
   let hash: string | undefined;
@@ -73,13 +77,20 @@ export function checkSignedQuery(query: URLSearchParams, secrets: readonly strin
   return { valid, params };
 }
 
-export const QUERYDR_REQUEST_FIELDS = 'vnp_RequestId|vnp_Version|vnp_Command|vnp_TmnCode|vnp_TxnRef|vnp_TransactionDate|vnp_CreateDate|vnp_IpAddr|vnp_OrderInfo'.split('|');
+export const QUERYDR_REQUEST_FIELDS =
+  'vnp_RequestId|vnp_Version|vnp_Command|vnp_TmnCode|vnp_TxnRef|vnp_TransactionDate|vnp_CreateDate|vnp_IpAddr|vnp_OrderInfo'.split('|');
 export const QUERYDR_ANSWER_FIELDS =
-  'vnp_ResponseId|vnp_Command|vnp_ResponseCode|vnp_Message|vnp_TmnCode|vnp_TxnRef|vnp_Amount|vnp_BankCode|vnp_PayDate|vnp_TransactionNo|vnp_TransactionType|vnp_TransactionStatus|vnp_OrderInfo|vnp_PromotionCode|vnp_PromotionAmount'.split('|');
+  'vnp_ResponseId|vnp_Command|vnp_ResponseCode|vnp_Message|vnp_TmnCode|vnp_TxnRef|vnp_Amount|vnp_BankCode|vnp_PayDate|vnp_TransactionNo|vnp_TransactionType|vnp_TransactionStatus|vnp_OrderInfo|vnp_PromotionCode|vnp_PromotionAmount'.split(
+    '|',
+  );
 export const REFUND_REQUEST_FIELDS =
-  'vnp_RequestId|vnp_Version|vnp_Command|vnp_TmnCode|vnp_TransactionType|vnp_TxnRef|vnp_Amount|vnp_TransactionNo|vnp_TransactionDate|vnp_CreateBy|vnp_CreateDate|vnp_IpAddr|vnp_OrderInfo'.split('|');
+  'vnp_RequestId|vnp_Version|vnp_Command|vnp_TmnCode|vnp_TransactionType|vnp_TxnRef|vnp_Amount|vnp_TransactionNo|vnp_TransactionDate|vnp_CreateBy|vnp_CreateDate|vnp_IpAddr|vnp_OrderInfo'.split(
+    '|',
+  );
 export const REFUND_ANSWER_FIELDS =
-  'vnp_ResponseId|vnp_Command|vnp_ResponseCode|vnp_Message|vnp_TmnCode|vnp_TxnRef|vnp_Amount|vnp_BankCode|vnp_PayDate|vnp_TransactionNo|vnp_TransactionType|vnp_TransactionStatus|vnp_OrderInfo'.split('|');
+  'vnp_ResponseId|vnp_Command|vnp_ResponseCode|vnp_Message|vnp_TmnCode|vnp_TxnRef|vnp_Amount|vnp_BankCode|vnp_PayDate|vnp_TransactionNo|vnp_TransactionType|vnp_TransactionStatus|vnp_OrderInfo'.split(
+    '|',
+  );
 
 /** HMAC-SHA512 over the fields' values joined by '|' (missing ones as ''). */
 export function pipeHash(body: Record<string, unknown>, fields: readonly string[], secret: string): string {
@@ -91,7 +102,11 @@ export function pipeVerifies(body: Record<string, unknown>, fields: readonly str
   // A nested object has no one text form: no field of a signed request is one.
   if (fields.some((f) => typeof body[f] === 'object' && body[f] !== null)) return false;
   const data = fields.map((f) => (body[f] === undefined || body[f] === null ? '' : String(body[f]))).join('|');
-  return typeof body.vnp_SecureHash === 'string' && body.vnp_SecureHash.length === 128 && signedByAny('sha512', secrets, data, body.vnp_SecureHash);
+  return (
+    typeof body.vnp_SecureHash === 'string' &&
+    body.vnp_SecureHash.length === 128 &&
+    signedByAny('sha512', secrets, data, body.vnp_SecureHash)
+  );
 }
 
 /** A JSON answer as VNPay signs it. */

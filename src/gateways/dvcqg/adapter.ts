@@ -18,14 +18,14 @@ import {
   buildQueryMessage,
   confirmSchema,
   DVCQG_DEFAULTS,
+  type DvcqgAlgorithm,
+  type DvcqgConstants,
   paymentOutcome,
   queryResult,
   readInitAnswer,
   SUCCESS,
   verifyAuthenticationCode,
   withPartnerCode,
-  type DvcqgAlgorithm,
-  type DvcqgConstants,
 } from './protocol.ts';
 
 /** The confirm's fields that say what happened; unsigned, they are checked by a status query. */
@@ -119,11 +119,18 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
       const body = parseJsonObject(message.rawBody);
       const reference = typeof body?.MaThamChieu === 'string' ? body.MaThamChieu.slice(0, 64) : undefined;
       // The signature first: an unreadable body carries no MaXacThuc, so it is a bad signature.
-      const signed = body !== undefined && (await verifyAuthenticationCode(algorithm, options.secrets, withPartnerCode(body, partnerCode), options.confirmFields));
+      const signed =
+        body !== undefined &&
+        (await verifyAuthenticationCode(algorithm, options.secrets, withPartnerCode(body, partnerCode), options.confirmFields));
       if (!signed) return { ok: false, reason: 'bad_signature', reference, detail: 'MaXacThuc does not verify with any key' };
       const parsed = confirmSchema.safeParse(body);
       if (!parsed.success) {
-        return { ok: false, reason: 'malformed', reference, detail: `not a confirm: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}` };
+        return {
+          ok: false,
+          reason: 'malformed',
+          reference,
+          detail: `not a confirm: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`,
+        };
       }
       const reading = paymentOutcome(parsed.data, parsed.data.MaLoi === SUCCESS);
       if (!reading.ok) {
@@ -171,8 +178,11 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
         if (!response.ok) return { kind: 'unknown', reason: `the platform answered HTTP ${response.status}` };
         const body = parseJsonObject(response.text);
         // An answer the hub cannot verify is no news, never a payment or a decline.
-        if (!body || !(await verifyAuthenticationCode(algorithm, options.secrets, withPartnerCode(body, partnerCode), options.confirmFields))) {
-          return { kind: 'unknown', reason: 'the query answer\'s MaXacThuc does not verify' };
+        if (
+          !body ||
+          !(await verifyAuthenticationCode(algorithm, options.secrets, withPartnerCode(body, partnerCode), options.confirmFields))
+        ) {
+          return { kind: 'unknown', reason: "the query answer's MaXacThuc does not verify" };
         }
         const parsed = confirmSchema.safeParse(body);
         if (!parsed.success) return { kind: 'unknown', reason: 'the query answer is not confirm-shaped' };

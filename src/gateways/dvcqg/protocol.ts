@@ -139,7 +139,7 @@ export async function buildInitMessage(request: PaymentRequest, settings: InitSe
     throw new RangeError(`MaThamChieu ${request.reference} is longer than ${MAX_REFERENCE_LENGTH} characters`);
   }
   if (!isVnd(request.amount) || request.amount === 0) throw new RangeError('SoTien must be a positive integer VND amount');
-  if (!request.collectionAccount) throw new Error('the national platform needs the collecting agency\'s account');
+  if (!request.collectionAccount) throw new Error("the national platform needs the collecting agency's account");
   const c = settings.constants;
   const message: Record<string, unknown> = {
     LoaiBanTin: c.initMessageType,
@@ -193,7 +193,7 @@ export function readInitAnswer(body: unknown, redirectField: string): InitAnswer
     if (String(answer.error_code) !== '0') return { ok: false, reason: `error_code ${String(answer.error_code)}` };
     // The message is JSON text in the open-source system's envelope; an object is taken as well.
     answer = typeof answer.message === 'string' ? parseJsonObject(answer.message) : asRecord(answer.message);
-    if (!answer) return { ok: false, reason: 'the answer\'s message is not a JSON object' };
+    if (!answer) return { ok: false, reason: "the answer's message is not a JSON object" };
     if (answer.MaLoi !== undefined && answer.MaLoi !== SUCCESS) return { ok: false, reason: `MaLoi ${String(answer.MaLoi)}` };
   } else if (answer.MaLoi !== SUCCESS) {
     const detail = typeof answer.MoTaLoi === 'string' ? `: ${answer.MoTaLoi.slice(0, 200)}` : '';
@@ -219,7 +219,15 @@ function safeProtocol(url: string): string {
 // Confirm (DPNhanKQThanhToanHS) and the status query's answer
 // ---------------------------------------------------------------------------------------------
 
-const amountField = z.union([z.number(), z.string().regex(/^\d{1,16}$/).transform(Number)]).refine(isVnd, 'integer VND');
+const amountField = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^\d{1,16}$/)
+      .transform(Number),
+  ])
+  .refine(isVnd, 'integer VND');
 
 export const confirmSchema = z.object({
   LoaiBanTin: z.string().optional(),
@@ -257,7 +265,12 @@ export function paymentOutcome(message: ConfirmMessage, succeeded: boolean, fail
     // Money moved, but not in the currency asked for: held for a person, never taken as paid.
     return {
       ok: true,
-      outcome: { kind: 'needs_review', reason: `paid in ${message.MaTienTe ?? 'no stated currency'}, not VND`, amount: message.SoTien, transactionId: message.MaGiaoDich },
+      outcome: {
+        kind: 'needs_review',
+        reason: `paid in ${message.MaTienTe ?? 'no stated currency'}, not VND`,
+        amount: message.SoTien,
+        transactionId: message.MaGiaoDich,
+      },
     };
   }
   return {

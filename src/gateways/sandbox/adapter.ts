@@ -1,15 +1,24 @@
-import type { CallbackResult, Gateway, GatewayResponse, InboundMessage, PaymentRequest, PollingSchedule, RefundResult, StatusQueryResult } from '../types.ts';
+import { fetchText } from '../http.ts';
+import { parseJsonObject } from '../json.ts';
+import type {
+  CallbackResult,
+  Gateway,
+  GatewayResponse,
+  InboundMessage,
+  PaymentRequest,
+  PollingSchedule,
+  RefundResult,
+  StatusQueryResult,
+} from '../types.ts';
 import {
-  SIGNATURE_HEADER,
   callbackBodySchema,
   checkSignature,
   refundResponseSchema,
-  signCheckout,
+  SIGNATURE_HEADER,
   signatureHeader,
+  signCheckout,
   statusResponseSchema,
 } from './protocol.ts';
-import { fetchText } from '../http.ts';
-import { parseJsonObject } from '../json.ts';
 
 export interface SandboxOptions {
   /** First signs, all verify (rotation). */

@@ -9,7 +9,7 @@ import type {
   PaymentRequest,
 } from '../types.ts';
 import { buildVietQrPayload, type VietQrService } from './emvco.ts';
-import { parseNotification, type NotificationFormat } from './notifications.ts';
+import { type NotificationFormat, parseNotification } from './notifications.ts';
 import { qrSvg } from './qr-image.ts';
 import { findReferences } from './transfer-text.ts';
 

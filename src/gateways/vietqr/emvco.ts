@@ -85,16 +85,12 @@ export function buildVietQrPayload(input: VietQrPayloadInput): string {
   }
   if (transferText !== undefined) {
     if (transferText.length > TRANSFER_TEXT_MAX_LENGTH || !TRANSFER_TEXT.test(transferText)) {
-      throw new EmvcoError(
-        `transfer text must be 1 to ${TRANSFER_TEXT_MAX_LENGTH} characters of upper-case A-Z, 0-9 and spaces`,
-      );
+      throw new EmvcoError(`transfer text must be 1 to ${TRANSFER_TEXT_MAX_LENGTH} characters of upper-case A-Z, 0-9 and spaces`);
     }
   }
 
-  const merchantAccount =
-    tlv('00', VIETQR_AID) + tlv('01', tlv('00', input.bankBin) + tlv('01', input.accountNumber)) + tlv('02', service);
-  let body =
-    tlv('00', '01') + tlv('01', amount === undefined ? '11' : '12') + tlv('38', merchantAccount) + tlv('53', '704');
+  const merchantAccount = tlv('00', VIETQR_AID) + tlv('01', tlv('00', input.bankBin) + tlv('01', input.accountNumber)) + tlv('02', service);
+  let body = tlv('00', '01') + tlv('01', amount === undefined ? '11' : '12') + tlv('38', merchantAccount) + tlv('53', '704');
   if (amount !== undefined) body += tlv('54', String(amount));
   body += tlv('58', 'VN');
   if (transferText !== undefined) body += tlv('62', tlv('08', transferText));
@@ -146,11 +142,7 @@ function parseTlvList(chars: string[], nested: (id: string) => Set<string> | und
  */
 export function parseEmvco(payload: string): ParsedEmvco {
   const chars = Array.from(payload);
-  const fields = parseTlvList(
-    chars,
-    (id) => (NESTED_TOP_LEVEL.has(id) ? (id === '38' ? NESTED_IN_38 : new Set<string>()) : undefined),
-    '',
-  );
+  const fields = parseTlvList(chars, (id) => (NESTED_TOP_LEVEL.has(id) ? (id === '38' ? NESTED_IN_38 : new Set<string>()) : undefined), '');
   const last = fields[fields.length - 1];
   let crcValid = false;
   if (last && last.id === '63' && last.length === 4 && /^[0-9A-Fa-f]{4}$/.test(last.value)) {

@@ -15,10 +15,6 @@ import type {
   StatusQueryResult,
 } from '../types.ts';
 import {
-  QUERYDR_RESPONSE_HASH_FIELDS,
-  REFUND_RESPONSE_HASH_FIELDS,
-  REFUND_FULL,
-  REFUND_PARTIAL,
   buildPaymentUrl,
   buildQuerydrRequest,
   buildRefundRequest,
@@ -27,11 +23,15 @@ import {
   ipnOutcome,
   ipnStepFor,
   parseVnCompactTimestamp,
+  QUERYDR_RESPONSE_HASH_FIELDS,
+  type QueryEncoding,
+  REFUND_FULL,
+  REFUND_PARTIAL,
+  REFUND_RESPONSE_HASH_FIELDS,
   transactionStatusReason,
+  type VnpayJsonRequest,
   verifyPipeSigned,
   verifyQuery,
-  type QueryEncoding,
-  type VnpayJsonRequest,
 } from './protocol.ts';
 
 /** What an operator configures for VNPay (the hub's configuration reads it from the environment). */
@@ -77,7 +77,6 @@ function queryOf(message: InboundMessage): URLSearchParams {
 function unmatchableAmount(raw: string): number {
   return /^\d{1,17}$/.test(raw) ? Number(raw) / 100 : Number.NaN;
 }
-
 
 /** The outcome querydr reports for a transaction VNPay found (vnp_ResponseCode 00). */
 function querydrOutcome(body: Record<string, unknown>): StatusQueryResult {
@@ -180,7 +179,12 @@ export function createVnpayGateway(options: VnpayOptions): Gateway {
       const missing = ['vnp_TxnRef', 'vnp_Amount', 'vnp_ResponseCode', 'vnp_TransactionStatus'].filter((k) => !params[k]);
       if (missing.length > 0) return { ok: false, reason: 'malformed', reference, detail: `not an IPN: missing ${missing.join(', ')}` };
       if (params.vnp_TmnCode !== options.tmnCode) {
-        return { ok: false, reason: 'malformed', reference, detail: `vnp_TmnCode ${params.vnp_TmnCode ?? '(none)'} is not this hub's terminal` };
+        return {
+          ok: false,
+          reason: 'malformed',
+          reference,
+          detail: `vnp_TmnCode ${params.vnp_TmnCode ?? '(none)'} is not this hub's terminal`,
+        };
       }
       if (params.vnp_CurrCode !== undefined && params.vnp_CurrCode !== 'VND') {
         return { ok: false, reason: 'malformed', reference, detail: `vnp_CurrCode ${params.vnp_CurrCode} is not VND` };
@@ -224,7 +228,8 @@ export function createVnpayGateway(options: VnpayOptions): Gateway {
       if (!answer.ok) return { kind: 'unknown', reason: answer.reason };
       const code = String(answer.body.vnp_ResponseCode ?? '');
       if (code === '91') return { kind: 'not_found' };
-      if (code !== '00') return { kind: 'unknown', reason: `VNPay querydr answered ${code || '(no code)'}: ${String(answer.body.vnp_Message ?? '')}` };
+      if (code !== '00')
+        return { kind: 'unknown', reason: `VNPay querydr answered ${code || '(no code)'}: ${String(answer.body.vnp_Message ?? '')}` };
       return querydrOutcome(answer.body);
     },
 
@@ -257,12 +262,17 @@ export function createVnpayGateway(options: VnpayOptions): Gateway {
       if (code === '00') {
         const refunded = answer.body.vnp_Amount === undefined ? request.amount : fromVnpAmount(String(answer.body.vnp_Amount));
         if (refunded !== request.amount) {
-          return { kind: 'unknown', reason: `VNPay refund: answered 00 for vnp_Amount ${String(answer.body.vnp_Amount)}, asked ${request.amount} VND` };
+          return {
+            kind: 'unknown',
+            reason: `VNPay refund: answered 00 for vnp_Amount ${String(answer.body.vnp_Amount)}, asked ${request.amount} VND`,
+          };
         }
         const transactionNo = answer.body.vnp_TransactionNo;
         return {
           kind: 'succeeded',
-          ...(transactionNo !== undefined && transactionNo !== null && transactionNo !== '' ? { gatewayRefundId: String(transactionNo) } : {}),
+          ...(transactionNo !== undefined && transactionNo !== null && transactionNo !== ''
+            ? { gatewayRefundId: String(transactionNo) }
+            : {}),
           detail,
         };
       }

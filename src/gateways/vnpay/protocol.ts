@@ -1,6 +1,6 @@
 import { vnCompactTimestamp } from '../../domain/dates.ts';
-import type { CallbackResult, GatewayOutcome } from '../types.ts';
 import { hmacHex, verifyWithAny } from '../hmac.ts';
+import type { CallbackResult, GatewayOutcome } from '../types.ts';
 
 /**
  * VNPay payment gateway, API version 2.1.0 (shared/domain/gateways.md §1), as pure functions:
@@ -246,13 +246,7 @@ export async function verifyQuery(
 // ---------------------------------------------------------------------------------------------
 
 /** Where VNPay's IPN procedure ended; each has one exact answer. */
-export type IpnStep =
-  | 'bad_signature'
-  | 'order_not_found'
-  | 'amount_mismatch'
-  | 'already_confirmed'
-  | 'recorded'
-  | 'unexpected';
+export type IpnStep = 'bad_signature' | 'order_not_found' | 'amount_mismatch' | 'already_confirmed' | 'recorded' | 'unexpected';
 
 export interface IpnAnswer {
   RspCode: '97' | '01' | '04' | '02' | '00' | '99';

@@ -1,8 +1,8 @@
 import { createMiddleware } from 'hono/factory';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { ServiceError } from '../../services/errors.ts';
-import { AGENCY_CODE_PATTERN, roles, type Principal, type Role } from '../../services/principal.ts';
+import { AGENCY_CODE_PATTERN, type Principal, type Role, roles } from '../../services/principal.ts';
 import type { AppEnv } from '../env.ts';
 
 export type TokenVerifier = (token: string) => Promise<Principal>;

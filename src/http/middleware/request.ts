@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import { routePath } from 'hono/route';
-import { ServiceError, type FieldIssue } from '../../services/errors.ts';
+import { type FieldIssue, ServiceError } from '../../services/errors.ts';
 import { actorOf } from '../../services/principal.ts';
 import type { AppEnv } from '../env.ts';
 
@@ -71,12 +71,14 @@ function illFormedStrings(body: unknown): FieldIssue[] {
     const visit = stack.pop()!;
     const { value } = visit;
     if (typeof value === 'string') {
-      if (ILL_FORMED_TEXT.test(value)) issues.push({ path: visitPath(visit), message: 'contains a NUL character or an unpaired surrogate' });
+      if (ILL_FORMED_TEXT.test(value))
+        issues.push({ path: visitPath(visit), message: 'contains a NUL character or an unpaired surrogate' });
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => stack.push({ value: item, key: String(i), parent: visit }));
     } else if (value && typeof value === 'object') {
       for (const [key, item] of Object.entries(value)) {
-        if (ILL_FORMED_TEXT.test(key)) issues.push({ path: visitPath(visit), message: 'a key contains a NUL character or an unpaired surrogate' });
+        if (ILL_FORMED_TEXT.test(key))
+          issues.push({ path: visitPath(visit), message: 'a key contains a NUL character or an unpaired surrogate' });
         stack.push({ value: item, key: key.replace(ILL_FORMED_TEXT, '?'), parent: visit });
       }
     }
@@ -110,7 +112,11 @@ export const wellFormedText = createMiddleware<AppEnv>(async (c, next) => {
     if (parsed) issues.push(...illFormedStrings(body));
   }
   if (issues.length > 0) {
-    throw new ServiceError('validation-failed', 'text must be well-formed Unicode without NUL characters', issues.slice(0, MAX_TEXT_ISSUES));
+    throw new ServiceError(
+      'validation-failed',
+      'text must be well-formed Unicode without NUL characters',
+      issues.slice(0, MAX_TEXT_ISSUES),
+    );
   }
   await next();
 });

@@ -1,11 +1,12 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import { gatewayIds, type GatewayId } from '../../gateways/types.ts';
+import { type GatewayId, gatewayIds } from '../../gateways/types.ts';
 import { keptHeaders, receiveCallback } from '../../services/callbacks.ts';
 import { ServiceError } from '../../services/errors.ts';
-import { z } from '@hono/zod-openapi';
 
 const gatewayParam = z.object({ gateway: z.enum(gatewayIds).openapi({ param: { name: 'gateway', in: 'path' }, example: 'sandbox' }) });
+
 import type { AppEnv } from '../env.ts';
 import { errorResponses } from '../openapi-errors.ts';
 
@@ -28,7 +29,7 @@ export function registerCallbackRoutes(app: OpenAPIHono<AppEnv>) {
           ? 'A gateway reports a payment (signed body; no bearer token)'
           : 'A gateway reports a payment in query parameters (VNPay IPN style)',
       description:
-        'Stored raw in the callback inbox before anything else, verified by the gateway\'s own signature, then applied once. ' +
+        "Stored raw in the callback inbox before anything else, verified by the gateway's own signature, then applied once. " +
         'The answer is in the shape the gateway expects (the sandbox: `{ received, result }`).',
       security: [],
       request: {
@@ -40,7 +41,14 @@ export function registerCallbackRoutes(app: OpenAPIHono<AppEnv>) {
                 content: {
                   'application/json': {
                     schema: { type: 'object' as const, description: "The gateway's signed message, kept byte for byte" },
-                    example: { type: 'payment.succeeded', reference: 'HPATW51CYHX4', transactionId: 'SBXHPATW51CYHX4', amount: 135000, currency: 'VND', occurredAt: '2026-11-22T03:04:00.000Z' },
+                    example: {
+                      type: 'payment.succeeded',
+                      reference: 'HPATW51CYHX4',
+                      transactionId: 'SBXHPATW51CYHX4',
+                      amount: 135000,
+                      currency: 'VND',
+                      occurredAt: '2026-11-22T03:04:00.000Z',
+                    },
                   },
                 },
               },
@@ -48,10 +56,19 @@ export function registerCallbackRoutes(app: OpenAPIHono<AppEnv>) {
           : {}),
       },
       responses: {
-        200: { description: 'Received (applied, duplicate, unknown reference, amount mismatch…)', content: gatewayAnswer({ received: true, result: 'applied' }) },
+        200: {
+          description: 'Received (applied, duplicate, unknown reference, amount mismatch…)',
+          content: gatewayAnswer({ received: true, result: 'applied' }),
+        },
         400: { description: 'Malformed message', content: gatewayAnswer({ received: false, error: 'malformed' }) },
-        401: { description: 'Bad signature, or outside the time tolerance', content: gatewayAnswer({ received: false, error: 'bad_signature' }) },
-        503: { description: 'Stored but not yet processed; the gateway should deliver again', content: gatewayAnswer({ received: false, error: 'try again' }) },
+        401: {
+          description: 'Bad signature, or outside the time tolerance',
+          content: gatewayAnswer({ received: false, error: 'bad_signature' }),
+        },
+        503: {
+          description: 'Stored but not yet processed; the gateway should deliver again',
+          content: gatewayAnswer({ received: false, error: 'try again' }),
+        },
         ...errorResponses(['not-found', 'payload-too-large', 'internal-error']),
       },
     });

@@ -1,10 +1,10 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { campaignProgress, createCampaign, getCampaign, listCampaigns, updateCampaign } from '../../services/campaigns.ts';
 import { exportResponse, exportSheets } from '../../web/campaign-export.ts';
 import type { AppEnv } from '../env.ts';
+import { campaignExample, campaignInputExample, campaignProgressExample, EXAMPLE_CAMPAIGN_ID } from '../examples.ts';
 import { CampaignInputSchema, CampaignProgressSchema, CampaignSchema } from '../indicator-schemas.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
-import { campaignExample, campaignInputExample, campaignProgressExample, EXAMPLE_CAMPAIGN_ID } from '../examples.ts';
 import { errorResponses, IDEMPOTENT, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
 import { agencyCode, idempotencyHeaders, requireIdempotencyKey } from '../schemas.ts';
 
@@ -22,7 +22,8 @@ const createCampaignRoute = createRoute({
   operationId: 'createCampaign',
   tags: ['Campaigns'],
   summary: 'Start tracking a campaign to raise the online-payment indicators of a subtree (admin)',
-  description: 'Targets are rates (0–1). The baseline defaults to the same number of days just before the start, and must end before it. Idempotent by Idempotency-Key.',
+  description:
+    'Targets are rates (0–1). The baseline defaults to the same number of days just before the start, and must end before it. Idempotent by Idempotency-Key.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('admin')] as const,
   request: {
@@ -30,7 +31,10 @@ const createCampaignRoute = createRoute({
     body: { required: true, content: { 'application/json': { schema: CampaignInputSchema, example: campaignInputExample } } },
   },
   responses: {
-    201: { description: 'Created (or the replay of the first request)', content: { 'application/json': { schema: CampaignSchema, example: campaignExample } } },
+    201: {
+      description: 'Created (or the replay of the first request)',
+      content: { 'application/json': { schema: CampaignSchema, example: campaignExample } },
+    },
     ...errorResponses([...SECURED, ...JSON_BODY, ...IDEMPOTENT, ...WRITES, 'unknown-agency']),
   },
 });
@@ -44,9 +48,15 @@ const updateCampaignRoute = createRoute({
   description: 'The same body as at creation. Progress is computed at each request, so it follows at once.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('admin')] as const,
-  request: { params: idParams, body: { required: true, content: { 'application/json': { schema: CampaignInputSchema, example: campaignInputExample } } } },
+  request: {
+    params: idParams,
+    body: { required: true, content: { 'application/json': { schema: CampaignInputSchema, example: campaignInputExample } } },
+  },
   responses: {
-    200: { description: 'The campaign as it now is', content: { 'application/json': { schema: CampaignSchema, example: campaignExample } } },
+    200: {
+      description: 'The campaign as it now is',
+      content: { 'application/json': { schema: CampaignSchema, example: campaignExample } },
+    },
     ...errorResponses([...SECURED, ...JSON_BODY, ...WRITES, 'not-found', 'unknown-agency']),
   },
 });
@@ -61,7 +71,10 @@ const listCampaignsRoute = createRoute({
   security: [{ bearerAuth: [] }],
   middleware: [readers] as const,
   responses: {
-    200: { description: 'Campaigns', content: { 'application/json': { schema: z.object({ items: z.array(CampaignSchema) }), example: { items: [campaignExample] } } } },
+    200: {
+      description: 'Campaigns',
+      content: { 'application/json': { schema: z.object({ items: z.array(CampaignSchema) }), example: { items: [campaignExample] } } },
+    },
     ...errorResponses(SECURED),
   },
 });
@@ -90,10 +103,15 @@ const progressRoute = createRoute({
   summary: 'Where the campaign stands: baseline, daily series, targets, projection, leaderboard, action lists',
   description:
     'Computed from the daily roll-ups at each request. `series`: each day since the start, cumulative and of the day alone. ' +
-    '`projection`: the cumulative counts grown by their last 7 days\' pace to the end date. `leaderboard`: the child units, best dossier rate first.',
+    "`projection`: the cumulative counts grown by their last 7 days' pace to the end date. `leaderboard`: the child units, best dossier rate first.",
   security: [{ bearerAuth: [] }],
   middleware: [readers] as const,
-  request: { params: idParams, query: z.object({ agency: agencyCode.optional().openapi({ description: "A unit of the campaign's subtree (default: the campaign's agency)" }) }) },
+  request: {
+    params: idParams,
+    query: z.object({
+      agency: agencyCode.optional().openapi({ description: "A unit of the campaign's subtree (default: the campaign's agency)" }),
+    }),
+  },
   responses: {
     200: { description: 'Progress', content: { 'application/json': { schema: CampaignProgressSchema, example: campaignProgressExample } } },
     ...errorResponses([...SECURED, 'not-found']),
@@ -106,7 +124,8 @@ const exportRoute = createRoute({
   operationId: 'exportCampaign',
   tags: ['Campaigns'],
   summary: "The campaign's weekly report: every table as an XLSX workbook, or one as CSV",
-  description: 'The tables of `/progress` (units, procedures, daily series, targets) for the weekly report to the province, in Vietnamese headings; `format=csv` gives the one `sheet` asked for.',
+  description:
+    'The tables of `/progress` (units, procedures, daily series, targets) for the weekly report to the province, in Vietnamese headings; `format=csv` gives the one `sheet` asked for.',
   security: [{ bearerAuth: [] }],
   middleware: [readers] as const,
   request: {
@@ -122,7 +141,10 @@ const exportRoute = createRoute({
       description: 'The report',
       content: {
         'text/csv': { schema: z.string(), example: CSV_EXAMPLE },
-        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: z.string().openapi({ format: 'binary' }), example: '(an XLSX workbook)' },
+        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
+          schema: z.string().openapi({ format: 'binary' }),
+          example: '(an XLSX workbook)',
+        },
       },
     },
     ...errorResponses([...SECURED, 'not-found']),
@@ -134,7 +156,9 @@ export function registerCampaignRoutes(app: OpenAPIHono<AppEnv>) {
     const key = requireIdempotencyKey(c.req.valid('header'));
     return c.json(await createCampaign(c.get('ctx'), principalOf(c), c.req.valid('json'), key), 201);
   });
-  app.openapi(updateCampaignRoute, async (c) => c.json(await updateCampaign(c.get('ctx'), principalOf(c), c.req.valid('param').id, c.req.valid('json')), 200));
+  app.openapi(updateCampaignRoute, async (c) =>
+    c.json(await updateCampaign(c.get('ctx'), principalOf(c), c.req.valid('param').id, c.req.valid('json')), 200),
+  );
   app.openapi(listCampaignsRoute, async (c) => c.json({ items: await listCampaigns(c.get('ctx'), principalOf(c)) }, 200));
   app.openapi(getCampaignRoute, async (c) => c.json(await getCampaign(c.get('ctx'), principalOf(c), c.req.valid('param').id), 200));
   app.openapi(progressRoute, async (c) =>

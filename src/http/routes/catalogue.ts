@@ -1,8 +1,15 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { addFeeRule, getProcedure, listAgencies, listProcedures, putProcedure, updateFeeRule } from '../../services/catalogue.ts';
 import type { AppEnv } from '../env.ts';
+import {
+  agenciesExample,
+  EXAMPLE_FEE_RULE_ID,
+  feeRuleExample,
+  feeRuleInputExample,
+  procedureExample,
+  procedureInputExample,
+} from '../examples.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
-import { agenciesExample, EXAMPLE_FEE_RULE_ID, feeRuleExample, feeRuleInputExample, procedureExample, procedureInputExample } from '../examples.ts';
 import { errorResponses, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
 import { AgencySchema, FeeRuleInputSchema, FeeRuleSchema, ProcedureInputSchema, ProcedureSchema, procedureCode } from '../schemas.ts';
 
@@ -15,11 +22,15 @@ const listAgenciesRoute = createRoute({
   operationId: 'listAgencies',
   tags: ['Catalogue'],
   summary: 'The agencies of your scope (the whole tree for an admin), parents first',
-  description: 'The subtrees of the agencies in your token, each agency with its parent and depth; closed agencies (merged in the 2025 reorganisation) carry `validTo` and `mergedInto`.',
+  description:
+    'The subtrees of the agencies in your token, each agency with its parent and depth; closed agencies (merged in the 2025 reorganisation) carry `validTo` and `mergedInto`.',
   security: [{ bearerAuth: [] }],
   middleware: [everyone] as const,
   responses: {
-    200: { description: 'Agencies', content: { 'application/json': { schema: z.object({ items: z.array(AgencySchema) }), example: agenciesExample } } },
+    200: {
+      description: 'Agencies',
+      content: { 'application/json': { schema: z.object({ items: z.array(AgencySchema) }), example: agenciesExample } },
+    },
     ...errorResponses(SECURED),
   },
 });
@@ -30,12 +41,20 @@ const listProceduresRoute = createRoute({
   operationId: 'listProcedures',
   tags: ['Catalogue'],
   summary: 'Procedures (TTHC) with their fee rules',
-  description: 'The catalogue, each procedure with every fee rule (past, current and future validity) and whether it is fee-bearing as the national portal counts it.',
+  description:
+    'The catalogue, each procedure with every fee rule (past, current and future validity) and whether it is fee-bearing as the national portal counts it.',
   security: [{ bearerAuth: [] }],
   middleware: [everyone] as const,
-  request: { query: z.object({ field: z.string().max(200).optional().openapi({ description: 'Only the procedures of this field', example: 'Giấy phép lái xe' }) }) },
+  request: {
+    query: z.object({
+      field: z.string().max(200).optional().openapi({ description: 'Only the procedures of this field', example: 'Giấy phép lái xe' }),
+    }),
+  },
   responses: {
-    200: { description: 'Procedures', content: { 'application/json': { schema: z.object({ items: z.array(ProcedureSchema) }), example: { items: [procedureExample] } } } },
+    200: {
+      description: 'Procedures',
+      content: { 'application/json': { schema: z.object({ items: z.array(ProcedureSchema) }), example: { items: [procedureExample] } } },
+    },
     ...errorResponses(SECURED),
   },
 });
@@ -62,13 +81,19 @@ const putProcedureRoute = createRoute({
   operationId: 'putProcedure',
   tags: ['Catalogue'],
   summary: 'Create or update a procedure (admin)',
-  description: 'The procedure\'s own fields; its fee rules are added and replaced through `/fee-rules`. Answers 201 when the code is new.',
+  description: "The procedure's own fields; its fee rules are added and replaced through `/fee-rules`. Answers 201 when the code is new.",
   security: [{ bearerAuth: [] }],
   middleware: [allow('admin')] as const,
-  request: { params: codeParams, body: { required: true, content: { 'application/json': { schema: ProcedureInputSchema, example: procedureInputExample } } } },
+  request: {
+    params: codeParams,
+    body: { required: true, content: { 'application/json': { schema: ProcedureInputSchema, example: procedureInputExample } } },
+  },
   responses: {
     200: { description: 'Updated', content: { 'application/json': { schema: ProcedureSchema, example: procedureExample } } },
-    201: { description: 'Created', content: { 'application/json': { schema: ProcedureSchema, example: { ...procedureExample, feeRules: [] } } } },
+    201: {
+      description: 'Created',
+      content: { 'application/json': { schema: ProcedureSchema, example: { ...procedureExample, feeRules: [] } } },
+    },
     ...errorResponses([...SECURED, ...JSON_BODY, ...WRITES]),
   },
 });
@@ -79,10 +104,14 @@ const addFeeRuleRoute = createRoute({
   operationId: 'addFeeRule',
   tags: ['Catalogue'],
   summary: 'Add a fee rule to a procedure (admin). Rules are retired by ending their validity, never deleted.',
-  description: 'The formula (fixed, per unit with tiers, percentage, table, exempt), adjustments by channel, dates or payer category, the rounding and the legal basis. Dossiers received on or after `validFrom` are priced with it.',
+  description:
+    'The formula (fixed, per unit with tiers, percentage, table, exempt), adjustments by channel, dates or payer category, the rounding and the legal basis. Dossiers received on or after `validFrom` are priced with it.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('admin')] as const,
-  request: { params: codeParams, body: { required: true, content: { 'application/json': { schema: FeeRuleInputSchema, example: feeRuleInputExample } } } },
+  request: {
+    params: codeParams,
+    body: { required: true, content: { 'application/json': { schema: FeeRuleInputSchema, example: feeRuleInputExample } } },
+  },
   responses: {
     201: { description: 'Added', content: { 'application/json': { schema: FeeRuleSchema, example: feeRuleExample } } },
     ...errorResponses([...SECURED, ...JSON_BODY, ...WRITES, 'not-found']),

@@ -3,14 +3,14 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { vnDate } from '../../domain/dates.ts';
-import { campaignProgress, listCampaigns, type CampaignView } from '../../services/campaigns.ts';
-import { ServiceError } from '../../services/errors.ts';
+import { type CampaignView, campaignProgress, listCampaigns } from '../../services/campaigns.ts';
 import { listAgencies } from '../../services/catalogue.ts';
+import { ServiceError } from '../../services/errors.ts';
 import { onlinePaymentBreakdown, onlinePaymentIndicators } from '../../services/indicators.ts';
 import type { Principal } from '../../services/principal.ts';
 import { AGENCY_CODE_PATTERN } from '../../services/principal.ts';
 import { exportResponse } from '../../web/campaign-export.ts';
-import { renderDashboard, renderDashboardError, renderLoginPage, type DashboardModel } from '../../web/dashboard/pages.ts';
+import { type DashboardModel, renderDashboard, renderDashboardError, renderLoginPage } from '../../web/dashboard/pages.ts';
 import { cspNonce } from '../csp.ts';
 import type { AppEnv } from '../env.ts';
 import type { TokenVerifier } from '../middleware/auth.ts';
@@ -59,13 +59,19 @@ function failure(c: Context<AppEnv>, scriptNonce: string, error: unknown): Respo
   if (!wantsHtml(c.req.header('accept'), 'html')) return errorToResponse(c, error);
   securityHeaders(c, scriptNonce);
   if (error instanceof ServiceError) {
-    if (error.code === 'unauthenticated') return c.html(renderLoginPage(scriptNonce, 'Mã truy cập không hợp lệ hoặc đã hết hạn. Vui lòng nhập lại.'), 401);
+    if (error.code === 'unauthenticated')
+      return c.html(renderLoginPage(scriptNonce, 'Mã truy cập không hợp lệ hoặc đã hết hạn. Vui lòng nhập lại.'), 401);
     const title = errorTitles[error.code] ?? 'Không thực hiện được';
-    const detail = error.fields.length ? `${error.message} (${error.fields.map((f) => `${f.path}: ${f.message}`).join('; ')})` : error.message;
+    const detail = error.fields.length
+      ? `${error.message} (${error.fields.map((f) => `${f.path}: ${f.message}`).join('; ')})`
+      : error.message;
     return c.html(renderDashboardError(scriptNonce, title, detail), statusOf(error.code));
   }
   const response = errorToResponse(c, error); // logged there, message never shown
-  return c.html(renderDashboardError(scriptNonce, 'Lỗi hệ thống', 'Hệ thống gặp lỗi; vui lòng thử lại hoặc báo cho quản trị viên.'), response.status as 500);
+  return c.html(
+    renderDashboardError(scriptNonce, 'Lỗi hệ thống', 'Hệ thống gặp lỗi; vui lòng thử lại hoặc báo cho quản trị viên.'),
+    response.status as 500,
+  );
 }
 
 async function readForm(c: Context<AppEnv>): Promise<DashboardForm> {
@@ -87,7 +93,8 @@ async function readForm(c: Context<AppEnv>): Promise<DashboardForm> {
 
 async function signIn(verify: TokenVerifier, token: string): Promise<Principal> {
   const principal = await verify(token);
-  if (!READERS.has(principal.role)) throw new ServiceError('forbidden', `the ${principal.role} role may not see the dashboard (campaign or admin)`);
+  if (!READERS.has(principal.role))
+    throw new ServiceError('forbidden', `the ${principal.role} role may not see the dashboard (campaign or admin)`);
   return principal;
 }
 
@@ -142,9 +149,15 @@ export function registerDashboardRoutes(app: OpenAPIHono<AppEnv>, verify: TokenV
         }
       } else {
         // No campaign: this month's indicators of one of the caller's scope roots (the first, or the one chosen).
-        const roots = principal.role === 'admin' ? (await listAgencies(ctx, principal)).filter((a) => a.parentCode === null) : await scopeRoots(ctx, principal);
+        const roots =
+          principal.role === 'admin'
+            ? (await listAgencies(ctx, principal)).filter((a) => a.parentCode === null)
+            : await scopeRoots(ctx, principal);
         model.roots = roots.map((a) => ({ code: a.code, name: a.name }));
-        model.report = await onlinePaymentIndicators(ctx, principal, form.agency ?? roots[0]?.code, { from: `${today.slice(0, 8)}01`, to: today });
+        model.report = await onlinePaymentIndicators(ctx, principal, form.agency ?? roots[0]?.code, {
+          from: `${today.slice(0, 8)}01`,
+          to: today,
+        });
       }
       securityHeaders(c, n);
       return c.html(renderDashboard(model));

@@ -48,7 +48,12 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>, options: { title: s
     responses: {
       200: {
         description: 'The OpenAPI document',
-        content: { 'application/json': { schema: { type: 'object' }, example: { openapi: '3.1.0', info: { title: options.title, version: '0.1.0' }, paths: {} } } },
+        content: {
+          'application/json': {
+            schema: { type: 'object' },
+            example: { openapi: '3.1.0', info: { title: options.title, version: '0.1.0' }, paths: {} },
+          },
+        },
       },
       ...errorResponses(['internal-error']),
     },
@@ -59,7 +64,8 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>, options: { title: s
     operationId: 'apiReference',
     tags: ['Operations'],
     summary: 'The interactive API reference (Scalar), served by the hub with no outside requests',
-    description: 'A page for people: every operation with its schemas and examples, and "Test Request" panels that call this hub with a bearer token. Public.',
+    description:
+      'A page for people: every operation with its schemas and examples, and "Test Request" panels that call this hub with a bearer token. Public.',
     security: [],
     responses: {
       200: { description: 'The reference page', content: { 'text/html': { schema: { type: 'string' }, example: '<!doctype html>…' } } },

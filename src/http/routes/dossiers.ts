@@ -1,9 +1,9 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { getDossier, getDvcqgSync, putDossier } from '../../services/dossiers.ts';
-import { DvcqgSyncSchema } from '../indicator-schemas.ts';
 import type { AppEnv } from '../env.ts';
-import { allow, principalOf } from '../middleware/auth.ts';
 import { dossierExample, dossierInputExample, dvcqgSyncExample, NEW_DOSSIER_CODE, registeredDossierExample } from '../examples.ts';
+import { DvcqgSyncSchema } from '../indicator-schemas.ts';
+import { allow, principalOf } from '../middleware/auth.ts';
 import { errorResponses, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
 import { DossierInputSchema, DossierSchema, dossierCode } from '../schemas.ts';
 
@@ -27,7 +27,10 @@ const putRoute = createRoute({
     body: { required: true, content: { 'application/json': { schema: DossierInputSchema, example: dossierInputExample } } },
   },
   responses: {
-    200: { description: 'Updated, or unchanged', content: { 'application/json': { schema: DossierSchema, example: registeredDossierExample } } },
+    200: {
+      description: 'Updated, or unchanged',
+      content: { 'application/json': { schema: DossierSchema, example: registeredDossierExample } },
+    },
     201: { description: 'Registered', content: { 'application/json': { schema: DossierSchema, example: registeredDossierExample } } },
     ...errorResponses([
       ...SECURED,
@@ -72,7 +75,10 @@ const syncRoute = createRoute({
   middleware: [allow('portal', 'campaign', 'admin')] as const,
   request: { params },
   responses: {
-    200: { description: 'The synchronised fields', content: { 'application/json': { schema: DvcqgSyncSchema, example: dvcqgSyncExample } } },
+    200: {
+      description: 'The synchronised fields',
+      content: { 'application/json': { schema: DvcqgSyncSchema, example: dvcqgSyncExample } },
+    },
     ...errorResponses([...SECURED, 'not-found']),
   },
 });

@@ -1,9 +1,9 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { lookupDossierPayment } from '../../services/dvcqg-lookup.ts';
+import type { ErrorCode } from '../../services/errors.ts';
 import type { AppEnv } from '../env.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
-import type { ErrorCode } from '../../services/errors.ts';
 import { errorResponses, JSON_BODY, SECURED } from '../openapi-errors.ts';
 import { EXAMPLE_DOSSIER_CODE, ProblemSchema } from '../schemas.ts';
 
@@ -12,14 +12,17 @@ const LookupRequestSchema = z
   .strict()
   .openapi('DvcqgPaymentLookupRequest');
 
-const digits = z.string().regex(/^\d+$/).openapi({ description: 'Integer VND, as a string like the platform\'s messages', example: '135000' });
+const digits = z
+  .string()
+  .regex(/^\d+$/)
+  .openapi({ description: "Integer VND, as a string like the platform's messages", example: '135000' });
 
 const PayableBillSchema = z
   .object({
     MaHoSo: z.string(),
     MaTTHC: z.string().openapi({ description: 'National procedure code' }),
     TenTTHC: z.string(),
-    MaDonVi: z.string().openapi({ description: 'The dossier\'s agency code' }),
+    MaDonVi: z.string().openapi({ description: "The dossier's agency code" }),
     TenDonVi: z.string(),
     SoTien: digits.openapi({ description: 'The sum of the unpaid lines' }),
     PhiLePhi: z.array(
@@ -45,7 +48,10 @@ const PortalProblemSchema = ProblemSchema.extend({
   error_code: z
     .literal(-1)
     .optional()
-    .openapi({ description: 'The portal\'s own error code, beside the problem details; absent from the hub-wide refusals before the route (token, size, ill-formed text)' }),
+    .openapi({
+      description:
+        "The portal's own error code, beside the problem details; absent from the hub-wide refusals before the route (token, size, ill-formed text)",
+    }),
 }).openapi('DvcqgProblem');
 
 /** The problems that the hub-wide middleware answers before this route's own runs. */
@@ -70,13 +76,15 @@ const lookupRoute = createRoute({
   summary: 'The national portal looks up what a dossier owes (DPTraCuuThanhToanHS)',
   description:
     'Answers `error_code` 1 with the bill (the unpaid lines and their sum), 0 when nothing is payable, it is already paid, or its lines are being paid through another channel (`payment in progress`), ' +
-    '-1 for a dossier that does not exist or lies outside the caller\'s agencies. The route\'s own problems (role, body) also carry `error_code: -1`.',
+    "-1 for a dossier that does not exist or lies outside the caller's agencies. The route's own problems (role, body) also carry `error_code: -1`.",
   security: [{ bearerAuth: [] }],
   middleware: [portalErrorCode, allow('portal', 'admin')] as const,
-  request: { body: { required: true, content: { 'application/json': { schema: LookupRequestSchema, example: { MaHoSo: EXAMPLE_DOSSIER_CODE } } } } },
+  request: {
+    body: { required: true, content: { 'application/json': { schema: LookupRequestSchema, example: { MaHoSo: EXAMPLE_DOSSIER_CODE } } } },
+  },
   responses: {
     200: {
-      description: 'The portal\'s answer',
+      description: "The portal's answer",
       content: {
         'application/json': {
           schema: LookupAnswerSchema,
@@ -96,8 +104,14 @@ const lookupRoute = createRoute({
                 },
               },
             },
-            inProgress: { summary: 'error_code 0: being paid through another channel', value: { error_code: 0, message: 'payment in progress' } },
-            unknown: { summary: 'error_code -1: no such dossier in your agencies', value: { error_code: -1, message: 'dossier 000.01.15.H19-261120-9999 was not found' } },
+            inProgress: {
+              summary: 'error_code 0: being paid through another channel',
+              value: { error_code: 0, message: 'payment in progress' },
+            },
+            unknown: {
+              summary: 'error_code -1: no such dossier in your agencies',
+              value: { error_code: -1, message: 'dossier 000.01.15.H19-261120-9999 was not found' },
+            },
           },
         },
       },

@@ -1,18 +1,18 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { ServiceError } from '../../services/errors.ts';
 import { onlinePaymentActions, onlinePaymentBreakdown, onlinePaymentIndicators } from '../../services/indicators.ts';
 import type { AppEnv } from '../env.ts';
+import { actionsExample, breakdownExample, indicatorsExample } from '../examples.ts';
 import { ActionsSchema, BreakdownSchema, IndicatorReportSchema, PeriodQuerySchema, rangeOf } from '../indicator-schemas.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
-import { actionsExample, breakdownExample, indicatorsExample } from '../examples.ts';
 import { errorResponses, SECURED } from '../openapi-errors.ts';
 import { procedureCode } from '../schemas.ts';
-import { ServiceError } from '../../services/errors.ts';
 
 const readers = allow('campaign', 'admin');
 
 const periodDescription =
   'Dossiers count by their receipt date (Asia/Ho_Chi_Minh) in `from`–`to`, or in `period` (month, quarter, half, nine-months, year) of `year` ' +
-  '(with `index` for a month, quarter or half). A payment counts on its dossier\'s receipt date, however late it arrives.';
+  "(with `index` for a month, quarter or half). A payment counts on its dossier's receipt date, however late it arrives.";
 
 const indicatorsRoute = createRoute({
   method: 'get',
@@ -77,7 +77,9 @@ export function registerIndicatorRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(breakdownRoute, async (c) => {
     const query = c.req.valid('query');
     if (query.procedure !== undefined && query.by !== 'agency') {
-      throw new ServiceError('validation-failed', 'procedure narrows a breakdown by agency', [{ path: 'query.procedure', message: 'only with by=agency' }]);
+      throw new ServiceError('validation-failed', 'procedure narrows a breakdown by agency', [
+        { path: 'query.procedure', message: 'only with by=agency' },
+      ]);
     }
     return c.json(await onlinePaymentBreakdown(c.get('ctx'), principalOf(c), query.agency, rangeOf(query), query.by, query.procedure), 200);
   });

@@ -1,11 +1,11 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { cancelPaymentIntent, createPaymentIntent, getPaymentIntent } from '../../services/payment-intents.ts';
 import { getReceipt } from '../../services/receipts.ts';
 import { renderReceiptPage } from '../../web/receipt-page.ts';
 import type { AppEnv } from '../env.ts';
+import { cancelledIntentExample, createIntentExample, EXAMPLE_INTENT_ID, paymentIntentExample, receiptExample } from '../examples.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
 import { wantsHtml } from '../negotiate.ts';
-import { cancelledIntentExample, createIntentExample, EXAMPLE_INTENT_ID, paymentIntentExample, receiptExample } from '../examples.ts';
 import { errorResponses, IDEMPOTENT, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
 import { CreateIntentSchema, idempotencyHeaders, PaymentIntentSchema, ReceiptSchema, requireIdempotencyKey } from '../schemas.ts';
 
@@ -27,7 +27,10 @@ const createIntentRoute = createRoute({
     body: { required: true, content: { 'application/json': { schema: CreateIntentSchema, example: createIntentExample } } },
   },
   responses: {
-    201: { description: 'Created (or the replay of the first answer)', content: { 'application/json': { schema: PaymentIntentSchema, example: paymentIntentExample } } },
+    201: {
+      description: 'Created (or the replay of the first answer)',
+      content: { 'application/json': { schema: PaymentIntentSchema, example: paymentIntentExample } },
+    },
     ...errorResponses([
       ...SECURED,
       ...JSON_BODY,
@@ -66,12 +69,16 @@ const cancelIntentRoute = createRoute({
   operationId: 'cancelPaymentIntent',
   tags: ['Payment intents'],
   summary: 'Cancel a live payment intent and free its obligations',
-  description: 'Only a `created` or `pending` intent; its obligations may then be paid by another. A payment the gateway reports later is kept for review, not lost.',
+  description:
+    'Only a `created` or `pending` intent; its obligations may then be paid by another. A payment the gateway reports later is kept for review, not lost.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('portal', 'admin')] as const,
   request: { params: idParams },
   responses: {
-    200: { description: 'Cancelled (cancelling again answers the same)', content: { 'application/json': { schema: PaymentIntentSchema, example: cancelledIntentExample } } },
+    200: {
+      description: 'Cancelled (cancelling again answers the same)',
+      content: { 'application/json': { schema: PaymentIntentSchema, example: cancelledIntentExample } },
+    },
     ...errorResponses([...SECURED, ...WRITES, 'not-found', 'invalid-transition']),
   },
 });
@@ -83,7 +90,7 @@ const receiptRoute = createRoute({
   tags: ['Payment intents'],
   summary: 'The signed receipt of a paid intent (JSON, or printable HTML for Accept: text/html)',
   description:
-    'The electronic receipt (biên lai điện tử) issued when the intent succeeded: gapless number in its agency\'s series, lines, total in figures and words, ' +
+    "The electronic receipt (biên lai điện tử) issued when the intent succeeded: gapless number in its agency's series, lines, total in figures and words, " +
     'signed as a compact JWS verifiable with /.well-known/jwks.json. A page only for a client that ranks text/html above JSON.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('portal', 'treasury', 'admin')] as const,

@@ -1,13 +1,24 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { createRefund, decideRefund, getRefund, listRefunds, resolveRefund } from '../../services/refunds.ts';
 import type { AppEnv } from '../env.ts';
+import {
+  createRefundExample,
+  EXAMPLE_INTENT_ID,
+  EXAMPLE_REFUND_ID,
+  refundExample,
+  resolvedRefundExample,
+  resolveRefundExample,
+} from '../examples.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
-import { createRefundExample, EXAMPLE_INTENT_ID, EXAMPLE_REFUND_ID, refundExample, resolvedRefundExample, resolveRefundExample } from '../examples.ts';
 import { errorResponses, IDEMPOTENT, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
-import { CreateRefundSchema, idempotencyHeaders, RefundSchema, requireIdempotencyKey, ResolveRefundSchema } from '../schemas.ts';
+import { CreateRefundSchema, idempotencyHeaders, RefundSchema, ResolveRefundSchema, requireIdempotencyKey } from '../schemas.ts';
 
-const intentParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, description: 'The payment intent', example: EXAMPLE_INTENT_ID }) });
-const idParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, description: 'The refund', example: EXAMPLE_REFUND_ID }) });
+const intentParams = z.object({
+  id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, description: 'The payment intent', example: EXAMPLE_INTENT_ID }),
+});
+const idParams = z.object({
+  id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, description: 'The refund', example: EXAMPLE_REFUND_ID }),
+});
 
 const createRefundRoute = createRoute({
   method: 'post',
@@ -17,7 +28,7 @@ const createRefundRoute = createRoute({
   summary: 'Refund all or part of a paid intent through its gateway',
   description:
     '`expectedRefundable` must equal what the hub computes (paid, less refunded, less refunds still open), else 409. ' +
-    'When the intent\'s refunds, this one included, add up to more than the configured amount, the refund waits for a second treasury user (`awaiting_approval`). ' +
+    "When the intent's refunds, this one included, add up to more than the configured amount, the refund waits for a second treasury user (`awaiting_approval`). " +
     'A gateway that does not answer leaves the refund `submitted`: a job sends it again under the same refund id (which the gateway recognises), ' +
     'and after the last attempt a person resolves it (`POST /v1/refunds/{id}/resolve`). Idempotent by Idempotency-Key.',
   security: [{ bearerAuth: [] }],
@@ -28,7 +39,10 @@ const createRefundRoute = createRoute({
     body: { required: true, content: { 'application/json': { schema: CreateRefundSchema, example: createRefundExample } } },
   },
   responses: {
-    201: { description: 'Created (or the replay of the first request, in its current state)', content: { 'application/json': { schema: RefundSchema, example: refundExample } } },
+    201: {
+      description: 'Created (or the replay of the first request, in its current state)',
+      content: { 'application/json': { schema: RefundSchema, example: refundExample } },
+    },
     ...errorResponses([
       ...SECURED,
       ...JSON_BODY,
@@ -54,7 +68,10 @@ const listRefundsRoute = createRoute({
   middleware: [allow('treasury', 'admin')] as const,
   request: { params: intentParams },
   responses: {
-    200: { description: 'Refunds', content: { 'application/json': { schema: z.object({ items: z.array(RefundSchema) }), example: { items: [refundExample] } } } },
+    200: {
+      description: 'Refunds',
+      content: { 'application/json': { schema: z.object({ items: z.array(RefundSchema) }), example: { items: [refundExample] } } },
+    },
     ...errorResponses([...SECURED, 'not-found']),
   },
 });
@@ -98,7 +115,10 @@ const decisionRoute = (decision: 'approve' | 'reject') =>
         content: {
           'application/json': {
             schema: RefundSchema,
-            example: decision === 'approve' ? { ...refundExample, approvedBy: 'treasury:ke-toan-02' } : { ...refundExample, status: 'rejected', approvedBy: 'treasury:ke-toan-02', gatewayRefundId: null, completedAt: null },
+            example:
+              decision === 'approve'
+                ? { ...refundExample, approvedBy: 'treasury:ke-toan-02' }
+                : { ...refundExample, status: 'rejected', approvedBy: 'treasury:ke-toan-02', gatewayRefundId: null, completedAt: null },
           },
         },
       },
@@ -118,9 +138,9 @@ const resolveRefundRoute = createRoute({
   path: '/v1/refunds/{id}/resolve',
   operationId: 'resolveRefund',
   tags: ['Refunds'],
-  summary: 'Close a submitted refund from the gateway\'s portal or statement (a treasury user other than the requester)',
+  summary: "Close a submitted refund from the gateway's portal or statement (a treasury user other than the requester)",
   description:
-    'For a refund the gateway never confirmed. `succeeded` records the refund as the gateway\'s confirmation would (the intent becomes ' +
+    "For a refund the gateway never confirmed. `succeeded` records the refund as the gateway's confirmation would (the intent becomes " +
     '`partially_refunded` or `refunded`); `failed` frees the amount to be refunded again. Only a `submitted` refund (else 409 `refund-not-open`).',
   security: [{ bearerAuth: [] }],
   middleware: [allow('treasury', 'admin')] as const,
@@ -140,10 +160,16 @@ export function registerRefundRoutes(app: OpenAPIHono<AppEnv>) {
     const response = await createRefund(c.get('ctx'), principalOf(c), c.req.valid('param').id, c.req.valid('json'), key);
     return c.json(response.body, 201);
   });
-  app.openapi(listRefundsRoute, async (c) => c.json({ items: await listRefunds(c.get('ctx'), principalOf(c), c.req.valid('param').id) }, 200));
+  app.openapi(listRefundsRoute, async (c) =>
+    c.json({ items: await listRefunds(c.get('ctx'), principalOf(c), c.req.valid('param').id) }, 200),
+  );
   app.openapi(getRefundRoute, async (c) => c.json(await getRefund(c.get('ctx'), principalOf(c), c.req.valid('param').id), 200));
   for (const decision of ['approve', 'reject'] as const) {
-    app.openapi(decisionRoute(decision), async (c) => c.json(await decideRefund(c.get('ctx'), principalOf(c), c.req.valid('param').id, decision), 200));
+    app.openapi(decisionRoute(decision), async (c) =>
+      c.json(await decideRefund(c.get('ctx'), principalOf(c), c.req.valid('param').id, decision), 200),
+    );
   }
-  app.openapi(resolveRefundRoute, async (c) => c.json(await resolveRefund(c.get('ctx'), principalOf(c), c.req.valid('param').id, c.req.valid('json')), 200));
+  app.openapi(resolveRefundRoute, async (c) =>
+    c.json(await resolveRefund(c.get('ctx'), principalOf(c), c.req.valid('param').id, c.req.valid('json')), 200),
+  );
 }

@@ -1,4 +1,4 @@
-import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { InboundMessage } from '../../gateways/types.ts';
 import { describeReturn, type ReturnGateway } from '../../services/returns.ts';
@@ -7,7 +7,9 @@ import type { AppEnv } from '../env.ts';
 import { errorResponses } from '../openapi-errors.ts';
 
 /** A Vietnamese page for the payer's browser, in the OpenAPI document. */
-const htmlPage = (heading: string) => ({ 'text/html': { schema: { type: 'string' as const }, example: `<!doctype html><html lang="vi">…${heading}…</html>` } });
+const htmlPage = (heading: string) => ({
+  'text/html': { schema: { type: 'string' as const }, example: `<!doctype html><html lang="vi">…${heading}…</html>` },
+});
 
 /** The signed query the gateway sends the browser back with (documentation only: the signature check reads it). */
 const VNPAY_RETURN_QUERY = z.object({
@@ -40,7 +42,10 @@ async function returnPage(c: Context<AppEnv>, gateway: ReturnGateway, gatewayNam
       );
     case 'unknown_intent':
       return c.html(
-        renderReturnProblem('Không tìm thấy giao dịch', 'Hệ thống không có yêu cầu thanh toán nào với mã này. Vui lòng liên hệ cơ quan giải quyết hồ sơ.'),
+        renderReturnProblem(
+          'Không tìm thấy giao dịch',
+          'Hệ thống không có yêu cầu thanh toán nào với mã này. Vui lòng liên hệ cơ quan giải quyết hồ sơ.',
+        ),
         404,
       );
     case 'intent':

@@ -16,7 +16,12 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>) {
     description: 'For a liveness probe: answers without touching the database. Public.',
     security: [],
     responses: {
-      200: { description: 'Alive', content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } }, example: { status: 'ok' } } } },
+      200: {
+        description: 'Alive',
+        content: {
+          'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } }, example: { status: 'ok' } },
+        },
+      },
     },
   });
   registry.registerPath({
@@ -30,7 +35,12 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>) {
     responses: {
       200: {
         description: 'Ready',
-        content: { 'application/json': { schema: { type: 'object' }, example: { status: 'ready', database: 'reachable', migrations: { applied: 11, expected: 11 } } } },
+        content: {
+          'application/json': {
+            schema: { type: 'object' },
+            example: { status: 'ready', database: 'reachable', migrations: { applied: 11, expected: 11 } },
+          },
+        },
       },
       ...errorResponses(['service-unavailable']),
     },

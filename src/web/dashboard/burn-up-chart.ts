@@ -24,7 +24,15 @@ const M = { top: 16, right: 120, bottom: 44, left: 52 };
 const plotW = W - M.left - M.right;
 const plotH = H - M.top - M.bottom;
 
-const COLORS = { rate: '#0b4f8a', bar: '#c9dcef', target: '#a61b1b', baseline: '#4d4d4d', projection: '#0b4f8a', grid: '#d9d9d9', ink: '#1a1a1a' };
+const COLORS = {
+  rate: '#0b4f8a',
+  bar: '#c9dcef',
+  target: '#a61b1b',
+  baseline: '#4d4d4d',
+  projection: '#0b4f8a',
+  grid: '#d9d9d9',
+  ink: '#1a1a1a',
+};
 
 const fixed = (n: number) => n.toFixed(1);
 
@@ -36,11 +44,15 @@ export function renderBurnUpChart(m: BurnUpModel) {
   const last = counted.at(-1);
 
   const grid = [0, 0.2, 0.4, 0.6, 0.8, 1].map(
-    (r) => html`<line x1="${M.left}" x2="${M.left + plotW}" y1="${fixed(y(r))}" y2="${fixed(y(r))}" stroke="${COLORS.grid}" stroke-width="1"/>
+    (
+      r,
+    ) => html`<line x1="${M.left}" x2="${M.left + plotW}" y1="${fixed(y(r))}" y2="${fixed(y(r))}" stroke="${COLORS.grid}" stroke-width="1"/>
     <text x="${M.left - 8}" y="${fixed(y(r) + 4)}" text-anchor="end" font-size="12" fill="${COLORS.ink}">${formatPercent(r, 0)}</text>`,
   );
   const step = m.days <= 10 ? 1 : m.days <= 31 ? 5 : Math.ceil(m.days / 6);
-  const ticks = [...new Set([1, ...Array.from({ length: Math.floor(m.days / step) }, (_, i) => (i + 1) * step).filter((d) => d <= m.days), m.days])];
+  const ticks = [
+    ...new Set([1, ...Array.from({ length: Math.floor(m.days / step) }, (_, i) => (i + 1) * step).filter((d) => d <= m.days), m.days]),
+  ];
   const xTicks = ticks.map(
     (d) => html`<line x1="${fixed(x(d))}" x2="${fixed(x(d))}" y1="${M.top + plotH}" y2="${M.top + plotH + 5}" stroke="${COLORS.ink}"/>
     <text x="${fixed(x(d))}" y="${M.top + plotH + 19}" text-anchor="middle" font-size="12" fill="${COLORS.ink}">${d}</text>`,

@@ -1,7 +1,7 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { vnDisplayDate } from '../../domain/dates.ts';
-import { indicatorKeys, type IndicatorKey, type IndicatorValue } from '../../domain/indicators.ts';
+import { type IndicatorKey, type IndicatorValue, indicatorKeys } from '../../domain/indicators.ts';
 import type { CampaignProgress, CampaignView } from '../../services/campaigns.ts';
 import type { BreakdownItem, CatalogueProcedure, IndicatorReport } from '../../services/indicators.ts';
 import { INDICATOR_NAMES } from '../campaign-export.ts';
@@ -103,12 +103,16 @@ function navForms(m: DashboardModel) {
     p ? html`<input type="hidden" name="campaign" value="${p.campaign.id}">` : ''
   }</form>
   <form id="here" method="post" action="/dashboard"><input type="hidden" name="token" value="${m.token}">${
-    p ? html`<input type="hidden" name="campaign" value="${p.campaign.id}"><input type="hidden" name="agency" value="${p.agency.code}">` : ''
+    p
+      ? html`<input type="hidden" name="campaign" value="${p.campaign.id}"><input type="hidden" name="agency" value="${p.agency.code}">`
+      : ''
   }</form>`;
 }
 
-const unitButton = (code: string, name: string) => html`<button class="link" type="submit" form="nav" name="agency" value="${code}">${name}</button>`;
-const procedureButton = (code: string, name: string) => html`<button class="link" type="submit" form="here" name="procedure" value="${code}">${name}</button>`;
+const unitButton = (code: string, name: string) =>
+  html`<button class="link" type="submit" form="nav" name="agency" value="${code}">${name}</button>`;
+const procedureButton = (code: string, name: string) =>
+  html`<button class="link" type="submit" form="here" name="procedure" value="${code}">${name}</button>`;
 
 function indicatorCard(key: IndicatorKey, value: IndicatorValue, p: CampaignProgress | null) {
   const target = p?.targets[key];
@@ -124,14 +128,18 @@ function indicatorCard(key: IndicatorKey, value: IndicatorValue, p: CampaignProg
       ${
         target && target.target !== null
           ? html`<dt>Mục tiêu</dt><dd>${formatPercent(target.target)}${
-              target.reached === null ? '' : html` <span class="${target.reached ? 'good' : 'bad'}">${target.reached ? '✓ đạt' : `còn ${formatCount(target.needed ?? 0)} ${unit}`}</span>`
+              target.reached === null
+                ? ''
+                : html` <span class="${target.reached ? 'good' : 'bad'}">${target.reached ? '✓ đạt' : `còn ${formatCount(target.needed ?? 0)} ${unit}`}</span>`
             }</dd>`
           : ''
       }
       ${
         projection && projection.projectedRate !== null && p?.status === 'running'
           ? html`<dt>Dự báo cuối kỳ</dt><dd>${formatPercent(projection.projectedRate)}${
-              projection.onTrack === null ? '' : html` <span class="${projection.onTrack ? 'good' : 'bad'}">${projection.onTrack ? 'kịp mục tiêu' : 'chưa kịp'}</span>`
+              projection.onTrack === null
+                ? ''
+                : html` <span class="${projection.onTrack ? 'good' : 'bad'}">${projection.onTrack ? 'kịp mục tiêu' : 'chưa kịp'}</span>`
             }</dd>`
           : ''
       }
@@ -168,7 +176,8 @@ function actionSections(p: CampaignProgress) {
       a.proceduresWithoutOnlinePayment.length === 0
         ? html`<p class="good">Mọi TTHC có hồ sơ đều đã có giao dịch thanh toán trực tuyến.</p>`
         : html`<ol>${a.proceduresWithoutOnlinePayment.map(
-            (x) => html`<li>${procedureButton(x.code, `${x.code} — ${x.name}`)} <span class="muted">(${formatCount(x.feeDossiers)} hồ sơ phải thu${x.integrated ? '' : ', chưa gắn cờ tích hợp'})</span></li>`,
+            (x) =>
+              html`<li>${procedureButton(x.code, `${x.code} — ${x.name}`)} <span class="muted">(${formatCount(x.feeDossiers)} hồ sơ phải thu${x.integrated ? '' : ', chưa gắn cờ tích hợp'})</span></li>`,
           )}</ol>`
     }
   </section>
@@ -178,15 +187,19 @@ function actionSections(p: CampaignProgress) {
       a.proceduresNotIntegrated.length === 0
         ? html`<p class="good">Mọi TTHC có phí, lệ phí đều đã được tính là tích hợp.</p>`
         : html`<ol>${a.proceduresNotIntegrated.map(
-            (x) => html`<li>${procedureButton(x.code, `${x.code} — ${x.name}`)} <span class="muted">(${x.dossiers === 0 ? 'chưa có hồ sơ' : `${formatCount(x.dossiers)} hồ sơ`})</span></li>`,
+            (x) =>
+              html`<li>${procedureButton(x.code, `${x.code} — ${x.name}`)} <span class="muted">(${x.dossiers === 0 ? 'chưa có hồ sơ' : `${formatCount(x.dossiers)} hồ sơ`})</span></li>`,
           )}</ol>`
     }
   </section>
   <section data-testid="action-c">
     <h3>Đơn vị có tỷ lệ hồ sơ thanh toán trực tuyến thấp nhất (chỉ số c)</h3>
-    <ol>${a.unitsByDossierRate.slice(0, 15).map(
-      (u) => html`<li>${unitButton(u.agency.code, u.agency.name)}: ${formatPercent(u.rate)} <span class="muted">(${formatCount(u.numerator)}/${formatCount(u.denominator)}; cần thêm ${formatCount(u.needed)} hồ sơ)</span></li>`,
-    )}</ol>
+    <ol>${a.unitsByDossierRate
+      .slice(0, 15)
+      .map(
+        (u) =>
+          html`<li>${unitButton(u.agency.code, u.agency.name)}: ${formatPercent(u.rate)} <span class="muted">(${formatCount(u.numerator)}/${formatCount(u.denominator)}; cần thêm ${formatCount(u.needed)} hồ sơ)</span></li>`,
+      )}</ol>
     ${a.unitsByDossierRate.length > 15 ? html`<p class="muted">và ${a.unitsByDossierRate.length - 15} đơn vị khác (xem tệp xuất).</p>` : ''}
   </section>
   </div>`;
@@ -196,7 +209,9 @@ function seriesTable(p: CampaignProgress) {
   return html`<details><summary>Số liệu từng ngày (bảng)</summary><table>
     <thead><tr><th>Ngày</th><th>Ngày thứ</th><th class="num">Lũy kế</th><th class="num">Hồ sơ TTTT / phải thu (lũy kế)</th><th class="num">Trong ngày</th></tr></thead>
     <tbody>${p.series.map(
-      (s) => html`<tr><td>${vnDisplayDate(s.date)}</td><td class="num">${s.day}</td><td class="num">${formatPercent(s.cumulative.dossierOnlinePayment.rate)}</td>
+      (
+        s,
+      ) => html`<tr><td>${vnDisplayDate(s.date)}</td><td class="num">${s.day}</td><td class="num">${formatPercent(s.cumulative.dossierOnlinePayment.rate)}</td>
       <td class="num">${formatCount(s.cumulative.dossierOnlinePayment.numerator)} / ${formatCount(s.cumulative.dossierOnlinePayment.denominator)}</td>
       <td class="num">${formatPercent(s.daily.dossierOnlinePayment.rate)}</td></tr>`,
     )}</tbody></table></details>`;
@@ -208,7 +223,8 @@ function campaignSelector(m: DashboardModel) {
     <input type="hidden" name="token" value="${m.token}">
     <label for="campaign">Chiến dịch</label>
     <select id="campaign" name="campaign">${m.campaigns.map(
-      (c) => html`<option value="${c.id}" ${c.id === m.progress?.campaign.id ? raw('selected') : ''}>${c.name} (${vnDisplayDate(c.startDate)})</option>`,
+      (c) =>
+        html`<option value="${c.id}" ${c.id === m.progress?.campaign.id ? raw('selected') : ''}>${c.name} (${vnDisplayDate(c.startDate)})</option>`,
     )}</select>
     <button type="submit">Xem</button>
   </form>`;
@@ -223,7 +239,9 @@ function procedureSection(p: CampaignProgress, view: NonNullable<DashboardModel[
   <tbody>${view.items
     .filter((i) => i.dossierOnlinePayment.denominator > 0)
     .map(
-      (i) => html`<tr><td>${i.agency?.direct ? html`${i.agency.name} <span class="muted">(tiếp nhận trực tiếp)</span>` : unitButton(i.agency!.code, i.agency!.name)}</td>
+      (
+        i,
+      ) => html`<tr><td>${i.agency?.direct ? html`${i.agency.name} <span class="muted">(tiếp nhận trực tiếp)</span>` : unitButton(i.agency!.code, i.agency!.name)}</td>
       <td class="num">${formatCount(i.dossierOnlinePayment.denominator)}</td><td class="num">${formatCount(i.dossierOnlinePayment.numerator)}</td>
       <td class="num">${formatPercent(i.dossierOnlinePayment.rate)}</td></tr>`,
     )}</tbody></table>
@@ -265,7 +283,9 @@ export function renderDashboard(m: DashboardModel) {
     atCampaignLevel
       ? ''
       : html`<nav class="crumbs">${unitButton(p.campaign.agency.code, `← ${p.campaign.agency.name}`)}${
-          p.agency.parentCode && p.agency.parentCode !== p.campaign.agency.code ? html` · ${unitButton(p.agency.parentCode, 'đơn vị cấp trên')}` : ''
+          p.agency.parentCode && p.agency.parentCode !== p.campaign.agency.code
+            ? html` · ${unitButton(p.agency.parentCode, 'đơn vị cấp trên')}`
+            : ''
         }</nav>`
   }
   <p data-testid="campaign-line"><strong>${p.agency.name}</strong> · từ ${vnDisplayDate(p.campaign.startDate)} đến ${vnDisplayDate(p.campaign.endDate)}

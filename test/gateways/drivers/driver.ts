@@ -122,9 +122,7 @@ export const COLLECTION_ACCOUNT = { bankBin: '970415', accountNumber: '113000123
  * (nock 15's `.delay()` holds back only the body, after the headers; an answer that has not
  * begun at all is the plain timeout every runtime's AbortSignal.timeout covers.)
  */
-export const answerAfter =
-  (ms: number, status: number, body: unknown) =>
-  async (): Promise<[number, unknown]> => {
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    return [status, body];
-  };
+export const answerAfter = (ms: number, status: number, body: unknown) => async (): Promise<[number, unknown]> => {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return [status, body];
+};

@@ -2,7 +2,7 @@ import nock from 'nock';
 import { ANSWER_FIELDS, CONFIRM_FIELDS, INIT_FIELDS, platformMac, QUERY_FIELDS } from '../../../src/emulators/protocol/dvcqg.ts';
 import { PLATFORM, testDvcqgGateway } from '../../helpers/dvcqg-gateway.ts';
 import { createHarness, type Harness } from '../../helpers/harness.ts';
-import { answerAfter, fixture, readJson, type GatewayDriver, type MessageKind, type Payment, type Verdict } from './driver.ts';
+import { answerAfter, fixture, type GatewayDriver, type MessageKind, type Payment, readJson, type Verdict } from './driver.ts';
 
 const KEY = 'dvcqg-contract-key-2026';
 const TIMEOUT_MS = 300;
@@ -36,7 +36,11 @@ function verdictOf(status: number, body: Record<string, unknown> | string): Verd
 }
 
 const paidQueryAnswer = (payment: Payment) =>
-  signed(fixture('dvcqg', 'query-answer-paid'), { MaThamChieu: payment.reference, SoTien: payment.amount, MaGiaoDich: `PP${payment.reference}` });
+  signed(fixture('dvcqg', 'query-answer-paid'), {
+    MaThamChieu: payment.reference,
+    SoTien: payment.amount,
+    MaGiaoDich: `PP${payment.reference}`,
+  });
 
 /** What the platform's status query says of the payment a confirm reports: TrangThaiGD 1 paid, 4 failed. */
 const queryAnswerFor = (payment: Payment, declined: boolean) => signed(paidQueryAnswer(payment), declined ? { TrangThaiGD: '4' } : {});
@@ -77,12 +81,15 @@ export const dvcqgDriver: GatewayDriver & { verifiesStrangerPayments: boolean } 
         reference = String(body.MaThamChieu);
         return body.MaXacThuc === mac(body, INIT_FIELDS);
       })
-      .reply(200, (): Record<string, unknown> => ({
-        ...fixture('dvcqg', 'init-answer'),
-        MaThamChieu: reference,
-        MaGiaoDich: `PPI${reference}`,
-        UrlThanhToan: `https://thanhtoan.dichvucong.test/payment?token=${reference}`,
-      }));
+      .reply(
+        200,
+        (): Record<string, unknown> => ({
+          ...fixture('dvcqg', 'init-answer'),
+          MaThamChieu: reference,
+          MaGiaoDich: `PPI${reference}`,
+          UrlThanhToan: `https://thanhtoan.dichvucong.test/payment?token=${reference}`,
+        }),
+      );
   },
 
   async send(h: Harness, payment: Payment, kind: MessageKind) {
@@ -125,7 +132,10 @@ export const dvcqgDriver: GatewayDriver & { verifiesStrangerPayments: boolean } 
 
   async paidAtGateway(_h, intent) {
     const query = nock(PLATFORM)
-      .post('/api/v1/query', (body: Record<string, unknown>) => body.MaThamChieu === intent.reference && body.MaXacThuc === mac(body, QUERY_FIELDS))
+      .post(
+        '/api/v1/query',
+        (body: Record<string, unknown>) => body.MaThamChieu === intent.reference && body.MaXacThuc === mac(body, QUERY_FIELDS),
+      )
       .reply(200, paidQueryAnswer(intent));
     return [query];
   },

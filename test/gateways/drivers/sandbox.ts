@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import nock from 'nock';
-import { createHarness, SANDBOX_SECRETS, type Harness } from '../../helpers/harness.ts';
-import { answerAfter, fixture, readJson, verdictOfResult, type GatewayDriver, type MessageKind, type Payment } from './driver.ts';
+import { createHarness, type Harness, SANDBOX_SECRETS } from '../../helpers/harness.ts';
+import { answerAfter, fixture, type GatewayDriver, type MessageKind, type Payment, readJson, verdictOfResult } from './driver.ts';
 
 /**
  * The sandbox's time limit on its status queries here: short, since two cases wait it out, yet
@@ -20,7 +20,15 @@ const HUB = 'http://hub.test';
 function checkoutForm(html: string): URLSearchParams {
   const form = new URLSearchParams();
   for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-    form.set(m[1]!, m[2]!.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>'));
+    form.set(
+      m[1]!,
+      m[2]!
+        .replace(/&amp;/g, '&')
+        .replace(/&quot;/g, '"')
+        .replace(/&#39;/g, "'")
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>'),
+    );
   }
   return form;
 }
@@ -91,7 +99,12 @@ export const sandboxDriver: GatewayDriver = {
   statusQueryFails(_h, payment, how) {
     const scope = nock(HUB).get(`/sandbox/api/payments/${payment.reference}`);
     if (how === 'http-502') return scope.reply(502, 'Bad Gateway');
-    const paid = { ...fixture('sandbox', 'status-succeeded'), reference: payment.reference, amount: payment.amount, transactionId: `SBX${payment.reference}` };
+    const paid = {
+      ...fixture('sandbox', 'status-succeeded'),
+      reference: payment.reference,
+      amount: payment.amount,
+      transactionId: `SBX${payment.reference}`,
+    };
     return scope.reply(answerAfter(TIMEOUT_MS + 300, 200, paid));
   },
 };

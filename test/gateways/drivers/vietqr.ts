@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createVietqrGateway } from '../../../src/gateways/vietqr/adapter.ts';
 import { createHarness, type Harness } from '../../helpers/harness.ts';
-import { COLLECTION_ACCOUNT, fixture, readJson, verdictOfResult, type GatewayDriver, type MessageKind, type Payment } from './driver.ts';
+import { COLLECTION_ACCOUNT, fixture, type GatewayDriver, type MessageKind, type Payment, readJson, verdictOfResult } from './driver.ts';
 
 const SECRET = 'vietqr-contract-notify-secret-0123';
 
@@ -22,7 +22,13 @@ export const vietqrDriver: GatewayDriver = {
     createHarness({
       sandbox: false,
       gateways: (env) => ({
-        vietqr: createVietqrGateway({ secrets: [SECRET], signatureHeader: 'x-signature', format: 'standard', service: 'QRIBFTTA', now: env.now }),
+        vietqr: createVietqrGateway({
+          secrets: [SECRET],
+          signatureHeader: 'x-signature',
+          format: 'standard',
+          service: 'QRIBFTTA',
+          now: env.now,
+        }),
       }),
     }),
 

@@ -1,15 +1,15 @@
 import nock from 'nock';
-import { createVnpayGateway } from '../../../src/gateways/vnpay/adapter.ts';
-import { createHarness, type Harness } from '../../helpers/harness.ts';
 import {
+  pipeHash,
   QUERYDR_ANSWER_FIELDS,
   QUERYDR_REQUEST_FIELDS,
-  pipeHash,
   signedAnswer,
   vnpSignedQuery,
 } from '../../../src/emulators/protocol/vnpay.ts';
+import { createVnpayGateway } from '../../../src/gateways/vnpay/adapter.ts';
+import { createHarness, type Harness } from '../../helpers/harness.ts';
 import { vnpayFixture } from '../../helpers/vnpay-fixtures.ts';
-import { answerAfter, readJson, type GatewayDriver, type MessageKind, type Payment, type Verdict } from './driver.ts';
+import { answerAfter, type GatewayDriver, type MessageKind, type Payment, readJson, type Verdict } from './driver.ts';
 
 const SECRET = 'VNPAYCONTRACTSECRET0123456789ABC';
 const TMN = 'DEMOV210';
