@@ -6,7 +6,7 @@ const { baseUrl, concurrency, seconds, kind, token, dossierCodes, intentIds, pat
 let next = 0;
 const latencies = [];
 let errors = 0;
-let statusCounts = {};
+const statusCounts = {};
 
 function request() {
   if (kind === 'insert') {

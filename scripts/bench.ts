@@ -181,8 +181,19 @@ async function main() {
     .setExpirationTime('1h')
     .sign(new TextEncoder().encode(JWT_SECRET));
 
+  /** What bench-load.mjs reports for one run (latencies in ms, null when nothing was answered). */
+  interface LoadResult {
+    ok: number;
+    errors: number;
+    statusCounts: Record<string, number>;
+    seconds: number;
+    rate: number;
+    p50: number | null;
+    p95: number | null;
+    p99: number | null;
+  }
   const load = (kind: string, extra: Record<string, unknown> = {}) =>
-    new Promise<any>((resolve, reject) => {
+    new Promise<LoadResult>((resolve, reject) => {
       const worker = new Worker(new URL('./bench-load.mjs', import.meta.url), {
         workerData: { baseUrl, concurrency, seconds, warmupSeconds, kind, token, ...extra },
       });
@@ -197,7 +208,7 @@ async function main() {
     await handle.close();
     return;
   }
-  const results: Array<[string, any]> = [];
+  const results: Array<[string, LoadResult]> = [];
   const all = !values.only;
   if (all) {
     results.push(['one-INSERT route (baseline)', await load('insert')]);

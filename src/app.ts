@@ -22,8 +22,8 @@ import { EXAMPLE_DOSSIER_CODE } from './http/schemas.ts';
 import type { ServiceContext } from './services/context.ts';
 import { ServiceError } from './services/errors.ts';
 
-export const API_TITLE = 'Fee-payment hub';
-export const API_VERSION = '0.1.0';
+const API_TITLE = 'Fee-payment hub';
+const API_VERSION = '0.1.0';
 
 /**
  * Builds the Hono app from its dependencies: middleware, routes, the OpenAPI document. The same

@@ -218,8 +218,6 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
-export type Env = z.input<typeof envSchema>;
-
 /** The gateways' settings are the adapters' own types: the parsed environment must satisfy them. */
 export type GatewaysConfig = GatewaysSettings;
 

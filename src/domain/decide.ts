@@ -26,8 +26,6 @@ export type Outcome =
   /** A refund the gateway confirmed; `refundId` is the hub's refund row. */
   | { kind: 'refunded'; amount: number; refundId: string };
 
-export type OutcomeKind = Outcome['kind'];
-
 /** The facts of a locked intent that a decision rests on. */
 export interface IntentFacts {
   status: IntentStatus;
@@ -59,7 +57,7 @@ export const reviewKinds = [
 ] as const;
 export type ReviewKind = (typeof reviewKinds)[number];
 
-export interface ReviewToOpen {
+interface ReviewToOpen {
   kind: ReviewKind;
   reason: string;
   proposedAction: 'refund' | 'decide';
@@ -76,7 +74,7 @@ export interface ReviewToOpen {
  * `release` frees them for another payment; `mark_refunded` after everything is given back;
  * `leave` them as they are (held, while money may have moved and a person decides).
  */
-export type ObligationAction = 'pay' | 'claim_then_pay' | 'release' | 'mark_refunded' | 'leave';
+type ObligationAction = 'pay' | 'claim_then_pay' | 'release' | 'mark_refunded' | 'leave';
 
 export interface Decision {
   answer: DecisionAnswer;

@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
+import type { z } from 'zod';
 import { deliver, type EmulatorDeps, formFields } from './common.ts';
 import { renderCheckoutMessage, renderCheckoutPage } from './pages.ts';
 import {
@@ -156,7 +157,7 @@ export function createSandboxCheckout(deps: SandboxCheckoutDeps) {
       deps.toleranceSeconds,
     );
     if (check !== 'valid') return c.json({ error: check }, 401);
-    let body;
+    let body: z.infer<typeof refundRequestSchema>;
     try {
       body = refundRequestSchema.parse(JSON.parse(raw));
     } catch {
@@ -164,7 +165,7 @@ export function createSandboxCheckout(deps: SandboxCheckoutDeps) {
     }
     const answer = await deps.db.transaction(async (tx) => {
       const [txn] = await tx.select().from(sandboxTransactions).where(eq(sandboxTransactions.reference, reference)).for('update');
-      if (!txn || txn.status !== 'succeeded') return { status: 409 as const, body: { error: 'not_paid' } };
+      if (txn?.status !== 'succeeded') return { status: 409 as const, body: { error: 'not_paid' } };
       const [earlier] = await tx.select().from(sandboxRefunds).where(eq(sandboxRefunds.refundId, body.refundId));
       if (earlier) return { status: 200 as const, body: { refundId: earlier.refundId, status: 'succeeded', amount: earlier.amount } };
       const [{ refunded } = { refunded: '0' }] = await tx

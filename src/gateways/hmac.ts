@@ -21,7 +21,7 @@ export async function hmacHex(algorithm: 'SHA-256' | 'SHA-512', secret: string, 
 }
 
 /** Constant-time comparison of two hex digests (case-insensitive). */
-export function timingSafeEqualHex(a: string, b: string): boolean {
+function timingSafeEqualHex(a: string, b: string): boolean {
   const x = a.toLowerCase();
   const y = b.toLowerCase();
   let diff = x.length ^ y.length;

@@ -9,7 +9,7 @@ import type { GatewayOutcome } from '../domain/decide.ts';
 export const gatewayIds = ['sandbox', 'vnpay', 'vietqr', 'dvcqg'] as const;
 export type GatewayId = (typeof gatewayIds)[number];
 
-export interface GatewayCapabilities {
+interface GatewayCapabilities {
   redirect: boolean;
   qr: boolean;
   queryStatus: boolean;
@@ -40,7 +40,7 @@ export interface PaymentRequest {
   collectionAccount?: CollectionAccount;
 }
 
-export interface PayerInfo {
+interface PayerInfo {
   /** The payer's IP as the portal saw it (or, without one, the portal's own). */
   ip: string;
   name?: string;

@@ -45,7 +45,7 @@ export function rangeOf(q: PeriodQuery): DateRange {
   return range;
 }
 
-export const IndicatorValueSchema = z
+const IndicatorValueSchema = z
   .object({
     numerator: z.number().int(),
     denominator: z.number().int(),
@@ -68,7 +68,7 @@ const indicatorFields = {
   points: z.number(),
   maxPoints: z.number(),
 };
-export const IndicatorSetSchema = z.object(indicatorFields).openapi('IndicatorSet');
+const IndicatorSetSchema = z.object(indicatorFields).openapi('IndicatorSet');
 
 const AgencyRefSchema = z.object({ code: z.string(), name: z.string(), level: z.string() });
 const integrationSource = z
@@ -108,7 +108,7 @@ export const BreakdownSchema = z
   })
   .openapi('OnlinePaymentBreakdown');
 
-export const ActionListsSchema = z
+const ActionListsSchema = z
   .object({
     proceduresWithoutOnlinePayment: z.array(CatalogueProcedureSchema.extend({ dossiers: z.number().int(), feeDossiers: z.number().int() })),
     proceduresNotIntegrated: z.array(CatalogueProcedureSchema.extend({ dossiers: z.number().int(), charged: z.number().int() })),

@@ -43,12 +43,7 @@ export function requireIdempotencyKey(headers: { 'idempotency-key'?: string }): 
   return key;
 }
 
-export const vndAmount = z
-  .number()
-  .int()
-  .nonnegative()
-  .max(Number.MAX_SAFE_INTEGER)
-  .openapi({ description: 'Integer VND', example: 135000 });
+const vndAmount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).openapi({ description: 'Integer VND', example: 135000 });
 export const agencyCode = z.string().regex(AGENCY_CODE_PATTERN).openapi({ example: '000.00.32.H19' });
 export const procedureCode = z
   .string()
@@ -67,7 +62,7 @@ export const dossierCode = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9.]{0,39}-\d{6}-\d{4}$/, 'a dossier code such as 000.00.32.H19-210708-0032')
   .openapi({ example: EXAMPLE_DOSSIER_CODE });
 
-export const ObligationSchema = z
+const ObligationSchema = z
   .object({
     id: z.uuid(),
     lineNo: z.number().int(),
@@ -322,15 +317,10 @@ export const ResolveRefundSchema = z
     outcome: z
       .enum(['succeeded', 'failed'])
       .openapi({ description: '`succeeded`: the gateway returned the money; `failed`: it did not (the amount may be refunded again)' }),
-    note: z
-      .string()
-      .trim()
-      .min(3)
-      .max(500)
-      .openapi({
-        description: 'The evidence: where the refund was seen done or refused',
-        example: 'Cổng VNPay: GD hoàn 14170935 thành công 12/03',
-      }),
+    note: z.string().trim().min(3).max(500).openapi({
+      description: 'The evidence: where the refund was seen done or refused',
+      example: 'Cổng VNPay: GD hoàn 14170935 thành công 12/03',
+    }),
     gatewayRefundId: z.string().trim().min(1).max(100).optional(),
   })
   .strict()

@@ -21,7 +21,7 @@ export interface ResendOptions {
   maxAttempts?: number;
 }
 
-export const REFUND_RESEND_AFTER_MS = REFUND_SEND_WINDOW_MS;
+const REFUND_RESEND_AFTER_MS = REFUND_SEND_WINDOW_MS;
 export const REFUND_MAX_ATTEMPTS = 10;
 
 /**

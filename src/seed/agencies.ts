@@ -53,7 +53,7 @@ export const AGENCY = {
 } as const;
 
 /** The reform date: communes and wards of today exist from it, districts end the day before. */
-export const REFORM_DATE = '2025-07-01';
+const REFORM_DATE = '2025-07-01';
 export const DISTRICTS_CLOSED = '2025-06-30';
 
 interface SeedAgency {

@@ -22,7 +22,7 @@ import { DEMO_PROCEDURES, PAYER_CATEGORIES as P } from './procedures.ts';
 export const SEED_PRINCIPAL: Principal = { subject: 'seed', role: 'admin', agencies: [] };
 const RETURN_URL = 'https://dichvucong.dongnai.gov.vn/thanh-toan/ket-qua';
 /** How far back the demo reaches: the 30-day campaign window and the 30 days before it. */
-export const DEMO_DAYS = 60;
+const DEMO_DAYS = 60;
 /**
  * The demo's 30-day campaign started this many days before "now" (so the dashboard opens on a
  * campaign three weeks in, with its 30-day baseline wholly inside the demo's dossiers).
@@ -309,9 +309,9 @@ function address(r: Random, commune: string): string {
 
 // ── The plan ────────────────────────────────────────────────────────────────────────────
 
-export type AttemptOutcome = 'succeeded' | 'expired' | 'cancelled' | 'failed';
+type AttemptOutcome = 'succeeded' | 'expired' | 'cancelled' | 'failed';
 
-export interface PlannedAttempt {
+interface PlannedAttempt {
   /** When the payer starts paying (the intent is created). */
   startAt: Date;
   /** When the outcome is known (gateway answer, cancellation, or the expiry job). */
@@ -467,7 +467,7 @@ const yymmdd = (date: string) => date.slice(2).replaceAll('-', '');
  * continuing after the highest sequence already used by that unit on that day, so a second
  * run (or dossiers from a real dossier system) never collide with the new ones.
  */
-export async function assignCodes(ctx: ServiceContext, plans: PlannedDossier[]): Promise<string[]> {
+async function assignCodes(ctx: ServiceContext, plans: PlannedDossier[]): Promise<string[]> {
   const prefixes = [...new Set(plans.map((p) => `${p.agencyCode}-${yymmdd(vnDate(p.receivedAt))}`))];
   const used = new Map<string, number>();
   if (prefixes.length > 0) {

@@ -15,9 +15,9 @@ import { DEMO_PROCEDURES } from './procedures.ts';
  * loads it into an empty embedded database; `npm run seed` loads it anywhere on request.
  */
 
-export const DEFAULT_DOSSIERS = 300;
+const DEFAULT_DOSSIERS = 300;
 /** 766: the decision number of the online-payment indicators, as good a seed as any. */
-export const DEFAULT_SEED = 766;
+const DEFAULT_SEED = 766;
 
 export interface SeedOptions {
   /** How many dossiers to add (default 300). */

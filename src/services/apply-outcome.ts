@@ -27,7 +27,7 @@ export function intentSnapshot(row: IntentRow): IntentSnapshot {
   };
 }
 
-export type OutcomeSource = 'callback' | 'poller' | 'expiry' | 'portal' | 'statement' | 'manual' | 'seed';
+type OutcomeSource = 'callback' | 'poller' | 'expiry' | 'portal' | 'statement' | 'manual' | 'seed';
 
 export interface ApplyOutcomeInput {
   /** Find the intent by id, or by (gateway, reference) as a gateway names it. */

@@ -15,7 +15,7 @@ type InboxRow = typeof callbackInbox.$inferSelect;
 type InboxPatch = Pick<InboxAnswer, 'status' | 'signatureValid' | 'reference' | 'intentId' | 'detail'>;
 
 /** Processing attempts before an inbox message is left to a person (status `failed`). */
-export const MAX_INBOX_ATTEMPTS = 10;
+const MAX_INBOX_ATTEMPTS = 10;
 
 /** Headers never kept in the inbox: they carry credentials, not gateway facts. */
 const DROPPED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
@@ -78,7 +78,7 @@ export async function receiveCallback(ctx: ServiceContext, gateway: Gateway, mes
   return processInboxMessage(ctx, gateway, row);
 }
 
-export async function processInboxMessage(ctx: ServiceContext, gateway: Gateway, row: InboxRow): Promise<GatewayResponse> {
+async function processInboxMessage(ctx: ServiceContext, gateway: Gateway, row: InboxRow): Promise<GatewayResponse> {
   const message: InboundMessage = { method: row.method, url: row.url, headers: row.headers, rawBody: row.rawBody };
   let result: CallbackResult;
   let patch: InboxPatch;

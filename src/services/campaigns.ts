@@ -49,7 +49,7 @@ import { actorOf, type Principal, scopeCondition } from './principal.ts';
  * Progress is computed from the daily roll-ups each time it is asked for, so it is never stale.
  */
 
-export type Targets = Record<IndicatorKey, number | null>;
+type Targets = Record<IndicatorKey, number | null>;
 
 export interface CampaignInput {
   name: string;
@@ -233,7 +233,7 @@ export interface SeriesPoint {
   daily: Record<IndicatorKey, RatioWithRate>;
 }
 
-export interface LeaderboardRow {
+interface LeaderboardRow {
   agency: AgencyRef & { direct: boolean };
   baseline: IndicatorSet;
   current: IndicatorSet;
@@ -388,6 +388,7 @@ export async function campaignProgress(
   const today = vnDate(ctx.now());
   const end = campaign.endDate;
   const status = today < campaign.startDate ? 'scheduled' : today > end ? 'ended' : 'running';
+  // biome-ignore lint/complexity/useMathMinMax: yyyy-mm-dd strings, compared as text, not numbers.
   const counted: DateRange | null = status === 'scheduled' ? null : { from: campaign.startDate, to: today < end ? today : end };
   const [catalogue, children, data] = await Promise.all([
     feeBearingCatalogue(ctx),

@@ -10,7 +10,7 @@ type AgencyRow = typeof agencies.$inferSelect;
 type ProcedureRow = typeof procedures.$inferSelect;
 type FeeRuleRow = typeof feeRules.$inferSelect;
 
-export function agencyView(a: AgencyRow) {
+function agencyView(a: AgencyRow) {
   return {
     code: a.code,
     name: a.name,
@@ -45,7 +45,7 @@ export interface FeeRuleInput {
   setByProvince: boolean;
 }
 
-export function feeRuleView(r: FeeRuleRow) {
+function feeRuleView(r: FeeRuleRow) {
   return {
     id: r.id,
     kind: r.kind,
@@ -64,7 +64,7 @@ export function feeRuleView(r: FeeRuleRow) {
 }
 
 /** `today`: the Vietnamese date whose rules in force decide whether the procedure is fee-bearing. */
-export function procedureView(p: ProcedureRow, rules: FeeRuleRow[], today: string) {
+function procedureView(p: ProcedureRow, rules: FeeRuleRow[], today: string) {
   return {
     code: p.code,
     name: p.name,
@@ -81,7 +81,6 @@ export function procedureView(p: ProcedureRow, rules: FeeRuleRow[], today: strin
     feeRules: rules.map(feeRuleView),
   };
 }
-export type ProcedureView = ReturnType<typeof procedureView>;
 
 async function rulesFor(ctx: ServiceContext, codes: string[]) {
   if (codes.length === 0) return new Map<string, FeeRuleRow[]>();

@@ -19,7 +19,7 @@ export interface DossierInput {
   payerCategory?: string | null;
 }
 
-export interface ObligationView {
+interface ObligationView {
   id: string;
   lineNo: number;
   kind: 'phi' | 'le_phi';

@@ -5,7 +5,7 @@ import { readDossierBill } from './payment-intents.ts';
 import type { Principal } from './principal.ts';
 
 /** The bill the portal shows before sending the citizen to the national platform. */
-export interface PayableBill {
+interface PayableBill {
   MaHoSo: string;
   MaTTHC: string;
   TenTTHC: string;

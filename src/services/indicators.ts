@@ -99,7 +99,7 @@ export async function feeBearingCatalogue(
 }
 
 /** "The procedure in `code` is fee-bearing on `today`" (domain/fees.ts isFeeBearing), in SQL. */
-export function feeBearingCondition(code: SQL, today: string): SQL {
+function feeBearingCondition(code: SQL, today: string): SQL {
   return sql`EXISTS (SELECT 1 FROM fee_rules fr WHERE fr.procedure_code = ${code} AND fr.can_charge
                      AND fr.valid_from <= ${today}::date AND (fr.valid_to IS NULL OR fr.valid_to >= ${today}::date))`;
 }
@@ -156,7 +156,7 @@ export const summaryOf = (r: Record<string, unknown>): Summary => ({
 });
 
 /** Per procedure (every procedure: the online-submission rate counts them all), over the scope and range. */
-export async function procedureSums(ctx: ServiceContext, scope: Scope, range: DateRange): Promise<ProcedureSums[]> {
+async function procedureSums(ctx: ServiceContext, scope: Scope, range: DateRange): Promise<ProcedureSums[]> {
   const rows = await queryRows<Record<string, unknown>>(
     executor(ctx),
     sql`
@@ -177,12 +177,7 @@ export async function procedureSums(ctx: ServiceContext, scope: Scope, range: Da
 }
 
 /** One summary per child of the scope ('' for the scope agency's own dossiers), fee-bearing procedures only. */
-export async function childSummaries(
-  ctx: ServiceContext,
-  scope: Scope,
-  range: DateRange,
-  procedureCode?: string,
-): Promise<Map<string, Summary>> {
+async function childSummaries(ctx: ServiceContext, scope: Scope, range: DateRange, procedureCode?: string): Promise<Map<string, Summary>> {
   const rows = await queryRows<Record<string, unknown>>(
     executor(ctx),
     sql`
@@ -196,7 +191,7 @@ export async function childSummaries(
 export type UnitRatio = { agency: AgencyRef & { parentCode: string | null } } & Ratio;
 
 /** Indicator c's counts per receiving unit of the scope over the range, with the unit's name. */
-export async function unitRatios(ctx: ServiceContext, scope: Scope, range: DateRange): Promise<UnitRatio[]> {
+async function unitRatios(ctx: ServiceContext, scope: Scope, range: DateRange): Promise<UnitRatio[]> {
   const rows = await queryRows<Record<string, unknown>>(
     executor(ctx),
     sql`
@@ -302,7 +297,7 @@ function catalogueOfOne(procedure: CatalogueProcedure): CatalogueFacts {
   return { feeBearing: new Set([procedure.code]), integrated: procedure.integrated ? new Set([procedure.code]) : new Set() };
 }
 
-export const emptyCounts = (procedureCode: string): ProcedureCounts => ({
+const emptyCounts = (procedureCode: string): ProcedureCounts => ({
   procedureCode,
   dossiers: 0,
   feeDossiers: 0,

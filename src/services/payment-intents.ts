@@ -40,7 +40,7 @@ export interface PaymentIntentView {
   reviewReason: string | null;
 }
 
-export function intentView(row: IntentRow, obligationIds: string[]): PaymentIntentView {
+function intentView(row: IntentRow, obligationIds: string[]): PaymentIntentView {
   const live = row.status === 'created' || row.status === 'pending';
   return {
     id: row.id,
@@ -255,7 +255,7 @@ async function planIntent(ctx: ServiceContext, principal: Principal, input: Crea
   if (!bill) throw notFound(`dossier ${input.dossierCode}`);
   const { dossier, lines } = bill;
 
-  let chosen;
+  let chosen: typeof lines;
   if (input.obligationIds) {
     const wanted = [...new Set(input.obligationIds)];
     const unknown = wanted.filter((id) => !lines.some((l) => l.id === id));

@@ -45,7 +45,7 @@ export interface ReceiptView {
   verificationKeys: string;
 }
 
-export const RECEIPT_TYPE = 'Biên lai thu phí, lệ phí';
+const RECEIPT_TYPE = 'Biên lai thu phí, lệ phí';
 
 /** The signed part of a receipt: everything printed on it, in a fixed order. */
 function signedPayload(r: Omit<ReceiptRow, 'signature' | 'createdAt'>, reference: string) {
@@ -107,7 +107,7 @@ export async function signPendingReceipts(ctx: ServiceContext, options: { limit?
   return pending.length;
 }
 
-export function receiptView(ctx: ServiceContext, row: ReceiptRow, reference: string): ReceiptView {
+function receiptView(ctx: ServiceContext, row: ReceiptRow, reference: string): ReceiptView {
   return {
     id: row.id,
     intentId: row.intentId,

@@ -35,7 +35,7 @@ export interface RefundView {
   resolution: RefundResolution | null;
 }
 
-export interface RefundResolution {
+interface RefundResolution {
   outcome: 'succeeded' | 'failed';
   note: string;
   resolvedBy: string;
@@ -61,7 +61,7 @@ const OPEN_STATUSES: RefundStatus[] = ['awaiting_approval', 'submitted'];
 /** The same person whatever role the token carries: a second pair of eyes is another subject. */
 const isRequester = (row: RefundRow, principal: Principal) => row.requestedBy.split(':').slice(1).join(':') === principal.subject;
 
-export function refundView(row: RefundRow): RefundView {
+function refundView(row: RefundRow): RefundView {
   return {
     id: row.id,
     intentId: row.intentId,

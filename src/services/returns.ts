@@ -13,7 +13,7 @@ export type ReturnGateway = 'vnpay' | 'dvcqg';
  * What the gateway told the payer's browser; the hub's record may not know it yet.
  * `unconfirmed`: the link's signature does not cover the result, so none is shown.
  */
-export type ReturnVerdict = 'succeeded' | 'failed' | 'needs_review' | 'unconfirmed';
+type ReturnVerdict = 'succeeded' | 'failed' | 'needs_review' | 'unconfirmed';
 
 export type PaymentReturn =
   /** The link is not signed by the gateway: nothing it says is shown. */

@@ -178,7 +178,7 @@ function tables(p: CampaignProgress): Record<ExportSheet, Sheet> {
   };
 }
 
-export function campaignWorkbook(p: CampaignProgress, now: Date): Uint8Array<ArrayBuffer> {
+function campaignWorkbook(p: CampaignProgress, now: Date): Uint8Array<ArrayBuffer> {
   const t = tables(p);
   return writeXlsx(
     exportSheets.map((k) => t[k]),
@@ -194,7 +194,7 @@ const csvField = (value: CellValue): string => {
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 };
 
-export function campaignCsv(p: CampaignProgress, sheet: ExportSheet): string {
+function campaignCsv(p: CampaignProgress, sheet: ExportSheet): string {
   return `\uFEFF${tables(p)
     [sheet].rows.map((row) => row.map(csvField).join(','))
     .join('\r\n')}\r\n`;

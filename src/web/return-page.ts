@@ -7,7 +7,7 @@ import { page } from './layout.ts';
  * What the gateway told the payer's browser; the hub's record may not know it yet.
  * `unconfirmed`: the link's signature does not cover the result, so none is shown.
  */
-export type GatewayVerdict = 'succeeded' | 'failed' | 'needs_review' | 'unconfirmed';
+type GatewayVerdict = 'succeeded' | 'failed' | 'needs_review' | 'unconfirmed';
 
 export interface ReturnPageModel {
   gatewayName: string;

@@ -224,7 +224,7 @@ describe('happy', () => {
     gateway.verifyCallback = async () => {
       throw new Error('database went away');
     };
-    let delivered;
+    let delivered: Awaited<ReturnType<typeof deliver>>;
     try {
       delivered = await deliver(event(intent));
     } finally {

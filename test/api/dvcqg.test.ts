@@ -105,7 +105,10 @@ function fakeInit(
 ) {
   const posted: Array<Record<string, any>> = [];
   const scope = nock(PLATFORM)
-    .post('/api/v1/init', (body) => (posted.push(body), true))
+    .post('/api/v1/init', (body) => {
+      posted.push(body);
+      return true;
+    })
     .reply(status, () => answer(posted[posted.length - 1]!));
   return { posted, scope };
 }

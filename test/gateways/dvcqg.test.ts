@@ -275,7 +275,10 @@ describe('adapter', () => {
   it("posts the signed init and hands over the platform's URL", async () => {
     let posted: any;
     const scope = nock(PLATFORM)
-      .post('/api/v1/init', (body) => ((posted = body), true))
+      .post('/api/v1/init', (body) => {
+        posted = body;
+        return true;
+      })
       .reply(200, fixture('init-answer'));
     const handover = await gateway().createPayment(request);
     expect(scope.isDone()).toBe(true);
@@ -413,7 +416,10 @@ describe('adapter', () => {
   it('queries the status with the recorded message and reads the verified answer', async () => {
     let posted: any;
     nock(PLATFORM)
-      .post('/api/v1/query', (body) => ((posted = body), true))
+      .post('/api/v1/query', (body) => {
+        posted = body;
+        return true;
+      })
       .reply(200, fixture('query-answer-paid'));
     expect(await gateway().queryStatus!(snapshot)).toMatchObject({ kind: 'outcome', outcome: { kind: 'succeeded', amount: 185_000 } });
     expect(posted).toEqual(fixture('query-request'));

@@ -8,11 +8,11 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
  *
  *   describe.skipIf(skipWithoutBrowser('docs page'))('docs page', () => { ... launchBrowser() ... });
  */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+const CHROMIUM_PATH = '/usr/bin/chromium';
 
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
-export function hasBrowser(): boolean {
+function hasBrowser(): boolean {
   return existsSync(CHROMIUM_PATH);
 }
 

@@ -53,7 +53,7 @@ export async function mintToken(options: TokenOptions): Promise<string> {
   return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_JWT_SECRET));
 }
 
-export interface RequestOptions {
+interface RequestOptions {
   token?: string | null;
   body?: unknown;
   rawBody?: string;

@@ -13,7 +13,7 @@ export function roundHalfUp(numerator: bigint, denominator: bigint, digits: numb
 }
 
 /** The rate and points the portal's curve gives (threshold as a rate with up to 4 decimals). */
-export function expectedScore(numerator: number, denominator: number, threshold: number, maxPoints: number) {
+function expectedScore(numerator: number, denominator: number, threshold: number, maxPoints: number) {
   if (denominator === 0) return { numerator, denominator, rate: null, points: null, maxPoints };
   const n = BigInt(numerator);
   const d = BigInt(denominator);

@@ -79,7 +79,7 @@ describe('the embedded database lock', () => {
     await take('new container');
     expect(onDisk().command).toBe('new container');
     // This process's own pid in a lock it did not take: an earlier process of the same pid.
-    taken.splice(0).forEach((l) => l.release());
+    for (const l of taken.splice(0)) l.release();
     leave({ pid: process.pid, processStart: '1' });
     await take('same pid, later');
     expect(onDisk().command).toBe('same pid, later');

@@ -39,7 +39,7 @@ function referenceCrc(text: string): string {
       if (feedback) crc ^= 0x1021;
     }
   }
-  return ('000' + crc.toString(16).toUpperCase()).slice(-4);
+  return `000${crc.toString(16).toUpperCase()}`.slice(-4);
 }
 
 function walk(text: string): Map<string, string> {
@@ -115,7 +115,7 @@ describe('tlv', () => {
     expect(tlv('58', 'VN')).toBe('5802VN');
     expect(tlv('62', tlv('08', 'Chuyen tien'))).toBe('62150811Chuyen tien');
     expect(tlv('08', 'Đóng phí')).toBe('0808Đóng phí');
-    expect(tlv('99', 'x'.repeat(99))).toBe('9999' + 'x'.repeat(99));
+    expect(tlv('99', 'x'.repeat(99))).toBe(`9999${'x'.repeat(99)}`);
   });
 
   it('refuses a value over 99 characters, an empty value and an id that is not 2 digits', () => {
@@ -289,10 +289,10 @@ describe('parseEmvco', () => {
   it('finds the CRC invalid when any character changes, or when the CRC field is missing or misplaced', () => {
     expect(parseEmvco(DYNAMIC_VECTOR.replace('54041000', '54049000')).crcValid).toBe(false);
     expect(parseEmvco(DYNAMIC_VECTOR.replace('Chuyen tien', 'Chuyen tieN')).crcValid).toBe(false);
-    expect(parseEmvco(DYNAMIC_VECTOR.slice(0, -4) + 'BBB9').crcValid).toBe(false);
-    expect(parseEmvco(DYNAMIC_VECTOR.slice(0, -4) + 'bbb8').crcValid).toBe(true);
+    expect(parseEmvco(`${DYNAMIC_VECTOR.slice(0, -4)}BBB9`).crcValid).toBe(false);
+    expect(parseEmvco(`${DYNAMIC_VECTOR.slice(0, -4)}bbb8`).crcValid).toBe(true);
     expect(parseEmvco(DYNAMIC_VECTOR.slice(0, -8)).crcValid).toBe(false);
-    expect(parseEmvco(DYNAMIC_VECTOR + '5802VN').crcValid).toBe(false);
+    expect(parseEmvco(`${DYNAMIC_VECTOR}5802VN`).crcValid).toBe(false);
   });
 
   it('throws on a broken TLV structure', () => {
@@ -304,7 +304,7 @@ describe('parseEmvco', () => {
   });
 
   it('counts lengths in characters for a non-ASCII value', () => {
-    const body = tlv('00', '01') + tlv('62', tlv('08', 'Đóng phí')) + '6304';
+    const body = `${tlv('00', '01') + tlv('62', tlv('08', 'Đóng phí'))}6304`;
     const parsed = parseEmvco(body + crc16CcittFalse(body));
     expect(findField(parsed.fields, '62', '08')?.value).toBe('Đóng phí');
     expect(parsed.crcValid).toBe(true);

@@ -27,7 +27,6 @@ export const checkoutLinkSchema = z.object({
   description: z.string().max(255),
   signature: z.string().regex(/^[0-9a-f]{64}$/),
 });
-export type CheckoutLink = z.infer<typeof checkoutLinkSchema>;
 
 function linkData(reference: string, params: Record<string, string>): string {
   const pairs: string[] = [];

@@ -13,7 +13,7 @@ export const REFUND_FULL = '02';
 export const REFUND_PARTIAL = '03';
 
 /** PHP urlencode = encodeURIComponent, plus the five marks it leaves alone, and space as '+'. */
-export function phpUrlencode(text: string): string {
+function phpUrlencode(text: string): string {
   return encodeURIComponent(text)
     .replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
     .replace(/%20/g, '+');
@@ -31,7 +31,7 @@ const isSigned = (key: string, value: string | undefined) =>
   key.startsWith('vnp_') && key !== 'vnp_SecureHash' && key !== 'vnp_SecureHashType' && value !== undefined && value !== '';
 
 /** ksort, drop empty values and the hash fields, urlencode each key and value. */
-export function vnpHashData(params: Record<string, string>, encoding: Encoding = 'php'): string {
+function vnpHashData(params: Record<string, string>, encoding: Encoding = 'php'): string {
   return Object.keys(params)
     .filter((k) => isSigned(k, params[k]))
     .sort()
@@ -39,7 +39,7 @@ export function vnpHashData(params: Record<string, string>, encoding: Encoding =
     .join('&');
 }
 
-export const hmacSha512 = (secret: string, data: string) => hmacHex('sha512', secret, data);
+const hmacSha512 = (secret: string, data: string) => hmacHex('sha512', secret, data);
 
 /** The query string VNPay puts on the IPN and return URLs: signed data, then the hash. */
 export function vnpSignedQuery(params: Record<string, string>, secret: string, encoding: Encoding = 'php'): string {

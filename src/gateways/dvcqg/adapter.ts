@@ -29,7 +29,7 @@ import {
 } from './protocol.ts';
 
 /** The confirm's fields that say what happened; unsigned, they are checked by a status query. */
-export const OUTCOME_FIELDS = ['MaLoi', 'MaGiaoDich'] as const;
+const OUTCOME_FIELDS = ['MaLoi', 'MaGiaoDich'] as const;
 
 /** What an operator configures for the national platform (the hub's configuration reads it from the environment). */
 export interface DvcqgSettings {

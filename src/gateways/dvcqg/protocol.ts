@@ -48,9 +48,9 @@ export const DVCQG_DEFAULTS: Readonly<DvcqgConstants> = Object.freeze({
 });
 
 export const SUCCESS = '00';
-export const REFUSED = '99';
+const REFUSED = '99';
 /** MaThamChieu is at most 20 characters on the platform. */
-export const MAX_REFERENCE_LENGTH = 20;
+const MAX_REFERENCE_LENGTH = 20;
 
 const webAlgorithm = (algorithm: DvcqgAlgorithm) => (algorithm === 'HMAC-SHA512' ? 'SHA-512' : 'SHA-256');
 const hexLength = (algorithm: DvcqgAlgorithm) => (algorithm === 'HMAC-SHA512' ? 128 : 64);
@@ -125,7 +125,7 @@ export function feeLines(lines: PaymentRequest['lines']) {
 }
 
 /** Printable ASCII without diacritics, as the platform's transaction text. */
-export function asciiText(text: string, max = 210): string {
+function asciiText(text: string, max = 210): string {
   return removeVietnameseDiacritics(text)
     .replace(/[^\x20-\x7e]/g, ' ')
     .replace(/\|/g, ' ') // `|` separates the signed fields

@@ -13,7 +13,7 @@ import { hmacHex, verifyWithAny } from '../hmac.ts';
  */
 export const SIGNATURE_HEADER = 'sandbox-signature';
 
-export function canonicalQuery(params: Record<string, string>): string {
+function canonicalQuery(params: Record<string, string>): string {
   return Object.keys(params)
     .filter((k) => k !== 'signature')
     .sort()
@@ -39,13 +39,12 @@ export const callbackBodySchema = z.object({
   currency: z.literal('VND'),
   occurredAt: instant,
 });
-export type CallbackBody = z.infer<typeof callbackBodySchema>;
 
 export async function signatureHeader(secret: string, timestamp: number, payload: string): Promise<string> {
   return `t=${timestamp},v1=${await hmacHex('SHA-256', secret, `${timestamp}.${payload}`)}`;
 }
 
-export function parseSignatureHeader(header: string | undefined): { timestamp: number; signatures: string[] } | null {
+function parseSignatureHeader(header: string | undefined): { timestamp: number; signatures: string[] } | null {
   if (!header) return null;
   let timestamp: number | null = null;
   const signatures: string[] = [];

@@ -7,9 +7,9 @@
  * over everything before it *including* the literal `6304`.
  */
 
-export const VIETQR_AID = 'A000000727';
-export const VIETQR_SERVICE_TO_ACCOUNT = 'QRIBFTTA';
-export const VIETQR_SERVICE_TO_CARD = 'QRIBFTTC';
+const VIETQR_AID = 'A000000727';
+const VIETQR_SERVICE_TO_ACCOUNT = 'QRIBFTTA';
+const VIETQR_SERVICE_TO_CARD = 'QRIBFTTC';
 export type VietQrService = typeof VIETQR_SERVICE_TO_ACCOUNT | typeof VIETQR_SERVICE_TO_CARD;
 
 /** EMVCo ids whose value is itself a TLV list, at the top level and below 38. */
@@ -62,7 +62,7 @@ export interface VietQrPayloadInput {
   service?: VietQrService;
 }
 
-export const TRANSFER_TEXT_MAX_LENGTH = 25;
+const TRANSFER_TEXT_MAX_LENGTH = 25;
 const BANK_BIN = /^\d{6}$/;
 const ACCOUNT_NUMBER = /^[A-Za-z0-9]{1,19}$/;
 const TRANSFER_TEXT = /^[A-Z0-9 ]+$/;

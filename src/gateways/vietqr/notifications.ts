@@ -7,11 +7,11 @@
 import { z } from 'zod';
 import { parseJsonObject } from '../json.ts';
 
-export const notificationFormats = ['standard', 'sepay'] as const;
+const notificationFormats = ['standard', 'sepay'] as const;
 export type NotificationFormat = (typeof notificationFormats)[number];
 
 /** One credit on a collection account, as the bank reported it. Amounts are integer VND. */
-export interface BankCredit {
+interface BankCredit {
   /** The account credited: should be the intent's collection account. */
   accountNumber: string;
   amount: number;

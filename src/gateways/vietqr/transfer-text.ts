@@ -9,7 +9,7 @@
 import { REFERENCE_PATTERN } from '../../domain/reference.ts';
 
 /** The hub's reference pattern without its ^…$ anchors: 'HP' + 10 characters of the alphabet. */
-export const UNANCHORED_REFERENCE_PATTERN = new RegExp(REFERENCE_PATTERN.source.replace(/^\^/, '').replace(/\$$/, ''));
+const UNANCHORED_REFERENCE_PATTERN = new RegExp(REFERENCE_PATTERN.source.replace(/^\^/, '').replace(/\$$/, ''));
 
 /** Characters that are dropped without counting as a separator: combining marks (diacritics). */
 const COMBINING_MARK = /\p{M}/u;
@@ -65,7 +65,7 @@ export interface ReferenceMatch {
  */
 export function findReferenceMatches(text: string, pattern: RegExp = UNANCHORED_REFERENCE_PATTERN): ReferenceMatch[] {
   const { text: normalised, boundaryBefore } = normaliseWithBoundaries(text);
-  const sticky = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '') + 'y');
+  const sticky = new RegExp(pattern.source, `${pattern.flags.replace(/[gy]/g, '')}y`);
   const matches: ReferenceMatch[] = [];
   for (let index = 0; index < normalised.length; index += 1) {
     sticky.lastIndex = index;

@@ -15,13 +15,10 @@ import type { CallbackResult, GatewayOutcome } from '../types.ts';
  *   outcome of a verified IPN (`ipnOutcome`).
  */
 
-export const VNP_VERSION = '2.1.0';
-export const PAYMENT_PATH = '/paymentv2/vpcpay.html';
-export const TRANSACTION_API_PATH = '/merchant_webapi/api/transaction';
-export const SANDBOX_HOST = 'https://sandbox.vnpayment.vn';
+const VNP_VERSION = '2.1.0';
 
 /** Parameters that carry the signature and are never part of what is signed. */
-export const HASH_FIELDS = ['vnp_SecureHash', 'vnp_SecureHashType'] as const;
+const HASH_FIELDS = ['vnp_SecureHash', 'vnp_SecureHashType'] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Encoding and the query signature
@@ -288,7 +285,7 @@ export function ipnStepFor(result: CallbackResult): IpnStep {
 }
 
 /** `vnp_ResponseCode` meanings (domain file), Vietnamese / English. */
-export const RESPONSE_CODE_REASONS: Readonly<Record<string, string>> = Object.freeze({
+const RESPONSE_CODE_REASONS: Readonly<Record<string, string>> = Object.freeze({
   '00': 'Giao dịch thành công / Successful',
   '07': 'Trừ tiền thành công, giao dịch bị nghi ngờ gian lận / Debited, suspected fraud',
   '09': 'Thẻ/Tài khoản chưa đăng ký Internet Banking / Card or account not registered for internet banking',
@@ -301,7 +298,7 @@ export const RESPONSE_CODE_REASONS: Readonly<Record<string, string>> = Object.fr
 });
 
 /** `vnp_TransactionStatus` meanings (domain file), Vietnamese / English. */
-export const TRANSACTION_STATUS_REASONS: Readonly<Record<string, string>> = Object.freeze({
+const TRANSACTION_STATUS_REASONS: Readonly<Record<string, string>> = Object.freeze({
   '00': 'Giao dịch thành công / Successful',
   '01': 'Giao dịch chưa hoàn tất / Not completed',
   '02': 'Giao dịch bị lỗi / Error',
@@ -423,30 +420,11 @@ export const REFUND_HASH_FIELDS = [
   'vnp_OrderInfo',
 ] as const;
 
-/** querydr answer codes. */
-export const QUERYDR_RESPONSE_CODES = Object.freeze({
-  '00': 'ok',
-  '91': 'not found',
-  '94': 'duplicate request',
-  '97': 'bad checksum',
-  '99': 'other',
-} as const);
-
-/** refund answer codes. */
-export const REFUND_RESPONSE_CODES = Object.freeze({
-  '00': 'ok',
-  '91': 'not found',
-  '94': 'refund already in progress',
-  '95': 'original not successful',
-  '97': 'bad checksum',
-  '99': 'other',
-} as const);
-
 /**
  * The fields' values joined by `|`, raw (not encoded). A missing field, null or undefined counts
  * as ''; numbers and booleans are stringified; anything else (objects) is refused.
  */
-export function pipeSignString(body: Readonly<Record<string, unknown>>, fields: readonly string[]): string {
+function pipeSignString(body: Readonly<Record<string, unknown>>, fields: readonly string[]): string {
   return fields
     .map((field) => {
       const value = body[field];
@@ -458,7 +436,7 @@ export function pipeSignString(body: Readonly<Record<string, unknown>>, fields: 
     .join('|');
 }
 
-export async function pipeHash(body: Readonly<Record<string, unknown>>, fields: readonly string[], secret: string): Promise<string> {
+async function pipeHash(body: Readonly<Record<string, unknown>>, fields: readonly string[], secret: string): Promise<string> {
   return hmacHex('SHA-512', secret, pipeSignString(body, fields));
 }
 

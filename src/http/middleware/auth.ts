@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import { createRemoteJWKSet, decodeProtectedHeader, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { ServiceError } from '../../services/errors.ts';
 import { AGENCY_CODE_PATTERN, type Principal, type Role, roles } from '../../services/principal.ts';
@@ -56,7 +56,7 @@ export function createTokenVerifier(options: {
     } catch {
       throw new ServiceError('unauthenticated', 'the bearer token is not a JWT');
     }
-    let payload;
+    let payload: JWTPayload;
     try {
       if (alg === 'HS256' && secret) {
         ({ payload } = await jwtVerify(token, await secret, { ...common, algorithms: ['HS256'] }));

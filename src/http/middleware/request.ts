@@ -41,6 +41,7 @@ export const accessLog = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /** A NUL character, or a UTF-16 surrogate without its pair. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what PostgreSQL text cannot hold.
 const ILL_FORMED_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 const MAX_TEXT_ISSUES = 20;
@@ -74,7 +75,7 @@ function illFormedStrings(body: unknown): FieldIssue[] {
       if (ILL_FORMED_TEXT.test(value))
         issues.push({ path: visitPath(visit), message: 'contains a NUL character or an unpaired surrogate' });
     } else if (Array.isArray(value)) {
-      value.forEach((item, i) => stack.push({ value: item, key: String(i), parent: visit }));
+      for (const [i, item] of value.entries()) stack.push({ value: item, key: String(i), parent: visit });
     } else if (value && typeof value === 'object') {
       for (const [key, item] of Object.entries(value)) {
         if (ILL_FORMED_TEXT.test(key))

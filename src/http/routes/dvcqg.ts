@@ -45,13 +45,10 @@ const LookupAnswerSchema = z
   .openapi('DvcqgPaymentLookup');
 
 const PortalProblemSchema = ProblemSchema.extend({
-  error_code: z
-    .literal(-1)
-    .optional()
-    .openapi({
-      description:
-        "The portal's own error code, beside the problem details; absent from the hub-wide refusals before the route (token, size, ill-formed text)",
-    }),
+  error_code: z.literal(-1).optional().openapi({
+    description:
+      "The portal's own error code, beside the problem details; absent from the hub-wide refusals before the route (token, size, ill-formed text)",
+  }),
 }).openapi('DvcqgProblem');
 
 /** The problems that the hub-wide middleware answers before this route's own runs. */

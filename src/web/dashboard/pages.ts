@@ -16,7 +16,7 @@ import { renderBurnUpChart } from './burn-up-chart.ts';
  * reload of the tab signs in again. Nothing else stores it: no cookie, no local storage.
  */
 
-export const TOKEN_KEY = 'hub-dashboard-token';
+const TOKEN_KEY = 'hub-dashboard-token';
 
 const CSS = `
   body { font-family: system-ui, "Segoe UI", Roboto, "Noto Sans", sans-serif; background: #eef1f4; }

@@ -18,7 +18,7 @@ export type Verdict =
   | 'amount-mismatch'
   | 'unrecognised';
 
-export interface Answer {
+interface Answer {
   status: number;
   body: unknown;
   verdict: Verdict;
