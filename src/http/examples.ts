@@ -480,24 +480,8 @@ export const campaignProgressExample: Out<typeof CampaignProgressSchema> = {
     },
   ],
   actions: {
-    proceduresWithoutOnlinePayment: [
-      {
-        code: '1.013225',
-        name: 'Cấp giấy phép xây dựng mới đối với công trình cấp III, cấp IV và nhà ở riêng lẻ',
-        integrated: false,
-        dossiers: 5,
-        feeDossiers: 5,
-      },
-    ],
-    proceduresNotIntegrated: [{ code: '1.000656', name: 'Đăng ký khai tử', integrated: true, dossiers: 3, charged: 0 }],
-    unitsByDossierRate: [
-      {
-        agency: { code: '000.00.52.H19', name: 'UBND phường Bình Phước', level: 'commune', parentCode: '000.00.00.H19' },
-        numerator: 0,
-        denominator: 4,
-        rate: 0,
-        needed: 3,
-      },
-    ],
+    proceduresWithoutOnlinePayment: actionsExample.proceduresWithoutOnlinePayment,
+    proceduresNotIntegrated: actionsExample.proceduresNotIntegrated,
+    unitsByDossierRate: actionsExample.unitsByDossierRate,
   },
 };

@@ -2,6 +2,7 @@ import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENCIES, createIntent, createProcedure, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
+import { openCheckout as openSandboxCheckout } from '../helpers/sandbox.ts';
 
 /**
  * The newcomer's path end to end, over real HTTP: register a dossier, create an intent, pay on
@@ -20,22 +21,9 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 async function openCheckout(url: string) {
-  const page = await fetch(url);
+  const page = await openSandboxCheckout(url);
   expect(page.status).toBe(200);
-  const html = await page.text();
-  const form = new URLSearchParams();
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-    form.set(
-      m[1]!,
-      m[2]!
-        .replace(/&amp;/g, '&')
-        .replace(/&quot;/g, '"')
-        .replace(/&#39;/g, "'")
-        .replace(/&lt;/g, '<')
-        .replace(/&gt;/g, '>'),
-    );
-  }
-  return { html, form };
+  return page;
 }
 
 describe('paying a dossier through the sandbox', () => {

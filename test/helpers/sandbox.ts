@@ -35,10 +35,8 @@ export async function deliverSandboxCallback(
   });
 }
 
-/** Opens the sandbox checkout page of an intent and reads its signed hidden form. */
-export async function openCheckout(url: string) {
-  const page = await fetch(url);
-  const html = await page.text();
+/** The hidden, signed fields of a checkout page, unescaped. */
+export function checkoutForm(html: string): URLSearchParams {
   const form = new URLSearchParams();
   for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
     form.set(
@@ -51,6 +49,14 @@ export async function openCheckout(url: string) {
         .replace(/&gt;/g, '>'),
     );
   }
+  return form;
+}
+
+/** Opens the sandbox checkout page of an intent and reads its signed hidden form. */
+export async function openCheckout(url: string) {
+  const page = await fetch(url);
+  const html = await page.text();
+  const form = checkoutForm(html);
   return { status: page.status, html, form };
 }
 

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import nock from 'nock';
 import { createHarness, type Harness, SANDBOX_SECRETS } from '../../helpers/harness.ts';
+import { checkoutForm } from '../../helpers/sandbox.ts';
 import { answerAfter, fixture, type GatewayDriver, type MessageKind, type Payment, readJson, verdictOfResult } from './driver.ts';
 
 /**
@@ -15,23 +16,6 @@ const signature = (raw: string, timestamp: number, secret = SANDBOX_SECRETS[0]!)
 
 /** Where the harness hosts the sandbox when it does not listen. */
 const HUB = 'http://hub.test';
-
-/** The hidden, signed fields of the sandbox checkout page. */
-function checkoutForm(html: string): URLSearchParams {
-  const form = new URLSearchParams();
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-    form.set(
-      m[1]!,
-      m[2]!
-        .replace(/&amp;/g, '&')
-        .replace(/&quot;/g, '"')
-        .replace(/&#39;/g, "'")
-        .replace(/&lt;/g, '<')
-        .replace(/&gt;/g, '>'),
-    );
-  }
-  return form;
-}
 
 /**
  * The sandbox is hosted by the hub itself: its checkout, callbacks and status API. The hub does
