@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, isAbsolute, relative } from 'node:path';
 
 /**
@@ -20,6 +21,12 @@ export interface LockHolder {
   pid: number;
   /** The process's start time from /proc/<pid>/stat (Linux), to tell a reused pid. */
   processStart?: string;
+  /**
+   * The machine and its boot (Linux's boot id): a pid means something only there. A folder shared
+   * with another machine or container is never taken from a holder this process cannot see.
+   */
+  host?: string;
+  bootId?: string;
   /** What the holder is, as its user typed it: `npm start`, `npm run jobs`, `scripts/seed.ts`. */
   command: string;
   startedAt: string;
@@ -55,6 +62,8 @@ export async function lockDatabase(folder: string, command: string = describeCom
   const me: LockHolder = {
     pid: process.pid,
     processStart: processStart(process.pid),
+    host: hostname(),
+    bootId: bootId(),
     command,
     startedAt: new Date().toISOString(),
     nonce: randomUUID(),
@@ -95,7 +104,7 @@ async function readHolder(path: string): Promise<LockHolder | 'absent' | 'unread
   }
   try {
     const holder = JSON.parse(text) as LockHolder;
-    return Number.isInteger(holder.pid) && typeof holder.nonce === 'string' ? holder : 'unreadable';
+    return Number.isInteger(holder.pid) && holder.pid > 0 && typeof holder.nonce === 'string' ? holder : 'unreadable';
   } catch {
     return 'unreadable';
   }
@@ -121,6 +130,11 @@ export async function clearStale(path: string, deadNonce: string | undefined): P
 }
 
 function isAlive(holder: LockHolder): boolean {
+  // Another machine's (or container's) process cannot be asked about: taken as alive.
+  if (holder.host !== undefined && holder.host !== hostname()) return true;
+  // The same machine, booted since: every process of that boot is gone.
+  const boot = bootId();
+  if (holder.bootId !== undefined && boot !== undefined && holder.bootId !== boot) return false;
   if (holder.pid === process.pid) {
     // Only this very process (same start) holds it; an earlier process with this pid is gone.
     return holder.processStart !== undefined && holder.processStart === processStart(process.pid);
@@ -133,6 +147,15 @@ function isAlive(holder: LockHolder): boolean {
   }
   const start = processStart(holder.pid);
   return holder.processStart === undefined || start === undefined || start === holder.processStart;
+}
+
+/** This boot of this machine (Linux); undefined elsewhere. */
+function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Field 22 of /proc/<pid>/stat, the start time in clock ticks since boot; undefined off Linux. */

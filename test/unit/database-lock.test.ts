@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -83,6 +83,23 @@ describe('the embedded database lock', () => {
     leave({ pid: process.pid, processStart: '1' });
     await take('same pid, later');
     expect(onDisk().command).toBe('same pid, later');
+  });
+
+  it("never takes a lock from another machine's process, which it cannot ask about", async () => {
+    leave({ pid: deadPid(), host: 'another-container' });
+    await expect(lockDatabase(folder, 'x')).rejects.toMatchObject({ holder: { host: 'another-container' } });
+  });
+
+  it.runIf(existsSync('/proc/sys/kernel/random/boot_id'))('takes over a live-looking pid of an earlier boot of this machine', async () => {
+    leave({ pid: process.ppid, host: hostname(), bootId: 'an-earlier-boot' });
+    await take('after a reboot');
+    expect(onDisk().command).toBe('after a reboot');
+  });
+
+  it('takes a lock naming pid 0 as unreadable, not as a live process', async () => {
+    leave({ pid: 0 });
+    await take('after pid 0');
+    expect(onDisk().command).toBe('after pid 0');
   });
 
   it('takes over an unreadable lock', async () => {

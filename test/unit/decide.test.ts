@@ -282,6 +282,15 @@ describe('decide, invariants over any input (property)', () => {
         if (d.obligations === 'pay' || d.obligations === 'claim_then_pay') {
           expect(o.kind === 'succeeded' && o.amount === i.amount).toBe(true);
         }
+        for (const step of d.otherwise ? [d, d.otherwise] : [d]) {
+          // A review is keyed by the very transaction and holds the very amount the gateway named:
+          // one review per transaction, however often it is said.
+          if (step.review && (o.kind === 'succeeded' || o.kind === 'needs_review')) {
+            expect(step.review.gatewayTransactionId).toBe(o.transactionId ?? '');
+            expect(step.review.amount).toBe(o.amount ?? null);
+          }
+          if (step.event?.to === 'needs_review') expect(typeof step.set.reviewReason).toBe('string');
+        }
         if (o.kind === 'succeeded') {
           // Money is paid, put before a person, or the very payment the intent already holds.
           const sameAgain = i.gatewayTransactionId === o.transactionId && o.amount === i.amount && d.answer === 'duplicate';

@@ -15,7 +15,7 @@ export async function claimObligations(db: Executor, input: { intentId: string; 
     ), free AS (
       SELECT id FROM obligations
       WHERE id IN (SELECT obligation_id FROM links) AND status = 'unpaid' AND live_intent_id IS NULL
-      FOR UPDATE
+      FOR NO KEY UPDATE
     ), claimed AS (
       UPDATE obligations SET live_intent_id = ${input.intentId}::uuid, updated_at = ${input.at.toISOString()}::timestamptz
       WHERE id IN (SELECT id FROM free) AND (SELECT count(*) FROM free) = (SELECT count(*) FROM links)
