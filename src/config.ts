@@ -194,6 +194,8 @@ const envSchema = z.object({
   GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** A refund above this many VND needs a second treasury user's approval. */
   REFUND_APPROVAL_THRESHOLD_VND: z.coerce.number().int().min(0).default(2_000_000),
+  /** A review decision (accept, assign, manual refund) on more than this many VND needs a second treasury user. */
+  REVIEW_APPROVAL_THRESHOLD_VND: z.coerce.number().int().min(0).default(2_000_000),
   INTENT_TTL_MINUTES: z.coerce
     .number()
     .int()
@@ -235,6 +237,7 @@ export interface Config {
   /** Gateways configured by the environment (the embedded demo fills the rest: node/runtime.ts). */
   gateways: GatewaysConfig;
   refundApprovalThreshold: number;
+  reviewApprovalThreshold: number;
   indicators: IndicatorSettings;
   /** HinhThucThu per way a fee line is collected (dvcqg-sync). */
   collectionForms: Record<'direct' | 'online' | 'postal', number>;
@@ -337,6 +340,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.GATEWAY_TIMEOUT_MS,
     },
     refundApprovalThreshold: e.REFUND_APPROVAL_THRESHOLD_VND,
+    reviewApprovalThreshold: e.REVIEW_APPROVAL_THRESHOLD_VND,
     indicators: { scoring: e.INDICATOR_SCORING, integrationSource: e.INDICATOR_B_NUMERATOR },
     collectionForms: e.DVCQG_SYNC_COLLECTION_FORMS,
     intentTtlMinutes: e.INTENT_TTL_MINUTES,

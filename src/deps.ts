@@ -42,6 +42,7 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log: Log
       intentTtlMinutes: config.intentTtlMinutes,
       expiryUnknownGraceMinutes: config.expiryUnknownGraceMinutes,
       refundApprovalThreshold: config.refundApprovalThreshold,
+      reviewApprovalThreshold: config.reviewApprovalThreshold,
       indicators: config.indicators,
       collectionForms: config.collectionForms,
     },

@@ -132,6 +132,7 @@ async function processInboxMessage(ctx: ServiceContext, gateway: Gateway, row: I
           // A hint (unsigned result) names no transaction the hub can trust: keyed by the message.
           key: verification.confirmByQuery ? await messageKey(row) : transactionId,
           amount,
+          payeeAccount: verification.outcome.payeeAccount,
           reason: reference
             ? `a verified payment of ${amount} VND names no known intent (${reference})`
             : `a verified payment of ${amount} VND names no intent`,
@@ -275,10 +276,13 @@ async function keepForPerson(
     kind: 'unmatched_credit' | 'unreadable_message';
     key: string;
     amount: number | null;
+    /** The account the money reached, when the message names one: its agency owns the case. */
+    payeeAccount?: string;
     reason: string;
     detail: Record<string, unknown>;
   },
 ) {
+  const account = (review.payeeAccount ?? '').replace(/[\s.-]/g, '');
   await ctx.db
     .insert(paymentReviews)
     .values({
@@ -290,7 +294,11 @@ async function keepForPerson(
       amount: review.amount,
       proposedAction: 'decide',
       reason: review.reason.slice(0, 500),
-      detail: review.detail,
+      detail: { ...review.detail, ...(review.payeeAccount ? { payeeAccount: review.payeeAccount } : {}) },
+      // Whose case it is: the agency that owns the collecting account, else the province root.
+      agencyCode: sql`coalesce(
+        (SELECT a.code FROM agencies a WHERE ${account} <> '' AND regexp_replace(a.account_number, '[\s.-]', '', 'g') = ${account} ORDER BY a.code LIMIT 1),
+        (SELECT a.code FROM agencies a WHERE a.parent_code IS NULL ORDER BY a.code LIMIT 1))`,
       createdAt: ctx.now(),
     })
     .onConflictDoNothing();

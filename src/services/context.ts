@@ -7,7 +7,13 @@ import type { ReceiptSigner } from './receipt-signer.ts';
 /** The settings services read; a subset of the configuration so tests can build it directly. */
 export type ServiceSettings = Pick<
   Config,
-  'publicBaseUrl' | 'intentTtlMinutes' | 'expiryUnknownGraceMinutes' | 'refundApprovalThreshold' | 'indicators' | 'collectionForms'
+  | 'publicBaseUrl'
+  | 'intentTtlMinutes'
+  | 'expiryUnknownGraceMinutes'
+  | 'refundApprovalThreshold'
+  | 'reviewApprovalThreshold'
+  | 'indicators'
+  | 'collectionForms'
 >;
 
 /**

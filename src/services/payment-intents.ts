@@ -181,6 +181,7 @@ export async function createPaymentIntent(
       onlinePaymentFlag: gateway.onlinePaymentFlag,
       succeededAt: null,
       refundedAmount: 0,
+      receivedAmount: null,
       reviewReason: null,
       principal: owner,
       pollAttempts: 0,

@@ -91,6 +91,7 @@ export interface HarnessOptions {
   /** More gateways (vnpay, vietqr, dvcqg), built again with the real base URL on listen(). */
   gateways?: (env: GatewayEnv) => Partial<Record<GatewayId, Gateway>>;
   refundApprovalThreshold?: number;
+  reviewApprovalThreshold?: number;
   /** 766 scoring curves and the source of indicator b (defaults: the domain file's, by dossiers). */
   indicators?: Partial<IndicatorSettings>;
   /** Channel emulators mounted beside the sandbox's checkout, built like `gateways` with the base URL. */
@@ -138,6 +139,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         intentTtlMinutes: options.intentTtlMinutes ?? 30,
         expiryUnknownGraceMinutes: 60,
         refundApprovalThreshold: options.refundApprovalThreshold ?? 2_000_000,
+        reviewApprovalThreshold: options.reviewApprovalThreshold ?? 2_000_000,
         indicators: { scoring: DEFAULT_SCORING, integrationSource: 'dossiers', ...options.indicators },
         collectionForms: { direct: 1, online: 2, postal: 3 },
       },

@@ -27,6 +27,8 @@ export const paymentIntents = pgTable(
     onlinePaymentFlag: smallint().notNull(),
     succeededAt: instant(),
     refundedAmount: vnd().notNull().default(0),
+    /** Set when treasury accepted another amount than the one asked: what was taken. */
+    receivedAmount: vnd(),
     reviewReason: text(),
     principal: text().notNull(),
     /** The poller's bookkeeping: status queries made so far, and when the next one is due. */
@@ -38,6 +40,7 @@ export const paymentIntents = pgTable(
   (t) => [
     uniqueIndex('payment_intents_reference_idx').on(t.reference),
     index('payment_intents_dossier_idx').on(t.dossierCode),
+    index('payment_intents_listing_idx').on(t.createdAt, t.id),
     index('payment_intents_live_expiry_idx').on(t.status, t.expiresAt),
     index('payment_intents_poll_idx').on(t.nextPollAt).where(sql`${t.status} IN ('created', 'pending')`),
   ],
@@ -67,13 +70,26 @@ export const refunds = pgTable(
     requestedBy: text().notNull(),
     approvedBy: text(),
     gatewayRefundId: text(),
+    /** The payment review this refund was decided in, if any. */
+    reviewId: uuid(),
+    /** The gateway transaction given back, when it is not the intent's own (a second payment). */
+    gatewayTransactionId: text(),
+    /** `manual`: returned outside the hub (a bank transfer), recorded with its evidence. */
+    method: text({ enum: ['gateway', 'manual'] })
+      .notNull()
+      .default('gateway'),
     attempts: integer().notNull().default(0),
     detail: jsonb().$type<Record<string, unknown>>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     completedAt: instant(),
   },
-  (t) => [index('refunds_intent_idx').on(t.intentId), index('refunds_open_idx').on(t.status).where(sql`${t.status} = 'submitted'`)],
+  (t) => [
+    index('refunds_intent_idx').on(t.intentId),
+    index('refunds_open_idx').on(t.status).where(sql`${t.status} = 'submitted'`),
+    index('refunds_review_idx').on(t.reviewId).where(sql`${t.reviewId} IS NOT NULL`),
+    index('refunds_listing_idx').on(t.status, t.createdAt),
+  ],
 );
 
 export const intentObligations = pgTable(

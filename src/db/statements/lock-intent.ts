@@ -27,6 +27,7 @@ export async function lockIntent(db: Executor, target: IntentTarget, options: { 
       SELECT 1 FROM dossiers WHERE ${options.lockDossier}::boolean AND code = (SELECT dossier_code FROM intent) FOR NO KEY UPDATE
     )
     SELECT intent.*, intent.amount::text AS amount_text, intent.refunded_amount::text AS refunded_text,
+           intent.received_amount::text AS received_text,
            (SELECT count(*) FROM dossier)::int AS dossier_locked
     FROM intent`,
   );
@@ -56,6 +57,7 @@ function intentFromRow(r: Record<string, unknown>): IntentRow {
     onlinePaymentFlag: Number(r.online_payment_flag),
     succeededAt: instantOf(r.succeeded_at),
     refundedAmount: Number(r.refunded_text),
+    receivedAmount: r.received_text === null || r.received_text === undefined ? null : Number(r.received_text),
     reviewReason: (r.review_reason as string | null) ?? null,
     principal: String(r.principal),
     pollAttempts: Number(r.poll_attempts),
