@@ -122,6 +122,11 @@ const API_TAGS = [
   { name: 'Dossiers', description: 'Dossiers (hồ sơ) and the fee obligations computed for them' },
   { name: 'Payment intents', description: 'Paying obligations through a gateway, and the signed receipt' },
   { name: 'Refunds', description: 'Refunds through the paying gateway, with four-eyes approval above a threshold' },
+  {
+    name: 'Payment reviews',
+    description: 'Money the hub could not decide alone, decided by treasury staff on the record (four eyes above a threshold)',
+  },
+  { name: 'Audit', description: 'The append-only, hash-chained record of every action of a person on money' },
   { name: 'Indicators', description: "Decision 766's online-payment indicators, computed from the hub's own data" },
   { name: 'Campaigns', description: '30-day campaigns to raise the indicators of a subtree' },
   { name: 'National portal', description: 'What the national public service portal asks of the hub' },
