@@ -17,6 +17,7 @@ import { registerIndicatorRoutes } from './http/routes/indicators.ts';
 import { registerPaymentIntentRoutes } from './http/routes/payment-intents.ts';
 import { registerRefundRoutes } from './http/routes/refunds.ts';
 import { registerReturnRoutes } from './http/routes/returns.ts';
+import { registerReviewDecisionRoutes } from './http/routes/review-decisions.ts';
 import { registerSystemRoutes } from './http/routes/system.ts';
 import { EXAMPLE_DOSSIER_CODE } from './http/schemas.ts';
 import type { ServiceContext } from './services/context.ts';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps) {
   registerPaymentIntentRoutes(app);
   registerDvcqgRoutes(app);
   registerRefundRoutes(app);
+  registerReviewDecisionRoutes(app);
   registerIndicatorRoutes(app);
   registerCampaignRoutes(app);
 

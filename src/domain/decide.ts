@@ -24,7 +24,20 @@ export type Outcome =
   | { kind: 'expired'; reason: string }
   | { kind: 'cancelled'; reason: string }
   /** A refund the gateway confirmed; `refundId` is the hub's refund row. */
-  | { kind: 'refunded'; amount: number; refundId: string };
+  | { kind: 'refunded'; amount: number; refundId: string }
+  /**
+   * A treasury user's decision on a review of money reported for this intent (services/reviews.ts):
+   * `accept` the money, `reject` it (none arrived), or it was `refunded` (given back, confirmed).
+   */
+  | {
+      kind: 'review_decided';
+      action: 'accept' | 'reject' | 'refunded';
+      reviewId: string;
+      /** The money the review is about: its gateway transaction ('' when none) and amount (null when none was stated). */
+      money: { gatewayTransactionId: string; amount: number | null };
+      /** accept only: the amount the person states was accepted, required when it is not the amount asked. */
+      acceptedAmount?: number;
+    };
 
 /** The facts of a locked intent that a decision rests on. */
 export interface IntentFacts {
@@ -97,6 +110,8 @@ export interface Decision {
     refundedAmount?: number;
     /** `pay` only: when the money was taken (the gateway's time, if it gave one). */
     succeededAt?: Date | null;
+    /** `pay` only: what was taken, when a person accepted another amount than the one asked. */
+    receivedAmount?: number | null;
   };
   review: ReviewToOpen | null;
   obligations: ObligationAction;
@@ -172,6 +187,10 @@ function refusedWithReview(event: IntentEvent, reviewReason: string, review: Rev
  * 5. Declines, expiry and cancellation free the fee lines; a hold (suspected fraud, wrong amount)
  *    keeps them held, since money may have moved.
  * 6. A refund never exceeds what was paid; a full one marks the fee lines refunded.
+ * 7. A person's decision moves an intent in review only when the money decided on is the money
+ *    that put it there; any other money (a second payment, another amount beside a paid intent,
+ *    a disputed refund) is recorded in the history as kept, refunded or never received, and the
+ *    intent stays as it is. See `decideReview`.
  */
 export function decide(intent: IntentFacts, outcome: Outcome): Decision {
   const awaiting = awaitingPaymentStatuses.includes(intent.status);
@@ -303,10 +322,62 @@ export function decide(intent: IntentFacts, outcome: Outcome): Decision {
         note: { refundId: outcome.refundId },
       });
     }
+    case 'review_decided':
+      return decideReview(intent, outcome);
     case 'expired':
     case 'cancelled': {
       if (intent.status === outcome.kind) return nothing('duplicate');
       return move(intent, outcome.kind, { set: {}, review: null, obligations: 'release', note: { reason: outcome.reason } });
     }
+  }
+}
+
+/**
+ * A treasury user's decision (rule 7). On the money that put the intent in review: `accept` pays
+ * the fee lines (re-reserving them when the intent had let them go, as after a late payment; if
+ * they were paid or taken meanwhile, nothing happens and the service says so), stating what was
+ * taken when it is not the amount asked; `reject` fails the intent and frees its lines; `refunded`
+ * (the money is back with the payer) ends it refunded with its lines free to be paid again.
+ */
+function decideReview(intent: IntentFacts, outcome: Extract<Outcome, { kind: 'review_decided' }>): Decision {
+  const note = { reviewId: outcome.reviewId };
+  const { money } = outcome;
+  const owning = intent.status === 'needs_review' && (intent.gatewayTransactionId ?? '') === money.gatewayTransactionId;
+  if (!owning) {
+    const fact = { accept: 'review_money_kept', refunded: 'review_money_refunded', reject: 'review_money_not_received' } as const;
+    return move(intent, fact[outcome.action], {
+      answer: 'applied',
+      set: {},
+      review: null,
+      obligations: 'leave',
+      note: { ...note, gatewayTransactionId: money.gatewayTransactionId, amount: money.amount },
+    });
+  }
+  switch (outcome.action) {
+    case 'accept': {
+      const received = money.amount ?? intent.amount;
+      if (received < intent.amount && outcome.acceptedAmount !== received) {
+        // The service asks for the amount and a note first: reaching here is a bug.
+        throw new RangeError(`accepting ${received} VND for an intent of ${intent.amount} VND needs that amount stated`);
+      }
+      const receivedAmount = received === intent.amount ? null : received;
+      return move(intent, 'review_resolved_succeeded', {
+        set: { gatewayTransactionId: money.gatewayTransactionId, reviewReason: null, succeededAt: null, receivedAmount },
+        review: null,
+        obligations: 'claim_then_pay',
+        // The lines were paid or taken by another intent meanwhile: nothing is written.
+        otherwise: nothing('already_final'),
+        note: receivedAmount === null ? note : { ...note, receivedAmount, difference: intent.amount - received },
+      });
+    }
+    case 'reject':
+      return move(intent, 'review_resolved_failed', { set: { reviewReason: null }, review: null, obligations: 'release', note });
+    case 'refunded':
+      return move(intent, 'review_resolved_refunded', {
+        set: { reviewReason: null, refundedAmount: money.amount ?? intent.amount },
+        review: null,
+        obligations: 'release',
+        note,
+      });
   }
 }

@@ -32,15 +32,30 @@ export const intentEvents = [
   'review_resolved_succeeded',
   'review_resolved_failed',
   'review_resolved_refunded',
+  'review_money_kept',
+  'review_money_refunded',
+  'review_money_not_received',
 ] as const;
 export type IntentEvent = (typeof intentEvents)[number];
 
 interface Edge {
   event: IntentEvent;
   from: readonly IntentStatus[];
-  to: IntentStatus;
+  /** `same`: a fact recorded in the intent's history that leaves its state as it is. */
+  to: IntentStatus | 'same';
   why: string;
 }
+
+/** Every state but the two still waiting for the gateway: money reported beside these needs a person. */
+const decidedStatuses: readonly IntentStatus[] = [
+  'succeeded',
+  'failed',
+  'expired',
+  'cancelled',
+  'partially_refunded',
+  'refunded',
+  'needs_review',
+];
 
 export const transitions: readonly Edge[] = [
   { event: 'handed_over', from: ['created'], to: 'pending', why: 'the gateway accepted the payment request' },
@@ -66,13 +81,23 @@ export const transitions: readonly Edge[] = [
   { event: 'review_resolved_succeeded', from: ['needs_review'], to: 'succeeded', why: 'treasury accepted the payment' },
   { event: 'review_resolved_failed', from: ['needs_review'], to: 'failed', why: 'treasury found no money received' },
   { event: 'review_resolved_refunded', from: ['needs_review'], to: 'refunded', why: 'treasury returned the money' },
+  // Money beside the intent's own (a second payment, another amount, a disputed refund): treasury's
+  // decision about it is recorded in the intent's history without moving the intent.
+  { event: 'review_money_kept', from: decidedStatuses, to: 'same', why: "treasury kept money beside the intent's own payment" },
+  { event: 'review_money_refunded', from: decidedStatuses, to: 'same', why: "treasury returned money beside the intent's own payment" },
+  {
+    event: 'review_money_not_received',
+    from: decidedStatuses,
+    to: 'same',
+    why: 'treasury found that money reported beside the intent never arrived',
+  },
 ];
 
 export type TransitionResult = { allowed: true; to: IntentStatus } | { allowed: false; from: IntentStatus; event: IntentEvent };
 
 export function transition(from: IntentStatus, event: IntentEvent): TransitionResult {
   const edge = transitions.find((e) => e.event === event && e.from.includes(from));
-  return edge ? { allowed: true, to: edge.to } : { allowed: false, from, event };
+  return edge ? { allowed: true, to: edge.to === 'same' ? from : edge.to } : { allowed: false, from, event };
 }
 
 /** States in which an intent holds its obligations. */

@@ -78,6 +78,8 @@ const exampleDetails: Partial<
   'not-refundable': { detail: 'a pending payment intent has nothing to refund' },
   'approval-not-pending': { detail: 'this refund is succeeded, not awaiting approval' },
   'refund-not-open': { detail: 'this refund is succeeded; only a submitted refund is resolved by hand' },
+  'review-not-open': { detail: 'this review was already decided (resolved by treasury:ke-toan-02); it is no longer open' },
+  'review-action-not-allowed': { detail: 'an unmatched_credit is not accepted: assign it to the intent or dossier it pays' },
   'concurrent-update': { detail: 'a concurrent change to the same records got in the way; retry the request' },
   'payload-too-large': { detail: 'request bodies are at most 1 MiB' },
   'unsupported-media-type': { detail: 'Unsupported Media Type' },

@@ -45,6 +45,8 @@ export const httpStatus = {
   'not-refundable': 409,
   'approval-not-pending': 409,
   'refund-not-open': 409,
+  'review-not-open': 409,
+  'review-action-not-allowed': 422,
   'concurrent-update': 409,
   'payload-too-large': 413,
   'unsupported-media-type': 415,

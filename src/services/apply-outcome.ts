@@ -1,7 +1,7 @@
 import { describeError } from '../db/errors.ts';
 import { claimObligations } from '../db/statements/claim-obligations.ts';
 import { type IntentRow, type IntentTarget, lockIntent } from '../db/statements/lock-intent.ts';
-import { markPaidAndIssueReceipt } from '../db/statements/mark-paid.ts';
+import { type MarkPaidInput, markPaidAndIssueReceipt } from '../db/statements/mark-paid.ts';
 import { writeDecision } from '../db/statements/write-decision.ts';
 import { vnDate } from '../domain/dates.ts';
 import { type Decision, type DecisionAnswer, decide, type IntentFacts, type Outcome } from '../domain/decide.ts';
@@ -72,7 +72,9 @@ export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput
       ? { intentId: input.intentId }
       : { gateway: input.gateway ?? '', reference: input.reference ?? '' };
     // A payment may complete the dossier: its lock is taken with the intent's, in the one order.
-    const intent = await lockIntent(executor(ctx), target, { lockDossier: input.outcome.kind === 'succeeded' });
+    const { outcome } = input;
+    const paying = outcome.kind === 'succeeded' || (outcome.kind === 'review_decided' && outcome.action === 'accept');
+    const intent = await lockIntent(executor(ctx), target, { lockDossier: paying });
     if (!intent) return { result: 'unknown_reference' } as const;
     return execute(ctx, intent, decide(factsOf(intent), input.outcome), input);
   });
@@ -193,7 +195,8 @@ async function markPaid(
     gateway: intent.gateway,
     amount: intent.amount,
     onlinePaymentFlag: intent.onlinePaymentFlag,
-    event: event.name as 'payment_succeeded' | 'late_payment_succeeded',
+    event: event.name as MarkPaidInput['event'],
+    receivedAmount: decision.set.receivedAmount ?? null,
     fromStatus: intent.status,
     toStatus: event.to!,
     gatewayTransactionId: transactionId,
@@ -214,6 +217,7 @@ async function markPaid(
     gatewayTransactionId: transactionId,
     succeededAt: paidAt,
     reviewReason: null,
+    receivedAmount: decision.set.receivedAmount ?? null,
     updatedAt: now,
   };
   const receipt: ReceiptRow = {

@@ -22,6 +22,8 @@ export const errorCodes = [
   'not-refundable',
   'approval-not-pending',
   'refund-not-open',
+  'review-not-open',
+  'review-action-not-allowed',
   'concurrent-update',
   'payload-too-large',
   'unsupported-media-type',

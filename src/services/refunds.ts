@@ -1,8 +1,9 @@
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { describeError, pgError } from '../db/errors.ts';
-import { paymentIntents, paymentReviews, type RefundStatus, refunds } from '../db/schema/index.ts';
+import { dossiers, paymentIntents, paymentReviews, type RefundStatus, refunds } from '../db/schema/index.ts';
 import type { Gateway, RefundResult } from '../gateways/types.ts';
-import { applyOutcome, type IntentRow, intentSnapshot } from './apply-outcome.ts';
+import { applyOutcome, type IntentRow, intentSnapshot, type Outcome } from './apply-outcome.ts';
+import { appendAudit } from './audit.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
@@ -107,7 +108,8 @@ async function refundable(ctx: ServiceContext, intent: IntentRow): Promise<numbe
   const [open] = await executor(ctx)
     .select({ sum: sql<string>`coalesce(sum(${refunds.amount}), 0)` })
     .from(refunds)
-    .where(and(eq(refunds.intentId, intent.id), inArray(refunds.status, OPEN_STATUSES)));
+    // A refund decided in a review gives back that review's money, not the intent's payment.
+    .where(and(eq(refunds.intentId, intent.id), inArray(refunds.status, OPEN_STATUSES), isNull(refunds.reviewId)));
   return intent.amount - intent.refundedAmount - Number(open!.sum);
 }
 
@@ -176,6 +178,15 @@ export async function createRefund(
       })
       .returning();
     await rememberResponse(ctx, owner, idempotencyKey, fingerprint, { status: 201, body: { id: row!.id } });
+    await appendAudit(ctx, principal, {
+      action: 'refund.request',
+      resourceType: 'refund',
+      resourceId: row!.id,
+      agencyCode: await intentAgency(ctx, intent.id),
+      reason: input.reason,
+      before: null,
+      after: { intentId: intent.id, amount: row!.amount, status: row!.status },
+    });
     return { row: row! };
   }).catch(async (error: unknown) => {
     // The same key used at the same moment for another intent's refund: whichever committed
@@ -244,6 +255,14 @@ export async function decideRefund(
       .set({ status: decision === 'approve' ? 'submitted' : 'rejected', approvedBy: actorOf(principal), updatedAt: ctx.now() })
       .where(eq(refunds.id, id))
       .returning();
+    await appendAudit(ctx, principal, {
+      action: `refund.${decision}`,
+      resourceType: 'refund',
+      resourceId: id,
+      agencyCode: await intentAgency(ctx, row.intentId),
+      before: { status: row.status },
+      after: { status: updated!.status },
+    });
     return updated!;
   });
   return refundView(decided.status === 'submitted' ? await sendRefund(ctx, decided.id) : decided);
@@ -277,15 +296,12 @@ export async function resolveRefund(ctx: ServiceContext, principal: Principal, i
     }
     const actor = actorOf(principal);
     if (input.outcome === 'succeeded') {
-      const applied = await applyOutcome(ctx, {
-        intentId: row.intentId,
-        outcome: { kind: 'refunded', amount: row.amount, refundId: row.id },
-        source: 'manual',
-        actor,
-      });
+      const applied = await applyOutcome(ctx, { intentId: row.intentId, outcome: confirmedOutcome(row), source: 'manual', actor });
       if (applied.result !== 'applied') {
         throw new ServiceError('invalid-transition', `the payment intent cannot take this refund (${applied.result})`);
       }
+    } else {
+      await disputeReviewRefund(ctx, row, `refund resolved by hand as failed: ${input.note}`);
     }
     const resolution: RefundResolution = { outcome: input.outcome, note: input.note, resolvedBy: actor, resolvedAt: now.toISOString() };
     const [updated] = await executor(ctx)
@@ -299,6 +315,15 @@ export async function resolveRefund(ctx: ServiceContext, principal: Principal, i
       })
       .where(eq(refunds.id, id))
       .returning();
+    await appendAudit(ctx, principal, {
+      action: 'refund.resolve',
+      resourceType: 'refund',
+      resourceId: id,
+      agencyCode: await intentAgency(ctx, row.intentId),
+      reason: input.note,
+      before: { status: row.status },
+      after: { status: updated!.status, gatewayRefundId: updated!.gatewayRefundId },
+    });
     return updated!;
   });
   ctx.log.info('refund resolved by hand', { refundId: id, outcome: input.outcome, resolvedBy: actorOf(principal) });
@@ -331,7 +356,8 @@ export async function sendRefund(ctx: ServiceContext, id: string, options: { sta
     // Inside the try: a gateway no longer configured is "not sent this time", not a dead end.
     result = await refundingGateway(ctx, intent!).refund({
       refundId: row.id,
-      intent: intentSnapshot(intent!),
+      // A review's refund gives back that review's transaction (a second payment, say), not the intent's.
+      intent: { ...intentSnapshot(intent!), gatewayTransactionId: row.gatewayTransactionId ?? intent!.gatewayTransactionId },
       amount: row.amount,
       full: row.full,
       requestedBy: row.requestedBy,
@@ -383,10 +409,12 @@ export async function sendRefund(ctx: ServiceContext, id: string, options: { sta
     if (result.kind === 'succeeded') {
       await applyOutcome(ctx, {
         intentId: row.intentId,
-        outcome: { kind: 'refunded', amount: row.amount, refundId: row.id },
+        outcome: confirmedOutcome(row),
         source: 'manual',
         actor: row.approvedBy ?? row.requestedBy,
       });
+    } else {
+      await disputeReviewRefund(ctx, row, `the gateway refused the refund: ${result.reason}`);
     }
     const [updated] = await executor(ctx)
       .update(refunds)
@@ -401,4 +429,57 @@ export async function sendRefund(ctx: ServiceContext, id: string, options: { sta
       .returning();
     return updated!;
   });
+}
+
+/**
+ * What a confirmed refund is to its intent: the intent's own refund, or, for a refund decided in a
+ * review, that review's money given back (which moves the intent only if it was the money that put
+ * it in review: domain/decide.ts rule 7).
+ */
+function confirmedOutcome(row: RefundRow): Outcome {
+  if (!row.reviewId) return { kind: 'refunded', amount: row.amount, refundId: row.id };
+  return {
+    kind: 'review_decided',
+    action: 'refunded',
+    reviewId: row.reviewId,
+    money: { gatewayTransactionId: row.gatewayTransactionId ?? '', amount: row.amount },
+  };
+}
+
+/**
+ * A refund decided in a review that did not happen: the money is still here, and the decision
+ * cannot be rewritten, so a new review (`refund_disputed`, about the same money) puts the case
+ * back on treasury's desk.
+ */
+async function disputeReviewRefund(ctx: ServiceContext, row: RefundRow, reason: string) {
+  if (!row.reviewId) return;
+  const [intent] = await executor(ctx)
+    .select({ gateway: paymentIntents.gateway })
+    .from(paymentIntents)
+    .where(eq(paymentIntents.id, row.intentId));
+  await executor(ctx)
+    .insert(paymentReviews)
+    .values({
+      id: crypto.randomUUID(),
+      intentId: row.intentId,
+      gateway: intent!.gateway,
+      kind: 'refund_disputed',
+      gatewayTransactionId: row.gatewayTransactionId ?? '',
+      amount: row.amount,
+      proposedAction: 'decide',
+      reason: `the refund decided in review ${row.reviewId} did not happen (${reason}); the money is still to be decided`.slice(0, 500),
+      detail: { refundId: row.id, reviewId: row.reviewId },
+      createdAt: ctx.now(),
+    })
+    .onConflictDoNothing();
+}
+
+/** The agency an intent's dossier belongs to now: whose scope an audit row about it is in. */
+async function intentAgency(ctx: ServiceContext, intentId: string): Promise<string | null> {
+  const [row] = await executor(ctx)
+    .select({ agencyCode: dossiers.agencyCode })
+    .from(paymentIntents)
+    .innerJoin(dossiers, eq(dossiers.code, paymentIntents.dossierCode))
+    .where(eq(paymentIntents.id, intentId));
+  return row?.agencyCode ?? null;
 }

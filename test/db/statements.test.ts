@@ -350,6 +350,13 @@ describe(`claimObligations, on ${databaseLabel}`, () => {
     expect(after.map((l) => l.liveIntentId)).toEqual([null, other.id]);
   });
 
+  it('counts lines the intent still holds as its own (a person accepting money in review)', async () => {
+    const intent = await liveIntent(twoLines);
+    expect(await claimObligations(db(), { intentId: intent.id, at })).toBe(true);
+    const held = await db().select().from(obligations).where(eq(obligations.dossierCode, intent.dossierCode));
+    expect(held.map((l) => l.liveIntentId)).toEqual([intent.id, intent.id]);
+  });
+
   it('an intent with no lines claims nothing', async () => {
     expect(await claimObligations(db(), { intentId: crypto.randomUUID(), at })).toBe(false);
   });
@@ -366,6 +373,7 @@ function paying(intent: typeof paymentIntents.$inferSelect, overrides: Partial<M
     fromStatus: intent.status,
     toStatus: 'succeeded',
     gatewayTransactionId: `TX-${intent.reference}`,
+    receivedAmount: null,
     paidAt: at,
     history: { source: 'callback', actor: null, detail: { test: true } },
     receipt: {

@@ -2,8 +2,8 @@ import { sql } from 'drizzle-orm';
 import { type Executor, queryRows } from '../types.ts';
 
 /**
- * Re-reserves a given-up intent's fee lines for its late payment, in one statement, if every one
- * is still unpaid and held by nobody; otherwise none is taken. The lines are locked as they are
+ * Re-reserves a given-up intent's fee lines for its late payment (or a person's acceptance), in
+ * one statement, if every one is still unpaid and held by nobody else; otherwise none is taken. The lines are locked as they are
  * counted, so a racing intent cannot take one between the count and the claim.
  */
 export async function claimObligations(db: Executor, input: { intentId: string; at: Date }): Promise<boolean> {
@@ -14,7 +14,8 @@ export async function claimObligations(db: Executor, input: { intentId: string; 
       SELECT obligation_id FROM intent_obligations WHERE intent_id = ${input.intentId}::uuid
     ), free AS (
       SELECT id FROM obligations
-      WHERE id IN (SELECT obligation_id FROM links) AND status = 'unpaid' AND live_intent_id IS NULL
+      WHERE id IN (SELECT obligation_id FROM links) AND status = 'unpaid'
+        AND (live_intent_id IS NULL OR live_intent_id = ${input.intentId}::uuid)
       FOR NO KEY UPDATE
     ), claimed AS (
       UPDATE obligations SET live_intent_id = ${input.intentId}::uuid, updated_at = ${input.at.toISOString()}::timestamptz

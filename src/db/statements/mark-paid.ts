@@ -10,7 +10,9 @@ export interface MarkPaidInput {
   /** The intent's amount: what the receipt's lines must add up to. */
   amount: number;
   onlinePaymentFlag: number;
-  event: 'payment_succeeded' | 'late_payment_succeeded';
+  event: 'payment_succeeded' | 'late_payment_succeeded' | 'review_resolved_succeeded';
+  /** Set when a person accepted another amount than the one asked: what was taken. */
+  receivedAmount: number | null;
   fromStatus: IntentStatus;
   toStatus: IntentStatus;
   gatewayTransactionId: string;
@@ -81,7 +83,8 @@ export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): P
     ), moved AS (
       -- Only when every obligation of the intent was still held by it: never a partial payment.
       UPDATE payment_intents SET status = ${p.toStatus}, gateway_transaction_id = ${p.gatewayTransactionId},
-                                 succeeded_at = ${paidAt}::timestamptz, review_reason = NULL, updated_at = ${at}::timestamptz
+                                 succeeded_at = ${paidAt}::timestamptz, review_reason = NULL, received_amount = ${p.receivedAmount}::bigint,
+                                 updated_at = ${at}::timestamptz
       WHERE id = ${p.intentId}::uuid AND (SELECT count(*) FROM paid) = (SELECT count(*) FROM links)
       RETURNING id
     ), history AS (
