@@ -1,6 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { obligations, paymentEvents, paymentIntents, paymentReviews, refunds } from '../../src/db/schema/index.ts';
+import { auditLog, obligations, paymentEvents, paymentIntents, paymentReviews, refunds } from '../../src/db/schema/index.ts';
 import { sandboxRefunds } from '../../src/emulators/schema.ts';
 import { runJobs } from '../../src/jobs/index.ts';
 import { REFUND_MAX_ATTEMPTS, resendSubmittedRefunds } from '../../src/jobs/resend-refunds.ts';
@@ -59,7 +59,8 @@ describe(`refunds on ${databaseLabel}`, () => {
     const { dossier, intent } = await paidIntent();
     const first = await refund(intent.id, { amount: 300_000, expectedRefundable: 900_000, reason: 'Hồ sơ bị từ chối một phần' });
     expect(first.status).toBe(201);
-    expect(await json(first)).toMatchObject({ status: 'succeeded', amount: 300_000, full: false, requestedBy: 'treasury:thu-quy-an' });
+    const firstBody = await json(first);
+    expect(firstBody).toMatchObject({ status: 'succeeded', amount: 300_000, full: false, requestedBy: 'treasury:thu-quy-an' });
     expect(await intentOf(intent.id)).toMatchObject({ status: 'partially_refunded' });
     const lines = await h.db.db.select().from(obligations).where(eq(obligations.dossierCode, dossier.code));
     expect(lines.every((l) => l.status === 'paid')).toBe(true);
@@ -85,6 +86,19 @@ describe(`refunds on ${databaseLabel}`, () => {
       'refund_partial',
       'refund_full',
     ]);
+    // Each person's step is on the audit log, with the reason given and the states around it.
+    const audit = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(inArray(auditLog.resourceId, [firstBody.id, body.id]))
+      .orderBy(asc(auditLog.id));
+    expect(audit.map((r) => [r.action, r.actor, r.agencyCode])).toEqual([
+      ['refund.request', 'treasury:thu-quy-an', dossier.agencyCode],
+      ['refund.request', 'treasury:thu-quy-binh', dossier.agencyCode],
+      ['refund.approve', 'treasury:thu-quy-an', dossier.agencyCode],
+    ]);
+    expect(audit[1]).toMatchObject({ reason: 'Hoàn phần còn lại', after: { status: 'awaiting_approval', amount: 600_000 } });
+    expect(audit[2]).toMatchObject({ before: { status: 'awaiting_approval' }, after: { status: 'submitted' } });
   });
 
   it('counts earlier and open refunds of the intent against the approval threshold', async () => {

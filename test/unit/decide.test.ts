@@ -307,3 +307,72 @@ describe('decide, invariants over any input (property)', () => {
     );
   });
 });
+
+describe("decide, a person's decision on a review (rule 7)", () => {
+  const decision = (
+    action: 'accept' | 'reject' | 'refunded',
+    money: { gatewayTransactionId: string; amount: number | null },
+    acceptedAmount?: number,
+  ) => ({ kind: 'review_decided', action, reviewId: 'rv-1', money, ...(acceptedAmount !== undefined ? { acceptedAmount } : {}) }) as const;
+  const own = { gatewayTransactionId: TX, amount: AMOUNT };
+  const beside = { gatewayTransactionId: 'TX-2', amount: AMOUNT };
+
+  it('on the money that put the intent in review: pay (re-reserving the lines), fail and free, or refund and free', () => {
+    const inReview = intentIn('needs_review');
+    expect(render(decide(inReview, decision('accept', own)))).toBe(
+      'applied · review_resolved_succeeded→succeeded · - · claim_then_pay | otherwise already_final · - · - · leave',
+    );
+    expect(render(decide(inReview, decision('reject', own)))).toBe('applied · review_resolved_failed→failed · - · release');
+    expect(render(decide(inReview, decision('refunded', own)))).toBe('applied · review_resolved_refunded→refunded · - · release');
+    expect(decide(inReview, decision('refunded', { gatewayTransactionId: TX, amount: 100_000 })).set.refundedAmount).toBe(100_000);
+    // A hold that named no transaction is the intent's own money too.
+    const heldWithout = intentIn('needs_review', { gatewayTransactionId: null });
+    expect(decide(heldWithout, decision('reject', { gatewayTransactionId: '', amount: null })).event?.name).toBe('review_resolved_failed');
+  });
+
+  it('accepts less than asked only when the amount is stated, and keeps the difference', () => {
+    const inReview = intentIn('needs_review');
+    const short = { gatewayTransactionId: TX, amount: 100_000 };
+    expect(() => decide(inReview, decision('accept', short))).toThrow(RangeError);
+    expect(() => decide(inReview, decision('accept', short, 90_000))).toThrow(RangeError);
+    const accepted = decide(inReview, decision('accept', short, 100_000));
+    expect(accepted.set).toMatchObject({ receivedAmount: 100_000, gatewayTransactionId: TX });
+    expect(accepted.event?.note).toEqual({ reviewId: 'rv-1', receivedAmount: 100_000, difference: 35_000 });
+    expect(decide(inReview, decision('accept', own)).set.receivedAmount).toBeNull();
+  });
+
+  it('on money beside the intent (or any intent not in review): a named fact, the state and the lines as they are', () => {
+    const facts = { accept: 'review_money_kept', reject: 'review_money_not_received', refunded: 'review_money_refunded' } as const;
+    for (const status of intentStatuses.filter((s) => s !== 'created' && s !== 'pending')) {
+      for (const action of ['accept', 'reject', 'refunded'] as const) {
+        for (const money of status === 'needs_review' ? [beside] : [own, beside]) {
+          const d = decide(intentIn(status), decision(action, money));
+          expect(render(d), `${status} ${action} ${money.gatewayTransactionId}`).toBe(`applied · ${facts[action]}→${status} · - · leave`);
+          expect(d.set).toEqual({});
+        }
+      }
+    }
+  });
+
+  it('moves an intent only from review, only along review_resolved_*, and never pays from a fact (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...intentStatuses.filter((s) => s !== 'created' && s !== 'pending')),
+        fc.constantFrom('accept' as const, 'reject' as const, 'refunded' as const),
+        fc.constantFrom(TX, 'TX-2', ''),
+        fc.option(fc.integer({ min: AMOUNT, max: 10_000_000 }), { nil: null }),
+        (status, action, tx, amount) => {
+          const d = decide(intentIn(status), decision(action, { gatewayTransactionId: tx, amount }));
+          if (d.event?.to && d.event.to !== status) {
+            expect(status).toBe('needs_review');
+            expect(d.event.name.startsWith('review_resolved_')).toBe(true);
+            expect(tx).toBe(TX);
+          }
+          if (d.obligations === 'claim_then_pay' || d.obligations === 'pay') expect(action).toBe('accept');
+          if (d.event?.to) expect(transition(status, d.event.name)).toEqual({ allowed: true, to: d.event.to });
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
