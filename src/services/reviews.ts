@@ -88,6 +88,14 @@ const refuse = (message: string, path?: string) => new ServiceError('review-acti
 const owns = (review: ReviewRow, intent: IntentRow | null) =>
   intent !== null && intent.status === 'needs_review' && (intent.gatewayTransactionId ?? '') === review.gatewayTransactionId;
 
+/**
+ * The money a review is about: what the gateway stated, else (a hold that named no amount) the
+ * intent's own amount when it is the intent's money, else what the person states.
+ */
+function amountOf(review: ReviewRow, intent: IntentRow | null, stated: number | undefined): number | null {
+  return review.amount ?? (owns(review, intent) ? intent!.amount : (stated ?? null));
+}
+
 function refundsThroughGateway(ctx: ServiceContext, review: ReviewRow, intent: IntentRow | null): boolean {
   if (!intent || review.gatewayTransactionId === '' || review.gatewayTransactionId.startsWith('refund:')) return false;
   const gateway = ctx.gateways[intent.gateway as keyof typeof ctx.gateways];
@@ -100,7 +108,7 @@ function refundsThroughGateway(ctx: ServiceContext, review: ReviewRow, intent: I
  */
 function checkDecision(ctx: ServiceContext, review: ReviewRow, intent: IntentRow | null, input: DecideReviewInput): { atStake: number } {
   const withoutIntent = WITHOUT_INTENT.has(review.kind);
-  const money = review.amount ?? (owns(review, intent) ? intent!.amount : null);
+  const money = amountOf(review, intent, undefined);
   switch (input.action) {
     case 'accept': {
       if (withoutIntent) throw refuse(`an ${review.kind} is not accepted: assign it to the intent or dossier it pays`, 'action');
@@ -156,7 +164,7 @@ async function carryOut(
 ): Promise<{ outcome: ReviewOutcomeRecord; after: AfterCommit }> {
   const { review, intent } = locked;
   const actor = approvedBy ?? decision.decidedBy;
-  const money = { gatewayTransactionId: review.gatewayTransactionId, amount: review.amount ?? decision.amount ?? null };
+  const money = { gatewayTransactionId: review.gatewayTransactionId, amount: amountOf(review, intent, decision.amount) };
   const before = intent ? { intentId: intent.id, intentStatusBefore: intent.status } : {};
   const decided = async (action: 'accept' | 'reject' | 'refunded') => {
     const applied = await applyOutcome(ctx, {

@@ -485,3 +485,127 @@ describe(`races, on ${databaseLabel}`, () => {
     expect(check.checked).toBeGreaterThan(10);
   });
 });
+
+/** Opens one review of each kind the hub opens, by the path that opens it; returns it with its intent (if any). */
+const openers: Record<string, () => Promise<{ reviewId: string; intent: Intent | null }>> = {
+  amount_mismatch: async () => {
+    const intent = await sandboxIntent();
+    await deliverSandboxCallback(h, sandboxEvent(intent, { amount: 150_000 }));
+    return { reviewId: (await reviewsOf(intent.id))[0]!.id, intent };
+  },
+  suspected_fraud: async () => {
+    const intent = await sandboxIntent();
+    await applyOutcome(h.ctx, {
+      intentId: intent.id,
+      outcome: { kind: 'needs_review', reason: 'VNPay 07', transactionId: `HOLD${intent.reference}` },
+      source: 'callback',
+    });
+    return { reviewId: (await reviewsOf(intent.id))[0]!.id, intent };
+  },
+  late_payment: async () => {
+    const intent = await sandboxIntent();
+    await applyOutcome(h.ctx, { intentId: intent.id, outcome: { kind: 'expired', reason: 'deadline' }, source: 'expiry' });
+    await deliverSandboxCallback(h, sandboxEvent(intent, { amount: 150_000 }));
+    return { reviewId: (await reviewsOf(intent.id))[0]!.id, intent };
+  },
+  success_after_decline: async () => {
+    const intent = await sandboxIntent();
+    await deliverSandboxCallback(h, sandboxEvent(intent, { type: 'payment.declined' }));
+    await deliverSandboxCallback(h, sandboxEvent(intent));
+    return { reviewId: (await reviewsOf(intent.id))[0]!.id, intent };
+  },
+  second_payment: async () => {
+    const intent = await paidThroughCheckout();
+    await deliverSandboxCallback(h, sandboxEvent(intent, { transactionId: `TWICE${intent.reference}` }));
+    return { reviewId: (await reviewsOf(intent.id))[0]!.id, intent };
+  },
+  refund_disputed: async () => {
+    const intent = await sandboxIntent();
+    await deliverSandboxCallback(h, sandboxEvent(intent, { amount: 150_000 }));
+    await expectJson(await decide((await reviewsOf(intent.id))[0]!.id, { action: 'refund', note: 'Hoàn qua cổng' }), 200);
+    const disputed = (await reviewsOf(intent.id)).find((r) => r.kind === 'refund_disputed');
+    return { reviewId: disputed!.id, intent };
+  },
+  unmatched_credit: async () => {
+    const transactionId = `FT26339${randomUUID().replace(/\D/g, '').slice(0, 9)}`;
+    await bankCredit({ amount: 135_000, transactionId, description: 'nop tien khong ghi ma' });
+    const [review] = await h.db.db.select().from(paymentReviews).where(eq(paymentReviews.gatewayTransactionId, transactionId));
+    return { reviewId: review!.id, intent: null };
+  },
+  unreadable_message: async () => {
+    await deliverSandboxCallback(h, `{"type":"payment.succeeded","amount":135000,"reference":"${randomUUID()}"`);
+    const [review] = await h.db.db
+      .select()
+      .from(paymentReviews)
+      .where(and(eq(paymentReviews.kind, 'unreadable_message'), eq(paymentReviews.status, 'open')));
+    return { reviewId: review!.id, intent: null };
+  },
+};
+
+/** kind · action → the intent's status, its fee lines, and what the review says was done. */
+const OWN = { accept: ['succeeded', 'paid', 'paid'], reject: ['failed', 'unpaid', 'failed'], refund: ['refunded', 'unpaid', 'refunded'] };
+const matrix: Array<[string, string, [string, string, string] | [string, string, string]]> = [
+  ...['amount_mismatch', 'suspected_fraud', 'late_payment', 'success_after_decline', 'refund_disputed'].flatMap((kind) =>
+    Object.entries(OWN).map(
+      ([action, expected]) => [kind, action, expected as [string, string, string]] as [string, string, [string, string, string]],
+    ),
+  ),
+  ['second_payment', 'accept', ['succeeded', 'paid', 'kept']],
+  ['second_payment', 'reject', ['succeeded', 'paid', 'rejected']],
+  ['second_payment', 'refund', ['succeeded', 'paid', 'refunded']],
+  ...['unmatched_credit', 'unreadable_message'].flatMap((kind) => [
+    [kind, 'assign', ['succeeded', 'paid', 'assigned']] as [string, string, [string, string, string]],
+    [kind, 'refund', ['-', '-', 'refunded']] as [string, string, [string, string, string]],
+    [kind, 'reject', ['-', '-', 'rejected']] as [string, string, [string, string, string]],
+  ]),
+];
+
+describe(`every review kind × every decision, on ${databaseLabel}`, () => {
+  it('covers every kind the hub opens', () => {
+    expect(new Set(matrix.map(([kind]) => kind))).toEqual(new Set(Object.keys(openers)));
+  });
+
+  it.each(matrix)('%s, %s', async (kind, action, [intentStatus, lineStatus, result]) => {
+    const { reviewId, intent } = await openers[kind]!();
+    expect((await reviewRow(reviewId)).kind).toBe(kind);
+    const target = action === 'assign' ? await sandboxIntent() : null;
+    const body: Record<string, unknown> = { action, note: `Quyết định ${action} cho ${kind}` };
+    if (action === 'refund') body.evidence = 'FT26338123456 Vietcombank';
+    if (action === 'assign') body.intentId = target!.id;
+    if (kind === 'unmatched_credit' && action === 'assign') {
+      // A bank credit goes to an intent of its own channel.
+      const dossier = await registerDossier(h, portal, procedure, { agencyCode: AGENCIES.communeA });
+      const vietqr = await expectJson<Intent>(await createIntent(h, portal, dossier.code, { gateway: 'vietqr' }), 201);
+      body.intentId = vietqr.id;
+    }
+    if (kind === 'unreadable_message' && action !== 'reject') body.amount = 135_000;
+    const answer = await expectJson(await decide(reviewId, body), 200);
+    expect(answer).toMatchObject({ id: reviewId, status: 'resolved' });
+    const review = await reviewRow(reviewId);
+    expect(review.outcome?.result).toBe(result);
+    const affected = (body.intentId as string | undefined) ?? intent?.id;
+    if (intentStatus !== '-') {
+      const row = await intentRow(affected!);
+      expect(row.status).toBe(intentStatus);
+      const lines = await h.db.db
+        .select()
+        .from(obligations)
+        .where(
+          inArray(
+            obligations.id,
+            (await linesOfId(affected!)).map((l) => l.id),
+          ),
+        );
+      expect(lines.map((l) => l.status)).toEqual([lineStatus]);
+      if (lineStatus === 'unpaid') expect(lines[0]!.liveIntentId).toBeNull();
+    }
+    const audit = await auditOf(reviewId);
+    expect(audit.map((r) => [r.action, r.reason])).toEqual([['review.decide', body.note]]);
+    expect(audit[0]!.after).toMatchObject({ status: 'resolved', outcome: { result } });
+  });
+});
+
+async function linesOfId(intentId: string) {
+  const row = await intentRow(intentId);
+  return h.db.db.select().from(obligations).where(eq(obligations.dossierCode, row.dossierCode));
+}
