@@ -215,11 +215,14 @@ export function csrfField(c: Context<AppEnv>): HtmlEscapedString {
  */
 export function checkSameOrigin(c: Context<AppEnv>): void {
   const origin = c.req.header('origin');
+  const site = c.req.header('sec-fetch-site');
   const own = [new URL(c.get('ctx').settings.publicBaseUrl).origin, new URL(c.req.url).origin];
-  if (origin !== undefined && !own.includes(origin)) {
+  // "null" is an origin the browser would not name (a privacy setting, a sandboxed frame): then only
+  // Sec-Fetch-Site can vouch for the request.
+  const originOk = origin === undefined || own.includes(origin) || (origin === 'null' && site === 'same-origin');
+  if (!originOk) {
     throw new ServiceError('forbidden', `a form of this hub must be sent from its own pages (Origin ${origin.slice(0, 100)})`);
   }
-  const site = c.req.header('sec-fetch-site');
   if (site !== undefined && site !== 'same-origin' && site !== 'none') {
     throw new ServiceError('forbidden', `a form of this hub must be sent from its own pages (Sec-Fetch-Site ${site.slice(0, 30)})`);
   }

@@ -208,6 +208,12 @@ describe('forms are protected from other sites', () => {
   it('refuses a sign-in posted from another site (login CSRF)', async () => {
     expect((await postForm(h, '/dashboard/session', { token: reader }, undefined, { origin: 'https://evil.example' })).status).toBe(403);
     expect((await postForm(h, '/dashboard/session', { token: reader }, undefined, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await postForm(h, '/dashboard/session', { token: reader }, undefined, { origin: 'null' })).status).toBe(403);
+    const hidden = await postForm(h, '/dashboard/session', { token: reader }, undefined, {
+      origin: 'null',
+      'sec-fetch-site': 'same-origin',
+    });
+    expect(hidden.status).toBe(303);
     const own = await postForm(h, '/dashboard/session', { token: reader }, undefined, {
       origin: 'http://hub.test',
       'sec-fetch-site': 'same-origin',

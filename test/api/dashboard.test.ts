@@ -38,7 +38,7 @@ afterAll(() => h?.close());
 function expectPageHeaders(response: Response) {
   expect(response.headers.get('content-type')).toMatch(/^text\/html/);
   expect(response.headers.get('cache-control')).toBe('no-store');
-  expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+  expect(response.headers.get('referrer-policy')).toBe('same-origin');
   const csp = response.headers.get('content-security-policy')!;
   expect(csp).toMatch(/default-src 'none'/);
   expect(csp).toMatch(/frame-ancestors 'none'/);

@@ -42,9 +42,9 @@ const CSS = `
   nav.top a { color: #fff; text-decoration: none; padding: 0.35rem 0; display: inline-block; }
   nav.top a[aria-current="page"] { border-bottom: 3px solid #f0b400; font-weight: 600; }
   nav.top .brand { font-weight: 700; margin-right: 0.6rem; }
-  nav.top .who { margin-left: auto; font-size: 0.9rem; opacity: 0.95; overflow-wrap: anywhere; }
+  nav.top .who { margin-left: auto; display: flex; align-items: center; gap: 0.4rem 0.8rem; font-size: 0.9rem; overflow-wrap: anywhere; }
   nav.top form { margin: 0; }
-  nav.top button { padding: 0.3rem 0.8rem; background: transparent; color: #fff; border: 1px solid #fff; }
+  nav.top button { padding: 0.3rem 0.8rem; background: transparent; color: #fff; border: 1px solid #fff; white-space: nowrap; }
   .bar { display: flex; justify-content: space-between; align-items: center; gap: 0.6rem 1rem; flex-wrap: wrap; }
   .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: 1rem; margin: 1rem 0; }
   .card { border: 1px solid var(--line); border-radius: 6px; padding: 0.9rem 1rem; background: #fafbfc; }
@@ -59,7 +59,7 @@ const CSS = `
   .leaderboard td.unit { min-width: 12rem; }
   a:focus-visible, button:focus-visible, select:focus-visible, input:focus-visible, textarea:focus-visible { outline: 3px solid #f0b400; outline-offset: 2px; }
   .lists { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(20rem, 100%), 1fr)); gap: 1rem; }
-  .lists li > a { display: block; }
+  .lists li { margin-bottom: 0.3rem; }
   .legend { font-size: 0.85rem; color: var(--muted); }
   textarea { width: 100%; font-family: monospace; font-size: 0.85rem; }
   .error { border: 1px solid var(--danger); color: var(--danger); padding: 0.6rem 0.8rem; border-radius: 4px; }
@@ -76,11 +76,15 @@ const CSS = `
     main { padding: 1rem 0.9rem; border-left: 0; border-right: 0; }
     nav.top { margin: -1rem -0.9rem 1rem; }
     h1 { font-size: 1.25rem; }
-    nav.top .who { margin-left: 0; flex-basis: 100%; }
+    nav.top .who { margin-left: 0; flex-basis: 100%; justify-content: space-between; }
   }
 `;
 
-/** Headers of every page for people: a nonce-only script policy, nothing cached, no referrer. */
+/**
+ * Headers of every page for people: a nonce-only script policy, nothing cached, and no referrer
+ * beyond the hub itself (same-origin, not no-referrer: under no-referrer a browser sends a form's
+ * Origin as "null", and the forms' CSRF check reads it).
+ */
 function pageHeaders(c: Context<AppEnv>): string {
   const nonce = cspNonce();
   c.header(
@@ -88,7 +92,7 @@ function pageHeaders(c: Context<AppEnv>): string {
     `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; script-src 'nonce-${nonce}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
   );
   c.header('cache-control', 'no-store');
-  c.header('referrer-policy', 'no-referrer');
+  c.header('referrer-policy', 'same-origin');
   c.header('x-content-type-options', 'nosniff');
   return nonce;
 }
@@ -110,15 +114,15 @@ function topNav(c: Context<AppEnv>, active: ShellOptions['active']) {
     <li class="brand">Cổng thu phí, lệ phí</li>
     ${role === 'campaign' || role === 'admin' ? link('campaigns', '/dashboard/campaigns', 'Chiến dịch') : ''}
     ${role === 'treasury' || role === 'admin' ? link('treasury', '/dashboard/treasury', 'Kho bạc / Thủ quỹ') : ''}
-    <li class="who" data-testid="signed-in">${subject} <span>(${roleNames[role]})</span></li>
-    <li><form method="post" action="/dashboard/signout">${csrfField(c)}<button type="submit">Đăng xuất</button></form></li>
+    <li class="who"><span data-testid="signed-in">${subject} (${roleNames[role]})</span>
+      <form method="post" action="/dashboard/signout">${csrfField(c)}<button type="submit">Đăng xuất</button></form></li>
   </ul></nav>`;
 }
 
 /** A whole /dashboard page as the answer, with its headers. */
 export function dashboardShell(c: Context<AppEnv>, options: ShellOptions): Response | Promise<Response> {
   const nonce = pageHeaders(c);
-  const head = html`<meta name="referrer" content="no-referrer">${
+  const head = html`<meta name="referrer" content="same-origin">${
     options.script ? html`<script nonce="${nonce}">${raw(options.script)}</script>` : ''
   }`;
   const body = html`${topNav(c, options.active)}${options.body}`;
