@@ -29,6 +29,7 @@ import { dashboardFailure, dashboardShell, readForm } from '../../web/dashboard/
 import { checkCsrf, csrfField, requireSession } from '../../web/session.ts';
 import type { AppEnv } from '../env.ts';
 import { principalOf } from '../middleware/auth.ts';
+import { wantsHtml } from '../negotiate.ts';
 import { zodIssues } from '../problem.ts';
 import { agencyCode, procedureCode } from '../schemas.ts';
 
@@ -74,8 +75,12 @@ async function campaignForm(
   c: Context<AppEnv>,
   view: { campaignId?: string; values: CampaignFormValues; errors?: Record<string, string>; idempotencyKey?: string },
 ) {
-  const agencies = await listAgencies(c.get('ctx'), principalOf(c));
   const errors = view.errors ?? {};
+  if (Object.keys(errors).length > 0 && !wantsHtml(c.req.header('accept'), 'html')) {
+    const fields = Object.entries(errors).map(([path, message]) => ({ path: `form.${path}`, message }));
+    throw new ServiceError('validation-failed', 'the campaign form is not valid', fields);
+  }
+  const agencies = await listAgencies(c.get('ctx'), principalOf(c));
   const { title, body } = renderCampaignForm({ ...view, errors, agencies, csrf: csrfField(c) });
   return dashboardShell(c, { title, body, active: 'campaigns', status: Object.keys(errors).length > 0 ? 400 : 200 });
 }
@@ -154,13 +159,13 @@ export function registerCampaignPages(app: OpenAPIHono<AppEnv>) {
       const values = postedValues(form);
       const idempotencyKey = keyOf(form);
       const parsed = campaignInputOf(values);
-      if ('errors' in parsed) return campaignForm(c, { values, errors: parsed.errors, idempotencyKey });
+      if ('errors' in parsed) return await campaignForm(c, { values, errors: parsed.errors, idempotencyKey });
       try {
         const created = await createCampaign(c.get('ctx'), principalOf(c), parsed.input, idempotencyKey);
         return c.redirect(`/dashboard/campaigns?campaign=${created.id}`, 303);
       } catch (error) {
         const errors = serviceErrors(error);
-        if (errors) return campaignForm(c, { values, errors, idempotencyKey });
+        if (errors) return await campaignForm(c, { values, errors, idempotencyKey });
         throw error;
       }
     } catch (error) {
@@ -171,7 +176,7 @@ export function registerCampaignPages(app: OpenAPIHono<AppEnv>) {
   app.get('/dashboard/campaigns/:id/edit', admins, async (c) => {
     try {
       const campaign = await getCampaign(c.get('ctx'), principalOf(c), campaignId(c));
-      return campaignForm(c, { campaignId: campaign.id, values: campaignFormValues(campaign) });
+      return await campaignForm(c, { campaignId: campaign.id, values: campaignFormValues(campaign) });
     } catch (error) {
       return dashboardFailure(c, error);
     }
@@ -184,13 +189,13 @@ export function registerCampaignPages(app: OpenAPIHono<AppEnv>) {
       checkCsrf(c, form);
       const values = postedValues(form);
       const parsed = campaignInputOf(values);
-      if ('errors' in parsed) return campaignForm(c, { campaignId: id, values, errors: parsed.errors });
+      if ('errors' in parsed) return await campaignForm(c, { campaignId: id, values, errors: parsed.errors });
       try {
         await updateCampaign(c.get('ctx'), principalOf(c), id, parsed.input);
         return c.redirect(`/dashboard/campaigns?campaign=${id}`, 303);
       } catch (error) {
         const errors = serviceErrors(error);
-        if (errors) return campaignForm(c, { campaignId: id, values, errors });
+        if (errors) return await campaignForm(c, { campaignId: id, values, errors });
         throw error;
       }
     } catch (error) {
