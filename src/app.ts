@@ -32,6 +32,7 @@ const API_VERSION = '0.1.0';
  */
 export function createApp(deps: AppDeps) {
   const services: ServiceContext = serviceContext(deps);
+  const pages = { session: deps.session, oidcEnabled: deps.oidcEnabled ?? false };
 
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps) {
     createMiddleware<AppEnv>(async (c, next) => {
       // Every line the request causes, down to a gateway's warning, carries its id.
       c.set('ctx', { ...services, log: services.log.child({ requestId: c.get('requestId') }) });
+      c.set('pages', pages);
       await next();
     }),
   );

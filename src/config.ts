@@ -124,6 +124,15 @@ const envSchema = z.object({
   JWT_JWKS_URL: optionalString.pipe(z.url().optional()),
   JWT_ISSUER: z.string().min(1).default('fee-payment-hub'),
   JWT_AUDIENCE: z.string().min(1).default('fee-payment-hub'),
+  /** Key of the dashboard's signed session cookie (HMAC-SHA256); required with DATABASE_URL. */
+  SESSION_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  /** A dashboard session ends after this many minutes without a request (never after the token's expiry). */
+  SESSION_TTL_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(12 * 60)
+    .default(30),
   /** Private JWK (JSON) the hub signs receipts with; its public half is at /.well-known/jwks.json. */
   RECEIPT_SIGNING_KEY: optionalString,
   /** Sandbox gateway secrets, comma-separated: the first signs, every one verifies (rotation). */
@@ -231,6 +240,7 @@ export interface Config {
   dataDir: string;
   publicBaseUrl: string;
   auth: { secret?: string; jwksUrl?: string; issuer: string; audience: string };
+  session: { secret?: string; ttlMinutes: number };
   receiptSigningKey?: string;
   sandbox: { secrets: string[] } | undefined;
   sandboxPolling: PollingSchedule;
@@ -299,6 +309,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     dataDir: e.DATA_DIR,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     auth: { secret: e.JWT_SECRET, jwksUrl: e.JWT_JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    session: { secret: e.SESSION_SECRET, ttlMinutes: e.SESSION_TTL_MINUTES },
     receiptSigningKey: e.RECEIPT_SIGNING_KEY,
     sandbox: e.SANDBOX_SECRETS && e.SANDBOX_SECRETS.length > 0 ? { secrets: e.SANDBOX_SECRETS } : undefined,
     sandboxPolling: e.SANDBOX_POLL,

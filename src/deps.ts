@@ -13,6 +13,11 @@ export interface Secrets {
   jwtSecret?: string;
   sandboxSecrets?: string[];
   receiptSigningKey: string;
+  /**
+   * The dashboard session's key. The Node server and Workers require it (node/runtime.ts,
+   * worker.ts); the scripts, which serve no pages, may go without: they get a throwaway one.
+   */
+  sessionSecret?: string;
   /** Gateways as configured, or (embedded demo only) completed with test values: node/runtime.ts. */
   gateways?: GatewaysConfig;
 }
@@ -49,9 +54,15 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log: Log
     gateways: createRegistry(gateways),
     signer: await createReceiptSigner(secrets.receiptSigningKey),
     verifier: createTokenVerifier({ ...config.auth, secret: secrets.jwtSecret }),
+    session: { secret: secrets.sessionSecret ?? throwawaySecret(), ttlMinutes: config.session.ttlMinutes },
     log,
     now,
   };
+}
+
+function throwawaySecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes));
 }
 
 /** The app's dependencies from configuration: shared by the Node entry, the scripts and Workers. */

@@ -8,7 +8,7 @@ import { createConsoleLogger } from './logger.ts';
 /**
  * Cloudflare Workers entry. Workers have no embedded database: DATABASE_URL (a Hyperdrive
  * binding's connection string, or a plain variable) is required, and so are the secrets
- * (`wrangler secret put JWT_SECRET`, `RECEIPT_SIGNING_KEY`). Migrations are applied from Node
+ * (`wrangler secret put JWT_SECRET`, `RECEIPT_SIGNING_KEY`, `SESSION_SECRET`). Migrations are applied from Node
  * (`npm run db:migrate`) before a deploy. A connection is opened per request and closed after
  * the response, as Hyperdrive expects; nothing with I/O lives at module level.
  *
@@ -33,6 +33,7 @@ function configFrom(env: WorkerEnv) {
   if (config.database.kind !== 'server') throw new ConfigError(['DATABASE_URL: required on Workers (or a HYPERDRIVE binding)']);
   if (!config.receiptSigningKey) throw new ConfigError(['RECEIPT_SIGNING_KEY: required on Workers']);
   if (!config.auth.secret && !config.auth.jwksUrl) throw new ConfigError(['JWT_SECRET (or JWT_JWKS_URL): required on Workers']);
+  if (!config.session.secret) throw new ConfigError(['SESSION_SECRET: required on Workers']);
   if (config.sandbox)
     throw new ConfigError(["SANDBOX_SECRETS: the sandbox's hosted checkout is served by the Node hub only (npm start), not on Workers"]);
   return config;
@@ -53,7 +54,7 @@ async function open(env: WorkerEnv) {
       config,
       deps: buildStaticDeps(
         config,
-        { jwtSecret: config.auth.secret, receiptSigningKey: config.receiptSigningKey! },
+        { jwtSecret: config.auth.secret, receiptSigningKey: config.receiptSigningKey!, sessionSecret: config.session.secret },
         // pino writes to file descriptors, which Workers do not have: the console logger is their pino.
         createConsoleLogger(config.logLevel),
       ),

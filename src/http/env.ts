@@ -6,6 +6,7 @@ import type { ServiceContext, ServiceSettings } from '../services/context.ts';
 import type { ErrorCode } from '../services/errors.ts';
 import type { Principal } from '../services/principal.ts';
 import type { ReceiptSigner } from '../services/receipt-signer.ts';
+import type { WebSession } from '../web/session.ts';
 import type { TokenVerifier } from './middleware/auth.ts';
 
 /** What the app is built from: everything with I/O is passed in, nothing is a module singleton. */
@@ -16,6 +17,10 @@ export interface AppDeps {
   gateways: GatewayRegistry;
   signer: ReceiptSigner;
   verifier: TokenVerifier;
+  /** The dashboard's signed session cookie (src/web/session.ts). */
+  session: SessionSettings;
+  /** Offer "sign in with the province's account" (OpenID Connect) on the dashboard's sign-in page. */
+  oidcEnabled?: boolean;
   log: Logger;
   now?: () => Date;
   fetch?: typeof fetch;
@@ -26,6 +31,13 @@ export interface AppDeps {
    */
   extraRoutes?: readonly Hono[];
   docs?: DocsDeps;
+}
+
+export interface SessionSettings {
+  /** HMAC-SHA256 key of the cookie (SESSION_SECRET, at least 32 characters). */
+  secret: string;
+  /** A session ends this long after its last request, and never after the token it was made from. */
+  ttlMinutes: number;
 }
 
 /** What /docs and /openapi.json get from their host (all optional: Workers passes none). */
@@ -49,6 +61,10 @@ export interface AppEnv {
     requestId: string;
     principal?: Principal;
     ctx: ServiceContext;
+    /** The pages' settings (set for every request, so that any /dashboard route may use sessions). */
+    pages: { session: SessionSettings; oidcEnabled: boolean };
+    /** The signed-in person of a /dashboard page (src/web/session.ts `requireSession`). */
+    session?: WebSession;
     /** The problem answered, if any, for the access log. */
     problem?: { code: ErrorCode; detail: string };
   };

@@ -47,6 +47,8 @@ interface StoredSecrets {
   vnpaySecret?: string;
   vietqrSecret?: string;
   dvcqgKey?: string;
+  /** Added with the dashboard's sessions. */
+  sessionSecret?: string;
 }
 
 /**
@@ -83,6 +85,7 @@ export async function resolveSecrets(config: Config, env: Record<string, string 
     const missing: string[] = [];
     if (!config.auth.secret && !config.auth.jwksUrl) missing.push('JWT_SECRET (or JWT_JWKS_URL)');
     if (!config.receiptSigningKey) missing.push('RECEIPT_SIGNING_KEY');
+    if (!config.session.secret) missing.push('SESSION_SECRET');
     if (missing.length > 0) {
       throw new ConfigError(missing.map((m) => `${m}: required with DATABASE_URL (a server database never runs on generated secrets)`));
     }
@@ -90,6 +93,7 @@ export async function resolveSecrets(config: Config, env: Record<string, string 
       jwtSecret: config.auth.secret,
       sandboxSecrets: config.sandbox?.secrets,
       receiptSigningKey: config.receiptSigningKey!,
+      sessionSecret: config.session.secret,
       gateways: config.gateways,
     };
   }
@@ -108,6 +112,7 @@ export async function resolveSecrets(config: Config, env: Record<string, string 
     vnpaySecret: stored?.vnpaySecret ?? secret(),
     vietqrSecret: stored?.vietqrSecret ?? secret(),
     dvcqgKey: stored?.dvcqgKey ?? secret(),
+    sessionSecret: stored?.sessionSecret ?? secret(),
   };
   if (JSON.stringify(stored) !== JSON.stringify(complete)) {
     await mkdir(dirname(file), { recursive: true });
@@ -120,6 +125,7 @@ export async function resolveSecrets(config: Config, env: Record<string, string 
       jwtSecret: config.auth.secret ?? complete.jwtSecret,
       sandboxSecrets: config.sandbox?.secrets,
       receiptSigningKey: config.receiptSigningKey ?? complete.receiptSigningKey,
+      sessionSecret: config.session.secret ?? complete.sessionSecret,
       gateways: config.gateways,
     };
   }
@@ -134,6 +140,7 @@ export async function resolveSecrets(config: Config, env: Record<string, string 
     jwtSecret: config.auth.secret ?? complete.jwtSecret,
     sandboxSecrets: config.sandbox?.secrets ?? [complete.sandboxSecret],
     receiptSigningKey: config.receiptSigningKey ?? complete.receiptSigningKey,
+    sessionSecret: config.session.secret ?? complete.sessionSecret,
     gateways: parseConfig(filled).gateways,
     emulateVietqr: filled.VIETQR_NOTIFY_SECRET === complete.vietqrSecret,
   };

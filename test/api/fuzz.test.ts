@@ -17,6 +17,7 @@ import {
 } from '../helpers/factories.ts';
 import { createHarness, type Harness, mintToken, SANDBOX_SECRETS } from '../helpers/harness.ts';
 import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
+import { csrfOf, openPage, signIn } from '../helpers/session.ts';
 
 /**
  * Property: whatever arrives, with a valid token of an allowed role, the answer is 2xx or 4xx,
@@ -551,7 +552,7 @@ describe('fuzz: bodies', () => {
   );
 
   it(
-    'POST /dashboard and /dashboard/export forms (answered as problem+json to a client that does not take HTML)',
+    'the dashboard: sign-in form, campaign pages by query, the admin campaign form (problem+json to a client that does not take HTML)',
     async () => {
       const field = fc.oneof(
         fc.constantFrom(...specialStrings),
@@ -559,20 +560,10 @@ describe('fuzz: bodies', () => {
         fc.constant(f.campaign),
         fc.constant(AGENCIES.communeA),
       );
-      const form = fc
-        .record(
-          {
-            token: fc.oneof(fc.constant(tokens.campaign), fc.constant(tokens.admin), fc.constant(tokens.portal), field),
-            campaign: field,
-            agency: field,
-            procedure: fc.oneof(field, fc.constant(f.procedure)),
-            format: fc.oneof(field, fc.constantFrom('csv', 'xlsx')),
-          },
-          { requiredKeys: [] },
-        )
-        .map((fields) => {
+      const encoded = (fields: fc.Arbitrary<Record<string, unknown>>) =>
+        fields.map((record) => {
           const params = new URLSearchParams();
-          for (const [k, v] of Object.entries(fields)) {
+          for (const [k, v] of Object.entries(record)) {
             try {
               params.set(k, String(v));
             } catch {
@@ -581,17 +572,77 @@ describe('fuzz: bodies', () => {
           }
           return params.toString();
         });
+      const admin = await signIn(h, tokens.admin);
+      const csrf = csrfOf(await (await openPage(h, '/dashboard/campaigns/new', admin)).text());
+      const signInForm = encoded(
+        fc.record(
+          {
+            token: fc.oneof(fc.constant(tokens.campaign), fc.constant(tokens.admin), fc.constant(tokens.portal), field),
+            next: fc.oneof(field, fc.constantFrom('/dashboard/campaigns', '//evil.example/', '/dashboard/../v1')),
+          },
+          { requiredKeys: [] },
+        ),
+      );
+      const query = encoded(
+        fc.record(
+          {
+            campaign: field,
+            agency: field,
+            procedure: fc.oneof(field, fc.constant(f.procedure)),
+            format: fc.oneof(field, fc.constantFrom('csv', 'xlsx')),
+          },
+          { requiredKeys: [] },
+        ),
+      );
+      const campaignForm = encoded(
+        fc.record(
+          {
+            csrf: fc.oneof({ arbitrary: fc.constant(csrf), weight: 5 }, { arbitrary: field, weight: 1 }),
+            key: fc.oneof(
+              field,
+              fc.constant(null).map(() => idempotencyKey()),
+            ),
+            name: field,
+            agencyCode: fc.oneof(field, fc.constant(AGENCIES.province)),
+            startDate: fc.oneof(field, fc.constantFrom('2026-12-01', '2026-02-30')),
+            days: fc.oneof(field, fc.constantFrom('30', '0', '367', '1e3')),
+            targetDossierOnlinePayment: fc.oneof(field, fc.constantFrom('70', '72,55', '100', '100,01', '-1')),
+            targetProcedureIntegration: field,
+            baselineFrom: fc.oneof(field, fc.constant('2026-10-01')),
+            baselineTo: fc.oneof(field, fc.constant('2026-10-30')),
+          },
+          { requiredKeys: ['csrf'] },
+        ),
+      );
+      const asJson = { accept: 'application/json' };
       await run(
-        fc.record({
-          method: fc.constant('POST'),
-          path: fc.constantFrom('/dashboard', '/dashboard/export'),
-          body: fc.oneof({ arbitrary: form, weight: 5 }, { arbitrary: deepText, weight: 1 }),
-          contentType: fc.oneof(
-            { arbitrary: fc.constant('application/x-www-form-urlencoded'), weight: 5 },
-            { arbitrary: contentTypes, weight: 1 },
-          ),
-          headers: fc.constant({ accept: 'application/json' }),
-        }),
+        fc.oneof(
+          fc.record({
+            method: fc.constant('POST'),
+            path: fc.constant('/dashboard/session'),
+            body: fc.oneof({ arbitrary: signInForm, weight: 5 }, { arbitrary: deepText, weight: 1 }),
+            contentType: fc.oneof(
+              { arbitrary: fc.constant('application/x-www-form-urlencoded'), weight: 5 },
+              { arbitrary: contentTypes, weight: 1 },
+            ),
+            headers: fc.constant(asJson),
+          }),
+          fc.record({
+            method: fc.constant('GET'),
+            path: fc.tuple(fc.constantFrom('/dashboard/campaigns', '/dashboard/campaigns/export'), query).map(([p, q]) => `${p}?${q}`),
+            headers: fc.constant({ ...asJson, cookie: admin }),
+          }),
+          fc.record({
+            method: fc.constant('POST'),
+            path: fc.oneof(
+              fc.constant('/dashboard/campaigns/new'),
+              segment.map((s) => `/dashboard/campaigns/${s}/edit`),
+            ),
+            body: campaignForm,
+            contentType: fc.constant('application/x-www-form-urlencoded'),
+            headers: fc.constant({ ...asJson, cookie: admin }),
+          }),
+        ),
         {},
         Math.ceil(RUNS / 2),
       );

@@ -193,11 +193,15 @@ describe('a fresh start on the embedded database', () => {
   });
 
   it("shows the demo campaign on the dashboard to a campaign manager's token", async () => {
-    const response = await fetch(`${base}/dashboard`, {
+    const signIn = await fetch(`${base}/dashboard/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
       body: new URLSearchParams({ token: token('campaign') }),
+      redirect: 'manual',
     });
+    expect(signIn.status).toBe(303);
+    const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    const response = await fetch(`${base}${signIn.headers.get('location')}`, { headers: { accept: 'text/html', cookie } });
     expect(response.status).toBe(200);
     const page = await response.text();
     expect(page).toContain('Chiến dịch 30 ngày nâng cao tỷ lệ thanh toán trực tuyến');

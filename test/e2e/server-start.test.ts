@@ -51,10 +51,11 @@ describe.skipIf(!onServer)('a start on a server database', () => {
   }
 
   it('refuses to start without its secrets, naming them', async () => {
-    const { output, code } = await run({ DATABASE_URL: url.toString(), JWT_SECRET: '', RECEIPT_SIGNING_KEY: '' }, /$^/);
+    const { output, code } = await run({ DATABASE_URL: url.toString(), JWT_SECRET: '', RECEIPT_SIGNING_KEY: '', SESSION_SECRET: '' }, /$^/);
     expect(code).toBe(78);
     expect(output).toMatch(/JWT_SECRET/);
     expect(output).toMatch(/RECEIPT_SIGNING_KEY/);
+    expect(output).toMatch(/SESSION_SECRET/);
   });
 
   it('migrates, serves, and loads no demo data', async () => {
@@ -73,6 +74,7 @@ describe.skipIf(!onServer)('a start on a server database', () => {
         PORT: String(port),
         JWT_SECRET: 'a-server-secret-that-is-long-enough-0123456789',
         RECEIPT_SIGNING_KEY: JSON.stringify(await generateReceiptKey()),
+        SESSION_SECRET: 'a-session-secret-that-is-long-enough-0123456789',
       },
       /"msg":"listening"/,
     );

@@ -21,6 +21,7 @@ import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../
 import { createTestDatabase } from './database.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+const TEST_SESSION_SECRET = 'test-session-secret-long-enough-for-hmac-0123456789';
 export const TEST_ISSUER = 'fee-payment-hub';
 export const TEST_AUDIENCE = 'fee-payment-hub';
 export const SANDBOX_SECRETS = ['sandbox-current-secret-0123456789', 'sandbox-previous-secret-9876543210'];
@@ -146,6 +147,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       gateways: createRegistry({ ...options.gateways?.({ baseUrl, fetch: fetcher, now }), sandbox }),
       signer,
       verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: TEST_ISSUER, audience: TEST_AUDIENCE }),
+      session: { secret: TEST_SESSION_SECRET, ttlMinutes: 30 },
       log,
       now,
       fetch: fetcher,

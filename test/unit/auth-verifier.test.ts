@@ -87,9 +87,9 @@ describe('JWKS-verified tokens', () => {
 });
 
 describe('secrets on a server database', () => {
-  it('refuses to start without a token secret or receipt key, naming them', async () => {
+  it('refuses to start without a token secret, receipt key or session key, naming them', async () => {
     const config = parseConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/never-used' });
-    await expect(resolveSecrets(config)).rejects.toThrow(/JWT_SECRET[\s\S]*RECEIPT_SIGNING_KEY/);
+    await expect(resolveSecrets(config)).rejects.toThrow(/JWT_SECRET[\s\S]*RECEIPT_SIGNING_KEY[\s\S]*SESSION_SECRET/);
   });
 
   it('starts with configured secrets and never generates any', async () => {
@@ -97,6 +97,7 @@ describe('secrets on a server database', () => {
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/never-used',
       JWT_SECRET: 'a-shared-secret-that-is-long-enough-0123456789',
       RECEIPT_SIGNING_KEY: '{"kty":"EC"}',
+      SESSION_SECRET: 'a-session-secret-that-is-long-enough-0123456789',
     });
     const secrets = await resolveSecrets(config);
     expect(secrets.jwtSecret).toBe('a-shared-secret-that-is-long-enough-0123456789');

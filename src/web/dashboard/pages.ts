@@ -1,92 +1,30 @@
 import { html, raw } from 'hono/html';
-import type { HtmlEscapedString } from 'hono/utils/html';
 import { vnDisplayDate } from '../../domain/dates.ts';
 import { type IndicatorKey, type IndicatorValue, indicatorKeys } from '../../domain/indicators.ts';
 import type { CampaignProgress, CampaignView } from '../../services/campaigns.ts';
 import type { BreakdownItem, CatalogueProcedure, IndicatorReport } from '../../services/indicators.ts';
 import { INDICATOR_NAMES } from '../campaign-export.ts';
 import { formatCount, formatDecimal, formatPercent, formatPointChange } from '../format.ts';
-import { page } from '../layout.ts';
 import { renderBurnUpChart } from './burn-up-chart.ts';
 
 /**
- * The campaign managers' dashboard, rendered by the server: readable without JavaScript. The
- * token lives only in this tab: the pages carry it in a hidden field of their forms (every link
- * is a button of a POST form), and a few lines of script keep it in sessionStorage so that a
- * reload of the tab signs in again. Nothing else stores it: no cookie, no local storage.
+ * The campaign managers' dashboard, rendered by the server: readable without JavaScript. Every
+ * view is a GET of /dashboard/campaigns with its campaign, unit and procedure in the query, so
+ * every drill-down is a plain link: it can be bookmarked, opened in a new tab, and Back works.
+ * The session cookie (src/web/session.ts) says who is asking; nothing of it is in a page.
  */
 
-const TOKEN_KEY = 'hub-dashboard-token';
-
-const CSS = `
-  body { font-family: system-ui, "Segoe UI", Roboto, "Noto Sans", sans-serif; background: #eef1f4; }
-  main { max-width: 74rem; padding: 1.5rem 2rem; }
-  h1 { text-transform: none; text-align: left; font-size: 1.5rem; }
-  h2 { font-size: 1.15rem; margin: 1.8rem 0 0.6rem; border-bottom: 2px solid var(--accent); padding-bottom: 0.2rem; }
-  .bar { display: flex; justify-content: space-between; align-items: center; gap: 1rem; flex-wrap: wrap; }
-  .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: 1rem; margin: 1rem 0; }
-  .card { border: 1px solid var(--line); border-radius: 6px; padding: 0.9rem 1rem; background: #fafbfc; }
-  .card h3 { font-size: 0.95rem; margin: 0 0 0.5rem; font-weight: 600; }
-  .card .rate { font-size: 2rem; font-weight: 700; color: var(--accent); font-variant-numeric: tabular-nums; }
-  .card dl { display: grid; grid-template-columns: auto auto; gap: 0.15rem 0.8rem; margin: 0.5rem 0 0; font-size: 0.9rem; }
-  .card dt { color: var(--muted); } .card dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; }
-  .total { font-size: 1.1rem; } .total strong { font-size: 1.4rem; color: var(--accent); }
-  .good { color: #1d6b2f; } .bad { color: var(--danger); }
-  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-  button.link { background: none; border: 0; padding: 0; color: var(--accent); text-decoration: underline; cursor: pointer; font: inherit; text-align: left; }
-  button.link:focus-visible, button:focus-visible, select:focus-visible, textarea:focus-visible { outline: 3px solid #f0b400; outline-offset: 2px; }
-  .lists li > button.link { display: block; }
-  .leaderboard td.unit { min-width: 15rem; }
-  .lists { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 1rem; }
-  .legend { font-size: 0.85rem; color: var(--muted); }
-  textarea { width: 100%; font-family: monospace; font-size: 0.85rem; }
-  .error { border: 1px solid var(--danger); color: var(--danger); padding: 0.6rem 0.8rem; border-radius: 4px; }
-  nav.crumbs { margin: 0.3rem 0 0.8rem; }
-`;
-
-const shell = (title: string, nonce: string, body: HtmlEscapedString | Promise<HtmlEscapedString>, script = '') =>
-  page(
-    title,
-    body,
-    CSS,
-    html`<meta name="referrer" content="no-referrer">${script ? html`<script nonce="${nonce}">${raw(script)}</script>` : ''}`,
-  );
-
-/** The sign-in page. With a token kept in this tab, it signs in again by itself (unless signing out). */
-export function renderLoginPage(nonce: string, error?: string) {
-  const script = `document.addEventListener('DOMContentLoaded', () => {
-    const form = document.getElementById('login');
-    if (new URLSearchParams(location.search).has('logout')) { sessionStorage.removeItem('${TOKEN_KEY}'); return; }
-    const kept = sessionStorage.getItem('${TOKEN_KEY}');
-    if (kept && !form.dataset.error) { form.token.value = kept; form.submit(); }
-    else if (form.dataset.error) sessionStorage.removeItem('${TOKEN_KEY}');
-  });`;
-  return shell(
-    'Đăng nhập — Bảng theo dõi thanh toán trực tuyến',
-    nonce,
-    html`<h1>Bảng theo dõi thanh toán trực tuyến</h1>
-  <p>Các chỉ số thanh toán trực tuyến theo Quyết định 766/QĐ-TTg và tiến độ chiến dịch.</p>
-  ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
-  <form id="login" method="post" action="/dashboard" ${error ? raw('data-error="1"') : ''}>
-    <p><label for="token">Mã truy cập (JWT, vai trò <em>campaign</em> hoặc <em>admin</em>)</label></p>
-    <textarea id="token" name="token" rows="5" required autocomplete="off" spellcheck="false"></textarea>
-    <p class="muted">Mã chỉ được giữ trong thẻ trình duyệt này và mất khi đóng thẻ.</p>
-    <p><button class="primary" type="submit">Xem bảng theo dõi</button></p>
-  </form>`,
-    script,
-  );
+/** The address of a view of the dashboard. */
+function campaignsHref(view: { campaign?: string; agency?: string; procedure?: string }, path = '/dashboard/campaigns') {
+  const query = new URLSearchParams();
+  for (const key of ['campaign', 'agency', 'procedure'] as const) if (view[key]) query.set(key, view[key]);
+  const q = query.toString();
+  return q ? `${path}?${q}` : path;
 }
-
-export function renderDashboardError(nonce: string, title: string, message: string) {
-  return shell(title, nonce, html`<h1>${title}</h1><p class="error" role="alert">${message}</p><p><a href="/dashboard">Quay lại</a></p>`);
-}
-
-const keepToken = (token: string) =>
-  `try { sessionStorage.setItem('${TOKEN_KEY}', ${JSON.stringify(token).replace(/</g, '\\u003c')}); } catch (e) {}`;
 
 export interface DashboardModel {
-  nonce: string;
-  token: string;
+  /** An admin sees the links to create and edit campaigns. */
+  canEdit: boolean;
   campaigns: CampaignView[];
   progress: CampaignProgress | null;
   /** Without a campaign: the indicators of the caller's scope this month, and the other units it may choose. */
@@ -96,23 +34,10 @@ export interface DashboardModel {
   procedure?: { procedure: CatalogueProcedure; items: BreakdownItem[] };
 }
 
-/** The forms every link submits: `nav` (with its button's agency or campaign), `here` (the unit shown). */
-function navForms(m: DashboardModel) {
-  const p = m.progress;
-  return html`<form id="nav" method="post" action="/dashboard"><input type="hidden" name="token" value="${m.token}">${
-    p ? html`<input type="hidden" name="campaign" value="${p.campaign.id}">` : ''
-  }</form>
-  <form id="here" method="post" action="/dashboard"><input type="hidden" name="token" value="${m.token}">${
-    p
-      ? html`<input type="hidden" name="campaign" value="${p.campaign.id}"><input type="hidden" name="agency" value="${p.agency.code}">`
-      : ''
-  }</form>`;
-}
-
-const unitButton = (code: string, name: string) =>
-  html`<button class="link" type="submit" form="nav" name="agency" value="${code}">${name}</button>`;
-const procedureButton = (code: string, name: string) =>
-  html`<button class="link" type="submit" form="here" name="procedure" value="${code}">${name}</button>`;
+const unitLink = (campaign: string | undefined, code: string, name: string) =>
+  html`<a href="${campaignsHref({ campaign, agency: code })}">${name}</a>`;
+const procedureLink = (p: CampaignProgress, code: string, name: string) =>
+  html`<a href="${campaignsHref({ campaign: p.campaign.id, agency: p.agency.code, procedure: code })}">${name}</a>`;
 
 function indicatorCard(key: IndicatorKey, value: IndicatorValue, p: CampaignProgress | null) {
   const target = p?.targets[key];
@@ -148,13 +73,13 @@ function indicatorCard(key: IndicatorKey, value: IndicatorValue, p: CampaignProg
 }
 
 function leaderboardTable(p: CampaignProgress) {
-  return html`<table class="leaderboard" data-testid="leaderboard">
+  return html`<div class="scroll"><table class="leaderboard" data-testid="leaderboard">
     <caption class="legend">Các đơn vị trực thuộc ${p.agency.name}, tỷ lệ hồ sơ thanh toán trực tuyến cao nhất trước.</caption>
     <thead><tr><th>#</th><th>Đơn vị</th><th class="num">Tỷ lệ hiện tại</th><th class="num">Hồ sơ TTTT / phải thu</th><th class="num">Kỳ cơ sở</th><th class="num">Thay đổi</th><th class="num">Còn cách mục tiêu</th><th class="num">Cần thêm</th><th class="num">Điểm</th></tr></thead>
     <tbody>${p.leaderboard.map(
       (row, i) => html`<tr>
       <td>${i + 1}</td>
-      <td class="unit">${row.agency.direct ? html`${row.agency.name} <span class="muted">(tiếp nhận trực tiếp)</span>` : unitButton(row.agency.code, row.agency.name)}</td>
+      <td class="unit">${row.agency.direct ? html`${row.agency.name} <span class="muted">(tiếp nhận trực tiếp)</span>` : unitLink(p.campaign.id, row.agency.code, row.agency.name)}</td>
       <td class="num">${formatPercent(row.current.dossierOnlinePayment.rate)}</td>
       <td class="num">${formatCount(row.current.dossierOnlinePayment.numerator)} / ${formatCount(row.current.dossierOnlinePayment.denominator)}</td>
       <td class="num">${formatPercent(row.baseline.dossierOnlinePayment.rate)}</td>
@@ -164,7 +89,7 @@ function leaderboardTable(p: CampaignProgress) {
       <td class="num">${formatDecimal(row.current.points)}</td>
     </tr>`,
     )}</tbody>
-  </table>`;
+  </table></div>`;
 }
 
 function actionSections(p: CampaignProgress) {
@@ -177,7 +102,7 @@ function actionSections(p: CampaignProgress) {
         ? html`<p class="good">Mọi TTHC có hồ sơ đều đã có giao dịch thanh toán trực tuyến.</p>`
         : html`<ol>${a.proceduresWithoutOnlinePayment.map(
             (x) =>
-              html`<li>${procedureButton(x.code, `${x.code} — ${x.name}`)} <span class="muted">(${formatCount(x.feeDossiers)} hồ sơ phải thu${x.integrated ? '' : ', chưa gắn cờ tích hợp'})</span></li>`,
+              html`<li>${procedureLink(p, x.code, `${x.code} — ${x.name}`)} <span class="muted">(${formatCount(x.feeDossiers)} hồ sơ phải thu${x.integrated ? '' : ', chưa gắn cờ tích hợp'})</span></li>`,
           )}</ol>`
     }
   </section>
@@ -188,7 +113,7 @@ function actionSections(p: CampaignProgress) {
         ? html`<p class="good">Mọi TTHC có phí, lệ phí đều đã được tính là tích hợp.</p>`
         : html`<ol>${a.proceduresNotIntegrated.map(
             (x) =>
-              html`<li>${procedureButton(x.code, `${x.code} — ${x.name}`)} <span class="muted">(${x.dossiers === 0 ? 'chưa có hồ sơ' : `${formatCount(x.dossiers)} hồ sơ`})</span></li>`,
+              html`<li>${procedureLink(p, x.code, `${x.code} — ${x.name}`)} <span class="muted">(${x.dossiers === 0 ? 'chưa có hồ sơ' : `${formatCount(x.dossiers)} hồ sơ`})</span></li>`,
           )}</ol>`
     }
   </section>
@@ -198,7 +123,7 @@ function actionSections(p: CampaignProgress) {
       .slice(0, 15)
       .map(
         (u) =>
-          html`<li>${unitButton(u.agency.code, u.agency.name)}: ${formatPercent(u.rate)} <span class="muted">(${formatCount(u.numerator)}/${formatCount(u.denominator)}; cần thêm ${formatCount(u.needed)} hồ sơ)</span></li>`,
+          html`<li>${unitLink(p.campaign.id, u.agency.code, u.agency.name)}: ${formatPercent(u.rate)} <span class="muted">(${formatCount(u.numerator)}/${formatCount(u.denominator)}; cần thêm ${formatCount(u.needed)} hồ sơ)</span></li>`,
       )}</ol>
     ${a.unitsByDossierRate.length > 15 ? html`<p class="muted">và ${a.unitsByDossierRate.length - 15} đơn vị khác (xem tệp xuất).</p>` : ''}
   </section>
@@ -206,7 +131,7 @@ function actionSections(p: CampaignProgress) {
 }
 
 function seriesTable(p: CampaignProgress) {
-  return html`<details><summary>Số liệu từng ngày (bảng)</summary><table>
+  return html`<details><summary>Số liệu từng ngày (bảng)</summary><div class="scroll"><table>
     <thead><tr><th>Ngày</th><th>Ngày thứ</th><th class="num">Lũy kế</th><th class="num">Hồ sơ TTTT / phải thu (lũy kế)</th><th class="num">Trong ngày</th></tr></thead>
     <tbody>${p.series.map(
       (
@@ -214,13 +139,12 @@ function seriesTable(p: CampaignProgress) {
       ) => html`<tr><td>${vnDisplayDate(s.date)}</td><td class="num">${s.day}</td><td class="num">${formatPercent(s.cumulative.dossierOnlinePayment.rate)}</td>
       <td class="num">${formatCount(s.cumulative.dossierOnlinePayment.numerator)} / ${formatCount(s.cumulative.dossierOnlinePayment.denominator)}</td>
       <td class="num">${formatPercent(s.daily.dossierOnlinePayment.rate)}</td></tr>`,
-    )}</tbody></table></details>`;
+    )}</tbody></table></div></details>`;
 }
 
 function campaignSelector(m: DashboardModel) {
   if (m.campaigns.length < 2) return '';
-  return html`<form method="post" action="/dashboard" class="bar" style="justify-content:flex-start">
-    <input type="hidden" name="token" value="${m.token}">
+  return html`<form method="get" action="/dashboard/campaigns" class="bar" style="justify-content:flex-start">
     <label for="campaign">Chiến dịch</label>
     <select id="campaign" name="campaign">${m.campaigns.map(
       (c) =>
@@ -235,56 +159,62 @@ function procedureSection(p: CampaignProgress, view: NonNullable<DashboardModel[
   <h2>${view.procedure.code} — ${view.procedure.name}</h2>
   <p>${view.procedure.integrated ? 'Đã gắn cờ tích hợp thanh toán trực tuyến trong danh mục.' : 'Chưa gắn cờ tích hợp thanh toán trực tuyến trong danh mục.'}
   Số liệu từ ${vnDisplayDate(p.current.from)} đến ${vnDisplayDate(p.current.to)}, theo đơn vị trực thuộc ${p.agency.name}.</p>
-  <table><thead><tr><th>Đơn vị</th><th class="num">Hồ sơ phải thu</th><th class="num">Đã thanh toán trực tuyến</th><th class="num">Tỷ lệ</th></tr></thead>
+  <div class="scroll"><table><thead><tr><th>Đơn vị</th><th class="num">Hồ sơ phải thu</th><th class="num">Đã thanh toán trực tuyến</th><th class="num">Tỷ lệ</th></tr></thead>
   <tbody>${view.items
     .filter((i) => i.dossierOnlinePayment.denominator > 0)
     .map(
       (
         i,
-      ) => html`<tr><td>${i.agency?.direct ? html`${i.agency.name} <span class="muted">(tiếp nhận trực tiếp)</span>` : unitButton(i.agency!.code, i.agency!.name)}</td>
+      ) => html`<tr><td>${i.agency?.direct ? html`${i.agency.name} <span class="muted">(tiếp nhận trực tiếp)</span>` : unitLink(p.campaign.id, i.agency!.code, i.agency!.name)}</td>
       <td class="num">${formatCount(i.dossierOnlinePayment.denominator)}</td><td class="num">${formatCount(i.dossierOnlinePayment.numerator)}</td>
       <td class="num">${formatPercent(i.dossierOnlinePayment.rate)}</td></tr>`,
-    )}</tbody></table>
-  <p><button class="link" type="submit" form="here">← Quay lại bảng theo dõi ${p.agency.name}</button></p>
+    )}</tbody></table></div>
+  <p><a href="${campaignsHref({ campaign: p.campaign.id, agency: p.agency.code })}">← Quay lại bảng theo dõi ${p.agency.name}</a></p>
   </section>`;
 }
 
 const statusText = { scheduled: 'chưa bắt đầu', running: 'đang diễn ra', ended: 'đã kết thúc' } as const;
 
+/** The page of one view: its title and body, for the dashboard's shell. */
 export function renderDashboard(m: DashboardModel) {
   const p = m.progress;
   const header = html`<div class="bar">
     <div><strong>Bảng theo dõi thanh toán trực tuyến</strong> <span class="muted">· Quyết định 766/QĐ-TTg</span></div>
-    <form method="get" action="/dashboard"><input type="hidden" name="logout" value="1"><button type="submit">Đăng xuất</button></form>
-  </div>${navForms(m)}${campaignSelector(m)}`;
+    ${
+      m.canEdit
+        ? html`<div class="bar">${p ? html`<a class="button" href="/dashboard/campaigns/${p.campaign.id}/edit">Sửa chiến dịch</a>` : ''}
+      <a class="button" href="/dashboard/campaigns/new">Tạo chiến dịch</a></div>`
+        : ''
+    }
+  </div>${campaignSelector(m)}`;
 
   if (!p) {
     const r = m.report!;
-    return shell(
-      'Bảng theo dõi thanh toán trực tuyến',
-      m.nonce,
-      html`${header}<h1>${r.agency.name}</h1>
+    return {
+      title: 'Bảng theo dõi thanh toán trực tuyến',
+      body: html`${header}<h1>${r.agency.name}</h1>
       ${
         (m.roots?.length ?? 0) > 1
-          ? html`<nav class="crumbs">Đơn vị: ${m.roots!.map((a, i) => html`${i > 0 ? ' · ' : ''}${a.code === r.agency.code ? html`<strong>${a.name}</strong>` : unitButton(a.code, a.name)}`)}</nav>`
+          ? html`<nav class="crumbs">Đơn vị: ${m.roots!.map((a, i) => html`${i > 0 ? ' · ' : ''}${a.code === r.agency.code ? html`<strong>${a.name}</strong>` : unitLink(undefined, a.code, a.name)}`)}</nav>`
           : ''
       }
       <p>Chưa có chiến dịch nào cho đơn vị của bạn. Chỉ số từ ${vnDisplayDate(r.from)} đến ${vnDisplayDate(r.to)}:</p>
       <div class="cards">${indicatorKeys.map((k) => indicatorCard(k, r[k], null))}</div>
       <p class="total">Tổng điểm nhóm thanh toán trực tuyến: <strong data-testid="points-total">${formatDecimal(r.points)}</strong> / ${formatDecimal(r.maxPoints)}</p>`,
-      keepToken(m.token),
-    );
+    };
   }
 
   const atCampaignLevel = p.agency.code === p.campaign.agency.code;
+  const exportHref = (format: 'csv' | 'xlsx') =>
+    `${campaignsHref({ campaign: p.campaign.id, agency: p.agency.code }, '/dashboard/campaigns/export')}&format=${format}`;
   const body = html`${header}
   <h1>${p.campaign.name}</h1>
   ${
     atCampaignLevel
       ? ''
-      : html`<nav class="crumbs">${unitButton(p.campaign.agency.code, `← ${p.campaign.agency.name}`)}${
+      : html`<nav class="crumbs">${unitLink(p.campaign.id, p.campaign.agency.code, `← ${p.campaign.agency.name}`)}${
           p.agency.parentCode && p.agency.parentCode !== p.campaign.agency.code
-            ? html` · ${unitButton(p.agency.parentCode, 'đơn vị cấp trên')}`
+            ? html` · ${unitLink(p.campaign.id, p.agency.parentCode, 'đơn vị cấp trên')}`
             : ''
         }</nav>`
   }
@@ -315,11 +245,10 @@ export function renderDashboard(m: DashboardModel) {
   <h2>Việc cần làm</h2>
   ${actionSections(p)}
   <h2>Báo cáo</h2>
-  <form method="post" action="/dashboard/export" class="bar" style="justify-content:flex-start">
-    <input type="hidden" name="token" value="${m.token}"><input type="hidden" name="campaign" value="${p.campaign.id}"><input type="hidden" name="agency" value="${p.agency.code}">
-    <button type="submit" name="format" value="xlsx">Tải báo cáo Excel (.xlsx)</button>
-    <button type="submit" name="format" value="csv">Tải bảng đơn vị (.csv)</button>
-  </form>`
+  <p class="bar" style="justify-content:flex-start">
+    <a class="button" href="${exportHref('xlsx')}" download>Tải báo cáo Excel (.xlsx)</a>
+    <a class="button" href="${exportHref('csv')}" download>Tải bảng đơn vị (.csv)</a>
+  </p>`
   }`;
-  return shell(`${p.campaign.name} — Bảng theo dõi thanh toán trực tuyến`, m.nonce, body, keepToken(m.token));
+  return { title: `${p.campaign.name} — Bảng theo dõi thanh toán trực tuyến`, body };
 }
