@@ -14,6 +14,7 @@ import { registerDocsRoutes } from './http/routes/docs.ts';
 import { registerDossierRoutes } from './http/routes/dossiers.ts';
 import { registerDvcqgRoutes } from './http/routes/dvcqg.ts';
 import { registerIndicatorRoutes } from './http/routes/indicators.ts';
+import { registerOidcRoutes } from './http/routes/oidc.ts';
 import { registerPaymentIntentRoutes } from './http/routes/payment-intents.ts';
 import { registerRefundRoutes } from './http/routes/refunds.ts';
 import { registerReturnRoutes } from './http/routes/returns.ts';
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps) {
   registerSystemRoutes(app);
   registerCallbackRoutes(app);
   registerReturnRoutes(app);
+  if (deps.oidc) registerOidcRoutes(app, deps.oidc);
   registerDashboardRoutes(app, deps.verifier);
 
   // Every other /v1 route needs a bearer token; callbacks and browser returns are authenticated by signatures.

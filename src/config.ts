@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { DEFAULT_SCORING, type IndicatorSettings, indicatorKeys, integrationSources, type Scoring } from './domain/indicators.ts';
 import type { GatewaysSettings } from './gateways/configure.ts';
 import type { PollingSchedule } from './gateways/types.ts';
+import { type Role, roles } from './services/principal.ts';
+import type { OidcSettings } from './web/oidc.ts';
 
 /**
  * The environment, parsed once by this schema at the entry point (Node: server.ts and the
@@ -95,6 +97,29 @@ const collectionFormSchema = z
     }
     return forms as Record<'direct' | 'online' | 'postal', number>;
   });
+
+/** `ke-toan:treasury,lanh-dao:campaign`: the IdP's role values and the hub role each one means. */
+const roleMapSchema = z.string().transform((s, ctx) => {
+  const map: Record<string, Role> = {};
+  for (const part of s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const at = part.lastIndexOf(':');
+    const [value, role] = [part.slice(0, at).trim(), part.slice(at + 1).trim()];
+    if (at < 1 || !value || !(roles as readonly string[]).includes(role) || value in map) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected "idpValue:role,…" with a role among ${roles.join(', ')}, each value once; got "${part}"`,
+      });
+      return z.NEVER;
+    }
+    map[value] = role as Role;
+  }
+  return map;
+});
+
+const claimName = (fallback: string) => z.string().trim().min(1).default(fallback);
 
 const optionalString = z
   .string()
@@ -224,6 +249,23 @@ const envSchema = z.object({
   INDICATOR_B_NUMERATOR: z.enum(integrationSources).default('dossiers'),
   /** HinhThucThu codes of the DVCQG dossier sync (not published: configurable). */
   DVCQG_SYNC_COLLECTION_FORMS: collectionFormSchema,
+  // --- OpenID Connect sign-in for staff (all of issuer, client id and secret, or none) ---------
+  /** The province's identity provider; its metadata is discovered from /.well-known/openid-configuration. */
+  OIDC_ISSUER: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  OIDC_CLIENT_ID: optionalString,
+  OIDC_CLIENT_SECRET: optionalString,
+  /** Default: PUBLIC_BASE_URL + /dashboard/oidc/callback (register exactly this at the IdP). */
+  OIDC_REDIRECT_URI: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  OIDC_SCOPES: z
+    .string()
+    .default('openid profile')
+    .transform((s) => s.split(/[\s,]+/).filter(Boolean))
+    .refine((scopes) => scopes.includes('openid'), 'must include openid'),
+  OIDC_ROLE_CLAIM: claimName('role'),
+  /** Absent: the role claim's value must already be a hub role (portal, treasury, campaign, admin). */
+  OIDC_ROLE_MAP: optionalString.pipe(roleMapSchema.optional()),
+  OIDC_AGENCIES_CLAIM: claimName('agencies'),
+  OIDC_SUBJECT_CLAIM: claimName('sub'),
   /** In-process job interval on Node (0 turns it off; `npm run jobs` runs them once). */
   JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -249,6 +291,8 @@ export interface Config {
   refundApprovalThreshold: number;
   reviewApprovalThreshold: number;
   indicators: IndicatorSettings;
+  /** Staff sign-in through the province's identity provider, when configured. */
+  oidc?: OidcSettings;
   /** HinhThucThu per way a fee line is collected (dvcqg-sync). */
   collectionForms: Record<'direct' | 'online' | 'postal', number>;
   intentTtlMinutes: number;
@@ -276,11 +320,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(['SANDBOX_SECRETS: the sandbox gateway cannot be enabled when NODE_ENV is production']);
   }
   const issues: string[] = [];
-  const pair = (names: string[], values: unknown[]) => {
+  const pair = (names: string[], values: unknown[], what = 'this gateway') => {
     const given = values.filter((v) => v !== undefined && !(Array.isArray(v) && v.length === 0)).length;
     if (given > 0 && given < values.length) {
       issues.push(
-        `${names.join(', ')}: set all of them to enable this gateway, or none (missing: ${names.filter((_, i) => values[i] === undefined).join(', ')})`,
+        `${names.join(', ')}: set all of them to enable ${what}, or none (missing: ${names.filter((_, i) => values[i] === undefined).join(', ')})`,
       );
       return false;
     }
@@ -298,7 +342,21 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       'DVCQG_QUERY_URL: required while DVCQG_CONFIRM_FIELDS does not cover MaLoi and MaGiaoDich (the documented layout does not)',
     );
   }
+  const oidc = pair(
+    ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'],
+    [e.OIDC_ISSUER, e.OIDC_CLIENT_ID, e.OIDC_CLIENT_SECRET],
+    'the OpenID Connect sign-in',
+  );
+  if (
+    oidc &&
+    new URL(e.OIDC_ISSUER!).protocol === 'http:' &&
+    !['localhost', '127.0.0.1', '[::1]'].includes(new URL(e.OIDC_ISSUER!).hostname)
+  ) {
+    // Discovery, keys and the token request would travel in clear: only an IdP on this machine may.
+    issues.push('OIDC_ISSUER: must be https:// (plain http only for localhost)');
+  }
   if (issues.length > 0) throw new ConfigError(issues);
+  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -307,7 +365,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       ? { kind: 'server', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, prepare: e.DATABASE_PREPARE === 'true' }
       : { kind: 'embedded', dataDir: `${e.DATA_DIR}/pglite` },
     dataDir: e.DATA_DIR,
-    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    publicBaseUrl,
     auth: { secret: e.JWT_SECRET, jwksUrl: e.JWT_JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     session: { secret: e.SESSION_SECRET, ttlMinutes: e.SESSION_TTL_MINUTES },
     receiptSigningKey: e.RECEIPT_SIGNING_KEY,
@@ -354,6 +412,19 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     reviewApprovalThreshold: e.REVIEW_APPROVAL_THRESHOLD_VND,
     indicators: { scoring: e.INDICATOR_SCORING, integrationSource: e.INDICATOR_B_NUMERATOR },
     collectionForms: e.DVCQG_SYNC_COLLECTION_FORMS,
+    oidc: oidc
+      ? {
+          issuer: e.OIDC_ISSUER!,
+          clientId: e.OIDC_CLIENT_ID!,
+          clientSecret: e.OIDC_CLIENT_SECRET!,
+          redirectUri: e.OIDC_REDIRECT_URI ?? `${publicBaseUrl}/dashboard/oidc/callback`,
+          scopes: e.OIDC_SCOPES.join(' '),
+          roleClaim: e.OIDC_ROLE_CLAIM,
+          roleMap: e.OIDC_ROLE_MAP,
+          agenciesClaim: e.OIDC_AGENCIES_CLAIM,
+          subjectClaim: e.OIDC_SUBJECT_CLAIM,
+        }
+      : undefined,
     intentTtlMinutes: e.INTENT_TTL_MINUTES,
     callbackToleranceSeconds: e.CALLBACK_TOLERANCE_SECONDS,
     expiryUnknownGraceMinutes: e.EXPIRY_UNKNOWN_GRACE_MINUTES,

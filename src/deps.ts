@@ -7,6 +7,7 @@ import { createTokenVerifier } from './http/middleware/auth.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceContext } from './services/context.ts';
 import { createReceiptSigner } from './services/receipt-signer.ts';
+import { createOidcRelyingParty } from './web/oidc.ts';
 
 /** Secrets the hub runs with, from configuration (or, embedded only, generated: node/runtime.ts). */
 export interface Secrets {
@@ -52,6 +53,9 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log: Log
       collectionForms: config.collectionForms,
     },
     gateways: createRegistry(gateways),
+    // Built once per process (per isolate on Workers), so the IdP's metadata is discovered once.
+    oidc: config.oidc && createOidcRelyingParty(config.oidc, (input, init) => fetch(input, init)),
+    oidcEnabled: config.oidc !== undefined,
     signer: await createReceiptSigner(secrets.receiptSigningKey),
     verifier: createTokenVerifier({ ...config.auth, secret: secrets.jwtSecret }),
     session: { secret: secrets.sessionSecret ?? throwawaySecret(), ttlMinutes: config.session.ttlMinutes },

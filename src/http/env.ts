@@ -6,6 +6,7 @@ import type { ServiceContext, ServiceSettings } from '../services/context.ts';
 import type { ErrorCode } from '../services/errors.ts';
 import type { Principal } from '../services/principal.ts';
 import type { ReceiptSigner } from '../services/receipt-signer.ts';
+import type { OidcRelyingParty } from '../web/oidc.ts';
 import type { WebSession } from '../web/session.ts';
 import type { TokenVerifier } from './middleware/auth.ts';
 
@@ -19,11 +20,13 @@ export interface AppDeps {
   verifier: TokenVerifier;
   /** The dashboard's signed session cookie (src/web/session.ts). */
   session: SessionSettings;
-  /** Offer "sign in with the province's account" (OpenID Connect) on the dashboard's sign-in page. */
-  oidcEnabled?: boolean;
   log: Logger;
   now?: () => Date;
   fetch?: typeof fetch;
+  /** Staff sign-in through the province's identity provider (src/http/routes/oidc.ts), when configured. */
+  oidc?: OidcRelyingParty;
+  /** Whether the sign-in page offers that sign-in: true exactly when `oidc` is set. */
+  oidcEnabled?: boolean;
   /**
    * More routes, mounted at the root beside the API (request id and access log, no bearer
    * token). The Node entry and the tests mount the demo's emulators here (src/emulators/): the

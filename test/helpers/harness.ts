@@ -18,6 +18,7 @@ import { demoExampleDossier } from '../../src/seed/index.ts';
 import type { ServiceContext } from '../../src/services/context.ts';
 import type { Role } from '../../src/services/principal.ts';
 import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../../src/services/receipt-signer.ts';
+import { createOidcRelyingParty, type OidcSettings } from '../../src/web/oidc.ts';
 import { createTestDatabase } from './database.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
@@ -97,6 +98,8 @@ export interface HarnessOptions {
   indicators?: Partial<IndicatorSettings>;
   /** Channel emulators mounted beside the sandbox's checkout, built like `gateways` with the base URL. */
   emulators?: (env: GatewayEnv) => Omit<EmulatorSettings, 'sandbox'>;
+  /** OpenID Connect sign-in for staff, built like `gateways` with the base URL (its redirect URI follows it). */
+  oidc?: (env: GatewayEnv) => OidcSettings;
   /** The OpenAPI examples name a dossier of the database (as the embedded demo's do), not the fixed one. */
   exampleDossier?: boolean;
 }
@@ -132,6 +135,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
             timeoutMs: options.sandboxTimeoutMs ?? 2000,
             polling: SANDBOX_POLLING,
           });
+    const oidc = options.oidc?.({ baseUrl, fetch: fetcher, now });
     const deps: AppDeps = {
       db: db.db,
       databaseKind: db.kind,
@@ -151,6 +155,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       log,
       now,
       fetch: fetcher,
+      oidc: oidc && createOidcRelyingParty(oidc, fetcher),
+      oidcEnabled: oidc !== undefined,
       // The outside world, mounted as the Node entry mounts it (src/node/emulators.ts).
       extraRoutes:
         options.sandbox === false
