@@ -1,6 +1,6 @@
 import type { RefundStatus } from '../../db/schema/payments.ts';
 import type { ReviewAction, ReviewOutcomeRecord, ReviewStatus } from '../../db/schema/reviews.ts';
-import type { ReviewKind } from '../../domain/decide.ts';
+import type { DecisionAnswer, ReviewKind } from '../../domain/decide.ts';
 import type { IntentEvent, IntentStatus } from '../../domain/payment-states.ts';
 import type { GatewayId } from '../../gateways/types.ts';
 
@@ -60,7 +60,8 @@ export const intentStatusLabels: Record<IntentStatus, string> = {
   needs_review: 'Cần xem xét',
 };
 
-export const intentEventLabels: Record<IntentEvent, string> = {
+export const intentEventLabels: Record<IntentEvent | 'created', string> = {
+  created: 'Tạo yêu cầu thanh toán',
   handed_over: 'Đã chuyển sang cổng thanh toán',
   handover_failed: 'Cổng từ chối yêu cầu',
   payment_succeeded: 'Thanh toán thành công',
@@ -115,6 +116,29 @@ export const signatureLabels: Record<'valid' | 'invalid' | 'unchecked', string> 
   valid: 'Chữ ký hợp lệ',
   invalid: 'Chữ ký KHÔNG hợp lệ',
   unchecked: 'Chưa kiểm tra chữ ký',
+};
+
+/** What the hub made of a gateway message (callback_inbox.result): decide's answers and the inbox's own. */
+export const messageResultLabels: Record<DecisionAnswer | 'unknown_reference' | 'malformed' | 'error', string> = {
+  applied: 'Đã áp dụng',
+  needs_review: 'Chuyển kho bạc xem xét',
+  duplicate: 'Trùng, đã xử lý trước đó',
+  amount_mismatch: 'Số tiền không khớp',
+  already_final: 'Giao dịch đã kết thúc trước đó',
+  unknown_reference: 'Không tìm thấy mã thanh toán',
+  malformed: 'Không đọc được nội dung',
+  error: 'Lỗi khi xử lý',
+};
+
+/** Who wrote a line of an intent's history (payment_events.source). */
+export const eventSourceLabels: Record<string, string> = {
+  callback: 'Thông báo của cổng',
+  poller: 'Hỏi trạng thái cổng',
+  expiry: 'Hết hạn tự động',
+  portal: 'Cổng dịch vụ công',
+  statement: 'Đối soát sao kê',
+  manual: 'Cán bộ kho bạc',
+  seed: 'Dữ liệu mẫu',
 };
 
 /** Audit actions (audit_log.action): the desk's own verbs; anything else is shown as written. */

@@ -15,9 +15,11 @@ import { formatCount, formatMoney, formatMoneyChange, formatVnDateTime } from '.
 import {
   auditActionLabel,
   gatewayLabels,
+  eventSourceLabels,
   intentEventLabels,
   intentStatusLabels,
   labelOf,
+  messageResultLabels,
   outcomeResultLabels,
   proposedActionLabels,
   refundMethodLabels,
@@ -255,7 +257,7 @@ function askedSide(model: CasePageModel) {
     ${
       model.feeLines.length
         ? html`<h3>Các khoản phí, lệ phí</h3>
-    <table class="stack compact"><thead><tr>${th('Khoản')}${th('Số tiền', 'num')}${th('Trạng thái')}</tr></thead><tbody>
+    <table class="compact"><thead><tr>${th('Khoản')}${th('Số tiền', 'num')}${th('Trạng thái')}</tr></thead><tbody>
       ${model.feeLines.map(
         (l) =>
           html`<tr>${td('Khoản', html`${l.name} <span class="muted">(${l.feeCode})</span>`)}${td('Số tiền', formatMoney(l.amount), 'num')}${td('Trạng thái', obligationStatusLabel(l.status))}</tr>`,
@@ -286,7 +288,7 @@ function reportedSide(model: CasePageModel) {
       <h4 id="msg-${i}">${formatVnDateTime(m.receivedAt)} · ${badge('sig', m.signatureValid, signatureLabels[m.signatureValid])}</h4>
       ${definitionList([
         ['Yêu cầu', html`<code class="wrap">${m.method} ${m.url}</code>`],
-        ['Kết quả xử lý', m.result ?? '—'],
+        ['Kết quả xử lý', labelOf(messageResultLabels, m.result)],
       ])}
       <p class="raw-label" id="raw-${i}">Nội dung gốc như đã nhận:</p>
       <pre class="raw" tabindex="0" aria-labelledby="raw-${i}">${m.rawBody}</pre>
@@ -309,7 +311,7 @@ function histories(model: CasePageModel) {
             ${td('Thời điểm', formatVnDateTime(e.at))}
             ${td('Sự kiện', html`${labelOf(intentEventLabels, e.event)}${e.accepted ? '' : html` <span class="badge refused">bị từ chối</span>`}`)}
             ${td('Trạng thái', e.fromStatus || e.toStatus ? html`${labelOf(intentStatusLabels, e.fromStatus)} → ${labelOf(intentStatusLabels, e.toStatus)}` : '—')}
-            ${td('Nguồn', html`${e.source}${e.actor ? html`<br><span class="muted">${e.actor}</span>` : ''}`)}
+            ${td('Nguồn', html`${labelOf(eventSourceLabels, e.source)}${e.actor ? html`<br><span class="muted">${e.actor}</span>` : ''}`)}
           </tr>`,
           )}</tbody></table>`
               : html`<p class="muted">Chưa có sự kiện.</p>`
@@ -482,8 +484,8 @@ export function renderReviewCase(model: CasePageModel): Body {
   ${flash(model)}
   ${difference(model)}
   <div class="evidence">${askedSide(model)}${reportedSide(model)}</div>
-  ${decisionSection(model)}
   ${histories(model)}
+  ${decisionSection(model)}
 </div>`);
 }
 
@@ -617,7 +619,7 @@ export const TREASURY_CSS = `
 .desk .notice { border-left: 4px solid var(--warn); background: #fff8e6; padding: 0.5rem 0.8rem; }
 .desk .difference { border: 2px solid var(--warn); background: #fff8e6; padding: 0.6rem 0.8rem; border-radius: 4px; }
 
-.desk .counts { list-style: none; padding: 0; margin: 0.5rem 0; display: grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: 0.6rem; }
+.desk .counts { list-style: none; padding: 0; margin: 0.5rem 0; display: grid; grid-template-columns: repeat(auto-fit, minmax(8.5rem, 1fr)); gap: 0.6rem; }
 .desk .counts li > a, .desk .counts li.open-amount { display: block; height: 100%; border: 1px solid var(--line); border-radius: 6px; padding: 0.6rem 0.8rem; background: var(--soft); text-decoration: none; color: var(--ink); }
 .desk .counts a[aria-current="true"] { border: 2px solid var(--accent); }
 .desk .counts .count { display: block; font-size: 1.4rem; font-weight: 700; color: var(--accent); font-variant-numeric: tabular-nums; }
@@ -625,7 +627,7 @@ export const TREASURY_CSS = `
 .desk .by-kind a[aria-current="true"] { font-weight: 700; }
 
 .desk .filters { border: 1px solid var(--line); border-radius: 6px; padding: 0.8rem; background: var(--soft); margin: 0.8rem 0; }
-.desk .filter-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr)); gap: 0.6rem 0.9rem; }
+.desk .filter-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr)); gap: 0.6rem 0.8rem; }
 .desk .filter-actions { margin-top: 0.7rem; display: flex; gap: 1rem; align-items: center; }
 .desk .field { margin: 0 0 0.8rem; }
 .desk .filter-grid .field { margin: 0; }
@@ -666,7 +668,8 @@ export const TREASURY_CSS = `
 .desk .facts dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
 .desk .message { border-top: 1px solid var(--line); padding-top: 0.6rem; margin-top: 0.6rem; }
 .desk .raw-label { margin: 0.2rem 0; font-size: 0.9rem; color: var(--muted); }
-.desk pre.raw { background: #1e1e1e; color: #f3f3f3; padding: 0.6rem 0.7rem; border-radius: 4px; max-height: 16rem; overflow: auto; font-size: 0.8rem; line-height: 1.35; margin: 0; white-space: pre; }
+/* Wrapped, not reflowed: every character and line break exactly as received, readable on a phone. */
+.desk pre.raw { background: #1e1e1e; color: #f3f3f3; padding: 0.6rem 0.7rem; border-radius: 4px; max-height: 16rem; overflow: auto; font-size: 0.8rem; line-height: 1.35; margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
 .desk .decide { border: 2px solid var(--accent); border-radius: 6px; padding: 0 1rem 0.6rem; margin: 1.2rem 0; }
 .desk .decide h2 { border-bottom: 0; }
 .desk fieldset { border: 1px solid var(--line); border-radius: 6px; margin: 0 0 0.9rem; padding: 0.5rem 0.8rem; }
@@ -686,11 +689,15 @@ ${conditionalFields}
   .desk table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
   .desk table.stack, .desk table.stack tbody, .desk table.stack tr, .desk table.stack td { display: block; width: 100%; }
   .desk table.stack tr { border: 1px solid var(--line); border-radius: 6px; margin: 0 0 0.7rem; padding: 0.3rem 0.5rem; background: #fff; }
-  .desk table.stack td { border: 0; border-bottom: 1px dotted var(--line); padding: 0.35rem 0; display: grid; grid-template-columns: 8.5rem 1fr; gap: 0.6rem; text-align: left; white-space: normal; min-width: 0; }
+  .desk table.stack td { border: 0; border-bottom: 1px dotted var(--line); padding: 0.35rem 0; display: grid; grid-template-columns: 7.5rem 1fr; gap: 0.6rem; text-align: left; white-space: normal; min-width: 0; }
   .desk table.stack td:last-child { border-bottom: 0; }
   .desk table.stack td::before { content: attr(data-label); font-weight: 600; color: var(--muted); }
   .desk td.reason { min-width: 0; }
   .desk .facts { grid-template-columns: 1fr; gap: 0; }
   .desk .facts dd { margin-bottom: 0.4rem; }
+  .desk-nav a { padding: 0.5rem 0.55rem; }
+  .desk .side, .desk .decide { padding-left: 0.6rem; padding-right: 0.6rem; }
+  .desk fieldset { padding: 0.4rem 0.5rem; }
+  .desk .filters { padding: 0.6rem; }
 }
 `;
