@@ -42,12 +42,6 @@ export function formatMoney(amount: number | null | undefined): string {
   return amount === null || amount === undefined ? '—' : formatVnd(amount);
 }
 
-/** A difference of money, signed: −35000 → "−35.000 đ", 5000 → "+5.000 đ". */
-export function formatMoneyChange(amount: number): string {
-  if (amount === 0) return formatVnd(0);
-  return `${amount < 0 ? '−' : '+'}${formatVnd(Math.abs(amount))}`;
-}
-
 /** An instant (ISO 8601) as people in Vietnam read it, in Asia/Ho_Chi_Minh: "20/11/2026 10:05". */
 export function formatVnDateTime(iso: string | null | undefined): string {
   if (!iso) return '—';

@@ -7,7 +7,7 @@ import type { CasePageModel, IntentsPageModel, QueuePageModel, RefundsPageModel,
  * an unmatched credit, a second VNPay payment, a fraud hold awaiting approval. Shared by the
  * renderers' unit tests and the screenshot test; `HOSTILE` is a gateway body trying to escape.
  */
-export const CSRF = html`<input type="hidden" name="_csrf" value="csrf-token-1">` as HtmlEscapedString;
+const CSRF = html`<input type="hidden" name="_csrf" value="csrf-token-1">` as HtmlEscapedString;
 
 export const HOSTILE = '{"content":"</pre><script>alert(1)</script>","amount":100000}';
 

@@ -11,11 +11,11 @@ import {
 import { reviewKinds } from '../../domain/decide.ts';
 import { intentStatuses } from '../../domain/payment-states.ts';
 import { gatewayIds } from '../../gateways/types.ts';
-import { formatCount, formatMoney, formatMoneyChange, formatVnDateTime } from '../format.ts';
+import { formatCount, formatMoney, formatVnDateTime } from '../format.ts';
 import {
   auditActionLabel,
-  gatewayLabels,
   eventSourceLabels,
+  gatewayLabels,
   intentEventLabels,
   intentStatusLabels,
   labelOf,
@@ -31,15 +31,26 @@ import {
   signatureLabels,
 } from './labels.ts';
 import type {
+  AuditItem,
+  CaseDossier,
+  CaseFeeLine,
+  CaseIntent,
   CasePageModel,
+  CaseReview,
+  DecisionFormValues,
   DeskPageContext,
   FormError,
+  GatewayMessage,
+  IntentEventItem,
   IntentFilters,
+  IntentListItem,
   IntentsPageModel,
   QueuePageModel,
   RefundFilters,
+  RefundListItem,
   RefundsPageModel,
   ReviewFilters,
+  ReviewSummary,
 } from './models.ts';
 
 /**
@@ -92,9 +103,22 @@ function errorBox(error: FormError) {
   return html`<div class="flash flash-error" role="alert">
     <p><strong>Lỗi: ${error.title}</strong></p>
     ${error.detail ? html`<p>${error.detail}</p>` : ''}
-    ${error.fields?.length ? html`<ul>${error.fields.map((f) => html`<li><code>${f.path}</code>: ${f.message}</li>`)}</ul>` : ''}
+    ${error.fields?.length ? html`<ul>${error.fields.map((f) => html`<li>${fieldName(f.path)}: ${f.message}</li>`)}</ul>` : ''}
   </div>`;
 }
+
+/** The decision form's fields by name, so an error names the field as the form labels it and leads to it. */
+const decisionFields: Record<string, string> = {
+  action: 'Quyết định',
+  note: 'Ghi chú',
+  amount: 'Số tiền',
+  intentId: 'Mã định danh giao dịch',
+  dossierCode: 'Mã hồ sơ',
+  evidence: 'Chứng từ hoàn tiền',
+};
+
+const fieldName = (path: string) =>
+  Object.hasOwn(decisionFields, path) ? html`<a href="#d-${path}">${decisionFields[path]}</a>` : html`<code>${path}</code>`;
 
 const fieldError = (error: FormError | undefined, name: string) => error?.fields?.find((f) => f.path === name)?.message;
 
@@ -142,22 +166,16 @@ const gatewayName = (gateway: string) => labelOf(gatewayLabels, gateway);
 
 // ---------------------------------------------------------------- 1. the queue
 
-/** `GET /dashboard/treasury`: the review queue with its counts, filters and paging. */
-export function renderReviewQueue(model: QueuePageModel): Body {
-  const { filters, summary } = model;
-  const current = { ...filters } as Record<string, string | undefined>;
-  const setFilter = (name: keyof ReviewFilters, value: string) => withQuery(QUEUE, { ...current, [name]: value });
+/** The header: counts per status and per kind, each a link that sets its filter and keeps the others. */
+function summarySection(summary: ReviewSummary, filters: ReviewFilters) {
+  const setFilter = (name: keyof ReviewFilters, value: string) => withQuery(QUEUE, { ...filters, [name]: value });
+  const current = (name: keyof ReviewFilters, value: string) => (filters[name] === value ? raw(' aria-current="true"') : '');
   const kindsWithCases = reviewKinds.filter((k) => (summary.byKind[k] ?? 0) > 0);
-
-  return body(html`<div class="desk">
-  ${deskNav('queue')}
-  <h1>Hàng chờ xử lý</h1>
-  ${flash(model)}
-  <section class="summary" aria-labelledby="summary-h">
+  return html`<section class="summary" aria-labelledby="summary-h">
     <h2 id="summary-h" class="visually-hidden">Tổng quan</h2>
     <ul class="counts">
       ${reviewStatuses.map(
-        (s) => html`<li><a href="${setFilter('status', s)}"${filters.status === s ? raw(' aria-current="true"') : ''}>
+        (s) => html`<li><a href="${setFilter('status', s)}"${current('status', s)}>
           <span class="count">${formatCount(summary.byStatus[s])}</span> ${reviewStatusLabels[s]}</a></li>`,
       )}
       <li class="open-amount"><span class="count">${formatMoney(summary.openAmount)}</span> đang chờ quyết định</li>
@@ -166,11 +184,21 @@ export function renderReviewQueue(model: QueuePageModel): Body {
       kindsWithCases.length
         ? html`<p class="by-kind"><span class="muted">Theo loại:</span> ${kindsWithCases.map(
             (k) =>
-              html`<a href="${setFilter('kind', k)}"${filters.kind === k ? raw(' aria-current="true"') : ''}>${reviewKindLabels[k]} (${formatCount(summary.byKind[k] ?? 0)})</a> `,
+              html`<a href="${setFilter('kind', k)}"${current('kind', k)}>${reviewKindLabels[k]} (${formatCount(summary.byKind[k] ?? 0)})</a> `,
           )}</p>`
         : ''
     }
-  </section>
+  </section>`;
+}
+
+/** `GET /dashboard/treasury`: the review queue with its counts, filters and paging. */
+export function renderReviewQueue(model: QueuePageModel): Body {
+  const { filters } = model;
+  return body(html`<div class="desk">
+  ${deskNav('queue')}
+  <h1>Hàng chờ xử lý</h1>
+  ${flash(model)}
+  ${summarySection(model.summary, filters)}
   ${filterForm(QUEUE, [
     select('kind', 'Loại', reviewKinds, reviewKindLabels, filters.kind),
     select('status', 'Trạng thái', reviewStatuses, reviewStatusLabels, filters.status),
@@ -208,7 +236,7 @@ export function renderReviewQueue(model: QueuePageModel): Body {
     </tbody>
   </table>`
   }
-  ${nextPageLink(QUEUE, current, model.nextCursor)}
+  ${nextPageLink(QUEUE, { ...filters }, model.nextCursor)}
 </div>`);
 }
 
@@ -227,64 +255,65 @@ function difference(model: CasePageModel) {
     cổng báo ${formatMoney(review.amount)} — ${gap < 0 ? 'thiếu' : 'thừa'} <strong>${formatMoney(Math.abs(gap))}</strong>.</p>`;
 }
 
-function askedSide(model: CasePageModel) {
-  const { intent, dossier } = model;
-  if (!intent) {
-    return html`<section class="side asked" aria-labelledby="asked-h"><h2 id="asked-h">Yêu cầu thanh toán</h2>
-      <p><em>Không gắn hồ sơ</em>: khoản tiền này không ghi mã thanh toán nào của hệ thống.</p>
-      ${definitionList([['Cơ quan quản lý', model.review.agencyCode ?? 'Toàn tỉnh']])}
-    </section>`;
-  }
-  return html`<section class="side asked" aria-labelledby="asked-h"><h2 id="asked-h">Yêu cầu thanh toán</h2>
-    ${definitionList([
-      ['Mã thanh toán', html`<code>${intent.reference}</code>`],
-      ['Cổng', gatewayName(intent.gateway)],
-      ['Số tiền yêu cầu', html`<strong>${formatMoney(intent.amount)}</strong>`],
-      ['Trạng thái', badge('intent', intent.status, intentStatusLabels[intent.status])],
-      ['Tạo lúc', formatVnDateTime(intent.createdAt)],
-      ...(intent.paidAt ? ([['Thanh toán lúc', formatVnDateTime(intent.paidAt)]] as [string, unknown][]) : []),
-    ])}
-    ${
-      dossier
-        ? html`<h3>Hồ sơ</h3>${definitionList([
-            ['Mã hồ sơ', html`<code>${dossier.code}</code>`],
-            ['Thủ tục', html`${dossier.procedureName} <span class="muted">(${dossier.procedureCode})</span>`],
-            ['Cơ quan', html`${dossier.agencyName} <span class="muted">(${dossier.agencyCode})</span>`],
-            ['Người nộp', dossier.applicantName ?? '—'],
-          ])}`
-        : ''
-    }
-    ${
-      model.feeLines.length
-        ? html`<h3>Các khoản phí, lệ phí</h3>
-    <table class="compact"><thead><tr>${th('Khoản')}${th('Số tiền', 'num')}${th('Trạng thái')}</tr></thead><tbody>
-      ${model.feeLines.map(
-        (l) =>
-          html`<tr>${td('Khoản', html`${l.name} <span class="muted">(${l.feeCode})</span>`)}${td('Số tiền', formatMoney(l.amount), 'num')}${td('Trạng thái', obligationStatusLabel(l.status))}</tr>`,
-      )}
-    </tbody></table>`
-        : ''
-    }
-  </section>`;
+function intentFacts(intent: CaseIntent) {
+  return definitionList([
+    ['Mã thanh toán', html`<code>${intent.reference}</code>`],
+    ['Cổng', gatewayName(intent.gateway)],
+    ['Số tiền yêu cầu', html`<strong>${formatMoney(intent.amount)}</strong>`],
+    ['Trạng thái', badge('intent', intent.status, intentStatusLabels[intent.status])],
+    ['Tạo lúc', formatVnDateTime(intent.createdAt)],
+    ...(intent.paidAt ? ([['Thanh toán lúc', formatVnDateTime(intent.paidAt)]] as [string, unknown][]) : []),
+  ]);
+}
+
+function dossierFacts(dossier: CaseDossier) {
+  return html`<h3>Hồ sơ</h3>${definitionList([
+    ['Mã hồ sơ', html`<code>${dossier.code}</code>`],
+    ['Thủ tục', html`${dossier.procedureName} <span class="muted">(${dossier.procedureCode})</span>`],
+    ['Cơ quan', html`${dossier.agencyName} <span class="muted">(${dossier.agencyCode})</span>`],
+    ['Người nộp', dossier.applicantName ?? '—'],
+  ])}`;
 }
 
 const obligationStatusLabel = (status: string) =>
   labelOf({ unpaid: 'Chưa nộp (đang giữ)', paid: 'Đã nộp', refunded: 'Đã hoàn', waived: 'Miễn', void: 'Đã thay thế' }, status);
 
-function reportedSide(model: CasePageModel) {
-  const { review } = model;
-  return html`<section class="side reported" aria-labelledby="reported-h"><h2 id="reported-h">Cổng thanh toán báo</h2>
-    ${definitionList([
-      ['Số tiền nhận', html`<strong>${review.amount === null ? 'không ghi số tiền' : formatMoney(review.amount)}</strong>`],
-      ['Cổng', gatewayName(review.gateway)],
-      ['Mã giao dịch', review.gatewayTransactionId ? html`<code>${review.gatewayTransactionId}</code>` : '—'],
-      ['Lý do cần xem xét', review.reason],
-      ['Hệ thống đề xuất', proposedActionLabels[review.proposedAction]],
-    ])}
-    <h3>Thông báo từ cổng (${formatCount(model.messages.length)})</h3>
-    ${model.messages.length === 0 ? html`<p class="muted">Không có thông báo nào được lưu.</p>` : ''}
-    ${model.messages.map(
-      (m, i) => html`<article class="message" aria-labelledby="msg-${i}">
+/** Three narrow columns: a plain table even on a phone. */
+function feeLinesTable(lines: CaseFeeLine[]) {
+  return html`<h3>Các khoản phí, lệ phí</h3>
+    <table class="compact"><thead><tr>${th('Khoản')}${th('Số tiền', 'num')}${th('Trạng thái')}</tr></thead><tbody>
+      ${lines.map(
+        (l) =>
+          html`<tr>${td('Khoản', html`${l.name} <span class="muted">(${l.feeCode})</span>`)}${td('Số tiền', formatMoney(l.amount), 'num')}${td('Trạng thái', obligationStatusLabel(l.status))}</tr>`,
+      )}
+    </tbody></table>`;
+}
+
+function askedSide(model: CasePageModel) {
+  const { intent, dossier } = model;
+  return html`<section class="side asked" aria-labelledby="asked-h"><h2 id="asked-h">Yêu cầu thanh toán</h2>
+    ${
+      intent
+        ? html`${intentFacts(intent)}${dossier ? dossierFacts(dossier) : ''}${model.feeLines.length ? feeLinesTable(model.feeLines) : ''}`
+        : html`<p><em>Không gắn hồ sơ</em>: khoản tiền này không ghi mã thanh toán nào của hệ thống.</p>
+      ${definitionList([['Cơ quan quản lý', model.review.agencyCode ?? 'Toàn tỉnh']])}`
+    }
+  </section>`;
+}
+
+function reviewFacts(review: CaseReview) {
+  return definitionList([
+    ['Số tiền nhận', html`<strong>${review.amount === null ? 'không ghi số tiền' : formatMoney(review.amount)}</strong>`],
+    ['Cổng', gatewayName(review.gateway)],
+    ['Mã giao dịch', review.gatewayTransactionId ? html`<code>${review.gatewayTransactionId}</code>` : '—'],
+    ['Lý do cần xem xét', review.reason],
+    ['Hệ thống đề xuất', proposedActionLabels[review.proposedAction]],
+  ]);
+}
+
+/** One gateway message: its verification and what the hub made of it, then the body exactly as received (escaped). */
+function messageArticle(m: GatewayMessage, i: number) {
+  return html`<article class="message" aria-labelledby="msg-${i}">
       <h4 id="msg-${i}">${formatVnDateTime(m.receivedAt)} · ${badge('sig', m.signatureValid, signatureLabels[m.signatureValid])}</h4>
       ${definitionList([
         ['Yêu cầu', html`<code class="wrap">${m.method} ${m.url}</code>`],
@@ -292,44 +321,48 @@ function reportedSide(model: CasePageModel) {
       ])}
       <p class="raw-label" id="raw-${i}">Nội dung gốc như đã nhận:</p>
       <pre class="raw" tabindex="0" aria-labelledby="raw-${i}">${m.rawBody}</pre>
-    </article>`,
-    )}
+    </article>`;
+}
+
+function reportedSide(model: CasePageModel) {
+  return html`<section class="side reported" aria-labelledby="reported-h"><h2 id="reported-h">Cổng thanh toán báo</h2>
+    ${reviewFacts(model.review)}
+    <h3>Thông báo từ cổng (${formatCount(model.messages.length)})</h3>
+    ${model.messages.length === 0 ? html`<p class="muted">Không có thông báo nào được lưu.</p>` : ''}
+    ${model.messages.map(messageArticle)}
   </section>`;
 }
 
 const byTime = <T extends { at: string }>(rows: T[]) => [...rows].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 
+function eventRow(e: IntentEventItem) {
+  return html`<tr>
+    ${td('Thời điểm', formatVnDateTime(e.at))}
+    ${td('Sự kiện', html`${labelOf(intentEventLabels, e.event)}${e.accepted ? '' : html` <span class="badge refused">bị từ chối</span>`}`)}
+    ${td('Trạng thái', e.fromStatus || e.toStatus ? html`${labelOf(intentStatusLabels, e.fromStatus)} → ${labelOf(intentStatusLabels, e.toStatus)}` : '—')}
+    ${td('Nguồn', html`${labelOf(eventSourceLabels, e.source)}${e.actor ? html`<br><span class="muted">${e.actor}</span>` : ''}`)}
+  </tr>`;
+}
+
+function auditRow(a: AuditItem) {
+  return html`<tr>${td('Thời điểm', formatVnDateTime(a.at))}${td('Người thực hiện', a.actor)}${td('Hành động', auditActionLabel(a.action))}${td(
+    'Lý do',
+    a.reason ?? '—',
+  )}</tr>`;
+}
+
 function histories(model: CasePageModel) {
+  const intentHistory = model.intentEvents.length
+    ? html`<table class="stack compact"><thead><tr>${th('Thời điểm')}${th('Sự kiện')}${th('Trạng thái')}${th('Nguồn')}</tr></thead>
+      <tbody>${byTime(model.intentEvents).map(eventRow)}</tbody></table>`
+    : html`<p class="muted">Chưa có sự kiện.</p>`;
   return html`<section class="histories">
-    ${
-      model.intent
-        ? html`<h2>Lịch sử giao dịch</h2>${
-            model.intentEvents.length
-              ? html`<table class="stack compact"><thead><tr>${th('Thời điểm')}${th('Sự kiện')}${th('Trạng thái')}${th('Nguồn')}</tr></thead><tbody>
-          ${byTime(model.intentEvents).map(
-            (e) => html`<tr>
-            ${td('Thời điểm', formatVnDateTime(e.at))}
-            ${td('Sự kiện', html`${labelOf(intentEventLabels, e.event)}${e.accepted ? '' : html` <span class="badge refused">bị từ chối</span>`}`)}
-            ${td('Trạng thái', e.fromStatus || e.toStatus ? html`${labelOf(intentStatusLabels, e.fromStatus)} → ${labelOf(intentStatusLabels, e.toStatus)}` : '—')}
-            ${td('Nguồn', html`${labelOf(eventSourceLabels, e.source)}${e.actor ? html`<br><span class="muted">${e.actor}</span>` : ''}`)}
-          </tr>`,
-          )}</tbody></table>`
-              : html`<p class="muted">Chưa có sự kiện.</p>`
-          }`
-        : ''
-    }
+    ${model.intent ? html`<h2>Lịch sử giao dịch</h2>${intentHistory}` : ''}
     <h2>Lịch sử xử lý</h2>
     ${
       model.history.length
-        ? html`<table class="stack compact"><thead><tr>${th('Thời điểm')}${th('Người thực hiện')}${th('Hành động')}${th('Lý do')}</tr></thead><tbody>
-      ${byTime(model.history).map(
-        (a) =>
-          html`<tr>${td('Thời điểm', formatVnDateTime(a.at))}${td('Người thực hiện', a.actor)}${td('Hành động', auditActionLabel(a.action))}${td(
-            'Lý do',
-            a.reason ?? '—',
-          )}</tr>`,
-      )}
-    </tbody></table>`
+        ? html`<table class="stack compact"><thead><tr>${th('Thời điểm')}${th('Người thực hiện')}${th('Hành động')}${th('Lý do')}</tr></thead>
+      <tbody>${byTime(model.history).map(auditRow)}</tbody></table>`
         : html`<p class="muted">Chưa ai xử lý trường hợp này.</p>`
     }
   </section>`;
@@ -357,7 +390,13 @@ function outcomeFacts(outcome: ReviewOutcomeRecord) {
     ]);
   }
   if (outcome.acceptedAmount !== undefined) rows.push(['Số tiền chấp nhận', formatMoney(outcome.acceptedAmount)]);
-  if (outcome.difference !== undefined) rows.push(['Chênh lệch (yêu cầu − chấp nhận)', formatMoneyChange(outcome.difference)]);
+  // difference = asked − accepted: said as what is still missing, or what came on top.
+  if (outcome.difference !== undefined && outcome.difference !== 0) {
+    rows.push([
+      outcome.difference > 0 ? 'Còn thiếu so với số yêu cầu' : 'Thừa so với số yêu cầu',
+      formatMoney(Math.abs(outcome.difference)),
+    ]);
+  }
   if (outcome.refundId) rows.push(['Mã hoàn tiền', html`<code>${outcome.refundId}</code>`]);
   if (outcome.result === 'assigned' && outcome.intentId) rows.push(['Giao dịch được gán', html`<code>${outcome.intentId}</code>`]);
   if (outcome.assignedResult) rows.push(['Kết quả tại giao dịch được gán', outcome.assignedResult]);
@@ -368,7 +407,8 @@ function outcomeFacts(outcome: ReviewOutcomeRecord) {
 const forActions = (actions: ReviewAction[]) => `only-for ${actions.map((a) => `for-${a}`).join(' ')}`;
 
 function decisionForm(model: CasePageModel) {
-  const { review, values = {}, error } = model;
+  const { review, error } = model;
+  const values: DecisionFormValues = model.values ?? {};
   const allowed = reviewActions.filter((a) => model.allowedActions.includes(a));
   if (allowed.length === 0) return html`<p class="muted">Không có quyết định nào có thể thực hiện với trường hợp này.</p>`;
   const chosen = values.action && allowed.includes(values.action as ReviewAction) ? values.action : allowed.length === 1 ? allowed[0] : '';
@@ -393,7 +433,7 @@ function decisionForm(model: CasePageModel) {
   return html`<form class="decision" method="post" action="${caseUrl(review.id)}/decision">
     ${model.csrf}
     <input type="hidden" name="key" value="${model.idempotencyKey}">
-    <fieldset${action.attrs}>
+    <fieldset id="d-action"${action.attrs}>
       <legend>Chọn quyết định</legend>
       ${allowed.map(
         (a) => html`<label class="choice"><input type="radio" name="action" value="${a}" required${a === chosen ? raw(' checked') : ''}>
@@ -444,10 +484,10 @@ function approvalForms(model: CasePageModel) {
       <button class="primary" type="submit">Phê duyệt</button>
     </form>
     <form method="post" action="${caseUrl(id)}/decline">${model.csrf}
-      <div class="field"><label for="x-note">Lý do không phê duyệt (bắt buộc)</label>
-        <textarea id="x-note" name="note" rows="2" required minlength="3" maxlength="1000"${
-          declineError ? raw(' aria-invalid="true" aria-describedby="err-x-note"') : ''
-        }>${model.values?.note ?? ''}</textarea>${declineError ? html`<p class="field-error" id="err-x-note">${declineError}</p>` : ''}</div>
+      <div class="field"><label for="d-note">Lý do không phê duyệt (bắt buộc)</label>
+        <textarea id="d-note" name="note" rows="2" required minlength="3" maxlength="1000"${
+          declineError ? raw(' aria-invalid="true" aria-describedby="err-d-note"') : ''
+        }>${model.values?.note ?? ''}</textarea>${declineError ? html`<p class="field-error" id="err-d-note">${declineError}</p>` : ''}</div>
       <button class="danger" type="submit">Không phê duyệt</button>
     </form>
   </div>`
@@ -515,29 +555,24 @@ export function renderIntentList(model: IntentsPageModel): Body {
       : html`<table class="stack">
     <caption class="visually-hidden">Giao dịch thanh toán</caption>
     <thead><tr>${th('Mã thanh toán')}${th('Hồ sơ')}${th('Cổng')}${th('Số tiền', 'num')}${th('Trạng thái')}${th('Tạo lúc')}${th('Thanh toán lúc')}</tr></thead>
-    <tbody>${model.intents.map(
-      (i) => html`<tr>
-      ${td('Mã thanh toán', html`<code>${i.reference}</code>`)}
-      ${td('Hồ sơ', i.dossierCode)}
-      ${td('Cổng', gatewayName(i.gateway))}
-      ${td(
-        'Số tiền',
-        html`${formatMoney(i.amount)}${
-          i.receivedAmount !== null && i.receivedAmount !== i.amount
-            ? html`<br><span class="received">nhận ${formatMoney(i.receivedAmount)}</span>`
-            : ''
-        }`,
-        'num',
-      )}
-      ${td('Trạng thái', badge('intent', i.status, intentStatusLabels[i.status]))}
-      ${td('Tạo lúc', formatVnDateTime(i.createdAt))}
-      ${td('Thanh toán lúc', formatVnDateTime(i.paidAt))}
-    </tr>`,
-    )}</tbody>
+    <tbody>${model.intents.map(intentRow)}</tbody>
   </table>`
   }
   ${nextPageLink(INTENTS, { ...f }, model.nextCursor)}
 </div>`);
+}
+
+function intentRow(i: IntentListItem) {
+  const differs = i.receivedAmount !== null && i.receivedAmount !== i.amount;
+  return html`<tr>
+    ${td('Mã thanh toán', html`<code>${i.reference}</code>`)}
+    ${td('Hồ sơ', i.dossierCode)}
+    ${td('Cổng', gatewayName(i.gateway))}
+    ${td('Số tiền', html`${formatMoney(i.amount)}${differs ? html`<br><span class="received">nhận ${formatMoney(i.receivedAmount)}</span>` : ''}`, 'num')}
+    ${td('Trạng thái', badge('intent', i.status, intentStatusLabels[i.status]))}
+    ${td('Tạo lúc', formatVnDateTime(i.createdAt))}
+    ${td('Thanh toán lúc', formatVnDateTime(i.paidAt))}
+  </tr>`;
 }
 
 // ---------------------------------------------------------------- 4. refunds
@@ -562,23 +597,31 @@ export function renderRefundList(model: RefundsPageModel): Body {
       : html`<table class="stack">
     <caption class="visually-hidden">Yêu cầu hoàn tiền</caption>
     <thead><tr>${th('Tạo lúc')}${th('Mã thanh toán')}${th('Số tiền', 'num')}${th('Cách hoàn')}${th('Trạng thái')}${th('Người yêu cầu')}${th('Người duyệt')}${th('Lý do')}${th('Phê duyệt')}</tr></thead>
-    <tbody>${model.refunds.map(
-      (r) => html`<tr>
-      ${td('Tạo lúc', formatVnDateTime(r.createdAt))}
-      ${td('Mã thanh toán', html`<code>${r.intentReference}</code>`)}
-      ${td('Số tiền', formatMoney(r.amount), 'num')}
-      ${td('Cách hoàn', html`${refundMethodLabels[r.method]}${r.method === 'gateway' ? html`<br><span class="muted">${gatewayName(r.gateway)}</span>` : ''}`)}
-      ${td('Trạng thái', badge('refund', r.status, refundStatusLabels[r.status]))}
-      ${td('Người yêu cầu', r.requestedBy)}
-      ${td('Người duyệt', r.approvedBy ?? '—')}
-      ${td('Lý do', r.reason, 'reason')}
-      ${td('Phê duyệt', r.status !== 'awaiting_approval' ? '—' : r.canApprove ? refundButtons(model, r.id, r.intentReference) : html`<span class="muted">Bạn đã yêu cầu: cần người khác duyệt</span>`)}
-    </tr>`,
-    )}</tbody>
+    <tbody>${model.refunds.map((r) => refundRow(model, r))}</tbody>
   </table>`
   }
   ${nextPageLink(REFUNDS, { ...f }, model.nextCursor)}
 </div>`);
+}
+
+function refundRow(model: RefundsPageModel, r: RefundListItem) {
+  const approval =
+    r.status !== 'awaiting_approval'
+      ? '—'
+      : r.canApprove
+        ? refundButtons(model, r.id, r.intentReference)
+        : html`<span class="muted">Bạn đã yêu cầu: cần người khác duyệt</span>`;
+  return html`<tr>
+    ${td('Tạo lúc', formatVnDateTime(r.createdAt))}
+    ${td('Mã thanh toán', html`<code>${r.intentReference}</code>`)}
+    ${td('Số tiền', formatMoney(r.amount), 'num')}
+    ${td('Cách hoàn', html`${refundMethodLabels[r.method]}${r.method === 'gateway' ? html`<br><span class="muted">${gatewayName(r.gateway)}</span>` : ''}`)}
+    ${td('Trạng thái', badge('refund', r.status, refundStatusLabels[r.status]))}
+    ${td('Người yêu cầu', r.requestedBy)}
+    ${td('Người duyệt', r.approvedBy ?? '—')}
+    ${td('Lý do', r.reason, 'reason')}
+    ${td('Phê duyệt', approval)}
+  </tr>`;
 }
 
 function refundButtons(model: RefundsPageModel, id: string, reference: string) {
