@@ -1,5 +1,6 @@
 import Decimal from 'decimal.js';
-import { groupThousands } from '../domain/money.ts';
+import { vnCompactTimestamp, vnDate, vnDisplayDate } from '../domain/dates.ts';
+import { formatVnd, groupThousands } from '../domain/money.ts';
 
 /**
  * Vietnamese number formats for pages people read: `.` groups thousands and `,` marks decimals
@@ -34,4 +35,18 @@ export function formatDecimal(value: number | null, digits = 2): string {
 /** 12345 → "12.345". */
 export function formatCount(value: number): string {
   return groupThousands(value);
+}
+
+/** Money on a page: 135000 → "135.000 đ"; null (a message that named no amount) → "—". */
+export function formatMoney(amount: number | null | undefined): string {
+  return amount === null || amount === undefined ? '—' : formatVnd(amount);
+}
+
+/** An instant (ISO 8601) as people in Vietnam read it, in Asia/Ho_Chi_Minh: "20/11/2026 10:05". */
+export function formatVnDateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const instant = new Date(iso);
+  if (Number.isNaN(instant.getTime())) return iso;
+  const clock = vnCompactTimestamp(instant);
+  return `${vnDisplayDate(vnDate(instant))} ${clock.slice(8, 10)}:${clock.slice(10, 12)}`;
 }
