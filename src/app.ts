@@ -6,6 +6,7 @@ import type { AppDeps, AppEnv } from './http/env.ts';
 import { authenticate } from './http/middleware/auth.ts';
 import { accessLog, requestId, wellFormedText } from './http/middleware/request.ts';
 import { errorToResponse, problemResponse, zodIssues } from './http/problem.ts';
+import { registerAuditRoutes } from './http/routes/audit.ts';
 import { registerCallbackRoutes } from './http/routes/callbacks.ts';
 import { registerCampaignRoutes } from './http/routes/campaigns.ts';
 import { registerCatalogueRoutes } from './http/routes/catalogue.ts';
@@ -15,6 +16,7 @@ import { registerDossierRoutes } from './http/routes/dossiers.ts';
 import { registerDvcqgRoutes } from './http/routes/dvcqg.ts';
 import { registerIndicatorRoutes } from './http/routes/indicators.ts';
 import { registerPaymentIntentRoutes } from './http/routes/payment-intents.ts';
+import { registerPaymentReviewRoutes } from './http/routes/payment-reviews.ts';
 import { registerRefundRoutes } from './http/routes/refunds.ts';
 import { registerReturnRoutes } from './http/routes/returns.ts';
 import { registerSystemRoutes } from './http/routes/system.ts';
@@ -80,6 +82,8 @@ export function createApp(deps: AppDeps) {
   registerPaymentIntentRoutes(app);
   registerDvcqgRoutes(app);
   registerRefundRoutes(app);
+  registerPaymentReviewRoutes(app);
+  registerAuditRoutes(app);
   registerIndicatorRoutes(app);
   registerCampaignRoutes(app);
 
