@@ -322,11 +322,9 @@ export const RefundSchema = z
       .nullable()
       .openapi({ description: "Set when a person closed the refund from the gateway's portal or statement" }),
     reviewId: z.uuid().nullable().openapi({ description: 'The payment review this refund was decided in, if any' }),
-    method: z
-      .enum(['gateway', 'manual'])
-      .openapi({
-        description: "`gateway`: through the gateway's refund API; `manual`: returned outside the hub (a bank transfer), with its evidence",
-      }),
+    method: z.enum(['gateway', 'manual']).openapi({
+      description: "`gateway`: through the gateway's refund API; `manual`: returned outside the hub (a bank transfer), with its evidence",
+    }),
     gatewayTransactionId: z
       .string()
       .nullable()
