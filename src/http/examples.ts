@@ -526,7 +526,7 @@ const vietqrCredit = {
   description: 'MBVCB.1187654321.084512.NGUYEN VAN AN chuyen tien HPATW51CYHX4 thanh toan',
 };
 
-export const paymentReviewExample: Out<typeof PaymentReviewSchema> = {
+const paymentReviewExample: Out<typeof PaymentReviewSchema> = {
   id: EXAMPLE_REVIEW_ID,
   kind: 'amount_mismatch',
   status: 'open',
@@ -595,7 +595,7 @@ export const reviewSummaryExample: Out<typeof ReviewSummarySchema> = {
   openAmount: 150000,
 };
 
-export const auditEntryExample: Out<typeof AuditEntrySchema> = {
+const auditEntryExample: Out<typeof AuditEntrySchema> = {
   id: 42,
   at: '2026-11-22T04:01:17.000Z',
   actor: 'treasury:ke-toan-01',

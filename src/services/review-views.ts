@@ -74,7 +74,7 @@ export interface PaymentReviewView {
 }
 
 /** A gateway message as it arrived, with what the hub made of it. */
-export interface GatewayMessageView {
+interface GatewayMessageView {
   id: string;
   gateway: string;
   method: string;
@@ -89,7 +89,7 @@ export interface GatewayMessageView {
   processedAt: string | null;
 }
 
-export interface PaymentEventView {
+interface PaymentEventView {
   id: number;
   event: string;
   fromStatus: string | null;
@@ -101,7 +101,7 @@ export interface PaymentEventView {
   at: string;
 }
 
-export interface ReviewFeeLineView {
+interface ReviewFeeLineView {
   obligationId: string;
   lineNo: number;
   kind: 'phi' | 'le_phi';
@@ -111,7 +111,7 @@ export interface ReviewFeeLineView {
   status: string;
 }
 
-export interface ReviewDossierView {
+interface ReviewDossierView {
   code: string;
   procedureCode: string;
   procedureName: string;

@@ -9,7 +9,7 @@ import { connectEmbedded } from '../../src/db/embedded.ts';
 import { pgError } from '../../src/db/errors.ts';
 import { queryRows } from '../../src/db/types.ts';
 import { lockDatabase } from '../../src/node/database-lock.ts';
-import { appendAudit } from '../../src/services/audit.ts';
+import { appendAudit, GENESIS_HASH } from '../../src/services/audit.ts';
 import { withTransaction } from '../../src/services/context.ts';
 import { onServer } from '../helpers/database.ts';
 import { AGENCIES, seedAgencyTree } from '../helpers/factories.ts';
@@ -158,7 +158,7 @@ describe('GET /v1/audit', () => {
       reason: 'Lý do decide',
       before: { status: 'open' },
       after: { status: 'resolved' },
-      prevHash: '0'.repeat(64),
+      prevHash: GENESIS_HASH,
     });
     expect(page.items[0].prevHash).toBe(page.items[1].hash);
   });

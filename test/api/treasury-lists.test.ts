@@ -6,6 +6,7 @@ import { createVietqrGateway } from '../../src/gateways/vietqr/adapter.ts';
 import { appendAudit } from '../../src/services/audit.ts';
 import { upsertAgency } from '../../src/services/catalogue.ts';
 import { withTransaction } from '../../src/services/context.ts';
+import { allowedReviewActions } from '../../src/services/review-views.ts';
 import { AGENCIES, createIntent, createProcedure, idempotencyKey, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, type Harness, mintToken } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
@@ -369,6 +370,16 @@ describe('GET /v1/payment-reviews/summary', () => {
 });
 
 describe('GET /v1/payment-reviews/{id}', () => {
+  it('offers assign only for money naming no intent, accept never for it, and nothing once decided', () => {
+    const intentId = randomUUID();
+    expect(allowedReviewActions({ kind: 'amount_mismatch', status: 'open', intentId })).toEqual(['accept', 'refund', 'reject']);
+    expect(allowedReviewActions({ kind: 'second_payment', status: 'open', intentId })).toEqual(['accept', 'refund', 'reject']);
+    expect(allowedReviewActions({ kind: 'unmatched_credit', status: 'open', intentId: null })).toEqual(['refund', 'assign', 'reject']);
+    expect(allowedReviewActions({ kind: 'unreadable_message', status: 'open', intentId: null })).toEqual(['refund', 'assign', 'reject']);
+    expect(allowedReviewActions({ kind: 'amount_mismatch', status: 'awaiting_approval', intentId })).toEqual([]);
+    expect(allowedReviewActions({ kind: 'unmatched_credit', status: 'resolved', intentId: null })).toEqual([]);
+  });
+
   it('shows the case: review, intent, dossier, fee lines, the raw message, the events and what may be decided', async () => {
     const { review, intent, reference, dossier, body } = seeded.sandboxMismatchA;
     const detail = await get(`/v1/payment-reviews/${review}`);
