@@ -6,6 +6,7 @@ import type { AppDeps, AppEnv } from './http/env.ts';
 import { authenticate } from './http/middleware/auth.ts';
 import { accessLog, requestId, wellFormedText } from './http/middleware/request.ts';
 import { errorToResponse, problemResponse, zodIssues } from './http/problem.ts';
+import { registerAuditRoutes } from './http/routes/audit.ts';
 import { registerCallbackRoutes } from './http/routes/callbacks.ts';
 import { registerCampaignRoutes } from './http/routes/campaigns.ts';
 import { registerCatalogueRoutes } from './http/routes/catalogue.ts';
@@ -16,6 +17,7 @@ import { registerDvcqgRoutes } from './http/routes/dvcqg.ts';
 import { registerIndicatorRoutes } from './http/routes/indicators.ts';
 import { registerOidcRoutes } from './http/routes/oidc.ts';
 import { registerPaymentIntentRoutes } from './http/routes/payment-intents.ts';
+import { registerPaymentReviewRoutes } from './http/routes/payment-reviews.ts';
 import { registerRefundRoutes } from './http/routes/refunds.ts';
 import { registerReturnRoutes } from './http/routes/returns.ts';
 import { registerReviewDecisionRoutes } from './http/routes/review-decisions.ts';
@@ -85,7 +87,9 @@ export function createApp(deps: AppDeps) {
   registerPaymentIntentRoutes(app);
   registerDvcqgRoutes(app);
   registerRefundRoutes(app);
+  registerPaymentReviewRoutes(app);
   registerReviewDecisionRoutes(app);
+  registerAuditRoutes(app);
   registerIndicatorRoutes(app);
   registerCampaignRoutes(app);
 

@@ -24,6 +24,17 @@ import {
   type RefundSchema,
   type ResolveRefundSchema,
 } from './schemas.ts';
+import type {
+  AuditEntrySchema,
+  AuditPageSchema,
+  ChainVerificationSchema,
+  PaymentIntentPageSchema,
+  PaymentReviewPageSchema,
+  PaymentReviewSchema,
+  RefundPageSchema,
+  ReviewDetailSchema,
+  ReviewSummarySchema,
+} from './treasury-schemas.ts';
 
 /**
  * Examples of requests and answers for the OpenAPI document (and so for /docs's "try it"), typed
@@ -214,6 +225,8 @@ export const paymentIntentExample: Out<typeof PaymentIntentSchema> = {
   updatedAt: '2026-11-22T03:00:00.000Z',
   succeededAt: null,
   reviewReason: null,
+  gatewayTransactionId: null,
+  receivedAmount: null,
 };
 
 export const cancelledIntentExample: Out<typeof PaymentIntentSchema> = {
@@ -272,6 +285,9 @@ export const refundExample: Out<typeof RefundSchema> = {
   updatedAt: '2026-11-23T02:00:01.000Z',
   completedAt: '2026-11-23T02:00:01.000Z',
   resolution: null,
+  reviewId: null,
+  method: 'gateway',
+  gatewayTransactionId: null,
 };
 
 export const resolveRefundExample: In<typeof ResolveRefundSchema> = {
@@ -484,4 +500,211 @@ export const campaignProgressExample: Out<typeof CampaignProgressSchema> = {
     proceduresNotIntegrated: actionsExample.proceduresNotIntegrated,
     unitsByDossierRate: actionsExample.unitsByDossierRate,
   },
+};
+
+// ── The treasury's desk: lists, review cases, the audit log ────────────────────────────
+
+export const EXAMPLE_REVIEW_ID = '8a4f2c61-3d7e-4b90-a5c8-1e6f9b2d4a73';
+const EXAMPLE_INBOX_ID = 'c3b1a9e7-5d2f-4e8a-9b6c-0f4e2d8a1b57';
+const NEXT_CURSOR = 'eyJ0IjoiMjAyNi0xMS0yMlQwMzoxMjowOC40MTIzNTZaIiwiaWQiOiI4YTRmMmM2MS0zZDdlLTRiOTAtYTVjOC0xZTZmOWIyZDRhNzMifQ';
+
+export const paymentIntentPageExample: Out<typeof PaymentIntentPageSchema> = {
+  items: [paymentIntentExample],
+  nextCursor: NEXT_CURSOR,
+};
+
+export const refundPageExample: Out<typeof RefundPageSchema> = {
+  items: [{ ...refundExample, status: 'awaiting_approval', amount: 2_500_000, gatewayRefundId: null, completedAt: null }],
+  nextCursor: null,
+};
+
+const vietqrCredit = {
+  accountNumber: '1014682259',
+  amount: 100000,
+  transactionId: 'FT26324918273645',
+  time: '2026-11-22T10:12:08+07:00',
+  description: 'MBVCB.1187654321.084512.NGUYEN VAN AN chuyen tien HPATW51CYHX4 thanh toan',
+};
+
+const paymentReviewExample: Out<typeof PaymentReviewSchema> = {
+  id: EXAMPLE_REVIEW_ID,
+  kind: 'amount_mismatch',
+  status: 'open',
+  gateway: 'vietqr',
+  gatewayTransactionId: vietqrCredit.transactionId,
+  amount: 100000,
+  currency: 'VND',
+  reason: 'paid 100000 VND, 135000 VND asked',
+  proposedAction: 'decide',
+  intentId: EXAMPLE_INTENT_ID,
+  intentReference: 'HPATW51CYHX4',
+  dossierCode: EXAMPLE_DOSSIER_CODE,
+  agencyCode: '000.01.15.H19',
+  detail: { inboxId: EXAMPLE_INBOX_ID },
+  decision: null,
+  outcome: null,
+  decidedBy: null,
+  decidedAt: null,
+  approvedBy: null,
+  resolvedBy: null,
+  resolvedAt: null,
+  createdAt: '2026-11-22T03:12:08.000Z',
+};
+
+export const paymentReviewPageExample: Out<typeof PaymentReviewPageSchema> = {
+  items: [
+    paymentReviewExample,
+    {
+      ...paymentReviewExample,
+      id: '4d0e8b2a-6f1c-4a3e-b7d9-2c5a8e1f6b04',
+      kind: 'unmatched_credit',
+      gatewayTransactionId: 'FT26324555012348',
+      amount: 50000,
+      reason: 'a credit naming no payment intent of the hub',
+      intentId: null,
+      intentReference: null,
+      dossierCode: null,
+      agencyCode: '000.00.00.H19',
+      detail: { inboxId: 'f1e2d3c4-b5a6-4978-8695-a4b3c2d1e0f9', payeeAccount: '31210000123456' },
+      createdAt: '2026-11-22T02:40:51.000Z',
+    },
+  ],
+  nextCursor: NEXT_CURSOR,
+};
+
+export const reviewSummaryExample: Out<typeof ReviewSummarySchema> = {
+  byStatus: { open: 2, awaiting_approval: 1, resolved: 5 },
+  byKind: {
+    amount_mismatch: 4,
+    suspected_fraud: 0,
+    late_payment: 1,
+    success_after_decline: 0,
+    second_payment: 2,
+    unmatched_credit: 1,
+    unreadable_message: 0,
+    refund_disputed: 0,
+  },
+  byStatusAndKind: [
+    { status: 'open', kind: 'amount_mismatch', count: 1, amount: 100000 },
+    { status: 'open', kind: 'unmatched_credit', count: 1, amount: 50000 },
+    { status: 'awaiting_approval', kind: 'second_payment', count: 1, amount: 2500000 },
+    { status: 'resolved', kind: 'amount_mismatch', count: 3, amount: 405000 },
+    { status: 'resolved', kind: 'late_payment', count: 1, amount: 135000 },
+    { status: 'resolved', kind: 'second_payment', count: 1, amount: 135000 },
+  ],
+  openAmount: 150000,
+};
+
+const auditEntryExample: Out<typeof AuditEntrySchema> = {
+  id: 42,
+  at: '2026-11-22T04:01:17.000Z',
+  actor: 'treasury:ke-toan-01',
+  action: 'decide',
+  resourceType: 'payment_review',
+  resourceId: EXAMPLE_REVIEW_ID,
+  agencyCode: '000.01.15.H19',
+  reason: 'Công dân chuyển thiếu 35.000 đ; chấp nhận số đã nhận theo xác nhận của bộ phận một cửa',
+  before: { status: 'open' },
+  after: { status: 'resolved', action: 'accept', amount: 100000 },
+  prevHash: '9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c1b3d5f7e9a1c3b5d7f9e1a3c5b7d9f1e',
+  hash: '3b5d7f9e1a3c5b7d9f1e3a5c7b9d1f3e5a7c9b1d3f5e7a9c1b3d5f7e9a1c3b5d',
+};
+
+export const auditPageExample: Out<typeof AuditPageSchema> = { items: [auditEntryExample], nextCursor: 'eyJpZCI6NDJ9' };
+
+export const chainHoldsExample: Out<typeof ChainVerificationSchema> = {
+  ok: true,
+  checked: 1284,
+  firstBroken: null,
+  lastHash: auditEntryExample.hash,
+};
+
+export const chainBrokenExample: Out<typeof ChainVerificationSchema> = {
+  ok: false,
+  checked: 41,
+  firstBroken: {
+    id: 42,
+    reason: 'hash-mismatch',
+    expected: auditEntryExample.hash,
+    found: '0c1e3a5b7d9f1e3a5c7b9d1f3e5a7c9b1d3f5e7a9c1b3d5f7e9a1c3b5d7f9e1a',
+  },
+  lastHash: auditEntryExample.prevHash,
+};
+
+export const reviewDetailExample: Out<typeof ReviewDetailSchema> = {
+  review: paymentReviewExample,
+  intent: {
+    ...paymentIntentExample,
+    gateway: 'vietqr',
+    status: 'needs_review',
+    nextAction: null,
+    gatewayTransactionId: vietqrCredit.transactionId,
+    reviewReason: 'paid 100000 VND, 135000 VND asked',
+    updatedAt: '2026-11-22T03:12:08.000Z',
+  },
+  dossier: {
+    code: EXAMPLE_DOSSIER_CODE,
+    procedureCode: '1.001612',
+    procedureName: 'Cấp đổi giấy phép lái xe',
+    agencyCode: '000.01.15.H19',
+    agencyName: 'Phòng Cảnh sát giao thông - Công an tỉnh Đồng Nai',
+    applicant: { name: 'Nguyễn Văn An', address: 'Phường Trấn Biên, tỉnh Đồng Nai' },
+  },
+  feeLines: [
+    { obligationId: OBLIGATION_ID, lineNo: 1, kind: 'le_phi', name: 'Lệ phí cấp đổi giấy phép lái xe', amount: 135000, status: 'unpaid' },
+  ],
+  messages: [
+    {
+      id: EXAMPLE_INBOX_ID,
+      gateway: 'vietqr',
+      method: 'POST',
+      url: '/v1/callbacks/vietqr',
+      headers: { 'content-type': 'application/json', 'x-signature': '5c1f0a9e7d3b2c4a6e8f0b1d3c5e7a9b2d4f6e8a0c2b4d6f8e0a2c4b6d8f0e1a' },
+      rawBody: JSON.stringify(vietqrCredit),
+      signatureValid: 'valid',
+      status: 'processed',
+      result: 'amount_mismatch',
+      reference: 'HPATW51CYHX4',
+      receivedAt: '2026-11-22T03:12:08.000Z',
+      processedAt: '2026-11-22T03:12:08.000Z',
+    },
+  ],
+  events: [
+    {
+      id: 901,
+      event: 'created',
+      fromStatus: null,
+      toStatus: 'created',
+      accepted: true,
+      source: 'portal',
+      actor: 'portal:dvc-dong-nai',
+      detail: { amount: 135000 },
+      at: '2026-11-22T03:00:00.000Z',
+    },
+    {
+      id: 902,
+      event: 'handed_over',
+      fromStatus: 'created',
+      toStatus: 'pending',
+      accepted: true,
+      source: 'portal',
+      actor: 'portal:dvc-dong-nai',
+      detail: null,
+      at: '2026-11-22T03:00:00.000Z',
+    },
+    {
+      id: 903,
+      event: 'amount_mismatch',
+      fromStatus: 'pending',
+      toStatus: 'needs_review',
+      accepted: true,
+      source: 'callback',
+      actor: null,
+      detail: { inboxId: EXAMPLE_INBOX_ID },
+      at: '2026-11-22T03:12:08.000Z',
+    },
+  ],
+  refunds: [],
+  history: [],
+  allowedActions: ['accept', 'refund', 'reject'],
 };

@@ -43,7 +43,12 @@ export function requireIdempotencyKey(headers: { 'idempotency-key'?: string }): 
   return key;
 }
 
-const vndAmount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).openapi({ description: 'Integer VND', example: 135000 });
+export const vndAmount = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(Number.MAX_SAFE_INTEGER)
+  .openapi({ description: 'Integer VND', example: 135000 });
 export const agencyCode = z.string().regex(AGENCY_CODE_PATTERN).openapi({ example: '000.00.32.H19' });
 export const procedureCode = z
   .string()
@@ -149,6 +154,13 @@ export const PaymentIntentSchema = z
     updatedAt: z.string(),
     succeededAt: z.string().nullable(),
     reviewReason: z.string().nullable(),
+    gatewayTransactionId: z
+      .string()
+      .nullable()
+      .openapi({ description: "The gateway's id of the payment that settled it or is held for review" }),
+    receivedAmount: vndAmount
+      .nullable()
+      .openapi({ description: 'Set only when treasury accepted another amount than the one asked: what was taken' }),
   })
   .openapi('PaymentIntent');
 
@@ -222,7 +234,7 @@ export const AgencySchema = z
   .openapi('Agency');
 
 /** PostgreSQL has no year 0, which the ISO pattern allows. */
-const isoDate = z.iso.date().refine((d) => d >= '1900-01-01', 'a date from 1900 on');
+export const isoDate = z.iso.date().refine((d) => d >= '1900-01-01', 'a date from 1900 on');
 
 export const FeeRuleInputSchema = z
   .object({
@@ -309,6 +321,14 @@ export const RefundSchema = z
       })
       .nullable()
       .openapi({ description: "Set when a person closed the refund from the gateway's portal or statement" }),
+    reviewId: z.uuid().nullable().openapi({ description: 'The payment review this refund was decided in, if any' }),
+    method: z.enum(['gateway', 'manual']).openapi({
+      description: "`gateway`: through the gateway's refund API; `manual`: returned outside the hub (a bank transfer), with its evidence",
+    }),
+    gatewayTransactionId: z
+      .string()
+      .nullable()
+      .openapi({ description: "The gateway transaction given back, when it is not the intent's own (a second payment)" }),
   })
   .openapi('Refund');
 

@@ -164,11 +164,17 @@ type NodeDatabase = DatabaseHandle & { lock?: DatabaseLock };
  * process on its folder gets one line naming the holder and exits, instead of PGlite aborting.
  * Closing the handle releases the lock; so does the process's exit.
  */
-export async function openDatabase(config: Config): Promise<NodeDatabase> {
+export async function openDatabase(
+  config: Config,
+  options: {
+    /** The one line to print instead of the usual one, when what the script does has another way beside a running hub. */
+    whenLocked?: (error: DatabaseLockedError) => string;
+  } = {},
+): Promise<NodeDatabase> {
   if (config.database.kind === 'server')
     return connectServer(config.database.url, { poolMax: config.database.poolMax, prepare: config.database.prepare });
   const folder = config.database.dataDir;
-  const lock = await lockDatabase(folder).catch(exitOnLocked);
+  const lock = await lockDatabase(folder).catch((error) => exitOnLocked(error, options.whenLocked ?? lockedMessage));
   try {
     await mkdir(folder, { recursive: true });
     const handle = await connectEmbedded(folder);
@@ -201,9 +207,9 @@ function lockedMessage(error: DatabaseLockedError): string {
   );
 }
 
-function exitOnLocked(error: unknown): never {
+function exitOnLocked(error: unknown, message: (error: DatabaseLockedError) => string): never {
   if (error instanceof DatabaseLockedError) {
-    console.error(lockedMessage(error));
+    console.error(message(error));
     process.exit(75); // EX_TEMPFAIL: it works once the holder has stopped
   }
   throw error;

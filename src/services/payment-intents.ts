@@ -1,4 +1,4 @@
-import { and, asc, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { describeError } from '../db/errors.ts';
 import { agencies, dossiers, intentObligations, obligations, paymentIntents, procedures } from '../db/schema/index.ts';
 import { insertIntent } from '../db/statements/create-intent.ts';
@@ -38,6 +38,10 @@ export interface PaymentIntentView {
   updatedAt: string;
   succeededAt: string | null;
   reviewReason: string | null;
+  /** The gateway's own id of the payment that settled (or is held for review); null before any. */
+  gatewayTransactionId: string | null;
+  /** Set only when treasury accepted another amount than the one asked: what was taken. */
+  receivedAmount: number | null;
 }
 
 function intentView(row: IntentRow, obligationIds: string[]): PaymentIntentView {
@@ -59,7 +63,31 @@ function intentView(row: IntentRow, obligationIds: string[]): PaymentIntentView 
     updatedAt: row.updatedAt.toISOString(),
     succeededAt: row.succeededAt?.toISOString() ?? null,
     reviewReason: row.reviewReason,
+    gatewayTransactionId: row.gatewayTransactionId,
+    receivedAmount: row.receivedAmount,
   };
+}
+
+/** The views of several intents, their obligations read in one query (a list page, a review's case). */
+export async function intentViews(ctx: ServiceContext, rows: IntentRow[]): Promise<PaymentIntentView[]> {
+  if (rows.length === 0) return [];
+  const links = await executor(ctx)
+    .select({ intentId: intentObligations.intentId, id: intentObligations.obligationId })
+    .from(intentObligations)
+    .innerJoin(obligations, eq(obligations.id, intentObligations.obligationId))
+    .where(
+      inArray(
+        intentObligations.intentId,
+        rows.map((r) => r.id),
+      ),
+    )
+    .orderBy(asc(obligations.lineNo));
+  return rows.map((row) =>
+    intentView(
+      row,
+      links.filter((l) => l.intentId === row.id).map((l) => l.id),
+    ),
+  );
 }
 
 async function obligationIdsOf(ctx: ServiceContext, intentId: string): Promise<string[]> {

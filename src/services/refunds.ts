@@ -34,6 +34,12 @@ export interface RefundView {
   completedAt: string | null;
   /** Set when a person closed the refund from the gateway's portal or statement. */
   resolution: RefundResolution | null;
+  /** The payment review this refund was decided in, if any. */
+  reviewId: string | null;
+  /** `manual`: the money went back outside the hub (a bank transfer), recorded with its evidence. */
+  method: 'gateway' | 'manual';
+  /** The gateway transaction given back, when it is not the intent's own (a second payment). */
+  gatewayTransactionId: string | null;
 }
 
 interface RefundResolution {
@@ -62,7 +68,7 @@ const OPEN_STATUSES: RefundStatus[] = ['awaiting_approval', 'submitted'];
 /** The same person whatever role the token carries: a second pair of eyes is another subject. */
 const isRequester = (row: RefundRow, principal: Principal) => row.requestedBy.split(':').slice(1).join(':') === principal.subject;
 
-function refundView(row: RefundRow): RefundView {
+export function refundView(row: RefundRow): RefundView {
   return {
     id: row.id,
     intentId: row.intentId,
@@ -78,6 +84,9 @@ function refundView(row: RefundRow): RefundView {
     updatedAt: row.updatedAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,
     resolution: (row.detail?.resolution as RefundResolution | undefined) ?? null,
+    reviewId: row.reviewId,
+    method: row.method,
+    gatewayTransactionId: row.gatewayTransactionId,
   };
 }
 

@@ -153,7 +153,7 @@ describe(`deciding reviews on ${databaseLabel}`, () => {
       }),
       200,
     );
-    expect(answer).toMatchObject({ id: review.id, status: 'resolved' });
+    expect(answer.review).toMatchObject({ id: review.id, status: 'resolved' });
     const resolved = await reviewRow(review.id);
     expect(resolved.outcome).toMatchObject({ result: 'paid', acceptedAmount: 100_000, difference: 35_000, intentStatusAfter: 'succeeded' });
     expect(resolved.resolvedBy).toBe('treasury:ke-toan-an');
@@ -372,7 +372,8 @@ describe(`four eyes above ${THRESHOLD} VND, on ${databaseLabel}`, () => {
     });
     const [review] = await reviewsOf(intent.id);
     const pending = await expectJson(await decide(review!.id, { action: 'accept', note: 'Ngân hàng đã gỡ phong tỏa' }), 200);
-    expect(pending.status).toBe('awaiting_approval');
+    expect(pending.review.status).toBe('awaiting_approval');
+    expect(pending.allowedActions).toEqual([]);
     expect((await intentRow(intent.id)).status).toBe('needs_review');
     await expectProblem(await decide(review!.id, { action: 'reject', note: 'Khác' }, otherTreasury), 409, 'review-not-open');
     await expectProblem(await approve(review!.id, treasury), 403, 'approver-must-differ');
@@ -408,7 +409,7 @@ describe(`four eyes above ${THRESHOLD} VND, on ${databaseLabel}`, () => {
     const intent = await sandboxIntent(doubleFee);
     await applyOutcome(h.ctx, { intentId: intent.id, outcome: { kind: 'needs_review', reason: 'VNPay 07' }, source: 'callback' });
     const [review] = await reviewsOf(intent.id);
-    expect((await expectJson(await decide(review!.id, { action: 'reject', note: 'Giao dịch bị hủy' }), 200)).status).toBe('resolved');
+    expect((await expectJson(await decide(review!.id, { action: 'reject', note: 'Giao dịch bị hủy' }), 200)).review.status).toBe('resolved');
   });
 });
 
@@ -580,7 +581,7 @@ describe(`every review kind × every decision, on ${databaseLabel}`, () => {
     }
     if (kind === 'unreadable_message' && action !== 'reject') body.amount = 135_000;
     const answer = await expectJson(await decide(reviewId, body), 200);
-    expect(answer).toMatchObject({ id: reviewId, status: 'resolved' });
+    expect(answer.review).toMatchObject({ id: reviewId, status: 'resolved' });
     const review = await reviewRow(reviewId);
     expect(review.outcome?.result).toBe(result);
     const affected = (body.intentId as string | undefined) ?? intent?.id;

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refunds } from '../../src/db/schema/index.ts';
+import { paymentReviews, refunds } from '../../src/db/schema/index.ts';
 import type { Role } from '../../src/services/principal.ts';
 import {
   AGENCIES,
@@ -66,6 +66,7 @@ const f = {
   awaitingRefund: '',
   bigProcedure: '',
   campaign: '',
+  review: '',
 };
 
 /** A paid intent of its own (the sandbox callback, delivered by the test). */
@@ -347,6 +348,71 @@ const routes: RouteCase[] = [
       missing: () => ({ path: `/v1/campaigns/${MISSING_UUID}${sub}`, id: MISSING_UUID }),
     }),
   ),
+  ...(['/v1/payment-intents', '/v1/refunds'] as const).map(
+    (template): RouteCase => ({
+      method: 'GET',
+      template,
+      roles: ['portal', 'treasury', 'admin'],
+      scoped: false, // a list: scoped by filtering, checked in test/api/treasury-lists.test.ts
+      request: () => ({ path: `${template}?limit=5` }),
+    }),
+  ),
+  ...(['/v1/payment-reviews', '/v1/payment-reviews/summary', '/v1/audit'] as const).map(
+    (template): RouteCase => ({
+      method: 'GET',
+      template,
+      roles: ['treasury', 'admin'],
+      scoped: false, // scoped by filtering, checked in test/api/treasury-lists.test.ts and test/api/audit.test.ts
+      request: () => ({ path: template }),
+    }),
+  ),
+  {
+    method: 'GET',
+    template: '/v1/payment-reviews/{id}',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    request: () => ({ path: `/v1/payment-reviews/${f.review}`, id: f.review }),
+    missing: () => ({ path: `/v1/payment-reviews/${MISSING_UUID}`, id: MISSING_UUID }),
+  },
+  {
+    method: 'POST',
+    template: '/v1/payment-reviews/{id}/decision',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    request: () =>
+      withKey({ path: `/v1/payment-reviews/${f.review}/decision`, body: { action: 'reject', note: 'Không nhận được tiền' }, id: f.review }),
+    fresh: async () => {
+      const id = await freshReview();
+      return withKey({ path: `/v1/payment-reviews/${id}/decision`, body: { action: 'reject', note: 'Không nhận được tiền' }, id });
+    },
+    missing: () =>
+      withKey({
+        path: `/v1/payment-reviews/${MISSING_UUID}/decision`,
+        body: { action: 'reject', note: 'Không nhận được tiền' },
+        id: MISSING_UUID,
+      }),
+  },
+  ...(['approve', 'decline'] as const).map(
+    (step): RouteCase => ({
+      method: 'POST',
+      template: `/v1/payment-reviews/{id}/${step}`,
+      roles: ['treasury', 'admin'],
+      scoped: true,
+      request: () => ({ path: `/v1/payment-reviews/${f.review}/${step}`, body: { note: 'Đã kiểm tra' }, id: f.review }),
+      fresh: async () => {
+        const id = await freshAwaitingReview();
+        return { path: `/v1/payment-reviews/${id}/${step}`, body: { note: 'Đã kiểm tra' }, id };
+      },
+      missing: () => ({ path: `/v1/payment-reviews/${MISSING_UUID}/${step}`, body: { note: 'Đã kiểm tra' }, id: MISSING_UUID }),
+    }),
+  ),
+  {
+    method: 'GET',
+    template: '/v1/audit/verification',
+    roles: ['admin'],
+    scoped: false,
+    request: () => ({ path: '/v1/audit/verification' }),
+  },
   {
     method: 'POST',
     template: '/v1/dvcqg/payment-lookup',
@@ -357,6 +423,30 @@ const routes: RouteCase[] = [
     request: () => ({ path: '/v1/dvcqg/payment-lookup', body: { MaHoSo: f.dossier } }),
   },
 ];
+
+/** A payment of the wrong amount: an open review of commune A's dossier. */
+async function freshReview(): Promise<string> {
+  const portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
+  const mismatched = await expectJson(await createIntent(h, portal, (await registerDossier(h, portal, f.procedure)).code), 201);
+  await expectJson(await deliverSandboxCallback(h, sandboxEvent(mismatched, { amount: mismatched.amount - 1_000 })), 200);
+  return (await h.db.db.select().from(paymentReviews).where(eq(paymentReviews.intentId, mismatched.id)))[0]!.id;
+}
+
+/** A review whose rejection another treasury user decided and that waits for approval (arranged in SQL: the security suite tests who may approve, not the rule). */
+async function freshAwaitingReview(): Promise<string> {
+  const id = await freshReview();
+  const decidedAt = new Date();
+  await h.db.db
+    .update(paymentReviews)
+    .set({
+      status: 'awaiting_approval',
+      decision: { action: 'reject', note: 'Không nhận được tiền', decidedBy: 'treasury:someone-else', decidedAt: decidedAt.toISOString() },
+      decidedBy: 'treasury:someone-else',
+      decidedAt,
+    })
+    .where(eq(paymentReviews.id, id));
+  return id;
+}
 
 const label = (r: RouteCase) => `${r.method} ${r.template}`;
 
@@ -518,6 +608,7 @@ beforeAll(async () => {
     .set({ updatedAt: new Date(Date.now() - 10 * 60_000) })
     .where(eq(refunds.id, f.refund));
   f.awaitingRefund = await freshAwaitingRefund();
+  f.review = await freshReview();
   const campaign = await h.request('POST', '/v1/campaigns', {
     token: await mintToken({ role: 'admin' }),
     headers: { 'idempotency-key': idempotencyKey() },

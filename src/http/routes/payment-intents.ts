@@ -1,13 +1,22 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { cancelPaymentIntent, createPaymentIntent, getPaymentIntent } from '../../services/payment-intents.ts';
 import { getReceipt } from '../../services/receipts.ts';
+import { listPaymentIntents } from '../../services/treasury-lists.ts';
 import { renderReceiptPage } from '../../web/receipt-page.ts';
 import type { AppEnv } from '../env.ts';
-import { cancelledIntentExample, createIntentExample, EXAMPLE_INTENT_ID, paymentIntentExample, receiptExample } from '../examples.ts';
+import {
+  cancelledIntentExample,
+  createIntentExample,
+  EXAMPLE_INTENT_ID,
+  paymentIntentExample,
+  paymentIntentPageExample,
+  receiptExample,
+} from '../examples.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
 import { wantsHtml } from '../negotiate.ts';
 import { errorResponses, IDEMPOTENT, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
 import { CreateIntentSchema, idempotencyHeaders, PaymentIntentSchema, ReceiptSchema, requireIdempotencyKey } from '../schemas.ts';
+import { createdRangeOf, IntentListQuerySchema, PaymentIntentPageSchema, pageRequest } from '../treasury-schemas.ts';
 
 const idParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, example: EXAMPLE_INTENT_ID }) });
 
@@ -44,6 +53,28 @@ const createIntentRoute = createRoute({
       'collection-account-missing',
       'gateway-error',
     ]),
+  },
+});
+
+const listIntentsRoute = createRoute({
+  method: 'get',
+  path: '/v1/payment-intents',
+  operationId: 'listPaymentIntents',
+  tags: ['Payment intents'],
+  summary: "Payment intents in the caller's scope, newest first, filtered",
+  description:
+    "Every intent whose dossier is in the caller's agencies' subtrees (portal, treasury and admin alike), as GET /v1/payment-intents/{id} shows it. " +
+    'Newest first by creation time, then id; `limit` per page (default 50, at most 200) and the opaque `nextCursor` for the next page. ' +
+    'Dates are Vietnamese calendar dates (Asia/Ho_Chi_Minh), both ends included; `paidFrom`/`paidTo` leave out intents never paid.',
+  security: [{ bearerAuth: [] }],
+  middleware: [allow('portal', 'treasury', 'admin')] as const,
+  request: { query: IntentListQuerySchema },
+  responses: {
+    200: {
+      description: 'A page of intents',
+      content: { 'application/json': { schema: PaymentIntentPageSchema, example: paymentIntentPageExample } },
+    },
+    ...errorResponses(SECURED),
   },
 });
 
@@ -123,6 +154,12 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>) {
     const body = c.req.valid('json');
     const response = await createPaymentIntent(c.get('ctx'), principalOf(c), body, key, callerIp(c.req.raw.headers));
     return c.json(response.body as z.infer<typeof PaymentIntentSchema>, response.status as 201);
+  });
+
+  app.openapi(listIntentsRoute, async (c) => {
+    const q = c.req.valid('query');
+    const filter = { ...q, created: createdRangeOf(q), paid: { from: q.paidFrom, to: q.paidTo } };
+    return c.json(await listPaymentIntents(c.get('ctx'), principalOf(c), filter, pageRequest(q)), 200);
   });
 
   app.openapi(getIntentRoute, async (c) => {

@@ -1,17 +1,20 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { createRefund, decideRefund, getRefund, listRefunds, resolveRefund } from '../../services/refunds.ts';
+import { listAllRefunds } from '../../services/treasury-lists.ts';
 import type { AppEnv } from '../env.ts';
 import {
   createRefundExample,
   EXAMPLE_INTENT_ID,
   EXAMPLE_REFUND_ID,
   refundExample,
+  refundPageExample,
   resolvedRefundExample,
   resolveRefundExample,
 } from '../examples.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
 import { errorResponses, IDEMPOTENT, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
 import { CreateRefundSchema, idempotencyHeaders, RefundSchema, ResolveRefundSchema, requireIdempotencyKey } from '../schemas.ts';
+import { createdRangeOf, pageRequest, RefundListQuerySchema, RefundPageSchema } from '../treasury-schemas.ts';
 
 const intentParams = z.object({
   id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, description: 'The payment intent', example: EXAMPLE_INTENT_ID }),
@@ -73,6 +76,25 @@ const listRefundsRoute = createRoute({
       content: { 'application/json': { schema: z.object({ items: z.array(RefundSchema) }), example: { items: [refundExample] } } },
     },
     ...errorResponses([...SECURED, 'not-found']),
+  },
+});
+
+const listAllRefundsRoute = createRoute({
+  method: 'get',
+  path: '/v1/refunds',
+  operationId: 'listAllRefunds',
+  tags: ['Refunds'],
+  summary: "Refunds in the caller's scope, newest first, filtered (those awaiting a second approver, say)",
+  description:
+    "Every refund of an intent whose dossier is in the caller's agencies' subtrees, through the gateway or recorded as returned by hand. " +
+    'Newest first by creation time, then id; `limit` per page (default 50, at most 200) and the opaque `nextCursor` for the next page. ' +
+    'Dates are Vietnamese calendar dates (Asia/Ho_Chi_Minh), both ends included.',
+  security: [{ bearerAuth: [] }],
+  middleware: [allow('portal', 'treasury', 'admin')] as const,
+  request: { query: RefundListQuerySchema },
+  responses: {
+    200: { description: 'A page of refunds', content: { 'application/json': { schema: RefundPageSchema, example: refundPageExample } } },
+    ...errorResponses(SECURED),
   },
 });
 
@@ -163,6 +185,11 @@ export function registerRefundRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(listRefundsRoute, async (c) =>
     c.json({ items: await listRefunds(c.get('ctx'), principalOf(c), c.req.valid('param').id) }, 200),
   );
+  app.openapi(listAllRefundsRoute, async (c) => {
+    const q = c.req.valid('query');
+    const filter = { ...q, created: createdRangeOf(q) };
+    return c.json(await listAllRefunds(c.get('ctx'), principalOf(c), filter, pageRequest(q)), 200);
+  });
   app.openapi(getRefundRoute, async (c) => c.json(await getRefund(c.get('ctx'), principalOf(c), c.req.valid('param').id), 200));
   for (const decision of ['approve', 'reject'] as const) {
     app.openapi(decisionRoute(decision), async (c) =>

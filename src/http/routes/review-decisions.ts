@@ -1,11 +1,13 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { reviewActions } from '../../db/schema/index.ts';
-import { EXAMPLE_REVIEW_ID, getReviewDetail, ReviewDetailSchema, reviewDetailExample } from '../../services/review-views.ts';
+import { getReviewDetail } from '../../services/review-views.ts';
 import { approveReview, decideReview, declineReview } from '../../services/reviews.ts';
 import type { AppEnv } from '../env.ts';
+import { EXAMPLE_REVIEW_ID, reviewDetailExample } from '../examples.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
 import { errorResponses, IDEMPOTENT, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
 import { dossierCode, idempotencyHeaders, requireIdempotencyKey } from '../schemas.ts';
+import { ReviewDetailSchema } from '../treasury-schemas.ts';
 
 const idParams = z.object({
   id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, description: 'The payment review', example: EXAMPLE_REVIEW_ID }),
@@ -38,7 +40,7 @@ const DecisionSchema = z
     }),
   })
   .strict()
-  .openapi('ReviewDecision');
+  .openapi('ReviewDecisionInput');
 
 const decisionRoute = createRoute({
   method: 'post',
