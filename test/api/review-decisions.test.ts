@@ -409,7 +409,9 @@ describe(`four eyes above ${THRESHOLD} VND, on ${databaseLabel}`, () => {
     const intent = await sandboxIntent(doubleFee);
     await applyOutcome(h.ctx, { intentId: intent.id, outcome: { kind: 'needs_review', reason: 'VNPay 07' }, source: 'callback' });
     const [review] = await reviewsOf(intent.id);
-    expect((await expectJson(await decide(review!.id, { action: 'reject', note: 'Giao dịch bị hủy' }), 200)).review.status).toBe('resolved');
+    expect((await expectJson(await decide(review!.id, { action: 'reject', note: 'Giao dịch bị hủy' }), 200)).review.status).toBe(
+      'resolved',
+    );
   });
 });
 
