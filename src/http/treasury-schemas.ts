@@ -288,3 +288,36 @@ export const ReviewSummarySchema = z
     openAmount: vndAmount.openapi({ description: 'The money of the open reviews (a review naming no amount counts 0)' }),
   })
   .openapi('PaymentReviewSummary');
+
+// ── Decisions ───────────────────────────────────────────────────────────────────────────
+
+/** Why a person decided: kept with the decision and in the audit log. */
+export const reviewNote = z.string().trim().min(3).max(1000);
+
+/** A treasury decision on a review, as the API and the desk's form take it. */
+export const ReviewDecisionInputSchema = z
+  .object({
+    action: z.enum(reviewActions).openapi({
+      description:
+        '`accept` the money (an underpayment only with `amount` stated); `refund` it (through the gateway where it can, else recorded as a manual refund with `evidence`); ' +
+        '`assign` an unmatched credit or unreadable message to an intent (`intentId`) or a dossier (`dossierCode`); `reject`: no money was received.',
+    }),
+    note: reviewNote.openapi({
+      description: 'Why: kept with the decision and in the audit log',
+      example: 'Đối chiếu sao kê Vietcombank 03/12: đã nhận 100.000 đ',
+    }),
+    amount: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional().openapi({
+      description: 'Integer VND: the amount accepted (required for an underpayment), or carried by a message that states none',
+      example: 100000,
+    }),
+    intentId: z.uuid().optional().openapi({ description: '`assign`: the payment intent the money pays' }),
+    dossierCode: dossierCode
+      .optional()
+      .openapi({ description: "`assign`: the dossier whose latest intent on the review's gateway the money pays" }),
+    evidence: z.string().trim().min(3).max(500).optional().openapi({
+      description: "A manual refund's proof: the bank transfer's reference",
+      example: 'FT26338912345 Vietcombank 04/12/2026',
+    }),
+  })
+  .strict()
+  .openapi('ReviewDecisionInput');

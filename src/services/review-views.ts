@@ -105,6 +105,7 @@ interface ReviewFeeLineView {
   obligationId: string;
   lineNo: number;
   kind: 'phi' | 'le_phi';
+  feeCode: string;
   name: string;
   /** What this intent pays for the line (VND). */
   amount: number;
@@ -290,6 +291,7 @@ export async function getReviewDetail(ctx: ServiceContext, principal: Principal,
             obligationId: obligations.id,
             lineNo: obligations.lineNo,
             kind: obligations.kind,
+            feeCode: obligations.feeCode,
             name: obligations.name,
             amount: intentObligations.amount,
             status: obligations.status,

@@ -96,7 +96,12 @@ function amountOf(review: ReviewRow, intent: IntentRow | null, stated: number | 
   return review.amount ?? (owns(review, intent) ? intent!.amount : (stated ?? null));
 }
 
-function refundsThroughGateway(ctx: ServiceContext, review: ReviewRow, intent: IntentRow | null): boolean {
+/** Whether refunding this review's money goes through its gateway's refund API (else it is returned by hand, with evidence). */
+export function refundsThroughGateway(
+  ctx: ServiceContext,
+  review: Pick<ReviewRow, 'gatewayTransactionId'>,
+  intent: Pick<IntentRow, 'gateway'> | null,
+): boolean {
   if (!intent || review.gatewayTransactionId === '' || review.gatewayTransactionId.startsWith('refund:')) return false;
   const gateway = ctx.gateways[intent.gateway as keyof typeof ctx.gateways];
   return Boolean(gateway?.refund && gateway.capabilities.refund);

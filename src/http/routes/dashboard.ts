@@ -11,6 +11,7 @@ import type { TokenVerifier } from '../middleware/auth.ts';
 import { wantsHtml } from '../negotiate.ts';
 import { zodIssues } from '../problem.ts';
 import { registerCampaignPages } from './dashboard-campaigns.ts';
+import { registerTreasuryPages } from './treasury-pages.ts';
 
 /**
  * The pages for people under /dashboard: signing in (a pasted token becomes a session cookie,
@@ -89,4 +90,5 @@ export function registerDashboardRoutes(app: OpenAPIHono<AppEnv>, verify: TokenV
   });
 
   registerCampaignPages(app);
+  registerTreasuryPages(app);
 }

@@ -1,46 +1,16 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { reviewActions } from '../../db/schema/index.ts';
 import { getReviewDetail } from '../../services/review-views.ts';
 import { approveReview, decideReview, declineReview } from '../../services/reviews.ts';
 import type { AppEnv } from '../env.ts';
 import { EXAMPLE_REVIEW_ID, reviewDetailExample } from '../examples.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
 import { errorResponses, IDEMPOTENT, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
-import { dossierCode, idempotencyHeaders, requireIdempotencyKey } from '../schemas.ts';
-import { ReviewDetailSchema } from '../treasury-schemas.ts';
+import { idempotencyHeaders, requireIdempotencyKey } from '../schemas.ts';
+import { ReviewDecisionInputSchema as DecisionSchema, reviewNote as note, ReviewDetailSchema } from '../treasury-schemas.ts';
 
 const idParams = z.object({
   id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, description: 'The payment review', example: EXAMPLE_REVIEW_ID }),
 });
-
-const note = z.string().trim().min(3).max(1000);
-
-const DecisionSchema = z
-  .object({
-    action: z.enum(reviewActions).openapi({
-      description:
-        '`accept` the money (an underpayment only with `amount` stated); `refund` it (through the gateway where it can, else recorded as a manual refund with `evidence`); ' +
-        '`assign` an unmatched credit or unreadable message to an intent (`intentId`) or a dossier (`dossierCode`); `reject`: no money was received.',
-    }),
-    note: note.openapi({
-      description: 'Why: kept with the decision and in the audit log',
-      example: 'Đối chiếu sao kê Vietcombank 03/12: đã nhận 100.000 đ',
-    }),
-    amount: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional().openapi({
-      description: 'Integer VND: the amount accepted (required for an underpayment), or carried by a message that states none',
-      example: 100000,
-    }),
-    intentId: z.uuid().optional().openapi({ description: '`assign`: the payment intent the money pays' }),
-    dossierCode: dossierCode
-      .optional()
-      .openapi({ description: "`assign`: the dossier whose latest intent on the review's gateway the money pays" }),
-    evidence: z.string().trim().min(3).max(500).optional().openapi({
-      description: "A manual refund's proof: the bank transfer's reference",
-      example: 'FT26338912345 Vietcombank 04/12/2026',
-    }),
-  })
-  .strict()
-  .openapi('ReviewDecisionInput');
 
 const decisionRoute = createRoute({
   method: 'post',

@@ -1,0 +1,102 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog, paymentIntents, paymentReviews } from '../../src/db/schema/index.ts';
+import { databaseLabel } from '../helpers/database.ts';
+import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
+import { createHarness, type Harness, mintToken } from '../helpers/harness.ts';
+import { expectJson } from '../helpers/problems.ts';
+import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
+import { csrfOf, openPage, postForm, signIn } from '../helpers/session.ts';
+
+/**
+ * The desk's pages over HTTP, on both databases (the browser test drives the same pages in
+ * Chromium): who may open them, the filters in the URL, a decision posted as a form — refused
+ * without the session's CSRF token, shown again with its error and what was typed, carried out
+ * once however often the same form is sent.
+ */
+let h: Harness;
+let portal: string;
+let treasuryCookie: string;
+let procedure: string;
+
+beforeAll(async () => {
+  h = await createHarness();
+  await h.listen();
+  await seedAgencyTree(h.ctx);
+  portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
+  treasuryCookie = await signIn(h, await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'ke-toan-an' }));
+  procedure = await createProcedure(h.ctx);
+});
+afterAll(() => h.close());
+
+async function underpaidReview() {
+  const dossier = await registerDossier(h, portal, procedure, { agencyCode: AGENCIES.communeA });
+  const intent = await expectJson(await createIntent(h, portal, dossier.code), 201);
+  await deliverSandboxCallback(h, sandboxEvent(intent, { amount: 100_000 }));
+  const [review] = await h.db.db.select().from(paymentReviews).where(eq(paymentReviews.intentId, intent.id));
+  return { intent, reviewId: review!.id };
+}
+
+const decisionUrl = (id: string) => `/dashboard/treasury/reviews/${id}/decision`;
+
+describe(`the treasury desk's pages, on ${databaseLabel}`, () => {
+  it('are for treasury and admin, under the session', async () => {
+    expect((await openPage(h, '/dashboard/treasury')).status).toBe(303);
+    const campaign = await signIn(h, await mintToken({ role: 'campaign', agencies: [AGENCIES.province] }));
+    expect((await openPage(h, '/dashboard/treasury', campaign)).status).toBe(403);
+    for (const path of ['/dashboard/treasury', '/dashboard/treasury/intents', '/dashboard/treasury/refunds']) {
+      const page = await openPage(h, path, treasuryCookie);
+      expect(page.status, path).toBe(200);
+      expect(await page.text()).toContain('Hàng chờ xử lý');
+    }
+  });
+
+  it('keeps the filters in the address, and refuses a bad one clearly', async () => {
+    const { intent, reviewId } = await underpaidReview();
+    const filtered = await (
+      await openPage(h, '/dashboard/treasury?kind=amount_mismatch&status=open&gateway=&agency=', treasuryCookie)
+    ).text();
+    expect(filtered).toContain(`/dashboard/treasury/reviews/${reviewId}`);
+    expect(filtered).toContain(intent.reference);
+    const other = await (await openPage(h, '/dashboard/treasury?kind=unmatched_credit', treasuryCookie)).text();
+    expect(other).not.toContain(`/dashboard/treasury/reviews/${reviewId}`);
+    const bad = await openPage(h, '/dashboard/treasury?kind=everything', treasuryCookie);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('query.kind');
+    expect((await openPage(h, '/dashboard/treasury/reviews/not-a-uuid', treasuryCookie)).status).toBe(404);
+  });
+
+  it('takes a decision as a form: CSRF-checked, errors shown with what was typed, the same form twice is one decision', async () => {
+    const { intent, reviewId } = await underpaidReview();
+    const page = await (await openPage(h, `/dashboard/treasury/reviews/${reviewId}`, treasuryCookie)).text();
+    const csrf = csrfOf(page);
+    const key = page.match(/name="key" value="([^"]+)"/)![1]!;
+    const note = 'Sao kê ngày 03/12 có khoản 100.000 đ';
+
+    expect((await postForm(h, decisionUrl(reviewId), { action: 'accept', note, amount: '100000', key }, treasuryCookie)).status).toBe(403);
+    expect((await intentRow(intent.id)).status).toBe('needs_review');
+
+    const refused = await postForm(h, decisionUrl(reviewId), { csrf, action: 'accept', note, key }, treasuryCookie);
+    expect(refused.status).toBe(422);
+    const shown = await refused.text();
+    expect(shown).toContain('role="alert"');
+    expect(shown).toContain(note);
+
+    const done = await postForm(h, decisionUrl(reviewId), { csrf, action: 'accept', note, amount: '100.000', key }, treasuryCookie);
+    expect(done.status).toBe(303);
+    expect(done.headers.get('location')).toBe(`/dashboard/treasury/reviews/${reviewId}?notice=decided`);
+    const again = await postForm(h, decisionUrl(reviewId), { csrf, action: 'accept', note, amount: '100.000', key }, treasuryCookie);
+    expect(again.status).toBe(303);
+    expect(await intentRow(intent.id)).toMatchObject({ status: 'succeeded', receivedAmount: 100_000 });
+    const audit = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.resourceType, 'payment_review'), eq(auditLog.resourceId, reviewId)));
+    expect(audit).toHaveLength(1);
+    const after = await (await openPage(h, `/dashboard/treasury/reviews/${reviewId}?notice=decided`, treasuryCookie)).text();
+    expect(after).toContain('role="status"');
+    expect(after).not.toContain('Ghi quyết định');
+  });
+});
+
+const intentRow = async (id: string) => (await h.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, id)))[0]!;
