@@ -149,8 +149,9 @@ export interface ReviewSummaryView {
 const INTENTLESS_KINDS: readonly ReviewKind[] = ['unmatched_credit', 'unreadable_message'];
 
 /**
- * What a person may decide on a review now (a first cut; services/reviews.ts refines it): nothing
- * once it is no longer `open`; `assign` only for money that names no intent, `accept` never for it.
+ * What a person may decide on a review now, as services/reviews.ts checks it: nothing once it is
+ * no longer `open`; `assign` only for money that names no intent, `accept` never for it. (Whether
+ * an action then needs an amount or evidence is the decision's own check.)
  */
 export function allowedReviewActions(review: { kind: ReviewKind; status: ReviewStatus; intentId: string | null }): ReviewAction[] {
   if (review.status !== 'open') return [];
