@@ -1,25 +1,22 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, obligations, paymentEvents, paymentIntents, paymentReviews, receipts, refunds } from '../../src/db/schema/index.ts';
 import { sandboxTransactions } from '../../src/emulators/schema.ts';
-import { createVietqrGateway } from '../../src/gateways/vietqr/adapter.ts';
 import { applyOutcome } from '../../src/services/apply-outcome.ts';
 import { verifyAuditChain } from '../../src/services/audit.ts';
-import { upsertAgency } from '../../src/services/catalogue.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, idempotencyKey, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 import { chooseOnCheckout, deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
+import { bankTransactionId, bankCredit as creditNotification, giveCommuneAnAccount, vietqrGateway } from '../helpers/vietqr.ts';
 
 /**
  * Every review kind the hub opens, decided through the API: the intent's state, its fee lines
  * and the audit rows each decision leaves; four eyes above the threshold; races end in one
  * outcome. Money arrives by the real paths (signed callbacks, the sandbox's checkout).
  */
-const VIETQR_SECRET = 'vietqr-notify-current-0123456789';
-const COMMUNE_ACCOUNT = { bankBin: '970415', accountNumber: '1014682259', accountName: 'UBND PHUONG TRAN BIEN' };
 /** 135.000 đ (the default fee) is under it, 270.000 đ is above. */
 const THRESHOLD = 200_000;
 
@@ -34,25 +31,11 @@ let doubleFee: string;
 beforeAll(async () => {
   h = await createHarness({
     reviewApprovalThreshold: THRESHOLD,
-    gateways: (env) => ({
-      vietqr: createVietqrGateway({
-        secrets: [VIETQR_SECRET],
-        signatureHeader: 'x-signature',
-        format: 'standard',
-        service: 'QRIBFTTA',
-        now: env.now,
-      }),
-    }),
+    gateways: vietqrGateway,
   });
   await h.listen();
   await seedAgencyTree(h.ctx);
-  await upsertAgency(h.ctx, {
-    code: AGENCIES.communeA,
-    name: 'UBND phường Trấn Biên',
-    level: 'commune',
-    parentCode: AGENCIES.province,
-    ...COMMUNE_ACCOUNT,
-  });
+  await giveCommuneAnAccount(h);
   portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
   treasury = await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'ke-toan-an' });
   otherTreasury = await mintToken({ role: 'treasury', agencies: [AGENCIES.communeA], subject: 'ke-toan-binh' });
@@ -104,19 +87,7 @@ async function vietqrIntent(): Promise<Intent> {
   return expectJson(await createIntent(h, portal, dossier.code, { gateway: 'vietqr' }), 201);
 }
 
-async function bankCredit(body: Record<string, unknown>) {
-  const raw = JSON.stringify({
-    accountNumber: COMMUNE_ACCOUNT.accountNumber,
-    transactionId: `FT26338${randomUUID().replace(/\D/g, '').slice(0, 9)}`,
-    time: '2026-12-03T10:15:42+07:00',
-    ...body,
-  });
-  const response = await h.request('POST', '/v1/callbacks/vietqr', {
-    rawBody: raw,
-    headers: { 'content-type': 'application/json', 'x-signature': createHmac('sha256', VIETQR_SECRET).update(raw).digest('hex') },
-  });
-  expect(response.status).toBeLessThan(500);
-}
+const bankCredit = (body: Record<string, unknown>) => creditNotification(h, { time: '2026-12-03T10:15:42+07:00', ...body });
 
 /** A VietQR transfer of 100.000 đ against a 135.000 đ bill: the intent in review, its lines held. */
 async function underpaid() {
@@ -530,7 +501,7 @@ const openers: Record<string, () => Promise<{ reviewId: string; intent: Intent |
     return { reviewId: disputed!.id, intent };
   },
   unmatched_credit: async () => {
-    const transactionId = `FT26339${randomUUID().replace(/\D/g, '').slice(0, 9)}`;
+    const transactionId = bankTransactionId();
     await bankCredit({ amount: 135_000, transactionId, description: 'nop tien khong ghi ma' });
     const [review] = await h.db.db.select().from(paymentReviews).where(eq(paymentReviews.gatewayTransactionId, transactionId));
     return { reviewId: review!.id, intent: null };

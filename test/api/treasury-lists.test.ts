@@ -1,8 +1,7 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paymentReviews, refunds } from '../../src/db/schema/index.ts';
-import { createVietqrGateway } from '../../src/gateways/vietqr/adapter.ts';
 import { appendAudit } from '../../src/services/audit.ts';
 import { upsertAgency } from '../../src/services/catalogue.ts';
 import { withTransaction } from '../../src/services/context.ts';
@@ -11,6 +10,7 @@ import { AGENCIES, createIntent, createProcedure, idempotencyKey, registerDossie
 import { createHarness, type Harness, mintToken } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
+import { bankCredit, bankTransactionId, COMMUNE_A_ACCOUNT, giveCommuneAnAccount, vietqrGateway } from '../helpers/vietqr.ts';
 
 /**
  * What treasury can see: the review queue, a review's case, the desk's counts, and the lists of
@@ -19,8 +19,6 @@ import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
  * on three Vietnamese dates.
  */
 
-const VIETQR_SECRET = 'vietqr-notify-lists-0123456789abcdef';
-const COMMUNE_A_ACCOUNT = { bankBin: '970415', accountNumber: '1014682259', accountName: 'UBND PHUONG TRAN BIEN' };
 const PROVINCE_ACCOUNT = { bankBin: '970418', accountNumber: '31210000123456', accountName: 'UBND TINH DONG NAI' };
 
 /** Three Vietnamese days; the last starts at 00:30 in Vietnam, still the 21st in UTC. */
@@ -50,21 +48,12 @@ const seeded = {
 const get = async (path: string, token = province) => expectJson(await h.request('GET', path, { token }), 200);
 const ids = (page: { items: Array<{ id: string }> }) => page.items.map((i) => i.id);
 
-async function notifyVietqr(body: Record<string, unknown>) {
-  const raw = JSON.stringify(body);
-  const signature = createHmac('sha256', VIETQR_SECRET).update(raw, 'utf8').digest('hex');
-  const response = await h.request('POST', '/v1/callbacks/vietqr', {
-    rawBody: raw,
-    headers: { 'content-type': 'application/json', 'x-signature': signature },
-  });
-  expect(response.status).toBe(200);
-  return { raw, answer: await response.json() };
-}
+const notifyVietqr = (body: Record<string, unknown>) => bankCredit(h, body);
 
 const credit = (reference: string, amount: number, account = COMMUNE_A_ACCOUNT.accountNumber) => ({
   accountNumber: account,
   amount,
-  transactionId: `FT26324${randomUUID().replace(/\D/g, '').slice(0, 9)}`,
+  transactionId: bankTransactionId(),
   time: h.ctx.now().toISOString(),
   description: `MBVCB.1187654321.084512.NGUYEN VAN AN chuyen tien ${reference} thanh toan`,
 });
@@ -87,15 +76,7 @@ async function reviewByTransaction(transactionId: string) {
 beforeAll(async () => {
   h = await createHarness({
     refundApprovalThreshold: 100_000,
-    gateways: (env) => ({
-      vietqr: createVietqrGateway({
-        secrets: [VIETQR_SECRET],
-        signatureHeader: 'x-signature',
-        format: 'standard',
-        service: 'QRIBFTTA',
-        now: env.now,
-      }),
-    }),
+    gateways: vietqrGateway,
   });
   await seedAgencyTree(h.ctx);
   await upsertAgency(h.ctx, {
@@ -105,13 +86,7 @@ beforeAll(async () => {
     parentCode: null,
     ...PROVINCE_ACCOUNT,
   });
-  await upsertAgency(h.ctx, {
-    code: AGENCIES.communeA,
-    name: 'UBND phường Trấn Biên',
-    level: 'commune',
-    parentCode: AGENCIES.province,
-    ...COMMUNE_A_ACCOUNT,
-  });
+  await giveCommuneAnAccount(h);
   portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
   province = await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'ke-toan-tinh' });
   procedure = await createProcedure(h.ctx);

@@ -1,4 +1,3 @@
-import { createHmac, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,13 +5,12 @@ import { and, asc, eq } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, obligations, paymentIntents, paymentReviews, refunds } from '../../src/db/schema/index.ts';
-import { createVietqrGateway } from '../../src/gateways/vietqr/adapter.ts';
-import { upsertAgency } from '../../src/services/catalogue.ts';
 import { type IsolatedPage, launchBrowser, openIsolatedPage, skipWithoutBrowser } from '../helpers/browser.ts';
 import { AGENCIES, createIntent, createProcedure, idempotencyKey, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 import { expectJson } from '../helpers/problems.ts';
 import { chooseOnCheckout } from '../helpers/sandbox.ts';
+import { bankTransactionId, bankCredit as creditNotification, giveCommuneAnAccount, vietqrGateway } from '../helpers/vietqr.ts';
 
 /**
  * The treasury's desk in Debian's Chromium, against the hub on a real port: a VietQR
@@ -21,8 +19,6 @@ import { chooseOnCheckout } from '../helpers/sandbox.ts';
  * and the audit log are then what the decisions say. Screenshots at 1280 and 390 px are kept.
  */
 const ARTIFACTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../test-artifacts');
-const VIETQR_SECRET = 'vietqr-notify-current-0123456789';
-const COMMUNE_ACCOUNT = { bankBin: '970415', accountNumber: '1014682259', accountName: 'UBND PHUONG TRAN BIEN' };
 
 describe.skipIf(skipWithoutBrowser('e2e/treasury-desk'))('the treasury desk in a browser', () => {
   let h: Harness;
@@ -38,25 +34,11 @@ describe.skipIf(skipWithoutBrowser('e2e/treasury-desk'))('the treasury desk in a
   beforeAll(async () => {
     h = await createHarness({
       refundApprovalThreshold: 100_000,
-      gateways: (env) => ({
-        vietqr: createVietqrGateway({
-          secrets: [VIETQR_SECRET],
-          signatureHeader: 'x-signature',
-          format: 'standard',
-          service: 'QRIBFTTA',
-          now: env.now,
-        }),
-      }),
+      gateways: vietqrGateway,
     });
     base = await h.listen();
     await seedAgencyTree(h.ctx);
-    await upsertAgency(h.ctx, {
-      code: AGENCIES.communeA,
-      name: 'UBND phường Trấn Biên',
-      level: 'commune',
-      parentCode: AGENCIES.province,
-      ...COMMUNE_ACCOUNT,
-    });
+    await giveCommuneAnAccount(h);
     portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
     thuQuyAn = await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'thu-quy-an' });
     thuQuyBinh = await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'thu-quy-binh' });
@@ -87,19 +69,7 @@ describe.skipIf(skipWithoutBrowser('e2e/treasury-desk'))('the treasury desk in a
     return page.screenshot({ path: resolve(ARTIFACTS, name), fullPage: true });
   };
 
-  async function bankCredit(body: Record<string, unknown>) {
-    const raw = JSON.stringify({
-      accountNumber: COMMUNE_ACCOUNT.accountNumber,
-      transactionId: `FT26338${randomUUID().replace(/\D/g, '').slice(0, 9)}`,
-      time: '2026-12-03T10:15:42+07:00',
-      ...body,
-    });
-    const response = await h.request('POST', '/v1/callbacks/vietqr', {
-      rawBody: raw,
-      headers: { 'content-type': 'application/json', 'x-signature': createHmac('sha256', VIETQR_SECRET).update(raw).digest('hex') },
-    });
-    expect(response.status).toBe(200);
-  }
+  const bankCredit = (body: Record<string, unknown>) => creditNotification(h, { time: '2026-12-03T10:15:42+07:00', ...body });
 
   const intentRow = async (id: string) => (await h.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, id)))[0]!;
   const auditOf = (type: string, id: string) =>
@@ -166,7 +136,7 @@ describe.skipIf(skipWithoutBrowser('e2e/treasury-desk'))('the treasury desk in a
   it('assigns a bank credit that names no intent to the dossier it pays, at 390 px', async () => {
     const dossier = await registerDossier(h, portal, smallFee, { agencyCode: AGENCIES.communeA });
     const intent = await expectJson(await createIntent(h, portal, dossier.code, { gateway: 'vietqr' }), 201);
-    const transactionId = `FT26338${randomUUID().replace(/\D/g, '').slice(0, 9)}`;
+    const transactionId = bankTransactionId();
     await bankCredit({ amount: 50_000, transactionId, description: 'NGUYEN THI BINH nop tien' });
     const [review] = await h.db.db.select().from(paymentReviews).where(eq(paymentReviews.gatewayTransactionId, transactionId));
     expect(review).toMatchObject({ kind: 'unmatched_credit', intentId: null });
