@@ -313,6 +313,25 @@ async function finish(ctx: ServiceContext, after: AfterCommit) {
 
 const reviewState = (review: ReviewRow) => ({ status: review.status, decision: review.decision, outcome: review.outcome });
 
+/** One step on a review, appended to the audit log in the step's own transaction: the state before it and after. */
+const auditStep = (
+  ctx: ServiceContext,
+  principal: Principal,
+  locked: Locked,
+  action: 'review.decide' | 'review.approve' | 'review.decline',
+  reason: string | null,
+  after: Record<string, unknown>,
+) =>
+  appendAudit(ctx, principal, {
+    action,
+    resourceType: 'payment_review',
+    resourceId: locked.review.id,
+    agencyCode: locked.agencyCode,
+    reason,
+    before: reviewState(locked.review),
+    after,
+  });
+
 /**
  * A treasury user decides a review. The decision is checked, then carried out at once, or kept
  * `awaiting_approval` when it moves more than the configured amount (accept, assign, refund). An
@@ -359,15 +378,7 @@ export async function decideReview(
         .update(paymentReviews)
         .set({ status: 'awaiting_approval', decision, decidedBy: owner, decidedAt: now })
         .where(eq(paymentReviews.id, id));
-      await appendAudit(ctx, principal, {
-        action: 'review.decide',
-        resourceType: 'payment_review',
-        resourceId: id,
-        agencyCode: locked.agencyCode,
-        reason: input.note,
-        before: reviewState(review),
-        after: { status: 'awaiting_approval', decision },
-      });
+      await auditStep(ctx, principal, locked, 'review.decide', input.note, { status: 'awaiting_approval', decision });
       return {};
     }
     const done = await carryOut(ctx, principal, locked, decision, null);
@@ -375,15 +386,7 @@ export async function decideReview(
       .update(paymentReviews)
       .set({ status: 'resolved', decision, outcome: done.outcome, decidedBy: owner, decidedAt: now, resolvedBy: owner, resolvedAt: now })
       .where(eq(paymentReviews.id, id));
-    await appendAudit(ctx, principal, {
-      action: 'review.decide',
-      resourceType: 'payment_review',
-      resourceId: id,
-      agencyCode: locked.agencyCode,
-      reason: input.note,
-      before: reviewState(review),
-      after: { status: 'resolved', decision, outcome: done.outcome },
-    });
+    await auditStep(ctx, principal, locked, 'review.decide', input.note, { status: 'resolved', decision, outcome: done.outcome });
     return done.after;
   }).catch(async (error: unknown) => {
     // The same key used at the same moment on another review: whichever committed first owns it.
@@ -406,15 +409,7 @@ export async function approveReview(ctx: ServiceContext, principal: Principal, i
       .update(paymentReviews)
       .set({ status: 'resolved', outcome: done.outcome, approvedBy: approver, resolvedBy: approver, resolvedAt: now })
       .where(eq(paymentReviews.id, id));
-    await appendAudit(ctx, principal, {
-      action: 'review.approve',
-      resourceType: 'payment_review',
-      resourceId: id,
-      agencyCode: locked.agencyCode,
-      reason: note ?? null,
-      before: reviewState(review),
-      after: { status: 'resolved', decision, outcome: done.outcome },
-    });
+    await auditStep(ctx, principal, locked, 'review.approve', note ?? null, { status: 'resolved', decision, outcome: done.outcome });
     return done.after;
   });
   await finish(ctx, after);
@@ -430,15 +425,7 @@ export async function declineReview(ctx: ServiceContext, principal: Principal, i
       .update(paymentReviews)
       .set({ status: 'open', decision: null, decidedBy: null, decidedAt: null })
       .where(eq(paymentReviews.id, id));
-    await appendAudit(ctx, principal, {
-      action: 'review.decline',
-      resourceType: 'payment_review',
-      resourceId: id,
-      agencyCode: locked.agencyCode,
-      reason: note,
-      before: reviewState(review),
-      after: { status: 'open' },
-    });
+    await auditStep(ctx, principal, locked, 'review.decline', note, { status: 'open' });
   });
 }
 
