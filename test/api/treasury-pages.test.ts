@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, paymentIntents, paymentReviews } from '../../src/db/schema/index.ts';
 import { databaseLabel } from '../helpers/database.ts';
@@ -20,7 +20,7 @@ let treasuryCookie: string;
 let procedure: string;
 
 beforeAll(async () => {
-  h = await createHarness();
+  h = await createHarness({ reviewApprovalThreshold: 120_000 });
   await h.listen();
   await seedAgencyTree(h.ctx);
   portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
@@ -96,6 +96,52 @@ describe(`the treasury desk's pages, on ${databaseLabel}`, () => {
     const after = await (await openPage(h, `/dashboard/treasury/reviews/${reviewId}?notice=decided`, treasuryCookie)).text();
     expect(after).toContain('role="status"');
     expect(after).not.toContain('Ghi quyết định');
+  });
+});
+
+describe(`four eyes on the desk, on ${databaseLabel}`, () => {
+  it('a decision above the threshold waits; its maker gets no approve button; another clerk declines, then approves', async () => {
+    const dossier = await registerDossier(h, portal, procedure, { agencyCode: AGENCIES.communeA });
+    const intent = await expectJson(await createIntent(h, portal, dossier.code), 201);
+    await deliverSandboxCallback(h, sandboxEvent(intent, { amount: 150_000 }));
+    const [review] = await h.db.db.select().from(paymentReviews).where(eq(paymentReviews.intentId, intent.id));
+    const id = review!.id;
+    const casePath = `/dashboard/treasury/reviews/${id}`;
+    const other = await signIn(h, await mintToken({ role: 'treasury', agencies: [AGENCIES.communeA], subject: 'ke-toan-binh' }));
+
+    const page = await (await openPage(h, casePath, treasuryCookie)).text();
+    const key = page.match(/name="key" value="([^"]+)"/)![1]!;
+    const decided = await postForm(
+      h,
+      decisionUrl(id),
+      { csrf: csrfOf(page), action: 'accept', note: 'Nộp thừa, chấp nhận', key },
+      treasuryCookie,
+    );
+    expect(decided.headers.get('location')).toBe(`${casePath}?notice=awaiting`);
+    const mine = await (await openPage(h, casePath, treasuryCookie)).text();
+    expect(mine).not.toContain(`action="${casePath}/approve"`);
+    expect((await intentRow(intent.id)).status).toBe('needs_review');
+
+    const theirs = await (await openPage(h, casePath, other)).text();
+    expect(theirs).toContain(`action="${casePath}/approve"`);
+    const csrf = csrfOf(theirs);
+    expect((await postForm(h, `${casePath}/decline`, { csrf, note: '' }, other)).status).toBe(400);
+    const declined = await postForm(h, `${casePath}/decline`, { csrf, note: 'Cần sao kê đối chiếu' }, other);
+    expect(declined.headers.get('location')).toBe(`${casePath}?notice=declined`);
+    expect((await h.db.db.select().from(paymentReviews).where(eq(paymentReviews.id, id)))[0]!.status).toBe('open');
+
+    const again = await (await openPage(h, casePath, treasuryCookie)).text();
+    const key2 = again.match(/name="key" value="([^"]+)"/)![1]!;
+    await postForm(h, decisionUrl(id), { csrf: csrfOf(again), action: 'accept', note: 'Đã có sao kê', key: key2 }, treasuryCookie);
+    const approved = await postForm(h, `${casePath}/approve`, { csrf, note: '' }, other);
+    expect(approved.headers.get('location')).toBe(`${casePath}?notice=approved`);
+    expect(await intentRow(intent.id)).toMatchObject({ status: 'succeeded', receivedAmount: 150_000 });
+    const steps = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.resourceType, 'payment_review'), eq(auditLog.resourceId, id)))
+      .orderBy(asc(auditLog.id));
+    expect(steps.map((r) => r.action)).toEqual(['review.decide', 'review.decline', 'review.decide', 'review.approve']);
   });
 });
 
