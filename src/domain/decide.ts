@@ -44,6 +44,8 @@ export interface IntentFacts {
   status: IntentStatus;
   amount: number;
   refundedAmount: number;
+  /** What was taken when a person accepted another amount than the one asked; null: the amount asked. */
+  receivedAmount: number | null;
   gatewayTransactionId: string | null;
   /** The account the payer was shown (a VietQR intent's next action), if any. */
   shownAccount: string | null;
@@ -307,14 +309,14 @@ export function decide(intent: IntentFacts, outcome: Outcome): Decision {
     }
     case 'refunded': {
       const refundedAmount = intent.refundedAmount + outcome.amount;
-      if (!Number.isSafeInteger(outcome.amount) || outcome.amount <= 0 || refundedAmount > intent.amount) {
+      // What was paid is what was taken: the amount asked, or what a person accepted instead.
+      const paid = intent.receivedAmount ?? intent.amount;
+      if (!Number.isSafeInteger(outcome.amount) || outcome.amount <= 0 || refundedAmount > paid) {
         // The refund service checks this before asking the gateway: reaching here is a bug, and
         // the transaction rolls back rather than record more given back than was paid.
-        throw new RangeError(
-          `a refund of ${outcome.amount} VND on top of ${intent.refundedAmount} VND exceeds the ${intent.amount} VND paid`,
-        );
+        throw new RangeError(`a refund of ${outcome.amount} VND on top of ${intent.refundedAmount} VND exceeds the ${paid} VND paid`);
       }
-      const full = refundedAmount === intent.amount;
+      const full = refundedAmount === paid;
       return move(intent, full ? 'refund_full' : 'refund_partial', {
         set: { refundedAmount },
         review: null,

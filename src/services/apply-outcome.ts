@@ -96,6 +96,7 @@ function factsOf(intent: IntentRow): IntentFacts {
     status: intent.status,
     amount: intent.amount,
     refundedAmount: intent.refundedAmount,
+    receivedAmount: intent.receivedAmount,
     gatewayTransactionId: intent.gatewayTransactionId,
     shownAccount: typeof shown === 'string' ? shown : null,
   };

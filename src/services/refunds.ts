@@ -109,6 +109,9 @@ function refundingGateway(ctx: ServiceContext, intent: IntentRow): Gateway & Req
   return gateway as Gateway & Required<Pick<Gateway, 'refund'>>;
 }
 
+/** What the intent took: the amount asked, or what treasury accepted instead (an underpayment, say). */
+const paidAmount = (intent: IntentRow) => intent.receivedAmount ?? intent.amount;
+
 /**
  * What may still be refunded: the amount paid, less what was refunded and what open refunds may
  * still take back. Read with the intent locked, so two refunds cannot both count the same money.
@@ -119,7 +122,7 @@ async function refundable(ctx: ServiceContext, intent: IntentRow): Promise<numbe
     .from(refunds)
     // A refund decided in a review gives back that review's money, not the intent's payment.
     .where(and(eq(refunds.intentId, intent.id), inArray(refunds.status, OPEN_STATUSES), isNull(refunds.reviewId)));
-  return intent.amount - intent.refundedAmount - Number(open!.sum);
+  return paidAmount(intent) - intent.refundedAmount - Number(open!.sum);
 }
 
 /**
@@ -168,7 +171,7 @@ export async function createRefund(
     const now = ctx.now();
     // Compared with everything this intent has refunded or may still refund, so splitting a
     // large refund into small ones cannot avoid the second treasury user.
-    const alreadyTaken = intent.amount - available;
+    const alreadyTaken = paidAmount(intent) - available;
     const needsApproval = alreadyTaken + input.amount > ctx.settings.refundApprovalThreshold;
     const [row] = await executor(ctx)
       .insert(refunds)
@@ -178,7 +181,7 @@ export async function createRefund(
         amount: input.amount,
         // VNPay's "full" (02) returns the whole transaction: only right when nothing else was or
         // may be refunded. The rest after a partial refund is itself a partial refund (03).
-        full: input.amount === intent.amount && alreadyTaken === 0,
+        full: input.amount === paidAmount(intent) && alreadyTaken === 0,
         reason: input.reason,
         status: needsApproval ? 'awaiting_approval' : 'submitted',
         requestedBy: owner,

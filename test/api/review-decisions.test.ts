@@ -142,6 +142,33 @@ describe(`deciding reviews on ${databaseLabel}`, () => {
     await expect(h.db.db.update(paymentReviews).set({ reason: 'rewritten' }).where(eq(paymentReviews.id, review.id))).rejects.toThrow();
   });
 
+  it('an accepted underpayment refunds what was taken, not the amount asked', async () => {
+    const intent = await sandboxIntent();
+    await h.db.db
+      .insert(sandboxTransactions)
+      .values({ reference: intent.reference, transactionId: `SBX${intent.reference}`, amount: 100_000, status: 'succeeded' });
+    await deliverSandboxCallback(h, sandboxEvent(intent, { amount: 100_000 }));
+    const [review] = await reviewsOf(intent.id);
+    await expectJson(await decide(review!.id, { action: 'accept', amount: 100_000, note: 'Chấp nhận số đã nhận' }), 200);
+    const refund = (body: Record<string, unknown>) =>
+      h.request('POST', `/v1/payment-intents/${intent.id}/refunds`, {
+        token: treasury,
+        headers: { 'idempotency-key': idempotencyKey() },
+        body,
+      });
+    const stale = await expectProblem(
+      await refund({ amount: 135_000, expectedRefundable: 135_000, reason: 'Hồ sơ bị từ chối' }),
+      409,
+      'refundable-changed',
+    );
+    expect(stale.refundable).toBe(100_000);
+    expect((await expectJson(await refund({ amount: 100_000, expectedRefundable: 100_000, reason: 'Hồ sơ bị từ chối' }), 201)).status).toBe(
+      'succeeded',
+    );
+    expect(await intentRow(intent.id)).toMatchObject({ status: 'refunded', refundedAmount: 100_000 });
+    expect((await linesOf(intent)).map((l) => l.status)).toEqual(['refunded']);
+  });
+
   it('refunds a VietQR underpayment by hand, with the transfer as evidence: the lines are free to pay again', async () => {
     const { intent, review } = await underpaid();
     await expectProblem(await decide(review.id, { action: 'refund', note: 'Trả lại tiền' }), 422, 'review-action-not-allowed');

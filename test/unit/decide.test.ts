@@ -21,7 +21,7 @@ const TX = 'TX-1';
 /** The intent in each status: refunds already given where the status says so. */
 function intentIn(status: IntentStatus, extra: Partial<IntentFacts> = {}): IntentFacts {
   const refundedAmount = status === 'refunded' ? AMOUNT : status === 'partially_refunded' ? 35_000 : 0;
-  return { status, amount: AMOUNT, refundedAmount, gatewayTransactionId: TX, shownAccount: null, ...extra };
+  return { status, amount: AMOUNT, refundedAmount, receivedAmount: null, gatewayTransactionId: TX, shownAccount: null, ...extra };
 }
 
 function render(d: Decision): string {
@@ -181,6 +181,18 @@ describe('decide, every status × outcome × amount × transaction', () => {
       expect(attempt(intentIn(status), outcome)).toBe(refunds[size][status]);
     });
   }
+  it('refunds of an intent paid with another amount a person accepted count against what was taken', () => {
+    const short = intentIn('succeeded', { receivedAmount: 100_000 });
+    expect(render(decide(short, { kind: 'refunded', amount: 100_000, refundId: 'r' }))).toBe(
+      'applied · refund_full→refunded · - · mark_refunded',
+    );
+    expect(() => decide(short, { kind: 'refunded', amount: 100_001, refundId: 'r' })).toThrow(RangeError);
+    const over = intentIn('succeeded', { receivedAmount: 150_000 });
+    expect(render(decide(over, { kind: 'refunded', amount: AMOUNT, refundId: 'r' }))).toBe(
+      'applied · refund_partial→partially_refunded · - · leave',
+    );
+  });
+
   it('a refund of the rest of a partly refunded intent is full; zero, negative or fractional refunds are refused', () => {
     expect(attempt(intentIn('partially_refunded'), { kind: 'refunded', amount: 100_000, refundId: 'r' })).toBe(
       'applied · refund_full→refunded · - · mark_refunded',
@@ -264,6 +276,7 @@ describe('decide, invariants over any input (property)', () => {
     status,
     amount: fc.constant(AMOUNT),
     refundedAmount: fc.constant(0),
+    receivedAmount: fc.constant(null),
     gatewayTransactionId: fc.option(tx, { nil: null }),
     shownAccount: fc.constant(null),
   });
