@@ -476,11 +476,13 @@ async function disputeReviewRefund(ctx: ServiceContext, row: RefundRow, reason: 
       intentId: row.intentId,
       gateway: intent!.gateway,
       kind: 'refund_disputed',
-      gatewayTransactionId: row.gatewayTransactionId ?? '',
+      // One per refund that did not happen (a second refusal is a second case); the money it was to
+      // give back is named in the detail, and a decision on it is a decision on that money.
+      gatewayTransactionId: `refund:${row.id}`,
       amount: row.amount,
       proposedAction: 'decide',
       reason: `the refund decided in review ${row.reviewId} did not happen (${reason}); the money is still to be decided`.slice(0, 500),
-      detail: { refundId: row.id, reviewId: row.reviewId },
+      detail: { refundId: row.id, reviewId: row.reviewId, moneyTransactionId: row.gatewayTransactionId ?? '' },
       createdAt: ctx.now(),
     })
     .onConflictDoNothing();

@@ -86,7 +86,19 @@ const refuse = (message: string, path?: string) => new ServiceError('review-acti
 
 /** The review's money is the intent's own, the one that put it in review. */
 const owns = (review: ReviewRow, intent: IntentRow | null) =>
-  intent !== null && intent.status === 'needs_review' && (intent.gatewayTransactionId ?? '') === review.gatewayTransactionId;
+  intent !== null && intent.status === 'needs_review' && (intent.gatewayTransactionId ?? '') === moneyTransaction(review);
+
+/**
+ * The gateway transaction of the money a review is about. A disputed refund is keyed by its refund
+ * (`refund:<id>`, one review per refund that did not happen) but is about the money that refund was
+ * to give back, named in its detail.
+ */
+function moneyTransaction(review: Pick<ReviewRow, 'gatewayTransactionId' | 'detail'>): string {
+  const money = review.detail?.moneyTransactionId;
+  return typeof money === 'string' ? money : review.gatewayTransactionId;
+}
+
+const PAID: IntentStatus[] = ['succeeded', 'partially_refunded', 'refunded'];
 
 /**
  * The money a review is about: what the gateway stated, else (a hold that named no amount) the
@@ -99,10 +111,11 @@ function amountOf(review: ReviewRow, intent: IntentRow | null, stated: number | 
 /** Whether refunding this review's money goes through its gateway's refund API (else it is returned by hand, with evidence). */
 export function refundsThroughGateway(
   ctx: ServiceContext,
-  review: Pick<ReviewRow, 'gatewayTransactionId'>,
+  review: Pick<ReviewRow, 'gatewayTransactionId' | 'detail'>,
   intent: Pick<IntentRow, 'gateway'> | null,
 ): boolean {
-  if (!intent || review.gatewayTransactionId === '' || review.gatewayTransactionId.startsWith('refund:')) return false;
+  const transaction = moneyTransaction(review);
+  if (!intent || transaction === '' || transaction.startsWith('refund:')) return false;
   const gateway = ctx.gateways[intent.gateway as keyof typeof ctx.gateways];
   return Boolean(gateway?.refund && gateway.capabilities.refund);
 }
@@ -117,6 +130,14 @@ function checkDecision(ctx: ServiceContext, review: ReviewRow, intent: IntentRow
   switch (input.action) {
     case 'accept': {
       if (withoutIntent) throw refuse(`an ${review.kind} is not accepted: assign it to the intent or dossier it pays`, 'action');
+      if (!owns(review, intent) && !PAID.includes(intent!.status)) {
+        // Kept beside an intent that is not paid, the money would pay nothing while its fee lines are
+        // (or may become) free to be paid again: the citizen would pay twice.
+        throw refuse(
+          `this money is not the payment that put the intent in review, and the intent is ${intent!.status}: decide the intent's own review first, or refund this money`,
+          'action',
+        );
+      }
       const received = money ?? intent!.amount;
       if (owns(review, intent) && received < intent!.amount && input.amount !== received) {
         throw refuse(
@@ -169,7 +190,7 @@ async function carryOut(
 ): Promise<{ outcome: ReviewOutcomeRecord; after: AfterCommit }> {
   const { review, intent } = locked;
   const actor = approvedBy ?? decision.decidedBy;
-  const money = { gatewayTransactionId: review.gatewayTransactionId, amount: amountOf(review, intent, decision.amount) };
+  const money = { gatewayTransactionId: moneyTransaction(review), amount: amountOf(review, intent, decision.amount) };
   const before = intent ? { intentId: intent.id, intentStatusBefore: intent.status } : {};
   const decided = async (action: 'accept' | 'reject' | 'refunded') => {
     const applied = await applyOutcome(ctx, {
@@ -229,7 +250,7 @@ async function carryOut(
           requestedBy: decision.decidedBy,
           approvedBy,
           reviewId: review.id,
-          gatewayTransactionId: review.gatewayTransactionId || null,
+          gatewayTransactionId: money.gatewayTransactionId || null,
           method: viaGateway ? 'gateway' : 'manual',
           gatewayRefundId: viaGateway ? null : (decision.evidence ?? null),
           detail: viaGateway ? null : { evidence: decision.evidence },
@@ -276,7 +297,12 @@ async function carryOut(
 }
 
 /** The intent an unmatched credit pays: the one named, or the dossier's latest on the same gateway that can take money. */
-async function assignTarget(ctx: ServiceContext, principal: Principal, review: ReviewRow, decision: ReviewDecisionRecord) {
+async function assignTarget(
+  ctx: ServiceContext,
+  principal: Principal,
+  review: ReviewRow,
+  decision: Pick<ReviewDecisionRecord, 'intentId' | 'dossierCode'>,
+) {
   const scope = dossierScopeCondition(principal, paymentIntents.dossierCode);
   const conditions = [eq(paymentIntents.gateway, review.gateway)];
   if (scope) conditions.push(scope);
@@ -360,12 +386,15 @@ export async function decideReview(
       );
     }
     const { atStake } = checkDecision(ctx, review, intent, input);
+    // The intent an assignment pays is found now, in the decider's scope: an approver carries out
+    // what was decided, never a target the decider could not see.
+    const assigned = input.action === 'assign' ? await assignTarget(ctx, principal, review, input) : null;
     const now = ctx.now();
     const decision: ReviewDecisionRecord = {
       action: input.action,
       note: input.note,
       ...(input.amount !== undefined ? { amount: input.amount } : {}),
-      ...(input.intentId ? { intentId: input.intentId } : {}),
+      ...(assigned ? { intentId: assigned.id } : input.intentId ? { intentId: input.intentId } : {}),
       ...(input.dossierCode ? { dossierCode: input.dossierCode } : {}),
       ...(input.evidence ? { evidence: input.evidence } : {}),
       decidedBy: owner,

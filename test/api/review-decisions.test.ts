@@ -5,6 +5,7 @@ import { auditLog, obligations, paymentEvents, paymentIntents, paymentReviews, r
 import { sandboxTransactions } from '../../src/emulators/schema.ts';
 import { applyOutcome } from '../../src/services/apply-outcome.ts';
 import { verifyAuditChain } from '../../src/services/audit.ts';
+import { upsertAgency } from '../../src/services/catalogue.ts';
 import { databaseLabel } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, idempotencyKey, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
@@ -238,9 +239,20 @@ describe(`deciding reviews on ${databaseLabel}`, () => {
       ['amount_mismatch', 'resolved'],
       ['refund_disputed', 'open'],
     ]);
-    // Decided again, by hand this time: the intent ends refunded.
-    await expectJson(await decide(reviews[1]!.id, { action: 'refund', note: 'Chuyển khoản trả lại', evidence: 'FT26338000111' }), 200);
+    expect(reviews[1]!.gatewayTransactionId).toMatch(/^refund:/);
+    // Through the gateway again, refused again: a second case, never money left with no case open.
+    await expectJson(await decide(reviews[1]!.id, { action: 'refund', note: 'Thử hoàn lại qua cổng' }), 200);
+    const again = await reviewsOf(intent.id);
+    expect(again.map((r) => [r.kind, r.status])).toEqual([
+      ['amount_mismatch', 'resolved'],
+      ['refund_disputed', 'resolved'],
+      ['refund_disputed', 'open'],
+    ]);
+    expect((await intentRow(intent.id)).status).toBe('needs_review');
+    // Decided again, by hand this time: the intent ends refunded and its line is free.
+    await expectJson(await decide(again[2]!.id, { action: 'refund', note: 'Chuyển khoản trả lại', evidence: 'FT26338000111' }), 200);
     expect((await intentRow(intent.id)).status).toBe('refunded');
+    expect((await linesOf(intent)).map((l) => [l.status, l.liveIntentId])).toEqual([['unpaid', null]]);
   });
 
   it("refunds a second payment of a paid intent without touching the intent's own payment", async () => {
@@ -271,6 +283,24 @@ describe(`deciding reviews on ${databaseLabel}`, () => {
     expect((await reviewRow(review!.id)).outcome).toMatchObject({ result: 'kept', intentStatusAfter: 'succeeded' });
     expect(await eventsOf(intent.id)).toContain('review_money_kept:succeeded');
     expect(await h.db.db.select().from(receipts).where(eq(receipts.intentId, intent.id))).toHaveLength(1);
+  });
+
+  it('will not keep money beside an intent that is not paid: its own review first, or a refund', async () => {
+    const intent = await sandboxIntent();
+    await applyOutcome(h.ctx, {
+      intentId: intent.id,
+      outcome: { kind: 'needs_review', reason: 'VNPay 07', transactionId: `HOLD${intent.reference}` },
+      source: 'callback',
+    });
+    await deliverSandboxCallback(h, sandboxEvent(intent, { transactionId: `OTHER${intent.reference}` }));
+    const [hold, beside] = await reviewsOf(intent.id);
+    expect([hold!.kind, beside!.kind]).toEqual(['suspected_fraud', 'second_payment']);
+    await expectProblem(await decide(beside!.id, { action: 'accept', note: 'Giữ lại' }), 422, 'review-action-not-allowed');
+    await expectJson(await decide(hold!.id, { action: 'reject', note: 'Ngân hàng đã hoàn khoản bị giữ' }), 200);
+    expect((await intentRow(intent.id)).status).toBe('failed');
+    await expectProblem(await decide(beside!.id, { action: 'accept', note: 'Giữ lại' }), 422, 'review-action-not-allowed');
+    await expectJson(await decide(beside!.id, { action: 'refund', note: 'Trả lại', evidence: 'FT26338000222' }), 200);
+    expect(await intentRow(intent.id)).toMatchObject({ status: 'failed', refundedAmount: 0 });
   });
 
   it('will not accept late money whose fee lines another intent paid meanwhile (409), and refunds it instead', async () => {
@@ -342,6 +372,47 @@ describe(`money that names no intent, on ${databaseLabel}`, () => {
     expect((await reviewRow(review!.id)).outcome).toMatchObject({ result: 'assigned', assignedResult: 'amount_mismatch' });
     expect((await intentRow(intent.id)).status).toBe('needs_review');
     expect((await reviewsOf(intent.id)).map((r) => r.kind)).toEqual(['amount_mismatch']);
+  });
+
+  it("assigns only to an intent in the decider's own scope, checked when deciding, not when approving", async () => {
+    await upsertAgency(h.ctx, {
+      code: AGENCIES.communeB,
+      name: 'UBND xã Long Thành',
+      level: 'commune',
+      parentCode: AGENCIES.province,
+      bankBin: '970436',
+      accountNumber: '0071000777777',
+      accountName: 'UBND XA LONG THANH',
+    });
+    const elsewhere = await registerDossier(h, portal, doubleFee, { agencyCode: AGENCIES.communeB });
+    const target = await expectJson<Intent>(await createIntent(h, portal, elsewhere.code, { gateway: 'vietqr' }), 201);
+    const transactionId = bankTransactionId();
+    await bankCredit({ amount: 270_000, transactionId, description: 'nop tien' });
+    const [review] = await h.db.db.select().from(paymentReviews).where(eq(paymentReviews.gatewayTransactionId, transactionId));
+    // A commune A clerk sees the credit (it reached commune A's account) but not commune B's intent.
+    const refused = await expectProblem(
+      await decide(review!.id, { action: 'assign', intentId: target.id, note: 'Gán cho hồ sơ xã bên' }, otherTreasury),
+      422,
+      'review-action-not-allowed',
+    );
+    expect(refused.errors).toEqual([expect.objectContaining({ path: 'intentId' })]);
+    expect((await reviewRow(review!.id)).status).toBe('open');
+    // The province's clerk may: above the threshold it waits, naming the intent it found.
+    await expectJson(await decide(review!.id, { action: 'assign', dossierCode: elsewhere.code, note: 'Đúng hồ sơ' }), 200);
+    expect((await reviewRow(review!.id)).decision).toMatchObject({ action: 'assign', intentId: target.id });
+    // An approver who cannot see that intent cannot carry the assignment out either.
+    await expectProblem(await approve(review!.id, otherTreasury), 422, 'review-action-not-allowed');
+    expect((await reviewRow(review!.id)).status).toBe('awaiting_approval');
+    const provinceClerk = await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'ke-toan-chi' });
+    await expectJson(await approve(review!.id, provinceClerk), 200);
+    // Carried out with every check a callback gets: the money reached commune A's account, not the
+    // one commune B's payer was shown, so the intent goes to review rather than being paid.
+    expect((await reviewRow(review!.id)).outcome).toMatchObject({
+      result: 'assigned',
+      intentId: target.id,
+      assignedResult: 'amount_mismatch',
+    });
+    expect((await intentRow(target.id)).status).toBe('needs_review');
   });
 
   it('an unreadable signed message needs its amount to be assigned, and can be rejected', async () => {
