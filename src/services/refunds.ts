@@ -399,21 +399,9 @@ export async function sendRefund(ctx: ServiceContext, id: string, options: { sta
       // gateway that says otherwise means money and records disagree, and someone must look.
       if ((locked!.status === 'succeeded') !== (result.kind === 'succeeded')) {
         ctx.log.error('refund answer contradicts its resolution', { refundId: id, status: locked!.status, gatewayAnswer: result.kind });
-        await executor(ctx)
-          .insert(paymentReviews)
-          .values({
-            id: crypto.randomUUID(),
-            intentId: row.intentId,
-            gateway: intent!.gateway,
-            kind: 'refund_disputed',
-            gatewayTransactionId: `refund:${row.id}`,
-            amount: row.amount,
-            proposedAction: 'decide',
-            reason: `refund resolved by hand as ${locked!.status}, but the gateway answered ${result.kind}`,
-            detail: { refundId: row.id, gatewayAnswer: result },
-            createdAt: ctx.now(),
-          })
-          .onConflictDoNothing();
+        await openRefundDispute(ctx, row, `refund resolved by hand as ${locked!.status}, but the gateway answered ${result.kind}`, {
+          gatewayAnswer: result,
+        });
       }
       return locked!;
     }
@@ -460,29 +448,36 @@ function confirmedOutcome(row: RefundRow): Outcome {
 
 /**
  * A refund decided in a review that did not happen: the money is still here, and the decision
- * cannot be rewritten, so a new review (`refund_disputed`, about the same money) puts the case
- * back on treasury's desk.
+ * cannot be rewritten, so a new review about the same money puts the case back on treasury's desk.
  */
 async function disputeReviewRefund(ctx: ServiceContext, row: RefundRow, reason: string) {
   if (!row.reviewId) return;
-  const [intent] = await executor(ctx)
-    .select({ gateway: paymentIntents.gateway })
-    .from(paymentIntents)
-    .where(eq(paymentIntents.id, row.intentId));
+  // The money it was to give back is named, and a decision on this case is a decision on that money.
+  await openRefundDispute(
+    ctx,
+    row,
+    `the refund decided in review ${row.reviewId} did not happen (${reason}); the money is still to be decided`,
+    {
+      reviewId: row.reviewId,
+      moneyTransactionId: row.gatewayTransactionId ?? '',
+    },
+  );
+}
+
+/** A `refund_disputed` review, one per refund (a second refund that did not happen is a second case). */
+async function openRefundDispute(ctx: ServiceContext, row: RefundRow, reason: string, detail: Record<string, unknown>) {
   await executor(ctx)
     .insert(paymentReviews)
     .values({
       id: crypto.randomUUID(),
       intentId: row.intentId,
-      gateway: intent!.gateway,
+      gateway: sql`(SELECT gateway FROM payment_intents WHERE id = ${row.intentId}::uuid)`,
       kind: 'refund_disputed',
-      // One per refund that did not happen (a second refusal is a second case); the money it was to
-      // give back is named in the detail, and a decision on it is a decision on that money.
       gatewayTransactionId: `refund:${row.id}`,
       amount: row.amount,
       proposedAction: 'decide',
-      reason: `the refund decided in review ${row.reviewId} did not happen (${reason}); the money is still to be decided`.slice(0, 500),
-      detail: { refundId: row.id, reviewId: row.reviewId, moneyTransactionId: row.gatewayTransactionId ?? '' },
+      reason: reason.slice(0, 500),
+      detail: { refundId: row.id, ...detail },
       createdAt: ctx.now(),
     })
     .onConflictDoNothing();

@@ -22,6 +22,7 @@ import { intentViews, type PaymentIntentView, readDossierBill } from './payment-
 import type { Principal } from './principal.ts';
 import { type RefundView, refundView } from './refunds.ts';
 import { reviewScopeCondition } from './review-scope.ts';
+import { allowedReviewActions } from './reviews.ts';
 import {
   type AuditEntryView,
   afterCursor,
@@ -143,19 +144,6 @@ export interface ReviewSummaryView {
   byStatusAndKind: Array<{ status: ReviewStatus; kind: ReviewKind; count: number; amount: number }>;
   /** The money of the open reviews (VND; a review naming no amount counts 0). */
   openAmount: number;
-}
-
-/** Reviews of money that names no intent: it may be assigned to one, never accepted as it is. */
-const INTENTLESS_KINDS: readonly ReviewKind[] = ['unmatched_credit', 'unreadable_message'];
-
-/**
- * What a person may decide on a review now, as services/reviews.ts checks it: nothing once it is
- * no longer `open`; `assign` only for money that names no intent, `accept` never for it. (Whether
- * an action then needs an amount or evidence is the decision's own check.)
- */
-export function allowedReviewActions(review: { kind: ReviewKind; status: ReviewStatus; intentId: string | null }): ReviewAction[] {
-  if (review.status !== 'open') return [];
-  return INTENTLESS_KINDS.includes(review.kind) ? ['refund', 'assign', 'reject'] : ['accept', 'refund', 'reject'];
 }
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
@@ -370,6 +358,6 @@ export async function getReviewDetail(ctx: ServiceContext, principal: Principal,
     })),
     refunds: refundRows.map(refundView),
     history: history.map(auditEntryView),
-    allowedActions: allowedReviewActions(row),
+    allowedActions: allowedReviewActions(row, intentRows[0] ?? null),
   };
 }

@@ -84,8 +84,11 @@ async function lockReview(ctx: ServiceContext, principal: Principal, id: string,
 
 const refuse = (message: string, path?: string) => new ServiceError('review-action-not-allowed', message, path ? [{ path, message }] : []);
 
+type ReviewFacts = Pick<ReviewRow, 'kind' | 'status' | 'gatewayTransactionId' | 'detail'>;
+type IntentFactsForReview = Pick<IntentRow, 'status' | 'gatewayTransactionId'>;
+
 /** The review's money is the intent's own, the one that put it in review. */
-const owns = (review: ReviewRow, intent: IntentRow | null) =>
+const owns = (review: Pick<ReviewRow, 'gatewayTransactionId' | 'detail'>, intent: IntentFactsForReview | null) =>
   intent !== null && intent.status === 'needs_review' && (intent.gatewayTransactionId ?? '') === moneyTransaction(review);
 
 /**
@@ -99,6 +102,27 @@ function moneyTransaction(review: Pick<ReviewRow, 'gatewayTransactionId' | 'deta
 }
 
 const PAID: IntentStatus[] = ['succeeded', 'partially_refunded', 'refunded'];
+
+/**
+ * What a person may decide on a review now (the desk offers these; a decision is checked against
+ * them): nothing once it is no longer `open`; money naming no intent is assigned, refunded or
+ * rejected, never accepted as it is; money beside an intent is kept (accepted) only beside a paid
+ * one, since beside an unpaid intent it would pay nothing while the fee lines are, or may become,
+ * free to be paid again.
+ */
+export function allowedReviewActions(review: ReviewFacts, intent: IntentFactsForReview | null): ReviewAction[] {
+  if (review.status !== 'open') return [];
+  if (WITHOUT_INTENT.has(review.kind)) return ['refund', 'assign', 'reject'];
+  const keepable = owns(review, intent) || (intent !== null && PAID.includes(intent.status));
+  return keepable ? ['accept', 'refund', 'reject'] : ['refund', 'reject'];
+}
+
+/** Why an action is not among the allowed ones, in the decider's words. */
+function notAllowed(review: ReviewFacts, intent: IntentFactsForReview | null, action: ReviewAction): string {
+  if (WITHOUT_INTENT.has(review.kind)) return `an ${review.kind} is not accepted: assign it to the intent or dossier it pays`;
+  if (action === 'assign') return `a ${review.kind} already belongs to its intent; accept, refund or reject it`;
+  return `this money is not the payment that put the intent in review, and the intent is ${intent?.status}: decide the intent's own review first, or refund this money`;
+}
 
 /**
  * The money a review is about: what the gateway stated, else (a hold that named no amount) the
@@ -125,19 +149,10 @@ export function refundsThroughGateway(
  * moves (for the approval rule). Every refusal names the field at fault.
  */
 function checkDecision(ctx: ServiceContext, review: ReviewRow, intent: IntentRow | null, input: DecideReviewInput): { atStake: number } {
-  const withoutIntent = WITHOUT_INTENT.has(review.kind);
+  if (!allowedReviewActions(review, intent).includes(input.action)) throw refuse(notAllowed(review, intent, input.action), 'action');
   const money = amountOf(review, intent, undefined);
   switch (input.action) {
     case 'accept': {
-      if (withoutIntent) throw refuse(`an ${review.kind} is not accepted: assign it to the intent or dossier it pays`, 'action');
-      if (!owns(review, intent) && !PAID.includes(intent!.status)) {
-        // Kept beside an intent that is not paid, the money would pay nothing while its fee lines are
-        // (or may become) free to be paid again: the citizen would pay twice.
-        throw refuse(
-          `this money is not the payment that put the intent in review, and the intent is ${intent!.status}: decide the intent's own review first, or refund this money`,
-          'action',
-        );
-      }
       const received = money ?? intent!.amount;
       if (owns(review, intent) && received < intent!.amount && input.amount !== received) {
         throw refuse(
@@ -162,7 +177,6 @@ function checkDecision(ctx: ServiceContext, review: ReviewRow, intent: IntentRow
       return { atStake: amount };
     }
     case 'assign': {
-      if (!withoutIntent) throw refuse(`a ${review.kind} already belongs to its intent; accept, refund or reject it`, 'action');
       if ((input.intentId === undefined) === (input.dossierCode === undefined)) {
         throw refuse('name either the intent (intentId) or the dossier (dossierCode) the money pays', 'intentId');
       }

@@ -5,7 +5,7 @@ import { paymentReviews, refunds } from '../../src/db/schema/index.ts';
 import { appendAudit } from '../../src/services/audit.ts';
 import { upsertAgency } from '../../src/services/catalogue.ts';
 import { withTransaction } from '../../src/services/context.ts';
-import { allowedReviewActions } from '../../src/services/review-views.ts';
+import { allowedReviewActions } from '../../src/services/reviews.ts';
 import { AGENCIES, createIntent, createProcedure, idempotencyKey, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, type Harness, mintToken } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
@@ -345,14 +345,20 @@ describe('GET /v1/payment-reviews/summary', () => {
 });
 
 describe('GET /v1/payment-reviews/{id}', () => {
-  it('offers assign only for money naming no intent, accept never for it, and nothing once decided', () => {
-    const intentId = randomUUID();
-    expect(allowedReviewActions({ kind: 'amount_mismatch', status: 'open', intentId })).toEqual(['accept', 'refund', 'reject']);
-    expect(allowedReviewActions({ kind: 'second_payment', status: 'open', intentId })).toEqual(['accept', 'refund', 'reject']);
-    expect(allowedReviewActions({ kind: 'unmatched_credit', status: 'open', intentId: null })).toEqual(['refund', 'assign', 'reject']);
-    expect(allowedReviewActions({ kind: 'unreadable_message', status: 'open', intentId: null })).toEqual(['refund', 'assign', 'reject']);
-    expect(allowedReviewActions({ kind: 'amount_mismatch', status: 'awaiting_approval', intentId })).toEqual([]);
-    expect(allowedReviewActions({ kind: 'unmatched_credit', status: 'resolved', intentId: null })).toEqual([]);
+  it('offers assign only for money naming no intent, accept never for it, keeps money only beside a paid intent, and nothing once decided', () => {
+    const review = (kind: string, status = 'open', gatewayTransactionId = 'TX-1') =>
+      ({ kind, status, gatewayTransactionId, detail: null }) as Parameters<typeof allowedReviewActions>[0];
+    const inReview = { status: 'needs_review', gatewayTransactionId: 'TX-1' } as const;
+    const paid = { status: 'succeeded', gatewayTransactionId: 'TX-0' } as const;
+    const failed = { status: 'failed', gatewayTransactionId: 'TX-0' } as const;
+    expect(allowedReviewActions(review('amount_mismatch'), inReview)).toEqual(['accept', 'refund', 'reject']);
+    expect(allowedReviewActions(review('second_payment'), paid)).toEqual(['accept', 'refund', 'reject']);
+    expect(allowedReviewActions(review('second_payment', 'open', 'TX-2'), inReview)).toEqual(['refund', 'reject']);
+    expect(allowedReviewActions(review('second_payment'), failed)).toEqual(['refund', 'reject']);
+    expect(allowedReviewActions(review('unmatched_credit'), null)).toEqual(['refund', 'assign', 'reject']);
+    expect(allowedReviewActions(review('unreadable_message'), null)).toEqual(['refund', 'assign', 'reject']);
+    expect(allowedReviewActions(review('amount_mismatch', 'awaiting_approval'), inReview)).toEqual([]);
+    expect(allowedReviewActions(review('unmatched_credit', 'resolved'), null)).toEqual([]);
   });
 
   it('shows the case: review, intent, dossier, fee lines, the raw message, the events and what may be decided', async () => {
