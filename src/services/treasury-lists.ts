@@ -1,4 +1,4 @@
-import { type AnyColumn, and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
+import { type AnyColumn, and, desc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { auditLog, paymentIntents, type RefundStatus, refunds } from '../db/schema/index.ts';
 import { addDays, vnDayStart } from '../domain/dates.ts';
 import type { IntentStatus } from '../domain/payment-states.ts';
@@ -196,6 +196,16 @@ export async function listAllRefunds(
     page.limit,
   );
   return { items: kept.map((r) => refundView(r.refund)), nextCursor };
+}
+
+/** The references and gateways of intents (in scope) that a page of refunds names, in one query. */
+export async function intentLabels(ctx: ServiceContext, principal: Principal, ids: string[]) {
+  if (ids.length === 0) return new Map<string, { reference: string; gateway: string }>();
+  const rows = await executor(ctx)
+    .select({ id: paymentIntents.id, reference: paymentIntents.reference, gateway: paymentIntents.gateway })
+    .from(paymentIntents)
+    .where(present([inArray(paymentIntents.id, ids), dossierScopeCondition(principal, paymentIntents.dossierCode)]));
+  return new Map(rows.map((r) => [r.id, { reference: r.reference, gateway: r.gateway }]));
 }
 
 // ── The audit log ───────────────────────────────────────────────────────────────────────

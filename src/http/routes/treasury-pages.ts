@@ -1,17 +1,14 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { ObligationStatus } from '../../db/schema/dossiers.ts';
-import { paymentIntents } from '../../db/schema/index.ts';
-import { executor } from '../../services/context.ts';
 import { ServiceError } from '../../services/errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../services/idempotency.ts';
 import type { Principal } from '../../services/principal.ts';
 import { decideRefund } from '../../services/refunds.ts';
 import { getReviewDetail, listReviews, type ReviewDetailView, reviewSummary } from '../../services/review-views.ts';
 import { approveReview, decideReview, declineReview, refundsThroughGateway } from '../../services/reviews.ts';
-import { listAllRefunds, listPaymentIntents } from '../../services/treasury-lists.ts';
+import { intentLabels, listAllRefunds, listPaymentIntents } from '../../services/treasury-lists.ts';
 import { dashboardFailure, dashboardShell, readForm } from '../../web/dashboard/shell.ts';
 import { checkCsrf, csrfField, requireSession } from '../../web/session.ts';
 import type { CasePageModel, DecisionFormValues, FormError } from '../../web/treasury/models.ts';
@@ -212,16 +209,6 @@ async function onCase(c: Context<AppEnv>, act: (form: Record<string, unknown>, i
   }
 }
 
-/** The references of the intents refunds belong to, for a refunds page (one query). */
-async function intentsOf(c: Context<AppEnv>, ids: string[]) {
-  if (ids.length === 0) return new Map<string, { reference: string; gateway: string }>();
-  const rows = await executor(c.get('ctx'))
-    .select({ id: paymentIntents.id, reference: paymentIntents.reference, gateway: paymentIntents.gateway })
-    .from(paymentIntents)
-    .where(inArray(paymentIntents.id, ids));
-  return new Map(rows.map((r) => [r.id, r]));
-}
-
 async function refundsPage(c: Context<AppEnv>, principal: Principal, error?: FormError, status = 200) {
   const query = error ? {} : queryOf(c);
   const parsed = parse(
@@ -238,7 +225,7 @@ async function refundsPage(c: Context<AppEnv>, principal: Principal, error?: For
     'query',
   );
   const page = await listAllRefunds(c.get('ctx'), principal, { ...parsed, created: createdRangeOf(parsed) }, pageRequest(parsed));
-  const intents = await intentsOf(c, [...new Set(page.items.map((r) => r.intentId))]);
+  const intents = await intentLabels(c.get('ctx'), principal, [...new Set(page.items.map((r) => r.intentId))]);
   const body = renderRefundList({
     csrf: csrfField(c),
     notice: error ? undefined : noticeOf(c),
