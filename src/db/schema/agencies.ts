@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, date, index, integer, pgTable, text } from 'drizzle-orm/pg-core';
+import { boolean, check, date, index, integer, pgTable, text } from 'drizzle-orm/pg-core';
 import { createdAt, updatedAt } from './columns.ts';
 
 export const agencyLevels = ['province', 'department', 'district', 'commune', 'unit'] as const;
@@ -31,6 +31,8 @@ export const agencies = pgTable(
     /** Receipt form symbol (ký hiệu mẫu biên lai) and series symbol (ký hiệu biên lai). */
     receiptFormSymbol: text(),
     receiptSeriesSymbol: text(),
+    /** Counter payments get an e-receipt from the hub; otherwise the paper receipt's number is kept. */
+    issuesCounterReceipts: boolean().notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -6,3 +6,4 @@ export * from './payments.ts';
 export * from './procedures.ts';
 export * from './receipts.ts';
 export * from './reviews.ts';
+export * from './treasury-day.ts';

@@ -1,4 +1,4 @@
-import { boolean, date, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { boolean, date, index, integer, jsonb, numeric, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { FeeAdjustment, FeeFormula, RoundingRule } from '../../domain/fees.ts';
 import { createdAt, updatedAt } from './columns.ts';
 
@@ -45,6 +45,17 @@ export const feeRules = pgTable(
     legalBasis: text().notNull(),
     /** Where the money goes: treasury (state budget) or the agency's own collection account. */
     collectionAccount: text(),
+    /**
+     * Budget classification (mục lục ngân sách, Circular 324/2016/TT-BTC): the chapter (mã chương),
+     * the sub-item (tiểu mục), the budget account (7111 or a temporary-collection account), and for
+     * a phí the share (percent) the collecting agency keeps; a lệ phí goes wholly to the budget.
+     * Data each province's finance office maintains; `budgetCodesDemo` marks the demo's invented ones.
+     */
+    budgetChapter: text(),
+    budgetSubItem: text(),
+    budgetAccount: text(),
+    retainedPercent: numeric({ precision: 5, scale: 2 }),
+    budgetCodesDemo: boolean().notNull().default(false),
     /** Amount set by the provincial People's Council rather than a national circular. */
     setByProvince: boolean().notNull().default(false),
     /** The rule can ask for a non-zero amount (domain/fees.ts canCharge): 766's "fee-bearing". */
