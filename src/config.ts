@@ -230,6 +230,20 @@ const envSchema = z.object({
   REFUND_APPROVAL_THRESHOLD_VND: z.coerce.number().int().min(0).default(2_000_000),
   /** A review decision (accept, assign, manual refund) on more than this many VND needs a second treasury user. */
   REVIEW_APPROVAL_THRESHOLD_VND: z.coerce.number().int().min(0).default(2_000_000),
+  /**
+   * Whose statements each gateway's are (the agency holding the merchant account; absent: the
+   * province root) and the bank account each gateway settles into (the three-way view).
+   */
+  VNPAY_AGENCY_CODE: optionalString,
+  VNPAY_SETTLEMENT_ACCOUNT: optionalString,
+  DVCQG_AGENCY_CODE: optionalString,
+  DVCQG_SETTLEMENT_ACCOUNT: optionalString,
+  SANDBOX_AGENCY_CODE: optionalString,
+  SANDBOX_SETTLEMENT_ACCOUNT: optionalString,
+  /** A payment still missing from its gateway's statements this many days later is flagged again. */
+  RECONCILIATION_MISSING_FLAG_DAYS: z.coerce.number().int().min(1).max(60).default(3),
+  /** Matching on amount alone accepts a statement line this many minutes from the hub's payment time. */
+  RECONCILIATION_TIME_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
   INTENT_TTL_MINUTES: z.coerce
     .number()
     .int()
@@ -271,6 +285,13 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
+/** The treasury's day (issue 11): who owns each gateway's statements, and how matching is tuned. */
+export interface TreasuryDaySettings {
+  sources: Partial<Record<'vnpay' | 'dvcqg' | 'sandbox', { agencyCode?: string; settlementAccount?: string }>>;
+  missingFlagDays: number;
+  amountTimeWindowMinutes: number;
+}
+
 /** The gateways' settings are the adapters' own types: the parsed environment must satisfy them. */
 export type GatewaysConfig = GatewaysSettings;
 
@@ -290,6 +311,7 @@ export interface Config {
   gateways: GatewaysConfig;
   refundApprovalThreshold: number;
   reviewApprovalThreshold: number;
+  treasuryDay: TreasuryDaySettings;
   indicators: IndicatorSettings;
   /** Staff sign-in through the province's identity provider, when configured. */
   oidc?: OidcSettings;
@@ -410,6 +432,15 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     refundApprovalThreshold: e.REFUND_APPROVAL_THRESHOLD_VND,
     reviewApprovalThreshold: e.REVIEW_APPROVAL_THRESHOLD_VND,
+    treasuryDay: {
+      sources: {
+        vnpay: { agencyCode: e.VNPAY_AGENCY_CODE, settlementAccount: e.VNPAY_SETTLEMENT_ACCOUNT },
+        dvcqg: { agencyCode: e.DVCQG_AGENCY_CODE, settlementAccount: e.DVCQG_SETTLEMENT_ACCOUNT },
+        sandbox: { agencyCode: e.SANDBOX_AGENCY_CODE, settlementAccount: e.SANDBOX_SETTLEMENT_ACCOUNT },
+      },
+      missingFlagDays: e.RECONCILIATION_MISSING_FLAG_DAYS,
+      amountTimeWindowMinutes: e.RECONCILIATION_TIME_WINDOW_MINUTES,
+    },
     indicators: { scoring: e.INDICATOR_SCORING, integrationSource: e.INDICATOR_B_NUMERATOR },
     collectionForms: e.DVCQG_SYNC_COLLECTION_FORMS,
     oidc: oidc

@@ -49,6 +49,7 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log: Log
       expiryUnknownGraceMinutes: config.expiryUnknownGraceMinutes,
       refundApprovalThreshold: config.refundApprovalThreshold,
       reviewApprovalThreshold: config.reviewApprovalThreshold,
+      treasuryDay: config.treasuryDay,
       indicators: config.indicators,
       collectionForms: config.collectionForms,
     },

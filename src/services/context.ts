@@ -12,6 +12,7 @@ export type ServiceSettings = Pick<
   | 'expiryUnknownGraceMinutes'
   | 'refundApprovalThreshold'
   | 'reviewApprovalThreshold'
+  | 'treasuryDay'
   | 'indicators'
   | 'collectionForms'
 >;

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { SignJWT } from 'jose';
 import { type App, createApp } from '../../src/app.ts';
+import type { TreasuryDaySettings } from '../../src/config.ts';
 import type { DatabaseHandle } from '../../src/db/types.ts';
 import { serviceContext } from '../../src/deps.ts';
 import { DEFAULT_SCORING, type IndicatorSettings } from '../../src/domain/indicators.ts';
@@ -94,6 +95,7 @@ export interface HarnessOptions {
   gateways?: (env: GatewayEnv) => Partial<Record<GatewayId, Gateway>>;
   refundApprovalThreshold?: number;
   reviewApprovalThreshold?: number;
+  treasuryDay?: TreasuryDaySettings;
   /** 766 scoring curves and the source of indicator b (defaults: the domain file's, by dossiers). */
   indicators?: Partial<IndicatorSettings>;
   /** Channel emulators mounted beside the sandbox's checkout, built like `gateways` with the base URL. */
@@ -145,6 +147,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         expiryUnknownGraceMinutes: 60,
         refundApprovalThreshold: options.refundApprovalThreshold ?? 2_000_000,
         reviewApprovalThreshold: options.reviewApprovalThreshold ?? 2_000_000,
+        treasuryDay: options.treasuryDay ?? { sources: {}, missingFlagDays: 3, amountTimeWindowMinutes: 30 },
         indicators: { scoring: DEFAULT_SCORING, integrationSource: 'dossiers', ...options.indicators },
         collectionForms: { direct: 1, online: 2, postal: 3 },
       },
