@@ -18,6 +18,7 @@ import { registerIndicatorRoutes } from './http/routes/indicators.ts';
 import { registerOidcRoutes } from './http/routes/oidc.ts';
 import { registerPaymentIntentRoutes } from './http/routes/payment-intents.ts';
 import { registerPaymentReviewRoutes } from './http/routes/payment-reviews.ts';
+import { registerReconciliationRoutes } from './http/routes/reconciliations.ts';
 import { registerRefundRoutes } from './http/routes/refunds.ts';
 import { registerReturnRoutes } from './http/routes/returns.ts';
 import { registerReviewDecisionRoutes } from './http/routes/review-decisions.ts';
@@ -90,6 +91,7 @@ export function createApp(deps: AppDeps) {
   registerPaymentReviewRoutes(app);
   registerReviewDecisionRoutes(app);
   registerAuditRoutes(app);
+  registerReconciliationRoutes(app);
   registerIndicatorRoutes(app);
   registerCampaignRoutes(app);
 
