@@ -11,6 +11,7 @@ import { registerCallbackRoutes } from './http/routes/callbacks.ts';
 import { registerCampaignRoutes } from './http/routes/campaigns.ts';
 import { registerCatalogueRoutes } from './http/routes/catalogue.ts';
 import { registerDashboardRoutes } from './http/routes/dashboard.ts';
+import { registerDiscrepancyRoutes } from './http/routes/discrepancies.ts';
 import { registerDocsRoutes } from './http/routes/docs.ts';
 import { registerDossierRoutes } from './http/routes/dossiers.ts';
 import { registerDvcqgRoutes } from './http/routes/dvcqg.ts';
@@ -92,6 +93,7 @@ export function createApp(deps: AppDeps) {
   registerReviewDecisionRoutes(app);
   registerAuditRoutes(app);
   registerReconciliationRoutes(app);
+  registerDiscrepancyRoutes(app);
   registerIndicatorRoutes(app);
   registerCampaignRoutes(app);
 
