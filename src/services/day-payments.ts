@@ -9,15 +9,12 @@ import { businessDayBounds, parseSource, type StatementSource } from './sources.
  * `succeeded_at` (the gateway's pay time) as a date in Asia/Ho_Chi_Minh.
  */
 
-/** Paid at some point: refunded money was still collected that day (the refund is its own movement). */
-export const PAID_STATUSES = ['succeeded', 'partially_refunded', 'refunded'] as const;
-
 /**
  * How far back an intent may have been created and still be paid on a day. Intents live minutes
  * (INTENT_TTL_MINUTES) and late money arrives within days, so a month is generous; the bound lets
  * the matching use the intents' creation index instead of reading every intent ever made.
  */
-export const LOOKBACK_DAYS = 31;
+const LOOKBACK_DAYS = 31;
 
 /** Spaces, dots and dashes are not part of an account number (sources.ts normalises the same way). */
 const accountOf = (alias: string) => sql.raw(`regexp_replace(coalesce(${alias}.next_action->>'accountNumber', ''), '[\\s.-]', '', 'g')`);
@@ -54,6 +51,7 @@ export function hubPaymentsOfDay(source: StatementSource, date: string): SQL {
                     i.dossier_code, i.status
              FROM payment_intents i
              WHERE ${sourceIntentCondition(source)} AND ${candidateWindow(date)}
+               -- Paid at some point: money refunded later was still collected that day.
                AND i.status IN ('succeeded', 'partially_refunded', 'refunded')
                AND i.succeeded_at >= ${start.toISOString()}::timestamptz AND i.succeeded_at < ${end.toISOString()}::timestamptz`;
 }
