@@ -11,6 +11,7 @@ import { registerCallbackRoutes } from './http/routes/callbacks.ts';
 import { registerCampaignRoutes } from './http/routes/campaigns.ts';
 import { registerCatalogueRoutes } from './http/routes/catalogue.ts';
 import { registerDashboardRoutes } from './http/routes/dashboard.ts';
+import { registerDiscrepancyRoutes } from './http/routes/discrepancies.ts';
 import { registerDocsRoutes } from './http/routes/docs.ts';
 import { registerDossierRoutes } from './http/routes/dossiers.ts';
 import { registerDvcqgRoutes } from './http/routes/dvcqg.ts';
@@ -18,6 +19,7 @@ import { registerIndicatorRoutes } from './http/routes/indicators.ts';
 import { registerOidcRoutes } from './http/routes/oidc.ts';
 import { registerPaymentIntentRoutes } from './http/routes/payment-intents.ts';
 import { registerPaymentReviewRoutes } from './http/routes/payment-reviews.ts';
+import { registerReconciliationRoutes } from './http/routes/reconciliations.ts';
 import { registerRefundRoutes } from './http/routes/refunds.ts';
 import { registerReturnRoutes } from './http/routes/returns.ts';
 import { registerReviewDecisionRoutes } from './http/routes/review-decisions.ts';
@@ -90,6 +92,8 @@ export function createApp(deps: AppDeps) {
   registerPaymentReviewRoutes(app);
   registerReviewDecisionRoutes(app);
   registerAuditRoutes(app);
+  registerReconciliationRoutes(app);
+  registerDiscrepancyRoutes(app);
   registerIndicatorRoutes(app);
   registerCampaignRoutes(app);
 

@@ -9,6 +9,7 @@ import type { IntentEvent, IntentStatus } from '../domain/payment-states.ts';
 import { amountInWords } from '../domain/words.ts';
 import type { IntentSnapshot } from '../gateways/types.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
+import { bookIfDayClosed } from './late-money.ts';
 import { DEFAULT_FORM_SYMBOL, defaultSeriesSymbol, type ReceiptRow, signReceipt } from './receipts.ts';
 
 export type { IntentRow } from '../db/statements/lock-intent.ts';
@@ -211,6 +212,15 @@ async function markPaid(
       defaultFormSymbol: DEFAULT_FORM_SYMBOL,
       defaultSeriesSymbol: defaultSeriesSymbol(issuedDate),
     },
+  });
+  // A closed day's books do not change: its late money is booked on the next open day.
+  await bookIfDayClosed(ctx, {
+    intentId: intent.id,
+    gateway: intent.gateway,
+    nextAction: intent.nextAction as Record<string, unknown> | null,
+    amount: decision.set.receivedAmount ?? intent.amount,
+    paidAt,
+    actor: history.actor ?? `system:${history.source}`,
   });
   const updated: IntentRow = {
     ...intent,

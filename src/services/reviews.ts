@@ -13,6 +13,7 @@ import type { IntentStatus } from '../domain/payment-states.ts';
 import { applyOutcome, type IntentRow } from './apply-outcome.ts';
 import { appendAudit } from './audit.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
+import { followReview } from './discrepancy-links.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
 import { actorOf, dossierScopeCondition, type Principal } from './principal.ts';
@@ -422,6 +423,7 @@ export async function decideReview(
         .set({ status: 'awaiting_approval', decision, decidedBy: owner, decidedAt: now })
         .where(eq(paymentReviews.id, id));
       await auditStep(ctx, principal, locked, 'review.decide', input.note, { status: 'awaiting_approval', decision });
+      await followReview(ctx, principal, { id, status: 'awaiting_approval', decision, outcome: null });
       return {};
     }
     const done = await carryOut(ctx, principal, locked, decision, null);
@@ -430,6 +432,7 @@ export async function decideReview(
       .set({ status: 'resolved', decision, outcome: done.outcome, decidedBy: owner, decidedAt: now, resolvedBy: owner, resolvedAt: now })
       .where(eq(paymentReviews.id, id));
     await auditStep(ctx, principal, locked, 'review.decide', input.note, { status: 'resolved', decision, outcome: done.outcome });
+    await followReview(ctx, principal, { id, status: 'resolved', decision, outcome: done.outcome });
     return done.after;
   }).catch(async (error: unknown) => {
     // The same key used at the same moment on another review: whichever committed first owns it.
@@ -453,6 +456,7 @@ export async function approveReview(ctx: ServiceContext, principal: Principal, i
       .set({ status: 'resolved', outcome: done.outcome, approvedBy: approver, resolvedBy: approver, resolvedAt: now })
       .where(eq(paymentReviews.id, id));
     await auditStep(ctx, principal, locked, 'review.approve', note ?? null, { status: 'resolved', decision, outcome: done.outcome });
+    await followReview(ctx, principal, { id, status: 'resolved', decision, outcome: done.outcome });
     return done.after;
   });
   await finish(ctx, after);
@@ -469,6 +473,7 @@ export async function declineReview(ctx: ServiceContext, principal: Principal, i
       .set({ status: 'open', decision: null, decidedBy: null, decidedAt: null })
       .where(eq(paymentReviews.id, id));
     await auditStep(ctx, principal, locked, 'review.decline', note, { status: 'open' });
+    await followReview(ctx, principal, { id, status: 'open', decision: null, outcome: null });
   });
 }
 

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paymentReviews, refunds } from '../../src/db/schema/index.ts';
+import { discrepancies, paymentReviews, refunds } from '../../src/db/schema/index.ts';
+import { addDays } from '../../src/domain/dates.ts';
 import type { Role } from '../../src/services/principal.ts';
 import {
   AGENCIES,
@@ -17,6 +19,8 @@ import {
 import { createHarness, type Harness, json, mintToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
+import { insertStatement, type LineInput } from '../helpers/statements.ts';
+import { COMMUNE_A_ACCOUNT, giveCommuneAnAccount } from '../helpers/vietqr.ts';
 
 /**
  * The one security suite (STYLE.md): every /v1 route except the gateway callbacks is listed
@@ -33,7 +37,7 @@ interface Req {
 }
 
 interface RouteCase {
-  method: 'GET' | 'PUT' | 'POST';
+  method: 'GET' | 'PUT' | 'POST' | 'PATCH';
   /** The path as /openapi.json spells it. */
   template: string;
   roles: readonly Role[];
@@ -67,6 +71,8 @@ const f = {
   bigProcedure: '',
   campaign: '',
   review: '',
+  day: '',
+  discrepancy: '',
 };
 
 /** A paid intent of its own (the sandbox callback, delivered by the test). */
@@ -407,6 +413,114 @@ const routes: RouteCase[] = [
     }),
   ),
   {
+    method: 'POST',
+    template: '/v1/reconciliations',
+    roles: ['treasury', 'admin'],
+    scoped: true, // the source's owning agency (commune A's collecting account)
+    request: () => ({ path: '/v1/reconciliations', body: { source: BANK_SOURCE, date: DAY } }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/reconciliations',
+    roles: ['treasury', 'admin'],
+    scoped: false, // a list: scoped by filtering, checked in test/api/reconciliations.test.ts
+    request: () => ({ path: `/v1/reconciliations?source=${BANK_SOURCE}` }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/reports/three-way',
+    roles: ['treasury', 'admin'],
+    scoped: false, // one row per source in scope
+    request: () => ({ path: `/v1/reports/three-way?date=${DAY}` }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/reconciliations/{id}',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    request: () => ({ path: `/v1/reconciliations/${f.day}`, id: f.day }),
+    missing: () => ({ path: `/v1/reconciliations/${MISSING_UUID}`, id: MISSING_UUID }),
+  },
+  {
+    method: 'POST',
+    template: '/v1/reconciliations/{id}/close',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    request: () => ({ path: `/v1/reconciliations/${f.day}/close`, id: f.day }),
+    fresh: async () => {
+      const { day } = await freshDay([]);
+      return { path: `/v1/reconciliations/${day}/close`, id: day };
+    },
+    missing: () => ({ path: `/v1/reconciliations/${MISSING_UUID}/close`, id: MISSING_UUID }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/discrepancies',
+    roles: ['treasury', 'admin'],
+    scoped: false, // a list: scoped by filtering
+    request: () => ({ path: '/v1/discrepancies?limit=5' }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/discrepancies/{id}',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    request: () => ({ path: `/v1/discrepancies/${f.discrepancy}`, id: f.discrepancy }),
+    missing: () => ({ path: `/v1/discrepancies/${MISSING_UUID}`, id: MISSING_UUID }),
+  },
+  {
+    method: 'POST',
+    template: '/v1/discrepancies/{id}/comments',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    request: () => ({ path: `/v1/discrepancies/${f.discrepancy}/comments`, body: { body: 'Đã gọi ngân hàng' }, id: f.discrepancy }),
+    missing: () => ({ path: `/v1/discrepancies/${MISSING_UUID}/comments`, body: { body: 'Đã gọi ngân hàng' }, id: MISSING_UUID }),
+  },
+  {
+    method: 'PATCH',
+    template: '/v1/discrepancies/{id}',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    request: () => ({ path: `/v1/discrepancies/${f.discrepancy}`, body: { assignee: 'treasury:ke-toan-binh' }, id: f.discrepancy }),
+    missing: () => ({ path: `/v1/discrepancies/${MISSING_UUID}`, body: { assignee: 'treasury:ke-toan-binh' }, id: MISSING_UUID }),
+  },
+  {
+    method: 'POST',
+    template: '/v1/discrepancies/{id}/resolution',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    request: () =>
+      withKey({
+        path: `/v1/discrepancies/${f.discrepancy}/resolution`,
+        body: { resolution: 'bank_error', note: 'Ngân hàng ghi nhầm' },
+        id: f.discrepancy,
+      }),
+    fresh: async () => {
+      const id = (await freshDay([{ transactionId: `SEC-${randomUUID()}`, amount: 10_000, occurredAt: new Date() }])).discrepancies[0]!;
+      return withKey({ path: `/v1/discrepancies/${id}/resolution`, body: { resolution: 'bank_error', note: 'Ngân hàng ghi nhầm' }, id });
+    },
+    missing: () =>
+      withKey({
+        path: `/v1/discrepancies/${MISSING_UUID}/resolution`,
+        body: { resolution: 'bank_error', note: 'Ngân hàng ghi nhầm' },
+        id: MISSING_UUID,
+      }),
+  },
+  ...(['approve', 'decline'] as const).map(
+    (step): RouteCase => ({
+      method: 'POST',
+      template: `/v1/discrepancies/{id}/${step}`,
+      roles: ['treasury', 'admin'],
+      scoped: true,
+      request: () => ({ path: `/v1/discrepancies/${f.discrepancy}/${step}`, body: { note: 'Đã kiểm tra' }, id: f.discrepancy }),
+      fresh: async () => {
+        const id = await freshAwaitingDiscrepancy();
+        return { path: `/v1/discrepancies/${id}/${step}`, body: { note: 'Đã kiểm tra' }, id };
+      },
+      missing: () => ({ path: `/v1/discrepancies/${MISSING_UUID}/${step}`, body: { note: 'Đã kiểm tra' }, id: MISSING_UUID }),
+    }),
+  ),
+  {
     method: 'GET',
     template: '/v1/audit/verification',
     roles: ['admin'],
@@ -445,6 +559,33 @@ async function freshAwaitingReview(): Promise<string> {
       decidedAt,
     })
     .where(eq(paymentReviews.id, id));
+  return id;
+}
+
+const BANK_SOURCE = `bank:${COMMUNE_A_ACCOUNT.accountNumber}`;
+const DAY = '2026-12-03';
+let dayCounter = 0;
+
+/** A statement of commune A's collecting account for a day of its own, matched: its reconciliation and discrepancies. */
+async function freshDay(lines: LineInput[], date = addDays('2027-01-01', dayCounter++)) {
+  await insertStatement(h, { source: BANK_SOURCE, date, lines });
+  const admin = await mintToken({ role: 'admin' });
+  const run = await expectJson(await h.request('POST', '/v1/reconciliations', { token: admin, body: { source: BANK_SOURCE, date } }), 200);
+  const found = await h.db.db.select({ id: discrepancies.id }).from(discrepancies).where(eq(discrepancies.reconciliationId, run.id));
+  return { day: run.id as string, discrepancies: found.map((d) => d.id) };
+}
+
+/** A write-off another treasury user decided, waiting for approval (arranged in SQL, as for reviews). */
+async function freshAwaitingDiscrepancy(): Promise<string> {
+  const id = (await freshDay([{ transactionId: `SEC-${randomUUID()}`, amount: 10_000, occurredAt: new Date() }])).discrepancies[0]!;
+  await h.db.db
+    .update(discrepancies)
+    .set({
+      status: 'awaiting_approval',
+      decidedBy: 'treasury:someone-else',
+      resolution: { resolution: 'write_off', note: 'Phí', decidedBy: 'treasury:someone-else', decidedAt: new Date().toISOString() },
+    })
+    .where(eq(discrepancies.id, id));
   return id;
 }
 
@@ -609,6 +750,10 @@ beforeAll(async () => {
     .where(eq(refunds.id, f.refund));
   f.awaitingRefund = await freshAwaitingRefund();
   f.review = await freshReview();
+  await giveCommuneAnAccount(h);
+  const day = await freshDay([{ transactionId: 'SEC-STRAY', amount: 20_000, occurredAt: new Date() }], DAY);
+  f.day = day.day;
+  f.discrepancy = day.discrepancies[0]!;
   const campaign = await h.request('POST', '/v1/campaigns', {
     token: await mintToken({ role: 'admin' }),
     headers: { 'idempotency-key': idempotencyKey() },

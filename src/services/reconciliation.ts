@@ -1,0 +1,409 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { DayTotals } from '../db/schema/treasury-day.ts';
+import { queryRows } from '../db/types.ts';
+import { addDays } from '../domain/dates.ts';
+import { applyOutcome } from './apply-outcome.ts';
+import { appendAudit } from './audit.ts';
+import { executor, type ServiceContext, withTransaction } from './context.ts';
+import { candidateWindow, countedLine, hubPaymentsOfDay, sourceIntentCondition } from './day-payments.ts';
+import { ServiceError } from './errors.ts';
+import { actorOf, type Principal } from './principal.ts';
+import { type ReceiptRow, signReceipt } from './receipts.ts';
+import { dayClosed, gatewayOfSource, reconciliationView, requireAgencyInScope } from './reconciliation-days.ts';
+import { businessDayBounds, requireSource, type StatementSource, sourceOwner } from './sources.ts';
+
+/**
+ * Matching a day's statement against the hub (issue 11), set-based: a run is a fixed number of
+ * INSERT … SELECT statements over temporary tables, whatever the statement's size; the only loop
+ * is over the lines that prove a lost callback (few), each applied through `applyOutcome`.
+ *
+ * Rules, in order, each line taking the first that finds an intent of the source:
+ *   1. transaction_id  the line's gateway transaction id is the intent's;
+ *   2. reference       the line's reference column is the intent's hub reference;
+ *   3. text_reference  the hub reference appears inside the transfer text (banks strip
+ *                      punctuation and diacritics and prepend their words);
+ *   4. amount_time     what is left on both sides: same amount, the k-th line with the k-th
+ *                      payment in time order within that amount, within the configured window.
+ * A second line naming the same intent (or the same unknown transaction/reference) is a
+ * `duplicate`. Lines counted: valid (no `error`), credits, and — in a gateway's file — those it
+ * says were paid or later refunded (money collected). Debits and failed/pending lines are not
+ * money in: they are counted apart (`summary.ignored`), not classified.
+ */
+
+export type ClassTotals = Record<string, { count: number; amount: number }>;
+
+export interface HealedPayment {
+  intentId: string;
+  reference: string;
+  lineNo: number;
+  /** What applyOutcome made of it: `applied` (paid), `amount_mismatch` / `needs_review` (a review opened). */
+  result: string;
+  statusBefore: string;
+  statusAfter: string;
+}
+
+export interface ReconciliationView {
+  id: string;
+  source: string;
+  date: string;
+  agencyCode: string;
+  status: 'open' | 'closed';
+  statementId: string | null;
+  runs: number;
+  lastRunAt: string | null;
+  lastRunBy: string | null;
+  summary: ClassTotals;
+  open: { discrepancies: number; reviews: number };
+  totals: DayTotals | null;
+  closedBy: string | null;
+  closedAt: string | null;
+}
+
+export interface RunResult extends ReconciliationView {
+  healed: HealedPayment[];
+  /** Discrepancies of this day resolved by this run (no longer found), and of earlier days found in this statement. */
+  resolved: { rematch: number; laterStatement: number };
+  /** missing_in_statement of earlier days flagged again by this run. */
+  flagged: number;
+}
+
+/** Intents whose money a statement line can prove, through applyOutcome (decide says what it does to each). */
+const HEALABLE = ['created', 'pending', 'expired', 'cancelled', 'failed'];
+
+// Vietnamese letters with their diacritics, and the letter each is written as once a bank strips them.
+const VN_LETTERS = 'àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ';
+const VN_FROM = VN_LETTERS + VN_LETTERS.toUpperCase();
+const VN_TO = Array.from(VN_FROM, (c) => (c === 'đ' ? 'd' : c === 'Đ' ? 'D' : c.normalize('NFD').replace(/\p{M}/gu, ''))).join('');
+// The hub reference (domain/reference.ts): 'HP' + 10 of the alphabet without I, L, O, U.
+const REFERENCE_SQL_PATTERN = '^HP[0-9A-HJKMNP-TV-Z]{10}$';
+
+/** The transfer text as a bank leaves it: upper case, no diacritics, only A-Z and 0-9 (transfer-text.ts, in SQL). */
+const normalisedText = (column: SQL) => sql`regexp_replace(upper(translate(${column}, ${VN_FROM}, ${VN_TO})), '[^A-Z0-9]', '', 'g')`;
+
+/**
+ * Matches the current statement of (source, date) against the hub's payments of that day.
+ * Idempotent: the items are replaced, the discrepancies found again are the same rows, those no
+ * longer found are resolved (`rematch`), and a re-run picks up what earlier runs missed.
+ */
+export async function runReconciliation(
+  ctx: ServiceContext,
+  principal: Principal,
+  input: { source: string; date: string },
+): Promise<RunResult> {
+  const source = requireSource(input.source);
+  const agencyCode = await sourceOwner(ctx, source);
+  await requireAgencyInScope(ctx, principal, agencyCode, `source ${source.id}`);
+  const actor = actorOf(principal);
+  const receipts: Array<{ row: ReceiptRow; reference: string }> = [];
+  const outcome = await withTransaction(ctx, async (ctx) => {
+    const db = executor(ctx);
+    const now = ctx.now().toISOString();
+    await db.execute(sql`INSERT INTO reconciliations (id, source, business_date, agency_code, status, created_at, updated_at)
+                         VALUES (gen_random_uuid(), ${source.id}, ${input.date}::date, ${agencyCode}, 'open', ${now}::timestamptz, ${now}::timestamptz)
+                         ON CONFLICT DO NOTHING`);
+    // One run of a day at a time; a close waits for it (and the other way round).
+    const [day] = await queryRows<{ id: string; status: string }>(
+      db,
+      sql`SELECT id, status FROM reconciliations WHERE source = ${source.id} AND business_date = ${input.date}::date FOR UPDATE`,
+    );
+    if (day!.status === 'closed') throw dayClosed(source.id, input.date);
+    const [statement] = await queryRows<{ id: string }>(
+      db,
+      sql`SELECT id FROM statements WHERE source = ${source.id} AND business_date = ${input.date}::date AND status = 'current'`,
+    );
+    if (!statement) throw new ServiceError('no-statement', `no statement was imported for ${source.id} on ${input.date}`);
+    const reconciliationId = day!.id;
+    const statementId = statement.id;
+
+    await matchLines(ctx, source, input.date, statementId);
+    const healed = await heal(ctx, source, input.date, statementId, actor, receipts);
+    if (healed.length > 0) await rebuildIntents(ctx, source, input.date);
+    await matchAmountTime(ctx);
+    await writeItems(ctx, reconciliationId, statementId);
+    const resolved = await writeDiscrepancies(ctx, { reconciliationId, source, date: input.date, agencyCode, statementId, actor });
+    const flagged = await flagStillMissing(ctx, source.id, input.date);
+    const summary = await summarise(ctx, reconciliationId, statementId);
+    summary.healed = { count: healed.length, amount: healed.reduce((sum, h) => sum + h.amount, 0) };
+    await db.execute(sql`UPDATE reconciliations SET statement_id = ${statementId}::uuid, runs = runs + 1, last_run_at = ${now}::timestamptz,
+                                last_run_by = ${actor}, summary = ${JSON.stringify(summary)}::jsonb, updated_at = ${now}::timestamptz
+                         WHERE id = ${reconciliationId}::uuid`);
+    await appendAudit(ctx, principal, {
+      action: 'reconciliation.run',
+      resourceType: 'reconciliation',
+      resourceId: reconciliationId,
+      agencyCode,
+      after: { statementId, summary, healed: healed.map((h) => h.intentId), resolved, flagged },
+    });
+    return { reconciliationId, healed: healed.map(({ amount: _, ...h }) => h), resolved, flagged };
+  });
+  // Receipts of healed payments are signed once committed (the jobs sign any left unsigned).
+  for (const receipt of receipts) {
+    try {
+      await signReceipt(ctx, receipt.row, receipt.reference);
+    } catch (error) {
+      ctx.log.warn('receipt left unsigned for the jobs', { receiptId: receipt.row.id, error: String(error) });
+    }
+  }
+  const view = await reconciliationView(ctx, principal, outcome.reconciliationId);
+  return { ...view, healed: outcome.healed, resolved: outcome.resolved, flagged: outcome.flagged };
+}
+
+/** Rules 1-3 into temporary tables (dropped at commit): the statement's lines, the source's intents, and line → intent. */
+async function matchLines(ctx: ServiceContext, source: StatementSource, date: string, statementId: string) {
+  const db = executor(ctx);
+  await db.execute(sql`CREATE TEMP TABLE recon_lines ON COMMIT DROP AS
+    SELECT line_no, nullif(trim(transaction_id), '') AS txn, nullif(upper(trim(reference)), '') AS ref, amount, occurred_at, text
+    FROM statement_lines l WHERE l.statement_id = ${statementId}::uuid AND ${countedLine()}`);
+  await db.execute(sql`CREATE TEMP TABLE recon_intents (id uuid PRIMARY KEY, reference text, txn text, amount bigint, paid_amount bigint,
+                         status text, succeeded_at timestamptz, of_day boolean) ON COMMIT DROP`);
+  await rebuildIntents(ctx, source, date);
+  await db.execute(sql`CREATE TEMP TABLE recon_match (line_no integer PRIMARY KEY, intent_id uuid NOT NULL, rule text NOT NULL, prio integer NOT NULL)
+                       ON COMMIT DROP`);
+  await db.execute(sql`INSERT INTO recon_match
+    SELECT DISTINCT ON (l.line_no) l.line_no, c.id, 'transaction_id', 1
+    FROM recon_lines l JOIN recon_intents c ON c.txn = l.txn
+    ORDER BY l.line_no, c.id`);
+  await db.execute(sql`INSERT INTO recon_match
+    SELECT DISTINCT ON (l.line_no) l.line_no, c.id, 'reference', 2
+    FROM recon_lines l JOIN recon_intents c ON c.reference = l.ref
+    WHERE NOT EXISTS (SELECT 1 FROM recon_match m WHERE m.line_no = l.line_no)
+    ORDER BY l.line_no, c.id`);
+  // Every 'HP' in the normalised text starts a candidate (overlapping ones included: 'HP' cannot
+  // overlap itself); a candidate naming no intent of the source is ignored.
+  await db.execute(sql`INSERT INTO recon_match
+    SELECT DISTINCT ON (t.line_no) t.line_no, c.id, 'text_reference', 3
+    FROM (
+      SELECT l.line_no, u.k, 'HP' || left(array_to_string(a.parts[u.k:], 'HP'), 10) AS ref
+      FROM recon_lines l
+      CROSS JOIN LATERAL (SELECT string_to_array(${normalisedText(sql`l.text`)}, 'HP') AS parts) a
+      CROSS JOIN LATERAL unnest(a.parts) WITH ORDINALITY AS u(piece, k)
+      WHERE l.text IS NOT NULL AND u.k > 1 AND NOT EXISTS (SELECT 1 FROM recon_match m WHERE m.line_no = l.line_no)
+    ) t
+    JOIN recon_intents c ON c.reference = t.ref
+    WHERE t.ref ~ ${REFERENCE_SQL_PATTERN}
+    ORDER BY t.line_no, t.k`);
+}
+
+/** The source's intents as they are now, each marked whether it is one of the hub's payments of the day. */
+async function rebuildIntents(ctx: ServiceContext, source: StatementSource, date: string) {
+  const db = executor(ctx);
+  await db.execute(sql`TRUNCATE recon_intents`);
+  await db.execute(sql`INSERT INTO recon_intents
+    SELECT i.id, i.reference, i.gateway_transaction_id, i.amount, coalesce(i.received_amount, i.amount), i.status, i.succeeded_at, h.id IS NOT NULL
+    FROM payment_intents i LEFT JOIN (${hubPaymentsOfDay(source, date)}) h ON h.id = i.id
+    WHERE ${sourceIntentCondition(source)} AND ${candidateWindow(date)}`);
+}
+
+/**
+ * A line that proves money for an intent the hub still thinks unpaid (a lost callback) is that
+ * outcome, applied on the one path. Pending, created, expired and cancelled intents are paid when
+ * their lines are still free; a failed one — the gateway said no, the statement says paid — is
+ * applied too, and `decide` sends it to a person (success_after_decline) rather than taking it
+ * silently: the statement is evidence, the decision stays in one place.
+ */
+async function heal(
+  ctx: ServiceContext,
+  source: StatementSource,
+  date: string,
+  statementId: string,
+  actor: string,
+  receipts: Array<{ row: ReceiptRow; reference: string }>,
+): Promise<Array<HealedPayment & { amount: number }>> {
+  const rows = await queryRows<{
+    intent_id: string;
+    reference: string;
+    line_no: number;
+    txn: string | null;
+    amount: string;
+    occurred_at: string | Date | null;
+    status: string;
+  }>(
+    executor(ctx),
+    sql`SELECT DISTINCT ON (m.intent_id) m.intent_id, c.reference, m.line_no, l.txn, l.amount, l.occurred_at, c.status
+        FROM recon_match m JOIN recon_lines l ON l.line_no = m.line_no JOIN recon_intents c ON c.id = m.intent_id
+        WHERE c.status IN (${sql.join(
+          HEALABLE.map((s) => sql`${s}`),
+          sql`, `,
+        )})
+        ORDER BY m.intent_id, m.prio, m.line_no`,
+  );
+  const healed: Array<HealedPayment & { amount: number }> = [];
+  const dayStart = businessDayBounds(date).start;
+  for (const row of rows) {
+    const amount = Number(row.amount);
+    const applied = await applyOutcome(ctx, {
+      intentId: row.intent_id,
+      outcome: {
+        kind: 'succeeded',
+        amount,
+        // A line without the gateway's id is still one payment: named by where it was read.
+        transactionId: row.txn ?? `statement:${statementId}:${row.line_no}`,
+        paidAt: row.occurred_at ? new Date(row.occurred_at) : dayStart,
+        ...(source.kind === 'bank' ? { payeeAccount: source.accountNumber } : {}),
+        detail: { statementId, lineNo: row.line_no },
+      },
+      source: 'statement',
+      actor,
+    });
+    if (applied.result === 'unknown_reference') continue;
+    if (applied.result === 'applied' && applied.receipt) receipts.push({ row: applied.receipt, reference: applied.intent.reference });
+    if (applied.intent.status === row.status) continue;
+    healed.push({
+      intentId: row.intent_id,
+      reference: row.reference,
+      lineNo: row.line_no,
+      result: applied.answer,
+      statusBefore: row.status,
+      statusAfter: applied.intent.status,
+      amount,
+    });
+  }
+  return healed;
+}
+
+/** Rule 4, for what rules 1-3 left on both sides (lines repeating an unknown transaction or reference excluded). */
+async function matchAmountTime(ctx: ServiceContext) {
+  const db = executor(ctx);
+  const windowSeconds = ctx.settings.treasuryDay.amountTimeWindowMinutes * 60;
+  await db.execute(sql`CREATE TEMP TABLE recon_unmatched ON COMMIT DROP AS
+    SELECT l.line_no, row_number() OVER (PARTITION BY coalesce(l.txn, l.ref, 'line:' || l.line_no) ORDER BY l.line_no) AS nth
+    FROM recon_lines l WHERE NOT EXISTS (SELECT 1 FROM recon_match m WHERE m.line_no = l.line_no)`);
+  await db.execute(sql`INSERT INTO recon_match
+    SELECT l.line_no, p.id, 'amount_time', 4
+    FROM (SELECT l.line_no, l.amount, l.occurred_at, row_number() OVER (PARTITION BY l.amount ORDER BY l.occurred_at, l.line_no) AS n
+          FROM recon_lines l JOIN recon_unmatched u ON u.line_no = l.line_no AND u.nth = 1
+          WHERE l.occurred_at IS NOT NULL) l
+    JOIN (SELECT c.id, c.paid_amount, c.succeeded_at, row_number() OVER (PARTITION BY c.paid_amount ORDER BY c.succeeded_at, c.id) AS n
+          FROM recon_intents c WHERE c.of_day AND NOT EXISTS (SELECT 1 FROM recon_match m WHERE m.intent_id = c.id)) p
+      ON p.paid_amount = l.amount AND p.n = l.n
+    WHERE abs(extract(epoch FROM l.occurred_at - p.succeeded_at)) <= ${windowSeconds}`);
+  await db.execute(sql`DELETE FROM recon_unmatched u WHERE EXISTS (SELECT 1 FROM recon_match m WHERE m.line_no = u.line_no)`);
+}
+
+/**
+ * Exactly one item per counted line and one per hub payment of the day that no line of this
+ * statement names. A payment matched by another day's statement (paid just before midnight, say)
+ * is `matched` here too, by rule `later_statement`, so its money is counted once.
+ */
+async function writeItems(ctx: ServiceContext, reconciliationId: string, statementId: string) {
+  const db = executor(ctx);
+  await db.execute(sql`DELETE FROM reconciliation_items WHERE reconciliation_id = ${reconciliationId}::uuid`);
+  await db.execute(sql`INSERT INTO reconciliation_items (reconciliation_id, statement_id, line_no, intent_id, class, rule, statement_amount, hub_amount)
+    SELECT ${reconciliationId}::uuid, ${statementId}::uuid, l.line_no, m.intent_id,
+           CASE WHEN m.intent_id IS NULL THEN (CASE WHEN u.nth > 1 THEN 'duplicate' ELSE 'missing_in_hub' END)
+                WHEN m.nth > 1 THEN 'duplicate'
+                WHEN c.status NOT IN ('succeeded', 'partially_refunded', 'refunded') AND l.amount <> c.amount THEN 'amount_mismatch'
+                WHEN c.status NOT IN ('succeeded', 'partially_refunded', 'refunded') THEN 'status_mismatch'
+                WHEN l.amount <> c.paid_amount THEN 'amount_mismatch'
+                ELSE 'matched' END,
+           m.rule, l.amount,
+           CASE WHEN c.status IN ('succeeded', 'partially_refunded', 'refunded') THEN c.paid_amount ELSE c.amount END
+    FROM recon_lines l
+    LEFT JOIN (SELECT m.*, row_number() OVER (PARTITION BY m.intent_id ORDER BY m.prio, m.line_no) AS nth FROM recon_match m) m ON m.line_no = l.line_no
+    LEFT JOIN recon_intents c ON c.id = m.intent_id
+    LEFT JOIN recon_unmatched u ON u.line_no = l.line_no`);
+  await db.execute(sql`INSERT INTO reconciliation_items (reconciliation_id, statement_id, line_no, intent_id, class, rule, statement_amount, hub_amount)
+    SELECT ${reconciliationId}::uuid, NULL, NULL, c.id,
+           CASE WHEN o.statement_amount IS NULL THEN 'missing_in_statement' ELSE 'matched' END,
+           CASE WHEN o.statement_amount IS NULL THEN NULL ELSE 'later_statement' END,
+           o.statement_amount, c.paid_amount
+    FROM recon_intents c
+    LEFT JOIN LATERAL (SELECT o.statement_amount FROM reconciliation_items o
+                       WHERE o.intent_id = c.id AND o.class = 'matched' AND o.line_no IS NOT NULL AND o.reconciliation_id <> ${reconciliationId}::uuid
+                       LIMIT 1) o ON true
+    WHERE c.of_day AND NOT EXISTS (SELECT 1 FROM recon_match m WHERE m.intent_id = c.id)`);
+}
+
+/**
+ * One discrepancy per (source, day, class, subject) for every item that is not `matched`: found
+ * again by a re-run (its facts refreshed while it is open; a resolved one never changes), linked to
+ * the open payment review about the same gateway transaction. Those of the day no longer found are
+ * resolved (`rematch`); missing_in_statement of other days whose payment this statement holds are
+ * resolved (`later_statement`).
+ */
+async function writeDiscrepancies(
+  ctx: ServiceContext,
+  day: { reconciliationId: string; source: StatementSource; date: string; agencyCode: string; statementId: string; actor: string },
+): Promise<RunResult['resolved']> {
+  const db = executor(ctx);
+  const now = ctx.now().toISOString();
+  const gateway = gatewayOfSource(day.source);
+  await db.execute(sql`CREATE TEMP TABLE recon_found ON COMMIT DROP AS
+    SELECT i.class, i.line_no, i.intent_id, i.statement_amount, i.hub_amount, l.txn, l.ref, l.occurred_at, l.text,
+           CASE WHEN i.class IN ('missing_in_hub') THEN coalesce('txn:' || l.txn, 'ref:' || l.ref, 'line:' || i.line_no)
+                WHEN i.class = 'duplicate' THEN 'line:' || i.line_no
+                ELSE 'intent:' || i.intent_id END AS subject,
+           coalesce(l.txn, c.txn) AS money_txn
+    FROM reconciliation_items i
+    LEFT JOIN recon_lines l ON l.line_no = i.line_no
+    LEFT JOIN recon_intents c ON c.id = i.intent_id
+    WHERE i.reconciliation_id = ${day.reconciliationId}::uuid AND i.class <> 'matched'`);
+  const detail = sql`jsonb_strip_nulls(jsonb_build_object('transactionId', f.txn, 'reference', f.ref, 'occurredAt', f.occurred_at, 'text', left(f.text, 500)))`;
+  await db.execute(sql`INSERT INTO discrepancies (id, reconciliation_id, source, business_date, agency_code, class, subject, status, statement_id,
+                                                  line_no, intent_id, review_id, statement_amount, hub_amount, detail, created_at, updated_at)
+    SELECT gen_random_uuid(), ${day.reconciliationId}::uuid, ${day.source.id}, ${day.date}::date, ${day.agencyCode}, f.class, f.subject, 'open',
+           CASE WHEN f.line_no IS NULL THEN NULL ELSE ${day.statementId}::uuid END, f.line_no, f.intent_id,
+           coalesce(
+             (SELECT r.id FROM payment_reviews r WHERE f.intent_id IS NOT NULL AND r.intent_id = f.intent_id
+                AND r.gateway_transaction_id = f.money_txn AND r.status <> 'resolved' ORDER BY r.created_at LIMIT 1),
+             (SELECT r.id FROM payment_reviews r WHERE r.intent_id IS NULL AND r.gateway = ${gateway}
+                AND r.gateway_transaction_id = f.money_txn AND r.status <> 'resolved' LIMIT 1)),
+           f.statement_amount, f.hub_amount, ${detail}, ${now}::timestamptz, ${now}::timestamptz
+    FROM recon_found f
+    ON CONFLICT (source, business_date, class, subject) DO UPDATE
+      SET reconciliation_id = EXCLUDED.reconciliation_id, statement_id = EXCLUDED.statement_id, line_no = EXCLUDED.line_no,
+          intent_id = EXCLUDED.intent_id, review_id = coalesce(discrepancies.review_id, EXCLUDED.review_id),
+          statement_amount = EXCLUDED.statement_amount, hub_amount = EXCLUDED.hub_amount, detail = EXCLUDED.detail, updated_at = EXCLUDED.updated_at
+      WHERE discrepancies.status <> 'resolved'`);
+  const resolution = (by: 'rematch' | 'later_statement', note: string) =>
+    sql`jsonb_build_object('resolution', 'auto', 'note', ${note}::text, 'by', ${by}::text, 'decidedBy', ${day.actor}::text, 'decidedAt', ${now}::text)`;
+  const rematched = await queryRows<{ id: string }>(
+    db,
+    sql`UPDATE discrepancies d SET status = 'resolved', resolution = ${resolution('rematch', 'no longer found when the day was matched again')},
+               decided_by = ${day.actor}, resolved_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
+        WHERE d.source = ${day.source.id} AND d.business_date = ${day.date}::date AND d.status <> 'resolved'
+          AND NOT EXISTS (SELECT 1 FROM recon_found f WHERE f.class = d.class AND f.subject = d.subject)
+        RETURNING d.id`,
+  );
+  const later = await queryRows<{ id: string }>(
+    db,
+    sql`UPDATE discrepancies d SET status = 'resolved',
+               resolution = ${resolution('later_statement', `found in the statement of ${day.date}`)} || jsonb_build_object('lineId', ${`${day.statementId}:`}::text || i.line_no),
+               decided_by = ${day.actor}, resolved_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
+        FROM reconciliation_items i
+        WHERE i.reconciliation_id = ${day.reconciliationId}::uuid AND i.line_no IS NOT NULL AND i.class = 'matched'
+          AND d.source = ${day.source.id} AND d.class = 'missing_in_statement' AND d.subject = 'intent:' || i.intent_id
+          AND d.business_date <> ${day.date}::date AND d.status <> 'resolved'
+        RETURNING d.id`,
+  );
+  return { rematch: rematched.length, laterStatement: later.length };
+}
+
+/** missing_in_statement of days at least N days before this one, still open: flagged again, once per day reconciled. */
+async function flagStillMissing(ctx: ServiceContext, source: string, date: string): Promise<number> {
+  const now = ctx.now().toISOString();
+  const rows = await queryRows<{ id: string }>(
+    executor(ctx),
+    sql`UPDATE discrepancies d SET flagged_at = ${now}::timestamptz, flag_count = d.flag_count + 1,
+               detail = coalesce(d.detail, '{}'::jsonb) || jsonb_build_object('flaggedOn', ${date}::text), updated_at = ${now}::timestamptz
+        WHERE d.source = ${source} AND d.class = 'missing_in_statement' AND d.status = 'open'
+          AND d.business_date <= ${addDays(date, -ctx.settings.treasuryDay.missingFlagDays)}::date
+          AND coalesce(d.detail->>'flaggedOn', '') < ${date}
+        RETURNING d.id`,
+  );
+  return rows.length;
+}
+
+async function summarise(ctx: ServiceContext, reconciliationId: string, statementId: string): Promise<ClassTotals> {
+  const rows = await queryRows<{ class: string; count: string; amount: string }>(
+    executor(ctx),
+    sql`SELECT class, count(*) AS count, coalesce(sum(coalesce(statement_amount, hub_amount)), 0) AS amount
+        FROM reconciliation_items WHERE reconciliation_id = ${reconciliationId}::uuid GROUP BY class
+        UNION ALL
+        SELECT 'ignored', count(*), coalesce(sum(l.amount), 0) FROM statement_lines l
+        WHERE l.statement_id = ${statementId}::uuid AND l.error IS NULL AND NOT ${countedLine()}`,
+  );
+  const summary: ClassTotals = {};
+  for (const row of rows) summary[row.class] = { count: Number(row.count), amount: Number(row.amount) };
+  return summary;
+}
