@@ -15,6 +15,7 @@ import { registerDocsRoutes } from './http/routes/docs.ts';
 import { registerDossierRoutes } from './http/routes/dossiers.ts';
 import { registerDvcqgRoutes } from './http/routes/dvcqg.ts';
 import { registerIndicatorRoutes } from './http/routes/indicators.ts';
+import { registerOfflinePaymentRoutes } from './http/routes/offline-payments.ts';
 import { registerOidcRoutes } from './http/routes/oidc.ts';
 import { registerPaymentIntentRoutes } from './http/routes/payment-intents.ts';
 import { registerPaymentReviewRoutes } from './http/routes/payment-reviews.ts';
@@ -85,6 +86,7 @@ export function createApp(deps: AppDeps) {
   registerCatalogueRoutes(app);
   registerDossierRoutes(app);
   registerPaymentIntentRoutes(app);
+  registerOfflinePaymentRoutes(app);
   registerDvcqgRoutes(app);
   registerRefundRoutes(app);
   registerPaymentReviewRoutes(app);

@@ -67,6 +67,7 @@ export const agenciesExample: { items: Out<typeof AgencySchema>[] } = {
       validFrom: null,
       validTo: null,
       mergedInto: null,
+      issuesCounterReceipts: false,
     },
     {
       code: '000.00.15.H19',
@@ -77,6 +78,7 @@ export const agenciesExample: { items: Out<typeof AgencySchema>[] } = {
       validFrom: null,
       validTo: null,
       mergedInto: null,
+      issuesCounterReceipts: false,
     },
     {
       code: '000.01.15.H19',
@@ -87,6 +89,7 @@ export const agenciesExample: { items: Out<typeof AgencySchema>[] } = {
       validFrom: null,
       validTo: null,
       mergedInto: null,
+      issuesCounterReceipts: false,
     },
   ],
 };

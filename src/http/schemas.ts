@@ -230,8 +230,15 @@ export const AgencySchema = z
     validFrom: z.string().nullable(),
     validTo: z.string().nullable(),
     mergedInto: z.string().nullable(),
+    issuesCounterReceipts: z
+      .boolean()
+      .openapi({ description: "Counter payments get the hub's e-receipt; otherwise the paper receipt's number is kept" }),
   })
   .openapi('Agency');
+
+export const AgencySettingsInputSchema = z
+  .object({ issuesCounterReceipts: z.boolean() })
+  .openapi('AgencySettingsInput', { description: "An agency's settings an admin maintains" });
 
 /** PostgreSQL has no year 0, which the ISO pattern allows. */
 export const isoDate = z.iso.date().refine((d) => d >= '1900-01-01', 'a date from 1900 on');

@@ -20,7 +20,19 @@ function agencyView(a: AgencyRow) {
     validFrom: a.validFrom,
     validTo: a.validTo,
     mergedInto: a.mergedInto,
+    issuesCounterReceipts: a.issuesCounterReceipts,
   };
+}
+
+/** An admin sets an agency's own settings (whether its counter payments get the hub's e-receipt). */
+export async function updateAgencySettings(ctx: ServiceContext, code: string, input: { issuesCounterReceipts: boolean }) {
+  const [row] = await executor(ctx)
+    .update(agencies)
+    .set({ issuesCounterReceipts: input.issuesCounterReceipts, updatedAt: ctx.now() })
+    .where(eq(agencies.code, code))
+    .returning();
+  if (!row) throw notFound(`agency ${code}`);
+  return agencyView(row);
 }
 
 /** The agencies of the caller's scope (every agency for an admin), parents before children. */
@@ -185,6 +197,7 @@ export interface AgencyInput {
   accountName?: string | null;
   receiptFormSymbol?: string | null;
   receiptSeriesSymbol?: string | null;
+  issuesCounterReceipts?: boolean;
 }
 
 /**

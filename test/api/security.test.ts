@@ -33,7 +33,7 @@ interface Req {
 }
 
 interface RouteCase {
-  method: 'GET' | 'PUT' | 'POST';
+  method: 'GET' | 'PUT' | 'POST' | 'PATCH';
   /** The path as /openapi.json spells it. */
   template: string;
   roles: readonly Role[];
@@ -102,6 +102,7 @@ const campaignBody = () => ({
   targets: { dossierOnlinePayment: 0.7 },
 });
 
+const counterBody = { lines: [1], method: 'cash', collector: 'Nguyễn Thị Lan', paperReceiptNumber: '0000042' };
 const refundBody = (amount: number) => ({ amount: 1, expectedRefundable: amount, reason: 'Hoàn một đồng' });
 const withKey = (req: Req): Req => ({ ...req, headers: { 'idempotency-key': idempotencyKey(), ...req.headers } });
 
@@ -112,6 +113,13 @@ const routes: RouteCase[] = [
     roles: ALL_ROLES,
     scoped: false, // a list: scoped by filtering, checked in its own test below
     request: () => ({ path: '/v1/agencies' }),
+  },
+  {
+    method: 'PATCH',
+    template: '/v1/agencies/{code}',
+    roles: ['admin'],
+    scoped: false, // the catalogue's: only an admin changes it
+    request: () => ({ path: `/v1/agencies/${AGENCIES.communeB}`, body: { issuesCounterReceipts: false } }),
   },
   {
     method: 'GET',
@@ -187,6 +195,22 @@ const routes: RouteCase[] = [
     missing: () => {
       const code = uniqueDossierCode();
       return withKey({ path: '/v1/payment-intents', body: { dossierCode: code, gateway: 'sandbox', returnUrl: RETURN_URL }, id: code });
+    },
+  },
+  {
+    method: 'POST',
+    template: '/v1/dossiers/{code}/offline-payments',
+    roles: ['portal', 'treasury', 'admin'],
+    scoped: true,
+    request: () => withKey({ path: `/v1/dossiers/${f.dossier}/offline-payments`, body: counterBody, id: f.dossier }),
+    // Each success pays its dossier's lines, so each gets a dossier of its own.
+    fresh: async () => {
+      const dossier = await registerDossier(h, await mintToken({ role: 'admin' }), f.procedure);
+      return withKey({ path: `/v1/dossiers/${dossier.code}/offline-payments`, body: counterBody });
+    },
+    missing: () => {
+      const code = uniqueDossierCode();
+      return withKey({ path: `/v1/dossiers/${code}/offline-payments`, body: counterBody, id: code });
     },
   },
   {
