@@ -432,6 +432,15 @@ const routes: RouteCase[] = [
   ),
   {
     method: 'GET',
+    template: '/v1/reports/collections',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    // The agency reported on is the resource: an outsider asking for it learns nothing.
+    request: () => ({ path: `/v1/reports/collections?date=2026-11-20&agency=${AGENCIES.communeA}&format=csv`, id: AGENCIES.communeA }),
+    missing: () => ({ path: '/v1/reports/collections?date=2026-11-20&agency=000.99.99.H19&format=csv', id: '000.99.99.H19' }),
+  },
+  {
+    method: 'GET',
     template: '/v1/audit/verification',
     roles: ['admin'],
     scoped: false,
