@@ -18,21 +18,12 @@ export const OfflinePaymentInputSchema = z
       .openapi({ description: "The fee lines paid: obligation ids, or line numbers (`lineNo`) as the dossier's `obligations` list them" }),
     method: z.enum(offlineMethods).openapi({ description: 'cash, a POS card, or a bank transfer the counter saw arrive' }),
     collector: z.string().trim().min(1).max(200).openapi({ description: 'Who took the money (name or staff id)' }),
-    paperReceiptNumber: z
-      .string()
-      .trim()
-      .min(1)
-      .max(50)
-      .optional()
-      .openapi({
-        description: 'The paper receipt handed to the citizen, if any (kept when the agency issues no e-receipt for counter payments)',
-      }),
-    collectedAt: z.iso
-      .datetime({ offset: true })
-      .optional()
-      .openapi({
-        description: 'When the money was taken (default: now); its date in Asia/Ho_Chi_Minh is the business day it is collected on',
-      }),
+    paperReceiptNumber: z.string().trim().min(1).max(50).optional().openapi({
+      description: 'The paper receipt handed to the citizen, if any (kept when the agency issues no e-receipt for counter payments)',
+    }),
+    collectedAt: z.iso.datetime({ offset: true }).optional().openapi({
+      description: 'When the money was taken (default: now); its date in Asia/Ho_Chi_Minh is the business day it is collected on',
+    }),
   })
   .openapi('OfflinePaymentInput');
 
