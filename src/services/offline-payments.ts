@@ -80,7 +80,18 @@ export async function recordOfflinePayment(
   const bill = await readDossierBill(ctx, principal, dossierCode);
   if (!bill) throw notFound(`dossier ${dossierCode}`);
   const { dossier } = bill;
-  const chosen = chooseLines(bill.lines, input.lines);
+  let chosen: BillLine[];
+  try {
+    chosen = chooseLines(bill.lines, input.lines);
+  } catch (error) {
+    // The same request committed meanwhile (a retry racing its first send): its lines are paid
+    // by its own intent, and it gets the first answer, not a conflict.
+    if (error instanceof ServiceError) {
+      const stored = await replay();
+      if (stored) return stored;
+    }
+    throw error;
+  }
   const amount = sumVnd(chosen.map((l) => l.amount));
   if (amount === 0) throw new ServiceError('nothing-to-pay', 'these fee lines have nothing to pay');
   const now = ctx.now();

@@ -182,6 +182,23 @@ describe(`counter payments on ${databaseLabel}`, () => {
     expect(await intentsOf(dossier.code)).toHaveLength(1);
   });
 
+  it('of two counters recording the same line at once, exactly one wins; the same key sent twice at once records once', async () => {
+    const dossier = await registerDossier(h, portal, procedure);
+    const body = { lines: [1], method: 'cash', collector: 'An' };
+    const racing = await Promise.all([record(dossier.code, body), record(dossier.code, body, treasury)]);
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 409]);
+    const key = idempotencyKey();
+    const twice = await Promise.all([
+      record(dossier.code, { ...body, lines: [2] }, portal, key),
+      record(dossier.code, { ...body, lines: [2] }, portal, key),
+    ]);
+    expect(twice.map((r) => r.status)).toEqual([201, 201]);
+    const [a, b] = await Promise.all(twice.map((r) => r.json()));
+    expect(a.intent.id).toBe(b.intent.id);
+    expect(await intentsOf(dossier.code)).toHaveLength(2);
+    expect((await linesOf(dossier.code)).map((l) => l.status)).toEqual(['paid', 'paid']);
+  });
+
   it('refuses lines held by a live intent or already paid, and unknown lines, writing nothing', async () => {
     const dossier = await registerDossier(h, portal, procedure);
     const live = await expectJson(await createIntent(h, portal, dossier.code, { obligationIds: [dossier.obligations[0].id] }), 201);
