@@ -16,11 +16,13 @@ import { registerDocsRoutes } from './http/routes/docs.ts';
 import { registerDossierRoutes } from './http/routes/dossiers.ts';
 import { registerDvcqgRoutes } from './http/routes/dvcqg.ts';
 import { registerIndicatorRoutes } from './http/routes/indicators.ts';
+import { registerOfflinePaymentRoutes } from './http/routes/offline-payments.ts';
 import { registerOidcRoutes } from './http/routes/oidc.ts';
 import { registerPaymentIntentRoutes } from './http/routes/payment-intents.ts';
 import { registerPaymentReviewRoutes } from './http/routes/payment-reviews.ts';
 import { registerReconciliationRoutes } from './http/routes/reconciliations.ts';
 import { registerRefundRoutes } from './http/routes/refunds.ts';
+import { registerReportRoutes } from './http/routes/reports.ts';
 import { registerReturnRoutes } from './http/routes/returns.ts';
 import { registerReviewDecisionRoutes } from './http/routes/review-decisions.ts';
 import { registerSystemRoutes } from './http/routes/system.ts';
@@ -87,6 +89,8 @@ export function createApp(deps: AppDeps) {
   registerCatalogueRoutes(app);
   registerDossierRoutes(app);
   registerPaymentIntentRoutes(app);
+  registerOfflinePaymentRoutes(app);
+  registerReportRoutes(app);
   registerDvcqgRoutes(app);
   registerRefundRoutes(app);
   registerPaymentReviewRoutes(app);
@@ -139,6 +143,10 @@ const API_TAGS = [
   {
     name: 'Payment reviews',
     description: 'Money the hub could not decide alone, decided by treasury staff on the record (four eyes above a threshold)',
+  },
+  {
+    name: 'Reports',
+    description: "The treasury's reports: collections per agency, fee and channel, and the state budget's share",
   },
   { name: 'Audit', description: 'The append-only, hash-chained record of every action of a person on money' },
   { name: 'Indicators', description: "Decision 766's online-payment indicators, computed from the hub's own data" },

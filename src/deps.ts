@@ -7,6 +7,7 @@ import { createTokenVerifier } from './http/middleware/auth.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceContext } from './services/context.ts';
 import { createReceiptSigner } from './services/receipt-signer.ts';
+import type { Spreadsheets } from './services/spreadsheets.ts';
 import { createOidcRelyingParty } from './web/oidc.ts';
 
 /** Secrets the hub runs with, from configuration (or, embedded only, generated: node/runtime.ts). */
@@ -26,8 +27,11 @@ export interface Secrets {
 /** Everything but the database: built once per process (or per Workers isolate). */
 export type StaticDeps = Omit<AppDeps, 'db' | 'databaseKind'>;
 
-/** `log` is pino on Node (src/node/logger.ts) and the console logger on Workers (src/logger.ts). */
-export async function buildStaticDeps(config: Config, secrets: Secrets, log: Logger): Promise<StaticDeps> {
+/**
+ * `log` is pino on Node (src/node/logger.ts) and the console logger on Workers (src/logger.ts);
+ * `spreadsheets` is ExcelJS on Node (src/node/spreadsheets.ts) and none on Workers.
+ */
+export async function buildStaticDeps(config: Config, secrets: Secrets, log: Logger, spreadsheets?: Spreadsheets): Promise<StaticDeps> {
   const now = () => new Date();
   const gatewayConfig = secrets.gateways ?? config.gateways;
   const gateways = buildGateways(
@@ -61,6 +65,7 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log: Log
     verifier: createTokenVerifier({ ...config.auth, secret: secrets.jwtSecret }),
     session: { secret: secrets.sessionSecret ?? throwawaySecret(), ttlMinutes: config.session.ttlMinutes },
     log,
+    spreadsheets,
     now,
   };
 }
@@ -71,8 +76,14 @@ function throwawaySecret(): string {
 }
 
 /** The app's dependencies from configuration: shared by the Node entry, the scripts and Workers. */
-export async function buildDeps(config: Config, handle: DatabaseHandle, secrets: Secrets, log: Logger): Promise<AppDeps> {
-  return withDatabase(await buildStaticDeps(config, secrets, log), handle);
+export async function buildDeps(
+  config: Config,
+  handle: DatabaseHandle,
+  secrets: Secrets,
+  log: Logger,
+  spreadsheets?: Spreadsheets,
+): Promise<AppDeps> {
+  return withDatabase(await buildStaticDeps(config, secrets, log, spreadsheets), handle);
 }
 
 export function withDatabase(deps: StaticDeps, handle: DatabaseHandle): AppDeps {
@@ -87,6 +98,7 @@ export function serviceContext(deps: AppDeps): ServiceContext {
     gateways: deps.gateways,
     signer: deps.signer,
     log: deps.log,
+    spreadsheets: deps.spreadsheets,
     now: deps.now ?? (() => new Date()),
     fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
   };

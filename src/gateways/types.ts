@@ -9,6 +9,16 @@ import type { GatewayOutcome } from '../domain/decide.ts';
 export const gatewayIds = ['sandbox', 'vnpay', 'vietqr', 'dvcqg'] as const;
 export type GatewayId = (typeof gatewayIds)[number];
 
+/**
+ * Money taken at the agency's counter (cash, POS card, a transfer the counter saw): recorded by a
+ * person, never started or confirmed by a gateway. Its intents carry this id in the gateway
+ * column, but it has no adapter and no registry entry: nothing polls, expires or refunds it
+ * through an API (a refund of cash is handed back by hand), and its 766 flag is 0.
+ */
+export const COUNTER_CHANNEL = 'counter' as const;
+/** Every channel a payment can come through: the gateways, and the counter. */
+export type PaymentChannel = GatewayId | typeof COUNTER_CHANNEL;
+
 interface GatewayCapabilities {
   redirect: boolean;
   qr: boolean;

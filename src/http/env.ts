@@ -6,6 +6,7 @@ import type { ServiceContext, ServiceSettings } from '../services/context.ts';
 import type { ErrorCode } from '../services/errors.ts';
 import type { Principal } from '../services/principal.ts';
 import type { ReceiptSigner } from '../services/receipt-signer.ts';
+import type { Spreadsheets } from '../services/spreadsheets.ts';
 import type { OidcRelyingParty } from '../web/oidc.ts';
 import type { WebSession } from '../web/session.ts';
 import type { TokenVerifier } from './middleware/auth.ts';
@@ -21,6 +22,8 @@ export interface AppDeps {
   /** The dashboard's signed session cookie (src/web/session.ts). */
   session: SessionSettings;
   log: Logger;
+  /** Writes XLSX (ExcelJS, Node-only: src/node/spreadsheets.ts); absent on Workers, where `format=xlsx` answers 406. */
+  spreadsheets?: Spreadsheets;
   now?: () => Date;
   fetch?: typeof fetch;
   /** Staff sign-in through the province's identity provider (src/http/routes/oidc.ts), when configured. */

@@ -67,6 +67,7 @@ export const agenciesExample: { items: Out<typeof AgencySchema>[] } = {
       validFrom: null,
       validTo: null,
       mergedInto: null,
+      issuesCounterReceipts: false,
     },
     {
       code: '000.00.15.H19',
@@ -77,6 +78,7 @@ export const agenciesExample: { items: Out<typeof AgencySchema>[] } = {
       validFrom: null,
       validTo: null,
       mergedInto: null,
+      issuesCounterReceipts: false,
     },
     {
       code: '000.01.15.H19',
@@ -87,6 +89,7 @@ export const agenciesExample: { items: Out<typeof AgencySchema>[] } = {
       validFrom: null,
       validTo: null,
       mergedInto: null,
+      issuesCounterReceipts: false,
     },
   ],
 };
@@ -123,6 +126,11 @@ export const procedureExample: Out<typeof ProcedureSchema> = {
       legalBasis:
         'Thông tư 37/2023/TT-BTC (135.000 đ/lần); Thông tư 63/2023/TT-BTC (nộp trực tuyến 115.000 đ từ 01/12/2023 đến 31/12/2025)',
       collectionAccount: null,
+      budgetChapter: '418',
+      budgetSubItem: '2766',
+      budgetAccount: '7111',
+      retainedPercent: null,
+      budgetCodesDemo: true,
       setByProvince: false,
     },
   ],

@@ -230,8 +230,15 @@ export const AgencySchema = z
     validFrom: z.string().nullable(),
     validTo: z.string().nullable(),
     mergedInto: z.string().nullable(),
+    issuesCounterReceipts: z
+      .boolean()
+      .openapi({ description: "Counter payments get the hub's e-receipt; otherwise the paper receipt's number is kept" }),
   })
   .openapi('Agency');
+
+export const AgencySettingsInputSchema = z
+  .object({ issuesCounterReceipts: z.boolean() })
+  .openapi('AgencySettingsInput', { description: "An agency's settings an admin maintains" });
 
 /** PostgreSQL has no year 0, which the ISO pattern allows. */
 export const isoDate = z.iso.date().refine((d) => d >= '1900-01-01', 'a date from 1900 on');
@@ -249,6 +256,41 @@ export const FeeRuleInputSchema = z
     validTo: isoDate.nullable().default(null),
     legalBasis: z.string().min(1).max(500),
     collectionAccount: z.string().max(200).nullable().default(null),
+    budgetChapter: z
+      .string()
+      .regex(/^\d{3}$/, 'a chapter code of 3 digits')
+      .nullable()
+      .default(null)
+      .openapi({ description: 'Mã chương of the state budget chart of accounts (Circular 324/2016/TT-BTC)', example: '757' }),
+    budgetSubItem: z
+      .string()
+      .regex(/^\d{4}$/, 'a sub-item code of 4 digits')
+      .nullable()
+      .default(null)
+      .openapi({ description: 'Tiểu mục: the kind of revenue (2801 lệ phí trước bạ nhà đất, 2802 ô tô, xe máy…)', example: '2801' }),
+    budgetAccount: z
+      .string()
+      .regex(/^\d{4}$/, 'an account number of 4 digits')
+      .nullable()
+      .default(null)
+      .openapi({
+        description: 'The State Treasury account collected into: 7111 (budget revenue) or a temporary-collection account',
+        example: '7111',
+      }),
+    retainedPercent: z
+      .string()
+      .regex(/^\d{1,3}(\.\d{1,2})?$/, 'a percentage such as "30" or "12.5" (at most 2 decimals)')
+      .nullable()
+      .default(null)
+      .openapi({
+        description:
+          'For a phí, the share (percent, 0–100) the collecting agency keeps; the rest is remitted. A lệ phí retains nothing (null or 0).',
+        example: '30.00',
+      }),
+    budgetCodesDemo: z
+      .boolean()
+      .default(false)
+      .openapi({ description: "The codes are the demo's invented values, not the finance office's" }),
     setByProvince: z.boolean().default(false),
   })
   .strict()

@@ -114,7 +114,30 @@ async function seedCatalogue(ctx: ServiceContext, now: Date) {
   for (const { code, rules } of DEMO_PROCEDURES) {
     for (const rule of rules) {
       total++;
-      if (known.has(key(code, rule.feeCode, rule.validFrom))) continue;
+      if (known.has(key(code, rule.feeCode, rule.validFrom))) {
+        // A catalogue loaded before rules carried budget codes gets them, once: codes an admin
+        // has set since are never overwritten.
+        if (rule.budgetChapter) {
+          await executor(ctx)
+            .update(feeRules)
+            .set({
+              budgetChapter: rule.budgetChapter,
+              budgetSubItem: rule.budgetSubItem,
+              budgetAccount: rule.budgetAccount,
+              retainedPercent: rule.retainedPercent,
+              budgetCodesDemo: rule.budgetCodesDemo ?? false,
+            })
+            .where(
+              and(
+                eq(feeRules.procedureCode, code),
+                eq(feeRules.feeCode, rule.feeCode),
+                eq(feeRules.validFrom, rule.validFrom),
+                isNull(feeRules.budgetChapter),
+              ),
+            );
+        }
+        continue;
+      }
       await addFeeRule(ctx, code, rule);
       added++;
     }

@@ -28,7 +28,7 @@ export function intentSnapshot(row: IntentRow): IntentSnapshot {
   };
 }
 
-type OutcomeSource = 'callback' | 'poller' | 'expiry' | 'portal' | 'statement' | 'manual' | 'seed';
+type OutcomeSource = 'callback' | 'poller' | 'expiry' | 'portal' | 'statement' | 'manual' | 'counter' | 'seed';
 
 export interface ApplyOutcomeInput {
   /** Find the intent by id, or by (gateway, reference) as a gateway names it. */
@@ -45,6 +45,11 @@ export interface ApplyOutcomeInput {
    * next statement (the callback inbox writes it with the message's answer).
    */
   deferSigning?: boolean;
+  /**
+   * False: a payment leaves no e-receipt (a counter payment whose agency hands out paper
+   * receipts, `agencies.issues_counter_receipts` off). Default true: every gateway payment has one.
+   */
+  issueReceipt?: boolean;
 }
 
 /**
@@ -116,7 +121,7 @@ async function execute(ctx: ServiceContext, intent: IntentRow, decision: Decisio
     if (!claimed) return execute(ctx, intent, decision.otherwise!, input);
   }
   if (decision.obligations === 'pay' || decision.obligations === 'claim_then_pay') {
-    return markPaid(ctx, intent, decision, { source: input.source, actor: input.actor ?? null, detail });
+    return markPaid(ctx, intent, decision, { source: input.source, actor: input.actor ?? null, detail }, input.issueReceipt ?? true);
   }
 
   const to = event?.to ?? null;
@@ -182,6 +187,7 @@ async function markPaid(
   intent: IntentRow,
   decision: Decision,
   history: { source: string; actor: string | null; detail: Record<string, unknown> },
+  issueReceipt: boolean,
 ): Promise<ApplyResult> {
   const now = ctx.now();
   const event = decision.event!;
@@ -211,6 +217,7 @@ async function markPaid(
       totalInWords,
       defaultFormSymbol: DEFAULT_FORM_SYMBOL,
       defaultSeriesSymbol: defaultSeriesSymbol(issuedDate),
+      issue: issueReceipt,
     },
   });
   // A closed day's books do not change: its late money is booked on the next open day.
@@ -231,11 +238,13 @@ async function markPaid(
     receivedAmount: decision.set.receivedAmount ?? null,
     updatedAt: now,
   };
+  if (issued.number === null) return { result: 'applied', answer: 'applied', intent: updated, event: event.name, from: intent.status };
   const receipt: ReceiptRow = {
     id: receiptId,
     intentId: intent.id,
     dossierCode: intent.dossierCode,
     ...issued,
+    number: issued.number,
     issuedAt: now,
     issuedDate,
     total: intent.amount,

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { agencies, feeRules, procedures } from '../db/schema/index.ts';
+import { budgetClassificationErrors, normalisePercent } from '../domain/budget.ts';
 import { vnDate } from '../domain/dates.ts';
 import { canCharge, type FeeAdjustment, type FeeFormula, isFeeBearing, type RoundingRule } from '../domain/fees.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
@@ -20,7 +21,19 @@ function agencyView(a: AgencyRow) {
     validFrom: a.validFrom,
     validTo: a.validTo,
     mergedInto: a.mergedInto,
+    issuesCounterReceipts: a.issuesCounterReceipts,
   };
+}
+
+/** An admin sets an agency's own settings (whether its counter payments get the hub's e-receipt). */
+export async function updateAgencySettings(ctx: ServiceContext, code: string, input: { issuesCounterReceipts: boolean }) {
+  const [row] = await executor(ctx)
+    .update(agencies)
+    .set({ issuesCounterReceipts: input.issuesCounterReceipts, updatedAt: ctx.now() })
+    .where(eq(agencies.code, code))
+    .returning();
+  if (!row) throw notFound(`agency ${code}`);
+  return agencyView(row);
 }
 
 /** The agencies of the caller's scope (every agency for an admin), parents before children. */
@@ -42,6 +55,13 @@ export interface FeeRuleInput {
   validTo: string | null;
   legalBasis: string;
   collectionAccount: string | null;
+  /** Budget classification (domain/budget.ts); absent: not yet classified. */
+  budgetChapter?: string | null;
+  budgetSubItem?: string | null;
+  budgetAccount?: string | null;
+  /** Decimal string, at most 2 decimals (numeric(5,2)); only a phí keeps a share. */
+  retainedPercent?: string | null;
+  budgetCodesDemo?: boolean;
   setByProvince: boolean;
 }
 
@@ -59,6 +79,11 @@ function feeRuleView(r: FeeRuleRow) {
     validTo: r.validTo,
     legalBasis: r.legalBasis,
     collectionAccount: r.collectionAccount,
+    budgetChapter: r.budgetChapter,
+    budgetSubItem: r.budgetSubItem,
+    budgetAccount: r.budgetAccount,
+    retainedPercent: r.retainedPercent === null ? null : normalisePercent(r.retainedPercent),
+    budgetCodesDemo: r.budgetCodesDemo,
     setByProvince: r.setByProvince,
   };
 }
@@ -137,18 +162,35 @@ export async function putProcedure(ctx: ServiceContext, code: string, input: Pro
   });
 }
 
-function checkValidity(input: Pick<FeeRuleInput, 'validFrom' | 'validTo'>) {
+/** Checks a rule and gives its values as stored (the retained share with its two decimals). */
+function checkRule(input: FeeRuleInput): FeeRuleInput {
   if (input.validTo !== null && input.validTo < input.validFrom) {
     throw new ServiceError('validation-failed', 'validTo is before validFrom', [{ path: 'validTo', message: 'before validFrom' }]);
   }
+  const budget = {
+    kind: input.kind,
+    budgetChapter: input.budgetChapter ?? null,
+    budgetSubItem: input.budgetSubItem ?? null,
+    budgetAccount: input.budgetAccount ?? null,
+    retainedPercent: input.retainedPercent ?? null,
+  };
+  const errors = budgetClassificationErrors(budget);
+  if (errors.length > 0) throw new ServiceError('validation-failed', 'the budget classification is not valid', errors);
+  return {
+    ...input,
+    ...budget,
+    // A lệ phí goes wholly to the budget: its share is recorded as 0, whatever was sent (null or 0).
+    retainedPercent: input.kind === 'le_phi' ? (budget.retainedPercent === null ? null : '0.00') : normalisePercent(budget.retainedPercent),
+    budgetCodesDemo: input.budgetCodesDemo ?? false,
+  };
 }
 
 /**
  * Adds a fee rule. Rules are never deleted: obligations and receipts refer to them, and the law
  * retires a rate by ending its validity, which is what an update of `validTo` does.
  */
-export async function addFeeRule(ctx: ServiceContext, procedureCode: string, input: FeeRuleInput) {
-  checkValidity(input);
+export async function addFeeRule(ctx: ServiceContext, procedureCode: string, given: FeeRuleInput) {
+  const input = checkRule(given);
   return withTransaction(ctx, async (ctx) => {
     const [procedure] = await executor(ctx).select({ code: procedures.code }).from(procedures).where(eq(procedures.code, procedureCode));
     if (!procedure) throw notFound(`procedure ${procedureCode}`);
@@ -161,8 +203,8 @@ export async function addFeeRule(ctx: ServiceContext, procedureCode: string, inp
   });
 }
 
-export async function updateFeeRule(ctx: ServiceContext, procedureCode: string, id: string, input: FeeRuleInput) {
-  checkValidity(input);
+export async function updateFeeRule(ctx: ServiceContext, procedureCode: string, id: string, given: FeeRuleInput) {
+  const input = checkRule(given);
   const [row] = await executor(ctx)
     .update(feeRules)
     .set({ ...input, canCharge: canCharge(input), updatedAt: ctx.now() })
@@ -185,6 +227,7 @@ export interface AgencyInput {
   accountName?: string | null;
   receiptFormSymbol?: string | null;
   receiptSeriesSymbol?: string | null;
+  issuesCounterReceipts?: boolean;
 }
 
 /**

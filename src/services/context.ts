@@ -3,6 +3,7 @@ import type { Database, Executor, Transaction } from '../db/types.ts';
 import type { GatewayRegistry } from '../gateways/registry.ts';
 import type { Logger } from '../logger.ts';
 import type { ReceiptSigner } from './receipt-signer.ts';
+import type { Spreadsheets } from './spreadsheets.ts';
 
 /** The settings services read; a subset of the configuration so tests can build it directly. */
 export type ServiceSettings = Pick<
@@ -29,6 +30,8 @@ export interface ServiceContext {
   gateways: GatewayRegistry;
   signer: ReceiptSigner;
   log: Logger;
+  /** The host's spreadsheet writer (Node); undefined on Workers. */
+  spreadsheets?: Spreadsheets;
   now: () => Date;
   fetch: typeof fetch;
 }

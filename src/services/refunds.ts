@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { describeError, pgError } from '../db/errors.ts';
 import { dossiers, paymentIntents, paymentReviews, type RefundStatus, refunds } from '../db/schema/index.ts';
-import type { Gateway, RefundResult } from '../gateways/types.ts';
+import { COUNTER_CHANNEL, type Gateway, type RefundResult } from '../gateways/types.ts';
 import { applyOutcome, type IntentRow, intentSnapshot, type Outcome } from './apply-outcome.ts';
 import { appendAudit } from './audit.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
@@ -102,6 +102,9 @@ async function intentInScope(ctx: ServiceContext, principal: Principal, intentId
 }
 
 function refundingGateway(ctx: ServiceContext, intent: IntentRow): Gateway & Required<Pick<Gateway, 'refund'>> {
+  if (intent.gateway === COUNTER_CHANNEL) {
+    throw new ServiceError('gateway-capability-missing', 'a counter payment is refunded by hand at the counter, not through the hub');
+  }
   const gateway = ctx.gateways[intent.gateway as keyof typeof ctx.gateways];
   if (!gateway?.refund || !gateway.capabilities.refund) {
     throw new ServiceError('gateway-capability-missing', `gateway "${intent.gateway}" cannot refund; return the money outside the hub`);

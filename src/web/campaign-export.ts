@@ -2,12 +2,14 @@ import type { Context } from 'hono';
 import { vnDisplayDate } from '../domain/dates.ts';
 import { type IndicatorKey, type IndicatorValue, indicatorKeys } from '../domain/indicators.ts';
 import type { CampaignProgress } from '../services/campaigns.ts';
-import { type CellValue, type Sheet, writeXlsx } from './xlsx.ts';
+import type { ColumnFormat, SheetColumn, SheetSpec, Spreadsheets } from '../services/spreadsheets.ts';
+import { calendarDate, csvResponse, xlsxResponse } from './downloads.ts';
 
 /**
  * The campaign's weekly report: a workbook of the summary, the daily series, the units and the
- * action lists (`format=xlsx`), or one of those tables as CSV (`format=csv&sheet=…`: UTF-8 with
- * a byte-order mark, comma-separated, rates as fractions with a point, for machines).
+ * action lists (`format=xlsx`: real dates, rates as numbers shown as percentages, Vietnamese
+ * headers), or one of those tables as CSV (`format=csv&sheet=…`, the conventions of downloads.ts:
+ * rates as fractions with a point, ISO dates, for machines).
  */
 
 export const INDICATOR_NAMES: Record<IndicatorKey, string> = {
@@ -26,55 +28,44 @@ export const exportSheets = [
 ] as const;
 export type ExportSheet = (typeof exportSheets)[number];
 
-const pct = (rate: number | null): CellValue => (rate === null ? null : { value: rate, format: 'percent' });
-const dec = (value: number | null): CellValue => (value === null ? null : { value, format: 'decimal' });
+const col = (header: string, format: ColumnFormat = 'text', width?: number): SheetColumn => ({ header, format, width });
+const count = (header: string) => col(header, 'integer', 12);
+const rate = (header: string) => col(header, 'percent', 12);
+const points = (header: string) => col(header, 'decimal', 10);
 
-function tables(p: CampaignProgress): Record<ExportSheet, Sheet> {
-  const value = (v: IndicatorValue) => [v.numerator, v.denominator, pct(v.rate), dec(v.points)];
+function tables(p: CampaignProgress): Record<ExportSheet, SheetSpec> {
+  const value = (v: IndicatorValue) => [v.numerator, v.denominator, v.rate, v.points];
   return {
     summary: {
       name: 'Tổng hợp',
-      widths: [62, 12, 12, 12, 12, 12, 12, 12, 12, 12, 14],
+      columns: [
+        col('Chỉ tiêu', 'text', 62),
+        rate('Mục tiêu'),
+        count('Cơ sở: tử số'),
+        count('Cơ sở: mẫu số'),
+        rate('Cơ sở: tỷ lệ'),
+        count('Hiện tại: tử số'),
+        count('Hiện tại: mẫu số'),
+        rate('Hiện tại: tỷ lệ'),
+        points('Điểm'),
+        points('Điểm tối đa'),
+        rate('Dự báo cuối kỳ'),
+      ],
       rows: [
-        [
-          'Chỉ tiêu',
-          'Mục tiêu',
-          'Cơ sở: tử số',
-          'Cơ sở: mẫu số',
-          'Cơ sở: tỷ lệ',
-          'Hiện tại: tử số',
-          'Hiện tại: mẫu số',
-          'Hiện tại: tỷ lệ',
-          'Điểm',
-          'Điểm tối đa',
-          'Dự báo cuối kỳ',
-        ],
         ...indicatorKeys.map((k) => [
           INDICATOR_NAMES[k],
-          pct(p.campaign.targets[k]),
+          p.campaign.targets[k] ?? null,
           p.baseline[k].numerator,
           p.baseline[k].denominator,
-          pct(p.baseline[k].rate),
+          p.baseline[k].rate,
           p.current[k].numerator,
           p.current[k].denominator,
-          pct(p.current[k].rate),
-          dec(p.current[k].points),
+          p.current[k].rate,
+          p.current[k].points,
           p.current[k].maxPoints,
-          pct(p.projection[k].projectedRate),
+          p.projection[k].projectedRate,
         ]),
-        [
-          'Tổng điểm nhóm thanh toán trực tuyến',
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-          dec(p.current.points),
-          p.current.maxPoints,
-          null,
-        ],
+        ['Tổng điểm nhóm thanh toán trực tuyến', null, null, null, null, null, null, null, p.current.points, p.current.maxPoints, null],
         [],
         ['Chiến dịch', p.campaign.name],
         ['Đơn vị', `${p.campaign.agency.name} (${p.campaign.agency.code})`],
@@ -85,131 +76,120 @@ function tables(p: CampaignProgress): Record<ExportSheet, Sheet> {
     },
     daily: {
       name: 'Theo ngày',
-      widths: [12, 8, ...Array(12).fill(12)],
-      rows: [
-        [
-          'Ngày',
-          'Ngày thứ',
-          'a lũy kế: tử số',
-          'a lũy kế: mẫu số',
-          'a lũy kế: tỷ lệ',
-          'b lũy kế: tử số',
-          'b lũy kế: mẫu số',
-          'b lũy kế: tỷ lệ',
-          'c lũy kế: tử số',
-          'c lũy kế: mẫu số',
-          'c lũy kế: tỷ lệ',
-          'c trong ngày: tử số',
-          'c trong ngày: mẫu số',
-          'c trong ngày: tỷ lệ',
-        ],
-        ...p.series.map((s) => [
-          vnDisplayDate(s.date),
-          s.day,
-          ...indicatorKeys.flatMap((k) => [s.cumulative[k].numerator, s.cumulative[k].denominator, pct(s.cumulative[k].rate)]),
-          s.daily.dossierOnlinePayment.numerator,
-          s.daily.dossierOnlinePayment.denominator,
-          pct(s.daily.dossierOnlinePayment.rate),
-        ]),
+      columns: [
+        col('Ngày', 'date', 12),
+        col('Ngày thứ', 'integer', 8),
+        count('a lũy kế: tử số'),
+        count('a lũy kế: mẫu số'),
+        rate('a lũy kế: tỷ lệ'),
+        count('b lũy kế: tử số'),
+        count('b lũy kế: mẫu số'),
+        rate('b lũy kế: tỷ lệ'),
+        count('c lũy kế: tử số'),
+        count('c lũy kế: mẫu số'),
+        rate('c lũy kế: tỷ lệ'),
+        count('c trong ngày: tử số'),
+        count('c trong ngày: mẫu số'),
+        rate('c trong ngày: tỷ lệ'),
       ],
+      rows: p.series.map((s) => [
+        calendarDate(s.date),
+        s.day,
+        ...indicatorKeys.flatMap((k) => [s.cumulative[k].numerator, s.cumulative[k].denominator, s.cumulative[k].rate]),
+        s.daily.dossierOnlinePayment.numerator,
+        s.daily.dossierOnlinePayment.denominator,
+        s.daily.dossierOnlinePayment.rate,
+      ]),
     },
     units: {
       name: 'Đơn vị',
-      widths: [18, 46, 12, 12, 12, 12, 12, 14, 14, 12, 10],
-      rows: [
-        [
-          'Mã đơn vị',
-          'Đơn vị',
-          'c cơ sở: tỷ lệ',
-          'c hiện tại: tử số',
-          'c hiện tại: mẫu số',
-          'c hiện tại: tỷ lệ',
-          'Thay đổi',
-          'Còn cách mục tiêu',
-          'Hồ sơ TTTT cần thêm',
-          'a hiện tại: tỷ lệ',
-          'Điểm',
-        ],
-        ...p.leaderboard.map((u) => [
-          u.agency.code,
-          u.agency.direct ? `${u.agency.name} (tiếp nhận trực tiếp)` : u.agency.name,
-          pct(u.baseline.dossierOnlinePayment.rate),
-          ...value(u.current.dossierOnlinePayment).slice(0, 3),
-          pct(u.change),
-          pct(u.gap),
-          u.needed,
-          pct(u.current.procedureOnlinePayment.rate),
-          dec(u.current.points),
-        ]),
+      columns: [
+        col('Mã đơn vị', 'text', 18),
+        col('Đơn vị', 'text', 46),
+        rate('c cơ sở: tỷ lệ'),
+        count('c hiện tại: tử số'),
+        count('c hiện tại: mẫu số'),
+        rate('c hiện tại: tỷ lệ'),
+        rate('Thay đổi'),
+        col('Còn cách mục tiêu', 'percent', 14),
+        col('Hồ sơ TTTT cần thêm', 'integer', 14),
+        rate('a hiện tại: tỷ lệ'),
+        points('Điểm'),
       ],
+      rows: p.leaderboard.map((u) => [
+        u.agency.code,
+        u.agency.direct ? `${u.agency.name} (tiếp nhận trực tiếp)` : u.agency.name,
+        u.baseline.dossierOnlinePayment.rate,
+        ...value(u.current.dossierOnlinePayment).slice(0, 3),
+        u.change,
+        u.gap,
+        u.needed,
+        u.current.procedureOnlinePayment.rate,
+        u.current.points,
+      ]),
     },
     'procedures-without-payment': {
       name: 'TTHC chưa có TTTT',
-      widths: [14, 70, 12, 14, 12],
-      rows: [
-        ['Mã TTHC', 'Tên thủ tục', 'Số hồ sơ', 'Hồ sơ phải thu', 'Đã tích hợp'],
-        ...p.actions.proceduresWithoutOnlinePayment.map((x) => [x.code, x.name, x.dossiers, x.feeDossiers, x.integrated ? 'có' : 'không']),
+      columns: [
+        col('Mã TTHC', 'text', 14),
+        col('Tên thủ tục', 'text', 70),
+        count('Số hồ sơ'),
+        col('Hồ sơ phải thu', 'integer', 14),
+        col('Đã tích hợp'),
       ],
+      rows: p.actions.proceduresWithoutOnlinePayment.map((x) => [x.code, x.name, x.dossiers, x.feeDossiers, x.integrated ? 'có' : 'không']),
     },
     'procedures-not-integrated': {
       name: 'TTHC chưa tích hợp',
-      widths: [14, 70, 12, 14, 12],
-      rows: [
-        ['Mã TTHC', 'Tên thủ tục', 'Số hồ sơ', 'Hồ sơ có phí', 'Cờ tích hợp'],
-        ...p.actions.proceduresNotIntegrated.map((x) => [x.code, x.name, x.dossiers, x.charged, x.integrated ? 'có' : 'không']),
+      columns: [
+        col('Mã TTHC', 'text', 14),
+        col('Tên thủ tục', 'text', 70),
+        count('Số hồ sơ'),
+        col('Hồ sơ có phí', 'integer', 14),
+        col('Cờ tích hợp'),
       ],
+      rows: p.actions.proceduresNotIntegrated.map((x) => [x.code, x.name, x.dossiers, x.charged, x.integrated ? 'có' : 'không']),
     },
     'units-by-rate': {
       name: 'Đơn vị theo tỷ lệ',
-      widths: [18, 46, 18, 12, 12, 12, 14],
-      rows: [
-        ['Mã đơn vị', 'Đơn vị', 'Đơn vị cấp trên', 'Hồ sơ TTTT', 'Hồ sơ phải thu', 'Tỷ lệ', 'Hồ sơ TTTT cần thêm'],
-        ...p.actions.unitsByDossierRate.map((u) => [
-          u.agency.code,
-          u.agency.name,
-          u.agency.parentCode,
-          u.numerator,
-          u.denominator,
-          pct(u.rate),
-          u.needed,
-        ]),
+      columns: [
+        col('Mã đơn vị', 'text', 18),
+        col('Đơn vị', 'text', 46),
+        col('Đơn vị cấp trên', 'text', 18),
+        count('Hồ sơ TTTT'),
+        count('Hồ sơ phải thu'),
+        rate('Tỷ lệ'),
+        col('Hồ sơ TTTT cần thêm', 'integer', 14),
       ],
+      rows: p.actions.unitsByDossierRate.map((u) => [
+        u.agency.code,
+        u.agency.name,
+        u.agency.parentCode,
+        u.numerator,
+        u.denominator,
+        u.rate,
+        u.needed,
+      ]),
     },
   };
 }
 
-function campaignWorkbook(p: CampaignProgress, now: Date): Uint8Array<ArrayBuffer> {
-  const t = tables(p);
-  return writeXlsx(
-    exportSheets.map((k) => t[k]),
-    now,
-  );
-}
-
-const csvField = (value: CellValue): string => {
-  if (value === null) return '';
-  const text = typeof value === 'object' ? String(value.value) : String(value);
-  // Quote what CSV needs quoted, and defuse spreadsheet formulas in text (=, +, -, @).
-  const safe = typeof value === 'string' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-};
-
-function campaignCsv(p: CampaignProgress, sheet: ExportSheet): string {
-  return `\uFEFF${tables(p)
-    [sheet].rows.map((row) => row.map(csvField).join(','))
-    .join('\r\n')}\r\n`;
-}
-
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-
 /** The report as a download: named after the campaign, the unit and the day, never cached. */
-export function exportResponse(c: Context, p: CampaignProgress, format: 'csv' | 'xlsx', sheet: ExportSheet): Response {
+export async function exportResponse(
+  c: Context,
+  spreadsheets: Spreadsheets | undefined,
+  p: CampaignProgress,
+  format: 'csv' | 'xlsx',
+  sheet: ExportSheet,
+): Promise<Response> {
   const name = `chien-dich-${p.campaign.startDate}-${p.agency.code}-${p.asOf}`;
-  c.header('cache-control', 'no-store');
-  if (format === 'csv') {
-    c.header('content-disposition', `attachment; filename="${name}-${sheet}.csv"`);
-    return c.body(campaignCsv(p, sheet), 200, { 'content-type': 'text/csv; charset=utf-8' });
-  }
-  c.header('content-disposition', `attachment; filename="${name}.xlsx"`);
-  return c.body(campaignWorkbook(p, new Date()), 200, { 'content-type': XLSX_TYPE });
+  const t = tables(p);
+  if (format === 'csv') return csvResponse(c, `${name}-${sheet}`, t[sheet]);
+  return xlsxResponse(
+    c,
+    spreadsheets,
+    name,
+    exportSheets.map((k) => t[k]),
+    new Date(),
+  );
 }

@@ -88,6 +88,54 @@ describe('procedures', () => {
     expect(read.feeRules.map((r: { feeCode: string }) => r.feeCode)).toEqual(['LP01', 'P02']);
   });
 
+  it("keeps each rule's budget classification, and refuses codes that are not digits or shares a lệ phí cannot keep", async () => {
+    const code = uniqueProcedureCode();
+    await expectJson(await put(code, procedureBody), 201);
+    const phi = rule({
+      kind: 'phi',
+      feeCode: 'P01',
+      budgetChapter: '426',
+      budgetSubItem: '2663',
+      budgetAccount: '7111',
+      retainedPercent: '12.5',
+      budgetCodesDemo: true,
+    });
+    const added = await expectJson(await addRule(code, phi), 201);
+    // Stored as numeric(5,2): the share comes back with its two decimals.
+    expect(added).toEqual({ id: expect.any(String), ...phi, retainedPercent: '12.50' });
+    const lePhi = rule({
+      feeCode: 'LP01',
+      lineNo: 2,
+      budgetChapter: '757',
+      budgetSubItem: '2801',
+      budgetAccount: '7111',
+      retainedPercent: '0',
+    });
+    expect(await expectJson(await addRule(code, lePhi), 201)).toMatchObject({ retainedPercent: '0.00', budgetCodesDemo: false });
+    const updated = await expectJson(
+      await h.request('PUT', `/v1/procedures/${code}/fee-rules/${added.id}`, { token: admin, body: { ...phi, retainedPercent: '100' } }),
+      200,
+    );
+    expect(updated.retainedPercent).toBe('100.00');
+
+    const refused = async (body: unknown, path: string) => {
+      const problem = await expectProblem(await addRule(code, body), 400, 'validation-failed');
+      expect(problem.errors.map((e: { path: string }) => e.path)).toContain(path);
+    };
+    await refused({ ...phi, budgetChapter: '75A' }, 'budgetChapter');
+    await refused({ ...phi, budgetChapter: '7570' }, 'budgetChapter');
+    await refused({ ...phi, budgetSubItem: '28O1' }, 'budgetSubItem');
+    await refused({ ...phi, budgetAccount: '711' }, 'budgetAccount');
+    await refused({ ...phi, retainedPercent: '12.345' }, 'retainedPercent');
+    await refused({ ...phi, retainedPercent: '-1' }, 'retainedPercent');
+    await refused({ ...phi, retainedPercent: '100.01' }, 'retainedPercent');
+    await refused({ ...phi, retainedPercent: 30 }, 'retainedPercent');
+    // A lệ phí goes wholly to the state budget.
+    await refused({ ...lePhi, feeCode: 'LP02', retainedPercent: '30' }, 'retainedPercent');
+    const read = await expectJson(await h.request('GET', `/v1/procedures/${code}`, { token: portal }), 200);
+    expect(read.feeRules).toHaveLength(2);
+  });
+
   it('replaces a fee rule; dossiers already registered keep their amounts', async () => {
     const code = uniqueProcedureCode();
     await expectJson(await put(code, procedureBody), 201);

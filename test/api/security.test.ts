@@ -108,6 +108,7 @@ const campaignBody = () => ({
   targets: { dossierOnlinePayment: 0.7 },
 });
 
+const counterBody = { lines: [1], method: 'cash', collector: 'Nguyễn Thị Lan', paperReceiptNumber: '0000042' };
 const refundBody = (amount: number) => ({ amount: 1, expectedRefundable: amount, reason: 'Hoàn một đồng' });
 const withKey = (req: Req): Req => ({ ...req, headers: { 'idempotency-key': idempotencyKey(), ...req.headers } });
 
@@ -118,6 +119,13 @@ const routes: RouteCase[] = [
     roles: ALL_ROLES,
     scoped: false, // a list: scoped by filtering, checked in its own test below
     request: () => ({ path: '/v1/agencies' }),
+  },
+  {
+    method: 'PATCH',
+    template: '/v1/agencies/{code}',
+    roles: ['admin'],
+    scoped: false, // the catalogue's: only an admin changes it
+    request: () => ({ path: `/v1/agencies/${AGENCIES.communeB}`, body: { issuesCounterReceipts: false } }),
   },
   {
     method: 'GET',
@@ -193,6 +201,22 @@ const routes: RouteCase[] = [
     missing: () => {
       const code = uniqueDossierCode();
       return withKey({ path: '/v1/payment-intents', body: { dossierCode: code, gateway: 'sandbox', returnUrl: RETURN_URL }, id: code });
+    },
+  },
+  {
+    method: 'POST',
+    template: '/v1/dossiers/{code}/offline-payments',
+    roles: ['portal', 'treasury', 'admin'],
+    scoped: true,
+    request: () => withKey({ path: `/v1/dossiers/${f.dossier}/offline-payments`, body: counterBody, id: f.dossier }),
+    // Each success pays its dossier's lines, so each gets a dossier of its own.
+    fresh: async () => {
+      const dossier = await registerDossier(h, await mintToken({ role: 'admin' }), f.procedure);
+      return withKey({ path: `/v1/dossiers/${dossier.code}/offline-payments`, body: counterBody });
+    },
+    missing: () => {
+      const code = uniqueDossierCode();
+      return withKey({ path: `/v1/dossiers/${code}/offline-payments`, body: counterBody, id: code });
     },
   },
   {
@@ -520,6 +544,15 @@ const routes: RouteCase[] = [
       missing: () => ({ path: `/v1/discrepancies/${MISSING_UUID}/${step}`, body: { note: 'Đã kiểm tra' }, id: MISSING_UUID }),
     }),
   ),
+  {
+    method: 'GET',
+    template: '/v1/reports/collections',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    // The agency reported on is the resource: an outsider asking for it learns nothing.
+    request: () => ({ path: `/v1/reports/collections?date=2026-11-20&agency=${AGENCIES.communeA}&format=csv`, id: AGENCIES.communeA }),
+    missing: () => ({ path: '/v1/reports/collections?date=2026-11-20&agency=000.99.99.H19&format=csv', id: '000.99.99.H19' }),
+  },
   {
     method: 'GET',
     template: '/v1/audit/verification',

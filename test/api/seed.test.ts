@@ -93,6 +93,36 @@ describe(`the demo catalogue (${databaseLabel})`, () => {
     expect(rules.find((r: any) => r.formula.type === 'percentage' && r.feeCode === 'LPTB').formula.rate).toBe('0.5');
   });
 
+  it('classifies every fee line for the budget: the real codes where the law gives them, the rest marked demo', async () => {
+    const { items } = await json(await h.request('GET', '/v1/procedures', { token: admin }));
+    const rules = items.flatMap((p: { code: string; feeRules: Array<Record<string, unknown>> }) =>
+      p.feeRules.map((r) => ({ procedure: p.code, ...r })),
+    );
+    for (const r of rules) {
+      expect(r, `${r.procedure} ${r.feeCode}`).toMatchObject({
+        budgetChapter: expect.stringMatching(/^\d{3}$/),
+        budgetSubItem: expect.stringMatching(/^\d{4}$/),
+        budgetAccount: '7111',
+      });
+      if (r.kind === 'le_phi') expect(r.retainedPercent).toBeNull();
+    }
+    const land = rules.find((r: Record<string, unknown>) => r.procedure === '1.013831' && r.feeCode === 'LPTB');
+    expect(land).toMatchObject({ budgetChapter: '757', budgetSubItem: '2801', budgetAccount: '7111', budgetCodesDemo: false });
+    const moto = rules.find((r: Record<string, unknown>) => r.procedure === '9.000001');
+    expect(moto).toMatchObject({ budgetSubItem: '2802', budgetCodesDemo: false });
+    expect(rules.find((r: Record<string, unknown>) => r.feeCode === 'LPCC')).toMatchObject({
+      budgetSubItem: '2768',
+      budgetCodesDemo: true,
+    });
+    expect(rules.find((r: Record<string, unknown>) => r.feeCode === 'LPKH')).toMatchObject({ budgetSubItem: '2771' });
+    // Some phí keep a share, with two decimals.
+    expect(
+      rules
+        .filter((r: Record<string, unknown>) => r.kind === 'phi')
+        .every((r: Record<string, unknown>) => /^\d+\.\d\d$/.test(String(r.retainedPercent))),
+    ).toBe(true);
+  });
+
   it('marks how sure each procedure is, with demo values named in the note', async () => {
     const { items } = await json(await h.request('GET', '/v1/procedures', { token: admin }));
     for (const p of items) {

@@ -60,6 +60,11 @@ export function rule(overrides: Partial<FeeRuleInput> = {}): FeeRuleInput {
     validTo: null,
     legalBasis: 'Thông tư thử nghiệm',
     collectionAccount: null,
+    budgetChapter: null,
+    budgetSubItem: null,
+    budgetAccount: null,
+    retainedPercent: null,
+    budgetCodesDemo: false,
     setByProvince: false,
     ...overrides,
   };

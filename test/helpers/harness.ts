@@ -15,6 +15,7 @@ import { createTokenVerifier } from '../../src/http/middleware/auth.ts';
 import type { Logger } from '../../src/logger.ts';
 import { scalarBundleReader } from '../../src/node/docs-asset.ts';
 import { createNodeLogger } from '../../src/node/logger.ts';
+import { createSpreadsheets } from '../../src/node/spreadsheets.ts';
 import { demoExampleDossier } from '../../src/seed/index.ts';
 import type { ServiceContext } from '../../src/services/context.ts';
 import type { Role } from '../../src/services/principal.ts';
@@ -96,6 +97,8 @@ export interface HarnessOptions {
   refundApprovalThreshold?: number;
   reviewApprovalThreshold?: number;
   treasuryDay?: TreasuryDaySettings;
+  /** false: no spreadsheet writer, as on Workers (format=xlsx answers 406). */
+  spreadsheets?: boolean;
   /** 766 scoring curves and the source of indicator b (defaults: the domain file's, by dossiers). */
   indicators?: Partial<IndicatorSettings>;
   /** Channel emulators mounted beside the sandbox's checkout, built like `gateways` with the base URL. */
@@ -156,6 +159,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: TEST_ISSUER, audience: TEST_AUDIENCE }),
       session: { secret: TEST_SESSION_SECRET, ttlMinutes: 30 },
       log,
+      spreadsheets: options.spreadsheets === false ? undefined : createSpreadsheets(),
       now,
       fetch: fetcher,
       oidc: oidc && createOidcRelyingParty(oidc, fetcher),

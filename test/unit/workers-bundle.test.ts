@@ -36,6 +36,9 @@ describe('the Workers bundle', () => {
     expect(inputs.some((file) => file.includes('src/node/') || file.endsWith('src/db/migrate.ts'))).toBe(false);
     // The demo's outside world (the sandbox's checkout, the channel emulators) is Node's only.
     expect(inputs.filter((file) => file.includes('src/emulators/'))).toEqual([]);
+    // ExcelJS is Node's only (src/node/spreadsheets.ts); CSV is written with csv-stringify's browser build.
+    expect(inputs.filter((file) => file.includes('node_modules/exceljs/'))).toEqual([]);
+    expect(inputs.some((file) => file.includes('node_modules/csv-stringify/dist/esm/'))).toBe(true);
     expect(inputs.some((file) => file.endsWith('src/app.ts'))).toBe(true);
     const nodeImports = new Set<string>();
     for (const [file, input] of Object.entries(result.metafile.inputs)) {

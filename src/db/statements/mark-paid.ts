@@ -27,12 +27,17 @@ export interface MarkPaidInput {
     /** Used when the collecting agency registered none of its own. */
     defaultFormSymbol: string;
     defaultSeriesSymbol: string;
+    /**
+     * Default true. False for a counter payment of an agency that hands out paper receipts
+     * (`agencies.issues_counter_receipts` off): no e-receipt, no number taken from the series.
+     */
+    issue?: boolean;
   };
 }
 
 export interface MarkPaidResult {
-  /** The receipt's number in its series. */
-  number: number;
+  /** The receipt's number in its series; null when no e-receipt was issued (`receipt.issue` false). */
+  number: number | null;
   agencyCode: string;
   agencyName: string;
   formSymbol: string;
@@ -55,6 +60,7 @@ export interface MarkPaidResult {
  * receipt number is used).
  */
 export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): Promise<MarkPaidResult> {
+  const issue = p.receipt.issue ?? true;
   const at = p.receipt.issuedAt.toISOString();
   const paidAt = p.paidAt.toISOString();
   const [row] = await queryRows<{
@@ -92,8 +98,15 @@ export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): P
       SELECT id, ${p.event}, ${p.fromStatus}, ${p.toStatus}, true, ${p.history.source}, ${p.history.actor}, ${JSON.stringify(p.history.detail)}::jsonb, ${at}::timestamptz
       FROM moved
     ), dossier AS (
-      -- The dossier counts as paid online (766 flag) once none of its fee lines is left unpaid.
-      UPDATE dossiers SET online_payment_flag = ${p.onlinePaymentFlag}, paid_at = ${paidAt}::timestamptz,
+      -- The dossier counts as paid online (766 flag) once none of its fee lines is left unpaid, and
+      -- only if none of them was paid outside the gateways (a counter payment, flag 0): a dossier
+      -- paid partly in cash is not a dossier paid online, whichever payment came last.
+      UPDATE dossiers SET online_payment_flag = CASE WHEN EXISTS (
+                            SELECT 1 FROM obligations o JOIN payment_intents pi ON pi.id = o.paid_intent_id
+                            WHERE o.dossier_code = ${p.dossierCode} AND o.status IN ('paid', 'refunded') AND pi.online_payment_flag = 0
+                              AND o.id NOT IN (SELECT id FROM paid))
+                          THEN 0 ELSE ${p.onlinePaymentFlag}::smallint END,
+                          paid_at = ${paidAt}::timestamptz,
                           updated_at = ${at}::timestamptz
       WHERE code = ${p.dossierCode} AND EXISTS (SELECT 1 FROM moved)
         AND NOT EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = ${p.dossierCode} AND o.status = 'unpaid'
@@ -110,7 +123,7 @@ export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): P
       FROM paid p JOIN links l ON l.obligation_id = p.id
     ), counter AS (
       INSERT INTO receipt_series (agency_code, form_symbol, series_symbol, last_number)
-      SELECT code, form_symbol, series_symbol, 1 FROM holder WHERE EXISTS (SELECT 1 FROM moved)
+      SELECT code, form_symbol, series_symbol, 1 FROM holder WHERE EXISTS (SELECT 1 FROM moved) AND ${issue}::boolean
       ON CONFLICT (agency_code, form_symbol, series_symbol) DO UPDATE SET last_number = receipt_series.last_number + 1
       RETURNING last_number
     ), receipt AS (
@@ -128,12 +141,12 @@ export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): P
            (SELECT items FROM lines) AS lines, (SELECT total FROM lines) AS lines_total
     FROM holder`,
   );
-  if (!row || row.paid !== row.linked || row.moved !== 1 || row.number === null || Number(row.lines_total) !== p.amount) {
+  if (!row || row.paid !== row.linked || row.moved !== 1 || (issue && row.number === null) || Number(row.lines_total) !== p.amount) {
     throw new Error(`intent ${p.intentId} holds ${row?.paid ?? 0} of its ${row?.linked ?? 0} obligations`);
   }
   const lines = (typeof row.lines === 'string' ? JSON.parse(row.lines) : row.lines) as Array<ReceiptLine & { amount: number | string }>;
   return {
-    number: Number(row.number),
+    number: row.number === null ? null : Number(row.number),
     agencyCode: row.agency_code,
     agencyName: row.agency_name,
     formSymbol: row.form_symbol,

@@ -125,7 +125,8 @@ const exportRoute = createRoute({
   tags: ['Campaigns'],
   summary: "The campaign's weekly report: every table as an XLSX workbook, or one as CSV",
   description:
-    'The tables of `/progress` (units, procedures, daily series, targets) for the weekly report to the province, in Vietnamese headings; `format=csv` gives the one `sheet` asked for.',
+    'The tables of `/progress` (units, procedures, daily series, targets) for the weekly report to the province, in Vietnamese headings; `format=csv` gives the one `sheet` asked for ' +
+    '(UTF-8 with a byte-order mark, ISO dates, rates as fractions). XLSX has real dates and rates as numbers shown as percentages; a host without a spreadsheet writer (Workers) answers it 406.',
   security: [{ bearerAuth: [] }],
   middleware: [readers] as const,
   request: {
@@ -147,7 +148,7 @@ const exportRoute = createRoute({
         },
       },
     },
-    ...errorResponses([...SECURED, 'not-found']),
+    ...errorResponses([...SECURED, 'not-found', 'not-acceptable']),
   },
 });
 
@@ -167,6 +168,6 @@ export function registerCampaignRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(exportRoute, async (c) => {
     const { format, sheet, agency } = c.req.valid('query');
     const progress = await campaignProgress(c.get('ctx'), principalOf(c), c.req.valid('param').id, agency);
-    return exportResponse(c, progress, format, sheet) as never;
+    return (await exportResponse(c, c.get('ctx').spreadsheets, progress, format, sheet)) as never;
   });
 }

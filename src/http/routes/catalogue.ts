@@ -1,5 +1,13 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { addFeeRule, getProcedure, listAgencies, listProcedures, putProcedure, updateFeeRule } from '../../services/catalogue.ts';
+import {
+  addFeeRule,
+  getProcedure,
+  listAgencies,
+  listProcedures,
+  putProcedure,
+  updateAgencySettings,
+  updateFeeRule,
+} from '../../services/catalogue.ts';
 import type { AppEnv } from '../env.ts';
 import {
   agenciesExample,
@@ -11,7 +19,16 @@ import {
 } from '../examples.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
 import { errorResponses, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
-import { AgencySchema, FeeRuleInputSchema, FeeRuleSchema, ProcedureInputSchema, ProcedureSchema, procedureCode } from '../schemas.ts';
+import {
+  AgencySchema,
+  AgencySettingsInputSchema,
+  agencyCode,
+  FeeRuleInputSchema,
+  FeeRuleSchema,
+  ProcedureInputSchema,
+  ProcedureSchema,
+  procedureCode,
+} from '../schemas.ts';
 
 const everyone = allow('portal', 'treasury', 'campaign', 'admin');
 const codeParams = z.object({ code: procedureCode.openapi({ param: { name: 'code', in: 'path' } }) });
@@ -32,6 +49,33 @@ const listAgenciesRoute = createRoute({
       content: { 'application/json': { schema: z.object({ items: z.array(AgencySchema) }), example: agenciesExample } },
     },
     ...errorResponses(SECURED),
+  },
+});
+
+const agencySettingsRoute = createRoute({
+  method: 'patch',
+  path: '/v1/agencies/{code}',
+  operationId: 'updateAgencySettings',
+  tags: ['Catalogue'],
+  summary: "Set an agency's own settings (admin)",
+  description:
+    "`issuesCounterReceipts`: whether payments recorded at its counter (POST /v1/dossiers/{code}/offline-payments) get the hub's e-receipt; " +
+    "when false the paper receipt's number is kept instead. Applies to payments recorded from then on.",
+  security: [{ bearerAuth: [] }],
+  middleware: [allow('admin')] as const,
+  request: {
+    params: z.object({ code: agencyCode.openapi({ param: { name: 'code', in: 'path' }, example: '000.00.15.H19' }) }),
+    body: {
+      required: true,
+      content: { 'application/json': { schema: AgencySettingsInputSchema, example: { issuesCounterReceipts: true } } },
+    },
+  },
+  responses: {
+    200: {
+      description: 'The agency',
+      content: { 'application/json': { schema: AgencySchema, example: { ...agenciesExample.items[1]!, issuesCounterReceipts: true } } },
+    },
+    ...errorResponses([...SECURED, ...JSON_BODY, ...WRITES, 'not-found']),
   },
 });
 
@@ -139,6 +183,9 @@ const updateFeeRuleRoute = createRoute({
 
 export function registerCatalogueRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(listAgenciesRoute, async (c) => c.json({ items: await listAgencies(c.get('ctx'), principalOf(c)) }, 200));
+  app.openapi(agencySettingsRoute, async (c) =>
+    c.json(await updateAgencySettings(c.get('ctx'), c.req.valid('param').code, c.req.valid('json')), 200),
+  );
   app.openapi(listProceduresRoute, async (c) => c.json({ items: await listProcedures(c.get('ctx'), c.req.valid('query')) }, 200));
   app.openapi(getProcedureRoute, async (c) => c.json(await getProcedure(c.get('ctx'), c.req.valid('param').code), 200));
   app.openapi(putProcedureRoute, async (c) => {

@@ -142,7 +142,7 @@ export function registerCampaignPages(app: OpenAPIHono<AppEnv>) {
       const chosen = chooseCampaign(await listCampaigns(ctx, principal), query.campaign, vnDate(ctx.now()));
       if (!chosen) throw new ServiceError('not-found', 'there is no campaign to export');
       const progress = await campaignProgress(ctx, principal, chosen.id, query.agency);
-      return exportResponse(c, progress, query.format, 'units');
+      return await exportResponse(c, ctx.spreadsheets, progress, query.format, 'units');
     } catch (error) {
       return dashboardFailure(c, error);
     }

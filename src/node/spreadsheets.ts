@@ -1,0 +1,79 @@
+import { PassThrough } from 'node:stream';
+import ExcelJS from 'exceljs';
+import type { ColumnFormat, SheetCell, SheetSpec, Spreadsheets, WorkbookSpec } from '../services/spreadsheets.ts';
+
+/**
+ * The spreadsheet port on Node, with ExcelJS (maintained, MIT; Node-only here: it needs Node
+ * streams). Its streaming WorkbookWriter writes each row as it is committed, so a report's memory
+ * is its rows' JSON and the zip, never a whole in-memory object model.
+ */
+
+/** Excel number formats of each column format (a format string is what the file stores). */
+const NUMBER_FORMATS: Record<ColumnFormat, string | undefined> = {
+  text: '@',
+  integer: '#,##0',
+  vnd: '#,##0',
+  decimal: '#,##0.00',
+  percent: '0.00%',
+  date: 'dd/mm/yyyy',
+  datetime: 'dd/mm/yyyy hh:mm',
+};
+
+function cellValue(cell: SheetCell): ExcelJS.CellValue {
+  if (cell === null) return null;
+  if (typeof cell === 'object' && !(cell instanceof Date)) return Number.isFinite(cell.value) ? cell.value : null;
+  if (typeof cell === 'number' && !Number.isFinite(cell)) return null;
+  return cell;
+}
+
+function writeSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpec): void {
+  const sheet = workbook.addWorksheet(spec.name.replace(/[[\]:*?/\\]/g, ' ').slice(0, 31), {
+    views: [{ state: 'frozen', ySplit: 1 }],
+  });
+  sheet.columns = spec.columns.map((c, i) => ({
+    key: String(i),
+    width: c.width ?? Math.max(10, Math.min(60, c.header.length + 2)),
+    // Column styles: what a value typed in later is shown as, too.
+    style: c.format && c.format !== 'text' ? { numFmt: NUMBER_FORMATS[c.format] } : {},
+  }));
+  const header = sheet.getRow(1);
+  header.values = spec.columns.map((c) => c.header);
+  header.font = { bold: true };
+  header.alignment = { vertical: 'middle', wrapText: true };
+  header.commit();
+  spec.rows.forEach((cells, r) => {
+    const row = sheet.getRow(r + 2);
+    cells.forEach((cell, i) => {
+      const target = row.getCell(i + 1);
+      target.value = cellValue(cell);
+      const own = typeof cell === 'object' && cell !== null && !(cell instanceof Date) ? cell.format : undefined;
+      const format = own ?? spec.columns[i]?.format;
+      // Text in a number column (a label row) keeps the text format; numbers and dates get theirs.
+      if (format && typeof target.value !== 'string' && target.value !== null) target.numFmt = NUMBER_FORMATS[format]!;
+    });
+    row.commit();
+  });
+  sheet.commit();
+}
+
+export function createSpreadsheets(): Spreadsheets {
+  return {
+    async write(spec: WorkbookSpec): Promise<Uint8Array> {
+      const stream = new PassThrough();
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const done = new Promise<void>((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('error', reject);
+      });
+      const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: true, useSharedStrings: false });
+      workbook.creator = spec.creator ?? 'fee-payment-hub';
+      workbook.created = spec.created ?? new Date();
+      for (const sheet of spec.sheets) writeSheet(workbook, sheet);
+      await workbook.commit();
+      await done;
+      const bytes = Buffer.concat(chunks);
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    },
+  };
+}
