@@ -7,6 +7,7 @@ import { createTokenVerifier } from './http/middleware/auth.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceContext } from './services/context.ts';
 import { createReceiptSigner } from './services/receipt-signer.ts';
+import type { Spreadsheets } from './services/spreadsheets.ts';
 import { createOidcRelyingParty } from './web/oidc.ts';
 
 /** Secrets the hub runs with, from configuration (or, embedded only, generated: node/runtime.ts). */
@@ -26,8 +27,11 @@ export interface Secrets {
 /** Everything but the database: built once per process (or per Workers isolate). */
 export type StaticDeps = Omit<AppDeps, 'db' | 'databaseKind'>;
 
-/** `log` is pino on Node (src/node/logger.ts) and the console logger on Workers (src/logger.ts). */
-export async function buildStaticDeps(config: Config, secrets: Secrets, log: Logger): Promise<StaticDeps> {
+/**
+ * `log` is pino on Node (src/node/logger.ts) and the console logger on Workers (src/logger.ts);
+ * `spreadsheets` (XLSX) is Node's only (src/node/spreadsheets.ts): Workers passes none.
+ */
+export async function buildStaticDeps(config: Config, secrets: Secrets, log: Logger, spreadsheets?: Spreadsheets): Promise<StaticDeps> {
   const now = () => new Date();
   const gatewayConfig = secrets.gateways ?? config.gateways;
   const gateways = buildGateways(
@@ -62,6 +66,7 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log: Log
     session: { secret: secrets.sessionSecret ?? throwawaySecret(), ttlMinutes: config.session.ttlMinutes },
     log,
     now,
+    spreadsheets,
   };
 }
 
@@ -71,8 +76,14 @@ function throwawaySecret(): string {
 }
 
 /** The app's dependencies from configuration: shared by the Node entry, the scripts and Workers. */
-export async function buildDeps(config: Config, handle: DatabaseHandle, secrets: Secrets, log: Logger): Promise<AppDeps> {
-  return withDatabase(await buildStaticDeps(config, secrets, log), handle);
+export async function buildDeps(
+  config: Config,
+  handle: DatabaseHandle,
+  secrets: Secrets,
+  log: Logger,
+  spreadsheets?: Spreadsheets,
+): Promise<AppDeps> {
+  return withDatabase(await buildStaticDeps(config, secrets, log, spreadsheets), handle);
 }
 
 export function withDatabase(deps: StaticDeps, handle: DatabaseHandle): AppDeps {
@@ -89,5 +100,6 @@ export function serviceContext(deps: AppDeps): ServiceContext {
     log: deps.log,
     now: deps.now ?? (() => new Date()),
     fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+    spreadsheets: deps.spreadsheets,
   };
 }

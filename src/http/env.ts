@@ -6,6 +6,7 @@ import type { ServiceContext, ServiceSettings } from '../services/context.ts';
 import type { ErrorCode } from '../services/errors.ts';
 import type { Principal } from '../services/principal.ts';
 import type { ReceiptSigner } from '../services/receipt-signer.ts';
+import type { Spreadsheets } from '../services/spreadsheets.ts';
 import type { OidcRelyingParty } from '../web/oidc.ts';
 import type { WebSession } from '../web/session.ts';
 import type { TokenVerifier } from './middleware/auth.ts';
@@ -34,6 +35,8 @@ export interface AppDeps {
    */
   extraRoutes?: readonly Hono[];
   docs?: DocsDeps;
+  /** XLSX reading for statement uploads: the Node entry and the tests inject it (src/node/spreadsheets.ts); Workers has none. */
+  spreadsheets?: Spreadsheets;
 }
 
 export interface SessionSettings {

@@ -11,6 +11,7 @@ import type { Logger } from '../logger.ts';
 import { generateReceiptKey } from '../services/receipt-signer.ts';
 import { type DatabaseLock, DatabaseLockedError, lockDatabase } from './database-lock.ts';
 import { createNodeLogger } from './logger.ts';
+import { createNodeSpreadsheets } from './spreadsheets.ts';
 
 export { type Secrets, serviceContext } from '../deps.ts';
 
@@ -153,7 +154,7 @@ export async function buildDeps(
   secrets: Secrets,
   log: Logger = createNodeLogger(config.logLevel),
 ): Promise<AppDeps> {
-  return buildAppDeps(config, handle, secrets, log);
+  return buildAppDeps(config, handle, secrets, log, createNodeSpreadsheets());
 }
 
 /** An embedded database comes with the lock that keeps other processes off its folder. */

@@ -3,6 +3,7 @@ import type { Database, Executor, Transaction } from '../db/types.ts';
 import type { GatewayRegistry } from '../gateways/registry.ts';
 import type { Logger } from '../logger.ts';
 import type { ReceiptSigner } from './receipt-signer.ts';
+import type { Spreadsheets } from './spreadsheets.ts';
 
 /** The settings services read; a subset of the configuration so tests can build it directly. */
 export type ServiceSettings = Pick<
@@ -31,6 +32,8 @@ export interface ServiceContext {
   log: Logger;
   now: () => Date;
   fetch: typeof fetch;
+  /** XLSX reading (Node only: src/node/spreadsheets.ts); absent on Workers. */
+  spreadsheets?: Spreadsheets;
 }
 
 export function executor(ctx: ServiceContext): Executor {

@@ -15,6 +15,7 @@ import { createTokenVerifier } from '../../src/http/middleware/auth.ts';
 import type { Logger } from '../../src/logger.ts';
 import { scalarBundleReader } from '../../src/node/docs-asset.ts';
 import { createNodeLogger } from '../../src/node/logger.ts';
+import { createNodeSpreadsheets } from '../../src/node/spreadsheets.ts';
 import { demoExampleDossier } from '../../src/seed/index.ts';
 import type { ServiceContext } from '../../src/services/context.ts';
 import type { Role } from '../../src/services/principal.ts';
@@ -59,7 +60,7 @@ export async function mintToken(options: TokenOptions): Promise<string> {
 interface RequestOptions {
   token?: string | null;
   body?: unknown;
-  rawBody?: string;
+  rawBody?: string | Uint8Array | ReadableStream<Uint8Array>;
   headers?: Record<string, string>;
 }
 
@@ -104,6 +105,8 @@ export interface HarnessOptions {
   oidc?: (env: GatewayEnv) => OidcSettings;
   /** The OpenAPI examples name a dossier of the database (as the embedded demo's do), not the fixed one. */
   exampleDossier?: boolean;
+  /** No spreadsheet reader, as on Workers (XLSX uploads answer 415). */
+  withoutSpreadsheets?: boolean;
 }
 
 /**
@@ -170,6 +173,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
                 { sandbox: { secrets: SANDBOX_SECRETS, toleranceSeconds: 300 }, ...options.emulators?.({ baseUrl, fetch: fetcher, now }) },
               ),
             ],
+      spreadsheets: options.withoutSpreadsheets ? undefined : createNodeSpreadsheets(),
       docs: { bundle: docsBundle, exampleDossier: options.exampleDossier ? () => demoExampleDossier(serviceContext(deps)) : undefined },
     };
     return { app: createApp(deps), deps };
@@ -194,13 +198,15 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     async request(method, path, opts = {}) {
       const headers: Record<string, string> = { ...opts.headers };
       if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-      let body: string | undefined = opts.rawBody;
+      let body: RequestInit['body'] = opts.rawBody as RequestInit['body'];
       if (opts.body !== undefined) {
         body = JSON.stringify(opts.body);
         headers['content-type'] ??= 'application/json';
       }
-      if (server) return fetch(`${baseUrl}${path}`, { method, headers, body, redirect: 'manual' });
-      return built.app.request(path, { method, headers, body });
+      // A streamed body needs `duplex: 'half'` (fetch's rule for request streams).
+      const duplex = body instanceof ReadableStream ? { duplex: 'half' } : {};
+      if (server) return fetch(`${baseUrl}${path}`, { method, headers, body, redirect: 'manual', ...duplex } as RequestInit);
+      return built.app.request(path, { method, headers, body, ...duplex } as RequestInit);
     },
     async listen() {
       if (server) return baseUrl;
