@@ -157,7 +157,15 @@ const importRoute = createRoute({
   request: {
     headers: idempotencyHeaders('statement-0312-bank'),
     // A plain schema, not zod: the body is streamed by the handler, never buffered by a validator.
-    body: { required: true, content: { 'multipart/form-data': { schema: multipartSchema } } },
+    body: {
+      required: true,
+      content: {
+        'multipart/form-data': {
+          schema: multipartSchema,
+          example: { source: 'bank:0071000123456', date: '2026-12-03', file: '(saoke-03-12.csv)' },
+        },
+      },
+    },
   },
   responses: {
     201: {
