@@ -25,6 +25,7 @@ import { registerRefundRoutes } from './http/routes/refunds.ts';
 import { registerReportRoutes } from './http/routes/reports.ts';
 import { registerReturnRoutes } from './http/routes/returns.ts';
 import { registerReviewDecisionRoutes } from './http/routes/review-decisions.ts';
+import { registerStatementRoutes } from './http/routes/statements.ts';
 import { registerSystemRoutes } from './http/routes/system.ts';
 import { EXAMPLE_DOSSIER_CODE } from './http/schemas.ts';
 import type { ServiceContext } from './services/context.ts';
@@ -76,15 +77,14 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', async (c, next) =>
     c.req.path.startsWith('/v1/callbacks/') || c.req.path.startsWith('/v1/returns/') ? next() : auth(c, next),
   );
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: 1024 * 1024,
-      onError: () => {
-        throw new ServiceError('payload-too-large', 'request bodies are at most 1 MiB');
-      },
-    }),
-  );
+  const jsonBodyLimit = bodyLimit({
+    maxSize: 1024 * 1024,
+    onError: () => {
+      throw new ServiceError('payload-too-large', 'request bodies are at most 1 MiB');
+    },
+  });
+  // A statement upload is streamed (never held in memory) and has its own limit, STATEMENT_MAX_BYTES.
+  app.use('/v1/*', (c, next) => (c.req.method === 'POST' && c.req.path === '/v1/statements' ? next() : jsonBodyLimit(c, next)));
   app.use('/v1/*', wellFormedText);
   registerCatalogueRoutes(app);
   registerDossierRoutes(app);
@@ -100,6 +100,7 @@ export function createApp(deps: AppDeps) {
   registerDiscrepancyRoutes(app);
   registerIndicatorRoutes(app);
   registerCampaignRoutes(app);
+  registerStatementRoutes(app);
 
   for (const routes of deps.extraRoutes ?? []) app.route('/', routes);
 
@@ -147,6 +148,10 @@ const API_TAGS = [
   {
     name: 'Reports',
     description: "The treasury's reports: collections per agency, fee and channel, and the state budget's share",
+  },
+  {
+    name: 'Statements',
+    description: "Gateways' settlement files and collecting accounts' bank statements, imported per source and business day",
   },
   { name: 'Audit', description: 'The append-only, hash-chained record of every action of a person on money' },
   { name: 'Indicators', description: "Decision 766's online-payment indicators, computed from the hub's own data" },

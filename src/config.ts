@@ -244,6 +244,13 @@ const envSchema = z.object({
   RECONCILIATION_MISSING_FLAG_DAYS: z.coerce.number().int().min(1).max(60).default(3),
   /** Matching on amount alone accepts a statement line this many minutes from the hub's payment time. */
   RECONCILIATION_TIME_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
+  /** The largest statement file POST /v1/statements takes (bytes; the rest of the API keeps 1 MiB). */
+  STATEMENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(4 * 1024 * 1024 * 1024)
+    .default(200 * 1024 * 1024),
   INTENT_TTL_MINUTES: z.coerce
     .number()
     .int()
@@ -290,6 +297,8 @@ export interface TreasuryDaySettings {
   sources: Partial<Record<'vnpay' | 'dvcqg' | 'sandbox', { agencyCode?: string; settlementAccount?: string }>>;
   missingFlagDays: number;
   amountTimeWindowMinutes: number;
+  /** The largest statement file an upload takes, in bytes (STATEMENT_MAX_BYTES; default 200 MB). */
+  statementMaxBytes?: number;
 }
 
 /** The gateways' settings are the adapters' own types: the parsed environment must satisfy them. */
@@ -440,6 +449,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       },
       missingFlagDays: e.RECONCILIATION_MISSING_FLAG_DAYS,
       amountTimeWindowMinutes: e.RECONCILIATION_TIME_WINDOW_MINUTES,
+      statementMaxBytes: e.STATEMENT_MAX_BYTES,
     },
     indicators: { scoring: e.INDICATOR_SCORING, integrationSource: e.INDICATOR_B_NUMERATOR },
     collectionForms: e.DVCQG_SYNC_COLLECTION_FORMS,

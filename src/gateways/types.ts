@@ -5,6 +5,7 @@
  * Adapters never touch the database: the one `applyOutcome` path does.
  */
 import type { GatewayOutcome } from '../domain/decide.ts';
+import type { StatementFormat } from './statement-format.ts';
 
 export const gatewayIds = ['sandbox', 'vnpay', 'vietqr', 'dvcqg'] as const;
 export type GatewayId = (typeof gatewayIds)[number];
@@ -187,4 +188,10 @@ export interface Gateway {
    * ids only within a day: its unanswered refunds go to a person instead.)
    */
   refundIdempotentById?: boolean;
+  /**
+   * The gateway's own settlement file (DESIGN.md `parseStatement`), as data: its columns, units
+   * and status words (gateways/statement-format.ts). Absent: its money is proven by the bank's
+   * statement of the collecting account (VietQR).
+   */
+  statement?: StatementFormat;
 }

@@ -22,7 +22,7 @@ export interface AppDeps {
   /** The dashboard's signed session cookie (src/web/session.ts). */
   session: SessionSettings;
   log: Logger;
-  /** Writes XLSX (ExcelJS, Node-only: src/node/spreadsheets.ts); absent on Workers, where `format=xlsx` answers 406. */
+  /** Writes and reads XLSX (ExcelJS, Node-only: src/node/spreadsheets.ts); absent on Workers, where `format=xlsx` answers 406 and an XLSX upload 415. */
   spreadsheets?: Spreadsheets;
   now?: () => Date;
   fetch?: typeof fetch;

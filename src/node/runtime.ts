@@ -170,12 +170,17 @@ export async function openDatabase(
   options: {
     /** The one line to print instead of the usual one, when what the script does has another way beside a running hub. */
     whenLocked?: (error: DatabaseLockedError) => string;
+    /** Throw the DatabaseLockedError instead of exiting: the script has another way (npm run import-statement uploads to the hub). */
+    throwWhenLocked?: boolean;
   } = {},
 ): Promise<NodeDatabase> {
   if (config.database.kind === 'server')
     return connectServer(config.database.url, { poolMax: config.database.poolMax, prepare: config.database.prepare });
   const folder = config.database.dataDir;
-  const lock = await lockDatabase(folder).catch((error) => exitOnLocked(error, options.whenLocked ?? lockedMessage));
+  const lock = await lockDatabase(folder).catch((error) => {
+    if (options.throwWhenLocked && error instanceof DatabaseLockedError) throw error;
+    return exitOnLocked(error, options.whenLocked ?? lockedMessage);
+  });
   try {
     await mkdir(folder, { recursive: true });
     const handle = await connectEmbedded(folder);

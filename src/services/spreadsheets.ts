@@ -4,7 +4,14 @@
  * (src/node/spreadsheets.ts) and Workers pass none — there a report answers CSV and JSON, and
  * `format=xlsx` is refused with 406 (`spreadsheetsOrRefuse`).
  */
+import type { Cell } from '../domain/statement-values.ts';
 import { ServiceError } from './errors.ts';
+
+/** One row of a sheet read: its number (1-based, as the spreadsheet shows it) and its cells, column A first. */
+export interface SpreadsheetRow {
+  number: number;
+  cells: Cell[];
+}
 
 /**
  * How a column's numbers and dates are shown. `vnd`: whole đồng with thousands separators;
@@ -45,6 +52,12 @@ export interface WorkbookSpec {
 export interface Spreadsheets {
   /** The workbook as XLSX bytes. */
   write(workbook: WorkbookSpec): Promise<Uint8Array>;
+  /**
+   * The rows of the workbook's first sheet, streamed: a row at a time, whatever the file's size
+   * (shared strings aside, which the format keeps in one table). An XLSX statement upload without
+   * a reader (Workers) answers 415; CSV works everywhere.
+   */
+  readRows(body: ReadableStream<Uint8Array>): AsyncIterable<SpreadsheetRow>;
 }
 
 export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';

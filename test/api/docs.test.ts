@@ -266,6 +266,12 @@ describe('the declared error statuses, against the hub', () => {
         });
         expect(text.status, key).toBe(415);
         declared(415);
+        // A statement upload streams and has its own limit (STATEMENT_MAX_BYTES, test/api/statements.test.ts).
+        if (key === 'POST /v1/statements') {
+          declared(413);
+          checked++;
+          continue;
+        }
         const huge = await h.request(method.toUpperCase(), url, {
           token: admin,
           rawBody: `"${'x'.repeat(1024 * 1024)}"`,

@@ -19,7 +19,7 @@ import {
 import { createHarness, type Harness, json, mintToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
-import { insertStatement, type LineInput } from '../helpers/statements.ts';
+import { ACCOUNTS, giveAccounts, insertStatement, type LineInput, multipart } from '../helpers/statements.ts';
 import { COMMUNE_A_ACCOUNT, giveCommuneAnAccount } from '../helpers/vietqr.ts';
 
 /**
@@ -31,6 +31,8 @@ import { COMMUNE_A_ACCOUNT, giveCommuneAnAccount } from '../helpers/vietqr.ts';
 interface Req {
   path: string;
   body?: unknown;
+  /** A body sent as it is (a multipart upload), instead of `body` as JSON. */
+  rawBody?: Uint8Array;
   headers?: Record<string, string>;
   /** The id of the resource the request names (to compare "outside scope" with "missing"). */
   id?: string;
@@ -73,6 +75,7 @@ const f = {
   review: '',
   day: '',
   discrepancy: '',
+  statement: '',
 };
 
 /** A paid intent of its own (the sandbox callback, delivered by the test). */
@@ -111,6 +114,13 @@ const campaignBody = () => ({
 const counterBody = { lines: [1], method: 'cash', collector: 'Nguyễn Thị Lan', paperReceiptNumber: '0000042' };
 const refundBody = (amount: number) => ({ amount: 1, expectedRefundable: amount, reason: 'Hoàn một đồng' });
 const withKey = (req: Req): Req => ({ ...req, headers: { 'idempotency-key': idempotencyKey(), ...req.headers } });
+
+/** Commune A's bank statement, as a multipart upload (the statement's scope is the account's agency). */
+const statementUpload = (): Req => {
+  const file = new TextEncoder().encode('Ngày giao dịch,Số tham chiếu,Ghi nợ,Ghi có,Nội dung\n03/12/2026 08:00:00,FT1,,135.000,HP7K2M9Q\n');
+  const { body, contentType } = multipart({ source: `bank:${ACCOUNTS.communeA}`, date: '2026-12-03' }, { name: 'saoke.csv', bytes: file });
+  return withKey({ path: '/v1/statements', rawBody: body, headers: { 'content-type': contentType } });
+};
 
 const routes: RouteCase[] = [
   {
@@ -569,6 +579,30 @@ const routes: RouteCase[] = [
     scoped: false,
     request: () => ({ path: '/v1/dvcqg/payment-lookup', body: { MaHoSo: f.dossier } }),
   },
+  {
+    method: 'POST',
+    template: '/v1/statements',
+    roles: ['treasury', 'admin'],
+    scoped: true, // the source's agency (commune A, whose account it is)
+    request: statementUpload,
+  },
+  {
+    method: 'GET',
+    template: '/v1/statements',
+    roles: ['treasury', 'admin'],
+    scoped: false, // a list: scoped by filtering, checked in test/api/statements.test.ts
+    request: () => ({ path: '/v1/statements?date=2026-12-03' }),
+  },
+  ...(['', '/lines'] as const).map(
+    (tail): RouteCase => ({
+      method: 'GET',
+      template: `/v1/statements/{id}${tail}`,
+      roles: ['treasury', 'admin'],
+      scoped: true,
+      request: () => ({ path: `/v1/statements/${f.statement}${tail}`, id: f.statement }),
+      missing: () => ({ path: `/v1/statements/${MISSING_UUID}${tail}`, id: MISSING_UUID }),
+    }),
+  ),
 ];
 
 /** A payment of the wrong amount: an open review of commune A's dossier. */
@@ -627,7 +661,7 @@ const label = (r: RouteCase) => `${r.method} ${r.template}`;
 function send(route: RouteCase, req: Req, authorization?: string, extra: Record<string, string> = {}) {
   const headers = { ...req.headers, ...extra };
   if (authorization !== undefined) headers.authorization = authorization;
-  return h.request(route.method, req.path, { body: req.body, headers });
+  return h.request(route.method, req.path, { body: req.body, rawBody: req.rawBody, headers });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -793,6 +827,11 @@ beforeAll(async () => {
     body: campaignBody(),
   });
   f.campaign = (await expectJson(campaign, 201)).id;
+  await giveAccounts(h.ctx);
+  const upload = statementUpload();
+  f.statement = (
+    await expectJson(await h.request('POST', upload.path, { rawBody: upload.rawBody, headers: upload.headers, token: treasury }), 201)
+  ).id;
 });
 afterAll(() => h?.close());
 

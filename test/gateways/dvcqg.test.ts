@@ -256,7 +256,7 @@ describe('adapter', () => {
   it('declares the national platform: flag 1, a collection account, a redirect, polling only with a query URL', () => {
     const withQuery = gateway();
     expect(withQuery).toMatchObject({ id: 'dvcqg', onlinePaymentFlag: 1, needsCollectionAccount: true });
-    expect(withQuery.capabilities).toEqual({ redirect: true, qr: false, queryStatus: true, refund: false, statement: false });
+    expect(withQuery.capabilities).toEqual({ redirect: true, qr: false, queryStatus: true, refund: false, statement: true });
     expect(withQuery.polling).toEqual({ startDelaySeconds: 600, intervalSeconds: 900, maxAttempts: 8 });
     // Only a layout that signs the outcome can do without asking the platform.
     const withoutQuery = gateway({ queryUrl: undefined, confirmFields: OUTCOME_SIGNED_FIELDS });

@@ -407,7 +407,7 @@ describe('declared', () => {
     expect(g).toMatchObject({
       id: 'vnpay',
       onlinePaymentFlag: 2,
-      capabilities: { redirect: true, qr: false, queryStatus: true, refund: true, statement: false },
+      capabilities: { redirect: true, qr: false, queryStatus: true, refund: true, statement: true },
       polling: { startDelaySeconds: 600, intervalSeconds: 900, maxAttempts: 8 },
     });
   });

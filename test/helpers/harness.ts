@@ -60,7 +60,7 @@ export async function mintToken(options: TokenOptions): Promise<string> {
 interface RequestOptions {
   token?: string | null;
   body?: unknown;
-  rawBody?: string;
+  rawBody?: string | Uint8Array | ReadableStream<Uint8Array>;
   headers?: Record<string, string>;
 }
 
@@ -107,6 +107,8 @@ export interface HarnessOptions {
   oidc?: (env: GatewayEnv) => OidcSettings;
   /** The OpenAPI examples name a dossier of the database (as the embedded demo's do), not the fixed one. */
   exampleDossier?: boolean;
+  /** No spreadsheet reader, as on Workers (XLSX uploads answer 415). */
+  withoutSpreadsheets?: boolean;
 }
 
 /**
@@ -159,7 +161,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: TEST_ISSUER, audience: TEST_AUDIENCE }),
       session: { secret: TEST_SESSION_SECRET, ttlMinutes: 30 },
       log,
-      spreadsheets: options.spreadsheets === false ? undefined : createSpreadsheets(),
+      spreadsheets: options.spreadsheets === false || options.withoutSpreadsheets ? undefined : createSpreadsheets(),
       now,
       fetch: fetcher,
       oidc: oidc && createOidcRelyingParty(oidc, fetcher),
@@ -198,13 +200,15 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     async request(method, path, opts = {}) {
       const headers: Record<string, string> = { ...opts.headers };
       if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-      let body: string | undefined = opts.rawBody;
+      let body: RequestInit['body'] = opts.rawBody as RequestInit['body'];
       if (opts.body !== undefined) {
         body = JSON.stringify(opts.body);
         headers['content-type'] ??= 'application/json';
       }
-      if (server) return fetch(`${baseUrl}${path}`, { method, headers, body, redirect: 'manual' });
-      return built.app.request(path, { method, headers, body });
+      // A streamed body needs `duplex: 'half'` (fetch's rule for request streams).
+      const duplex = body instanceof ReadableStream ? { duplex: 'half' } : {};
+      if (server) return fetch(`${baseUrl}${path}`, { method, headers, body, redirect: 'manual', ...duplex } as RequestInit);
+      return built.app.request(path, { method, headers, body, ...duplex } as RequestInit);
     },
     async listen() {
       if (server) return baseUrl;

@@ -21,6 +21,14 @@ async function bundle(entry: string) {
   });
 }
 
+/**
+ * csv-parse's WHATWG-stream entry (the statement upload's CSV parser) takes TransformStream and
+ * CountQueuingStrategy from node:stream/web: the same classes as Workers' globals, which
+ * nodejs_compat (wrangler.toml) serves under that name; its core uses the Buffer global, also there.
+ */
+const csvParseWebStreams = (file: string, path: string) =>
+  file.endsWith('node_modules/csv-parse/lib/stream.js') && path === 'node:stream/web';
+
 describe('the Workers bundle', () => {
   it('can draw VietQR codes (the QR library without its Node-only PNG renderer)', async () => {
     const result = await bundle('../../src/gateways/vietqr/qr-image.ts');
@@ -43,7 +51,8 @@ describe('the Workers bundle', () => {
     const nodeImports = new Set<string>();
     for (const [file, input] of Object.entries(result.metafile.inputs)) {
       for (const imported of input.imports) {
-        if (imported.path.startsWith('node:') && !file.includes('node_modules/postgres/cf/')) nodeImports.add(`${file} → ${imported.path}`);
+        if (imported.path.startsWith('node:') && !file.includes('node_modules/postgres/cf/') && !csvParseWebStreams(file, imported.path))
+          nodeImports.add(`${file} → ${imported.path}`);
       }
     }
     expect([...nodeImports]).toEqual([]);

@@ -27,6 +27,7 @@ import {
   verifyAuthenticationCode,
   withPartnerCode,
 } from './protocol.ts';
+import { dvcqgStatementFormat } from './statement.ts';
 
 /** The confirm's fields that say what happened; unsigned, they are checked by a status query. */
 const OUTCOME_FIELDS = ['MaLoi', 'MaGiaoDich'] as const;
@@ -90,7 +91,8 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
 
   const gateway: Gateway = {
     id: 'dvcqg',
-    capabilities: { redirect: true, qr: false, queryStatus: Boolean(options.queryUrl), refund: false, statement: false },
+    capabilities: { redirect: true, qr: false, queryStatus: Boolean(options.queryUrl), refund: false, statement: true },
+    statement: dvcqgStatementFormat,
     // 766 DuocThanhToanTrucTuyen 1: paid through the national platform.
     onlinePaymentFlag: 1,
     needsCollectionAccount: true,

@@ -19,6 +19,7 @@ import {
   signCheckout,
   statusResponseSchema,
 } from './protocol.ts';
+import { sandboxStatementFormat } from './statement.ts';
 
 export interface SandboxOptions {
   /** First signs, all verify (rotation). */
@@ -49,7 +50,8 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
 
   return {
     id: 'sandbox',
-    capabilities: { redirect: true, qr: false, queryStatus: true, refund: true, statement: false },
+    capabilities: { redirect: true, qr: false, queryStatus: true, refund: true, statement: true },
+    statement: sandboxStatementFormat,
     onlinePaymentFlag: 2,
     polling: options.polling,
     // The hosted sandbox keeps one ledger row per refund id: a repeat replays the first answer.

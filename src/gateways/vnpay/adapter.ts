@@ -33,6 +33,7 @@ import {
   verifyPipeSigned,
   verifyQuery,
 } from './protocol.ts';
+import { vnpayStatementFormat } from './statement.ts';
 
 /** What an operator configures for VNPay (the hub's configuration reads it from the environment). */
 export interface VnpaySettings {
@@ -151,7 +152,8 @@ export function createVnpayGateway(options: VnpayOptions): Gateway {
 
   return {
     id: 'vnpay',
-    capabilities: { redirect: true, qr: false, queryStatus: true, refund: true, statement: false },
+    capabilities: { redirect: true, qr: false, queryStatus: true, refund: true, statement: true },
+    statement: vnpayStatementFormat,
     onlinePaymentFlag: 2,
     polling: options.polling,
 

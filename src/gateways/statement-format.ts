@@ -1,0 +1,227 @@
+/**
+ * Reading a settlement file (DESIGN.md `parseStatement`: file → normalised lines). Each adapter
+ * describes its own file as data (`StatementFormat`: the column headers its system exports, the
+ * unit of its amounts, its status words); a generic CSV/XLSX comes with a mapping in the request.
+ * Both go through the one reader below, row by row, so a million-line file never sits in memory.
+ * The exact layouts are not published (domain/gateways.md): the headers are lists of the names
+ * seen in exports, compared without case or diacritics, and kept covered by fixtures.
+ */
+import {
+  type Cell,
+  DIRECTION_WORDS,
+  fold,
+  isBlank,
+  type LineDirection,
+  type LineStatus,
+  quote,
+  readAmount,
+  readText,
+  readTime,
+  readWord,
+  STATUS_WORDS,
+} from '../domain/statement-values.ts';
+
+export const statementFields = ['transactionId', 'reference', 'amount', 'time', 'text', 'direction'] as const;
+export type StatementField = (typeof statementFields)[number];
+/** Column headers naming each field in a generic file (the request's `mapping`); absent ones are unknown. */
+export type ColumnMapping = Partial<Record<StatementField, string>>;
+
+type FormatColumn = StatementField | 'status' | 'debit' | 'credit';
+
+export interface StatementFormat {
+  /** Recorded on the statement (`statements.format`). */
+  id: 'vnpay' | 'dvcqg' | 'sandbox' | 'bank';
+  /** The header names each column goes by in this system's exports; the first one found is used. */
+  columns: Partial<Record<FormatColumn, readonly string[]>>;
+  /** The file's amount unit per đồng (1 unless the system writes its wire unit). */
+  amountScale?: number;
+  /** The direction of every line when the file has no direction column: a gateway's file lists collections. */
+  direction?: LineDirection;
+  /** Status words (folded, see domain/statement-values.ts `fold`) beyond the common ones. */
+  statusWords?: Readonly<Record<string, LineStatus>>;
+  /** A gateway's line must name its transaction (its id or the hub's reference) to be matched at all. */
+  requiresTransaction: boolean;
+}
+
+/** One line as `statement_lines` keeps it: readable fields, or the reason it was refused in `error`. */
+export interface StatementLine {
+  lineNo: number;
+  transactionId: string | null;
+  reference: string | null;
+  amount: number | null;
+  occurredAt: Date | null;
+  text: string | null;
+  direction: LineDirection | null;
+  status: LineStatus | null;
+  error: string | null;
+}
+
+/** Up to this many rows before the header (a bank's export starts with the account's details). */
+export const HEADER_SEARCH_ROWS = 30;
+
+type Plan = Partial<Record<FormatColumn, number>>;
+
+/** What a file is read with: an adapter's format, or a generic file's mapping. */
+export type StatementLayout = { kind: 'format'; format: StatementFormat } | { kind: 'mapping'; mapping: ColumnMapping };
+
+export class StatementLayoutError extends Error {
+  constructor(
+    message: string,
+    /** The mapping's fields naming a column the file does not have (a 400 on `mapping`), if that is why. */
+    readonly missing: StatementField[] = [],
+  ) {
+    super(message);
+  }
+}
+
+const headerOf = (cell: Cell) => (isBlank(cell) ? '' : fold(String(cell)));
+
+/** The column of each field in a header row, or null if this row is not the header. */
+function planOf(layout: StatementLayout, row: readonly Cell[]): Plan | null {
+  const headers = row.map(headerOf);
+  const find = (names: readonly string[] | undefined) => {
+    for (const name of names ?? []) {
+      const i = headers.indexOf(fold(name));
+      if (i >= 0) return i;
+    }
+    return undefined;
+  };
+  const plan: Plan = {};
+  if (layout.kind === 'mapping') {
+    for (const field of statementFields) {
+      const name = layout.mapping[field];
+      if (name === undefined) continue;
+      const i = find([name]);
+      if (i === undefined) return null;
+      plan[field] = i;
+    }
+    return plan;
+  }
+  for (const [column, names] of Object.entries(layout.format.columns) as Array<[FormatColumn, readonly string[]]>) {
+    const i = find(names);
+    if (i !== undefined) plan[column] = i;
+  }
+  const hasAmount = plan.amount !== undefined || (plan.debit !== undefined && plan.credit !== undefined);
+  const hasIdentity = plan.transactionId !== undefined || plan.reference !== undefined || plan.text !== undefined;
+  return hasAmount && hasIdentity ? plan : null;
+}
+
+const ZERO = /^\s*0+([.,]0+)?\s*(đ|vnd)?\s*$/i;
+const absentMoney = (cell: Cell) => isBlank(cell) || cell === 0 || (typeof cell === 'string' && ZERO.test(cell));
+
+function readLine(layout: StatementLayout, plan: Plan, lineNo: number, row: readonly Cell[]): StatementLine {
+  const at = (column: FormatColumn) => (plan[column] === undefined ? undefined : row[plan[column]!]);
+  const format = layout.kind === 'format' ? layout.format : undefined;
+  const errors: string[] = [];
+  const line: StatementLine = {
+    lineNo,
+    transactionId: readText(at('transactionId')),
+    reference: readText(at('reference')),
+    amount: null,
+    occurredAt: null,
+    text: readText(at('text')),
+    direction: format?.direction ?? null,
+    status: null,
+    error: null,
+  };
+  if (plan.amount !== undefined) {
+    const amount = readAmount(at('amount'), format?.amountScale);
+    if (amount.ok) line.amount = amount.value;
+    else errors.push(amount.reason);
+  } else {
+    // A bank's statement: one column for money out (Ghi nợ), one for money in (Ghi có).
+    const debit = at('debit');
+    const credit = at('credit');
+    if (!absentMoney(debit) && !absentMoney(credit)) errors.push('both debit and credit are given');
+    else if (absentMoney(debit) && absentMoney(credit)) errors.push('amount is missing (neither debit nor credit)');
+    else {
+      const direction: LineDirection = absentMoney(debit) ? 'credit' : 'debit';
+      const amount = readAmount(direction === 'credit' ? credit : debit, format?.amountScale);
+      line.direction = direction;
+      if (amount.ok) line.amount = amount.value;
+      else errors.push(amount.reason);
+    }
+  }
+  if (plan.time !== undefined) {
+    const cell = at('time');
+    if (!isBlank(cell)) {
+      const time = readTime(cell);
+      if (time.ok) line.occurredAt = time.value;
+      else errors.push(time.reason);
+    } else if (format) errors.push('time is missing');
+  }
+  if (plan.direction !== undefined) {
+    const direction = readWord(at('direction'), DIRECTION_WORDS, 'direction');
+    if (direction.ok) line.direction = direction.value;
+    else errors.push(direction.reason);
+  }
+  if (plan.status !== undefined) {
+    const status = readWord(at('status'), { ...STATUS_WORDS, ...format?.statusWords }, 'status');
+    if (status.ok) line.status = status.value;
+    else errors.push(status.reason);
+  }
+  if (format?.requiresTransaction && !line.transactionId && !line.reference)
+    errors.push('names no transaction (neither its id nor a reference)');
+  if (errors.length > 0) line.error = errors.join('; ');
+  return line;
+}
+
+export interface NumberedRow {
+  /** The row's number in the file (a CSV's header is line 1; a sheet's row number). */
+  lineNo: number;
+  cells: readonly Cell[];
+}
+
+/**
+ * Reads rows into lines: finds the header among the first rows (rows before it are the export's
+ * preamble, not lines), then every non-blank row after it is one line, good or refused with its
+ * reason. Throws StatementLayoutError when no header is found.
+ */
+export async function* readStatementLines(layout: StatementLayout, rows: AsyncIterable<NumberedRow>): AsyncGenerator<StatementLine> {
+  let plan: Plan | null = null;
+  let seen = 0;
+  // For a mapping's error: the row naming most of its columns, where the header must have been.
+  let first: readonly Cell[] | undefined;
+  let firstScore = -1;
+  for await (const row of rows) {
+    if (!plan) {
+      const score = mappedHeaders(layout, row.cells);
+      if (score > firstScore) {
+        first = row.cells;
+        firstScore = score;
+      }
+      plan = planOf(layout, row.cells);
+      seen += 1;
+      if (!plan && seen >= HEADER_SEARCH_ROWS) throw missingHeader(layout, first);
+      continue;
+    }
+    if (row.cells.every(isBlank)) continue;
+    yield readLine(layout, plan, row.lineNo, row.cells);
+  }
+  if (!plan) throw missingHeader(layout, first);
+}
+
+function mappedHeaders(layout: StatementLayout, cells: readonly Cell[]): number {
+  if (layout.kind !== 'mapping' || cells.every(isBlank)) return -1;
+  const headers = cells.map(headerOf);
+  return statementFields.filter((f) => layout.mapping[f] !== undefined && headers.includes(fold(layout.mapping[f]!))).length;
+}
+
+function missingHeader(layout: StatementLayout, first: readonly Cell[] | undefined): StatementLayoutError {
+  if (layout.kind === 'mapping') {
+    // Named against the file's first row, where a generic file's header is.
+    const headers = (first ?? []).map(headerOf);
+    const missing = statementFields.filter((f) => layout.mapping[f] !== undefined && !headers.includes(fold(layout.mapping[f]!)));
+    const names = (missing.length > 0 ? missing : statementFields.filter((f) => layout.mapping[f] !== undefined)).map((f) =>
+      quote(layout.mapping[f]!),
+    );
+    return new StatementLayoutError(`the file has no column ${names.join(', ')} (the mapping names it)`, missing);
+  }
+  const { columns } = layout.format;
+  const amount = columns.amount ? quote(columns.amount[0]!) : `${quote(columns.debit?.[0] ?? '')}/${quote(columns.credit?.[0] ?? '')}`;
+  return new StatementLayoutError(
+    `this is not a ${layout.format.id} statement: no row among the first ${HEADER_SEARCH_ROWS} has its columns (${amount} and ${quote(
+      (columns.transactionId ?? columns.reference ?? columns.text ?? [''])[0]!,
+    )}); send a mapping for another layout`,
+  );
+}

@@ -1,0 +1,251 @@
+/**
+ * The bytes of an uploaded statement, read once as they arrive: counted against the size limit,
+ * hashed (SHA-256, incrementally), checked to be UTF-8 where text is expected, and turned into
+ * numbered rows by a maintained parser (csv-parse for CSV, the injected Spreadsheets for XLSX).
+ * Nothing here holds more than a chunk and a batch of rows.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { parse as parseCsv } from 'csv-parse/stream';
+import type { Cell } from '../domain/statement-values.ts';
+import type { NumberedRow } from '../gateways/statement-format.ts';
+import { ServiceError } from './errors.ts';
+import type { Spreadsheets } from './spreadsheets.ts';
+
+export type StatementFileFormat = 'csv' | 'xlsx';
+
+export interface HashedBody {
+  stream: ReadableStream<Uint8Array>;
+  /** The file's SHA-256 (hex) and size, once every byte has passed. */
+  digest(): { hash: string; bytes: number };
+}
+
+/**
+ * Passes the body through, hashing it and counting its bytes. Web Crypto's digest takes the
+ * whole input at once, so the hash is @noble/hashes' (audited, pure JS, same on Node and
+ * Workers), updated chunk by chunk.
+ */
+export function hashingBody(body: ReadableStream<Uint8Array>, maxBytes: number, format: StatementFileFormat): HashedBody {
+  const hash = sha256.create();
+  let bytes = 0;
+  let finished = false;
+  // CSV must be UTF-8 (with or without a byte-order mark): checked as it passes, without keeping it.
+  const utf8 = format === 'csv' ? new TextDecoder('utf-8', { fatal: true }) : undefined;
+  let head = new Uint8Array(0);
+  const transform = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      bytes += chunk.byteLength;
+      if (bytes > maxBytes) throw new ServiceError('payload-too-large', `a statement file is at most ${maxBytes} bytes`);
+      if (head.byteLength < 4) {
+        const joined = new Uint8Array(head.byteLength + Math.min(chunk.byteLength, 4));
+        joined.set(head);
+        joined.set(chunk.subarray(0, 4), head.byteLength);
+        head = joined;
+        checkMagic(head, format);
+      }
+      hash.update(chunk);
+      if (utf8) decodeOrRefuse(utf8, chunk, true);
+      controller.enqueue(chunk);
+    },
+    flush() {
+      if (utf8) decodeOrRefuse(utf8, new Uint8Array(0), false);
+      finished = true;
+    },
+  });
+  return {
+    stream: body.pipeThrough(transform),
+    digest() {
+      if (!finished) throw new Error('the statement file was not read to its end');
+      return { hash: bytesToHex(hash.digest()), bytes };
+    },
+  };
+}
+
+function decodeOrRefuse(decoder: TextDecoder, chunk: Uint8Array, stream: boolean) {
+  try {
+    decoder.decode(chunk, { stream });
+  } catch {
+    throw new ServiceError(
+      'statement-unreadable',
+      'the file is not UTF-8 text: save it as "CSV UTF-8" (a Windows-1258 or TCVN3 file would lose its Vietnamese letters)',
+    );
+  }
+}
+
+const ZIP = [0x50, 0x4b, 0x03, 0x04];
+
+/** An XLSX is a zip; a CSV is not one, and a UTF-16 text is not UTF-8. Checked on the first bytes. */
+function checkMagic(head: Uint8Array, format: StatementFileFormat) {
+  const isZip = head.byteLength >= 4 && ZIP.every((b, i) => head[i] === b);
+  if (format === 'xlsx' && head.byteLength >= 4 && !isZip) {
+    throw new ServiceError(
+      'unsupported-media-type',
+      'the file is not an XLSX workbook (an .xls of old Excel is not read: save it as .xlsx or CSV)',
+    );
+  }
+  if (format === 'csv' && isZip) throw new ServiceError('unsupported-media-type', 'the file is a workbook (XLSX), not CSV text');
+  if (format === 'csv' && head.byteLength >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) {
+    throw new ServiceError('statement-unreadable', 'the file is UTF-16 text: save it as "CSV UTF-8"');
+  }
+}
+
+/** The delimiter of a CSV file: whichever of `,` `;` tab occurs most in its first line outside quotes. */
+export function sniffDelimiter(firstLine: string): ',' | ';' | '\t' {
+  const counts = { ',': 0, ';': 0, '\t': 0 };
+  let quoted = false;
+  for (const ch of firstLine) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch in counts) counts[ch as keyof typeof counts] += 1;
+  }
+  return counts[';'] > counts[','] && counts[';'] >= counts['\t'] ? ';' : counts['\t'] > counts[','] ? '\t' : ',';
+}
+
+const FIRST_LINE_LIMIT = 64 * 1024;
+
+/** The rows of a CSV file, numbered by the line each starts on (the header is line 1). */
+export async function* csvRows(bytes: ReadableStream<Uint8Array>): AsyncGenerator<NumberedRow> {
+  // The delimiter is read from the first line, so the first chunks wait until one is complete.
+  const reader = bytes.getReader();
+  const prefix: Uint8Array[] = [];
+  let prefixBytes = 0;
+  let done = false;
+  while (!done && prefixBytes < FIRST_LINE_LIMIT) {
+    const next = await reader.read();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    prefix.push(next.value);
+    prefixBytes += next.value.byteLength;
+    if (next.value.includes(0x0a) || next.value.includes(0x0d)) break;
+  }
+  const headText = new TextDecoder().decode(concat(prefix));
+  const delimiter = sniffDelimiter(headText.split(/\r\n|\n|\r/, 1)[0] ?? '');
+  const rest = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of prefix) controller.enqueue(chunk);
+      if (done) controller.close();
+    },
+    async pull(controller) {
+      if (done) return;
+      const next = await reader.read();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  const parser = parseCsv({
+    bom: true,
+    delimiter,
+    record_delimiter: ['\r\n', '\n', '\r'],
+    relax_column_count: true,
+    skip_empty_lines: false,
+    info: true,
+  });
+  // Fed a chunk at a time, each write awaited: csv-parse's stream queues up to 1,024 chunks on its
+  // writable side, which piping would fill (64 MB of 64 KB chunks); this way at most one waits.
+  const writer = parser.writable.getWriter();
+  const feeding = (async () => {
+    try {
+      for await (const chunk of iterate(rest)) await writer.write(chunk);
+      await writer.close();
+    } catch (error) {
+      await writer.abort(error).catch(() => {});
+    }
+  })();
+  const records = parser.readable as ReadableStream<{ record: string[]; info: { lines: number } }>;
+  let previousEnd = 0;
+  let completed = false;
+  try {
+    for await (const { record, info } of iterate(records)) {
+      // csv-parse counts the line a record ends on; a quoted field may span lines.
+      yield { lineNo: previousEnd + 1, cells: record as Cell[] };
+      previousEnd = info.lines;
+    }
+    completed = true;
+  } catch (error) {
+    if (error instanceof ServiceError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ServiceError('statement-unreadable', `the CSV cannot be read past line ${previousEnd + 1}: ${message.slice(0, 200)}`);
+  } finally {
+    // Left early (the reader refused the file): stop the parser, so that the feeding loop ends.
+    if (!completed) await records.cancel().catch(() => {});
+    await feeding;
+  }
+}
+
+/** A web stream as an async iterable (TypeScript's DOM types lack ReadableStream's own). */
+export async function* iterate<T>(stream: ReadableStream<T>): AsyncGenerator<T> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/** The rows of the file, whatever its format; XLSX needs the Spreadsheets port (Node). */
+export function fileRows(
+  format: StatementFileFormat,
+  bytes: ReadableStream<Uint8Array>,
+  spreadsheets?: Spreadsheets,
+): AsyncIterable<NumberedRow> {
+  if (format === 'csv') return csvRows(bytes);
+  if (!spreadsheets) throw xlsxUnsupported();
+  const sheets = spreadsheets;
+  return (async function* () {
+    try {
+      for await (const row of sheets.readRows(await peeked(bytes))) yield { lineNo: row.number, cells: row.cells };
+    } catch (error) {
+      if (error instanceof ServiceError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ServiceError('statement-unreadable', `the workbook cannot be read: ${message.slice(0, 200)}`);
+    }
+  })();
+}
+
+/**
+ * The same stream, its first chunk already read: an error of the first bytes (not a workbook, too
+ * large) is thrown here, to the importer, rather than inside the workbook reader.
+ */
+async function peeked(bytes: ReadableStream<Uint8Array>): Promise<ReadableStream<Uint8Array>> {
+  const reader = bytes.getReader();
+  const first = await reader.read();
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        if (first.done) controller.close();
+        else controller.enqueue(first.value);
+      },
+      async pull(controller) {
+        const next = await reader.read();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+export const xlsxUnsupported = () =>
+  new ServiceError(
+    'unsupported-media-type',
+    'this hub reads no XLSX files here (no spreadsheet reader on this runtime): send the statement as CSV UTF-8',
+  );
