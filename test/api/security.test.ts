@@ -19,7 +19,7 @@ import {
 import { createHarness, type Harness, json, mintToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
 import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
-import { ACCOUNTS, giveAccounts, insertStatement, type LineInput, multipart } from '../helpers/statements.ts';
+import { insertStatement, type LineInput, multipart } from '../helpers/statements.ts';
 import { COMMUNE_A_ACCOUNT, giveCommuneAnAccount } from '../helpers/vietqr.ts';
 
 /**
@@ -118,7 +118,7 @@ const withKey = (req: Req): Req => ({ ...req, headers: { 'idempotency-key': idem
 /** Commune A's bank statement, as a multipart upload (the statement's scope is the account's agency). */
 const statementUpload = (): Req => {
   const file = new TextEncoder().encode('Ngày giao dịch,Số tham chiếu,Ghi nợ,Ghi có,Nội dung\n03/12/2026 08:00:00,FT1,,135.000,HP7K2M9Q\n');
-  const { body, contentType } = multipart({ source: `bank:${ACCOUNTS.communeA}`, date: '2026-12-03' }, { name: 'saoke.csv', bytes: file });
+  const { body, contentType } = multipart({ source: `bank:${COMMUNE_A_ACCOUNT.accountNumber}`, date: '2026-12-03' }, { name: 'saoke.csv', bytes: file });
   return withKey({ path: '/v1/statements', rawBody: body, headers: { 'content-type': contentType } });
 };
 
@@ -827,7 +827,6 @@ beforeAll(async () => {
     body: campaignBody(),
   });
   f.campaign = (await expectJson(campaign, 201)).id;
-  await giveAccounts(h.ctx);
   const upload = statementUpload();
   f.statement = (
     await expectJson(await h.request('POST', upload.path, { rawBody: upload.rawBody, headers: upload.headers, token: treasury }), 201)
