@@ -15,7 +15,7 @@ import { errorResponses, IDEMPOTENT, JSON_BODY, SECURED, WRITES } from '../opena
 import { agencyCode, idempotencyHeaders, isoDate, requireIdempotencyKey } from '../schemas.ts';
 
 const EXAMPLE_DISCREPANCY_ID = '3c9b1e2d-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
-const note = z.string().trim().min(1).max(2000).openapi({ example: 'Đối chiếu sao kê Vietcombank 03/12' });
+export const discrepancyNote = z.string().trim().min(1).max(2000).openapi({ example: 'Đối chiếu sao kê Vietcombank 03/12' });
 
 const DiscrepancySchema = z
   .object({
@@ -63,24 +63,28 @@ const jsonBody = <S extends z.ZodType>(schema: S, example: unknown) => ({
   content: { 'application/json': { schema, example } },
 });
 
+export const DiscrepancyListQuerySchema = z.object({
+  class: z.enum(discrepancyClasses).optional(),
+  status: z.enum(discrepancyStatuses).optional(),
+  source: z.string().max(60).optional().openapi({ example: 'vnpay' }),
+  date: isoDate.optional().openapi({ example: '2026-12-03' }),
+  agency: agencyCode.optional(),
+  cursor: z.string().max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
 const listRoute = createRoute({
   method: 'get',
   path: '/v1/discrepancies',
   operationId: 'listDiscrepancies',
   tags,
   summary: 'The discrepancies in scope, newest first, a page at a time',
+  description:
+    'Differences between a statement and the hub that a person must explain, filtered by class, status, source, business date and agency; newest first, with a cursor for the next page.',
   security,
   middleware: [allow('treasury', 'admin')] as const,
   request: {
-    query: z.object({
-      class: z.enum(discrepancyClasses).optional(),
-      status: z.enum(discrepancyStatuses).optional(),
-      source: z.string().max(60).optional().openapi({ example: 'vnpay' }),
-      date: isoDate.optional().openapi({ example: '2026-12-03' }),
-      agency: agencyCode.optional(),
-      cursor: z.string().max(500).optional(),
-      limit: z.coerce.number().int().min(1).max(200).default(50),
-    }),
+    query: DiscrepancyListQuerySchema,
   },
   responses: {
     200: {
@@ -97,6 +101,8 @@ const getRoute = createRoute({
   operationId: 'getDiscrepancy',
   tags,
   summary: 'A discrepancy with its comments and audit trail',
+  description:
+    'The discrepancy with the statement line and hub payment it is about, the linked payment review if any, its comments and its audit trail.',
   security,
   middleware: [allow('treasury', 'admin')] as const,
   request: { params: idParams },
@@ -109,11 +115,12 @@ const commentRoute = createRoute({
   operationId: 'commentDiscrepancy',
   tags,
   summary: 'Comment on a discrepancy',
+  description: "Adds a comment to the discrepancy's conversation; comments are kept, never edited, and recorded in the audit log.",
   security,
   middleware: [allow('treasury', 'admin')] as const,
   request: {
     params: idParams,
-    body: jsonBody(z.object({ body: note }).strict().openapi('DiscrepancyComment'), { body: 'Đã gọi ngân hàng, chờ xác nhận' }),
+    body: jsonBody(z.object({ body: discrepancyNote }).strict().openapi('DiscrepancyComment'), { body: 'Đã gọi ngân hàng, chờ xác nhận' }),
   },
   responses: { 201: detail200, ...errorResponses([...SECURED, ...JSON_BODY, ...WRITES]) },
 });
@@ -124,6 +131,8 @@ const assignRoute = createRoute({
   operationId: 'assignDiscrepancy',
   tags,
   summary: 'Give a discrepancy to a colleague (null: to nobody)',
+  description:
+    'Gives the discrepancy to a colleague (or takes it back with null); recorded in the audit log. A resolved discrepancy cannot be reassigned (409).',
   security,
   middleware: [allow('treasury', 'admin')] as const,
   request: {
@@ -139,19 +148,15 @@ const assignRoute = createRoute({
   responses: { 200: detail200, ...errorResponses([...SECURED, ...JSON_BODY, ...WRITES, 'discrepancy-not-open']) },
 });
 
-const ResolutionSchema = z
+export const ResolutionSchema = z
   .object({
     resolution: z.enum(discrepancyResolutions),
-    note,
+    note: discrepancyNote,
     intentId: z.uuid().optional().openapi({ description: 'matched_manually: the intent the money belongs to' }),
-    lineId: z
-      .string()
-      .max(60)
-      .optional()
-      .openapi({
-        description: 'matched_manually: the statement line, `<statementId>:<lineNo>`',
-        example: '0b6a4c1e-2f3d-4e5f-8a9b-0c1d2e3f4a5b:17',
-      }),
+    lineId: z.string().max(60).optional().openapi({
+      description: 'matched_manually: the statement line, `<statementId>:<lineNo>`',
+      example: '0b6a4c1e-2f3d-4e5f-8a9b-0c1d2e3f4a5b:17',
+    }),
     evidence: z
       .string()
       .trim()
@@ -202,6 +207,10 @@ const approvalRoute = (step: 'approve' | 'decline') =>
     tags,
     summary:
       step === 'approve' ? 'Approve a resolution awaiting approval (another treasury user)' : 'Decline a resolution awaiting approval',
+    description:
+      step === 'approve'
+        ? 'Four eyes: a treasury user other than the one who decided approves the write-off or manual match, which is then carried out and the discrepancy resolved; audited.'
+        : 'Four eyes: a treasury user other than the one who decided refuses the proposed resolution, with a note; the discrepancy is open again; audited.',
     security,
     middleware: [allow('treasury', 'admin')] as const,
     request: {
@@ -210,7 +219,7 @@ const approvalRoute = (step: 'approve' | 'decline') =>
         required: step === 'decline',
         content: {
           'application/json': {
-            schema: z.object({ note: step === 'decline' ? note : note.optional() }).strict(),
+            schema: z.object({ note: step === 'decline' ? discrepancyNote : discrepancyNote.optional() }).strict(),
             example: { note: 'Đã kiểm tra' },
           },
         },

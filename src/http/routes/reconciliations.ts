@@ -128,6 +128,8 @@ const listRoute = createRoute({
   operationId: 'listReconciliations',
   tags: ['Reconciliation'],
   summary: 'The reconciled days in scope, newest first (100 at most)',
+  description:
+    "The days of a source or date in the caller's scope, each with its last run per class, what is still open (discrepancies, payment reviews) and its totals once closed.",
   security: [{ bearerAuth: [] }],
   middleware: [allow('treasury', 'admin')] as const,
   request: {
@@ -152,6 +154,8 @@ const getRoute = createRoute({
   operationId: 'getReconciliation',
   tags: ['Reconciliation'],
   summary: 'A day: its last run per class, what is open, its totals once closed',
+  description:
+    "One source and business day: the last run's count and amount per class, the lost callbacks it healed, the open discrepancies and payment reviews, and the totals recorded when it was closed.",
   security: [{ bearerAuth: [] }],
   middleware: [allow('treasury', 'admin')] as const,
   request: { params: idParams },
