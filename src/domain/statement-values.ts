@@ -206,7 +206,7 @@ export const DIRECTION_WORDS: Readonly<Record<string, LineDirection>> = {
   chi: 'debit',
 };
 
-const ASCII = /^[\x01-\x7f]*$/;
+const ASCII = /^[\t\n\r -~]*$/;
 
 /** Text kept on a line: trimmed, NFC, without NUL (PostgreSQL text holds none), at most 1,000 characters. */
 export function readText(cell: Cell): string | null {

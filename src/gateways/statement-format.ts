@@ -57,7 +57,7 @@ export interface StatementLine {
 }
 
 /** Up to this many rows before the header (a bank's export starts with the account's details). */
-export const HEADER_SEARCH_ROWS = 30;
+const HEADER_SEARCH_ROWS = 30;
 
 type Plan = Partial<Record<FormatColumn, number>> & { statusWords?: Readonly<Record<string, LineStatus>> };
 

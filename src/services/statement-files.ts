@@ -177,7 +177,7 @@ export async function* csvRows(bytes: ReadableStream<Uint8Array>): AsyncGenerato
 }
 
 /** A web stream as an async iterable (TypeScript's DOM types lack ReadableStream's own). */
-export async function* iterate<T>(stream: ReadableStream<T>): AsyncGenerator<T> {
+async function* iterate<T>(stream: ReadableStream<T>): AsyncGenerator<T> {
   const reader = stream.getReader();
   try {
     for (;;) {

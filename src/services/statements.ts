@@ -33,8 +33,8 @@ import { fileRows, hashingBody, type StatementFileFormat, xlsxUnsupported } from
 /** Lines per INSERT: large enough to amortise the round trip, small enough to keep memory flat. */
 export const LINE_BATCH = 2_000;
 /** The answer lists this many rejected lines; all of them are at `rejectedLink`. */
-export const REJECTED_IN_ANSWER = 100;
-export const DEFAULT_STATEMENT_MAX_BYTES = 200 * 1024 * 1024;
+const REJECTED_IN_ANSWER = 100;
+const DEFAULT_STATEMENT_MAX_BYTES = 200 * 1024 * 1024;
 /** Advisory-lock namespace of a (source, day)'s statements (the audit chain's is 766_0001). */
 const STATEMENT_DAY_LOCK = 766_0011;
 
@@ -53,7 +53,7 @@ export interface ImportStatementInput {
   onProgress?: (progress: { lines: number }) => void;
 }
 
-export interface RejectedLine {
+interface RejectedLine {
   line: number;
   reason: string;
 }
@@ -107,7 +107,7 @@ export interface StatementImport {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-export function requireBusinessDate(date: string, field = 'date'): string {
+function requireBusinessDate(date: string, field = 'date'): string {
   const valid =
     DATE.test(date) && !Number.isNaN(Date.parse(`${date}T00:00:00Z`)) && new Date(`${date}T00:00:00Z`).toISOString().startsWith(date);
   if (!valid) throw new ServiceError('validation-failed', `"${date}" is not a date`, [{ path: field, message: 'a date yyyy-mm-dd' }]);
@@ -538,7 +538,7 @@ async function resultOf(ctx: ServiceContext, row: StatementRow): Promise<Omit<St
 
 // ── Reading statements ──────────────────────────────────────────────────────────────────────
 
-export function statementView(row: StatementRow): StatementView {
+function statementView(row: StatementRow): StatementView {
   return {
     id: row.id,
     source: row.source,
