@@ -32,6 +32,7 @@ import { createNodeLogger } from '../src/node/logger.ts';
 import { addFeeRule, putProcedure, upsertAgency } from '../src/services/catalogue.ts';
 import { generateReceiptKey } from '../src/services/receipt-signer.ts';
 import { benchCampaignProgress, printCampaignResults } from './bench-campaign.ts';
+import { benchStatementImport, printStatementResults } from './bench-statements.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,7 +41,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     /** Collecting agencies the paid dossiers spread over (each has its own receipt series). */
     agencies: { type: 'string', default: '1' },
-    /** Measure one route only (for profiling): insert | create-intent | ipn | ipn-replay | campaign-progress. */
+    /** Measure one route only (for profiling): insert | create-intent | ipn | ipn-replay | campaign-progress | statement-import. */
     only: { type: 'string' },
     /** Dossier counts for the campaign-progress benchmark, comma-separated. */
     sizes: { type: 'string' },
@@ -50,6 +51,8 @@ const { values } = parseArgs({
     reuse: { type: 'boolean', default: false },
     /** The campaign-progress benchmark's province: the demo's (default), or `wide` (150 more communes, 300 more procedures). */
     grid: { type: 'string', default: 'demo' },
+    /** Line counts of the statement-import benchmark (server PostgreSQL only), comma-separated. */
+    'statement-sizes': { type: 'string', default: '100000,1000000' },
   },
 });
 const seconds = Number(values.seconds);
@@ -92,8 +95,20 @@ async function campaign() {
   );
 }
 
+/** Statement import (issue 11) against a plain COPY of the same file: server PostgreSQL only. */
+async function statements() {
+  if (!process.env.DATABASE_URL) {
+    console.log('\nStatement import: skipped (it compares with COPY on a server PostgreSQL: set DATABASE_URL)');
+    return;
+  }
+  const sizes = values['statement-sizes']!.split(',').map((x) => Number(x.trim()));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--statement-sizes: comma-separated line counts');
+  printStatementResults(await benchStatementImport(sizes), `PostgreSQL server (${new URL(process.env.DATABASE_URL).host})`);
+}
+
 async function main() {
   if (values.only === 'campaign-progress') return campaign();
+  if (values.only === 'statement-import') return statements();
   const { handle, label } = await openBenchDatabase();
   await migrate(handle);
   await handle.db.execute(
@@ -336,6 +351,7 @@ async function main() {
     await admin.end();
   }
   await campaign();
+  await statements();
 }
 
 main().catch((error) => {

@@ -141,10 +141,22 @@ export function fold(text: string): string {
     .trim();
 }
 
+/** A file repeats a handful of status and direction words a million times: each is folded once. */
+const folded = new Map<string, string>();
+function foldCached(text: string): string {
+  let value = folded.get(text);
+  if (value === undefined) {
+    value = fold(text);
+    if (folded.size > 10_000) folded.clear();
+    folded.set(text, value);
+  }
+  return value;
+}
+
 /** Words (folded) → value. A word not listed is refused with its reason. */
 export function readWord<T extends string>(cell: Cell, words: Readonly<Record<string, T>>, what: string): Read<T> {
   if (isBlank(cell)) return bad(`${what} is missing`);
-  const value = words[fold(String(cell))];
+  const value = words[foldCached(String(cell))];
   return value ? ok(value) : bad(`${what} ${quote(cell)} is not one this format knows`);
 }
 
@@ -194,10 +206,14 @@ export const DIRECTION_WORDS: Readonly<Record<string, LineDirection>> = {
   chi: 'debit',
 };
 
+const ASCII = /^[\t\n\r -~]*$/;
+
 /** Text kept on a line: trimmed, NFC, without NUL (PostgreSQL text holds none), at most 1,000 characters. */
 export function readText(cell: Cell): string | null {
   if (isBlank(cell)) return null;
   // NUL is exactly what PostgreSQL text cannot hold.
-  const text = (cell instanceof Date ? cell.toISOString() : String(cell)).normalize('NFC').replaceAll('\u0000', '').trim();
+  const raw = cell instanceof Date ? cell.toISOString() : String(cell);
+  // Plain ASCII (most ids and bank texts) needs no normalisation.
+  const text = (ASCII.test(raw) ? raw : raw.normalize('NFC')).replaceAll('\u0000', '').trim();
   return text.length > 1000 ? text.slice(0, 1000) : text;
 }

@@ -57,9 +57,9 @@ export interface StatementLine {
 }
 
 /** Up to this many rows before the header (a bank's export starts with the account's details). */
-export const HEADER_SEARCH_ROWS = 30;
+const HEADER_SEARCH_ROWS = 30;
 
-type Plan = Partial<Record<FormatColumn, number>>;
+type Plan = Partial<Record<FormatColumn, number>> & { statusWords?: Readonly<Record<string, LineStatus>> };
 
 /** What a file is read with: an adapter's format, or a generic file's mapping. */
 export type StatementLayout = { kind: 'format'; format: StatementFormat } | { kind: 'mapping'; mapping: ColumnMapping };
@@ -103,6 +103,8 @@ function planOf(layout: StatementLayout, row: readonly Cell[]): Plan | null {
   }
   const hasAmount = plan.amount !== undefined || (plan.debit !== undefined && plan.credit !== undefined);
   const hasIdentity = plan.transactionId !== undefined || plan.reference !== undefined || plan.text !== undefined;
+  // The status words, merged once per file (not per line: a million merges is seconds of garbage).
+  if (layout.format.statusWords) plan.statusWords = { ...STATUS_WORDS, ...layout.format.statusWords };
   return hasAmount && hasIdentity ? plan : null;
 }
 
@@ -110,7 +112,10 @@ const ZERO = /^\s*0+([.,]0+)?\s*(đ|vnd)?\s*$/i;
 const absentMoney = (cell: Cell) => isBlank(cell) || cell === 0 || (typeof cell === 'string' && ZERO.test(cell));
 
 function readLine(layout: StatementLayout, plan: Plan, lineNo: number, row: readonly Cell[]): StatementLine {
-  const at = (column: FormatColumn) => (plan[column] === undefined ? undefined : row[plan[column]!]);
+  const at = (column: FormatColumn): Cell => {
+    const i = plan[column];
+    return i === undefined ? undefined : row[i];
+  };
   const format = layout.kind === 'format' ? layout.format : undefined;
   const errors: string[] = [];
   const line: StatementLine = {
@@ -156,7 +161,7 @@ function readLine(layout: StatementLayout, plan: Plan, lineNo: number, row: read
     else errors.push(direction.reason);
   }
   if (plan.status !== undefined) {
-    const status = readWord(at('status'), { ...STATUS_WORDS, ...format?.statusWords }, 'status');
+    const status = readWord(at('status'), plan.statusWords ?? STATUS_WORDS, 'status');
     if (status.ok) line.status = status.value;
     else errors.push(status.reason);
   }

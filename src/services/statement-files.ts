@@ -136,13 +136,14 @@ export async function* csvRows(bytes: ReadableStream<Uint8Array>): AsyncGenerato
       return reader.cancel(reason);
     },
   });
+  // No `info`: csv-parse's per-record info objects cost 40 % of its time; the line numbers are
+  // counted here instead, from the line breaks inside the (rare) quoted fields that span lines.
   const parser = parseCsv({
     bom: true,
     delimiter,
     record_delimiter: ['\r\n', '\n', '\r'],
     relax_column_count: true,
     skip_empty_lines: false,
-    info: true,
   });
   // Fed a chunk at a time, each write awaited: csv-parse's stream queues up to 1,024 chunks on its
   // writable side, which piping would fill (64 MB of 64 KB chunks); this way at most one waits.
@@ -155,14 +156,13 @@ export async function* csvRows(bytes: ReadableStream<Uint8Array>): AsyncGenerato
       await writer.abort(error).catch(() => {});
     }
   })();
-  const records = parser.readable as ReadableStream<{ record: string[]; info: { lines: number } }>;
+  const records = parser.readable as ReadableStream<string[]>;
   let previousEnd = 0;
   let completed = false;
   try {
-    for await (const { record, info } of iterate(records)) {
-      // csv-parse counts the line a record ends on; a quoted field may span lines.
+    for await (const record of iterate(records)) {
       yield { lineNo: previousEnd + 1, cells: record as Cell[] };
-      previousEnd = info.lines;
+      previousEnd += 1 + lineBreaksIn(record);
     }
     completed = true;
   } catch (error) {
@@ -177,7 +177,7 @@ export async function* csvRows(bytes: ReadableStream<Uint8Array>): AsyncGenerato
 }
 
 /** A web stream as an async iterable (TypeScript's DOM types lack ReadableStream's own). */
-export async function* iterate<T>(stream: ReadableStream<T>): AsyncGenerator<T> {
+async function* iterate<T>(stream: ReadableStream<T>): AsyncGenerator<T> {
   const reader = stream.getReader();
   try {
     for (;;) {
@@ -188,6 +188,17 @@ export async function* iterate<T>(stream: ReadableStream<T>): AsyncGenerator<T> 
   } finally {
     reader.releaseLock();
   }
+}
+
+const LINE_BREAK = /\r\n|\r|\n/g;
+
+/** The line breaks inside a record's fields (a quoted field may span lines). */
+function lineBreaksIn(record: string[]): number {
+  let breaks = 0;
+  for (const field of record) {
+    if (field.includes('\n') || field.includes('\r')) breaks += field.match(LINE_BREAK)!.length;
+  }
+  return breaks;
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {

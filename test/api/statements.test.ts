@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, reconciliations, statementLines, statements } from '../../src/db/schema/index.ts';
 import { queryRows } from '../../src/db/types.ts';
 import { importStatement, LINE_BATCH } from '../../src/services/statements.ts';
-import { databaseLabel } from '../helpers/database.ts';
+import { databaseLabel, onServer } from '../helpers/database.ts';
 import { AGENCIES, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, type Harness, mintToken } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
@@ -526,10 +526,16 @@ describe(`POST /v1/statements (${databaseLabel})`, () => {
       const boundary = '----stream-test';
       const file = generated(total, async (produced) => {
         if (produced === 25_000) {
-          const rows = await queryRows<{ n: number }>(
-            h.db.db,
-            sql`SELECT count(*)::int AS n FROM statement_lines l JOIN statements s ON s.id = l.statement_id WHERE s.source = ${BANK_A} AND s.business_date = ${date}`,
-          );
+          // On a server the lines stream through one COPY, visible when it ends: its progress says how far it is.
+          const rows = onServer
+            ? await queryRows<{ n: number }>(
+                h.db.db,
+                sql`SELECT coalesce(sum(tuples_processed), 0)::int AS n FROM pg_stat_progress_copy WHERE datname = current_database() AND relid = 'statement_lines'::regclass`,
+              )
+            : await queryRows<{ n: number }>(
+                h.db.db,
+                sql`SELECT count(*)::int AS n FROM statement_lines l JOIN statements s ON s.id = l.statement_id WHERE s.source = ${BANK_A} AND s.business_date = ${date}`,
+              );
           seenWhileUploading = Number(rows[0]!.n);
         }
       });

@@ -237,6 +237,20 @@ describe('a generic file with a mapping', () => {
     ]);
   });
 
+  it('numbers lines as in the file when a quoted text spans lines, and skips blank lines', async () => {
+    const csv = 'Ngay,So tien,Dien giai\r\n03/12/2026,1000,"HP1\r\nsecond line"\r\n\r\n03/12/2026,2000,"a\nb\nc"\n03/12/2026,3000,HP3\n';
+    const lines = await linesOf(
+      { kind: 'mapping', mapping: { time: 'Ngay', amount: 'So tien', text: 'Dien giai' } },
+      new TextEncoder().encode(csv),
+      5,
+    );
+    expect(lines.map((l) => [l.lineNo, l.amount])).toEqual([
+      [2, 1000],
+      [5, 2000],
+      [8, 3000],
+    ]);
+  });
+
   it('names the mapped columns the file does not have', async () => {
     const error = await linesOf(
       { kind: 'mapping', mapping: { ...mapping, reference: 'Ma tham chieu' } },

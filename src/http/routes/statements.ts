@@ -286,7 +286,7 @@ const linesRoute = createRoute({
 });
 
 /** The file's format, from its name, else its declared type; anything else is refused (415). */
-export function fileFormatOf(fileName: string | undefined, contentType: string | undefined): StatementFileFormat {
+function fileFormatOf(fileName: string | undefined, contentType: string | undefined): StatementFileFormat {
   const name = fileName?.toLowerCase() ?? '';
   const type = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
   if (name.endsWith('.xlsx') || (!/\.\w+$/.test(name) && type === XLSX_TYPE)) return 'xlsx';
