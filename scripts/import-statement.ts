@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { SignJWT } from 'jose';
 import { migrate } from '../src/db/migrate.ts';
-import { parseMapping } from '../src/http/routes/statements.ts';
+import { parseMapping } from '../src/http/statement-upload.ts';
 import { DatabaseLockedError } from '../src/node/database-lock.ts';
 import { createNodeLogger } from '../src/node/logger.ts';
 import { buildDeps, exitOnConfigError, loadConfig, openDatabase, resolveSecrets, serviceContext } from '../src/node/runtime.ts';

@@ -189,7 +189,7 @@ beforeEach(() => {
 
 describe('OpenID Connect sign-in for staff', () => {
   it('signs a treasury person in through the IdP with PKCE, state and nonce, mapping role and agencies, then goes where they were headed', async () => {
-    const flow = await throughIdp('ke-toan-01', { next: '/dashboard/treasury?kind=amount_mismatch' });
+    const flow = await throughIdp('ke-toan-01', { next: '/dashboard/treasury/reviews?kind=amount_mismatch' });
     const request = flow.authorizationUrl.searchParams;
     expect(`${flow.authorizationUrl.origin}/`).toBe(new URL(idp.issuer).href);
     expect(request.get('response_type')).toBe('code');
@@ -204,7 +204,7 @@ describe('OpenID Connect sign-in for staff', () => {
 
     const callback = await send(flow.jar, flow.callbackUrl.href);
     expect(callback.status, await callback.clone().text()).toBe(303);
-    expect(callback.headers.get('location')).toBe('/dashboard/treasury?kind=amount_mismatch');
+    expect(callback.headers.get('location')).toBe('/dashboard/treasury/reviews?kind=amount_mismatch');
     expect(started).toEqual([{ principal: { subject: 'ke-toan-01', role: 'treasury', agencies: [H19] }, options: { via: 'oidc' } }]);
     // The session cookie the dashboard reads, and the flow cookie gone (single use).
     const session = hubSessionCookies(callback);
@@ -215,7 +215,7 @@ describe('OpenID Connect sign-in for staff', () => {
     expect(flow.jar.names()).not.toContain('oidc_flow');
     expect(h.logs.some((l) => l.msg === 'oidc sign-in' && l.role === 'treasury')).toBe(true);
     // The session opens the page the person was going to, as the IdP's person.
-    const desk = await h.request('GET', '/dashboard/treasury?kind=amount_mismatch', {
+    const desk = await h.request('GET', '/dashboard/treasury/reviews?kind=amount_mismatch', {
       headers: { accept: 'text/html', cookie: session[0]!.split(';')[0]! },
     });
     expect(desk.status).toBe(200);

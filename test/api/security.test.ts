@@ -118,7 +118,10 @@ const withKey = (req: Req): Req => ({ ...req, headers: { 'idempotency-key': idem
 /** Commune A's bank statement, as a multipart upload (the statement's scope is the account's agency). */
 const statementUpload = (): Req => {
   const file = new TextEncoder().encode('Ngày giao dịch,Số tham chiếu,Ghi nợ,Ghi có,Nội dung\n03/12/2026 08:00:00,FT1,,135.000,HP7K2M9Q\n');
-  const { body, contentType } = multipart({ source: `bank:${COMMUNE_A_ACCOUNT.accountNumber}`, date: '2026-12-02' }, { name: 'saoke.csv', bytes: file });
+  const { body, contentType } = multipart(
+    { source: `bank:${COMMUNE_A_ACCOUNT.accountNumber}`, date: '2026-12-02' },
+    { name: 'saoke.csv', bytes: file },
+  );
   return withKey({ path: '/v1/statements', rawBody: body, headers: { 'content-type': contentType } });
 };
 

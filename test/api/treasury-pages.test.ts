@@ -44,7 +44,7 @@ describe(`the treasury desk's pages, on ${databaseLabel}`, () => {
     expect((await openPage(h, '/dashboard/treasury')).status).toBe(303);
     const campaign = await signIn(h, await mintToken({ role: 'campaign', agencies: [AGENCIES.province] }));
     expect((await openPage(h, '/dashboard/treasury', campaign)).status).toBe(403);
-    for (const path of ['/dashboard/treasury', '/dashboard/treasury/intents', '/dashboard/treasury/refunds']) {
+    for (const path of ['/dashboard/treasury/reviews', '/dashboard/treasury/intents', '/dashboard/treasury/refunds']) {
       const page = await openPage(h, path, treasuryCookie);
       expect(page.status, path).toBe(200);
       expect(await page.text()).toContain('Hàng chờ xử lý');
@@ -54,13 +54,13 @@ describe(`the treasury desk's pages, on ${databaseLabel}`, () => {
   it('keeps the filters in the address, and refuses a bad one clearly', async () => {
     const { intent, reviewId } = await underpaidReview();
     const filtered = await (
-      await openPage(h, '/dashboard/treasury?kind=amount_mismatch&status=open&gateway=&agency=', treasuryCookie)
+      await openPage(h, '/dashboard/treasury/reviews?kind=amount_mismatch&status=open&gateway=&agency=', treasuryCookie)
     ).text();
     expect(filtered).toContain(`/dashboard/treasury/reviews/${reviewId}`);
     expect(filtered).toContain(intent.reference);
-    const other = await (await openPage(h, '/dashboard/treasury?kind=unmatched_credit', treasuryCookie)).text();
+    const other = await (await openPage(h, '/dashboard/treasury/reviews?kind=unmatched_credit', treasuryCookie)).text();
     expect(other).not.toContain(`/dashboard/treasury/reviews/${reviewId}`);
-    const bad = await openPage(h, '/dashboard/treasury?kind=everything', treasuryCookie);
+    const bad = await openPage(h, '/dashboard/treasury/reviews?kind=everything', treasuryCookie);
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('query.kind');
     expect((await openPage(h, '/dashboard/treasury/reviews/not-a-uuid', treasuryCookie)).status).toBe(404);

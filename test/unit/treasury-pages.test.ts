@@ -87,13 +87,13 @@ describe('the queue', () => {
     expect(page).toMatch(/<option value="vietqr" selected>/);
     expect(page).toContain('name="from" value="2026-11-01"');
     expect(page).toContain('name="minAmount" value="10000"');
-    expect(page).toMatch(/<form class="filters" method="get" action="\/dashboard\/treasury"/);
+    expect(page).toMatch(/<form class="filters" method="get" action="\/dashboard\/treasury\/reviews"/);
   });
 
   it('builds the next page link with the filters and the cursor', () => {
     const next = hrefs(page).find((h) => h.includes('cursor='))!;
     const url = new URL(next, 'http://desk');
-    expect(url.pathname).toBe('/dashboard/treasury');
+    expect(url.pathname).toBe('/dashboard/treasury/reviews');
     expect(Object.fromEntries(url.searchParams)).toEqual({
       gateway: 'vietqr',
       from: '2026-11-01',
@@ -117,7 +117,7 @@ describe('the queue', () => {
   });
 
   it('marks the current section of the desk', () => {
-    expect(page).toMatch(/<a href="\/dashboard\/treasury" aria-current="page">Hàng chờ xử lý<\/a>/);
+    expect(page).toMatch(/<a href="\/dashboard\/treasury\/reviews" aria-current="page">Hàng chờ xử lý<\/a>/);
     expect(String(renderRefundList(refundsModel()))).toMatch(/<a href="\/dashboard\/treasury\/refunds" aria-current="page">/);
   });
 });

@@ -11,6 +11,7 @@ import type { TokenVerifier } from '../middleware/auth.ts';
 import { wantsHtml } from '../negotiate.ts';
 import { zodIssues } from '../problem.ts';
 import { registerCampaignPages } from './dashboard-campaigns.ts';
+import { registerTreasuryDayPages } from './treasury-day-pages.ts';
 import { registerTreasuryPages } from './treasury-pages.ts';
 
 /**
@@ -43,7 +44,10 @@ export function registerDashboardRoutes(app: OpenAPIHono<AppEnv>, verify: TokenV
     },
   });
   app.use('/dashboard', limit);
-  app.use('/dashboard/*', limit);
+  // A statement upload streams with its own limit (STATEMENT_MAX_BYTES, the import's): never buffered.
+  app.use('/dashboard/*', (c, next) =>
+    c.req.method === 'POST' && c.req.path === '/dashboard/treasury/statements' ? next() : limit(c, next),
+  );
 
   app.get('/dashboard', async (c) => {
     const next = c.req.query('next');
@@ -90,5 +94,6 @@ export function registerDashboardRoutes(app: OpenAPIHono<AppEnv>, verify: TokenV
   });
 
   registerCampaignPages(app);
+  registerTreasuryDayPages(app);
   registerTreasuryPages(app);
 }

@@ -1,18 +1,14 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { streamMultipart } from '@web3-storage/multipart-parser';
-import { type ColumnMapping, statementFields } from '../../gateways/statement-format.ts';
 import { ServiceError } from '../../services/errors.ts';
-import type { StatementFileFormat } from '../../services/statement-files.ts';
 import { getStatement, importStatement, listStatementLines, listStatements } from '../../services/statements.ts';
 import type { AppEnv } from '../env.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
 import { errorResponses, IDEMPOTENT, SECURED, WRITES } from '../openapi-errors.ts';
 import { idempotencyHeaders, requireIdempotencyKey } from '../schemas.ts';
+import { MISSING_FIELD, parseMapping, withStatementUpload } from '../statement-upload.ts';
 
 const EXAMPLE_STATEMENT_ID = '5f0c2a1e-8d3b-4c7a-9e21-6b4d8f1a2c3e';
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 /** A text field (source, date, mapping) is small: read whole, up to this. */
-const MAX_FIELD_BYTES = 16 * 1024;
 
 const RejectedLineSchema = z.object({ line: z.number().int(), reason: z.string() }).openapi('StatementRejectedLine');
 
@@ -285,143 +281,24 @@ const linesRoute = createRoute({
   },
 });
 
-/** The file's format, from its name, else its declared type; anything else is refused (415). */
-function fileFormatOf(fileName: string | undefined, contentType: string | undefined): StatementFileFormat {
-  const name = fileName?.toLowerCase() ?? '';
-  const type = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
-  if (name.endsWith('.xlsx') || (!/\.\w+$/.test(name) && type === XLSX_TYPE)) return 'xlsx';
-  if (name.endsWith('.csv') || name.endsWith('.txt') || (!/\.\w+$/.test(name) && /^(text\/(csv|plain)|application\/csv)$/.test(type)))
-    return 'csv';
-  throw new ServiceError('unsupported-media-type', `the file ${JSON.stringify(fileName ?? '')} is neither CSV nor XLSX`, [
-    { path: 'file', message: 'a .csv (UTF-8) or .xlsx file' },
-  ]);
-}
-
-export function parseMapping(text: string): ColumnMapping {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ServiceError('validation-failed', 'the mapping is not JSON', [{ path: 'mapping', message: 'a JSON object' }]);
-  }
-  const schema = z
-    .object(
-      Object.fromEntries(statementFields.map((f) => [f, z.string().trim().min(1).max(200).optional()])) as Record<
-        (typeof statementFields)[number],
-        z.ZodOptional<z.ZodString>
-      >,
-    )
-    .strict();
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new ServiceError(
-      'validation-failed',
-      'the mapping names a column header (a string) for some of transactionId, reference, amount, time, text, direction',
-      parsed.error.issues.slice(0, 10).map((i) => ({ path: ['mapping', ...i.path.map(String)].join('.'), message: i.message })),
-    );
-  }
-  return parsed.data as ColumnMapping;
-}
-
-interface MultipartPart {
-  name: string;
-  filename?: string;
-  contentType?: string;
-  data: AsyncIterable<Uint8Array>;
-}
-
-async function fieldText(part: MultipartPart): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of part.data) {
-    size += chunk.byteLength;
-    if (size > MAX_FIELD_BYTES)
-      throw new ServiceError('validation-failed', `the field ${part.name} is too long`, [
-        { path: part.name, message: `at most ${MAX_FIELD_BYTES} bytes` },
-      ]);
-    chunks.push(chunk);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder().decode(bytes).trim();
-}
-
-const malformed = () =>
-  new ServiceError('validation-failed', 'the body is not well-formed multipart/form-data', [
-    { path: 'body', message: 'multipart/form-data' },
-  ]);
-
-/** A part's content as a web stream, pulled only as fast as the import reads it. */
-function partStream(part: MultipartPart): ReadableStream<Uint8Array> {
-  const iterator = part.data[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const next = await iterator.next();
-          if (next.done) controller.close();
-          else controller.enqueue(next.value);
-        } catch {
-          controller.error(malformed());
-        }
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}
-
-const MISSING_FIELD = (name: string) => ({ path: name, message: 'required before the file' });
-
 export function registerStatementRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(importRoute, async (c) => {
     const key = requireIdempotencyKey(c.req.valid('header'));
-    const contentType = c.req.header('content-type') ?? '';
-    const boundary = /^multipart\/form-data\s*;.*\bboundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
-    if (!boundary)
-      throw new ServiceError('unsupported-media-type', 'send the statement as multipart/form-data', [
-        { path: 'content-type', message: 'multipart/form-data; boundary=…' },
-      ]);
-    const body = c.req.raw.body;
-    if (!body) throw new ServiceError('validation-failed', 'the body is empty', [{ path: 'file', message: 'required' }]);
-    const fields: Record<string, string> = {};
-    const parts: AsyncGenerator<MultipartPart> = streamMultipart(body, (boundary[1] ?? boundary[2])!);
-    for (;;) {
-      let next: IteratorResult<MultipartPart>;
-      try {
-        next = await parts.next();
-      } catch {
-        throw malformed();
-      }
-      if (next.done) break;
-      const part = next.value;
-      if (part.name !== 'file') {
-        if (['source', 'date', 'mapping'].includes(part.name))
-          fields[part.name] = await fieldText(part).catch((e) => Promise.reject(e instanceof ServiceError ? e : malformed()));
-        else
-          for await (const _ of part.data) {
-          } // an unknown field is read past
-        continue;
-      }
+    const result = await withStatementUpload(c.req.raw, ['source', 'date', 'mapping'], async (fields, file) => {
       const missing = ['source', 'date'].filter((name) => fields[name] === undefined);
       if (missing.length > 0)
         throw new ServiceError('validation-failed', 'send the fields source and date before the file', missing.map(MISSING_FIELD));
-      const format = fileFormatOf(part.filename, part.contentType);
-      const result = await importStatement(c.get('ctx'), principalOf(c), {
+      return importStatement(c.get('ctx'), principalOf(c), {
         source: fields.source!,
         date: fields.date!,
         mapping: fields.mapping ? parseMapping(fields.mapping) : undefined,
-        fileName: part.filename,
-        format,
-        body: partStream(part),
+        fileName: file.fileName,
+        format: file.format,
+        body: file.body,
         idempotencyKey: key,
       });
-      return c.json(result.body, result.status);
-    }
-    throw new ServiceError('validation-failed', 'no file was sent', [{ path: 'file', message: 'required' }]);
+    });
+    return c.json(result.body, result.status);
   });
 
   app.openapi(listRoute, async (c) => {

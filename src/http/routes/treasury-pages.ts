@@ -1,6 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { z } from 'zod';
 import type { ObligationStatus } from '../../db/schema/dossiers.ts';
 import { ServiceError } from '../../services/errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../services/idempotency.ts';
@@ -15,7 +14,7 @@ import type { CasePageModel, DecisionFormValues, FormError } from '../../web/tre
 import { renderIntentList, renderRefundList, renderReviewCase, renderReviewQueue, TREASURY_CSS } from '../../web/treasury/pages.ts';
 import type { AppEnv } from '../env.ts';
 import { principalOf } from '../middleware/auth.ts';
-import { statusOf, zodIssues } from '../problem.ts';
+import { statusOf } from '../problem.ts';
 import {
   createdRangeOf,
   IntentListQuerySchema,
@@ -25,6 +24,7 @@ import {
   ReviewListQuerySchema,
   reviewNote,
 } from '../treasury-schemas.ts';
+import { amountOf, formError, PAGE_SIZE, parse, queryOf, subjectOf, text } from './desk-forms.ts';
 
 /**
  * The treasury's desk for people (issue 10): the review queue, a case with its evidence side by
@@ -33,19 +33,6 @@ import {
  * answer 303 back to the page they came from (Post/Redirect/Get), or the page again with the error
  * and what was typed.
  */
-
-/** Query values as a GET form sends them: an empty field is no filter. */
-function queryOf(c: Context<AppEnv>): Record<string, string> {
-  return Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v.trim() !== ''));
-}
-
-function parse<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new ServiceError('validation-failed', 'the address is not valid', zodIssues(parsed.error, prefix));
-  return parsed.data;
-}
-
-const PAGE_SIZE = 50;
 
 const NOTICES: Record<string, string> = {
   decided: 'Quyết định đã được ghi và thực hiện.',
@@ -56,18 +43,6 @@ const NOTICES: Record<string, string> = {
   'refund-rejected': 'Khoản hoàn tiền đã bị từ chối.',
 };
 const noticeOf = (c: Context<AppEnv>) => NOTICES[c.req.query('notice') ?? ''];
-
-const subjectOf = (actor: string | null) => actor?.split(':').slice(1).join(':') ?? null;
-
-/** A service's refusal, as the flash area shows it, with the fields named as the form names them. */
-function formError(error: unknown): FormError | undefined {
-  if (!(error instanceof ServiceError) || statusOf(error.code) >= 500 || error.code === 'unauthenticated') return undefined;
-  return {
-    title: 'Không thực hiện được',
-    detail: error.message,
-    fields: error.fields.map((f) => ({ path: f.path.replace(/^form\./, ''), message: f.message })),
-  };
-}
 
 function caseModel(
   c: Context<AppEnv>,
@@ -171,15 +146,6 @@ async function casePage(
   });
 }
 
-const text = (form: Record<string, unknown>, name: string) => (typeof form[name] === 'string' ? (form[name] as string).trim() : '');
-
-/** "135.000", "135 000" or "135000" as typed by a person: integer VND, or the text as it was (the schema then refuses it). */
-function amountOf(typed: string): number | string | undefined {
-  if (typed === '') return undefined;
-  const digits = typed.replace(/[.\s]/g, '').replace(/đ$/i, '');
-  return /^\d{1,16}$/.test(digits) ? Number(digits) : typed;
-}
-
 /** Runs a form's action; a refusal re-renders the case with the error and what was typed. */
 async function onCase(c: Context<AppEnv>, act: (form: Record<string, unknown>, id: string) => Promise<string>) {
   const id = reviewId(c);
@@ -252,7 +218,7 @@ async function refundsPage(c: Context<AppEnv>, principal: Principal, error?: For
 export function registerTreasuryPages(app: OpenAPIHono<AppEnv>) {
   const staff = requireSession('treasury', 'admin');
 
-  app.get('/dashboard/treasury', staff, async (c) => {
+  app.get('/dashboard/treasury/reviews', staff, async (c) => {
     try {
       const query = queryOf(c);
       const principal = principalOf(c);

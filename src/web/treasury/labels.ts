@@ -1,5 +1,6 @@
 import type { RefundStatus } from '../../db/schema/payments.ts';
 import type { ReviewAction, ReviewOutcomeRecord, ReviewStatus } from '../../db/schema/reviews.ts';
+import type { DiscrepancyResolution, MatchClass } from '../../db/schema/treasury-day.ts';
 import type { DecisionAnswer, ReviewKind } from '../../domain/decide.ts';
 import type { IntentEvent, IntentStatus } from '../../domain/payment-states.ts';
 import type { GatewayId } from '../../gateways/types.ts';
@@ -130,6 +131,39 @@ export const messageResultLabels: Record<DecisionAnswer | 'unknown_reference' | 
   error: 'Lỗi khi xử lý',
 };
 
+/** How a statement line and a hub payment compare (reconciliation_items.class). */
+export const matchClassLabels: Record<MatchClass, string> = {
+  matched: 'Khớp',
+  missing_in_hub: 'Có trong sao kê, thiếu trong hệ thống',
+  missing_in_statement: 'Có trong hệ thống, thiếu trong sao kê',
+  amount_mismatch: 'Lệch số tiền',
+  status_mismatch: 'Lệch trạng thái',
+  duplicate: 'Trùng lặp',
+};
+
+export const discrepancyStatusLabels: Record<'open' | 'awaiting_approval' | 'resolved', string> = {
+  open: 'Đang mở',
+  awaiting_approval: 'Chờ phê duyệt',
+  resolved: 'Đã xử lý',
+};
+
+export const resolutionLabels: Record<DiscrepancyResolution | 'auto', string> = {
+  matched_manually: 'Khớp thủ công',
+  refund: 'Hoàn tiền',
+  write_off: 'Ghi nhận chênh lệch (xóa sổ)',
+  bank_error: 'Lỗi của ngân hàng / cổng',
+  auto: 'Tự động',
+};
+
+export const resolutionExplanations: Record<DiscrepancyResolution, string> = {
+  matched_manually: 'Khoản này chính là một giao dịch hoặc một dòng sao kê khác: nêu mã giao dịch hoặc mã dòng.',
+  refund: 'Trả lại tiền cho người nộp (qua cổng nếu cổng hỗ trợ, nếu không ghi nhận hoàn thủ công).',
+  write_off: 'Chấp nhận chênh lệch và ghi sổ; cần ghi rõ lý do.',
+  bank_error: 'Sai sót của ngân hàng hoặc cổng, đã hoặc sẽ được họ sửa; ghi số văn bản/ yêu cầu tra soát.',
+};
+
+export const dayStatusLabels: Record<'open' | 'closed', string> = { open: 'Đang mở', closed: 'Đã chốt' };
+
 /** Who wrote a line of an intent's history (payment_events.source). */
 export const eventSourceLabels: Record<string, string> = {
   callback: 'Thông báo của cổng',
@@ -150,6 +184,18 @@ const auditActionLabels: Record<string, string> = {
   'refund.approve': 'Phê duyệt hoàn tiền',
   'refund.reject': 'Từ chối hoàn tiền',
   'refund.resolve': 'Đóng yêu cầu hoàn tiền',
+  'statement.import': 'Nạp sao kê',
+  'statement.replace': 'Nạp sao kê thay thế',
+  'reconciliation.run': 'Đối chiếu',
+  'reconciliation.close': 'Chốt ngày',
+  'adjustment.book': 'Ghi điều chỉnh cho ngày đã chốt',
+  'discrepancy.resolve': 'Đề xuất / ghi cách xử lý chênh lệch',
+  'discrepancy.approve': 'Phê duyệt cách xử lý chênh lệch',
+  'discrepancy.decline': 'Không phê duyệt cách xử lý chênh lệch',
+  'discrepancy.assign': 'Giao việc',
+  'discrepancy.comment': 'Ghi ý kiến',
+  'discrepancy.follow_review': 'Xử lý theo trường hợp liên quan',
+  'offline_payment.record': 'Ghi nhận thu tại quầy',
 };
 
 /** A label from a table, or the code itself when the value comes from outside the enum (old rows, a new gateway). */

@@ -1,5 +1,4 @@
 import { html, raw } from 'hono/html';
-import type { HtmlEscapedString } from 'hono/utils/html';
 import { refundStatuses } from '../../db/schema/payments.ts';
 import {
   type ReviewAction,
@@ -38,8 +37,6 @@ import type {
   CasePageModel,
   CaseReview,
   DecisionFormValues,
-  DeskPageContext,
-  FormError,
   GatewayMessage,
   IntentEventItem,
   IntentFilters,
@@ -52,6 +49,30 @@ import type {
   ReviewFilters,
   ReviewSummary,
 } from './models.ts';
+import {
+  amountInput,
+  type Body,
+  badge,
+  body,
+  caseUrl,
+  dateInput,
+  definitionList,
+  deskNav,
+  fieldError,
+  filterForm,
+  flash,
+  gatewayName,
+  INTENTS,
+  input,
+  nextPageLink,
+  QUEUE,
+  REFUNDS,
+  refundUrl,
+  select,
+  td,
+  th,
+  withQuery,
+} from './parts.ts';
 
 /**
  * The treasury's desk as pure renderers: each takes a plain view model (models.ts) and returns
@@ -60,52 +81,6 @@ import type {
  * the session's CSRF input, and nothing needs JavaScript: the decision form shows only the fields
  * of the chosen action with CSS `:has()`, and shows them all where that is not supported.
  */
-
-type Body = HtmlEscapedString;
-type Fragment = HtmlEscapedString | Promise<HtmlEscapedString>;
-
-const QUEUE = '/dashboard/treasury';
-const INTENTS = '/dashboard/treasury/intents';
-const REFUNDS = '/dashboard/treasury/refunds';
-const caseUrl = (id: string) => `${QUEUE}/reviews/${encodeURIComponent(id)}`;
-const refundUrl = (id: string, step: 'approve' | 'reject') => `${REFUNDS}/${encodeURIComponent(id)}/${step}`;
-
-/** The templates here interpolate no promise, so what `html` returns is already the string. */
-const body = (fragment: Fragment) => fragment as Body;
-
-/** A URL with the non-empty parameters only, so that a shared link stays short and readable. */
-function withQuery(path: string, params: Record<string, string | null | undefined>): string {
-  const query = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) if (value) query.set(name, value);
-  const text = query.toString();
-  return text ? `${path}?${text}` : path;
-}
-
-// ---------------------------------------------------------------- shared pieces
-
-type DeskSection = 'queue' | 'intents' | 'refunds';
-
-function deskNav(current: DeskSection) {
-  const item = (section: DeskSection, href: string, label: string) =>
-    html`<li><a href="${href}"${current === section ? raw(' aria-current="page"') : ''}>${label}</a></li>`;
-  return html`<nav class="desk-nav" aria-label="Bàn làm việc kho bạc"><ul>
-    ${item('queue', QUEUE, 'Hàng chờ xử lý')}${item('intents', INTENTS, 'Giao dịch')}${item('refunds', REFUNDS, 'Hoàn tiền')}
-  </ul></nav>`;
-}
-
-function flash(ctx: DeskPageContext) {
-  return html`${ctx.notice ? html`<p class="flash flash-ok" role="status"><strong>Đã ghi nhận.</strong> ${ctx.notice}</p>` : ''}${
-    ctx.error ? errorBox(ctx.error) : ''
-  }`;
-}
-
-function errorBox(error: FormError) {
-  return html`<div class="flash flash-error" role="alert">
-    <p><strong>Lỗi: ${error.title}</strong></p>
-    ${error.detail ? html`<p>${error.detail}</p>` : ''}
-    ${error.fields?.length ? html`<ul>${error.fields.map((f) => html`<li>${fieldName(f.path)}: ${f.message}</li>`)}</ul>` : ''}
-  </div>`;
-}
 
 /** The decision form's fields by name, so an error names the field as the form labels it and leads to it. */
 const decisionFields: Record<string, string> = {
@@ -116,53 +91,6 @@ const decisionFields: Record<string, string> = {
   dossierCode: 'Mã hồ sơ',
   evidence: 'Chứng từ hoàn tiền',
 };
-
-const fieldName = (path: string) =>
-  Object.hasOwn(decisionFields, path) ? html`<a href="#d-${path}">${decisionFields[path]}</a>` : html`<code>${path}</code>`;
-
-const fieldError = (error: FormError | undefined, name: string) => error?.fields?.find((f) => f.path === name)?.message;
-
-/** A status as text in a badge: the colour repeats the words, never replaces them. */
-const badge = (kind: string, status: string, label: string) => html`<span class="badge ${kind}-${status}">${label}</span>`;
-
-function select(name: string, label: string, options: readonly string[], labels: Record<string, string>, value: string | undefined) {
-  return html`<div class="field"><label for="f-${name}">${label}</label>
-    <select id="f-${name}" name="${name}">
-      <option value="">Tất cả</option>
-      ${options.map((o) => html`<option value="${o}"${o === value ? raw(' selected') : ''}>${labels[o] ?? o}</option>`)}
-      ${value && !options.includes(value) ? html`<option value="${value}" selected>${value}</option>` : ''}
-    </select></div>`;
-}
-
-function input(name: string, label: string, value: string | undefined, attrs = '') {
-  return html`<div class="field"><label for="f-${name}">${label}</label>
-    <input id="f-${name}" name="${name}" value="${value ?? ''}" ${raw(attrs)}></div>`;
-}
-
-const dateInput = (name: string, label: string, value: string | undefined) => input(name, label, value, 'type="date"');
-const amountInput = (name: string, label: string, value: string | undefined) =>
-  input(name, label, value, 'type="number" min="0" step="1" inputmode="numeric"');
-
-function filterForm(action: string, fields: Fragment[]) {
-  return html`<form class="filters" method="get" action="${action}" role="search" aria-label="Lọc danh sách">
-    <div class="filter-grid">${fields}</div>
-    <div class="filter-actions"><button class="primary" type="submit">Lọc</button> <a href="${action}">Xóa bộ lọc</a></div>
-  </form>`;
-}
-
-function nextPageLink(path: string, filters: Record<string, string | undefined>, cursor: string | null) {
-  return cursor
-    ? html`<nav class="paging" aria-label="Phân trang"><a rel="next" href="${withQuery(path, { ...filters, cursor })}">Trang sau →</a></nav>`
-    : '';
-}
-
-/** A table cell that stacks as "label: value" on a narrow screen. */
-const td = (label: string, content: unknown, cls = '') =>
-  html`<td data-label="${label}"${cls ? html` class="${cls}"` : ''}><span class="cell">${content}</span></td>`;
-
-const th = (label: string, cls = '') => html`<th scope="col"${cls ? html` class="${cls}"` : ''}>${label}</th>`;
-
-const gatewayName = (gateway: string) => labelOf(gatewayLabels, gateway);
 
 // ---------------------------------------------------------------- 1. the queue
 
@@ -241,10 +169,6 @@ export function renderReviewQueue(model: QueuePageModel): Body {
 }
 
 // ---------------------------------------------------------------- 2. the case
-
-function definitionList(rows: [string, unknown][]) {
-  return html`<dl class="facts">${rows.map(([term, value]) => html`<dt>${term}</dt><dd>${value}</dd>`)}</dl>`;
-}
 
 /** Asked against received, said in words when they differ. */
 function difference(model: CasePageModel) {
@@ -521,7 +445,7 @@ export function renderReviewCase(model: CasePageModel): Body {
   <p class="back"><a href="${QUEUE}">← Hàng chờ xử lý</a></p>
   <h1>${reviewKindLabels[review.kind]} ${badge('review', review.status, reviewStatusLabels[review.status])}</h1>
   <p class="muted">Mở lúc ${formatVnDateTime(review.createdAt)} · mã trường hợp <code>${review.id}</code></p>
-  ${flash(model)}
+  ${flash(model, decisionFields)}
   ${difference(model)}
   <div class="evidence">${askedSide(model)}${reportedSide(model)}</div>
   ${histories(model)}
