@@ -21,7 +21,7 @@ export interface BudgetClassification {
 }
 
 /** How many digits each code has. */
-export const BUDGET_CODE_DIGITS = { budgetChapter: 3, budgetSubItem: 4, budgetAccount: 4 } as const;
+const BUDGET_CODE_DIGITS = { budgetChapter: 3, budgetSubItem: 4, budgetAccount: 4 } as const;
 
 /** What is wrong with a rule's classification, field by field (empty: nothing). */
 export function budgetClassificationErrors(c: BudgetClassification): Array<{ path: string; message: string }> {

@@ -17,8 +17,6 @@ export type GatewayId = (typeof gatewayIds)[number];
  * through an API (a refund of cash is handed back by hand), and its 766 flag is 0.
  */
 export const COUNTER_CHANNEL = 'counter' as const;
-/** Every channel a payment can come through: the gateways, and the counter. */
-export type PaymentChannel = GatewayId | typeof COUNTER_CHANNEL;
 
 interface GatewayCapabilities {
   redirect: boolean;

@@ -86,7 +86,7 @@ const demo = (budgetChapter: string, budgetSubItem: string, retainedPercent: str
  * too, but their chapters are not given, so those rules are marked demo. The retained shares of
  * phí are demo values (each circular sets its own).
  */
-export const DEMO_BUDGET_CODES: Record<string, BudgetCodes> = {
+const DEMO_BUDGET_CODES: Record<string, BudgetCodes> = {
   '1.001193/LPKS': demo('800', '2771'),
   '1.000894/LPKH': demo('800', '2771'),
   '1.000656/LPKT': demo('800', '2771'),

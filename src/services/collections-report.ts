@@ -37,7 +37,7 @@ export interface CollectionsQuery {
   agency?: string;
 }
 
-export interface CollectionRow {
+interface CollectionRow {
   agencyCode: string;
   agencyName: string;
   collectionAccount: string | null;

@@ -239,7 +239,7 @@ function chooseLines(lines: BillLine[], wanted: Array<string | number>): BillLin
 }
 
 /** A counter payment in the caller's scope: its intent, how it was paid, who took it, its receipt. */
-export async function getOfflinePayment(ctx: ServiceContext, principal: Principal, intentId: string): Promise<OfflinePaymentView> {
+async function getOfflinePayment(ctx: ServiceContext, principal: Principal, intentId: string): Promise<OfflinePaymentView> {
   const scope = dossierScopeCondition(principal, paymentIntents.dossierCode);
   const [row] = await executor(ctx)
     .select({ intent: paymentIntents, offline: offlinePayments })

@@ -32,7 +32,7 @@ import { businessDayBounds, requireSource, type StatementSource, sourceOwner } f
 
 export type ClassTotals = Record<string, { count: number; amount: number }>;
 
-export interface HealedPayment {
+interface HealedPayment {
   intentId: string;
   reference: string;
   lineNo: number;

@@ -658,15 +658,3 @@ export async function listStatementLines(
     nextCursor: rows.length > options.limit && last ? encodeLineCursor(last.lineNo) : null,
   };
 }
-
-/**
- * The statement the matcher reads for a source and day: the `current` one, or null. Its lines
- * are `statement_lines` with this id (`error IS NULL` for the readable ones).
- */
-export async function currentStatement(ctx: ServiceContext, source: string, date: string): Promise<StatementView | null> {
-  const [row] = await executor(ctx)
-    .select()
-    .from(statements)
-    .where(and(eq(statements.source, source), eq(statements.businessDate, date), eq(statements.status, 'current')));
-  return row ? statementView(row) : null;
-}

@@ -63,24 +63,6 @@ export function collectionsSheet(report: CollectionsReport): SheetSpec {
   };
 }
 
-export interface CollectionsReportLink {
-  date?: string;
-  from?: string;
-  to?: string;
-  agency?: string;
-  format?: 'json' | 'csv' | 'xlsx';
-}
-
-/** The report's address, for pages that link to its downloads (the treasury page). */
-export function collectionsReportHref(link: CollectionsReportLink): string {
-  const params = new URLSearchParams();
-  for (const key of ['date', 'from', 'to', 'agency', 'format'] as const) {
-    const value = link[key];
-    if (value) params.set(key, value);
-  }
-  return `/v1/reports/collections?${params.toString()}`;
-}
-
 /** The download's file name: the period and the agency. */
 export const collectionsFileName = (report: CollectionsReport) =>
   `thu-ngan-sach-${report.from}${report.to === report.from ? '' : `-${report.to}`}${report.agency ? `-${report.agency.code}` : ''}`;

@@ -9,7 +9,7 @@ import { dossierCode, idempotencyHeaders, PaymentIntentSchema, requireIdempotenc
 
 const params = z.object({ code: dossierCode.openapi({ param: { name: 'code', in: 'path' } }) });
 
-export const OfflinePaymentInputSchema = z
+const OfflinePaymentInputSchema = z
   .object({
     lines: z
       .array(z.union([z.uuid(), z.number().int().min(1).max(50)]))
@@ -27,7 +27,7 @@ export const OfflinePaymentInputSchema = z
   })
   .openapi('OfflinePaymentInput');
 
-export const OfflinePaymentSchema = z
+const OfflinePaymentSchema = z
   .object({
     intent: PaymentIntentSchema.openapi({ description: 'The `counter` channel intent, succeeded' }),
     method: z.enum(offlineMethods),

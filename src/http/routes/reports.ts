@@ -14,7 +14,7 @@ const money = (description: string) => vndAmount.openapi({ description });
 /** Net amounts (collected less refunded) may be negative: a period with more refunds than payments. */
 const signedMoney = (description: string) => z.number().int().openapi({ description });
 
-export const CollectionRowSchema = z
+const CollectionRowSchema = z
   .object({
     agencyCode: z.string(),
     agencyName: z.string(),
@@ -40,7 +40,7 @@ export const CollectionRowSchema = z
   })
   .openapi('CollectionRow');
 
-export const CollectionsReportSchema = z
+const CollectionsReportSchema = z
   .object({
     from: z.string(),
     to: z.string(),

@@ -26,7 +26,7 @@ export interface DayStatement {
   replacedCount: number;
 }
 
-export interface DayReconciliation {
+interface DayReconciliation {
   id: string;
   status: 'open' | 'closed';
   runs: number;
@@ -41,7 +41,7 @@ export interface DayReconciliation {
   totals: { statement: Money; hub: Money; matched: Money; adjustments: Money } | null;
 }
 
-export interface ThreeWay {
+interface ThreeWay {
   hub: number;
   statement: number | null;
   /** The credits on the account the gateway settles into, from that account's statement. */
@@ -86,7 +86,7 @@ export interface DayPageModel extends DeskPageContext {
   reports: { label: string; href: string }[];
 }
 
-export interface DiscrepancyFilters {
+interface DiscrepancyFilters {
   class?: string;
   status?: string;
   source?: string;
@@ -115,7 +115,7 @@ export interface DiscrepanciesPageModel extends DeskPageContext {
   nextCursor: string | null;
 }
 
-export interface StatementLineView {
+interface StatementLineView {
   statementId: string;
   lineNo: number;
   transactionId: string | null;
@@ -127,7 +127,7 @@ export interface StatementLineView {
   status: string | null;
 }
 
-export interface DiscrepancyIntentView {
+interface DiscrepancyIntentView {
   id: string;
   reference: string;
   gateway: string;
