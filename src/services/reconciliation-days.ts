@@ -155,8 +155,9 @@ const currentStatementOf = async (ctx: ServiceContext, source: string, date: str
   )[0]?.id ?? null;
 
 /**
- * Closes a day: only when it was matched against its current statement and nothing of it is open
- * (no discrepancy, no payment review), 409 `day-not-clean` otherwise with the counts. Records the
+ * Closes a day: only when it was matched against its current statement, after the last of its
+ * payments arrived, and nothing of it is open (no discrepancy, no payment review), 409
+ * `day-not-clean` otherwise with the counts. Records the
  * totals (statement, hub, matched, differences per class, late money booked on this day); a
  * trigger keeps the closed row as it is.
  */
@@ -186,6 +187,26 @@ export async function closeDay(ctx: ServiceContext, principal: Principal, id: st
         `the day cannot close: ${open.discrepancies} discrepancies and ${open.reviews} payment reviews of it are open`,
         [],
         { openDiscrepancies: open.discrepancies, openReviews: open.reviews },
+      );
+    }
+    // A payment of the day that came after the last matching (a late callback, a review accepted)
+    // is in the hub's total but in no class and no discrepancy: closing now would sign totals that
+    // do not explain it. A manual match names its intent in the resolution, so it explains itself.
+    const [unmatched] = await queryRows<{ count: string }>(
+      executor(ctx),
+      sql`SELECT count(*) AS count FROM (${hubPaymentsOfDay(source, date)}) h
+          WHERE NOT EXISTS (SELECT 1 FROM reconciliation_items i WHERE i.reconciliation_id = ${id}::uuid AND i.intent_id = h.id
+                              AND i.class <> 'duplicate' AND i.hub_amount = h.amount)
+            AND NOT EXISTS (SELECT 1 FROM discrepancies d WHERE d.source = ${source.id} AND d.business_date = ${date}::date
+                              AND (d.intent_id = h.id OR d.resolution->>'intentId' = h.id::text))`,
+    );
+    const unmatchedPayments = Number(unmatched?.count ?? 0);
+    if (unmatchedPayments > 0) {
+      throw new ServiceError(
+        'day-not-clean',
+        `${unmatchedPayments} payments of the day ${date} of ${source.id} came after its last matching: run the matching again`,
+        [],
+        { openDiscrepancies: 0, openReviews: 0, matchedCurrentStatement: false, unmatchedPayments },
       );
     }
     const classes = await queryRows<{ class: string; count: string; amount: string }>(

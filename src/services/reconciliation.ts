@@ -23,7 +23,8 @@ import { businessDayBounds, requireSource, type StatementSource, sourceOwner } f
  *   3. text_reference  the hub reference appears inside the transfer text (banks strip
  *                      punctuation and diacritics and prepend their words);
  *   4. amount_time     what is left on both sides: same amount, the k-th line with the k-th
- *                      payment in time order within that amount, within the configured window.
+ *                      payment in time order within that amount, within the configured window;
+ *                      only lines without a transaction id (an id no payment has is other money).
  * A second line naming the same intent (or the same unknown transaction/reference) is a
  * `duplicate`. Lines counted: valid (no `error`), credits, and — in a gateway's file — those it
  * says were paid or later refunded (money collected). Debits and failed/pending lines are not
@@ -261,7 +262,10 @@ async function heal(
   return healed;
 }
 
-/** Rule 4, for what rules 1-3 left on both sides (lines repeating an unknown transaction or reference excluded). */
+/**
+ * Rule 4, for what rules 1-3 left on both sides: lines that carry no transaction id (an unknown
+ * id is another payment), less those repeating an unknown reference.
+ */
 async function matchAmountTime(ctx: ServiceContext) {
   const db = executor(ctx);
   const windowSeconds = ctx.settings.treasuryDay.amountTimeWindowMinutes * 60;
@@ -272,7 +276,9 @@ async function matchAmountTime(ctx: ServiceContext) {
     SELECT l.line_no, p.id, 'amount_time', 4
     FROM (SELECT l.line_no, l.amount, l.occurred_at, row_number() OVER (PARTITION BY l.amount ORDER BY l.occurred_at, l.line_no) AS n
           FROM recon_lines l JOIN recon_unmatched u ON u.line_no = l.line_no AND u.nth = 1
-          WHERE l.occurred_at IS NOT NULL) l
+          -- A line with a transaction id rule 1 did not find is money the hub never saw: every
+          -- payment of the day carries its own id, so a line naming another is not that payment.
+          WHERE l.occurred_at IS NOT NULL AND l.txn IS NULL) l
     JOIN (SELECT c.id, c.paid_amount, c.succeeded_at, row_number() OVER (PARTITION BY c.paid_amount ORDER BY c.succeeded_at, c.id) AS n
           FROM recon_intents c WHERE c.of_day AND NOT EXISTS (SELECT 1 FROM recon_match m WHERE m.intent_id = c.id)) p
       ON p.paid_amount = l.amount AND p.n = l.n

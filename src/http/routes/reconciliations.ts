@@ -172,7 +172,7 @@ const closeRoute = createRoute({
   tags: ['Reconciliation'],
   summary: 'Close the day',
   description:
-    'Only when the day was matched against its current statement and no discrepancy and no payment review of it is open (409 `day-not-clean` with the counts). ' +
+    'Only when the day was matched against its current statement after the last of its payments arrived, and no discrepancy and no payment review of it is open (409 `day-not-clean` with the counts). ' +
     'Records the totals; a closed day never changes: money for it that arrives later is booked as an adjustment on the next open day.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('treasury', 'admin')] as const,
