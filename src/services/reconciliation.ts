@@ -68,6 +68,9 @@ export interface RunResult extends ReconciliationView {
   flagged: number;
 }
 
+/** Advisory-lock namespace of a day's matching runs (the audit chain's is 766_0001, statements' 766_0011). */
+const RUN_LOCK = 766_0012;
+
 /** Intents whose money a statement line can prove, through applyOutcome (decide says what it does to each). */
 const HEALABLE = ['created', 'pending', 'expired', 'cancelled', 'failed'];
 
@@ -102,10 +105,16 @@ export async function runReconciliation(
     await db.execute(sql`INSERT INTO reconciliations (id, source, business_date, agency_code, status, created_at, updated_at)
                          VALUES (gen_random_uuid(), ${source.id}, ${input.date}::date, ${agencyCode}, 'open', ${now}::timestamptz, ${now}::timestamptz)
                          ON CONFLICT DO NOTHING`);
-    // One run of a day at a time; a close waits for it (and the other way round).
+    // One run of a day at a time (the advisory lock), and a close waits for it, as it waits for a
+    // close (the row lock). FOR SHARE, not FOR UPDATE: healing locks intents, and a callback that
+    // holds its intent asks for this row FOR SHARE (late-money.ts) — two share locks never wait on
+    // each other, so a run and a callback cannot deadlock. The run's final UPDATE of the row waits
+    // for such callbacks to commit; payments they made after the run read the day are caught by the
+    // close (reconciliation-days.ts), which asks for another run.
+    await db.execute(sql`SELECT pg_advisory_xact_lock(${RUN_LOCK}, hashtext(${`${source.id}|${input.date}`}))`);
     const [day] = await queryRows<{ id: string; status: string }>(
       db,
-      sql`SELECT id, status FROM reconciliations WHERE source = ${source.id} AND business_date = ${input.date}::date FOR UPDATE`,
+      sql`SELECT id, status FROM reconciliations WHERE source = ${source.id} AND business_date = ${input.date}::date FOR SHARE`,
     );
     if (day!.status === 'closed') throw dayClosed(source.id, input.date);
     const [statement] = await queryRows<{ id: string }>(

@@ -1,8 +1,8 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bookAdjustments, paymentIntents, reconciliations } from '../../src/db/schema/index.ts';
-import { addDays } from '../../src/domain/dates.ts';
-import { databaseLabel } from '../helpers/database.ts';
+import { addDays, vnDate } from '../../src/domain/dates.ts';
+import { databaseLabel, onServer } from '../helpers/database.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, type Harness, mintToken } from '../helpers/harness.ts';
 import { expectJson, expectProblem } from '../helpers/problems.ts';
@@ -122,5 +122,64 @@ describe(`a late callback racing the close of its day (${databaseLabel})`, () =>
     // The same callback again changes nothing: still counted once.
     expect((await callback()).status).toBe(200);
     expect(await adjustmentsOf()).toHaveLength(adjustments.length);
+  });
+});
+
+describe(`a statement healing an intent while its own callback arrives (${databaseLabel})`, () => {
+  // The run holds the day and then locks each intent it heals; a callback holds its intent and then
+  // asks for the day (late money). Neither may wait for the other for ever: both succeed, the money
+  // is applied once, and the day matches it.
+  // Today: an unpaid intent is a candidate for healing only around the day it was created.
+  const today = vnDate(new Date());
+  const lines: Parameters<typeof insertStatement>[1]['lines'] = [];
+  it.each([0, 1, 2, 3, 4, 5])('round %i: both succeed, one payment, one receipt', async (i) => {
+    const lost = await intentOn(today, 5 + i);
+    lines.push({
+      transactionId: `SBX${lost.reference}`,
+      reference: lost.reference,
+      amount: FEE,
+      occurredAt: at(today, 6 + i),
+      status: 'paid',
+    });
+    await insertStatement(h, { source: 'sandbox', date: today, lines });
+    const callback = () => deliverSandboxCallback(h, sandboxEvent(lost, { occurredAt: at(today, 6 + i).toISOString() }));
+    const [matched, delivered] =
+      i % 2 ? await Promise.all([run(today), callback()]) : await Promise.all([callback(), run(today)]).then(([d, m]) => [m, d] as const);
+    expect(delivered.status).toBe(200);
+    await expectJson(matched, 200);
+    const [intent] = await h.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, lost.id));
+    expect(intent!.status).toBe('succeeded');
+    expect((await h.request('GET', `/v1/payment-intents/${lost.id}/receipt`, { token: portal })).status).toBe(200);
+    const again = await expectJson(await run(today), 200);
+    expect(again.summary.matched).toMatchObject({ count: i + 1, amount: (i + 1) * FEE });
+    expect(again.healed).toEqual([]);
+  });
+});
+
+describe.skipIf(!onServer)('a run and a callback taking their locks in opposite orders (server PostgreSQL)', () => {
+  // Made deterministic: a transaction standing for the callback holds the intent (as applyOutcome
+  // does) while the run heals it, then asks for the day row as late-money.ts does. With the run
+  // holding the day FOR UPDATE this was a deadlock that PostgreSQL broke by aborting one side.
+  it('both finish: the callback gets the day, and the run then heals nothing twice', async () => {
+    const date = addDays(vnDate(new Date()), 1);
+    await insertStatement(h, { source: 'sandbox', date, lines: [] });
+    h.clock.now = at(date, 600);
+    await expectJson(await run(date), 200); // the day's row exists
+    const lost = await intentOn(date, 5);
+    await insertStatement(h, {
+      source: 'sandbox',
+      date,
+      lines: [{ transactionId: `SBX${lost.reference}`, reference: lost.reference, amount: FEE, occurredAt: at(date, 6), status: 'paid' }],
+    });
+    h.clock.now = at(date, 700);
+    let matching: Promise<Response> | undefined;
+    await h.db.db.transaction(async (tx) => {
+      await tx.execute(sql`SELECT id FROM payment_intents WHERE id = ${lost.id}::uuid FOR UPDATE`);
+      matching = run(date);
+      await new Promise((resolve) => setTimeout(resolve, 400)); // the run is now waiting for the intent
+      await tx.execute(sql`SELECT status FROM reconciliations WHERE source = 'sandbox' AND business_date = ${date}::date FOR SHARE`);
+    });
+    const matched = await expectJson(await matching!, 200);
+    expect(matched.healed).toHaveLength(1);
   });
 });
