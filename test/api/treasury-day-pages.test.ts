@@ -30,7 +30,10 @@ afterAll(() => h?.close());
 
 function upload(fields: Record<string, string>, csv = BANK_CSV) {
   const { body, contentType } = multipart(fields, { name: 'saoke.csv', bytes: new TextEncoder().encode(csv) });
-  return h.request('POST', '/dashboard/treasury/statements', { rawBody: body, headers: { 'content-type': contentType, accept: 'text/html', cookie } });
+  return h.request('POST', '/dashboard/treasury/statements', {
+    rawBody: body,
+    headers: { 'content-type': contentType, accept: 'text/html', cookie },
+  });
 }
 
 const statementsOf = (date: string) => h.db.db.select().from(statements).where(eq(statements.businessDate, date));
@@ -61,7 +64,10 @@ describe(`the treasury's day pages, on ${databaseLabel}`, () => {
     expect(await bad.text()).toContain('Không thực hiện được');
     expect(await statementsOf('2026-12-03')).toEqual([]);
 
-    const done = await upload({ csrf, key: crypto.randomUUID(), source: SOURCE, date: '2026-12-03' }, `${BANK_CSV}03/12/2026 09:00:00,FT2,,abc,HPX\n`);
+    const done = await upload(
+      { csrf, key: crypto.randomUUID(), source: SOURCE, date: '2026-12-03' },
+      `${BANK_CSV}03/12/2026 09:00:00,FT2,,abc,HPX\n`,
+    );
     expect(done.status).toBe(303);
     const location = done.headers.get('location')!;
     expect(location).toMatch(/^\/dashboard\/treasury\?date=2026-12-03&statement=[0-9a-f-]{36}&notice=imported/);
@@ -73,7 +79,11 @@ describe(`the treasury's day pages, on ${databaseLabel}`, () => {
   });
 
   it('does not close a day that is not clean, and says why on the page', async () => {
-    await insertStatement(h, { source: SOURCE, date: '2026-12-05', lines: [{ transactionId: 'FT-STRAY', amount: 20_000, occurredAt: new Date('2026-12-05T03:00:00Z') }] });
+    await insertStatement(h, {
+      source: SOURCE,
+      date: '2026-12-05',
+      lines: [{ transactionId: 'FT-STRAY', amount: 20_000, occurredAt: new Date('2026-12-05T03:00:00Z') }],
+    });
     const csrf = csrfOf(await (await openPage(h, '/dashboard/treasury?date=2026-12-05', cookie)).text());
     const matched = await postForm(h, '/dashboard/treasury/reconciliations', { csrf, source: SOURCE, date: '2026-12-05' }, cookie);
     expect(matched.status).toBe(303);

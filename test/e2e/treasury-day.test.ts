@@ -1,12 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { and, asc, eq } from 'drizzle-orm';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, discrepancies, paymentIntents, reconciliations, statements } from '../../src/db/schema/index.ts';
 import { vnCompactTimestamp, vnDate } from '../../src/domain/dates.ts';
-import { type IsolatedPage, launchBrowser, openIsolatedPage, skipWithoutBrowser } from '../helpers/browser.ts';
+import { type IsolatedPage, launchBrowser, screenshot, signInWithToken, skipWithoutBrowser } from '../helpers/browser.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, type Harness, mintToken } from '../helpers/harness.ts';
 import { expectJson } from '../helpers/problems.ts';
@@ -18,7 +15,6 @@ import { bankCredit, COMMUNE_A_ACCOUNT, giveCommuneAnAccount, vietqrGateway } fr
  * notification healed, an unknown credit and a payment missing from the statement found), both
  * differences resolved on their pages, and the day closed. Screenshots at 1280 and 390 px are kept.
  */
-const ARTIFACTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../test-artifacts');
 const SOURCE = `bank:${COMMUNE_A_ACCOUNT.accountNumber}`;
 
 describe.skipIf(skipWithoutBrowser('e2e/treasury-day'))("the treasury's day in a browser", () => {
@@ -47,21 +43,8 @@ describe.skipIf(skipWithoutBrowser('e2e/treasury-day'))("the treasury's day in a
     await h?.close();
   });
 
-  async function signIn(viewport = { width: 1280, height: 900 }) {
-    const isolated = await openIsolatedPage(browser, base, { viewport });
-    opened.push(isolated);
-    const { page } = isolated;
-    await page.goto(`${base}/dashboard`);
-    await page.locator('#token').fill(treasurer);
-    await Promise.all([page.waitForURL(`${base}/dashboard/treasury`), page.getByRole('button', { name: 'Đăng nhập' }).click()]);
-    await page.locator('h1').waitFor();
-    return isolated;
-  }
-
-  const screenshot = (page: Page, name: string) => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    return page.screenshot({ path: resolve(ARTIFACTS, name), fullPage: true });
-  };
+  const signIn = (viewport = { width: 1280, height: 900 }) =>
+    signInWithToken(browser, base, treasurer, '/dashboard/treasury', opened, { viewport });
 
   const vietqrIntent = async () => {
     const dossier = await registerDossier(h, portal, procedure, { agencyCode: AGENCIES.communeA });

@@ -1,11 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { and, asc, eq } from 'drizzle-orm';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, obligations, paymentIntents, paymentReviews, refunds } from '../../src/db/schema/index.ts';
-import { type IsolatedPage, launchBrowser, openIsolatedPage, skipWithoutBrowser } from '../helpers/browser.ts';
+import { type IsolatedPage, launchBrowser, screenshot, signInWithToken, skipWithoutBrowser } from '../helpers/browser.ts';
 import { AGENCIES, createIntent, createProcedure, idempotencyKey, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
 import { expectJson } from '../helpers/problems.ts';
@@ -18,7 +15,6 @@ import { bankTransactionId, bankCredit as creditNotification, giveCommuneAnAccou
  * decided through the pages, by people signed in with their own tokens; the intent, its fee lines
  * and the audit log are then what the decisions say. Screenshots at 1280 and 390 px are kept.
  */
-const ARTIFACTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../test-artifacts');
 
 describe.skipIf(skipWithoutBrowser('e2e/treasury-desk'))('the treasury desk in a browser', () => {
   let h: Harness;
@@ -53,21 +49,8 @@ describe.skipIf(skipWithoutBrowser('e2e/treasury-desk'))('the treasury desk in a
     await h?.close();
   });
 
-  async function signIn(token: string, viewport = { width: 1280, height: 900 }) {
-    const isolated = await openIsolatedPage(browser, base, { viewport });
-    opened.push(isolated);
-    const { page } = isolated;
-    await page.goto(`${base}/dashboard`);
-    await page.locator('#token').fill(token);
-    await Promise.all([page.waitForURL(`${base}/dashboard/treasury`), page.getByRole('button', { name: 'Đăng nhập' }).click()]);
-    await page.locator('h1').waitFor();
-    return isolated;
-  }
-
-  const screenshot = (page: Page, name: string) => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    return page.screenshot({ path: resolve(ARTIFACTS, name), fullPage: true });
-  };
+  const signIn = (token: string, viewport = { width: 1280, height: 900 }) =>
+    signInWithToken(browser, base, token, '/dashboard/treasury', opened, { viewport });
 
   const bankCredit = (body: Record<string, unknown>) => creditNotification(h, { time: '2026-12-03T10:15:42+07:00', ...body });
 

@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /**
@@ -70,4 +72,35 @@ export async function openIsolatedPage(
     }
   });
   return { context, page, errors, external };
+}
+
+/** Where browser tests leave their screenshots (`test-artifacts/`, kept by CI). */
+const ARTIFACTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../test-artifacts');
+
+/** A full-page screenshot under `test-artifacts/`. */
+export function screenshot(page: Page, name: string) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return page.screenshot({ path: resolve(ARTIFACTS, name), fullPage: true });
+}
+
+/**
+ * Signs in on the dashboard's form with a pasted token, in a fresh isolated page, and waits for
+ * the role's home (`landing`); the page is pushed onto `opened` for the suite to close.
+ */
+export async function signInWithToken(
+  browser: Browser,
+  base: string,
+  token: string,
+  landing: string,
+  opened: IsolatedPage[],
+  options: { viewport?: { width: number; height: number }; javaScriptEnabled?: boolean } = {},
+): Promise<IsolatedPage> {
+  const isolated = await openIsolatedPage(browser, base, options);
+  opened.push(isolated);
+  const { page } = isolated;
+  await page.goto(`${base}/dashboard`);
+  await page.locator('#token').fill(token);
+  await Promise.all([page.waitForURL(`${base}${landing}`), page.getByRole('button', { name: 'Đăng nhập' }).click()]);
+  await page.locator('h1').waitFor();
+  return isolated;
 }

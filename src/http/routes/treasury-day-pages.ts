@@ -8,6 +8,7 @@ import {
   approveDiscrepancy,
   assignDiscrepancy,
   commentDiscrepancy,
+  type DiscrepancyView,
   declineDiscrepancy,
   getDiscrepancy,
   listDiscrepancies,
@@ -32,6 +33,7 @@ import type {
   DaySource,
   DayStatement,
   DiscrepancyCaseModel,
+  DiscrepancyListItem,
   ImportResult,
   ResolutionFormValues,
 } from '../../web/treasury/day-models.ts';
@@ -216,6 +218,21 @@ async function onDay(
 
 // ---------------------------------------------------------------- discrepancies
 
+/** A discrepancy as the list shows it (and the case page starts from). */
+const listItem = (d: DiscrepancyView): DiscrepancyListItem => ({
+  id: d.id,
+  businessDate: d.businessDate,
+  source: d.source,
+  class: d.class,
+  status: d.status,
+  subject: d.subject,
+  statementAmount: d.statementAmount,
+  hubAmount: d.hubAmount,
+  assignee: d.assignee,
+  flagCount: d.flagCount,
+  reviewId: d.reviewId,
+});
+
 const resolutionValues = (form: Record<string, unknown>): ResolutionFormValues => ({
   resolution: text(form, 'resolution'),
   note: text(form, 'note'),
@@ -257,17 +274,7 @@ async function discrepancyModel(
     notice: extra.error ? undefined : noticeOf(c),
     error: extra.error,
     item: {
-      id: d.id,
-      businessDate: d.businessDate,
-      source: d.source,
-      class: d.class,
-      status: d.status,
-      subject: d.subject,
-      statementAmount: d.statementAmount,
-      hubAmount: d.hubAmount,
-      assignee: d.assignee,
-      flagCount: d.flagCount,
-      reviewId: d.reviewId,
+      ...listItem(d),
       agencyCode: d.agencyCode,
       reconciliationId: d.reconciliationId,
       createdAt: d.createdAt,
@@ -431,19 +438,7 @@ export function registerTreasuryDayPages(app: OpenAPIHono<AppEnv>) {
         csrf: csrfField(c),
         notice: noticeOf(c),
         filters: { class: query.class, status: query.status, source: query.source, date: query.date, agency: query.agency },
-        items: page.items.map((d) => ({
-          id: d.id,
-          businessDate: d.businessDate,
-          source: d.source,
-          class: d.class,
-          status: d.status,
-          subject: d.subject,
-          statementAmount: d.statementAmount,
-          hubAmount: d.hubAmount,
-          assignee: d.assignee,
-          flagCount: d.flagCount,
-          reviewId: d.reviewId,
-        })),
+        items: page.items.map(listItem),
         counts: page.nextCursor ? {} : counts,
         nextCursor: page.nextCursor,
       });

@@ -12,7 +12,6 @@ import type {
   ResolutionFormValues,
 } from './day-models.ts';
 import {
-  auditActionLabel,
   dayStatusLabels,
   discrepancyStatusLabels,
   gatewayLabels,
@@ -22,6 +21,7 @@ import {
   resolutionExplanations,
   resolutionLabels,
 } from './labels.ts';
+import { auditTable } from './pages.ts';
 import {
   type Body,
   badge,
@@ -438,15 +438,7 @@ export function renderDiscrepancyCase(model: DiscrepancyCaseModel): Body {
         : ''
     }
   </section>
-  <section><h2>Lịch sử xử lý</h2>${
-    model.history.length
-      ? html`<table class="stack compact"><thead><tr>${th('Thời điểm')}${th('Người thực hiện')}${th('Hành động')}${th('Lý do')}</tr></thead>
-      <tbody>${model.history.map(
-        (a) =>
-          html`<tr>${td('Thời điểm', formatVnDateTime(a.at))}${td('Người thực hiện', a.actor)}${td('Hành động', auditActionLabel(a.action))}${td('Lý do', a.reason ?? '—')}</tr>`,
-      )}</tbody></table>`
-      : html`<p class="muted">Chưa ai xử lý khoản này.</p>`
-  }</section>
+  <section><h2>Lịch sử xử lý</h2>${auditTable(model.history, 'Chưa ai xử lý khoản này.')}</section>
 </div>`);
 }
 

@@ -268,11 +268,15 @@ function eventRow(e: IntentEventItem) {
   </tr>`;
 }
 
-function auditRow(a: AuditItem) {
-  return html`<tr>${td('Thời điểm', formatVnDateTime(a.at))}${td('Người thực hiện', a.actor)}${td('Hành động', auditActionLabel(a.action))}${td(
-    'Lý do',
-    a.reason ?? '—',
-  )}</tr>`;
+/** Who did what to a case, and why, oldest first (the review's and the discrepancy's pages). */
+export function auditTable(history: AuditItem[], none: string) {
+  return history.length
+    ? html`<table class="stack compact"><thead><tr>${th('Thời điểm')}${th('Người thực hiện')}${th('Hành động')}${th('Lý do')}</tr></thead>
+      <tbody>${byTime(history).map(
+        (a) =>
+          html`<tr>${td('Thời điểm', formatVnDateTime(a.at))}${td('Người thực hiện', a.actor)}${td('Hành động', auditActionLabel(a.action))}${td('Lý do', a.reason ?? '—')}</tr>`,
+      )}</tbody></table>`
+    : html`<p class="muted">${none}</p>`;
 }
 
 function histories(model: CasePageModel) {
@@ -283,12 +287,7 @@ function histories(model: CasePageModel) {
   return html`<section class="histories">
     ${model.intent ? html`<h2>Lịch sử giao dịch</h2>${intentHistory}` : ''}
     <h2>Lịch sử xử lý</h2>
-    ${
-      model.history.length
-        ? html`<table class="stack compact"><thead><tr>${th('Thời điểm')}${th('Người thực hiện')}${th('Hành động')}${th('Lý do')}</tr></thead>
-      <tbody>${byTime(model.history).map(auditRow)}</tbody></table>`
-        : html`<p class="muted">Chưa ai xử lý trường hợp này.</p>`
-    }
+    ${auditTable(model.history, 'Chưa ai xử lý trường hợp này.')}
   </section>`;
 }
 
