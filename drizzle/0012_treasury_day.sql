@@ -175,3 +175,15 @@ END
 $$;
 --> statement-breakpoint
 CREATE TRIGGER discrepancies_final BEFORE UPDATE OR DELETE ON discrepancies FOR EACH ROW EXECUTE FUNCTION discrepancies_resolved_final();
+--> statement-breakpoint
+-- The demo bank's own ledger of credits (src/emulators/schema.ts), from which it writes an
+-- account's statement; not the hub's table, the hub never reads it.
+CREATE TABLE "sandbox_bank_credits" (
+	"bank_reference" text PRIMARY KEY NOT NULL,
+	"account" text NOT NULL,
+	"amount" bigint NOT NULL,
+	"text" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX "sandbox_bank_credits_account_idx" ON "sandbox_bank_credits" USING btree ("account","created_at");

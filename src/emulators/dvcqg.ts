@@ -1,4 +1,4 @@
-import { and, eq, like } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, like, lt } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { deliver, type EmulatorDeps, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, withQuery } from './common.ts';
@@ -16,6 +16,7 @@ import {
 import { hmacHex, signedByAny } from './protocol/hmac.ts';
 import { gmt7 } from './protocol/time.ts';
 import { sandboxTransactions } from './schema.ts';
+import { badStatementDate, csv, statementDay, statementDownload } from './statement-files.ts';
 
 /**
  * The national portal's payment platform (PP-DVCQG, shared/domain/gateways.md §3), hosted by the
@@ -43,6 +44,8 @@ export interface DvcqgEmulatorSettings {
 const CHANNEL = 'NỀN TẢNG THANH TOÁN CỔNG DỊCH VỤ CÔNG QUỐC GIA';
 /** The platform's own transaction ids: "PP", the date, a number. Other channels' ids differ. */
 const ID_PREFIX = 'PP';
+/** MaLoi of a payment the payer cancelled on the platform's page. */
+const CANCELLED = '11';
 /** Where the platform sends the payer to choose: banks and intermediaries it connects to. */
 const BANKS = [
   { code: 'VCB', name: 'Vietcombank' },
@@ -154,7 +157,7 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
     const paid = txn.status === 'succeeded';
     const message: Record<string, unknown> = {
       LoaiBanTin: 'CONFIRM',
-      MaLoi: paid ? SUCCESS : '11',
+      MaLoi: paid ? SUCCESS : CANCELLED,
       ...(paid ? {} : { MoTaLoi: 'Khach hang huy giao dich' }),
       MaDoiTac: partnerCode,
       MaThamChieu: txn.reference,
@@ -291,6 +294,38 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
     );
     const back = new URLSearchParams(Object.entries(confirm).map(([k, v]) => [k, String(v)]));
     return c.redirect(withQuery(returnUrl, back.toString()), 303);
+  });
+
+  /**
+   * The platform's reconciliation file for the partner: every payment decided on that Vietnamese
+   * day, in the confirm's own field names and values (MaLoi as TrangThai, ThoiGianGD as
+   * yyyyMMddHHmmss), `;`-separated, without a byte order mark.
+   */
+  app.get('/sandbox/dvcqg/statement', async (c) => {
+    const day = statementDay(c.req.query('date'), deps.now());
+    if (!day) return badStatementDate(c);
+    const rows = await deps.db
+      .select()
+      .from(sandboxTransactions)
+      .where(
+        and(
+          like(sandboxTransactions.transactionId, `${ID_PREFIX}%`),
+          inArray(sandboxTransactions.status, ['succeeded', 'declined']),
+          gte(sandboxTransactions.createdAt, day.start),
+          lt(sandboxTransactions.createdAt, day.end),
+        ),
+      )
+      .orderBy(asc(sandboxTransactions.createdAt), asc(sandboxTransactions.reference));
+    const header = ['MaGiaoDich', 'MaThamChieu', 'SoTien', 'ThoiGianGD', 'TrangThai'];
+    const lines = rows.map((row) => [
+      row.transactionId,
+      row.reference,
+      row.amount,
+      gmt7(row.createdAt),
+      row.status === 'succeeded' ? SUCCESS : CANCELLED,
+    ]);
+    const file = csv([header, ...lines], { separator: ';', lineEnd: '\n', bom: false });
+    return statementDownload(c, `DVCQG_${partnerCode}_${day.date.replaceAll('-', '')}.csv`, file);
   });
 
   /** The status query, answered in the confirm's layout with TrangThaiGD: 1 paid, 3 pending, 4 failed. */

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, like, lt, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { z } from 'zod';
 import { deliver, type EmulatorDeps, formFields } from './common.ts';
@@ -11,7 +11,9 @@ import {
   SIGNATURE_HEADER,
   signatureHeader,
 } from './protocol/sandbox.ts';
+import { gmt7 } from './protocol/time.ts';
 import { sandboxRefunds, sandboxTransactions } from './schema.ts';
+import { badStatementDate, csv, statementDay, statementDownload } from './statement-files.ts';
 
 export interface SandboxCheckoutDeps extends EmulatorDeps {
   /** The sandbox gateway's secrets, as the hub is configured with them: the first signs, all verify. */
@@ -179,5 +181,50 @@ export function createSandboxCheckout(deps: SandboxCheckoutDeps) {
     return c.json(answer.body, answer.status);
   });
 
+  /**
+   * The sandbox's settlement file: every payment decided on that Vietnamese day, in its own API's
+   * words (`succeeded`, `declined`, and `refunded` for a payment refunded since), times in ISO 8601
+   * with Vietnam's offset. The sandbox's rows are those its checkout made (`SBX` ids).
+   */
+  app.get('/sandbox/statement', async (c) => {
+    const day = statementDay(c.req.query('date'), deps.now());
+    if (!day) return badStatementDate(c);
+    const rows = await deps.db
+      .select({
+        transactionId: sandboxTransactions.transactionId,
+        reference: sandboxTransactions.reference,
+        amount: sandboxTransactions.amount,
+        status: sandboxTransactions.status,
+        at: sandboxTransactions.createdAt,
+        // Qualified by hand: inside the subquery an unqualified "reference" would be the refund's own.
+        refunded: sql<string>`(SELECT coalesce(sum(r.amount), 0) FROM sandbox_refunds r WHERE r.reference = sandbox_transactions.reference)`,
+      })
+      .from(sandboxTransactions)
+      .where(
+        and(
+          like(sandboxTransactions.transactionId, 'SBX%'),
+          inArray(sandboxTransactions.status, ['succeeded', 'declined']),
+          gte(sandboxTransactions.createdAt, day.start),
+          lt(sandboxTransactions.createdAt, day.end),
+        ),
+      )
+      .orderBy(asc(sandboxTransactions.createdAt), asc(sandboxTransactions.reference));
+    const header = ['transaction_id', 'reference', 'amount', 'paid_at', 'status'];
+    const lines = rows.map((row) => [
+      row.transactionId,
+      row.reference,
+      row.amount,
+      isoInVietnam(row.at),
+      row.status === 'declined' ? 'declined' : Number(row.refunded) > 0 ? 'refunded' : 'succeeded',
+    ]);
+    return statementDownload(c, `sandbox-${day.date}.csv`, csv([header, ...lines], { separator: ',', lineEnd: '\n', bom: false }));
+  });
+
   return app;
+}
+
+/** `2026-12-03T09:00:00+07:00`: the instant on Vietnam's wall clock, offset written out. */
+function isoInVietnam(at: Date): string {
+  const t = gmt7(at);
+  return `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12, 14)}+07:00`;
 }

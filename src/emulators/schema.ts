@@ -1,4 +1,4 @@
-import { pgTable, text } from 'drizzle-orm/pg-core';
+import { index, pgTable, text } from 'drizzle-orm/pg-core';
 import { createdAt, vnd } from '../db/schema/columns.ts';
 
 /**
@@ -28,3 +28,21 @@ export const sandboxRefunds = pgTable('sandbox_refunds', {
   amount: vnd().notNull(),
   createdAt: createdAt(),
 });
+
+/**
+ * Credits the demo bank has booked to its customers' accounts, one per transfer (the bank's own
+ * reference), whatever the hub later made of the notification: the account statement is read
+ * from here (a VietQR transfer names no hub reference the bank knows, only its text).
+ */
+export const sandboxBankCredits = pgTable(
+  'sandbox_bank_credits',
+  {
+    bankReference: text().primaryKey(),
+    account: text().notNull(),
+    amount: vnd().notNull(),
+    /** The transfer text as credited, the bank's own words before the payer's. */
+    text: text().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('sandbox_bank_credits_account_idx').on(t.account, t.createdAt)],
+);

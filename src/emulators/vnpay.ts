@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { deliver, type EmulatorDeps, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, withQuery } from './common.ts';
 import { renderEmulatorMessage, renderVnpayPayment } from './pages.ts';
@@ -18,6 +18,7 @@ import {
   vnpSignedQuery,
 } from './protocol/vnpay.ts';
 import { sandboxRefunds, sandboxTransactions } from './schema.ts';
+import { badStatementDate, csv, statementDay, statementDownload, vnDateTime, vnMoney } from './statement-files.ts';
 
 /**
  * VNPay 2.1.0's test environment, hosted by the hub for the offline demo (shared/domain/gateways.md
@@ -41,6 +42,8 @@ export interface VnpayEmulatorSettings {
 }
 
 const CHANNEL = 'CỔNG THANH TOÁN VNPAY';
+/** The bank the emulated payer's card belongs to (VNPay's test card is NCB's). */
+const PAYER_BANK = 'NCB';
 
 /** VNPay's transaction numbers are 8 digits; the ledger's other channels' ids are not. */
 const isVnpayTransaction = (transactionId: string) => /^\d{8}$/.test(transactionId);
@@ -125,7 +128,7 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
     const params: Record<string, string> = {
       vnp_Amount: String(txn.amount * 100),
       // A cancelled payment never reached a bank: VNPay reports its own QR page and number 0.
-      vnp_BankCode: debited ? 'NCB' : 'VNPAY',
+      vnp_BankCode: debited ? PAYER_BANK : 'VNPAY',
       ...(debited ? { vnp_BankTranNo: `VNP${txn.transactionId}` } : {}),
       vnp_CardType: debited ? 'ATM' : 'QRCODE',
       vnp_OrderInfo: payment.params.vnp_OrderInfo ?? '',
@@ -233,6 +236,50 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
     return c.redirect(withQuery(payment.params.vnp_ReturnUrl!, query), 303);
   });
 
+  /**
+   * The merchant portal's daily transaction file ("Tra cứu giao dịch" → export): every payment
+   * decided on that Vietnamese day, paid or not, in VND (the portal's unit, not the wire's ×100),
+   * with its status as the portal words it today (a paid one refunded since reads "Đã hoàn tiền").
+   * A fraud hold (07) is left out: VNPay has not settled it, and the portal's word for it is not
+   * known (shared/domain/gateways.md).
+   */
+  app.get('/sandbox/vnpay/statement', async (c) => {
+    const day = statementDay(c.req.query('date'), deps.now());
+    if (!day) return badStatementDate(c);
+    const rows = await deps.db
+      .select({
+        transactionId: sandboxTransactions.transactionId,
+        reference: sandboxTransactions.reference,
+        amount: sandboxTransactions.amount,
+        status: sandboxTransactions.status,
+        at: sandboxTransactions.createdAt,
+        // Qualified by hand: inside the subquery an unqualified "reference" would be the refund's own.
+        refunded: sql<string>`(SELECT coalesce(sum(r.amount), 0) FROM sandbox_refunds r WHERE r.reference = sandbox_transactions.reference)`,
+      })
+      .from(sandboxTransactions)
+      .where(
+        and(
+          sql`${sandboxTransactions.transactionId} ~ '^[0-9]{8}$'`,
+          inArray(sandboxTransactions.status, ['succeeded', 'declined']),
+          gte(sandboxTransactions.createdAt, day.start),
+          lt(sandboxTransactions.createdAt, day.end),
+        ),
+      )
+      .orderBy(asc(sandboxTransactions.createdAt), asc(sandboxTransactions.reference));
+    const header = ['STT', 'Mã GD VNPAY', 'Mã GD merchant', 'Số tiền', 'Thời gian thanh toán', 'Ngân hàng', 'Trạng thái'];
+    const lines = rows.map((row, i) => [
+      i + 1,
+      row.transactionId,
+      row.reference,
+      vnMoney(row.amount),
+      vnDateTime(row.at),
+      row.status === 'succeeded' ? PAYER_BANK : 'VNPAY',
+      row.status === 'declined' ? 'Thất bại' : Number(row.refunded) > 0 ? 'Đã hoàn tiền' : 'Thành công',
+    ]);
+    const file = csv([header, ...lines], { separator: ',', lineEnd: '\r\n', bom: true });
+    return statementDownload(c, `VNPAY_${tmnCode}_${day.date.replaceAll('-', '')}.csv`, file);
+  });
+
   app.post('/sandbox/vnpay/merchant_webapi/api/transaction', async (c) => {
     const body = parseJsonObject(await c.req.text());
     const command = body?.vnp_Command;
@@ -281,7 +328,7 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
       vnp_Amount: String(txn.amount * 100),
       // The order text is not kept in the ledger; VNPay would repeat the payment's.
       vnp_OrderInfo: '',
-      vnp_BankCode: debited ? 'NCB' : '',
+      vnp_BankCode: debited ? PAYER_BANK : '',
       vnp_PayDate: decided ? gmt7(txn.createdAt) : '',
       vnp_TransactionNo: debited ? txn.transactionId : '0',
       vnp_TransactionType: '01',
@@ -334,7 +381,7 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
       vnp_Message: outcome.message,
       vnp_Amount: String(amount * 100),
       vnp_OrderInfo: typeof body.vnp_OrderInfo === 'string' ? body.vnp_OrderInfo : '',
-      vnp_BankCode: 'NCB',
+      vnp_BankCode: PAYER_BANK,
       vnp_PayDate: gmt7(now),
       // The refund is a VNPay transaction of its own.
       vnp_TransactionNo: randomDigits(8),

@@ -2,6 +2,7 @@ import { and, inArray, sql } from 'drizzle-orm';
 import { dossiers } from '../db/schema/index.ts';
 import { addDays, vnDate, vnDayStart } from '../domain/dates.ts';
 import type { Channel } from '../domain/fees.ts';
+import { sandboxTransactions } from '../emulators/schema.ts';
 import { applyOutcome, type Outcome } from '../services/apply-outcome.ts';
 import { executor, type ServiceContext } from '../services/context.ts';
 import { putDossier } from '../services/dossiers.ts';
@@ -570,6 +571,21 @@ export async function seedDossiers(ctx: ServiceContext, options: PlanOptions): P
       });
       if (result.result !== 'applied') throw new Error(`seed payment of ${code}: ${result.result}`);
       if (attempt.outcome === 'succeeded') report.paidOnline++;
+      // The sandbox's side of the same history: the payer's choice in its ledger, as its checkout
+      // would have kept it, so its settlement file (GET /sandbox/statement) tells the seeded days
+      // as the hub does. An expired or cancelled attempt never reached a choice: no row.
+      if (attempt.outcome === 'succeeded' || attempt.outcome === 'failed') {
+        await executor(ctx)
+          .insert(sandboxTransactions)
+          .values({
+            reference: intent.reference,
+            transactionId: `SBX${intent.reference}`,
+            amount: intent.amount,
+            status: attempt.outcome === 'succeeded' ? 'succeeded' : 'declined',
+            createdAt: attempt.settleAt,
+          })
+          .onConflictDoNothing();
+      }
     }
   }
   return report;

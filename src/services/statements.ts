@@ -285,8 +285,9 @@ async function writeLines(
         if (counts.rejected.length < REJECTED_IN_ANSWER) counts.rejected.push({ line: line.lineNo, reason: line.error });
       } else {
         counts.linesImported += 1;
-        // A day's totals count money that moved: a gateway's failed or pending line moved none.
-        if (line.status === null || line.status === 'paid') {
+        // A day's totals count money that moved: a gateway's failed or pending line moved none; a
+        // payment refunded since was still collected that day (as the matching counts it: countedLine).
+        if (line.status === null || line.status === 'paid' || line.status === 'refunded') {
           if (line.direction === 'credit') counts.creditTotal += line.amount!;
           else if (line.direction === 'debit') counts.debitTotal += line.amount!;
         }

@@ -1,6 +1,7 @@
 import { count, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agencies, dossiers, feeRules, obligations, paymentIntents, procedures, receipts } from '../../src/db/schema/index.ts';
+import { sandboxTransactions } from '../../src/emulators/schema.ts';
 import { FeeRuleInputSchema } from '../../src/http/schemas.ts';
 import { AGENCY, DISTRICTS_CLOSED, PROVINCE } from '../../src/seed/agencies.ts';
 import { planDossiers } from '../../src/seed/dossiers.ts';
@@ -253,6 +254,19 @@ describe(`the demo dossiers (${databaseLabel})`, () => {
       number: expect.any(Number),
     });
     expect(receipt.totalInWords).toMatch(/đồng$/);
+
+    // The sandbox's ledger tells the same history (its settlement file is written from it).
+    const ledger = await db().select().from(sandboxTransactions);
+    const byReference = new Map(ledger.map((t) => [t.reference, t]));
+    expect(ledger.filter((t) => t.status === 'succeeded')).toHaveLength(succeeded.length);
+    for (const i of succeeded) {
+      expect(byReference.get(i.reference)).toMatchObject({
+        transactionId: i.gatewayTransactionId,
+        amount: i.amount,
+        createdAt: i.succeededAt,
+      });
+    }
+    expect(ledger.filter((t) => t.status === 'declined')).toHaveLength(intents.filter((i) => i.status === 'failed').length);
   });
 
   it('pay online in a realistic share that differs from unit to unit', async () => {

@@ -16,7 +16,8 @@ export const dvcqgStatementFormat: StatementFormat = {
     text: ['ThongTinGiaoDich', 'Thông tin giao dịch', 'Nội dung'],
   },
   direction: 'credit',
-  // MaLoi: 00 success; anything else the platform reports is a failure.
-  statusWords: { '99': 'failed', '01': 'failed' },
+  // MaLoi: 00 success; anything else the platform reports is a failure: 99 refused, 01 unknown
+  // partner, 11 cancelled by the payer on the platform's page (its confirm's MaLoi).
+  statusWords: { '99': 'failed', '01': 'failed', '11': 'failed' },
   requiresTransaction: true,
 };

@@ -12,5 +12,7 @@ export const sandboxStatementFormat: StatementFormat = {
     text: ['description'],
   },
   direction: 'credit',
+  // The sandbox's own word for a payment the payer refused (its callback's `payment.declined`).
+  statusWords: { declined: 'failed' },
   requiresTransaction: true,
 };

@@ -30,7 +30,10 @@ const ImportResultSchema = z
       .array(RejectedLineSchema)
       .openapi({ description: 'The first 100 rejected lines, numbered as in the file (a CSV header is line 1)' }),
     rejectedLink: z.string().nullable().openapi({ description: 'Every rejected line, a page at a time' }),
-    creditTotal: z.number().int().openapi({ description: 'Integer VND of the readable credit lines (a gateway line only when paid)' }),
+    creditTotal: z
+      .number()
+      .int()
+      .openapi({ description: 'Integer VND of the readable credit lines (a gateway line only when paid, or paid and refunded since)' }),
     debitTotal: z.number().int(),
     contentHash: z.string().openapi({ description: "SHA-256 (hex) of the file's bytes" }),
     replaced: z.uuid().optional().openapi({ description: 'The statement this one replaced (now `superseded`)' }),
