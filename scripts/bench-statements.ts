@@ -50,8 +50,8 @@ function reconcileStep(ctx: ServiceContext, source: string, date: string): Promi
 
 /*
  * Line n of a day of N lines (n = 0 … N-1) and the hub's payment n, said once for the file (JS)
- * and the hub's rows (SQL, `day()`): VNPay's number 14,000,000 + n, the hub reference
- * HP + n on 10 digits, amount (50 + n mod 40 × 5) thousand đồng, paid at n/N of the day.
+ * and the hub's rows (SQL, `day()`), on the k-th day of the run: VNPay's number k × 10^8 + n, the
+ * hub reference HP + k + n on 9 digits (references are unique across days), amount (50 + n mod 40 × 5) thousand đồng, paid at n/N of the day.
  *   n mod 200 = 199   the line's amount is unreadable (135.5): rejected, kept; the payment is missing_in_statement
  *   n mod 50 = 0      failed at VNPay, failed in the hub: the line is not money, the intent not a payment
  *   n mod 100 = 3     a transaction the hub does not have (no intent): missing_in_hub
@@ -61,10 +61,11 @@ function reconcileStep(ctx: ServiceContext, source: string, date: string): Promi
  * and N/100 more payments of the day (n = N … N + N/100 - 1) in no line: missing_in_statement.
  */
 const amountOf = (n: number) => (50 + (n % 40) * 5) * 1000;
-const referenceOf = (n: number) => `HP${String(n).padStart(10, '0')}`;
+const referenceOf = (k: number, n: number) => `HP${k}${String(n).padStart(9, '0')}`;
+const transactionOf = (k: number, n: number) => String(k * 100_000_000 + n);
 
 /** A VNPay daily file of `lines` lines for `date` (see above). */
-async function generate(file: string, lines: number, date: string): Promise<number> {
+async function generate(file: string, lines: number, date: string, k: number): Promise<number> {
   const batch = 10_000;
   const [y, mo, d] = date.split('-');
   const dmy = `${d}/${mo}/${y}`;
@@ -72,8 +73,9 @@ async function generate(file: string, lines: number, date: string): Promise<numb
     const seconds = Math.floor((n / lines) * 86_399);
     const time = `${dmy} ${String(Math.floor(seconds / 3600)).padStart(2, '0')}:${String(Math.floor(seconds / 60) % 60).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
     const unknown = of % 100 === 3;
-    const txn = of % 100 === 5 ? '' : String(unknown ? 90_000_000 + of : 14_000_000 + of);
-    const reference = unknown ? `HP9${String(of).padStart(9, '0')}` : referenceOf(of);
+    // An unknown transaction: a number and a reference no intent has (n < 10^8, so no clash).
+    const txn = of % 100 === 5 ? '' : unknown ? `9${transactionOf(k, of)}` : transactionOf(k, of);
+    const reference = unknown ? `HP${k}9${String(of).padStart(8, '0')}` : referenceOf(k, of);
     const vnd = amountOf(of) + (of % 1000 === 7 ? 1000 : 0);
     const amount = of % 200 === 199 ? '135.5' : (vnd / 1000).toLocaleString('vi-VN') + '.000';
     return `${txn},${reference},"${amount}",${time},${of % 50 === 0 ? 'Thất bại' : 'Thành công'},Thanh toan le phi ho so ${of}\n`;
@@ -91,7 +93,7 @@ async function generate(file: string, lines: number, date: string): Promise<numb
 }
 
 /** The hub's side of the day: its VNPay payments (and their dossiers), made in SQL with generate_series. */
-async function day(sql: postgres.Sql, lines: number, date: string) {
+async function day(sql: postgres.Sql, lines: number, date: string, k: number) {
   const dayStart = `($1::date::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')`;
   const extra = Math.floor(lines / 100);
   // Dossiers in bulk with their roll-up triggers off (as the campaign benchmark does): the
@@ -112,12 +114,12 @@ async function day(sql: postgres.Sql, lines: number, date: string) {
     `
     INSERT INTO payment_intents (id, reference, dossier_code, gateway, amount, status, return_url, expires_at, gateway_transaction_id,
                                  online_payment_flag, succeeded_at, principal, created_at, updated_at)
-    SELECT gen_random_uuid(), 'HP' || lpad(n::text, 10, '0'), d.code, 'vnpay', (50 + (n % 40) * 5) * 1000,
+    SELECT gen_random_uuid(), 'HP' || $4::int || lpad(n::text, 9, '0'), d.code, 'vnpay', (50 + (n % 40) * 5) * 1000,
            CASE WHEN n % 50 = 0 AND n < $2::int THEN 'failed' ELSE 'succeeded' END, 'https://bench.invalid/return',
-           d.received_at + interval '75 minutes', (14000000 + n)::text, 1, d.paid_at, 'bench', d.received_at, d.received_at
+           d.received_at + interval '75 minutes', ($4::bigint * 100000000 + n)::text, 1, d.paid_at, 'bench', d.received_at, d.received_at
     FROM generate_series(0, $2::int + $3::int - 1) AS n
     JOIN dossiers d ON d.code = 'BS-' || $1 || '-' || n`,
-    [date, lines, extra],
+    [date, lines, extra, k],
   );
   await sql`ANALYZE dossiers`;
   await sql`ANALYZE payment_intents`;
@@ -221,8 +223,8 @@ export async function benchStatementImport(sizes: number[]): Promise<StatementBe
       const file = join(dir, `vnpay-${size}.csv`);
       // Each size on a day of its own, far enough apart that no intent of one is a candidate of the other.
       const date = addDays('2026-09-01', 45 * i);
-      const bytes = await generate(file, size, date);
-      await day(sql, size, date);
+      const bytes = await generate(file, size, date, i + 1);
+      await day(sql, size, date, i + 1);
       await sql`TRUNCATE bench_statement_copy`;
       const copyStarted = performance.now();
       const writable = await sql`COPY bench_statement_copy FROM STDIN (FORMAT csv, HEADER true)`.writable();
