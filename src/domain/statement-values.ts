@@ -11,8 +11,8 @@ export type Read<T> = { ok: true; value: T } | { ok: false; reason: string };
 /** What a spreadsheet cell or a CSV field holds. */
 export type Cell = string | number | boolean | Date | null | undefined;
 
-const ok = <T>(value: T): Read<T> => ({ ok: true, value });
-const bad = (reason: string): Read<never> => ({ ok: false, reason });
+const ok = <T>(value: T): Read<T> => Object.freeze({ ok: true, value });
+const bad = (reason: string): Read<never> => Object.freeze({ ok: false, reason });
 
 /** A value shown in a reason: short, on one line. */
 export const quote = (value: Cell) => JSON.stringify(String(value instanceof Date ? value.toISOString() : value).slice(0, 40));
@@ -31,6 +31,28 @@ const CURRENCY_PREFIX = /^\s*(₫|vnd|vnđ)\s*/iu;
  * zero, and anything else. `scale` divides a gateway's own unit (VNPay's ×100).
  */
 export function readAmount(cell: Cell, scale = 1): Read<number> {
+  if (typeof cell !== 'string') return readAmountOnce(cell, scale);
+  // A day's file repeats a few hundred fee amounts a million times: each text is read once.
+  const cache = scale === 1 ? amountsRead : undefined;
+  let read = cache?.get(cell);
+  if (read === undefined) {
+    read = readAmountOnce(cell, scale);
+    if (cache) remember(cache, cell, read);
+  }
+  return read;
+}
+
+/** Memo of a pure reader, cleared when it holds this many texts (memory stays bounded). */
+const MEMO_SIZE = 20_000;
+function remember<T>(memo: Map<string, T>, key: string, value: T) {
+  if (memo.size >= MEMO_SIZE) memo.clear();
+  memo.set(key, value);
+}
+// The answers are shared between lines: frozen, so no caller can change another line's value.
+const amountsRead = new Map<string, Read<number>>();
+const timesRead = new Map<string, Read<Date>>();
+
+function readAmountOnce(cell: Cell, scale: number): Read<number> {
   if (isBlank(cell)) return bad('amount is missing');
   if (typeof cell === 'number') {
     if (!Number.isFinite(cell)) return bad(`amount ${quote(cell)} is not a number`);
@@ -96,6 +118,17 @@ const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}
  * spreadsheet's date cell is a wall-clock time without a zone: its fields are read as GMT+7.
  */
 export function readTime(cell: Cell): Read<Date> {
+  if (typeof cell !== 'string') return readTimeOnce(cell);
+  // A day has 86,400 seconds and a file a million lines: each time text is read once.
+  let read = timesRead.get(cell);
+  if (read === undefined) {
+    read = readTimeOnce(cell);
+    remember(timesRead, cell, read);
+  }
+  return read;
+}
+
+function readTimeOnce(cell: Cell): Read<Date> {
   if (isBlank(cell)) return bad('time is missing');
   if (cell instanceof Date) {
     if (Number.isNaN(cell.getTime())) return bad('time is not a date');

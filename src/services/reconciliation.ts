@@ -117,6 +117,11 @@ export async function runReconciliation(
       sql`SELECT id, status FROM reconciliations WHERE source = ${source.id} AND business_date = ${input.date}::date FOR SHARE`,
     );
     if (day!.status === 'closed') throw dayClosed(source.id, input.date);
+    // A run reads and writes up to a million rows per statement: its sorts and hashes stay in
+    // memory (the default 4 MB spills them to disk; at 1,000,000 lines the largest sort is ~100 MB
+    // in memory), and no statement is JIT-compiled (150-500 ms of compiling each, more than it
+    // saves on these plans). For this transaction only.
+    await db.execute(sql`SELECT set_config('work_mem', '128MB', true), set_config('jit', 'off', true)`);
     const [statement] = await queryRows<{ id: string }>(
       db,
       sql`SELECT id FROM statements WHERE source = ${source.id} AND business_date = ${input.date}::date AND status = 'current'`,
@@ -164,7 +169,12 @@ async function matchLines(ctx: ServiceContext, source: StatementSource, date: st
   await db.execute(sql`CREATE TEMP TABLE recon_lines ON COMMIT DROP AS
     SELECT line_no, nullif(trim(transaction_id), '') AS txn, nullif(upper(trim(reference)), '') AS ref, amount, occurred_at, text
     FROM statement_lines l WHERE l.statement_id = ${statementId}::uuid AND ${countedLine()}`);
-  await db.execute(sql`CREATE TEMP TABLE recon_intents (id uuid PRIMARY KEY, reference text, txn text, amount bigint, paid_amount bigint,
+  // Temporary tables have no statistics until analysed: without them the planner guesses a few
+  // thousand rows and picks merge joins with external sorts for a million.
+  await db.execute(sql`ANALYZE recon_lines`);
+  // No key: every join on it is a hash join, and a uuid primary key cost 4.8 of the 6.6 s of
+  // filling it with a million intents (ids come from payment_intents' own key: unique already).
+  await db.execute(sql`CREATE TEMP TABLE recon_intents (id uuid NOT NULL, reference text, txn text, amount bigint, paid_amount bigint,
                          status text, succeeded_at timestamptz, of_day boolean) ON COMMIT DROP`);
   await rebuildIntents(ctx, source, date);
   await db.execute(sql`CREATE TEMP TABLE recon_match (line_no integer PRIMARY KEY, intent_id uuid NOT NULL, rule text NOT NULL, prio integer NOT NULL)
@@ -192,6 +202,7 @@ async function matchLines(ctx: ServiceContext, source: StatementSource, date: st
     JOIN recon_intents c ON c.reference = t.ref
     WHERE t.ref ~ ${REFERENCE_SQL_PATTERN}
     ORDER BY t.line_no, t.k`);
+  await db.execute(sql`ANALYZE recon_match`);
 }
 
 /** The source's intents as they are now, each marked whether it is one of the hub's payments of the day. */
@@ -202,6 +213,7 @@ async function rebuildIntents(ctx: ServiceContext, source: StatementSource, date
     SELECT i.id, i.reference, i.gateway_transaction_id, i.amount, coalesce(i.received_amount, i.amount), i.status, i.succeeded_at, h.id IS NOT NULL
     FROM payment_intents i LEFT JOIN (${hubPaymentsOfDay(source, date)}) h ON h.id = i.id
     WHERE ${sourceIntentCondition(source)} AND ${candidateWindow(date)}`);
+  await db.execute(sql`ANALYZE recon_intents`);
 }
 
 /**
@@ -281,6 +293,7 @@ async function matchAmountTime(ctx: ServiceContext) {
   await db.execute(sql`CREATE TEMP TABLE recon_unmatched ON COMMIT DROP AS
     SELECT l.line_no, row_number() OVER (PARTITION BY coalesce(l.txn, l.ref, 'line:' || l.line_no) ORDER BY l.line_no) AS nth
     FROM recon_lines l WHERE NOT EXISTS (SELECT 1 FROM recon_match m WHERE m.line_no = l.line_no)`);
+  await db.execute(sql`ANALYZE recon_unmatched`);
   await db.execute(sql`INSERT INTO recon_match
     SELECT l.line_no, p.id, 'amount_time', 4
     FROM (SELECT l.line_no, l.amount, l.occurred_at, row_number() OVER (PARTITION BY l.amount ORDER BY l.occurred_at, l.line_no) AS n
@@ -303,20 +316,27 @@ async function matchAmountTime(ctx: ServiceContext) {
 async function writeItems(ctx: ServiceContext, reconciliationId: string, statementId: string) {
   const db = executor(ctx);
   await db.execute(sql`DELETE FROM reconciliation_items WHERE reconciliation_id = ${reconciliationId}::uuid`);
-  await db.execute(sql`INSERT INTO reconciliation_items (reconciliation_id, statement_id, line_no, intent_id, class, rule, statement_amount, hub_amount)
-    SELECT ${reconciliationId}::uuid, ${statementId}::uuid, l.line_no, m.intent_id,
+  // The line items are kept in a temporary table too (analysed, indexed by intent) for the
+  // discrepancy statements after: the million rows just written to reconciliation_items have no
+  // statistics yet, and plans over them went quadratic (minutes at 1,000,000 lines).
+  await db.execute(sql`CREATE TEMP TABLE recon_items ON COMMIT DROP AS
+    SELECT l.line_no, m.intent_id,
            CASE WHEN m.intent_id IS NULL THEN (CASE WHEN u.nth > 1 THEN 'duplicate' ELSE 'missing_in_hub' END)
                 WHEN m.nth > 1 THEN 'duplicate'
                 WHEN c.status NOT IN ('succeeded', 'partially_refunded', 'refunded') AND l.amount <> c.amount THEN 'amount_mismatch'
                 WHEN c.status NOT IN ('succeeded', 'partially_refunded', 'refunded') THEN 'status_mismatch'
                 WHEN l.amount <> c.paid_amount THEN 'amount_mismatch'
-                ELSE 'matched' END,
-           m.rule, l.amount,
-           CASE WHEN c.status IN ('succeeded', 'partially_refunded', 'refunded') THEN c.paid_amount ELSE c.amount END
+                ELSE 'matched' END AS class,
+           m.rule, l.amount AS statement_amount,
+           CASE WHEN c.status IN ('succeeded', 'partially_refunded', 'refunded') THEN c.paid_amount ELSE c.amount END AS hub_amount
     FROM recon_lines l
     LEFT JOIN (SELECT m.*, row_number() OVER (PARTITION BY m.intent_id ORDER BY m.prio, m.line_no) AS nth FROM recon_match m) m ON m.line_no = l.line_no
     LEFT JOIN recon_intents c ON c.id = m.intent_id
     LEFT JOIN recon_unmatched u ON u.line_no = l.line_no`);
+  await db.execute(sql`CREATE INDEX ON recon_items (intent_id)`);
+  await db.execute(sql`ANALYZE recon_items`);
+  await db.execute(sql`INSERT INTO reconciliation_items (reconciliation_id, statement_id, line_no, intent_id, class, rule, statement_amount, hub_amount)
+    SELECT ${reconciliationId}::uuid, ${statementId}::uuid, line_no, intent_id, class, rule, statement_amount, hub_amount FROM recon_items`);
   await db.execute(sql`INSERT INTO reconciliation_items (reconciliation_id, statement_id, line_no, intent_id, class, rule, statement_amount, hub_amount)
     SELECT ${reconciliationId}::uuid, NULL, NULL, c.id,
            CASE WHEN o.statement_amount IS NULL THEN 'missing_in_statement' ELSE 'matched' END,
@@ -353,6 +373,12 @@ async function writeDiscrepancies(
     LEFT JOIN recon_lines l ON l.line_no = i.line_no
     LEFT JOIN recon_intents c ON c.id = i.intent_id
     WHERE i.reconciliation_id = ${day.reconciliationId}::uuid AND i.class <> 'matched'`);
+  // The "no longer found" check below looks each open discrepancy of the day up here. The day's
+  // discrepancies were just written, so their statistics say "a few" and the planner nests loops:
+  // without this index that was every open discrepancy × every one found (quadratic: 102 s for
+  // 26,200 at 1,000,000 lines); with it, one index probe each.
+  await db.execute(sql`CREATE INDEX ON recon_found (class, subject)`);
+  await db.execute(sql`ANALYZE recon_found`);
   const detail = sql`jsonb_strip_nulls(jsonb_build_object('transactionId', f.txn, 'reference', f.ref, 'occurredAt', f.occurred_at, 'text', left(f.text, 500)))`;
   await db.execute(sql`INSERT INTO discrepancies (id, reconciliation_id, source, business_date, agency_code, class, subject, status, statement_id,
                                                   line_no, intent_id, review_id, statement_amount, hub_amount, detail, created_at, updated_at)
@@ -385,9 +411,13 @@ async function writeDiscrepancies(
     sql`UPDATE discrepancies d SET status = 'resolved',
                resolution = ${resolution('later_statement', `found in the statement of ${day.date}`)} || jsonb_build_object('lineId', ${`${day.statementId}:`}::text || i.line_no),
                decided_by = ${day.actor}, resolved_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
-        FROM reconciliation_items i
-        WHERE i.reconciliation_id = ${day.reconciliationId}::uuid AND i.line_no IS NOT NULL AND i.class = 'matched'
+        -- This run's line items (writeItems), by intent: the column says again what the subject
+        -- says (a missing_in_statement's subject is its intent), so each of the few open ones is
+        -- one probe of recon_items' index.
+        FROM recon_items i
+        WHERE i.class = 'matched'
           AND d.source = ${day.source.id} AND d.class = 'missing_in_statement' AND d.subject = 'intent:' || i.intent_id
+          AND i.intent_id = d.intent_id
           AND d.business_date <> ${day.date}::date AND d.status <> 'resolved'
         RETURNING d.id`,
   );
