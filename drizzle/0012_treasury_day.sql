@@ -121,6 +121,14 @@ CREATE TABLE "statements" (
 	"completed_at" timestamp with time zone
 );
 --> statement-breakpoint
+CREATE TABLE "sandbox_bank_credits" (
+	"bank_reference" text PRIMARY KEY NOT NULL,
+	"account" text NOT NULL,
+	"amount" bigint NOT NULL,
+	"text" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 ALTER TABLE "agencies" ADD COLUMN "issues_counter_receipts" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE "fee_rules" ADD COLUMN "budget_chapter" text;--> statement-breakpoint
 ALTER TABLE "fee_rules" ADD COLUMN "budget_sub_item" text;--> statement-breakpoint
@@ -133,7 +141,6 @@ ALTER TABLE "discrepancies" ADD CONSTRAINT "discrepancies_intent_id_payment_inte
 ALTER TABLE "discrepancies" ADD CONSTRAINT "discrepancies_review_id_payment_reviews_id_fk" FOREIGN KEY ("review_id") REFERENCES "public"."payment_reviews"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "discrepancy_comments" ADD CONSTRAINT "discrepancy_comments_discrepancy_id_discrepancies_id_fk" FOREIGN KEY ("discrepancy_id") REFERENCES "public"."discrepancies"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "offline_payments" ADD CONSTRAINT "offline_payments_intent_id_payment_intents_id_fk" FOREIGN KEY ("intent_id") REFERENCES "public"."payment_intents"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "reconciliation_items" ADD CONSTRAINT "reconciliation_items_reconciliation_id_reconciliations_id_fk" FOREIGN KEY ("reconciliation_id") REFERENCES "public"."reconciliations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "reconciliations" ADD CONSTRAINT "reconciliations_statement_id_statements_id_fk" FOREIGN KEY ("statement_id") REFERENCES "public"."statements"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "statement_lines" ADD CONSTRAINT "statement_lines_statement_id_statements_id_fk" FOREIGN KEY ("statement_id") REFERENCES "public"."statements"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "book_adjustments_booked_idx" ON "book_adjustments" USING btree ("source","booked_date");--> statement-breakpoint
@@ -149,6 +156,7 @@ CREATE INDEX "reconciliations_agency_idx" ON "reconciliations" USING btree ("age
 CREATE UNIQUE INDEX "statements_content_idx" ON "statements" USING btree ("source","business_date","content_hash");--> statement-breakpoint
 CREATE UNIQUE INDEX "statements_current_idx" ON "statements" USING btree ("source","business_date") WHERE "statements"."status" = 'current';--> statement-breakpoint
 CREATE INDEX "statements_agency_date_idx" ON "statements" USING btree ("agency_code","business_date");--> statement-breakpoint
+CREATE INDEX "sandbox_bank_credits_account_idx" ON "sandbox_bank_credits" USING btree ("account","created_at");--> statement-breakpoint
 -- A closed day cannot change: its totals are what the treasury signed off (late money is booked as
 -- an adjustment on the next open day instead).
 CREATE FUNCTION reconciliations_closed_final() RETURNS trigger
@@ -175,15 +183,3 @@ END
 $$;
 --> statement-breakpoint
 CREATE TRIGGER discrepancies_final BEFORE UPDATE OR DELETE ON discrepancies FOR EACH ROW EXECUTE FUNCTION discrepancies_resolved_final();
---> statement-breakpoint
--- The demo bank's own ledger of credits (src/emulators/schema.ts), from which it writes an
--- account's statement; not the hub's table, the hub never reads it.
-CREATE TABLE "sandbox_bank_credits" (
-	"bank_reference" text PRIMARY KEY NOT NULL,
-	"account" text NOT NULL,
-	"amount" bigint NOT NULL,
-	"text" text NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
-);
---> statement-breakpoint
-CREATE INDEX "sandbox_bank_credits_account_idx" ON "sandbox_bank_credits" USING btree ("account","created_at");
