@@ -153,9 +153,9 @@ export const reconciliationItems = pgTable(
   'reconciliation_items',
   {
     id: bigserial({ mode: 'number' }).primaryKey(),
-    // No foreign key: a run writes one row per line (a million for a big day) right after it
-    // writes the day itself in the same transaction, and the key's per-row check was 40 % of it.
-    reconciliationId: uuid().notNull(),
+    reconciliationId: uuid()
+      .notNull()
+      .references(() => reconciliations.id),
     statementId: uuid(),
     lineNo: integer(),
     intentId: uuid(),
