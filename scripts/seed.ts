@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../src/config.ts';
 import { migrate } from '../src/db/migrate.ts';
+import { recordSandboxChoice } from '../src/emulators/sandbox-checkout.ts';
 import {
   buildDeps,
   exitOnConfigError,
@@ -97,7 +98,7 @@ async function main() {
     const deps = await buildDeps(config, handle, secrets);
     const ctx = serviceContext(deps);
     const started = performance.now();
-    const report = await seedDemo(ctx, { dossiers, seed, now });
+    const report = await seedDemo(ctx, { dossiers, seed, now, recordSandboxChoice });
     console.log(
       JSON.stringify({
         ...report,

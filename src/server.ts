@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { migrate } from './db/migrate.ts';
+import { recordSandboxChoice } from './emulators/sandbox-checkout.ts';
 import { runJobs } from './jobs/index.ts';
 import { scalarBundleReader } from './node/docs-asset.ts';
 import { demoEmulators } from './node/emulators.ts';
@@ -20,7 +21,7 @@ async function main() {
 
   // Demo data only on an empty embedded database; a server database is never seeded unasked.
   if (handle.kind === 'embedded' && (await isDatabaseEmpty(ctx))) {
-    const report = await seedDemo(ctx);
+    const report = await seedDemo(ctx, { recordSandboxChoice });
     log.info('demo data loaded', { ...report });
   }
 

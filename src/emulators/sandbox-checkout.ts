@@ -1,6 +1,7 @@
 import { and, asc, eq, gte, inArray, like, lt, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { z } from 'zod';
+import type { Executor } from '../db/types.ts';
 import { deliver, type EmulatorDeps, formFields } from './common.ts';
 import { renderCheckoutMessage, renderCheckoutPage } from './pages.ts';
 import {
@@ -14,6 +15,24 @@ import {
 import { gmt7 } from './protocol/time.ts';
 import { sandboxRefunds, sandboxTransactions } from './schema.ts';
 import { badStatementDate, csv, statementDay, statementDownload } from './statement-files.ts';
+
+/**
+ * The payer's choice on the sandbox's checkout, in its ledger: one per reference (a second click
+ * replays the first). The demo's seed records its seeded payments through it too (the Node entry
+ * passes it in), so the sandbox's settlement file tells the seeded days as the hub does.
+ */
+export function recordSandboxChoice(db: Executor, choice: { reference: string; amount: number; paid: boolean; at: Date }) {
+  return db
+    .insert(sandboxTransactions)
+    .values({
+      reference: choice.reference,
+      transactionId: `SBX${choice.reference}`,
+      amount: choice.amount,
+      status: choice.paid ? 'succeeded' : 'declined',
+      createdAt: choice.at,
+    })
+    .onConflictDoNothing();
+}
 
 export interface SandboxCheckoutDeps extends EmulatorDeps {
   /** The sandbox gateway's secrets, as the hub is configured with them: the first signs, all verify. */
@@ -102,16 +121,7 @@ export function createSandboxCheckout(deps: SandboxCheckoutDeps) {
     }
     const now = deps.now();
     // One decision per reference, like a real gateway: a second click replays the first.
-    await deps.db
-      .insert(sandboxTransactions)
-      .values({
-        reference,
-        transactionId: `SBX${reference}`,
-        amount: params.amount,
-        status: choice === 'pay' ? 'succeeded' : 'declined',
-        createdAt: now,
-      })
-      .onConflictDoNothing();
+    await recordSandboxChoice(deps.db, { reference, amount: params.amount, paid: choice === 'pay', at: now });
     const [txn] = await deps.db.select().from(sandboxTransactions).where(eq(sandboxTransactions.reference, reference));
     await notify({
       type: txn!.status === 'succeeded' ? 'payment.succeeded' : 'payment.declined',

@@ -1,8 +1,8 @@
 import { and, inArray, sql } from 'drizzle-orm';
 import { dossiers } from '../db/schema/index.ts';
+import type { Executor } from '../db/types.ts';
 import { addDays, vnDate, vnDayStart } from '../domain/dates.ts';
 import type { Channel } from '../domain/fees.ts';
-import { sandboxTransactions } from '../emulators/schema.ts';
 import { applyOutcome, type Outcome } from '../services/apply-outcome.ts';
 import { executor, type ServiceContext } from '../services/context.ts';
 import { putDossier } from '../services/dossiers.ts';
@@ -519,7 +519,16 @@ export interface DossierSeedReport {
  * numbers rise with payment time within each series). Without a sandbox gateway the dossiers
  * are registered and left unpaid.
  */
-export async function seedDossiers(ctx: ServiceContext, options: PlanOptions): Promise<DossierSeedReport> {
+/** Records a seeded payer's choice in the sandbox's own ledger (src/emulators/, passed in by the Node side). */
+export type SandboxLedgerWriter = (
+  db: Executor,
+  choice: { reference: string; amount: number; paid: boolean; at: Date },
+) => Promise<unknown>;
+
+export async function seedDossiers(
+  ctx: ServiceContext,
+  options: PlanOptions & { recordSandboxChoice?: SandboxLedgerWriter },
+): Promise<DossierSeedReport> {
   const plans = planDossiers(options);
   const codes = await assignCodes(ctx, plans);
 
@@ -574,17 +583,13 @@ export async function seedDossiers(ctx: ServiceContext, options: PlanOptions): P
       // The sandbox's side of the same history: the payer's choice in its ledger, as its checkout
       // would have kept it, so its settlement file (GET /sandbox/statement) tells the seeded days
       // as the hub does. An expired or cancelled attempt never reached a choice: no row.
-      if (attempt.outcome === 'succeeded' || attempt.outcome === 'failed') {
-        await executor(ctx)
-          .insert(sandboxTransactions)
-          .values({
-            reference: intent.reference,
-            transactionId: `SBX${intent.reference}`,
-            amount: intent.amount,
-            status: attempt.outcome === 'succeeded' ? 'succeeded' : 'declined',
-            createdAt: attempt.settleAt,
-          })
-          .onConflictDoNothing();
+      if (options.recordSandboxChoice && (attempt.outcome === 'succeeded' || attempt.outcome === 'failed')) {
+        await options.recordSandboxChoice(executor(ctx), {
+          reference: intent.reference,
+          amount: intent.amount,
+          paid: attempt.outcome === 'succeeded',
+          at: attempt.settleAt,
+        });
       }
     }
   }

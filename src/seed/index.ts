@@ -6,7 +6,7 @@ import { addFeeRule, putProcedure, upsertAgency } from '../services/catalogue.ts
 import { executor, type ServiceContext, withTransaction } from '../services/context.ts';
 import { signPendingReceipts } from '../services/receipts.ts';
 import { demoAgencies, PROVINCE } from './agencies.ts';
-import { DEMO_CAMPAIGN_STARTED_DAYS_AGO, SEED_PRINCIPAL, seedDossiers } from './dossiers.ts';
+import { DEMO_CAMPAIGN_STARTED_DAYS_AGO, type SandboxLedgerWriter, SEED_PRINCIPAL, seedDossiers } from './dossiers.ts';
 import { DEMO_PROCEDURES } from './procedures.ts';
 
 /**
@@ -26,6 +26,11 @@ export interface SeedOptions {
   now?: Date;
   /** Seed of the pseudo-random generator: the same seed and `now` give the same dossiers. */
   seed?: number;
+  /**
+   * The sandbox's ledger, where the demo's outside world is mounted (Node): the seeded payments
+   * are recorded there as its checkout would have, so its settlement file tells the same days.
+   */
+  recordSandboxChoice?: SandboxLedgerWriter;
 }
 
 export interface SeedReport {
@@ -161,6 +166,7 @@ export async function seedDemo(ctx: ServiceContext, options: SeedOptions = {}): 
       now,
       seed: options.seed ?? DEFAULT_SEED,
       intentTtlMinutes: ctx.settings.intentTtlMinutes,
+      recordSandboxChoice: options.recordSandboxChoice,
     });
     ctx.log.debug('demo catalogue loaded', { feeRulesAdded: catalogue.feeRulesAdded, intents: result.intents });
     const campaignId = await seedCampaign(ctx, now);

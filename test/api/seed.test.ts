@@ -1,6 +1,7 @@
 import { count, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agencies, dossiers, feeRules, obligations, paymentIntents, procedures, receipts } from '../../src/db/schema/index.ts';
+import { recordSandboxChoice } from '../../src/emulators/sandbox-checkout.ts';
 import { sandboxTransactions } from '../../src/emulators/schema.ts';
 import { FeeRuleInputSchema } from '../../src/http/schemas.ts';
 import { AGENCY, DISTRICTS_CLOSED, PROVINCE } from '../../src/seed/agencies.ts';
@@ -28,7 +29,7 @@ beforeAll(async () => {
   h = await createHarness();
   emptyBefore = await isDatabaseEmpty(h.ctx);
   const started = performance.now();
-  report = await seedDemo(h.ctx, { now: NOW });
+  report = await seedDemo(h.ctx, { now: NOW, recordSandboxChoice });
   console.info(`seedDemo (300 dossiers) on ${databaseLabel}: ${Math.round(performance.now() - started)} ms`);
   admin = await mintToken({ role: 'admin' });
 });
