@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, like, lt } from 'drizzle-orm';
+import { and, eq, like } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { deliver, type EmulatorDeps, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, withQuery } from './common.ts';
@@ -16,7 +16,7 @@ import {
 import { hmacHex, signedByAny } from './protocol/hmac.ts';
 import { gmt7 } from './protocol/time.ts';
 import { sandboxTransactions } from './schema.ts';
-import { badStatementDate, csv, statementDay, statementDownload } from './statement-files.ts';
+import { badStatementDate, csv, decidedOnDay, statementDay, statementDownload } from './statement-files.ts';
 
 /**
  * The national portal's payment platform (PP-DVCQG, shared/domain/gateways.md §3), hosted by the
@@ -304,24 +304,13 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
   app.get('/sandbox/dvcqg/statement', async (c) => {
     const day = statementDay(c.req.query('date'), deps.now());
     if (!day) return badStatementDate(c);
-    const rows = await deps.db
-      .select()
-      .from(sandboxTransactions)
-      .where(
-        and(
-          like(sandboxTransactions.transactionId, `${ID_PREFIX}%`),
-          inArray(sandboxTransactions.status, ['succeeded', 'declined']),
-          gte(sandboxTransactions.createdAt, day.start),
-          lt(sandboxTransactions.createdAt, day.end),
-        ),
-      )
-      .orderBy(asc(sandboxTransactions.createdAt), asc(sandboxTransactions.reference));
+    const rows = await decidedOnDay(deps.db, day, like(sandboxTransactions.transactionId, `${ID_PREFIX}%`));
     const header = ['MaGiaoDich', 'MaThamChieu', 'SoTien', 'ThoiGianGD', 'TrangThai'];
     const lines = rows.map((row) => [
       row.transactionId,
       row.reference,
       row.amount,
-      gmt7(row.createdAt),
+      gmt7(row.at),
       row.status === 'succeeded' ? SUCCESS : CANCELLED,
     ]);
     const file = csv([header, ...lines], { separator: ';', lineEnd: '\n', bom: false });

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, like, lt, sql } from 'drizzle-orm';
+import { eq, like, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { z } from 'zod';
 import type { Executor } from '../db/types.ts';
@@ -14,7 +14,7 @@ import {
 } from './protocol/sandbox.ts';
 import { gmt7 } from './protocol/time.ts';
 import { sandboxRefunds, sandboxTransactions } from './schema.ts';
-import { badStatementDate, csv, statementDay, statementDownload } from './statement-files.ts';
+import { badStatementDate, csv, decidedOnDay, statementDay, statementDownload } from './statement-files.ts';
 
 /**
  * The payer's choice on the sandbox's checkout, in its ledger: one per reference (a second click
@@ -199,26 +199,7 @@ export function createSandboxCheckout(deps: SandboxCheckoutDeps) {
   app.get('/sandbox/statement', async (c) => {
     const day = statementDay(c.req.query('date'), deps.now());
     if (!day) return badStatementDate(c);
-    const rows = await deps.db
-      .select({
-        transactionId: sandboxTransactions.transactionId,
-        reference: sandboxTransactions.reference,
-        amount: sandboxTransactions.amount,
-        status: sandboxTransactions.status,
-        at: sandboxTransactions.createdAt,
-        // Qualified by hand: inside the subquery an unqualified "reference" would be the refund's own.
-        refunded: sql<string>`(SELECT coalesce(sum(r.amount), 0) FROM sandbox_refunds r WHERE r.reference = sandbox_transactions.reference)`,
-      })
-      .from(sandboxTransactions)
-      .where(
-        and(
-          like(sandboxTransactions.transactionId, 'SBX%'),
-          inArray(sandboxTransactions.status, ['succeeded', 'declined']),
-          gte(sandboxTransactions.createdAt, day.start),
-          lt(sandboxTransactions.createdAt, day.end),
-        ),
-      )
-      .orderBy(asc(sandboxTransactions.createdAt), asc(sandboxTransactions.reference));
+    const rows = await decidedOnDay(deps.db, day, like(sandboxTransactions.transactionId, 'SBX%'));
     const header = ['transaction_id', 'reference', 'amount', 'paid_at', 'status'];
     const lines = rows.map((row) => [
       row.transactionId,

@@ -1,5 +1,8 @@
+import { and, asc, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
+import type { Database } from '../db/types.ts';
 import { gmt7 } from './protocol/time.ts';
+import { sandboxTransactions } from './schema.ts';
 
 /**
  * What every emulated channel's statement download is made of: the business day asked for, and a
@@ -62,3 +65,30 @@ export function statementDownload(c: Context, fileName: string, content: string)
 }
 
 export const badStatementDate = (c: Context) => c.text('date must be a real yyyy-mm-dd date', 400);
+
+/**
+ * A channel's ledger rows decided on a day (paid or declined), oldest first, with what was refunded
+ * of each since: `ownRows` picks the channel's rows by the shape of its transaction ids.
+ */
+export function decidedOnDay(db: Database, day: StatementDay, ownRows: SQL) {
+  return db
+    .select({
+      transactionId: sandboxTransactions.transactionId,
+      reference: sandboxTransactions.reference,
+      amount: sandboxTransactions.amount,
+      status: sandboxTransactions.status,
+      at: sandboxTransactions.createdAt,
+      // Qualified by hand: inside the subquery an unqualified "reference" would be the refund's own.
+      refunded: sql<string>`(SELECT coalesce(sum(r.amount), 0) FROM sandbox_refunds r WHERE r.reference = sandbox_transactions.reference)`,
+    })
+    .from(sandboxTransactions)
+    .where(
+      and(
+        ownRows,
+        inArray(sandboxTransactions.status, ['succeeded', 'declined']),
+        gte(sandboxTransactions.createdAt, day.start),
+        lt(sandboxTransactions.createdAt, day.end),
+      ),
+    )
+    .orderBy(asc(sandboxTransactions.createdAt), asc(sandboxTransactions.reference));
+}

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { deliver, type EmulatorDeps, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, withQuery } from './common.ts';
 import { renderEmulatorMessage, renderVnpayPayment } from './pages.ts';
@@ -18,7 +18,7 @@ import {
   vnpSignedQuery,
 } from './protocol/vnpay.ts';
 import { sandboxRefunds, sandboxTransactions } from './schema.ts';
-import { badStatementDate, csv, statementDay, statementDownload, vnDateTime, vnMoney } from './statement-files.ts';
+import { badStatementDate, csv, decidedOnDay, statementDay, statementDownload, vnDateTime, vnMoney } from './statement-files.ts';
 
 /**
  * VNPay 2.1.0's test environment, hosted by the hub for the offline demo (shared/domain/gateways.md
@@ -246,26 +246,7 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
   app.get('/sandbox/vnpay/statement', async (c) => {
     const day = statementDay(c.req.query('date'), deps.now());
     if (!day) return badStatementDate(c);
-    const rows = await deps.db
-      .select({
-        transactionId: sandboxTransactions.transactionId,
-        reference: sandboxTransactions.reference,
-        amount: sandboxTransactions.amount,
-        status: sandboxTransactions.status,
-        at: sandboxTransactions.createdAt,
-        // Qualified by hand: inside the subquery an unqualified "reference" would be the refund's own.
-        refunded: sql<string>`(SELECT coalesce(sum(r.amount), 0) FROM sandbox_refunds r WHERE r.reference = sandbox_transactions.reference)`,
-      })
-      .from(sandboxTransactions)
-      .where(
-        and(
-          sql`${sandboxTransactions.transactionId} ~ '^[0-9]{8}$'`,
-          inArray(sandboxTransactions.status, ['succeeded', 'declined']),
-          gte(sandboxTransactions.createdAt, day.start),
-          lt(sandboxTransactions.createdAt, day.end),
-        ),
-      )
-      .orderBy(asc(sandboxTransactions.createdAt), asc(sandboxTransactions.reference));
+    const rows = await decidedOnDay(deps.db, day, sql`${sandboxTransactions.transactionId} ~ '^[0-9]{8}$'`);
     const header = ['STT', 'Mã GD VNPAY', 'Mã GD merchant', 'Số tiền', 'Thời gian thanh toán', 'Ngân hàng', 'Trạng thái'];
     const lines = rows.map((row, i) => [
       i + 1,
