@@ -133,7 +133,8 @@ function threeWay(source: DaySource) {
       : value === 0
         ? html`<span class="good">0 đ</span>`
         : html`<strong class="bad">${formatMoney(value)}</strong>`;
-  return html`<table class="three-way compact">
+  // In its own scroll box: three money columns do not fit a phone's width beside their headers.
+  return html`<div class="scroll"><table class="three-way compact">
     <caption>Đối chiếu ba bên</caption>
     <thead><tr>${th('Hệ thống', 'num')}${th('Sao kê cổng', 'num')}${th(`Tài khoản nhận tiền${t.settlementAccount ? ` ${t.settlementAccount}` : ''}`, 'num')}</tr></thead>
     <tbody><tr>
@@ -145,7 +146,7 @@ function threeWay(source: DaySource) {
       ${td('Sao kê − hệ thống', gap(diff(t.statement, t.hub)), 'num')}
       ${td('Tài khoản − sao kê', gap(diff(t.bank, t.statement)), 'num')}
     </tr></tbody>
-  </table>`;
+  </table></div>`;
 }
 
 function sourceCard(model: DayPageModel, source: DaySource) {
