@@ -31,7 +31,7 @@ import {
   dateInput,
   definitionList,
   deskNav,
-  fieldError,
+  fieldProblem,
   filterForm,
   flash,
   input,
@@ -317,15 +317,7 @@ const resolutionFields: Record<string, string> = {
 function resolutionForm(model: DiscrepancyCaseModel) {
   const values: ResolutionFormValues = model.values ?? {};
   const error = model.error;
-  const invalid = (name: string) => {
-    const message = fieldError(error, name);
-    return message
-      ? {
-          attrs: raw(` aria-invalid="true" aria-describedby="err-${name}"`),
-          text: html`<p class="field-error" id="err-${name}">${message}</p>`,
-        }
-      : { attrs: '', text: '' };
-  };
+  const invalid = (name: string) => fieldProblem(error, name);
   const note = invalid('note');
   const intentId = invalid('intentId');
   const lineId = invalid('lineId');

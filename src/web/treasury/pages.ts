@@ -59,6 +59,7 @@ import {
   definitionList,
   deskNav,
   fieldError,
+  fieldProblem,
   filterForm,
   flash,
   gatewayName,
@@ -335,15 +336,7 @@ function decisionForm(model: CasePageModel) {
   const allowed = reviewActions.filter((a) => model.allowedActions.includes(a));
   if (allowed.length === 0) return html`<p class="muted">Không có quyết định nào có thể thực hiện với trường hợp này.</p>`;
   const chosen = values.action && allowed.includes(values.action as ReviewAction) ? values.action : allowed.length === 1 ? allowed[0] : '';
-  const invalid = (name: string) => {
-    const message = fieldError(error, name);
-    return message
-      ? {
-          attrs: raw(` aria-invalid="true" aria-describedby="err-${name}"`),
-          text: html`<p class="field-error" id="err-${name}">${message}</p>`,
-        }
-      : { attrs: '', text: '' };
-  };
+  const invalid = (name: string) => fieldProblem(error, name);
   const amountFor = model.amountRequiredFor.filter((a) => allowed.includes(a));
   const evidenceFor: ReviewAction[] = model.manualRefund && allowed.includes('refund') ? ['refund'] : [];
   const note = invalid('note');

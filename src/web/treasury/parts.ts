@@ -62,6 +62,17 @@ const fieldName = (labels: Record<string, string>, path: string) =>
 
 export const fieldError = (error: FormError | undefined, name: string) => error?.fields?.find((f) => f.path === name)?.message;
 
+/** A form field's error, if any: the attributes that mark its input and the message under it. */
+export function fieldProblem(error: FormError | undefined, name: string) {
+  const message = fieldError(error, name);
+  return message
+    ? {
+        attrs: raw(` aria-invalid="true" aria-describedby="err-${name}"`),
+        text: html`<p class="field-error" id="err-${name}">${message}</p>`,
+      }
+    : { attrs: '' as const, text: '' as const };
+}
+
 /** A status as text in a badge: the colour repeats the words, never replaces them. */
 export const badge = (kind: string, status: string, label: string) => html`<span class="badge ${kind}-${status}">${label}</span>`;
 
