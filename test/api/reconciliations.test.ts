@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bookAdjustments,
@@ -68,7 +68,8 @@ const itemsOf = (reconciliationId: string) =>
     .select()
     .from(reconciliationItems)
     .where(eq(reconciliationItems.reconciliationId, reconciliationId))
-    .orderBy(asc(reconciliationItems.id));
+    // The statement's lines in file order, then the payments no line names.
+    .orderBy(sql`${reconciliationItems.lineNo} NULLS LAST`, asc(reconciliationItems.intentId));
 const intentRow = async (id: string) => (await h.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, id)))[0]!;
 const discrepanciesOf = (source: string, date: string) =>
   h.db.db
