@@ -14,6 +14,7 @@ import {
   type LineDirection,
   type LineStatus,
   quote,
+  type Read,
   readAmount,
   readText,
   readTime,
@@ -59,7 +60,8 @@ export interface StatementLine {
 /** Up to this many rows before the header (a bank's export starts with the account's details). */
 const HEADER_SEARCH_ROWS = 30;
 
-type Plan = Partial<Record<FormatColumn, number>> & { statusWords?: Readonly<Record<string, LineStatus>> };
+/** Where each field is among a file's columns (by index), as its header row says. */
+export type Plan = Partial<Record<FormatColumn, number>> & { statusWords?: Readonly<Record<string, LineStatus>> };
 
 /** What a file is read with: an adapter's format, or a generic file's mapping. */
 export type StatementLayout = { kind: 'format'; format: StatementFormat } | { kind: 'mapping'; mapping: ColumnMapping };
@@ -111,6 +113,41 @@ function planOf(layout: StatementLayout, row: readonly Cell[]): Plan | null {
 const ZERO = /^\s*0+([.,]0+)?\s*(đ|vnd)?\s*$/i;
 const absentMoney = (cell: Cell) => isBlank(cell) || cell === 0 || (typeof cell === 'string' && ZERO.test(cell));
 
+/** One cell read: its value (null when there is none), or the reason it cannot be read. */
+export interface CellRead<T> {
+  value: T | null;
+  reason: string | null;
+}
+/** A money cell: `absent` when a bank leaves it empty or zero (the other column has the money). */
+export interface MoneyRead extends CellRead<number> {
+  absent: boolean;
+}
+
+/**
+ * How each cell of a line is read under a layout: the one place the values' rules are applied, by
+ * `readLine` a row at a time and by the server's import (statement-copy.ts) once per distinct
+ * text of a column. How a line's cells combine (debit and credit, the order of the reasons) is
+ * `readLine`'s, and said again in that import's SQL.
+ */
+export function cellReaders(layout: StatementLayout, plan: Plan) {
+  const format = layout.kind === 'format' ? layout.format : undefined;
+  const read = <T>(r: Read<T>): CellRead<T> => (r.ok ? { value: r.value, reason: null } : { value: null, reason: r.reason });
+  return {
+    money(cell: Cell): MoneyRead {
+      const amount = readAmount(cell, format?.amountScale);
+      return { ...read(amount), absent: absentMoney(cell) };
+    },
+    /** A blank time is no time in a generic file, and a refusal in a system's own file. */
+    time(cell: Cell): CellRead<Date> {
+      if (isBlank(cell)) return { value: null, reason: format ? 'time is missing' : null };
+      return read(readTime(cell));
+    },
+    direction: (cell: Cell): CellRead<LineDirection> => read(readWord(cell, DIRECTION_WORDS, 'direction')),
+    status: (cell: Cell): CellRead<LineStatus> => read(readWord(cell, plan.statusWords ?? STATUS_WORDS, 'status')),
+  };
+}
+type CellReaders = ReturnType<typeof cellReaders>;
+
 /** The row's cell of a column of the plan (undefined if the file has no such column). */
 const cellAt = (row: readonly Cell[], i: number | undefined): Cell => (i === undefined ? undefined : row[i]);
 
@@ -118,11 +155,11 @@ const cellAt = (row: readonly Cell[], i: number | undefined): Cell => (i === und
  * One row into one line. Called a million times for a day's file: no closures or arrays made per
  * line (the reasons are joined as they come, in the same order as ever).
  */
-function readLine(layout: StatementLayout, plan: Plan, lineNo: number, row: readonly Cell[]): StatementLine {
+function readLine(layout: StatementLayout, plan: Plan, readers: CellReaders, lineNo: number, row: readonly Cell[]): StatementLine {
   const format = layout.kind === 'format' ? layout.format : undefined;
   let error: string | null = null;
-  const fail = (reason: string) => {
-    error = error === null ? reason : `${error}; ${reason}`;
+  const fail = (reason: string | null) => {
+    if (reason !== null) error = error === null ? reason : `${error}; ${reason}`;
   };
   const line: StatementLine = {
     lineNo,
@@ -136,45 +173,43 @@ function readLine(layout: StatementLayout, plan: Plan, lineNo: number, row: read
     error: null,
   };
   if (plan.amount !== undefined) {
-    const amount = readAmount(row[plan.amount], format?.amountScale);
-    if (amount.ok) line.amount = amount.value;
-    else fail(amount.reason);
+    const amount = readers.money(row[plan.amount]);
+    line.amount = amount.value;
+    fail(amount.reason);
   } else {
     // A bank's statement: one column for money out (Ghi nợ), one for money in (Ghi có).
-    const debit = cellAt(row, plan.debit);
-    const credit = cellAt(row, plan.credit);
-    if (!absentMoney(debit) && !absentMoney(credit)) fail('both debit and credit are given');
-    else if (absentMoney(debit) && absentMoney(credit)) fail('amount is missing (neither debit nor credit)');
+    const debit = readers.money(cellAt(row, plan.debit));
+    const credit = readers.money(cellAt(row, plan.credit));
+    if (!debit.absent && !credit.absent) fail('both debit and credit are given');
+    else if (debit.absent && credit.absent) fail('amount is missing (neither debit nor credit)');
     else {
-      const direction: LineDirection = absentMoney(debit) ? 'credit' : 'debit';
-      const amount = readAmount(direction === 'credit' ? credit : debit, format?.amountScale);
-      line.direction = direction;
-      if (amount.ok) line.amount = amount.value;
-      else fail(amount.reason);
+      const amount = debit.absent ? credit : debit;
+      line.direction = debit.absent ? 'credit' : 'debit';
+      line.amount = amount.value;
+      fail(amount.reason);
     }
   }
   if (plan.time !== undefined) {
-    const cell = row[plan.time];
-    if (!isBlank(cell)) {
-      const time = readTime(cell);
-      if (time.ok) line.occurredAt = time.value;
-      else fail(time.reason);
-    } else if (format) fail('time is missing');
+    const time = readers.time(row[plan.time]);
+    line.occurredAt = time.value;
+    fail(time.reason);
   }
   if (plan.direction !== undefined) {
-    const direction = readWord(row[plan.direction], DIRECTION_WORDS, 'direction');
-    if (direction.ok) line.direction = direction.value;
-    else fail(direction.reason);
+    const direction = readers.direction(row[plan.direction]);
+    if (direction.value !== null) line.direction = direction.value;
+    fail(direction.reason);
   }
   if (plan.status !== undefined) {
-    const status = readWord(row[plan.status], plan.statusWords ?? STATUS_WORDS, 'status');
-    if (status.ok) line.status = status.value;
-    else fail(status.reason);
+    const status = readers.status(row[plan.status]);
+    line.status = status.value;
+    fail(status.reason);
   }
-  if (format?.requiresTransaction && !line.transactionId && !line.reference) fail('names no transaction (neither its id nor a reference)');
+  if (format?.requiresTransaction && !line.transactionId && !line.reference) fail(NAMES_NO_TRANSACTION);
   line.error = error;
   return line;
 }
+
+export const NAMES_NO_TRANSACTION = 'names no transaction (neither its id nor a reference)';
 
 export interface NumberedRow {
   /** The row's number in the file (a CSV's header is line 1; a sheet's row number). */
@@ -183,32 +218,54 @@ export interface NumberedRow {
 }
 
 /**
- * Reads rows into lines: finds the header among the first rows (rows before it are the export's
- * preamble, not lines), then every non-blank row after it is one line, good or refused with its
- * reason. Throws StatementLayoutError when no header is found.
+ * Finds a file's header among its first rows (rows before it are the export's preamble, not
+ * lines): each row is offered in turn until one has the layout's columns. Throws
+ * StatementLayoutError after HEADER_SEARCH_ROWS rows without one, or at `end()`.
+ */
+export class HeaderSearch {
+  private seen = 0;
+  // For a mapping's error: the row naming most of its columns, where the header must have been.
+  private first: readonly Cell[] | undefined;
+  private firstScore = -1;
+  constructor(private readonly layout: StatementLayout) {}
+
+  /** The plan if this row is the header; null if it is not (yet). */
+  offer(cells: readonly Cell[]): Plan | null {
+    const score = mappedHeaders(this.layout, cells);
+    if (score > this.firstScore) {
+      this.first = cells;
+      this.firstScore = score;
+    }
+    const plan = planOf(this.layout, cells);
+    this.seen += 1;
+    if (!plan && this.seen >= HEADER_SEARCH_ROWS) throw missingHeader(this.layout, this.first);
+    return plan;
+  }
+
+  /** The file ended without a header. */
+  end(): never {
+    throw missingHeader(this.layout, this.first);
+  }
+}
+
+/**
+ * Reads rows into lines: finds the header (HeaderSearch), then every non-blank row after it is
+ * one line, good or refused with its reason. Throws StatementLayoutError when no header is found.
  */
 export async function* readStatementLines(layout: StatementLayout, rows: AsyncIterable<NumberedRow>): AsyncGenerator<StatementLine> {
+  const search = new HeaderSearch(layout);
   let plan: Plan | null = null;
-  let seen = 0;
-  // For a mapping's error: the row naming most of its columns, where the header must have been.
-  let first: readonly Cell[] | undefined;
-  let firstScore = -1;
+  let readers: CellReaders | undefined;
   for await (const row of rows) {
     if (!plan) {
-      const score = mappedHeaders(layout, row.cells);
-      if (score > firstScore) {
-        first = row.cells;
-        firstScore = score;
-      }
-      plan = planOf(layout, row.cells);
-      seen += 1;
-      if (!plan && seen >= HEADER_SEARCH_ROWS) throw missingHeader(layout, first);
+      plan = search.offer(row.cells);
+      if (plan) readers = cellReaders(layout, plan);
       continue;
     }
     if (row.cells.every(isBlank)) continue;
-    yield readLine(layout, plan, row.lineNo, row.cells);
+    yield readLine(layout, plan, readers!, row.lineNo, row.cells);
   }
-  if (!plan) throw missingHeader(layout, first);
+  if (!plan) search.end();
 }
 
 function mappedHeaders(layout: StatementLayout, cells: readonly Cell[]): number {

@@ -18,6 +18,7 @@ import { rememberResponse, requestFingerprint, storedResponse } from './idempote
 import { actorOf, type Principal, scopeCondition } from './principal.ts';
 import { requireSource, type StatementSource, sourceOwner } from './sources.ts';
 import type { Spreadsheets } from './spreadsheets.ts';
+import { type CopyServer, type CopySql, copyStatementLines, type LineCounts, type RejectedLine } from './statement-copy.ts';
 import { fileRows, hashingBody, type StatementFileFormat, xlsxUnsupported } from './statement-files.ts';
 
 /**
@@ -51,11 +52,6 @@ export interface ImportStatementInput {
   idempotencyKey?: string;
   /** Called after each batch of lines is written (the CLI's progress bar). */
   onProgress?: (progress: { lines: number }) => void;
-}
-
-interface RejectedLine {
-  line: number;
-  reason: string;
 }
 
 export interface StatementView {
@@ -176,6 +172,8 @@ export async function importStatement(
   await requireDayOpen(ctx, source.id, date, false);
   const actor = actorOf(principal);
   const maxBytes = ctx.settings.treasuryDay.statementMaxBytes ?? DEFAULT_STATEMENT_MAX_BYTES;
+  // A CSV on a server is read by PostgreSQL's COPY (statement-copy.ts); anything else row by row here.
+  const server = input.format === 'csv' ? copyClient(ctx) : undefined;
   const body = hashingBody(input.body, maxBytes, input.format);
   const fingerprintOf = (contentHash: string) =>
     requestFingerprint('POST /v1/statements', { source: source.id, date, mapping: input.mapping ?? null, contentHash });
@@ -205,7 +203,9 @@ export async function importStatement(
       uploadedBy: actor,
     });
   try {
-    const counts = await writeLines(ctx, id, layout, fileRows(input.format, body.stream, ctx.spreadsheets), input.onProgress);
+    const counts = server
+      ? await copyStatementLines(server, id, layout, body.stream, input.onProgress)
+      : await writeLines(ctx, id, layout, fileRows(input.format, body.stream, ctx.spreadsheets), input.onProgress);
     const { hash } = body.digest();
     if (counts.linesTotal === 0) throw new ServiceError('statement-unreadable', 'the file has a header but no lines');
     const outcome = await finish(ctx, principal, {
@@ -242,15 +242,6 @@ async function keyUsed(ctx: ServiceContext, actor: string, key: string): Promise
     sql`SELECT 1 AS ok FROM idempotency_keys WHERE principal = ${actor} AND key = ${key}`,
   );
   return rows.length > 0;
-}
-
-interface LineCounts {
-  linesTotal: number;
-  linesImported: number;
-  linesRejected: number;
-  creditTotal: number;
-  debitTotal: number;
-  rejected: RejectedLine[];
 }
 
 /**
@@ -314,17 +305,7 @@ interface LineSink {
 }
 
 /** postgres.js's client, when the database is a server reached through it (drizzle keeps it as `$client`). */
-interface CopyClient {
-  unsafe(query: string): { writable(): Promise<CopyStream> };
-}
-interface CopyStream {
-  readonly writableLength: number;
-  write(chunk: string): boolean;
-  end(): void;
-  destroy(error?: Error): void;
-  once(event: 'drain' | 'finish' | 'close', listener: () => void): unknown;
-  once(event: 'error', listener: (error: Error) => void): unknown;
-}
+type CopyClient = CopySql & CopyServer;
 
 function copyClient(ctx: ServiceContext): CopyClient | undefined {
   const client = (ctx.db as unknown as { $client?: unknown }).$client as { unsafe?: unknown; begin?: unknown } | undefined;

@@ -513,8 +513,10 @@ describe(`POST /v1/statements (${databaseLabel})`, () => {
       });
       expect(result.body.linesTotal).toBe(total);
       expect(progress.length).toBeGreaterThanOrEqual(10);
-      // The first batch was in the database when only part of the file had been produced.
-      expect(progress[0]!.written).toBe(LINE_BATCH);
+      // The first lines were in the database when only part of the file had been produced: a batch
+      // of INSERTed lines on PGlite, the first chunk's records through COPY on a server.
+      if (onServer) expect(progress[0]!.written).toBeGreaterThan(0);
+      else expect(progress[0]!.written).toBe(LINE_BATCH);
       expect(progress[0]!.produced).toBeLessThan(total / 2);
     });
 
@@ -526,11 +528,12 @@ describe(`POST /v1/statements (${databaseLabel})`, () => {
       const boundary = '----stream-test';
       const file = generated(total, async (produced) => {
         if (produced === 25_000) {
-          // On a server the lines stream through one COPY, visible when it ends: its progress says how far it is.
+          // On a server the file streams through one COPY into the import's staging table, its lines
+          // visible when the import commits: the COPY's progress says how far it is.
           const rows = onServer
             ? await queryRows<{ n: number }>(
                 h.db.db,
-                sql`SELECT coalesce(sum(tuples_processed), 0)::int AS n FROM pg_stat_progress_copy WHERE datname = current_database() AND relid = 'statement_lines'::regclass`,
+                sql`SELECT coalesce(sum(tuples_processed), 0)::int AS n FROM pg_stat_progress_copy WHERE datname = current_database() AND command = 'COPY FROM'`,
               )
             : await queryRows<{ n: number }>(
                 h.db.db,

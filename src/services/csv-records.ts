@@ -1,0 +1,354 @@
+/**
+ * CSV records found in bytes, for PostgreSQL's own CSV parser (`COPY … (FORMAT csv)`) to read: a
+ * server imports a statement's lines by COPYing the file itself into a staging table
+ * (statement-copy.ts), and COPY alone cannot say which line of the file a row was, nor keep a row
+ * whose number of fields is not the header's. This scanner walks the bytes once, quote state and
+ * all, and writes each record as COPY will read it: its fields padded or cut to the header's
+ * number, then two more — the line the record starts on in the file (a quoted field may span
+ * lines) and what the record holds besides whitespace (`ink`: a row of blank cells is no line). Blank lines are left out, as csv-parse's reader
+ * of the other path does (statement-files.ts `csvRows`), and the same quoting is refused: a quote
+ * inside an unquoted field, anything but a delimiter or a line break after a closing quote, and a
+ * quote left open at the end.
+ */
+import { ServiceError } from './errors.ts';
+
+const QUOTE = 0x22;
+const CR = 0x0d;
+const LF = 0x0a;
+const NUL = 0x00;
+const SPACE = 0x20;
+const TAB = 0x09;
+
+enum State {
+  FieldStart = 0,
+  Unquoted = 1,
+  Quoted = 2,
+  /** A quote inside a quoted field: the field's end, or the first of a doubled quote. */
+  QuoteInQuoted = 3,
+}
+
+/** The reasons csv-parse gives for the same files, in the hub's words. */
+function unreadable(line: number, what: string): ServiceError {
+  return new ServiceError('statement-unreadable', `the CSV cannot be read past line ${line}: ${what}`);
+}
+
+export interface RecordCells {
+  lineNo: number;
+  cells: string[];
+}
+
+/**
+ * Scans a CSV file's bytes. `head` mode reads whole records into cells (the header search);
+ * `copy` mode writes records for COPY. Bytes are pushed a chunk at a time; a record may span chunks.
+ */
+export class CsvRecordScanner {
+  private state = State.FieldStart;
+  /** The line the current record starts on, and the line breaks inside its quoted fields so far. */
+  private lineNo: number;
+  private innerBreaks = 0;
+  /** Delimiters seen outside quotes in the current record (fields - 1). */
+  private delimiters = 0;
+  private recordBytes = 0;
+  /** A CR ended the previous record (or broke a quoted line): an LF right after it belongs to it. */
+  private afterCr = false;
+  // copy mode
+  private columns = 0;
+  private cut = false;
+  /** What the record holds beyond whitespace: 0 nothing, 1 only bytes of non-ASCII letters (maybe Unicode spaces), 2 visible ASCII. */
+  private ink = 0;
+  private out = new Uint8Array(0);
+  private at = 0;
+  private emitted = 0;
+  // head mode
+  private field: number[] = [];
+  private cells: string[] = [];
+  private readonly decoder = new TextDecoder();
+
+  constructor(
+    private readonly delimiter: number,
+    firstLine = 1,
+  ) {
+    this.lineNo = firstLine;
+  }
+
+  /** The line the next record starts on. */
+  get nextLine(): number {
+    return this.lineNo;
+  }
+
+  /** Records written for COPY so far. */
+  get records(): number {
+    return this.emitted;
+  }
+
+  /**
+   * Head mode: the complete records of `bytes` from `from`, until `limit` records (the rest of the
+   * bytes are left for `copy`). Answers the records and the offset just after the last one read;
+   * a record the bytes end inside of is left for the next call, with more bytes (or `final`).
+   */
+  head(bytes: Uint8Array, from: number, limit: number, final: boolean): { records: RecordCells[]; end: number } {
+    const records: RecordCells[] = [];
+    let i = from;
+    let recordStart = from;
+    const startState = () => {
+      this.field = [];
+      this.cells = [];
+    };
+    startState();
+    while (i < bytes.length && records.length < limit) {
+      const b = bytes[i]!;
+      i += 1;
+      if (this.afterCr) {
+        this.afterCr = false;
+        if (b === LF) {
+          recordStart = i;
+          continue;
+        }
+      }
+      const ended = this.step(b, (byte) => this.field.push(byte));
+      if (ended === 'record') {
+        // A blank line is a row of one empty cell, as csv-parse gives it (the header search counts it).
+        this.endField();
+        records.push({ lineNo: this.lineNo, cells: this.cells });
+        this.nextRecord();
+        startState();
+        recordStart = i;
+      } else if (ended === 'field') this.endField();
+    }
+    if (final && i >= bytes.length && records.length < limit && (this.recordBytes > 0 || this.state !== State.FieldStart)) {
+      if (this.state === State.Quoted) throw unreadable(this.lineNo, 'a quoted field is not closed at the end of the file');
+      this.endField();
+      records.push({ lineNo: this.lineNo, cells: this.cells });
+      this.nextRecord();
+      recordStart = i;
+    }
+    // An incomplete record is read again from its start (with more bytes, or in copy mode).
+    this.resetRecord();
+    return { records, end: recordStart };
+  }
+
+  /** Copy mode from here on: each record as `columns` fields, then its line number and its ink. */
+  startCopy(columns: number) {
+    this.columns = columns;
+    this.resetRecord();
+  }
+
+  /**
+   * The COPY text for `bytes` (from `from`), as far as they go; a record continuing in the next
+   * chunk is continued there. The loop of a million-line file: the state lives in locals, and the
+   * bytes of an unquoted field are passed over in an inner loop.
+   */
+  copy(bytes: Uint8Array, from = 0): Uint8Array {
+    this.ensure((bytes.length - from) * 2 + 256);
+    const d = this.delimiter;
+    const n = bytes.length;
+    let state = this.state;
+    let i = from;
+    // The start of the bytes of the current record not yet written out.
+    let pending = i;
+    if (this.afterCr && i < n) {
+      this.afterCr = false;
+      if (bytes[i] === LF) pending = ++i;
+    }
+    while (i < n) {
+      let b = bytes[i]!;
+      if ((state === State.Unquoted || state === State.FieldStart) && !this.cut) {
+        // Plain bytes of an unquoted field: nothing to do but move on.
+        const start = i;
+        while (b !== d && b !== LF && b !== CR && b !== QUOTE && b !== NUL) {
+          if (++i === n) break;
+          b = bytes[i]!;
+        }
+        if (i > start) {
+          state = State.Unquoted;
+          this.recordBytes += 1;
+          if (this.ink !== 2) for (let k = start; k < i && this.ink !== 2; k++) this.inked(bytes[k]!);
+        }
+        if (i === n) break;
+      }
+      if (b === NUL) {
+        // PostgreSQL text holds no NUL (readText drops it too).
+        if (i > pending && !this.cut) this.write(bytes, pending, i);
+        pending = ++i;
+        continue;
+      }
+      this.state = state;
+      const before = this.delimiters;
+      const ended = this.step(b, null);
+      state = this.state;
+      if (ended === 'record') {
+        if (i > pending && !this.cut) this.write(bytes, pending, i);
+        i += 1;
+        this.endCopyRecord();
+        state = this.state;
+        if (this.afterCr && i < n) {
+          this.afterCr = false;
+          if (bytes[i] === LF) i += 1;
+        }
+        pending = i;
+        continue;
+      }
+      if (ended === 'field' && before + 1 === this.columns && !this.cut) {
+        // The header's last field ends here: the rest of the record is cut.
+        if (i > pending) this.write(bytes, pending, i);
+        this.cut = true;
+      }
+      i += 1;
+    }
+    this.state = state;
+    if (n > pending && !this.cut) this.write(bytes, pending, n);
+    return this.take();
+  }
+
+  /** The end of the file: the last record if it has no line break, refused if a quote is still open. */
+  finish(): Uint8Array {
+    if (this.state === State.Quoted) throw unreadable(this.lineNo, 'a quoted field is not closed at the end of the file');
+    this.ensure(256);
+    if (this.recordBytes > 0 || this.state !== State.FieldStart) this.endCopyRecord();
+    return this.take();
+  }
+
+  /** One byte of the quote state machine; says whether it ended a field or a record. */
+  private step(b: number, keep: ((byte: number) => void) | null): 'field' | 'record' | null {
+    switch (this.state) {
+      case State.FieldStart:
+        if (b === QUOTE) {
+          this.state = State.Quoted;
+          this.recordBytes += 1;
+          return null;
+        }
+        if (b === this.delimiter) {
+          this.delimiters += 1;
+          this.recordBytes += 1;
+          return 'field';
+        }
+        if (b === LF || b === CR) {
+          this.afterCr = b === CR;
+          return 'record';
+        }
+        this.state = State.Unquoted;
+        this.recordBytes += 1;
+        this.inked(b);
+        keep?.(b);
+        return null;
+      case State.Unquoted:
+        if (b === this.delimiter) {
+          this.state = State.FieldStart;
+          this.delimiters += 1;
+          this.recordBytes += 1;
+          return 'field';
+        }
+        if (b === LF || b === CR) {
+          this.afterCr = b === CR;
+          return 'record';
+        }
+        if (b === QUOTE) throw unreadable(this.lineNo, `a quote inside the unquoted field ${this.delimiters + 1}`);
+        this.recordBytes += 1;
+        this.inked(b);
+        keep?.(b);
+        return null;
+      case State.Quoted:
+        this.recordBytes += 1;
+        if (b === QUOTE) {
+          this.state = State.QuoteInQuoted;
+          return null;
+        }
+        if (b === CR || (b === LF && !this.innerAfterCr)) this.innerBreaks += 1;
+        this.innerAfterCr = b === CR;
+        this.inked(b);
+        keep?.(b);
+        return null;
+      case State.QuoteInQuoted:
+        this.innerAfterCr = false;
+        if (b === QUOTE) {
+          this.state = State.Quoted;
+          this.recordBytes += 1;
+          this.ink = 2;
+          keep?.(b);
+          return null;
+        }
+        if (b === this.delimiter) {
+          this.state = State.FieldStart;
+          this.delimiters += 1;
+          this.recordBytes += 1;
+          return 'field';
+        }
+        if (b === LF || b === CR) {
+          this.afterCr = b === CR;
+          return 'record';
+        }
+        throw unreadable(this.lineNo, `a closing quote in field ${this.delimiters + 1} is followed by text`);
+    }
+  }
+  private innerAfterCr = false;
+
+  /** A byte of a field's text: whitespace as JavaScript's trim() sees it, a visible ASCII character, or part of another letter. */
+  private inked(b: number) {
+    if (b >= 0x80) {
+      if (this.ink === 0) this.ink = 1;
+    } else if (b !== SPACE && (b < TAB || b > CR)) this.ink = 2;
+  }
+
+  private endField() {
+    this.cells.push(this.decoder.decode(Uint8Array.from(this.field)));
+    this.field = [];
+  }
+
+  private nextRecord() {
+    this.lineNo += 1 + this.innerBreaks;
+    this.resetRecord();
+  }
+
+  private resetRecord() {
+    this.state = State.FieldStart;
+    this.innerBreaks = 0;
+    this.innerAfterCr = false;
+    this.delimiters = 0;
+    this.recordBytes = 0;
+    this.cut = false;
+    this.ink = 0;
+  }
+
+  private endCopyRecord() {
+    // A blank line is no record (its number is still counted).
+    if (this.recordBytes > 0) {
+      this.ensure(0);
+      const d = this.delimiter;
+      for (let f = this.delimiters + 1; f < this.columns; f++) this.out[this.at++] = d;
+      this.out[this.at++] = d;
+      this.writeNumber(this.lineNo);
+      this.out[this.at++] = d;
+      this.out[this.at++] = 0x30 + this.ink;
+      this.out[this.at++] = LF;
+      this.emitted += 1;
+    }
+    this.nextRecord();
+    this.state = State.FieldStart;
+  }
+
+  private writeNumber(n: number) {
+    const digits = String(n);
+    for (let k = 0; k < digits.length; k++) this.out[this.at++] = digits.charCodeAt(k);
+  }
+
+  private write(bytes: Uint8Array, start: number, end: number) {
+    this.ensure(end - start + this.columns + 32);
+    this.out.set(bytes.subarray(start, end), this.at);
+    this.at += end - start;
+  }
+
+  /** Room for `more` bytes and one record's ending. */
+  private ensure(more: number) {
+    const need = this.at + more + this.columns + 32;
+    if (need <= this.out.length) return;
+    const grown = new Uint8Array(Math.max(need, this.out.length * 2));
+    grown.set(this.out.subarray(0, this.at));
+    this.out = grown;
+  }
+
+  private take(): Uint8Array {
+    const taken = this.out.slice(0, this.at);
+    this.at = 0;
+    return taken;
+  }
+}

@@ -1,0 +1,283 @@
+import { readFile } from 'node:fs/promises';
+import { sql } from 'drizzle-orm';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseHandle, queryRows } from '../../src/db/types.ts';
+import { readStatementLines, type StatementLayout, type StatementLine } from '../../src/gateways/statement-format.ts';
+import { defaultStatementFormats } from '../../src/gateways/statement-formats.ts';
+import { ServiceError } from '../../src/services/errors.ts';
+import { type CopyServer, copyStatementLines, type LineCounts } from '../../src/services/statement-copy.ts';
+import { csvRows } from '../../src/services/statement-files.ts';
+import { createTestDatabase, onServer } from '../helpers/database.ts';
+
+/**
+ * A server reads a CSV statement with PostgreSQL's COPY and one INSERT … SELECT
+ * (statement-copy.ts); PGlite and XLSX row by row in JavaScript (readStatementLines). Both must
+ * make the same lines of the same file — numbers, values, reasons, blank rows left out — so here
+ * the two read the same bytes, fixtures and generated files alike, and are compared line by line.
+ */
+if (!onServer) console.info('test/db/statement-copy.test.ts: the COPY import is a server path; runs with DATABASE_URL set');
+
+let db: DatabaseHandle;
+let server: CopyServer;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await db.db.execute(
+    sql`INSERT INTO agencies (code, name, level, path, depth) VALUES ('000.00.00.H99', 'UBND (test)', 'province', '/000.00.00.H99/', 0)`,
+  );
+  if (onServer) server = (db.db as unknown as { $client: CopyServer }).$client;
+});
+afterAll(async () => {
+  await db?.close();
+});
+
+/** A body delivered in chunks of `size` bytes, cut anywhere (inside a letter, a quoted field, a CR LF). */
+function chunked(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.byteLength) return controller.close();
+      controller.enqueue(bytes.slice(at, at + size));
+      at += size;
+    },
+  });
+}
+
+type Outcome = { lines: StatementLine[]; counts: Omit<LineCounts, 'rejected'> } | { refused: string };
+
+async function byJavaScript(layout: StatementLayout, bytes: Uint8Array): Promise<Outcome> {
+  const lines: StatementLine[] = [];
+  try {
+    for await (const line of readStatementLines(layout, csvRows(chunked(bytes, 4096)))) lines.push(line);
+  } catch (error) {
+    return { refused: error instanceof ServiceError ? error.code : (error as Error).constructor.name };
+  }
+  const counts = { linesTotal: lines.length, linesImported: 0, linesRejected: 0, creditTotal: 0, debitTotal: 0 };
+  for (const line of lines) {
+    if (line.error) counts.linesRejected += 1;
+    else {
+      counts.linesImported += 1;
+      if (line.status === null || line.status === 'paid' || line.status === 'refunded') {
+        if (line.direction === 'credit') counts.creditTotal += line.amount!;
+        else if (line.direction === 'debit') counts.debitTotal += line.amount!;
+      }
+    }
+  }
+  return { lines, counts };
+}
+
+async function byCopy(layout: StatementLayout, bytes: Uint8Array, chunk: number): Promise<Outcome> {
+  const id = crypto.randomUUID();
+  const client = (db.db as unknown as { $client: { unsafe(q: string, p?: unknown[]): Promise<Array<Record<string, unknown>>> } }).$client;
+  await client.unsafe(
+    `INSERT INTO statements (id, source, business_date, agency_code, format, content_hash, status, uploaded_by)
+     VALUES ($1, 'vnpay', '2026-10-16', '000.00.00.H99', 'vnpay', $2, 'importing', 'test')`,
+    [id, `test:${id}`],
+  );
+  let counts: LineCounts;
+  try {
+    counts = await copyStatementLines(server, id, layout, chunked(bytes, chunk));
+  } catch (error) {
+    return { refused: error instanceof ServiceError ? error.code : (error as Error).constructor.name };
+  }
+  const rows = await client.unsafe(
+    `SELECT line_no, transaction_id, reference, amount, occurred_at, text, direction, status, error
+     FROM statement_lines WHERE statement_id = $1 ORDER BY line_no`,
+    [id],
+  );
+  const lines = rows.map(
+    (r): StatementLine => ({
+      lineNo: Number(r.line_no),
+      transactionId: r.transaction_id as string | null,
+      reference: r.reference as string | null,
+      amount: r.amount === null ? null : Number(r.amount),
+      occurredAt: r.occurred_at === null ? null : new Date(r.occurred_at as string),
+      text: r.text as string | null,
+      direction: r.direction as StatementLine['direction'],
+      status: r.status as StatementLine['status'],
+      error: r.error as string | null,
+    }),
+  );
+  const { rejected, ...rest } = counts;
+  expect(rejected).toEqual(
+    lines
+      .filter((l) => l.error)
+      .slice(0, 100)
+      .map((l) => ({ line: l.lineNo, reason: l.error })),
+  );
+  return { lines, counts: rest };
+}
+
+async function expectSameLines(layout: StatementLayout, bytes: Uint8Array, chunk = 4096) {
+  const expected = await byJavaScript(layout, bytes);
+  const actual = await byCopy(layout, bytes, chunk);
+  expect(actual).toEqual(expected);
+  return actual;
+}
+
+const format = (id: keyof typeof defaultStatementFormats): StatementLayout => ({ kind: 'format', format: defaultStatementFormats[id] });
+const fixture = async (name: string) => new Uint8Array(await readFile(new URL(`../fixtures/statements/${name}`, import.meta.url)));
+const encode = (text: string) => new TextEncoder().encode(text);
+
+describe.runIf(onServer)('the COPY import reads a CSV as the JavaScript reader does', () => {
+  it.each([
+    ['vnpay-daily.csv', 'vnpay'],
+    ['dvcqg-daily.csv', 'dvcqg'],
+    ['sandbox-daily.csv', 'sandbox'],
+    ['bank-vcb.csv', 'bank'],
+  ] as const)('the fixture %s, cut into chunks of every size', async (file, id) => {
+    const bytes = await fixture(file);
+    const first = await expectSameLines(format(id), bytes);
+    expect('lines' in first && first.lines.length).toBeGreaterThan(0);
+    for (const chunk of [1, 2, 3, 7, 64]) await expectSameLines(format(id), bytes, chunk);
+  });
+
+  it('a generic file with a mapping: direction words, blank and short and long rows, quoted line breaks, CR LF', async () => {
+    const layout: StatementLayout = {
+      kind: 'mapping',
+      mapping: { reference: 'Ref', amount: 'Amount', time: 'When', text: 'Memo', direction: 'Dir' },
+    };
+    const text =
+      'Ref;Amount;When;Memo;Dir\r\n' +
+      'HP1;135.000;16/10/2026 08:00:00;"a; b";C\r\n' +
+      '\r\n' +
+      ';;;;\r\n' +
+      ' \u00a0 ;;;;\r\n' +
+      'HP2;1,250,000;;"two\r\nlines ""quoted""";ghi nợ\r\n' +
+      'HP3;135.5;31/02/2026;short\r\n' +
+      'HP4;-5;2026-10-16T08:00:00+07:00;x;sideways;extra;cells\r\n' +
+      ';;;;;;tail only\r\n' +
+      'HP5;0;20261016080000;  Nộp phí \u3000;D';
+    await expectSameLines(layout, encode(text));
+    await expectSameLines(layout, encode(text), 1);
+  });
+
+  it('refuses the same files (no header, a stray quote, a quote left open); a COPY PostgreSQL refuses is an answer, not a hang', async () => {
+    const cases = [
+      'Số tiền,Nội dung\n1,2\n',
+      'Mã GD VNPAY,Mã GD merchant,Số tiền,Thời gian thanh toán,Trạng thái\n1,HP1,ab"c,16/10/2026 08:00:00,00\n',
+      'Mã GD VNPAY,Mã GD merchant,Số tiền,Thời gian thanh toán,Trạng thái\n1,HP1,"100,16/10/2026 08:00:00,00\n',
+      'Mã GD VNPAY,Mã GD merchant,Số tiền,Thời gian thanh toán,Trạng thái\n1,HP1,"100"x,16/10/2026 08:00:00,00\n',
+    ];
+    for (const text of cases) {
+      const outcome = await expectSameLines(format('vnpay'), encode(text));
+      expect(outcome).toHaveProperty('refused');
+    }
+    // Not UTF-8 (hashingBody refuses it before it gets here): PostgreSQL refuses the COPY after its last bytes.
+    const latin1 = new Uint8Array([
+      ...encode('Mã GD VNPAY,Mã GD merchant,Số tiền,Thời gian thanh toán,Trạng thái\n1,HP1,100,'),
+      0xe9,
+      0x0a,
+    ]);
+    expect(await byCopy(format('vnpay'), latin1, 4096)).toEqual({ refused: 'statement-unreadable' });
+  });
+
+  it('generated files: any cells, any quoting, any chunking (property)', async () => {
+    const amounts = [
+      '135000',
+      '135.000',
+      '1,250,000',
+      '1.000.000,00',
+      '135.5',
+      '-5',
+      '(5)',
+      '0',
+      '',
+      ' ',
+      '12 000 đ',
+      'VND 5',
+      'abc',
+      '99999999999999999',
+    ];
+    const times = [
+      '16/10/2026 08:00:00',
+      '16-10-2026',
+      '20261016080000',
+      '2026-10-16 08:00',
+      '2026-10-16T08:00:00+07:00',
+      '31/02/2026',
+      '',
+      'x',
+    ];
+    const statuses = ['00', 'Thành công', 'THẤT BẠI', 'Hoàn tiền', 'pending', 'lạ', ''];
+    const texts = ['', ' ', 'HP0123456789', ' a b ', 'Nộp phí', 'x, y', 'say "hi"', 'two\nlines', 'e\u0301', '\u00a0', '\t'];
+    const cell = (pool: string[]) => fc.oneof(fc.constantFrom(...pool), fc.string({ maxLength: 6 }));
+    const row = fc.tuple(cell(texts), cell(texts), cell(amounts), cell(times), cell(statuses), cell(texts));
+    const shaped = fc.record({
+      row,
+      width: fc.constantFrom(6, 6, 6, 0, 1, 3, 8),
+      quoteAll: fc.boolean(),
+      eol: fc.constantFrom('\n', '\r\n', '\r'),
+    });
+    const quoted = (value: string, always: boolean) => (always || /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+    await fc.assert(
+      fc.asyncProperty(fc.array(shaped, { maxLength: 25 }), fc.integer({ min: 1, max: 97 }), async (rows, chunk) => {
+        let text = 'Mã GD VNPAY,Mã GD merchant,Số tiền,Thời gian thanh toán,Trạng thái,Nội dung thanh toán\n';
+        for (const { row: cells, width, quoteAll, eol } of rows) {
+          const fitted = width <= 6 ? cells.slice(0, width) : [...cells, 'extra', ''];
+          text += fitted.map((c) => quoted(c, quoteAll)).join(',') + eol;
+        }
+        await expectSameLines(format('vnpay'), encode(text), chunk);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+/**
+ * statement_lines and reconciliation_items name their statement and day without a per-row foreign
+ * key (drizzle/0013_set_level_keys.sql): statement-level triggers keep the key's promise.
+ */
+describe('the keys checked once per statement', () => {
+  const code = (error: unknown) => (error as { cause?: { code?: string }; code?: string }).cause?.code ?? (error as { code?: string }).code;
+  const refusal = async (query: ReturnType<typeof sql>) => {
+    try {
+      await db.db.execute(query);
+    } catch (error) {
+      return code(error);
+    }
+    return 'accepted';
+  };
+  const statement = async () => {
+    const id = crypto.randomUUID();
+    await db.db.execute(sql`INSERT INTO statements (id, source, business_date, agency_code, format, content_hash, status, uploaded_by)
+                            VALUES (${id}, 'vnpay', '2026-10-16', '000.00.00.H99', 'vnpay', ${`test:${id}`}, 'importing', 'test')`);
+    return id;
+  };
+
+  it('a line of no statement is refused, with the rest of its INSERT; a statement with lines is not deleted', async () => {
+    const id = await statement();
+    const lines = (statementId: string) =>
+      sql`INSERT INTO statement_lines (statement_id, line_no) SELECT ${statementId}::uuid, n FROM generate_series(1, 3) AS n`;
+    expect(await refusal(lines(crypto.randomUUID()))).toBe('23503');
+    expect(
+      await refusal(sql`INSERT INTO statement_lines (statement_id, line_no) VALUES (${id}::uuid, 1), (${crypto.randomUUID()}::uuid, 2)`),
+    ).toBe('23503');
+    expect(await refusal(lines(id))).toBe('accepted');
+    expect(
+      await refusal(sql`UPDATE statement_lines SET statement_id = ${crypto.randomUUID()}::uuid WHERE statement_id = ${id}::uuid`),
+    ).toBe('23503');
+    expect(await refusal(sql`DELETE FROM statements WHERE id = ${id}::uuid`)).toBe('23503');
+    const [kept] = await queryRows<{ n: number }>(
+      db.db,
+      sql`SELECT count(*)::int AS n FROM statement_lines WHERE statement_id = ${id}::uuid`,
+    );
+    expect(kept!.n).toBe(3);
+    expect(await refusal(sql`DELETE FROM statement_lines WHERE statement_id = ${id}::uuid`)).toBe('accepted');
+    expect(await refusal(sql`DELETE FROM statements WHERE id = ${id}::uuid`)).toBe('accepted');
+  });
+
+  it('an item of no day is refused; a day with items is not deleted', async () => {
+    const day = crypto.randomUUID();
+    await db.db.execute(sql`INSERT INTO reconciliations (id, source, business_date, agency_code, status)
+                            VALUES (${day}, 'vnpay', '2026-10-16', '000.00.00.H99', 'open')`);
+    const item = (reconciliationId: string) =>
+      sql`INSERT INTO reconciliation_items (reconciliation_id, class, statement_amount) VALUES (${reconciliationId}::uuid, 'missing_in_hub', 1000)`;
+    expect(await refusal(item(crypto.randomUUID()))).toBe('23503');
+    expect(await refusal(item(day))).toBe('accepted');
+    expect(await refusal(sql`DELETE FROM reconciliations WHERE id = ${day}::uuid`)).toBe('23503');
+    expect(await refusal(sql`DELETE FROM reconciliation_items WHERE reconciliation_id = ${day}::uuid`)).toBe('accepted');
+    expect(await refusal(sql`DELETE FROM reconciliations WHERE id = ${day}::uuid`)).toBe('accepted');
+  });
+});
