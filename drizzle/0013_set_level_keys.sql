@@ -4,81 +4,56 @@ ALTER TABLE "statement_lines" DROP CONSTRAINT "statement_lines_statement_id_stat
 --> statement-breakpoint
 ALTER TABLE "reconciliation_items" DROP COLUMN "id";
 --> statement-breakpoint
--- A statement's lines name an existing statement, checked once per statement (INSERT … SELECT
--- or COPY of a million lines) instead of once per line: the lines just written, as a transition
--- table, against `statements`, whose rows are locked as a foreign key would lock them (FOR KEY
--- SHARE: not deleted until this transaction ends).
-CREATE FUNCTION statement_lines_have_statement() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A statement's lines name an existing statement, and a day's match items an existing day, checked
+-- once per statement (an INSERT … SELECT or COPY of a million rows) instead of once per row: the
+-- rows just written, as a transition table, against the parent table, whose rows are locked as a
+-- foreign key would lock them (FOR KEY SHARE: not deleted until this transaction ends).
+-- Arguments: the parent table, the rows' column naming it, the constraint name errors carry.
+CREATE FUNCTION parents_exist() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   named bigint;
   found bigint;
 BEGIN
-  SELECT count(*) INTO named FROM (SELECT DISTINCT statement_id FROM new_lines) n;
-  SELECT count(*) INTO found FROM (
-    SELECT s.id FROM statements s WHERE s.id IN (SELECT statement_id FROM new_lines) FOR KEY SHARE OF s
-  ) f;
+  EXECUTE format('SELECT count(DISTINCT %I) FROM new_rows', TG_ARGV[1]) INTO named;
+  EXECUTE format('SELECT count(*) FROM (SELECT p.id FROM %I p WHERE p.id IN (SELECT %I FROM new_rows) FOR KEY SHARE OF p) f',
+                 TG_ARGV[0], TG_ARGV[1]) INTO found;
   IF found < named THEN
-    RAISE EXCEPTION 'a statement line names a statement that does not exist'
-      USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'statement_lines_statement_id_statements_id_fk';
+    RAISE EXCEPTION 'a row of % names a % row that does not exist', TG_TABLE_NAME, TG_ARGV[0]
+      USING ERRCODE = 'foreign_key_violation', CONSTRAINT = TG_ARGV[2];
   END IF;
   RETURN NULL;
 END
 $$;
 --> statement-breakpoint
-CREATE TRIGGER statement_lines_inserted_have_statement AFTER INSERT ON statement_lines
-  REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT EXECUTE FUNCTION statement_lines_have_statement();
---> statement-breakpoint
-CREATE TRIGGER statement_lines_updated_have_statement AFTER UPDATE ON statement_lines
-  REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT EXECUTE FUNCTION statement_lines_have_statement();
---> statement-breakpoint
--- The other half of the key: a statement that still has lines is not deleted.
-CREATE FUNCTION statements_deleted_have_no_lines() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF EXISTS (SELECT 1 FROM old_statements o JOIN statement_lines l ON l.statement_id = o.id) THEN
-    RAISE EXCEPTION 'a statement that has lines cannot be deleted'
-      USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'statement_lines_statement_id_statements_id_fk';
-  END IF;
-  RETURN NULL;
-END
-$$;
---> statement-breakpoint
-CREATE TRIGGER statements_deleted_have_no_lines AFTER DELETE ON statements
-  REFERENCING OLD TABLE AS old_statements FOR EACH STATEMENT EXECUTE FUNCTION statements_deleted_have_no_lines();
---> statement-breakpoint
--- The same for a day's match items (a million for a million-line statement): each names an
--- existing day, checked once per INSERT.
-CREATE FUNCTION reconciliation_items_have_day() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The other half of a key: a parent row that still has rows naming it is not deleted.
+-- Arguments: the child table, its column naming the parent, the constraint name errors carry.
+CREATE FUNCTION children_absent() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  named bigint;
-  found bigint;
+  named boolean;
 BEGIN
-  SELECT count(*) INTO named FROM (SELECT DISTINCT reconciliation_id FROM new_items) n;
-  SELECT count(*) INTO found FROM (
-    SELECT r.id FROM reconciliations r WHERE r.id IN (SELECT reconciliation_id FROM new_items) FOR KEY SHARE OF r
-  ) f;
-  IF found < named THEN
-    RAISE EXCEPTION 'a reconciliation item names a day that does not exist'
-      USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'reconciliation_items_reconciliation_id_reconciliations_id_fk';
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM old_rows o JOIN %I c ON c.%I = o.id)', TG_ARGV[0], TG_ARGV[1]) INTO named;
+  IF named THEN
+    RAISE EXCEPTION 'a % row that % rows name cannot be deleted', TG_TABLE_NAME, TG_ARGV[0]
+      USING ERRCODE = 'foreign_key_violation', CONSTRAINT = TG_ARGV[2];
   END IF;
   RETURN NULL;
 END
 $$;
 --> statement-breakpoint
-CREATE TRIGGER reconciliation_items_inserted_have_day AFTER INSERT ON reconciliation_items
-  REFERENCING NEW TABLE AS new_items FOR EACH STATEMENT EXECUTE FUNCTION reconciliation_items_have_day();
+CREATE TRIGGER statement_lines_inserted_have_statement AFTER INSERT ON statement_lines REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parents_exist('statements', 'statement_id', 'statement_lines_statement_id_statements_id_fk');
 --> statement-breakpoint
-CREATE TRIGGER reconciliation_items_updated_have_day AFTER UPDATE ON reconciliation_items
-  REFERENCING NEW TABLE AS new_items FOR EACH STATEMENT EXECUTE FUNCTION reconciliation_items_have_day();
+CREATE TRIGGER statement_lines_updated_have_statement AFTER UPDATE ON statement_lines REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parents_exist('statements', 'statement_id', 'statement_lines_statement_id_statements_id_fk');
 --> statement-breakpoint
-CREATE FUNCTION reconciliations_deleted_have_no_items() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF EXISTS (SELECT 1 FROM old_days o JOIN reconciliation_items i ON i.reconciliation_id = o.id) THEN
-    RAISE EXCEPTION 'a day that has match items cannot be deleted'
-      USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'reconciliation_items_reconciliation_id_reconciliations_id_fk';
-  END IF;
-  RETURN NULL;
-END
-$$;
+CREATE TRIGGER statements_deleted_have_no_lines AFTER DELETE ON statements REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION children_absent('statement_lines', 'statement_id', 'statement_lines_statement_id_statements_id_fk');
 --> statement-breakpoint
-CREATE TRIGGER reconciliations_deleted_have_no_items AFTER DELETE ON reconciliations
-  REFERENCING OLD TABLE AS old_days FOR EACH STATEMENT EXECUTE FUNCTION reconciliations_deleted_have_no_items();
+CREATE TRIGGER reconciliation_items_inserted_have_day AFTER INSERT ON reconciliation_items REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parents_exist('reconciliations', 'reconciliation_id', 'reconciliation_items_reconciliation_id_reconciliations_id_fk');
+--> statement-breakpoint
+CREATE TRIGGER reconciliation_items_updated_have_day AFTER UPDATE ON reconciliation_items REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION parents_exist('reconciliations', 'reconciliation_id', 'reconciliation_items_reconciliation_id_reconciliations_id_fk');
+--> statement-breakpoint
+CREATE TRIGGER reconciliations_deleted_have_no_items AFTER DELETE ON reconciliations REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION children_absent('reconciliation_items', 'reconciliation_id', 'reconciliation_items_reconciliation_id_reconciliations_id_fk');

@@ -210,75 +210,53 @@ export class CsvRecordScanner {
 
   /** One byte of the quote state machine; says whether it ended a field or a record. */
   private step(b: number, keep: ((byte: number) => void) | null): 'field' | 'record' | null {
-    switch (this.state) {
-      case State.FieldStart:
-        if (b === QUOTE) {
-          this.state = State.Quoted;
-          this.recordBytes += 1;
-          return null;
-        }
-        if (b === this.delimiter) {
-          this.delimiters += 1;
-          this.recordBytes += 1;
-          return 'field';
-        }
-        if (b === LF || b === CR) {
-          this.afterCr = b === CR;
-          return 'record';
-        }
-        this.state = State.Unquoted;
-        this.recordBytes += 1;
-        this.inked(b);
-        keep?.(b);
-        return null;
-      case State.Unquoted:
-        if (b === this.delimiter) {
-          this.state = State.FieldStart;
-          this.delimiters += 1;
-          this.recordBytes += 1;
-          return 'field';
-        }
-        if (b === LF || b === CR) {
-          this.afterCr = b === CR;
-          return 'record';
-        }
-        if (b === QUOTE) throw unreadable(this.lineNo, `a quote inside the unquoted field ${this.delimiters + 1}`);
-        this.recordBytes += 1;
-        this.inked(b);
-        keep?.(b);
-        return null;
-      case State.Quoted:
-        this.recordBytes += 1;
-        if (b === QUOTE) {
-          this.state = State.QuoteInQuoted;
-          return null;
-        }
-        if (b === CR || (b === LF && !this.innerAfterCr)) this.innerBreaks += 1;
-        this.innerAfterCr = b === CR;
-        this.inked(b);
-        keep?.(b);
-        return null;
-      case State.QuoteInQuoted:
+    const state = this.state;
+    if (state === State.Quoted) {
+      this.recordBytes += 1;
+      if (b === QUOTE) {
+        // A CR and an LF with a quote between are two line breaks.
+        this.state = State.QuoteInQuoted;
         this.innerAfterCr = false;
-        if (b === QUOTE) {
-          this.state = State.Quoted;
-          this.recordBytes += 1;
-          this.ink = 2;
-          keep?.(b);
-          return null;
-        }
-        if (b === this.delimiter) {
-          this.state = State.FieldStart;
-          this.delimiters += 1;
-          this.recordBytes += 1;
-          return 'field';
-        }
-        if (b === LF || b === CR) {
-          this.afterCr = b === CR;
-          return 'record';
-        }
-        throw unreadable(this.lineNo, `a closing quote in field ${this.delimiters + 1} is followed by text`);
+        return null;
+      }
+      if (b === CR || (b === LF && !this.innerAfterCr)) this.innerBreaks += 1;
+      this.innerAfterCr = b === CR;
+      this.inked(b);
+      keep?.(b);
+      return null;
     }
+    // Outside a quoted field (or just after its closing quote) a delimiter ends the field and a
+    // line break the record.
+    if (b === this.delimiter) {
+      this.state = State.FieldStart;
+      this.delimiters += 1;
+      this.recordBytes += 1;
+      return 'field';
+    }
+    if (b === LF || b === CR) {
+      this.afterCr = b === CR;
+      return 'record';
+    }
+    if (state === State.QuoteInQuoted) {
+      if (b !== QUOTE) throw unreadable(this.lineNo, `a closing quote in field ${this.delimiters + 1} is followed by text`);
+      // A doubled quote: one quote character of the text.
+      this.state = State.Quoted;
+      this.recordBytes += 1;
+      this.ink = 2;
+      keep?.(b);
+      return null;
+    }
+    if (b === QUOTE) {
+      if (state === State.Unquoted) throw unreadable(this.lineNo, `a quote inside the unquoted field ${this.delimiters + 1}`);
+      this.state = State.Quoted;
+      this.recordBytes += 1;
+      return null;
+    }
+    this.state = State.Unquoted;
+    this.recordBytes += 1;
+    this.inked(b);
+    keep?.(b);
+    return null;
   }
   private innerAfterCr = false;
 

@@ -67,6 +67,7 @@ const HEAD_LIMIT_BYTES = 4 * 1024 * 1024;
 /** Distinct cell texts read per round trip. */
 const VALUES_PAGE = 50_000;
 const REJECTED_IN_ANSWER = 100;
+const MAX_COLUMNS = 1_000;
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
 
 /**
@@ -94,6 +95,10 @@ export async function copyStatementLines(
     return await server.begin(async (sql) => {
       const head = await readHead(reader, layout);
       const columns = head.header.length;
+      // A staging table has at most 1,600 columns (PostgreSQL's limit); no statement has a tenth of that.
+      if (columns > MAX_COLUMNS) {
+        throw new ServiceError('statement-unreadable', `the header has ${columns} columns: a statement has at most ${MAX_COLUMNS}`);
+      }
       const cell = (i: number | undefined) => (i === undefined ? 'NULL' : `r.c${i}`);
       await sql.unsafe(`SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`);
       await sql.unsafe(

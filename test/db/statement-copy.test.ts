@@ -9,6 +9,7 @@ import { ServiceError } from '../../src/services/errors.ts';
 import { type CopyServer, copyStatementLines, type LineCounts } from '../../src/services/statement-copy.ts';
 import { csvRows } from '../../src/services/statement-files.ts';
 import { createTestDatabase, onServer } from '../helpers/database.ts';
+import { chunked } from '../helpers/streams.ts';
 
 /**
  * A server reads a CSV statement with PostgreSQL's COPY and one INSERT … SELECT
@@ -31,18 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.close();
 });
-
-/** A body delivered in chunks of `size` bytes, cut anywhere (inside a letter, a quoted field, a CR LF). */
-function chunked(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (at >= bytes.byteLength) return controller.close();
-      controller.enqueue(bytes.slice(at, at + size));
-      at += size;
-    },
-  });
-}
 
 type Outcome = { lines: StatementLine[]; counts: Omit<LineCounts, 'rejected'> } | { refused: string };
 

@@ -15,20 +15,9 @@ import { defaultStatementFormats } from '../../src/gateways/statement-formats.ts
 import { createSpreadsheets } from '../../src/node/spreadsheets.ts';
 import { ServiceError } from '../../src/services/errors.ts';
 import { csvRows, fileRows, hashingBody, sniffDelimiter } from '../../src/services/statement-files.ts';
+import { chunked } from '../helpers/streams.ts';
 
 const fixture = (name: string) => readFile(new URL(`../fixtures/statements/${name}`, import.meta.url));
-
-/** A body delivered in small chunks, cut anywhere (inside a UTF-8 letter, inside a quoted field). */
-function chunked(bytes: Uint8Array, size = 7): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (at >= bytes.byteLength) return controller.close();
-      controller.enqueue(bytes.slice(at, at + size));
-      at += size;
-    },
-  });
-}
 
 async function linesOf(layout: StatementLayout, bytes: Uint8Array, chunk = 7): Promise<StatementLine[]> {
   const lines: StatementLine[] = [];
