@@ -3,6 +3,7 @@ import { reprocessInbox } from '../services/callbacks.ts';
 import type { ServiceContext } from '../services/context.ts';
 import { purgeExpiredKeys } from '../services/idempotency.ts';
 import { signPendingReceipts } from '../services/receipts.ts';
+import { purgeAbandonedImports } from '../services/statements.ts';
 import { expireDueIntents } from './expire-intents.ts';
 import { pollPendingIntents } from './poll-intents.ts';
 import { resendSubmittedRefunds } from './resend-refunds.ts';
@@ -21,6 +22,7 @@ export async function runJobs(ctx: ServiceContext): Promise<Record<string, unkno
     ['expire-intents', () => expireDueIntents(ctx)],
     ['sign-receipts', () => signPendingReceipts(ctx)],
     ['purge-idempotency-keys', () => purgeExpiredKeys(ctx)],
+    ['purge-abandoned-imports', () => purgeAbandonedImports(ctx)],
   ];
   const runStarted = Date.now();
   let quiet = true;

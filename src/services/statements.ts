@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNotNull, ne, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNotNull, lt, ne, type SQL, sql } from 'drizzle-orm';
 import { pgError } from '../db/errors.ts';
 import { reconciliations, type StatementMapping, statementLines, statements } from '../db/schema/index.ts';
 import { queryRows } from '../db/types.ts';
@@ -407,6 +407,28 @@ async function insertLines(ctx: ServiceContext, statementId: string, lines: Stat
     SELECT ${statementId}::uuid, l.line_no, l.transaction_id, l.reference, l.amount, l.occurred_at, l.text, l.direction, l.status, l.error
     FROM json_to_recordset(${JSON.stringify(rows)}::json)
       AS l(line_no integer, transaction_id text, reference text, amount bigint, occurred_at timestamptz, text text, direction text, status text, error text)`);
+}
+
+/**
+ * An import still `importing` after this long was cut off (the process stopped mid-upload): a
+ * 200 MB file takes minutes, never hours.
+ */
+const ABANDONED_IMPORT_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * The jobs' clean-up of imports cut off by a crash: their `importing` rows (never current, never
+ * listed) and whatever lines they had written (none on a server, where the lines are one
+ * transaction; the batches so far on PGlite). A statement that became current is never touched.
+ */
+export async function purgeAbandonedImports(ctx: ServiceContext, olderThanMs = ABANDONED_IMPORT_MS): Promise<{ purged: number }> {
+  const before = new Date(ctx.now().getTime() - olderThanMs);
+  const abandoned = await executor(ctx)
+    .select({ id: statements.id })
+    .from(statements)
+    .where(and(eq(statements.status, 'importing'), lt(statements.createdAt, before)))
+    .limit(100);
+  for (const { id } of abandoned) await discard(ctx, id);
+  return { purged: abandoned.length };
 }
 
 /** Removes an import that did not become a statement (a repeat, a refusal, a broken upload). */

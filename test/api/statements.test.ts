@@ -3,6 +3,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, reconciliations, statementLines, statements } from '../../src/db/schema/index.ts';
 import { queryRows } from '../../src/db/types.ts';
+import { runJobs } from '../../src/jobs/index.ts';
 import { importStatement, LINE_BATCH } from '../../src/services/statements.ts';
 import { databaseLabel, onServer } from '../helpers/database.ts';
 import { AGENCIES, seedAgencyTree } from '../helpers/factories.ts';
@@ -577,6 +578,44 @@ describe(`POST /v1/statements (${databaseLabel})`, () => {
       expect(seenWhileUploading).toBeGreaterThan(0);
       expect(seenWhileUploading).toBeLessThan(total);
     });
+  });
+
+  it('the jobs purge an import a crash cut off (hours old, still importing), never one under way or a current statement', async () => {
+    const importing = async (date: string, hoursAgo: number, status: 'importing' | 'current' = 'importing') => {
+      const id = crypto.randomUUID();
+      const at = new Date(Date.now() - hoursAgo * 3_600_000);
+      await h.db.db.insert(statements).values({
+        id,
+        source: BANK_A,
+        businessDate: date,
+        agencyCode: AGENCIES.communeA,
+        format: 'bank',
+        contentHash: `importing:${id}`,
+        status,
+        uploadedBy: 'thu-quy-lan',
+        createdAt: at,
+      });
+      await h.db.db
+        .insert(statementLines)
+        .values([1, 2, 3].map((lineNo) => ({ statementId: id, lineNo, amount: 1000, direction: 'credit' as const })));
+      return id;
+    };
+    const cutOff = await importing(freshDate(), 7);
+    const underWay = await importing(freshDate(), 1);
+    const current = await importing(freshDate(), 30, 'current');
+    const results = await runJobs(h.ctx);
+    expect(results['purge-abandoned-imports']).toEqual({ purged: 1 });
+    const left = await h.db.db
+      .select({ id: statements.id })
+      .from(statements)
+      .where(sql`${statements.id} IN (${cutOff}, ${underWay}, ${current})`);
+    expect(left.map((r) => r.id).sort()).toEqual([underWay, current].sort());
+    const lines = await queryRows<{ id: string; n: number }>(
+      h.db.db,
+      sql`SELECT statement_id AS id, count(*)::int AS n FROM statement_lines WHERE statement_id IN (${cutOff}, ${underWay}, ${current}) GROUP BY statement_id`,
+    );
+    expect(Object.fromEntries(lines.map((r) => [r.id, r.n]))).toEqual({ [underWay]: 3, [current]: 3 });
+    expect(await runJobs(h.ctx).then((r) => r['purge-abandoned-imports'])).toEqual({ purged: 0 });
   });
 
   it('two different files for the same day at the same moment: exactly one is current, the other superseded by it', async () => {

@@ -143,7 +143,7 @@ describe('logs on failure and for jobs', () => {
     let before = h.logs.length;
     await runJobs(h.ctx);
     expect(h.logs.slice(before).filter((l) => l.msg === 'job')).toEqual([]);
-    expect(h.logs.slice(before).filter((l) => l.msg === 'jobs idle')).toMatchObject([{ level: 'debug', jobs: 6 }]);
+    expect(h.logs.slice(before).filter((l) => l.msg === 'jobs idle')).toMatchObject([{ level: 'debug', jobs: 7 }]);
 
     // An intent two days past its expiry: the poller and the expiry job have work.
     const token = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
@@ -177,7 +177,7 @@ describe('logs on failure and for jobs', () => {
     });
     await runJobs({ ...h.ctx, db: gone });
     const failed = h.logs.slice(before).filter((l) => l.msg === 'job');
-    expect(failed).toHaveLength(6);
+    expect(failed).toHaveLength(7);
     for (const line of failed)
       expect(line).toMatchObject({ level: 'error', status: 'failed', error: expect.stringContaining('database gone') });
   });
