@@ -43,7 +43,8 @@ function writeSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpe
   header.font = { bold: true };
   header.alignment = { vertical: 'middle', wrapText: true };
   header.commit();
-  spec.rows.forEach((cells, r) => {
+  const rows = spec.footer ? [...spec.rows, spec.footer] : spec.rows;
+  rows.forEach((cells, r) => {
     const row = sheet.getRow(r + 2);
     cells.forEach((cell, i) => {
       const target = row.getCell(i + 1);
@@ -53,6 +54,7 @@ function writeSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpe
       // Text in a number column (a label row) keeps the text format; numbers and dates get theirs.
       if (format && typeof target.value !== 'string' && target.value !== null) target.numFmt = NUMBER_FORMATS[format]!;
     });
+    if (spec.footer && r === spec.rows.length) row.font = { bold: true };
     row.commit();
   });
   sheet.commit();

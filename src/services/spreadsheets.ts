@@ -40,6 +40,11 @@ export interface SheetSpec {
   name: string;
   columns: SheetColumn[];
   rows: SheetCell[][];
+  /**
+   * A totals row under the rows, in bold: the workbook a person reads. A CSV is data for other
+   * programs and leaves it out (a program summing the column would count everything twice).
+   */
+  footer?: SheetCell[];
 }
 
 export interface WorkbookSpec {

@@ -7,6 +7,7 @@ import { calendarDate } from './downloads.ts';
  * fee code, budget codes and channel, with the period's dates on every row so that a row copied
  * elsewhere keeps its period. Amounts are whole đồng (integers); the retained share a number of
  * percent as the catalogue states it (30.00 → 30 %: shown with a percent format as 0.30 in XLSX).
+ * The workbook ends with a bold totals row; the CSV has the rows only.
  */
 export function collectionsSheet(report: CollectionsReport): SheetSpec {
   return {
@@ -60,6 +61,22 @@ export function collectionsSheet(report: CollectionsReport): SheetSpec {
       r.remit,
       r.retained,
     ]),
+    // The period's totals, under the rows (XLSX only: see SheetSpec.footer).
+    footer: [
+      calendarDate(report.from),
+      calendarDate(report.to),
+      null,
+      'Tổng cộng',
+      ...Array<null>(10).fill(null),
+      report.totals.payments,
+      report.totals.lines,
+      report.totals.collected,
+      report.totals.refunds,
+      report.totals.refunded,
+      report.totals.net,
+      report.totals.remit,
+      report.totals.retained,
+    ],
   };
 }
 

@@ -264,7 +264,16 @@ describe(`the collections report on ${databaseLabel}`, () => {
     expect(sheet.getCell('Q1').value).toBe('Số tiền thu (đồng)');
     expect(sheet.getCell('A1').font?.bold).toBe(true);
     const json = await expectJson(await report(`from=2026-11-20&to=2026-11-25&agency=${AGENCIES.communeA}`), 200);
-    expect(sheet.rowCount - 1).toBe(json.rows.length);
+    // The rows, then the period's totals in bold.
+    expect(sheet.rowCount - 2).toBe(json.rows.length);
+    const footer = sheet.getRow(sheet.rowCount);
+    expect(footer.font?.bold).toBe(true);
+    expect(footer.getCell(4).value).toBe('Tổng cộng');
+    expect([15, 16, 17, 18, 19, 20, 21, 22].map((col) => footer.getCell(col).value)).toEqual(
+      (['payments', 'lines', 'collected', 'refunds', 'refunded', 'net', 'remit', 'retained'] as const).map((f) => json.totals[f]),
+    );
+    expect(json.totals.collected).toBe(json.rows.reduce((n: number, r: Row) => n + r.collected, 0));
+    expect(footer.getCell(17).numFmt).toBe('#,##0');
     json.rows.forEach((expected: Row, i: number) => {
       const row = sheet.getRow(i + 2);
       const from = row.getCell(1);
