@@ -5,10 +5,10 @@
  * whose number of fields is not the header's. This scanner walks the bytes once, quote state and
  * all, and writes each record as COPY will read it: its fields padded or cut to the header's
  * number, then two more — the line the record starts on in the file (a quoted field may span
- * lines) and what the record holds besides whitespace (`ink`: a row of blank cells is no line). Blank lines are left out, as csv-parse's reader
- * of the other path does (statement-files.ts `csvRows`), and the same quoting is refused: a quote
- * inside an unquoted field, anything but a delimiter or a line break after a closing quote, and a
- * quote left open at the end.
+ * lines) and what the record holds besides whitespace (`ink`: a row of blank cells is no line).
+ * Blank lines are left out, as csv-parse's reader of the other path does (statement-files.ts
+ * `csvRows`), and the same quoting is refused: a quote inside an unquoted field, anything but a
+ * delimiter or a line break after a closing quote, and a quote left open at the end.
  */
 import { ServiceError } from './errors.ts';
 
@@ -43,8 +43,7 @@ export interface RecordCells {
  */
 export class CsvRecordScanner {
   private state = State.FieldStart;
-  /** The line the current record starts on, and the line breaks inside its quoted fields so far. */
-  private lineNo: number;
+  /** The line breaks inside the current record's quoted fields so far. */
   private innerBreaks = 0;
   /** Delimiters seen outside quotes in the current record (fields - 1). */
   private delimiters = 0;
@@ -54,7 +53,10 @@ export class CsvRecordScanner {
   // copy mode
   private columns = 0;
   private cut = false;
-  /** What the record holds beyond whitespace: 0 nothing, 1 only bytes of non-ASCII letters (maybe Unicode spaces), 2 visible ASCII. */
+  /**
+   * What the record holds beyond whitespace: 0 nothing, 1 only bytes of non-ASCII letters (maybe
+   * Unicode spaces), 2 visible ASCII.
+   */
   private ink = 0;
   private out = new Uint8Array(0);
   private at = 0;
@@ -64,17 +66,10 @@ export class CsvRecordScanner {
   private cells: string[] = [];
   private readonly decoder = new TextDecoder();
 
-  constructor(
-    private readonly delimiter: number,
-    firstLine = 1,
-  ) {
-    this.lineNo = firstLine;
-  }
+  /** The line the current record starts on (the file's first is 1). */
+  private lineNo = 1;
 
-  /** The line the next record starts on. */
-  get nextLine(): number {
-    return this.lineNo;
-  }
+  constructor(private readonly delimiter: number) {}
 
   /** Records written for COPY so far. */
   get records(): number {
