@@ -284,6 +284,43 @@ describe('bytes', () => {
     expect(await codeOf(run(new TextEncoder().encode('a,b\n1,2\n'), 4, 'xlsx'))).toBe('unsupported-media-type');
     expect(await codeOf(run(new TextEncoder().encode('a,b\n'.repeat(100)), 50))).toBe('payload-too-large');
   });
+
+  it('checks UTF-8 however the chunks cut the letters: any text passes, one stray byte anywhere is refused (property)', async () => {
+    const passes = async (bytes: Uint8Array, size: number) => {
+      const reader = hashingBody(chunked(bytes, size), 1_000_000, 'csv').stream.getReader();
+      try {
+        while (!(await reader.read()).done) {}
+        return true;
+      } catch (error) {
+        if (error instanceof ServiceError && error.code === 'statement-unreadable') return false;
+        throw error;
+      }
+    };
+    // Letters of one to four bytes (Vietnamese, CJK, emoji), not starting with a zip's or UTF-16's mark.
+    const text = fc.string({
+      unit: fc.constantFrom('a', ',', '\n', 'ố', 'đ', 'Ư', '₫', '中', '😀', '\u00a0'),
+      minLength: 1,
+      maxLength: 60,
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        text,
+        fc.integer({ min: 1, max: 9 }),
+        fc.nat(),
+        fc.constantFrom(0x80, 0xbf, 0xc3, 0xe1, 0xf0, 0xff),
+        async (t, size, at, stray) => {
+          const bytes = new TextEncoder().encode(`x${t}`);
+          expect(await passes(bytes, size)).toBe(true);
+          // A lone continuation or lead byte (or 0xFF) put between two letters is never UTF-8.
+          const cut = [...`x${t}`].slice(0, 1 + (at % [...t].length)).join('');
+          const head = new TextEncoder().encode(cut);
+          const broken = new Uint8Array([...head, stray, ...bytes.slice(head.byteLength)]);
+          expect(await passes(broken, size)).toBe(false);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });
 
 describe('XLSX (through the Spreadsheets port)', () => {
