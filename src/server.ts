@@ -45,6 +45,14 @@ async function main() {
     });
   });
 
+  // An idle keep-alive connection is closed by its client or the proxy in front, never under them:
+  // Node's 5 s default races a client or proxy reusing the connection at that moment (a "socket
+  // hang up", a 502; seen in this repository's fresh-start test under load). Longer than the
+  // usual load balancer's 60 s idle timeout, and the headers timeout longer still, as Node asks.
+  const http = server as unknown as { keepAliveTimeout: number; headersTimeout: number };
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
+
   server.once('error', (error: NodeJS.ErrnoException) => {
     // Not a stack trace: the one thing to know, and the one thing to change.
     const reason =
