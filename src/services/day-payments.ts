@@ -46,14 +46,23 @@ export function candidateWindow(date: string, alias = 'i'): SQL {
  *   sql`SELECT count(*), coalesce(sum(amount), 0) FROM (${hubPaymentsOfDay(source, date)}) h`
  */
 export function hubPaymentsOfDay(source: StatementSource, date: string): SQL {
-  const { start, end } = businessDayBounds(date);
   return sql`SELECT i.id, i.reference, i.gateway_transaction_id, coalesce(i.received_amount, i.amount) AS amount, i.succeeded_at,
                     i.dossier_code, i.status
              FROM payment_intents i
-             WHERE ${sourceIntentCondition(source)} AND ${candidateWindow(date)}
-               -- Paid at some point: money refunded later was still collected that day.
-               AND i.status IN ('succeeded', 'partially_refunded', 'refunded')
-               AND i.succeeded_at >= ${start.toISOString()}::timestamptz AND i.succeeded_at < ${end.toISOString()}::timestamptz`;
+             WHERE ${sourceIntentCondition(source)} AND ${candidateWindow(date)} AND ${paidOnDay(date)}`;
+}
+
+/**
+ * Whether the intent (`alias` names payment_intents) is a payment of `date`, the rest of
+ * `hubPaymentsOfDay`'s condition: for a query that reads the source's intents once and marks
+ * the day's payments among them.
+ */
+export function paidOnDay(date: string, alias = 'i'): SQL {
+  const a = sql.raw(alias);
+  const { start, end } = businessDayBounds(date);
+  // Paid at some point: money refunded later was still collected that day.
+  return sql`(${a}.status IN ('succeeded', 'partially_refunded', 'refunded')
+              AND ${a}.succeeded_at >= ${start.toISOString()}::timestamptz AND ${a}.succeeded_at < ${end.toISOString()}::timestamptz)`;
 }
 
 /** The statement source an intent's money belongs to (null: a channel no statement speaks of, such as the counter). */

@@ -195,10 +195,13 @@ export async function closeDay(ctx: ServiceContext, principal: Principal, id: st
     const [unmatched] = await queryRows<{ count: string }>(
       executor(ctx),
       sql`SELECT count(*) AS count FROM (${hubPaymentsOfDay(source, date)}) h
-          WHERE NOT EXISTS (SELECT 1 FROM reconciliation_items i WHERE i.reconciliation_id = ${id}::uuid AND i.intent_id = h.id
+          WHERE NOT EXISTS (SELECT 1 FROM reconciliation_results i WHERE i.reconciliation_id = ${id}::uuid AND i.intent_id = h.id
                               AND i.class <> 'duplicate' AND i.hub_amount = h.amount)
+            -- Two anti-joins, not one with OR: each is a hash join, where the OR made a nested loop
+            -- of every payment by every discrepancy (hours for a million-payment day).
+            AND NOT EXISTS (SELECT 1 FROM discrepancies d WHERE d.source = ${source.id} AND d.business_date = ${date}::date AND d.intent_id = h.id)
             AND NOT EXISTS (SELECT 1 FROM discrepancies d WHERE d.source = ${source.id} AND d.business_date = ${date}::date
-                              AND (d.intent_id = h.id OR d.resolution->>'intentId' = h.id::text))`,
+                              AND d.resolution->>'intentId' = h.id::text)`,
     );
     const unmatchedPayments = Number(unmatched?.count ?? 0);
     if (unmatchedPayments > 0) {
@@ -212,7 +215,7 @@ export async function closeDay(ctx: ServiceContext, principal: Principal, id: st
     const classes = await queryRows<{ class: string; count: string; amount: string }>(
       executor(ctx),
       sql`SELECT class, count(*) AS count, coalesce(sum(coalesce(statement_amount, hub_amount)), 0) AS amount
-          FROM reconciliation_items WHERE reconciliation_id = ${id}::uuid GROUP BY class`,
+          FROM reconciliation_results WHERE reconciliation_id = ${id}::uuid GROUP BY class`,
     );
     const differences: DayTotals['differences'] = {};
     let matched = { count: 0, amount: 0 };

@@ -1,11 +1,11 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { DayTotals } from '../db/schema/treasury-day.ts';
+import { type DayTotals, lineRules } from '../db/schema/treasury-day.ts';
 import { queryRows } from '../db/types.ts';
 import { addDays } from '../domain/dates.ts';
 import { applyOutcome } from './apply-outcome.ts';
 import { appendAudit } from './audit.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
-import { candidateWindow, countedLine, hubPaymentsOfDay, sourceIntentCondition } from './day-payments.ts';
+import { candidateWindow, countedLine, paidOnDay, sourceIntentCondition } from './day-payments.ts';
 import { ServiceError } from './errors.ts';
 import { actorOf, type Principal } from './principal.ts';
 import { type ReceiptRow, signReceipt } from './receipts.ts';
@@ -132,8 +132,13 @@ export async function runReconciliation(
 
     await matchLines(ctx, source, input.date, statementId);
     const healed = await heal(ctx, source, input.date, statementId, actor, receipts);
-    if (healed.length > 0) await rebuildIntents(ctx, source, input.date);
-    await matchAmountTime(ctx);
+    if (healed.length > 0)
+      await refreshIntents(
+        ctx,
+        input.date,
+        healed.map((h) => h.intentId),
+      );
+    await matchAmountTime(ctx, input.date);
     await writeItems(ctx, reconciliationId, statementId);
     const resolved = await writeDiscrepancies(ctx, { reconciliationId, source, date: input.date, agencyCode, statementId, actor });
     const flagged = await flagStillMissing(ctx, source.id, input.date);
@@ -163,58 +168,136 @@ export async function runReconciliation(
   return { ...view, healed: outcome.healed, resolved: outcome.resolved, flagged: outcome.flagged };
 }
 
-/** Rules 1-3 into temporary tables (dropped at commit): the statement's lines, the source's intents, and line → intent. */
+/** The hub's statuses of a payment taken (money refunded since was still collected). */
+const PAID = sql.raw(`('succeeded', 'partially_refunded', 'refunded')`);
+/** `lineRules`' positions as rule names, in SQL (a line's `prio` is its rule's position). */
+const RULE_NAME = sql.raw(`(ARRAY[${lineRules.map((r) => `'${r}'`).join(', ')}])`);
+
+/**
+ * Rules 1-3, into temporary tables (dropped at commit) that the rest of the run reads:
+ *   recon_lines  the counted lines rule 1 matched, with their intent's numbers — most lines (a
+ *                million on a gateway's busy day), so nothing else is kept of them;
+ *   recon_free   the other counted lines, with what the later rules need of them, and the
+ *                intent (with its numbers) rules 2-4 find for them;
+ *   recon_named  the hub's payments of the day that no line names (`lines` 0), and the intents
+ *                two or more lines name (`lines` > 1: duplicates, see matchAmountTime).
+ * Rule 1 is one full join of the lines with the source's intents on the transaction id: its one
+ * pass gives the lines it matches, the lines it leaves and the day's payments it leaves. Rules
+ * 2-3 look the few lines left up in the intents' reference index.
+ */
 async function matchLines(ctx: ServiceContext, source: StatementSource, date: string, statementId: string) {
   const db = executor(ctx);
+  // No key and no index: every join on it is a hash join (a key cost seconds to fill).
   await db.execute(sql`CREATE TEMP TABLE recon_lines ON COMMIT DROP AS
-    SELECT line_no, nullif(trim(transaction_id), '') AS txn, nullif(upper(trim(reference)), '') AS ref, amount, occurred_at, text
-    FROM statement_lines l WHERE l.statement_id = ${statementId}::uuid AND ${countedLine()}`);
+    SELECT l.line_no, l.amount, c.id AS intent_id, 1::smallint AS prio, c.status AS hub_status, c.amount AS hub_amount,
+           c.paid_amount AS hub_paid, c.of_day, c.succeeded_at
+    FROM (SELECT line_no, amount, nullif(trim(transaction_id), '') AS txn FROM statement_lines l
+          WHERE l.statement_id = ${statementId}::uuid AND ${countedLine()}) l
+    FULL JOIN (SELECT i.id, i.gateway_transaction_id AS txn, i.status, i.amount, coalesce(i.received_amount, i.amount) AS paid_amount,
+                      i.succeeded_at, ${paidOnDay(date)} AS of_day
+               FROM payment_intents i WHERE ${sourceIntentCondition(source)} AND ${candidateWindow(date)}) c ON c.txn = l.txn
+    WHERE l.line_no IS NOT NULL OR c.of_day`);
+  // Two intents of a source with one gateway transaction id (a gateway's fault) give their line
+  // two rows: the line keeps the first intent, as DISTINCT ON would, and the other becomes an
+  // intent no line names — found by counting, since deduplicating a million lines every run to
+  // catch what almost never happens costs a second.
+  const [counts] = await queryRows<{ rows: string; lines: string }>(
+    db,
+    sql`SELECT (SELECT count(*) FROM recon_lines WHERE line_no IS NOT NULL) AS rows,
+               (SELECT count(*) FROM statement_lines l WHERE l.statement_id = ${statementId}::uuid AND ${countedLine()}) AS lines`,
+  );
+  if (Number(counts!.rows) > Number(counts!.lines)) {
+    await db.execute(sql`UPDATE recon_lines r SET line_no = NULL FROM recon_lines o
+                         WHERE o.line_no = r.line_no AND o.intent_id < r.intent_id
+                           AND r.line_no IN (SELECT line_no FROM recon_lines GROUP BY line_no HAVING count(*) > 1)`);
+  }
+  await db.execute(sql`CREATE TEMP TABLE recon_free ON COMMIT DROP AS
+    SELECT l.line_no, nullif(trim(l.transaction_id), '') AS txn, nullif(upper(trim(l.reference)), '') AS ref, l.amount, l.occurred_at, l.text,
+           NULL::uuid AS intent_id, NULL::smallint AS prio, NULL::text AS hub_status, NULL::bigint AS hub_amount, NULL::bigint AS hub_paid,
+           NULL::boolean AS of_day, 1::bigint AS nth
+    FROM recon_lines r JOIN statement_lines l ON l.statement_id = ${statementId}::uuid AND l.line_no = r.line_no
+    WHERE r.intent_id IS NULL`);
+  await db.execute(sql`CREATE TEMP TABLE recon_named ON COMMIT DROP AS
+    SELECT DISTINCT intent_id AS id, hub_paid AS paid_amount, succeeded_at, 0::bigint AS lines FROM recon_lines WHERE line_no IS NULL AND of_day`);
+  await db.execute(sql`DELETE FROM recon_lines WHERE intent_id IS NULL OR line_no IS NULL`);
+  await db.execute(sql`ANALYZE recon_named`);
   // Temporary tables have no statistics until analysed: without them the planner guesses a few
   // thousand rows and picks merge joins with external sorts for a million.
   await db.execute(sql`ANALYZE recon_lines`);
-  // No key: every join on it is a hash join, and a uuid primary key cost 4.8 of the 6.6 s of
-  // filling it with a million intents (ids come from payment_intents' own key: unique already).
-  await db.execute(sql`CREATE TEMP TABLE recon_intents (id uuid NOT NULL, reference text, txn text, amount bigint, paid_amount bigint,
-                         status text, succeeded_at timestamptz, of_day boolean) ON COMMIT DROP`);
-  await rebuildIntents(ctx, source, date);
-  await db.execute(sql`CREATE TEMP TABLE recon_match (line_no integer PRIMARY KEY, intent_id uuid NOT NULL, rule text NOT NULL, prio integer NOT NULL)
-                       ON COMMIT DROP`);
-  await db.execute(sql`INSERT INTO recon_match
-    SELECT DISTINCT ON (l.line_no) l.line_no, c.id, 'transaction_id', 1
-    FROM recon_lines l JOIN recon_intents c ON c.txn = l.txn
-    ORDER BY l.line_no, c.id`);
-  await db.execute(sql`INSERT INTO recon_match
-    SELECT DISTINCT ON (l.line_no) l.line_no, c.id, 'reference', 2
-    FROM recon_lines l JOIN recon_intents c ON c.reference = l.ref
-    WHERE NOT EXISTS (SELECT 1 FROM recon_match m WHERE m.line_no = l.line_no)
-    ORDER BY l.line_no, c.id`);
+  await db.execute(sql`ANALYZE recon_free`);
+  // The few lines left are looked up one by one in the references' unique index (a LATERAL with
+  // LIMIT, which the planner keeps as it is: as a join it read every intent of the source).
+  const intentOf = (reference: SQL) =>
+    sql`LATERAL (SELECT c.id FROM payment_intents c
+                 WHERE c.reference = ${reference} AND ${sourceIntentCondition(source, 'c')} AND ${candidateWindow(date, 'c')}
+                 LIMIT 1) c ON true`;
+  await matchFree(
+    ctx,
+    date,
+    2,
+    sql`SELECT f.line_no, c.id FROM recon_free f JOIN ${intentOf(sql`f.ref`)} WHERE f.intent_id IS NULL AND f.ref IS NOT NULL`,
+  );
   // Every 'HP' in the normalised text starts a candidate (overlapping ones included: 'HP' cannot
   // overlap itself); a candidate naming no intent of the source is ignored.
-  await db.execute(sql`INSERT INTO recon_match
-    SELECT DISTINCT ON (t.line_no) t.line_no, c.id, 'text_reference', 3
-    FROM (
-      SELECT l.line_no, u.k, 'HP' || left(array_to_string(a.parts[u.k:], 'HP'), 10) AS ref
-      FROM recon_lines l
-      CROSS JOIN LATERAL (SELECT string_to_array(${normalisedText(sql`l.text`)}, 'HP') AS parts) a
-      CROSS JOIN LATERAL unnest(a.parts) WITH ORDINALITY AS u(piece, k)
-      WHERE l.text IS NOT NULL AND u.k > 1 AND NOT EXISTS (SELECT 1 FROM recon_match m WHERE m.line_no = l.line_no)
-    ) t
-    JOIN recon_intents c ON c.reference = t.ref
-    WHERE t.ref ~ ${REFERENCE_SQL_PATTERN}
-    ORDER BY t.line_no, t.k`);
-  await db.execute(sql`ANALYZE recon_match`);
+  await matchFree(
+    ctx,
+    date,
+    3,
+    sql`SELECT DISTINCT ON (t.line_no) t.line_no, c.id
+        FROM (
+          SELECT f.line_no, u.k, 'HP' || left(array_to_string(a.parts[u.k:], 'HP'), 10) AS ref
+          FROM recon_free f
+          CROSS JOIN LATERAL (SELECT string_to_array(${normalisedText(sql`f.text`)}, 'HP') AS parts) a
+          CROSS JOIN LATERAL unnest(a.parts) WITH ORDINALITY AS u(piece, k)
+          WHERE f.text IS NOT NULL AND u.k > 1 AND f.intent_id IS NULL
+        ) t
+        JOIN ${intentOf(sql`t.ref`)}
+        WHERE t.ref ~ ${REFERENCE_SQL_PATTERN}
+        ORDER BY t.line_no, t.k`,
+  );
 }
 
-/** The source's intents as they are now, each marked whether it is one of the hub's payments of the day. */
-async function rebuildIntents(ctx: ServiceContext, source: StatementSource, date: string) {
+/** Gives the free lines `found` names (line_no, id) their intent by rule `prio`, with its numbers; the intent is named now. */
+async function matchFree(ctx: ServiceContext, date: string, prio: number, found: SQL) {
   const db = executor(ctx);
-  await db.execute(sql`TRUNCATE recon_intents`);
-  await db.execute(sql`INSERT INTO recon_intents
-    SELECT i.id, i.reference, i.gateway_transaction_id, i.amount, coalesce(i.received_amount, i.amount), i.status, i.succeeded_at, h.id IS NOT NULL
-    FROM payment_intents i LEFT JOIN (${hubPaymentsOfDay(source, date)}) h ON h.id = i.id
-    WHERE ${sourceIntentCondition(source)} AND ${candidateWindow(date)}`);
-  await db.execute(sql`ANALYZE recon_intents`);
+  await db.execute(sql`UPDATE recon_free f
+    SET intent_id = c.id, prio = ${prio}, hub_status = c.status, hub_amount = c.amount, hub_paid = coalesce(c.received_amount, c.amount),
+        of_day = ${paidOnDay(date, 'c')}
+    FROM (${found}) m CROSS JOIN LATERAL (SELECT c.* FROM payment_intents c WHERE c.id = m.id) c
+    WHERE f.line_no = m.line_no`);
+  await db.execute(sql`DELETE FROM recon_named p USING (SELECT DISTINCT intent_id FROM recon_free WHERE prio = ${prio}) f
+                       WHERE p.lines = 0 AND f.intent_id = p.id`);
 }
+
+/** After healing, the healed intents' numbers as they are now, in the run's tables. */
+async function refreshIntents(ctx: ServiceContext, date: string, ids: string[]) {
+  const healed = sql`(SELECT value::uuid FROM jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`;
+  for (const table of [sql`recon_lines`, sql`recon_free`]) {
+    await executor(ctx).execute(sql`UPDATE ${table} r
+      SET hub_status = c.status, hub_amount = c.amount, hub_paid = coalesce(c.received_amount, c.amount), of_day = ${paidOnDay(date, 'c')}
+      FROM payment_intents c WHERE c.id = r.intent_id AND c.id IN ${healed}`);
+  }
+}
+
+/** Every counted line with its intent (if any), the rule, its numbers and whether another line came first for the intent. */
+const namedLines = sql`SELECT line_no, intent_id, prio, amount, hub_status, hub_amount, hub_paid, of_day, 1::bigint AS nth FROM recon_lines
+                       UNION ALL
+                       SELECT line_no, intent_id, prio, amount, hub_status, hub_amount, hub_paid, of_day, nth FROM recon_free`;
+
+/**
+ * Each counted line's class (`writeItems`, `summarise`): `duplicate` for a second line naming the
+ * same intent (recon_dup) or repeating an unknown transaction or reference (nth > 1).
+ */
+const classifiedLines = sql`
+  SELECT l.line_no, l.intent_id, l.prio, l.of_day, l.amount AS statement_amount,
+         CASE WHEN l.hub_status IN ${PAID} THEN l.hub_paid ELSE l.hub_amount END AS hub_amount,
+         CASE WHEN l.intent_id IS NULL THEN (CASE WHEN l.nth > 1 THEN 'duplicate' ELSE 'missing_in_hub' END)
+              WHEN d.line_no IS NOT NULL THEN 'duplicate'
+              WHEN l.hub_status NOT IN ${PAID} AND l.amount <> l.hub_amount THEN 'amount_mismatch'
+              WHEN l.hub_status NOT IN ${PAID} THEN 'status_mismatch'
+              WHEN l.amount <> l.hub_paid THEN 'amount_mismatch'
+              ELSE 'matched' END AS class
+  FROM (${namedLines}) l LEFT JOIN recon_dup d ON d.line_no = l.line_no`;
 
 /**
  * A line that proves money for an intent the hub still thinks unpaid (a lost callback) is that
@@ -231,6 +314,10 @@ async function heal(
   actor: string,
   receipts: Array<{ row: ReceiptRow; reference: string }>,
 ): Promise<Array<HealedPayment & { amount: number }>> {
+  const healable = sql.join(
+    HEALABLE.map((s) => sql`${s}`),
+    sql`, `,
+  );
   const rows = await queryRows<{
     intent_id: string;
     reference: string;
@@ -241,12 +328,11 @@ async function heal(
     status: string;
   }>(
     executor(ctx),
-    sql`SELECT DISTINCT ON (m.intent_id) m.intent_id, c.reference, m.line_no, l.txn, l.amount, l.occurred_at, c.status
-        FROM recon_match m JOIN recon_lines l ON l.line_no = m.line_no JOIN recon_intents c ON c.id = m.intent_id
-        WHERE c.status IN (${sql.join(
-          HEALABLE.map((s) => sql`${s}`),
-          sql`, `,
-        )})
+    sql`SELECT DISTINCT ON (m.intent_id) m.intent_id, c.reference, m.line_no, nullif(trim(l.transaction_id), '') AS txn, l.amount, l.occurred_at, c.status
+        FROM (${namedLines}) m
+        JOIN payment_intents c ON c.id = m.intent_id
+        JOIN statement_lines l ON l.statement_id = ${statementId}::uuid AND l.line_no = m.line_no
+        WHERE m.hub_status IN (${healable}) AND c.status IN (${healable})
         ORDER BY m.intent_id, m.prio, m.line_no`,
   );
   const healed: Array<HealedPayment & { amount: number }> = [];
@@ -284,69 +370,83 @@ async function heal(
 }
 
 /**
- * Rule 4, for what rules 1-3 left on both sides: lines that carry no transaction id (an unknown
- * id is another payment), less those repeating an unknown reference.
+ * The intents two or more lines name (recon_named with `lines` > 1; their later lines are
+ * duplicates: recon_dup), from one count of the named lines per intent. Then rule 4, for what is left on both
+ * sides: lines that carry no transaction id (an unknown id is another payment), less those
+ * repeating an unknown reference. Rule 4 pairs each payment with at most one line, so it makes
+ * no duplicate.
  */
-async function matchAmountTime(ctx: ServiceContext) {
+async function matchAmountTime(ctx: ServiceContext, date: string) {
   const db = executor(ctx);
   const windowSeconds = ctx.settings.treasuryDay.amountTimeWindowMinutes * 60;
-  await db.execute(sql`CREATE TEMP TABLE recon_unmatched ON COMMIT DROP AS
-    SELECT l.line_no, row_number() OVER (PARTITION BY coalesce(l.txn, l.ref, 'line:' || l.line_no) ORDER BY l.line_no) AS nth
-    FROM recon_lines l WHERE NOT EXISTS (SELECT 1 FROM recon_match m WHERE m.line_no = l.line_no)`);
-  await db.execute(sql`ANALYZE recon_unmatched`);
-  await db.execute(sql`INSERT INTO recon_match
-    SELECT l.line_no, p.id, 'amount_time', 4
-    FROM (SELECT l.line_no, l.amount, l.occurred_at, row_number() OVER (PARTITION BY l.amount ORDER BY l.occurred_at, l.line_no) AS n
-          FROM recon_lines l JOIN recon_unmatched u ON u.line_no = l.line_no AND u.nth = 1
-          -- A line with a transaction id rule 1 did not find is money the hub never saw: every
-          -- payment of the day carries its own id, so a line naming another is not that payment.
-          WHERE l.occurred_at IS NOT NULL AND l.txn IS NULL) l
-    JOIN (SELECT c.id, c.paid_amount, c.succeeded_at, row_number() OVER (PARTITION BY c.paid_amount ORDER BY c.succeeded_at, c.id) AS n
-          FROM recon_intents c WHERE c.of_day AND NOT EXISTS (SELECT 1 FROM recon_match m WHERE m.intent_id = c.id)) p
-      ON p.paid_amount = l.amount AND p.n = l.n
-    WHERE abs(extract(epoch FROM l.occurred_at - p.succeeded_at)) <= ${windowSeconds}`);
-  await db.execute(sql`DELETE FROM recon_unmatched u WHERE EXISTS (SELECT 1 FROM recon_match m WHERE m.line_no = u.line_no)`);
+  await db.execute(sql`INSERT INTO recon_named (id, lines)
+    SELECT intent_id, count(*) FROM (${namedLines}) m WHERE intent_id IS NOT NULL GROUP BY intent_id HAVING count(*) > 1`);
+  await db.execute(sql`CREATE TEMP TABLE recon_dup ON COMMIT DROP AS
+    SELECT line_no FROM (
+      SELECT m.line_no, row_number() OVER (PARTITION BY m.intent_id ORDER BY m.prio, m.line_no) AS nth
+      FROM (${namedLines}) m JOIN recon_named d ON d.id = m.intent_id AND d.lines > 1) x
+    WHERE nth > 1`);
+  await db.execute(sql`ANALYZE recon_dup`);
+  // The free lines still unmatched, numbered within what they name (an unknown transaction or
+  // reference given twice is one payment and a duplicate).
+  await db.execute(sql`UPDATE recon_free f SET nth = u.nth
+    FROM (SELECT line_no, row_number() OVER (PARTITION BY coalesce(txn, ref, 'line:' || line_no) ORDER BY line_no) AS nth
+          FROM recon_free WHERE intent_id IS NULL) u
+    WHERE f.line_no = u.line_no`);
+  await matchFree(
+    ctx,
+    date,
+    4,
+    sql`SELECT l.line_no, p.id
+        FROM (SELECT f.line_no, f.amount, f.occurred_at, row_number() OVER (PARTITION BY f.amount ORDER BY f.occurred_at, f.line_no) AS n
+              FROM recon_free f
+              -- A line with a transaction id rule 1 did not find is money the hub never saw: every
+              -- payment of the day carries its own id, so a line naming another is not that payment.
+              WHERE f.intent_id IS NULL AND f.nth = 1 AND f.occurred_at IS NOT NULL AND f.txn IS NULL) l
+        JOIN (SELECT p.id, p.paid_amount, p.succeeded_at, row_number() OVER (PARTITION BY p.paid_amount ORDER BY p.succeeded_at, p.id) AS n
+              FROM recon_named p WHERE p.lines = 0) p
+          ON p.paid_amount = l.amount AND p.n = l.n
+        WHERE abs(extract(epoch FROM l.occurred_at - p.succeeded_at)) <= ${windowSeconds}`,
+  );
 }
 
 /**
- * Exactly one item per counted line and one per hub payment of the day that no line of this
- * statement names. A payment matched by another day's statement (paid just before midnight, say)
- * is `matched` here too, by rule `later_statement`, so its money is counted once.
+ * The run's verdict: every counted line and every payment of the day no line names, in exactly
+ * one class. The day's plain matches go to reconciliation_matches, 10,000 to a row; the rest to
+ * reconciliation_items — every other class, and matches to a payment of another day (another
+ * day's run looks for them by intent). A payment of the day matched by another day's statement
+ * (paid just before midnight, say) is `matched` here too, by rule `later_statement`, so its money
+ * is counted once.
  */
 async function writeItems(ctx: ServiceContext, reconciliationId: string, statementId: string) {
   const db = executor(ctx);
   await db.execute(sql`DELETE FROM reconciliation_items WHERE reconciliation_id = ${reconciliationId}::uuid`);
-  // The line items are kept in a temporary table too (analysed, indexed by intent) for the
-  // discrepancy statements after: the million rows just written to reconciliation_items have no
-  // statistics yet, and plans over them went quadratic (minutes at 1,000,000 lines).
-  await db.execute(sql`CREATE TEMP TABLE recon_items ON COMMIT DROP AS
-    SELECT l.line_no, m.intent_id,
-           CASE WHEN m.intent_id IS NULL THEN (CASE WHEN u.nth > 1 THEN 'duplicate' ELSE 'missing_in_hub' END)
-                WHEN m.nth > 1 THEN 'duplicate'
-                WHEN c.status NOT IN ('succeeded', 'partially_refunded', 'refunded') AND l.amount <> c.amount THEN 'amount_mismatch'
-                WHEN c.status NOT IN ('succeeded', 'partially_refunded', 'refunded') THEN 'status_mismatch'
-                WHEN l.amount <> c.paid_amount THEN 'amount_mismatch'
-                ELSE 'matched' END AS class,
-           m.rule, l.amount AS statement_amount,
-           CASE WHEN c.status IN ('succeeded', 'partially_refunded', 'refunded') THEN c.paid_amount ELSE c.amount END AS hub_amount
-    FROM recon_lines l
-    LEFT JOIN (SELECT m.*, row_number() OVER (PARTITION BY m.intent_id ORDER BY m.prio, m.line_no) AS nth FROM recon_match m) m ON m.line_no = l.line_no
-    LEFT JOIN recon_intents c ON c.id = m.intent_id
-    LEFT JOIN recon_unmatched u ON u.line_no = l.line_no`);
-  await db.execute(sql`CREATE INDEX ON recon_items (intent_id)`);
-  await db.execute(sql`ANALYZE recon_items`);
-  await db.execute(sql`INSERT INTO reconciliation_items (reconciliation_id, statement_id, line_no, intent_id, class, rule, statement_amount, hub_amount)
-    SELECT ${reconciliationId}::uuid, ${statementId}::uuid, line_no, intent_id, class, rule, statement_amount, hub_amount FROM recon_items`);
+  await db.execute(sql`DELETE FROM reconciliation_matches WHERE reconciliation_id = ${reconciliationId}::uuid`);
+  // The lines are classed once (a million rows held in memory, not written) for both tables,
+  // and grouped into chunks by hashing (the planner, misled by the CTE's estimate, sorted a
+  // million rows for a hundred groups).
+  await db.execute(sql`SELECT set_config('enable_sort', 'off', true)`);
+  await db.execute(sql`WITH lines AS MATERIALIZED (${classifiedLines}),
+    items AS (
+      INSERT INTO reconciliation_items (reconciliation_id, statement_id, line_no, intent_id, class, rule, statement_amount, hub_amount)
+      SELECT ${reconciliationId}::uuid, ${statementId}::uuid, l.line_no, l.intent_id, l.class, ${RULE_NAME}[l.prio], l.statement_amount, l.hub_amount
+      FROM lines l WHERE l.class <> 'matched' OR NOT l.of_day)
+    INSERT INTO reconciliation_matches (reconciliation_id, chunk, statement_id, line_nos, intent_ids, rules, amounts)
+    SELECT ${reconciliationId}::uuid, l.line_no / 10000, ${statementId}::uuid,
+           array_agg(l.line_no), array_agg(l.intent_id), array_agg(l.prio), array_agg(l.statement_amount)
+    FROM lines l WHERE l.class = 'matched' AND l.of_day
+    GROUP BY l.line_no / 10000`);
+  await db.execute(sql`SELECT set_config('enable_sort', 'on', true)`);
   await db.execute(sql`INSERT INTO reconciliation_items (reconciliation_id, statement_id, line_no, intent_id, class, rule, statement_amount, hub_amount)
     SELECT ${reconciliationId}::uuid, NULL, NULL, c.id,
            CASE WHEN o.statement_amount IS NULL THEN 'missing_in_statement' ELSE 'matched' END,
            CASE WHEN o.statement_amount IS NULL THEN NULL ELSE 'later_statement' END,
            o.statement_amount, c.paid_amount
-    FROM recon_intents c
+    FROM recon_named c
     LEFT JOIN LATERAL (SELECT o.statement_amount FROM reconciliation_items o
                        WHERE o.intent_id = c.id AND o.class = 'matched' AND o.line_no IS NOT NULL AND o.reconciliation_id <> ${reconciliationId}::uuid
                        LIMIT 1) o ON true
-    WHERE c.of_day AND NOT EXISTS (SELECT 1 FROM recon_match m WHERE m.intent_id = c.id)`);
+    WHERE c.lines = 0`);
 }
 
 /**
@@ -370,8 +470,9 @@ async function writeDiscrepancies(
                 ELSE 'intent:' || i.intent_id END AS subject,
            coalesce(l.txn, c.txn) AS money_txn
     FROM reconciliation_items i
-    LEFT JOIN recon_lines l ON l.line_no = i.line_no
-    LEFT JOIN recon_intents c ON c.id = i.intent_id
+    LEFT JOIN LATERAL (SELECT nullif(trim(l.transaction_id), '') AS txn, nullif(upper(trim(l.reference)), '') AS ref, l.occurred_at, l.text
+                       FROM statement_lines l WHERE l.statement_id = ${day.statementId}::uuid AND l.line_no = i.line_no) l ON true
+    LEFT JOIN LATERAL (SELECT c.gateway_transaction_id AS txn FROM payment_intents c WHERE c.id = i.intent_id) c ON true
     WHERE i.reconciliation_id = ${day.reconciliationId}::uuid AND i.class <> 'matched'`);
   // The "no longer found" check below looks each open discrepancy of the day up here. The day's
   // discrepancies were just written, so their statistics say "a few" and the planner nests loops:
@@ -411,11 +512,11 @@ async function writeDiscrepancies(
     sql`UPDATE discrepancies d SET status = 'resolved',
                resolution = ${resolution('later_statement', `found in the statement of ${day.date}`)} || jsonb_build_object('lineId', ${`${day.statementId}:`}::text || i.line_no),
                decided_by = ${day.actor}, resolved_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
-        -- This run's line items (writeItems), by intent: the column says again what the subject
-        -- says (a missing_in_statement's subject is its intent), so each of the few open ones is
-        -- one probe of recon_items' index.
-        FROM recon_items i
-        WHERE i.class = 'matched'
+        -- This run's matches to payments of other days (writeItems keeps them as items, by
+        -- intent): the column says again what the subject says (a missing_in_statement's subject
+        -- is its intent), so each of the few open ones is one probe of the items' index.
+        FROM reconciliation_items i
+        WHERE i.reconciliation_id = ${day.reconciliationId}::uuid AND i.class = 'matched' AND i.line_no IS NOT NULL
           AND d.source = ${day.source.id} AND d.class = 'missing_in_statement' AND d.subject = 'intent:' || i.intent_id
           AND i.intent_id = d.intent_id
           AND d.business_date <> ${day.date}::date AND d.status <> 'resolved'
@@ -442,11 +543,16 @@ async function flagStillMissing(ctx: ServiceContext, source: string, date: strin
 async function summarise(ctx: ServiceContext, reconciliationId: string, statementId: string): Promise<ClassTotals> {
   const rows = await queryRows<{ class: string; count: string; amount: string }>(
     executor(ctx),
-    sql`SELECT class, count(*) AS count, coalesce(sum(coalesce(statement_amount, hub_amount)), 0) AS amount
-        FROM reconciliation_items WHERE reconciliation_id = ${reconciliationId}::uuid GROUP BY class
-        UNION ALL
-        SELECT 'ignored', count(*), coalesce(sum(l.amount), 0) FROM statement_lines l
-        WHERE l.statement_id = ${statementId}::uuid AND l.error IS NULL AND NOT ${countedLine()}`,
+    sql`SELECT class, sum(count) AS count, sum(amount) AS amount FROM (
+          SELECT class, count(*) AS count, coalesce(sum(coalesce(statement_amount, hub_amount)), 0) AS amount
+          FROM reconciliation_items WHERE reconciliation_id = ${reconciliationId}::uuid GROUP BY class
+          UNION ALL
+          SELECT 'matched', coalesce(sum(cardinality(line_nos)), 0), coalesce(sum((SELECT sum(a) FROM unnest(amounts) a)), 0)
+          FROM reconciliation_matches WHERE reconciliation_id = ${reconciliationId}::uuid
+          UNION ALL
+          SELECT 'ignored', count(*), coalesce(sum(l.amount), 0) FROM statement_lines l
+          WHERE l.statement_id = ${statementId}::uuid AND l.error IS NULL AND NOT ${countedLine()}
+        ) c GROUP BY class HAVING sum(count) > 0 OR class = 'ignored'`,
   );
   const summary: ClassTotals = {};
   for (const row of rows) summary[row.class] = { count: Number(row.count), amount: Number(row.amount) };

@@ -6,6 +6,7 @@ import {
   paymentIntents,
   receipts,
   reconciliationItems,
+  reconciliationResults,
   reconciliations,
 } from '../../src/db/schema/index.ts';
 import { databaseLabel } from '../helpers/database.ts';
@@ -66,10 +67,10 @@ const run = (source: string, date: string) => h.request('POST', '/v1/reconciliat
 const itemsOf = (reconciliationId: string) =>
   h.db.db
     .select()
-    .from(reconciliationItems)
-    .where(eq(reconciliationItems.reconciliationId, reconciliationId))
+    .from(reconciliationResults)
+    .where(eq(reconciliationResults.reconciliationId, reconciliationId))
     // The statement's lines in file order, then the payments no line names.
-    .orderBy(sql`${reconciliationItems.lineNo} NULLS LAST`, asc(reconciliationItems.intentId));
+    .orderBy(sql`${reconciliationResults.lineNo} NULLS LAST`, asc(reconciliationResults.intentId));
 const intentRow = async (id: string) => (await h.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, id)))[0]!;
 const discrepanciesOf = (source: string, date: string) =>
   h.db.db
@@ -206,6 +207,53 @@ describe(`matching a day, every class (${databaseLabel})`, () => {
       ['missing_in_statement', 'rematch'],
     ]);
     expect(third.summary.matched.count).toBe(6);
+  });
+
+  it('keeps the day’s plain matches compactly and the rest as items; a transaction id two intents share goes to the first', async () => {
+    const day = '2026-11-20';
+    const plain = await paidOn(day, 0);
+    const shared = [await paidOn(day, 5, { transactionId: 'SBX-SHARED' }), await paidOn(day, 6, { transactionId: 'SBX-SHARED' })];
+    expect(shared.map((i) => i.txn)).toEqual(['SBX-SHARED', 'SBX-SHARED']);
+    // Paid on the day before (VN 23:50): a line of this day's statement matching it crosses days.
+    const eve = await paidOn('2026-11-19', 830);
+    await insertStatement(h, {
+      source: 'sandbox',
+      date: day,
+      lines: [
+        { transactionId: plain.txn, amount: FEE, occurredAt: at(day, 0), status: 'paid' }, // 2
+        { transactionId: 'SBX-SHARED', amount: FEE, occurredAt: at(day, 5), status: 'paid' }, // 3
+        { transactionId: eve.txn, amount: FEE, occurredAt: at('2026-11-19', 830), status: 'paid' }, // 4
+      ],
+    });
+    h.clock.now = at(day, 600);
+    const result = await expectJson(await run('sandbox', day), 200);
+    const [first, second] = [...shared].sort((a, b) => a.id.localeCompare(b.id));
+    const all = await itemsOf(result.id);
+    expect(all.map((i) => [i.lineNo, i.intentId, i.class, i.rule])).toEqual([
+      [2, plain.id, 'matched', 'transaction_id'],
+      [3, first!.id, 'matched', 'transaction_id'],
+      [4, eve.id, 'matched', 'transaction_id'],
+      [null, second!.id, 'missing_in_statement', null],
+    ]);
+    // Where each is kept: the day's own matches as arrays, the rest (the match across days
+    // included: the other day's run looks it up by intent) as items.
+    const kept = await h.db.db.execute(
+      sql`SELECT line_nos, rules FROM reconciliation_matches WHERE reconciliation_id = ${result.id}::uuid`,
+    );
+    const rows = (Array.isArray(kept) ? kept : (kept as unknown as { rows: unknown[] }).rows) as Array<{
+      line_nos: number[];
+      rules: number[];
+    }>;
+    const pairs = rows.flatMap((r) => r.line_nos.map((line, k) => [Number(line), Number(r.rules[k])]));
+    expect(pairs.sort((a, b) => a[0]! - b[0]!)).toEqual([
+      [2, 1],
+      [3, 1],
+    ]);
+    const items = await h.db.db.select().from(reconciliationItems).where(eq(reconciliationItems.reconciliationId, result.id));
+    expect(items.map((i) => [i.lineNo, i.class]).sort((a, b) => Number(a[0] ?? 1e9) - Number(b[0] ?? 1e9))).toEqual([
+      [4, 'matched'],
+      [null, 'missing_in_statement'],
+    ]);
   });
 
   it('refuses without a current statement (409 no-statement) and outside the source owner scope (404)', async () => {

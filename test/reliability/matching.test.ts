@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discrepancies, reconciliationItems } from '../../src/db/schema/index.ts';
+import { discrepancies, reconciliationResults } from '../../src/db/schema/index.ts';
 import { queryRows } from '../../src/db/types.ts';
 import { addDays } from '../../src/domain/dates.ts';
 import { databaseLabel } from '../helpers/database.ts';
@@ -207,7 +207,7 @@ async function makeDay(spec: DaySpec) {
 
 const run = (date: string) => h.request('POST', '/v1/reconciliations', { token: treasury, body: { source: 'sandbox', date } });
 const itemsOf = async (id: string) =>
-  (await h.db.db.select().from(reconciliationItems).where(eq(reconciliationItems.reconciliationId, id))).map((i) => ({
+  (await h.db.db.select().from(reconciliationResults).where(eq(reconciliationResults.reconciliationId, id))).map((i) => ({
     lineNo: i.lineNo,
     intentId: i.intentId,
     class: i.class,

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, date, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, date, index, integer, jsonb, pgTable, pgView, primaryKey, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, instant, updatedAt, vnd } from './columns.ts';
 import { paymentIntents } from './payments.ts';
 import { paymentReviews } from './reviews.ts';
@@ -149,9 +149,13 @@ export const matchRules = ['transaction_id', 'reference', 'text_reference', 'amo
 export type MatchRule = (typeof matchRules)[number];
 
 /**
- * The last run's verdict on every statement line and every hub payment of the day: exactly one
- * row per line and one per payment not already named by a line. Derived (a run replaces them);
- * what people decide lives in `discrepancies`.
+ * The last run's verdict on every statement line and every hub payment of the day that is not a
+ * plain match: every line or payment in a class other than `matched`, and the matches that cross
+ * days — a line matched to a payment of another business day (another day's run looks for it
+ * here, by intent, to count that money once: rule `later_statement`). The day's own matches — a
+ * million for a gateway's busy day — are kept compactly in `reconciliation_matches`; the view
+ * `reconciliation_results` reads both as one row per line and per payment. Derived (a run
+ * replaces them); what people decide lives in `discrepancies`.
  */
 export const reconciliationItems = pgTable(
   'reconciliation_items',
@@ -177,6 +181,48 @@ export const reconciliationItems = pgTable(
     index('reconciliation_items_intent_idx').on(t.intentId).where(sql`${t.intentId} IS NOT NULL`),
   ],
 );
+
+/**
+ * The rules of `reconciliation_matches.rules`, by position (1 = transaction_id …): the rules a run
+ * applies to a line, in order. Said again in the view `reconciliation_results`
+ * (drizzle/0014_compact_matches.sql).
+ */
+export const lineRules = ['transaction_id', 'reference', 'text_reference', 'amount_time'] as const satisfies readonly MatchRule[];
+
+/**
+ * A run's lines matched to payments of the day itself, 10,000 to a row, as parallel arrays: the
+ * line, the payment, the rule (a position in `lineRules`) and the amount (the same on both sides:
+ * that is what `matched` means). A busy day is a million matches: as one row each they were a
+ * million-row write per run (8 of its 20 s); as arrays they are a hundred rows.
+ */
+export const reconciliationMatches = pgTable(
+  'reconciliation_matches',
+  {
+    reconciliationId: uuid()
+      .notNull()
+      .references(() => reconciliations.id),
+    /** line_no / 10,000 of the chunk's lines. */
+    chunk: integer().notNull(),
+    statementId: uuid().notNull(),
+    lineNos: integer().array().notNull(),
+    intentIds: uuid().array().notNull(),
+    rules: smallint().array().notNull(),
+    amounts: vnd().array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.reconciliationId, t.chunk] })],
+);
+
+/** Every line and payment of a run, matched or not: `reconciliation_items` and the unnested matches. */
+export const reconciliationResults = pgView('reconciliation_results', {
+  reconciliationId: uuid().notNull(),
+  statementId: uuid(),
+  lineNo: integer(),
+  intentId: uuid(),
+  class: text({ enum: matchClasses }).notNull(),
+  rule: text({ enum: matchRules }),
+  statementAmount: vnd(),
+  hubAmount: vnd(),
+}).existing();
 
 export const discrepancyClasses = ['missing_in_hub', 'missing_in_statement', 'amount_mismatch', 'status_mismatch', 'duplicate'] as const;
 export type DiscrepancyClass = (typeof discrepancyClasses)[number];

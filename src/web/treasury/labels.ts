@@ -131,7 +131,7 @@ export const messageResultLabels: Record<DecisionAnswer | 'unknown_reference' | 
   error: 'Lỗi khi xử lý',
 };
 
-/** How a statement line and a hub payment compare (reconciliation_items.class). */
+/** How a statement line and a hub payment compare (reconciliation_results.class). */
 export const matchClassLabels: Record<MatchClass, string> = {
   matched: 'Khớp',
   missing_in_hub: 'Có trong sao kê, thiếu trong hệ thống',
