@@ -297,7 +297,9 @@ export function printStatementResults(results: StatementBenchResult[], where: st
     );
   }
   console.log('\nWhat the work cannot do without, each alone on the same lines (see `floors` in scripts/bench-statements.ts):\n');
-  console.log('| lines | COPY of the file s | COPY of the normalised lines s | ÷ COPY | join of lines and intents s | ÷ COPY | together ÷ COPY |');
+  console.log(
+    '| lines | COPY of the file s | COPY of the normalised lines s | ÷ COPY | join of lines and intents s | ÷ COPY | together ÷ COPY |',
+  );
   console.log('|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const { linesCopyMs, joinMs } = r.floor;
