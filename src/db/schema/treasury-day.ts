@@ -148,6 +148,25 @@ export type MatchClass = (typeof matchClasses)[number];
 export const matchRules = ['transaction_id', 'reference', 'text_reference', 'amount_time', 'manual', 'later_statement'] as const;
 export type MatchRule = (typeof matchRules)[number];
 
+/** A line's or a payment's verdict in a run: the columns of `reconciliation_items` and of the view `reconciliation_results`. */
+const resultColumns = () => ({
+  /**
+   * The day matched: checked once per INSERT by a statement-level trigger, not once per item as a
+   * foreign key would (4 of the 8 s of writing a million-line day's items), and no serial key of
+   * their own (1 s more): items are read by day, class and intent, never one by one
+   * (drizzle/0013_set_level_keys.sql).
+   */
+  reconciliationId: uuid().notNull(),
+  statementId: uuid(),
+  lineNo: integer(),
+  intentId: uuid(),
+  class: text({ enum: matchClasses }).notNull(),
+  /** The rule that matched the line to the payment (null when nothing matched). */
+  rule: text({ enum: matchRules }),
+  statementAmount: vnd(),
+  hubAmount: vnd(),
+});
+
 /**
  * The last run's verdict on every statement line and every hub payment of the day that is not a
  * plain match: every line or payment in a class other than `matched`, and the matches that cross
@@ -157,30 +176,10 @@ export type MatchRule = (typeof matchRules)[number];
  * `reconciliation_results` reads both as one row per line and per payment. Derived (a run
  * replaces them); what people decide lives in `discrepancies`.
  */
-export const reconciliationItems = pgTable(
-  'reconciliation_items',
-  {
-    /**
-     * The day matched: checked once per INSERT by a statement-level trigger, not once per item as a
-     * foreign key would (4 of the 8 s of writing a million-line day's items), and no serial key of
-     * their own (1 s more): items are read by day, class and intent, never one by one
-     * (drizzle/0013_set_level_keys.sql).
-     */
-    reconciliationId: uuid().notNull(),
-    statementId: uuid(),
-    lineNo: integer(),
-    intentId: uuid(),
-    class: text({ enum: matchClasses }).notNull(),
-    /** The rule that matched the line to the payment (null when nothing matched). */
-    rule: text({ enum: matchRules }),
-    statementAmount: vnd(),
-    hubAmount: vnd(),
-  },
-  (t) => [
-    index('reconciliation_items_run_idx').on(t.reconciliationId, t.class),
-    index('reconciliation_items_intent_idx').on(t.intentId).where(sql`${t.intentId} IS NOT NULL`),
-  ],
-);
+export const reconciliationItems = pgTable('reconciliation_items', resultColumns(), (t) => [
+  index('reconciliation_items_run_idx').on(t.reconciliationId, t.class),
+  index('reconciliation_items_intent_idx').on(t.intentId).where(sql`${t.intentId} IS NOT NULL`),
+]);
 
 /**
  * The rules of `reconciliation_matches.rules`, by position (1 = transaction_id …): the rules a run
@@ -213,16 +212,7 @@ export const reconciliationMatches = pgTable(
 );
 
 /** Every line and payment of a run, matched or not: `reconciliation_items` and the unnested matches. */
-export const reconciliationResults = pgView('reconciliation_results', {
-  reconciliationId: uuid().notNull(),
-  statementId: uuid(),
-  lineNo: integer(),
-  intentId: uuid(),
-  class: text({ enum: matchClasses }).notNull(),
-  rule: text({ enum: matchRules }),
-  statementAmount: vnd(),
-  hubAmount: vnd(),
-}).existing();
+export const reconciliationResults = pgView('reconciliation_results', resultColumns()).existing();
 
 export const discrepancyClasses = ['missing_in_hub', 'missing_in_statement', 'amount_mismatch', 'status_mismatch', 'duplicate'] as const;
 export type DiscrepancyClass = (typeof discrepancyClasses)[number];
