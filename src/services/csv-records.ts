@@ -6,6 +6,8 @@
  * all, and writes each record as COPY will read it: its fields padded or cut to the header's
  * number, then two more — the line the record starts on in the file (a quoted field may span
  * lines) and what the record holds besides whitespace (`ink`: a row of blank cells is no line).
+ * It also collects the distinct texts of the columns the import reads (amounts, times, words) as
+ * COPY will see them, so that each is read once without asking PostgreSQL for them afterwards.
  * Blank lines are left out, as csv-parse's reader of the other path does (statement-files.ts
  * `csvRows`), and the same quoting is refused: a quote inside an unquoted field, anything but a
  * delimiter or a line break after a closing quote, and a quote left open at the end.
@@ -61,6 +63,13 @@ export class CsvRecordScanner {
   private out = new Uint8Array(0);
   private at = 0;
   private emitted = 0;
+  // copy mode: the distinct texts of some columns, collected as the records pass
+  private wanted: boolean[] = [];
+  private seen: Array<Set<string> | undefined> = [];
+  private full: boolean[] = [];
+  /** The current field's bytes, when its column is wanted. */
+  private cell = new Uint8Array(256);
+  private cellLength = 0;
   // head mode
   private field: number[] = [];
   private cells: string[] = [];
@@ -122,10 +131,61 @@ export class CsvRecordScanner {
     return { records, end: recordStart };
   }
 
-  /** Copy mode from here on: each record as `columns` fields, then its line number and its ink. */
-  startCopy(columns: number) {
+  /**
+   * Copy mode from here on: each record as `columns` fields, then its line number and its ink.
+   * The distinct texts of the `collect` columns are kept as they pass — the text COPY will read
+   * for each field (quotes undone, NUL left out; '' for an empty or missing one) — up to `limit`
+   * per column: `distinct(column)` says them, or undefined for a column that had more.
+   */
+  startCopy(columns: number, collect: readonly number[] = [], limit = 0) {
     this.columns = columns;
+    this.wanted = Array.from({ length: columns }, (_, i) => collect.includes(i));
+    this.seen = this.wanted.map((w) => (w ? new Set<string>() : undefined));
+    this.full = this.wanted.map(() => false);
+    this.limit = limit;
     this.resetRecord();
+  }
+  private limit = 0;
+
+  /** The distinct texts of a collected column (see startCopy), or undefined if it had too many. */
+  distinct(column: number): ReadonlySet<string> | undefined {
+    return this.full[column] ? undefined : this.seen[column];
+  }
+
+  /** The field `index` of the current record ended: its text joins its column's set. */
+  private collect(index: number) {
+    const set = this.seen[index];
+    if (set && !this.full[index]) {
+      set.add(this.cellLength === 0 ? '' : this.decoder.decode(this.cell.subarray(0, this.cellLength)));
+      if (set.size > this.limit) {
+        this.full[index] = true;
+        set.clear();
+      }
+    }
+    this.cellLength = 0;
+  }
+
+  /** Keeps bytes of a wanted field. */
+  private keepCell(bytes: Uint8Array, start: number, end: number) {
+    const need = this.cellLength + end - start;
+    if (need > this.cell.length) {
+      const grown = new Uint8Array(Math.max(need, this.cell.length * 2));
+      grown.set(this.cell.subarray(0, this.cellLength));
+      this.cell = grown;
+    }
+    this.cell.set(bytes.subarray(start, end), this.cellLength);
+    this.cellLength = need;
+  }
+  private readonly keepByte = (b: number) => {
+    if (this.cellLength === this.cell.length) this.keepCell(new Uint8Array([b]), 0, 1);
+    else this.cell[this.cellLength++] = b;
+  };
+
+  /** The record ended: its last field, and the fields it lacks ('' each), join their columns' sets. */
+  private collectRest() {
+    if (!this.cut && this.delimiters < this.columns) this.collect(this.delimiters);
+    this.cellLength = 0;
+    for (let f = this.delimiters + 1; f < this.columns; f++) if (this.wanted[f]) this.collect(f);
   }
 
   /**
@@ -158,6 +218,7 @@ export class CsvRecordScanner {
           state = State.Unquoted;
           this.recordBytes += 1;
           if (this.ink !== 2) for (let k = start; k < i && this.ink !== 2; k++) this.inked(bytes[k]!);
+          if (this.wanted[this.delimiters]) this.keepCell(bytes, start, i);
         }
         if (i === n) break;
       }
@@ -169,11 +230,13 @@ export class CsvRecordScanner {
       }
       this.state = state;
       const before = this.delimiters;
-      const ended = this.step(b, null);
+      const ended = this.step(b, !this.cut && this.wanted[before] ? this.keepByte : null);
       state = this.state;
+      if (ended === 'field' && !this.cut && before < this.columns) this.collect(before);
       if (ended === 'record') {
         if (i > pending && !this.cut) this.write(bytes, pending, i);
         i += 1;
+        this.collectRest();
         this.endCopyRecord();
         state = this.state;
         if (this.afterCr && i < n) {
@@ -199,7 +262,10 @@ export class CsvRecordScanner {
   finish(): Uint8Array {
     if (this.state === State.Quoted) throw unreadable(this.lineNo, 'a quoted field is not closed at the end of the file');
     this.ensure(256);
-    if (this.recordBytes > 0 || this.state !== State.FieldStart) this.endCopyRecord();
+    if (this.recordBytes > 0 || this.state !== State.FieldStart) {
+      this.collectRest();
+      this.endCopyRecord();
+    }
     return this.take();
   }
 

@@ -2,10 +2,11 @@
  * A CSV statement into `statement_lines` on a server, at the speed of COPY (issue 11's benchmark:
  * import and matching within 5× a plain COPY of the file). PostgreSQL's own CSV parser reads the
  * file: it is COPYed, as the bytes arrive, into a staging table of text cells (csv-records.ts
- * numbers each record and fits it to the header's columns); then each column's distinct texts —
- * a day's file repeats a few hundred amounts, at most 86,400 times and a handful of status words
- * a million times — are read once by the one set of rules (statement-format.ts `cellReaders`),
- * and one INSERT … SELECT makes the lines, joining each cell to its reading. How a line's cells
+ * numbers each record and fits it to the header's columns, and collects, as the records pass,
+ * the distinct texts of the columns that need reading — a day's file repeats a few hundred
+ * amounts, at most 86,400 times and a handful of status words a million times); each is read once
+ * by the one set of rules (statement-format.ts `cellReaders`), and one INSERT … SELECT makes the
+ * lines, joining each cell to its reading. How a line's cells
  * combine (debit and credit, the order of the reasons, blank rows) is `readLine`'s, said again
  * below in SQL; test/db/statement-copy.test.ts holds the two to the same lines.
  *
@@ -66,6 +67,8 @@ const COPY_BUFFER_BYTES = 4 * 1024 * 1024;
 const HEAD_LIMIT_BYTES = 4 * 1024 * 1024;
 /** Distinct cell texts read per round trip. */
 const VALUES_PAGE = 50_000;
+/** Distinct texts a column's set may hold while the file is read (a day has 86,400 seconds; beyond: PostgreSQL's DISTINCT, and memory stays bounded). */
+const COLLECT_LIMIT = 100_000;
 const REJECTED_IN_ANSWER = 100;
 const MAX_COLUMNS = 1_000;
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
@@ -89,6 +92,8 @@ export async function copyStatementLines(
   layout: StatementLayout,
   bytes: ReadableStream<Uint8Array>,
   onProgress?: (progress: { lines: number }) => void,
+  /** How many distinct texts of a column are collected while reading before PostgreSQL is asked instead (tests lower it). */
+  collectLimit = COLLECT_LIMIT,
 ): Promise<LineCounts> {
   const reader = bytes.getReader();
   try {
@@ -99,15 +104,14 @@ export async function copyStatementLines(
       if (columns > MAX_COLUMNS) {
         throw new ServiceError('statement-unreadable', `the header has ${columns} columns: a statement has at most ${MAX_COLUMNS}`);
       }
-      const cell = (i: number | undefined) => (i === undefined ? 'NULL' : `r.c${i}`);
       await sql.unsafe(`SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`);
       await sql.unsafe(
         `CREATE TEMP TABLE statement_raw (${Array.from({ length: columns }, (_, i) => `c${i} text`).join(', ')},
                                           line_no integer NOT NULL, ink smallint NOT NULL) ON COMMIT DROP`,
       );
-      await copyRecords(sql, head, reader, onProgress);
-
-      // Each column's distinct texts, read once by the rules (cellReaders) and joined back.
+      // Each column's distinct texts, read once by the rules (cellReaders) and joined back: the
+      // scanner collects them as the records pass (a day's file has a few hundred amounts, at most
+      // 86,400 times and a handful of words); a column with more is asked of PostgreSQL instead.
       const { plan } = head;
       const kinds: Array<[Kind, number]> = [];
       for (const [kind, column] of [
@@ -120,22 +124,18 @@ export async function copyStatementLines(
       ] as Array<[Kind, number | undefined]>) {
         if (column !== undefined) kinds.push([kind, column]);
       }
-      await sql.unsafe(`CREATE TEMP TABLE statement_values (ord serial PRIMARY KEY, kind text NOT NULL, raw text NOT NULL) ON COMMIT DROP`);
+      await copyRecords(sql, head, { columns: kinds.map(([, column]) => column), limit: collectLimit }, reader, onProgress);
       // A reading is an amount, an instant or a word (direction, status), or the reason there is none.
-      await sql.unsafe(`CREATE TEMP TABLE statement_readings (ord integer NOT NULL, amount bigint, instant timestamptz, word text,
-                                                              reason text, absent boolean) ON COMMIT DROP`);
-      if (kinds.length > 0) {
-        // One DISTINCT per column (a hash of a few hundred texts over a million rows each), and
-        // once more over the union, for a kind read from two columns (debit and credit).
-        await sql.unsafe(`INSERT INTO statement_values (kind, raw)
-          SELECT DISTINCT kind, raw FROM (${kinds
-            .map(([kind, i]) => `SELECT DISTINCT '${kind}' AS kind, coalesce(${cell(i)}, '') AS raw FROM statement_raw r`)
-            .join(' UNION ALL ')}) x`);
+      await sql.unsafe(`CREATE TEMP TABLE statement_dictionary (kind text NOT NULL, raw text NOT NULL, amount bigint, instant timestamptz,
+                                                                word text, reason text, absent boolean) ON COMMIT DROP`);
+      for (const kind of new Set(kinds.map(([k]) => k))) {
+        const of = kinds.filter(([k]) => k === kind).map(([, column]) => column);
+        const collected = of.map((column) => head.scanner.distinct(column));
+        const texts: AsyncIterable<string[]> | Iterable<string[]> = collected.every((set) => set !== undefined)
+          ? pages(new Set(collected.flatMap((set) => [...set!])))
+          : distinctTexts(sql, of);
+        await writeReadings(sql, layout, plan, kind, texts);
       }
-      await readValues(sql, layout, plan);
-      await sql.unsafe(`CREATE TEMP TABLE statement_dictionary ON COMMIT DROP AS
-                          SELECT v.kind, v.raw, r.amount, r.instant, r.word, r.reason, r.absent
-                          FROM statement_values v JOIN statement_readings r ON r.ord = v.ord`);
       await sql.unsafe('ANALYZE statement_dictionary');
       await sql.unsafe(insertLines(layout, plan, columns), [statementId]);
       const [totals] = await sql.unsafe(TOTALS, [statementId]);
@@ -213,6 +213,7 @@ async function readHead(reader: ReadableStreamDefaultReader<Uint8Array>, layout:
 async function copyRecords(
   sql: CopySql,
   head: Head,
+  collect: { columns: number[]; limit: number },
   reader: ReadableStreamDefaultReader<Uint8Array>,
   onProgress?: (progress: { lines: number }) => void,
 ) {
@@ -243,7 +244,7 @@ async function copyRecords(
   });
   settled.catch(() => {});
   const { scanner } = head;
-  scanner.startCopy(head.header.length);
+  scanner.startCopy(head.header.length, collect.columns, collect.limit);
   const send = async (chunk: Uint8Array) => {
     if (failure) throw failure;
     if (chunk.byteLength > 0) stream.write(chunk);
@@ -277,24 +278,55 @@ async function copyRecords(
   onProgress?.({ lines: scanner.records });
 }
 
-/** Reads the distinct texts a page at a time and writes their readings back. */
-async function readValues(sql: CopySql, layout: StatementLayout, plan: Plan) {
-  const readers = cellReaders(layout, plan);
-  const readOf: Record<Kind, (raw: string) => CellRead<unknown> | MoneyRead> = {
-    money: readers.money,
-    time: readers.time,
-    direction: readers.direction,
-    status: readers.status,
-  };
+/** A set's texts a page at a time. */
+function* pages(texts: Set<string>): Iterable<string[]> {
+  let page: string[] = [];
+  for (const text of texts) {
+    page.push(text);
+    if (page.length === VALUES_PAGE) {
+      yield page;
+      page = [];
+    }
+  }
+  if (page.length > 0) yield page;
+}
+
+/**
+ * The columns' distinct texts ('' for none), asked of the staged cells and read a page at a
+ * time (kept numbered in a table of their own: the connection runs the readings' INSERTs between
+ * pages, which an open cursor would hold up).
+ */
+async function* distinctTexts(sql: CopySql, columns: number[]): AsyncIterable<string[]> {
+  await sql.unsafe(`CREATE TEMP TABLE statement_values ON COMMIT DROP AS
+    SELECT row_number() OVER () AS ord, raw
+    FROM (SELECT DISTINCT raw FROM (${columns.map((i) => `SELECT coalesce(r.c${i}, '') AS raw FROM statement_raw r`).join(' UNION ALL ')}) x) d`);
+  await sql.unsafe('CREATE INDEX ON statement_values (ord)');
   let last = 0;
   for (;;) {
-    const page = await sql.unsafe(`SELECT ord, kind, raw FROM statement_values WHERE ord > $1 ORDER BY ord LIMIT ${VALUES_PAGE}`, [last]);
-    if (page.length === 0) return;
-    const read = page.map((row) => {
-      const r = readOf[row.kind as Kind](row.raw as string);
+    const page = await sql.unsafe(`SELECT ord, raw FROM statement_values WHERE ord > $1 ORDER BY ord LIMIT ${VALUES_PAGE}`, [last]);
+    if (page.length === 0) break;
+    yield page.map((row) => String(row.raw));
+    last = Number(page[page.length - 1]!.ord);
+  }
+  await sql.unsafe('DROP TABLE statement_values');
+}
+
+/** Reads each text once by the layout's rules and writes the readings into the dictionary. */
+async function writeReadings(
+  sql: CopySql,
+  layout: StatementLayout,
+  plan: Plan,
+  kind: Kind,
+  texts: AsyncIterable<string[]> | Iterable<string[]>,
+) {
+  const readers = cellReaders(layout, plan);
+  const read: (raw: string) => CellRead<unknown> | MoneyRead = readers[kind];
+  for await (const page of texts) {
+    const readings = page.map((raw) => {
+      const r = read(raw);
       const v = r.value;
       return {
-        ord: row.ord,
+        raw,
         amount: typeof v === 'number' ? v : null,
         instant: v instanceof Date ? v.toISOString() : null,
         word: typeof v === 'string' ? v : null,
@@ -303,11 +335,10 @@ async function readValues(sql: CopySql, layout: StatementLayout, plan: Plan) {
       };
     });
     await sql.unsafe(
-      `INSERT INTO statement_readings SELECT * FROM json_to_recordset($1::text::json)
-         AS x(ord integer, amount bigint, instant timestamptz, word text, reason text, absent boolean)`,
-      [JSON.stringify(read)],
+      `INSERT INTO statement_dictionary SELECT $1, x.* FROM json_to_recordset($2::text::json)
+         AS x(raw text, amount bigint, instant timestamptz, word text, reason text, absent boolean)`,
+      [kind, JSON.stringify(readings)],
     );
-    last = Number(page[page.length - 1]!.ord);
   }
 }
 
