@@ -67,6 +67,7 @@ export class CsvRecordScanner {
   private wanted: boolean[] = [];
   private seen: Array<Set<string> | undefined> = [];
   private full: boolean[] = [];
+  private limit = 0;
   /** The current field's bytes, when its column is wanted. */
   private cell = new Uint8Array(256);
   private cellLength = 0;
@@ -145,7 +146,6 @@ export class CsvRecordScanner {
     this.limit = limit;
     this.resetRecord();
   }
-  private limit = 0;
 
   /** The distinct texts of a collected column (see startCopy), or undefined if it had too many. */
   distinct(column: number): ReadonlySet<string> | undefined {

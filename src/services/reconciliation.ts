@@ -279,14 +279,18 @@ async function refreshIntents(ctx: ServiceContext, date: string, ids: string[]) 
   }
 }
 
-/** Every counted line with its intent (if any), the rule, its numbers and whether another line came first for the intent. */
+/**
+ * Every counted line with its intent (if any), the rule that found it, the intent's numbers, and
+ * — for a line no rule matched — its place among the lines naming the same unknown transaction or
+ * reference (`nth`).
+ */
 const namedLines = sql`SELECT line_no, intent_id, prio, amount, hub_status, hub_amount, hub_paid, of_day, 1::bigint AS nth FROM recon_lines
                        UNION ALL
                        SELECT line_no, intent_id, prio, amount, hub_status, hub_amount, hub_paid, of_day, nth FROM recon_free`;
 
 /**
- * Each counted line's class (`writeItems`, `summarise`): `duplicate` for a second line naming the
- * same intent (recon_dup) or repeating an unknown transaction or reference (nth > 1).
+ * Each counted line's class (writeItems): `duplicate` for a second line naming the same intent
+ * (recon_dup) or repeating an unknown transaction or reference (nth > 1).
  */
 const classifiedLines = sql`
   SELECT l.line_no, l.intent_id, l.prio, l.of_day, l.amount AS statement_amount,
@@ -371,10 +375,10 @@ async function heal(
 
 /**
  * The intents two or more lines name (recon_named with `lines` > 1; their later lines are
- * duplicates: recon_dup), from one count of the named lines per intent. Then rule 4, for what is left on both
- * sides: lines that carry no transaction id (an unknown id is another payment), less those
- * repeating an unknown reference. Rule 4 pairs each payment with at most one line, so it makes
- * no duplicate.
+ * duplicates: recon_dup), from one count of the named lines per intent. Then rule 4, for what is
+ * left on both sides: lines that carry no transaction id (an unknown id is another payment), less
+ * those repeating an unknown reference. Rule 4 pairs each payment with at most one line, so it
+ * makes no duplicate.
  */
 async function matchAmountTime(ctx: ServiceContext, date: string) {
   const db = executor(ctx);
