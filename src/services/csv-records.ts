@@ -4,8 +4,9 @@
  * (statement-copy.ts), and COPY alone cannot say which line of the file a row was, nor keep a row
  * whose number of fields is not the header's. This scanner walks the bytes once, quote state and
  * all, and writes each record as COPY will read it: its fields padded or cut to the header's
- * number, then two more — the line the record starts on in the file (a quoted field may span
- * lines) and what the record holds besides whitespace (`ink`: a row of blank cells is no line).
+ * number, then three more — the line the record starts on in the file (a quoted field may span
+ * lines), what the record holds besides whitespace (`ink`: a row of blank cells is no line), and
+ * whether its text columns need cleaning at all (`plain`).
  * It also collects the distinct texts of the columns the import reads (amounts, times, words) as
  * COPY will see them, so that each is read once without asking PostgreSQL for them afterwards.
  * Blank lines are left out, as csv-parse's reader of the other path does (statement-files.ts
@@ -27,6 +28,15 @@ enum State {
   Quoted = 2,
   /** A quote inside a quoted field: the field's end, or the first of a doubled quote. */
   QuoteInQuoted = 3,
+}
+
+/** Texts remembered by their bytes per collected column (a power of two). */
+const RECENT = 64;
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array, length: number): boolean {
+  if (a === undefined || a.length !== length) return false;
+  for (let k = 0; k < length; k++) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 /** The reasons csv-parse gives for the same files, in the hub's words. */
@@ -67,7 +77,17 @@ export class CsvRecordScanner {
   private wanted: boolean[] = [];
   private seen: Array<Set<string> | undefined> = [];
   private full: boolean[] = [];
+  private recent: Array<Array<Uint8Array | undefined>> = [];
   private limit = 0;
+  /**
+   * Whether the record's text columns (`plainColumns`) hold only what needs no cleaning: printable
+   * ASCII, no space at either end, at most 1,000 characters, unquoted.
+   * COPY gets it as a column after the ink: the import's SQL then keeps such a text as it is.
+   */
+  private plainColumn: boolean[] = [];
+  private plain = true;
+  private plainLength = 0;
+  private plainLast = -1;
   /** The current field's bytes, when its column is wanted. */
   private cell = new Uint8Array(256);
   private cellLength = 0;
@@ -138,10 +158,12 @@ export class CsvRecordScanner {
    * for each field (quotes undone, NUL left out; '' for an empty or missing one) — up to `limit`
    * per column: `distinct(column)` says them, or undefined for a column that had more.
    */
-  startCopy(columns: number, collect: readonly number[] = [], limit = 0) {
+  startCopy(columns: number, collect: readonly number[] = [], limit = 0, plainColumns: readonly number[] = []) {
     this.columns = columns;
+    this.plainColumn = Array.from({ length: columns }, (_, i) => plainColumns.includes(i));
     this.wanted = Array.from({ length: columns }, (_, i) => collect.includes(i));
     this.seen = this.wanted.map((w) => (w ? new Set<string>() : undefined));
+    this.recent = this.wanted.map(() => new Array<Uint8Array | undefined>(RECENT));
     this.full = this.wanted.map(() => false);
     this.limit = limit;
     this.resetRecord();
@@ -152,14 +174,27 @@ export class CsvRecordScanner {
     return this.full[column] ? undefined : this.seen[column];
   }
 
-  /** The field `index` of the current record ended: its text joins its column's set. */
+  /**
+   * The field `index` of the current record ended: its text joins its column's set. A million
+   * cells hold a few hundred texts: the bytes of the last texts seen (64 per column, by a hash of
+   * their bytes) spare decoding one again.
+   */
   private collect(index: number) {
     const set = this.seen[index];
     if (set && !this.full[index]) {
-      set.add(this.cellLength === 0 ? '' : this.decoder.decode(this.cell.subarray(0, this.cellLength)));
-      if (set.size > this.limit) {
-        this.full[index] = true;
-        set.clear();
+      const cell = this.cell;
+      const length = this.cellLength;
+      let hash = 0x811c9dc5;
+      for (let k = 0; k < length; k++) hash = Math.imul(hash ^ cell[k]!, 0x01000193);
+      const slots = this.recent[index]!;
+      const slot = hash & (RECENT - 1);
+      if (!sameBytes(slots[slot], cell, length)) {
+        set.add(length === 0 ? '' : this.decoder.decode(cell.subarray(0, length)));
+        slots[slot] = cell.slice(0, length);
+        if (set.size > this.limit) {
+          this.full[index] = true;
+          set.clear();
+        }
       }
     }
     this.cellLength = 0;
@@ -173,7 +208,10 @@ export class CsvRecordScanner {
       grown.set(this.cell.subarray(0, this.cellLength));
       this.cell = grown;
     }
-    this.cell.set(bytes.subarray(start, end), this.cellLength);
+    // A cell is a few bytes: copied by hand (a subarray per cell is a million objects).
+    const cell = this.cell;
+    let at = this.cellLength;
+    for (let k = start; k < end; k++) cell[at++] = bytes[k]!;
     this.cellLength = need;
   }
   private readonly keepByte = (b: number) => {
@@ -181,8 +219,27 @@ export class CsvRecordScanner {
     else this.cell[this.cellLength++] = b;
   };
 
+  /** Plain bytes of a text column's unquoted field (see `plain`). */
+  private checkPlain(bytes: Uint8Array, start: number, end: number) {
+    if (this.plainLength === 0 && bytes[start] === SPACE) this.plain = false;
+    for (let k = start; k < end && this.plain; k++) {
+      const b = bytes[k]!;
+      if (b < SPACE || b >= 0x80) this.plain = false;
+    }
+    this.plainLength += end - start;
+    this.plainLast = bytes[end - 1]!;
+  }
+
+  /** A text column's field ended (see `plain`). */
+  private endPlain() {
+    if (this.plainLast === SPACE || this.plainLength > 1000) this.plain = false;
+    this.plainLength = 0;
+    this.plainLast = -1;
+  }
+
   /** The record ended: its last field, and the fields it lacks ('' each), join their columns' sets. */
   private collectRest() {
+    if (this.plainColumn[this.delimiters]) this.endPlain();
     if (!this.cut && this.delimiters < this.columns) this.collect(this.delimiters);
     this.cellLength = 0;
     for (let f = this.delimiters + 1; f < this.columns; f++) if (this.wanted[f]) this.collect(f);
@@ -219,19 +276,23 @@ export class CsvRecordScanner {
           this.recordBytes += 1;
           if (this.ink !== 2) for (let k = start; k < i && this.ink !== 2; k++) this.inked(bytes[k]!);
           if (this.wanted[this.delimiters]) this.keepCell(bytes, start, i);
+          if (this.plainColumn[this.delimiters] && this.plain) this.checkPlain(bytes, start, i);
         }
         if (i === n) break;
       }
       if (b === NUL) {
-        // PostgreSQL text holds no NUL (readText drops it too).
+        // PostgreSQL text holds no NUL (readText drops it too: a plain text is plain without it).
         if (i > pending && !this.cut) this.write(bytes, pending, i);
         pending = ++i;
         continue;
       }
       this.state = state;
       const before = this.delimiters;
+      // A text column's byte here that does not end its field is a quote, or inside one.
+      if (this.plainColumn[before] && ((b !== d && b !== LF && b !== CR) || state === State.Quoted)) this.plain = false;
       const ended = this.step(b, !this.cut && this.wanted[before] ? this.keepByte : null);
       state = this.state;
+      if (ended === 'field' && this.plainColumn[before]) this.endPlain();
       if (ended === 'field' && !this.cut && before < this.columns) this.collect(before);
       if (ended === 'record') {
         if (i > pending && !this.cut) this.write(bytes, pending, i);
@@ -346,6 +407,9 @@ export class CsvRecordScanner {
     this.recordBytes = 0;
     this.cut = false;
     this.ink = 0;
+    this.plain = true;
+    this.plainLength = 0;
+    this.plainLast = -1;
   }
 
   private endCopyRecord() {
@@ -358,6 +422,8 @@ export class CsvRecordScanner {
       this.writeNumber(this.lineNo);
       this.out[this.at++] = d;
       this.out[this.at++] = 0x30 + this.ink;
+      this.out[this.at++] = d;
+      this.out[this.at++] = this.plain ? 0x31 : 0x30;
       this.out[this.at++] = LF;
       this.emitted += 1;
     }

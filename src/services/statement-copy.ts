@@ -107,7 +107,7 @@ export async function copyStatementLines(
       await sql.unsafe(`SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`);
       await sql.unsafe(
         `CREATE TEMP TABLE statement_raw (${Array.from({ length: columns }, (_, i) => `c${i} text`).join(', ')},
-                                          line_no integer NOT NULL, ink smallint NOT NULL) ON COMMIT DROP`,
+                                          line_no integer NOT NULL, ink smallint NOT NULL, plain smallint NOT NULL) ON COMMIT DROP`,
       );
       // Each column's distinct texts, read once by the rules (cellReaders) and joined back: the
       // scanner collects them as the records pass (a day's file has a few hundred amounts, at most
@@ -124,7 +124,8 @@ export async function copyStatementLines(
       ] as Array<[Kind, number | undefined]>) {
         if (column !== undefined) kinds.push([kind, column]);
       }
-      await copyRecords(sql, head, { columns: kinds.map(([, column]) => column), limit: collectLimit }, reader, onProgress);
+      const texts = [plan.transactionId, plan.reference, plan.text].filter((i): i is number => i !== undefined);
+      await copyRecords(sql, head, { columns: kinds.map(([, column]) => column), limit: collectLimit, texts }, reader, onProgress);
       // A reading is an amount, an instant or a word (direction, status), or the reason there is none.
       await sql.unsafe(`CREATE TEMP TABLE statement_dictionary (kind text NOT NULL, raw text NOT NULL, amount bigint, instant timestamptz,
                                                                 word text, reason text, absent boolean) ON COMMIT DROP`);
@@ -213,7 +214,7 @@ async function readHead(reader: ReadableStreamDefaultReader<Uint8Array>, layout:
 async function copyRecords(
   sql: CopySql,
   head: Head,
-  collect: { columns: number[]; limit: number },
+  collect: { columns: number[]; limit: number; texts: number[] },
   reader: ReadableStreamDefaultReader<Uint8Array>,
   onProgress?: (progress: { lines: number }) => void,
 ) {
@@ -244,7 +245,7 @@ async function copyRecords(
   });
   settled.catch(() => {});
   const { scanner } = head;
-  scanner.startCopy(head.header.length, collect.columns, collect.limit);
+  scanner.startCopy(head.header.length, collect.columns, collect.limit, collect.texts);
   const send = async (chunk: Uint8Array) => {
     if (failure) throw failure;
     if (chunk.byteLength > 0) stream.write(chunk);
@@ -350,12 +351,15 @@ function insertLines(layout: StatementLayout, plan: Plan, columns: number): stri
   const format = layout.kind === 'format' ? layout.format : undefined;
   const cell = (i: number | undefined) => (i === undefined ? 'NULL' : `r.c${i}`);
   // readText: NFC unless plain ASCII, trimmed as JavaScript trims, at most 1,000 characters, null
-  // when blank. Plain ASCII has only ASCII spaces to trim: the multibyte set costs twice as much.
+  // when blank. A record the scanner found plain (its texts printable ASCII, untrimmed, short,
+  // unquoted: nearly every line of a gateway's file) keeps them as they are; otherwise plain ASCII
+  // has only ASCII spaces to trim (the multibyte set costs twice as much).
   const text = (i: number | undefined) =>
     i === undefined
       ? 'NULL::text'
-      : `nullif(left(CASE WHEN octet_length(${cell(i)}) = char_length(${cell(i)}) THEN btrim(${cell(i)}, ${ASCII_SPACES})
-                          ELSE btrim(normalize(${cell(i)}, NFC), ${SPACES}) END, 1000), '')`;
+      : `CASE WHEN r.plain = 1 THEN ${cell(i)}
+              ELSE nullif(left(CASE WHEN octet_length(${cell(i)}) = char_length(${cell(i)}) THEN btrim(${cell(i)}, ${ASCII_SPACES})
+                                    ELSE btrim(normalize(${cell(i)}, NFC), ${SPACES}) END, 1000), '') END`;
   const join = (alias: string, kind: Kind, i: number | undefined) =>
     i === undefined
       ? ''
