@@ -289,11 +289,18 @@ const namedLines = sql`SELECT line_no, intent_id, prio, amount, hub_status, hub_
                        SELECT line_no, intent_id, prio, amount, hub_status, hub_amount, hub_paid, of_day, nth FROM recon_free`;
 
 /**
- * Each counted line's class (writeItems): `duplicate` for a second line naming the same intent
- * (recon_dup) or repeating an unknown transaction or reference (nth > 1).
+ * A line that is a plain match to a payment of the day (`l` a named line, `d` its recon_dup row):
+ * what the class below calls `matched`, of the day — said apart so that the million such lines
+ * are chunked without classing each (writeItems).
  */
-const classifiedLines = sql`
-  SELECT l.line_no, l.intent_id, l.prio, l.of_day, l.amount AS statement_amount,
+const plainMatch = sql`(l.intent_id IS NOT NULL AND d.line_no IS NULL AND l.hub_status IN ${PAID} AND l.amount = l.hub_paid AND l.of_day) IS TRUE`;
+
+/**
+ * The class of each counted line `where` says (writeItems): `duplicate` for a second line naming
+ * the same intent (recon_dup) or repeating an unknown transaction or reference (nth > 1).
+ */
+const classifiedLines = (where: SQL) => sql`
+  SELECT l.line_no, l.intent_id, l.prio, l.amount AS statement_amount,
          CASE WHEN l.hub_status IN ${PAID} THEN l.hub_paid ELSE l.hub_amount END AS hub_amount,
          CASE WHEN l.intent_id IS NULL THEN (CASE WHEN l.nth > 1 THEN 'duplicate' ELSE 'missing_in_hub' END)
               WHEN d.line_no IS NOT NULL THEN 'duplicate'
@@ -301,7 +308,8 @@ const classifiedLines = sql`
               WHEN l.hub_status NOT IN ${PAID} THEN 'status_mismatch'
               WHEN l.amount <> l.hub_paid THEN 'amount_mismatch'
               ELSE 'matched' END AS class
-  FROM (${namedLines}) l LEFT JOIN recon_dup d ON d.line_no = l.line_no`;
+  FROM (${namedLines}) l LEFT JOIN recon_dup d ON d.line_no = l.line_no
+  WHERE ${where}`;
 
 /**
  * A line that proves money for an intent the hub still thinks unpaid (a lost callback) is that
@@ -426,19 +434,18 @@ async function writeItems(ctx: ServiceContext, reconciliationId: string, stateme
   const db = executor(ctx);
   await db.execute(sql`DELETE FROM reconciliation_items WHERE reconciliation_id = ${reconciliationId}::uuid`);
   await db.execute(sql`DELETE FROM reconciliation_matches WHERE reconciliation_id = ${reconciliationId}::uuid`);
-  // The lines are classed once (a million rows held in memory, not written) for both tables,
-  // and grouped into chunks by hashing (the planner, misled by the CTE's estimate, sorted a
-  // million rows for a hundred groups).
+  // Every line but the day's plain matches, classed, as items.
+  await db.execute(sql`INSERT INTO reconciliation_items (reconciliation_id, statement_id, line_no, intent_id, class, rule, statement_amount, hub_amount)
+    SELECT ${reconciliationId}::uuid, ${statementId}::uuid, l.line_no, l.intent_id, l.class, ${RULE_NAME}[l.prio], l.statement_amount, l.hub_amount
+    FROM (${classifiedLines(sql`NOT ${plainMatch}`)}) l`);
+  // The day's plain matches in chunks, grouped by hashing (the planner, misjudging a union of
+  // temporary tables, sorted a million rows for a hundred groups).
   await db.execute(sql`SELECT set_config('enable_sort', 'off', true)`);
-  await db.execute(sql`WITH lines AS MATERIALIZED (${classifiedLines}),
-    items AS (
-      INSERT INTO reconciliation_items (reconciliation_id, statement_id, line_no, intent_id, class, rule, statement_amount, hub_amount)
-      SELECT ${reconciliationId}::uuid, ${statementId}::uuid, l.line_no, l.intent_id, l.class, ${RULE_NAME}[l.prio], l.statement_amount, l.hub_amount
-      FROM lines l WHERE l.class <> 'matched' OR NOT l.of_day)
-    INSERT INTO reconciliation_matches (reconciliation_id, chunk, statement_id, line_nos, intent_ids, rules, amounts)
+  await db.execute(sql`INSERT INTO reconciliation_matches (reconciliation_id, chunk, statement_id, line_nos, intent_ids, rules, amounts)
     SELECT ${reconciliationId}::uuid, l.line_no / 10000, ${statementId}::uuid,
-           array_agg(l.line_no), array_agg(l.intent_id), array_agg(l.prio), array_agg(l.statement_amount)
-    FROM lines l WHERE l.class = 'matched' AND l.of_day
+           array_agg(l.line_no), array_agg(l.intent_id), array_agg(l.prio), array_agg(l.amount)
+    FROM (${namedLines}) l LEFT JOIN recon_dup d ON d.line_no = l.line_no
+    WHERE ${plainMatch}
     GROUP BY l.line_no / 10000`);
   await db.execute(sql`SELECT set_config('enable_sort', 'on', true)`);
   await db.execute(sql`INSERT INTO reconciliation_items (reconciliation_id, statement_id, line_no, intent_id, class, rule, statement_amount, hub_amount)
