@@ -204,9 +204,9 @@ export interface StatementBenchResult {
 /**
  * Two parts of the work every import and matching of the day must do at least once, each timed
  * alone on the lines the import just made: writing the normalised lines (already read: an
- * INSERT … SELECT of them into a table shaped as statement_lines, with its key), and the one join of the lines with
- * the source's intents on the transaction id (into a temporary table, as the matcher's is). Their
- * sum against the file's COPY is how close to it the whole can come on this machine.
+ * INSERT … SELECT of them into a table shaped as statement_lines, with its key), and the one join
+ * of the lines with the source's intents on the transaction id (into a temporary table, as the
+ * matcher's is). Their sum against the file's COPY is how close to it the whole can come here.
  */
 async function floors(sql: postgres.Sql): Promise<StatementBenchResult['floor']> {
   const [statement] = await sql`SELECT id FROM statements WHERE status = 'current' ORDER BY created_at DESC LIMIT 1`;

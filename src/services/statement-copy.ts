@@ -6,9 +6,9 @@
  * the distinct texts of the columns that need reading — a day's file repeats a few hundred
  * amounts, at most 86,400 times and a handful of status words a million times); each is read once
  * by the one set of rules (statement-format.ts `cellReaders`), and one INSERT … SELECT makes the
- * lines, joining each cell to its reading. How a line's cells
- * combine (debit and credit, the order of the reasons, blank rows) is `readLine`'s, said again
- * below in SQL; test/db/statement-copy.test.ts holds the two to the same lines.
+ * lines, joining each cell to its reading. How a line's cells combine (debit and credit, the
+ * order of the reasons, blank rows) is `readLine`'s, said again below in SQL;
+ * test/db/statement-copy.test.ts holds the two to the same lines.
  *
  * All of it is one transaction on one connection: an import that fails leaves no line.
  */
@@ -124,8 +124,14 @@ export async function copyStatementLines(
       ] as Array<[Kind, number | undefined]>) {
         if (column !== undefined) kinds.push([kind, column]);
       }
-      const texts = [plan.transactionId, plan.reference, plan.text].filter((i): i is number => i !== undefined);
-      await copyRecords(sql, head, { columns: kinds.map(([, column]) => column), limit: collectLimit, texts }, reader, onProgress);
+      const textColumns = [plan.transactionId, plan.reference, plan.text].filter((i): i is number => i !== undefined);
+      await copyRecords(
+        sql,
+        head,
+        { columns: kinds.map(([, column]) => column), limit: collectLimit, texts: textColumns },
+        reader,
+        onProgress,
+      );
       // A reading is an amount, an instant or a word (direction, status), or the reason there is none.
       await sql.unsafe(`CREATE TEMP TABLE statement_dictionary (kind text NOT NULL, raw text NOT NULL, amount bigint, instant timestamptz,
                                                                 word text, reason text, absent boolean) ON COMMIT DROP`);

@@ -325,4 +325,42 @@ describe(`closing a day (${databaseLabel})`, () => {
     const nextClosed = await expectJson(await h.request('POST', `/v1/reconciliations/${next.id}/close`, { token: treasury }), 200);
     expect(nextClosed.totals.adjustments).toEqual({ count: 1, amount: FEE });
   });
+
+  it('refuses to close while a payment of the day came after the last matching, unless a manual match names it', async () => {
+    const day = '2026-11-26';
+    const paid = await paidOn(day, 0);
+    const named = await intentOn(day, 20); // paid by the manual match below
+    await insertStatement(h, {
+      source: 'sandbox',
+      date: day,
+      lines: [
+        { transactionId: paid.txn, amount: FEE, occurredAt: at(day, 0), status: 'paid' },
+        { transactionId: 'SBX-NAMED-LATER', amount: FEE, occurredAt: at(day, 21), status: 'paid' },
+      ],
+    });
+    h.clock.now = at(day, 600);
+    const run1 = await expectJson(await run('sandbox', day), 200);
+    const [stray] = (await discrepanciesOf('sandbox', day)).filter((d) => d.class === 'missing_in_hub');
+    const resolved = await h.request('POST', `/v1/discrepancies/${stray!.id}/resolution`, {
+      token: treasury,
+      body: { resolution: 'matched_manually', intentId: named.id, note: 'Người nộp gửi biên lai chuyển khoản' },
+      headers: { 'idempotency-key': crypto.randomUUID() },
+    });
+    expect((await expectJson(resolved, 200)).status).toBe('resolved');
+    expect((await intentRow(named.id)).status).toBe('succeeded');
+    // A callback of the day after the run: a payment no class and no discrepancy explains.
+    const after = await paidOn(day, 30);
+    h.clock.now = at(day, 700);
+    const refused = await expectProblem(
+      await h.request('POST', `/v1/reconciliations/${run1.id}/close`, { token: treasury }),
+      409,
+      'day-not-clean',
+    );
+    // The manually matched payment is explained by its resolution; only the late one is counted.
+    expect(refused.unmatchedPayments).toBe(1);
+    // Matched again, the late payment is missing from the statement: open, so the day still cannot close.
+    await expectJson(await run('sandbox', day), 200);
+    const open = (await discrepanciesOf('sandbox', day)).filter((d) => d.status === 'open');
+    expect(open.map((d) => `${d.class}:${d.intentId}`)).toEqual([`missing_in_statement:${after.id}`]);
+  });
 });
