@@ -25,6 +25,7 @@ import {
 import { CsvRecordScanner } from './csv-records.ts';
 import { ServiceError } from './errors.ts';
 import { sniffDelimiter } from './statement-files.ts';
+import { holdImportingStatement } from './statement-lines-key.ts';
 
 export interface RejectedLine {
   line: number;
@@ -52,7 +53,7 @@ export interface CopySql {
 export interface CopyServer {
   begin<T>(fn: (sql: CopySql) => Promise<T>): Promise<T>;
 }
-interface CopyStream {
+export interface CopyStream {
   readonly writableLength: number;
   write(chunk: Uint8Array | string): boolean;
   end(): void;
@@ -98,6 +99,7 @@ export async function copyStatementLines(
   const reader = bytes.getReader();
   try {
     return await server.begin(async (sql) => {
+      await holdImportingStatement(sql, statementId);
       const head = await readHead(reader, layout);
       const columns = head.header.length;
       // A staging table has at most 1,600 columns (PostgreSQL's limit); no statement has a tenth of that.

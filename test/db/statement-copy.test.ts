@@ -5,9 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, queryRows } from '../../src/db/types.ts';
 import { readStatementLines, type StatementLayout, type StatementLine } from '../../src/gateways/statement-format.ts';
 import { defaultStatementFormats } from '../../src/gateways/statement-formats.ts';
+import type { ServiceContext } from '../../src/services/context.ts';
 import { ServiceError } from '../../src/services/errors.ts';
 import { type CopyServer, copyStatementLines, type LineCounts } from '../../src/services/statement-copy.ts';
 import { csvRows } from '../../src/services/statement-files.ts';
+import { holdImportingStatementIn } from '../../src/services/statement-lines-key.ts';
 import { createTestDatabase, onServer } from '../helpers/database.ts';
 import { chunked } from '../helpers/streams.ts';
 
@@ -58,12 +60,14 @@ async function byJavaScript(layout: StatementLayout, bytes: Uint8Array): Promise
 
 async function byCopy(layout: StatementLayout, bytes: Uint8Array, chunk: number, collectLimit?: number): Promise<Outcome> {
   const id = crypto.randomUUID();
+  await db.db.execute(sql`INSERT INTO statements (id, source, business_date, agency_code, format, content_hash, status, uploaded_by)
+                          VALUES (${id}, 'vnpay', '2026-10-16', '000.00.00.H99', 'vnpay', ${`test:${id}`}, 'importing', 'test')`);
+  return byCopyOf(id, layout, bytes, chunk, collectLimit);
+}
+
+/** The file's lines COPYed into statement `id` (as it is: the caller makes it), read back. */
+async function byCopyOf(id: string, layout: StatementLayout, bytes: Uint8Array, chunk = 4096, collectLimit?: number): Promise<Outcome> {
   const client = (db.db as unknown as { $client: { unsafe(q: string, p?: unknown[]): Promise<Array<Record<string, unknown>>> } }).$client;
-  await client.unsafe(
-    `INSERT INTO statements (id, source, business_date, agency_code, format, content_hash, status, uploaded_by)
-     VALUES ($1, 'vnpay', '2026-10-16', '000.00.00.H99', 'vnpay', $2, 'importing', 'test')`,
-    [id, `test:${id}`],
-  );
   let counts: LineCounts;
   try {
     counts = await copyStatementLines(server, id, layout, chunked(bytes, chunk), undefined, collectLimit);
@@ -248,7 +252,9 @@ describe.runIf(onServer)('the COPY import reads a CSV as the JavaScript reader d
 
 /**
  * statement_lines and reconciliation_items name their statement and day without a per-row foreign
- * key (drizzle/0013_set_level_keys.sql): statement-level triggers keep the key's promise.
+ * key (drizzle/0013_set_level_keys.sql): statement-level triggers keep the key's promise, but for
+ * a statement's lines as they are written — their one writer, the import, holds its statement
+ * first (drizzle/0015, statement-lines-key.ts).
  */
 describe('the keys checked once per statement', () => {
   const code = (error: unknown) => (error as { cause?: { code?: string }; code?: string }).cause?.code ?? (error as { code?: string }).code;
@@ -267,15 +273,40 @@ describe('the keys checked once per statement', () => {
     return id;
   };
 
-  it('a line of no statement is refused, with the rest of its INSERT; a statement with lines is not deleted', async () => {
+  it('the import writes no line of a statement that is not being imported', async (t) => {
+    if (!onServer) return t.skip();
+    const layout = format('vnpay');
+    const file = encode(
+      `Mã GD VNPAY,Mã GD merchant,Số tiền,Thời gian thanh toán,Trạng thái,Nội dung thanh toán\n14000001,HP000000000A,"150.000",16/10/2026 09:00:00,Thành công,lệ phí\n`,
+    );
+    // No statement row at all, and one that is no longer importing (current, or discarded).
+    const missing = crypto.randomUUID();
+    expect(await byCopyOf(missing, layout, file)).toEqual({ refused: 'conflict' });
+    const current = await statement();
+    await db.db.execute(sql`UPDATE statements SET status = 'current' WHERE id = ${current}::uuid`);
+    expect(await byCopyOf(current, layout, file)).toEqual({ refused: 'conflict' });
+    const [left] = await queryRows<{ n: number }>(
+      db.db,
+      sql`SELECT count(*)::int AS n FROM statement_lines WHERE statement_id IN (${missing}::uuid, ${current}::uuid)`,
+    );
+    expect(left!.n).toBe(0);
+    // The same file into a statement being imported is written.
+    const importing = await statement();
+    expect(await byCopyOf(importing, layout, file)).toMatchObject({ lines: [{ lineNo: 2, transactionId: '14000001' }] });
+  });
+
+  it('the writers of lines hold an importing statement (both databases)', async () => {
+    const ctx = { db: db.db } as unknown as ServiceContext;
+    await expect(holdImportingStatementIn(ctx, crypto.randomUUID())).rejects.toMatchObject({ code: 'conflict' });
     const id = await statement();
-    const lines = (statementId: string) =>
-      sql`INSERT INTO statement_lines (statement_id, line_no) SELECT ${statementId}::uuid, n FROM generate_series(1, 3) AS n`;
-    expect(await refusal(lines(crypto.randomUUID()))).toBe('23503');
-    expect(
-      await refusal(sql`INSERT INTO statement_lines (statement_id, line_no) VALUES (${id}::uuid, 1), (${crypto.randomUUID()}::uuid, 2)`),
-    ).toBe('23503');
-    expect(await refusal(lines(id))).toBe('accepted');
+    await expect(holdImportingStatementIn(ctx, id)).resolves.toBeUndefined();
+    await db.db.execute(sql`UPDATE statements SET status = 'replaced' WHERE id = ${id}::uuid`);
+    await expect(holdImportingStatementIn(ctx, id)).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('a line cannot be moved to no statement; a statement with lines is not deleted', async () => {
+    const id = await statement();
+    await db.db.execute(sql`INSERT INTO statement_lines (statement_id, line_no) SELECT ${id}::uuid, n FROM generate_series(1, 3) AS n`);
     expect(
       await refusal(sql`UPDATE statement_lines SET statement_id = ${crypto.randomUUID()}::uuid WHERE statement_id = ${id}::uuid`),
     ).toBe('23503');
