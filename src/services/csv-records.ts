@@ -13,7 +13,9 @@
  * `csvRows`), and the same quoting is refused: a quote inside an unquoted field, anything but a
  * delimiter or a line break after a closing quote, and a quote left open at the end.
  */
+import { readText } from '../domain/statement-values.ts';
 import { ServiceError } from './errors.ts';
+import { RepeatFinder } from './repeats.ts';
 
 const QUOTE = 0x22;
 const CR = 0x0d;
@@ -91,6 +93,11 @@ export class CsvRecordScanner {
   /** The current field's bytes, when its column is wanted. */
   private cell = new Uint8Array(256);
   private cellLength = 0;
+  /** The transaction id column's bytes in the current record, for `repeats`. */
+  private transactionColumn = -1;
+  private transaction = new Uint8Array(64);
+  private transactionLength = 0;
+  private finder: RepeatFinder | undefined;
   // head mode
   private field: number[] = [];
   private cells: string[] = [];
@@ -158,15 +165,32 @@ export class CsvRecordScanner {
    * for each field (quotes undone, NUL left out; '' for an empty or missing one) — up to `limit`
    * per column: `distinct(column)` says them, or undefined for a column that had more.
    */
-  startCopy(columns: number, collect: readonly number[] = [], limit = 0, plainColumns: readonly number[] = []) {
+  startCopy(
+    columns: number,
+    collect: readonly number[] = [],
+    limit = 0,
+    plainColumns: readonly number[] = [],
+    /** The column of the gateway's transaction id, whose repeats `repeats()` says. */
+    transactionColumn?: number,
+  ) {
     this.columns = columns;
     this.plainColumn = Array.from({ length: columns }, (_, i) => plainColumns.includes(i));
-    this.wanted = Array.from({ length: columns }, (_, i) => collect.includes(i));
-    this.seen = this.wanted.map((w) => (w ? new Set<string>() : undefined));
+    this.transactionColumn = transactionColumn ?? -1;
+    this.finder = transactionColumn === undefined ? undefined : new RepeatFinder();
+    this.wanted = Array.from({ length: columns }, (_, i) => collect.includes(i) || i === this.transactionColumn);
+    this.seen = this.wanted.map((_, i) => (collect.includes(i) ? new Set<string>() : undefined));
     this.recent = this.wanted.map(() => new Array<Uint8Array | undefined>(RECENT));
     this.full = this.wanted.map(() => false);
     this.limit = limit;
     this.resetRecord();
+  }
+
+  /**
+   * The transaction ids that may be on more than one line (repeats.ts), each as the import stores
+   * it (none without a transaction id column); null when unknown (too many).
+   */
+  repeats(): string[] | null {
+    return this.finder ? this.finder.result() : [];
   }
 
   /** The distinct texts of a collected column (see startCopy), or undefined if it had too many. */
@@ -180,6 +204,7 @@ export class CsvRecordScanner {
    * their bytes) spare decoding one again.
    */
   private collect(index: number) {
+    if (index === this.transactionColumn) this.keepTransaction();
     const set = this.seen[index];
     if (set && !this.full[index]) {
       const cell = this.cell;
@@ -198,6 +223,23 @@ export class CsvRecordScanner {
       }
     }
     this.cellLength = 0;
+  }
+
+  /** The record's transaction id field, kept until the record ends (when it is known to be plain). */
+  private keepTransaction() {
+    if (this.cellLength > this.transaction.length) this.transaction = new Uint8Array(this.cellLength * 2);
+    this.transaction.set(this.cell.subarray(0, this.cellLength));
+    this.transactionLength = this.cellLength;
+  }
+
+  /**
+   * The record's transaction id, as the import will store it, to the repeat finder: a plain
+   * record's bytes are the text as they are; another's are read as readText reads them.
+   */
+  private offerTransaction() {
+    if (!this.finder || this.transactionLength === 0) return;
+    if (this.plain) this.finder.offerBytes(this.transaction, this.transactionLength);
+    else this.finder.offer(readText(this.decoder.decode(this.transaction.subarray(0, this.transactionLength))));
   }
 
   /** Keeps bytes of a wanted field. */
@@ -410,11 +452,13 @@ export class CsvRecordScanner {
     this.plain = true;
     this.plainLength = 0;
     this.plainLast = -1;
+    this.transactionLength = 0;
   }
 
   private endCopyRecord() {
     // A blank line is no record (its number is still counted).
     if (this.recordBytes > 0) {
+      this.offerTransaction();
       this.ensure(0);
       const d = this.delimiter;
       for (let f = this.delimiters + 1; f < this.columns; f++) this.out[this.at++] = d;

@@ -80,7 +80,26 @@ export function sourceIdOfIntent(intent: { gateway: string; nextAction: Record<s
  * totals and the three-way view sum them.
  */
 export function countedLine(alias = 'l'): SQL {
-  const a = sql.raw(alias);
-  return sql`(${a}.error IS NULL AND ${a}.amount IS NOT NULL AND coalesce(${a}.direction, 'credit') = 'credit'
-              AND coalesce(${a}.status, 'paid') IN ('paid', 'refunded'))`;
+  return sql.raw(countedLineText(alias));
+}
+
+/** countedLine as SQL text (the import's COPY path writes its SQL as text). */
+export function countedLineText(alias = 'l'): string {
+  return `(${alias}.error IS NULL AND ${alias}.amount IS NOT NULL AND coalesce(${alias}.direction, 'credit') = 'credit'
+           AND coalesce(${alias}.status, 'paid') IN ('paid', 'refunded'))`;
+}
+
+/** countedLine of a line read in JavaScript (the import's other path). */
+export function isCountedLine(line: {
+  error: string | null;
+  amount: number | null;
+  direction: string | null;
+  status: string | null;
+}): boolean {
+  return (
+    line.error === null &&
+    line.amount !== null &&
+    (line.direction ?? 'credit') === 'credit' &&
+    (line.status === null || line.status === 'paid' || line.status === 'refunded')
+  );
 }

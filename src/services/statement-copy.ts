@@ -23,6 +23,7 @@ import {
   type StatementLayout,
 } from '../gateways/statement-format.ts';
 import { CsvRecordScanner } from './csv-records.ts';
+import { countedLineText } from './day-payments.ts';
 import { ServiceError } from './errors.ts';
 import { sniffDelimiter } from './statement-files.ts';
 import { holdImportingStatement } from './statement-lines-key.ts';
@@ -38,6 +39,11 @@ export interface LineCounts {
   linesRejected: number;
   creditTotal: number;
   debitTotal: number;
+  /** Lines the matching counts (countedLine), and the sum of the valid ones it does not. */
+  linesCounted: number;
+  ignoredTotal: number;
+  /** Transaction ids that may be on more than one line (repeats.ts); null when unknown. */
+  repeatedTransactions: string[] | null;
   /** The first rejected lines, by number. */
   rejected: RejectedLine[];
 }
@@ -130,7 +136,7 @@ export async function copyStatementLines(
       await copyRecords(
         sql,
         head,
-        { columns: kinds.map(([, column]) => column), limit: collectLimit, texts: textColumns },
+        { columns: kinds.map(([, column]) => column), limit: collectLimit, texts: textColumns, transaction: plan.transactionId },
         reader,
         onProgress,
       );
@@ -159,6 +165,9 @@ export async function copyStatementLines(
         linesRejected: Number(totals!.rejected),
         creditTotal: Number(totals!.credit),
         debitTotal: Number(totals!.debit),
+        linesCounted: Number(totals!.counted),
+        ignoredTotal: Number(totals!.ignored),
+        repeatedTransactions: head.scanner.repeats(),
         rejected: rejected.map((r) => ({ line: Number(r.line), reason: String(r.reason) })),
       };
     });
@@ -222,7 +231,7 @@ async function readHead(reader: ReadableStreamDefaultReader<Uint8Array>, layout:
 async function copyRecords(
   sql: CopySql,
   head: Head,
-  collect: { columns: number[]; limit: number; texts: number[] },
+  collect: { columns: number[]; limit: number; texts: number[]; transaction: number | undefined },
   reader: ReadableStreamDefaultReader<Uint8Array>,
   onProgress?: (progress: { lines: number }) => void,
 ) {
@@ -253,7 +262,7 @@ async function copyRecords(
   });
   settled.catch(() => {});
   const { scanner } = head;
-  scanner.startCopy(head.header.length, collect.columns, collect.limit, collect.texts);
+  scanner.startCopy(head.header.length, collect.columns, collect.limit, collect.texts, collect.transaction);
   const send = async (chunk: Uint8Array) => {
     if (failure) throw failure;
     if (chunk.byteLength > 0) stream.write(chunk);
@@ -419,8 +428,10 @@ function insertLines(layout: StatementLayout, plan: Plan, columns: number): stri
 const TOTALS = `
   SELECT count(*) AS total, count(*) FILTER (WHERE error IS NULL) AS imported, count(*) FILTER (WHERE error IS NOT NULL) AS rejected,
          coalesce(sum(amount) FILTER (WHERE error IS NULL AND (status IS NULL OR status IN ('paid', 'refunded')) AND direction = 'credit'), 0) AS credit,
-         coalesce(sum(amount) FILTER (WHERE error IS NULL AND (status IS NULL OR status IN ('paid', 'refunded')) AND direction = 'debit'), 0) AS debit
-  FROM statement_lines WHERE statement_id = $1::uuid`;
+         coalesce(sum(amount) FILTER (WHERE error IS NULL AND (status IS NULL OR status IN ('paid', 'refunded')) AND direction = 'debit'), 0) AS debit,
+         count(*) FILTER (WHERE ${countedLineText('l')}) AS counted,
+         coalesce(sum(amount) FILTER (WHERE error IS NULL AND NOT ${countedLineText('l')}), 0) AS ignored
+  FROM statement_lines l WHERE statement_id = $1::uuid`;
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.byteLength + b.byteLength);

@@ -14,9 +14,11 @@ import {
 import { defaultStatementFormats } from '../gateways/statement-formats.ts';
 import { appendAudit } from './audit.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
+import { isCountedLine } from './day-payments.ts';
 import { ServiceError } from './errors.ts';
 import { rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
 import { actorOf, type Principal, scopeCondition } from './principal.ts';
+import { RepeatFinder } from './repeats.ts';
 import { requireSource, type StatementSource, sourceOwner } from './sources.ts';
 import type { Spreadsheets } from './spreadsheets.ts';
 import {
@@ -268,7 +270,18 @@ async function writeLines(
   rows: AsyncIterable<NumberedRow>,
   onProgress: ImportStatementInput['onProgress'],
 ): Promise<LineCounts> {
-  const counts: LineCounts = { linesTotal: 0, linesImported: 0, linesRejected: 0, creditTotal: 0, debitTotal: 0, rejected: [] };
+  const counts: LineCounts = {
+    linesTotal: 0,
+    linesImported: 0,
+    linesRejected: 0,
+    creditTotal: 0,
+    debitTotal: 0,
+    linesCounted: 0,
+    ignoredTotal: 0,
+    repeatedTransactions: null,
+    rejected: [],
+  };
+  const repeats = new RepeatFinder();
   const sink = await lineSink(ctx, statementId);
   let batch: StatementLine[] = [];
   let inFlight: Promise<void> | undefined;
@@ -283,6 +296,9 @@ async function writeLines(
   try {
     for await (const line of readStatementLines(layout, rows)) {
       counts.linesTotal += 1;
+      repeats.offer(line.transactionId);
+      if (isCountedLine(line)) counts.linesCounted += 1;
+      else if (line.error === null) counts.ignoredTotal += line.amount ?? 0;
       if (line.error) {
         counts.linesRejected += 1;
         if (counts.rejected.length < REJECTED_IN_ANSWER) counts.rejected.push({ line: line.lineNo, reason: line.error });
@@ -301,6 +317,7 @@ async function writeLines(
     await flush();
     if (inFlight) await inFlight;
     await sink.end();
+    counts.repeatedTransactions = repeats.result();
   } catch (error) {
     // The write in flight must end before the lines are discarded.
     await inFlight?.catch(() => {});

@@ -6,7 +6,9 @@ import { type DatabaseHandle, queryRows } from '../../src/db/types.ts';
 import { readStatementLines, type StatementLayout, type StatementLine } from '../../src/gateways/statement-format.ts';
 import { defaultStatementFormats } from '../../src/gateways/statement-formats.ts';
 import type { ServiceContext } from '../../src/services/context.ts';
+import { isCountedLine } from '../../src/services/day-payments.ts';
 import { ServiceError } from '../../src/services/errors.ts';
+import { RepeatFinder } from '../../src/services/repeats.ts';
 import { type CopyServer, copyStatementLines, type LineCounts } from '../../src/services/statement-copy.ts';
 import { csvRows } from '../../src/services/statement-files.ts';
 import { holdImportingStatementIn } from '../../src/services/statement-lines-key.ts';
@@ -44,7 +46,16 @@ async function byJavaScript(layout: StatementLayout, bytes: Uint8Array): Promise
   } catch (error) {
     return { refused: error instanceof ServiceError ? error.code : (error as Error).constructor.name };
   }
-  const counts = { linesTotal: lines.length, linesImported: 0, linesRejected: 0, creditTotal: 0, debitTotal: 0 };
+  const counts = {
+    linesTotal: lines.length,
+    linesImported: 0,
+    linesRejected: 0,
+    creditTotal: 0,
+    debitTotal: 0,
+    linesCounted: lines.filter(isCountedLine).length,
+    ignoredTotal: lines.filter((l) => l.error === null && !isCountedLine(l)).reduce((sum, l) => sum + l.amount!, 0),
+    repeatedTransactions: repeatsOf(lines),
+  };
   for (const line of lines) {
     if (line.error) counts.linesRejected += 1;
     else {
@@ -56,6 +67,17 @@ async function byJavaScript(layout: StatementLayout, bytes: Uint8Array): Promise
     }
   }
   return { lines, counts };
+}
+
+/** The JavaScript path's suspects (every id its lines give twice among them: checked here). */
+function repeatsOf(lines: StatementLine[]): string[] | null {
+  const finder = new RepeatFinder();
+  for (const line of lines) finder.offer(line.transactionId);
+  const suspects = finder.result();
+  const given = new Map<string, number>();
+  for (const line of lines) if (line.transactionId) given.set(line.transactionId, (given.get(line.transactionId) ?? 0) + 1);
+  for (const [id, times] of given) if (times > 1) expect(suspects).toContain(id);
+  return suspects;
 }
 
 async function byCopy(layout: StatementLayout, bytes: Uint8Array, chunk: number, collectLimit?: number): Promise<Outcome> {

@@ -49,6 +49,16 @@ export const statements = pgTable(
     /** Sums of the valid lines, integer VND. */
     creditTotal: vnd().notNull().default(0),
     debitTotal: vnd().notNull().default(0),
+    /**
+     * What the import already knows of the lines for their matching (reconciliation.ts): how many
+     * it counts (countedLine), the sum of the valid lines it does not (its summary's `ignored`),
+     * and the transaction ids that may be on more than one line (every one that is, now and then
+     * one that is not: repeats.ts). Null: not known (imported before they were kept, or too many
+     * repeats to list) — the matching then finds them itself.
+     */
+    linesCounted: integer(),
+    ignoredTotal: vnd(),
+    repeatedTransactions: jsonb().$type<string[]>(),
     supersededBy: uuid(),
     uploadedBy: text().notNull(),
     createdAt: createdAt(),

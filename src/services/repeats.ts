@@ -1,0 +1,66 @@
+/**
+ * The transaction ids a statement may give more than once, found while it is read, in fixed
+ * memory whatever its size: a Bloom filter (4 MB of bits, three probes per id) that every id
+ * passes through. An id whose three bits are already set may have been seen — it is kept as a
+ * suspect. Every id that repeats is a suspect (a Bloom filter has no false negatives); a million
+ * distinct ids make a few hundred innocent suspects as well. The matching (reconciliation.ts)
+ * matches the lines of no suspect id in bulk and looks at the suspects' lines one by one, so an
+ * innocent suspect costs a little time and changes no result.
+ *
+ * More suspects than `limit` (an adversarial file, or tens of millions of lines): `result()` is
+ * null, "unknown", and the matching finds the repeats itself.
+ */
+const LOG2_BITS = 25;
+const MASK = (1 << LOG2_BITS) - 1;
+const PROBES = 3;
+const DEFAULT_LIMIT = 10_000;
+
+export class RepeatFinder {
+  private readonly bits = new Uint8Array(1 << (LOG2_BITS - 3));
+  private readonly suspects = new Set<string>();
+  private overflow = false;
+  private readonly encoder = new TextEncoder();
+  private readonly decoder = new TextDecoder();
+
+  constructor(private readonly limit = DEFAULT_LIMIT) {}
+
+  /** An id as its UTF-8 bytes (the first `length` of `bytes`), as the import stores it. */
+  offerBytes(bytes: Uint8Array, length: number): void {
+    // FNV-1a, and a second hash from it (murmur3's finaliser), odd so that the probes differ.
+    let h1 = 0x811c9dc5;
+    for (let k = 0; k < length; k++) h1 = Math.imul(h1 ^ bytes[k]!, 0x01000193);
+    let h2 = h1 ^ (h1 >>> 16);
+    h2 = Math.imul(h2, 0x85ebca6b);
+    h2 ^= h2 >>> 13;
+    h2 = Math.imul(h2, 0xc2b2ae35);
+    h2 = (h2 ^ (h2 >>> 16)) | 1;
+    let seen = true;
+    for (let p = 0; p < PROBES; p++) {
+      const bit = (h1 + Math.imul(p, h2)) & MASK;
+      const byte = bit >>> 3;
+      const flag = 1 << (bit & 7);
+      if ((this.bits[byte]! & flag) === 0) {
+        seen = false;
+        this.bits[byte] = this.bits[byte]! | flag;
+      }
+    }
+    if (!seen || this.overflow) return;
+    this.suspects.add(this.decoder.decode(bytes.subarray(0, length)));
+    if (this.suspects.size > this.limit) {
+      this.overflow = true;
+      this.suspects.clear();
+    }
+  }
+
+  /** An id as a string (null or '' is no id). */
+  offer(id: string | null): void {
+    if (!id) return;
+    const bytes = this.encoder.encode(id);
+    this.offerBytes(bytes, bytes.length);
+  }
+
+  /** The suspects (every id given more than once, and maybe a few others), or null when there were too many to keep. */
+  result(): string[] | null {
+    return this.overflow ? null : [...this.suspects].sort();
+  }
+}
