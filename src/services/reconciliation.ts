@@ -122,15 +122,19 @@ export async function runReconciliation(
     // in memory), and no statement is JIT-compiled (150-500 ms of compiling each, more than it
     // saves on these plans). For this transaction only.
     await db.execute(sql`SELECT set_config('work_mem', '128MB', true), set_config('jit', 'off', true)`);
-    const [statement] = await queryRows<{ id: string }>(
+    const [statement] = await queryRows<StatementFacts & { id: string }>(
       db,
-      sql`SELECT id FROM statements WHERE source = ${source.id} AND business_date = ${input.date}::date AND status = 'current'`,
+      sql`SELECT id, lines_counted, repeated_transactions, lines_imported, ignored_total FROM statements
+          WHERE source = ${source.id} AND business_date = ${input.date}::date AND status = 'current'`,
     );
     if (!statement) throw new ServiceError('no-statement', `no statement was imported for ${source.id} on ${input.date}`);
     const reconciliationId = day!.id;
     const statementId = statement.id;
 
-    await matchLines(ctx, source, input.date, statementId);
+    // The last run's verdict goes: this run writes its own from the first rule on.
+    await db.execute(sql`DELETE FROM reconciliation_items WHERE reconciliation_id = ${reconciliationId}::uuid`);
+    await db.execute(sql`DELETE FROM reconciliation_matches WHERE reconciliation_id = ${reconciliationId}::uuid`);
+    const bulk = await matchLines(ctx, source, input.date, { reconciliationId, statementId }, statement);
     const healed = await heal(ctx, source, input.date, statementId, actor, receipts);
     if (healed.length > 0)
       await refreshIntents(
@@ -138,11 +142,11 @@ export async function runReconciliation(
         input.date,
         healed.map((h) => h.intentId),
       );
-    await matchAmountTime(ctx, input.date);
+    await matchAmountTime(ctx, input.date, bulk ? reconciliationId : null);
     await writeItems(ctx, reconciliationId, statementId);
     const resolved = await writeDiscrepancies(ctx, { reconciliationId, source, date: input.date, agencyCode, statementId, actor });
     const flagged = await flagStillMissing(ctx, source.id, input.date);
-    const summary = await summarise(ctx, reconciliationId, statementId);
+    const summary = await summarise(ctx, reconciliationId, statementId, statement);
     summary.healed = { count: healed.length, amount: healed.reduce((sum, h) => sum + h.amount, 0) };
     await db.execute(sql`UPDATE reconciliations SET statement_id = ${statementId}::uuid, runs = runs + 1, last_run_at = ${now}::timestamptz,
                                 last_run_by = ${actor}, summary = ${JSON.stringify(summary)}::jsonb, updated_at = ${now}::timestamptz
@@ -173,40 +177,96 @@ const PAID = sql.raw(`('succeeded', 'partially_refunded', 'refunded')`);
 /** `lineRules`' positions as rule names, in SQL (a line's `prio` is its rule's position). */
 const RULE_NAME = sql.raw(`(ARRAY[${lineRules.map((r) => `'${r}'`).join(', ')}])`);
 
+/** What the import kept of the statement's lines for their matching (statements' columns; null: not known). */
+interface StatementFacts {
+  lines_counted: number | string | null;
+  repeated_transactions: string[] | null;
+  lines_imported: number | string;
+  ignored_total: number | string | null;
+}
+
+/**
+ * A rule-1 pair of a line and an intent (`l` the counted line, `c` the intent as matchLines reads
+ * it) that can be taken in bulk: a payment of the day, of the line's amount, by a transaction id
+ * the statement gives once (recon_repeats holds every id it may give twice: repeats.ts). Such a
+ * line is what writeItems calls a plain match, whatever the later rules find: no other line can
+ * name its intent by rule 1, and a later rule's line naming it is the duplicate (it comes after).
+ */
+const bulkMatch = sql`(c.of_day AND l.amount = c.paid_amount AND NOT l.txn IN (SELECT txn FROM recon_repeats))`;
+
 /**
  * Rules 1-3, into temporary tables (dropped at commit) that the rest of the run reads:
- *   recon_lines  the counted lines rule 1 matched, with their intent's numbers — most lines (a
- *                million on a gateway's busy day), so nothing else is kept of them;
+ *   recon_lines  the counted lines rule 1 matched and did not take in bulk, with their intent's
+ *                numbers;
  *   recon_free   the other counted lines, with what the later rules need of them, and the
  *                intent (with its numbers) rules 2-4 find for them;
  *   recon_named  the hub's payments of the day that no line names (`lines` 0), and the intents
  *                two or more lines name (`lines` > 1: duplicates, see matchAmountTime).
- * Rule 1 is one full join of the lines with the source's intents on the transaction id: its one
- * pass gives the lines it matches, the lines it leaves and the day's payments it leaves. Rules
- * 2-3 look the few lines left up in the intents' reference index.
+ * When the import said which transaction ids may repeat (and how many lines count), the bulk of
+ * a day — lines that are plain matches by rule 1 (`bulkMatch`) — goes straight into the run's
+ * chunks (reconciliation_matches), and only the rest is kept line by line. Rule 1 is then one
+ * full join of the lines with the source's intents on the transaction id: its one pass gives the
+ * lines it matches, the lines it leaves and the day's payments it leaves. Rules 2-3 look the few
+ * lines left up in the intents' reference index. Answers whether the bulk was taken.
  */
-async function matchLines(ctx: ServiceContext, source: StatementSource, date: string, statementId: string) {
+async function matchLines(
+  ctx: ServiceContext,
+  source: StatementSource,
+  date: string,
+  run: { reconciliationId: string; statementId: string },
+  facts: StatementFacts,
+): Promise<boolean> {
   const db = executor(ctx);
+  const { statementId } = run;
+  const counted = sql`SELECT line_no, amount, nullif(trim(transaction_id), '') AS txn FROM statement_lines l
+                      WHERE l.statement_id = ${statementId}::uuid AND ${countedLine()}`;
+  const intents = sql`SELECT i.id, i.gateway_transaction_id AS txn, i.status, i.amount, coalesce(i.received_amount, i.amount) AS paid_amount,
+                             i.succeeded_at, ${paidOnDay(date)} AS of_day
+                      FROM payment_intents i WHERE ${sourceIntentCondition(source)} AND ${candidateWindow(date)}`;
+  const bulk = facts.lines_counted !== null && facts.repeated_transactions !== null;
+  let bulkLines = 0;
+  if (bulk) {
+    await db.execute(sql`CREATE TEMP TABLE recon_repeats ON COMMIT DROP AS
+      SELECT value AS txn FROM jsonb_array_elements_text(${JSON.stringify(facts.repeated_transactions)}::jsonb)`);
+    await db.execute(sql`ANALYZE recon_repeats`);
+    // Grouped by hashing: a hundred chunks need no sort of a million pairs.
+    await db.execute(sql`SELECT set_config('enable_sort', 'off', true)`);
+    const chunks = await queryRows<{ n: number }>(
+      db,
+      sql`INSERT INTO reconciliation_matches (reconciliation_id, chunk, statement_id, line_nos, intent_ids, rules, amounts)
+          SELECT ${run.reconciliationId}::uuid, l.line_no / 10000, ${statementId}::uuid,
+                 array_agg(l.line_no), array_agg(c.id), array_agg(1::smallint), array_agg(l.amount)
+          FROM (${counted}) l JOIN (${intents}) c ON c.txn = l.txn
+          WHERE ${bulkMatch}
+          GROUP BY l.line_no / 10000
+          RETURNING cardinality(line_nos) AS n`,
+    );
+    await db.execute(sql`SELECT set_config('enable_sort', 'on', true)`);
+    bulkLines = chunks.reduce((sum, chunk) => sum + Number(chunk.n), 0);
+  }
   // No key and no index: every join on it is a hash join (a key cost seconds to fill).
   await db.execute(sql`CREATE TEMP TABLE recon_lines ON COMMIT DROP AS
     SELECT l.line_no, l.amount, c.id AS intent_id, 1::smallint AS prio, c.status AS hub_status, c.amount AS hub_amount,
            c.paid_amount AS hub_paid, c.of_day, c.succeeded_at
-    FROM (SELECT line_no, amount, nullif(trim(transaction_id), '') AS txn FROM statement_lines l
-          WHERE l.statement_id = ${statementId}::uuid AND ${countedLine()}) l
-    FULL JOIN (SELECT i.id, i.gateway_transaction_id AS txn, i.status, i.amount, coalesce(i.received_amount, i.amount) AS paid_amount,
-                      i.succeeded_at, ${paidOnDay(date)} AS of_day
-               FROM payment_intents i WHERE ${sourceIntentCondition(source)} AND ${candidateWindow(date)}) c ON c.txn = l.txn
-    WHERE l.line_no IS NOT NULL OR c.of_day`);
+    FROM (${counted}) l FULL JOIN (${intents}) c ON c.txn = l.txn
+    WHERE (l.line_no IS NOT NULL AND ${bulk ? sql`(${bulkMatch}) IS NOT TRUE` : sql`true`}) OR (l.line_no IS NULL AND c.of_day)`);
   // Two intents of a source with one gateway transaction id (a gateway's fault) give their line
-  // two rows: the line keeps the first intent, as DISTINCT ON would, and the other becomes an
-  // intent no line names — found by counting, since deduplicating a million lines every run to
-  // catch what almost never happens costs a second.
-  const [counts] = await queryRows<{ rows: string; lines: string }>(
-    db,
-    sql`SELECT (SELECT count(*) FROM recon_lines WHERE line_no IS NOT NULL) AS rows,
-               (SELECT count(*) FROM statement_lines l WHERE l.statement_id = ${statementId}::uuid AND ${countedLine()}) AS lines`,
-  );
-  if (Number(counts!.rows) > Number(counts!.lines)) {
+  // two rows: found by counting, since deduplicating a million lines every run to catch what
+  // almost never happens costs a second.
+  const [rows] = await queryRows<{ n: string }>(db, sql`SELECT count(*) AS n FROM recon_lines WHERE line_no IS NOT NULL`);
+  const lines = bulk
+    ? Number(facts.lines_counted)
+    : Number((await queryRows<{ n: string }>(db, sql`SELECT count(*) AS n FROM (${counted}) l`))[0]!.n);
+  const pairs = bulkLines + Number(rows!.n);
+  if (bulk && pairs !== lines) {
+    // In bulk such a line may be chunked with one intent and kept with the other: the day is
+    // matched again line by line, where the line keeps the first.
+    await db.execute(sql`DELETE FROM reconciliation_matches WHERE reconciliation_id = ${run.reconciliationId}::uuid`);
+    await db.execute(sql`DROP TABLE recon_lines, recon_repeats`);
+    return matchLines(ctx, source, date, run, { ...facts, repeated_transactions: null });
+  }
+  if (pairs > lines) {
+    // The line keeps the first intent, as DISTINCT ON would; the other becomes an intent no line names.
     await db.execute(sql`UPDATE recon_lines r SET line_no = NULL FROM recon_lines o
                          WHERE o.line_no = r.line_no AND o.intent_id < r.intent_id
                            AND r.line_no IN (SELECT line_no FROM recon_lines GROUP BY line_no HAVING count(*) > 1)`);
@@ -255,6 +315,7 @@ async function matchLines(ctx: ServiceContext, source: StatementSource, date: st
         WHERE t.ref ~ ${REFERENCE_SQL_PATTERN}
         ORDER BY t.line_no, t.k`,
   );
+  return bulk;
 }
 
 /** Gives the free lines `found` names (line_no, id) their intent by rule `prio`, with its numbers; the intent is named now. */
@@ -388,15 +449,27 @@ async function heal(
  * those repeating an unknown reference. Rule 4 pairs each payment with at most one line, so it
  * makes no duplicate.
  */
-async function matchAmountTime(ctx: ServiceContext, date: string) {
+async function matchAmountTime(ctx: ServiceContext, date: string, bulkOf: string | null) {
   const db = executor(ctx);
   const windowSeconds = ctx.settings.treasuryDay.amountTimeWindowMinutes * 60;
+  // Every line naming an intent: those kept line by line, and — when the bulk of rule 1 was
+  // chunked (matchLines) — its lines naming an intent that a later rule's line names too (the
+  // later line is the duplicate: rule 1 comes first).
+  const naming = sql`SELECT line_no, intent_id, prio FROM (${namedLines}) m
+    ${
+      bulkOf
+        ? sql`UNION ALL
+              SELECT u.line_no, u.intent_id, 1::smallint FROM reconciliation_matches b
+              CROSS JOIN LATERAL unnest(b.line_nos, b.intent_ids) AS u(line_no, intent_id)
+              WHERE b.reconciliation_id = ${bulkOf}::uuid AND u.intent_id IN (SELECT intent_id FROM recon_free WHERE intent_id IS NOT NULL)`
+        : sql``
+    }`;
   await db.execute(sql`INSERT INTO recon_named (id, lines)
-    SELECT intent_id, count(*) FROM (${namedLines}) m WHERE intent_id IS NOT NULL GROUP BY intent_id HAVING count(*) > 1`);
+    SELECT intent_id, count(*) FROM (${naming}) m WHERE intent_id IS NOT NULL GROUP BY intent_id HAVING count(*) > 1`);
   await db.execute(sql`CREATE TEMP TABLE recon_dup ON COMMIT DROP AS
     SELECT line_no FROM (
       SELECT m.line_no, row_number() OVER (PARTITION BY m.intent_id ORDER BY m.prio, m.line_no) AS nth
-      FROM (${namedLines}) m JOIN recon_named d ON d.id = m.intent_id AND d.lines > 1) x
+      FROM (${naming}) m JOIN recon_named d ON d.id = m.intent_id AND d.lines > 1) x
     WHERE nth > 1`);
   await db.execute(sql`ANALYZE recon_dup`);
   // The free lines still unmatched, numbered within what they name (an unknown transaction or
@@ -432,8 +505,6 @@ async function matchAmountTime(ctx: ServiceContext, date: string) {
  */
 async function writeItems(ctx: ServiceContext, reconciliationId: string, statementId: string) {
   const db = executor(ctx);
-  await db.execute(sql`DELETE FROM reconciliation_items WHERE reconciliation_id = ${reconciliationId}::uuid`);
-  await db.execute(sql`DELETE FROM reconciliation_matches WHERE reconciliation_id = ${reconciliationId}::uuid`);
   // Every line but the day's plain matches, classed, as items.
   await db.execute(sql`INSERT INTO reconciliation_items (reconciliation_id, statement_id, line_no, intent_id, class, rule, statement_amount, hub_amount)
     SELECT ${reconciliationId}::uuid, ${statementId}::uuid, l.line_no, l.intent_id, l.class, ${RULE_NAME}[l.prio], l.statement_amount, l.hub_amount
@@ -446,7 +517,11 @@ async function writeItems(ctx: ServiceContext, reconciliationId: string, stateme
            array_agg(l.line_no), array_agg(l.intent_id), array_agg(l.prio), array_agg(l.amount)
     FROM (${namedLines}) l LEFT JOIN recon_dup d ON d.line_no = l.line_no
     WHERE ${plainMatch}
-    GROUP BY l.line_no / 10000`);
+    GROUP BY l.line_no / 10000
+    -- The plain matches of rule 1 are already chunked (matchLines): these join their chunks.
+    ON CONFLICT (reconciliation_id, chunk) DO UPDATE
+      SET line_nos = reconciliation_matches.line_nos || EXCLUDED.line_nos, intent_ids = reconciliation_matches.intent_ids || EXCLUDED.intent_ids,
+          rules = reconciliation_matches.rules || EXCLUDED.rules, amounts = reconciliation_matches.amounts || EXCLUDED.amounts`);
   await db.execute(sql`SELECT set_config('enable_sort', 'on', true)`);
   await db.execute(sql`INSERT INTO reconciliation_items (reconciliation_id, statement_id, line_no, intent_id, class, rule, statement_amount, hub_amount)
     SELECT ${reconciliationId}::uuid, NULL, NULL, c.id,
@@ -551,7 +626,13 @@ async function flagStillMissing(ctx: ServiceContext, source: string, date: strin
   return rows.length;
 }
 
-async function summarise(ctx: ServiceContext, reconciliationId: string, statementId: string): Promise<ClassTotals> {
+async function summarise(ctx: ServiceContext, reconciliationId: string, statementId: string, facts: StatementFacts): Promise<ClassTotals> {
+  // The lines not counted, as the import summed them (or, for a statement imported before it did, summed here).
+  const ignored =
+    facts.lines_counted !== null && facts.ignored_total !== null
+      ? sql`SELECT 'ignored', ${Number(facts.lines_imported) - Number(facts.lines_counted)}::bigint, ${Number(facts.ignored_total)}::bigint`
+      : sql`SELECT 'ignored', count(*), coalesce(sum(l.amount), 0) FROM statement_lines l
+            WHERE l.statement_id = ${statementId}::uuid AND l.error IS NULL AND NOT ${countedLine()}`;
   const rows = await queryRows<{ class: string; count: string; amount: string }>(
     executor(ctx),
     sql`SELECT class, sum(count) AS count, sum(amount) AS amount FROM (
@@ -561,8 +642,7 @@ async function summarise(ctx: ServiceContext, reconciliationId: string, statemen
           SELECT 'matched', coalesce(sum(cardinality(line_nos)), 0), coalesce(sum((SELECT sum(a) FROM unnest(amounts) a)), 0)
           FROM reconciliation_matches WHERE reconciliation_id = ${reconciliationId}::uuid
           UNION ALL
-          SELECT 'ignored', count(*), coalesce(sum(l.amount), 0) FROM statement_lines l
-          WHERE l.statement_id = ${statementId}::uuid AND l.error IS NULL AND NOT ${countedLine()}
+          ${ignored}
         ) c GROUP BY class HAVING sum(count) > 0 OR class = 'ignored'`,
   );
   const summary: ClassTotals = {};

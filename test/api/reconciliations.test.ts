@@ -85,6 +85,7 @@ describe(`matching a day, every class (${databaseLabel})`, () => {
     const byTxn = await paidOn(date, 0);
     const byRef = await paidOn(date, 5);
     const byText = await paidOn(date, 10);
+    const twice = await paidOn(date, 15); // named by its transaction id, then again by its reference
     const byTime = await paidOn(date, 20);
     const unlisted = await paidOn(date, 25);
     const wrongAmount = await paidOn(date, 30);
@@ -112,6 +113,8 @@ describe(`matching a day, every class (${databaseLabel})`, () => {
         { transactionId: byTxn.txn, amount: FEE, occurredAt: at(date, 0), status: 'paid' }, // 10 duplicate
         { transactionId: 'SBX-FAILED', amount: FEE, occurredAt: at(date, 45), status: 'failed' }, // ignored: not money
         { amount: null, error: 'amount: not a number' }, // rejected line: never matched
+        { transactionId: twice.txn, amount: FEE, occurredAt: at(date, 15), status: 'paid' }, // 13 matched in bulk (its id is given once)
+        { reference: twice.reference, amount: FEE, occurredAt: at(date, 16), status: 'paid' }, // 14 duplicate (a later rule, the same intent)
       ],
     });
 
@@ -145,18 +148,20 @@ describe(`matching a day, every class (${databaseLabel})`, () => {
     expect(line(10)).toEqual(['duplicate:transaction_id']);
     expect(line(11)).toEqual([]);
     expect(line(12)).toEqual([]);
+    expect(line(13)).toEqual(['matched:transaction_id']);
+    expect(line(14)).toEqual(['duplicate:reference']);
     expect(classOf((i) => i.lineNo === null)).toEqual(['missing_in_statement:-']);
     expect(items.find((i) => i.lineNo === null)?.intentId).toBe(unlisted.id);
     // Every payment of the day in exactly one item.
-    for (const paid of [byTxn, byRef, byText, byTime, unlisted, wrongAmount, lost]) {
+    for (const paid of [byTxn, byRef, byText, twice, byTime, unlisted, wrongAmount, lost]) {
       expect(items.filter((i) => i.intentId === paid.id && i.class !== 'duplicate')).toHaveLength(1);
     }
     expect(first.summary).toMatchObject({
-      matched: { count: 5 },
+      matched: { count: 6 },
       missing_in_hub: { count: 1, amount: 50_000 },
       amount_mismatch: { count: 1, amount: 130_000 },
       status_mismatch: { count: 1 },
-      duplicate: { count: 1 },
+      duplicate: { count: 2 },
       missing_in_statement: { count: 1, amount: FEE },
       ignored: { count: 1 },
       healed: { count: 2 },
@@ -166,6 +171,7 @@ describe(`matching a day, every class (${databaseLabel})`, () => {
     expect(found.map((d) => `${d.class}:${d.subject}`)).toEqual([
       `amount_mismatch:intent:${wrongAmount.id}`,
       'duplicate:line:10',
+      'duplicate:line:14',
       'missing_in_hub:txn:SBX-NOT-IN-HUB',
       `missing_in_statement:intent:${unlisted.id}`,
       `status_mismatch:intent:${declined.id}`,
@@ -183,6 +189,17 @@ describe(`matching a day, every class (${databaseLabel})`, () => {
     expect((await discrepanciesOf('sandbox', date)).map((d) => d.id)).toEqual(found.map((d) => d.id));
     expect(await h.db.db.select().from(receipts).where(eq(receipts.intentId, lost.id))).toHaveLength(1);
 
+    // Matched line by line — what the import keeps for the bulk unknown, as for a statement
+    // imported before it kept it — the verdict is the same.
+    await h.db.db.execute(sql`UPDATE statements SET lines_counted = NULL, ignored_total = NULL, repeated_transactions = NULL
+                              WHERE source = 'sandbox' AND business_date = ${date}::date AND status = 'current'`);
+    const byLine = await expectJson(await run('sandbox', date), 200);
+    expect(byLine.summary).toEqual(second.summary);
+    expect((await itemsOf(first.id)).map((i) => [i.lineNo, i.intentId, i.class, i.rule])).toEqual(
+      again.map((i) => [i.lineNo, i.intentId, i.class, i.rule]),
+    );
+    expect((await discrepanciesOf('sandbox', date)).map((d) => d.id)).toEqual(found.map((d) => d.id));
+
     // A corrected statement without the duplicate line: that discrepancy is resolved by the re-run, never deleted.
     await insertStatement(h, {
       source: 'sandbox',
@@ -197,16 +214,18 @@ describe(`matching a day, every class (${databaseLabel})`, () => {
         { transactionId: 'SBX-LOST', amount: FEE, occurredAt: at(date, 36), status: 'paid' },
         { transactionId: 'SBX-DECLINED', amount: FEE, occurredAt: at(date, 41), status: 'paid' },
         { transactionId: unlisted.txn, amount: FEE, occurredAt: at(date, 25), status: 'paid' },
+        { transactionId: twice.txn, amount: FEE, occurredAt: at(date, 15), status: 'paid' },
       ],
     });
     const third = await expectJson(await run('sandbox', date), 200);
-    expect(third.resolved.rematch).toBe(2);
+    expect(third.resolved.rematch).toBe(3);
     const after = await discrepanciesOf('sandbox', date);
     expect(after.filter((d) => d.status === 'resolved').map((d) => [d.class, d.resolution?.by])).toEqual([
       ['duplicate', 'rematch'],
+      ['duplicate', 'rematch'],
       ['missing_in_statement', 'rematch'],
     ]);
-    expect(third.summary.matched.count).toBe(6);
+    expect(third.summary.matched.count).toBe(7);
   });
 
   it('keeps the day’s plain matches compactly and the rest as items; a transaction id two intents share goes to the first', async () => {

@@ -5,6 +5,8 @@ import { statementLines, statements } from '../../src/db/schema/index.ts';
 import { queryRows } from '../../src/db/types.ts';
 import { upsertAgency } from '../../src/services/catalogue.ts';
 import type { ServiceContext } from '../../src/services/context.ts';
+import { isCountedLine } from '../../src/services/day-payments.ts';
+import { RepeatFinder } from '../../src/services/repeats.ts';
 import { requireSource, sourceOwner } from '../../src/services/sources.ts';
 import { AGENCIES } from './factories.ts';
 import type { Harness } from './harness.ts';
@@ -108,8 +110,32 @@ export interface LineInput {
   error?: string | null;
 }
 
-export async function insertStatement(h: Harness, input: { source: string; date: string; lines: LineInput[] }): Promise<string> {
+export async function insertStatement(
+  h: Harness,
+  input: {
+    source: string;
+    date: string;
+    lines: LineInput[];
+    /** Leave out what the import keeps for the matching (statements.lines_counted …), as a statement imported before it did. */
+    withoutFacts?: boolean;
+  },
+): Promise<string> {
   const source = requireSource(input.source);
+  const asLine = (l: LineInput) => ({
+    error: l.error ?? null,
+    amount: l.amount ?? null,
+    direction: l.direction ?? 'credit',
+    status: l.status ?? null,
+  });
+  const repeats = new RepeatFinder();
+  for (const l of input.lines) repeats.offer(l.transactionId ?? null);
+  const facts = input.withoutFacts
+    ? {}
+    : {
+        linesCounted: input.lines.filter((l) => isCountedLine(asLine(l))).length,
+        ignoredTotal: input.lines.filter((l) => !l.error && !isCountedLine(asLine(l))).reduce((total, l) => total + (l.amount ?? 0), 0),
+        repeatedTransactions: repeats.result(),
+      };
   const agencyCode = await sourceOwner(h.ctx, source);
   const id = randomUUID();
   const valid = input.lines.filter((l) => !l.error);
@@ -133,6 +159,7 @@ export async function insertStatement(h: Harness, input: { source: string; date:
       debitTotal: sum('debit'),
       uploadedBy: 'treasury:test',
       completedAt: new Date(),
+      ...facts,
     });
     if (input.lines.length > 0) {
       await tx.insert(statementLines).values(
