@@ -477,16 +477,15 @@ async function matchAmountTime(ctx: ServiceContext, date: string, bulkOf: string
   await db.execute(sql`ANALYZE recon_free`);
   // Every line naming an intent: those kept line by line, and — when the bulk of rule 1 was
   // chunked (matchLines) — its lines naming an intent that a later rule's line names too (the
-  // later line is the duplicate: rule 1 comes first).
+  // later line is the duplicate: rule 1 comes first), found once in the chunks.
+  if (bulkOf) {
+    await db.execute(sql`CREATE TEMP TABLE recon_bulk_named ON COMMIT DROP AS
+      SELECT u.line_no, u.intent_id, 1::smallint AS prio FROM reconciliation_matches b
+      CROSS JOIN LATERAL unnest(b.line_nos, b.intent_ids) AS u(line_no, intent_id)
+      WHERE b.reconciliation_id = ${bulkOf}::uuid AND u.intent_id IN (SELECT intent_id FROM recon_free WHERE intent_id IS NOT NULL)`);
+  }
   const naming = sql`SELECT line_no, intent_id, prio FROM (${namedLines}) m
-    ${
-      bulkOf
-        ? sql`UNION ALL
-              SELECT u.line_no, u.intent_id, 1::smallint FROM reconciliation_matches b
-              CROSS JOIN LATERAL unnest(b.line_nos, b.intent_ids) AS u(line_no, intent_id)
-              WHERE b.reconciliation_id = ${bulkOf}::uuid AND u.intent_id IN (SELECT intent_id FROM recon_free WHERE intent_id IS NOT NULL)`
-        : sql``
-    }`;
+    ${bulkOf ? sql`UNION ALL SELECT line_no, intent_id, prio FROM recon_bulk_named` : sql``}`;
   await db.execute(sql`INSERT INTO recon_named (id, lines)
     SELECT intent_id, count(*) FROM (${naming}) m WHERE intent_id IS NOT NULL GROUP BY intent_id HAVING count(*) > 1`);
   await db.execute(sql`CREATE TEMP TABLE recon_dup ON COMMIT DROP AS
