@@ -531,8 +531,9 @@ async function writeItems(ctx: ServiceContext, reconciliationId: string, stateme
   await db.execute(sql`INSERT INTO reconciliation_items (reconciliation_id, statement_id, line_no, intent_id, class, rule, statement_amount, hub_amount)
     SELECT ${reconciliationId}::uuid, ${statementId}::uuid, l.line_no, l.intent_id, l.class, ${RULE_NAME}[l.prio], l.statement_amount, l.hub_amount
     FROM (${classifiedLines(sql`NOT ${plainMatch}`)}) l`);
-  // The day's plain matches in chunks, grouped by hashing (the planner, misjudging a union of
-  // temporary tables, sorted a million rows for a hundred groups).
+  // The day's plain matches among the lines kept one by one (all of them when the bulk was not
+  // taken) in chunks, grouped by hashing (the planner, misjudging a union of temporary tables,
+  // sorted a million rows for a hundred groups).
   await db.execute(sql`SELECT set_config('enable_sort', 'off', true)`);
   await db.execute(sql`INSERT INTO reconciliation_matches (reconciliation_id, chunk, statement_id, line_nos, intent_ids, rules, amounts)
     SELECT ${reconciliationId}::uuid, l.line_no / 10000, ${statementId}::uuid,
