@@ -241,12 +241,16 @@ export const DIRECTION_WORDS: Readonly<Record<string, LineDirection>> = {
 
 const ASCII = /^[\t\n\r -~]*$/;
 
-/** Text kept on a line: trimmed, NFC, without NUL (PostgreSQL text holds none), at most 1,000 characters. */
+/** Text kept on a line: trimmed, NFC, without NUL (PostgreSQL text holds none), at most 1,000 characters (code points). */
 export function readText(cell: Cell): string | null {
   if (isBlank(cell)) return null;
   // NUL is exactly what PostgreSQL text cannot hold.
   const raw = cell instanceof Date ? cell.toISOString() : String(cell);
   // Plain ASCII (most ids and bank texts) needs no normalisation.
   const text = (ASCII.test(raw) ? raw : raw.normalize('NFC')).replaceAll('\u0000', '').trim();
-  return text.length > 1000 ? text.slice(0, 1000) : text;
+  if (text.length <= 1000) return text;
+  // 1,000 characters as PostgreSQL's left() counts them (the COPY path's), not UTF-16 units: an
+  // emoji is one, and is never cut in half.
+  const characters = Array.from(text);
+  return characters.length > 1000 ? characters.slice(0, 1000).join('') : text;
 }

@@ -230,19 +230,15 @@ async function readHead(reader: ReadableStreamDefaultReader<Uint8Array>, layout:
   }
 }
 
-/** The records after the header, through COPY, with the stream's backpressure. */
-async function copyRecords(
-  sql: CopySql,
-  head: Head,
-  collect: { columns: number[]; limit: number; texts: number[]; transaction: number | undefined },
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  onProgress?: (progress: { lines: number }) => void,
-) {
-  const delimiter = head.delimiter === '\t' ? `E'\\t'` : `'${head.delimiter}'`;
-  const query = sql.unsafe(`COPY statement_raw FROM STDIN (FORMAT csv, DELIMITER ${delimiter})`);
-  // postgres.js 3.4 resolves a COPY's query with its stream; an error PostgreSQL sends once the
-  // stream has ended (a COPY refused at its end) reaches only the query's `reject` — the promise
-  // already settled — and the stream gets no event at all: it is caught here instead.
+/**
+ * A `COPY … FROM STDIN` on the transaction's connection: its stream, and `ended`, which settles
+ * when PostgreSQL has taken it all or refused it. postgres.js 3.4 resolves a COPY's query with its
+ * stream; an error PostgreSQL sends once the stream has ended (a COPY refused at its end) reaches
+ * only the query's `reject` — the promise already settled — and the stream gets no event at all:
+ * it is caught here instead, where waiting for the stream alone would wait for ever.
+ */
+export async function openCopyIn(sql: CopySql, text: string): Promise<{ stream: CopyStream; ended: Promise<void> }> {
+  const query = sql.unsafe(text);
   const refused = new Promise<never>((_, reject) => {
     const settles = query as unknown as { reject?: (error: Error) => void };
     const original = settles.reject;
@@ -252,14 +248,30 @@ async function copyRecords(
     };
   });
   const stream = await query.writable();
-  let failure: Error | undefined;
-  const settled = Promise.race([
+  const ended = Promise.race([
     new Promise<void>((resolve, reject) => {
       stream.once('finish', resolve);
       stream.once('error', reject);
     }),
     refused,
-  ]).catch((error: Error) => {
+  ]);
+  ended.catch(() => {});
+  return { stream, ended };
+}
+
+/** The records after the header, through COPY, with the stream's backpressure. */
+async function copyRecords(
+  sql: CopySql,
+  head: Head,
+  collect: { columns: number[]; limit: number; texts: number[]; transaction: number | undefined },
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  onProgress?: (progress: { lines: number }) => void,
+) {
+  const delimiter = head.delimiter === '\t' ? `E'\\t'` : `'${head.delimiter}'`;
+  const copy = await openCopyIn(sql, `COPY statement_raw FROM STDIN (FORMAT csv, DELIMITER ${delimiter})`);
+  const { stream } = copy;
+  let failure: Error | undefined;
+  const settled = copy.ended.catch((error: Error) => {
     failure = error;
     throw error;
   });

@@ -27,6 +27,7 @@ import {
   type CopyStream,
   copyStatementLines,
   type LineCounts,
+  openCopyIn,
   type RejectedLine,
 } from './statement-copy.ts';
 import { fileRows, hashingBody, type StatementFileFormat, xlsxUnsupported } from './statement-files.ts';
@@ -250,6 +251,13 @@ export async function importStatement(
   }
 }
 
+function withoutRepeats<T extends { repeatedTransactions: unknown }>({
+  repeatedTransactions: _,
+  ...rest
+}: T): Omit<T, 'repeatedTransactions'> {
+  return rest;
+}
+
 async function keyUsed(ctx: ServiceContext, actor: string, key: string): Promise<boolean> {
   const rows = await queryRows<{ ok: number }>(
     executor(ctx),
@@ -387,20 +395,13 @@ async function lineSink(ctx: ServiceContext, statementId: string): Promise<LineS
   });
   const committed: Promise<void> = client.begin(async (tx) => {
     await holdImportingStatement(tx, statementId);
-    const stream = (await tx
-      .unsafe(
-        'COPY statement_lines (statement_id, line_no, transaction_id, reference, amount, occurred_at, text, direction, status, error) FROM STDIN',
-      )
-      .writable()) as CopyStream;
-    const finished = new Promise<void>((resolve, reject) => {
-      stream.once('finish', resolve);
-      stream.once('error', reject);
-    });
+    const { stream, ended } = await openCopyIn(
+      tx,
+      'COPY statement_lines (statement_id, line_no, transaction_id, reference, amount, occurred_at, text, direction, status, error) FROM STDIN',
+    );
     opened(stream);
-    await finished;
-    // A COPY PostgreSQL refuses at its end reaches no stream event, and the COMMIT of the aborted
-    // transaction would answer ROLLBACK without an error: the count fails on an aborted
-    // transaction, and says whether every line sent arrived.
+    await ended;
+    // Every line sent arrived, before the commit.
     const [row] = await tx.unsafe('SELECT count(*) AS n FROM statement_lines WHERE statement_id = $1::uuid', [statementId]);
     if (Number(row?.n) !== written) throw new Error(`the COPY wrote ${row?.n} of ${written} lines`);
   });
@@ -556,7 +557,8 @@ async function finish(ctx: ServiceContext, principal: Principal, f: Finish): Pro
             date: f.date,
             contentHash: f.hash,
             fileName: row!.fileName,
-            ...totals,
+            // The counts; the suspected repeats (up to 10,000 ids) are the matching's, not the record's.
+            ...withoutRepeats(totals),
             ...(current ? { replaced: current.id } : {}),
           },
         });

@@ -242,6 +242,9 @@ describe.runIf(onServer)('the COPY import reads a CSV as the JavaScript reader d
       'x\u0000y',
       'k'.repeat(1000),
       'k'.repeat(1001),
+      // Cut at 1,000 characters (code points, as SQL's left() counts), not 1,000 UTF-16 units.
+      `${'k'.repeat(999)}😀z`,
+      '😀'.repeat(1001),
     ];
     const cell = (pool: string[]) => fc.oneof(fc.constantFrom(...pool), fc.string({ maxLength: 6 }));
     const row = fc.tuple(cell(texts), cell(texts), cell(amounts), cell(times), cell(statuses), cell(texts));
