@@ -249,7 +249,7 @@ export function readText(cell: Cell): string | null {
   // Plain ASCII (most ids and bank texts) needs no normalisation.
   const text = (ASCII.test(raw) ? raw : raw.normalize('NFC')).replaceAll('\u0000', '').trim();
   if (text.length <= 1000) return text;
-  // 1,000 characters as PostgreSQL's left() counts them (the COPY path's), not UTF-16 units: an
+  // 1,000 characters as PostgreSQL's left() counts them (code points), not UTF-16 units: an
   // emoji is one, and is never cut in half.
   const characters = Array.from(text);
   return characters.length > 1000 ? characters.slice(0, 1000).join('') : text;

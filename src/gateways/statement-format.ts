@@ -114,22 +114,21 @@ const ZERO = /^\s*0+([.,]0+)?\s*(đ|vnd)?\s*$/i;
 const absentMoney = (cell: Cell) => isBlank(cell) || cell === 0 || (typeof cell === 'string' && ZERO.test(cell));
 
 /** One cell read: its value (null when there is none), or the reason it cannot be read. */
-export interface CellRead<T> {
+interface CellRead<T> {
   value: T | null;
   reason: string | null;
 }
 /** A money cell: `absent` when a bank leaves it empty or zero (the other column has the money). */
-export interface MoneyRead extends CellRead<number> {
+interface MoneyRead extends CellRead<number> {
   absent: boolean;
 }
 
 /**
- * How each cell of a line is read under a layout: the one place the values' rules are applied, by
- * `readLine` a row at a time and by the server's import (statement-copy.ts) once per distinct
- * text of a column. How a line's cells combine (debit and credit, the order of the reasons) is
- * `readLine`'s, and said again in that import's SQL.
+ * How each cell of a line is read under a layout: the one place the values' rules are applied
+ * (readLine, through lineReader's memory of each text's reading). How a line's cells combine
+ * (debit and credit, the order of the reasons) is readLine's.
  */
-export function cellReaders(layout: StatementLayout, plan: Plan) {
+function cellReaders(layout: StatementLayout, plan: Plan) {
   const format = layout.kind === 'format' ? layout.format : undefined;
   const read = <T>(r: Read<T>): CellRead<T> => (r.ok ? { value: r.value, reason: null } : { value: null, reason: r.reason });
   return {
@@ -155,19 +154,25 @@ const cellAt = (row: readonly Cell[], i: number | undefined): Cell => (i === und
  * One row into one line. Called a million times for a day's file: no closures or arrays made per
  * line (the reasons are joined as they come, in the same order as ever).
  */
-function readLine(layout: StatementLayout, plan: Plan, readers: CellReaders, lineNo: number, row: readonly Cell[]): StatementLine {
+function readLine(
+  layout: StatementLayout,
+  plan: Plan,
+  readers: CellReaders,
+  lineNo: number,
+  row: readonly Cell[],
+  /** The row's text cells are known to need no cleaning (csv-records.ts `plain`): readText would give them back as they are. */
+  plain = false,
+): StatementLine {
   const format = layout.kind === 'format' ? layout.format : undefined;
   let error: string | null = null;
-  const fail = (reason: string | null) => {
-    if (reason !== null) error = error === null ? reason : `${error}; ${reason}`;
-  };
+  const text = plain ? plainText : readText;
   const line: StatementLine = {
     lineNo,
-    transactionId: readText(cellAt(row, plan.transactionId)),
-    reference: readText(cellAt(row, plan.reference)),
+    transactionId: text(cellAt(row, plan.transactionId)),
+    reference: text(cellAt(row, plan.reference)),
     amount: null,
     occurredAt: null,
-    text: readText(cellAt(row, plan.text)),
+    text: text(cellAt(row, plan.text)),
     direction: format?.direction ?? null,
     status: null,
     error: null,
@@ -175,41 +180,89 @@ function readLine(layout: StatementLayout, plan: Plan, readers: CellReaders, lin
   if (plan.amount !== undefined) {
     const amount = readers.money(row[plan.amount]);
     line.amount = amount.value;
-    fail(amount.reason);
+    error = withReason(error, amount.reason);
   } else {
     // A bank's statement: one column for money out (Ghi nợ), one for money in (Ghi có).
     const debit = readers.money(cellAt(row, plan.debit));
     const credit = readers.money(cellAt(row, plan.credit));
-    if (!debit.absent && !credit.absent) fail('both debit and credit are given');
-    else if (debit.absent && credit.absent) fail('amount is missing (neither debit nor credit)');
+    if (!debit.absent && !credit.absent) error = withReason(error, 'both debit and credit are given');
+    else if (debit.absent && credit.absent) error = withReason(error, 'amount is missing (neither debit nor credit)');
     else {
       const amount = debit.absent ? credit : debit;
       line.direction = debit.absent ? 'credit' : 'debit';
       line.amount = amount.value;
-      fail(amount.reason);
+      error = withReason(error, amount.reason);
     }
   }
   if (plan.time !== undefined) {
     const time = readers.time(row[plan.time]);
     line.occurredAt = time.value;
-    fail(time.reason);
+    error = withReason(error, time.reason);
   }
   if (plan.direction !== undefined) {
     const direction = readers.direction(row[plan.direction]);
     if (direction.value !== null) line.direction = direction.value;
-    fail(direction.reason);
+    error = withReason(error, direction.reason);
   }
   if (plan.status !== undefined) {
     const status = readers.status(row[plan.status]);
     line.status = status.value;
-    fail(status.reason);
+    error = withReason(error, status.reason);
   }
-  if (format?.requiresTransaction && !line.transactionId && !line.reference) fail(NAMES_NO_TRANSACTION);
+  if (format?.requiresTransaction && !line.transactionId && !line.reference) error = withReason(error, NAMES_NO_TRANSACTION);
   line.error = error;
   return line;
 }
 
-export const NAMES_NO_TRANSACTION = 'names no transaction (neither its id nor a reference)';
+/** A line's reasons, joined as they come. */
+function withReason(error: string | null, reason: string | null): string | null {
+  if (reason === null) return error;
+  return error === null ? reason : `${error}; ${reason}`;
+}
+
+/** readText of a text that needs no cleaning: itself, or null when empty. */
+const plainText = (cell: Cell): string | null => (cell === undefined || cell === '' ? null : (cell as string));
+
+/** Distinct texts a reader remembers the reading of (a day has 86,400 seconds); then it starts again. */
+const READINGS_REMEMBERED = 100_000;
+
+/**
+ * The layout's readers, each remembering its readings by text: a day's file repeats a few hundred
+ * amounts, at most 86,400 times and a handful of words a million times. A reading is shared by the
+ * lines of the same text (readers build a new one per call, and are pure).
+ */
+function rememberingReaders(readers: CellReaders): CellReaders {
+  const remembering = <T>(read: (cell: Cell) => T) => {
+    const readings = new Map<string, T>();
+    return (cell: Cell): T => {
+      if (typeof cell !== 'string') return read(cell);
+      let reading = readings.get(cell);
+      if (reading === undefined) {
+        if (readings.size >= READINGS_REMEMBERED) readings.clear();
+        reading = read(cell);
+        readings.set(cell, reading);
+      }
+      return reading;
+    };
+  };
+  return {
+    money: remembering(readers.money),
+    time: remembering(readers.time),
+    direction: remembering(readers.direction),
+    status: remembering(readers.status),
+  };
+}
+
+/**
+ * The reader of one file's rows into lines, once its header's plan is known: `read(lineNo, row,
+ * plain)` is one line (see readLine).
+ */
+export function lineReader(layout: StatementLayout, plan: Plan) {
+  const readers = rememberingReaders(cellReaders(layout, plan));
+  return (lineNo: number, row: readonly Cell[], plain = false): StatementLine => readLine(layout, plan, readers, lineNo, row, plain);
+}
+
+const NAMES_NO_TRANSACTION = 'names no transaction (neither its id nor a reference)';
 
 export interface NumberedRow {
   /** The row's number in the file (a CSV's header is line 1; a sheet's row number). */
@@ -255,15 +308,15 @@ export class HeaderSearch {
 export async function* readStatementLines(layout: StatementLayout, rows: AsyncIterable<NumberedRow>): AsyncGenerator<StatementLine> {
   const search = new HeaderSearch(layout);
   let plan: Plan | null = null;
-  let readers: CellReaders | undefined;
+  let read: ReturnType<typeof lineReader> | undefined;
   for await (const row of rows) {
     if (!plan) {
       plan = search.offer(row.cells);
-      if (plan) readers = cellReaders(layout, plan);
+      if (plan) read = lineReader(layout, plan);
       continue;
     }
     if (row.cells.every(isBlank)) continue;
-    yield readLine(layout, plan, readers!, row.lineNo, row.cells);
+    yield read!(row.lineNo, row.cells);
   }
   if (!plan) search.end();
 }

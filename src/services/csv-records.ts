@@ -1,21 +1,15 @@
 /**
- * CSV records found in bytes, for PostgreSQL's own CSV parser (`COPY … (FORMAT csv)`) to read: a
- * server imports a statement's lines by COPYing the file itself into a staging table
- * (statement-copy.ts), and COPY alone cannot say which line of the file a row was, nor keep a row
- * whose number of fields is not the header's. This scanner walks the bytes once, quote state and
- * all, and writes each record as COPY will read it: its fields padded or cut to the header's
- * number, then three more — the line the record starts on in the file (a quoted field may span
- * lines), what the record holds besides whitespace (`ink`: a row of blank cells is no line), and
- * whether its text columns need cleaning at all (`plain`).
- * It also collects the distinct texts of the columns the import reads (amounts, times, words) as
- * COPY will see them, so that each is read once without asking PostgreSQL for them afterwards.
- * Blank lines are left out, as csv-parse's reader of the other path does (statement-files.ts
- * `csvRows`), and the same quoting is refused: a quote inside an unquoted field, anything but a
- * delimiter or a line break after a closing quote, and a quote left open at the end.
+ * CSV records found in bytes: a statement's lines are read in one pass over its bytes
+ * (csv-lines.ts). This scanner walks the bytes once, quote state and all, and hands each record
+ * over as its cells — the text of each field (quotes undone, NUL left out, '' for an empty or
+ * missing one), padded or cut to the header's number — with the line the record starts on in the
+ * file (a quoted field may span lines), what the record holds besides whitespace (`ink`: a row of
+ * blank cells is no line), and whether its text columns need cleaning at all (`plain`).
+ * Blank lines are left out, as csv-parse (the maintained parser the tests hold it to) leaves them
+ * out, and the same quoting is refused: a quote inside an unquoted field, anything but a delimiter
+ * or a line break after a closing quote, and a quote left open at the end.
  */
-import { readText } from '../domain/statement-values.ts';
 import { ServiceError } from './errors.ts';
-import { RepeatFinder } from './repeats.ts';
 
 const QUOTE = 0x22;
 const CR = 0x0d;
@@ -32,7 +26,7 @@ enum State {
   QuoteInQuoted = 3,
 }
 
-/** Texts remembered by their bytes per collected column (a power of two). */
+/** Texts remembered by their bytes per repeating column (a power of two). */
 const RECENT = 64;
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array, length: number): boolean {
@@ -46,14 +40,32 @@ function unreadable(line: number, what: string): ServiceError {
   return new ServiceError('statement-unreadable', `the CSV cannot be read past line ${line}: ${what}`);
 }
 
+/**
+ * Where the records go, one at a time: the cells (quotes undone, NUL left out, '' for an empty or
+ * missing field) are the scanner's own array, reused for the next record.
+ */
+export interface RecordTarget {
+  record(
+    lineNo: number,
+    cells: readonly string[],
+    /** What the record holds beyond whitespace (0 nothing, 1 only non-ASCII letters — maybe Unicode spaces —, 2 visible ASCII). */
+    ink: number,
+    /** The text columns need no cleaning (printable ASCII, no space at either end, at most 1,000 characters). */
+    plain: boolean,
+    /** The text of the fields past the header's last column, run together: known only when `ink` is 1. */
+    beyond: () => string,
+  ): void;
+}
+
 export interface RecordCells {
   lineNo: number;
   cells: string[];
 }
 
 /**
- * Scans a CSV file's bytes. `head` mode reads whole records into cells (the header search);
- * `copy` mode writes records for COPY. Bytes are pushed a chunk at a time; a record may span chunks.
+ * Scans a CSV file's bytes. `head` reads whole records into cells (the header search); after
+ * `startLines`, `scan` hands each record to its target. Bytes are pushed a chunk at a time; a
+ * record may span chunks.
  */
 export class CsvRecordScanner {
   private state = State.FieldStart;
@@ -64,7 +76,7 @@ export class CsvRecordScanner {
   private recordBytes = 0;
   /** A CR ended the previous record (or broke a quoted line): an LF right after it belongs to it. */
   private afterCr = false;
-  // copy mode
+  // after startLines
   private columns = 0;
   private cut = false;
   /**
@@ -72,32 +84,27 @@ export class CsvRecordScanner {
    * Unicode spaces), 2 visible ASCII.
    */
   private ink = 0;
-  private out = new Uint8Array(0);
-  private at = 0;
-  private emitted = 0;
-  // copy mode: the distinct texts of some columns, collected as the records pass
-  private wanted: boolean[] = [];
-  private seen: Array<Set<string> | undefined> = [];
-  private full: boolean[] = [];
+  private scanned = 0;
+  private target: RecordTarget | undefined;
+  /** The record's cells, and the bytes of the fields past the header's last column (while it may be blank). */
+  private texts: string[] = [];
+  private beyondBytes: number[] = [];
+  /** The columns whose texts repeat (amounts, times, words), and their last texts by a hash of their bytes. */
+  private repeating: boolean[] = [];
   private recent: Array<Array<Uint8Array | undefined>> = [];
-  private limit = 0;
+  private recentTexts: string[][] = [];
   /**
    * Whether the record's text columns (`plainColumns`) hold only what needs no cleaning: printable
-   * ASCII, no space at either end, at most 1,000 characters, unquoted.
-   * COPY gets it as a column after the ink: the import's SQL then keeps such a text as it is.
+   * ASCII, no space at either end, at most 1,000 characters, unquoted (readText gives such a text
+   * back as it is).
    */
   private plainColumn: boolean[] = [];
   private plain = true;
   private plainLength = 0;
   private plainLast = -1;
-  /** The current field's bytes, when its column is wanted. */
+  /** The current field's bytes. */
   private cell = new Uint8Array(256);
   private cellLength = 0;
-  /** The transaction id column's bytes in the current record, for `repeats`. */
-  private transactionColumn = -1;
-  private transaction = new Uint8Array(64);
-  private transactionLength = 0;
-  private finder: RepeatFinder | undefined;
   // head mode
   private field: number[] = [];
   private cells: string[] = [];
@@ -108,14 +115,14 @@ export class CsvRecordScanner {
 
   constructor(private readonly delimiter: number) {}
 
-  /** Records written for COPY so far. */
+  /** Records scanned so far. */
   get records(): number {
-    return this.emitted;
+    return this.scanned;
   }
 
   /**
    * Head mode: the complete records of `bytes` from `from`, until `limit` records (the rest of the
-   * bytes are left for `copy`). Answers the records and the offset just after the last one read;
+   * bytes are left for `scan`). Answers the records and the offset just after the last one read;
    * a record the bytes end inside of is left for the next call, with more bytes (or `final`).
    */
   head(bytes: Uint8Array, from: number, limit: number, final: boolean): { records: RecordCells[]; end: number } {
@@ -154,95 +161,51 @@ export class CsvRecordScanner {
       this.nextRecord();
       recordStart = i;
     }
-    // An incomplete record is read again from its start (with more bytes, or in copy mode).
+    // An incomplete record is read again from its start (with more bytes, or by `scan`).
     this.resetRecord();
     return { records, end: recordStart };
   }
 
   /**
-   * Copy mode from here on: each record as `columns` fields, then its line number and its ink.
-   * The distinct texts of the `collect` columns are kept as they pass — the text COPY will read
-   * for each field (quotes undone, NUL left out; '' for an empty or missing one) — up to `limit`
-   * per column: `distinct(column)` says them, or undefined for a column that had more.
+   * From here on each record goes to `target` (see RecordTarget), as `columns` cells. The cells of
+   * the `repeating` columns (amounts, times, words: a day's file repeats a few hundred texts) are
+   * remembered by their bytes, so that the same one is not decoded again.
    */
-  startCopy(
-    columns: number,
-    collect: readonly number[] = [],
-    limit = 0,
-    plainColumns: readonly number[] = [],
-    /** The column of the gateway's transaction id, whose repeats `repeats()` says. */
-    transactionColumn?: number,
-  ) {
+  startLines(columns: number, target: RecordTarget, repeating: readonly number[] = [], plainColumns: readonly number[] = []) {
     this.columns = columns;
+    this.target = target;
     this.plainColumn = Array.from({ length: columns }, (_, i) => plainColumns.includes(i));
-    this.transactionColumn = transactionColumn ?? -1;
-    this.finder = transactionColumn === undefined ? undefined : new RepeatFinder();
-    this.wanted = Array.from({ length: columns }, (_, i) => collect.includes(i) || i === this.transactionColumn);
-    this.seen = this.wanted.map((_, i) => (collect.includes(i) ? new Set<string>() : undefined));
-    this.recent = this.wanted.map(() => new Array<Uint8Array | undefined>(RECENT));
-    this.full = this.wanted.map(() => false);
-    this.limit = limit;
+    this.repeating = Array.from({ length: columns }, (_, i) => repeating.includes(i));
+    this.recent = this.repeating.map(() => new Array<Uint8Array | undefined>(RECENT));
+    this.recentTexts = this.repeating.map(() => new Array<string>(RECENT));
+    this.texts = Array.from({ length: columns }, () => '');
     this.resetRecord();
   }
 
-  /**
-   * The transaction ids that may be on more than one line (repeats.ts), each as the import stores
-   * it (none without a transaction id column); null when unknown (too many).
-   */
-  repeats(): string[] | null {
-    return this.finder ? this.finder.result() : [];
-  }
-
-  /** The distinct texts of a collected column (see startCopy), or undefined if it had too many. */
-  distinct(column: number): ReadonlySet<string> | undefined {
-    return this.full[column] ? undefined : this.seen[column];
-  }
-
-  /**
-   * The field `index` of the current record ended: its text joins its column's set. A million
-   * cells hold a few hundred texts: the bytes of the last texts seen (64 per column, by a hash of
-   * their bytes) spare decoding one again.
-   */
-  private collect(index: number) {
-    if (index === this.transactionColumn) this.keepTransaction();
-    const set = this.seen[index];
-    if (set && !this.full[index]) {
-      const cell = this.cell;
-      const length = this.cellLength;
-      let hash = 0x811c9dc5;
-      for (let k = 0; k < length; k++) hash = Math.imul(hash ^ cell[k]!, 0x01000193);
-      const slots = this.recent[index]!;
-      const slot = hash & (RECENT - 1);
-      if (!sameBytes(slots[slot], cell, length)) {
-        set.add(length === 0 ? '' : this.decoder.decode(cell.subarray(0, length)));
-        slots[slot] = cell.slice(0, length);
-        if (set.size > this.limit) {
-          this.full[index] = true;
-          set.clear();
-        }
-      }
-    }
+  /** The field `index` of the current record ended: its text is the record's cell. */
+  private endCell(index: number) {
+    this.texts[index] = this.cellText(index);
     this.cellLength = 0;
   }
 
-  /** The record's transaction id field, kept until the record ends (when it is known to be plain). */
-  private keepTransaction() {
-    if (this.cellLength > this.transaction.length) this.transaction = new Uint8Array(this.cellLength * 2);
-    this.transaction.set(this.cell.subarray(0, this.cellLength));
-    this.transactionLength = this.cellLength;
+  /** The current field's text (a repeating column's from the texts last seen, by their bytes). */
+  private cellText(index: number): string {
+    const cell = this.cell;
+    const length = this.cellLength;
+    if (length === 0) return '';
+    if (!this.repeating[index]) return this.decoder.decode(cell.subarray(0, length));
+    let hash = 0x811c9dc5;
+    for (let k = 0; k < length; k++) hash = Math.imul(hash ^ cell[k]!, 0x01000193);
+    const slot = hash & (RECENT - 1);
+    const slots = this.recent[index]!;
+    if (sameBytes(slots[slot], cell, length)) return this.recentTexts[index]![slot]!;
+    const text = this.decoder.decode(cell.subarray(0, length));
+    slots[slot] = cell.slice(0, length);
+    this.recentTexts[index]![slot] = text;
+    return text;
   }
 
-  /**
-   * The record's transaction id, as the import will store it, to the repeat finder: a plain
-   * record's bytes are the text as they are; another's are read as readText reads them.
-   */
-  private offerTransaction() {
-    if (!this.finder || this.transactionLength === 0) return;
-    if (this.plain) this.finder.offerBytes(this.transaction, this.transactionLength);
-    else this.finder.offer(readText(this.decoder.decode(this.transaction.subarray(0, this.transactionLength))));
-  }
-
-  /** Keeps bytes of a wanted field. */
+  /** Keeps bytes of the current field. */
   private keepCell(bytes: Uint8Array, start: number, end: number) {
     const need = this.cellLength + end - start;
     if (need > this.cell.length) {
@@ -259,6 +222,11 @@ export class CsvRecordScanner {
   private readonly keepByte = (b: number) => {
     if (this.cellLength === this.cell.length) this.keepCell(new Uint8Array([b]), 0, 1);
     else this.cell[this.cellLength++] = b;
+  };
+
+  /** A byte of a field past the header's last column, while the record may still be blank. */
+  private readonly keepBeyond = (b: number) => {
+    if (this.ink !== 2) this.beyondBytes.push(b);
   };
 
   /** Plain bytes of a text column's unquoted field (see `plain`). */
@@ -279,35 +247,32 @@ export class CsvRecordScanner {
     this.plainLast = -1;
   }
 
-  /** The record ended: its last field, and the fields it lacks ('' each), join their columns' sets. */
-  private collectRest() {
+  /** The record ended: its last field, and the fields it lacks ('' each). */
+  private endCells() {
     if (this.plainColumn[this.delimiters]) this.endPlain();
-    if (!this.cut && this.delimiters < this.columns) this.collect(this.delimiters);
+    if (!this.cut && this.delimiters < this.columns) this.endCell(this.delimiters);
     this.cellLength = 0;
-    for (let f = this.delimiters + 1; f < this.columns; f++) if (this.wanted[f]) this.collect(f);
+    for (let f = this.delimiters + 1; f < this.columns; f++) this.texts[f] = '';
   }
 
   /**
-   * The COPY text for `bytes` (from `from`), as far as they go; a record continuing in the next
-   * chunk is continued there. The loop of a million-line file: the state lives in locals, and the
-   * bytes of an unquoted field are passed over in an inner loop.
+   * Scans `bytes` (from `from`) as far as they go, each record to the target; a record continuing
+   * in the next chunk is continued there. The loop of a million-line file: the state lives in
+   * locals, and the bytes of an unquoted field are passed over in an inner loop.
    */
-  copy(bytes: Uint8Array, from = 0): Uint8Array {
-    this.ensure((bytes.length - from) * 2 + 256);
+  scan(bytes: Uint8Array, from = 0): void {
     const d = this.delimiter;
     const n = bytes.length;
     let state = this.state;
     let i = from;
-    // The start of the bytes of the current record not yet written out.
-    let pending = i;
     if (this.afterCr && i < n) {
       this.afterCr = false;
-      if (bytes[i] === LF) pending = ++i;
+      if (bytes[i] === LF) ++i;
     }
     while (i < n) {
       let b = bytes[i]!;
       if ((state === State.Unquoted || state === State.FieldStart) && !this.cut) {
-        // Plain bytes of an unquoted field: nothing to do but move on.
+        // Plain bytes of an unquoted field: kept, and moved over.
         const start = i;
         while (b !== d && b !== LF && b !== CR && b !== QUOTE && b !== NUL) {
           if (++i === n) break;
@@ -317,59 +282,49 @@ export class CsvRecordScanner {
           state = State.Unquoted;
           this.recordBytes += 1;
           if (this.ink !== 2) for (let k = start; k < i && this.ink !== 2; k++) this.inked(bytes[k]!);
-          if (this.wanted[this.delimiters]) this.keepCell(bytes, start, i);
+          this.keepCell(bytes, start, i);
           if (this.plainColumn[this.delimiters] && this.plain) this.checkPlain(bytes, start, i);
         }
         if (i === n) break;
       }
       if (b === NUL) {
         // PostgreSQL text holds no NUL (readText drops it too: a plain text is plain without it).
-        if (i > pending && !this.cut) this.write(bytes, pending, i);
-        pending = ++i;
+        ++i;
         continue;
       }
       this.state = state;
       const before = this.delimiters;
       // A text column's byte here that does not end its field is a quote, or inside one.
       if (this.plainColumn[before] && ((b !== d && b !== LF && b !== CR) || state === State.Quoted)) this.plain = false;
-      const ended = this.step(b, !this.cut && this.wanted[before] ? this.keepByte : null);
+      const ended = this.step(b, this.cut ? this.keepBeyond : this.keepByte);
       state = this.state;
       if (ended === 'field' && this.plainColumn[before]) this.endPlain();
-      if (ended === 'field' && !this.cut && before < this.columns) this.collect(before);
+      if (ended === 'field' && !this.cut && before < this.columns) this.endCell(before);
       if (ended === 'record') {
-        if (i > pending && !this.cut) this.write(bytes, pending, i);
         i += 1;
-        this.collectRest();
-        this.endCopyRecord();
+        this.endCells();
+        this.endRecord();
         state = this.state;
         if (this.afterCr && i < n) {
           this.afterCr = false;
           if (bytes[i] === LF) i += 1;
         }
-        pending = i;
         continue;
       }
-      if (ended === 'field' && before + 1 === this.columns && !this.cut) {
-        // The header's last field ends here: the rest of the record is cut.
-        if (i > pending) this.write(bytes, pending, i);
-        this.cut = true;
-      }
+      // The header's last field ends here: the rest of the record is cut.
+      if (ended === 'field' && before + 1 === this.columns) this.cut = true;
       i += 1;
     }
     this.state = state;
-    if (n > pending && !this.cut) this.write(bytes, pending, n);
-    return this.take();
   }
 
   /** The end of the file: the last record if it has no line break, refused if a quote is still open. */
-  finish(): Uint8Array {
+  finish(): void {
     if (this.state === State.Quoted) throw unreadable(this.lineNo, 'a quoted field is not closed at the end of the file');
-    this.ensure(256);
     if (this.recordBytes > 0 || this.state !== State.FieldStart) {
-      this.collectRest();
-      this.endCopyRecord();
+      this.endCells();
+      this.endRecord();
     }
-    return this.take();
   }
 
   /** One byte of the quote state machine; says whether it ended a field or a record. */
@@ -452,52 +407,18 @@ export class CsvRecordScanner {
     this.plain = true;
     this.plainLength = 0;
     this.plainLast = -1;
-    this.transactionLength = 0;
   }
 
-  private endCopyRecord() {
+  private endRecord() {
     // A blank line is no record (its number is still counted).
     if (this.recordBytes > 0) {
-      this.offerTransaction();
-      this.ensure(0);
-      const d = this.delimiter;
-      for (let f = this.delimiters + 1; f < this.columns; f++) this.out[this.at++] = d;
-      this.out[this.at++] = d;
-      this.writeNumber(this.lineNo);
-      this.out[this.at++] = d;
-      this.out[this.at++] = 0x30 + this.ink;
-      this.out[this.at++] = d;
-      this.out[this.at++] = this.plain ? 0x31 : 0x30;
-      this.out[this.at++] = LF;
-      this.emitted += 1;
+      this.scanned += 1;
+      this.target!.record(this.lineNo, this.texts, this.ink, this.plain, this.beyond);
     }
+    this.beyondBytes.length = 0;
     this.nextRecord();
     this.state = State.FieldStart;
   }
 
-  private writeNumber(n: number) {
-    const digits = String(n);
-    for (let k = 0; k < digits.length; k++) this.out[this.at++] = digits.charCodeAt(k);
-  }
-
-  private write(bytes: Uint8Array, start: number, end: number) {
-    this.ensure(end - start + this.columns + 32);
-    this.out.set(bytes.subarray(start, end), this.at);
-    this.at += end - start;
-  }
-
-  /** Room for `more` bytes and one record's ending. */
-  private ensure(more: number) {
-    const need = this.at + more + this.columns + 32;
-    if (need <= this.out.length) return;
-    const grown = new Uint8Array(Math.max(need, this.out.length * 2));
-    grown.set(this.out.subarray(0, this.at));
-    this.out = grown;
-  }
-
-  private take(): Uint8Array {
-    const taken = this.out.slice(0, this.at);
-    this.at = 0;
-    return taken;
-  }
+  private readonly beyond = () => this.decoder.decode(Uint8Array.from(this.beyondBytes));
 }

@@ -80,16 +80,11 @@ export function sourceIdOfIntent(intent: { gateway: string; nextAction: Record<s
  * totals and the three-way view sum them.
  */
 export function countedLine(alias = 'l'): SQL {
-  return sql.raw(countedLineText(alias));
+  return sql.raw(`(${alias}.error IS NULL AND ${alias}.amount IS NOT NULL AND coalesce(${alias}.direction, 'credit') = 'credit'
+           AND coalesce(${alias}.status, 'paid') IN ('paid', 'refunded'))`);
 }
 
-/** countedLine as SQL text (the import's COPY path writes its SQL as text). */
-export function countedLineText(alias = 'l'): string {
-  return `(${alias}.error IS NULL AND ${alias}.amount IS NOT NULL AND coalesce(${alias}.direction, 'credit') = 'credit'
-           AND coalesce(${alias}.status, 'paid') IN ('paid', 'refunded'))`;
-}
-
-/** countedLine of a line read in JavaScript (the import's other path). */
+/** countedLine of a line read in JavaScript (the import counts its lines as it writes them). */
 export function isCountedLine(line: {
   error: string | null;
   amount: number | null;

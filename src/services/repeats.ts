@@ -22,6 +22,7 @@ export class RepeatFinder {
   private overflow = false;
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
+  private scratch = new Uint8Array(256);
 
   constructor(private readonly limit = DEFAULT_LIMIT) {}
 
@@ -54,11 +55,21 @@ export class RepeatFinder {
     }
   }
 
-  /** An id as a string (null or '' is no id). */
+  /** An id as a string (null or '' is no id): its UTF-8 bytes, in a buffer of the finder's own (no array per id). */
   offer(id: string | null): void {
     if (!id) return;
-    const bytes = this.encoder.encode(id);
-    this.offerBytes(bytes, bytes.length);
+    const length = id.length;
+    if (this.scratch.length < length * 3) this.scratch = new Uint8Array(length * 3);
+    const scratch = this.scratch;
+    for (let k = 0; k < length; k++) {
+      const c = id.charCodeAt(k);
+      if (c >= 0x80) {
+        this.offerBytes(scratch, this.encoder.encodeInto(id, scratch).written);
+        return;
+      }
+      scratch[k] = c;
+    }
+    this.offerBytes(scratch, length);
   }
 
   /** The suspects (every id given more than once, and maybe a few others), or null when there were too many to keep. */

@@ -5,7 +5,6 @@ import { reconciliations, type StatementMapping, statementLines, statements } fr
 import { queryRows } from '../db/types.ts';
 import {
   type ColumnMapping,
-  type NumberedRow,
   readStatementLines,
   type StatementLayout,
   StatementLayoutError,
@@ -14,6 +13,7 @@ import {
 import { defaultStatementFormats } from '../gateways/statement-formats.ts';
 import { appendAudit } from './audit.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
+import { csvStatementLines } from './csv-lines.ts';
 import { isCountedLine } from './day-payments.ts';
 import { ServiceError } from './errors.ts';
 import { rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
@@ -21,17 +21,8 @@ import { actorOf, type Principal, scopeCondition } from './principal.ts';
 import { RepeatFinder } from './repeats.ts';
 import { requireSource, type StatementSource, sourceOwner } from './sources.ts';
 import type { Spreadsheets } from './spreadsheets.ts';
-import {
-  type CopyServer,
-  type CopySql,
-  type CopyStream,
-  copyStatementLines,
-  type LineCounts,
-  openCopyIn,
-  type RejectedLine,
-} from './statement-copy.ts';
-import { fileRows, hashingBody, type StatementFileFormat, xlsxUnsupported } from './statement-files.ts';
-import { holdImportingStatement, holdImportingStatementIn } from './statement-lines-key.ts';
+import { type LineCounts, lineSink, type RejectedLine } from './statement-copy.ts';
+import { hashingBody, type StatementFileFormat, workbookRows, xlsxUnsupported } from './statement-files.ts';
 
 /**
  * Statements in (issue 11): one file per source and business day, streamed from the request into
@@ -184,8 +175,6 @@ export async function importStatement(
   await requireDayOpen(ctx, source.id, date, false);
   const actor = actorOf(principal);
   const maxBytes = ctx.settings.treasuryDay.statementMaxBytes ?? DEFAULT_STATEMENT_MAX_BYTES;
-  // A CSV on a server is read by PostgreSQL's COPY (statement-copy.ts); anything else row by row here.
-  const server = input.format === 'csv' ? copyClient(ctx) : undefined;
   const body = hashingBody(input.body, maxBytes, input.format);
   const fingerprintOf = (contentHash: string) =>
     requestFingerprint('POST /v1/statements', { source: source.id, date, mapping: input.mapping ?? null, contentHash });
@@ -218,9 +207,7 @@ export async function importStatement(
       uploadedBy: actor,
     });
   try {
-    const counts = server
-      ? await copyStatementLines(server, id, layout, body.stream, input.onProgress)
-      : await writeLines(ctx, id, layout, fileRows(input.format, body.stream, ctx.spreadsheets), input.onProgress);
+    const counts = await writeLines(ctx, id, fileLines(layout, input.format, body.stream, ctx.spreadsheets), input.onProgress);
     const { hash } = body.digest();
     if (counts.linesTotal === 0) throw new ServiceError('statement-unreadable', 'the file has a header but no lines');
     const outcome = await finish(ctx, principal, {
@@ -274,8 +261,7 @@ async function keyUsed(ctx: ServiceContext, actor: string, key: string): Promise
 async function writeLines(
   ctx: ServiceContext,
   statementId: string,
-  layout: StatementLayout,
-  rows: AsyncIterable<NumberedRow>,
+  lineBatches: AsyncIterable<StatementLine[]>,
   onProgress: ImportStatementInput['onProgress'],
 ): Promise<LineCounts> {
   const counts: LineCounts = {
@@ -302,26 +288,27 @@ async function writeLines(
     inFlight = sink.write(lines).then(() => onProgress?.({ lines: written }));
   };
   try {
-    for await (const line of readStatementLines(layout, rows)) {
-      counts.linesTotal += 1;
-      repeats.offer(line.transactionId);
-      if (isCountedLine(line)) counts.linesCounted += 1;
-      else if (line.error === null) counts.ignoredTotal += line.amount ?? 0;
-      if (line.error) {
-        counts.linesRejected += 1;
-        if (counts.rejected.length < REJECTED_IN_ANSWER) counts.rejected.push({ line: line.lineNo, reason: line.error });
-      } else {
-        counts.linesImported += 1;
-        // A day's totals count money that moved: a gateway's failed or pending line moved none; a
-        // payment refunded since was still collected that day (as the matching counts it: countedLine).
-        if (line.status === null || line.status === 'paid' || line.status === 'refunded') {
-          if (line.direction === 'credit') counts.creditTotal += line.amount!;
-          else if (line.direction === 'debit') counts.debitTotal += line.amount!;
+    for await (const read of lineBatches)
+      for (const line of read) {
+        counts.linesTotal += 1;
+        repeats.offer(line.transactionId);
+        if (isCountedLine(line)) counts.linesCounted += 1;
+        else if (line.error === null) counts.ignoredTotal += line.amount ?? 0;
+        if (line.error) {
+          counts.linesRejected += 1;
+          if (counts.rejected.length < REJECTED_IN_ANSWER) counts.rejected.push({ line: line.lineNo, reason: line.error });
+        } else {
+          counts.linesImported += 1;
+          // A day's totals count money that moved: a gateway's failed or pending line moved none; a
+          // payment refunded since was still collected that day (as the matching counts it: countedLine).
+          if (line.status === null || line.status === 'paid' || line.status === 'refunded') {
+            if (line.direction === 'credit') counts.creditTotal += line.amount!;
+            else if (line.direction === 'debit') counts.debitTotal += line.amount!;
+          }
         }
+        batch.push(line);
+        if (batch.length >= LINE_BATCH) await flush();
       }
-      batch.push(line);
-      if (batch.length >= LINE_BATCH) await flush();
-    }
     await flush();
     if (inFlight) await inFlight;
     await sink.end();
@@ -335,134 +322,27 @@ async function writeLines(
   return counts;
 }
 
-interface LineSink {
-  write(lines: StatementLine[]): Promise<void>;
-  end(): Promise<void>;
-  abort(): Promise<void>;
+/** The file's lines, a batch at a time: a CSV by its scanner (csv-lines.ts), a workbook row by row. */
+function fileLines(
+  layout: StatementLayout,
+  format: StatementFileFormat,
+  bytes: ReadableStream<Uint8Array>,
+  spreadsheets: Spreadsheets | undefined,
+): AsyncIterable<StatementLine[]> {
+  if (format === 'csv') return csvStatementLines(layout, bytes);
+  return batches(readStatementLines(layout, workbookRows(bytes, spreadsheets)));
 }
 
-/** postgres.js's client, when the database is a server reached through it (drizzle keeps it as `$client`). */
-type CopyClient = CopySql & CopyServer;
-
-function copyClient(ctx: ServiceContext): CopyClient | undefined {
-  const client = (ctx.db as unknown as { $client?: unknown }).$client as { unsafe?: unknown; begin?: unknown } | undefined;
-  // postgres.js has `unsafe` and `begin`; PGlite has neither.
-  return client && typeof client.unsafe === 'function' && typeof client.begin === 'function'
-    ? (client as unknown as CopyClient)
-    : undefined;
-}
-
-/** How much COPY text may wait for PostgreSQL before parsing pauses. */
-const COPY_BUFFER_BYTES = 4 * 1024 * 1024;
-
-const COPY_SPECIAL = /[\\\t\n\r]/;
-
-/** A value in COPY's text format: \N for null, the escapes COPY reads back. */
-function copyValue(value: string | number | null): string {
-  if (value === null) return '\\N';
-  if (typeof value === 'number') return String(value);
-  // Almost no value holds one of the four: tested first, replaced only then.
-  if (!COPY_SPECIAL.test(value)) return value;
-  return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
-}
-
-/**
- * Where the lines go, in one transaction that first holds the statement (statement-lines-key.ts).
- * On a server: one COPY … FROM STDIN for the whole file, fed a batch at a time with the stream's
- * backpressure (the fastest way into PostgreSQL, and the benchmark's baseline). Elsewhere
- * (PGlite): one INSERT per batch, the batch as one JSON parameter unpacked by json_to_recordset,
- * each batch its own transaction.
- */
-async function lineSink(ctx: ServiceContext, statementId: string): Promise<LineSink> {
-  const client = copyClient(ctx);
-  if (!client) {
-    return {
-      write: (lines) =>
-        withTransaction(ctx, async (ctx) => {
-          await holdImportingStatementIn(ctx, statementId);
-          await insertLines(ctx, statementId, lines);
-        }),
-      end: async () => {},
-      abort: async () => {},
-    };
+async function* batches(lines: AsyncIterable<StatementLine>): AsyncGenerator<StatementLine[]> {
+  let batch: StatementLine[] = [];
+  for await (const line of lines) {
+    batch.push(line);
+    if (batch.length === LINE_BATCH) {
+      yield batch;
+      batch = [];
+    }
   }
-  let opened!: (stream: CopyStream) => void;
-  let unopened!: (error: Error) => void;
-  const ready = new Promise<CopyStream>((resolve, reject) => {
-    opened = resolve;
-    unopened = reject;
-  });
-  const committed: Promise<void> = client.begin(async (tx) => {
-    await holdImportingStatement(tx, statementId);
-    const { stream, ended } = await openCopyIn(
-      tx,
-      'COPY statement_lines (statement_id, line_no, transaction_id, reference, amount, occurred_at, text, direction, status, error) FROM STDIN',
-    );
-    opened(stream);
-    // Taken whole or refused (openCopyIn hears a refusal at its end too); then the commit.
-    await ended;
-  });
-  committed.catch(unopened);
-  const stream = await ready;
-  let failure: Error | undefined;
-  committed.catch((error: Error) => {
-    failure = error;
-  });
-  let lastTime: Date | null = null;
-  let lastTimeText = '\\N';
-  return {
-    async write(lines) {
-      if (failure) throw failure;
-      let chunk = '';
-      for (const l of lines) {
-        // Lines in the same second share their instant (the time reader's memo): written once.
-        if (l.occurredAt !== lastTime) {
-          lastTime = l.occurredAt;
-          lastTimeText = lastTime ? lastTime.toISOString() : '\\N';
-        }
-        chunk += `${statementId}\t${l.lineNo}\t${copyValue(l.transactionId)}\t${copyValue(l.reference)}\t${copyValue(l.amount)}\t${lastTimeText}\t${copyValue(
-          l.text,
-        )}\t${copyValue(l.direction)}\t${copyValue(l.status)}\t${copyValue(l.error)}\n`;
-      }
-      stream.write(chunk);
-      // Parsing goes on while PostgreSQL takes up to a few MB behind; then it waits for it.
-      if (stream.writableLength > COPY_BUFFER_BYTES) {
-        await Promise.race([
-          new Promise<void>((resolve) => stream.once('drain', resolve)),
-          committed.then(() => {
-            throw new Error('the COPY ended early');
-          }),
-        ]);
-      }
-    },
-    async end() {
-      stream.end();
-      await committed;
-    },
-    async abort() {
-      stream.destroy(new Error('the statement import was abandoned'));
-      await committed.catch(() => {});
-    },
-  };
-}
-
-async function insertLines(ctx: ServiceContext, statementId: string, lines: StatementLine[]): Promise<void> {
-  const rows = lines.map((l) => ({
-    line_no: l.lineNo,
-    transaction_id: l.transactionId,
-    reference: l.reference,
-    amount: l.amount,
-    occurred_at: l.occurredAt?.toISOString() ?? null,
-    text: l.text,
-    direction: l.direction,
-    status: l.status,
-    error: l.error,
-  }));
-  await executor(ctx).execute(sql`
-    INSERT INTO statement_lines (statement_id, line_no, transaction_id, reference, amount, occurred_at, text, direction, status, error)
-    SELECT ${statementId}::uuid, l.line_no, l.transaction_id, l.reference, l.amount, l.occurred_at, l.text, l.direction, l.status, l.error
-    FROM json_to_recordset(${JSON.stringify(rows)}::json)
-      AS l(line_no integer, transaction_id text, reference text, amount bigint, occurred_at timestamptz, text text, direction text, status text, error text)`);
+  if (batch.length > 0) yield batch;
 }
 
 /**

@@ -13,15 +13,16 @@ import {
 } from '../../src/gateways/statement-format.ts';
 import { defaultStatementFormats } from '../../src/gateways/statement-formats.ts';
 import { createSpreadsheets } from '../../src/node/spreadsheets.ts';
+import { csvStatementLines } from '../../src/services/csv-lines.ts';
 import { ServiceError } from '../../src/services/errors.ts';
-import { csvRows, fileRows, hashingBody, sniffDelimiter } from '../../src/services/statement-files.ts';
+import { hashingBody, sniffDelimiter, workbookRows } from '../../src/services/statement-files.ts';
 import { chunked } from '../helpers/streams.ts';
 
 const fixture = (name: string) => readFile(new URL(`../fixtures/statements/${name}`, import.meta.url));
 
 async function linesOf(layout: StatementLayout, bytes: Uint8Array, chunk = 7): Promise<StatementLine[]> {
   const lines: StatementLine[] = [];
-  for await (const line of readStatementLines(layout, csvRows(chunked(bytes, chunk)))) lines.push(line);
+  for await (const batch of csvStatementLines(layout, chunked(bytes, chunk))) lines.push(...batch);
   return lines;
 }
 
@@ -260,8 +261,8 @@ describe('bytes', () => {
   it('hashes incrementally: the same SHA-256 as the whole file at once', async () => {
     const bytes = await fixture('vnpay-daily.csv');
     const body = hashingBody(chunked(bytes, 5), 10_000, 'csv');
-    for await (const _ of csvRows(body.stream)) {
-    }
+    const reader = body.stream.getReader();
+    while (!(await reader.read()).done) {}
     const expected = createHash('sha256').update(bytes).digest('hex');
     expect(body.digest()).toEqual({ hash: expected, bytes: bytes.byteLength });
   });
@@ -344,7 +345,7 @@ describe('XLSX (through the Spreadsheets port)', () => {
     ]);
     const body = hashingBody(chunked(bytes, 4096), 10_000_000, 'xlsx');
     const lines: StatementLine[] = [];
-    for await (const line of readStatementLines(format('bank'), fileRows('xlsx', body.stream, createSpreadsheets()))) lines.push(line);
+    for await (const line of readStatementLines(format('bank'), workbookRows(body.stream, createSpreadsheets()))) lines.push(line);
     expect(lines.map((l) => [l.lineNo, l.transactionId, l.amount, l.direction, l.occurredAt?.toISOString(), l.error])).toEqual([
       [4, 'FT1', 135_000, 'credit', vn('2026-12-03T08:01:12').toISOString(), null],
       [5, 'FT2', null, 'credit', vn('2026-12-03T09:00:00').toISOString(), 'amount "135000.5" has a fraction of a đồng'],
@@ -356,6 +357,6 @@ describe('XLSX (through the Spreadsheets port)', () => {
   });
 
   it('answers 415 where no spreadsheet reader is injected (Workers)', () => {
-    expect(() => fileRows('xlsx', chunked(new Uint8Array(4)))).toThrow(expect.objectContaining({ code: 'unsupported-media-type' }));
+    expect(() => workbookRows(chunked(new Uint8Array(4)))).toThrow(expect.objectContaining({ code: 'unsupported-media-type' }));
   });
 });
