@@ -15,7 +15,7 @@ import { isBlank } from '../domain/statement-values.ts';
 import { HeaderSearch, lineReader, type Plan, type StatementLayout, type StatementLine } from '../gateways/statement-format.ts';
 import { CsvRecordScanner } from './csv-records.ts';
 import { ServiceError } from './errors.ts';
-import { sniffDelimiter } from './statement-files.ts';
+import { concatBytes, sniffDelimiter } from './statement-files.ts';
 
 /** A header not found in this many bytes is not there (the search also stops after 30 rows). */
 const HEAD_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -83,7 +83,7 @@ async function readHead(reader: ReadableStreamDefaultReader<Uint8Array>, layout:
   const more = async () => {
     const next = await reader.read();
     if (next.done) done = true;
-    else prefix = concat(prefix, next.value);
+    else prefix = concatBytes([prefix, next.value]);
     if (prefix.byteLength > HEAD_LIMIT_BYTES) {
       throw new ServiceError('statement-unreadable', `the file has no header in its first ${HEAD_LIMIT_BYTES / 1024 / 1024} MB`);
     }
@@ -106,11 +106,4 @@ async function readHead(reader: ReadableStreamDefaultReader<Uint8Array>, layout:
     const plan = search.offer(records[0]!.cells);
     if (plan) return { header: records[0]!.cells, plan, scanner, prefix, from, done };
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
 }

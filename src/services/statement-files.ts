@@ -104,7 +104,7 @@ function utf8Check(): (chunk: Uint8Array, end: boolean) => void {
   }
   let carried = new Uint8Array(0);
   return (chunk, end) => {
-    const bytes = carried.byteLength > 0 ? concat([carried, chunk]) : chunk;
+    const bytes = carried.byteLength > 0 ? concatBytes([carried, chunk]) : chunk;
     // The last letter may go on in the next chunk: its lead byte is among the last three.
     let whole = bytes.byteLength;
     if (!end) {
@@ -202,7 +202,8 @@ export const xlsxUnsupported = () =>
     'this hub reads no XLSX files here (no spreadsheet reader on this runtime): send the statement as CSV UTF-8',
   );
 
-function concat(chunks: Uint8Array[]): Uint8Array {
+/** The chunks' bytes, one after the other. */
+export function concatBytes(chunks: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
   let at = 0;
   for (const c of chunks) {

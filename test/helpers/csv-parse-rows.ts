@@ -7,7 +7,7 @@ import { parse as parseCsv } from 'csv-parse/stream';
 import type { Cell } from '../../src/domain/statement-values.ts';
 import type { NumberedRow } from '../../src/gateways/statement-format.ts';
 import { ServiceError } from '../../src/services/errors.ts';
-import { sniffDelimiter } from '../../src/services/statement-files.ts';
+import { concatBytes, sniffDelimiter } from '../../src/services/statement-files.ts';
 
 const FIRST_LINE_LIMIT = 64 * 1024;
 
@@ -28,7 +28,7 @@ export async function* csvRows(bytes: ReadableStream<Uint8Array>): AsyncGenerato
     prefixBytes += next.value.byteLength;
     if (next.value.includes(0x0a) || next.value.includes(0x0d)) break;
   }
-  const headText = new TextDecoder().decode(concat(prefix));
+  const headText = new TextDecoder().decode(concatBytes(prefix));
   const delimiter = sniffDelimiter(headText.split(/\r\n|\n|\r/, 1)[0] ?? '');
   const rest = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -108,14 +108,4 @@ function lineBreaksIn(record: string[]): number {
     if (field.includes('\n') || field.includes('\r')) breaks += field.match(LINE_BREAK)!.length;
   }
   return breaks;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
