@@ -31,28 +31,6 @@ const CURRENCY_PREFIX = /^\s*(₫|vnd|vnđ)\s*/iu;
  * zero, and anything else. `scale` divides a gateway's own unit (VNPay's ×100).
  */
 export function readAmount(cell: Cell, scale = 1): Read<number> {
-  if (typeof cell !== 'string') return readAmountOnce(cell, scale);
-  // A day's file repeats a few hundred fee amounts a million times: each text is read once.
-  const cache = scale === 1 ? amountsRead : undefined;
-  let read = cache?.get(cell);
-  if (read === undefined) {
-    read = readAmountOnce(cell, scale);
-    if (cache) remember(cache, cell, read);
-  }
-  return read;
-}
-
-/** Memo of a pure reader, cleared when it holds this many texts (memory stays bounded). */
-const MEMO_SIZE = 20_000;
-function remember<T>(memo: Map<string, T>, key: string, value: T) {
-  if (memo.size >= MEMO_SIZE) memo.clear();
-  memo.set(key, value);
-}
-// The answers are shared between lines: frozen, so no caller can change another line's value.
-const amountsRead = new Map<string, Read<number>>();
-const timesRead = new Map<string, Read<Date>>();
-
-function readAmountOnce(cell: Cell, scale: number): Read<number> {
   if (isBlank(cell)) return bad('amount is missing');
   if (typeof cell === 'number') {
     if (!Number.isFinite(cell)) return bad(`amount ${quote(cell)} is not a number`);
@@ -118,17 +96,6 @@ const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}
  * spreadsheet's date cell is a wall-clock time without a zone: its fields are read as GMT+7.
  */
 export function readTime(cell: Cell): Read<Date> {
-  if (typeof cell !== 'string') return readTimeOnce(cell);
-  // A day has 86,400 seconds and a file a million lines: each time text is read once.
-  let read = timesRead.get(cell);
-  if (read === undefined) {
-    read = readTimeOnce(cell);
-    remember(timesRead, cell, read);
-  }
-  return read;
-}
-
-function readTimeOnce(cell: Cell): Read<Date> {
   if (isBlank(cell)) return bad('time is missing');
   if (cell instanceof Date) {
     if (Number.isNaN(cell.getTime())) return bad('time is not a date');
@@ -174,22 +141,10 @@ export function fold(text: string): string {
     .trim();
 }
 
-/** A file repeats a handful of status and direction words a million times: each is folded once. */
-const folded = new Map<string, string>();
-function foldCached(text: string): string {
-  let value = folded.get(text);
-  if (value === undefined) {
-    value = fold(text);
-    if (folded.size > 10_000) folded.clear();
-    folded.set(text, value);
-  }
-  return value;
-}
-
 /** Words (folded) → value. A word not listed is refused with its reason. */
 export function readWord<T extends string>(cell: Cell, words: Readonly<Record<string, T>>, what: string): Read<T> {
   if (isBlank(cell)) return bad(`${what} is missing`);
-  const value = words[foldCached(String(cell))];
+  const value = words[fold(String(cell))];
   return value ? ok(value) : bad(`${what} ${quote(cell)} is not one this format knows`);
 }
 

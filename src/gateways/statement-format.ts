@@ -227,9 +227,9 @@ const plainText = (cell: Cell): string | null => (cell === undefined || cell ===
 const READINGS_REMEMBERED = 100_000;
 
 /**
- * The layout's readers, each remembering its readings by text: a day's file repeats a few hundred
- * amounts, at most 86,400 times and a handful of words a million times. A reading is shared by the
- * lines of the same text (readers build a new one per call, and are pure).
+ * The layout's readers, each remembering its readings by text, for one file: a day's file repeats
+ * a few hundred amounts, at most 86,400 times and a handful of words a million times (the readers
+ * are pure; each text is read once).
  */
 function rememberingReaders(readers: CellReaders): CellReaders {
   const remembering = <T>(read: (cell: Cell) => T) => {
@@ -239,7 +239,8 @@ function rememberingReaders(readers: CellReaders): CellReaders {
       let reading = readings.get(cell);
       if (reading === undefined) {
         if (readings.size >= READINGS_REMEMBERED) readings.clear();
-        reading = read(cell);
+        // Shared by every line of the same text: frozen, so that no caller changes another line's reading.
+        reading = Object.freeze(read(cell));
         readings.set(cell, reading);
       }
       return reading;
