@@ -308,6 +308,37 @@ describe('the keys checked once per statement', () => {
     expect(await refusal(sql`DELETE FROM statements WHERE id = ${id}::uuid`)).toBe('accepted');
   });
 
+  it('a discrepancy names an existing day, payment and review; none of them is deleted while it does (drizzle/0017)', async () => {
+    const day = crypto.randomUUID();
+    await db.db.execute(sql`INSERT INTO reconciliations (id, source, business_date, agency_code, status)
+                            VALUES (${day}, 'vnpay', '2026-10-17', '000.00.00.H99', 'open')`);
+    const review = crypto.randomUUID();
+    await db.db.execute(sql`INSERT INTO payment_reviews (id, kind, gateway, proposed_action, reason)
+                            VALUES (${review}, 'amount_mismatch', 'vnpay', 'refund', 'test')`);
+    let subject = 0;
+    const discrepancy = (reconciliationId: string, names: { intent?: string; review?: string } = {}) =>
+      sql`INSERT INTO discrepancies (id, reconciliation_id, source, business_date, agency_code, class, subject, intent_id, review_id)
+          VALUES (gen_random_uuid(), ${reconciliationId}::uuid, 'vnpay', '2026-10-17', '000.00.00.H99', 'missing_in_hub',
+                  ${`line:${++subject}`}, ${names.intent ?? null}::uuid, ${names.review ?? null}::uuid)`;
+    // No such day, payment or review: refused, as the foreign keys refused them.
+    expect(await refusal(discrepancy(crypto.randomUUID()))).toBe('23503');
+    expect(await refusal(discrepancy(day, { intent: crypto.randomUUID() }))).toBe('23503');
+    expect(await refusal(discrepancy(day, { review: crypto.randomUUID() }))).toBe('23503');
+    expect(await refusal(discrepancy(day, { review }))).toBe('accepted');
+    // Nor named by an update.
+    for (const column of [sql`reconciliation_id`, sql`intent_id`, sql`review_id`]) {
+      expect(
+        await refusal(sql`UPDATE discrepancies SET ${column} = ${crypto.randomUUID()}::uuid WHERE reconciliation_id = ${day}::uuid`),
+      ).toBe('23503');
+    }
+    // A day or a review a discrepancy names is not deleted.
+    expect(await refusal(sql`DELETE FROM payment_reviews WHERE id = ${review}::uuid`)).toBe('23503');
+    expect(await refusal(sql`DELETE FROM reconciliations WHERE id = ${day}::uuid`)).toBe('23503');
+    expect(await refusal(sql`DELETE FROM discrepancies WHERE reconciliation_id = ${day}::uuid`)).toBe('accepted');
+    expect(await refusal(sql`DELETE FROM payment_reviews WHERE id = ${review}::uuid`)).toBe('accepted');
+    expect(await refusal(sql`DELETE FROM reconciliations WHERE id = ${day}::uuid`)).toBe('accepted');
+  });
+
   it('an item of no day is refused; a day with items is not deleted', async () => {
     const day = crypto.randomUUID();
     await db.db.execute(sql`INSERT INTO reconciliations (id, source, business_date, agency_code, status)
