@@ -1,14 +1,14 @@
 /**
  * Where a statement's lines go (issue 11), in one transaction that first holds the statement
  * (statement-lines-key.ts): on a server, one `COPY statement_lines … FROM STDIN` for the whole
- * file, its rows written as bytes (copy-text.ts) a batch at a time with the stream's backpressure
+ * file, its rows written in COPY's binary format (copy-binary.ts) a batch at a time with the stream's backpressure
  * — the fastest way into PostgreSQL, and the benchmark's baseline —; on PGlite, one INSERT per
  * batch, each batch its own transaction. An import that fails on a server leaves no line.
  */
 import { sql } from 'drizzle-orm';
 import type { StatementLine } from '../gateways/statement-format.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
-import { CopyText } from './copy-text.ts';
+import { CopyBinary, uuidBytes } from './copy-binary.ts';
 import { holdImportingStatement, holdImportingStatementIn } from './statement-lines-key.ts';
 
 export interface RejectedLine {
@@ -130,7 +130,7 @@ export async function lineSink(ctx: ServiceContext, statementId: string): Promis
     await holdImportingStatement(tx, statementId);
     const { stream, ended } = await openCopyIn(
       tx,
-      'COPY statement_lines (statement_id, line_no, transaction_id, reference, amount, occurred_at, text, direction, status, error) FROM STDIN',
+      'COPY statement_lines (statement_id, line_no, transaction_id, reference, amount, occurred_at, text, direction, status, error) FROM STDIN (FORMAT binary)',
     );
     opened(stream);
     // Taken whole or refused (openCopyIn hears a refusal at its end too); then the commit.
@@ -142,30 +142,24 @@ export async function lineSink(ctx: ServiceContext, statementId: string): Promis
   committed.catch((error: Error) => {
     failure = error;
   });
-  const rows = new CopyText();
-  let lastTime: Date | null = null;
-  let lastTimeText: string | null = null;
+  const rows = new CopyBinary().header();
+  const statement = uuidBytes(statementId);
   return {
     async write(lines) {
       if (failure) throw failure;
       for (const l of lines) {
-        // Lines in the same second share their instant (the time reader's memo): written once.
-        if (l.occurredAt !== lastTime) {
-          lastTime = l.occurredAt;
-          lastTimeText = lastTime ? lastTime.toISOString() : null;
-        }
         rows
-          .ascii(statementId)
-          .integer(l.lineNo)
+          .row(10)
+          .uuid(statement)
+          .int4(l.lineNo)
           .text(l.transactionId)
           .text(l.reference)
-          .integer(l.amount)
-          .ascii(lastTimeText)
+          .int8(l.amount)
+          .instant(l.occurredAt)
           .text(l.text)
-          .ascii(l.direction)
-          .ascii(l.status)
+          .text(l.direction)
+          .text(l.status)
           .text(l.error);
-        rows.end();
       }
       const chunk = rows.take();
       stream.write(chunk);
@@ -180,6 +174,7 @@ export async function lineSink(ctx: ServiceContext, statementId: string): Promis
       }
     },
     async end() {
+      stream.write(rows.trailer().take());
       stream.end();
       await committed;
     },
