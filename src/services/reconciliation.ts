@@ -290,6 +290,7 @@ async function matchLines(
                          WHERE o.line_no = r.line_no AND o.intent_id < r.intent_id
                            AND r.line_no IN (SELECT line_no FROM recon_lines GROUP BY line_no HAVING count(*) > 1)`);
   }
+  await db.execute(sql`ANALYZE recon_lines`);
   await db.execute(sql`CREATE TEMP TABLE recon_free ON COMMIT DROP AS
     SELECT l.line_no, nullif(trim(l.transaction_id), '') AS txn, nullif(upper(trim(l.reference)), '') AS ref, l.amount, l.occurred_at, l.text,
            NULL::uuid AS intent_id, NULL::smallint AS prio, NULL::text AS hub_status, NULL::bigint AS hub_amount, NULL::bigint AS hub_paid,
@@ -479,10 +480,13 @@ async function matchAmountTime(ctx: ServiceContext, date: string, bulkOf: string
   // chunked (matchLines) — its lines naming an intent that a later rule's line names too (the
   // later line is the duplicate: rule 1 comes first), found once in the chunks.
   if (bulkOf) {
+    // The arrays unnested in the select list, in step (a function scan in FROM copied each
+    // chunk's 10,000 pairs into a tuplestore first: 0.33 s against 0.12 s for a million).
     await db.execute(sql`CREATE TEMP TABLE recon_bulk_named ON COMMIT DROP AS
-      SELECT u.line_no, u.intent_id, 1::smallint AS prio FROM reconciliation_matches b
-      CROSS JOIN LATERAL unnest(b.line_nos, b.intent_ids) AS u(line_no, intent_id)
-      WHERE b.reconciliation_id = ${bulkOf}::uuid AND u.intent_id IN (SELECT intent_id FROM recon_free WHERE intent_id IS NOT NULL)`);
+      SELECT u.line_no, u.intent_id, 1::smallint AS prio
+      FROM (SELECT unnest(b.line_nos) AS line_no, unnest(b.intent_ids) AS intent_id FROM reconciliation_matches b
+            WHERE b.reconciliation_id = ${bulkOf}::uuid) u
+      WHERE u.intent_id IN (SELECT intent_id FROM recon_free WHERE intent_id IS NOT NULL)`);
   }
   const naming = sql`SELECT line_no, intent_id, prio FROM (${namedLines}) m
     ${bulkOf ? sql`UNION ALL SELECT line_no, intent_id, prio FROM recon_bulk_named` : sql``}`;
