@@ -344,6 +344,20 @@ describe(`matching a day, as a property (${databaseLabel})`, () => {
             .sort(),
         );
 
+        // Each line's discrepancy carries the line's facts, as the statement has them.
+        for (const d of open.filter((d) => d.lineNo !== null)) {
+          const line = day.tagOf.get(d.lineNo!)!;
+          const facts = Object.fromEntries(
+            Object.entries({
+              transactionId: line.transactionId?.trim() || undefined,
+              reference: line.reference?.trim().toUpperCase() || undefined,
+              text: line.text?.slice(0, 500) || undefined,
+            }).filter(([, v]) => v !== undefined),
+          );
+          expect(d.detail, `the discrepancy of line ${d.lineNo}`).toMatchObject(facts);
+          if (!line.transactionId?.trim()) expect(d.detail).not.toHaveProperty('transactionId');
+        }
+
         // A re-run: the same items, nothing healed again, no new discrepancy, none resolved. (A healed
         // line may now match on the transaction id its payment took from it, so the rule is not compared.)
         h.clock.now = at(day.date, 780);
