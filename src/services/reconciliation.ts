@@ -230,8 +230,10 @@ async function matchLines(
     await db.execute(sql`ANALYZE recon_repeats`);
   }
   // No key and no index: every join on it is a hash join (a key cost seconds to fill).
-  // `tid`: where the line is in statement_lines (its ctid, stable while this transaction reads the
-  // table), for its other facts later (recon_facts).
+  // `tid`: where the line is in statement_lines (its ctid), for its other facts later
+  // (recon_facts). It stays put: a current statement's lines are never updated or deleted (only an
+  // import that did not become a statement is discarded), and this transaction's lock on the table
+  // keeps VACUUM FULL and CLUSTER from moving them.
   await db.execute(sql`CREATE TEMP TABLE recon_lines (line_no integer, amount bigint, intent_id uuid, prio smallint, hub_status text,
                                                       hub_amount bigint, hub_paid bigint, of_day boolean, succeeded_at timestamptz,
                                                       tid tid) ON COMMIT DROP`);
