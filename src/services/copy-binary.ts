@@ -64,7 +64,7 @@ export class CopyBinary {
     return this;
   }
 
-  /** A uuid as its 16 bytes (see `uuidBytes`). */
+  /** A uuid as its 16 bytes (the `uuid` package's `parse`). */
   uuid(bytes: Uint8Array): this {
     if (bytes.length !== 16) throw new Error('a uuid is 16 bytes');
     this.room(20);
@@ -142,13 +142,4 @@ export class CopyBinary {
     this.at = 0;
     return taken;
   }
-}
-
-/** A uuid's 16 bytes, from its text. */
-export function uuidBytes(uuid: string): Uint8Array {
-  const hex = uuid.replaceAll('-', '');
-  if (!/^[0-9a-f]{32}$/i.test(hex)) throw new Error(`not a uuid: ${uuid}`);
-  const bytes = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return bytes;
 }

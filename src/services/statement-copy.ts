@@ -6,9 +6,10 @@
  * batch, each batch its own transaction. An import that fails on a server leaves no line.
  */
 import { sql } from 'drizzle-orm';
+import { parse as parseUuid } from 'uuid';
 import type { StatementLine } from '../gateways/statement-format.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
-import { CopyBinary, uuidBytes } from './copy-binary.ts';
+import { CopyBinary } from './copy-binary.ts';
 import { holdImportingStatement, holdImportingStatementIn } from './statement-lines-key.ts';
 
 export interface RejectedLine {
@@ -143,7 +144,7 @@ export async function lineSink(ctx: ServiceContext, statementId: string): Promis
     failure = error;
   });
   const rows = new CopyBinary().header();
-  const statement = uuidBytes(statementId);
+  const statement = parseUuid(statementId);
   return {
     async write(lines) {
       if (failure) throw failure;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
+import { parse as parseUuid } from 'uuid';
 import { describe, expect, it } from 'vitest';
-import { CopyBinary, uuidBytes } from '../../src/services/copy-binary.ts';
+import { CopyBinary } from '../../src/services/copy-binary.ts';
 
 type Value =
   | { kind: 'text'; value: string | null }
@@ -60,7 +61,7 @@ describe("rows in COPY's binary format", () => {
     const rows = new CopyBinary().header();
     rows
       .row(5)
-      .uuid(uuidBytes('0193a1b2-0000-7000-8000-00000000000f'))
+      .uuid(parseUuid('0193a1b2-0000-7000-8000-00000000000f'))
       .int4(-2)
       .int8(-5_000_000_001)
       .instant(new Date('2000-01-01T00:00:01.5Z'))
@@ -84,7 +85,7 @@ describe("rows in COPY's binary format", () => {
     expect(() => rows.int8(2 ** 53)).toThrow(RangeError);
     expect(() => rows.int4(2 ** 31)).toThrow(RangeError);
     expect(() => rows.instant(new Date(Number.NaN))).toThrow(RangeError);
-    expect(() => uuidBytes('not-a-uuid')).toThrow();
+    expect(() => rows.uuid(new Uint8Array(15))).toThrow();
   });
 
   const value: fc.Arbitrary<Value> = fc.oneof(
