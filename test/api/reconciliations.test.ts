@@ -198,7 +198,10 @@ describe(`matching a day, every class (${databaseLabel})`, () => {
     expect((await itemsOf(first.id)).map((i) => [i.lineNo, i.intentId, i.class, i.rule])).toEqual(
       again.map((i) => [i.lineNo, i.intentId, i.class, i.rule]),
     );
-    expect((await discrepanciesOf('sandbox', date)).map((d) => d.id)).toEqual(found.map((d) => d.id));
+    // The same discrepancies, with the same facts of their lines (fetched the same way on both paths).
+    expect((await discrepanciesOf('sandbox', date)).map((d) => [d.id, d.lineNo, d.detail])).toEqual(
+      found.map((d) => [d.id, d.lineNo, d.detail]),
+    );
 
     // A corrected statement without the duplicate line: that discrepancy is resolved by the re-run, never deleted.
     await insertStatement(h, {
