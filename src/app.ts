@@ -20,6 +20,7 @@ import { registerOfflinePaymentRoutes } from './http/routes/offline-payments.ts'
 import { registerOidcRoutes } from './http/routes/oidc.ts';
 import { registerPaymentIntentRoutes } from './http/routes/payment-intents.ts';
 import { registerPaymentReviewRoutes } from './http/routes/payment-reviews.ts';
+import { registerReceiptLookupRoute, registerReceiptRoutes } from './http/routes/receipts.ts';
 import { registerReconciliationRoutes } from './http/routes/reconciliations.ts';
 import { registerRefundRoutes } from './http/routes/refunds.ts';
 import { registerReportRoutes } from './http/routes/reports.ts';
@@ -69,6 +70,7 @@ export function createApp(deps: AppDeps) {
   registerSystemRoutes(app);
   registerCallbackRoutes(app);
   registerReturnRoutes(app);
+  registerReceiptLookupRoute(app);
   if (deps.oidc) registerOidcRoutes(app, deps.oidc);
   registerDashboardRoutes(app, deps.verifier);
 
@@ -89,6 +91,7 @@ export function createApp(deps: AppDeps) {
   registerCatalogueRoutes(app);
   registerDossierRoutes(app);
   registerPaymentIntentRoutes(app);
+  registerReceiptRoutes(app);
   registerOfflinePaymentRoutes(app);
   registerReportRoutes(app);
   registerDvcqgRoutes(app);

@@ -160,6 +160,40 @@ const envSchema = z.object({
     .default(30),
   /** Private JWK (JSON) the hub signs receipts with; its public half is at /.well-known/jwks.json. */
   RECEIPT_SIGNING_KEY: optionalString,
+  // --- Receipts (Decree 254/2026/NĐ-CP, Circular 91/2026/TT-BTC; the symbols' shapes are reported defaults) ---
+  /** Collecting organisations that sign their own receipts: a JSON object of agency code → private EC P-256 JWK. */
+  RECEIPT_AGENCY_KEYS: optionalString.pipe(
+    z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          const parsed = JSON.parse(text) as unknown;
+          if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, Record<string, unknown>>;
+        } catch {}
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of agency code → private JWK' });
+        return z.NEVER;
+      })
+      .optional(),
+  ),
+  /** Form symbol (ký hiệu mẫu) of an agency that registered none: Circular 91/2026 Appendix II's shape for receipts without face value. */
+  RECEIPT_FORM_SYMBOL: z
+    .string()
+    .regex(/^[A-Z0-9-]{1,11}$/)
+    .default('EBL01'),
+  /** Series letters of an agency that registered none: the series is the year's two digits, `T`, and these (`26THP`). */
+  RECEIPT_SERIES_LETTERS: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .default('HP'),
+  /** The hub's operator, printed on receipts it issues on an organisation's behalf (a service provider must be named). */
+  HUB_OPERATOR_NAME: z.string().min(1).default('Trung tâm vận hành Cổng thanh toán phí, lệ phí (demo)'),
+  HUB_OPERATOR_ADDRESS: z.string().min(1).default('Số 1 đường Demo, phường Trấn Biên, tỉnh Đồng Nai'),
+  HUB_OPERATOR_TAX_CODE: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d{10}(-\d{3})?$/, 'must be a tax code: 10 digits, or 10-3')
+      .optional(),
+  ),
   /** Sandbox gateway secrets, comma-separated: the first signs, every one verifies (rotation). */
   SANDBOX_SECRETS: optionalString.pipe(list.optional()),
   SANDBOX_POLL: pollingSchedule('60,120,10'),
@@ -301,6 +335,15 @@ export interface TreasuryDaySettings {
   statementMaxBytes?: number;
 }
 
+/** How receipts are issued (services/receipts.ts). */
+interface ReceiptSettings {
+  formSymbol: string;
+  seriesLetters: string;
+  operator: { name: string; address: string; taxCode: string | null };
+  /** Agency code → private JWK, for organisations that sign their own receipts. */
+  agencyKeys: Record<string, Record<string, unknown>>;
+}
+
 /** The gateways' settings are the adapters' own types: the parsed environment must satisfy them. */
 export type GatewaysConfig = GatewaysSettings;
 
@@ -314,6 +357,7 @@ export interface Config {
   auth: { secret?: string; jwksUrl?: string; issuer: string; audience: string };
   session: { secret?: string; ttlMinutes: number };
   receiptSigningKey?: string;
+  receipts: ReceiptSettings;
   sandbox: { secrets: string[] } | undefined;
   sandboxPolling: PollingSchedule;
   /** Gateways configured by the environment (the embedded demo fills the rest: node/runtime.ts). */
@@ -400,6 +444,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     auth: { secret: e.JWT_SECRET, jwksUrl: e.JWT_JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     session: { secret: e.SESSION_SECRET, ttlMinutes: e.SESSION_TTL_MINUTES },
     receiptSigningKey: e.RECEIPT_SIGNING_KEY,
+    receipts: {
+      formSymbol: e.RECEIPT_FORM_SYMBOL,
+      seriesLetters: e.RECEIPT_SERIES_LETTERS,
+      operator: { name: e.HUB_OPERATOR_NAME, address: e.HUB_OPERATOR_ADDRESS, taxCode: e.HUB_OPERATOR_TAX_CODE ?? null },
+      agencyKeys: e.RECEIPT_AGENCY_KEYS ?? {},
+    },
     sandbox: e.SANDBOX_SECRETS && e.SANDBOX_SECRETS.length > 0 ? { secrets: e.SANDBOX_SECRETS } : undefined,
     sandboxPolling: e.SANDBOX_POLL,
     gateways: {

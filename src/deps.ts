@@ -6,7 +6,7 @@ import type { AppDeps } from './http/env.ts';
 import { createTokenVerifier } from './http/middleware/auth.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceContext } from './services/context.ts';
-import { createReceiptSigner } from './services/receipt-signer.ts';
+import { createReceiptSigners } from './services/receipt-signer.ts';
 import type { Spreadsheets } from './services/spreadsheets.ts';
 import { createOidcRelyingParty } from './web/oidc.ts';
 
@@ -56,12 +56,13 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log: Log
       treasuryDay: config.treasuryDay,
       indicators: config.indicators,
       collectionForms: config.collectionForms,
+      receipts: config.receipts,
     },
     gateways: createRegistry(gateways),
     // Built once per process (per isolate on Workers), so the IdP's metadata is discovered once.
     oidc: config.oidc && createOidcRelyingParty(config.oidc, (input, init) => fetch(input, init)),
     oidcEnabled: config.oidc !== undefined,
-    signer: await createReceiptSigner(secrets.receiptSigningKey),
+    signer: await createReceiptSigners(secrets.receiptSigningKey, config.receipts.agencyKeys as never),
     verifier: createTokenVerifier({ ...config.auth, secret: secrets.jwtSecret }),
     session: { secret: secrets.sessionSecret ?? throwawaySecret(), ttlMinutes: config.session.ttlMinutes },
     log,

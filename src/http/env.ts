@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 import type { ServiceContext, ServiceSettings } from '../services/context.ts';
 import type { ErrorCode } from '../services/errors.ts';
 import type { Principal } from '../services/principal.ts';
-import type { ReceiptSigner } from '../services/receipt-signer.ts';
+import type { ReceiptSigners } from '../services/receipt-signer.ts';
 import type { Spreadsheets } from '../services/spreadsheets.ts';
 import type { OidcRelyingParty } from '../web/oidc.ts';
 import type { WebSession } from '../web/session.ts';
@@ -17,7 +17,7 @@ export interface AppDeps {
   databaseKind: 'embedded' | 'server';
   settings: ServiceSettings;
   gateways: GatewayRegistry;
-  signer: ReceiptSigner;
+  signer: ReceiptSigners;
   verifier: TokenVerifier;
   /** The dashboard's signed session cookie (src/web/session.ts). */
   session: SessionSettings;

@@ -44,3 +44,21 @@ function quality(ranges: MediaRange[], mediaType: string): number {
   }
   return best?.q ?? 0;
 }
+
+/**
+ * Of the media types a route offers, the one the client ranks highest; ties go to the earlier
+ * offer (the route's default first). Undefined when the client accepts none of them.
+ */
+export function preferredType<T extends string>(accept: string | undefined, offers: readonly T[]): T | undefined {
+  const ranges = parseAccept(accept?.trim() || '*/*');
+  let best: T | undefined;
+  let bestQ = 0;
+  for (const offer of offers) {
+    const q = quality(ranges, offer);
+    if (q > bestQ) {
+      best = offer;
+      bestQ = q;
+    }
+  }
+  return best;
+}

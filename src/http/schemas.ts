@@ -197,13 +197,23 @@ export const ReceiptSchema = z
     reference: z.string(),
     dossierCode: z.string(),
     receiptType: z.string(),
-    formSymbol: z.string(),
-    seriesSymbol: z.string(),
-    number: z.number().int(),
+    formSymbol: z.string().openapi({ description: 'Ký hiệu mẫu biên lai (Circular 91/2026 Appendix II; default EBL01)' }),
+    seriesSymbol: z.string().openapi({ description: "Ký hiệu biên lai: the year's two digits, T, two letters (26THP)" }),
+    number: z.number().int().openapi({ description: 'Gapless within the series and its year, from 1' }),
     displayNumber: z.string(),
     issuedAt: z.string(),
     issuedDate: z.string(),
-    collectingAgency: z.object({ code: z.string(), name: z.string() }),
+    collector: z
+      .object({ code: z.string(), name: z.string(), address: z.string().nullable(), taxCode: z.string().nullable() })
+      .openapi({ description: 'The collecting organisation: name, address, tax code (Decree 254/2026/NĐ-CP Art. 23)' }),
+    collectingAgency: z.object({ code: z.string(), name: z.string() }).openapi({ description: 'Deprecated: `collector`' }),
+    issuer: z
+      .object({ name: z.string(), address: z.string().nullable(), taxCode: z.string().nullable(), delegation: z.string().nullable() })
+      .nullable()
+      .openapi({
+        description:
+          "The service provider (the hub's operator) that issued and signed the receipt on the collector's behalf, and under which delegation; null when the collector signed with its own key",
+      }),
     payer: z.object({ name: z.string().nullable(), address: z.string().nullable() }),
     lines: z.array(
       z.object({ obligationId: z.string(), kind: z.enum(['phi', 'le_phi']), feeCode: z.string(), name: z.string(), amount: vndAmount }),
@@ -213,6 +223,11 @@ export const ReceiptSchema = z
     currency: z.literal('VND'),
     gateway: z.string(),
     gatewayTransactionId: z.string().nullable(),
+    lookupCode: z.string().openapi({ description: 'Mã tra cứu: the citizen looks the receipt up with it, no account needed' }),
+    lookupUrl: z.string().openapi({ description: 'The public look-up page of this receipt (its QR is printed on the receipt)' }),
+    refunded: z
+      .object({ status: z.enum(['none', 'partial', 'full']), amount: vndAmount })
+      .openapi({ description: 'Money given back since (refunds that succeeded)' }),
     signature: z.string().openapi({ description: 'Compact JWS (ES256) over the receipt; keys at /.well-known/jwks.json' }),
     signatureAlgorithm: z.literal('ES256'),
     keyId: z.string(),
@@ -233,11 +248,39 @@ export const AgencySchema = z
     issuesCounterReceipts: z
       .boolean()
       .openapi({ description: "Counter payments get the hub's e-receipt; otherwise the paper receipt's number is kept" }),
+    address: z.string().nullable(),
+    taxCode: z.string().nullable().openapi({ description: 'Mã số thuế: 10 digits, or 10-3 for a dependent unit' }),
+    receiptFormSymbol: z.string().nullable(),
+    receiptSeriesSymbol: z.string().nullable(),
+    receiptDelegation: z.string().nullable(),
   })
   .openapi('Agency');
 
+const nullableText = (max: number) => z.string().trim().min(1).max(max).nullable().optional();
+
 export const AgencySettingsInputSchema = z
-  .object({ issuesCounterReceipts: z.boolean() })
+  .object({
+    issuesCounterReceipts: z.boolean().optional(),
+    address: nullableText(500),
+    taxCode: z
+      .string()
+      .regex(/^\d{10}(-\d{3})?$/, 'a tax code is 10 digits, or 10-3')
+      .nullable()
+      .optional(),
+    receiptFormSymbol: z
+      .string()
+      .regex(/^[A-Z0-9-]{1,11}$/, 'upper-case letters, digits and dashes, at most 11')
+      .nullable()
+      .optional(),
+    receiptSeriesSymbol: z
+      .string()
+      .regex(/^[A-Z0-9-]{1,8}$/, 'upper-case letters, digits and dashes, at most 8')
+      .nullable()
+      .optional(),
+    receiptDelegation: nullableText(500),
+  })
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, 'at least one setting')
   .openapi('AgencySettingsInput', { description: "An agency's settings an admin maintains" });
 
 /** PostgreSQL has no year 0, which the ISO pattern allows. */

@@ -343,10 +343,14 @@ function bankName(name: string): string {
 }
 
 /**
- * The tree as `upsertAgency` inputs, parents before children. The receipt series symbol carries
- * the two-digit year of `year` (Circular 78/2021/TT-BTC series symbols name the year of issue),
- * so a seed run in a new year opens a new series, as a collecting agency would.
+ * The tree as `upsertAgency` inputs, parents before children. A collecting agency registers its
+ * receipt symbols in the shape Circular 91/2026/TT-BTC reports: form `EBL01`, series = the
+ * year's two digits, `T`, and its two letters (`26TTP`); the hub moves the year on by itself.
+ * Addresses, tax codes and delegations are made up for the demo (the tax codes follow the
+ * 10-digit shape with Đồng Nai's `36` prefix, but are no real organisation's).
  */
+const DEMO_STREETS = ['Nguyễn Ái Quốc', 'Đồng Khởi', 'Phạm Văn Thuận', 'Võ Thị Sáu', 'Hà Huy Giáp', 'Trần Phú'];
+
 export function demoAgencies(year: number): AgencyInput[] {
   const yy = String(year % 100).padStart(2, '0');
   return tree.map((a, i) => ({
@@ -361,8 +365,16 @@ export function demoAgencies(year: number): AgencyInput[] {
     // Demo account numbers: a fixed prefix per bank and the agency's position, 12 digits.
     accountNumber: a.collects ? `${a.collects.bankBin.slice(3)}${String(100_000 + i * 137).padStart(9, '0')}`.slice(0, 12) : null,
     accountName: a.collects ? bankName(a.name) : null,
-    receiptFormSymbol: a.collects ? '01BLP0-001' : null,
-    receiptSeriesSymbol: a.collects ? `${a.collects.seriesPrefix}-${yy}E` : null,
+    receiptFormSymbol: a.collects ? 'EBL01' : null,
+    receiptSeriesSymbol: a.collects ? `${yy}T${a.collects.seriesPrefix}` : null,
+    address:
+      a.collects || a.level === 'province'
+        ? `Số ${1 + ((i * 37) % 250)} đường ${DEMO_STREETS[i % DEMO_STREETS.length]}, tỉnh Đồng Nai`
+        : null,
+    taxCode: a.collects ? `36${String(1_000_000 + i * 7919).padStart(8, '0')}`.slice(0, 10) : null,
+    receiptDelegation: a.collects
+      ? `Văn bản ủy quyền lập biên lai điện tử số ${String(i + 1).padStart(2, '0')}/UQ ngày 01/07/2026 (demo)`
+      : null,
   }));
 }
 

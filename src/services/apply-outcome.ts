@@ -10,7 +10,7 @@ import { amountInWords } from '../domain/words.ts';
 import type { IntentSnapshot } from '../gateways/types.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { bookIfDayClosed } from './late-money.ts';
-import { DEFAULT_FORM_SYMBOL, defaultSeriesSymbol, type ReceiptRow, signReceipt } from './receipts.ts';
+import { defaultSeriesSymbol, newLookupCode, type ReceiptRow, signReceipt } from './receipts.ts';
 
 export type { IntentRow } from '../db/statements/lock-intent.ts';
 export type { Outcome } from '../domain/decide.ts';
@@ -197,6 +197,7 @@ async function markPaid(
   const issuedDate = vnDate(now);
   const receiptId = crypto.randomUUID();
   const totalInWords = amountInWords(intent.amount);
+  const lookupCode = newLookupCode();
   const issued = await markPaidAndIssueReceipt(executor(ctx), {
     intentId: intent.id,
     dossierCode: intent.dossierCode,
@@ -215,8 +216,11 @@ async function markPaid(
       issuedAt: now,
       issuedDate,
       totalInWords,
-      defaultFormSymbol: DEFAULT_FORM_SYMBOL,
-      defaultSeriesSymbol: defaultSeriesSymbol(issuedDate),
+      defaultFormSymbol: ctx.settings.receipts.formSymbol,
+      defaultSeriesSymbol: defaultSeriesSymbol(issuedDate, ctx.settings.receipts.seriesLetters),
+      lookupCode,
+      operator: ctx.settings.receipts.operator,
+      ownKeyAgencies: ctx.signer.ownKeyAgencies,
       issue: issueReceipt,
     },
   });
@@ -251,7 +255,10 @@ async function markPaid(
     totalInWords,
     gateway: intent.gateway,
     gatewayTransactionId: transactionId,
+    lookupCode,
     signature: null,
+    signingKid: null,
+    xml: null,
     createdAt: now,
   };
   return { result: 'applied', answer: 'applied', intent: updated, event: event.name, from: intent.status, receipt };

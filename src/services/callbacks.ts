@@ -8,7 +8,7 @@ import type { CallbackResult, CallbackVerification, Gateway, GatewayResponse, In
 import { applyOutcome, intentSnapshot } from './apply-outcome.ts';
 import type { ServiceContext } from './context.ts';
 import { findIntentByReference } from './payment-intents.ts';
-import { receiptSignature } from './receipts.ts';
+import { type ReceiptSignatures, receiptSignatures } from './receipts.ts';
 
 type InboxRow = typeof callbackInbox.$inferSelect;
 /** How a message was handled, as its inbox row records it. */
@@ -82,7 +82,7 @@ async function processInboxMessage(ctx: ServiceContext, gateway: Gateway, row: I
   const message: InboundMessage = { method: row.method, url: row.url, headers: row.headers, rawBody: row.rawBody };
   let result: CallbackResult;
   let patch: InboxPatch;
-  let signing: Promise<{ receiptId: string; signature: string } | undefined> | undefined;
+  let signing: Promise<ReceiptSignatures | undefined> | undefined;
   /** Known once verified: kept on the row even when processing then fails, to find it by. */
   let verifiedReference: string | null = null;
   try {
@@ -117,12 +117,10 @@ async function processInboxMessage(ctx: ServiceContext, gateway: Gateway, row: I
       if (applied.result === 'applied' && applied.receipt) {
         // Committed; the signature goes out with the inbox's answer below. If signing fails,
         // the jobs (or the first read) sign the receipt: the payment is already safe.
-        signing = receiptSignature(ctx, applied.receipt, applied.intent.reference)
-          .then((signature) => ({ receiptId: applied.receipt!.id, signature }))
-          .catch((error: unknown) => {
-            ctx.log.warn('receipt left unsigned for the jobs', { receiptId: applied.receipt!.id, error: describeError(error) });
-            return undefined;
-          });
+        signing = receiptSignatures(ctx, applied.receipt, applied.intent.reference).catch((error: unknown) => {
+          ctx.log.warn('receipt left unsigned for the jobs', { receiptId: applied.receipt!.id, error: describeError(error) });
+          return undefined;
+        });
       }
       result = applied.result === 'unknown_reference' ? 'unknown_reference' : applied.answer;
       if (applied.result === 'unknown_reference' && verification.outcome.kind === 'succeeded') {
@@ -187,7 +185,7 @@ async function recordAnswer(
   message: InboundMessage,
   result: CallbackResult,
   patch: InboxPatch,
-  signing: Promise<{ receiptId: string; signature: string } | undefined> | undefined,
+  signing: Promise<ReceiptSignatures | undefined> | undefined,
 ): Promise<GatewayResponse> {
   const response = await gateway.respond(result, message);
   const signed = await signing;

@@ -3,6 +3,7 @@ import { agencies, feeRules, procedures } from '../db/schema/index.ts';
 import { budgetClassificationErrors, normalisePercent } from '../domain/budget.ts';
 import { vnDate } from '../domain/dates.ts';
 import { canCharge, type FeeAdjustment, type FeeFormula, isFeeBearing, type RoundingRule } from '../domain/fees.ts';
+import { appendAudit } from './audit.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { AGENCY_CODE_PATTERN, type Principal, scopeCondition } from './principal.ts';
@@ -22,18 +23,46 @@ function agencyView(a: AgencyRow) {
     validTo: a.validTo,
     mergedInto: a.mergedInto,
     issuesCounterReceipts: a.issuesCounterReceipts,
+    address: a.address,
+    taxCode: a.taxCode,
+    receiptFormSymbol: a.receiptFormSymbol,
+    receiptSeriesSymbol: a.receiptSeriesSymbol,
+    receiptDelegation: a.receiptDelegation,
   };
 }
 
+/** What an admin maintains of an agency: its counter's receipts, and what its receipts print (Decree 254/2026 Art. 23). */
+export interface AgencySettings {
+  issuesCounterReceipts?: boolean;
+  address?: string | null;
+  taxCode?: string | null;
+  receiptFormSymbol?: string | null;
+  receiptSeriesSymbol?: string | null;
+  receiptDelegation?: string | null;
+}
+
 /** An admin sets an agency's own settings (whether its counter payments get the hub's e-receipt). */
-export async function updateAgencySettings(ctx: ServiceContext, code: string, input: { issuesCounterReceipts: boolean }) {
-  const [row] = await executor(ctx)
-    .update(agencies)
-    .set({ issuesCounterReceipts: input.issuesCounterReceipts, updatedAt: ctx.now() })
-    .where(eq(agencies.code, code))
-    .returning();
-  if (!row) throw notFound(`agency ${code}`);
-  return agencyView(row);
+export async function updateAgencySettings(ctx: ServiceContext, principal: Principal, code: string, input: AgencySettings) {
+  return withTransaction(ctx, async (ctx) => {
+    const db = executor(ctx);
+    const [before] = await db.select().from(agencies).where(eq(agencies.code, code)).for('update');
+    if (!before) throw notFound(`agency ${code}`);
+    const [row] = await db
+      .update(agencies)
+      .set({ ...input, updatedAt: ctx.now() })
+      .where(eq(agencies.code, code))
+      .returning();
+    const changed = Object.keys(input) as Array<keyof AgencySettings>;
+    await appendAudit(ctx, principal, {
+      action: 'agency.settings',
+      resourceType: 'agency',
+      resourceId: code,
+      agencyCode: code,
+      before: Object.fromEntries(changed.map((k) => [k, before[k]])),
+      after: Object.fromEntries(changed.map((k) => [k, row![k]])),
+    });
+    return agencyView(row!);
+  });
 }
 
 /** The agencies of the caller's scope (every agency for an admin), parents before children. */
@@ -228,6 +257,9 @@ export interface AgencyInput {
   receiptFormSymbol?: string | null;
   receiptSeriesSymbol?: string | null;
   issuesCounterReceipts?: boolean;
+  address?: string | null;
+  taxCode?: string | null;
+  receiptDelegation?: string | null;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import type { Database, Executor, Transaction } from '../db/types.ts';
 import type { GatewayRegistry } from '../gateways/registry.ts';
 import type { Logger } from '../logger.ts';
-import type { ReceiptSigner } from './receipt-signer.ts';
+import type { ReceiptSigners } from './receipt-signer.ts';
 import type { Spreadsheets } from './spreadsheets.ts';
 
 /** The settings services read; a subset of the configuration so tests can build it directly. */
@@ -16,6 +16,7 @@ export type ServiceSettings = Pick<
   | 'treasuryDay'
   | 'indicators'
   | 'collectionForms'
+  | 'receipts'
 >;
 
 /**
@@ -28,7 +29,7 @@ export interface ServiceContext {
   tx?: Transaction;
   settings: ServiceSettings;
   gateways: GatewayRegistry;
-  signer: ReceiptSigner;
+  signer: ReceiptSigners;
   log: Logger;
   /** The host's spreadsheet writer (Node); undefined on Workers. */
   spreadsheets?: Spreadsheets;

@@ -145,7 +145,7 @@ describe('GET /openapi.json', () => {
   });
 });
 
-const PUBLIC = new Set(['/healthz', '/readyz', '/.well-known/jwks.json', '/openapi.json', '/docs']);
+const PUBLIC = new Set(['/healthz', '/readyz', '/.well-known/jwks.json', '/openapi.json', '/docs', '/receipts/lookup']);
 const isPublic = (path: string) => PUBLIC.has(path) || path.startsWith('/v1/callbacks/') || path.startsWith('/v1/returns/');
 
 describe('what each operation says', () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discrepancies, paymentReviews, refunds } from '../../src/db/schema/index.ts';
+import { discrepancies, paymentReviews, receipts, refunds } from '../../src/db/schema/index.ts';
 import { addDays } from '../../src/domain/dates.ts';
 import type { Role } from '../../src/services/principal.ts';
 import {
@@ -68,6 +68,7 @@ const f = {
   intent: '',
   cancellable: '',
   paidIntent: '',
+  paidReceipt: '',
   refund: '',
   awaitingRefund: '',
   bigProcedure: '',
@@ -256,6 +257,14 @@ const routes: RouteCase[] = [
     scoped: true,
     request: () => ({ path: `/v1/payment-intents/${f.paidIntent}/receipt`, id: f.paidIntent }),
     missing: () => ({ path: `/v1/payment-intents/${MISSING_UUID}/receipt`, id: MISSING_UUID }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/receipts/{id}',
+    roles: ['portal', 'treasury', 'admin'],
+    scoped: true,
+    request: () => ({ path: `/v1/receipts/${f.paidReceipt}`, id: f.paidReceipt }),
+    missing: () => ({ path: `/v1/receipts/${MISSING_UUID}`, id: MISSING_UUID }),
   },
   {
     method: 'POST',
@@ -799,6 +808,7 @@ beforeAll(async () => {
   const callback = await deliverSandboxCallback(h, sandboxEvent(paid));
   expect(await expectJson(callback, 200)).toEqual({ received: true, result: 'applied' });
   f.paidIntent = paid.id;
+  f.paidReceipt = (await h.db.db.select({ id: receipts.id }).from(receipts).where(eq(receipts.intentId, paid.id)))[0]!.id;
 
   f.bigProcedure = await createProcedure(h.ctx, [rule({ formula: { type: 'fixed', amount: 3_000_000 } })]);
   const treasury = await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'thu-quy-lap' });

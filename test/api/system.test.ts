@@ -54,7 +54,7 @@ describe('health and readiness', () => {
   it('publishes the receipt verification key, and only its public half', async () => {
     const body = await json(await h.request('GET', '/.well-known/jwks.json'));
     expect(body.keys).toHaveLength(1);
-    expect(body.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: h.signer.kid });
+    expect(body.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: h.signer.hub.kid });
     expect(body.keys[0].d).toBeUndefined();
   });
 });

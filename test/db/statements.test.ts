@@ -381,8 +381,11 @@ function paying(intent: typeof paymentIntents.$inferSelect, overrides: Partial<M
       issuedAt: at,
       issuedDate: '2026-12-04',
       totalInWords: 'Một trăm ba mươi lăm nghìn đồng',
-      defaultFormSymbol: '01BLP0-001',
+      defaultFormSymbol: 'EBL01',
       defaultSeriesSymbol: `HP-STMT-${intent.reference}`,
+      lookupCode: `LOOKUP${intent.reference}`,
+      operator: { name: 'Operator', address: 'Address', taxCode: null },
+      ownKeyAgencies: [],
     },
     ...overrides,
   };
@@ -396,9 +399,11 @@ describe(`markPaidAndIssueReceipt, on ${databaseLabel}`, () => {
     expect(first).toMatchObject({
       number: 1,
       agencyCode: AGENCIES.communeA,
-      formSymbol: '01BLP0-001',
+      formSymbol: 'EBL01',
       seriesSymbol: series,
       payerName: 'Nguyễn Văn An',
+      // The agency signs with no key of its own: the hub issued it on its behalf.
+      issuer: { name: 'Operator', address: 'Address', taxCode: null, delegation: null },
     });
     expect(first.lines).toEqual([expect.objectContaining({ kind: 'le_phi', feeCode: 'LP01', amount: 135_000 })]);
     expect((await db().select().from(paymentIntents).where(eq(paymentIntents.id, intent.id)))[0]).toMatchObject({
@@ -415,7 +420,13 @@ describe(`markPaidAndIssueReceipt, on ${databaseLabel}`, () => {
       onlinePaymentFlag: intent.onlinePaymentFlag,
     });
     const [receipt] = await db().select().from(receipts).where(eq(receipts.intentId, intent.id));
-    expect(receipt).toMatchObject({ number: 1, total: 135_000, signature: null, seriesSymbol: series });
+    expect(receipt).toMatchObject({
+      number: 1,
+      total: 135_000,
+      signature: null,
+      seriesSymbol: series,
+      lookupCode: `LOOKUP${intent.reference}`,
+    });
     const [event] = await db()
       .select()
       .from(paymentEvents)
@@ -509,7 +520,7 @@ describe(`recordInboxAnswer, on ${databaseLabel}`, () => {
         result: 'applied',
         detail: { outcome: 'succeeded' },
         response: answer,
-        receiptSignature: { receiptId: issued.receipt.id, signature },
+        receiptSignature: { receiptId: issued.receipt.id, signature, signingKid: 'kid', xml: `<BLai>${signature}</BLai>` },
         at,
       });
     await record('first.signature.here');

@@ -59,4 +59,32 @@ describe.skipIf(skipWithoutBrowser('sandbox checkout'))('sandbox checkout in Chr
     expect(external).toEqual([]);
     await context.close();
   });
+
+  it("the citizen's look-up page shows the checked receipt, readable on a phone", async () => {
+    const procedure = await createProcedure(h.ctx, [rule({ formula: { type: 'fixed', amount: 135_000 } })]);
+    const dossier = await registerDossier(h, portal, procedure);
+    const intent = await json(await createIntent(h, portal, dossier.code, { returnUrl: `${base}/healthz?from=portal` }));
+    const checkout = await openIsolatedPage(browser, base);
+    await checkout.page.goto(intent.nextAction.url);
+    await Promise.all([checkout.page.waitForURL(/\/healthz\?/), checkout.page.getByRole('button', { name: 'Thanh toán' }).click()]);
+    await checkout.context.close();
+    const receipt = await json(await h.request('GET', `/v1/payment-intents/${intent.id}/receipt`, { token: portal }));
+    for (const [name, viewport] of [
+      ['desktop', { width: 1280, height: 900 }],
+      ['390', { width: 390, height: 844 }],
+    ] as const) {
+      // No token: the look-up code is all the citizen has.
+      const { page, errors, external, context } = await openIsolatedPage(browser, base, { viewport });
+      await page.goto(receipt.lookupUrl);
+      await expect(page.getByText('Chữ ký số hợp lệ').isVisible()).resolves.toBe(true);
+      await expect(page.locator('svg').count()).resolves.toBe(1);
+      await expect(page.locator('body').textContent()).resolves.toContain('Một trăm ba mươi lăm nghìn đồng');
+      // Nothing wider than the screen: no sideways scrolling on a phone.
+      await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(viewport.width);
+      await page.screenshot({ path: `test-artifacts/receipt-lookup-${name}.png`, fullPage: true });
+      expect(errors).toEqual([]);
+      expect(external).toEqual([]);
+      await context.close();
+    }
+  });
 });

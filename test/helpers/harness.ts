@@ -19,7 +19,7 @@ import { createSpreadsheets } from '../../src/node/spreadsheets.ts';
 import { demoExampleDossier } from '../../src/seed/index.ts';
 import type { ServiceContext } from '../../src/services/context.ts';
 import type { Role } from '../../src/services/principal.ts';
-import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../../src/services/receipt-signer.ts';
+import { createReceiptSigners, generateReceiptKey, type ReceiptSigners } from '../../src/services/receipt-signer.ts';
 import { createOidcRelyingParty, type OidcSettings } from '../../src/web/oidc.ts';
 import { createTestDatabase } from './database.ts';
 
@@ -69,7 +69,7 @@ export interface Harness {
   app: App;
   deps: AppDeps;
   ctx: ServiceContext;
-  signer: ReceiptSigner;
+  signer: ReceiptSigners;
   /** Log lines written during the test, parsed. */
   logs: Array<Record<string, unknown>>;
   clock: { now: Date | null };
@@ -86,7 +86,12 @@ export interface GatewayEnv {
   now: () => Date;
 }
 
+/** The hub's operator in tests: named on receipts the hub issues on an agency's behalf. */
+export const TEST_OPERATOR = { name: 'Trung tâm vận hành (thử nghiệm)', address: 'Số 1 đường Thử, Đồng Nai', taxCode: '3600000000' };
+
 export interface HarnessOptions {
+  /** Agencies that sign their own receipts: agency code → private EC P-256 JWK. */
+  receiptAgencyKeys?: Record<string, JsonWebKey>;
   intentTtlMinutes?: number;
   sandbox?: boolean;
   /** The sandbox adapter's time limit on its calls (2 s): a test that makes it time out sets less. */
@@ -117,7 +122,7 @@ export interface HarnessOptions {
  */
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const db = await createTestDatabase();
-  const signer = await createReceiptSigner(await receiptKey());
+  const signer = await createReceiptSigners(await receiptKey(), options.receiptAgencyKeys);
   const logs: Array<Record<string, unknown>> = [];
   // The Node entry's logger (pino), writing into `logs` instead of standard output.
   const log: Logger = createNodeLogger('debug', { write: (line) => logs.push(JSON.parse(line)) });
@@ -155,6 +160,12 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         treasuryDay: options.treasuryDay ?? { sources: {}, missingFlagDays: 3, amountTimeWindowMinutes: 30 },
         indicators: { scoring: DEFAULT_SCORING, integrationSource: 'dossiers', ...options.indicators },
         collectionForms: { direct: 1, online: 2, postal: 3 },
+        receipts: {
+          formSymbol: 'EBL01',
+          seriesLetters: 'HP',
+          operator: { name: TEST_OPERATOR.name, address: TEST_OPERATOR.address, taxCode: TEST_OPERATOR.taxCode },
+          agencyKeys: {},
+        },
       },
       gateways: createRegistry({ ...options.gateways?.({ baseUrl, fetch: fetcher, now }), sandbox }),
       signer,

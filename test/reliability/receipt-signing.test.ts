@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { compactVerify, createLocalJWKSet } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { receipts } from '../../src/db/schema/index.ts';
 import { runJobs } from '../../src/jobs/index.ts';
 import { databaseLabel } from '../helpers/database.ts';
@@ -32,6 +32,22 @@ async function paid() {
   return intent;
 }
 
+/**
+ * A payment whose process dies between the commit and the signature: the signer fails, as a
+ * crash there would leave it (the receipts table refuses to have a signature taken away, so
+ * the crash is made where it happens).
+ */
+async function paidUnsigned() {
+  const crash = vi.spyOn(h.signer.hub, 'sign').mockRejectedValue(new Error('the process died before signing'));
+  try {
+    const intent = await paid();
+    expect(await stored(intent.id)).toMatchObject({ signature: null, xml: null, signingKid: null });
+    return intent;
+  } finally {
+    crash.mockRestore();
+  }
+}
+
 async function verifies(signature: string, expected: Record<string, unknown>) {
   const jwks = await json(await h.request('GET', '/.well-known/jwks.json'));
   const { payload } = await compactVerify(signature, createLocalJWKSet(jwks));
@@ -49,8 +65,7 @@ describe(`receipt signing after the commit, on ${databaseLabel}`, () => {
   });
 
   it('a receipt left unsigned by a crash is signed by the first read, once', async () => {
-    const intent = await paid();
-    await h.db.db.update(receipts).set({ signature: null }).where(eq(receipts.intentId, intent.id));
+    const intent = await paidUnsigned();
     const [first, second] = await Promise.all([
       json(await h.request('GET', `/v1/payment-intents/${intent.id}/receipt`, { token: portal })),
       json(await h.request('GET', `/v1/payment-intents/${intent.id}/receipt`, { token: portal })),
@@ -63,11 +78,21 @@ describe(`receipt signing after the commit, on ${databaseLabel}`, () => {
   });
 
   it('the jobs sign what nobody read', async () => {
-    const intent = await paid();
-    await h.db.db.update(receipts).set({ signature: null }).where(eq(receipts.intentId, intent.id));
+    const intent = await paidUnsigned();
     const results = await runJobs(h.ctx);
     expect(results['sign-receipts']).toBeGreaterThanOrEqual(1);
     const row = await stored(intent.id);
     await verifies(row.signature!, { number: row.number, intentId: intent.id });
+    expect(row.xml).toContain('<ds:SignatureValue>');
+    expect(row.signingKid).toBe(h.signer.hub.kid);
+  });
+
+  it('a signed receipt is never edited: its signature, its XML and its amounts stay as issued', async () => {
+    const intent = await paid();
+    const row = await stored(intent.id);
+    for (const change of [{ signature: null }, { xml: '<BLai/>' }, { total: row.total + 1 }, { payerName: 'Someone else' }]) {
+      await expect(h.db.db.update(receipts).set(change).where(eq(receipts.id, row.id))).rejects.toThrow();
+    }
+    expect(await stored(intent.id)).toEqual(row);
   });
 });

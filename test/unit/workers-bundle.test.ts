@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
@@ -65,6 +66,10 @@ describe('the Workers bundle', () => {
     expect(inputs.some((file) => file.includes('@scalar/hono-api-reference'))).toBe(true);
     expect(inputs.filter((file) => file.includes('@scalar/api-reference/'))).toEqual([]);
     const bytes = result.outputFiles!.reduce((n, f) => n + f.contents.byteLength, 0);
-    expect(bytes).toBeLessThan(3 * 1024 * 1024);
+    // Unminified. The receipts' XML signature (xmldsigjs, issue 12) brings its X.509 library
+    // (pkijs, asn1js: ~0.7 MB of it) along; Cloudflare's limit is on the compressed script
+    // (3 MB on the free plan), which stays near a quarter of this.
+    expect(bytes).toBeLessThan(4 * 1024 * 1024);
+    expect(gzipSync(result.outputFiles![0]!.contents).byteLength).toBeLessThan(1.5 * 1024 * 1024);
   });
 });

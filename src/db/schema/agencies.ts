@@ -28,7 +28,22 @@ export const agencies = pgTable(
     bankBin: text(),
     accountNumber: text(),
     accountName: text(),
-    /** Receipt form symbol (ký hiệu mẫu biên lai) and series symbol (ký hiệu biên lai). */
+    /**
+     * What every receipt of a collecting organisation must print (Decree 254/2026/NĐ-CP Art. 23):
+     * its address and tax code (mã số thuế).
+     */
+    address: text(),
+    taxCode: text(),
+    /**
+     * The written delegation under which the hub issues this agency's receipts with the hub's key
+     * (a service provider issuing on its behalf): its reference, printed as the issuer's basis.
+     * Irrelevant once the agency signs with a key of its own (RECEIPT_AGENCY_KEYS).
+     */
+    receiptDelegation: text(),
+    /**
+     * Receipt form symbol (ký hiệu mẫu) and series symbol (ký hiệu biên lai). A series symbol that
+     * starts with two digits carries its year there (`26THP`): a receipt of 2027 prints `27THP`.
+     */
     receiptFormSymbol: text(),
     receiptSeriesSymbol: text(),
     /** Counter payments get an e-receipt from the hub; otherwise the paper receipt's number is kept. */

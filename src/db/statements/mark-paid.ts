@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { IntentStatus } from '../../domain/payment-states.ts';
-import type { ReceiptLine } from '../schema/receipts.ts';
+import type { ReceiptIssuer, ReceiptLine } from '../schema/receipts.ts';
 import { type Executor, queryRows } from '../types.ts';
 
 export interface MarkPaidInput {
@@ -27,6 +27,14 @@ export interface MarkPaidInput {
     /** Used when the collecting agency registered none of its own. */
     defaultFormSymbol: string;
     defaultSeriesSymbol: string;
+    /** The look-up code printed on the receipt. */
+    lookupCode: string;
+    /**
+     * The hub's operator, recorded as the receipt's issuer (with the agency's delegation) unless
+     * the collecting agency signs its own receipts (one of `ownKeyAgencies`).
+     */
+    operator: { name: string; address: string; taxCode: string | null };
+    ownKeyAgencies: readonly string[];
     /**
      * Default true. False for a counter payment of an agency that hands out paper receipts
      * (`agencies.issues_counter_receipts` off): no e-receipt, no number taken from the series.
@@ -42,6 +50,9 @@ export interface MarkPaidResult {
   agencyName: string;
   formSymbol: string;
   seriesSymbol: string;
+  collectorAddress: string | null;
+  collectorTaxCode: string | null;
+  issuer: ReceiptIssuer | null;
   payerName: string | null;
   payerAddress: string | null;
   lines: ReceiptLine[];
@@ -62,6 +73,9 @@ export interface MarkPaidResult {
 export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): Promise<MarkPaidResult> {
   const issue = p.receipt.issue ?? true;
   const at = p.receipt.issuedAt.toISOString();
+  // The series' year is the issue date's (a Vietnamese date, yyyy-mm-dd).
+  const year = Number(p.receipt.issuedDate.slice(0, 4));
+  const yy = p.receipt.issuedDate.slice(2, 4);
   const paidAt = p.paidAt.toISOString();
   const [row] = await queryRows<{
     paid: number;
@@ -72,6 +86,9 @@ export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): P
     agency_name: string;
     form_symbol: string;
     series_symbol: string;
+    collector_address: string | null;
+    collector_tax_code: string | null;
+    issuer: unknown;
     payer_name: string | null;
     payer_address: string | null;
     lines: unknown;
@@ -112,8 +129,12 @@ export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): P
         AND NOT EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = ${p.dossierCode} AND o.status = 'unpaid'
                           AND o.id NOT IN (SELECT id FROM paid))
     ), holder AS (
-      SELECT a.code, a.name, coalesce(a.receipt_form_symbol, ${p.receipt.defaultFormSymbol}) AS form_symbol,
-             coalesce(a.receipt_series_symbol, ${p.receipt.defaultSeriesSymbol}) AS series_symbol,
+      -- An agency's series that starts with two digits carries its year there (Circular 91/2026).
+      SELECT a.code, a.name, a.address, a.tax_code, coalesce(a.receipt_form_symbol, ${p.receipt.defaultFormSymbol}) AS form_symbol,
+             CASE WHEN a.receipt_series_symbol ~ '^[0-9]{2}' THEN ${yy} || substr(a.receipt_series_symbol, 3)
+                  ELSE coalesce(a.receipt_series_symbol, ${p.receipt.defaultSeriesSymbol}) END AS series_symbol,
+             CASE WHEN a.code IN (SELECT jsonb_array_elements_text(${JSON.stringify(p.receipt.ownKeyAgencies)}::jsonb)) THEN NULL
+                  ELSE ${JSON.stringify(p.receipt.operator)}::jsonb || jsonb_build_object('delegation', a.receipt_delegation) END AS issuer,
              d.applicant_name, d.applicant_address
       FROM dossiers d JOIN agencies a ON a.code = d.agency_code WHERE d.code = ${p.dossierCode}
     ), lines AS (
@@ -122,14 +143,16 @@ export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): P
              coalesce(sum(l.amount), 0)::text AS total
       FROM paid p JOIN links l ON l.obligation_id = p.id
     ), counter AS (
-      INSERT INTO receipt_series (agency_code, form_symbol, series_symbol, last_number)
-      SELECT code, form_symbol, series_symbol, 1 FROM holder WHERE EXISTS (SELECT 1 FROM moved) AND ${issue}::boolean
-      ON CONFLICT (agency_code, form_symbol, series_symbol) DO UPDATE SET last_number = receipt_series.last_number + 1
+      INSERT INTO receipt_series (agency_code, form_symbol, series_symbol, year, last_number)
+      SELECT code, form_symbol, series_symbol, ${year}::integer, 1 FROM holder WHERE EXISTS (SELECT 1 FROM moved) AND ${issue}::boolean
+      ON CONFLICT (agency_code, form_symbol, series_symbol, year) DO UPDATE SET last_number = receipt_series.last_number + 1
       RETURNING last_number
     ), receipt AS (
-      INSERT INTO receipts (id, intent_id, dossier_code, agency_code, agency_name, form_symbol, series_symbol, number, issued_at,
-                            issued_date, payer_name, payer_address, lines, total, total_in_words, gateway, gateway_transaction_id, created_at)
-      SELECT ${p.receipt.id}::uuid, ${p.intentId}::uuid, ${p.dossierCode}, holder.code, holder.name, holder.form_symbol, holder.series_symbol,
+      INSERT INTO receipts (id, intent_id, dossier_code, agency_code, agency_name, collector_address, collector_tax_code, issuer, lookup_code,
+                            form_symbol, series_symbol, number, issued_at, issued_date, payer_name, payer_address, lines, total, total_in_words,
+                            gateway, gateway_transaction_id, created_at)
+      SELECT ${p.receipt.id}::uuid, ${p.intentId}::uuid, ${p.dossierCode}, holder.code, holder.name, holder.address, holder.tax_code, holder.issuer,
+             ${p.receipt.lookupCode}, holder.form_symbol, holder.series_symbol,
              counter.last_number, ${at}::timestamptz, ${p.receipt.issuedDate}::date, holder.applicant_name, holder.applicant_address,
              (SELECT items FROM lines)::jsonb, ${p.amount}, ${p.receipt.totalInWords}, ${p.gateway}, ${p.gatewayTransactionId}, ${at}::timestamptz
       FROM holder CROSS JOIN counter
@@ -137,7 +160,8 @@ export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): P
     )
     SELECT (SELECT count(*) FROM paid)::int AS paid, (SELECT count(*) FROM links)::int AS linked, (SELECT count(*) FROM moved)::int AS moved,
            (SELECT number FROM receipt) AS number, holder.code AS agency_code, holder.name AS agency_name, holder.form_symbol,
-           holder.series_symbol, holder.applicant_name AS payer_name, holder.applicant_address AS payer_address,
+           holder.series_symbol, holder.address AS collector_address, holder.tax_code AS collector_tax_code, holder.issuer,
+           holder.applicant_name AS payer_name, holder.applicant_address AS payer_address,
            (SELECT items FROM lines) AS lines, (SELECT total FROM lines) AS lines_total
     FROM holder`,
   );
@@ -151,6 +175,9 @@ export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): P
     agencyName: row.agency_name,
     formSymbol: row.form_symbol,
     seriesSymbol: row.series_symbol,
+    collectorAddress: row.collector_address,
+    collectorTaxCode: row.collector_tax_code,
+    issuer: (typeof row.issuer === 'string' ? JSON.parse(row.issuer) : row.issuer) as ReceiptIssuer | null,
     payerName: row.payer_name,
     payerAddress: row.payer_address,
     lines: lines.map((line) => ({ ...line, amount: Number(line.amount) })),

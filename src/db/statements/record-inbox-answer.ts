@@ -13,8 +13,8 @@ export interface InboxAnswer {
   result: string;
   detail: Record<string, unknown>;
   response: { status: number; body: string };
-  /** The signature of the receipt this message's payment issued, written with the answer. */
-  receiptSignature?: { receiptId: string; signature: string };
+  /** The signatures of the receipt this message's payment issued (JWS, XML, the key), written with the answer. */
+  receiptSignature?: { receiptId: string; signature: string; signingKid: string; xml: string };
   at: Date;
 }
 
@@ -27,8 +27,8 @@ export async function recordInboxAnswer(db: Executor, a: InboxAnswer): Promise<v
   const signed = a.receiptSignature;
   await db.execute(sql`
     WITH signed AS (
-      UPDATE receipts SET signature = ${signed?.signature ?? null}
-      WHERE ${signed !== undefined}::boolean AND id = ${signed?.receiptId ?? null}::uuid AND signature IS NULL
+      UPDATE receipts SET signature = ${signed?.signature ?? null}, signing_kid = ${signed?.signingKid ?? null}, xml = ${signed?.xml ?? null}
+      WHERE ${signed !== undefined}::boolean AND id = ${signed?.receiptId ?? null}::uuid AND signature IS NULL AND xml IS NULL
       RETURNING id
     )
     UPDATE callback_inbox SET status = ${a.status}, signature_valid = ${a.signatureValid}, reference = ${a.reference},

@@ -60,7 +60,10 @@ const agencySettingsRoute = createRoute({
   summary: "Set an agency's own settings (admin)",
   description:
     "`issuesCounterReceipts`: whether payments recorded at its counter (POST /v1/dossiers/{code}/offline-payments) get the hub's e-receipt; " +
-    "when false the paper receipt's number is kept instead. Applies to payments recorded from then on.",
+    "when false the paper receipt's number is kept instead. `address`, `taxCode`: what every receipt of the agency prints as its collecting organisation's (Decree 254/2026/NĐ-CP Art. 23). " +
+    '`receiptFormSymbol`, `receiptSeriesSymbol`: its registered symbols (null: the configured defaults, `EBL01` and the year + `T` + letters); a series symbol that starts with two digits carries its year there. ' +
+    "`receiptDelegation`: the written delegation under which the hub issues its receipts with the hub's key (printed with the hub's operator as issuer). " +
+    'Only the fields given change; each change is audited. Applies to receipts issued from then on: an issued receipt never changes.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('admin')] as const,
   request: {
@@ -184,7 +187,7 @@ const updateFeeRuleRoute = createRoute({
 export function registerCatalogueRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(listAgenciesRoute, async (c) => c.json({ items: await listAgencies(c.get('ctx'), principalOf(c)) }, 200));
   app.openapi(agencySettingsRoute, async (c) =>
-    c.json(await updateAgencySettings(c.get('ctx'), c.req.valid('param').code, c.req.valid('json')), 200),
+    c.json(await updateAgencySettings(c.get('ctx'), principalOf(c), c.req.valid('param').code, c.req.valid('json')), 200),
   );
   app.openapi(listProceduresRoute, async (c) => c.json({ items: await listProcedures(c.get('ctx'), c.req.valid('query')) }, 200));
   app.openapi(getProcedureRoute, async (c) => c.json(await getProcedure(c.get('ctx'), c.req.valid('param').code), 200));

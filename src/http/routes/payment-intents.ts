@@ -2,7 +2,6 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { cancelPaymentIntent, createPaymentIntent, getPaymentIntent } from '../../services/payment-intents.ts';
 import { getReceipt } from '../../services/receipts.ts';
 import { listPaymentIntents } from '../../services/treasury-lists.ts';
-import { renderReceiptPage } from '../../web/receipt-page.ts';
 import type { AppEnv } from '../env.ts';
 import {
   cancelledIntentExample,
@@ -10,13 +9,12 @@ import {
   EXAMPLE_INTENT_ID,
   paymentIntentExample,
   paymentIntentPageExample,
-  receiptExample,
 } from '../examples.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
-import { wantsHtml } from '../negotiate.ts';
 import { errorResponses, IDEMPOTENT, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
-import { CreateIntentSchema, idempotencyHeaders, PaymentIntentSchema, ReceiptSchema, requireIdempotencyKey } from '../schemas.ts';
+import { CreateIntentSchema, idempotencyHeaders, PaymentIntentSchema, requireIdempotencyKey } from '../schemas.ts';
 import { createdRangeOf, IntentListQuerySchema, PaymentIntentPageSchema, pageRequest } from '../treasury-schemas.ts';
+import { RECEIPT_REPRESENTATIONS, receiptContent, receiptResponse } from './receipts.ts';
 
 const idParams = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, example: EXAMPLE_INTENT_ID }) });
 
@@ -119,20 +117,18 @@ const receiptRoute = createRoute({
   path: '/v1/payment-intents/{id}/receipt',
   operationId: 'getReceipt',
   tags: ['Payment intents'],
-  summary: 'The signed receipt of a paid intent (JSON, or printable HTML for Accept: text/html)',
+  summary: "The intent's current receipt (JSON, signed XML, or printable HTML)",
   description:
-    "The electronic receipt (biên lai điện tử) issued when the intent succeeded: gapless number in its agency's series, lines, total in figures and words, " +
-    'signed as a compact JWS verifiable with /.well-known/jwks.json. A page only for a client that ranks text/html above JSON.',
+    "The electronic receipt (biên lai điện tử) issued when the intent succeeded: gapless number in its agency's series and year, the collecting organisation " +
+    'with its address and tax code, the issuer when the hub issued it on their behalf, lines, total in figures and words, its look-up code, ' +
+    `signed as a compact JWS verifiable with /.well-known/jwks.json. ${RECEIPT_REPRESENTATIONS}`,
   security: [{ bearerAuth: [] }],
   middleware: [allow('portal', 'treasury', 'admin')] as const,
   request: { params: idParams },
   responses: {
     200: {
       description: 'The receipt',
-      content: {
-        'application/json': { schema: ReceiptSchema, example: receiptExample },
-        'text/html': { schema: z.string(), example: '<!doctype html><html lang="vi">…<h1>Biên lai thu phí, lệ phí</h1>…</html>' },
-      },
+      content: receiptContent,
     },
     ...errorResponses([...SECURED, 'not-found', 'receipt-not-issued']),
   },
@@ -171,10 +167,6 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>) {
   });
 
   app.openapi(receiptRoute, async (c) => {
-    const receipt = await getReceipt(c.get('ctx'), principalOf(c), c.req.valid('param').id);
-    if (wantsHtml(c.req.header('accept'), 'json')) {
-      return c.html(renderReceiptPage(receipt), 200) as never;
-    }
-    return c.json(receipt, 200);
+    return receiptResponse(c, await getReceipt(c.get('ctx'), principalOf(c), c.req.valid('param').id)) as never;
   });
 }
