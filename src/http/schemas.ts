@@ -190,6 +190,15 @@ export const CreateIntentSchema = z
   .strict()
   .openapi('CreatePaymentIntent');
 
+const ReceiptSummarySchema = z.object({
+  id: z.string(),
+  formSymbol: z.string(),
+  seriesSymbol: z.string(),
+  number: z.number().int(),
+  issuedDate: z.string(),
+  lookupUrl: z.string(),
+});
+
 export const ReceiptSchema = z
   .object({
     id: z.uuid(),
@@ -197,6 +206,15 @@ export const ReceiptSchema = z
     reference: z.string(),
     dossierCode: z.string(),
     receiptType: z.string(),
+    kind: z.enum(['original', 'adjusting', 'replacing']).openapi({
+      description:
+        'An original, or a correction of one: adjusting (a refund: negative amounts) or replacing (a wrong receipt issued again)',
+    }),
+    reason: z.string().nullable().openapi({ description: 'Why a correction was issued' }),
+    original: ReceiptSummarySchema.nullable().openapi({ description: 'The receipt this one corrects' }),
+    corrections: z
+      .array(ReceiptSummarySchema.extend({ kind: z.enum(['original', 'adjusting', 'replacing']) }))
+      .openapi({ description: 'The receipts that corrected this one since, oldest first' }),
     formSymbol: z.string().openapi({ description: 'Ký hiệu mẫu biên lai (Circular 91/2026 Appendix II; default EBL01)' }),
     seriesSymbol: z.string().openapi({ description: "Ký hiệu biên lai: the year's two digits, T, two letters (26THP)" }),
     number: z.number().int().openapi({ description: 'Gapless within the series and its year, from 1' }),
@@ -216,9 +234,15 @@ export const ReceiptSchema = z
       }),
     payer: z.object({ name: z.string().nullable(), address: z.string().nullable() }),
     lines: z.array(
-      z.object({ obligationId: z.string(), kind: z.enum(['phi', 'le_phi']), feeCode: z.string(), name: z.string(), amount: vndAmount }),
+      z.object({
+        obligationId: z.string(),
+        kind: z.enum(['phi', 'le_phi']),
+        feeCode: z.string(),
+        name: z.string(),
+        amount: z.number().int().openapi({ description: 'Integer VND; negative on an adjusting receipt' }),
+      }),
     ),
-    total: vndAmount,
+    total: z.number().int().openapi({ description: 'Integer VND: negative on an adjusting receipt (money given back)' }),
     totalInWords: z.string(),
     currency: z.literal('VND'),
     gateway: z.string(),

@@ -3,14 +3,13 @@ import { claimObligations } from '../db/statements/claim-obligations.ts';
 import { type IntentRow, type IntentTarget, lockIntent } from '../db/statements/lock-intent.ts';
 import { type MarkPaidInput, markPaidAndIssueReceipt } from '../db/statements/mark-paid.ts';
 import { writeDecision } from '../db/statements/write-decision.ts';
-import { vnDate } from '../domain/dates.ts';
 import { type Decision, type DecisionAnswer, decide, type IntentFacts, type Outcome } from '../domain/decide.ts';
 import type { IntentEvent, IntentStatus } from '../domain/payment-states.ts';
 import { amountInWords } from '../domain/words.ts';
 import type { IntentSnapshot } from '../gateways/types.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { bookIfDayClosed } from './late-money.ts';
-import { defaultSeriesSymbol, newLookupCode, type ReceiptRow, signReceipt } from './receipts.ts';
+import { issueOf, type ReceiptRow, signReceipt } from './receipts.ts';
 
 export type { IntentRow } from '../db/statements/lock-intent.ts';
 export type { Outcome } from '../domain/decide.ts';
@@ -194,10 +193,9 @@ async function markPaid(
   const succeededAt = decision.set.succeededAt;
   const paidAt = succeededAt && !Number.isNaN(succeededAt.getTime()) ? succeededAt : now;
   const transactionId = decision.set.gatewayTransactionId!;
-  const issuedDate = vnDate(now);
   const receiptId = crypto.randomUUID();
   const totalInWords = amountInWords(intent.amount);
-  const lookupCode = newLookupCode();
+  const receiptIssue = issueOf(ctx, now);
   const issued = await markPaidAndIssueReceipt(executor(ctx), {
     intentId: intent.id,
     dossierCode: intent.dossierCode,
@@ -211,18 +209,7 @@ async function markPaid(
     gatewayTransactionId: transactionId,
     paidAt,
     history,
-    receipt: {
-      id: receiptId,
-      issuedAt: now,
-      issuedDate,
-      totalInWords,
-      defaultFormSymbol: ctx.settings.receipts.formSymbol,
-      defaultSeriesSymbol: defaultSeriesSymbol(issuedDate, ctx.settings.receipts.seriesLetters),
-      lookupCode,
-      operator: ctx.settings.receipts.operator,
-      ownKeyAgencies: ctx.signer.ownKeyAgencies,
-      issue: issueReceipt,
-    },
+    receipt: { ...receiptIssue, id: receiptId, totalInWords, issue: issueReceipt },
   });
   // A closed day's books do not change: its late money is booked on the next open day.
   await bookIfDayClosed(ctx, {
@@ -250,12 +237,15 @@ async function markPaid(
     ...issued,
     number: issued.number,
     issuedAt: now,
-    issuedDate,
+    issuedDate: receiptIssue.issuedDate,
     total: intent.amount,
     totalInWords,
     gateway: intent.gateway,
     gatewayTransactionId: transactionId,
-    lookupCode,
+    lookupCode: receiptIssue.lookupCode,
+    kind: 'original',
+    originalId: null,
+    reason: null,
     signature: null,
     signingKid: null,
     xml: null,

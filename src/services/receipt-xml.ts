@@ -27,10 +27,20 @@ const KIND_CODE = { phi: '1', le_phi: '2' } as const;
 const KIND_NAME = { phi: 'Phí', le_phi: 'Lệ phí' } as const;
 
 /** The unsigned document; the signer adds ds:Signature into DSCKS/TCThu. */
-export function receiptXml(r: ReceiptRow, reference: string, publicBaseUrl: string): string {
+/** TCBLai of a correction, as the e-invoice codes a related document's nature: 1 replacing, 2 adjusting. */
+const CORRECTION_CODE = { replacing: '1', adjusting: '2' } as const;
+const TITLES = { original: 'Biên lai thu phí, lệ phí', adjusting: 'Biên lai điều chỉnh', replacing: 'Biên lai thay thế' } as const;
+
+export function receiptXml(r: ReceiptRow, reference: string, publicBaseUrl: string, original: ReceiptRow | null): string {
   const issuer = r.issuer
     ? `<TCCCDV>${el('Ten', r.issuer.name)}${el('MST', r.issuer.taxCode)}${el('DChi', r.issuer.address)}${el('SVBUQuyen', r.issuer.delegation)}</TCCCDV>`
     : '';
+  // A correction names the receipt it corrects, and why.
+  const related =
+    r.kind !== 'original' && original
+      ? `<TTBLaiLQuan>${el('TCBLai', CORRECTION_CODE[r.kind])}${el('KHMSBLai', original.formSymbol)}${el('KHBLai', original.seriesSymbol)}` +
+        `${el('SBLai', String(original.number).padStart(7, '0'))}${el('NLap', original.issuedDate)}${el('IDBLai', original.id)}${el('LDo', r.reason)}</TTBLaiLQuan>`
+      : '';
   const lines = r.lines
     .map(
       (line, i) =>
@@ -40,10 +50,10 @@ export function receiptXml(r: ReceiptRow, reference: string, publicBaseUrl: stri
   return (
     '<?xml version="1.0" encoding="UTF-8"?>' +
     `<BLai><DLBLai Id="${RECEIPT_DATA_ID}">` +
-    `<TTChung>${el('PBan', LAYOUT_VERSION)}${el('TBLai', 'Biên lai thu phí, lệ phí')}${el('KHMSBLai', r.formSymbol)}${el('KHBLai', r.seriesSymbol)}` +
+    `<TTChung>${el('PBan', LAYOUT_VERSION)}${el('TBLai', TITLES[r.kind])}${el('KHMSBLai', r.formSymbol)}${el('KHBLai', r.seriesSymbol)}` +
     `${el('SBLai', String(r.number).padStart(7, '0'))}${el('NLap', r.issuedDate)}${el('TGLap', r.issuedAt.toISOString())}${el('DVTTe', 'VND')}` +
     `${el('HTTToan', r.gateway)}${el('MGDich', r.gatewayTransactionId)}${el('MTTToan', reference)}${el('MTCuu', r.lookupCode)}` +
-    `${el('URLTCuu', `${publicBaseUrl}/receipts/lookup?code=${r.lookupCode}`)}${el('IDBLai', r.id)}</TTChung>` +
+    `${el('URLTCuu', `${publicBaseUrl}/receipts/lookup?code=${r.lookupCode}`)}${el('IDBLai', r.id)}${related}</TTChung>` +
     `<NDBLai><TCThu>${el('Ten', r.agencyName)}${el('MST', r.collectorTaxCode)}${el('DChi', r.collectorAddress)}${el('MDVi', r.agencyCode)}</TCThu>` +
     issuer +
     `<NNop>${el('Ten', r.payerName)}${el('DChi', r.payerAddress)}${el('MHSo', r.dossierCode)}</NNop>` +

@@ -1,7 +1,12 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
 import { paymentIntents, receipts, refunds } from '../db/schema/index.ts';
-import type { ReceiptLine } from '../db/schema/receipts.ts';
-import { executor, type ServiceContext } from './context.ts';
+import type { ReceiptKind, ReceiptLine } from '../db/schema/receipts.ts';
+import { issueCorrectionReceipt, type ReceiptIssue } from '../db/statements/mark-paid.ts';
+import { vnDate } from '../domain/dates.ts';
+import { allocateProportionally, groupThousands } from '../domain/money.ts';
+import { amountInWords } from '../domain/words.ts';
+import { appendAudit } from './audit.ts';
+import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { dossierScopeCondition, type Principal } from './principal.ts';
 import type { ReceiptSigner } from './receipt-signer.ts';
@@ -14,13 +19,27 @@ import { RECEIPT_DATA_ID, receiptXml } from './receipt-xml.ts';
  * there, so its 2027 receipts print `27…`; the numbering restarts with every year in any case
  * (receipt_series is keyed by year).
  */
-export const defaultSeriesSymbol = (issuedDate: string, letters: string) => `${issuedDate.slice(2, 4)}T${letters}`;
+const defaultSeriesSymbol = (issuedDate: string, letters: string) => `${issuedDate.slice(2, 4)}T${letters}`;
+
+/** A receipt issued now: its date, a fresh look-up code, and the hub's receipt settings. */
+export function issueOf(ctx: ServiceContext, now: Date): ReceiptIssue {
+  const issuedDate = vnDate(now);
+  return {
+    issuedAt: now,
+    issuedDate,
+    defaultFormSymbol: ctx.settings.receipts.formSymbol,
+    defaultSeriesSymbol: defaultSeriesSymbol(issuedDate, ctx.settings.receipts.seriesLetters),
+    lookupCode: newLookupCode(),
+    operator: ctx.settings.receipts.operator,
+    ownKeyAgencies: ctx.signer.ownKeyAgencies,
+  };
+}
 
 /** Crockford's base-32 alphabet: no I, L, O, U to misread. */
 const LOOKUP_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /** A receipt's look-up code (mã tra cứu): 20 characters, 100 random bits, nothing to guess from. */
-export function newLookupCode(): string {
+function newLookupCode(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(20));
   return Array.from(bytes, (b) => LOOKUP_ALPHABET[b & 31]).join('');
 }
@@ -50,6 +69,14 @@ export interface ReceiptView {
   reference: string;
   dossierCode: string;
   receiptType: string;
+  /** `original`, or a correction of another receipt: `adjusting` (a refund) or `replacing` (a wrong receipt issued again). */
+  kind: ReceiptKind;
+  /** Why a correction was issued. */
+  reason: string | null;
+  /** The receipt a correction corrects. */
+  original: ReceiptSummary | null;
+  /** The receipts that corrected this one since, oldest first (a replaced receipt is no longer the intent's current one). */
+  corrections: Array<ReceiptSummary & { kind: ReceiptKind }>;
   formSymbol: string;
   seriesSymbol: string;
   number: number;
@@ -80,13 +107,38 @@ export interface ReceiptView {
   verificationKeys: string;
 }
 
+/** Another receipt as one refers to it: its symbols, number and date, and where the citizen looks it up. */
+interface ReceiptSummary {
+  id: string;
+  formSymbol: string;
+  seriesSymbol: string;
+  number: number;
+  issuedDate: string;
+  lookupUrl: string;
+}
+
 const RECEIPT_TYPE = 'Biên lai thu phí, lệ phí';
+/** What each kind of receipt is called on it. */
+const RECEIPT_TITLES: Record<ReceiptKind, string> = {
+  original: RECEIPT_TYPE,
+  adjusting: 'Biên lai điều chỉnh',
+  replacing: 'Biên lai thay thế',
+};
 
 /** The signed part of a receipt: everything printed on it, in a fixed order. */
-function signedPayload(r: ReceiptRow, reference: string) {
+function signedPayload(r: ReceiptRow, reference: string, original: ReceiptRow | null) {
   return {
     receiptId: r.id,
-    receiptType: RECEIPT_TYPE,
+    receiptType: RECEIPT_TITLES[r.kind],
+    kind: r.kind,
+    original: original && {
+      id: original.id,
+      formSymbol: original.formSymbol,
+      seriesSymbol: original.seriesSymbol,
+      number: original.number,
+      issuedDate: original.issuedDate,
+    },
+    reason: r.reason,
     formSymbol: r.formSymbol,
     seriesSymbol: r.seriesSymbol,
     number: r.number,
@@ -132,7 +184,10 @@ export async function signReceipt(ctx: ServiceContext, row: ReceiptRow, referenc
   if (row.signature && row.xml) return row as ReceiptRow & { signature: string };
   if (row.signature) {
     // Issued before receipts had their XML (migration 0018): the hub signed it; its XML is signed now, by the same key.
-    const xml = await ctx.signer.hub.signXml(receiptXml(row, reference, ctx.settings.publicBaseUrl), RECEIPT_DATA_ID, ['DSCKS', 'TCThu']);
+    const xml = await ctx.signer.hub.signXml(receiptXml(row, reference, ctx.settings.publicBaseUrl, null), RECEIPT_DATA_ID, [
+      'DSCKS',
+      'TCThu',
+    ]);
     await executor(ctx)
       .update(receipts)
       .set({ signingKid: row.signingKid ?? ctx.signer.hub.kid, xml })
@@ -163,8 +218,9 @@ export interface ReceiptSignatures {
 /** A receipt's signatures, over exactly what it stores (written by the caller). */
 export async function receiptSignatures(ctx: ServiceContext, row: ReceiptRow, reference: string): Promise<ReceiptSignatures> {
   const signer = signerOf(ctx, row);
-  const signature = await signer.sign(signedPayload(row, reference));
-  const xml = await signer.signXml(receiptXml(row, reference, ctx.settings.publicBaseUrl), RECEIPT_DATA_ID, ['DSCKS', 'TCThu']);
+  const original = await originalOf(ctx, row);
+  const signature = await signer.sign(signedPayload(row, reference, original));
+  const xml = await signer.signXml(receiptXml(row, reference, ctx.settings.publicBaseUrl, original), RECEIPT_DATA_ID, ['DSCKS', 'TCThu']);
   return { receiptId: row.id, signature, signingKid: signer.kid, xml };
 }
 
@@ -183,13 +239,40 @@ export async function signPendingReceipts(ctx: ServiceContext, options: { limit?
 
 const lookupUrlOf = (ctx: ServiceContext, code: string) => `${ctx.settings.publicBaseUrl}/receipts/lookup?code=${code}`;
 
-function receiptView(ctx: ServiceContext, row: ReceiptRow, reference: string, refunded: number): ReceiptView {
+/** The receipt a correction corrects; null for an original. */
+async function originalOf(ctx: ServiceContext, row: ReceiptRow): Promise<ReceiptRow | null> {
+  if (!row.originalId) return null;
+  const [original] = await executor(ctx).select().from(receipts).where(eq(receipts.id, row.originalId));
+  return original ?? null;
+}
+
+const summaryOf = (ctx: ServiceContext, r: ReceiptRow): ReceiptSummary => ({
+  id: r.id,
+  formSymbol: r.formSymbol,
+  seriesSymbol: r.seriesSymbol,
+  number: r.number,
+  issuedDate: r.issuedDate,
+  lookupUrl: lookupUrlOf(ctx, r.lookupCode),
+});
+
+interface Related {
+  refunded: number;
+  original: ReceiptRow | null;
+  corrections: ReceiptRow[];
+}
+
+function receiptView(ctx: ServiceContext, row: ReceiptRow, reference: string, related: Related): ReceiptView {
+  const { refunded } = related;
   return {
     id: row.id,
     intentId: row.intentId,
     reference,
     dossierCode: row.dossierCode,
-    receiptType: RECEIPT_TYPE,
+    receiptType: RECEIPT_TITLES[row.kind],
+    kind: row.kind,
+    reason: row.reason,
+    original: related.original && summaryOf(ctx, related.original),
+    corrections: related.corrections.map((c) => ({ ...summaryOf(ctx, c), kind: c.kind })),
     formSymbol: row.formSymbol,
     seriesSymbol: row.seriesSymbol,
     number: row.number,
@@ -233,8 +316,21 @@ export interface SignedReceipt {
 
 async function signedReceipt(ctx: ServiceContext, row: ReceiptRow, reference: string): Promise<SignedReceipt> {
   const signed = await signReceipt(ctx, row, reference);
-  return { row: signed, view: receiptView(ctx, signed, reference, await refundedAmount(ctx, row.intentId)) };
+  const corrections = await executor(ctx).select().from(receipts).where(eq(receipts.originalId, row.id)).orderBy(asc(receipts.createdAt));
+  const related = { refunded: await refundedAmount(ctx, row.intentId), original: await originalOf(ctx, row), corrections };
+  return { row: signed, view: receiptView(ctx, signed, reference, related) };
 }
+
+/**
+ * The intent's current receipt: its original, or the receipt that replaced it last (an
+ * adjusting receipt never is: it goes with the receipt it adjusts).
+ */
+const currentOfIntent = (intentId: string) =>
+  and(
+    eq(receipts.intentId, intentId),
+    ne(receipts.kind, 'adjusting'),
+    sql`NOT EXISTS (SELECT 1 FROM receipts x WHERE x.original_id = ${receipts.id} AND x.kind = 'replacing')`,
+  );
 
 /** The current receipt of a paid intent. */
 export async function getReceipt(ctx: ServiceContext, principal: Principal, intentId: string): Promise<SignedReceipt> {
@@ -244,7 +340,7 @@ export async function getReceipt(ctx: ServiceContext, principal: Principal, inte
     .from(paymentIntents)
     .where(scope ? and(eq(paymentIntents.id, intentId), scope) : eq(paymentIntents.id, intentId));
   if (!intent) throw notFound(`payment intent ${intentId}`);
-  const [row] = await executor(ctx).select().from(receipts).where(eq(receipts.intentId, intentId));
+  const [row] = await executor(ctx).select().from(receipts).where(currentOfIntent(intentId));
   if (!row) {
     throw new ServiceError('receipt-not-issued', `no receipt: the payment intent is ${intent.status}`, [], {
       intentStatus: intent.status,
@@ -306,8 +402,112 @@ async function verifies(ctx: ServiceContext, row: ReceiptRow & { signature: stri
   if (!signer) return false;
   try {
     const payload = await signer.verify(row.signature);
-    return canonicalJson(payload) === canonicalJson(signedPayload(row, reference));
+    return canonicalJson(payload) === canonicalJson(signedPayload(row, reference, await originalOf(ctx, row)));
   } catch {
     return false;
   }
+}
+
+/**
+ * A refund of an intent's money that succeeded is an adjusting receipt of the intent's current
+ * receipt (Circular 91/2026: never an edit): the money given back, as negative amounts over the
+ * fee lines in proportion to what each still holds after earlier adjustments. Runs in the
+ * refund's transaction; null when the payment had no e-receipt (a counter's paper receipt).
+ */
+export async function adjustForRefund(
+  ctx: ServiceContext,
+  refund: { id: string; intentId: string; amount: number },
+): Promise<ReceiptRow | null> {
+  const db = executor(ctx);
+  const [current] = await db.select().from(receipts).where(currentOfIntent(refund.intentId)).for('update');
+  if (!current) return null;
+  const earlier = await db
+    .select({ lines: receipts.lines })
+    .from(receipts)
+    .where(and(eq(receipts.intentId, refund.intentId), eq(receipts.kind, 'adjusting')));
+  const taken = new Map<string, number>();
+  for (const line of earlier.flatMap((r) => r.lines)) taken.set(line.obligationId, (taken.get(line.obligationId) ?? 0) + line.amount);
+  const holds = current.lines.map((l) => Math.max(0, l.amount + (taken.get(l.obligationId) ?? 0)));
+  const parts = allocateProportionally(refund.amount, holds);
+  const lines = current.lines.map((l, i) => ({ ...l, amount: -parts[i]! })).filter((l) => l.amount !== 0);
+  const issue = issueOf(ctx, ctx.now());
+  const id = crypto.randomUUID();
+  await issueCorrectionReceipt(db, {
+    ...issue,
+    id,
+    originalId: current.id,
+    kind: 'adjusting',
+    reason: `Hoàn trả ${groupThousands(refund.amount)} đồng cho người nộp (hoàn tiền ${refund.id})`,
+    lines,
+    total: -refund.amount,
+    totalInWords: amountInWords(refund.amount),
+    payerName: current.payerName,
+    payerAddress: current.payerAddress,
+  });
+  const [row] = await db.select().from(receipts).where(eq(receipts.id, id));
+  return row!;
+}
+
+/**
+ * A wrong receipt (the payer's name or address as printed) is replaced, never edited: a new
+ * receipt with the same fee lines and total, the corrected payer, its own number in the series
+ * printed now, referring to the one it replaces — which stays, and shows it was replaced. A
+ * receipt is replaced once (the replacement can be replaced in turn); each replacement is audited.
+ */
+export async function replaceReceipt(
+  ctx: ServiceContext,
+  principal: Principal,
+  id: string,
+  input: { payer: { name: string; address: string | null }; reason: string },
+): Promise<SignedReceipt> {
+  const replaced = await withTransaction(ctx, async (ctx) => {
+    const db = executor(ctx);
+    const scope = dossierScopeCondition(principal, receipts.dossierCode);
+    const [found] = await db
+      .select({ receipt: receipts, reference: paymentIntents.reference })
+      .from(receipts)
+      .innerJoin(paymentIntents, eq(paymentIntents.id, receipts.intentId))
+      .where(scope ? and(eq(receipts.id, id), scope) : eq(receipts.id, id))
+      .for('update', { of: receipts });
+    if (!found) throw notFound(`receipt ${id}`);
+    const original = found.receipt;
+    if (original.kind === 'adjusting') {
+      throw new ServiceError(
+        'conflict',
+        'an adjusting receipt is not replaced: the receipt it adjusts is, or another adjustment is issued',
+      );
+    }
+    const [already] = await db
+      .select({ id: receipts.id })
+      .from(receipts)
+      .where(and(eq(receipts.originalId, id), eq(receipts.kind, 'replacing')));
+    if (already) {
+      throw new ServiceError('conflict', `receipt ${id} was already replaced by receipt ${already.id}`, [], { replacedBy: already.id });
+    }
+    const newId = crypto.randomUUID();
+    await issueCorrectionReceipt(db, {
+      ...issueOf(ctx, ctx.now()),
+      id: newId,
+      originalId: id,
+      kind: 'replacing',
+      reason: input.reason,
+      lines: original.lines,
+      total: original.total,
+      totalInWords: original.totalInWords,
+      payerName: input.payer.name,
+      payerAddress: input.payer.address,
+    });
+    await appendAudit(ctx, principal, {
+      action: 'receipt.replaced',
+      resourceType: 'receipt',
+      resourceId: id,
+      agencyCode: original.agencyCode,
+      reason: input.reason,
+      before: { receiptId: id, payer: { name: original.payerName, address: original.payerAddress } },
+      after: { receiptId: newId, payer: input.payer },
+    });
+    const [row] = await db.select().from(receipts).where(eq(receipts.id, newId));
+    return { row: row!, reference: found.reference };
+  });
+  return signedReceipt(ctx, replaced.row, replaced.reference);
 }

@@ -8,6 +8,7 @@ import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
 import { actorOf, dossierScopeCondition, type Principal } from './principal.ts';
+import { adjustForRefund, type ReceiptRow, signReceipt } from './receipts.ts';
 
 type RefundRow = typeof refunds.$inferSelect;
 
@@ -290,6 +291,7 @@ export async function decideRefund(
  * amount. Like an approval, never by the requester: one person cannot both ask and confirm.
  */
 export async function resolveRefund(ctx: ServiceContext, principal: Principal, id: string, input: ResolveRefundInput): Promise<RefundView> {
+  let adjusting: ReceiptRow | null = null;
   const resolved = await withTransaction(ctx, async (ctx) => {
     const row = await refundInScope(ctx, principal, id, true);
     if (row.status !== 'submitted') {
@@ -315,6 +317,7 @@ export async function resolveRefund(ctx: ServiceContext, principal: Principal, i
       if (applied.result !== 'applied') {
         throw new ServiceError('invalid-transition', `the payment intent cannot take this refund (${applied.result})`);
       }
+      adjusting = await adjustReceipt(ctx, row);
     } else {
       await disputeReviewRefund(ctx, row, `refund resolved by hand as failed: ${input.note}`);
     }
@@ -342,6 +345,7 @@ export async function resolveRefund(ctx: ServiceContext, principal: Principal, i
     return updated!;
   });
   ctx.log.info('refund resolved by hand', { refundId: id, outcome: input.outcome, resolvedBy: actorOf(principal) });
+  await signAdjusting(ctx, adjusting);
   return refundView(resolved);
 }
 
@@ -395,7 +399,8 @@ export async function sendRefund(ctx: ServiceContext, id: string, options: { sta
       .where(and(eq(refunds.id, id), eq(refunds.status, 'submitted')));
     return refundRow(ctx, id);
   }
-  return withTransaction(ctx, async (ctx) => {
+  let adjusting: ReceiptRow | null = null;
+  const recorded = await withTransaction(ctx, async (ctx) => {
     const [locked] = await executor(ctx).select().from(refunds).where(eq(refunds.id, id)).for('update');
     if (locked!.status !== 'submitted') {
       // Closed by a person while this attempt was on its way: the resolution stands, but a
@@ -416,6 +421,7 @@ export async function sendRefund(ctx: ServiceContext, id: string, options: { sta
         source: 'manual',
         actor: row.approvedBy ?? row.requestedBy,
       });
+      adjusting = await adjustReceipt(ctx, row);
     } else {
       await disputeReviewRefund(ctx, row, `the gateway refused the refund: ${result.reason}`);
     }
@@ -432,6 +438,30 @@ export async function sendRefund(ctx: ServiceContext, id: string, options: { sta
       .returning();
     return updated!;
   });
+  await signAdjusting(ctx, adjusting);
+  return recorded;
+}
+
+/**
+ * The intent's own money given back is an adjusting receipt of its receipt (receipts.ts); a
+ * review's refund gives back money no receipt of the intent was issued for (a second payment).
+ */
+function adjustReceipt(ctx: ServiceContext, row: RefundRow): Promise<ReceiptRow | null> {
+  return row.reviewId ? Promise.resolve(null) : adjustForRefund(ctx, { id: row.id, intentId: row.intentId, amount: row.amount });
+}
+
+/** Signed once the refund is committed, like every receipt (the jobs sign it if this fails). */
+async function signAdjusting(ctx: ServiceContext, receipt: ReceiptRow | null) {
+  if (!receipt) return;
+  try {
+    const [intent] = await executor(ctx)
+      .select({ reference: paymentIntents.reference })
+      .from(paymentIntents)
+      .where(eq(paymentIntents.id, receipt.intentId));
+    await signReceipt(ctx, receipt, intent!.reference);
+  } catch (error) {
+    ctx.log.warn('adjusting receipt left unsigned for the jobs', { receiptId: receipt.id, error: describeError(error) });
+  }
 }
 
 /**

@@ -16,6 +16,9 @@ const channelName: Record<string, string> = {
   counter: 'nộp trực tiếp tại cơ quan',
 };
 
+/** An amount as printed: an adjustment's money given back with a minus sign. */
+const printed = (amount: number) => (amount < 0 ? `−${groupThousands(-amount)}` : groupThousands(amount));
+
 /** The look-up code in groups of four, as it is read aloud or typed. */
 const grouped = (code: string) => code.replace(/(.{4})(?=.)/g, '$1 ');
 
@@ -25,6 +28,7 @@ const CSS = `
   .verify { display: flex; gap: 1rem; align-items: center; border-top: 1px solid var(--line); margin-top: 1.5rem; padding-top: 1rem; }
   .verify svg { width: 8.5rem; height: 8.5rem; flex: none; }
   .code { font-family: monospace; font-size: 1.05rem; letter-spacing: 0.05em; }
+  .notice { border-left: 4px solid #c98a00; background: #fff8e6; padding: 0.5rem 0.75rem; }
   .badge { display: inline-block; padding: 0.15rem 0.5rem; border-radius: 3px; font-size: 0.9rem; }
   .badge.ok { background: #e3f1e6; color: #1d5e2c; }
   .badge.bad { background: #f8e1e1; color: var(--danger); }
@@ -55,6 +59,15 @@ export async function renderReceiptPage(r: ReceiptView, options: { verified?: bo
   <h1>${r.receiptType.toUpperCase()}</h1>
   <p style="text-align:center" class="muted">(Biên lai điện tử)</p>
   ${
+    r.original
+      ? html`<p class="notice">${r.kind === 'adjusting' ? 'Điều chỉnh' : 'Thay thế'} cho biên lai ký hiệu ${r.original.seriesSymbol} số ${String(r.original.number).padStart(7, '0')} ngày ${vnDisplayDate(r.original.issuedDate)}${r.reason ? html`. Lý do: ${r.reason}` : ''}</p>`
+      : ''
+  }
+  ${r.corrections.map(
+    (c) =>
+      html`<p class="notice">${c.kind === 'replacing' ? 'Biên lai này đã được thay thế bởi' : 'Biên lai này đã được điều chỉnh bởi'} biên lai ký hiệu ${c.seriesSymbol} số ${String(c.number).padStart(7, '0')} ngày ${vnDisplayDate(c.issuedDate)} — <a href="${c.lookupUrl}">xem</a></p>`,
+  )}
+  ${
     r.refunded.status !== 'none'
       ? html`<p><span class="badge refund">${r.refunded.status === 'full' ? 'Đã hoàn trả toàn bộ' : 'Đã hoàn trả một phần'}: ${groupThousands(r.refunded.amount)} đồng</span></p>`
       : ''
@@ -67,12 +80,12 @@ export async function renderReceiptPage(r: ReceiptView, options: { verified?: bo
     <tbody>
       ${r.lines.map(
         (l, i) =>
-          html`<tr><td>${i + 1}</td><td>${l.name}<br><span class="muted">${kindName[l.kind]} · ${l.feeCode}</span></td><td class="amount">${groupThousands(l.amount)}</td></tr>`,
+          html`<tr><td>${i + 1}</td><td>${l.name}<br><span class="muted">${kindName[l.kind]} · ${l.feeCode}</span></td><td class="amount">${printed(l.amount)}</td></tr>`,
       )}
     </tbody>
-    <tfoot><tr><th colspan="2">Tổng cộng</th><th class="amount">${groupThousands(r.total)}</th></tr></tfoot>
+    <tfoot><tr><th colspan="2">Tổng cộng</th><th class="amount">${printed(r.total)}</th></tr></tfoot>
   </table>
-  <p>Số tiền bằng chữ: <em>${r.totalInWords}</em></p>
+  <p>${r.kind === 'adjusting' ? 'Số tiền điều chỉnh giảm bằng chữ' : 'Số tiền bằng chữ'}: <em>${r.totalInWords}</em></p>
   <p>Hình thức thanh toán: ${channelName[r.gateway] ?? r.gateway}${r.gatewayTransactionId ? html`, mã giao dịch ${r.gatewayTransactionId}` : ''}</p>
   <p style="text-align:right">Ngày ${vnDisplayDate(r.issuedDate)}</p>
   ${

@@ -9,10 +9,10 @@ import { auditLog, receipts, refunds } from '../../src/db/schema/index.ts';
 import { amountInWords } from '../../src/domain/words.ts';
 import { updateAgencySettings } from '../../src/services/catalogue.ts';
 import { databaseLabel } from '../helpers/database.ts';
-import { AGENCIES, createIntent, createProcedure, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
+import { AGENCIES, createIntent, createProcedure, idempotencyKey, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, type Harness, json, mintToken, TEST_OPERATOR } from '../helpers/harness.ts';
 import { expectProblem } from '../helpers/problems.ts';
-import { deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
+import { chooseOnCheckout, deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
 
 /**
  * Receipts as the law in force since 1 July 2026 asks (Decree 254/2026/NĐ-CP, Circular
@@ -35,6 +35,8 @@ beforeAll(async () => {
   agencyKey = await exportJWK(privateKey);
   // The department signs its own receipts; the communes' are issued by the hub on their behalf.
   h = await createHarness({ receiptAgencyKeys: { [AGENCIES.department]: agencyKey as JsonWebKey } });
+  // Refunds go to the sandbox's refund API over real HTTP.
+  await h.listen();
   await seedAgencyTree(h.ctx);
   portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
   admin = await mintToken({ role: 'admin', subject: 'admin-test' });
@@ -345,5 +347,169 @@ describe(`receipt numbering by series and year on ${databaseLabel}`, () => {
       b.items.filter((a: { code: string }) => a.code === AGENCIES.communeB),
     );
     expect(row).toMatchObject({ taxCode: '3600000001', receiptSeriesSymbol: 'XB' });
+  });
+});
+
+describe(`corrections: adjusting and replacing receipts on ${databaseLabel}`, () => {
+  let treasury: string;
+  beforeAll(async () => {
+    treasury = await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'thu-quy-an' });
+  });
+
+  /** Paid on the sandbox's checkout page, so that the sandbox knows the payment it is asked to refund. */
+  const paidAtCheckout = async () => {
+    const dossier = await registerDossier(h, portal, procedure);
+    const intent = await json(await createIntent(h, portal, dossier.code));
+    expect((await chooseOnCheckout(intent.nextAction.url, 'pay')).status).toBe(303);
+    return intent;
+  };
+
+  const refund = async (intentId: string, amount: number, expectedRefundable: number) => {
+    const response = await h.request('POST', `/v1/payment-intents/${intentId}/refunds`, {
+      token: treasury,
+      body: { amount, expectedRefundable, reason: 'Hồ sơ bị từ chối' },
+      headers: { 'idempotency-key': idempotencyKey() },
+    });
+    expect(response.status, await response.clone().text()).toBe(201);
+    expect((await json(response)).status).toBe('succeeded');
+  };
+
+  it('a refund issues an adjusting receipt: the money given back over the lines, whole đồng, never more than a line holds', async () => {
+    const intent = await paidAtCheckout();
+    const original = await json(await receiptOf(intent.id));
+    await refund(intent.id, 55_000, 155_000);
+    const afterOne = await json(await h.request('GET', `/v1/receipts/${original.id}`, { token: portal }));
+    expect(afterOne.corrections).toEqual([
+      expect.objectContaining({ kind: 'adjusting', seriesSymbol: '26TTB', number: original.number + 1 }),
+    ]);
+    const first = await json(await h.request('GET', `/v1/receipts/${afterOne.corrections[0].id}`, { token: portal }));
+    // 55.000 over 135.000 and 20.000: 47.903,2 and 7.096,8, so 47.903 and 7.097 (the larger remainder).
+    expect(first).toMatchObject({
+      kind: 'adjusting',
+      receiptType: 'Biên lai điều chỉnh',
+      original: { id: original.id, number: original.number },
+      total: -55_000,
+      totalInWords: 'Năm mươi lăm nghìn đồng',
+      issuer: original.issuer,
+      collector: original.collector,
+    });
+    expect(first.lines.map((l: { feeCode: string; amount: number }) => [l.feeCode, l.amount])).toEqual([
+      ['LP01', -47_903],
+      ['PH02', -7_097],
+    ]);
+    expect(first.reason).toContain('55.000');
+    // The adjustment is signed like any receipt, and its XML names the receipt it adjusts.
+    const xml = await (
+      await h.request('GET', `/v1/receipts/${first.id}`, { token: portal, headers: { accept: 'application/xml' } })
+    ).text();
+    expect(xmlSignatureValid(xml, (await jwks()).keys.find((k) => k.kid === h.signer.hub.kid)!)).toBe(true);
+    expect(text(xml, '/BLai/DLBLai/TTChung/TTBLaiLQuan/TCBLai')).toBe('2');
+    expect(text(xml, '/BLai/DLBLai/TTChung/TTBLaiLQuan/SBLai')).toBe(original.displayNumber);
+    // The intent's current receipt is still the original, which shows the adjustment.
+    expect((await json(await receiptOf(intent.id))).id).toBe(original.id);
+
+    await refund(intent.id, 100_000, 100_000);
+    const all = await h.db.db.select().from(receipts).where(eq(receipts.intentId, intent.id));
+    const byFee = new Map<string, number>();
+    for (const line of all.flatMap((r) => r.lines)) byFee.set(line.feeCode, (byFee.get(line.feeCode) ?? 0) + line.amount);
+    // Everything given back: each line nets to zero, and so do the receipts.
+    expect(Object.fromEntries(byFee)).toEqual({ LP01: 0, PH02: 0 });
+    expect(all.reduce((sum, r) => sum + r.total, 0)).toBe(0);
+    const lookedUp = await json(await lookup(`?code=${original.lookupCode}`));
+    expect(lookedUp).toMatchObject({ verified: true, refunded: { status: 'full', amount: 155_000 } });
+    expect(lookedUp.corrections.map((c: { kind: string }) => c.kind)).toEqual(['adjusting', 'adjusting']);
+  });
+
+  it('a wrong receipt is replaced by a new one that refers to it; the original stays, shows it, and is replaced only once', async () => {
+    const intent = await paid();
+    const original = await json(await receiptOf(intent.id));
+    const replace = (id: string, body: unknown) => h.request('POST', `/v1/receipts/${id}/replacements`, { token: treasury, body });
+    const response = await replace(original.id, {
+      payer: { name: 'Nguyễn Văn Ân', address: 'Phường Trấn Biên' },
+      reason: 'Sai tên người nộp',
+    });
+    expect(response.status).toBe(201);
+    const replacement = await json(response);
+    expect(replacement).toMatchObject({
+      kind: 'replacing',
+      receiptType: 'Biên lai thay thế',
+      reason: 'Sai tên người nộp',
+      original: { id: original.id, number: original.number },
+      payer: { name: 'Nguyễn Văn Ân', address: 'Phường Trấn Biên' },
+      lines: original.lines,
+      total: original.total,
+      seriesSymbol: '26TTB',
+    });
+    expect(replacement.number).toBeGreaterThan(original.number);
+    expect(replacement.lookupCode).not.toBe(original.lookupCode);
+    // The intent's current receipt is the replacement; the original is unchanged and says it was replaced.
+    expect((await json(await receiptOf(intent.id))).id).toBe(replacement.id);
+    const before = await h.db.db.select().from(receipts).where(eq(receipts.id, original.id));
+    const shown = await json(await lookup(`?code=${original.lookupCode}`));
+    expect(shown).toMatchObject({
+      verified: true,
+      payer: { name: 'Nguyễn Văn An' },
+      corrections: [expect.objectContaining({ kind: 'replacing', id: replacement.id })],
+    });
+    expect(await h.db.db.select().from(receipts).where(eq(receipts.id, original.id))).toEqual(before);
+    const page = await (await lookup(`?code=${original.lookupCode}`, { token: null, headers: { accept: 'text/html' } })).text();
+    expect(page).toContain('Biên lai này đã được thay thế bởi');
+    const xml = await (
+      await h.request('GET', `/v1/receipts/${replacement.id}`, { token: portal, headers: { accept: 'application/xml' } })
+    ).text();
+    expect(text(xml, '/BLai/DLBLai/TTChung/TTBLaiLQuan/TCBLai')).toBe('1');
+    expect(text(xml, '/BLai/DLBLai/TTChung/TTBLaiLQuan/LDo')).toBe('Sai tên người nộp');
+
+    const again = await expectProblem(await replace(original.id, { payer: { name: 'X' }, reason: 'lần hai' }), 409, 'conflict');
+    expect(again.replacedBy).toBe(replacement.id);
+    // The replacement can be replaced in turn.
+    expect((await replace(replacement.id, { payer: { name: 'Nguyễn Văn Ấn' }, reason: 'Sai dấu' })).status).toBe(201);
+    const [audited] = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'receipt.replaced'), eq(auditLog.resourceId, original.id)));
+    expect(audited).toMatchObject({ actor: 'treasury:thu-quy-an', reason: 'Sai tên người nộp' });
+  });
+
+  it('refuses what is not a replacement: bad input, an adjusting receipt, a receipt outside the scope, the wrong role', async () => {
+    const intent = await paidAtCheckout();
+    const original = await json(await receiptOf(intent.id));
+    const replace = (id: string, body: unknown, token = treasury) => h.request('POST', `/v1/receipts/${id}/replacements`, { token, body });
+    for (const bad of [
+      {},
+      { payer: { name: '' }, reason: 'abc' },
+      { payer: { name: 'A' } },
+      { payer: { name: 'A' }, reason: 'abc', total: 1 },
+    ]) {
+      await expectProblem(await replace(original.id, bad), 400, 'validation-failed');
+    }
+    await refund(intent.id, 20_000, 155_000);
+    const adjusting = (await json(await receiptOf(intent.id))).corrections[0];
+    await expectProblem(await replace(adjusting.id, { payer: { name: 'A' }, reason: 'abc' }), 409, 'conflict');
+    const outsider = await mintToken({ role: 'treasury', agencies: [AGENCIES.otherProvince] });
+    await expectProblem(await replace(original.id, { payer: { name: 'A' }, reason: 'abc' }, outsider), 404, 'not-found');
+    await expectProblem(await replace(original.id, { payer: { name: 'A' }, reason: 'abc' }, portal), 403);
+    expect(
+      await h.db.db
+        .select()
+        .from(receipts)
+        .where(and(eq(receipts.intentId, intent.id), eq(receipts.kind, 'replacing'))),
+    ).toEqual([]);
+  });
+
+  it('two replacements of one receipt at once: one is issued, the other is told', async () => {
+    const intent = await paid();
+    const original = await json(await receiptOf(intent.id));
+    const answers = await Promise.all(
+      ['Một', 'Hai', 'Ba'].map((n) =>
+        h.request('POST', `/v1/receipts/${original.id}/replacements`, {
+          token: treasury,
+          body: { payer: { name: n }, reason: `lần ${n}` },
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409]);
+    const replacements = await h.db.db.select().from(receipts).where(eq(receipts.originalId, original.id));
+    expect(replacements).toHaveLength(1);
   });
 });

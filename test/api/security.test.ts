@@ -88,6 +88,10 @@ async function freshPaidIntent(procedure = f.procedure): Promise<{ id: string; a
   return intent;
 }
 
+const replacementBody = { payer: { name: 'Nguyễn Văn Ân' }, reason: 'Sai tên người nộp' };
+const receiptOf = async (intentId: string) =>
+  (await h.db.db.select({ id: receipts.id }).from(receipts).where(eq(receipts.intentId, intentId)))[0]!.id;
+
 /** A refund above the approval threshold, asked for by a treasury user no test token is. */
 async function freshAwaitingRefund(): Promise<string> {
   const intent = await freshPaidIntent(f.bigProcedure);
@@ -265,6 +269,16 @@ const routes: RouteCase[] = [
     scoped: true,
     request: () => ({ path: `/v1/receipts/${f.paidReceipt}`, id: f.paidReceipt }),
     missing: () => ({ path: `/v1/receipts/${MISSING_UUID}`, id: MISSING_UUID }),
+  },
+  {
+    method: 'POST',
+    template: '/v1/receipts/{id}/replacements',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    request: () => ({ path: `/v1/receipts/${f.paidReceipt}/replacements`, body: replacementBody, id: f.paidReceipt }),
+    // A receipt is replaced once: each allowed caller replaces a receipt of its own.
+    fresh: async () => ({ path: `/v1/receipts/${await receiptOf((await freshPaidIntent()).id)}/replacements`, body: replacementBody }),
+    missing: () => ({ path: `/v1/receipts/${MISSING_UUID}/replacements`, body: replacementBody, id: MISSING_UUID }),
   },
   {
     method: 'POST',
@@ -808,7 +822,7 @@ beforeAll(async () => {
   const callback = await deliverSandboxCallback(h, sandboxEvent(paid));
   expect(await expectJson(callback, 200)).toEqual({ received: true, result: 'applied' });
   f.paidIntent = paid.id;
-  f.paidReceipt = (await h.db.db.select({ id: receipts.id }).from(receipts).where(eq(receipts.intentId, paid.id)))[0]!.id;
+  f.paidReceipt = await receiptOf(paid.id);
 
   f.bigProcedure = await createProcedure(h.ctx, [rule({ formula: { type: 'fixed', amount: 3_000_000 } })]);
   const treasury = await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'thu-quy-lap' });

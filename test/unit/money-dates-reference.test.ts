@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addDays, vnCompactTimestamp, vnDate, vnDayStart, vnDisplayDate } from '../../src/domain/dates.ts';
-import { assertVnd, formatVnd, groupThousands, isVnd, MAX_VND, sumVnd } from '../../src/domain/money.ts';
+import { allocateProportionally, assertVnd, formatVnd, groupThousands, isVnd, MAX_VND, sumVnd } from '../../src/domain/money.ts';
 import {
   newReference,
   REFERENCE_ALPHABET,
@@ -211,5 +211,37 @@ describe('hub payment reference', () => {
     });
     expect(asked).toBe(10);
     expect(ref).toBe('HP01Z0ZAJ847');
+  });
+});
+
+describe('allocateProportionally', () => {
+  it('splits exactly, never above a part, each within a đồng of its exact share', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 2_000_000_000 }), { minLength: 1, maxLength: 8 }).filter((h) => h.some((x) => x > 0)),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (holds, fraction) => {
+          const total = holds.reduce((a, b) => a + b, 0);
+          const amount = Math.floor(total * fraction);
+          const parts = allocateProportionally(amount, holds);
+          expect(parts.reduce((a, b) => a + b, 0)).toBe(amount);
+          parts.forEach((p, i) => {
+            expect(Number.isInteger(p)).toBe(true);
+            expect(p).toBeGreaterThanOrEqual(0);
+            expect(p).toBeLessThanOrEqual(holds[i]!);
+            // |p − h·amount/total| < 1, in integers: |p·total − h·amount| < total.
+            const gap = BigInt(p) * BigInt(total) - BigInt(holds[i]!) * BigInt(amount);
+            expect(gap < BigInt(total) && gap > -BigInt(total)).toBe(true);
+          });
+        },
+      ),
+    );
+  });
+
+  it('gives the đồng left over to the largest remainder', () => {
+    expect(allocateProportionally(55_000, [135_000, 20_000])).toEqual([47_903, 7_097]);
+    expect(allocateProportionally(1, [1, 1])).toEqual([1, 0]);
+    expect(() => allocateProportionally(3, [1, 1])).toThrow(RangeError);
+    expect(() => allocateProportionally(1.5, [1, 1])).toThrow(RangeError);
   });
 });

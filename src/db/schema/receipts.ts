@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { date, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, check, date, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, instant, vnd } from './columns.ts';
 import { paymentIntents } from './payments.ts';
 
@@ -38,6 +38,14 @@ export interface ReceiptIssuer {
   delegation: string | null;
 }
 
+/**
+ * A receipt is never edited (Circular 91/2026): an `original` is corrected by a new receipt that
+ * refers to it — `adjusting` (a refund: the money given back, as negative amounts) or `replacing`
+ * (a wrong receipt, issued again right; the intent's current receipt is then the replacement).
+ */
+export const receiptKinds = ['original', 'adjusting', 'replacing'] as const;
+export type ReceiptKind = (typeof receiptKinds)[number];
+
 export const receipts = pgTable(
   'receipts',
   {
@@ -46,6 +54,11 @@ export const receipts = pgTable(
       .notNull()
       .references(() => paymentIntents.id),
     dossierCode: text().notNull(),
+    kind: text({ enum: receiptKinds }).notNull().default('original'),
+    /** The receipt an adjusting or replacing one corrects. */
+    originalId: uuid().references((): AnyPgColumn => receipts.id),
+    /** Why a correction was issued (a refund, what was wrong). */
+    reason: text(),
     agencyCode: text().notNull(),
     agencyName: text().notNull(),
     /** The collecting organisation's address and tax code as they were when the receipt was issued. */
@@ -81,7 +94,11 @@ export const receipts = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    uniqueIndex('receipts_intent_idx').on(t.intentId),
+    // One original per intent; its corrections share the intent.
+    uniqueIndex('receipts_intent_idx').on(t.intentId).where(sql`${t.kind} = 'original'`),
+    index('receipts_original_idx').on(t.originalId),
+    check('receipts_correction_refers', sql`(${t.kind} = 'original') = (${t.originalId} IS NULL)`),
+    check('receipts_kind_known', sql`${t.kind} IN ('original', 'adjusting', 'replacing')`),
     uniqueIndex('receipts_series_number_idx').on(
       t.agencyCode,
       t.formSymbol,

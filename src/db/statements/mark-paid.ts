@@ -3,6 +3,50 @@ import type { IntentStatus } from '../../domain/payment-states.ts';
 import type { ReceiptIssuer, ReceiptLine } from '../schema/receipts.ts';
 import { type Executor, queryRows } from '../types.ts';
 
+/** What every receipt's issue needs to know besides its content: its date and the hub's receipt settings. */
+export interface ReceiptIssue {
+  issuedAt: Date;
+  /** The Vietnamese date it is issued on: its series' year. */
+  issuedDate: string;
+  /** Used when the collecting agency registered none of its own. */
+  defaultFormSymbol: string;
+  defaultSeriesSymbol: string;
+  /** The look-up code printed on the receipt. */
+  lookupCode: string;
+  /**
+   * The hub's operator, recorded as the receipt's issuer (with the agency's delegation) unless
+   * the collecting agency signs its own receipts (one of `ownKeyAgencies`).
+   */
+  operator: { name: string; address: string; taxCode: string | null };
+  ownKeyAgencies: readonly string[];
+}
+
+/** The series' year is the issue date's (a Vietnamese date, yyyy-mm-dd). */
+const seriesYear = (issue: ReceiptIssue) => Number(issue.issuedDate.slice(0, 4));
+
+/**
+ * The collecting agency `a` as a receipt issued now prints it: code, name, address, tax code, its
+ * form and series symbols (a series that starts with two digits carries its year there: Circular
+ * 91/2026), and the issuer when the hub signs on its behalf.
+ */
+function holderColumns(issue: ReceiptIssue) {
+  return sql`a.code, a.name, a.address, a.tax_code, coalesce(a.receipt_form_symbol, ${issue.defaultFormSymbol}) AS form_symbol,
+             CASE WHEN a.receipt_series_symbol ~ '^[0-9]{2}' THEN ${issue.issuedDate.slice(2, 4)} || substr(a.receipt_series_symbol, 3)
+                  ELSE coalesce(a.receipt_series_symbol, ${issue.defaultSeriesSymbol}) END AS series_symbol,
+             CASE WHEN a.code IN (SELECT jsonb_array_elements_text(${JSON.stringify(issue.ownKeyAgencies)}::jsonb)) THEN NULL
+                  ELSE ${JSON.stringify(issue.operator)}::jsonb || jsonb_build_object('delegation', a.receipt_delegation) END AS issuer`;
+}
+
+/**
+ * Takes the next number of the series `holder` (a CTE with holderColumns) prints, in the year of
+ * `issue`: the counter row stays locked until the transaction ends, so numbers have no gaps.
+ */
+const nextNumber = (issue: ReceiptIssue, when: ReturnType<typeof sql>) => sql`
+      INSERT INTO receipt_series (agency_code, form_symbol, series_symbol, year, last_number)
+      SELECT code, form_symbol, series_symbol, ${seriesYear(issue)}::integer, 1 FROM holder WHERE ${when}
+      ON CONFLICT (agency_code, form_symbol, series_symbol, year) DO UPDATE SET last_number = receipt_series.last_number + 1
+      RETURNING last_number`;
+
 export interface MarkPaidInput {
   intentId: string;
   dossierCode: string;
@@ -18,23 +62,9 @@ export interface MarkPaidInput {
   gatewayTransactionId: string;
   paidAt: Date;
   history: { source: string; actor: string | null; detail: Record<string, unknown> };
-  receipt: {
+  receipt: ReceiptIssue & {
     id: string;
-    /** Dated when issued (Vietnamese date): numbers then follow dates within a series. */
-    issuedAt: Date;
-    issuedDate: string;
     totalInWords: string;
-    /** Used when the collecting agency registered none of its own. */
-    defaultFormSymbol: string;
-    defaultSeriesSymbol: string;
-    /** The look-up code printed on the receipt. */
-    lookupCode: string;
-    /**
-     * The hub's operator, recorded as the receipt's issuer (with the agency's delegation) unless
-     * the collecting agency signs its own receipts (one of `ownKeyAgencies`).
-     */
-    operator: { name: string; address: string; taxCode: string | null };
-    ownKeyAgencies: readonly string[];
     /**
      * Default true. False for a counter payment of an agency that hands out paper receipts
      * (`agencies.issues_counter_receipts` off): no e-receipt, no number taken from the series.
@@ -73,9 +103,6 @@ export interface MarkPaidResult {
 export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): Promise<MarkPaidResult> {
   const issue = p.receipt.issue ?? true;
   const at = p.receipt.issuedAt.toISOString();
-  // The series' year is the issue date's (a Vietnamese date, yyyy-mm-dd).
-  const year = Number(p.receipt.issuedDate.slice(0, 4));
-  const yy = p.receipt.issuedDate.slice(2, 4);
   const paidAt = p.paidAt.toISOString();
   const [row] = await queryRows<{
     paid: number;
@@ -129,13 +156,7 @@ export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): P
         AND NOT EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = ${p.dossierCode} AND o.status = 'unpaid'
                           AND o.id NOT IN (SELECT id FROM paid))
     ), holder AS (
-      -- An agency's series that starts with two digits carries its year there (Circular 91/2026).
-      SELECT a.code, a.name, a.address, a.tax_code, coalesce(a.receipt_form_symbol, ${p.receipt.defaultFormSymbol}) AS form_symbol,
-             CASE WHEN a.receipt_series_symbol ~ '^[0-9]{2}' THEN ${yy} || substr(a.receipt_series_symbol, 3)
-                  ELSE coalesce(a.receipt_series_symbol, ${p.receipt.defaultSeriesSymbol}) END AS series_symbol,
-             CASE WHEN a.code IN (SELECT jsonb_array_elements_text(${JSON.stringify(p.receipt.ownKeyAgencies)}::jsonb)) THEN NULL
-                  ELSE ${JSON.stringify(p.receipt.operator)}::jsonb || jsonb_build_object('delegation', a.receipt_delegation) END AS issuer,
-             d.applicant_name, d.applicant_address
+      SELECT ${holderColumns(p.receipt)}, d.applicant_name, d.applicant_address
       FROM dossiers d JOIN agencies a ON a.code = d.agency_code WHERE d.code = ${p.dossierCode}
     ), lines AS (
       SELECT coalesce(json_agg(json_build_object('obligationId', p.id, 'kind', p.kind, 'feeCode', p.fee_code, 'name', p.name,
@@ -143,10 +164,7 @@ export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): P
              coalesce(sum(l.amount), 0)::text AS total
       FROM paid p JOIN links l ON l.obligation_id = p.id
     ), counter AS (
-      INSERT INTO receipt_series (agency_code, form_symbol, series_symbol, year, last_number)
-      SELECT code, form_symbol, series_symbol, ${year}::integer, 1 FROM holder WHERE EXISTS (SELECT 1 FROM moved) AND ${issue}::boolean
-      ON CONFLICT (agency_code, form_symbol, series_symbol, year) DO UPDATE SET last_number = receipt_series.last_number + 1
-      RETURNING last_number
+${nextNumber(p.receipt, sql`EXISTS (SELECT 1 FROM moved) AND ${issue}::boolean`)}
     ), receipt AS (
       INSERT INTO receipts (id, intent_id, dossier_code, agency_code, agency_name, collector_address, collector_tax_code, issuer, lookup_code,
                             form_symbol, series_symbol, number, issued_at, issued_date, payer_name, payer_address, lines, total, total_in_words,
@@ -182,4 +200,48 @@ export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): P
     payerAddress: row.payer_address,
     lines: lines.map((line) => ({ ...line, amount: Number(line.amount) })),
   };
+}
+
+export interface CorrectionInput extends ReceiptIssue {
+  id: string;
+  /** The receipt corrected: its intent, dossier, agency, channel and transaction carry over. */
+  originalId: string;
+  kind: 'adjusting' | 'replacing';
+  reason: string;
+  lines: ReceiptLine[];
+  /** The lines' sum: negative for an adjustment that gives money back. */
+  total: number;
+  totalInWords: string;
+  payerName: string | null;
+  payerAddress: string | null;
+}
+
+/**
+ * Issues a receipt that corrects another (Circular 91/2026: a receipt is never edited), numbered
+ * in the series the collecting agency prints now, in ONE statement. The caller holds the
+ * original's row lock and checks that the correction is due.
+ */
+export async function issueCorrectionReceipt(db: Executor, p: CorrectionInput): Promise<number> {
+  const at = p.issuedAt.toISOString();
+  const [row] = await queryRows<{ number: number | string }>(
+    db,
+    sql`
+    WITH original AS (
+      SELECT * FROM receipts WHERE id = ${p.originalId}::uuid
+    ), holder AS (
+      SELECT ${holderColumns(p)} FROM original JOIN agencies a ON a.code = original.agency_code
+    ), counter AS (${nextNumber(p, sql`true`)}
+    )
+    INSERT INTO receipts (id, intent_id, dossier_code, kind, original_id, reason, agency_code, agency_name, collector_address, collector_tax_code,
+                          issuer, lookup_code, form_symbol, series_symbol, number, issued_at, issued_date, payer_name, payer_address, lines, total,
+                          total_in_words, gateway, gateway_transaction_id, created_at)
+    SELECT ${p.id}::uuid, original.intent_id, original.dossier_code, ${p.kind}, original.id, ${p.reason}, holder.code, holder.name, holder.address,
+           holder.tax_code, holder.issuer, ${p.lookupCode}, holder.form_symbol, holder.series_symbol, counter.last_number, ${at}::timestamptz,
+           ${p.issuedDate}::date, ${p.payerName}, ${p.payerAddress}, ${JSON.stringify(p.lines)}::jsonb, ${p.total}, ${p.totalInWords},
+           original.gateway, original.gateway_transaction_id, ${at}::timestamptz
+    FROM original CROSS JOIN holder CROSS JOIN counter
+    RETURNING number`,
+  );
+  if (!row) throw new Error(`receipt ${p.originalId} does not exist`);
+  return Number(row.number);
 }

@@ -1,13 +1,13 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ServiceError } from '../../services/errors.ts';
-import { getReceiptById, lookupReceipt, type SignedReceipt } from '../../services/receipts.ts';
+import { getReceiptById, lookupReceipt, replaceReceipt, type SignedReceipt } from '../../services/receipts.ts';
 import { renderLookupProblem, renderReceiptPage } from '../../web/receipt-page.ts';
 import type { AppEnv } from '../env.ts';
 import { receiptExample } from '../examples.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
 import { preferredType } from '../negotiate.ts';
-import { errorResponses, SECURED } from '../openapi-errors.ts';
+import { errorResponses, JSON_BODY, SECURED, WRITES } from '../openapi-errors.ts';
 import { ReceiptSchema } from '../schemas.ts';
 
 const XML_EXAMPLE =
@@ -56,6 +56,73 @@ const receiptByIdRoute = createRoute({
   },
 });
 
+const ReplaceReceiptSchema = z
+  .object({
+    payer: z
+      .object({
+        name: z.string().trim().min(1).max(200),
+        address: z.string().trim().min(1).max(500).nullable().default(null),
+      })
+      .strict()
+      .openapi({ description: 'The payer as the replacement prints them' }),
+    reason: z
+      .string()
+      .trim()
+      .min(3)
+      .max(1000)
+      .openapi({ description: 'What was wrong, printed on the replacement and kept in the audit log' }),
+  })
+  .strict()
+  .openapi('ReplaceReceipt');
+
+const replaceRoute = createRoute({
+  method: 'post',
+  path: '/v1/receipts/{id}/replacements',
+  operationId: 'replaceReceipt',
+  tags: ['Payment intents'],
+  summary: 'Replace a wrong receipt with a new one (never an edit)',
+  description:
+    'Circular 91/2026: a receipt is never edited. A receipt printed with the wrong payer is replaced by a new receipt with the same fee lines and total, ' +
+    'the payer corrected, its own number in the series the agency prints now, and a reference to the receipt it replaces, which stays and shows that it was replaced. ' +
+    "It becomes the intent's current receipt. A receipt is replaced once (409 with `replacedBy` the second time; replace the replacement instead); an adjusting receipt is not replaced. " +
+    'A refund that succeeds issues its adjusting receipt by itself (the money given back, as negative amounts over the fee lines). Audited.',
+  security: [{ bearerAuth: [] }],
+  middleware: [allow('treasury', 'admin')] as const,
+  request: {
+    params: z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, example: receiptExample.id }) }),
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: ReplaceReceiptSchema,
+          example: {
+            payer: { name: 'Nguyễn Văn Ân', address: 'Phường Trấn Biên, tỉnh Đồng Nai' },
+            reason: 'Sai tên người nộp (Ân, không phải An)',
+          },
+        },
+      },
+    },
+  },
+  responses: {
+    201: {
+      description: 'The replacing receipt',
+      content: {
+        'application/json': {
+          schema: ReceiptSchema,
+          example: {
+            ...receiptExample,
+            kind: 'replacing' as const,
+            reason: 'Sai tên người nộp (Ân, không phải An)',
+            number: 43,
+            displayNumber: '0000043',
+          },
+        },
+      },
+    },
+    ...errorResponses([...SECURED, ...JSON_BODY, ...WRITES, 'not-found', 'conflict']),
+  },
+});
+
 const lookupRoute = createRoute({
   method: 'get',
   path: '/receipts/lookup',
@@ -92,6 +159,10 @@ export function registerReceiptRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(receiptByIdRoute, async (c) =>
     receiptResponse(c, await getReceiptById(c.get('ctx'), principalOf(c), c.req.valid('param').id)),
   ) as never;
+  app.openapi(replaceRoute, async (c) => {
+    const replaced = await replaceReceipt(c.get('ctx'), principalOf(c), c.req.valid('param').id, c.req.valid('json'));
+    return c.json(replaced.view, 201);
+  });
 }
 
 /** The public look-up: outside /v1, no token (its code is the secret). */
