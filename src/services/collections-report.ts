@@ -109,7 +109,7 @@ const keyOf = (g: GroupKey) =>
     g.channel,
   ]);
 
-async function reportAgency(ctx: ServiceContext, principal: Principal, code: string | undefined) {
+export async function reportAgency(ctx: ServiceContext, principal: Principal, code: string | undefined) {
   if (code === undefined) return null;
   const scope = scopeCondition(principal, agencies.code);
   const [row] = await executor(ctx)

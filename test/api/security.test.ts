@@ -591,6 +591,14 @@ const routes: RouteCase[] = [
   },
   {
     method: 'GET',
+    template: '/v1/reports/receipts',
+    roles: ['treasury', 'admin'],
+    scoped: true,
+    request: () => ({ path: `/v1/reports/receipts?date=2026-12-04&agency=${AGENCIES.communeA}&format=csv`, id: AGENCIES.communeA }),
+    missing: () => ({ path: '/v1/reports/receipts?date=2026-12-04&agency=000.99.99.H19&format=csv', id: '000.99.99.H19' }),
+  },
+  {
+    method: 'GET',
     template: '/v1/audit/verification',
     roles: ['admin'],
     scoped: false,

@@ -2,9 +2,11 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { addDays } from '../../domain/dates.ts';
 import { type CollectionsQuery, collectionsReport, MAX_REPORT_DAYS } from '../../services/collections-report.ts';
 import { ServiceError } from '../../services/errors.ts';
+import { receiptRegister } from '../../services/receipt-register.ts';
 import { spreadsheetsOrRefuse, XLSX_CONTENT_TYPE } from '../../services/spreadsheets.ts';
 import { collectionsFileName, collectionsSheet } from '../../web/collections-export.ts';
 import { csvOf, csvResponse, xlsxResponse } from '../../web/downloads.ts';
+import { receiptRegisterFileName, receiptRegisterSheet } from '../../web/receipt-register-export.ts';
 import type { AppEnv } from '../env.ts';
 import { allow, principalOf } from '../middleware/auth.ts';
 import { errorResponses, SECURED } from '../openapi-errors.ts';
@@ -152,6 +154,125 @@ const reportRoute = createRoute({
   },
 });
 
+const RegisterRowSchema = z
+  .object({
+    issuedDate: z.string(),
+    issuedAt: z.string(),
+    collectorCode: z.string(),
+    collectorName: z.string(),
+    collectorTaxCode: z.string().nullable(),
+    formSymbol: z.string(),
+    seriesSymbol: z.string(),
+    number: z.number().int(),
+    kind: z.enum(['original', 'adjusting', 'replacing']),
+    corrects: z
+      .object({ formSymbol: z.string(), seriesSymbol: z.string(), number: z.number().int(), issuedDate: z.string() })
+      .nullable()
+      .openapi({ description: 'For a correction: the receipt it adjusts or replaces' }),
+    reason: z.string().nullable(),
+    issuerName: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          "The service provider that issued it on the collector's behalf (the hub's operator); null when the collector signed it",
+      }),
+    payerName: z.string().nullable(),
+    dossierCode: z.string(),
+    channel: z.string(),
+    gatewayTransactionId: z.string().nullable(),
+    lines: z.number().int(),
+    total: z.number().int().openapi({ description: 'Integer VND; negative for an adjusting receipt' }),
+    lookupCode: z.string(),
+    signed: z
+      .boolean()
+      .openapi({ description: 'Its JWS and XML signatures are written (a receipt is signed just after its payment commits)' }),
+  })
+  .openapi('ReceiptRegisterRow');
+
+const ReceiptRegisterSchema = z
+  .object({
+    date: z.string(),
+    agency: z.object({ code: z.string(), name: z.string() }).nullable(),
+    generatedAt: z.string(),
+    rows: z.array(RegisterRowSchema),
+    totals: z.object({
+      receipts: z.number().int(),
+      originals: z.number().int(),
+      adjusting: z.number().int(),
+      replacing: z.number().int(),
+      total: z
+        .number()
+        .int()
+        .openapi({ description: 'Receipted net: originals and adjustments (a replacement restates money already counted)' }),
+    }),
+  })
+  .openapi('ReceiptRegister');
+
+const registerExample: z.infer<typeof ReceiptRegisterSchema> = {
+  date: '2026-12-04',
+  agency: null,
+  generatedAt: '2026-12-04T10:00:00.000Z',
+  rows: [
+    {
+      issuedDate: '2026-12-04',
+      issuedAt: '2026-12-04T02:15:00.000Z',
+      collectorCode: '000.01.15.H19',
+      collectorName: 'Phòng Cảnh sát giao thông - Công an tỉnh Đồng Nai',
+      collectorTaxCode: '3600123456',
+      formSymbol: 'EBL01',
+      seriesSymbol: '26TGT',
+      number: 42,
+      kind: 'original',
+      corrects: null,
+      reason: null,
+      issuerName: 'Trung tâm vận hành Cổng thanh toán phí, lệ phí',
+      payerName: 'Nguyễn Văn An',
+      dossierCode: '000.01.15.H19-261204-0042',
+      channel: 'vnpay',
+      gatewayTransactionId: '14226112',
+      lines: 1,
+      total: 135_000,
+      lookupCode: '7KQ29XMA4RTBZP3C8WNE',
+      signed: true,
+    },
+  ],
+  totals: { receipts: 1, originals: 1, adjusting: 0, replacing: 0, total: 135_000 },
+};
+
+const registerRoute = createRoute({
+  method: 'get',
+  path: '/v1/reports/receipts',
+  operationId: 'getReceiptRegister',
+  tags: ['Reports'],
+  summary: "The day's receipt register (bảng kê biên lai), JSON, CSV or XLSX",
+  description:
+    'Every receipt issued on `date` (Asia/Ho_Chi_Minh) by the collecting organisations of your scope, originals and corrections, in series order: ' +
+    'the data an organisation using e-receipts sends the tax authority the same day (Decree 254/2026/NĐ-CP). ' +
+    '`format=csv`: UTF-8 with a byte-order mark, ISO dates, plain integers (an adjustment negative). `format=xlsx`: real dates, Vietnamese headers, the totals under the rows ' +
+    '(406 on a host without a spreadsheet writer, such as Workers). `agency` narrows to one subtree.',
+  security: [{ bearerAuth: [] }],
+  middleware: [allow('treasury', 'admin')] as const,
+  request: {
+    query: z.object({
+      date: isoDate.openapi({ description: 'The day the receipts were issued', example: '2026-12-04' }),
+      agency: agencyCode.optional().openapi({ description: "Only this agency's subtree (default: all of yours)" }),
+      format: z.enum(['json', 'csv', 'xlsx']).default('json'),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'The register',
+      content: {
+        'application/json': { schema: ReceiptRegisterSchema, example: registerExample },
+        'text/csv': { schema: z.string(), example: csvOf(receiptRegisterSheet(registerExample)) },
+        [XLSX_CONTENT_TYPE]: { schema: z.string().openapi({ format: 'binary' }), example: '(an XLSX workbook)' },
+      },
+    },
+    ...errorResponses([...SECURED, 'not-found', 'not-acceptable']),
+  },
+});
+
 /** `date`, or `from` and `to`, as a checked period. */
 function periodOf(q: { date?: string; from?: string; to?: string }): Pick<CollectionsQuery, 'from' | 'to'> {
   const refuse = (message: string, path: string) => new ServiceError('validation-failed', message, [{ path: `query.${path}`, message }]);
@@ -166,6 +287,24 @@ function periodOf(q: { date?: string; from?: string; to?: string }): Pick<Collec
 }
 
 export function registerReportRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(registerRoute, async (c) => {
+    const q = c.req.valid('query');
+    const ctx = c.get('ctx');
+    if (q.format === 'xlsx') spreadsheetsOrRefuse(ctx.spreadsheets);
+    const register = await receiptRegister(ctx, principalOf(c), { date: q.date, agency: q.agency });
+    if (q.format === 'csv') return csvResponse(c, receiptRegisterFileName(register), receiptRegisterSheet(register)) as never;
+    if (q.format === 'xlsx') {
+      return (await xlsxResponse(
+        c,
+        ctx.spreadsheets,
+        receiptRegisterFileName(register),
+        [receiptRegisterSheet(register)],
+        ctx.now(),
+      )) as never;
+    }
+    return c.json(register, 200);
+  });
+
   app.openapi(reportRoute, async (c) => {
     const q = c.req.valid('query');
     const ctx = c.get('ctx');
