@@ -170,13 +170,9 @@ const RegisterRowSchema = z
       .nullable()
       .openapi({ description: 'For a correction: the receipt it adjusts or replaces' }),
     reason: z.string().nullable(),
-    issuerName: z
-      .string()
-      .nullable()
-      .openapi({
-        description:
-          "The service provider that issued it on the collector's behalf (the hub's operator); null when the collector signed it",
-      }),
+    issuerName: z.string().nullable().openapi({
+      description: "The service provider that issued it on the collector's behalf (the hub's operator); null when the collector signed it",
+    }),
     payerName: z.string().nullable(),
     dossierCode: z.string(),
     channel: z.string(),
