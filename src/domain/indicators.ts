@@ -216,14 +216,39 @@ export interface ProcedureCounts {
   feeDossiers: number;
   /** Paid online (DuocThanhToanTrucTuyen 1 or 2): c's numerator. */
   paidOnline: number;
-  /** With a charged fee line: synchronised fee data that is non-zero. */
+  /**
+   * With a charged fee line (synchronised fee data that is non-zero), received by a unit that
+   * receives the procedure: b's numerator then never counts a procedure its denominator leaves out.
+   */
   charged: number;
 }
 
-/** What the catalogue says now: the fee-bearing procedures, and those flagged integrated. */
+/**
+ * What the catalogue says now: the fee-bearing procedures, those flagged integrated, and of the
+ * fee-bearing ones those the scope counted can receive (indicator b's denominator: a commune is
+ * not asked to integrate a provincial procedure).
+ */
 export interface CatalogueFacts {
   feeBearing: ReadonlySet<string>;
   integrated: ReadonlySet<string>;
+  receivable: ReadonlySet<string>;
+}
+
+/** Who receives a procedure, as the catalogue says (procedures.receiving_levels, receiving_units). */
+export interface Receivers {
+  receivingLevels: readonly string[];
+  receivingUnits: readonly string[];
+}
+
+/**
+ * Whether an agency receives a procedure: its level is one the procedure names, or it is one of
+ * the units named or under one (a department's units act for it). A procedure that names
+ * neither is received everywhere: the catalogue has not said, and nothing is taken away from
+ * any unit's count on a guess. services/indicators.ts says the same in SQL (`receivesSql`).
+ */
+export function receives(agency: { level: string; path: string }, procedure: Receivers): boolean {
+  if (procedure.receivingLevels.length === 0 && procedure.receivingUnits.length === 0) return true;
+  return procedure.receivingLevels.includes(agency.level) || procedure.receivingUnits.some((u) => agency.path.includes(`/${u}/`));
 }
 
 /**
@@ -277,17 +302,23 @@ export function summarise(rows: Iterable<ProcedureCounts>, feeBearing: ReadonlyS
  *     in the period, as the domain file words it (totalDossierOnlineFormalityPaymentSuccess /
  *     totalFeeDossierFormalityDistinct): a fee-bearing procedure whose every dossier of the period
  *     happened to be priced zero (death registration on time) still counts against the unit;
- * (b) fee-bearing procedures integrated / fee-bearing procedures in the catalogue, now;
+ * (b) fee-bearing procedures integrated / fee-bearing procedures in the catalogue, now, that the
+ *     scope can receive (by the catalogue's receiving levels and units);
  * (c) dossiers paid online / dossiers of fee-bearing procedures less those priced all zero.
  */
 export function ratiosOf(s: Summary, catalogue: CatalogueFacts, source: IntegrationSource): Record<IndicatorKey, Ratio> {
+  let receivable = 0;
   let integratedInCatalogue = 0;
-  for (const code of catalogue.integrated) if (catalogue.feeBearing.has(code)) integratedInCatalogue++;
+  for (const code of catalogue.receivable) {
+    if (!catalogue.feeBearing.has(code)) continue;
+    receivable++;
+    if (catalogue.integrated.has(code)) integratedInCatalogue++;
+  }
   return {
     procedureOnlinePayment: { numerator: s.withPayment, denominator: s.withDossiers },
     procedureIntegration: {
       numerator: source === 'dossiers' ? s.withCharge : integratedInCatalogue,
-      denominator: catalogue.feeBearing.size,
+      denominator: receivable,
     },
     dossierOnlinePayment: { numerator: s.paid, denominator: s.feeDossiers },
   };

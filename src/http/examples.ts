@@ -109,18 +109,25 @@ export const agenciesExample: { items: Out<typeof AgencySchema>[] } = {
   ],
 };
 
+const EXAMPLE_CLOSED_FEE_RULE_ID = '4c1e2b7a-93d5-4f08-8e6a-2d7b9c0f1a35';
+
 export const procedureExample: Out<typeof ProcedureSchema> = {
   code: '3.000347',
   name: 'Đổi giấy phép lái xe',
   field: 'Giấy phép lái xe',
   level: 'tỉnh',
+  receivingLevels: [],
+  receivingUnits: ['000.01.15.H19'],
   integratedOnlinePayment: true,
   dataConfidence: 'confirmed',
-  note: 'Nộp tại Công an tỉnh. Giảm còn 115.000 đ khi nộp trực tuyến từ 01/12/2023 đến 31/12/2025; từ 01/01/2026 trở lại 135.000 đ.',
+  note:
+    'Nộp tại Công an tỉnh. Giảm còn 115.000 đ khi nộp trực tuyến từ 01/12/2023 đến 31/12/2025; từ 01/01/2026 135.000 đ theo Thông tư 154/2025/TT-BTC. ' +
+    'Miễn cho công dân có tài khoản VNeID mức 2 từ 15/08/2026 đến 28/02/2027 (Thông tư 117/2026/TT-BTC).',
   feeBearing: true,
+  // The rule the law replaced is closed the day before its successor, never overwritten.
   feeRules: [
     {
-      id: '9de5fd8c-fef1-41ba-9456-932b4dca6215',
+      id: EXAMPLE_CLOSED_FEE_RULE_ID,
       kind: 'le_phi',
       feeCode: 'LPGPLX',
       name: 'Lệ phí cấp đổi giấy phép lái xe',
@@ -137,9 +144,38 @@ export const procedureExample: Out<typeof ProcedureSchema> = {
       ],
       rounding: { mode: 'half_up', unit: 1 },
       validFrom: '2017-01-01',
-      validTo: null,
+      validTo: '2025-12-31',
       legalBasis:
         'Thông tư 37/2023/TT-BTC (135.000 đ/lần); Thông tư 63/2023/TT-BTC (nộp trực tuyến 115.000 đ từ 01/12/2023 đến 31/12/2025)',
+      collectionAccount: null,
+      budgetChapter: '418',
+      budgetSubItem: '2766',
+      budgetAccount: '7111',
+      retainedPercent: null,
+      budgetCodesDemo: true,
+      setByProvince: false,
+    },
+    {
+      id: EXAMPLE_FEE_RULE_ID,
+      kind: 'le_phi',
+      feeCode: 'LPGPLX',
+      name: 'Lệ phí cấp đổi giấy phép lái xe',
+      lineNo: 1,
+      formula: { type: 'fixed', amount: 135000 },
+      adjustments: [
+        {
+          label: 'Tài khoản VNeID mức 2: miễn lệ phí cấp đổi, cấp lại giấy phép lái xe (Thông tư 117/2026/TT-BTC)',
+          payerCategories: ['vneid_level2'],
+          from: '2026-08-15',
+          to: '2027-02-28',
+          effect: { type: 'exempt' },
+        },
+      ],
+      rounding: { mode: 'half_up', unit: 1 },
+      validFrom: '2026-01-01',
+      validTo: null,
+      legalBasis:
+        'Thông tư 154/2025/TT-BTC: 135.000 đ/lần; Thông tư 117/2026/TT-BTC: miễn, giảm cho công dân có tài khoản định danh điện tử mức 2 từ 15/08/2026 đến 28/02/2027',
       collectionAccount: null,
       budgetChapter: '418',
       budgetSubItem: '2766',
@@ -155,14 +191,15 @@ export const procedureInputExample: In<typeof ProcedureInputSchema> = {
   name: procedureExample.name,
   field: procedureExample.field,
   level: procedureExample.level,
+  receivingUnits: procedureExample.receivingUnits,
   integratedOnlinePayment: true,
   dataConfidence: 'confirmed',
   note: procedureExample.note,
 };
 
-const { id: _ruleId, ...ruleInput } = procedureExample.feeRules[0]!;
+const { id: _ruleId, ...ruleInput } = procedureExample.feeRules[1]!;
 export const feeRuleInputExample: In<typeof FeeRuleInputSchema> = ruleInput;
-export const feeRuleExample: Out<typeof FeeRuleSchema> = procedureExample.feeRules[0]!;
+export const feeRuleExample: Out<typeof FeeRuleSchema> = procedureExample.feeRules[1]!;
 
 // ── Dossiers ────────────────────────────────────────────────────────────────────────────
 
@@ -184,7 +221,11 @@ export const dossierExample: Out<typeof DossierSchema> = {
   applicant: { name: 'Nguyễn Văn An', address: 'Phường Trấn Biên, tỉnh Đồng Nai' },
   declaredValue: null,
   quantity: null,
+  copies: null,
+  payerCategories: [],
   payerCategory: null,
+  vehicleRegistration: null,
+  urbanArea: null,
   onlinePaymentFlag: 0,
   paidAt: null,
   obligations: [

@@ -60,7 +60,8 @@ const indicatorFields = {
     description: '(a) fee-bearing procedures with a dossier paid online / with a dossier',
   }),
   procedureIntegration: IndicatorValueSchema.openapi({
-    description: '(b) fee-bearing procedures integrated / fee-bearing procedures of the catalogue, now',
+    description:
+      '(b) fee-bearing procedures integrated / fee-bearing procedures of the catalogue, now, that the unit (its subtree) can receive',
   }),
   dossierOnlinePayment: IndicatorValueSchema.openapi({
     description: '(c) dossiers paid online / dossiers of fee-bearing procedures less those priced all zero',

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
+import { agencyLevels } from '../db/schema/agencies.ts';
 import { refundStatuses } from '../db/schema/payments.ts';
-import { channels, feeAdjustmentSchema, feeFormulaSchema, roundingRuleSchema } from '../domain/fees.ts';
+import { channels, feeAdjustmentSchema, feeFormulaSchema, roundingRuleSchema, vehicleRegistrations } from '../domain/fees.ts';
 import { intentStatuses } from '../domain/payment-states.ts';
 import { gatewayIds } from '../gateways/types.ts';
 import { errorCodes, ServiceError } from '../services/errors.ts';
@@ -91,7 +92,20 @@ export const DossierSchema = z
     applicant: z.object({ name: z.string().nullable(), address: z.string().nullable() }).nullable(),
     declaredValue: z.number().int().nullable(),
     quantity: z.number().int().nullable(),
-    payerCategory: z.string().nullable(),
+    copies: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'Copies asked for (certified copies: the page tiers and cap are per copy); null: one' }),
+    payerCategories: z
+      .array(z.string())
+      .openapi({ description: "The payer's categories, sorted; reductions and exemptions take the most favourable" }),
+    payerCategory: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Deprecated alias of `payerCategories`: its one category when it has exactly one, else null' }),
+    vehicleRegistration: z.enum(vehicleRegistrations).nullable(),
+    urbanArea: z.boolean().nullable(),
     onlinePaymentFlag: z.number().int().openapi({ description: '766 DuocThanhToanTrucTuyen: 0, 1 national platform, 2 province gateway' }),
     paidAt: z.string().nullable(),
     obligations: z.array(ObligationSchema),
@@ -100,6 +114,8 @@ export const DossierSchema = z
     updatedAt: z.string(),
   })
   .openapi('Dossier');
+
+const payerCategory = z.string().regex(/^[a-z0-9_]{1,40}$/, 'lower-case letters, digits and _');
 
 export const DossierInputSchema = z
   .object({
@@ -121,13 +137,34 @@ export const DossierInputSchema = z
       .nullish(),
     declaredValue: vndAmount.nullish(),
     quantity: z.number().int().min(1).max(100_000).nullish(),
-    payerCategory: z
-      .string()
-      .regex(/^[a-z_]{1,40}$/)
+    copies: z.number().int().min(1).max(1_000).nullish().openapi({
+      description: 'Copies asked for, where a fee is per copy (certified copies: `quantity` is the pages of one copy); absent: one',
+    }),
+    payerCategories: z
+      .array(payerCategory)
+      .max(10)
       .nullish()
-      .openapi({ description: 'e.g. student, merit, child, elderly, disabled, poor_household' }),
+      .openapi({
+        description:
+          "The payer's categories, e.g. student, merit, child, elderly, disabled, poor_household, vneid_level2 (a level-2 VNeID account: Circular 117/2026/TT-BTC). Where several reduce a fee, the most favourable applies; they do not stack",
+        example: ['vneid_level2'],
+      }),
+    payerCategory: payerCategory
+      .nullish()
+      .openapi({ description: 'One category: the same as `payerCategories: [payerCategory]` (kept for older clients)' }),
+    vehicleRegistration: z.enum(vehicleRegistrations).nullish().openapi({
+      description: "Lệ phí trước bạ of a vehicle (Decree 10/2022 Art. 8): the vehicle's `first` registration or a `later` one",
+    }),
+    urbanArea: z.boolean().nullish().openapi({
+      description: 'A first registration in a centrally-run city or a provincial city or town (5 % for a motorbike instead of 2 %)',
+    }),
   })
   .strict()
+  .refine(
+    (d) =>
+      d.payerCategory == null || d.payerCategories == null || (d.payerCategories.length === 1 && d.payerCategories[0] === d.payerCategory),
+    { message: 'give payerCategories, or payerCategory as its one-item alias; both only when they say the same', path: ['payerCategory'] },
+  )
   .openapi('DossierInput');
 
 const NextActionSchema = z
@@ -369,11 +406,27 @@ export const FeeRuleInputSchema = z
  */
 export const FeeRuleSchema = z.object({ id: z.uuid(), ...FeeRuleInputSchema.shape }).openapi('FeeRule');
 
+const receivingLevels = z
+  .array(z.enum(agencyLevels))
+  .max(agencyLevels.length)
+  .openapi({
+    description: 'Every agency of these levels receives the procedure (766 indicator b counts it for them)',
+    example: ['commune'],
+  });
+const receivingUnits = z
+  .array(agencyCode)
+  .max(200)
+  .openapi({ description: 'These agencies, and the units under them, receive the procedure', example: ['000.01.15.H19'] });
+
 export const ProcedureInputSchema = z
   .object({
     name: z.string().min(1).max(500),
     field: z.string().min(1).max(200),
     level: z.string().min(1).max(100),
+    receivingLevels: receivingLevels.optional(),
+    receivingUnits: receivingUnits
+      .optional()
+      .openapi({ description: 'Who receives it besides `receivingLevels`; both absent on an update: unchanged, both empty: every unit' }),
     integratedOnlinePayment: z.boolean().default(false),
     dataConfidence: z.enum(['confirmed', 'secondary', 'unconfirmed']).default('confirmed'),
     note: z.string().max(2000).nullable().default(null),
@@ -387,6 +440,8 @@ export const ProcedureSchema = z
     name: z.string(),
     field: z.string(),
     level: z.string(),
+    receivingLevels: z.array(z.string()),
+    receivingUnits: z.array(z.string()),
     integratedOnlinePayment: z.boolean(),
     dataConfidence: z.string(),
     note: z.string().nullable(),

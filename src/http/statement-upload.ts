@@ -125,7 +125,7 @@ export async function withStatementUpload<T>(
   const contentType = request.headers.get('content-type') ?? '';
   const boundary = /^multipart\/form-data\s*;.*\bboundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
   if (!boundary)
-    throw new ServiceError('unsupported-media-type', 'send the statement as multipart/form-data', [
+    throw new ServiceError('unsupported-media-type', 'send the file as multipart/form-data', [
       { path: 'content-type', message: 'multipart/form-data; boundary=…' },
     ]);
   const body = request.body;

@@ -2,7 +2,7 @@ import { and, inArray, sql } from 'drizzle-orm';
 import { dossiers } from '../db/schema/index.ts';
 import type { Executor } from '../db/types.ts';
 import { addDays, vnDate, vnDayStart } from '../domain/dates.ts';
-import type { Channel } from '../domain/fees.ts';
+import type { Channel, VehicleRegistration } from '../domain/fees.ts';
 import { applyOutcome, type Outcome } from '../services/apply-outcome.ts';
 import { executor, type ServiceContext } from '../services/context.ts';
 import { putDossier } from '../services/dossiers.ts';
@@ -80,7 +80,12 @@ interface FeeInputs {
   quantity?: number;
   declaredValue?: number;
   payerCategory?: string;
+  vehicleRegistration?: VehicleRegistration;
+  urbanArea?: boolean;
 }
+
+/** A vehicle's lệ phí trước bạ inputs: mostly first registrations, a little over half of them in a city or town. */
+const vehicle = (r: Random): FeeInputs => ({ vehicleRegistration: r.chance(0.65) ? 'first' : 'later', urbanArea: r.chance(0.55) });
 
 interface Demand {
   /** Relative volume of dossiers. */
@@ -156,13 +161,13 @@ const DEMAND: Record<string, Demand> = {
     weight: 3,
     agencies: [AGENCY.tax],
     channels: USUAL,
-    inputs: (r) => ({ declaredValue: r.amount(18_000_000, 95_000_000, 100_000) }),
+    inputs: (r) => ({ declaredValue: r.amount(18_000_000, 95_000_000, 100_000), ...vehicle(r) }),
   },
   '9.000002': {
     weight: 2,
     agencies: [AGENCY.tax],
     channels: USUAL,
-    inputs: (r) => ({ declaredValue: r.amount(420_000_000, 1_800_000_000, 1_000_000) }),
+    inputs: (r) => ({ declaredValue: r.amount(420_000_000, 1_800_000_000, 1_000_000), ...vehicle(r) }),
   },
   '1.000377': {
     weight: 4,
@@ -329,6 +334,8 @@ export interface PlannedDossier {
   declaredValue: number | null;
   quantity: number | null;
   payerCategory: string | null;
+  vehicleRegistration: VehicleRegistration | null;
+  urbanArea: boolean | null;
   /** Online payment attempts, in order; empty when the payer does not pay online. */
   attempts: PlannedAttempt[];
 }
@@ -452,6 +459,8 @@ export function planDossiers(options: PlanOptions): PlannedDossier[] {
       declaredValue: inputs.declaredValue ?? null,
       quantity: inputs.quantity ?? null,
       payerCategory: inputs.payerCategory ?? null,
+      vehicleRegistration: inputs.vehicleRegistration ?? null,
+      urbanArea: inputs.urbanArea ?? null,
       attempts: past,
     });
   }
@@ -545,6 +554,8 @@ export async function seedDossiers(
       declaredValue: plan.declaredValue,
       quantity: plan.quantity,
       payerCategory: plan.payerCategory,
+      vehicleRegistration: plan.vehicleRegistration,
+      urbanArea: plan.urbanArea,
     });
     due.set(code, dossier.totalDue);
   }

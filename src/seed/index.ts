@@ -96,7 +96,9 @@ export async function isDatabaseEmpty(ctx: ServiceContext): Promise<boolean> {
 /**
  * Upserts the catalogue. Agencies and procedures are updated in place; a fee rule is added only
  * if none with the same (procedure, fee code, validFrom) exists, and an existing one is left as
- * it is: an admin may have corrected it, and obligations refer to it.
+ * it is: an admin may have corrected it, and obligations refer to it. The one change made to an
+ * existing rule is its end: a rule loaded open that the catalogue now closes (the law replaced
+ * it, and its successor is added beside it) gets its `validTo`.
  */
 async function seedCatalogue(ctx: ServiceContext, now: Date) {
   const tree = demoAgencies(Number(vnDate(now).slice(0, 4)));
@@ -138,6 +140,19 @@ async function seedCatalogue(ctx: ServiceContext, now: Date) {
                 eq(feeRules.feeCode, rule.feeCode),
                 eq(feeRules.validFrom, rule.validFrom),
                 isNull(feeRules.budgetChapter),
+              ),
+            );
+        }
+        if (rule.validTo !== null) {
+          await executor(ctx)
+            .update(feeRules)
+            .set({ validTo: rule.validTo, updatedAt: ctx.now() })
+            .where(
+              and(
+                eq(feeRules.procedureCode, code),
+                eq(feeRules.feeCode, rule.feeCode),
+                eq(feeRules.validFrom, rule.validFrom),
+                isNull(feeRules.validTo),
               ),
             );
         }

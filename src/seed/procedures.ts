@@ -1,5 +1,7 @@
-import { defaultRounding } from '../domain/fees.ts';
+import type { AgencyLevel } from '../db/schema/agencies.ts';
+import { defaultRounding, type FeeAdjustment, type FeeFormula, VNEID_LEVEL2 } from '../domain/fees.ts';
 import type { FeeRuleInput, ProcedureInput } from '../services/catalogue.ts';
+import { AGENCY } from './agencies.ts';
 
 /**
  * The demo catalogue: the real procedures of domain/procedures.md with their fee rules in the
@@ -13,8 +15,19 @@ import type { FeeRuleInput, ProcedureInput } from '../services/catalogue.ts';
  * of a base rate is the effective date of its legal basis as far as we know it; where the notes
  * give none it is a plausible demo date, early enough to cover every dossier the demo makes.
  *
+ * A rule the law replaced is closed (`validTo`, the day before its successor's `validFrom`), never
+ * overwritten: a dossier is priced by the version in force on its receipt date, so an old
+ * dossier recomputed keeps its old fee. The December 2026 changes (domain/procedures.md) are
+ * such versions: the driving licence under TT 154/2025 from 01/01/2026, the passport under TT
+ * 28/2026 from 01/04/2026, the enterprise registration fee halved from 01/07/2025 to 31/12/2026,
+ * and every rule Circular 117/2026 changes from 15/08/2026.
+ *
  * Fee codes (`feeCode`) are short demo codes, unique within a procedure; the seed recognises a
- * rule it already loaded by (procedure code, fee code, validFrom).
+ * rule it already loaded by (procedure code, fee code, validFrom), and closes one it loaded open
+ * that the catalogue now closes.
+ *
+ * `receivingLevels` / `receivingUnits` say who receives each procedure (766 indicator b): the
+ * communes and wards for the commune-level ones, the provincial unit that handles it otherwise.
  *
  * `integratedOnlinePayment` is true for most fee-bearing procedures but deliberately not all
  * (2.000884 and 1.013225 are not integrated), so 766 indicator b is not trivially 100 %.
@@ -37,7 +50,70 @@ export const PAYER_CATEGORIES = {
   /** Not a payer trait but the case the fee depends on (domain/procedures.md gives no other input). */
   lostOrDamaged: 'lost_or_damaged',
   lateRegistration: 'late_registration',
+  /** A level-2 electronic identity (VNeID) account: Circular 117/2026/TT-BTC. */
+  vneidLevel2: VNEID_LEVEL2,
 } as const;
+
+/**
+ * Circular 117/2026/TT-BTC (domain/procedures.md, "Changes in force in December 2026"), in force
+ * 15/08/2026 – 28/02/2027: a citizen with a level-2 VNeID account is exempt from residence, ID-card,
+ * judicial-record, driving-licence and passport fees, and gets reductions of lệ phí trước bạ. The
+ * rules it changes get a new version from its first day; the versions before end the day before
+ * (closed, never overwritten: a dossier is priced by the rule in force on its receipt date).
+ */
+const TT117 = { from: '2026-08-15', to: '2027-02-28' } as const;
+const BEFORE_TT117 = '2026-08-14';
+const TT117_BASIS = 'Thông tư 117/2026/TT-BTC: miễn, giảm cho công dân có tài khoản định danh điện tử mức 2 từ 15/08/2026 đến 28/02/2027';
+
+/**
+ * TT 117/2026 caps its reduction of lệ phí trước bạ at 5 × the base salary. The base salary is
+ * not in the domain notes: 2.340.000 đ (Decree 73/2024/NĐ-CP, from 01/07/2024) is used, a value
+ * to check. It is data in each rule (`maxReduction`), which an admin changes by a catalogue import.
+ */
+const BASE_SALARY_DEFAULT = 2_340_000;
+const VNEID_REDUCTION_CAP = 5 * BASE_SALARY_DEFAULT;
+const VNEID_CAP_NOTE = '5 lần mức lương cơ sở (11.700.000 đ theo mức 2.340.000 đ, cần đối chiếu)';
+
+/** TT 117/2026: the level-2 VNeID payer is exempt from this fee inside the window. */
+function vneidExempt(what: string): FeeAdjustment {
+  return {
+    label: `Tài khoản VNeID mức 2: miễn ${what} (Thông tư 117/2026/TT-BTC)`,
+    payerCategories: [P.vneidLevel2],
+    from: TT117.from,
+    to: TT117.to,
+    effect: { type: 'exempt' },
+  };
+}
+
+/** TT 117/2026: lệ phí trước bạ becomes `percent` % of the amount, reduced by at most 5 × the base salary. */
+function vneidReduction(what: string, percent: string, vehicleRegistration?: 'later'): FeeAdjustment {
+  return {
+    label: `Tài khoản VNeID mức 2: giảm ${100 - Number(percent)}% ${what} (Thông tư 117/2026/TT-BTC)`,
+    payerCategories: [P.vneidLevel2],
+    ...(vehicleRegistration ? { vehicleRegistration } : {}),
+    from: TT117.from,
+    to: TT117.to,
+    effect: { type: 'percent_of_base', percent, maxReduction: VNEID_REDUCTION_CAP },
+  };
+}
+
+/** Motorbikes (Decree 10/2022 Art. 8, amended by Decree 175/2025): 5 % first registration in an urban area, 1 % from the second, 2 % otherwise. */
+const MOTORBIKE_RATES: FeeFormula = {
+  type: 'percentage',
+  rate: '2',
+  rateCases: [
+    { vehicleRegistration: 'first', urbanArea: true, rate: '5' },
+    { vehicleRegistration: 'later', rate: '1' },
+  ],
+};
+
+/** Passenger cars of up to 9 seats: 10 % first registration, 2 % from the second. */
+const CAR_RATES: FeeFormula = { type: 'percentage', rate: '10', rateCases: [{ vehicleRegistration: 'later', rate: '2' }] };
+
+/** Commune-level procedures: received by every commune and ward. */
+const COMMUNES = { receivingLevels: ['commune'] as AgencyLevel[], receivingUnits: [] as string[] };
+/** Received by these units (and those under them) only. */
+const receivedBy = (...units: string[]) => ({ receivingLevels: [] as AgencyLevel[], receivingUnits: units });
 
 /** The state budget account lệ phí trước bạ goes to, whoever receives the dossier (demo text). */
 const TREASURY = 'Kho bạc Nhà nước: tài khoản thu ngân sách nhà nước (demo)';
@@ -119,6 +195,7 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Đăng ký khai sinh',
       field: 'Hộ tịch',
       level: 'xã',
+      ...COMMUNES,
       integratedOnlinePayment: false,
       dataConfidence: 'confirmed',
       note: 'Miễn lệ phí (Luật Hộ tịch 2014, Điều 11).',
@@ -140,6 +217,7 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Đăng ký kết hôn',
       field: 'Hộ tịch',
       level: 'xã',
+      ...COMMUNES,
       integratedOnlinePayment: false,
       dataConfidence: 'confirmed',
       note: 'Miễn lệ phí (Luật Hộ tịch 2014, Điều 11).',
@@ -164,6 +242,7 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Đăng ký khai tử',
       field: 'Hộ tịch',
       level: 'xã',
+      ...COMMUNES,
       integratedOnlinePayment: true,
       dataConfidence: 'unconfirmed',
       note: 'Miễn lệ phí khi đăng ký đúng hạn và cho các đối tượng miễn. Mức 10.000 đ khi đăng ký quá hạn là giá trị demo (mức do HĐND tỉnh quy định, chưa xác minh).',
@@ -195,9 +274,10 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Chứng thực bản sao từ bản chính giấy tờ, văn bản',
       field: 'Chứng thực',
       level: 'xã',
+      ...COMMUNES,
       integratedOnlinePayment: true,
       dataConfidence: 'confirmed',
-      note: 'Chỉ nộp trực tiếp. Số lượng (quantity) là số trang của một bản sao; mức tối đa áp dụng cho mỗi bản.',
+      note: 'Chỉ nộp trực tiếp. Số lượng (quantity) là số trang của một bản sao, copies là số bản; bậc giá theo trang và mức tối đa 200.000 đ áp dụng cho mỗi bản.',
     },
     rules: [
       feeRule({
@@ -212,6 +292,7 @@ const RAW_PROCEDURES: SeedProcedure[] = [
             { fromUnit: 3, unitAmount: 1_000 },
           ],
           cap: 200_000,
+          perCopy: true,
         },
         validFrom: '2017-01-01',
         legalBasis: 'Thông tư 226/2016/TT-BTC, Điều 4: 2.000 đ/trang; từ trang thứ ba 1.000 đ/trang; tối đa 200.000 đ/bản',
@@ -224,6 +305,7 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Chứng thực chữ ký trong các giấy tờ, văn bản',
       field: 'Chứng thực',
       level: 'xã',
+      ...COMMUNES,
       integratedOnlinePayment: false,
       dataConfidence: 'confirmed',
       note: 'Chỉ nộp trực tiếp; chưa tích hợp thanh toán trực tuyến (dữ liệu demo).',
@@ -247,9 +329,10 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam, người nước ngoài đang cư trú tại Việt Nam',
       field: 'Lý lịch tư pháp',
       level: 'tỉnh',
+      ...receivedBy(AGENCY.recordsPolice),
       integratedOnlinePayment: true,
       dataConfidence: 'secondary',
-      note: 'Mã thủ tục đã xác nhận; mức thu và đối tượng giảm, miễn theo nguồn thứ cấp.',
+      note: 'Mã thủ tục đã xác nhận; mức thu và đối tượng giảm, miễn theo nguồn thứ cấp. Từ 15/08/2026 (Thông tư 117/2026/TT-BTC) miễn phí cho công dân có tài khoản VNeID mức 2 đến 28/02/2027.',
     },
     rules: [
       feeRule({
@@ -270,7 +353,29 @@ const RAW_PROCEDURES: SeedProcedure[] = [
           },
         ],
         validFrom: '2017-01-01',
+        validTo: BEFORE_TT117,
         legalBasis: 'Thông tư 244/2016/TT-BTC (được thay thế bởi Thông tư 16/2025/TT-BTC)',
+      }),
+      feeRule({
+        kind: 'phi',
+        feeCode: 'PLLTP',
+        name: 'Phí cung cấp thông tin lý lịch tư pháp',
+        formula: { type: 'fixed', amount: 200_000 },
+        adjustments: [
+          vneidExempt('phí cung cấp thông tin lý lịch tư pháp'),
+          {
+            label: 'Học sinh, sinh viên, người có công: 100.000 đ',
+            payerCategories: [P.student, P.merit],
+            effect: { type: 'amount', amount: 100_000 },
+          },
+          {
+            label: 'Trẻ em, người cao tuổi, người khuyết tật, hộ nghèo: miễn phí',
+            payerCategories: [P.child, P.elderly, P.disabled, P.poorHousehold],
+            effect: { type: 'exempt' },
+          },
+        ],
+        validFrom: TT117.from,
+        legalBasis: `Thông tư 16/2025/TT-BTC; ${TT117_BASIS}`,
       }),
     ],
   },
@@ -280,9 +385,12 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Đổi giấy phép lái xe',
       field: 'Giấy phép lái xe',
       level: 'tỉnh',
+      ...receivedBy(AGENCY.trafficPolice),
       integratedOnlinePayment: true,
       dataConfidence: 'confirmed',
-      note: 'Nộp tại Công an tỉnh. Giảm còn 115.000 đ khi nộp trực tuyến từ 01/12/2023 đến 31/12/2025; từ 01/01/2026 trở lại 135.000 đ.',
+      note:
+        'Nộp tại Công an tỉnh. Giảm còn 115.000 đ khi nộp trực tuyến từ 01/12/2023 đến 31/12/2025; từ 01/01/2026 135.000 đ theo Thông tư 154/2025/TT-BTC. ' +
+        'Miễn cho công dân có tài khoản VNeID mức 2 từ 15/08/2026 đến 28/02/2027 (Thông tư 117/2026/TT-BTC).',
     },
     rules: [
       feeRule({
@@ -300,8 +408,18 @@ const RAW_PROCEDURES: SeedProcedure[] = [
           },
         ],
         validFrom: '2017-01-01',
+        validTo: '2025-12-31',
         legalBasis:
           'Thông tư 37/2023/TT-BTC (135.000 đ/lần); Thông tư 63/2023/TT-BTC (nộp trực tuyến 115.000 đ từ 01/12/2023 đến 31/12/2025)',
+      }),
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPGPLX',
+        name: 'Lệ phí cấp đổi giấy phép lái xe',
+        formula: { type: 'fixed', amount: 135_000 },
+        adjustments: [vneidExempt('lệ phí cấp đổi, cấp lại giấy phép lái xe')],
+        validFrom: '2026-01-01',
+        legalBasis: `Thông tư 154/2025/TT-BTC: 135.000 đ/lần; ${TT117_BASIS}`,
       }),
     ],
   },
@@ -311,9 +429,13 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Cấp hộ chiếu phổ thông (thực hiện tại cấp tỉnh)',
       field: 'Xuất nhập cảnh',
       level: 'tỉnh',
+      ...receivedBy(AGENCY.immigration),
       integratedOnlinePayment: true,
       dataConfidence: 'confirmed',
-      note: 'Cấp lại do hỏng hoặc mất: 400.000 đ (payerCategory lost_or_damaged). Nộp trực tuyến 90% mức thu đến hết 31/12/2025.',
+      note:
+        'Cấp lại do hỏng hoặc mất: 400.000 đ (payerCategory lost_or_damaged). Nộp trực tuyến 90% mức thu đến hết 31/12/2025. ' +
+        'Từ 01/04/2026 theo Thông tư 28/2026/TT-BTC (thay Thông tư 25/2021/TT-BTC): mức 200.000 đ / 400.000 đ giữ nguyên từ Thông tư 25/2021, cần đối chiếu. ' +
+        'Miễn cho công dân có tài khoản VNeID mức 2 từ 15/08/2026 đến 28/02/2027 (Thông tư 117/2026/TT-BTC).',
     },
     rules: [
       feeRule({
@@ -345,7 +467,24 @@ const RAW_PROCEDURES: SeedProcedure[] = [
           },
         ],
         validFrom: '2021-07-01',
+        validTo: '2026-03-31',
         legalBasis: 'Thông tư 25/2021/TT-BTC; Thông tư 63/2023/TT-BTC (nộp trực tuyến 90% đến 31/12/2025)',
+      }),
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPHC',
+        name: 'Lệ phí cấp hộ chiếu phổ thông',
+        formula: { type: 'fixed', amount: 200_000 },
+        adjustments: [
+          vneidExempt('lệ phí cấp hộ chiếu trong nước'),
+          {
+            label: 'Cấp lại do hỏng, mất: 400.000 đ',
+            payerCategories: [P.lostOrDamaged],
+            effect: { type: 'amount', amount: 400_000 },
+          },
+        ],
+        validFrom: '2026-04-01',
+        legalBasis: `Thông tư 28/2026/TT-BTC (thay Thông tư 25/2021/TT-BTC; mức thu giữ nguyên, cần đối chiếu); ${TT117_BASIS}`,
       }),
     ],
   },
@@ -355,9 +494,12 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Cấp đổi thẻ căn cước',
       field: 'Căn cước',
       level: 'tỉnh',
+      ...receivedBy(AGENCY.residencePolice),
       integratedOnlinePayment: true,
       dataConfidence: 'confirmed',
-      note: 'Nộp trực tuyến 50% trong năm 2025; từ 01/07/2025 đến 31/12/2026 giảm 50% với mọi hình thức nộp.',
+      note:
+        'Nộp trực tuyến 50% trong năm 2025; từ 01/07/2025 đến 31/12/2026 giảm 50% với mọi hình thức nộp. ' +
+        'Miễn cho công dân có tài khoản VNeID mức 2 từ 15/08/2026 đến 28/02/2027 (Thông tư 117/2026/TT-BTC).',
     },
     rules: [
       feeRule({
@@ -383,7 +525,26 @@ const RAW_PROCEDURES: SeedProcedure[] = [
           },
         ],
         validFrom: '2024-07-01',
+        validTo: BEFORE_TT117,
         legalBasis: 'Thông tư 73/2024/TT-BTC (50.000 đ/thẻ); Thông tư 64/2025/TT-BTC (giảm 50% từ 01/07/2025 đến 31/12/2026)',
+      }),
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPCC',
+        name: 'Lệ phí cấp đổi thẻ căn cước',
+        formula: { type: 'fixed', amount: 50_000 },
+        // A payer's category is tried before the windows everyone gets (first match wins).
+        adjustments: [
+          vneidExempt('lệ phí cấp đổi, cấp lại thẻ căn cước'),
+          {
+            label: 'Giảm 50% mọi hình thức nộp (Thông tư 64/2025/TT-BTC)',
+            from: '2025-07-01',
+            to: '2026-12-31',
+            effect: { type: 'percent_of_base', percent: '50' },
+          },
+        ],
+        validFrom: TT117.from,
+        legalBasis: `Thông tư 73/2024/TT-BTC (50.000 đ/thẻ); Thông tư 64/2025/TT-BTC (giảm 50% đến 31/12/2026); ${TT117_BASIS}`,
       }),
     ],
   },
@@ -395,9 +556,10 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Đăng ký thường trú',
       field: 'Cư trú',
       level: 'xã',
+      ...COMMUNES,
       integratedOnlinePayment: true,
       dataConfidence: 'confirmed',
-      note: null,
+      note: 'Miễn cho công dân có tài khoản VNeID mức 2 từ 15/08/2026 đến 28/02/2027 (Thông tư 117/2026/TT-BTC).',
     },
     rules: [
       feeRule({
@@ -407,7 +569,20 @@ const RAW_PROCEDURES: SeedProcedure[] = [
         formula: { type: 'fixed', amount: 20_000 },
         adjustments: [{ label: 'Nộp trực tuyến: 10.000 đ', channels: ['online'], effect: { type: 'amount', amount: 10_000 } }],
         validFrom: '2023-02-05',
+        validTo: BEFORE_TT117,
         legalBasis: 'Thông tư 75/2022/TT-BTC: 20.000 đ; nộp trực tuyến 10.000 đ',
+      }),
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPTT',
+        name: 'Lệ phí đăng ký thường trú',
+        formula: { type: 'fixed', amount: 20_000 },
+        adjustments: [
+          vneidExempt('lệ phí đăng ký cư trú'),
+          { label: 'Nộp trực tuyến: 10.000 đ', channels: ['online'], effect: { type: 'amount', amount: 10_000 } },
+        ],
+        validFrom: TT117.from,
+        legalBasis: `Thông tư 75/2022/TT-BTC: 20.000 đ; nộp trực tuyến 10.000 đ; ${TT117_BASIS}`,
       }),
     ],
   },
@@ -417,9 +592,12 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Đăng ký tạm trú',
       field: 'Cư trú',
       level: 'xã',
+      ...COMMUNES,
       integratedOnlinePayment: true,
       dataConfidence: 'confirmed',
-      note: null,
+      note:
+        'Thông tư 75/2022/TT-BTC: 15.000 đ mỗi lần đăng ký (hộ gia đình, cá nhân), nộp trực tuyến 7.000 đ; 10.000 đ là mức theo người của đăng ký theo danh sách. ' +
+        'Danh mục cũ thu 10.000 đ: quy định đó được đóng ngày 14/08/2026, không sửa đè; từ 15/08/2026 thu 15.000 đ và miễn cho công dân có tài khoản VNeID mức 2 đến 28/02/2027 (Thông tư 117/2026/TT-BTC).',
     },
     rules: [
       feeRule({
@@ -429,7 +607,20 @@ const RAW_PROCEDURES: SeedProcedure[] = [
         formula: { type: 'fixed', amount: 10_000 },
         adjustments: [{ label: 'Nộp trực tuyến: 7.000 đ', channels: ['online'], effect: { type: 'amount', amount: 7_000 } }],
         validFrom: '2023-02-05',
+        validTo: BEFORE_TT117,
         legalBasis: 'Thông tư 75/2022/TT-BTC: 10.000 đ; nộp trực tuyến 7.000 đ',
+      }),
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPTMT',
+        name: 'Lệ phí đăng ký tạm trú',
+        formula: { type: 'fixed', amount: 15_000 },
+        adjustments: [
+          vneidExempt('lệ phí đăng ký cư trú'),
+          { label: 'Nộp trực tuyến: 7.000 đ', channels: ['online'], effect: { type: 'amount', amount: 7_000 } },
+        ],
+        validFrom: TT117.from,
+        legalBasis: `Thông tư 75/2022/TT-BTC: 15.000 đ/lần đăng ký (hộ gia đình, cá nhân); nộp trực tuyến 7.000 đ; ${TT117_BASIS}`,
       }),
     ],
   },
@@ -441,6 +632,7 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Đăng ký thành lập hộ kinh doanh',
       field: 'Thành lập và hoạt động của hộ kinh doanh',
       level: 'xã',
+      ...COMMUNES,
       integratedOnlinePayment: true,
       dataConfidence: 'secondary',
       note: 'Mức thu do HĐND tỉnh quy định; 50.000 đ là mức mẫu của cơ sở dữ liệu quốc gia, chưa đối chiếu nghị quyết của tỉnh Đồng Nai.',
@@ -463,9 +655,12 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Đăng ký thành lập doanh nghiệp tư nhân',
       field: 'Thành lập và hoạt động doanh nghiệp',
       level: 'tỉnh',
+      ...receivedBy(AGENCY.finance),
       integratedOnlinePayment: true,
       dataConfidence: 'unconfirmed',
-      note: 'Lệ phí 50.000 đ và miễn khi đăng ký qua mạng: đã xác nhận. Phí công bố 100.000 đ: giá trị demo, chưa xác nhận.',
+      note:
+        'Lệ phí 50.000 đ và miễn khi đăng ký qua mạng: đã xác nhận. Giảm 50% (25.000 đ) đến hết 31/12/2026 theo Thông tư 64/2025/TT-BTC; ' +
+        'ngày bắt đầu 01/07/2025 lấy theo đợt giảm của Thông tư 64/2025 (như lệ phí căn cước), cần đối chiếu. Phí công bố 100.000 đ: giá trị demo, chưa xác nhận.',
     },
     rules: [
       feeRule({
@@ -475,7 +670,26 @@ const RAW_PROCEDURES: SeedProcedure[] = [
         formula: { type: 'fixed', amount: 50_000 },
         adjustments: [{ label: 'Đăng ký qua mạng điện tử: miễn lệ phí', channels: ['online'], effect: { type: 'exempt' } }],
         validFrom: '2019-09-20',
+        validTo: '2025-06-30',
         legalBasis: 'Thông tư 47/2019/TT-BTC: 50.000 đ/lần; miễn khi đăng ký qua mạng điện tử',
+      }),
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPDKDN',
+        name: 'Lệ phí đăng ký doanh nghiệp',
+        formula: { type: 'fixed', amount: 50_000 },
+        adjustments: [
+          { label: 'Đăng ký qua mạng điện tử: miễn lệ phí', channels: ['online'], effect: { type: 'exempt' } },
+          {
+            label: 'Giảm 50%: 25.000 đ đến 31/12/2026 (Thông tư 64/2025/TT-BTC)',
+            from: '2025-07-01',
+            to: '2026-12-31',
+            effect: { type: 'percent_of_base', percent: '50' },
+          },
+        ],
+        validFrom: '2025-07-01',
+        legalBasis:
+          'Thông tư 47/2019/TT-BTC: 50.000 đ/lần, miễn khi đăng ký qua mạng điện tử; Thông tư 64/2025/TT-BTC: giảm 50% đến 31/12/2026',
       }),
       feeRule({
         kind: 'phi',
@@ -496,6 +710,7 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Cấp giấy phép xây dựng mới đối với công trình cấp III, cấp IV và nhà ở riêng lẻ',
       field: 'Hoạt động xây dựng',
       level: 'xã',
+      ...COMMUNES,
       integratedOnlinePayment: false,
       dataConfidence: 'unconfirmed',
       note: 'Mức 75.000 đ (nhà ở riêng lẻ) là giá trị demo; mức thu do HĐND tỉnh quy định. Chưa tích hợp thanh toán trực tuyến (dữ liệu demo).',
@@ -518,11 +733,13 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Đăng ký biến động quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất (chuyển nhượng, thừa kế, tặng cho)',
       field: 'Đất đai',
       level: 'tỉnh',
+      ...receivedBy(AGENCY.landRegistry),
       integratedOnlinePayment: true,
       dataConfidence: 'unconfirmed',
       note:
         'Lệ phí cấp giấy chứng nhận (50.000 đ) và phí thẩm định hồ sơ (500.000 đ) là giá trị demo; mức do HĐND tỉnh quy định. ' +
-        'Lệ phí trước bạ 0,5% giá trị khai báo (declaredValue) theo Nghị định 10/2022/NĐ-CP; mức tối đa 500 triệu đồng/tài sản là giá trị cần đối chiếu.',
+        'Lệ phí trước bạ 0,5% giá trị khai báo (declaredValue) theo Nghị định 10/2022/NĐ-CP; mức tối đa 500 triệu đồng/tài sản là giá trị cần đối chiếu. ' +
+        `Từ 15/08/2026 đến 28/02/2027 công dân có tài khoản VNeID mức 2 được giảm 10% lệ phí trước bạ, mức giảm tối đa ${VNEID_CAP_NOTE}.`,
     },
     rules: [
       feeRule({
@@ -551,36 +768,63 @@ const RAW_PROCEDURES: SeedProcedure[] = [
         lineNo: 3,
         formula: { type: 'percentage', rate: '0.5', maximum: 500_000_000 },
         validFrom: '2022-03-01',
+        validTo: BEFORE_TT117,
         legalBasis: 'Nghị định 10/2022/NĐ-CP, Điều 8: nhà, đất 0,5% giá tính lệ phí trước bạ',
+        collectionAccount: TREASURY,
+      }),
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPTB',
+        name: 'Lệ phí trước bạ nhà, đất',
+        lineNo: 3,
+        formula: { type: 'percentage', rate: '0.5', maximum: 500_000_000 },
+        adjustments: [vneidReduction('lệ phí trước bạ nhà, đất', '90')],
+        validFrom: TT117.from,
+        legalBasis: `Nghị định 10/2022/NĐ-CP, Điều 8: nhà, đất 0,5% giá tính lệ phí trước bạ; ${TT117_BASIS}`,
         collectionAccount: TREASURY,
       }),
     ],
   },
 
-  // ── Lệ phí trước bạ (Decree 10/2022/NĐ-CP). The national database row has no code, and the
-  // rate depends on the kind of asset, which no dossier input carries; so the row is split by
+  // ── Lệ phí trước bạ (Decree 10/2022/NĐ-CP, Art. 8). The national database row has no code, and
+  // the rate depends on the kind of asset, which no dossier input carries; so the row is split by
   // asset kind into demo procedures (codes 9.000001, 9.000002: NOT real procedure codes). The
-  // house-and-land rate (0.5 %) is a fee line of 1.013831 above.
+  // house-and-land rate (0.5 %) is a fee line of 1.013831 above. Within an asset kind the rate
+  // follows the dossier's `vehicleRegistration` (first or later) and, for a first registration of
+  // a motorbike, `urbanArea`.
   {
     code: '9.000001',
     procedure: {
       name: 'Khai lệ phí trước bạ xe máy (mã thủ tục demo)',
       field: 'Lệ phí trước bạ',
       level: 'tỉnh',
+      ...receivedBy(AGENCY.tax),
       integratedOnlinePayment: true,
       dataConfidence: 'unconfirmed',
       note:
-        'Mã thủ tục 9.000001 là mã demo (cơ sở dữ liệu quốc gia không có mã riêng). Mức 2% đã xác nhận; ' +
-        'mức 5% lần đầu tại thành phố, thị xã nơi UBND tỉnh đóng trụ sở và 1% các lần sau không được mô hình hóa (cần khu vực và lần trước bạ).',
+        'Mã thủ tục 9.000001 là mã demo (cơ sở dữ liệu quốc gia không có mã riêng). Nghị định 10/2022/NĐ-CP Điều 8 (sửa đổi bởi Nghị định 175/2025/NĐ-CP): 2%; ' +
+        '5% khi đăng ký lần đầu tại thành phố trực thuộc trung ương, thành phố, thị xã thuộc tỉnh (urbanArea); 1% từ lần thứ hai (vehicleRegistration: later). ' +
+        `Từ 15/08/2026 đến 28/02/2027 công dân có tài khoản VNeID mức 2 được giảm 100% từ lần đăng ký thứ hai, mức giảm tối đa ${VNEID_CAP_NOTE}.`,
     },
     rules: [
       feeRule({
         kind: 'le_phi',
         feeCode: 'LPTB',
         name: 'Lệ phí trước bạ xe máy',
-        formula: { type: 'percentage', rate: '2' },
+        formula: MOTORBIKE_RATES,
         validFrom: '2022-03-01',
-        legalBasis: 'Nghị định 10/2022/NĐ-CP, Điều 8: xe máy 2%',
+        validTo: BEFORE_TT117,
+        legalBasis: 'Nghị định 10/2022/NĐ-CP, Điều 8: xe máy 2%; lần đầu tại thành phố, thị xã 5%; từ lần thứ hai 1%',
+        collectionAccount: TREASURY,
+      }),
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPTB',
+        name: 'Lệ phí trước bạ xe máy',
+        formula: MOTORBIKE_RATES,
+        adjustments: [vneidReduction('lệ phí trước bạ xe máy từ lần thứ hai', '0', 'later')],
+        validFrom: TT117.from,
+        legalBasis: `Nghị định 10/2022/NĐ-CP, Điều 8 (sửa đổi bởi Nghị định 175/2025/NĐ-CP): xe máy 2%; lần đầu tại thành phố, thị xã 5%; từ lần thứ hai 1%; ${TT117_BASIS}`,
         collectionAccount: TREASURY,
       }),
     ],
@@ -588,23 +832,36 @@ const RAW_PROCEDURES: SeedProcedure[] = [
   {
     code: '9.000002',
     procedure: {
-      name: 'Khai lệ phí trước bạ ô tô chở người từ 9 chỗ trở xuống, đăng ký lần đầu (mã thủ tục demo)',
+      name: 'Khai lệ phí trước bạ ô tô chở người từ 9 chỗ trở xuống (mã thủ tục demo)',
       field: 'Lệ phí trước bạ',
       level: 'tỉnh',
+      ...receivedBy(AGENCY.tax),
       integratedOnlinePayment: true,
       dataConfidence: 'unconfirmed',
       note:
-        'Mã thủ tục 9.000002 là mã demo. Mức 10% lần đầu theo Nghị định 10/2022/NĐ-CP; tỉnh có thể tăng tối đa 50% (mức của Đồng Nai chưa xác minh). ' +
-        'Ô tô điện chạy pin 0% trong 3 năm từ 01/03/2022: không được mô hình hóa (cần loại tài sản).',
+        'Mã thủ tục 9.000002 là mã demo. Mức 10% lần đầu theo Nghị định 10/2022/NĐ-CP; tỉnh có thể tăng tối đa 50% (mức của Đồng Nai chưa xác minh); 2% từ lần thứ hai. ' +
+        'Ô tô điện chạy pin 0% trong 3 năm từ 01/03/2022: không được mô hình hóa (cần loại tài sản). ' +
+        `Từ 15/08/2026 đến 28/02/2027 công dân có tài khoản VNeID mức 2 được giảm 50% từ lần đăng ký thứ hai, mức giảm tối đa ${VNEID_CAP_NOTE}.`,
     },
     rules: [
       feeRule({
         kind: 'le_phi',
         feeCode: 'LPTB',
         name: 'Lệ phí trước bạ ô tô chở người từ 9 chỗ trở xuống',
-        formula: { type: 'percentage', rate: '10' },
+        formula: CAR_RATES,
         validFrom: '2022-03-01',
-        legalBasis: 'Nghị định 10/2022/NĐ-CP, Điều 8: ô tô chở người từ 9 chỗ trở xuống, lần đầu 10%',
+        validTo: BEFORE_TT117,
+        legalBasis: 'Nghị định 10/2022/NĐ-CP, Điều 8: ô tô chở người từ 9 chỗ trở xuống, lần đầu 10%; từ lần thứ hai 2%',
+        collectionAccount: TREASURY,
+      }),
+      feeRule({
+        kind: 'le_phi',
+        feeCode: 'LPTB',
+        name: 'Lệ phí trước bạ ô tô chở người từ 9 chỗ trở xuống',
+        formula: CAR_RATES,
+        adjustments: [vneidReduction('lệ phí trước bạ ô tô từ lần thứ hai', '50', 'later')],
+        validFrom: TT117.from,
+        legalBasis: `Nghị định 10/2022/NĐ-CP, Điều 8: ô tô chở người từ 9 chỗ trở xuống, lần đầu 10%; từ lần thứ hai 2%; ${TT117_BASIS}`,
         collectionAccount: TREASURY,
       }),
     ],
@@ -617,11 +874,13 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Đăng ký, cấp biển số xe lần đầu',
       field: 'Đăng ký, quản lý phương tiện giao thông',
       level: 'tỉnh',
+      ...receivedBy(AGENCY.trafficPolice),
       integratedOnlinePayment: true,
       dataConfidence: 'unconfirmed',
       note:
         'Lệ phí theo loại xe và khu vực (ô tô ≤ 9 chỗ khu vực I: 20.000.000 đ). Demo: xe mô tô tại khu vực II, ' +
-        'bậc theo giá trị xe khai báo (declaredValue): giá trị demo, chưa xác nhận.',
+        'bậc theo giá trị xe khai báo (declaredValue): giá trị demo, chưa xác nhận. Thông tư 155/2025/TT-BTC đã thay Thông tư 60/2023/TT-BTC; ' +
+        'ngày hiệu lực không có trong tài liệu nghiệp vụ nên quy định chưa được tách (đăng ký lần đầu không thuộc diện miễn của Thông tư 117/2026/TT-BTC).',
     },
     rules: [
       feeRule({
@@ -644,6 +903,8 @@ const RAW_PROCEDURES: SeedProcedure[] = [
       name: 'Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm đối với cơ sở kinh doanh dịch vụ ăn uống',
       field: 'An toàn thực phẩm',
       level: 'tỉnh/xã',
+      receivingLevels: ['commune'],
+      receivingUnits: [AGENCY.health],
       integratedOnlinePayment: true,
       dataConfidence: 'unconfirmed',
       note:

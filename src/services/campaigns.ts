@@ -32,6 +32,7 @@ import {
   type AgencyRef,
   actionLists,
   childAgencies,
+  childFacts,
   feeBearingCatalogue,
   feeBearingCells,
   PER_PROCEDURE_SUMS,
@@ -391,7 +392,7 @@ export async function campaignProgress(
   // biome-ignore lint/complexity/useMathMinMax: yyyy-mm-dd strings, compared as text, not numbers.
   const counted: DateRange | null = status === 'scheduled' ? null : { from: campaign.startDate, to: today < end ? today : end };
   const [catalogue, children, data] = await Promise.all([
-    feeBearingCatalogue(ctx),
+    feeBearingCatalogue(ctx, scope),
     childAgencies(ctx, scope),
     progressData(ctx, scope, campaign.baseline, counted, today),
   ]);
@@ -468,8 +469,8 @@ export async function campaignProgress(
     endDate: end,
     remainingDays,
     ...ratioKeys((k) => {
-      // a and b count procedures: never more than the catalogue's fee-bearing ones.
-      const cap = k === 'dossierOnlinePayment' ? undefined : facts.feeBearing.size;
+      // a and b count procedures: never more than the catalogue's fee-bearing ones (b: those the scope can receive).
+      const cap = k === 'dossierOnlinePayment' ? undefined : k === 'procedureIntegration' ? facts.receivable.size : facts.feeBearing.size;
       const target = campaign.targets[k];
       return {
         ...project(
@@ -483,9 +484,13 @@ export async function campaignProgress(
   };
 
   const dossierTarget = campaign.targets.dossierOnlinePayment;
+  // Each child's b counts what that child can receive.
+  const scoredFor = (child: string) => (summary: Summary) =>
+    scoreAll(ratiosOf(summary, childFacts(catalogue, child), settings.integrationSource), settings.scoring);
   const leaderboardRow = (agency: AgencyRef & { direct: boolean }, child: string): LeaderboardRow => {
-    const before = scored(data.children.get(`baseline|${child}`) ?? emptySummary());
-    const now = scored(data.children.get(`campaign|${child}`) ?? emptySummary());
+    const scoredChild = scoredFor(child);
+    const before = scoredChild(data.children.get(`baseline|${child}`) ?? emptySummary());
+    const now = scoredChild(data.children.get(`campaign|${child}`) ?? emptySummary());
     const c = now.dossierOnlinePayment;
     return {
       agency,

@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { AgencyLevel } from '../db/schema/agencies.ts';
 import { agencies, feeRules, procedures } from '../db/schema/index.ts';
 import { budgetClassificationErrors, normalisePercent } from '../domain/budget.ts';
 import { vnDate } from '../domain/dates.ts';
@@ -124,6 +125,8 @@ function procedureView(p: ProcedureRow, rules: FeeRuleRow[], today: string) {
     name: p.name,
     field: p.field,
     level: p.level,
+    receivingLevels: p.receivingLevels,
+    receivingUnits: p.receivingUnits,
     integratedOnlinePayment: p.integratedOnlinePayment,
     dataConfidence: p.dataConfidence,
     note: p.note,
@@ -173,26 +176,84 @@ export interface ProcedureInput {
   name: string;
   field: string;
   level: string;
+  /**
+   * Who receives it: agencies of these levels, and these agencies with their units (766
+   * indicator b asks a unit only about what it can receive). Absent on an update: unchanged;
+   * both empty: every unit.
+   */
+  receivingLevels?: AgencyLevel[];
+  receivingUnits?: string[];
   integratedOnlinePayment: boolean;
   dataConfidence: 'confirmed' | 'secondary' | 'unconfirmed';
   note: string | null;
 }
 
-/** Creates or updates a procedure (admin). Fee rules are managed one by one below. */
-export async function putProcedure(ctx: ServiceContext, code: string, input: ProcedureInput) {
+/** The procedure's own fields as stored and audited. */
+export function procedureRecord(p: ProcedureRow) {
+  return {
+    name: p.name,
+    field: p.field,
+    level: p.level,
+    receivingLevels: p.receivingLevels,
+    receivingUnits: p.receivingUnits,
+    integratedOnlinePayment: p.integratedOnlinePayment,
+    dataConfidence: p.dataConfidence,
+    note: p.note,
+  };
+}
+
+/** The receiving units named that are not in the agency tree. */
+export async function unknownAgencies(ctx: ServiceContext, codes: readonly string[]): Promise<string[]> {
+  if (codes.length === 0) return [];
+  const known = await executor(ctx)
+    .select({ code: agencies.code })
+    .from(agencies)
+    .where(inArray(agencies.code, [...codes]));
+  const found = new Set(known.map((a) => a.code));
+  return [...new Set(codes)].filter((c) => !found.has(c));
+}
+
+/**
+ * Creates or updates a procedure (admin). Fee rules are managed one by one below. With a
+ * principal (an admin's request), the change is audited in the same transaction.
+ */
+export async function putProcedure(ctx: ServiceContext, code: string, input: ProcedureInput, principal?: Principal) {
   return withTransaction(ctx, async (ctx) => {
     const now = ctx.now();
-    const [existing] = await executor(ctx).select({ code: procedures.code }).from(procedures).where(eq(procedures.code, code));
-    await executor(ctx)
+    const db = executor(ctx);
+    const missing = await unknownAgencies(ctx, input.receivingUnits ?? []);
+    if (missing.length > 0) {
+      throw new ServiceError('unknown-agency', `receiving units not in the agency tree: ${missing.join(', ')}`, [
+        { path: 'receivingUnits', message: `unknown agency ${missing[0]}` },
+      ]);
+    }
+    const [existing] = await db.select().from(procedures).where(eq(procedures.code, code)).for('update');
+    const values = {
+      ...input,
+      receivingLevels: [...new Set(input.receivingLevels ?? existing?.receivingLevels ?? [])],
+      receivingUnits: [...new Set(input.receivingUnits ?? existing?.receivingUnits ?? [])],
+    };
+    const [row] = await db
       .insert(procedures)
-      .values({ code, ...input, createdAt: now, updatedAt: now })
-      .onConflictDoUpdate({ target: procedures.code, set: { ...input, updatedAt: now } });
+      .values({ code, ...values, createdAt: now, updatedAt: now })
+      .onConflictDoUpdate({ target: procedures.code, set: { ...values, updatedAt: now } })
+      .returning();
+    if (principal) {
+      await appendAudit(ctx, principal, {
+        action: existing ? 'procedure.update' : 'procedure.create',
+        resourceType: 'procedure',
+        resourceId: code,
+        agencyCode: null,
+        before: existing ? procedureRecord(existing) : null,
+        after: procedureRecord(row!),
+      });
+    }
     return { procedure: await getProcedure(ctx, code), created: !existing };
   });
 }
 
 /** Checks a rule and gives its values as stored (the retained share with its two decimals). */
-function checkRule(input: FeeRuleInput): FeeRuleInput {
+export function checkRule(input: FeeRuleInput): FeeRuleInput {
   if (input.validTo !== null && input.validTo < input.validFrom) {
     throw new ServiceError('validation-failed', 'validTo is before validFrom', [{ path: 'validTo', message: 'before validFrom' }]);
   }
@@ -214,11 +275,18 @@ function checkRule(input: FeeRuleInput): FeeRuleInput {
   };
 }
 
+/** A rule as audited: its fields without the row's id and timestamps. */
+export function feeRuleRecord(r: FeeRuleRow) {
+  const { id: _id, ...rule } = feeRuleView(r);
+  return { procedureCode: r.procedureCode, ...rule };
+}
+
 /**
  * Adds a fee rule. Rules are never deleted: obligations and receipts refer to them, and the law
- * retires a rate by ending its validity, which is what an update of `validTo` does.
+ * retires a rate by ending its validity, which is what an update of `validTo` does. With a
+ * principal (an admin's request), audited.
  */
-export async function addFeeRule(ctx: ServiceContext, procedureCode: string, given: FeeRuleInput) {
+export async function addFeeRule(ctx: ServiceContext, procedureCode: string, given: FeeRuleInput, principal?: Principal) {
   const input = checkRule(given);
   return withTransaction(ctx, async (ctx) => {
     const [procedure] = await executor(ctx).select({ code: procedures.code }).from(procedures).where(eq(procedures.code, procedureCode));
@@ -228,19 +296,43 @@ export async function addFeeRule(ctx: ServiceContext, procedureCode: string, giv
       .insert(feeRules)
       .values({ id: crypto.randomUUID(), procedureCode, ...input, canCharge: canCharge(input), createdAt: now, updatedAt: now })
       .returning();
+    if (principal) {
+      await appendAudit(ctx, principal, {
+        action: 'fee_rule.create',
+        resourceType: 'fee_rule',
+        resourceId: row!.id,
+        agencyCode: null,
+        after: feeRuleRecord(row!),
+      });
+    }
     return feeRuleView(row!);
   });
 }
 
-export async function updateFeeRule(ctx: ServiceContext, procedureCode: string, id: string, given: FeeRuleInput) {
+export async function updateFeeRule(ctx: ServiceContext, procedureCode: string, id: string, given: FeeRuleInput, principal?: Principal) {
   const input = checkRule(given);
-  const [row] = await executor(ctx)
-    .update(feeRules)
-    .set({ ...input, canCharge: canCharge(input), updatedAt: ctx.now() })
-    .where(and(eq(feeRules.id, id), eq(feeRules.procedureCode, procedureCode)))
-    .returning();
-  if (!row) throw notFound(`fee rule ${id} of procedure ${procedureCode}`);
-  return feeRuleView(row);
+  return withTransaction(ctx, async (ctx) => {
+    const db = executor(ctx);
+    const where = and(eq(feeRules.id, id), eq(feeRules.procedureCode, procedureCode));
+    const [before] = await db.select().from(feeRules).where(where).for('update');
+    if (!before) throw notFound(`fee rule ${id} of procedure ${procedureCode}`);
+    const [row] = await db
+      .update(feeRules)
+      .set({ ...input, canCharge: canCharge(input), updatedAt: ctx.now() })
+      .where(where)
+      .returning();
+    if (principal) {
+      await appendAudit(ctx, principal, {
+        action: 'fee_rule.replace',
+        resourceType: 'fee_rule',
+        resourceId: id,
+        agencyCode: null,
+        before: feeRuleRecord(before),
+        after: feeRuleRecord(row!),
+      });
+    }
+    return feeRuleView(row!);
+  });
 }
 
 export interface AgencyInput {

@@ -2,7 +2,16 @@ import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import { agencies, dossiers, feeRules, obligations, procedures } from '../db/schema/index.ts';
 import { vnDate } from '../domain/dates.ts';
 import { type DvcqgSyncRecord, dvcqgSyncRecord } from '../domain/dvcqg-sync.ts';
-import { type Channel, computeFee, type FeeFormula, FeeInputError, inputsUsed, isRuleValidOn } from '../domain/fees.ts';
+import {
+  type Channel,
+  computeFee,
+  type FeeFormula,
+  FeeInputError,
+  inputsUsed,
+  isRuleValidOn,
+  payerCategoriesOf,
+  type VehicleRegistration,
+} from '../domain/fees.ts';
 import { sumVnd } from '../domain/money.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
@@ -16,7 +25,13 @@ export interface DossierInput {
   applicant?: { name?: string | null; address?: string | null } | null;
   declaredValue?: number | null;
   quantity?: number | null;
+  /** Copies asked for (a per-copy fee); absent: one. */
+  copies?: number | null;
+  /** The payer's categories; `payerCategory` is a one-item alias, and the two add up. */
+  payerCategories?: readonly string[] | null;
   payerCategory?: string | null;
+  vehicleRegistration?: VehicleRegistration | null;
+  urbanArea?: boolean | null;
 }
 
 interface ObligationView {
@@ -40,7 +55,12 @@ export interface DossierView {
   applicant: { name: string | null; address: string | null } | null;
   declaredValue: number | null;
   quantity: number | null;
+  copies: number | null;
+  payerCategories: string[];
+  /** The one category when there is exactly one (the alias older clients read), else null. */
   payerCategory: string | null;
+  vehicleRegistration: VehicleRegistration | null;
+  urbanArea: boolean | null;
   onlinePaymentFlag: number;
   paidAt: string | null;
   obligations: ObligationView[];
@@ -65,7 +85,11 @@ function toView(row: DossierRow, lines: ObligationRow[]): DossierView {
       row.applicantName === null && row.applicantAddress === null ? null : { name: row.applicantName, address: row.applicantAddress },
     declaredValue: row.declaredValue,
     quantity: row.quantity,
-    payerCategory: row.payerCategory,
+    copies: row.copies,
+    payerCategories: row.payerCategories,
+    payerCategory: row.payerCategories.length === 1 ? row.payerCategories[0]! : null,
+    vehicleRegistration: row.vehicleRegistration,
+    urbanArea: row.urbanArea,
     onlinePaymentFlag: row.onlinePaymentFlag,
     paidAt: row.paidAt?.toISOString() ?? null,
     obligations: visible.map((o) => ({
@@ -112,12 +136,13 @@ interface ComputedLine extends Omit<ObligationView, 'id' | 'status'> {
   feeRuleId: string;
 }
 
+type FeeInputsOfDossier = Pick<
+  DossierRow,
+  'channel' | 'receivedDate' | 'declaredValue' | 'quantity' | 'copies' | 'payerCategories' | 'vehicleRegistration' | 'urbanArea'
+>;
+
 /** The fee lines of a dossier from the rules valid on its receipt date, for its channel. */
-async function computeLines(
-  ctx: ServiceContext,
-  procedureCode: string,
-  inputs: { channel: Channel; receivedDate: string; declaredValue: number | null; quantity: number | null; payerCategory: string | null },
-): Promise<ComputedLine[]> {
+async function computeLines(ctx: ServiceContext, procedureCode: string, inputs: FeeInputsOfDossier): Promise<ComputedLine[]> {
   const rules = await executor(ctx)
     .select()
     .from(feeRules)
@@ -179,7 +204,10 @@ function sameFeeInputs(row: DossierRow, next: DossierRecord): boolean {
     row.receivedDate === next.receivedDate &&
     row.declaredValue === next.declaredValue &&
     row.quantity === next.quantity &&
-    row.payerCategory === next.payerCategory
+    row.copies === next.copies &&
+    row.payerCategories.join('\n') === next.payerCategories.join('\n') &&
+    row.vehicleRegistration === next.vehicleRegistration &&
+    row.urbanArea === next.urbanArea
   );
 }
 
@@ -235,7 +263,11 @@ export async function putDossier(
         applicantAddress: input.applicant?.address ?? null,
         declaredValue: input.declaredValue ?? null,
         quantity: input.quantity ?? null,
-        payerCategory: input.payerCategory ?? null,
+        copies: input.copies ?? null,
+        // A set: sorted and each once, so the same categories in another order change nothing.
+        payerCategories: payerCategoriesOf(input).sort(),
+        vehicleRegistration: input.vehicleRegistration ?? null,
+        urbanArea: input.urbanArea ?? null,
       };
 
       // Locked whether or not the caller may see it: the code is taken either way.

@@ -79,23 +79,71 @@ export interface CatalogueProcedure {
   integrated: boolean;
 }
 
-/** The fee-bearing procedures now (a rule in force today can charge), with names and flags. */
-export async function feeBearingCatalogue(
-  ctx: ServiceContext,
-): Promise<{ facts: CatalogueFacts; procedures: Map<string, CatalogueProcedure> }> {
-  const rows = await queryRows<{ code: string; name: string; integrated: boolean }>(
-    executor(ctx),
-    sql`SELECT p.code, p.name, p.integrated_online_payment AS integrated FROM procedures p
-        WHERE ${feeBearingCondition(sql`p.code`, vnDate(ctx.now()))} ORDER BY p.code`,
-  );
+export interface ScopedCatalogue {
+  /** `receivable`: what the scope (its subtree) can receive. */
+  facts: CatalogueFacts;
+  procedures: Map<string, CatalogueProcedure>;
+  /** What each child of the scope (with its subtree) can receive; '' the scope agency alone. */
+  receivableByChild: Map<string, Set<string>>;
+}
+
+/**
+ * "The agency `a` (columns level, path) receives the procedure `p` (columns receiving_levels,
+ * receiving_units)": domain/indicators.ts `receives`, in SQL.
+ */
+function receivesSql(a: string, p: string): SQL {
+  const [level, path, levels, units] = [`${a}.level`, `${a}.path`, `${p}.receiving_levels`, `${p}.receiving_units`].map(sql.raw) as [
+    SQL,
+    SQL,
+    SQL,
+    SQL,
+  ];
+  return sql`((cardinality(${levels}) = 0 AND cardinality(${units}) = 0) OR ${level} = ANY(${levels})
+           OR EXISTS (SELECT 1 FROM unnest(${units}) AS ru(code) WHERE strpos(${path}, '/' || ru.code || '/') > 0))`;
+}
+
+/**
+ * The fee-bearing procedures now (a rule in force today can charge), with names and flags, and
+ * which of them the scope, and each child of it, can receive: indicator b's denominators.
+ */
+export async function feeBearingCatalogue(ctx: ServiceContext, scope: Scope): Promise<ScopedCatalogue> {
+  const today = vnDate(ctx.now());
+  const [rows, reach] = await Promise.all([
+    queryRows<{ code: string; name: string; integrated: boolean }>(
+      executor(ctx),
+      sql`SELECT p.code, p.name, p.integrated_online_payment AS integrated FROM procedures p
+          WHERE ${feeBearingCondition(sql`p.code`, today)} ORDER BY p.code`,
+    ),
+    queryRows<{ child: string; code: string }>(
+      executor(ctx),
+      sql`WITH units AS MATERIALIZED (SELECT a.level, a.path, ${childOf(scope, sql`a.path`)} AS child FROM agencies a
+                                      WHERE strpos(a.path, ${scope.marker}) > 0)
+          SELECT DISTINCT u.child, p.code FROM units u JOIN procedures p ON ${receivesSql('u', 'p')}
+          WHERE ${feeBearingCondition(sql`p.code`, today)}`,
+    ),
+  ]);
   const procedures = new Map(rows.map((r) => [r.code, { code: r.code, name: r.name, integrated: Boolean(r.integrated) }]));
+  const receivableByChild = new Map<string, Set<string>>();
+  for (const r of reach) {
+    const child = String(r.child);
+    if (!receivableByChild.has(child)) receivableByChild.set(child, new Set());
+    receivableByChild.get(child)!.add(String(r.code));
+  }
   return {
     procedures,
+    receivableByChild,
     facts: {
       feeBearing: new Set(procedures.keys()),
       integrated: new Set(rows.filter((r) => r.integrated).map((r) => r.code)),
+      receivable: new Set(reach.map((r) => String(r.code))),
     },
   };
+}
+
+/** The catalogue facts of one child of the scope: b over what that child can receive. */
+export function childFacts(catalogue: ScopedCatalogue, child: string, facts: CatalogueFacts = catalogue.facts): CatalogueFacts {
+  const reach = catalogue.receivableByChild.get(child) ?? new Set<string>();
+  return { ...facts, receivable: new Set([...facts.receivable].filter((code) => reach.has(code))) };
 }
 
 /** "The procedure in `code` is fee-bearing on `today`" (domain/fees.ts isFeeBearing), in SQL. */
@@ -123,11 +171,14 @@ export function feeBearingCells(scope: Scope, ranges: DateRange[], today: string
     ranges.map((r) => sql`r.received_date BETWEEN ${r.from}::date AND ${r.to}::date`),
     sql` OR `,
   );
-  // Each unit's child is worked out once per unit (a materialised subquery), not once per row.
+  // Each unit's child is worked out once per unit (a materialised subquery), not once per row. A
+  // charged dossier counts for b only where its unit receives the procedure (`charged`).
   return sql`
-    WITH units AS MATERIALIZED (SELECT a.code, ${childOf(scope, sql`a.path`)} AS child FROM agencies a WHERE strpos(a.path, ${scope.marker}) > 0)
-    SELECT r.received_date, r.agency_code, r.procedure_code, u.child, r.dossiers, r.dossiers - r.zero_fee AS fee_dossiers, r.paid_online, r.charged
-    FROM indicator_daily r JOIN units u ON u.code = r.agency_code
+    WITH units AS MATERIALIZED (SELECT a.code, a.level, a.path, ${childOf(scope, sql`a.path`)} AS child FROM agencies a
+                                WHERE strpos(a.path, ${scope.marker}) > 0)
+    SELECT r.received_date, r.agency_code, r.procedure_code, u.child, r.dossiers, r.dossiers - r.zero_fee AS fee_dossiers, r.paid_online,
+           CASE WHEN ${receivesSql('u', 'p')} THEN r.charged ELSE 0 END AS charged
+    FROM indicator_daily r JOIN units u ON u.code = r.agency_code JOIN procedures p ON p.code = r.procedure_code
     WHERE (${dates}) AND ${feeBearingCondition(sql`r.procedure_code`, today)}
       ${procedureCode === undefined ? sql`` : sql`AND r.procedure_code = ${procedureCode}`}`;
 }
@@ -161,8 +212,9 @@ async function procedureSums(ctx: ServiceContext, scope: Scope, range: DateRange
     executor(ctx),
     sql`
     SELECT r.procedure_code, sum(r.dossiers)::int8 AS dossiers, sum(r.dossiers - r.zero_fee)::int8 AS fee_dossiers,
-           sum(r.paid_online)::int8 AS paid_online, sum(r.charged)::int8 AS charged, sum(r.online_submitted)::int8 AS online_submitted
-    FROM indicator_daily r JOIN agencies a ON a.code = r.agency_code
+           sum(r.paid_online)::int8 AS paid_online, sum(CASE WHEN ${receivesSql('a', 'p')} THEN r.charged ELSE 0 END)::int8 AS charged,
+           sum(r.online_submitted)::int8 AS online_submitted
+    FROM indicator_daily r JOIN agencies a ON a.code = r.agency_code JOIN procedures p ON p.code = r.procedure_code
     WHERE r.received_date BETWEEN ${range.from}::date AND ${range.to}::date AND strpos(a.path, ${scope.marker}) > 0
     GROUP BY r.procedure_code`,
   );
@@ -228,7 +280,7 @@ export async function onlinePaymentIndicators(
   range: DateRange,
 ): Promise<IndicatorReport> {
   const scope = await resolveScope(ctx, principal, agencyCode);
-  const [{ facts }, cells] = await Promise.all([feeBearingCatalogue(ctx), procedureSums(ctx, scope, range)]);
+  const [{ facts }, cells] = await Promise.all([feeBearingCatalogue(ctx, scope), procedureSums(ctx, scope, range)]);
   const settings = ctx.settings.indicators;
   const submitted = cells.reduce((s, c) => ({ numerator: s.numerator + c.onlineSubmitted, denominator: s.denominator + c.dossiers }), {
     numerator: 0,
@@ -264,37 +316,46 @@ export async function onlinePaymentBreakdown(
 ) {
   const scope = await resolveScope(ctx, principal, agencyCode);
   const settings = ctx.settings.indicators;
-  const catalogue = await feeBearingCatalogue(ctx);
+  const catalogue = await feeBearingCatalogue(ctx, scope);
   const { procedures } = catalogue;
   let { facts } = catalogue;
   const head = { agency: agencyRef(scope), from: range.from, to: range.to, by, integrationSource: settings.integrationSource };
   if (procedureCode !== undefined) {
     const procedure = procedures.get(procedureCode);
     if (!procedure) throw notFound(`fee-bearing procedure ${procedureCode}`);
-    facts = catalogueOfOne(procedure);
+    facts = catalogueOfOne(procedure, facts);
   }
   if (by === 'procedure') {
     const totals = new Map((await procedureSums(ctx, scope, range)).map((row) => [row.procedureCode, row]));
     const items: BreakdownItem[] = [...procedures.values()].map((procedure) => {
       const row = totals.get(procedure.code) ?? emptyCounts(procedure.code);
-      return { procedure, ...indicatorsOf([row], catalogueOfOne(procedure), settings) };
+      return { procedure, ...indicatorsOf([row], catalogueOfOne(procedure, facts), settings) };
     });
     return { ...head, items };
   }
   const [children, byChild] = await Promise.all([childAgencies(ctx, scope), childSummaries(ctx, scope, range, procedureCode)]);
-  const scored = (summary: Summary) => scoreAll(ratiosOf(summary, facts, settings.integrationSource), settings.scoring);
+  const scored = (summary: Summary, child: string) =>
+    scoreAll(ratiosOf(summary, childFacts(catalogue, child, facts), settings.integrationSource), settings.scoring);
   const items: BreakdownItem[] = children.map((child) => ({
     agency: { ...agencyRef(child), direct: false },
-    ...scored(byChild.get(child.code) ?? emptySummary()),
+    ...scored(byChild.get(child.code) ?? emptySummary(), child.code),
   }));
   const own = byChild.get('');
-  if (own) items.unshift({ agency: { ...agencyRef(scope), direct: true }, ...scored(own) });
+  if (own) items.unshift({ agency: { ...agencyRef(scope), direct: true }, ...scored(own, '') });
   return { ...head, ...(procedureCode === undefined ? {} : { procedure: procedures.get(procedureCode) }), items };
 }
 
-/** One procedure as a catalogue of its own: b then asks whether this one is integrated. */
-function catalogueOfOne(procedure: CatalogueProcedure): CatalogueFacts {
-  return { feeBearing: new Set([procedure.code]), integrated: procedure.integrated ? new Set([procedure.code]) : new Set() };
+/**
+ * One procedure as a catalogue of its own: b then asks whether this one is integrated, of a
+ * scope that can receive it (otherwise b has nothing to count there).
+ */
+function catalogueOfOne(procedure: CatalogueProcedure, facts: CatalogueFacts): CatalogueFacts {
+  const one = new Set([procedure.code]);
+  return {
+    feeBearing: one,
+    integrated: procedure.integrated ? one : new Set(),
+    receivable: facts.receivable.has(procedure.code) ? one : new Set(),
+  };
 }
 
 const emptyCounts = (procedureCode: string): ProcedureCounts => ({
@@ -318,7 +379,7 @@ export async function childAgencies(ctx: ServiceContext, scope: Scope) {
 export interface ActionLists {
   /** (a) Fee-bearing procedures with dossiers but none paid online: the first payment moves a. */
   proceduresWithoutOnlinePayment: Array<CatalogueProcedure & { dossiers: number; feeDossiers: number }>;
-  /** (b) Fee-bearing procedures not counted as integrated. */
+  /** (b) Fee-bearing procedures the scope can receive, not counted as integrated. */
   proceduresNotIntegrated: Array<CatalogueProcedure & { dossiers: number; charged: number }>;
   /** (c) Receiving units, lowest dossier rate first, with what each needs to reach the target. */
   unitsByDossierRate: Array<{
@@ -337,7 +398,7 @@ export interface ActionLists {
 export function actionLists(
   totals: Map<string, ProcedureCounts>,
   units: UnitRatio[],
-  catalogue: { facts: CatalogueFacts; procedures: Map<string, CatalogueProcedure> },
+  catalogue: Pick<ScopedCatalogue, 'facts' | 'procedures'>,
   settings: IndicatorSettings,
   target: number | string,
 ): ActionLists {
@@ -347,7 +408,9 @@ export function actionLists(
       .filter(({ row }) => row.dossiers > 0 && row.paidOnline === 0)
       .sort((x, y) => y.row.feeDossiers - x.row.feeDossiers || x.p.code.localeCompare(y.p.code))
       .map(({ p, row }) => ({ ...p, dossiers: row.dossiers, feeDossiers: row.feeDossiers })),
+    // A unit is not asked to integrate what it cannot receive (a commune and a provincial procedure).
     proceduresNotIntegrated: all
+      .filter(({ p }) => catalogue.facts.receivable.has(p.code))
       .filter(({ p, row }) => (settings.integrationSource === 'dossiers' ? row.charged === 0 : !p.integrated))
       .sort((x, y) => y.row.dossiers - x.row.dossiers || x.p.code.localeCompare(y.p.code))
       .map(({ p, row }) => ({ ...p, dossiers: row.dossiers, charged: row.charged })),
@@ -371,7 +434,7 @@ export async function onlinePaymentActions(
 ) {
   const scope = await resolveScope(ctx, principal, agencyCode);
   const settings = ctx.settings.indicators;
-  const catalogue = await feeBearingCatalogue(ctx);
+  const catalogue = await feeBearingCatalogue(ctx, scope);
   const [procedures, units] = await Promise.all([procedureSums(ctx, scope, range), unitRatios(ctx, scope, range)]);
   const goal = target ?? Number(settings.scoring.dossierOnlinePayment.threshold);
   const lists = actionLists(new Map(procedures.map((row) => [row.procedureCode, row])), units, catalogue, settings, goal);

@@ -53,17 +53,43 @@ const LINEAGE: Record<string, string[]> = {
   [AGENCIES.otherProvince]: [AGENCIES.otherProvince],
 };
 
-type Key = 'F1' | 'F2' | 'F3' | 'F4' | 'F5' | 'E1' | 'X1';
-/** The catalogue, as this test knows it. `feeBearing`: a rule in force on 3 December 2026 can charge. */
-const CATALOGUE: Record<Key, { integrated: boolean; feeBearing: boolean }> = {
-  F1: { integrated: true, feeBearing: true }, // 135.000 đ
-  F2: { integrated: true, feeBearing: true }, // 50.000 đ, free when filed online
-  F3: { integrated: false, feeBearing: true }, // 2.000 đ a page, free for a child
-  F4: { integrated: false, feeBearing: true }, // 20.000 đ, never paid online
-  F5: { integrated: true, feeBearing: true }, // 30.000 đ, never filed
-  E1: { integrated: false, feeBearing: false }, // always free
-  X1: { integrated: true, feeBearing: false }, // 20.000 đ until 15/10/2026, then no rule
+/** Each agency's level, as the tree below makes them. */
+const LEVEL: Record<string, string> = {
+  [AGENCIES.province]: 'province',
+  [AGENCIES.department]: 'department',
+  [UNIT]: 'unit',
+  [AGENCIES.communeA]: 'commune',
+  [AGENCIES.communeB]: 'commune',
+  [AGENCIES.district]: 'district',
+  [AGENCIES.districtCommune]: 'commune',
+  [AGENCIES.otherProvince]: 'province',
 };
+
+type Key = 'F1' | 'F2' | 'F3' | 'F4' | 'F5' | 'E1' | 'X1';
+/**
+ * The catalogue, as this test knows it. `feeBearing`: a rule in force on 3 December 2026 can
+ * charge. `levels` / `units`: who receives it (none said: every unit), so that indicator b asks
+ * each unit only about what it can receive.
+ */
+const CATALOGUE: Record<Key, { integrated: boolean; feeBearing: boolean; levels: string[]; units: string[] }> = {
+  F1: { integrated: true, feeBearing: true, levels: [], units: [] }, // 135.000 đ
+  F2: { integrated: true, feeBearing: true, levels: [], units: [] }, // 50.000 đ, free when filed online
+  F3: { integrated: false, feeBearing: true, levels: ['commune'], units: [] }, // 2.000 đ a page, free for a child: the communes'
+  F4: { integrated: false, feeBearing: true, levels: [], units: [AGENCIES.department] }, // 20.000 đ, never paid online: the department's (and its unit's)
+  F5: { integrated: true, feeBearing: true, levels: [], units: [UNIT] }, // 30.000 đ, never filed: the unit's only
+  E1: { integrated: false, feeBearing: false, levels: ['commune'], units: [] }, // always free
+  X1: { integrated: true, feeBearing: false, levels: [], units: [] }, // 20.000 đ until 15/10/2026, then no rule
+};
+
+/** Whether an agency receives a procedure, by this test's own reading of the catalogue. */
+function receivesHere(agency: string, key: Key): boolean {
+  const { levels, units } = CATALOGUE[key];
+  if (levels.length === 0 && units.length === 0) return true;
+  return levels.includes(LEVEL[agency]!) || units.some((u) => LINEAGE[agency]!.includes(u));
+}
+
+/** The agencies of a scope's subtree (itself included). */
+const subtree = (scope: string) => Object.keys(LINEAGE).filter((a) => LINEAGE[a]!.includes(scope));
 const codes = {} as Record<Key, string>;
 
 type Channel = 'online' | 'direct' | 'postal';
@@ -215,13 +241,24 @@ beforeAll(async () => {
     // createProcedure marks procedures integrated; set the flag this catalogue wants.
     const current = await json(await h.request('GET', `/v1/procedures/${codes[key]}`, { token: admin }));
     const { name, field, level, dataConfidence, note } = current;
-    await expectJson(
+    const { integrated, levels, units } = CATALOGUE[key];
+    const updated = await expectJson(
       await h.request('PUT', `/v1/procedures/${codes[key]}`, {
         token: admin,
-        body: { name, field, level, dataConfidence, note, integratedOnlinePayment: CATALOGUE[key].integrated },
+        body: {
+          name,
+          field,
+          level,
+          dataConfidence,
+          note,
+          integratedOnlinePayment: integrated,
+          receivingLevels: levels,
+          receivingUnits: units,
+        },
       }),
       200,
     );
+    expect([updated.receivingLevels, updated.receivingUnits]).toEqual([levels, units]);
   };
   await make('F1', [rule({ formula: { type: 'fixed', amount: 135_000 } })]);
   await make('F2', [
@@ -287,6 +324,8 @@ interface Expect {
   to: string;
   source?: 'dossiers' | 'catalogue';
   procedure?: Key;
+  /** The agencies whose receiving counts for b (default: the scope's subtree). */
+  receivers?: string[];
 }
 
 const model = (d: Planned): ModelDossier => ({
@@ -295,14 +334,19 @@ const model = (d: Planned): ModelDossier => ({
   date: vietnamDate(d.receivedAt),
   lines: lines(d),
   flag: d.flag,
+  atReceiver: receivesHere(d.agency, d.key),
 });
 
-function expected({ scope, from, to, source = 'dossiers', procedure }: Expect, curves: Curves = DOMAIN_CURVES) {
+/** The fee-bearing procedures some of `receivers` receives: b's denominator, counted here. */
+const receivableBy = (receivers: string[]) =>
+  new Set((Object.keys(CATALOGUE) as Key[]).filter((k) => CATALOGUE[k].feeBearing && receivers.some((a) => receivesHere(a, k))));
+
+function expected({ scope, from, to, source = 'dossiers', procedure, receivers = subtree(scope) }: Expect, curves: Curves = DOMAIN_CURVES) {
   const keys = (Object.keys(CATALOGUE) as Key[]).filter((k) => CATALOGUE[k].feeBearing && (procedure === undefined || k === procedure));
   const inScope = plan.map(model).filter((d) => LINEAGE[d.agency]!.includes(scope) && d.date >= from && d.date <= to);
   return modelIndicators(
     inScope,
-    { feeBearing: new Set(keys), integrated: new Set(keys.filter((k) => CATALOGUE[k].integrated)) },
+    { feeBearing: new Set(keys), integrated: new Set(keys.filter((k) => CATALOGUE[k].integrated)), receivable: receivableBy(receivers) },
     source,
     curves,
   );
@@ -400,8 +444,42 @@ describe(`the three indicators on a generated data set (${databaseLabel})`, () =
     const body = await indicators(`agency=${AGENCIES.communeA}&from=2026-01-01&to=2026-01-31`);
     expect(body.procedureOnlinePayment).toEqual({ numerator: 0, denominator: 0, rate: null, points: null, maxPoints: 2 });
     expect(body.dossierOnlinePayment).toEqual({ numerator: 0, denominator: 0, rate: null, points: null, maxPoints: 6 });
-    expect(body.procedureIntegration).toEqual({ numerator: 0, denominator: 5, rate: 0, points: 0, maxPoints: 2 });
+    // The commune receives F1, F2 (every unit) and F3 (the communes'), not the department's F4 nor the unit's F5.
+    expect(body.procedureIntegration).toEqual({ numerator: 0, denominator: 3, rate: 0, points: 0, maxPoints: 2 });
     expect(body.points).toBe(0);
+  });
+
+  it("counts in b's denominator only the procedures each unit can receive (by level and receiving units)", async () => {
+    const p = PERIODS[2]!;
+    // Counted by hand from the catalogue above: who receives what, through each scope's subtree.
+    const denominators: Record<string, number> = {
+      [AGENCIES.province]: 5, // every fee-bearing one somewhere in the tree
+      [AGENCIES.department]: 4, // F1, F2, F4 (its own), F5 (its unit's)
+      [UNIT]: 4, // F1, F2, F4 (under the department), F5
+      [AGENCIES.communeA]: 3, // F1, F2, F3
+      [AGENCIES.district]: 3, // through its commune: F1, F2, F3
+      [AGENCIES.otherProvince]: 2, // a province with no commune or department here: F1, F2
+    };
+    for (const [scope, denominator] of Object.entries(denominators)) {
+      const body = await indicators(`agency=${scope}&${p.query}`);
+      expect(body.procedureIntegration.denominator, scope).toBe(denominator);
+      expect(body.procedureIntegration.denominator, scope).toBe(receivableBy(subtree(scope)).size);
+      expect(body.procedureIntegration.numerator, scope).toBeLessThanOrEqual(denominator);
+    }
+    // A commune's dossier of the department's procedure is counted in a and c, never in b.
+    const misfiled = plan.filter((d) => d.key === 'F4' && LEVEL[d.agency] === 'commune' && charged(d));
+    expect(misfiled.length).toBeGreaterThan(0);
+    const commune = misfiled[0]!.agency;
+    const body = await indicators(`agency=${commune}&${p.query}`);
+    expect(pick(body)).toEqual(expected({ scope: commune, from: p.from, to: p.to }));
+    const actions = await expectJson(
+      await h.request('GET', `/v1/indicators/online-payment/actions?agency=${commune}&${p.query}`, { token: admin }),
+      200,
+    );
+    // Not asked to integrate the department's or the unit's procedure.
+    const asked = actions.proceduresNotIntegrated.map((x: { code: string }) => x.code);
+    expect(asked).not.toContain(codes.F4);
+    expect(asked).not.toContain(codes.F5);
   });
 
   it('takes b from the catalogue flag, and scores c on another curve, when configured so', async () => {
@@ -446,14 +524,21 @@ describe(`breakdowns and action lists (${databaseLabel})`, () => {
         : expected({ scope: item.agency.code, from: november.from, to: november.to });
       expect(pick(item), item.agency.code).toEqual(e);
     }
+    // The province's own row asks about what the province's own office receives (F1, F2), a
+    // commune about the communes' (F1, F2, F3), the department about its subtree's.
+    const denominatorOf = (code: string, direct = false) =>
+      body.items.find((i: any) => i.agency.code === code && i.agency.direct === direct).procedureIntegration.denominator;
+    expect(denominatorOf(AGENCIES.province, true)).toBe(2);
+    expect(denominatorOf(AGENCIES.communeA)).toBe(3);
+    expect(denominatorOf(AGENCIES.department)).toBe(4);
   });
 
-  /** The province's own dossiers only: its scope minus its children's subtrees. */
+  /** The province's own dossiers only: its scope minus its children's subtrees; b over what it receives itself. */
   function directExpectation(p: { from: string; to: string }) {
     const saved = plan.splice(0, plan.length);
     plan.push(...saved.filter((d) => d.agency === AGENCIES.province));
     try {
-      return expected({ scope: AGENCIES.province, ...p });
+      return expected({ scope: AGENCIES.province, ...p, receivers: [AGENCIES.province] });
     } finally {
       plan.splice(0, plan.length, ...saved);
     }
@@ -510,7 +595,7 @@ describe(`breakdowns and action lists (${databaseLabel})`, () => {
     expect(body.proceduresWithoutOnlinePayment.map((p: any) => [p.code, p.feeDossiers])).toEqual(
       without.map((k) => [codes[k], due(k).length]),
     );
-    const notIntegrated = feeBearing.filter((k) => !inNovember.some((d) => d.key === k && charged(d)));
+    const notIntegrated = feeBearing.filter((k) => !inNovember.some((d) => d.key === k && charged(d) && receivesHere(d.agency, k)));
     expect(notIntegrated).toContain('F5');
     expect(body.proceduresNotIntegrated.map((p: any) => p.code).sort()).toEqual(notIntegrated.map((k) => codes[k]).sort());
 

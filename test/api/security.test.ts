@@ -130,6 +130,13 @@ const statementUpload = (): Req => {
   return withKey({ path: '/v1/statements', rawBody: body, headers: { 'content-type': contentType } });
 };
 
+/** A catalogue file naming the test procedure, as a dry run (it changes nothing, however often sent). */
+const catalogueUpload = (): Req => {
+  const file = new TextEncoder().encode(`procedureCode,note\n${f.catalogue},Ghi chú\n`);
+  const { body, contentType } = multipart({}, { name: 'danh-muc.csv', bytes: file });
+  return { path: '/v1/catalogue/imports?dryRun=true', rawBody: body, headers: { 'content-type': contentType } };
+};
+
 const routes: RouteCase[] = [
   {
     method: 'GET',
@@ -182,6 +189,13 @@ const routes: RouteCase[] = [
     roles: ['admin'],
     scoped: false,
     request: () => ({ path: `/v1/procedures/${f.catalogue}/fee-rules/${f.catalogueRuleId}`, body: rule({ name: 'Lệ phí đã sửa' }) }),
+  },
+  {
+    method: 'POST',
+    template: '/v1/catalogue/imports',
+    roles: ['admin'],
+    scoped: false, // the catalogue's: only an admin changes it
+    request: catalogueUpload,
   },
   {
     method: 'PUT',

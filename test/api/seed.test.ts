@@ -205,7 +205,7 @@ describe(`the demo dossiers (${databaseLabel})`, () => {
     // The inputs the fees need are filled in.
     expect(rows.filter((d) => d.procedureCode === '2.000815').every((d) => d.quantity !== null && d.quantity > 0)).toBe(true);
     expect(rows.filter((d) => d.procedureCode === '1.013831').every((d) => d.declaredValue !== null && d.declaredValue > 0)).toBe(true);
-    expect(rows.some((d) => d.payerCategory !== null)).toBe(true);
+    expect(rows.some((d) => d.payerCategories.length > 0)).toBe(true);
     expect(rows.every((d) => d.applicantName && d.applicantAddress?.endsWith('tỉnh Đồng Nai'))).toBe(true);
   });
 
@@ -389,14 +389,16 @@ describe(`fees of the seeded rules, through the API (${databaseLabel})`, () => {
     expect(amounts(large)).toEqual([1_000_000]);
   });
 
-  it('private enterprise 2.001610: the lệ phí is waived online, the publication fee is not', async () => {
+  it('private enterprise 2.001610: the lệ phí is waived online and halved to 31/12/2026 at the counter, the publication fee is not', async () => {
     const online = await register('2.001610', AGENCY.finance, { channel: 'online', receivedAt: '2026-11-19T09:00:00+07:00' });
     expect(online.obligations).toMatchObject([
       { amount: 0, status: 'waived' },
       { amount: 100_000, status: 'unpaid' },
     ]);
     const direct = await register('2.001610', AGENCY.finance, { channel: 'direct', receivedAt: '2026-11-19T09:30:00+07:00' });
-    expect(amounts(direct)).toEqual([50_000, 100_000]);
+    expect(amounts(direct)).toEqual([25_000, 100_000]);
+    const nextYear = await register('2.001610', AGENCY.finance, { channel: 'direct', receivedAt: '2027-01-04T09:30:00+07:00' });
+    expect(amounts(nextYear)).toEqual([50_000, 100_000]);
   });
 });
 

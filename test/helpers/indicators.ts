@@ -43,11 +43,15 @@ export interface ModelDossier {
   lines: number[];
   /** DuocThanhToanTrucTuyen. */
   flag: number;
+  /** Received by a unit the catalogue says receives the procedure (default: yes). */
+  atReceiver?: boolean;
 }
 
 export interface ModelCatalogue {
   feeBearing: ReadonlySet<string>;
   integrated: ReadonlySet<string>;
+  /** Of the procedures, those the scope can receive (default: every one). */
+  receivable?: ReadonlySet<string>;
 }
 
 export const pricedAllZero = (d: Pick<ModelDossier, 'lines'>) => d.lines.length > 0 && d.lines.every((a) => a === 0);
@@ -59,18 +63,21 @@ export const DOMAIN_CURVES: Curves = { a: [0.8, 2], b: [0.8, 2], c: [1, 6] };
 /**
  * The three ratios as domain/indicators-766.md defines them, over the dossiers given (already
  * narrowed to a scope and period by the caller): a over fee-bearing procedures with a dossier, b
- * over the catalogue's fee-bearing procedures, c over dossiers less those priced all zero.
+ * over the catalogue's fee-bearing procedures the scope can receive (a charged dossier counting
+ * where a unit that receives the procedure received it), c over dossiers less those priced all zero.
  */
 export function modelRatios(dossiers: ModelDossier[], catalogue: ModelCatalogue, source: 'dossiers' | 'catalogue' = 'dossiers') {
   const counted = dossiers.filter((d) => catalogue.feeBearing.has(d.procedure));
   const due = counted.filter((d) => !pricedAllZero(d));
   const paid = due.filter((d) => d.flag === 1 || d.flag === 2);
-  const integrated = [...catalogue.feeBearing].filter((p) => catalogue.integrated.has(p)).length;
+  const receivable = [...catalogue.feeBearing].filter((p) => catalogue.receivable?.has(p) ?? true);
+  const integrated = receivable.filter((p) => catalogue.integrated.has(p)).length;
+  const integratedByDossiers = counted.filter((d) => hasCharge(d) && d.atReceiver !== false && receivable.includes(d.procedure));
   return {
     a: { numerator: new Set(paid.map((d) => d.procedure)).size, denominator: new Set(counted.map((d) => d.procedure)).size },
     b: {
-      numerator: source === 'dossiers' ? new Set(counted.filter(hasCharge).map((d) => d.procedure)).size : integrated,
-      denominator: catalogue.feeBearing.size,
+      numerator: source === 'dossiers' ? new Set(integratedByDossiers.map((d) => d.procedure)).size : integrated,
+      denominator: receivable.length,
     },
     c: { numerator: paid.length, denominator: due.length },
   };

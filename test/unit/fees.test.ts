@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   adjustmentApplies,
   type Channel,
+  canCharge,
   computeFee,
   defaultRounding,
   type FeeAdjustment,
@@ -480,6 +481,221 @@ describe('adjustments', () => {
     expect(adjustmentApplies(all, { ...ok, receivedDate: '2025-01-31' })).toBe(true);
     expect(adjustmentApplies(all, { ...ok, receivedDate: '2025-02-01' })).toBe(false);
     expect(adjustmentApplies({ label: 'always', effect: { type: 'exempt' } }, inputs())).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// December 2026 (domain/procedures.md, "Changes in force in December 2026")
+// ---------------------------------------------------------------------------------------------
+
+/** Motorbikes, Decree 10/2022 Art. 8 (amended by Decree 175/2025): 5 % first in an urban area, 1 % later, 2 % otherwise. */
+const motorbike = rule({
+  type: 'percentage',
+  rate: '2',
+  rateCases: [
+    { vehicleRegistration: 'first', urbanArea: true, rate: '5' },
+    { vehicleRegistration: 'later', rate: '1' },
+  ],
+});
+
+const VNEID: FeeAdjustment = {
+  label: 'VNeID mức 2: miễn',
+  payerCategories: ['vneid_level2'],
+  from: '2026-08-15',
+  to: '2027-02-28',
+  effect: { type: 'exempt' },
+};
+
+describe('lệ phí trước bạ of vehicles: the rate by first or later registration and urban area', () => {
+  it.each<[string, 'first' | 'later', boolean | undefined, number]>([
+    ['first registration in a city', 'first', true, 5_000_000],
+    ['first registration elsewhere', 'first', false, 2_000_000],
+    ['a second-hand motorbike, in a city', 'later', true, 1_000_000],
+    ['a second-hand motorbike, elsewhere', 'later', false, 1_000_000],
+    ['a second-hand motorbike, area not said', 'later', undefined, 1_000_000],
+  ])('%s', (_, vehicleRegistration, urbanArea, amount) => {
+    expect(amountOf(motorbike, { declaredValue: 100_000_000, vehicleRegistration, urbanArea })).toBe(amount);
+  });
+
+  it('asks for what the rate depends on: first or later, then the area of a first registration', () => {
+    expect(feeInputError(() => amountOf(motorbike, { declaredValue: 100_000_000 })).field).toBe('vehicleRegistration');
+    expect(feeInputError(() => amountOf(motorbike, { declaredValue: 100_000_000, urbanArea: true })).field).toBe('vehicleRegistration');
+    expect(feeInputError(() => amountOf(motorbike, { declaredValue: 100_000_000, vehicleRegistration: 'first' })).field).toBe('urbanArea');
+    expect(feeInputError(() => amountOf(motorbike, { vehicleRegistration: 'later' })).field).toBe('declaredValue');
+    // A rate that depends on nothing asks for nothing more than before.
+    expect(amountOf(registrationFeeLand, { declaredValue: 1_000_000 })).toBe(5_000);
+  });
+
+  it('rounds the chosen rate by the rule, exactly', () => {
+    // 1 % of 12.345.650 = 123.456,5 → half up
+    expect(amountOf(motorbike, { declaredValue: 12_345_650, vehicleRegistration: 'later' })).toBe(123_457);
+    // 5 % of 35.000.010 = 1.750.000,5
+    expect(amountOf(motorbike, { declaredValue: 35_000_010, vehicleRegistration: 'first', urbanArea: true })).toBe(1_750_001);
+  });
+
+  it('an adjustment can be for later registrations only (VNeID −100 %, at most 11.700.000 đ off)', () => {
+    const reduced = rule(motorbike.formula, [
+      {
+        label: 'VNeID: giảm 100% từ lần thứ hai',
+        payerCategories: ['vneid_level2'],
+        vehicleRegistration: 'later',
+        effect: { type: 'percent_of_base', percent: '0', maxReduction: 11_700_000 },
+      },
+    ]);
+    const later = { vehicleRegistration: 'later' as const, payerCategories: ['vneid_level2'] };
+    expect(computeFee(reduced, inputs({ ...later, declaredValue: 60_000_000 }))).toEqual({
+      amount: 0,
+      adjustment: 'VNeID: giảm 100% từ lần thứ hai',
+    });
+    // 1 % of 2 billion is 20.000.000: the reduction stops at 11.700.000.
+    expect(amountOf(reduced, { ...later, declaredValue: 2_000_000_000 })).toBe(8_300_000);
+    // A first registration is not reduced; nor is a payer without the category.
+    expect(
+      computeFee(
+        reduced,
+        inputs({ vehicleRegistration: 'first', urbanArea: true, payerCategories: ['vneid_level2'], declaredValue: 60_000_000 }),
+      ),
+    ).toEqual({ amount: 3_000_000, adjustment: null });
+    expect(amountOf(reduced, { vehicleRegistration: 'later', declaredValue: 60_000_000 })).toBe(600_000);
+  });
+
+  it('a reduction of a percentage of the base, capped: land −10 % at most 11.700.000 đ', () => {
+    const land = rule({ type: 'percentage', rate: '0.5', maximum: 500_000_000 }, [
+      {
+        label: 'VNeID −10%',
+        payerCategories: ['vneid_level2'],
+        effect: { type: 'percent_of_base', percent: '90', maxReduction: 11_700_000 },
+      },
+    ]);
+    const vneid = { payerCategories: ['vneid_level2'] };
+    expect(amountOf(land, { ...vneid, declaredValue: 2_000_000_000 })).toBe(9_000_000); // 10.000.000 − 10 %
+    expect(amountOf(land, { ...vneid, declaredValue: 40_000_000_000 })).toBe(188_300_000); // 200.000.000 − 11.700.000 (10 % would be 20.000.000)
+    expect(amountOf(land, { ...vneid, declaredValue: 1_000_000_000_000 })).toBe(488_300_000); // the 500.000.000 maximum, then the reduction
+    expect(amountOf(land, { declaredValue: 2_000_000_000 })).toBe(10_000_000);
+  });
+});
+
+describe('certified copies: the page tiers and the cap per copy, times the copies', () => {
+  const perCopy = rule({ ...copyCertification.formula, perCopy: true } as FeeFormula);
+  it.each([
+    [1, 1, 2_000],
+    [5, 1, 7_000],
+    [5, 3, 21_000],
+    [198, 2, 400_000],
+    [300, 1, 200_000],
+    [300, 3, 600_000],
+    [2, 10, 40_000],
+  ])('%d pages × %d copies → %d', (quantity, copies, amount) => {
+    expect(amountOf(perCopy, { quantity, copies })).toBe(amount);
+  });
+
+  it('one copy when the dossier does not say; never fewer than one', () => {
+    expect(amountOf(perCopy, { quantity: 5 })).toBe(7_000);
+    expect(amountOf(perCopy, { quantity: 5, copies: null })).toBe(7_000);
+    for (const copies of [0, -1, 1.5]) expect(feeInputError(() => amountOf(perCopy, { quantity: 5, copies })).field).toBe('copies');
+    // A formula that is not per copy does not read copies at all.
+    expect(amountOf(copyCertification, { quantity: 5, copies: 3 })).toBe(7_000);
+    expect(inputsUsed(perCopy.formula)).toEqual(['quantity', 'copies']);
+  });
+});
+
+describe('several payer categories: the most favourable reduction, never stacked', () => {
+  it('a student who is also a child pays nothing for a judicial record (exempt beats 100.000 đ)', () => {
+    expect(computeFee(criminalRecord, inputs({ payerCategories: ['student', 'child'] }))).toEqual({ amount: 0, adjustment: 'Miễn phí' });
+    expect(computeFee(criminalRecord, inputs({ payerCategories: ['child', 'student'] }))).toEqual({ amount: 0, adjustment: 'Miễn phí' });
+    // The alias and the list add up.
+    expect(computeFee(criminalRecord, inputs({ payerCategory: 'student', payerCategories: ['child'] })).amount).toBe(0);
+    expect(computeFee(criminalRecord, inputs({ payerCategories: ['student', 'veteran'] }))).toEqual({
+      amount: 100_000,
+      adjustment: 'Giảm: 100.000 đ',
+    });
+    expect(computeFee(criminalRecord, inputs({ payerCategories: [] }))).toEqual({ amount: 200_000, adjustment: null });
+  });
+
+  it('two percentage reductions give the larger one, not both', () => {
+    const r = rule({ type: 'fixed', amount: 100_000 }, [
+      { label: '−30%', payerCategories: ['a'], effect: { type: 'percent_of_base', percent: '70' } },
+      { label: '−50%', payerCategories: ['b'], effect: { type: 'percent_of_base', percent: '50' } },
+      { label: '60.000 đ', payerCategories: ['c'], effect: { type: 'amount', amount: 60_000 } },
+    ]);
+    expect(computeFee(r, inputs({ payerCategories: ['a', 'b'] }))).toEqual({ amount: 50_000, adjustment: '−50%' });
+    expect(computeFee(r, inputs({ payerCategories: ['a', 'c'] }))).toEqual({ amount: 60_000, adjustment: '60.000 đ' });
+    expect(computeFee(r, inputs({ payerCategories: ['a'] }))).toEqual({ amount: 70_000, adjustment: '−30%' });
+    // On a tie, the one listed first names it.
+    const tie = rule({ type: 'fixed', amount: 100_000 }, [
+      { label: 'first', payerCategories: ['a'], effect: { type: 'amount', amount: 50_000 } },
+      { label: 'second', payerCategories: ['b'], effect: { type: 'percent_of_base', percent: '50' } },
+    ]);
+    expect(computeFee(tie, inputs({ payerCategories: ['b', 'a'] }))).toEqual({ amount: 50_000, adjustment: 'first' });
+  });
+
+  it('a category that names the case still applies when another category brings nothing (a lost passport of a student)', () => {
+    const passport = rule({ type: 'fixed', amount: 200_000 }, [
+      VNEID,
+      { label: 'Cấp lại do hỏng, mất: 400.000 đ', payerCategories: ['lost_or_damaged'], effect: { type: 'amount', amount: 400_000 } },
+    ]);
+    expect(amountOf(passport, { payerCategories: ['lost_or_damaged', 'student'], receivedDate: '2026-12-04' })).toBe(400_000);
+    // …and yields to an exemption the payer also has.
+    expect(computeFee(passport, inputs({ payerCategories: ['lost_or_damaged', 'vneid_level2'], receivedDate: '2026-12-04' }))).toEqual({
+      amount: 0,
+      adjustment: 'VNeID mức 2: miễn',
+    });
+    // Outside the exemption's window the case applies again.
+    expect(amountOf(passport, { payerCategories: ['lost_or_damaged', 'vneid_level2'], receivedDate: '2027-03-01' })).toBe(400_000);
+  });
+
+  it('a level-2 VNeID account exempts from 15/08/2026 to 28/02/2027 inclusive, on every channel', () => {
+    const licence = rule({ type: 'fixed', amount: 135_000 }, [VNEID]);
+    const vneid = { payerCategories: ['vneid_level2'] };
+    expect(amountOf(licence, { ...vneid, receivedDate: '2026-08-14' })).toBe(135_000);
+    expect(amountOf(licence, { ...vneid, receivedDate: '2026-08-15' })).toBe(0);
+    expect(amountOf(licence, { ...vneid, receivedDate: '2026-12-04', channel: 'online' })).toBe(0);
+    expect(amountOf(licence, { ...vneid, receivedDate: '2027-02-28', channel: 'postal' })).toBe(0);
+    expect(amountOf(licence, { ...vneid, receivedDate: '2027-03-01' })).toBe(135_000);
+    expect(amountOf(licence, { receivedDate: '2026-12-04' })).toBe(135_000);
+  });
+
+  it('an exemption among the categories asks for no input the base needs', () => {
+    const r = rule({ type: 'percentage', rate: '2' }, [
+      { label: '−50%', payerCategories: ['a'], effect: { type: 'percent_of_base', percent: '50' } },
+      { label: 'free', payerCategories: ['b'], effect: { type: 'exempt' } },
+    ]);
+    expect(computeFee(r, inputs({ payerCategories: ['a', 'b'] }))).toEqual({ amount: 0, adjustment: 'free' });
+    expect(feeInputError(() => amountOf(r, { payerCategories: ['a'] })).field).toBe('declaredValue');
+  });
+});
+
+describe('schemas of the December 2026 shapes', () => {
+  const ok = (schema: { safeParse: (v: unknown) => { success: boolean } }, value: unknown) =>
+    expect(schema.safeParse(value).success, JSON.stringify(value)).toBe(true);
+  const bad = (schema: { safeParse: (v: unknown) => { success: boolean } }, value: unknown) =>
+    expect(schema.safeParse(value).success, JSON.stringify(value)).toBe(false);
+
+  it('accept rate cases, per-copy tiers, vehicle conditions and a capped reduction', () => {
+    ok(feeFormulaSchema, motorbike.formula);
+    ok(feeFormulaSchema, { ...copyCertification.formula, perCopy: true });
+    ok(feeAdjustmentSchema, { label: 'x', vehicleRegistration: 'later', urbanArea: false, effect: { type: 'exempt' } });
+    ok(feeAdjustmentSchema, { label: 'x', effect: { type: 'percent_of_base', percent: '90', maxReduction: 11_700_000 } });
+  });
+
+  it('refuse a rate case without a condition or with a bad rate, an unknown registration, a fractional cap', () => {
+    bad(feeFormulaSchema, { type: 'percentage', rate: '2', rateCases: [{ rate: '5' }] });
+    bad(feeFormulaSchema, { type: 'percentage', rate: '2', rateCases: [] });
+    bad(feeFormulaSchema, { type: 'percentage', rate: '2', rateCases: [{ vehicleRegistration: 'first', rate: '105' }] });
+    bad(feeFormulaSchema, { type: 'percentage', rate: '2', rateCases: [{ vehicleRegistration: 'second', rate: '1' }] });
+    bad(feeFormulaSchema, { type: 'percentage', rate: '2', rateCases: [{ urbanArea: 'yes', rate: '1' }] });
+    bad(feeAdjustmentSchema, { label: 'x', vehicleRegistration: 'used', effect: { type: 'exempt' } });
+    bad(feeAdjustmentSchema, { label: 'x', effect: { type: 'percent_of_base', percent: '90', maxReduction: 1.5 } });
+    bad(feeAdjustmentSchema, { label: 'x', effect: { type: 'percent_of_base', percent: '90', maxReduction: -1 } });
+  });
+
+  it('a rate case with a non-zero rate makes a zero-rate rule able to charge', () => {
+    expect(
+      canCharge({ formula: { type: 'percentage', rate: '0', rateCases: [{ vehicleRegistration: 'later', rate: '1' }] }, adjustments: [] }),
+    ).toBe(true);
+    expect(
+      canCharge({ formula: { type: 'percentage', rate: '0', rateCases: [{ vehicleRegistration: 'later', rate: '0' }] }, adjustments: [] }),
+    ).toBe(false);
   });
 });
 

@@ -15,6 +15,7 @@ import {
   periodRange,
   project,
   rateOf,
+  receives,
   score,
   scoreAll,
 } from '../../src/domain/indicators.ts';
@@ -232,7 +233,8 @@ describe('indicatorRatios', () => {
     charged: 0,
     ...counts,
   });
-  const catalogue = { feeBearing: new Set(['P1', 'P2', 'P3', 'P4']), integrated: new Set(['P1', 'P4', 'FREE']) };
+  const feeBearing = new Set(['P1', 'P2', 'P3', 'P4']);
+  const catalogue = { feeBearing, integrated: new Set(['P1', 'P4', 'FREE']), receivable: feeBearing };
   const rows = [
     row('P1', { dossiers: 10, feeDossiers: 8, paidOnline: 5, charged: 8 }),
     row('P2', { dossiers: 4, feeDossiers: 4, paidOnline: 0, charged: 4 }),
@@ -254,6 +256,44 @@ describe('indicatorRatios', () => {
     expect(indicatorRatios(rows, catalogue, 'catalogue').procedureIntegration).toEqual({ numerator: 2, denominator: 4 });
     expect(indicatorRatios([], catalogue, 'catalogue').procedureIntegration).toEqual({ numerator: 2, denominator: 4 });
     expect(indicatorRatios([], catalogue, 'dossiers').procedureIntegration).toEqual({ numerator: 0, denominator: 4 });
+  });
+
+  it("counts in b's denominator only the fee-bearing procedures the scope can receive", () => {
+    // A commune receives P1 and P2 (and the free one); P3 and P4 are provincial.
+    const commune = { ...catalogue, receivable: new Set(['P1', 'P2', 'FREE']) };
+    expect(indicatorRatios(rows, commune, 'dossiers').procedureIntegration).toEqual({ numerator: 2, denominator: 2 });
+    // The catalogue flag: P1 is integrated and receivable; P4 is integrated but provincial.
+    expect(indicatorRatios(rows, commune, 'catalogue').procedureIntegration).toEqual({ numerator: 1, denominator: 2 });
+    // a and c are not narrowed: they follow the dossiers the scope has.
+    expect(indicatorRatios(rows, commune, 'dossiers').procedureOnlinePayment).toEqual({ numerator: 1, denominator: 3 });
+    expect(indicatorRatios([], { ...catalogue, receivable: new Set() }, 'catalogue').procedureIntegration).toEqual({
+      numerator: 0,
+      denominator: 0,
+    });
+  });
+});
+
+describe('who receives a procedure', () => {
+  const commune = { level: 'commune', path: '/000.00.00.H19/000.21.32.H19/' };
+  const trafficPolice = { level: 'unit', path: '/000.00.00.H19/000.00.15.H19/000.01.15.H19/' };
+  const police = { level: 'department', path: '/000.00.00.H19/000.00.15.H19/' };
+  const health = { level: 'department', path: '/000.00.00.H19/000.00.22.H19/' };
+
+  it('every agency when the catalogue says nothing', () => {
+    for (const a of [commune, trafficPolice, police, health]) expect(receives(a, { receivingLevels: [], receivingUnits: [] })).toBe(true);
+  });
+
+  it('agencies of the levels named, and the units named with the units under them', () => {
+    const communal = { receivingLevels: ['commune'], receivingUnits: [] };
+    expect([commune, trafficPolice, police, health].map((a) => receives(a, communal))).toEqual([true, false, false, false]);
+    const byPolice = { receivingLevels: [], receivingUnits: ['000.00.15.H19'] };
+    expect([commune, trafficPolice, police, health].map((a) => receives(a, byPolice))).toEqual([false, true, true, false]);
+    const byTraffic = { receivingLevels: [], receivingUnits: ['000.01.15.H19'] };
+    expect([commune, trafficPolice, police, health].map((a) => receives(a, byTraffic))).toEqual([false, true, false, false]);
+    const both = { receivingLevels: ['commune'], receivingUnits: ['000.00.22.H19'] };
+    expect([commune, trafficPolice, police, health].map((a) => receives(a, both))).toEqual([true, false, false, true]);
+    // A code is matched as a whole path segment, not as a piece of another code.
+    expect(receives(police, { receivingLevels: [], receivingUnits: ['00.15.H19'] })).toBe(false);
   });
 });
 

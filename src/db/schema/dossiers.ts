@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { date, index, integer, pgTable, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { channels } from '../../domain/fees.ts';
+import { boolean, date, index, integer, pgTable, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { channels, vehicleRegistrations } from '../../domain/fees.ts';
 import { agencies } from './agencies.ts';
 import { createdAt, instant, updatedAt, vnd } from './columns.ts';
 import { feeKinds, feeRules, procedures } from './procedures.ts';
@@ -29,7 +29,16 @@ export const dossiers = pgTable(
     applicantAddress: text(),
     declaredValue: vnd(),
     quantity: integer(),
-    payerCategory: text(),
+    /** Copies asked for, where a fee is per copy (certified copies); null: one. */
+    copies: integer(),
+    /**
+     * The payer's categories (student, child, vneid_level2…), sorted, each once: reductions and
+     * exemptions by category take the most favourable (domain/fees.ts computeFee).
+     */
+    payerCategories: text().array().notNull().default([]),
+    /** Lệ phí trước bạ of vehicles (Decree 10/2022 Art. 8): first registration or a later one, and the urban area. */
+    vehicleRegistration: text({ enum: vehicleRegistrations }),
+    urbanArea: boolean(),
     /**
      * DuocThanhToanTrucTuyen as the portal counts it: 0 not paid online, 1 through the national
      * portal's payment platform, 2 through the province's own gateway.

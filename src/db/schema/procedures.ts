@@ -1,5 +1,6 @@
 import { boolean, date, index, integer, jsonb, numeric, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import type { FeeAdjustment, FeeFormula, RoundingRule } from '../../domain/fees.ts';
+import { agencyLevels } from './agencies.ts';
 import { createdAt, updatedAt } from './columns.ts';
 
 export const dataConfidence = ['confirmed', 'secondary', 'unconfirmed'] as const;
@@ -12,6 +13,13 @@ export const procedures = pgTable('procedures', {
   level: text().notNull(),
   /** Integrated for online payment on the national portal (766 indicator b). */
   integratedOnlinePayment: boolean().notNull().default(false),
+  /**
+   * Who receives it (766 indicator b counts, for a unit, only the procedures the unit can
+   * receive): every agency of these levels (`commune`, `department`, …), and these agencies with
+   * the units under them. Both empty: not said, so every unit (the catalogue before it said).
+   */
+  receivingLevels: text({ enum: agencyLevels }).array().notNull().default([]),
+  receivingUnits: text().array().notNull().default([]),
   /** How sure we are of the catalogue facts (domain/procedures.md: C, S, M). */
   dataConfidence: text({ enum: dataConfidence }).notNull().default('confirmed'),
   note: text(),
