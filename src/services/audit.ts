@@ -1,5 +1,6 @@
 import { asc, gt, sql } from 'drizzle-orm';
 import { auditLog } from '../db/schema/index.ts';
+import { canonicalJson } from '../domain/canonical-json.ts';
 import { executor, type ServiceContext } from './context.ts';
 import { actorOf, type Principal } from './principal.ts';
 
@@ -22,23 +23,9 @@ export interface AuditEntry {
   after?: Record<string, unknown> | null;
 }
 
-/** Canonical JSON (sorted keys, no undefined): what jsonb gives back hashes the same as what went in. */
-function canonical(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** What a row's hash covers: everything in it but its id and its own hash. */
 function hashedContent(row: Omit<AuditRow, 'id' | 'hash'>): string {
-  return canonical({
+  return canonicalJson({
     at: row.at,
     actor: row.actor,
     action: row.action,

@@ -11,8 +11,10 @@
  * with its own `validFrom`, and the rule in force before it is closed the day before. Two rules
  * of one fee code are never in force on the same day.
  */
+
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { feeRules, procedures } from '../db/schema/index.ts';
+import { canonicalJson } from '../domain/canonical-json.ts';
 import { addDays } from '../domain/dates.ts';
 import { canCharge } from '../domain/fees.ts';
 import { type AuditEntry, appendAudit } from './audit.ts';
@@ -87,18 +89,7 @@ const DESCRIPTIVE = [
 
 /** The same JSON value (key order aside, as jsonb gives it back). */
 function same(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
-}
-function canonical(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 const pick = <T extends object, K extends keyof T>(o: T, keys: readonly K[]) =>

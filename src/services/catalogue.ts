@@ -122,14 +122,7 @@ function feeRuleView(r: FeeRuleRow) {
 function procedureView(p: ProcedureRow, rules: FeeRuleRow[], today: string) {
   return {
     code: p.code,
-    name: p.name,
-    field: p.field,
-    level: p.level,
-    receivingLevels: p.receivingLevels,
-    receivingUnits: p.receivingUnits,
-    integratedOnlinePayment: p.integratedOnlinePayment,
-    dataConfidence: p.dataConfidence,
-    note: p.note,
+    ...procedureRecord(p),
     /**
      * Fee-bearing (766 "fee information"): a rule in force today can ask for a non-zero amount,
      * by its base formula or by an adjustment (death registration is free on time, charged late).

@@ -2,6 +2,7 @@ import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
 import { paymentIntents, receipts, refunds } from '../db/schema/index.ts';
 import type { ReceiptKind, ReceiptLine } from '../db/schema/receipts.ts';
 import { issueCorrectionReceipt, type ReceiptIssue } from '../db/statements/mark-paid.ts';
+import { canonicalJson } from '../domain/canonical-json.ts';
 import { vnDate } from '../domain/dates.ts';
 import { allocateProportionally, groupThousands } from '../domain/money.ts';
 import { amountInWords } from '../domain/words.ts';
@@ -381,19 +382,6 @@ export async function lookupReceipt(ctx: ServiceContext, input: string): Promise
   if (!found) throw notFound('receipt with this look-up code');
   const signed = await signedReceipt(ctx, found.receipt, found.reference);
   return { ...signed, verified: await verifies(ctx, signed.row, found.reference) };
-}
-
-/** JSON with every object's keys sorted: the same text for the same data, whatever order a database kept its keys in. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** The receipt's JWS verifies with the key it names and says exactly what the receipt stores. */
