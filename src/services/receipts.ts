@@ -264,6 +264,7 @@ interface Related {
 
 function receiptView(ctx: ServiceContext, row: ReceiptRow, reference: string, related: Related): ReceiptView {
   const { refunded } = related;
+  const paid = row.kind === 'adjusting' ? (related.original?.total ?? 0) : row.total;
   return {
     id: row.id,
     intentId: row.intentId,
@@ -292,7 +293,8 @@ function receiptView(ctx: ServiceContext, row: ReceiptRow, reference: string, re
     gatewayTransactionId: row.gatewayTransactionId,
     lookupCode: row.lookupCode,
     lookupUrl: lookupUrlOf(ctx, row.lookupCode),
-    refunded: { status: refunded <= 0 ? 'none' : refunded >= row.total ? 'full' : 'partial', amount: refunded },
+    // Of the payment's money: an adjusting receipt's own total is the refund, not what was paid.
+    refunded: { status: refunded <= 0 ? 'none' : refunded >= paid ? 'full' : 'partial', amount: refunded },
     signature: row.signature ?? '',
     signatureAlgorithm: 'ES256',
     keyId: row.signingKid ?? '',

@@ -68,7 +68,7 @@ export async function renderReceiptPage(r: ReceiptView, options: { verified?: bo
       html`<p class="notice">${c.kind === 'replacing' ? 'Biên lai này đã được thay thế bởi' : 'Biên lai này đã được điều chỉnh bởi'} biên lai ký hiệu ${c.seriesSymbol} số ${String(c.number).padStart(7, '0')} ngày ${vnDisplayDate(c.issuedDate)} — <a href="${c.lookupUrl}">xem</a></p>`,
   )}
   ${
-    r.refunded.status !== 'none'
+    r.refunded.status !== 'none' && r.kind !== 'adjusting'
       ? html`<p><span class="badge refund">${r.refunded.status === 'full' ? 'Đã hoàn trả toàn bộ' : 'Đã hoàn trả một phần'}: ${groupThousands(r.refunded.amount)} đồng</span></p>`
       : ''
   }

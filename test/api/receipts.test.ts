@@ -398,6 +398,8 @@ describe(`corrections: adjusting and replacing receipts on ${databaseLabel}`, ()
       ['PH02', -7_097],
     ]);
     expect(first.reason).toContain('55.000');
+    // Of the payment's 155.000 đ, 55.000 went back: partly refunded, on the adjustment as on the original.
+    expect(first.refunded).toEqual({ status: 'partial', amount: 55_000 });
     // The adjustment is signed like any receipt, and its XML names the receipt it adjusts.
     const xml = await (
       await h.request('GET', `/v1/receipts/${first.id}`, { token: portal, headers: { accept: 'application/xml' } })
