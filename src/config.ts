@@ -218,6 +218,8 @@ const envSchema = z.object({
     .transform((s) => s.toLowerCase()),
   /** Which bank's notification layout to read: the hub's own JSON, or a mapped bank format. */
   VIETQR_NOTIFY_FORMAT: z.enum(['standard', 'sepay']).default('standard'),
+  /** API keys a notification may carry as `Authorization: Apikey <key>` (SePay's API-key mode), comma-separated (rotation). */
+  VIETQR_NOTIFY_API_KEY: optionalString.pipe(list.optional()),
   VIETQR_SERVICE: z.enum(['QRIBFTTA', 'QRIBFTTC']).default('QRIBFTTA'),
   // --- National public service portal payment platform (PP-DVCQG) ---------------------------
   DVCQG_PARTNER_CODE: optionalString,
@@ -464,14 +466,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
             polling: e.VNPAY_POLL,
           }
         : undefined,
-      vietqr: e.VIETQR_NOTIFY_SECRET?.length
-        ? {
-            secrets: e.VIETQR_NOTIFY_SECRET,
-            signatureHeader: e.VIETQR_SIGNATURE_HEADER,
-            format: e.VIETQR_NOTIFY_FORMAT,
-            service: e.VIETQR_SERVICE,
-          }
-        : undefined,
+      vietqr:
+        e.VIETQR_NOTIFY_SECRET?.length || e.VIETQR_NOTIFY_API_KEY?.length
+          ? {
+              secrets: e.VIETQR_NOTIFY_SECRET ?? [],
+              apiKeys: e.VIETQR_NOTIFY_API_KEY ?? [],
+              signatureHeader: e.VIETQR_SIGNATURE_HEADER,
+              format: e.VIETQR_NOTIFY_FORMAT,
+              service: e.VIETQR_SERVICE,
+            }
+          : undefined,
       dvcqg: dvcqg
         ? {
             partnerCode: e.DVCQG_PARTNER_CODE!,

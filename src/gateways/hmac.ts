@@ -43,3 +43,23 @@ export async function verifyWithAny(
   }
   return ok;
 }
+
+/**
+ * Where the inbox keeps an API key a notification presented (`Authorization: Apikey <key>`,
+ * SePay's API-key mode): its SHA-256, never the key — the inbox drops credentials — so that a
+ * message re-processed from the inbox authenticates as it did when it came in. The hub sets it
+ * (services/callbacks.ts `keptHeaders`), dropping any the sender put there.
+ */
+export const API_KEY_DIGEST_HEADER = 'x-hub-apikey-sha256';
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** True when `digest` is the SHA-256 of one of `keys` (rotation), every key compared in full, in constant time. */
+export async function matchesAnyKeyDigest(digest: string, keys: readonly string[]): Promise<boolean> {
+  let ok = false;
+  for (const key of keys) if (timingSafeEqualHex(await sha256Hex(key), digest)) ok = true;
+  return ok;
+}

@@ -4,6 +4,7 @@ import { callbackInbox, paymentIntents, paymentReviews } from '../db/schema/inde
 import { answerRepeatedSuccess } from '../db/statements/answer-repeated-success.ts';
 import { type InboxAnswer, recordInboxAnswer } from '../db/statements/record-inbox-answer.ts';
 import { awaitingPaymentStatuses } from '../domain/payment-states.ts';
+import { API_KEY_DIGEST_HEADER, sha256Hex } from '../gateways/hmac.ts';
 import type { CallbackResult, CallbackVerification, Gateway, GatewayResponse, InboundMessage } from '../gateways/types.ts';
 import { applyOutcome, intentSnapshot } from './apply-outcome.ts';
 import type { ServiceContext } from './context.ts';
@@ -17,14 +18,20 @@ type InboxPatch = Pick<InboxAnswer, 'status' | 'signatureValid' | 'reference' | 
 /** Processing attempts before an inbox message is left to a person (status `failed`). */
 const MAX_INBOX_ATTEMPTS = 10;
 
-/** Headers never kept in the inbox: they carry credentials, not gateway facts. */
-const DROPPED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+/** Headers never kept in the inbox: they carry credentials, not gateway facts (and the hub sets the API key's digest itself). */
+const DROPPED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', API_KEY_DIGEST_HEADER]);
 
-export function keptHeaders(headers: Headers): Record<string, string> {
+/**
+ * The headers the inbox keeps of a message. An `Authorization: Apikey <key>` (SePay's API-key
+ * mode; the scheme's name is case-insensitive, RFC 9110) is kept as the key's SHA-256 only.
+ */
+export async function keptHeaders(headers: Headers): Promise<Record<string, string>> {
   const kept: Record<string, string> = {};
   headers.forEach((value, name) => {
     if (!DROPPED_HEADERS.has(name.toLowerCase())) kept[name.toLowerCase()] = value;
   });
+  const apiKey = /^apikey\s+(\S+)\s*$/i.exec(headers.get('authorization') ?? '')?.[1];
+  if (apiKey) kept[API_KEY_DIGEST_HEADER] = await sha256Hex(apiKey);
   return kept;
 }
 

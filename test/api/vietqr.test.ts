@@ -1,4 +1,5 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { and, count, eq, inArray, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -420,5 +421,116 @@ describe('VietQR with the SePay notification layout', () => {
     const [row] = await h.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, intent.id));
     expect(row).toMatchObject({ status: 'succeeded', gatewayTransactionId: '92704' });
     expect(row!.succeededAt?.toISOString()).toBe('2026-11-20T03:15:42.000Z');
+  });
+});
+
+const sepayFixture = JSON.parse(readFileSync(new URL('../fixtures/vietqr/sepay-credit.json', import.meta.url), 'utf8'));
+
+describe("SePay's API-key mode (Authorization: Apikey)", () => {
+  const KEYS = ['sepay-key-current-4f9c2a7e1b', 'sepay-key-previous-8d3e6b0c5a'];
+  let h: Harness;
+  let portal: string;
+  let procedure: string;
+
+  beforeAll(async () => {
+    h = await createHarness({
+      gateways: (env: GatewayEnv) => ({
+        vietqr: createVietqrGateway({
+          secrets: [],
+          apiKeys: KEYS,
+          signatureHeader: 'x-signature',
+          format: 'sepay',
+          service: 'QRIBFTTA',
+          now: env.now,
+        }),
+      }),
+    });
+    await seedAccounts(h.ctx);
+    portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
+    procedure = await createProcedure(h.ctx);
+  });
+  afterAll(() => h?.close());
+
+  /** SePay's webhook as it sends it (test/fixtures/vietqr/sepay-credit.json), for this intent. */
+  const webhookFor = (intent: Intent, id: number) =>
+    JSON.stringify({
+      ...sepayFixture,
+      id,
+      accountNumber: COMMUNE_ACCOUNT.accountNumber,
+      content: `NGUYEN VAN AN chuyen tien ${intent.reference}`,
+      transferAmount: intent.amount,
+    });
+  const post = (raw: string, authorization?: string) =>
+    h.request('POST', '/v1/callbacks/vietqr', {
+      rawBody: raw,
+      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+    });
+  const pending = async () => {
+    const dossier = await registerDossier(h, portal, procedure);
+    return (await expectJson(await createIntent(h, portal, dossier.code, { gateway: 'vietqr' }), 201)) as Intent;
+  };
+  const statusOf = async (id: string) => (await h.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, id)))[0]!.status;
+
+  it('pays with either of two keys (rotation), the scheme in any case; the inbox keeps no key', async () => {
+    for (const [i, authorization] of [`Apikey ${KEYS[0]}`, `APIKEY  ${KEYS[1]}`].entries()) {
+      const intent = await pending();
+      const raw = webhookFor(intent, 93_000 + i);
+      const response = await post(raw, authorization);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ success: true, result: 'applied' });
+      expect(await statusOf(intent.id)).toBe('succeeded');
+      const [stored] = await h.db.db.select().from(callbackInbox).where(eq(callbackInbox.rawBody, raw));
+      expect(JSON.stringify(stored!.headers)).not.toContain(KEYS[i]!);
+      expect(stored!.headers.authorization).toBeUndefined();
+      expect(stored!.headers['x-hub-apikey-sha256']).toBe(createHash('sha256').update(KEYS[i]!).digest('hex'));
+    }
+  });
+
+  it('refuses a wrong key, no key, another scheme, or a digest sent in place of the key, with 401, keeping the message and changing nothing', async () => {
+    const intent = await pending();
+    const raw = webhookFor(intent, 93_100);
+    const attempts: Array<Record<string, string>> = [
+      { authorization: 'Apikey not-a-key' },
+      {},
+      { authorization: `Bearer ${KEYS[0]}` },
+      { authorization: `Apikey ${KEYS[0]} extra` },
+      // Someone who read the inbox's digest cannot replay it as a header: the hub sets that header itself.
+      { 'x-hub-apikey-sha256': createHash('sha256').update(KEYS[0]!).digest('hex') },
+    ];
+    for (const headers of attempts) {
+      const response = await h.request('POST', '/v1/callbacks/vietqr', {
+        rawBody: raw,
+        headers: { 'content-type': 'application/json', ...headers },
+      });
+      expect(response.status, JSON.stringify(headers)).toBe(401);
+      expect(await response.json()).toMatchObject({ success: false, error: 'bad_signature' });
+    }
+    expect(await statusOf(intent.id)).toBe('pending');
+    const kept = await h.db.db.select().from(callbackInbox).where(eq(callbackInbox.rawBody, raw));
+    expect(kept.map((r) => [r.status, r.result])).toEqual(attempts.map(() => ['rejected', 'bad_signature']));
+  });
+
+  it('the same SePay transaction delivered twice pays once', async () => {
+    const intent = await pending();
+    const raw = webhookFor(intent, 93_200);
+    expect(await (await post(raw, `Apikey ${KEYS[0]}`)).json()).toEqual({ success: true, result: 'applied' });
+    const again = await post(raw, `Apikey ${KEYS[0]}`);
+    expect(again.status).toBe(200);
+    expect((await again.json()).result).not.toBe('applied');
+    const events = await h.db.db.select().from(paymentEvents).where(eq(paymentEvents.intentId, intent.id));
+    expect(events.filter((e) => e.event === 'payment_succeeded')).toHaveLength(1);
+  });
+
+  it('a gateway with neither secret nor key cannot be built', () => {
+    expect(() =>
+      createVietqrGateway({
+        secrets: [],
+        apiKeys: [],
+        signatureHeader: 'x-signature',
+        format: 'sepay',
+        service: 'QRIBFTTA',
+        now: () => new Date(),
+      }),
+    ).toThrow();
   });
 });

@@ -1,4 +1,4 @@
-import { verifyWithAny } from '../hmac.ts';
+import { API_KEY_DIGEST_HEADER, matchesAnyKeyDigest, verifyWithAny } from '../hmac.ts';
 import type {
   CallbackResult,
   CallbackVerification,
@@ -17,6 +17,11 @@ import { findReferences } from './transfer-text.ts';
 export interface VietqrSettings {
   /** Secrets the bank's credit notifications are signed with (rotation). */
   secrets: readonly string[];
+  /**
+   * API keys a notification may present instead, as SePay's webhook does in its API-key mode
+   * (`Authorization: Apikey <key>`; several for rotation). Empty: signatures only.
+   */
+  apiKeys?: readonly string[];
   signatureHeader: string;
   format: NotificationFormat;
   service: VietQrService;
@@ -64,8 +69,31 @@ const json = (status: number, body: unknown): GatewayResponse => ({
  * never polled; a lost notification is healed by the statement, not by a query.
  */
 export function createVietqrGateway(options: VietqrOptions): Gateway {
-  if (options.secrets.length === 0) throw new Error('the VietQR gateway needs at least one notification secret');
+  const apiKeys = options.apiKeys ?? [];
+  if (options.secrets.length === 0 && apiKeys.length === 0) {
+    throw new Error('the VietQR gateway needs at least one notification secret or API key');
+  }
   const signatureHeader = options.signatureHeader.toLowerCase();
+  /** The message is the bank's (or its aggregator's): signed with a secret, or carrying an API key. */
+  const authentic = async (message: InboundMessage): Promise<boolean> => {
+    const signature = message.headers[signatureHeader] ?? '';
+    if (
+      options.secrets.length > 0 &&
+      SIGNATURE.test(signature) &&
+      (await verifyWithAny('SHA-256', options.secrets, message.rawBody, signature))
+    ) {
+      return true;
+    }
+    // The key itself never reaches the inbox: its digest does (API_KEY_DIGEST_HEADER).
+    const digest = message.headers[API_KEY_DIGEST_HEADER];
+    return digest !== undefined && apiKeys.length > 0 && (await matchesAnyKeyDigest(digest, apiKeys));
+  };
+  const missing = [
+    options.secrets.length > 0 ? `a valid ${signatureHeader} header` : '',
+    apiKeys.length > 0 ? 'a valid Authorization: Apikey' : '',
+  ]
+    .filter(Boolean)
+    .join(' or ');
 
   return {
     id: 'vietqr',
@@ -106,12 +134,8 @@ export function createVietqrGateway(options: VietqrOptions): Gateway {
     async verifyCallback(message: InboundMessage): Promise<CallbackVerification> {
       const parsed = parseNotification(options.format, message.rawBody);
       const references = parsed.ok ? findReferences(parsed.credit.texts.join(' ')) : [];
-      const signature = message.headers[signatureHeader] ?? '';
-      // Signature first, so an unsigned message is reported as such whatever its shape.
-      const signed = SIGNATURE.test(signature) && (await verifyWithAny('SHA-256', options.secrets, message.rawBody, signature));
-      if (!signed) {
-        return { ok: false, reason: 'bad_signature', reference: references[0], detail: `no valid ${signatureHeader} header` };
-      }
+      // Authenticity first, so an unauthenticated message is reported as such whatever its shape.
+      if (!(await authentic(message))) return { ok: false, reason: 'bad_signature', reference: references[0], detail: `no ${missing}` };
       if (message.method !== 'POST') return { ok: false, reason: 'malformed', detail: 'a credit notification is a POST' };
       if (!parsed.ok) return { ok: false, reason: 'malformed', detail: parsed.detail };
       const { credit } = parsed;

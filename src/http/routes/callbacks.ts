@@ -91,7 +91,7 @@ export function registerCallbackRoutes(app: OpenAPIHono<AppEnv>) {
       const response = await receiveCallback(c.get('ctx'), gateway, {
         method: c.req.method,
         url: `${url.pathname}${url.search}`,
-        headers: keptHeaders(c.req.raw.headers),
+        headers: await keptHeaders(c.req.raw.headers),
         rawBody: c.req.method === 'GET' ? '' : await c.req.text(),
       });
       return new Response(response.body, { status: response.status, headers: { 'content-type': response.contentType } });
