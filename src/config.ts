@@ -1,8 +1,14 @@
 import { z } from 'zod';
 import { DEFAULT_SCORING, type IndicatorSettings, indicatorKeys, integrationSources, type Scoring } from './domain/indicators.ts';
+import { DEFAULT_DOSSIER_LIMITS, type DossierLimits } from './domain/plausibility.ts';
 import type { GatewaysSettings } from './gateways/configure.ts';
+import { DVCQG_DEFAULT_MAX_AMOUNT } from './gateways/dvcqg/adapter.ts';
+import { DVCQG_ALGORITHMS } from './gateways/dvcqg/protocol.ts';
+import { SANDBOX_DEFAULT_MAX_AMOUNT } from './gateways/sandbox/adapter.ts';
 import type { PollingSchedule } from './gateways/types.ts';
+import { VIETQR_AMOUNT_FIELD_MAX, VIETQR_DEFAULT_MAX_AMOUNT } from './gateways/vietqr/adapter.ts';
 import { type Role, roles } from './services/principal.ts';
+import type { WebhookSettings } from './services/webhook-endpoints.ts';
 import type { OidcSettings } from './web/oidc.ts';
 
 /**
@@ -38,6 +44,9 @@ const pollingSchedule = (fallback: string) =>
       }
       return { startDelaySeconds: parts[0]!, intervalSeconds: parts[1]!, maxAttempts: parts[2]! };
     });
+
+/** A gateway's largest payment in whole VND: at least 1, at most what its protocol can carry. */
+const maxAmount = (fallback: number, ceiling = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(1).max(ceiling).default(fallback);
 
 /** `a:0.8:2,b:0.8:2,c:1:6`: threshold rate and maximum points of indicators a, b and c. */
 const DECIMAL = /^\d+(\.\d+)?$/;
@@ -139,6 +148,8 @@ const envSchema = z.object({
   /** postgres://… selects the server database (postgres.js); absent selects embedded PGlite. */
   DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** Seconds a new database connection may take: past it, requests get 503 instead of queueing. */
+  DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(3),
   /** Prepared statements save a round trip per query; turn off behind a transaction-mode pooler. */
   DATABASE_PREPARE: z.enum(['true', 'false']).default('true'),
   /** Embedded database folder, and where the embedded mode keeps the secrets it generates. */
@@ -197,6 +208,8 @@ const envSchema = z.object({
   /** Sandbox gateway secrets, comma-separated: the first signs, every one verifies (rotation). */
   SANDBOX_SECRETS: optionalString.pipe(list.optional()),
   SANDBOX_POLL: pollingSchedule('60,120,10'),
+  /** The most one sandbox payment may be (VND); more is refused at intent creation, as a real gateway's limit is. */
+  SANDBOX_MAX_AMOUNT_VND: maxAmount(SANDBOX_DEFAULT_MAX_AMOUNT),
   // --- VNPay 2.1.0 -------------------------------------------------------------------------
   VNPAY_TMN_CODE: optionalString,
   /** Comma-separated: the first signs, every one verifies (rotation). */
@@ -221,6 +234,8 @@ const envSchema = z.object({
   /** API keys a notification may carry as `Authorization: Apikey <key>` (SePay's API-key mode), comma-separated (rotation). */
   VIETQR_NOTIFY_API_KEY: optionalString.pipe(list.optional()),
   VIETQR_SERVICE: z.enum(['QRIBFTTA', 'QRIBFTTC']).default('QRIBFTTA'),
+  /** The most one VietQR transfer may be (VND): the payer's bank moves it as one NAPAS 24/7 transfer. */
+  VIETQR_MAX_AMOUNT_VND: maxAmount(VIETQR_DEFAULT_MAX_AMOUNT, VIETQR_AMOUNT_FIELD_MAX),
   // --- National public service portal payment platform (PP-DVCQG) ---------------------------
   DVCQG_PARTNER_CODE: optionalString,
   DVCQG_HASH_KEY: optionalString.pipe(list.optional()),
@@ -228,7 +243,11 @@ const envSchema = z.object({
   /** Optional status look-up endpoint; without it the platform is never polled. */
   DVCQG_QUERY_URL: optionalString.pipe(z.url().optional()),
   DVCQG_VERSION: z.string().min(1).default('1.0.0'),
-  DVCQG_HASH_ALGORITHM: z.enum(['HMAC-SHA256', 'HMAC-SHA512']).default('HMAC-SHA256'),
+  /**
+   * MaXacThuc: `SHA256-KEY` = hex(SHA-256(fields joined by | + "|" + key)), as the production
+   * integrations compute it (OpenCPS, a .NET provincial system); the HMACs for older versions.
+   */
+  DVCQG_HASH_ALGORITHM: z.enum(DVCQG_ALGORITHMS).default('SHA256-KEY'),
   DVCQG_INIT_FIELDS: fieldOrder([
     'LoaiBanTin',
     'PhienBan',
@@ -245,27 +264,53 @@ const envSchema = z.object({
     'ThoiGianGD',
     'Ip',
   ]),
+  /** The confirm (DPNhanKQThanhToanHS) as OpenCPS verifies it: the result (MaLoi) and the transaction (MaGiaoDich) are signed. */
   DVCQG_CONFIRM_FIELDS: fieldOrder([
     'LoaiBanTin',
+    'MaLoi',
     'MaDoiTac',
     'MaThamChieu',
     'SoTien',
     'MaTienTe',
+    'MaGiaoDich',
     'MaNganHang',
-    'ThongTinGiaoDich',
     'ThoiGianGD',
+    'ThongTinGiaoDich',
   ]),
   /** The province's answer to a confirm; its layout is not published, so this is a choice. */
   DVCQG_ANSWER_FIELDS: fieldOrder(['MaLoi', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD']),
   /** Which field of the platform's init answer holds the payer's redirect URL. */
   DVCQG_REDIRECT_FIELD: z.string().min(1).default('UrlThanhToan'),
+  /** MaDVC (the national public-service code) is the procedure code followed by this (the .NET integration uses `.01`). */
+  DVCQG_SERVICE_CODE_SUFFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{0,20}$/, 'at most 20 letters, digits, ".", "_" or "-"')
+    .default(''),
+  /** KhoBac of the receipt block: the State Treasury office, where the operator knows it (OpenCPS sends '' for procedure fees). */
+  DVCQG_TREASURY: z.string().max(200).default(''),
   DVCQG_POLL: pollingSchedule('600,900,8'),
+  /** The most one payment through the national platform may be (VND; the platform publishes no limit). */
+  DVCQG_MAX_AMOUNT_VND: maxAmount(DVCQG_DEFAULT_MAX_AMOUNT),
   /** Outbound gateway calls (init, status query, refund) give up after this long: "unknown". */
   GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** A refund above this many VND needs a second treasury user's approval. */
   REFUND_APPROVAL_THRESHOLD_VND: z.coerce.number().int().min(0).default(2_000_000),
   /** A review decision (accept, assign, manual refund) on more than this many VND needs a second treasury user. */
   REVIEW_APPROVAL_THRESHOLD_VND: z.coerce.number().int().min(0).default(2_000_000),
+  /**
+   * Plausibility limits of a dossier's fee inputs, checked before anything is written (400 on the
+   * field): the largest declared value, quantity and copies, and how many days ahead of today a
+   * receipt may be dated. A receipt before the catalogue's first fee rule is refused too.
+   */
+  DOSSIER_MAX_DECLARED_VALUE_VND: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(DEFAULT_DOSSIER_LIMITS.maxDeclaredValue),
+  DOSSIER_MAX_QUANTITY: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_DOSSIER_LIMITS.maxQuantity),
+  DOSSIER_MAX_COPIES: z.coerce.number().int().min(1).max(1_000).default(DEFAULT_DOSSIER_LIMITS.maxCopies),
+  DOSSIER_MAX_DAYS_AHEAD: z.coerce.number().int().min(0).max(366).default(DEFAULT_DOSSIER_LIMITS.maxDaysAhead),
   /**
    * Whose statements each gateway's are (the agency holding the merchant account; absent: the
    * province root) and the bank account each gateway settles into (the three-way view).
@@ -323,6 +368,50 @@ const envSchema = z.object({
   OIDC_ROLE_MAP: optionalString.pipe(roleMapSchema.optional()),
   OIDC_AGENCIES_CLAIM: claimName('agencies'),
   OIDC_SUBJECT_CLAIM: claimName('sub'),
+  /**
+   * Domains a webhook endpoint's host must be (or be under), comma-separated. Loopback hosts are
+   * allowed outside production only (development receivers).
+   */
+  WEBHOOK_ALLOWED_HOSTS: list
+    .pipe(z.array(z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i, 'a domain name')))
+    .default([]),
+  /** Seconds to wait after each failed attempt; after the last, the delivery has failed (a person may re-send it). */
+  WEBHOOK_RETRY_SCHEDULE: list
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(/^\d{1,6}$/, 'whole seconds')
+            .transform(Number)
+            .pipe(z.number().max(7 * 86_400)),
+        )
+        .min(1)
+        .max(30),
+    )
+    .default([60, 300, 1800, 7200, 21_600, 43_200, 86_400]),
+  /** A receiver that has not answered after this long has failed this attempt. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Deliveries in flight at once per worker, and per endpoint (a slow receiver holds only its own). */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+  WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** How often an idle Node worker looks for deliveries (ms). */
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /** Events are served by GET /v1/events, and kept, this many days. */
+  EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /**
+   * Rate limits, per minute, answered 429 with Retry-After (0 turns one off): writes per principal
+   * (a portal's peak is far below), failed authentications, public receipt look-ups and callback
+   * messages whose signature fails per source address. A gateway's verified message is never limited.
+   */
+  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+  RATE_LIMIT_FAILED_AUTH_PER_MINUTE: z.coerce.number().int().min(0).default(60),
+  RATE_LIMIT_RECEIPT_LOOKUPS_PER_MINUTE: z.coerce.number().int().min(0).default(120),
+  RATE_LIMIT_BAD_CALLBACKS_PER_MINUTE: z.coerce.number().int().min(0).default(60),
+  /** Behind a reverse proxy: the source address is the right-most X-Forwarded-For entry, not the socket's. */
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  /** Callback messages refused for their signature are deleted after this many days (accepted ones are kept). */
+  INBOX_REJECTED_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** In-process job interval on Node (0 turns it off; `npm run jobs` runs them once). */
   JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -353,7 +442,9 @@ export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
   host: string;
-  database: { kind: 'embedded'; dataDir: string } | { kind: 'server'; url: string; poolMax: number; prepare: boolean };
+  database:
+    | { kind: 'embedded'; dataDir: string }
+    | { kind: 'server'; url: string; poolMax: number; prepare: boolean; connectTimeoutSeconds: number };
   dataDir: string;
   publicBaseUrl: string;
   auth: { secret?: string; jwksUrl?: string; issuer: string; audience: string };
@@ -362,10 +453,14 @@ export interface Config {
   receipts: ReceiptSettings;
   sandbox: { secrets: string[] } | undefined;
   sandboxPolling: PollingSchedule;
+  /** The most one sandbox payment may be (VND). */
+  sandboxMaxAmount: number;
   /** Gateways configured by the environment (the embedded demo fills the rest: node/runtime.ts). */
   gateways: GatewaysConfig;
   refundApprovalThreshold: number;
   reviewApprovalThreshold: number;
+  /** Plausibility limits of a dossier's fee inputs (DOSSIER_MAX_*). */
+  dossierLimits: DossierLimits;
   treasuryDay: TreasuryDaySettings;
   indicators: IndicatorSettings;
   /** Staff sign-in through the province's identity provider, when configured. */
@@ -376,7 +471,19 @@ export interface Config {
   callbackToleranceSeconds: number;
   expiryUnknownGraceMinutes: number;
   jobsIntervalSeconds: number;
+  webhooks: WebhookSettings;
+  rateLimits: RateLimitSettings;
+  inbox: { rejectedRetentionDays: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+/** Requests per minute (0: no limit); `trustProxy`: the source address from X-Forwarded-For. */
+export interface RateLimitSettings {
+  writesPerMinute: number;
+  failedAuthPerMinute: number;
+  receiptLookupsPerMinute: number;
+  badCallbacksPerMinute: number;
+  trustProxy: boolean;
 }
 
 export class ConfigError extends Error {
@@ -413,11 +520,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     [e.DVCQG_PARTNER_CODE, e.DVCQG_HASH_KEY, e.DVCQG_INIT_URL],
   );
   if (dvcqg && !['MaLoi', 'MaGiaoDich'].every((f) => e.DVCQG_CONFIRM_FIELDS.includes(f)) && !e.DVCQG_QUERY_URL) {
-    // The documented confirm hash leaves out the result code: a confirm can then only be a hint,
-    // checked by asking the platform.
-    issues.push(
-      'DVCQG_QUERY_URL: required while DVCQG_CONFIRM_FIELDS does not cover MaLoi and MaGiaoDich (the documented layout does not)',
-    );
+    // A confirm hash that leaves out the result code (older platform versions) makes a confirm
+    // only a hint, checked by asking the platform. The default layout signs both.
+    issues.push('DVCQG_QUERY_URL: required while DVCQG_CONFIRM_FIELDS does not cover MaLoi and MaGiaoDich (the default layout does)');
   }
   const oidc = pair(
     ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'],
@@ -439,7 +544,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     host: e.HOST ?? (e.DATABASE_URL ? '0.0.0.0' : '127.0.0.1'),
     database: e.DATABASE_URL
-      ? { kind: 'server', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, prepare: e.DATABASE_PREPARE === 'true' }
+      ? {
+          kind: 'server',
+          url: e.DATABASE_URL,
+          poolMax: e.DATABASE_POOL_MAX,
+          prepare: e.DATABASE_PREPARE === 'true',
+          connectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT_SECONDS,
+        }
       : { kind: 'embedded', dataDir: `${e.DATA_DIR}/pglite` },
     dataDir: e.DATA_DIR,
     publicBaseUrl,
@@ -454,6 +565,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     sandbox: e.SANDBOX_SECRETS && e.SANDBOX_SECRETS.length > 0 ? { secrets: e.SANDBOX_SECRETS } : undefined,
     sandboxPolling: e.SANDBOX_POLL,
+    sandboxMaxAmount: e.SANDBOX_MAX_AMOUNT_VND,
     gateways: {
       vnpay: vnpay
         ? {
@@ -474,6 +586,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
               signatureHeader: e.VIETQR_SIGNATURE_HEADER,
               format: e.VIETQR_NOTIFY_FORMAT,
               service: e.VIETQR_SERVICE,
+              maxAmount: e.VIETQR_MAX_AMOUNT_VND,
             }
           : undefined,
       dvcqg: dvcqg
@@ -489,12 +602,20 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
             answerFields: e.DVCQG_ANSWER_FIELDS,
             redirectField: e.DVCQG_REDIRECT_FIELD,
             polling: e.DVCQG_POLL,
+            maxAmount: e.DVCQG_MAX_AMOUNT_VND,
+            receipt: { serviceCodeSuffix: e.DVCQG_SERVICE_CODE_SUFFIX, treasury: e.DVCQG_TREASURY },
           }
         : undefined,
       timeoutMs: e.GATEWAY_TIMEOUT_MS,
     },
     refundApprovalThreshold: e.REFUND_APPROVAL_THRESHOLD_VND,
     reviewApprovalThreshold: e.REVIEW_APPROVAL_THRESHOLD_VND,
+    dossierLimits: {
+      maxDeclaredValue: e.DOSSIER_MAX_DECLARED_VALUE_VND,
+      maxQuantity: e.DOSSIER_MAX_QUANTITY,
+      maxCopies: e.DOSSIER_MAX_COPIES,
+      maxDaysAhead: e.DOSSIER_MAX_DAYS_AHEAD,
+    },
     treasuryDay: {
       sources: {
         vnpay: { agencyCode: e.VNPAY_AGENCY_CODE, settlementAccount: e.VNPAY_SETTLEMENT_ACCOUNT },
@@ -524,6 +645,24 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     callbackToleranceSeconds: e.CALLBACK_TOLERANCE_SECONDS,
     expiryUnknownGraceMinutes: e.EXPIRY_UNKNOWN_GRACE_MINUTES,
     jobsIntervalSeconds: e.JOBS_INTERVAL_SECONDS,
+    webhooks: {
+      allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
+      allowLoopback: e.NODE_ENV !== 'production',
+      retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
+      pollMs: e.WEBHOOK_POLL_MS,
+      retentionDays: e.EVENT_RETENTION_DAYS,
+    },
+    rateLimits: {
+      writesPerMinute: e.RATE_LIMIT_WRITES_PER_MINUTE,
+      failedAuthPerMinute: e.RATE_LIMIT_FAILED_AUTH_PER_MINUTE,
+      receiptLookupsPerMinute: e.RATE_LIMIT_RECEIPT_LOOKUPS_PER_MINUTE,
+      badCallbacksPerMinute: e.RATE_LIMIT_BAD_CALLBACKS_PER_MINUTE,
+      trustProxy: e.TRUST_PROXY === 'true',
+    },
+    inbox: { rejectedRetentionDays: e.INBOX_REJECTED_RETENTION_DAYS },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -4,6 +4,7 @@ import { buildGateways } from './gateways/configure.ts';
 import { createRegistry } from './gateways/registry.ts';
 import type { AppDeps } from './http/env.ts';
 import { createTokenVerifier } from './http/middleware/auth.ts';
+import { RateLimits } from './http/middleware/rate-limits.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceContext } from './services/context.ts';
 import { createReceiptSigners } from './services/receipt-signer.ts';
@@ -37,7 +38,9 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log: Log
   const gateways = buildGateways(
     {
       ...gatewayConfig,
-      sandbox: secrets.sandboxSecrets?.length ? { secrets: secrets.sandboxSecrets, polling: config.sandboxPolling } : undefined,
+      sandbox: secrets.sandboxSecrets?.length
+        ? { secrets: secrets.sandboxSecrets, polling: config.sandboxPolling, maxAmount: config.sandboxMaxAmount }
+        : undefined,
     },
     {
       publicBaseUrl: config.publicBaseUrl,
@@ -53,11 +56,15 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log: Log
       expiryUnknownGraceMinutes: config.expiryUnknownGraceMinutes,
       refundApprovalThreshold: config.refundApprovalThreshold,
       reviewApprovalThreshold: config.reviewApprovalThreshold,
+      dossierLimits: config.dossierLimits,
       treasuryDay: config.treasuryDay,
       indicators: config.indicators,
       collectionForms: config.collectionForms,
       receipts: config.receipts,
+      webhooks: config.webhooks,
+      inbox: config.inbox,
     },
+    rateLimits: new RateLimits(config.rateLimits),
     gateways: createRegistry(gateways),
     // Built once per process (per isolate on Workers), so the IdP's metadata is discovered once.
     oidc: config.oidc && createOidcRelyingParty(config.oidc, (input, init) => fetch(input, init)),
@@ -102,5 +109,6 @@ export function serviceContext(deps: AppDeps): ServiceContext {
     spreadsheets: deps.spreadsheets,
     now: deps.now ?? (() => new Date()),
     fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+    receiptsInBackground: deps.receiptsInBackground,
   };
 }

@@ -1,9 +1,11 @@
 import { createApp } from './app.ts';
 import { ConfigError, parseConfig } from './config.ts';
+import { describeError } from './db/errors.ts';
 import { connectServer } from './db/server.ts';
 import { buildStaticDeps, type StaticDeps, serviceContext, withDatabase } from './deps.ts';
 import { runJobs } from './jobs/index.ts';
 import { createConsoleLogger } from './logger.ts';
+import { issueWaitingReceipts } from './services/receipt-issuer.ts';
 
 /**
  * Cloudflare Workers entry. Workers have no embedded database: DATABASE_URL (a Hyperdrive
@@ -68,10 +70,21 @@ async function open(env: WorkerEnv) {
 export default {
   async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
     const { handle, deps } = await open(env);
+    // A payment's receipt is issued after the answer, within the request's waitUntil (the cron only sweeps what is left).
+    const background: Array<Promise<unknown>> = [];
+    const receiptsInBackground = {
+      due: (agencyCode: string) => {
+        background.push(
+          issueWaitingReceipts(serviceContext(deps), agencyCode).catch((error) =>
+            deps.log.warn('receipts left waiting for the cron', { agencyCode, error: describeError(error) }),
+          ),
+        );
+      },
+    };
     try {
-      return await createApp(deps).fetch(request);
+      return await createApp({ ...deps, receiptsInBackground }).fetch(request);
     } finally {
-      ctx.waitUntil(handle.close());
+      ctx.waitUntil(Promise.allSettled(background).then(() => handle.close()));
     }
   },
 

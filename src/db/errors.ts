@@ -27,3 +27,38 @@ export function describeError(error: unknown): string {
   }
   return String(error);
 }
+
+/**
+ * postgres.js's own codes for a connection that could not be made or was lost, and the system
+ * errors under them; PostgreSQL's class 08 (connection exception) and 57P01-57P03 (the server
+ * shutting down, or not yet accepting connections). Any of these means: the database is away,
+ * not that the request is wrong.
+ */
+const CONNECTION_CODES = new Set([
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
+
+/** Whether an error (or one of its causes) says the database connection failed. */
+export function isConnectionError(error: unknown): boolean {
+  let e = error as { code?: unknown; cause?: unknown; errors?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === 'string' && (CONNECTION_CODES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code))) return true;
+    // Node's AggregateError for a host with several addresses (IPv4 and IPv6 both refused).
+    if (Array.isArray(e.errors) && e.errors.some((inner) => isConnectionError(inner))) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}

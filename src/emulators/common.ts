@@ -1,7 +1,8 @@
-import { bodyLimit } from 'hono/body-limit';
 import { describeError } from '../db/errors.ts';
 import type { Database } from '../db/types.ts';
+import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, readsBodies } from '../http/middleware/bodies.ts';
 import type { Logger } from '../logger.ts';
+import { ServiceError } from '../services/errors.ts';
 
 /**
  * What every emulator is built from. The emulators stand in for the sandbox gateway, VNPay, the
@@ -18,7 +19,18 @@ export interface EmulatorDeps {
 }
 
 /** A channel's messages are small; a form or JSON body above this is not one of them. */
-export const emulatorBodyLimit = () => bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text('request body too large', 413) });
+const EMULATOR_MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Every emulator route that reads a body says which, before the body is read: a page's form
+ * (url-encoded, as the emulators' pages post it: a multipart body is refused 415, never parsed),
+ * or a channel API's JSON; at most 64 KiB of either (413, the rest never read). Refusals are the
+ * hub's problem+json, as for any bad input.
+ */
+export const emulatorForm = () =>
+  readsBodies({ accept: [FORM_MEDIA_TYPE], maxBytes: EMULATOR_MAX_BODY_BYTES, what: "an emulated channel's form" });
+export const emulatorJson = () =>
+  readsBodies({ accept: [JSON_MEDIA_TYPE], maxBytes: EMULATOR_MAX_BODY_BYTES, what: "an emulated channel's message" });
 
 /** `length` random decimal digits, the first never 0 (transaction numbers read as numbers). */
 export function randomDigits(length: number): string {
@@ -26,9 +38,17 @@ export function randomDigits(length: number): string {
   return Array.from(bytes, (b, i) => (i === 0 ? 1 + (b % 9) : b % 10)).join('');
 }
 
-/** The string fields of a posted form (files and repeated keys' extras are not a channel's). */
+/**
+ * The string fields of a posted form (files and repeated keys' extras are not a channel's); a
+ * body that does not parse as a form is a 400, never a 500.
+ */
 export async function formFields(request: { parseBody(): Promise<Record<string, unknown>> }): Promise<Record<string, string>> {
-  const body = await request.parseBody();
+  let body: Record<string, unknown>;
+  try {
+    body = await request.parseBody();
+  } catch {
+    throw new ServiceError('validation-failed', 'the form cannot be read', [{ path: 'form', message: 'not a well-formed form body' }]);
+  }
   return Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 

@@ -1,11 +1,12 @@
 import { and, eq, like } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { deliver, type EmulatorDeps, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, withQuery } from './common.ts';
+import { deliver, type EmulatorDeps, emulatorForm, emulatorJson, formFields, parseJsonObject, randomDigits, withQuery } from './common.ts';
 import { renderDvcqgPayment, renderEmulatorMessage } from './pages.ts';
 import {
   hashOf,
   MAX_REFERENCE_LENGTH,
+  type PlatformAlgorithm,
   platformMac,
   platformMacVerifies,
   QUERY_FIELDS,
@@ -33,7 +34,7 @@ export interface DvcqgEmulatorSettings {
   partnerCode: string;
   /** The first signs, every one verifies (rotation). */
   secrets: readonly string[];
-  algorithm: 'HMAC-SHA256' | 'HMAC-SHA512';
+  algorithm: PlatformAlgorithm;
   initFields: readonly string[];
   confirmFields: readonly string[];
   redirectField: string;
@@ -66,6 +67,7 @@ const initSchema = z.object({
   MaTienTe: z.literal('VND'),
   ThongTinGiaoDich: z.string().max(255).default(''),
   ThongTinBienLai: z.object({
+    MaDichVu: z.literal('2'),
     MaHoSo: z.string().min(1).max(100),
     TenTTHC: z.string().max(1000).default(''),
     TenDonVi: z.string().max(500).default(''),
@@ -86,6 +88,18 @@ const initSchema = z.object({
       )
       .min(1)
       .max(50),
+    DSKhoanNop: z
+      .array(
+        z.object({
+          NoiDung: z.string().max(500),
+          SoTien: z
+            .string()
+            .regex(/^\d{1,16}$/)
+            .transform(Number),
+        }),
+      )
+      .max(50)
+      .default([]),
   }),
 });
 
@@ -118,6 +132,7 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
   const { partnerCode, secrets, algorithm } = deps.config;
   const [secret] = secrets;
   if (!secret) throw new Error('the national platform emulator needs the partner key');
+  // The page link is the emulator's own: an HMAC with the partner key, whatever MaXacThuc's algorithm.
   const hash = hashOf(algorithm);
   const base = deps.publicBaseUrl;
   // The partner's enrolment: the province's confirm endpoint and return page (as buildGateways gives the adapter).
@@ -133,7 +148,7 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
   };
   type Transaction = NonNullable<Awaited<ReturnType<typeof findTransaction>>>;
 
-  const sign = (message: Record<string, unknown>, fields: readonly string[]) => platformMac(message, fields, secret!, hash);
+  const sign = (message: Record<string, unknown>, fields: readonly string[]) => platformMac(message, fields, secret!, algorithm);
 
   /** The page link, signed so the payer cannot change what is paid or to whom. */
   function payUrl(reference: string, details: PayDetails): string {
@@ -172,21 +187,21 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
     return message;
   }
 
-  app.use('/sandbox/dvcqg/*', emulatorBodyLimit());
-
-  app.post('/sandbox/dvcqg/init', async (c) => {
+  app.post('/sandbox/dvcqg/init', emulatorJson(), async (c) => {
     const body = parseJsonObject(await c.req.text());
     const reference = typeof body?.MaThamChieu === 'string' ? body.MaThamChieu.slice(0, 64) : '';
     const refuse = (code: string, text: string) => c.json({ MaLoi: code, MoTaLoi: text, MaThamChieu: reference });
     if (!body) return refuse(REFUSED, 'Ban tin khong hop le');
     if (body.MaDoiTac !== partnerCode) return refuse('01', 'Ma doi tac khong hop le');
-    if (!platformMacVerifies(body, deps.config.initFields, secrets, hash)) return refuse(REFUSED, 'Sai ma xac thuc');
+    if (!platformMacVerifies(body, deps.config.initFields, secrets, algorithm)) return refuse(REFUSED, 'Sai ma xac thuc');
     const parsed = initSchema.safeParse(body);
     if (!parsed.success) return refuse(REFUSED, `Ban tin khong hop le: ${parsed.error.issues[0]?.path.join('.')}`);
     const init = parsed.data;
     const receipt = init.ThongTinBienLai;
     const total = receipt.PhiLePhi.reduce((sum, line) => sum + line.SoTien, 0);
     if (total !== init.SoTien) return refuse(REFUSED, 'Tong cac khoan phi, le phi khac SoTien');
+    const items = receipt.DSKhoanNop.reduce((sum, item) => sum + item.SoTien, 0);
+    if (receipt.DSKhoanNop.length > 0 && items !== init.SoTien) return refuse(REFUSED, 'Tong cac khoan nop khac SoTien');
 
     const now = deps.now();
     await deps.db
@@ -258,7 +273,7 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
     );
   });
 
-  app.post('/sandbox/dvcqg/pay/:reference', async (c) => {
+  app.post('/sandbox/dvcqg/pay/:reference', emulatorForm(), async (c) => {
     const reference = c.req.param('reference');
     const form = await formFields(c.req);
     const details = readPayLink(reference, form.d, form.sig);
@@ -318,7 +333,7 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
   });
 
   /** The status query, answered in the confirm's layout with TrangThaiGD: 1 paid, 3 pending, 4 failed. */
-  app.post('/sandbox/dvcqg/query', async (c) => {
+  app.post('/sandbox/dvcqg/query', emulatorJson(), async (c) => {
     const body = parseJsonObject(await c.req.text());
     const reference = typeof body?.MaThamChieu === 'string' ? body.MaThamChieu.slice(0, 64) : '';
     const signed = (message: Record<string, unknown>) => {
@@ -326,7 +341,7 @@ export function createDvcqgEmulator(deps: DvcqgEmulatorDeps) {
       return c.json({ ...full, MaXacThuc: sign(full, deps.config.confirmFields) });
     };
     if (!body || body.MaDoiTac !== partnerCode) return signed({ MaLoi: '01', MoTaLoi: 'Ma doi tac khong hop le' });
-    if (!platformMacVerifies(body, QUERY_FIELDS, secrets, hash)) return signed({ MaLoi: REFUSED, MoTaLoi: 'Sai ma xac thuc' });
+    if (!platformMacVerifies(body, QUERY_FIELDS, secrets, algorithm)) return signed({ MaLoi: REFUSED, MoTaLoi: 'Sai ma xac thuc' });
     const txn = await findTransaction(reference);
     if (!txn) return signed({ MaLoi: '01', MoTaLoi: 'Khong tim thay giao dich' });
     const state = txn.status === 'pending' ? '3' : txn.status === 'succeeded' ? '1' : '4';

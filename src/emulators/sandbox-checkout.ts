@@ -2,7 +2,7 @@ import { eq, like, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { z } from 'zod';
 import type { Executor } from '../db/types.ts';
-import { deliver, type EmulatorDeps, formFields } from './common.ts';
+import { deliver, type EmulatorDeps, emulatorForm, emulatorJson, formFields } from './common.ts';
 import { renderCheckoutMessage, renderCheckoutPage } from './pages.ts';
 import {
   checkoutLinkSchema,
@@ -109,7 +109,7 @@ export function createSandboxCheckout(deps: SandboxCheckoutDeps) {
     );
   });
 
-  app.post('/sandbox/checkout/:reference', async (c) => {
+  app.post('/sandbox/checkout/:reference', emulatorForm(), async (c) => {
     const reference = c.req.param('reference');
     const { choice, ...signed } = await formFields(c.req);
     const params = verifiedParams(reference, signed);
@@ -157,7 +157,7 @@ export function createSandboxCheckout(deps: SandboxCheckoutDeps) {
    * Refunds, as a gateway's API makes them: signed, idempotent by the merchant's refund id, and
    * never more than was paid in all. The ledger row is the refund; the answer only reports it.
    */
-  app.post('/sandbox/api/payments/:reference/refunds', async (c) => {
+  app.post('/sandbox/api/payments/:reference/refunds', emulatorJson(), async (c) => {
     const reference = c.req.param('reference');
     const raw = await c.req.text();
     const path = `/sandbox/api/payments/${encodeURIComponent(reference)}/refunds`;

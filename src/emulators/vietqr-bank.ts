@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { deliver, type EmulatorDeps, emulatorBodyLimit, formFields, parseJsonObject, randomDigits } from './common.ts';
+import { deliver, type EmulatorDeps, emulatorForm, formFields, parseJsonObject, randomDigits } from './common.ts';
 import { renderBankForm, renderBankResult } from './pages.ts';
 import { gmt7 } from './protocol/time.ts';
 import { type NotificationFormat, notification, notificationSignature } from './protocol/vietqr.ts';
@@ -38,8 +38,6 @@ export function createVietqrBank(deps: VietqrBankDeps) {
   if (!secret) throw new Error('the bank emulator needs the notification secret');
   const notifyUrl = `${deps.publicBaseUrl}/v1/callbacks/vietqr`;
 
-  app.use('/sandbox/vietqr', emulatorBodyLimit());
-
   // Pre-filled from ?account=&amount=&text=, so a QR's details can link straight here.
   app.get('/sandbox/vietqr', (c) =>
     c.html(
@@ -53,7 +51,7 @@ export function createVietqrBank(deps: VietqrBankDeps) {
     ),
   );
 
-  app.post('/sandbox/vietqr', async (c) => {
+  app.post('/sandbox/vietqr', emulatorForm(), async (c) => {
     const form = await formFields(c.req);
     let raw: string;
     if (form.raw !== undefined) {

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { deliver, type EmulatorDeps, emulatorBodyLimit, formFields, parseJsonObject, randomDigits, withQuery } from './common.ts';
+import { deliver, type EmulatorDeps, emulatorForm, emulatorJson, formFields, parseJsonObject, randomDigits, withQuery } from './common.ts';
 import { renderEmulatorMessage, renderVnpayPayment } from './pages.ts';
 import { fromGmt7, gmt7 } from './protocol/time.ts';
 import {
@@ -142,8 +142,6 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
     return vnpSignedQuery(params, secret!, encoding);
   }
 
-  app.use('/sandbox/vnpay/*', emulatorBodyLimit());
-
   app.get('/sandbox/vnpay/paymentv2/vpcpay.html', async (c) => {
     const checked = checkPayment(new URL(c.req.url).searchParams);
     if (!checked.ok) return c.html(renderEmulatorMessage(CHANNEL, checked.title, checked.message), 400);
@@ -192,7 +190,7 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
     );
   });
 
-  app.post('/sandbox/vnpay/paymentv2/vpcpay.html', async (c) => {
+  app.post('/sandbox/vnpay/paymentv2/vpcpay.html', emulatorForm(), async (c) => {
     const { choice, ...form } = await formFields(c.req);
     const checked = checkPayment(new URLSearchParams(Object.entries(form).filter(([k]) => k.startsWith('vnp_'))));
     if (!checked.ok) return c.html(renderEmulatorMessage(CHANNEL, checked.title, checked.message), 400);
@@ -261,7 +259,7 @@ export function createVnpayEmulator(deps: VnpayEmulatorDeps) {
     return statementDownload(c, `VNPAY_${tmnCode}_${day.date.replaceAll('-', '')}.csv`, file);
   });
 
-  app.post('/sandbox/vnpay/merchant_webapi/api/transaction', async (c) => {
+  app.post('/sandbox/vnpay/merchant_webapi/api/transaction', emulatorJson(), async (c) => {
     const body = parseJsonObject(await c.req.text());
     const command = body?.vnp_Command;
     if (body && command === 'querydr') return c.json(await querydr(body));

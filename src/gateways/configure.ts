@@ -25,7 +25,7 @@ export interface GatewaysSettings {
 }
 
 export interface GatewaySettings extends GatewaysSettings {
-  sandbox?: { secrets: readonly string[]; polling: PollingSchedule };
+  sandbox?: { secrets: readonly string[]; polling: PollingSchedule; maxAmount?: number };
 }
 
 /**
@@ -43,6 +43,7 @@ export function buildGateways(settings: GatewaySettings, env: GatewayEnvironment
       baseUrl: base,
       toleranceSeconds: env.callbackToleranceSeconds,
       polling: settings.sandbox.polling,
+      maxAmount: settings.sandbox.maxAmount,
       ...common,
     });
   }

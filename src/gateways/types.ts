@@ -42,7 +42,14 @@ export interface PaymentRequest {
   description: string;
   procedureName: string;
   agencyName: string;
-  lines: Array<{ kind: 'phi' | 'le_phi'; feeCode: string; name: string; amount: number }>;
+  lines: Array<{
+    kind: 'phi' | 'le_phi';
+    feeCode: string;
+    name: string;
+    amount: number;
+    /** The state-budget account the line is collected into (its fee rule's), where the catalogue says. */
+    budgetAccount?: string | null;
+  }>;
   /** The citizen paying: VNPay wants the payer's IP, the national platform the payer's identity. */
   payer: PayerInfo;
   /** The collecting agency's account (bank BIN, number, name), where the catalogue has one. */
@@ -61,6 +68,53 @@ export interface CollectionAccount {
   bankBin: string;
   accountNumber: string;
   accountName: string;
+}
+
+/** A dossier's bill as the hub knows it: what a gateway's receipt block and a portal's look-up are made of. */
+export type PayableBill = Pick<
+  PaymentRequest,
+  'dossierCode' | 'procedureCode' | 'procedureName' | 'agencyCode' | 'agencyName' | 'description' | 'lines'
+> & {
+  /** Where the money goes: the agency's collection account (or the nearest one above it). */
+  collectionAccount: CollectionAccount;
+  payer: Omit<PayerInfo, 'ip'>;
+  /** When the bill is stated (the init's or the look-up's time). */
+  at: Date;
+};
+
+/** The national platform's receipt block (ThongTinBienLai), integer VND as digit strings. */
+export interface ReceiptBlock {
+  MaDichVu: '2';
+  MaHoSo: string;
+  MaDVC: string;
+  TenDVC: string;
+  MaTTHC: string;
+  TenTTHC: string;
+  MaDonVi: string;
+  TenDonVi: string;
+  TKThuHuong: string;
+  MaNHThuHuong: string;
+  TenTKThuHuong: string;
+  TaiKhoanThuNSNN?: string;
+  PhiLePhi: Array<{ LoaiPhiLePhi: '1' | '2'; MaPhiLePhi: string; TenPhiLePhi: string; SoTien: string }>;
+  NoiDungThanhToan: string;
+  MaCoQuanQD: string;
+  TenCoQuanQD: string;
+  KhoBac: string;
+  NgayQD: string;
+  DSKhoanNop: Array<{ NoiDung: string; SoTien: string }>;
+  HoTenNguoiNop: string;
+  SoCMNDNguoiNop: string;
+  DiaChiNguoiNop: string;
+}
+
+/** The national portal's look-up (DPTraCuuThanhToanHS) payment information: the receipt block and how to name the payment. */
+export interface PortalPaymentInfo extends ReceiptBlock {
+  transaction_id: string;
+  client_id: string;
+  MaTraCuuTT: string;
+  /** The sum of the lines. */
+  SoTien: string;
 }
 
 export interface PaymentHandover {
@@ -172,13 +226,30 @@ export interface Gateway {
   onlinePaymentFlag: 1 | 2;
   /** Payments go into the collecting agency's own account (VietQR, the national platform). */
   needsCollectionAccount?: boolean;
+  /**
+   * The most one payment through this gateway may be, in VND: an intent for more is refused
+   * before the gateway is asked (422 `amount-above-gateway-limit`), never sent to fail there.
+   */
+  maxAmount: number;
   /** The poller's schedule; absent (or no queryStatus) means this gateway is never polled. */
   polling?: PollingSchedule;
   createPayment(request: PaymentRequest): Promise<PaymentHandover>;
   verifyCallback(message: InboundMessage, now: Date): Promise<CallbackVerification>;
+  /**
+   * The payer's browser back at the hub (`/v1/returns/{gateway}`) from a gateway whose return
+   * link is not signed as its callback is (the sandbox): the reference of the intent, when the
+   * link is one the hub made (its query as received), else null. VNPay and the national platform
+   * sign their returns like their callbacks; those are checked by `verifyCallback`.
+   */
+  verifyReturn?(query: URLSearchParams): Promise<string | null>;
   /** The gateway's own answer; `message` is the one being answered (some answers echo it). */
   respond(result: CallbackResult, message?: InboundMessage): Promise<GatewayResponse>;
   queryStatus?(intent: IntentSnapshot): Promise<StatusQueryResult>;
+  /**
+   * What the national portal is told when it looks a dossier's bill up (DPTraCuuThanhToanHS), in
+   * the platform's words and with the province's enrolment. Only the national platform has it.
+   */
+  describeBill?(bill: PayableBill): PortalPaymentInfo;
   refund?(request: RefundRequest): Promise<RefundResult>;
   /**
    * The gateway recognises a repeated refund id for ever and never refunds it twice, so a

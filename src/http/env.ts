@@ -1,15 +1,18 @@
 import type { Hono } from 'hono';
+import type { DatabaseAvailability } from '../db/availability.ts';
 import type { Database } from '../db/types.ts';
 import type { GatewayRegistry } from '../gateways/registry.ts';
 import type { Logger } from '../logger.ts';
 import type { ServiceContext, ServiceSettings } from '../services/context.ts';
 import type { ErrorCode } from '../services/errors.ts';
 import type { Principal } from '../services/principal.ts';
+import type { ReceiptsInBackground } from '../services/receipt-issuer.ts';
 import type { ReceiptSigners } from '../services/receipt-signer.ts';
 import type { Spreadsheets } from '../services/spreadsheets.ts';
 import type { OidcRelyingParty } from '../web/oidc.ts';
 import type { WebSession } from '../web/session.ts';
 import type { TokenVerifier } from './middleware/auth.ts';
+import type { RateLimits } from './middleware/rate-limits.ts';
 
 /** What the app is built from: everything with I/O is passed in, nothing is a module singleton. */
 export interface AppDeps {
@@ -37,6 +40,15 @@ export interface AppDeps {
    */
   extraRoutes?: readonly Hono[];
   docs?: DocsDeps;
+  /** The process's breaker (src/db/availability.ts, made by the Node entry): while the database is away, 503 at once. */
+  availability?: DatabaseAvailability;
+  /** Issues committed payments' receipts in the background (services/receipt-issuer.ts): the Node hub's issuer, a Workers request's waitUntil. */
+  receiptsInBackground?: ReceiptsInBackground;
+  /**
+   * Rate limits and their counts (src/http/middleware/rate-limits.ts), built once per process or
+   * isolate so that they outlive the app (Workers build one per request); none when absent.
+   */
+  rateLimits?: RateLimits;
 }
 
 export interface SessionSettings {
@@ -71,6 +83,8 @@ export interface AppEnv {
     pages: { session: SessionSettings; oidcEnabled: boolean };
     /** The signed-in person of a /dashboard page (src/web/session.ts `requireSession`). */
     session?: WebSession;
+    /** The language problems are answered in (`Accept-Language`: en or vi; app.ts). */
+    language?: string;
     /** The problem answered, if any, for the access log. */
     problem?: { code: ErrorCode; detail: string };
   };

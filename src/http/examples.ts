@@ -283,7 +283,8 @@ export const paymentIntentExample: Out<typeof PaymentIntentSchema> = {
   expiresAt: '2026-11-22T03:30:00.000Z',
   nextAction: {
     type: 'redirect',
-    url: 'https://hub.example.gov.vn/sandbox/checkout/HPATW51CYHX4?amount=135000&currency=VND&returnUrl=https%3A%2F%2Fdichvucong.dongnai.gov.vn%2Fthanh-toan%2Fket-qua&expiresAt=1795318200&signature=33db8e5385fa64154fdcb94ccb6664875e26d529a2127be3efce706372852009',
+    // The sandbox sends the payer back through the hub's return page, which adds the signed hubResult.
+    url: 'https://hub.example.gov.vn/sandbox/checkout/HPATW51CYHX4?amount=135000&currency=VND&returnUrl=https%3A%2F%2Fhub.example.gov.vn%2Fv1%2Freturns%2Fsandbox%3Fref%3DHPATW51CYHX4%26mac%3D1897492a73c703201ad4cb5d291300744b86aa29123394e187a960baf133009a&expiresAt=1795318200&signature=71e62383879ed724f572c6f865334f25e3168966a0f079fdcff73c8c6c18c6eb',
   },
   createdAt: '2026-11-22T03:00:00.000Z',
   updatedAt: '2026-11-22T03:00:00.000Z',
@@ -763,6 +764,8 @@ export const reviewDetailExample: Out<typeof ReviewDetailSchema> = {
       actor: 'portal:dvc-dong-nai',
       detail: { amount: 135000 },
       at: '2026-11-22T03:00:00.000Z',
+      repeats: 1,
+      lastRepeatedAt: null,
     },
     {
       id: 902,
@@ -774,6 +777,8 @@ export const reviewDetailExample: Out<typeof ReviewDetailSchema> = {
       actor: 'portal:dvc-dong-nai',
       detail: null,
       at: '2026-11-22T03:00:00.000Z',
+      repeats: 1,
+      lastRepeatedAt: null,
     },
     {
       id: 903,
@@ -785,6 +790,8 @@ export const reviewDetailExample: Out<typeof ReviewDetailSchema> = {
       actor: null,
       detail: { inboxId: EXAMPLE_INBOX_ID },
       at: '2026-11-22T03:12:08.000Z',
+      repeats: 1,
+      lastRepeatedAt: null,
     },
   ],
   refunds: [],

@@ -1,12 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { type DateRange, daysBetween, PeriodError, periodKinds, periodRange } from '../domain/indicators.ts';
 import { ServiceError } from '../services/errors.ts';
-import { agencyCode } from './schemas.ts';
+import { hints } from './problem-language.ts';
+import { agencyCode, isoDate } from './schemas.ts';
 
 /** Schemas of the 766 indicator and campaign routes (request validation and OpenAPI alike). */
-
-/** PostgreSQL has no year 0, which the ISO pattern allows. */
-const isoDate = z.iso.date().refine((d) => d >= '1900-01-01', 'a date from 1900 on');
 
 export const PeriodQuerySchema = z.object({
   agency: agencyCode.optional().openapi({ description: "The agency whose subtree is counted (default: the caller's one scope root)" }),
@@ -130,7 +128,15 @@ export const ActionsSchema = z
   .extend(ActionListsSchema.shape)
   .openapi('OnlinePaymentActions');
 
-const rate = z.number().min(0).max(1).multipleOf(0.0001);
+/**
+ * A rate as a fraction. A percentage given instead (80) is told what it should have been (0.8),
+ * once: the checks after a failed bound do not run.
+ */
+const rate = z
+  .number()
+  .min(0, { error: (issue) => hints.fraction.en(issue.input), abort: true })
+  .max(1, { error: (issue) => hints.fraction.en(issue.input), abort: true })
+  .multipleOf(0.0001, hints.fourDecimals.en());
 
 export const CampaignInputSchema = z
   .object({
@@ -154,8 +160,15 @@ export const CampaignInputSchema = z
   })
   .strict()
   .refine((c) => Date.parse(`${c.startDate}T00:00:00Z`) + (c.days - 1) * 86_400_000 <= Date.UTC(9999, 11, 31), {
-    message: 'the campaign must end by 9999-12-31',
+    message: hints.campaignEnd.en(),
     path: ['days'],
+    // Only about a start and a length that are valid themselves, in a body that is an object of
+    // known members: a start in another form is one issue, on startDate, not a second on days.
+    when: (payload) =>
+      payload.issues.every((issue) => {
+        const field = issue.path?.[0];
+        return field !== undefined && field !== 'startDate' && field !== 'days';
+      }),
   })
   .openapi('CampaignInput');
 

@@ -17,14 +17,17 @@ import { ProblemSchema } from './schemas.ts';
  * ill-formed text (400, before any route sees it), and the unexpected (500, its message never
  * shown). The shared security suite holds every route to 401, 403 and 404, so they are declared
  * on all, even where they cannot happen: 403 on the catalogue's reads (every role may call them),
- * 404 on the lists and creations that name nothing.
+ * 404 on the lists and creations that name nothing. 429: too many failed authentications from
+ * the address, or writes by the principal (RATE_LIMIT_*); 503: the database is away.
  */
 export const SECURED = [
   'unauthenticated',
   'forbidden',
   'not-found',
   'validation-failed',
+  'rate-limited',
   'internal-error',
+  'service-unavailable',
 ] as const satisfies readonly ErrorCode[];
 
 /** A route with a JSON body: it must be JSON, sent as JSON, at most 1 MiB, and match its schema. */
@@ -41,6 +44,13 @@ export const JSON_BODY = [
  */
 export const WRITES = ['concurrent-update'] as const satisfies readonly ErrorCode[];
 
+/**
+ * What any operation may answer, whatever it declares: its path asked with a method it does not
+ * take (405, those it takes in `Allow`), a rate limit (429), the database away (503). app.ts adds
+ * them to every operation of the document that does not declare them already.
+ */
+export const EVERY_OPERATION = ['method-not-allowed', 'rate-limited', 'service-unavailable'] as const satisfies readonly ErrorCode[];
+
 /** A creating POST: Idempotency-Key required (400), and a key reused with another body (409). */
 export const IDEMPOTENT = ['idempotency-key-required', 'idempotency-key-reused'] as const satisfies readonly ErrorCode[];
 
@@ -49,10 +59,12 @@ const statusDescriptions: Record<number, string> = {
   401: 'No valid bearer token',
   403: 'Not allowed',
   404: "Not found, or outside the caller's agencies",
+  405: 'The path does not take this method (those it takes are in `Allow`)',
   409: 'Conflicts with the current state',
   413: 'The request body is too large',
   415: 'The request body is not of the media type the route reads',
   422: 'Understood, but cannot be done',
+  429: 'Too many requests: wait the `Retry-After` seconds',
   500: 'Unexpected error (quote the request id to the operators)',
   502: 'The gateway did not accept the request',
   503: 'Not available now; try again',
@@ -70,6 +82,10 @@ const exampleDetails: Partial<
   forbidden: { detail: 'the campaign role may not do this' },
   'approver-must-differ': { detail: 'a refund is approved by a treasury user other than the one who asked for it' },
   'not-found': { detail: 'the resource was not found' },
+  'method-not-allowed': {
+    detail: 'DELETE is not a method of /v1/campaigns; it takes GET, HEAD, POST',
+    errors: [{ path: 'method', message: 'one of GET, HEAD, POST' }],
+  },
   'fee-inputs-locked': { detail: 'fee inputs and the agency cannot change once an obligation is paid or held by a live payment intent' },
   'obligation-unavailable': { detail: 'an obligation is already paid or held by a live payment intent' },
   'invalid-transition': { detail: 'a succeeded payment intent cannot be cancelled' },
@@ -88,7 +104,10 @@ const exampleDetails: Partial<
   'no-statement': { detail: 'no statement was imported for vnpay on 2026-12-03' },
   'concurrent-update': { detail: 'a concurrent change to the same records got in the way; retry the request' },
   'payload-too-large': { detail: 'request bodies are at most 1 MiB' },
-  'unsupported-media-type': { detail: 'Unsupported Media Type' },
+  'unsupported-media-type': {
+    detail: 'this operation reads application/json',
+    errors: [{ path: 'content-type', message: 'expected application/json' }],
+  },
   'fee-input-missing': {
     detail: 'fee "Lệ phí trước bạ" needs declaredValue',
     errors: [{ path: 'declaredValue', message: 'required by a fee rule' }],
@@ -103,6 +122,10 @@ const exampleDetails: Partial<
   },
   'gateway-capability-missing': { detail: 'gateway "vietqr" cannot refund; return the money outside the hub' },
   'collection-account-missing': { detail: 'the agency has no collection account for this gateway' },
+  'amount-above-gateway-limit': {
+    detail: 'gateway "vnpay" takes at most 9999999999 VND in one payment, and these obligations come to 12500000000 VND',
+    errors: [{ path: 'gateway', message: 'at most 9999999999 VND in one payment' }],
+  },
   'refund-too-large': { detail: 'at most 135000 VND may be refunded', errors: [{ path: 'amount', message: 'above 135000' }] },
   'gateway-error': { detail: 'gateway "sandbox" did not accept the payment request' },
   'service-unavailable': { detail: 'the database is not reachable or not migrated' },

@@ -4,6 +4,7 @@ import type { ZodError } from 'zod';
 import { describeError, pgError } from '../db/errors.ts';
 import { type ErrorCode, type FieldIssue, ServiceError } from '../services/errors.ts';
 import type { AppEnv } from './env.ts';
+import { detailsVi, fieldMessageIn, type ProblemLanguage, titlesVi, zodFieldIssues } from './problem-language.ts';
 
 /**
  * The one error contract (RFC 9457 problem details): every error answer has a stable `code`,
@@ -60,13 +61,16 @@ export const httpStatus = {
   'fee-out-of-range': 422,
   'unknown-procedure': 422,
   'unknown-agency': 422,
+  'dossier-code-out-of-scope': 422,
   'no-fee-rules': 422,
   'nothing-to-pay': 422,
   'gateway-not-available': 422,
   'gateway-capability-missing': 422,
   'collection-account-missing': 422,
+  'amount-above-gateway-limit': 422,
   'refund-too-large': 422,
   'gateway-error': 502,
+  'rate-limited': 429,
   'service-unavailable': 503,
   'internal-error': 500,
 } as const satisfies Record<ErrorCode, number>;
@@ -90,18 +94,24 @@ export function problemBody(
   detail: string,
   errors: FieldIssue[] = [],
   extra: Record<string, unknown> = {},
+  language: ProblemLanguage = 'en',
 ): Problem {
+  const vietnamese = language === 'vi';
   return {
     ...extra,
     type: `urn:fee-payment-hub:problem:${code}`,
-    title: titles[code] ?? code.replace(/-/g, ' ').replace(/^./, (c) => c.toUpperCase()),
+    title: vietnamese ? titlesVi[code] : (titles[code] ?? code.replace(/-/g, ' ').replace(/^./, (c) => c.toUpperCase())),
     status: statusOf(code),
     code,
-    detail,
+    // A service's English detail may name what it found: in Vietnamese, the code's own sentence.
+    detail: vietnamese ? detailsVi[code] : detail,
     requestId,
-    ...(errors.length > 0 ? { errors } : {}),
+    ...(errors.length > 0 ? { errors: errors.map((e) => ({ path: e.path, message: fieldMessageIn(language, e) })) } : {}),
   };
 }
+
+/** The language of a request's problems (`Accept-Language`, set by app.ts's language detector): English unless Vietnamese is asked for. */
+const languageOf = (c: Context<AppEnv>): ProblemLanguage => (c.get('language') === 'vi' ? 'vi' : 'en');
 
 export function problemResponse(
   c: Context<AppEnv>,
@@ -110,18 +120,23 @@ export function problemResponse(
   errors: FieldIssue[] = [],
   extra: Record<string, unknown> = {},
 ): Response {
-  const body = problemBody(c.get('requestId') ?? 'unknown', code, detail, errors, extra);
+  const language = languageOf(c);
+  const body = problemBody(c.get('requestId') ?? 'unknown', code, detail, errors, extra, language);
   c.set('problem', { code, detail });
-  const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/problem+json',
+    'content-language': language,
+    vary: 'Accept-Language',
+  };
   if (code === 'unauthenticated') headers['www-authenticate'] = 'Bearer';
+  // A 429 or 503 says when to come back (RFC 9110 Retry-After), from the error's `retryAfterSeconds`.
+  if (typeof extra.retryAfterSeconds === 'number') headers['retry-after'] = String(Math.max(1, Math.ceil(extra.retryAfterSeconds)));
   return new Response(JSON.stringify(body), { status: body.status, headers });
 }
 
-export function zodIssues(error: ZodError, prefix?: string): FieldIssue[] {
-  return error.issues.map((i) => ({
-    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)',
-    message: i.message,
-  }));
+/** A failed validation's issues as the problem's `errors`; `input` is what was validated (for their Vietnamese). */
+export function zodIssues(error: ZodError, prefix?: string, input?: unknown): FieldIssue[] {
+  return zodFieldIssues(error, prefix, input);
 }
 
 const statusCodes: Partial<Record<number, ErrorCode>> = {
@@ -134,12 +149,22 @@ const statusCodes: Partial<Record<number, ErrorCode>> = {
   409: 'conflict',
   413: 'payload-too-large',
   415: 'unsupported-media-type',
+  429: 'rate-limited',
   503: 'service-unavailable',
 };
+
+const JSON_BODY = 'application/json';
 
 export function errorToResponse(c: Context<AppEnv>, error: unknown): Response {
   if (error instanceof ServiceError) return problemResponse(c, error.code, error.message, error.fields, error.extra);
   if (error instanceof HTTPException) {
+    // @hono/zod-openapi's media-type gate, in front of a zod-validated body: JSON in every operation
+    // of the hub (its uploads read their multipart bodies themselves and name what they take).
+    if (error.status === 415) {
+      return problemResponse(c, 'unsupported-media-type', `this operation reads ${JSON_BODY}`, [
+        { path: 'content-type', message: `expected ${JSON_BODY}` },
+      ]);
+    }
     const code = /malformed json/i.test(error.message) ? 'malformed-json' : (statusCodes[error.status] ?? 'internal-error');
     return problemResponse(c, code, code === 'internal-error' ? 'unexpected error' : error.message || code);
   }

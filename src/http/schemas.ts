@@ -7,6 +7,7 @@ import { gatewayIds } from '../gateways/types.ts';
 import { errorCodes, ServiceError } from '../services/errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../services/idempotency.ts';
 import { AGENCY_CODE_PATTERN } from '../services/principal.ts';
+import { hints } from './problem-language.ts';
 
 /** Request and response schemas: validation and the OpenAPI document come from the same source. */
 
@@ -123,13 +124,15 @@ export const DossierInputSchema = z
     agencyCode,
     channel: z.enum(channels),
     receivedAt: z.iso
-      .datetime({ offset: true })
+      // Not an ISO time: one issue saying the form, and nothing more of this field.
+      .datetime({ offset: true, error: hints.isoDateTime.en(), abort: true })
       // PostgreSQL has no year 0 and the business date must keep four digits: years 0000 and
-      // 9999 pass the ISO pattern but fail at the INSERT.
+      // 9999 pass the ISO pattern but fail at the INSERT. (The plausible times are narrower:
+      // services/dossiers.ts, from the catalogue and the clock.)
       .refine((s) => {
         const t = Date.parse(s);
         return t >= Date.UTC(1900, 0, 1) && t < Date.UTC(9999, 11, 31);
-      }, 'a time between 1900 and 9999')
+      }, hints.timeFrom1900.en())
       .openapi({ example: '2026-11-22T09:30:00+07:00' }),
     applicant: z
       .object({ name: z.string().trim().min(1).max(200).nullish(), address: z.string().trim().min(1).max(500).nullish() })
@@ -344,8 +347,11 @@ export const AgencySettingsInputSchema = z
   .refine((v) => Object.keys(v).length > 0, 'at least one setting')
   .openapi('AgencySettingsInput', { description: "An agency's settings an admin maintains" });
 
-/** PostgreSQL has no year 0, which the ISO pattern allows. */
-export const isoDate = z.iso.date().refine((d) => d >= '1900-01-01', 'a date from 1900 on');
+/**
+ * A calendar date, yyyy-mm-dd. Another form (01/12/2026) is one issue saying the form, and its
+ * other checks do not run; PostgreSQL has no year 0, which the ISO pattern allows.
+ */
+export const isoDate = z.iso.date({ error: hints.isoDate.en(), abort: true }).refine((d) => d >= '1900-01-01', hints.dateFrom1900.en());
 
 export const FeeRuleInputSchema = z
   .object({

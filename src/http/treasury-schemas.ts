@@ -249,6 +249,10 @@ const PaymentEventSchema = z
     actor: z.string().nullable(),
     detail: jsonObject.nullable(),
     at: z.string(),
+    repeats: z.number().int().min(1).openapi({
+      description: 'How many times the same principal said this refusal, identically (counted here, not one line each); 1 otherwise',
+    }),
+    lastRepeatedAt: z.string().nullable().openapi({ description: 'When it was last said, if more than once' }),
   })
   .openapi('PaymentEvent');
 

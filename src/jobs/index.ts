@@ -1,9 +1,12 @@
 import { describeError } from '../db/errors.ts';
-import { reprocessInbox } from '../services/callbacks.ts';
+import { purgeRefusedCallbacks, reprocessInbox } from '../services/callbacks.ts';
 import type { ServiceContext } from '../services/context.ts';
 import { purgeExpiredKeys } from '../services/idempotency.ts';
+import { purgeOldEvents } from '../services/outbox.ts';
+import { issueWaitingReceipts } from '../services/receipt-issuer.ts';
 import { signPendingReceipts } from '../services/receipts.ts';
 import { purgeAbandonedImports } from '../services/statements.ts';
+import { deliverDue } from './delivery-worker.ts';
 import { expireDueIntents } from './expire-intents.ts';
 import { pollPendingIntents } from './poll-intents.ts';
 import { resendSubmittedRefunds } from './resend-refunds.ts';
@@ -13,17 +16,25 @@ import { resendSubmittedRefunds } from './resend-refunds.ts';
  * logged when it did something (any count in its report is not zero) or failed; a run where no
  * job had anything to do is one debug line, so an idle hub's log stays quiet minute after minute.
  */
-export async function runJobs(ctx: ServiceContext): Promise<Record<string, unknown>> {
+export async function runJobs(ctx: ServiceContext, options: { skip?: readonly string[] } = {}): Promise<Record<string, unknown>> {
   const results: Record<string, unknown> = {};
-  const jobs: Array<[string, () => Promise<unknown>]> = [
+  const all: Array<[string, () => Promise<unknown>]> = [
     ['reprocess-inbox', () => reprocessInbox(ctx)],
     ['poll-intents', () => pollPendingIntents(ctx)],
     ['resend-refunds', () => resendSubmittedRefunds(ctx)],
     ['expire-intents', () => expireDueIntents(ctx)],
+    // Receipts a failed or interrupted issuer left waiting (the payment started one already), then unsigned ones.
+    ['issue-receipts', () => issueWaitingReceipts(ctx)],
     ['sign-receipts', () => signPendingReceipts(ctx)],
     ['purge-idempotency-keys', () => purgeExpiredKeys(ctx)],
     ['purge-abandoned-imports', () => purgeAbandonedImports(ctx)],
+    // One pass of deliveries to dossier systems (the Workers cron, `npm run jobs`); the Node hub
+    // runs its own worker (delivery-worker.ts) and skips this one.
+    ['deliver-webhooks', () => deliverDue(ctx)],
+    ['purge-events', () => purgeOldEvents(ctx)],
+    ['purge-refused-callbacks', () => purgeRefusedCallbacks(ctx)],
   ];
+  const jobs = all.filter(([name]) => !options.skip?.includes(name));
   const runStarted = Date.now();
   let quiet = true;
   for (const [name, job] of jobs) {
@@ -51,4 +62,21 @@ function didSomething(result: unknown): boolean {
   if (Array.isArray(result)) return result.some(didSomething);
   if (result && typeof result === 'object') return Object.values(result).some(didSomething);
   return false;
+}
+
+/**
+ * What a crash left in the callback inbox (received, never processed), processed at start-up
+ * (src/server.ts) rather than by the first job run a minute later: every message received before
+ * `startedAt`, in batches until none is left. Messages of this start are its requests' own. Each
+ * is applied idempotently, so one that a live instance is processing at the same moment is still
+ * applied once; one that fails again stays `received` (or `failed`, after its last attempt).
+ */
+export async function processInboxLeftovers(ctx: ServiceContext, startedAt: Date): Promise<{ processed: number }> {
+  let total = 0;
+  for (;;) {
+    const { found, processed } = await reprocessInbox(ctx, { olderThanMs: ctx.now().getTime() - startedAt.getTime() });
+    total += processed;
+    if (found < 500 || processed === 0) break;
+  }
+  return { processed: total };
 }

@@ -175,7 +175,11 @@ export async function openDatabase(
   } = {},
 ): Promise<NodeDatabase> {
   if (config.database.kind === 'server')
-    return connectServer(config.database.url, { poolMax: config.database.poolMax, prepare: config.database.prepare });
+    return connectServer(config.database.url, {
+      poolMax: config.database.poolMax,
+      prepare: config.database.prepare,
+      connectTimeoutSeconds: config.database.connectTimeoutSeconds,
+    });
   const folder = config.database.dataDir;
   const lock = await lockDatabase(folder).catch((error) => {
     if (options.throwWhenLocked && error instanceof DatabaseLockedError) throw error;

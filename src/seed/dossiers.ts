@@ -8,6 +8,7 @@ import { executor, type ServiceContext } from '../services/context.ts';
 import { putDossier } from '../services/dossiers.ts';
 import { createPaymentIntent, type PaymentIntentView } from '../services/payment-intents.ts';
 import type { Principal } from '../services/principal.ts';
+import { issueWaitingReceipts } from '../services/receipt-issuer.ts';
 import { AGENCY, COMMUNE_NAMES, CURRENT_COMMUNES } from './agencies.ts';
 import { DEMO_PROCEDURES, PAYER_CATEGORIES as P } from './procedures.ts';
 
@@ -590,6 +591,8 @@ export async function seedDossiers(
         actor: 'seed',
       });
       if (result.result !== 'applied') throw new Error(`seed payment of ${code}: ${result.result}`);
+      // The seed is one transaction: its receipts are issued in it, on the day they were paid.
+      if (result.receiptDue) await issueWaitingReceipts(at(ctx, attempt.settleAt), result.receiptDue.agencyCode);
       if (attempt.outcome === 'succeeded') report.paidOnline++;
       // The sandbox's side of the same history: the payer's choice in its ledger, as its checkout
       // would have kept it, so its settlement file (GET /sandbox/statement) tells the seeded days

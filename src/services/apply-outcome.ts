@@ -1,7 +1,6 @@
-import { describeError } from '../db/errors.ts';
 import { claimObligations } from '../db/statements/claim-obligations.ts';
 import { type IntentRow, type IntentTarget, lockIntent } from '../db/statements/lock-intent.ts';
-import { type MarkPaidInput, markPaidAndIssueReceipt } from '../db/statements/mark-paid.ts';
+import { type MarkPaidInput, markPaidAndRequestReceipt } from '../db/statements/mark-paid.ts';
 import { writeDecision } from '../db/statements/write-decision.ts';
 import { type Decision, type DecisionAnswer, decide, type IntentFacts, type Outcome } from '../domain/decide.ts';
 import type { IntentEvent, IntentStatus } from '../domain/payment-states.ts';
@@ -9,7 +8,9 @@ import { amountInWords } from '../domain/words.ts';
 import type { IntentSnapshot } from '../gateways/types.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { bookIfDayClosed } from './late-money.ts';
-import { issueOf, type ReceiptRow, signReceipt } from './receipts.ts';
+import { decisionEvents, emitEvents, type PaymentFacts, paidEvents } from './outbox.ts';
+import { receiptsDue } from './receipt-issuer.ts';
+import { newLookupCode } from './receipts.ts';
 
 export type { IntentRow } from '../db/statements/lock-intent.ts';
 export type { Outcome } from '../domain/decide.ts';
@@ -40,24 +41,26 @@ export interface ApplyOutcomeInput {
   /** The inbox message this outcome came from, for the history. */
   inboxId?: string;
   /**
-   * Leave a new receipt unsigned: the caller signs it and writes the signature with its own
-   * next statement (the callback inbox writes it with the message's answer).
-   */
-  deferSigning?: boolean;
-  /**
    * False: a payment leaves no e-receipt (a counter payment whose agency hands out paper
    * receipts, `agencies.issues_counter_receipts` off). Default true: every gateway payment has one.
    */
   issueReceipt?: boolean;
 }
 
+/** The receipt a payment asked for: its id, and the agency whose series numbers it. */
+export interface ReceiptDue {
+  id: string;
+  agencyCode: string;
+}
+
 /**
  * `answer` is the decision's answer for the gateway. `result` sums it up for the hub's own
  * callers: `applied` when the intent moved (`amount_mismatch` when it moved because of a wrong
- * amount); `receipt` is issued by this transaction, signed by applyOutcome once it commits.
+ * amount); `receiptDue` is the receipt this transaction asked for, issued once it commits
+ * (services/receipt-issuer.ts): by applyOutcome itself, or by the caller of a nested one.
  */
 export type ApplyResult =
-  | { result: 'applied'; answer: DecisionAnswer; intent: IntentRow; event: IntentEvent; from: IntentStatus; receipt?: ReceiptRow }
+  | { result: 'applied'; answer: DecisionAnswer; intent: IntentRow; event: IntentEvent; from: IntentStatus; receiptDue?: ReceiptDue }
   | { result: 'duplicate'; answer: DecisionAnswer; intent: IntentRow }
   | { result: 'unknown_reference' }
   | { result: 'amount_mismatch'; answer: DecisionAnswer; intent: IntentRow }
@@ -83,14 +86,9 @@ export async function applyOutcome(ctx: ServiceContext, input: ApplyOutcomeInput
     if (!intent) return { result: 'unknown_reference' } as const;
     return execute(ctx, intent, decide(factsOf(intent), input.outcome), input);
   });
-  if (!nested && !input.deferSigning && result.result === 'applied' && result.receipt) {
-    // Committed: now sign the receipt. If this fails (or the process dies here) the receipt is
-    // signed by the next read or by the jobs; the payment itself is already safe.
-    try {
-      await signReceipt(ctx, result.receipt, result.intent.reference);
-    } catch (error) {
-      ctx.log.warn('receipt left unsigned for the jobs', { receiptId: result.receipt.id, error: describeError(error) });
-    }
+  if (!nested && result.result === 'applied' && result.receiptDue) {
+    // Committed: the receipt's series may number it now (in the background where the host has an issuer).
+    await receiptsDue(ctx, result.receiptDue.agencyCode);
   }
   return result;
 }
@@ -137,6 +135,7 @@ async function execute(ctx: ServiceContext, intent: IntentRow, decision: Decisio
           updatedAt: now,
         };
   if (event || decision.review || decision.obligations !== 'leave') {
+    const reviewId = decision.review ? crypto.randomUUID() : undefined;
     const { reviewOpened } = await writeDecision(db, {
       intentId: intent.id,
       gateway: intent.gateway,
@@ -148,12 +147,28 @@ async function execute(ctx: ServiceContext, intent: IntentRow, decision: Decisio
         gatewayTransactionId: moved.gatewayTransactionId,
         refundedAmount: moved.refundedAmount,
       },
-      review: decision.review && { ...decision.review, id: crypto.randomUUID(), detail },
+      review: decision.review && { ...decision.review, id: reviewId!, detail },
       obligations: decision.obligations,
       source: input.source,
       actor: input.actor ?? null,
       at: now,
     });
+    // Told to dossier systems in this transaction: a failure, an expiry, money given back, a review opened.
+    await emitEvents(
+      ctx,
+      decisionEvents(ctx, paymentFacts(moved ?? intent), {
+        event: event?.name ?? null,
+        moved: moved !== null,
+        // Money beside the intent's own given back leaves the intent as it is: its amount is the note's.
+        refunded:
+          event?.name === 'review_money_refunded'
+            ? Number(event.note?.amount ?? 0)
+            : moved
+              ? moved.refundedAmount - intent.refundedAmount
+              : 0,
+        review: reviewOpened && decision.review ? { ...decision.review, amount: decision.review.amount ?? null, id: reviewId! } : null,
+      }),
+    );
     if (decision.review && !reviewOpened && decision.review.answerIfAlreadyOpen) {
       return summary(decision.review.answerIfAlreadyOpen, intent, null);
     }
@@ -178,8 +193,8 @@ function summary(
 }
 
 /**
- * Pays the intent's fee lines and issues its receipt (db/statements/mark-paid.ts). The receipt
- * is signed after the commit (applyOutcome), since a signature needs the committed number.
+ * Pays the intent's fee lines and asks for its receipt (db/statements/mark-paid.ts), which the
+ * receipt issuer numbers and signs after the commit.
  */
 async function markPaid(
   ctx: ServiceContext,
@@ -194,9 +209,7 @@ async function markPaid(
   const paidAt = succeededAt && !Number.isNaN(succeededAt.getTime()) ? succeededAt : now;
   const transactionId = decision.set.gatewayTransactionId!;
   const receiptId = crypto.randomUUID();
-  const totalInWords = amountInWords(intent.amount);
-  const receiptIssue = issueOf(ctx, now);
-  const issued = await markPaidAndIssueReceipt(executor(ctx), {
+  const requested = await markPaidAndRequestReceipt(executor(ctx), {
     intentId: intent.id,
     dossierCode: intent.dossierCode,
     gateway: intent.gateway,
@@ -208,8 +221,9 @@ async function markPaid(
     toStatus: event.to!,
     gatewayTransactionId: transactionId,
     paidAt,
+    at: now,
     history,
-    receipt: { ...receiptIssue, id: receiptId, totalInWords, issue: issueReceipt },
+    receipt: { id: receiptId, lookupCode: newLookupCode(), totalInWords: amountInWords(intent.amount), issue: issueReceipt },
   });
   // A closed day's books do not change: its late money is booked on the next open day.
   await bookIfDayClosed(ctx, {
@@ -229,27 +243,27 @@ async function markPaid(
     receivedAmount: decision.set.receivedAmount ?? null,
     updatedAt: now,
   };
-  if (issued.number === null) return { result: 'applied', answer: 'applied', intent: updated, event: event.name, from: intent.status };
-  const receipt: ReceiptRow = {
-    id: receiptId,
-    intentId: intent.id,
-    dossierCode: intent.dossierCode,
-    ...issued,
-    number: issued.number,
-    issuedAt: now,
-    issuedDate: receiptIssue.issuedDate,
-    total: intent.amount,
-    totalInWords,
-    gateway: intent.gateway,
-    gatewayTransactionId: transactionId,
-    lookupCode: receiptIssue.lookupCode,
-    kind: 'original',
-    originalId: null,
-    reason: null,
-    signature: null,
-    signingKid: null,
-    xml: null,
-    createdAt: now,
+  // Told to dossier systems in this transaction: each fee line paid, the dossier when complete (the receipt, when the issuer numbers it).
+  await emitEvents(ctx, paidEvents(ctx, paymentFacts(updated), { lines: requested.lines, dossierPaid: requested.dossierPaid }));
+  return {
+    result: 'applied',
+    answer: 'applied',
+    intent: updated,
+    event: event.name,
+    from: intent.status,
+    receiptDue: requested.receiptRequested ? { id: receiptId, agencyCode: requested.agencyCode } : undefined,
   };
-  return { result: 'applied', answer: 'applied', intent: updated, event: event.name, from: intent.status, receipt };
+}
+
+/** The intent as its events name it. */
+function paymentFacts(intent: IntentRow): PaymentFacts {
+  return {
+    id: intent.id,
+    reference: intent.reference,
+    gateway: intent.gateway,
+    dossierCode: intent.dossierCode,
+    amount: intent.amount,
+    status: intent.status,
+    gatewayTransactionId: intent.gatewayTransactionId,
+  };
 }

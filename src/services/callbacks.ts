@@ -1,15 +1,16 @@
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { describeError } from '../db/errors.ts';
 import { callbackInbox, paymentIntents, paymentReviews } from '../db/schema/index.ts';
-import { answerRepeatedSuccess } from '../db/statements/answer-repeated-success.ts';
+import { answerRepeatedSuccess, storeRepeatedSuccess } from '../db/statements/answer-repeated-success.ts';
 import { type InboxAnswer, recordInboxAnswer } from '../db/statements/record-inbox-answer.ts';
+import { queryRows } from '../db/types.ts';
 import { awaitingPaymentStatuses } from '../domain/payment-states.ts';
 import { API_KEY_DIGEST_HEADER, sha256Hex } from '../gateways/hmac.ts';
 import type { CallbackResult, CallbackVerification, Gateway, GatewayResponse, InboundMessage } from '../gateways/types.ts';
-import { applyOutcome, intentSnapshot } from './apply-outcome.ts';
-import type { ServiceContext } from './context.ts';
+import { applyOutcome, intentSnapshot, type ReceiptDue } from './apply-outcome.ts';
+import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { findIntentByReference } from './payment-intents.ts';
-import { type ReceiptSignatures, receiptSignatures } from './receipts.ts';
+import { receiptsDue } from './receipt-issuer.ts';
 
 type InboxRow = typeof callbackInbox.$inferSelect;
 /** How a message was handled, as its inbox row records it. */
@@ -35,12 +36,32 @@ export async function keptHeaders(headers: Headers): Promise<Record<string, stri
   return kept;
 }
 
+/** What of a refused message the inbox keeps: its first 2,048 characters (at most 8 KiB), its size and digest, its source. */
+const REFUSED_BODY_CHARS = 2048;
+const REFUSED_HEADER_CHARS = 256;
+
+export interface Received {
+  response: GatewayResponse;
+  /** Its signature failed (or it was stale): counted against its source address. */
+  refused: boolean;
+}
+
 /**
- * Receives one inbound gateway message: it is written to the inbox and committed before anything
- * else (invariant 2), then verified and applied. If processing fails after the write, the
- * gateway gets its "try again" answer and the inbox job re-processes the message.
+ * Receives one inbound gateway message. Its signature is checked first (no database, nothing
+ * changed): a message that verifies is written to the inbox whole and committed before anything
+ * else (invariant 2), then applied; if processing fails after the write, the gateway gets its
+ * "try again" answer and the inbox job processes the message again. A message whose signature
+ * fails changes nothing and is kept only in bounded form (its first 2,048 characters, its size, digest and
+ * source address), or not at all once its source is over its limit (`keepRefused: false`), so
+ * that nobody can fill the database through the inbox; the retention job deletes them later.
  */
-export async function receiveCallback(ctx: ServiceContext, gateway: Gateway, message: InboundMessage): Promise<GatewayResponse> {
+export async function receiveCallback(
+  ctx: ServiceContext,
+  gateway: Gateway,
+  message: InboundMessage,
+  options: { source?: string; keepRefused?: boolean } = {},
+): Promise<Received> {
+  const receivedAt = ctx.now();
   const received = {
     id: crypto.randomUUID(),
     gateway: gateway.id,
@@ -48,26 +69,61 @@ export async function receiveCallback(ctx: ServiceContext, gateway: Gateway, mes
     url: message.url,
     headers: message.headers,
     rawBody: message.rawBody,
-    receivedAt: ctx.now(),
+    receivedAt,
   };
   if (message.rawBody.includes('\u0000')) {
-    // A PostgreSQL text column cannot hold NUL, and no gateway sends one: the message is still
-    // kept (NULs shown as U+FFFD) and answered as malformed, instead of failing the INSERT.
+    // A PostgreSQL text column cannot hold NUL, and no gateway sends one: the message is kept
+    // (bounded, NULs shown as U+FFFD) and answered as malformed, instead of failing the INSERT.
     const response = await gateway.respond('malformed', message);
-    await ctx.db.insert(callbackInbox).values({
-      ...received,
-      rawBody: message.rawBody.replaceAll('\u0000', '\ufffd'),
-      status: 'rejected',
-      result: 'malformed',
-      detail: { reason: 'the body contains NUL characters' },
-      responseStatus: response.status,
-      responseBody: response.body,
-      attempts: 1,
-      processedAt: received.receivedAt,
-    });
-    return response;
+    if (options.keepRefused !== false) {
+      await ctx.db.insert(callbackInbox).values({
+        ...bounded(received),
+        rawBody: message.rawBody.slice(0, REFUSED_BODY_CHARS).replaceAll('\u0000', '\ufffd'),
+        status: 'rejected',
+        result: 'malformed',
+        detail: { reason: 'the body contains NUL characters', ...(await sizeOf(message.rawBody, options.source)) },
+        responseStatus: response.status,
+        responseBody: response.body,
+        attempts: 1,
+        processedAt: receivedAt,
+      });
+    }
+    return { response, refused: true };
   }
-  await ctx.db.insert(callbackInbox).values(received);
+  // A verification that fails to run (not one that says no) is processed the old way: stored
+  // whole, then verified again by processInboxMessage, which answers "try again" if it fails.
+  const verification = await gateway.verifyCallback(message, receivedAt).catch(() => undefined);
+  if (verification && !verification.ok && verification.reason !== 'malformed') {
+    const response = await gateway.respond(verification.reason, message);
+    if (options.keepRefused !== false) {
+      await ctx.db.insert(callbackInbox).values({
+        ...bounded(received),
+        status: 'rejected',
+        signatureValid: 'invalid',
+        reference: verification.reference?.slice(0, 64) ?? null,
+        result: verification.reason,
+        detail: { reason: verification.detail, ...(await sizeOf(message.rawBody, options.source)) },
+        responseStatus: response.status,
+        responseBody: response.body,
+        attempts: 1,
+        processedAt: receivedAt,
+      });
+    }
+    return { response, refused: true };
+  }
+  // A success the hub already applied, delivered again (VNPay repeats its IPN until it reads an
+  // answer): stored already answered, in one statement.
+  if (verification?.ok && !verification.confirmByQuery && verification.outcome.kind === 'succeeded' && !verification.candidates?.length) {
+    const response = await gateway.respond('duplicate', message);
+    const answered = await storeRepeatedSuccess(ctx.db, {
+      message: received,
+      reference: verification.reference,
+      amount: verification.outcome.amount,
+      transactionId: verification.outcome.transactionId,
+      response: { status: response.status, body: response.body },
+    });
+    if (answered) return { response, refused: false };
+  }
   // The row as stored, without reading it back: the columns not given take their defaults.
   const row: InboxRow = {
     ...received,
@@ -82,18 +138,78 @@ export async function receiveCallback(ctx: ServiceContext, gateway: Gateway, mes
     attempts: 0,
     processedAt: null,
   };
-  return processInboxMessage(ctx, gateway, row);
+  if (verification?.ok && !verification.confirmByQuery) {
+    // Verified, with its outcome in hand: stored, applied and answered in ONE transaction, so a
+    // payment costs one commit, not three. The gateway hears "received" only once all of it is
+    // committed; if anything fails, nothing of it is, and the message is stored and processed
+    // the ordinary way below, which records the failure for the jobs to try again.
+    const due: ReceiptDue[] = [];
+    try {
+      const response = await withTransaction(ctx, async (ctx) => {
+        await executor(ctx).insert(callbackInbox).values(received);
+        return processInboxMessage(ctx, gateway, row, verification, { repeatAsked: true, inTransaction: due });
+      });
+      for (const agencyCode of new Set(due.map((d) => d.agencyCode))) await receiptsDue(ctx, agencyCode);
+      return { response, refused: false };
+    } catch (error) {
+      ctx.log.warn('callback not applied in one transaction; stored and processed again', {
+        gateway: gateway.id,
+        inboxId: received.id,
+        error: describeError(error),
+      });
+    }
+  }
+  await ctx.db.insert(callbackInbox).values(received);
+  // Already asked whether it repeats an applied success (just above): not asked again.
+  return {
+    response: await processInboxMessage(ctx, gateway, row, verification, { repeatAsked: verification?.ok === true }),
+    refused: false,
+  };
 }
 
-async function processInboxMessage(ctx: ServiceContext, gateway: Gateway, row: InboxRow): Promise<GatewayResponse> {
+/** A refused message's row: its URL, headers and body cut to a bounded size. */
+function bounded<T extends { url: string; headers: Record<string, string>; rawBody: string }>(message: T): T {
+  return {
+    ...message,
+    url: message.url.slice(0, REFUSED_BODY_CHARS),
+    headers: Object.fromEntries(
+      Object.entries(message.headers)
+        .slice(0, 32)
+        .map(([k, v]) => [k.slice(0, 64), v.slice(0, REFUSED_HEADER_CHARS)]),
+    ),
+    rawBody: message.rawBody.slice(0, REFUSED_BODY_CHARS),
+  };
+}
+
+async function sizeOf(rawBody: string, source: string | undefined) {
+  const bytes = new TextEncoder().encode(rawBody);
+  return {
+    bytes: bytes.length,
+    truncated: rawBody.length > REFUSED_BODY_CHARS,
+    sha256: await sha256Hex(rawBody),
+    ...(source ? { source } : {}),
+  };
+}
+
+async function processInboxMessage(
+  ctx: ServiceContext,
+  gateway: Gateway,
+  row: InboxRow,
+  verified?: CallbackVerification,
+  /**
+   * repeatAsked: the message was already checked against an applied success. inTransaction: the
+   * caller's transaction holds it all, so a failure is thrown (the transaction is lost anyway),
+   * and the receipts this payment asked for are handed to the caller for after its commit.
+   */
+  options: { repeatAsked?: boolean; inTransaction?: ReceiptDue[] } = {},
+): Promise<GatewayResponse> {
   const message: InboundMessage = { method: row.method, url: row.url, headers: row.headers, rawBody: row.rawBody };
   let result: CallbackResult;
   let patch: InboxPatch;
-  let signing: Promise<ReceiptSignatures | undefined> | undefined;
   /** Known once verified: kept on the row even when processing then fails, to find it by. */
   let verifiedReference: string | null = null;
   try {
-    const verification = await gateway.verifyCallback(message, row.receivedAt);
+    const verification = verified ?? (await gateway.verifyCallback(message, row.receivedAt));
     if (!verification.ok) {
       result = verification.reason;
       if (verification.reason === 'malformed') {
@@ -113,22 +229,16 @@ async function processInboxMessage(ctx: ServiceContext, gateway: Gateway, row: I
         detail: { reason: verification.detail },
       };
     } else {
-      const repeated = verification.confirmByQuery ? null : await answerRepeated(ctx, gateway, row, message, verification);
+      const repeated =
+        verification.confirmByQuery || options.repeatAsked ? null : await answerRepeated(ctx, gateway, row, message, verification);
       if (repeated) return repeated;
       const reference = await resolveReference(ctx, gateway, verification);
       verifiedReference = reference;
       const outcome = verification.confirmByQuery ? await confirmedOutcome(ctx, gateway, reference) : verification.outcome;
       const applied = outcome
-        ? await applyOutcome(ctx, { gateway: gateway.id, reference, outcome, source: 'callback', inboxId: row.id, deferSigning: true })
+        ? await applyOutcome(ctx, { gateway: gateway.id, reference, outcome, source: 'callback', inboxId: row.id })
         : ({ result: 'unknown_reference' } as const);
-      if (applied.result === 'applied' && applied.receipt) {
-        // Committed; the signature goes out with the inbox's answer below. If signing fails,
-        // the jobs (or the first read) sign the receipt: the payment is already safe.
-        signing = receiptSignatures(ctx, applied.receipt, applied.intent.reference).catch((error: unknown) => {
-          ctx.log.warn('receipt left unsigned for the jobs', { receiptId: applied.receipt!.id, error: describeError(error) });
-          return undefined;
-        });
-      }
+      if (options.inTransaction && applied.result === 'applied' && applied.receiptDue) options.inTransaction.push(applied.receiptDue);
       result = applied.result === 'unknown_reference' ? 'unknown_reference' : applied.answer;
       if (applied.result === 'unknown_reference' && verification.outcome.kind === 'succeeded') {
         const { amount, transactionId } = verification.outcome;
@@ -157,6 +267,7 @@ async function processInboxMessage(ctx: ServiceContext, gateway: Gateway, row: I
       };
     }
   } catch (error) {
+    if (options.inTransaction) throw error;
     ctx.log.error('callback processing failed', { gateway: gateway.id, inboxId: row.id, error: describeError(error) });
     const response = await gateway.respond('error', message);
     await ctx.db
@@ -174,8 +285,9 @@ async function processInboxMessage(ctx: ServiceContext, gateway: Gateway, row: I
       .where(eq(callbackInbox.id, row.id));
     return response;
   }
+  if (options.inTransaction) return recordAnswer(ctx, gateway, row, message, result, patch);
   try {
-    return await recordAnswer(ctx, gateway, row, message, result, patch, signing);
+    return await recordAnswer(ctx, gateway, row, message, result, patch);
   } catch (error) {
     // The outcome is applied (or refused) and committed; only the inbox's record failed. The row
     // stays `received`, so the jobs process it again (a repeat changes nothing), and the gateway
@@ -192,16 +304,13 @@ async function recordAnswer(
   message: InboundMessage,
   result: CallbackResult,
   patch: InboxPatch,
-  signing: Promise<ReceiptSignatures | undefined> | undefined,
 ): Promise<GatewayResponse> {
   const response = await gateway.respond(result, message);
-  const signed = await signing;
-  await recordInboxAnswer(ctx.db, {
+  await recordInboxAnswer(executor(ctx), {
     inboxId: row.id,
     ...patch,
     result,
     response: { status: response.status, body: response.body },
-    ...(signed ? { receiptSignature: signed } : {}),
     at: ctx.now(),
   });
   return response;
@@ -260,7 +369,7 @@ async function answerRepeated(
 async function resolveReference(ctx: ServiceContext, gateway: Gateway, verification: Extract<CallbackVerification, { ok: true }>) {
   const candidates = [verification.reference, ...(verification.candidates ?? [])].filter((c, i, all) => c && all.indexOf(c) === i);
   if (candidates.length <= 1) return verification.reference;
-  const found = await ctx.db
+  const found = await executor(ctx)
     .select({ reference: paymentIntents.reference })
     .from(paymentIntents)
     .where(and(eq(paymentIntents.gateway, gateway.id), inArray(paymentIntents.reference, candidates)));
@@ -288,7 +397,7 @@ async function keepForPerson(
   },
 ) {
   const account = (review.payeeAccount ?? '').replace(/[\s.-]/g, '');
-  await ctx.db
+  await executor(ctx)
     .insert(paymentReviews)
     .values({
       id: crypto.randomUUID(),
@@ -313,6 +422,32 @@ async function keepForPerson(
 async function messageKey(row: Pick<InboxRow, 'method' | 'url' | 'rawBody'>): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${row.method} ${row.url}\n${row.rawBody}`));
   return `message:${Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * Deletes refused messages (a signature that failed, a stale or unreadable unsigned body) older
+ * than INBOX_REJECTED_RETENTION_DAYS, in batches. A message signed by its gateway is never
+ * deleted here: it is the evidence of a payment (or of one a person must look at).
+ */
+export async function purgeRefusedCallbacks(ctx: ServiceContext, options: { batch?: number } = {}): Promise<number> {
+  const cutoff = new Date(ctx.now().getTime() - ctx.settings.inbox.rejectedRetentionDays * 86_400_000);
+  const batch = options.batch ?? 5_000;
+  let deleted = 0;
+  for (;;) {
+    const rows = await queryRows<{ n: number }>(
+      ctx.db,
+      sql`WITH gone AS (
+            DELETE FROM callback_inbox WHERE id IN (
+              SELECT id FROM callback_inbox
+              WHERE status = 'rejected' AND signature_valid <> 'valid' AND intent_id IS NULL AND received_at < ${cutoff.toISOString()}
+              LIMIT ${batch})
+            RETURNING 1)
+          SELECT count(*)::int AS n FROM gone`,
+    );
+    const n = rows[0]?.n ?? 0;
+    deleted += n;
+    if (n < batch) return deleted;
+  }
 }
 
 /**

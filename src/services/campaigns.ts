@@ -26,7 +26,7 @@ import {
 } from '../domain/indicators.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
-import { rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
+import { idempotencyScope, rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
 import {
   type ActionLists,
   type AgencyRef,
@@ -158,7 +158,7 @@ export async function createCampaign(ctx: ServiceContext, principal: Principal, 
   const fingerprint = requestFingerprint('POST /v1/campaigns', input);
   const replayOrCreate = () =>
     withTransaction(ctx, async (ctx) => {
-      const stored = await storedResponse(ctx, owner, idempotencyKey, fingerprint);
+      const stored = await storedResponse(ctx, idempotencyScope(principal), idempotencyKey, fingerprint);
       if (stored) return (stored.body as { id: string }).id;
       const values = await campaignValues(ctx, principal, input);
       const now = ctx.now();
@@ -166,13 +166,13 @@ export async function createCampaign(ctx: ServiceContext, principal: Principal, 
       await executor(ctx)
         .insert(campaigns)
         .values({ id, ...values, createdBy: owner, createdAt: now, updatedAt: now });
-      await rememberResponse(ctx, owner, idempotencyKey, fingerprint, { status: 201, body: { id } });
+      await rememberResponse(ctx, idempotencyScope(principal), idempotencyKey, fingerprint, { status: 201, body: { id } });
       return id;
     });
   const id = await replayOrCreate().catch(async (error: unknown) => {
     // The same key at the same moment: whichever committed first owns it.
     if (pgError(error).code !== '23505') throw error;
-    const stored = await storedResponse(ctx, owner, idempotencyKey, fingerprint);
+    const stored = await storedResponse(ctx, idempotencyScope(principal), idempotencyKey, fingerprint);
     if (!stored) throw error;
     return (stored.body as { id: string }).id;
   });

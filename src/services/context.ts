@@ -2,6 +2,7 @@ import type { Config } from '../config.ts';
 import type { Database, Executor, Transaction } from '../db/types.ts';
 import type { GatewayRegistry } from '../gateways/registry.ts';
 import type { Logger } from '../logger.ts';
+import type { ReceiptsInBackground } from './receipt-issuer.ts';
 import type { ReceiptSigners } from './receipt-signer.ts';
 import type { Spreadsheets } from './spreadsheets.ts';
 
@@ -13,10 +14,13 @@ export type ServiceSettings = Pick<
   | 'expiryUnknownGraceMinutes'
   | 'refundApprovalThreshold'
   | 'reviewApprovalThreshold'
+  | 'dossierLimits'
   | 'treasuryDay'
   | 'indicators'
   | 'collectionForms'
   | 'receipts'
+  | 'webhooks'
+  | 'inbox'
 >;
 
 /**
@@ -35,6 +39,16 @@ export interface ServiceContext {
   spreadsheets?: Spreadsheets;
   now: () => Date;
   fetch: typeof fetch;
+  /**
+   * Set per request by the HTTP edge: `storedResponse` marks it when the answer is the replay of
+   * an earlier request's (same Idempotency-Key), and the edge then says so (`Idempotent-Replayed`).
+   */
+  replay?: { replayed: boolean };
+  /**
+   * Where a committed payment's receipt is issued without the caller waiting (services/receipt-issuer.ts):
+   * the Node hub's issuer, or the Workers request's waitUntil. Unset: the caller issues it before it returns.
+   */
+  receiptsInBackground?: ReceiptsInBackground;
 }
 
 export function executor(ctx: ServiceContext): Executor {

@@ -12,9 +12,9 @@ import { applyOutcome } from './apply-outcome.ts';
 import { appendAudit } from './audit.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
-import { rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
+import { idempotencyScope, rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
 import { actorOf, type Principal, scopeCondition } from './principal.ts';
-import { signReceipt } from './receipts.ts';
+import { receiptsDue } from './receipt-issuer.ts';
 import { approveReview, type DecideReviewInput, decideReview, declineReview } from './reviews.ts';
 import { afterCursor, cutPage, type Page, type PageRequest, positionOf, present, rootedAt } from './treasury-lists.ts';
 
@@ -237,7 +237,7 @@ async function carryOut(ctx: ServiceContext, row: DiscrepancyRow, record: Discre
     actor,
   });
   if (applied.result === 'unknown_reference') throw refuse(`payment intent ${record.intentId} does not exist`, 'intentId');
-  return applied.result === 'applied' && applied.receipt ? { row: applied.receipt, reference: applied.intent.reference } : null;
+  return applied.result === 'applied' ? (applied.receiptDue ?? null) : null;
 }
 
 /**
@@ -267,7 +267,7 @@ export async function resolveDiscrepancy(
   const fingerprint = requestFingerprint(`POST /v1/discrepancies/${id}/resolution`, input);
   const receipt = await withTransaction(ctx, async (ctx) => {
     const row = await readInScope(ctx, principal, id, true);
-    if (await storedResponse(ctx, owner, idempotencyKey, fingerprint)) return null;
+    if (await storedResponse(ctx, idempotencyScope(principal), idempotencyKey, fingerprint)) return null;
     if (row.status !== 'open') throw notOpen(row);
     await checkResolution(ctx, row, input);
     const now = ctx.now();
@@ -279,7 +279,7 @@ export async function resolveDiscrepancy(
       decidedBy: owner,
       decidedAt: now.toISOString(),
     };
-    await rememberResponse(ctx, owner, idempotencyKey, fingerprint, { status: 200, body: { id } });
+    await rememberResponse(ctx, idempotencyScope(principal), idempotencyKey, fingerprint, { status: 200, body: { id } });
     const atStake = row.statementAmount ?? row.hubAmount ?? 0;
     const fourEyes =
       (input.resolution === 'write_off' || input.resolution === 'matched_manually') && atStake > ctx.settings.reviewApprovalThreshold;
@@ -299,19 +299,13 @@ export async function resolveDiscrepancy(
     await audit(ctx, principal, row, 'discrepancy.resolve', input.note, { status: 'resolved', resolution: record });
     return receipt;
   }).catch(async (error: unknown) => {
-    if (pgError(error).code !== '23505' || !(await storedResponse(ctx, owner, idempotencyKey, fingerprint))) throw error;
+    if (pgError(error).code !== '23505' || !(await storedResponse(ctx, idempotencyScope(principal), idempotencyKey, fingerprint)))
+      throw error;
     return null;
   });
-  if (receipt) await signQuietly(ctx, receipt);
+  // Committed: the payment's receipt is numbered now.
+  if (receipt) await receiptsDue(ctx, receipt.agencyCode);
   return getDiscrepancy(ctx, principal, id);
-}
-
-async function signQuietly(ctx: ServiceContext, receipt: NonNullable<Awaited<ReturnType<typeof carryOut>>>) {
-  try {
-    await signReceipt(ctx, receipt.row, receipt.reference);
-  } catch (error) {
-    ctx.log.warn('receipt left unsigned for the jobs', { receiptId: receipt.row.id, error: String(error) });
-  }
 }
 
 function pendingResolution(row: DiscrepancyRow, principal: Principal): DiscrepancyResolutionRecord {
@@ -350,7 +344,8 @@ export async function approveDiscrepancy(ctx: ServiceContext, principal: Princip
     await audit(ctx, principal, row, 'discrepancy.approve', note ?? null, { status: 'resolved', resolution: record });
     return receipt;
   });
-  if (receipt) await signQuietly(ctx, receipt);
+  // Committed: the payment's receipt is numbered now.
+  if (receipt) await receiptsDue(ctx, receipt.agencyCode);
   return getDiscrepancy(ctx, principal, id);
 }
 

@@ -13,6 +13,7 @@ import {
   type VehicleRegistration,
 } from '../domain/fees.ts';
 import { sumVnd } from '../domain/money.ts';
+import { implausibleInputs } from '../domain/plausibility.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { type Principal, scopeCondition } from './principal.ts';
@@ -236,6 +237,21 @@ export async function putDossier(
     withTransaction(ctx, async (ctx) => {
       const db = executor(ctx);
       const agencyScope = scopeCondition(principal, agencies.code);
+      // The code's receiving unit (before `-yymmdd-nnnn`) must be the caller's: otherwise agency A
+      // could take a code of agency B's series, and B could no longer register its dossier. Checked
+      // before anything is looked up by the code, so the answer says nothing of other agencies' dossiers.
+      const receivingUnit = code.slice(0, -'-yymmdd-nnnn'.length);
+      const [unit] = await db
+        .select({ code: agencies.code })
+        .from(agencies)
+        .where(agencyScope ? and(eq(agencies.code, receivingUnit), agencyScope) : eq(agencies.code, receivingUnit));
+      if (!unit) {
+        throw new ServiceError(
+          'dossier-code-out-of-scope',
+          `a dossier code starts with its receiving unit, and ${receivingUnit} is not an agency within your scope`,
+          [{ path: 'code', message: 'the part before the date must be an agency code of your scope' }],
+        );
+      }
       const [agency] = await db
         .select({ code: agencies.code })
         .from(agencies)
@@ -245,11 +261,33 @@ export async function putDossier(
           { path: 'agencyCode', message: 'unknown agency' },
         ]);
       }
-      const [procedure] = await db.select({ code: procedures.code }).from(procedures).where(eq(procedures.code, input.procedureCode));
+      const [procedure] = await db
+        .select({
+          code: procedures.code,
+          // When the catalogue's earliest fee rule takes effect: a receipt before it has no fee lines at all.
+          firstRuleDate: sql<string | null>`(SELECT min(${feeRules.validFrom})::text FROM ${feeRules})`,
+        })
+        .from(procedures)
+        .where(eq(procedures.code, input.procedureCode));
       if (!procedure) {
         throw new ServiceError('unknown-procedure', `procedure ${input.procedureCode} is not in the catalogue`, [
           { path: 'procedureCode', message: 'unknown procedure' },
         ]);
+      }
+      // A careless value (a declared value of 2^53 − 1 đ, a receipt dated 2099) is refused here,
+      // before anything is written: never a fee no gateway takes, nor a dossier without fee lines.
+      const implausible = implausibleInputs(
+        { ...input, receivedDate: vnDate(input.receivedAt) },
+        ctx.settings.dossierLimits,
+        vnDate(ctx.now()),
+        procedure.firstRuleDate,
+      );
+      if (implausible.length > 0) {
+        throw new ServiceError(
+          'validation-failed',
+          `implausible fee inputs: ${implausible.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+          implausible,
+        );
       }
 
       const next = {

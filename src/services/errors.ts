@@ -37,13 +37,16 @@ export const errorCodes = [
   'fee-out-of-range',
   'unknown-procedure',
   'unknown-agency',
+  'dossier-code-out-of-scope',
   'no-fee-rules',
   'nothing-to-pay',
   'gateway-not-available',
   'gateway-capability-missing',
   'collection-account-missing',
+  'amount-above-gateway-limit',
   'refund-too-large',
   'gateway-error',
+  'rate-limited',
   'service-unavailable',
   'internal-error',
 ] as const;
@@ -53,6 +56,8 @@ export type ErrorCode = (typeof errorCodes)[number];
 export interface FieldIssue {
   path: string;
   message: string;
+  /** The message in Vietnamese, answered instead to `Accept-Language: vi` (never sent as a member of its own). */
+  messageVi?: string;
 }
 
 export class ServiceError extends Error {

@@ -6,14 +6,15 @@ import { insertIntent } from '../db/statements/create-intent.ts';
 import { sumVnd } from '../domain/money.ts';
 import { newReference } from '../domain/reference.ts';
 import { COUNTER_CHANNEL } from '../gateways/types.ts';
-import { applyOutcome } from './apply-outcome.ts';
+import { applyOutcome, type ReceiptDue } from './apply-outcome.ts';
 import { appendAudit } from './audit.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
-import { KEY_LIFETIME_MS, requestFingerprint, storedResponse } from './idempotency.ts';
+import { idempotencyScope, KEY_LIFETIME_MS, requestFingerprint, storedResponse } from './idempotency.ts';
+import { emitEvents, offlinePaymentEvent } from './outbox.ts';
 import { intentViews, type PaymentIntentView, readDossierBill } from './payment-intents.ts';
 import { actorOf, dossierScopeCondition, type Principal } from './principal.ts';
-import { type ReceiptRow, signReceipt } from './receipts.ts';
+import { issueWaitingReceipts } from './receipt-issuer.ts';
 
 /**
  * Payments outside the gateways (issue 11): a citizen paid at the counter (cash, a POS card, a
@@ -67,9 +68,10 @@ export async function recordOfflinePayment(
   idempotencyKey: string,
 ): Promise<{ status: number; body: OfflinePaymentView }> {
   const owner = actorOf(principal);
+  const keyScope = idempotencyScope(principal);
   const fingerprint = requestFingerprint(`POST /v1/dossiers/${dossierCode}/offline-payments`, input);
   const replay = async () => {
-    const stored = await storedResponse(ctx, owner, idempotencyKey, fingerprint);
+    const stored = await storedResponse(ctx, idempotencyScope(principal), idempotencyKey, fingerprint);
     if (!stored) return null;
     // Read again (in scope): the same subject may hold tokens of different scopes.
     return { status: stored.status, body: await getOfflinePayment(ctx, principal, (stored.body as { intentId: string }).intentId) };
@@ -115,7 +117,7 @@ export async function recordOfflinePayment(
   };
 
   for (let attempt = 0; ; attempt++) {
-    let written: { intentId: string; reference: string; receipt?: ReceiptRow } | null;
+    let written: { intentId: string; reference: string; receipt?: ReceiptDue } | null;
     try {
       written = await withTransaction(ctx, async (ctx) => {
         const id = crypto.randomUUID();
@@ -142,6 +144,7 @@ export async function recordOfflinePayment(
             { event: 'handed_over', from: 'created', to: 'pending', detail },
           ],
           idempotency: {
+            scope: keyScope,
             key: idempotencyKey,
             fingerprint,
             expiresAt: new Date(at.getTime() + KEY_LIFETIME_MS),
@@ -174,6 +177,17 @@ export async function recordOfflinePayment(
             eReceipt,
             createdAt: at,
           });
+        // Told to dossier systems with the payment's own events, before the audit row (its lock is the last).
+        await emitEvents(ctx, [
+          offlinePaymentEvent(ctx, applied.intent, {
+            method: input.method,
+            collector: input.collector,
+            paperReceiptNumber: input.paperReceiptNumber ?? null,
+            collectedAt,
+            recordedBy: owner,
+            eReceipt,
+          }),
+        ]);
         await appendAudit(ctx, principal, {
           action: 'offline_payment.record',
           resourceType: 'payment_intent',
@@ -182,7 +196,7 @@ export async function recordOfflinePayment(
           before: null,
           after: { dossierCode: dossier.code, amount, obligationIds, ...detail, eReceipt },
         });
-        return { intentId: id, reference, receipt: applied.receipt };
+        return { intentId: id, reference, receipt: applied.result === 'applied' ? applied.receiptDue : undefined };
       });
     } catch (error) {
       if (error instanceof ReferenceTaken && attempt < 3) continue;
@@ -194,12 +208,12 @@ export async function recordOfflinePayment(
       throw new Error('idempotency key conflicted but no stored answer was found');
     }
     if (written.receipt) {
-      // Committed: sign now (as applyOutcome does for its own transactions); the jobs and the
-      // next read sign what is left unsigned.
+      // Committed: the clerk hands the citizen the e-receipt's number, so it is issued now, not in
+      // the background (a failure leaves it to the jobs; the payment is already safe).
       try {
-        await signReceipt(ctx, written.receipt, written.reference);
+        await issueWaitingReceipts(ctx, written.receipt.agencyCode);
       } catch (error) {
-        ctx.log.warn('receipt left unsigned for the jobs', { receiptId: written.receipt.id, error: describeError(error) });
+        ctx.log.warn('receipts left waiting for the jobs', { intentId: written.intentId, error: describeError(error) });
       }
     }
     return { status: 201, body: await getOfflinePayment(ctx, principal, written.intentId) };

@@ -1,14 +1,14 @@
 import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { describeError } from '../db/errors.ts';
-import { agencies, dossiers, intentObligations, obligations, paymentIntents, procedures } from '../db/schema/index.ts';
+import { agencies, dossiers, feeRules, intentObligations, obligations, paymentIntents, procedures } from '../db/schema/index.ts';
 import { insertIntent } from '../db/statements/create-intent.ts';
-import { sumVnd } from '../domain/money.ts';
+import { groupThousands, sumVnd } from '../domain/money.ts';
 import { newReference } from '../domain/reference.ts';
 import type { CollectionAccount, Gateway, GatewayId, NextAction, PaymentHandover } from '../gateways/types.ts';
 import { applyOutcome, type IntentRow } from './apply-outcome.ts';
 import { executor, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
-import { KEY_LIFETIME_MS, requestFingerprint, type StoredResponse, storedResponse } from './idempotency.ts';
+import { idempotencyScope, KEY_LIFETIME_MS, requestFingerprint, type StoredResponse, storedResponse } from './idempotency.ts';
 import { actorOf, dossierScopeCondition, type Principal, scopeCondition } from './principal.ts';
 
 export interface CreateIntentInput {
@@ -100,7 +100,8 @@ async function obligationIdsOf(ctx: ServiceContext, intentId: string): Promise<s
   return rows.map((r) => r.id);
 }
 
-function asciiDescription(dossierCode: string): string {
+/** The payment's description: what a gateway shows the payer and the national platform's NoiDungThanhToan. */
+export function asciiDescription(dossierCode: string): string {
   // VNPay and others want ASCII without diacritics in order descriptions.
   return `Thanh toan phi le phi ho so ${dossierCode}`.replace(/[^\x20-\x7e]/g, '');
 }
@@ -133,8 +134,9 @@ export async function createPaymentIntent(
   }
   const fingerprint = requestFingerprint('POST /v1/payment-intents', input);
   const owner = actorOf(principal);
+  const keyScope = idempotencyScope(principal);
   const replay = async () => {
-    const stored = await storedResponse(ctx, owner, idempotencyKey, fingerprint);
+    const stored = await storedResponse(ctx, idempotencyScope(principal), idempotencyKey, fingerprint);
     // Replayed only to a caller who may still see the intent: the same subject can hold tokens
     // of different scopes.
     if (stored && isIntentBody(stored.body)) await findIntent(ctx, principal, stored.body.id);
@@ -177,7 +179,7 @@ export async function createPaymentIntent(
         agencyCode: dossier.agencyCode,
         agencyName: dossier.agencyName,
         description: asciiDescription(dossier.code),
-        lines: chosen.map((l) => ({ kind: l.kind, feeCode: l.feeCode, name: l.name, amount: l.amount })),
+        lines: chosen.map((l) => ({ kind: l.kind, feeCode: l.feeCode, name: l.name, amount: l.amount, budgetAccount: l.budgetAccount })),
         payer: {
           ip: input.payer?.ip ?? callerIp ?? UNKNOWN_PAYER_IP,
           name: input.payer?.name ?? dossier.applicantName ?? undefined,
@@ -227,7 +229,7 @@ export async function createPaymentIntent(
         { event: 'created', from: null, to: 'created', detail: { amount, obligationIds } },
         { event: 'handed_over', from: 'created', to: 'pending', detail: { gatewayReference: row.gatewayReference } },
       ],
-      idempotency: { key: idempotencyKey, fingerprint, expiresAt: new Date(now.getTime() + KEY_LIFETIME_MS), response },
+      idempotency: { scope: keyScope, key: idempotencyKey, fingerprint, expiresAt: new Date(now.getTime() + KEY_LIFETIME_MS), response },
     });
     switch (written) {
       case 'created':
@@ -266,17 +268,20 @@ export async function readDossierBill(ctx: ServiceContext, principal: Principal,
       applicantName: dossiers.applicantName,
       applicantAddress: dossiers.applicantAddress,
       obligation: obligations,
+      // The state-budget account of the line's fee rule, for the national platform's receipt block.
+      budgetAccount: feeRules.budgetAccount,
     })
     .from(dossiers)
     .innerJoin(procedures, eq(procedures.code, dossiers.procedureCode))
     .innerJoin(agencies, eq(agencies.code, dossiers.agencyCode))
     .leftJoin(obligations, and(eq(obligations.dossierCode, dossiers.code), ne(obligations.status, 'void')))
+    .leftJoin(feeRules, eq(feeRules.id, obligations.feeRuleId))
     .where(scope ? and(eq(dossiers.code, dossierCode), scope) : eq(dossiers.code, dossierCode))
     .orderBy(asc(obligations.lineNo));
   const first = rows[0];
   if (!first) return undefined;
-  const { obligation: _, ...dossier } = first;
-  return { dossier, lines: rows.flatMap((r) => (r.obligation ? [r.obligation] : [])) };
+  const { obligation: _, budgetAccount: __, ...dossier } = first;
+  return { dossier, lines: rows.flatMap((r) => (r.obligation ? [{ ...r.obligation, budgetAccount: r.budgetAccount }] : [])) };
 }
 
 async function planIntent(ctx: ServiceContext, principal: Principal, input: CreateIntentInput, gateway: Gateway) {
@@ -318,6 +323,22 @@ async function planIntent(ctx: ServiceContext, principal: Principal, input: Crea
   }
   const amount = sumVnd(chosen.map((l) => l.amount));
   if (chosen.length === 0 || amount === 0) throw new ServiceError('nothing-to-pay', 'this dossier has nothing left to pay');
+  if (amount > gateway.maxAmount) {
+    // Refused before the gateway is asked: it would refuse the payment (VNPay's vnp_Amount has 12
+    // digits) or the payer's bank the transfer. Fewer obligations per intent, or another gateway.
+    throw new ServiceError(
+      'amount-above-gateway-limit',
+      `gateway "${gateway.id}" takes at most ${gateway.maxAmount} VND in one payment, and these obligations come to ${amount} VND`,
+      [
+        {
+          path: 'gateway',
+          message: `at most ${gateway.maxAmount} VND in one payment`,
+          messageVi: `tối đa ${groupThousands(gateway.maxAmount)} đ mỗi lần thanh toán`,
+        },
+      ],
+      { gateway: gateway.id, maxAmount: gateway.maxAmount, amount },
+    );
+  }
   const collectionAccount = gateway.needsCollectionAccount ? await collectionAccountFor(ctx, dossier.agencyPath) : undefined;
   if (gateway.needsCollectionAccount && !collectionAccount) {
     throw new ServiceError(
@@ -330,7 +351,7 @@ async function planIntent(ctx: ServiceContext, principal: Principal, input: Crea
 }
 
 /** The account fees are paid into: the agency's own, else the nearest one above it. */
-async function collectionAccountFor(ctx: ServiceContext, agencyPath: string): Promise<CollectionAccount | undefined> {
+export async function collectionAccountFor(ctx: ServiceContext, agencyPath: string): Promise<CollectionAccount | undefined> {
   const [row] = await executor(ctx)
     .select({ bankBin: agencies.bankBin, accountNumber: agencies.accountNumber, accountName: agencies.accountName })
     .from(agencies)

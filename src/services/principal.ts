@@ -8,6 +8,8 @@ export interface Principal {
   subject: string;
   role: Role;
   agencies: string[];
+  /** Who vouched for it (the token's `iss`): two issuers may name different people alike. */
+  issuer?: string;
 }
 
 /** How a principal is recorded as the author of a change. */

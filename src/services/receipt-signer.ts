@@ -1,5 +1,15 @@
 import { DOMImplementation, DOMParser, XMLSerializer } from '@xmldom/xmldom';
-import { CompactSign, calculateJwkThumbprint, compactVerify, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import {
+  CompactSign,
+  calculateJwkThumbprint,
+  compactVerify,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  SignJWT,
+} from 'jose';
 import { setNodeDependencies } from 'xml-core';
 import { Application, Parse, SignedXml } from 'xmldsigjs';
 import xpath from 'xpath';
@@ -20,6 +30,12 @@ export interface ReceiptSigner {
   alg: 'ES256';
   sign(payload: unknown): Promise<string>;
   verify(jws: string): Promise<unknown>;
+  /**
+   * A JWT (compact JWS, ES256) with exactly these claims (times included: nothing is added from
+   * the machine's clock) and `typ` in its header, so that one kind of token is never taken for
+   * another (the payer's return result, `hub-result+jwt`, is not a receipt).
+   */
+  signJwt(claims: JWTPayload, typ: string): Promise<string>;
   /**
    * `xml` with an enveloped ds:Signature over the element whose Id is `dataId`, placed in the
    * element `into` names: a path of child elements from the root (['DSCKS', 'TCThu']).
@@ -73,6 +89,7 @@ async function createReceiptSigner(privateJwk: JWK | string, what = 'the receipt
       new CompactSign(encoder.encode(JSON.stringify(payload)))
         .setProtectedHeader({ alg: 'ES256', kid, typ: 'receipt+jws' })
         .sign(privateKey),
+    signJwt: (claims, typ) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid, typ }).sign(privateKey),
     verify: async (jws) => JSON.parse(new TextDecoder().decode((await compactVerify(jws, publicKey)).payload)),
     async signXml(xml, dataId, into) {
       const doc = Parse(xml);

@@ -1,7 +1,9 @@
 import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
+import { describeError } from '../db/errors.ts';
 import { paymentIntents, receipts, refunds } from '../db/schema/index.ts';
 import type { ReceiptKind, ReceiptLine } from '../db/schema/receipts.ts';
 import { issueCorrectionReceipt, type ReceiptIssue } from '../db/statements/mark-paid.ts';
+import { lockDossierEvents } from '../db/statements/record-events.ts';
 import { canonicalJson } from '../domain/canonical-json.ts';
 import { vnDate } from '../domain/dates.ts';
 import { allocateProportionally, groupThousands } from '../domain/money.ts';
@@ -9,7 +11,9 @@ import { amountInWords } from '../domain/words.ts';
 import { appendAudit } from './audit.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
+import { emitEvents, receiptEvent } from './outbox.ts';
 import { dossierScopeCondition, type Principal } from './principal.ts';
+import { issueWaitingReceiptOf } from './receipt-issuer.ts';
 import type { ReceiptSigner } from './receipt-signer.ts';
 import { RECEIPT_DATA_ID, receiptXml } from './receipt-xml.ts';
 
@@ -40,7 +44,7 @@ export function issueOf(ctx: ServiceContext, now: Date): ReceiptIssue {
 const LOOKUP_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /** A receipt's look-up code (mã tra cứu): 20 characters, 100 random bits, nothing to guess from. */
-function newLookupCode(): string {
+export function newLookupCode(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(20));
   return Array.from(bytes, (b) => LOOKUP_ALPHABET[b & 31]).join('');
 }
@@ -53,8 +57,9 @@ function normaliseLookupCode(input: string): string | null {
 }
 
 /**
- * Receipts are issued by the statement that marks an intent paid (apply-outcome.ts markPaid),
- * numbered under the series' row lock, and signed here once that transaction commits.
+ * A payment asks for its receipt in the statement that marks it paid (apply-outcome.ts markPaid);
+ * the receipt issuer (receipt-issuer.ts) numbers it under the series' row lock, and it is signed
+ * here once that numbering commits.
  */
 export type ReceiptRow = typeof receipts.$inferSelect;
 
@@ -207,7 +212,7 @@ export async function signReceipt(ctx: ServiceContext, row: ReceiptRow, referenc
   return current as ReceiptRow & { signature: string };
 }
 
-export interface ReceiptSignatures {
+interface ReceiptSignatures {
   receiptId: string;
   /** Compact JWS over the receipt's canonical JSON. */
   signature: string;
@@ -217,12 +222,45 @@ export interface ReceiptSignatures {
 }
 
 /** A receipt's signatures, over exactly what it stores (written by the caller). */
-export async function receiptSignatures(ctx: ServiceContext, row: ReceiptRow, reference: string): Promise<ReceiptSignatures> {
+async function receiptSignatures(ctx: ServiceContext, row: ReceiptRow, reference: string): Promise<ReceiptSignatures> {
   const signer = signerOf(ctx, row);
   const original = await originalOf(ctx, row);
   const signature = await signer.sign(signedPayload(row, reference, original));
   const xml = await signer.signXml(receiptXml(row, reference, ctx.settings.publicBaseUrl, original), RECEIPT_DATA_ID, ['DSCKS', 'TCThu']);
   return { receiptId: row.id, signature, signingKid: signer.kid, xml };
+}
+
+/**
+ * Signs many receipts at once (the issuer's batch): the signatures computed two at a time (Web
+ * Crypto works off the main thread), then written in ONE statement, each only where its receipt
+ * has none yet. A receipt that cannot be signed is left to the jobs, the others are written.
+ */
+const SIGN_AT_ONCE = 2;
+
+export async function signReceipts(ctx: ServiceContext, rows: Array<{ receipt: ReceiptRow; reference: string }>): Promise<number> {
+  const unsigned = rows.filter((r) => !r.receipt.signature && !r.receipt.xml);
+  // A few at a time: Web Crypto's jobs share libuv's four threads with everything else.
+  const signed: Array<ReceiptSignatures | null> = [];
+  for (let k = 0; k < unsigned.length; k += SIGN_AT_ONCE) {
+    signed.push(
+      ...(await Promise.all(
+        unsigned.slice(k, k + SIGN_AT_ONCE).map(({ receipt, reference }) =>
+          receiptSignatures(ctx, receipt, reference).catch((error: unknown) => {
+            ctx.log.warn('receipt left unsigned for the jobs', { receiptId: receipt.id, error: describeError(error) });
+            return null;
+          }),
+        ),
+      )),
+    );
+  }
+  const written = signed.filter((s): s is ReceiptSignatures => s !== null);
+  if (written.length === 0) return 0;
+  await executor(ctx).execute(sql`
+    UPDATE receipts r SET signature = s.signature, signing_kid = s.kid, xml = s.xml
+    FROM jsonb_to_recordset(${JSON.stringify(written.map((w) => ({ id: w.receiptId, signature: w.signature, kid: w.signingKid, xml: w.xml })))}::jsonb)
+      AS s(id uuid, signature text, kid text, xml text)
+    WHERE r.id = s.id AND r.signature IS NULL AND r.xml IS NULL`);
+  return written.length;
 }
 
 /** The job's part: receipts whose signer was interrupted (a crash just after the commit). */
@@ -234,7 +272,7 @@ export async function signPendingReceipts(ctx: ServiceContext, options: { limit?
     .where(isNull(receipts.signature))
     .orderBy(receipts.createdAt)
     .limit(options.limit ?? 500);
-  for (const { receipt, reference } of pending) await signReceipt(ctx, receipt, reference);
+  await signReceipts(ctx, pending);
   return pending.length;
 }
 
@@ -343,7 +381,9 @@ export async function getReceipt(ctx: ServiceContext, principal: Principal, inte
     .from(paymentIntents)
     .where(scope ? and(eq(paymentIntents.id, intentId), scope) : eq(paymentIntents.id, intentId));
   if (!intent) throw notFound(`payment intent ${intentId}`);
-  const [row] = await executor(ctx).select().from(receipts).where(currentOfIntent(intentId));
+  let [row] = await executor(ctx).select().from(receipts).where(currentOfIntent(intentId));
+  if (!row && (await issueWaitingReceiptOf(ctx, intentId)))
+    [row] = await executor(ctx).select().from(receipts).where(currentOfIntent(intentId));
   if (!row) {
     throw new ServiceError('receipt-not-issued', `no receipt: the payment intent is ${intent.status}`, [], {
       intentStatus: intent.status,
@@ -409,6 +449,8 @@ export async function adjustForRefund(
   refund: { id: string; intentId: string; amount: number },
 ): Promise<ReceiptRow | null> {
   const db = executor(ctx);
+  // A refund right after the payment: its receipt may still wait for its number.
+  await issueWaitingReceiptOf(ctx, refund.intentId);
   const [current] = await db.select().from(receipts).where(currentOfIntent(refund.intentId)).for('update');
   if (!current) return null;
   const earlier = await db
@@ -435,6 +477,7 @@ export async function adjustForRefund(
     payerAddress: current.payerAddress,
   });
   const [row] = await db.select().from(receipts).where(eq(receipts.id, id));
+  await emitEvents(ctx, [receiptEvent(ctx, row!)]);
   return row!;
 }
 
@@ -453,6 +496,10 @@ export async function replaceReceipt(
   const replaced = await withTransaction(ctx, async (ctx) => {
     const db = executor(ctx);
     const scope = dossierScopeCondition(principal, receipts.dossierCode);
+    // The dossier's events lock before the receipt's row, in the order a refund takes them
+    // (its events, then its adjusting receipt): the two never wait on each other in a circle.
+    const [dossier] = await db.select({ code: receipts.dossierCode }).from(receipts).where(eq(receipts.id, id));
+    if (dossier) await lockDossierEvents(db, dossier.code);
     const [found] = await db
       .select({ receipt: receipts, reference: paymentIntents.reference })
       .from(receipts)
@@ -487,6 +534,8 @@ export async function replaceReceipt(
       payerName: input.payer.name,
       payerAddress: input.payer.address,
     });
+    const [row] = await db.select().from(receipts).where(eq(receipts.id, newId));
+    await emitEvents(ctx, [receiptEvent(ctx, row!)]);
     await appendAudit(ctx, principal, {
       action: 'receipt.replaced',
       resourceType: 'receipt',
@@ -496,7 +545,6 @@ export async function replaceReceipt(
       before: { receiptId: id, payer: { name: original.payerName, address: original.payerAddress } },
       after: { receiptId: newId, payer: input.payer },
     });
-    const [row] = await db.select().from(receipts).where(eq(receipts.id, newId));
     return { row: row!, reference: found.reference };
   });
   return signedReceipt(ctx, replaced.row, replaced.reference);

@@ -7,7 +7,15 @@ import { countedLine, hubPaymentsOfDay, sourceIntentCondition } from './day-paym
 import { notFound, ServiceError } from './errors.ts';
 import { actorOf, type Principal, scopeCondition } from './principal.ts';
 import type { ClassTotals, ReconciliationView } from './reconciliation.ts';
-import { businessDayBounds, parseSource, requireSource, type StatementSource, settlementAccountOf, sourceOwner } from './sources.ts';
+import {
+  businessDayBounds,
+  parseSource,
+  requireSource,
+  type StatementSource,
+  settlementAccountOf,
+  sourceOutsideScope,
+  sourceOwner,
+} from './sources.ts';
 import { rootedAt } from './treasury-lists.ts';
 
 /** A day of a source as the treasury sees it (issue 11): its last run, what is still open, its close. */
@@ -293,7 +301,7 @@ export async function threeWay(
       continue;
     }
     if (!(await agencyInScope(ctx, principal, owner)) || (query.agency && !(await agencyInScope(ctx, rootedAt(query.agency), owner)))) {
-      if (query.source) throw notFound(`source ${source.id}`);
+      if (query.source) throw sourceOutsideScope(source);
       continue;
     }
     const statementId = await currentStatementOf(ctx, source.id, query.date);

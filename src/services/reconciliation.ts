@@ -2,15 +2,16 @@ import { type SQL, sql } from 'drizzle-orm';
 import { type DayTotals, lineRules } from '../db/schema/treasury-day.ts';
 import { queryRows } from '../db/types.ts';
 import { addDays } from '../domain/dates.ts';
+import type { ReceiptDue } from './apply-outcome.ts';
 import { applyOutcome } from './apply-outcome.ts';
 import { appendAudit } from './audit.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { candidateWindow, countedLine, paidOnDay, sourceIntentCondition } from './day-payments.ts';
 import { ServiceError } from './errors.ts';
 import { actorOf, type Principal } from './principal.ts';
-import { type ReceiptRow, signReceipt } from './receipts.ts';
+import { receiptsDue } from './receipt-issuer.ts';
 import { dayClosed, gatewayOfSource, reconciliationView, requireAgencyInScope } from './reconciliation-days.ts';
-import { businessDayBounds, requireSource, type StatementSource, sourceOwner } from './sources.ts';
+import { businessDayBounds, requireSource, type StatementSource, sourceOutsideScope, sourceOwner } from './sources.ts';
 
 /**
  * Matching a day's statement against the hub (issue 11), set-based: a run is a fixed number of
@@ -96,9 +97,11 @@ export async function runReconciliation(
 ): Promise<RunResult> {
   const source = requireSource(input.source);
   const agencyCode = await sourceOwner(ctx, source);
-  await requireAgencyInScope(ctx, principal, agencyCode, `source ${source.id}`);
+  await requireAgencyInScope(ctx, principal, agencyCode, `source ${source.id}`).catch((error: unknown) => {
+    throw error instanceof ServiceError && error.code === 'not-found' ? sourceOutsideScope(source) : error;
+  });
   const actor = actorOf(principal);
-  const receipts: Array<{ row: ReceiptRow; reference: string }> = [];
+  const receipts: ReceiptDue[] = [];
   const outcome = await withTransaction(ctx, async (ctx) => {
     const db = executor(ctx);
     const now = ctx.now().toISOString();
@@ -163,14 +166,8 @@ export async function runReconciliation(
     });
     return { reconciliationId, healed: healed.map(({ amount: _, ...h }) => h), resolved, flagged };
   });
-  // Receipts of healed payments are signed once committed (the jobs sign any left unsigned).
-  for (const receipt of receipts) {
-    try {
-      await signReceipt(ctx, receipt.row, receipt.reference);
-    } catch (error) {
-      ctx.log.warn('receipt left unsigned for the jobs', { receiptId: receipt.row.id, error: String(error) });
-    }
-  }
+  // Receipts of healed payments are numbered once committed (the jobs issue any left waiting).
+  for (const agencyCode of new Set(receipts.map((r) => r.agencyCode))) await receiptsDue(ctx, agencyCode);
   const view = await reconciliationView(ctx, principal, outcome.reconciliationId);
   return { ...view, healed: outcome.healed, resolved: outcome.resolved, flagged: outcome.flagged };
 }
@@ -422,7 +419,7 @@ async function heal(
   date: string,
   statementId: string,
   actor: string,
-  receipts: Array<{ row: ReceiptRow; reference: string }>,
+  receipts: ReceiptDue[],
 ): Promise<Array<HealedPayment & { amount: number }>> {
   const healable = sql.join(
     HEALABLE.map((s) => sql`${s}`),
@@ -464,7 +461,7 @@ async function heal(
       actor,
     });
     if (applied.result === 'unknown_reference') continue;
-    if (applied.result === 'applied' && applied.receipt) receipts.push({ row: applied.receipt, reference: applied.intent.reference });
+    if (applied.result === 'applied' && applied.receiptDue) receipts.push(applied.receiptDue);
     if (applied.intent.status === row.status) continue;
     healed.push({
       intentId: row.intent_id,

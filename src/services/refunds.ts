@@ -6,7 +6,7 @@ import { applyOutcome, type IntentRow, intentSnapshot, type Outcome } from './ap
 import { appendAudit } from './audit.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
-import { rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
+import { idempotencyScope, rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
 import { actorOf, dossierScopeCondition, type Principal } from './principal.ts';
 import { adjustForRefund, type ReceiptRow, signReceipt } from './receipts.ts';
 
@@ -148,7 +148,7 @@ export async function createRefund(
   const created = await withTransaction(ctx, async (ctx): Promise<{ replay?: string; row?: RefundRow }> => {
     const intent = await intentInScope(ctx, principal, intentId, true);
     // The key is read under the intent's lock, so a concurrent retry waits and then replays.
-    const stored = await storedResponse(ctx, owner, idempotencyKey, fingerprint);
+    const stored = await storedResponse(ctx, idempotencyScope(principal), idempotencyKey, fingerprint);
     if (stored) return { replay: (stored.body as { id: string }).id };
     refundingGateway(ctx, intent); // refused here, before anything is written
     if (intent.status !== 'succeeded' && intent.status !== 'partially_refunded') {
@@ -193,7 +193,7 @@ export async function createRefund(
         updatedAt: now,
       })
       .returning();
-    await rememberResponse(ctx, owner, idempotencyKey, fingerprint, { status: 201, body: { id: row!.id } });
+    await rememberResponse(ctx, idempotencyScope(principal), idempotencyKey, fingerprint, { status: 201, body: { id: row!.id } });
     await appendAudit(ctx, principal, {
       action: 'refund.request',
       resourceType: 'refund',
@@ -208,7 +208,7 @@ export async function createRefund(
     // The same key used at the same moment for another intent's refund: whichever committed
     // first owns it, and this request is compared with it.
     if (pgError(error).code !== '23505') throw error;
-    const stored = await storedResponse(ctx, owner, idempotencyKey, fingerprint);
+    const stored = await storedResponse(ctx, idempotencyScope(principal), idempotencyKey, fingerprint);
     if (!stored) throw error;
     return { replay: (stored.body as { id: string }).id } as { replay?: string; row?: RefundRow };
   });

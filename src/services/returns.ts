@@ -4,10 +4,14 @@ import type { CallbackVerification, InboundMessage } from '../gateways/types.ts'
 import { fromVnpAmount, responseCodeReason, transactionStatusReason } from '../gateways/vnpay/protocol.ts';
 import type { ServiceContext } from './context.ts';
 import { ServiceError } from './errors.ts';
+import { portalReturnUrl } from './hub-result.ts';
 import { findIntentByReference } from './payment-intents.ts';
 
-/** The gateways that send the payer's browser back to the hub with a signed result. */
-export type ReturnGateway = 'vnpay' | 'dvcqg';
+/**
+ * The gateways that send the payer's browser back to the hub: VNPay and the national platform
+ * with a signed result, the sandbox to a link the hub made (its result unsigned, so not shown).
+ */
+export type ReturnGateway = 'vnpay' | 'dvcqg' | 'sandbox';
 
 /**
  * What the gateway told the payer's browser; the hub's record may not know it yet.
@@ -30,7 +34,10 @@ export type PaymentReturn =
       reason?: string;
       /** The amount the gateway reported. */
       reportedAmount?: number | null;
-      /** The portal page the payer goes back to, or null when there is none to trust. */
+      /**
+       * The portal page the payer goes back to, with `reference`, `status` and the signed
+       * `hubResult` (services/hub-result.ts), or null when there is none to trust.
+       */
       portalUrl: string | null;
     };
 
@@ -40,8 +47,8 @@ type Said = Pick<Extract<PaymentReturn, { kind: 'intent' }>, 'verdict' | 'reason
 /** The Vietnamese half of the VNPay protocol's "Vietnamese / English" reasons. */
 const vietnamese = (reason: string) => reason.split(' / ')[0]!;
 
-/** What each gateway said, as far as its signature covers it. */
-const said: Record<ReturnGateway, (verified: Verified, message: InboundMessage) => Said> = {
+/** What each gateway that signs its return said, as far as its signature covers it. */
+const said: Record<Exclude<ReturnGateway, 'sandbox'>, (verified: Verified, message: InboundMessage) => Said> = {
   vnpay: ({ outcome }, message) => {
     const query = new URL(message.url, 'http://return.invalid').searchParams;
     const responseCode = query.get('vnp_ResponseCode') ?? undefined;
@@ -68,36 +75,37 @@ const said: Record<ReturnGateway, (verified: Verified, message: InboundMessage) 
   },
 };
 
-/** The intent's return URL with where the payer comes from, or null if it is not a URL. */
-function portalUrl(returnUrl: string, reference: string, status: string): string | null {
-  try {
-    const url = new URL(returnUrl);
-    url.searchParams.set('reference', reference);
-    url.searchParams.set('status', status);
-    return url.toString();
-  } catch {
-    return null;
+/** The reference the return link names and what the gateway said, or null when the link is not to be believed. */
+async function readReturn(ctx: ServiceContext, gatewayId: ReturnGateway, message: InboundMessage) {
+  const gateway = ctx.gateways[gatewayId];
+  if (!gateway) throw new ServiceError('not-found', `no gateway "${gatewayId}" is configured here`);
+  if (gatewayId === 'sandbox') {
+    // The sandbox's own `status` is not signed: only the hub's record is shown.
+    const reference = await gateway.verifyReturn?.(new URL(message.url, 'http://return.invalid').searchParams);
+    return reference ? { reference, said: { verdict: 'unconfirmed' } satisfies Said } : null;
   }
+  const verification = await gateway.verifyCallback(message, ctx.now());
+  return verification.ok ? { reference: verification.reference, said: said[gatewayId](verification, message) } : null;
 }
 
 /**
  * A payer's browser back from a gateway: the link's signature verified as the gateway's callback
- * would be, the intent read (never changed), what the gateway said beside what the hub has
- * recorded. Only the server-to-server message (through the inbox) records a payment.
+ * would be (the sandbox's link: the hub's own mark), the intent read (never changed), what the
+ * gateway said beside what the hub has recorded, and the way on to the portal with the signed
+ * hubResult. Only the server-to-server message (through the inbox) records a payment.
  */
 export async function describeReturn(ctx: ServiceContext, gatewayId: ReturnGateway, message: InboundMessage): Promise<PaymentReturn> {
-  const gateway = ctx.gateways[gatewayId];
-  if (!gateway) throw new ServiceError('not-found', `no gateway "${gatewayId}" is configured here`);
-  const verification = await gateway.verifyCallback(message, ctx.now());
-  if (!verification.ok) return { kind: 'unsigned' };
-  const intent = await findIntentByReference(ctx, gatewayId, verification.reference);
+  const link = await readReturn(ctx, gatewayId, message);
+  if (!link) return { kind: 'unsigned' };
+  const intent = await findIntentByReference(ctx, gatewayId, link.reference);
   if (!intent) return { kind: 'unknown_intent' };
   return {
     kind: 'intent',
     reference: intent.reference,
     amount: intent.amount,
     status: intent.status,
-    ...said[gatewayId](verification, message),
-    portalUrl: portalUrl(intent.returnUrl, intent.reference, intent.status),
+    ...link.said,
+    // The status signed is the one just read: the hub's record, whatever the link says.
+    portalUrl: await portalReturnUrl(ctx, intent),
   };
 }

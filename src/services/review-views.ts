@@ -100,6 +100,9 @@ interface PaymentEventView {
   actor: string | null;
   detail: Record<string, unknown> | null;
   at: string;
+  /** How many times this refusal was said by its principal (1 for every other line), and when last. */
+  repeats: number;
+  lastRepeatedAt: string | null;
 }
 
 interface ReviewFeeLineView {
@@ -355,6 +358,8 @@ export async function getReviewDetail(ctx: ServiceContext, principal: Principal,
       actor: e.actor,
       detail: e.detail,
       at: e.createdAt.toISOString(),
+      repeats: e.repeats,
+      lastRepeatedAt: iso(e.lastRepeatedAt),
     })),
     refunds: refundRows.map(refundView),
     history: history.map(auditEntryView),

@@ -10,14 +10,15 @@ import {
 } from '../db/schema/index.ts';
 import { lockIntent } from '../db/statements/lock-intent.ts';
 import type { IntentStatus } from '../domain/payment-states.ts';
-import { applyOutcome, type IntentRow } from './apply-outcome.ts';
+import { applyOutcome, type IntentRow, type ReceiptDue } from './apply-outcome.ts';
 import { appendAudit } from './audit.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { followReview } from './discrepancy-links.ts';
 import { notFound, ServiceError } from './errors.ts';
-import { rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
+import { idempotencyScope, rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
+import { emitEvents, reviewResolvedEvent } from './outbox.ts';
 import { actorOf, dossierScopeCondition, type Principal } from './principal.ts';
-import { type ReceiptRow, signReceipt } from './receipts.ts';
+import { receiptsDue } from './receipt-issuer.ts';
 import { sendRefund } from './refunds.ts';
 import { reviewScopeCondition } from './review-scope.ts';
 
@@ -191,7 +192,7 @@ function checkDecision(ctx: ServiceContext, review: ReviewRow, intent: IntentRow
 
 /** What a decision leaves to do once its transaction has committed. */
 interface AfterCommit {
-  receipt?: { row: ReceiptRow; reference: string };
+  receipt?: ReceiptDue;
   refundId?: string;
 }
 
@@ -236,8 +237,7 @@ async function carryOut(
           intentStatusAfter: applied.intent.status,
           ...(paid && received !== intent!.amount ? { acceptedAmount: received, difference: intent!.amount - received } : {}),
         },
-        after:
-          applied.result === 'applied' && applied.receipt ? { receipt: { row: applied.receipt, reference: applied.intent.reference } } : {},
+        after: applied.result === 'applied' && applied.receiptDue ? { receipt: applied.receiptDue } : {},
       };
     }
     case 'reject': {
@@ -304,8 +304,7 @@ async function carryOut(
           intentStatusAfter: applied.intent.status,
           assignedResult: applied.answer,
         },
-        after:
-          applied.result === 'applied' && applied.receipt ? { receipt: { row: applied.receipt, reference: applied.intent.reference } } : {},
+        after: applied.result === 'applied' && applied.receiptDue ? { receipt: applied.receiptDue } : {},
       };
     }
   }
@@ -340,16 +339,33 @@ async function assignTarget(
   return target;
 }
 
-/** Signs a receipt and sends a refund that a committed decision left to do. */
+/** Issues a receipt and sends a refund that a committed decision left to do. */
 async function finish(ctx: ServiceContext, after: AfterCommit) {
-  if (after.receipt) {
-    try {
-      await signReceipt(ctx, after.receipt.row, after.receipt.reference);
-    } catch (error) {
-      ctx.log.warn('receipt left unsigned for the jobs', { receiptId: after.receipt.row.id, error: String(error) });
-    }
-  }
+  if (after.receipt) await receiptsDue(ctx, after.receipt.agencyCode);
   if (after.refundId) await sendRefund(ctx, after.refundId);
+}
+
+/**
+ * payment.review_resolved, to the dossier whose money it was (the intent in review, or the one an
+ * assignment paid), before the audit row: the events' lock comes before the audit chain's, the last.
+ * Money that never named an intent and was not assigned is no dossier's: nothing is told.
+ */
+async function tellResolved(
+  ctx: ServiceContext,
+  locked: Locked,
+  decision: ReviewDecisionRecord,
+  outcome: ReviewOutcomeRecord,
+  resolvedBy: string,
+): Promise<void> {
+  const intentId = locked.intent?.id ?? outcome.intentId;
+  if (!intentId) return;
+  const [intent] = await executor(ctx)
+    .select({ dossierCode: paymentIntents.dossierCode })
+    .from(paymentIntents)
+    .where(eq(paymentIntents.id, intentId));
+  if (!intent) return;
+  const { review } = locked;
+  await emitEvents(ctx, [reviewResolvedEvent(ctx, review, intent.dossierCode, decision, { ...outcome }, resolvedBy)]);
 }
 
 const reviewState = (review: ReviewRow) => ({ status: review.status, decision: review.decision, outcome: review.outcome });
@@ -390,7 +406,7 @@ export async function decideReview(
   const after = await withTransaction(ctx, async (ctx): Promise<AfterCommit> => {
     const locked = await lockReview(ctx, principal, id, () => input.action === 'accept');
     // Read under the lock: a concurrent retry with the same key waits, then replays.
-    if (await storedResponse(ctx, owner, idempotencyKey, fingerprint)) return {};
+    if (await storedResponse(ctx, idempotencyScope(principal), idempotencyKey, fingerprint)) return {};
     const { review, intent } = locked;
     if (review.status !== 'open') {
       throw new ServiceError(
@@ -415,7 +431,7 @@ export async function decideReview(
       decidedBy: owner,
       decidedAt: now.toISOString(),
     };
-    await rememberResponse(ctx, owner, idempotencyKey, fingerprint, { status: 200, body: { id } });
+    await rememberResponse(ctx, idempotencyScope(principal), idempotencyKey, fingerprint, { status: 200, body: { id } });
     const needsApproval = input.action !== 'reject' && atStake > ctx.settings.reviewApprovalThreshold;
     if (needsApproval) {
       await executor(ctx)
@@ -431,12 +447,14 @@ export async function decideReview(
       .update(paymentReviews)
       .set({ status: 'resolved', decision, outcome: done.outcome, decidedBy: owner, decidedAt: now, resolvedBy: owner, resolvedAt: now })
       .where(eq(paymentReviews.id, id));
+    await tellResolved(ctx, locked, decision, done.outcome, owner);
     await auditStep(ctx, principal, locked, 'review.decide', input.note, { status: 'resolved', decision, outcome: done.outcome });
     await followReview(ctx, principal, { id, status: 'resolved', decision, outcome: done.outcome });
     return done.after;
   }).catch(async (error: unknown) => {
     // The same key used at the same moment on another review: whichever committed first owns it.
-    if (pgError(error).code !== '23505' || !(await storedResponse(ctx, owner, idempotencyKey, fingerprint))) throw error;
+    if (pgError(error).code !== '23505' || !(await storedResponse(ctx, idempotencyScope(principal), idempotencyKey, fingerprint)))
+      throw error;
     return {};
   });
   await finish(ctx, after);
@@ -455,6 +473,7 @@ export async function approveReview(ctx: ServiceContext, principal: Principal, i
       .update(paymentReviews)
       .set({ status: 'resolved', outcome: done.outcome, approvedBy: approver, resolvedBy: approver, resolvedAt: now })
       .where(eq(paymentReviews.id, id));
+    await tellResolved(ctx, locked, decision, done.outcome, approver);
     await auditStep(ctx, principal, locked, 'review.approve', note ?? null, { status: 'resolved', decision, outcome: done.outcome });
     await followReview(ctx, principal, { id, status: 'resolved', decision, outcome: done.outcome });
     return done.after;

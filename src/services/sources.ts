@@ -39,6 +39,18 @@ export function requireSource(raw: string, field = 'source'): StatementSource {
 }
 
 /**
+ * The answer for a source the caller may not use. A bank account no agency holds and one held by
+ * an agency outside the caller's scope get the same 422, so that nobody can tell which account
+ * numbers belong to some agency by asking; a gateway source (public knowledge) is not found.
+ */
+export function sourceOutsideScope(source: StatementSource): ServiceError {
+  if (source.kind !== 'bank') return new ServiceError('not-found', `source ${source.id} was not found`);
+  return new ServiceError('unknown-source', 'no agency of your scope collects into this account', [
+    { path: 'source', message: 'not a collecting account of an agency of your scope' },
+  ]);
+}
+
+/**
  * The agency a source's statements belong to: the agency holding the collecting bank account, or
  * the one whose configuration holds the gateway's merchant account (absent: the province root).
  * A bank account no agency holds is not a source (422).
@@ -53,11 +65,7 @@ export async function sourceOwner(ctx: ServiceContext, source: StatementSource):
           ORDER BY depth, code LIMIT 1`,
     );
     const code = rows[0]?.code;
-    if (!code) {
-      throw new ServiceError('unknown-source', `no agency collects into account ${source.accountNumber}`, [
-        { path: 'source', message: 'not a collecting account of any agency' },
-      ]);
-    }
+    if (!code) throw sourceOutsideScope(source);
     return code;
   }
   const configured = ctx.settings.treasuryDay.sources[source.gateway]?.agencyCode;

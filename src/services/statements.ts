@@ -16,10 +16,10 @@ import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { csvStatementLines } from './csv-lines.ts';
 import { isCountedLine } from './day-payments.ts';
 import { ServiceError } from './errors.ts';
-import { rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
+import { idempotencyScope, keyUsed, rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
 import { actorOf, type Principal, scopeCondition } from './principal.ts';
 import { RepeatFinder } from './repeats.ts';
-import { requireSource, type StatementSource, sourceOwner } from './sources.ts';
+import { requireSource, type StatementSource, sourceOutsideScope, sourceOwner } from './sources.ts';
 import type { Spreadsheets } from './spreadsheets.ts';
 import { type LineCounts, lineSink, type RejectedLine } from './statement-copy.ts';
 import { hashingBody, type StatementFileFormat, workbookRows, xlsxUnsupported } from './statement-files.ts';
@@ -119,7 +119,7 @@ async function requireOwnerInScope(ctx: ServiceContext, principal: Principal, so
   const scope = scopeCondition(principal, sql`${owner}`);
   if (scope) {
     const rows = await queryRows<{ ok: number }>(executor(ctx), sql`SELECT 1 AS ok WHERE ${scope}`);
-    if (rows.length === 0) throw new ServiceError('not-found', `statement source ${source.id} was not found`);
+    if (rows.length === 0) throw sourceOutsideScope(source);
   }
   return owner;
 }
@@ -180,10 +180,10 @@ export async function importStatement(
     requestFingerprint('POST /v1/statements', { source: source.id, date, mapping: input.mapping ?? null, contentHash });
 
   // A key used before: the file is only hashed (nothing written), and the first answer replayed.
-  if (input.idempotencyKey && (await keyUsed(ctx, actor, input.idempotencyKey))) {
+  if (input.idempotencyKey && (await keyUsed(ctx, idempotencyScope(principal), input.idempotencyKey))) {
     const reader = body.stream.getReader();
     while (!(await reader.read()).done) {}
-    const replay = await storedResponse(ctx, actor, input.idempotencyKey, fingerprintOf(body.digest().hash));
+    const replay = await storedResponse(ctx, idempotencyScope(principal), input.idempotencyKey, fingerprintOf(body.digest().hash));
     return replay as StatementImport;
   }
 
@@ -243,14 +243,6 @@ function withoutRepeats<T extends { repeatedTransactions: unknown }>({
   ...rest
 }: T): Omit<T, 'repeatedTransactions'> {
   return rest;
-}
-
-async function keyUsed(ctx: ServiceContext, actor: string, key: string): Promise<boolean> {
-  const rows = await queryRows<{ ok: number }>(
-    executor(ctx),
-    sql`SELECT 1 AS ok FROM idempotency_keys WHERE principal = ${actor} AND key = ${key}`,
-  );
-  return rows.length > 0;
 }
 
 /**
@@ -392,13 +384,12 @@ interface Finish {
  * replaces the earlier (or is its repeat). The unique indexes stay the last guard.
  */
 async function finish(ctx: ServiceContext, principal: Principal, f: Finish): Promise<StatementImport> {
-  const actor = actorOf(principal);
   try {
     return await withTransaction(ctx, async (ctx) => {
       const db = executor(ctx);
       await db.execute(sql`SELECT pg_advisory_xact_lock(${STATEMENT_DAY_LOCK}, hashtext(${`${f.source}|${f.date}`}))`);
       if (f.key) {
-        const replay = await storedResponse(ctx, actor, f.key, f.fingerprint);
+        const replay = await storedResponse(ctx, idempotencyScope(principal), f.key, f.fingerprint);
         if (replay) return replay as StatementImport;
       }
       await requireDayOpen(ctx, f.source, f.date, true);
@@ -443,13 +434,13 @@ async function finish(ctx: ServiceContext, principal: Principal, f: Finish): Pro
           body: { ...baseResult(row!), repeat: false, rejected, ...(current ? { replaced: current.id } : {}) },
         };
       }
-      if (f.key) await rememberResponse(ctx, actor, f.key, f.fingerprint, answer as never);
+      if (f.key) await rememberResponse(ctx, idempotencyScope(principal), f.key, f.fingerprint, answer as never);
       return answer;
     });
   } catch (error) {
     if (pgError(error).code === '23505') {
       // The same key sent twice at the same moment: the first to commit answers both.
-      const replay = f.key ? await storedResponse(ctx, actor, f.key, f.fingerprint) : null;
+      const replay = f.key ? await storedResponse(ctx, idempotencyScope(principal), f.key, f.fingerprint) : null;
       if (replay) return replay as StatementImport;
       throw new ServiceError(
         'concurrent-update',

@@ -10,7 +10,7 @@ import { wantsHtml } from '../http/negotiate.ts';
 import { errorToResponse } from '../http/problem.ts';
 import { ServiceError } from '../services/errors.ts';
 import { AGENCY_CODE_PATTERN, type Principal, type Role, roles } from '../services/principal.ts';
-import { dashboardFailure, dashboardShell, signInPage } from './dashboard/shell.ts';
+import { dashboardFailure, dashboardShell, safeNext, signInPage } from './dashboard/shell.ts';
 
 /**
  * Sign-in as a session (issue 10): the token a person pastes (or the province's OpenID Connect
@@ -194,7 +194,10 @@ function noSession(c: Context<AppEnv>) {
       return dashboardShell(c, { title: 'Đang mở trang…', body: reopen(here) });
     }
     c.header('cache-control', 'no-store');
-    return c.redirect(`/dashboard?next=${encodeURIComponent(here)}`, 303);
+    // Only a `next` the sign-in page follows (safeNext: at most 2000 characters): a page asked with
+    // an endless query must not make a Location header too large for clients and proxies to read.
+    const next = safeNext(here);
+    return c.redirect(next ? `/dashboard?next=${encodeURIComponent(next)}` : '/dashboard', 303);
   }
   return signInPage(c, { error: 'Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.', status: 401 });
 }

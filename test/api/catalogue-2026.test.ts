@@ -35,6 +35,8 @@ afterAll(() => h.close());
 function put(procedureCode: string, agencyCode: string, body: Record<string, unknown>) {
   const date = String(body.receivedAt ?? '2026-12-04').slice(0, 10);
   const code = `${agencyCode}-${date.slice(2).replaceAll('-', '')}-${String(++n).padStart(4, '0')}`;
+  // A receipt is dated at most tomorrow: a dossier of a later day is registered on its day.
+  h.clock.now = date > '2026-12-04' ? new Date(`${date}T10:00:00+07:00`) : NOW;
   return h.request('PUT', `/v1/dossiers/${code}`, {
     token: admin,
     body: { procedureCode, agencyCode, channel: 'direct', ...body, receivedAt: `${date}T09:30:00+07:00` },

@@ -306,8 +306,12 @@ function importFile(bytes: Uint8Array, options: { dryRun?: boolean; name?: strin
   });
 }
 
-const dossierOn = (code: string, date: string, over: Record<string, unknown> = {}) =>
-  registerDossier(h, portal, code, { channel: 'direct', receivedAt: `${date}T10:00:00+07:00`, ...over });
+const dossierOn = (code: string, date: string, over: Record<string, unknown> = {}) => {
+  const receivedAt = `${date}T10:00:00+07:00`;
+  // A receipt is dated at most tomorrow: a dossier of a later day is registered on its day.
+  h.clock.now = Date.parse(receivedAt) > Date.now() ? new Date(receivedAt) : null;
+  return registerDossier(h, portal, code, { channel: 'direct', receivedAt, ...over });
+};
 
 /** Everything the catalogue holds: what must not move when an import is refused. */
 async function catalogueState() {

@@ -210,13 +210,51 @@ describe('what each operation says', () => {
     }
   });
 
-  it('declares 400, 401, 403, 404 on every bearer operation, 413 and 415 on those with a body, and only statuses the hub uses', () => {
-    // 406: a report asked as XLSX where the host has no spreadsheet writer (Workers).
-    const allowed = new Set(['200', '201', '400', '401', '403', '404', '406', '409', '413', '415', '422', '500', '502', '503']);
+  it('declares the headers that go with an answer: Allow on 405, Retry-After on 429 and 503, Idempotent-Replayed on an idempotent success', () => {
+    let idempotent = 0;
+    for (const { key, op } of operations(doc)) {
+      expect(op.responses['405']?.headers?.Allow, `${key} 405 Allow`).toBeDefined();
+      expect(op.responses['429']?.headers?.['Retry-After'], `${key} 429 Retry-After`).toBeDefined();
+      expect(op.responses['503']?.headers?.['Retry-After'], `${key} 503 Retry-After`).toBeDefined();
+      const takesKey = (op.parameters ?? []).some((p: any) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key');
+      if (!takesKey) continue;
+      idempotent++;
+      for (const [status, response] of Object.entries<any>(op.responses)) {
+        if (status.startsWith('2')) expect(response.headers?.['Idempotent-Replayed'], `${key} ${status} Idempotent-Replayed`).toBeDefined();
+      }
+    }
+    expect(idempotent).toBeGreaterThan(5);
+  });
+
+  it('declares 400, 401, 403, 404, 429, 503 on every bearer operation, 413 and 415 on those with a body, and only statuses the hub uses', () => {
+    // 406: a report asked as XLSX where the host has no spreadsheet writer (Workers). 204: a deleted webhook endpoint.
+    // 429: rate limits (failed authentications, writes, refused callbacks, receipt look-ups); 503: the database away.
+    const allowed = new Set([
+      '200',
+      '201',
+      '204',
+      '400',
+      '401',
+      '403',
+      '404',
+      '405',
+      '406',
+      '409',
+      '413',
+      '415',
+      '422',
+      '429',
+      '500',
+      '502',
+      '503',
+    ]);
     for (const { key, path, op } of operations(doc)) {
       for (const status of Object.keys(op.responses)) expect(allowed, `${key} ${status}`).toContain(status);
+      // Any operation, public ones too: its path asked with another method (405, with Allow), a rate limit, the database away.
+      for (const status of ['405', '429', '503']) expect(op.responses[status], `${key} ${status}`).toBeDefined();
       if (isPublic(path)) continue;
-      for (const status of ['400', '401', '403', '404', '500']) expect(op.responses[status], `${key} ${status}`).toBeDefined();
+      for (const status of ['400', '401', '403', '404', '429', '500', '503'])
+        expect(op.responses[status], `${key} ${status}`).toBeDefined();
       const hasBody = op.requestBody !== undefined;
       expect(op.responses['413'] !== undefined, `${key} 413`).toBe(hasBody);
       expect(op.responses['415'] !== undefined, `${key} 415`).toBe(hasBody);
@@ -284,6 +322,25 @@ describe('the declared error statuses, against the hub', () => {
     }
     expect(checked).toBeGreaterThanOrEqual(Object.keys(expectedOperations).length);
     expect(refusals, 'wrong roles refused').toBeGreaterThan(checked);
+  }, 60_000);
+
+  it('405 with Allow naming the methods of the path, for a method it does not take', async () => {
+    const admin = await mintToken({ role: 'admin' });
+    let checked = 0;
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      const methods = HTTP_METHODS.filter((m) => item[m]);
+      const other = (['patch', 'delete', 'put', 'post'] as const).find((m) => !item[m]);
+      if (!other) continue;
+      const url = fill(path, (item[methods[0]!].parameters ?? []).map(deref));
+      const response = await h.request(other.toUpperCase(), url, { token: isPublic(path) ? undefined : admin });
+      const key = `${other.toUpperCase()} ${path}`;
+      expect(response.status, key).toBe(405);
+      expect(response.headers.get('content-type'), key).toBe('application/problem+json');
+      expect(response.headers.get('allow')?.split(', '), key).toEqual(expect.arrayContaining(methods.map((m) => m.toUpperCase())));
+      expect(response.headers.get('allow'), key).not.toContain(other.toUpperCase());
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(Object.keys(expectedOperations).length);
   }, 60_000);
 });
 

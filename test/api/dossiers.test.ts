@@ -361,15 +361,15 @@ describe('error', () => {
 });
 
 describe('security', () => {
-  it('a sibling commune neither reads nor overwrites the dossier (404), and it is unchanged', async () => {
+  it('a sibling commune neither reads (404) nor overwrites the dossier (422: the code is not of its units), and it is unchanged', async () => {
     const { code, body } = await register(fixed);
     const before = await expectJson(await get(code), 200);
     const sibling = await mintToken({ role: 'portal', agencies: [AGENCIES.communeB] });
     await expectProblem(await get(code, sibling), 404, 'not-found');
     await expectProblem(
       await put(code, { ...body, agencyCode: AGENCIES.communeB, applicant: { name: 'Kẻ lạ' } }, sibling),
-      404,
-      'not-found',
+      422,
+      'dossier-code-out-of-scope',
     );
     expect(await expectJson(await get(code), 200)).toEqual(before);
   });

@@ -285,13 +285,17 @@ describe(`national platform emulator on ${databaseLabel}`, () => {
     const landing = await fetch(back);
     expect(landing.status).toBe(200);
     const landingHtml = await landing.text();
-    // The link's signature does not cover MaLoi: the page shows the hub's record, not the link's word.
-    expect(landingHtml).toContain('xác nhận kết quả trực tiếp');
+    // The link's MaXacThuc (SHA-256 with the key, the documented layout) covers MaLoi: the page
+    // shows the platform's signed word beside the hub's record.
+    expect(landingHtml).toContain('giao dịch thành công');
     expect(landingHtml).toContain('Đã ghi nhận thanh toán');
     expect(landingHtml).toContain(intent.reference);
     const forged = new URL(back);
     forged.searchParams.set('SoTien', '1');
     expect((await fetch(forged)).status).toBe(400);
+    const flipped = new URL(back);
+    flipped.searchParams.set('MaGiaoDich', 'PP0000000000');
+    expect((await fetch(flipped)).status).toBe(400);
     const after = await intentNow(intent.id);
     expect(after.status).toBe('succeeded');
     expect(await receiptCount(intent.id)).toBe(1);

@@ -2,6 +2,7 @@ import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENCIES, createIntent, createProcedure, registerDossier, rule, seedAgencyTree } from '../helpers/factories.ts';
 import { createHarness, type Harness, json, mintToken } from '../helpers/harness.ts';
+import { portalRedirect, verifyHubResult } from '../helpers/hub-result.ts';
 import { openCheckout as openSandboxCheckout } from '../helpers/sandbox.ts';
 
 /**
@@ -27,7 +28,7 @@ async function openCheckout(url: string) {
 }
 
 describe('paying a dossier through the sandbox', () => {
-  it('pays, redirects to the return URL, and issues a verifiable receipt', async () => {
+  it('pays, redirects to the return URL with a signed hubResult, and issues a verifiable receipt', async () => {
     const procedure = await createProcedure(h.ctx, [
       rule({ feeCode: 'LP01', name: 'Lệ phí đổi giấy phép lái xe', formula: { type: 'fixed', amount: 135_000 } }),
       rule({ kind: 'phi', feeCode: 'P02', name: 'Phí thẩm định', lineNo: 2, formula: { type: 'fixed', amount: 1_000_005 } }),
@@ -47,9 +48,14 @@ describe('paying a dossier through the sandbox', () => {
     form.set('choice', 'pay');
     const submitted = await fetch(intent.nextAction.url.split('?')[0], { method: 'POST', body: form, redirect: 'manual' });
     expect(submitted.status).toBe(303);
-    const location = new URL(submitted.headers.get('location')!);
+    // Back through the hub's return page, which sends the payer on with the hub's signed result.
+    const back = new URL(submitted.headers.get('location')!);
+    expect(back.origin + back.pathname).toBe(`${base}/v1/returns/sandbox`);
+    const location = portalRedirect(await (await fetch(back)).text());
     expect(location.origin + location.pathname).toBe('https://dichvucong.dongnai.gov.vn/thanh-toan/ket-qua');
     expect(location.searchParams.get('status')).toBe('succeeded');
+    const hubResult = await verifyHubResult(base, location.searchParams.get('hubResult')!, 'https://dichvucong.dongnai.gov.vn');
+    expect(hubResult.payload).toMatchObject({ intentId: intent.id, status: 'succeeded', amount: 1_135_005 });
 
     const paid = await json(await h.request('GET', `/v1/payment-intents/${intent.id}`, { token: portal }));
     expect(paid.status).toBe('succeeded');

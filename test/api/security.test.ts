@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discrepancies, paymentReviews, receipts, refunds } from '../../src/db/schema/index.ts';
+import { discrepancies, paymentReviews, receipts, refunds, webhookDeliveries } from '../../src/db/schema/index.ts';
 import { addDays } from '../../src/domain/dates.ts';
 import type { Role } from '../../src/services/principal.ts';
 import {
@@ -39,7 +39,7 @@ interface Req {
 }
 
 interface RouteCase {
-  method: 'GET' | 'PUT' | 'POST' | 'PATCH';
+  method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
   /** The path as /openapi.json spells it. */
   template: string;
   roles: readonly Role[];
@@ -53,6 +53,11 @@ interface RouteCase {
   missing?(): Req;
   /** The request as an outsider of `agency` would send it, when the body names an agency. */
   asOutsider?(agency: string): Req;
+  /**
+   * What an outsider is answered, when it is not 404: naming a dossier code of another unit's
+   * series is refused for the code itself (422), whether or not such a dossier exists.
+   */
+  outsiderAnswer?: { status: number; code: string };
 }
 
 const ALL_ROLES: readonly Role[] = ['portal', 'treasury', 'campaign', 'admin'];
@@ -77,6 +82,8 @@ const f = {
   day: '',
   discrepancy: '',
   statement: '',
+  endpoint: '',
+  delivery: '',
 };
 
 /** A paid intent of its own (the sandbox callback, delivered by the test). */
@@ -118,6 +125,21 @@ const campaignBody = () => ({
 
 const counterBody = { lines: [1], method: 'cash', collector: 'Nguyễn Thị Lan', paperReceiptNumber: '0000042' };
 const refundBody = (amount: number) => ({ amount: 1, expectedRefundable: amount, reason: 'Hoàn một đồng' });
+/** A dossier system's endpoint on a loopback port nothing answers (no worker runs in this suite). */
+const endpointBody = () => ({
+  url: 'http://127.0.0.1:9/hub-events',
+  agencyCode: AGENCIES.province,
+  events: ['dossier.paid'],
+  secrets: ['whsec-security-suite-secret-0123456789'],
+});
+async function freshEndpoint(): Promise<string> {
+  const response = await h.request('POST', '/v1/webhook-endpoints', {
+    token: await mintToken({ role: 'admin' }),
+    headers: { 'idempotency-key': idempotencyKey() },
+    body: endpointBody(),
+  });
+  return (await expectJson(response, 201)).id;
+}
 const withKey = (req: Req): Req => ({ ...req, headers: { 'idempotency-key': idempotencyKey(), ...req.headers } });
 
 /** Commune A's bank statement, as a multipart upload (the statement's scope is the account's agency). */
@@ -206,6 +228,12 @@ const routes: RouteCase[] = [
     request: () => ({ path: `/v1/dossiers/${f.dossier}`, body: dossierBody(f.procedure), id: f.dossier }),
     // An outsider can only name its own agency (any other is "unknown" to it, see below).
     asOutsider: (agency) => ({ path: `/v1/dossiers/${f.dossier}`, body: dossierBody(f.procedure, { agencyCode: agency }), id: f.dossier }),
+    // The code is of commune A's series: refused as such, the same for a code no dossier has.
+    outsiderAnswer: { status: 422, code: 'dossier-code-out-of-scope' },
+    missing: () => {
+      const code = uniqueDossierCode();
+      return { path: `/v1/dossiers/${code}`, body: dossierBody(f.procedure), id: code };
+    },
   },
   {
     method: 'GET',
@@ -491,6 +519,8 @@ const routes: RouteCase[] = [
     template: '/v1/reconciliations',
     roles: ['treasury', 'admin'],
     scoped: true, // the source's owning agency (commune A's collecting account)
+    // An account outside the scope is answered as one no agency holds: which accounts exist is not told.
+    outsiderAnswer: { status: 422, code: 'unknown-source' },
     request: () => ({ path: '/v1/reconciliations', body: { source: BANK_SOURCE, date: DAY } }),
   },
   {
@@ -632,6 +662,7 @@ const routes: RouteCase[] = [
     template: '/v1/statements',
     roles: ['treasury', 'admin'],
     scoped: true, // the source's agency (commune A, whose account it is)
+    outsiderAnswer: { status: 422, code: 'unknown-source' },
     request: statementUpload,
   },
   {
@@ -651,6 +682,64 @@ const routes: RouteCase[] = [
       missing: () => ({ path: `/v1/statements/${MISSING_UUID}${tail}`, id: MISSING_UUID }),
     }),
   ),
+  {
+    method: 'POST',
+    template: '/v1/webhook-endpoints',
+    roles: ['admin'],
+    scoped: false,
+    request: () => withKey({ path: '/v1/webhook-endpoints', body: endpointBody() }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/webhook-endpoints',
+    roles: ['admin'],
+    scoped: false,
+    request: () => ({ path: '/v1/webhook-endpoints' }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/webhook-endpoints/{id}',
+    roles: ['admin'],
+    scoped: false,
+    request: () => ({ path: `/v1/webhook-endpoints/${f.endpoint}`, id: f.endpoint }),
+  },
+  {
+    method: 'PATCH',
+    template: '/v1/webhook-endpoints/{id}',
+    roles: ['admin'],
+    scoped: false,
+    request: () => ({ path: `/v1/webhook-endpoints/${f.endpoint}`, body: { description: 'Một cửa điện tử' }, id: f.endpoint }),
+  },
+  {
+    method: 'DELETE',
+    template: '/v1/webhook-endpoints/{id}',
+    roles: ['admin'],
+    scoped: false,
+    request: () => ({ path: `/v1/webhook-endpoints/${f.endpoint}`, id: f.endpoint }),
+    fresh: async () => ({ path: `/v1/webhook-endpoints/${await freshEndpoint()}` }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/webhook-endpoints/{id}/deliveries',
+    roles: ['admin'],
+    scoped: false,
+    request: () => ({ path: `/v1/webhook-endpoints/${f.endpoint}/deliveries`, id: f.endpoint }),
+  },
+  {
+    method: 'POST',
+    template: '/v1/webhook-deliveries/{id}/resend',
+    roles: ['admin'],
+    scoped: false,
+    // Pending (nothing sends in this suite): re-sending it now answers 200 every time.
+    request: () => ({ path: `/v1/webhook-deliveries/${f.delivery}/resend`, id: f.delivery }),
+  },
+  {
+    method: 'GET',
+    template: '/v1/events',
+    roles: ['portal', 'treasury', 'admin'],
+    scoped: false, // a feed: scoped by filtering, checked in test/api/webhooks.test.ts
+    request: () => ({ path: `/v1/events?dossier=${f.dossier}&limit=10` }),
+  },
 ];
 
 /** A payment of the wrong amount: an open review of commune A's dossier. */
@@ -828,6 +917,7 @@ beforeAll(async () => {
   }
 
   const portal = await mintToken({ role: 'portal', agencies: [AGENCIES.province] });
+  f.endpoint = await freshEndpoint();
   f.procedure = await createProcedure(h.ctx);
   f.catalogue = await createProcedure(h.ctx);
   const catalogue = await json(await h.request('GET', `/v1/procedures/${f.catalogue}`, { token: portal }));
@@ -845,6 +935,9 @@ beforeAll(async () => {
   expect(await expectJson(callback, 200)).toEqual({ received: true, result: 'applied' });
   f.paidIntent = paid.id;
   f.paidReceipt = await receiptOf(paid.id);
+  f.delivery = (
+    await h.db.db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, f.endpoint))
+  )[0]!.id;
 
   f.bigProcedure = await createProcedure(h.ctx, [rule({ formula: { type: 'fixed', amount: 3_000_000 } })]);
   const treasury = await mintToken({ role: 'treasury', agencies: [AGENCIES.province], subject: 'thu-quy-lap' });
@@ -921,22 +1014,28 @@ describe.each(routes)('$method $template', (route) => {
           { role, agency: AGENCIES.communeB, where: 'a sibling commune' },
         ]);
 
-      it.each(outsiders)('answers 404 to a $role of $where, as for a resource that does not exist', async ({ role, agency }) => {
-        const token = `Bearer ${await mintToken({ role, agencies: [agency] })}`;
-        const req = route.asOutsider ? route.asOutsider(agency) : route.request();
-        const outside = await expectProblem(await send(route, req, token), 404, 'not-found');
-        expect(Object.keys(outside).sort()).toEqual(['code', 'detail', 'requestId', 'status', 'title', 'type']);
-        if (route.missing) {
-          const missingReq = route.missing();
-          const missing = await expectProblem(await send(route, missingReq, token), 404, 'not-found');
-          const normalise = (p: Record<string, any>, id: string | undefined) => ({
-            ...p,
-            requestId: '<id>',
-            detail: id ? String(p.detail).replaceAll(id, '<resource>') : p.detail,
-          });
-          expect(normalise(outside, req.id)).toEqual(normalise(missing, missingReq.id));
-        }
-      });
+      const answer = route.outsiderAnswer ?? { status: 404, code: 'not-found' };
+      it.each(outsiders)(
+        `answers ${answer.status} to a $role of $where, as for a resource that does not exist`,
+        async ({ role, agency }) => {
+          const token = `Bearer ${await mintToken({ role, agencies: [agency] })}`;
+          const req = route.asOutsider ? route.asOutsider(agency) : route.request();
+          const outside = await expectProblem(await send(route, req, token), answer.status, answer.code);
+          expect(Object.keys(outside).sort()).toEqual(
+            ['code', 'detail', 'requestId', 'status', 'title', 'type', ...(route.outsiderAnswer ? ['errors'] : [])].sort(),
+          );
+          if (route.missing) {
+            const missingReq = route.missing();
+            const missing = await expectProblem(await send(route, missingReq, token), answer.status, answer.code);
+            const normalise = (p: Record<string, any>, id: string | undefined) => ({
+              ...p,
+              requestId: '<id>',
+              detail: id ? String(p.detail).replaceAll(id, '<resource>') : p.detail,
+            });
+            expect(normalise(outside, req.id)).toEqual(normalise(missing, missingReq.id));
+          }
+        },
+      );
 
       it.each(route.roles.filter((role) => role !== 'admin'))(
         'lets a %s of the province (an ancestor) and of the owning commune in',
@@ -956,17 +1055,17 @@ describe.each(routes)('$method $template', (route) => {
 
 describe('scope details', () => {
   it('a dossier registered elsewhere: an outsider naming its agency gets the answer of a fresh code', async () => {
-    // PUT checks the agency first, so the answer cannot tell whether the code exists.
+    // PUT checks the code's receiving unit first, so the answer cannot tell whether the code exists.
     const token = await mintToken({ role: 'portal', agencies: [AGENCIES.communeB] });
     const existing = await expectProblem(
       await h.request('PUT', `/v1/dossiers/${f.dossier}`, { token, body: dossierBody(f.procedure) }),
       422,
-      'unknown-agency',
+      'dossier-code-out-of-scope',
     );
     const fresh = await expectProblem(
       await h.request('PUT', `/v1/dossiers/${uniqueDossierCode()}`, { token, body: dossierBody(f.procedure) }),
       422,
-      'unknown-agency',
+      'dossier-code-out-of-scope',
     );
     expect({ ...existing, requestId: '' }).toEqual({ ...fresh, requestId: '' });
   });

@@ -463,12 +463,12 @@ describe(`POST /v1/statements (${databaseLabel})`, () => {
   });
 
   describe('scope', () => {
-    it("a treasury user of another commune cannot upload, list or read this commune's statements (404, as for none)", async () => {
+    it("a treasury user of another commune cannot upload (422, as for an account no agency holds), list or read (404) this commune's statements", async () => {
       const date = freshDate();
       const own = await expectJson(await uploadStatement(h, treasury, { source: BANK_A, date }, await bankFile()), 201);
       const outsider = await mintToken({ role: 'treasury', agencies: [AGENCIES.communeB] });
       const before = await statementCounts(h);
-      await expectProblem(await uploadStatement(h, outsider, { source: BANK_A, date }, await bankFile()), 404, 'not-found');
+      await expectProblem(await uploadStatement(h, outsider, { source: BANK_A, date }, await bankFile()), 422, 'unknown-source');
       expect(await statementCounts(h)).toEqual(before);
       await expectProblem(await h.request('GET', `/v1/statements/${own.id}`, { token: outsider }), 404, 'not-found');
       await expectProblem(await h.request('GET', `/v1/statements/${own.id}/lines`, { token: outsider }), 404, 'not-found');

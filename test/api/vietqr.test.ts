@@ -14,6 +14,7 @@ import {
 import type { Gateway, InboundMessage } from '../../src/gateways/types.ts';
 import { createVietqrGateway } from '../../src/gateways/vietqr/adapter.ts';
 import { findField, parseEmvco } from '../../src/gateways/vietqr/emvco.ts';
+import { reprocessInbox } from '../../src/services/callbacks.ts';
 import { upsertAgency } from '../../src/services/catalogue.ts';
 import type { ServiceContext } from '../../src/services/context.ts';
 import { AGENCIES, createIntent, createProcedure, registerDossier, seedAgencyTree } from '../helpers/factories.ts';
@@ -197,7 +198,7 @@ describe('VietQR with the standard notification layout', () => {
       expect((event!.detail as any).outcome.detail.accountNumber).toBe(COMMUNE_ACCOUNT.accountNumber);
     });
 
-    it('stores the notification in the inbox, byte for byte, before verifying it', async () => {
+    it('verifies the notification before storing it (nothing written yet), then stores it byte for byte before applying it', async () => {
       const intent = await pendingIntent();
       const raw = `{ "amount": ${intent.amount}, "accountNumber": "${COMMUNE_ACCOUNT.accountNumber}", "transactionId": "${transactionId()}",\n  "time": "2026-11-20T10:15:42+07:00", "description": "ck ${intent.reference}" }`;
       const seen: string[] = [];
@@ -211,7 +212,9 @@ describe('VietQR with the standard notification layout', () => {
       } finally {
         probe = undefined;
       }
-      expect(seen).toEqual(['received']);
+      // Verification reads no database and changes nothing: a refused message is then kept only
+      // bounded (issue 14), a verified one whole, committed before it is applied.
+      expect(seen).toEqual([]);
       const [stored] = await inboxFor(raw);
       expect(stored).toMatchObject({
         gateway: 'vietqr',
@@ -472,7 +475,7 @@ describe("SePay's API-key mode (Authorization: Apikey)", () => {
   const statusOf = async (id: string) => (await h.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, id)))[0]!.status;
 
   it('pays with either of two keys (rotation), the scheme in any case; the inbox keeps no key', async () => {
-    for (const [i, authorization] of [`Apikey ${KEYS[0]}`, `APIKEY  ${KEYS[1]}`].entries()) {
+    for (const [i, authorization] of [`Apikey ${KEYS[0]}`, `APIKEY  ${KEYS[1]}`, `apikey ${KEYS[1]}`].entries()) {
       const intent = await pending();
       const raw = webhookFor(intent, 93_000 + i);
       const response = await post(raw, authorization);
@@ -480,9 +483,10 @@ describe("SePay's API-key mode (Authorization: Apikey)", () => {
       expect(await response.json()).toEqual({ success: true, result: 'applied' });
       expect(await statusOf(intent.id)).toBe('succeeded');
       const [stored] = await h.db.db.select().from(callbackInbox).where(eq(callbackInbox.rawBody, raw));
-      expect(JSON.stringify(stored!.headers)).not.toContain(KEYS[i]!);
+      const key = authorization.trim().split(/\s+/)[1]!;
+      expect(JSON.stringify(stored!.headers)).not.toContain(key);
       expect(stored!.headers.authorization).toBeUndefined();
-      expect(stored!.headers['x-hub-apikey-sha256']).toBe(createHash('sha256').update(KEYS[i]!).digest('hex'));
+      expect(stored!.headers['x-hub-apikey-sha256']).toBe(createHash('sha256').update(key).digest('hex'));
     }
   });
 
@@ -519,6 +523,39 @@ describe("SePay's API-key mode (Authorization: Apikey)", () => {
     expect((await again.json()).result).not.toBe('applied');
     const events = await h.db.db.select().from(paymentEvents).where(eq(paymentEvents.intentId, intent.id));
     expect(events.filter((e) => e.event === 'payment_succeeded')).toHaveLength(1);
+  });
+
+  it('a message stored but not yet processed (the process died) is re-processed by the inbox job as it came in: with its key, or refused without', async () => {
+    const paid = await pending();
+    const refused = await pending();
+    const stored = (raw: string, key: string) => ({
+      id: randomUUID(),
+      gateway: 'vietqr',
+      method: 'POST',
+      url: '/v1/callbacks/vietqr',
+      // What keptHeaders stored of `Authorization: Apikey <key>`: the key's SHA-256, never the key.
+      headers: { 'content-type': 'application/json', 'x-hub-apikey-sha256': createHash('sha256').update(key).digest('hex') },
+      rawBody: raw,
+      receivedAt: new Date(Date.now() - 5 * 60_000),
+    });
+    await h.db.db
+      .insert(callbackInbox)
+      .values([stored(webhookFor(paid, 93_300), KEYS[1]!), stored(webhookFor(refused, 93_301), 'not-a-key')]);
+
+    await reprocessInbox(h.ctx);
+
+    expect(await statusOf(paid.id)).toBe('succeeded');
+    expect(await statusOf(refused.id)).toBe('pending');
+    const rows = await h.db.db
+      .select()
+      .from(callbackInbox)
+      .where(inArray(callbackInbox.rawBody, [webhookFor(paid, 93_300), webhookFor(refused, 93_301)]));
+    expect(rows.map((r) => [r.reference, r.status, r.result]).sort()).toEqual(
+      [
+        [paid.reference, 'processed', 'applied'],
+        [refused.reference, 'rejected', 'bad_signature'],
+      ].sort(),
+    );
   });
 
   it('a gateway with neither secret nor key cannot be built', () => {

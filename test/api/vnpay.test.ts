@@ -345,9 +345,10 @@ describe('browser return', () => {
     const target = new URL(RETURN_URL);
     target.searchParams.set('reference', intent.reference);
     target.searchParams.set('status', 'pending');
-    const escaped = target.toString().replaceAll('&', '&amp;');
-    expect(page).toContain(`<meta http-equiv="refresh" content="5;url=${escaped}">`);
-    expect(page).toContain(`<a href="${escaped}">`);
+    // Then the hub's signed result (test/api/hub-result.test.ts verifies it).
+    const escaped = `${target.toString().replaceAll('&', '&amp;')}&amp;hubResult=`;
+    expect(page).toContain(`<meta http-equiv="refresh" content="5;url=${escaped}`);
+    expect(page).toContain(`<a href="${escaped}`);
 
     // The browser's word is never proof: the intent is exactly as before, nothing recorded.
     expect(await snapshot(intent)).toEqual(before);

@@ -10,13 +10,15 @@ import {
   paymentEvents,
   paymentIntents,
   paymentReviews,
+  receiptRequests,
   receipts,
 } from '../../src/db/schema/index.ts';
 import { answerRepeatedSuccess } from '../../src/db/statements/answer-repeated-success.ts';
 import { claimObligations } from '../../src/db/statements/claim-obligations.ts';
 import { insertIntent, type NewIntent } from '../../src/db/statements/create-intent.ts';
+import { numberReceiptRequests } from '../../src/db/statements/issue-receipts.ts';
 import { lockIntent } from '../../src/db/statements/lock-intent.ts';
-import { type MarkPaidInput, markPaidAndIssueReceipt } from '../../src/db/statements/mark-paid.ts';
+import { type MarkPaidInput, markPaidAndRequestReceipt } from '../../src/db/statements/mark-paid.ts';
 import { recordInboxAnswer } from '../../src/db/statements/record-inbox-answer.ts';
 import { type DecisionWrite, writeDecision } from '../../src/db/statements/write-decision.ts';
 import { queryRows } from '../../src/db/types.ts';
@@ -84,7 +86,13 @@ function newIntent(dossierCode: string, obligationIds: string[], amount: number,
       { event: 'created', from: null, to: 'created', detail: { amount } },
       { event: 'handed_over', from: 'created', to: 'pending', detail: {} },
     ],
-    idempotency: { key: `stmt-${id}`, fingerprint: 'f', expiresAt: new Date(at.getTime() + 86_400_000), response },
+    idempotency: {
+      scope: '|portal:statement-test|',
+      key: `stmt-${id}`,
+      fingerprint: 'f',
+      expiresAt: new Date(at.getTime() + 86_400_000),
+      response,
+    },
     ...overrides,
   };
 }
@@ -375,37 +383,31 @@ function paying(intent: typeof paymentIntents.$inferSelect, overrides: Partial<M
     gatewayTransactionId: `TX-${intent.reference}`,
     receivedAmount: null,
     paidAt: at,
+    at,
     history: { source: 'callback', actor: null, detail: { test: true } },
-    receipt: {
-      id: crypto.randomUUID(),
-      issuedAt: at,
-      issuedDate: '2026-12-04',
-      totalInWords: 'Một trăm ba mươi lăm nghìn đồng',
-      defaultFormSymbol: 'EBL01',
-      defaultSeriesSymbol: `HP-STMT-${intent.reference}`,
-      lookupCode: `LOOKUP${intent.reference}`,
-      operator: { name: 'Operator', address: 'Address', taxCode: null },
-      ownKeyAgencies: [],
-    },
+    receipt: { id: crypto.randomUUID(), totalInWords: 'Một trăm ba mươi lăm nghìn đồng', lookupCode: `LOOKUP${intent.reference}` },
     ...overrides,
   };
 }
 
-describe(`markPaidAndIssueReceipt, on ${databaseLabel}`, () => {
-  it('pays the lines, the intent and the dossier, records the event and numbers the receipt in its series', async () => {
+/** How the issuer numbers on 4 December 2026, in a series of the test's own. */
+const issuing = (series: string) => ({
+  issuedAt: at,
+  issuedDate: '2026-12-04',
+  defaultFormSymbol: 'EBL01',
+  defaultSeriesSymbol: series,
+  operator: { name: 'Operator', address: 'Address', taxCode: null },
+  ownKeyAgencies: [],
+});
+
+describe(`markPaidAndRequestReceipt and numberReceiptRequests, on ${databaseLabel}`, () => {
+  it('pays the lines, the intent and the dossier, records the event and asks for the receipt; the issuer numbers it in its series', async () => {
     const intent = await liveIntent();
     const series = `HP-STMT-${intent.reference}`;
-    const first = await markPaidAndIssueReceipt(db(), paying(intent));
-    expect(first).toMatchObject({
-      number: 1,
-      agencyCode: AGENCIES.communeA,
-      formSymbol: 'EBL01',
-      seriesSymbol: series,
-      payerName: 'Nguyễn Văn An',
-      // The agency signs with no key of its own: the hub issued it on its behalf.
-      issuer: { name: 'Operator', address: 'Address', taxCode: null, delegation: null },
-    });
-    expect(first.lines).toEqual([expect.objectContaining({ kind: 'le_phi', feeCode: 'LP01', amount: 135_000 })]);
+    const input = paying(intent);
+    const paid = await markPaidAndRequestReceipt(db(), input);
+    expect(paid).toMatchObject({ agencyCode: AGENCIES.communeA, receiptRequested: true, dossierPaid: true });
+    expect(paid.lines).toEqual([expect.objectContaining({ kind: 'le_phi', feeCode: 'LP01', amount: 135_000 })]);
     expect((await db().select().from(paymentIntents).where(eq(paymentIntents.id, intent.id)))[0]).toMatchObject({
       status: 'succeeded',
       gatewayTransactionId: `TX-${intent.reference}`,
@@ -419,41 +421,91 @@ describe(`markPaidAndIssueReceipt, on ${databaseLabel}`, () => {
       paidAt: at,
       onlinePaymentFlag: intent.onlinePaymentFlag,
     });
-    const [receipt] = await db().select().from(receipts).where(eq(receipts.intentId, intent.id));
-    expect(receipt).toMatchObject({
-      number: 1,
-      total: 135_000,
-      signature: null,
-      seriesSymbol: series,
-      lookupCode: `LOOKUP${intent.reference}`,
-    });
+    // Asked for, not numbered: no receipt yet, the counter untouched.
+    expect(await db().select().from(receipts).where(eq(receipts.intentId, intent.id))).toEqual([]);
+    expect(await db().select().from(receiptRequests).where(eq(receiptRequests.intentId, intent.id))).toEqual([
+      expect.objectContaining({
+        id: input.receipt.id,
+        agencyCode: AGENCIES.communeA,
+        total: 135_000,
+        lookupCode: `LOOKUP${intent.reference}`,
+      }),
+    ]);
     const [event] = await db()
       .select()
       .from(paymentEvents)
       .where(and(eq(paymentEvents.intentId, intent.id), eq(paymentEvents.event, 'payment_succeeded')));
     expect(event).toMatchObject({ accepted: true, fromStatus: 'pending', toStatus: 'succeeded', detail: { test: true } });
 
-    // The next payment in the same series takes the next number.
     const next = await liveIntent();
+    await markPaidAndRequestReceipt(db(), paying(next));
+    const numbered = await db().transaction((tx) =>
+      numberReceiptRequests(tx, { agencyCode: AGENCIES.communeA, limit: 100, issue: issuing(series) }),
+    );
+    // In the order asked: the first payment's receipt is number 1, the next one's 2.
+    expect(numbered.map((r) => [r.intentId, r.number])).toEqual([
+      [intent.id, 1],
+      [next.id, 2],
+    ]);
+    const [receipt] = await db().select().from(receipts).where(eq(receipts.intentId, intent.id));
+    expect(receipt).toMatchObject({
+      id: input.receipt.id,
+      number: 1,
+      total: 135_000,
+      signature: null,
+      formSymbol: 'EBL01',
+      seriesSymbol: series,
+      issuedAt: at,
+      issuedDate: '2026-12-04',
+      payerName: 'Nguyễn Văn An',
+      lookupCode: `LOOKUP${intent.reference}`,
+      // The agency signs with no key of its own: the hub issued it on its behalf.
+      issuer: { name: 'Operator', address: 'Address', taxCode: null, delegation: null },
+    });
+    expect(await db().select().from(receiptRequests).where(eq(receiptRequests.agencyCode, AGENCIES.communeA))).toEqual([]);
+    // Nothing waits: nothing is numbered, the counter stays.
     expect(
-      (await markPaidAndIssueReceipt(db(), paying(next, { receipt: { ...paying(next).receipt, defaultSeriesSymbol: series } }))).number,
-    ).toBe(2);
+      await db().transaction((tx) => numberReceiptRequests(tx, { agencyCode: AGENCIES.communeA, limit: 100, issue: issuing(series) })),
+    ).toEqual([]);
+    const third = await liveIntent();
+    await markPaidAndRequestReceipt(db(), paying(third));
+    const [later] = await db().transaction((tx) =>
+      numberReceiptRequests(tx, { agencyCode: AGENCIES.communeA, limit: 100, issue: issuing(series) }),
+    );
+    expect(later).toMatchObject({ intentId: third.id, number: 3 });
+  });
+
+  it('a rolled-back numbering leaves the requests waiting and the counter where it was', async () => {
+    const series = `HP-ROLLBACK-${crypto.randomUUID().slice(0, 8)}`;
+    const first = await liveIntent();
+    await markPaidAndRequestReceipt(db(), paying(first));
+    await expect(
+      db().transaction(async (tx) => {
+        await numberReceiptRequests(tx, { agencyCode: AGENCIES.communeA, limit: 100, issue: issuing(series) });
+        throw new Error('the issuer dies before its commit');
+      }),
+    ).rejects.toThrow(/dies/);
+    expect(await db().select().from(receipts).where(eq(receipts.intentId, first.id))).toEqual([]);
+    const [again] = await db().transaction((tx) =>
+      numberReceiptRequests(tx, { agencyCode: AGENCIES.communeA, limit: 100, issue: issuing(series) }),
+    );
+    expect(again).toMatchObject({ intentId: first.id, number: 1 });
   });
 
   it('leaves the dossier unpaid while another of its lines is', async () => {
     const { code, lines } = await dossierWithLines(twoLines);
     const part = await json(await createIntent(h, portal, code, { obligationIds: [lines[0]!.id] }));
     const [intent] = await db().select().from(paymentIntents).where(eq(paymentIntents.id, part.id));
-    await markPaidAndIssueReceipt(db(), paying(intent!));
+    expect((await markPaidAndRequestReceipt(db(), paying(intent!))).dossierPaid).toBe(false);
     expect((await db().select().from(dossiers).where(eq(dossiers.code, code)))[0]!.paidAt).toBeNull();
   });
 
   it('refuses an intent that no longer holds all its lines, and its transaction then writes nothing', async () => {
     const intent = await liveIntent();
     await db().update(obligations).set({ liveIntentId: null }).where(eq(obligations.liveIntentId, intent.id));
-    await expect(db().transaction((tx) => markPaidAndIssueReceipt(tx, paying(intent)))).rejects.toThrow(/holds 0 of its 1 obligations/);
+    await expect(db().transaction((tx) => markPaidAndRequestReceipt(tx, paying(intent)))).rejects.toThrow(/holds 0 of its 1 obligations/);
     expect((await db().select().from(paymentIntents).where(eq(paymentIntents.id, intent.id)))[0]!.status).toBe('pending');
-    expect((await db().select().from(receipts).where(eq(receipts.intentId, intent.id))).length).toBe(0);
+    expect((await db().select().from(receiptRequests).where(eq(receiptRequests.intentId, intent.id))).length).toBe(0);
   });
 });
 
@@ -488,7 +540,7 @@ describe(`answerRepeatedSuccess, on ${databaseLabel}`, () => {
     expect(beforePaid.answered).toBe(false);
     expect(beforePaid.row).toMatchObject({ status: 'received', result: null, attempts: 0 });
 
-    await markPaidAndIssueReceipt(db(), paying(intent));
+    await markPaidAndRequestReceipt(db(), paying(intent));
     const paid = await repeat();
     expect(paid.answered).toBe(true);
     expect(paid.row).toMatchObject({
@@ -505,12 +557,10 @@ describe(`answerRepeatedSuccess, on ${databaseLabel}`, () => {
 });
 
 describe(`recordInboxAnswer, on ${databaseLabel}`, () => {
-  it("records the answer, and the receipt's signature only where it has none yet", async () => {
+  it('records how the message was handled and the answer the gateway got', async () => {
     const intent = await liveIntent();
-    const issued = paying(intent);
-    await markPaidAndIssueReceipt(db(), issued);
     const inboxId = await inboxRow();
-    const record = (signature: string) =>
+    const record = () =>
       recordInboxAnswer(db(), {
         inboxId,
         status: 'processed',
@@ -520,12 +570,10 @@ describe(`recordInboxAnswer, on ${databaseLabel}`, () => {
         result: 'applied',
         detail: { outcome: 'succeeded' },
         response: answer,
-        receiptSignature: { receiptId: issued.receipt.id, signature, signingKid: 'kid', xml: `<BLai>${signature}</BLai>` },
         at,
       });
-    await record('first.signature.here');
-    await record('second.signature.here');
-    expect((await db().select().from(receipts).where(eq(receipts.id, issued.receipt.id)))[0]!.signature).toBe('first.signature.here');
+    await record();
+    await record();
     expect((await db().select().from(callbackInbox).where(eq(callbackInbox.id, inboxId)))[0]).toMatchObject({
       status: 'processed',
       signatureValid: 'valid',

@@ -31,6 +31,8 @@ function env(port: number): NodeJS.ProcessEnv {
   return {
     ...rest,
     DATABASE_URL: '',
+    // The process killed is the one holding the database: the hub alone, not its supervisor.
+    HUB_SUPERVISE: '0',
     DATA_DIR: dataDir,
     PORT: String(port),
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,

@@ -108,7 +108,9 @@ describe('npm run import-statement', () => {
     }
     const upload = run('scripts/import-statement.ts', importArgs('2026-12-04'), dir, port);
     expect(await upload.exited, upload.stderr).toBe(0);
-    expect(upload.stderr).toContain(`held by pid ${hub.child.pid}; uploading through http://127.0.0.1:${port}`);
+    // The database is held by the hub's worker (npm start supervises it), the pid its "listening" line names.
+    const holder = /"pid":(\d+)[^\n]*"msg":"listening"/.exec(hub.stdout)?.[1];
+    expect(upload.stderr).toContain(`held by pid ${holder}; uploading through http://127.0.0.1:${port}`);
     expect(upload.stdout).toMatch(new RegExp(`vnpay on 2026-12-04, current \\(through http://127.0.0.1:${port}\\)`));
     expect(upload.stdout).toContain('lines: 6 read, 3 imported, 3 rejected');
 

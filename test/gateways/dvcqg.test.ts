@@ -5,9 +5,10 @@ import {
   ANSWER_FIELDS,
   CONFIRM_FIELDS,
   INIT_FIELDS,
-  OUTCOME_SIGNED_FIELDS,
+  type PlatformAlgorithm,
   platformMac,
   QUERY_FIELDS,
+  UNSIGNED_OUTCOME_CONFIRM_FIELDS,
 } from '../../src/emulators/protocol/dvcqg.ts';
 import type { DvcqgOptions } from '../../src/gateways/dvcqg/adapter.ts';
 import {
@@ -18,8 +19,11 @@ import {
   buildQueryMessage,
   confirmSchema,
   DVCQG_DEFAULTS,
+  DVCQG_RECEIPT_DEFAULTS,
+  portalPaymentInfo,
   queryResult,
   readInitAnswer,
+  receiptBlock,
   signString,
   verifyAuthenticationCode,
 } from '../../src/gateways/dvcqg/protocol.ts';
@@ -27,14 +31,15 @@ import type { IntentSnapshot, PaymentRequest } from '../../src/gateways/types.ts
 import { PLATFORM, testDvcqgGateway } from '../helpers/dvcqg-gateway.ts';
 
 // ---------------------------------------------------------------------------------------------
-// An independent MaXacThuc: node:crypto over the values joined by '|', as the open-source
-// provincial system builds its string by interpolation.
+// An independent MaXacThuc: node:crypto over the values joined by '|', as the production
+// integrations build their string by interpolation: SHA-256 with the key appended by default,
+// the HMACs as options.
 // ---------------------------------------------------------------------------------------------
 
 const KEY = 'dvcqg-test-key-2026';
 const NEXT_KEY = 'dvcqg-next-key-2027';
-const independentMac = (message: Record<string, any>, fields: string[], key = KEY, hash: 'sha256' | 'sha512' = 'sha256') =>
-  platformMac(message, fields, key, hash);
+const independentMac = (message: Record<string, any>, fields: string[], key = KEY, algorithm: PlatformAlgorithm = 'SHA256-KEY') =>
+  platformMac(message, fields, key, algorithm);
 
 const fixture = (name: string): Record<string, any> =>
   JSON.parse(readFileSync(new URL(`../fixtures/dvcqg/${name}.json`, import.meta.url), 'utf8'));
@@ -55,8 +60,9 @@ const request: PaymentRequest = {
   agencyName: 'UBND phường Trấn Biên',
   description: 'Thanh toan phi le phi ho so 000.21.32.H19-261120-0032',
   lines: [
-    { kind: 'phi', feeCode: 'P01', name: 'Phí thẩm định', amount: 50_000 },
-    { kind: 'le_phi', feeCode: 'LP01', name: 'Lệ phí cấp phiếu', amount: 135_000 },
+    // The phí is partly kept by the agency (no single budget account), the lệ phí goes to the budget.
+    { kind: 'phi', feeCode: 'P01', name: 'Phí thẩm định', amount: 50_000, budgetAccount: null },
+    { kind: 'le_phi', feeCode: 'LP01', name: 'Lệ phí cấp phiếu', amount: 135_000, budgetAccount: '7111' },
   ],
   payer: { ip: '203.113.10.5', name: 'Nguyễn Văn An', idNumber: '075201001234', address: '12 Võ Thị Sáu, Trấn Biên, Đồng Nai' },
   collectionAccount: { bankBin: '970415', accountNumber: '113000123456', accountName: 'UBND PHUONG TRAN BIEN' },
@@ -65,10 +71,11 @@ const request: PaymentRequest = {
 const initSettings = {
   partnerCode: 'HCC_DONGNAI',
   version: '1.0.6',
-  algorithm: 'HMAC-SHA256' as const,
+  algorithm: 'SHA256-KEY' as const,
   secret: KEY,
   fields: INIT_FIELDS,
   constants: DVCQG_DEFAULTS,
+  receipt: DVCQG_RECEIPT_DEFAULTS,
 };
 
 describe('protocol: MaXacThuc', () => {
@@ -77,27 +84,57 @@ describe('protocol: MaXacThuc', () => {
     expect(() => signString({ A: { nested: true } }, ['A'])).toThrow(TypeError);
   });
 
-  it('is the HMAC of the configured order, SHA-256 or SHA-512, as an independent implementation computes it', async () => {
+  it('is, by default, hex(SHA-256(fields joined by | then | and the key)): fixed test vectors', async () => {
+    // Vectors checked with coreutils: printf '%s' 'một|2|3|dvcqg-test-key-2026' | sha256sum
+    expect(await authenticationCode('SHA256-KEY', KEY, { A: 'một', B: '2', C: '3' }, ['A', 'B', 'C'])).toBe(
+      '4031b43175b780489ca74b4c5f913f1ae09b46876e27159c7b2092042cbfd215',
+    );
+    // The recorded confirm (test/fixtures/dvcqg/confirm-success.json) over the documented layout:
+    // 'CONFIRM|00|HCC_DONGNAI|HP0A1B2C3D4E|185000|VND|PP2611200000123|VCB|20261120093512|Thanh toan phi le phi ho so 000.21.32.H19-261120-0032|dvcqg-test-key-2026'
+    const confirm = fixture('confirm-success');
+    expect(await authenticationCode('SHA256-KEY', KEY, confirm, CONFIRM_FIELDS)).toBe(
+      '0b0503c293daa5b57fa1668ff9ce9a2324056942bb7ccab7abe7e0d4c4d85a50',
+    );
+    expect(confirm.MaXacThuc).toBe('0b0503c293daa5b57fa1668ff9ce9a2324056942bb7ccab7abe7e0d4c4d85a50');
+  });
+
+  it('is, in every mode, what an independent implementation computes over the configured order', async () => {
     const message = { A: 'một', B: '2', C: '3' };
-    expect(await authenticationCode('HMAC-SHA256', KEY, message, ['A', 'B', 'C'])).toBe(independentMac(message, ['A', 'B', 'C']));
-    expect(await authenticationCode('HMAC-SHA256', KEY, message, ['C', 'B', 'A'])).toBe(independentMac(message, ['C', 'B', 'A']));
-    expect(await authenticationCode('HMAC-SHA512', KEY, message, ['A', 'B'])).toBe(independentMac(message, ['A', 'B'], KEY, 'sha512'));
+    for (const algorithm of ['SHA256-KEY', 'HMAC-SHA256', 'HMAC-SHA512'] as const) {
+      expect(await authenticationCode(algorithm, KEY, message, ['A', 'B', 'C']), algorithm).toBe(
+        independentMac(message, ['A', 'B', 'C'], KEY, algorithm),
+      );
+      expect(await authenticationCode(algorithm, KEY, message, ['C', 'B', 'A']), algorithm).toBe(
+        independentMac(message, ['C', 'B', 'A'], KEY, algorithm),
+      );
+    }
+    // The modes differ: the key is hashed with the text, not used as an HMAC key.
+    expect(await authenticationCode('SHA256-KEY', KEY, message, ['A'])).not.toBe(
+      await authenticationCode('HMAC-SHA256', KEY, message, ['A']),
+    );
   });
 
   it('verifies with any key (rotation), in constant form, and refuses a tampered or malformed code', async () => {
     const confirm = fixture('confirm-success');
     expect(confirm.MaXacThuc).toBe(independentMac(confirm, CONFIRM_FIELDS));
-    expect(await verifyAuthenticationCode('HMAC-SHA256', [NEXT_KEY, KEY], confirm, CONFIRM_FIELDS)).toBe(true);
-    expect(await verifyAuthenticationCode('HMAC-SHA256', [NEXT_KEY], confirm, CONFIRM_FIELDS)).toBe(false);
+    expect(await verifyAuthenticationCode('SHA256-KEY', [NEXT_KEY, KEY], confirm, CONFIRM_FIELDS)).toBe(true);
+    expect(await verifyAuthenticationCode('SHA256-KEY', [NEXT_KEY], confirm, CONFIRM_FIELDS)).toBe(false);
     expect(
-      await verifyAuthenticationCode('HMAC-SHA256', [KEY], { ...confirm, MaXacThuc: confirm.MaXacThuc.toUpperCase() }, CONFIRM_FIELDS),
+      await verifyAuthenticationCode('SHA256-KEY', [KEY], { ...confirm, MaXacThuc: confirm.MaXacThuc.toUpperCase() }, CONFIRM_FIELDS),
     ).toBe(true);
-    expect(await verifyAuthenticationCode('HMAC-SHA256', [KEY], { ...confirm, SoTien: 1_850_000 }, CONFIRM_FIELDS)).toBe(false);
-    expect(
-      await verifyAuthenticationCode('HMAC-SHA256', [KEY], { ...confirm, MaXacThuc: confirm.MaXacThuc.slice(1) }, CONFIRM_FIELDS),
-    ).toBe(false);
+    expect(await verifyAuthenticationCode('SHA256-KEY', [KEY], { ...confirm, SoTien: 1_850_000 }, CONFIRM_FIELDS)).toBe(false);
+    expect(await verifyAuthenticationCode('SHA256-KEY', [KEY], { ...confirm, MaLoi: '11' }, CONFIRM_FIELDS)).toBe(false);
+    expect(await verifyAuthenticationCode('SHA256-KEY', [KEY], { ...confirm, MaGiaoDich: 'PP2611200000999' }, CONFIRM_FIELDS)).toBe(false);
+    expect(await verifyAuthenticationCode('SHA256-KEY', [KEY], { ...confirm, MaXacThuc: confirm.MaXacThuc.slice(1) }, CONFIRM_FIELDS)).toBe(
+      false,
+    );
+    // The other modes do not take it, nor does this one take theirs.
+    expect(await verifyAuthenticationCode('HMAC-SHA256', [KEY], confirm, CONFIRM_FIELDS)).toBe(false);
     expect(await verifyAuthenticationCode('HMAC-SHA512', [KEY], confirm, CONFIRM_FIELDS)).toBe(false);
-    expect(await verifyAuthenticationCode('HMAC-SHA256', [KEY], [confirm], CONFIRM_FIELDS)).toBe(false);
+    const hmac = fixture('confirm-success-hmac');
+    expect(await verifyAuthenticationCode('HMAC-SHA256', [NEXT_KEY, KEY], hmac, UNSIGNED_OUTCOME_CONFIRM_FIELDS)).toBe(true);
+    expect(await verifyAuthenticationCode('SHA256-KEY', [KEY], hmac, UNSIGNED_OUTCOME_CONFIRM_FIELDS)).toBe(false);
+    expect(await verifyAuthenticationCode('SHA256-KEY', [KEY], [confirm], CONFIRM_FIELDS)).toBe(false);
   });
 });
 
@@ -111,7 +148,42 @@ describe('protocol: init', () => {
   it('signs in the configured order and algorithm', async () => {
     const reordered = [...INIT_FIELDS].reverse();
     const sha512 = await buildInitMessage(request, { ...initSettings, algorithm: 'HMAC-SHA512', fields: reordered });
-    expect(sha512.MaXacThuc).toBe(independentMac(sha512, reordered, KEY, 'sha512'));
+    expect(sha512.MaXacThuc).toBe(independentMac(sha512, reordered, KEY, 'HMAC-SHA512'));
+    const hmac = await buildInitMessage(request, { ...initSettings, algorithm: 'HMAC-SHA256' });
+    expect(hmac.MaXacThuc).toBe(independentMac(hmac, INIT_FIELDS, KEY, 'HMAC-SHA256'));
+  });
+
+  it('fills the receipt block from the bill, and its enrolment values from configuration', () => {
+    const bill = { ...request, collectionAccount: request.collectionAccount!, at: new Date('2026-12-03T17:30:00Z') };
+    const block = receiptBlock(bill, { serviceCodeSuffix: '.01', treasury: 'KBNN Dong Nai' });
+    expect(block).toMatchObject({
+      MaDVC: '1.001612.01',
+      KhoBac: 'KBNN Dong Nai',
+      // 00:30 on 4 December in Vietnam.
+      NgayQD: '20261204',
+      MaCoQuanQD: '000.21.32.H19',
+      TenCoQuanQD: 'UBND phường Trấn Biên',
+      DSKhoanNop: [
+        { NoiDung: 'Phí thẩm định', SoTien: '50000' },
+        { NoiDung: 'Lệ phí cấp phiếu', SoTien: '135000' },
+      ],
+    });
+    // The lines name two destinations: no single state-budget account to state.
+    expect(block).not.toHaveProperty('TaiKhoanThuNSNN');
+    const toBudget = receiptBlock({ ...bill, lines: bill.lines.map((l) => ({ ...l, budgetAccount: '7111' })) }, DVCQG_RECEIPT_DEFAULTS);
+    expect(toBudget.TaiKhoanThuNSNN).toBe('7111');
+    expect(toBudget.MaDVC).toBe('1.001612');
+  });
+
+  it("answers the portal's look-up with the receipt block, its total, MaTraCuuTT and the partner code", () => {
+    const bill = { ...request, collectionAccount: request.collectionAccount!, at: new Date('2026-12-04T03:15:00Z') };
+    expect(portalPaymentInfo(bill, { ...DVCQG_RECEIPT_DEFAULTS, partnerCode: 'HCC_DONGNAI' })).toEqual({
+      transaction_id: '000.21.32.H19-261120-003220261204101500',
+      client_id: 'HCC_DONGNAI',
+      MaTraCuuTT: '000.21.32.H19-261120-003220261204101500',
+      SoTien: '185000',
+      ...receiptBlock(bill, DVCQG_RECEIPT_DEFAULTS),
+    });
   });
 
   it('keeps the signed transaction text ASCII and free of the field separator', async () => {
@@ -156,7 +228,7 @@ describe("protocol: the province's answer and the status query", () => {
       partnerCode: 'HCC_DONGNAI',
       reference: 'HP0A1B2C3D4E',
       now: new Date('2026-11-20T02:35:13Z'),
-      algorithm: 'HMAC-SHA256',
+      algorithm: 'SHA256-KEY',
       secret: KEY,
       fields: ANSWER_FIELDS,
     });
@@ -185,7 +257,7 @@ describe("protocol: the province's answer and the status query", () => {
       initiatedAt: request.createdAt,
       partnerCode: 'HCC_DONGNAI',
       version: '1.0.6',
-      algorithm: 'HMAC-SHA256',
+      algorithm: 'SHA256-KEY',
       secret: KEY,
       constants: DVCQG_DEFAULTS,
     });
@@ -258,18 +330,20 @@ describe('adapter', () => {
     expect(withQuery).toMatchObject({ id: 'dvcqg', onlinePaymentFlag: 1, needsCollectionAccount: true });
     expect(withQuery.capabilities).toEqual({ redirect: true, qr: false, queryStatus: true, refund: false, statement: true });
     expect(withQuery.polling).toEqual({ startDelaySeconds: 600, intervalSeconds: 900, maxAttempts: 8 });
-    // Only a layout that signs the outcome can do without asking the platform.
-    const withoutQuery = gateway({ queryUrl: undefined, confirmFields: OUTCOME_SIGNED_FIELDS });
+    // The documented layout signs the outcome: the platform need not be asked.
+    const withoutQuery = gateway({ queryUrl: undefined });
     expect(withoutQuery.capabilities.queryStatus).toBe(false);
     expect(withoutQuery.queryStatus).toBeUndefined();
     expect(withoutQuery.polling).toBeUndefined();
   });
 
   it('refuses to be built without a query URL when the confirm layout leaves out MaLoi or MaGiaoDich', () => {
-    expect(() => gateway({ queryUrl: undefined })).toThrow(/DVCQG_QUERY_URL/);
-    expect(() => gateway({ queryUrl: undefined, confirmFields: [...CONFIRM_FIELDS, 'MaLoi'] })).toThrow(/DVCQG_QUERY_URL/);
-    expect(() => gateway({ queryUrl: undefined, confirmFields: [...CONFIRM_FIELDS, 'MaGiaoDich'] })).toThrow(/DVCQG_QUERY_URL/);
-    expect(() => gateway({ queryUrl: undefined, confirmFields: [...CONFIRM_FIELDS, 'MaGiaoDich', 'MaLoi'] })).not.toThrow();
+    const legacy = UNSIGNED_OUTCOME_CONFIRM_FIELDS;
+    expect(() => gateway({ queryUrl: undefined, confirmFields: legacy })).toThrow(/DVCQG_QUERY_URL/);
+    expect(() => gateway({ queryUrl: undefined, confirmFields: [...legacy, 'MaLoi'] })).toThrow(/DVCQG_QUERY_URL/);
+    expect(() => gateway({ queryUrl: undefined, confirmFields: [...legacy, 'MaGiaoDich'] })).toThrow(/DVCQG_QUERY_URL/);
+    expect(() => gateway({ queryUrl: undefined, confirmFields: [...legacy, 'MaGiaoDich', 'MaLoi'] })).not.toThrow();
+    expect(() => gateway({ queryUrl: undefined, confirmFields: CONFIRM_FIELDS })).not.toThrow();
   });
 
   it("posts the signed init and hands over the platform's URL", async () => {
@@ -308,37 +382,59 @@ describe('adapter', () => {
     expect(Date.now() - started).toBeLessThan(1_500);
   });
 
-  it('verifies a confirm with any configured key and reads it, under the documented layout only as a hint to confirm by a query', async () => {
+  it('verifies a confirm with any configured key and, under the documented layout, takes its word: no query', async () => {
     const rotated = gateway({ secrets: [NEXT_KEY, KEY] });
     expect(await rotated.verifyCallback(inbound(fixture('confirm-success')), new Date())).toEqual({
       ok: true,
       reference: 'HP0A1B2C3D4E',
       outcome: { kind: 'succeeded', amount: 185_000, transactionId: 'PP2611200000123', paidAt: new Date('2026-11-20T02:35:12Z') },
-      confirmByQuery: true,
     });
     const failure = await rotated.verifyCallback(inbound(fixture('confirm-failure')), new Date());
-    expect(failure).toMatchObject({
+    expect(failure).toEqual({
       ok: true,
-      outcome: { kind: 'failed', reason: expect.stringContaining('MaLoi 11'), amount: 185_000 },
-      confirmByQuery: true,
+      reference: 'HP0A1B2C3D4E',
+      outcome: { kind: 'failed', reason: 'MaLoi 11: Khach hang huy giao dich', amount: 185_000, transactionId: 'PP2611200000124' },
     });
-    // Why: MaXacThuc does not cover MaLoi, so a failure flipped to 00 still verifies; only the
-    // query can tell it from a payment.
-    const flipped = await rotated.verifyCallback(inbound({ ...fixture('confirm-failure'), MaLoi: '00' }), new Date());
-    expect(flipped).toMatchObject({ ok: true, outcome: { kind: 'succeeded' }, confirmByQuery: true });
+    // MaXacThuc covers the result and the transaction: a failure flipped to 00, or another
+    // MaGiaoDich, no longer verifies.
+    for (const forged of [{ MaLoi: '00' }, { MaGiaoDich: 'PP2611200000999' }]) {
+      expect(await rotated.verifyCallback(inbound({ ...fixture('confirm-failure'), ...forged }), new Date())).toMatchObject({
+        ok: false,
+        reason: 'bad_signature',
+      });
+    }
   });
 
-  it("takes the confirm's word, with no query, when its layout signs MaLoi and MaGiaoDich", async () => {
-    const success: Record<string, any> = { ...fixture('confirm-success') };
-    success.MaXacThuc = independentMac(success, OUTCOME_SIGNED_FIELDS, NEXT_KEY);
-    const g = gateway({ secrets: [KEY, NEXT_KEY], confirmFields: OUTCOME_SIGNED_FIELDS, queryUrl: undefined });
-    expect(await g.verifyCallback(inbound(success), new Date())).toEqual({
+  it('keeps HMAC-SHA256 as an option: with a layout that leaves out MaLoi, a confirm is only a hint to confirm by a query', async () => {
+    const hmac = gateway({ secrets: [NEXT_KEY, KEY], algorithm: 'HMAC-SHA256', confirmFields: UNSIGNED_OUTCOME_CONFIRM_FIELDS });
+    expect(await hmac.verifyCallback(inbound(fixture('confirm-success-hmac')), new Date())).toEqual({
       ok: true,
       reference: 'HP0A1B2C3D4E',
       outcome: { kind: 'succeeded', amount: 185_000, transactionId: 'PP2611200000123', paidAt: new Date('2026-11-20T02:35:12Z') },
+      confirmByQuery: true,
     });
-    // The documented layout's code does not verify under this one.
-    expect(await g.verifyCallback(inbound(fixture('confirm-success')), new Date())).toMatchObject({ ok: false, reason: 'bad_signature' });
+    // Why: that MaXacThuc does not cover MaLoi, so a failure flipped to 00 still verifies; only
+    // the query can tell it from a payment.
+    const flipped = await hmac.verifyCallback(inbound({ ...fixture('confirm-failure-hmac'), MaLoi: '00' }), new Date());
+    expect(flipped).toMatchObject({ ok: true, outcome: { kind: 'succeeded' }, confirmByQuery: true });
+    // Neither mode takes the other's code.
+    expect(await hmac.verifyCallback(inbound(fixture('confirm-success')), new Date())).toMatchObject({
+      ok: false,
+      reason: 'bad_signature',
+    });
+    expect(await gateway().verifyCallback(inbound(fixture('confirm-success-hmac')), new Date())).toMatchObject({
+      ok: false,
+      reason: 'bad_signature',
+    });
+    // An HMAC over the documented layout is an option too, and then signs the outcome.
+    const signedHmac: Record<string, any> = { ...fixture('confirm-failure') };
+    signedHmac.MaXacThuc = independentMac(signedHmac, CONFIRM_FIELDS, KEY, 'HMAC-SHA512');
+    const sha512 = gateway({ algorithm: 'HMAC-SHA512' });
+    expect(await sha512.verifyCallback(inbound(signedHmac), new Date())).toMatchObject({ ok: true, outcome: { kind: 'failed' } });
+    expect(await sha512.verifyCallback(inbound({ ...signedHmac, MaLoi: '00' }), new Date())).toMatchObject({
+      ok: false,
+      reason: 'bad_signature',
+    });
   });
 
   it('signs a confirm without MaDoiTac with the configured partner code', async () => {
@@ -361,21 +457,6 @@ describe('adapter', () => {
     expect(await gateway().verifyCallback(inbound('{"MaLoi":"00"'), new Date())).toMatchObject({ ok: false, reason: 'bad_signature' });
   });
 
-  it("signs MaLoi and MaGiaoDich too when configured with the open-source system's confirm layout", async () => {
-    // The documented layout leaves MaLoi out of MaXacThuc; this version of the platform signs it.
-    const failure: Record<string, any> = { ...fixture('confirm-failure') };
-    failure.MaXacThuc = independentMac(failure, OUTCOME_SIGNED_FIELDS);
-    const g = gateway({ confirmFields: OUTCOME_SIGNED_FIELDS });
-    const verified = await g.verifyCallback(inbound(failure), new Date());
-    expect(verified).toMatchObject({ ok: true, outcome: { kind: 'failed' } });
-    expect(verified).not.toHaveProperty('confirmByQuery');
-    expect(await g.verifyCallback(inbound({ ...failure, MaLoi: '00' }), new Date())).toMatchObject({ ok: false, reason: 'bad_signature' });
-    expect(await g.verifyCallback(inbound({ ...failure, MaGiaoDich: 'PP2611200000999' }), new Date())).toMatchObject({
-      ok: false,
-      reason: 'bad_signature',
-    });
-  });
-
   it('calls a signed message the platform does not send malformed, and another currency a review', async () => {
     expect(await gateway().verifyCallback(inbound(signedConfirm({ MaThamChieu: undefined })), new Date())).toMatchObject({
       ok: false,
@@ -385,12 +466,20 @@ describe('adapter', () => {
       ok: false,
       reason: 'malformed',
     });
-    // MaGiaoDich is not signed in the documented layout: a confirm unreadable there is only a
-    // hint, and the platform is asked, rather than an unreadable message kept for a person.
+    // A signed success without its transaction id is not one the platform sends.
     expect(await gateway().verifyCallback(inbound(signedConfirm({ MaGiaoDich: '' })), new Date())).toMatchObject({
-      ok: true,
-      confirmByQuery: true,
+      ok: false,
+      reason: 'malformed',
     });
+    // Where MaGiaoDich is not signed (an older layout), such a confirm is only a hint, and the
+    // platform is asked, rather than an unreadable message kept for a person.
+    const legacy = { ...fixture('confirm-success-hmac'), MaGiaoDich: '' };
+    expect(
+      await gateway({ algorithm: 'HMAC-SHA256', confirmFields: UNSIGNED_OUTCOME_CONFIRM_FIELDS }).verifyCallback(
+        inbound(legacy),
+        new Date(),
+      ),
+    ).toMatchObject({ ok: true, confirmByQuery: true });
     expect(await gateway().verifyCallback(inbound(signedConfirm({ SoTien: '185000' })), new Date())).toMatchObject({
       ok: true,
       outcome: { kind: 'succeeded', amount: 185_000 },

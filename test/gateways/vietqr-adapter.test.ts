@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { CallbackResult, InboundMessage, PaymentRequest } from '../../src/gateways/types.ts';
@@ -337,6 +337,49 @@ describe('verifyCallback, SePay layout', () => {
   it('checks the signature before the layout: an unsigned debit is bad_signature', async () => {
     const v = await sepay().verifyCallback(notification(fixture('sepay-debit'), { secret: 'nobody' }), receivedAt);
     expect(v).toMatchObject({ ok: false, reason: 'bad_signature' });
+  });
+});
+
+describe("verifyCallback, SePay's API-key mode beside the HMAC signature", () => {
+  const KEYS = ['sepay-key-current-0123456789', 'sepay-key-previous-9876543210'];
+  const both = () => gateway({ format: 'sepay', apiKeys: KEYS });
+  /** The message as the inbox keeps it: no Authorization header, the key's SHA-256 under the hub's own header. */
+  const withKey = (key: string) => {
+    const raw = JSON.stringify(fixture('sepay-credit'));
+    const digest = createHash('sha256').update(key, 'utf8').digest('hex');
+    return { method: 'POST', url: '/v1/callbacks/vietqr', headers: { 'x-hub-apikey-sha256': digest }, rawBody: raw };
+  };
+
+  it('accepts either: an HMAC-signed message, or one that carried a configured key (each of the rotated ones)', async () => {
+    expect(await both().verifyCallback(notification(fixture('sepay-credit')), receivedAt)).toMatchObject({
+      ok: true,
+      reference: REFERENCE,
+    });
+    for (const key of KEYS) expect(await both().verifyCallback(withKey(key), receivedAt), key).toMatchObject({ ok: true });
+  });
+
+  it('refuses a wrong key, a digest of no key, a bad signature and neither, as bad_signature', async () => {
+    const unsigned = { ...withKey(KEYS[0]!), headers: {} };
+    const cases: InboundMessage[] = [
+      withKey('not-a-configured-key'),
+      { ...withKey(KEYS[0]!), headers: { 'x-hub-apikey-sha256': 'zz' } },
+      notification(fixture('sepay-credit'), { secret: 'nobody' }),
+      unsigned,
+    ];
+    for (const message of cases) {
+      expect(await both().verifyCallback(message, receivedAt), JSON.stringify(message.headers)).toMatchObject({
+        ok: false,
+        reason: 'bad_signature',
+        detail: 'no valid x-signature header or Authorization: Apikey key',
+      });
+    }
+    // With keys only, a valid HMAC signature is no authentication.
+    const keysOnly = gateway({ format: 'sepay', secrets: [], apiKeys: KEYS });
+    expect(await keysOnly.verifyCallback(notification(fixture('sepay-credit')), receivedAt)).toMatchObject({
+      ok: false,
+      reason: 'bad_signature',
+    });
+    expect(await keysOnly.verifyCallback(withKey(KEYS[1]!), receivedAt)).toMatchObject({ ok: true });
   });
 });
 

@@ -8,12 +8,12 @@ export const DEMO_CHANNELS = {
   vietqrSecret: 'vietqr-demo-notify-secret-0123456789',
 } as const;
 
-/** What the demo start configures: every gateway pointing at the hub's own emulators at `base`. */
-export function demoGateways(base: string, overrides: Record<string, string> = {}): GatewaysConfig {
-  return parseConfig({
+/** The environment that points every gateway at the hub's own emulators at `base` (a hub process's, or parseConfig's). */
+export function demoGatewayEnv(base: string): Record<string, string> {
+  return {
     PUBLIC_BASE_URL: base,
     VNPAY_TMN_CODE: DEMO_CHANNELS.vnpayTmn,
-    VNPAY_HASH_SECRET: `${DEMO_CHANNELS.vnpaySecret},VNPAYPREVIOUSSECRET9876543210XYZ`,
+    VNPAY_HASH_SECRET: DEMO_CHANNELS.vnpaySecret,
     VNPAY_PAYMENT_URL: `${base}/sandbox/vnpay/paymentv2/vpcpay.html`,
     VNPAY_API_URL: `${base}/sandbox/vnpay/merchant_webapi/api/transaction`,
     VIETQR_NOTIFY_SECRET: DEMO_CHANNELS.vietqrSecret,
@@ -22,6 +22,14 @@ export function demoGateways(base: string, overrides: Record<string, string> = {
     DVCQG_INIT_URL: `${base}/sandbox/dvcqg/init`,
     DVCQG_QUERY_URL: `${base}/sandbox/dvcqg/query`,
     GATEWAY_TIMEOUT_MS: '5000',
+  };
+}
+
+/** What the demo start configures: every gateway pointing at the hub's own emulators at `base`. */
+export function demoGateways(base: string, overrides: Record<string, string> = {}): GatewaysConfig {
+  return parseConfig({
+    ...demoGatewayEnv(base),
+    VNPAY_HASH_SECRET: `${DEMO_CHANNELS.vnpaySecret},VNPAYPREVIOUSSECRET9876543210XYZ`,
     ...overrides,
   }).gateways;
 }

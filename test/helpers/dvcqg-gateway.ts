@@ -5,7 +5,7 @@ import { createDvcqgGateway, type DvcqgOptions } from '../../src/gateways/dvcqg/
 export const PLATFORM = 'https://paymentplatform.dichvucong.test';
 export const PARTNER = 'HCC_DONGNAI';
 
-/** The adapter as the tests configure it: the fake platform's URLs, the documented layouts. */
+/** The adapter as the tests configure it: the fake platform's URLs, the documented layouts and checksum (SHA256-KEY). */
 export function testDvcqgGateway(
   options: Pick<DvcqgOptions, 'secrets' | 'returnUrl' | 'callbackUrl' | 'fetch' | 'now' | 'timeoutMs'> & Partial<DvcqgOptions>,
 ) {
@@ -14,7 +14,7 @@ export function testDvcqgGateway(
     initUrl: `${PLATFORM}/api/v1/init`,
     queryUrl: `${PLATFORM}/api/v1/query`,
     version: '1.0.6',
-    algorithm: 'HMAC-SHA256',
+    algorithm: 'SHA256-KEY',
     initFields: INIT_FIELDS,
     confirmFields: CONFIRM_FIELDS,
     answerFields: ANSWER_FIELDS,

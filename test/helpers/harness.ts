@@ -2,16 +2,18 @@ import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { SignJWT } from 'jose';
 import { type App, createApp } from '../../src/app.ts';
-import type { TreasuryDaySettings } from '../../src/config.ts';
+import type { RateLimitSettings, TreasuryDaySettings } from '../../src/config.ts';
 import type { DatabaseHandle } from '../../src/db/types.ts';
 import { serviceContext } from '../../src/deps.ts';
 import { DEFAULT_SCORING, type IndicatorSettings } from '../../src/domain/indicators.ts';
+import { DEFAULT_DOSSIER_LIMITS, type DossierLimits } from '../../src/domain/plausibility.ts';
 import { createEmulators, type EmulatorSettings } from '../../src/emulators/index.ts';
 import { createRegistry } from '../../src/gateways/registry.ts';
 import { createSandboxGateway } from '../../src/gateways/sandbox/adapter.ts';
 import type { Gateway, GatewayId } from '../../src/gateways/types.ts';
 import type { AppDeps } from '../../src/http/env.ts';
 import { createTokenVerifier } from '../../src/http/middleware/auth.ts';
+import { RateLimits } from '../../src/http/middleware/rate-limits.ts';
 import type { Logger } from '../../src/logger.ts';
 import { scalarBundleReader } from '../../src/node/docs-asset.ts';
 import { createNodeLogger } from '../../src/node/logger.ts';
@@ -19,7 +21,9 @@ import { createSpreadsheets } from '../../src/node/spreadsheets.ts';
 import { demoExampleDossier } from '../../src/seed/index.ts';
 import type { ServiceContext } from '../../src/services/context.ts';
 import type { Role } from '../../src/services/principal.ts';
+import type { ReceiptsInBackground } from '../../src/services/receipt-issuer.ts';
 import { createReceiptSigners, generateReceiptKey, type ReceiptSigners } from '../../src/services/receipt-signer.ts';
+import type { WebhookSettings } from '../../src/services/webhook-endpoints.ts';
 import { createOidcRelyingParty, type OidcSettings } from '../../src/web/oidc.ts';
 import { createTestDatabase } from './database.ts';
 
@@ -96,6 +100,10 @@ export interface HarnessOptions {
   sandbox?: boolean;
   /** The sandbox adapter's time limit on its calls (2 s): a test that makes it time out sets less. */
   sandboxTimeoutMs?: number;
+  /** The most one sandbox payment may be (default: the adapter's, SANDBOX_MAX_AMOUNT_VND's default). */
+  sandboxMaxAmount?: number;
+  /** Plausibility limits of dossiers' fee inputs (defaults: DOSSIER_MAX_*'s). */
+  dossierLimits?: Partial<DossierLimits>;
   fetch?: typeof fetch;
   /** More gateways (vnpay, vietqr, dvcqg), built again with the real base URL on listen(). */
   gateways?: (env: GatewayEnv) => Partial<Record<GatewayId, Gateway>>;
@@ -114,14 +122,34 @@ export interface HarnessOptions {
   exampleDossier?: boolean;
   /** No spreadsheet reader, as on Workers (XLSX uploads answer 415). */
   withoutSpreadsheets?: boolean;
+  /** Delivery to dossier systems (defaults: TEST_WEBHOOKS, loopback receivers allowed). */
+  webhooks?: Partial<WebhookSettings>;
+  /** Rate limits in force (none by default). */
+  rateLimits?: RateLimitSettings;
+  /** A database of the test's own (a hub process's, already migrated) instead of a copy of the template. */
+  database?: DatabaseHandle;
+  /** Receipts issued in the background, as the Node hub and Workers do (default: before the paying call returns, as scripts do). */
+  receiptsInBackground?: ReceiptsInBackground;
 }
+
+/** Webhooks in tests: receivers on loopback, a short retry schedule (tests move the clock), a short time limit. */
+export const TEST_WEBHOOKS: WebhookSettings = {
+  allowedHosts: ['dossiers.example.gov.vn'],
+  allowLoopback: true,
+  retrySchedule: [60, 300, 1800],
+  timeoutMs: 2000,
+  concurrency: 16,
+  endpointConcurrency: 4,
+  pollMs: 50,
+  retentionDays: 30,
+};
 
 /**
  * One app over one fresh database, wired the way server.ts wires it, with a controllable clock
  * and captured logs. `listen()` rebuilds the app with the real base URL, since gateways call back.
  */
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const db = await createTestDatabase();
+  const db = options.database ?? (await createTestDatabase());
   const signer = await createReceiptSigners(await receiptKey(), options.receiptAgencyKeys);
   const logs: Array<Record<string, unknown>> = [];
   // The Node entry's logger (pino), writing into `logs` instead of standard output.
@@ -146,6 +174,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
             now,
             timeoutMs: options.sandboxTimeoutMs ?? 2000,
             polling: SANDBOX_POLLING,
+            maxAmount: options.sandboxMaxAmount,
           });
     const oidc = options.oidc?.({ baseUrl, fetch: fetcher, now });
     const deps: AppDeps = {
@@ -157,6 +186,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         expiryUnknownGraceMinutes: 60,
         refundApprovalThreshold: options.refundApprovalThreshold ?? 2_000_000,
         reviewApprovalThreshold: options.reviewApprovalThreshold ?? 2_000_000,
+        dossierLimits: { ...DEFAULT_DOSSIER_LIMITS, ...options.dossierLimits },
         treasuryDay: options.treasuryDay ?? { sources: {}, missingFlagDays: 3, amountTimeWindowMinutes: 30 },
         indicators: { scoring: DEFAULT_SCORING, integrationSource: 'dossiers', ...options.indicators },
         collectionForms: { direct: 1, online: 2, postal: 3 },
@@ -166,7 +196,10 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
           operator: { name: TEST_OPERATOR.name, address: TEST_OPERATOR.address, taxCode: TEST_OPERATOR.taxCode },
           agencyKeys: {},
         },
+        webhooks: { ...TEST_WEBHOOKS, ...options.webhooks },
+        inbox: { rejectedRetentionDays: 30 },
       },
+      rateLimits: options.rateLimits && new RateLimits(options.rateLimits),
       gateways: createRegistry({ ...options.gateways?.({ baseUrl, fetch: fetcher, now }), sandbox }),
       signer,
       verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: TEST_ISSUER, audience: TEST_AUDIENCE }),
@@ -187,6 +220,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
                 { sandbox: { secrets: SANDBOX_SECRETS, toleranceSeconds: 300 }, ...options.emulators?.({ baseUrl, fetch: fetcher, now }) },
               ),
             ],
+      receiptsInBackground: options.receiptsInBackground,
       docs: { bundle: docsBundle, exampleDossier: options.exampleDossier ? () => demoExampleDossier(serviceContext(deps)) : undefined },
     };
     return { app: createApp(deps), deps };

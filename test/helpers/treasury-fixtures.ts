@@ -135,6 +135,8 @@ const underpayment: CasePageModel = {
       accepted: true,
       source: 'callback',
       actor: null,
+      repeats: 1,
+      lastRepeatedAt: null,
     },
     {
       at: '2026-11-20T02:01:00Z',
@@ -144,6 +146,8 @@ const underpayment: CasePageModel = {
       accepted: true,
       source: 'api',
       actor: 'portal:dvc',
+      repeats: 1,
+      lastRepeatedAt: null,
     },
     {
       at: '2026-11-20T02:01:01Z',
@@ -153,6 +157,8 @@ const underpayment: CasePageModel = {
       accepted: true,
       source: 'api',
       actor: null,
+      repeats: 1,
+      lastRepeatedAt: null,
     },
   ],
   history: [],

@@ -33,7 +33,7 @@ describe('JWKS-verified tokens', () => {
       .setAudience(audience)
       .setExpirationTime('5m')
       .sign(idp.privateKey);
-    await expect(verify(token)).resolves.toEqual({ subject: 'thu-quy-01', role: 'treasury', agencies: ['000.00.00.H19'] });
+    await expect(verify(token)).resolves.toEqual({ subject: 'thu-quy-01', role: 'treasury', agencies: ['000.00.00.H19'], issuer });
   });
 
   it('refuses an HS256 token signed with the public key (algorithm confusion)', async () => {

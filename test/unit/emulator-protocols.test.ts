@@ -141,19 +141,36 @@ describe('the national platform, both sides', () => {
     Ip: '1.2.3.4',
   };
 
-  it.each(['HMAC-SHA256', 'HMAC-SHA512'] as const)(
+  it.each(['SHA256-KEY', 'HMAC-SHA256', 'HMAC-SHA512'] as const)(
     "MaXacThuc (%s): the hub's verifies at the platform and the platform's at the hub",
     async (algorithm) => {
-      const hash = algorithm === 'HMAC-SHA512' ? 'sha512' : 'sha256';
       const signed = { ...init, MaXacThuc: await hubDvcqg.authenticationCode(algorithm, SECRETS[1]!, init, INIT_FIELDS) };
-      expect(platformMacVerifies(signed, INIT_FIELDS, SECRETS, hash)).toBe(true);
-      expect(platformMacVerifies({ ...signed, SoTien: '1' }, INIT_FIELDS, SECRETS, hash)).toBe(false);
-      expect(platformMacVerifies({ ...signed, SoTien: { n: 1 } }, INIT_FIELDS, SECRETS, hash)).toBe(false);
-      const confirm = { LoaiBanTin: 'CONFIRM', MaDoiTac: 'HCC', MaThamChieu: 'HUBREF01', SoTien: 185000, MaTienTe: 'VND' };
-      const code = platformMac(confirm, CONFIRM_FIELDS, SECRETS[0]!, hash);
+      expect(platformMacVerifies(signed, INIT_FIELDS, SECRETS, algorithm)).toBe(true);
+      expect(platformMacVerifies({ ...signed, SoTien: '1' }, INIT_FIELDS, SECRETS, algorithm)).toBe(false);
+      expect(platformMacVerifies({ ...signed, SoTien: { n: 1 } }, INIT_FIELDS, SECRETS, algorithm)).toBe(false);
+      expect(platformMacVerifies(signed, INIT_FIELDS, ['another-secret'], algorithm)).toBe(false);
+      const confirm = {
+        LoaiBanTin: 'CONFIRM',
+        MaLoi: '00',
+        MaDoiTac: 'HCC',
+        MaThamChieu: 'HUBREF01',
+        SoTien: 185000,
+        MaTienTe: 'VND',
+        MaGiaoDich: 'PP01',
+      };
+      const code = platformMac(confirm, CONFIRM_FIELDS, SECRETS[0]!, algorithm);
       expect(await hubDvcqg.verifyAuthenticationCode(algorithm, SECRETS, { ...confirm, MaXacThuc: code }, CONFIRM_FIELDS)).toBe(true);
+      expect(
+        await hubDvcqg.verifyAuthenticationCode(algorithm, SECRETS, { ...confirm, MaLoi: '11', MaXacThuc: code }, CONFIRM_FIELDS),
+      ).toBe(false);
     },
   );
+
+  it('the default MaXacThuc is SHA-256 of the joined fields with the key appended, not an HMAC', () => {
+    // printf '%s' 'INIT|1.0.6|HCC|HUBREF01|185000||||||||20261122130640|1.2.3.4|k' | sha256sum
+    expect(platformMac(init, INIT_FIELDS, 'k')).toBe('dfc5b021c01e9c12cebc30687b5e1f96c58ebcd9eb646dc81354ad36618c37cb');
+    expect(platformMac(init, INIT_FIELDS, 'k')).not.toBe(platformMac(init, INIT_FIELDS, 'k', 'HMAC-SHA256'));
+  });
 });
 
 describe('the bank and the wall clock', () => {

@@ -106,7 +106,7 @@ export const intentObligations = pgTable(
   (t) => [primaryKey({ columns: [t.intentId, t.obligationId] }), index('intent_obligations_obligation_idx').on(t.obligationId)],
 );
 
-/** Append-only history of every intent, refused transitions included. */
+/** Append-only history of every intent, refused transitions included (a principal's repeated refusal is counted on its first row). */
 export const paymentEvents = pgTable(
   'payment_events',
   {
@@ -122,6 +122,13 @@ export const paymentEvents = pgTable(
     actor: text(),
     detail: jsonb().$type<Record<string, unknown>>(),
     createdAt: createdAt(),
+    /**
+     * A refusal (`accepted` false) said again by the same principal, identically, is not a new
+     * row: this counts how many times it was said (the row's own facts, its first time included,
+     * never change), and `lastRepeatedAt` says when it was last. 1 and null for every other row.
+     */
+    repeats: integer().notNull().default(1),
+    lastRepeatedAt: instant(),
   },
   (t) => [index('payment_events_intent_idx').on(t.intentId, t.id)],
 );

@@ -1,11 +1,24 @@
 import { sql } from 'drizzle-orm';
-import { type AnyPgColumn, check, date, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  type AnyPgColumn,
+  bigint,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { createdAt, instant, vnd } from './columns.ts';
 import { paymentIntents } from './payments.ts';
 
 /**
  * Receipt numbering per (agency, form symbol, series symbol, year). The counter row is locked and
- * incremented inside the transaction that issues the receipt, so a rolled-back payment leaves
+ * incremented inside the transaction that issues receipts (the issuer's, a batch at a time; a correction's), so a rolled-back issue leaves
  * no gap (Decree 254/2026 Art. 23: numbers are sequential without gaps within a series, and a
  * series carries its year: numbering starts again at 1 with each year, even under a symbol an
  * agency configured without a year in it).
@@ -82,7 +95,7 @@ export const receipts = pgTable(
     gatewayTransactionId: text(),
     /**
      * Compact JWS over the receipt's canonical JSON, verifiable with /.well-known/jwks.json.
-     * Written just after the paying transaction commits (signing inside it would hold the
+     * Written just after the issuer's numbering commits (signing inside it would hold the
      * series' row lock across a crypto call); null only until then, or until the job or the
      * first read signs a receipt whose signer was interrupted.
      */
@@ -109,4 +122,35 @@ export const receipts = pgTable(
     uniqueIndex('receipts_lookup_code_idx').on(t.lookupCode),
     index('receipts_unsigned_idx').on(t.createdAt).where(sql`${t.signature} IS NULL`),
   ],
+);
+
+/**
+ * A payment's receipt waiting for its number. The paying transaction writes it (what the receipt
+ * will say: lines, total, look-up code) and does not touch the series' counter, so payments of one
+ * agency never wait on each other's commits; the receipt issuer (services/receipt-issuer.ts) then
+ * numbers the requests of a series in one short transaction, in the order they were written
+ * (`seq`), dated at issue, and deletes them: a request and its receipt never exist together, and a
+ * rolled-back issue leaves the requests and the counter as they were, so numbers stay gapless.
+ */
+export const receiptRequests = pgTable(
+  'receipt_requests',
+  {
+    /** The receipt's id, chosen when paid: signatures, events and look-ups name it from then on. */
+    id: uuid().primaryKey(),
+    seq: bigint({ mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
+    intentId: uuid()
+      .notNull()
+      .references(() => paymentIntents.id),
+    dossierCode: text().notNull(),
+    /** The collecting agency: its series numbers the receipt. */
+    agencyCode: text().notNull(),
+    lookupCode: text().notNull(),
+    lines: jsonb().$type<ReceiptLine[]>().notNull(),
+    total: vnd().notNull(),
+    totalInWords: text().notNull(),
+    gateway: text().notNull(),
+    gatewayTransactionId: text(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('receipt_requests_intent_idx').on(t.intentId), index('receipt_requests_agency_idx').on(t.agencyCode, t.seq)],
 );

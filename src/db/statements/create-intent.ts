@@ -14,14 +14,15 @@ export interface NewIntent {
   gatewayReference: string | null;
   onlinePaymentFlag: number;
   nextPollAt: Date | null;
-  /** `role:subject` of the caller: the intent's owner and the Idempotency-Key's namespace. */
+  /** `role:subject` of the caller: the intent's owner. */
   principal: string;
   createdAt: Date;
   /** The fee lines it pays, all of which must still be unpaid and held by nobody. */
   obligationIds: readonly string[];
   /** The history, in order; each line becomes a payment_events row of source `portal`. */
   events: ReadonlyArray<{ event: string; from: string | null; to: string; detail: Record<string, unknown> }>;
-  idempotency: { key: string; fingerprint: string; expiresAt: Date; response: { status: number; body: unknown } };
+  /** `scope`: the Idempotency-Key's namespace (services/idempotency.ts idempotencyScope). */
+  idempotency: { scope: string; key: string; fingerprint: string; expiresAt: Date; response: { status: number; body: unknown } };
 }
 
 /**
@@ -55,7 +56,7 @@ export async function insertIntent(db: Executor, n: NewIntent): Promise<CreateIn
         SELECT code FROM dossiers WHERE code = ${n.dossierCode} FOR KEY SHARE
       ), claim AS (
         INSERT INTO idempotency_keys (principal, key, request_fingerprint, status, response_status, response_body, created_at, updated_at, expires_at)
-        VALUES (${n.principal}, ${n.idempotency.key}, ${n.idempotency.fingerprint}, 'done', ${n.idempotency.response.status},
+        VALUES (${n.idempotency.scope}, ${n.idempotency.key}, ${n.idempotency.fingerprint}, 'done', ${n.idempotency.response.status},
                 ${JSON.stringify(n.idempotency.response.body)}::jsonb, ${at}, ${at}, ${n.idempotency.expiresAt.toISOString()})
         ON CONFLICT DO NOTHING
         RETURNING 1

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { IntentStatus } from '../../domain/payment-states.ts';
-import type { ReceiptIssuer, ReceiptLine } from '../schema/receipts.ts';
+import type { ReceiptLine } from '../schema/receipts.ts';
 import { type Executor, queryRows } from '../types.ts';
 
 /** What every receipt's issue needs to know besides its content: its date and the hub's receipt settings. */
@@ -22,14 +22,14 @@ export interface ReceiptIssue {
 }
 
 /** The series' year is the issue date's (a Vietnamese date, yyyy-mm-dd). */
-const seriesYear = (issue: ReceiptIssue) => Number(issue.issuedDate.slice(0, 4));
+export const seriesYear = (issue: Pick<ReceiptIssue, 'issuedDate'>) => Number(issue.issuedDate.slice(0, 4));
 
 /**
  * The collecting agency `a` as a receipt issued now prints it: code, name, address, tax code, its
  * form and series symbols (a series that starts with two digits carries its year there: Circular
  * 91/2026), and the issuer when the hub signs on its behalf.
  */
-function holderColumns(issue: ReceiptIssue) {
+export function holderColumns(issue: Omit<ReceiptIssue, 'lookupCode' | 'issuedAt'>) {
   return sql`a.code, a.name, a.address, a.tax_code, coalesce(a.receipt_form_symbol, ${issue.defaultFormSymbol}) AS form_symbol,
              CASE WHEN a.receipt_series_symbol ~ '^[0-9]{2}' THEN ${issue.issuedDate.slice(2, 4)} || substr(a.receipt_series_symbol, 3)
                   ELSE coalesce(a.receipt_series_symbol, ${issue.defaultSeriesSymbol}) END AS series_symbol,
@@ -61,9 +61,13 @@ export interface MarkPaidInput {
   toStatus: IntentStatus;
   gatewayTransactionId: string;
   paidAt: Date;
+  /** When this is written (updated_at, the event's time). */
+  at: Date;
   history: { source: string; actor: string | null; detail: Record<string, unknown> };
-  receipt: ReceiptIssue & {
+  /** The receipt asked for: its id and look-up code now, its number and date when the issuer numbers it. */
+  receipt: {
     id: string;
+    lookupCode: string;
     totalInWords: string;
     /**
      * Default true. False for a counter payment of an agency that hands out paper receipts
@@ -74,50 +78,37 @@ export interface MarkPaidInput {
 }
 
 export interface MarkPaidResult {
-  /** The receipt's number in its series; null when no e-receipt was issued (`receipt.issue` false). */
-  number: number | null;
+  /** This payment left none of the dossier's fee lines unpaid: the dossier is paid now. */
+  dossierPaid: boolean;
+  /** The dossier's collecting agency, whose series will number the receipt. */
   agencyCode: string;
-  agencyName: string;
-  formSymbol: string;
-  seriesSymbol: string;
-  collectorAddress: string | null;
-  collectorTaxCode: string | null;
-  issuer: ReceiptIssuer | null;
-  payerName: string | null;
-  payerAddress: string | null;
+  /** A receipt request was written (receipt_requests): the issuer numbers it once this commits. */
+  receiptRequested: boolean;
   lines: ReceiptLine[];
 }
 
 /**
  * Marks an intent's fee lines, the intent and (when nothing else is unpaid) its dossier paid,
- * records the event, and issues the receipt — in ONE statement, the last before COMMIT. The
- * agency's receipt counter is locked by that statement, so payments of one agency wait on each
- * other only for a statement and a commit; numbers stay gapless, since a rolled back payment
- * takes its number back with it. The caller holds the intent's and the dossier's locks, so
- * "nothing else unpaid" sees every payment of the dossier committed before this one.
+ * records the event, and asks for the receipt — in ONE statement. The receipt is a request
+ * (receipt_requests), numbered after this commits by the receipt issuer, so a payment never waits
+ * on another payment of its agency for a number. The caller holds the intent's and the dossier's
+ * locks, so "nothing else unpaid" sees every payment of the dossier committed before this one.
  *
  * Throws when the intent no longer holds every one of its lines (it cannot happen while
  * reservations hold; if it ever does, the transaction rolls back: no line is paid twice, no
- * receipt number is used).
+ * receipt asked for).
  */
-export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): Promise<MarkPaidResult> {
+export async function markPaidAndRequestReceipt(db: Executor, p: MarkPaidInput): Promise<MarkPaidResult> {
   const issue = p.receipt.issue ?? true;
-  const at = p.receipt.issuedAt.toISOString();
+  const at = p.at.toISOString();
   const paidAt = p.paidAt.toISOString();
   const [row] = await queryRows<{
     paid: number;
     linked: number;
     moved: number;
-    number: number | null;
+    dossier_paid: number;
+    requested: number;
     agency_code: string;
-    agency_name: string;
-    form_symbol: string;
-    series_symbol: string;
-    collector_address: string | null;
-    collector_tax_code: string | null;
-    issuer: unknown;
-    payer_name: string | null;
-    payer_address: string | null;
     lines: unknown;
     lines_total: string;
   }>(
@@ -155,49 +146,35 @@ export async function markPaidAndIssueReceipt(db: Executor, p: MarkPaidInput): P
       WHERE code = ${p.dossierCode} AND EXISTS (SELECT 1 FROM moved)
         AND NOT EXISTS (SELECT 1 FROM obligations o WHERE o.dossier_code = ${p.dossierCode} AND o.status = 'unpaid'
                           AND o.id NOT IN (SELECT id FROM paid))
+      RETURNING 1
     ), holder AS (
-      SELECT ${holderColumns(p.receipt)}, d.applicant_name, d.applicant_address
-      FROM dossiers d JOIN agencies a ON a.code = d.agency_code WHERE d.code = ${p.dossierCode}
+      SELECT d.agency_code FROM dossiers d WHERE d.code = ${p.dossierCode}
     ), lines AS (
       SELECT coalesce(json_agg(json_build_object('obligationId', p.id, 'kind', p.kind, 'feeCode', p.fee_code, 'name', p.name,
                                                  'amount', l.amount) ORDER BY p.line_no), '[]'::json) AS items,
              coalesce(sum(l.amount), 0)::text AS total
       FROM paid p JOIN links l ON l.obligation_id = p.id
-    ), counter AS (
-${nextNumber(p.receipt, sql`EXISTS (SELECT 1 FROM moved) AND ${issue}::boolean`)}
-    ), receipt AS (
-      INSERT INTO receipts (id, intent_id, dossier_code, agency_code, agency_name, collector_address, collector_tax_code, issuer, lookup_code,
-                            form_symbol, series_symbol, number, issued_at, issued_date, payer_name, payer_address, lines, total, total_in_words,
-                            gateway, gateway_transaction_id, created_at)
-      SELECT ${p.receipt.id}::uuid, ${p.intentId}::uuid, ${p.dossierCode}, holder.code, holder.name, holder.address, holder.tax_code, holder.issuer,
-             ${p.receipt.lookupCode}, holder.form_symbol, holder.series_symbol,
-             counter.last_number, ${at}::timestamptz, ${p.receipt.issuedDate}::date, holder.applicant_name, holder.applicant_address,
+    ), request AS (
+      INSERT INTO receipt_requests (id, intent_id, dossier_code, agency_code, lookup_code, lines, total, total_in_words, gateway,
+                                    gateway_transaction_id, created_at)
+      SELECT ${p.receipt.id}::uuid, ${p.intentId}::uuid, ${p.dossierCode}, holder.agency_code, ${p.receipt.lookupCode},
              (SELECT items FROM lines)::jsonb, ${p.amount}, ${p.receipt.totalInWords}, ${p.gateway}, ${p.gatewayTransactionId}, ${at}::timestamptz
-      FROM holder CROSS JOIN counter
-      RETURNING number
+      FROM holder WHERE EXISTS (SELECT 1 FROM moved) AND ${issue}::boolean
+      RETURNING 1
     )
     SELECT (SELECT count(*) FROM paid)::int AS paid, (SELECT count(*) FROM links)::int AS linked, (SELECT count(*) FROM moved)::int AS moved,
-           (SELECT number FROM receipt) AS number, holder.code AS agency_code, holder.name AS agency_name, holder.form_symbol,
-           holder.series_symbol, holder.address AS collector_address, holder.tax_code AS collector_tax_code, holder.issuer,
-           holder.applicant_name AS payer_name, holder.applicant_address AS payer_address,
-           (SELECT items FROM lines) AS lines, (SELECT total FROM lines) AS lines_total
+           (SELECT count(*) FROM dossier)::int AS dossier_paid, (SELECT count(*) FROM request)::int AS requested,
+           holder.agency_code, (SELECT items FROM lines) AS lines, (SELECT total FROM lines) AS lines_total
     FROM holder`,
   );
-  if (!row || row.paid !== row.linked || row.moved !== 1 || (issue && row.number === null) || Number(row.lines_total) !== p.amount) {
+  if (!row || row.paid !== row.linked || row.moved !== 1 || (issue && row.requested !== 1) || Number(row.lines_total) !== p.amount) {
     throw new Error(`intent ${p.intentId} holds ${row?.paid ?? 0} of its ${row?.linked ?? 0} obligations`);
   }
   const lines = (typeof row.lines === 'string' ? JSON.parse(row.lines) : row.lines) as Array<ReceiptLine & { amount: number | string }>;
   return {
-    number: row.number === null ? null : Number(row.number),
+    dossierPaid: row.dossier_paid > 0,
     agencyCode: row.agency_code,
-    agencyName: row.agency_name,
-    formSymbol: row.form_symbol,
-    seriesSymbol: row.series_symbol,
-    collectorAddress: row.collector_address,
-    collectorTaxCode: row.collector_tax_code,
-    issuer: (typeof row.issuer === 'string' ? JSON.parse(row.issuer) : row.issuer) as ReceiptIssuer | null,
-    payerName: row.payer_name,
-    payerAddress: row.payer_address,
+    receiptRequested: row.requested === 1,
     lines: lines.map((line) => ({ ...line, amount: Number(line.amount) })),
   };
 }

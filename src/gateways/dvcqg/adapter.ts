@@ -8,6 +8,7 @@ import type {
   GatewayResponse,
   InboundMessage,
   IntentSnapshot,
+  PayableBill,
   PaymentRequest,
   PollingSchedule,
   StatusQueryResult,
@@ -18,10 +19,13 @@ import {
   buildQueryMessage,
   confirmSchema,
   DVCQG_DEFAULTS,
+  DVCQG_RECEIPT_DEFAULTS,
   type DvcqgAlgorithm,
   type DvcqgConstants,
   paymentOutcome,
+  portalPaymentInfo,
   queryResult,
+  type ReceiptSettings,
   readInitAnswer,
   SUCCESS,
   verifyAuthenticationCode,
@@ -49,7 +53,17 @@ export interface DvcqgSettings {
   /** Which field of the init's answer holds the payer's redirect URL. */
   redirectField: string;
   polling: PollingSchedule;
+  /** The receipt block's enrolment values (MaDVC's suffix, KhoBac); absent: their defaults. */
+  receipt?: ReceiptSettings;
+  /** The most one payment may be, in VND (DVCQG_MAX_AMOUNT_VND); absent: DVCQG_DEFAULT_MAX_AMOUNT. */
+  maxAmount?: number;
 }
+
+/**
+ * The platform publishes no limit of SoTien; it pays through banks and intermediaries whose
+ * transfers (NAPAS 24/7) banks commonly cap just below 500 million đồng. Configurable.
+ */
+export const DVCQG_DEFAULT_MAX_AMOUNT = 499_999_999;
 
 export type DvcqgOptions = DvcqgSettings & {
   /**
@@ -74,6 +88,7 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
   if (!signingSecret) throw new Error('the national platform gateway needs at least one DVCQG_HASH_KEY');
   const constants: DvcqgConstants = { ...DVCQG_DEFAULTS, ...options.constants };
   const { algorithm, partnerCode } = options;
+  const receipt = options.receipt ?? DVCQG_RECEIPT_DEFAULTS;
   /** Whether a confirm's signature covers what it says happened (the code and the transaction). */
   const outcomeSigned = OUTCOME_FIELDS.every((field) => options.confirmFields.includes(field));
   if (!outcomeSigned && !options.queryUrl) {
@@ -92,6 +107,7 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
   const gateway: Gateway = {
     id: 'dvcqg',
     capabilities: { redirect: true, qr: false, queryStatus: Boolean(options.queryUrl), refund: false, statement: true },
+    maxAmount: options.maxAmount ?? DVCQG_DEFAULT_MAX_AMOUNT,
     statement: dvcqgStatementFormat,
     // 766 DuocThanhToanTrucTuyen 1: paid through the national platform.
     onlinePaymentFlag: 1,
@@ -106,6 +122,7 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
         secret: signingSecret,
         fields: options.initFields,
         constants,
+        receipt,
       });
       const response = await post(options.initUrl, message);
       if (!response.ok) throw new Error(`the platform answered HTTP ${response.status} to the init`);
@@ -161,6 +178,8 @@ export function createDvcqgGateway(options: DvcqgOptions): Gateway {
       });
       return { status, contentType: 'application/json', body: JSON.stringify(body) };
     },
+
+    describeBill: (bill: PayableBill) => portalPaymentInfo(bill, { ...receipt, partnerCode }),
   };
 
   if (options.queryUrl) {

@@ -1,9 +1,17 @@
 import { z } from 'zod';
 import { vnCompactTimestamp } from '../../domain/dates.ts';
-import { isVnd } from '../../domain/money.ts';
-import { hmacHex, verifyWithAny } from '../hmac.ts';
+import { isVnd, sumVnd } from '../../domain/money.ts';
+import { hmacHex, keyAppendedSha256Hex, verifyKeyAppendedWithAny, verifyWithAny } from '../hmac.ts';
 import { parseJsonObject } from '../json.ts';
-import type { CallbackResult, GatewayOutcome, PaymentRequest, StatusQueryResult } from '../types.ts';
+import type {
+  CallbackResult,
+  GatewayOutcome,
+  PayableBill,
+  PaymentRequest,
+  PortalPaymentInfo,
+  ReceiptBlock,
+  StatusQueryResult,
+} from '../types.ts';
 import { parseVnCompactTimestamp, removeVietnameseDiacritics } from '../vnpay/protocol.ts';
 
 /**
@@ -17,7 +25,15 @@ import { parseVnCompactTimestamp, removeVietnameseDiacritics } from '../vnpay/pr
  * algorithm come from configuration, since the platform's versions differ.
  */
 
-export type DvcqgAlgorithm = 'HMAC-SHA256' | 'HMAC-SHA512';
+/**
+ * How MaXacThuc is made. `SHA256-KEY` (the default): hex(SHA-256(field1|…|fieldN|secretKey)), as
+ * the production integrations compute it (OpenCPS `PayGateUtil.generateChecksum` on
+ * release-candidate-3.0, and a .NET provincial integration's `CreateMaXacThuc`: UTF-8, lower-case
+ * hex). `HMAC-SHA256` / `HMAC-SHA512`: the HMAC of the joined fields under the key, as OpenCPS's
+ * earlier versions sign; kept for a platform version that still does.
+ */
+export const DVCQG_ALGORITHMS = ['SHA256-KEY', 'HMAC-SHA256', 'HMAC-SHA512'] as const;
+export type DvcqgAlgorithm = (typeof DVCQG_ALGORITHMS)[number];
 
 /** Message-type and fixed-field values; each can be overridden where a platform version differs. */
 export interface DvcqgConstants {
@@ -52,7 +68,7 @@ const REFUSED = '99';
 /** MaThamChieu is at most 20 characters on the platform. */
 const MAX_REFERENCE_LENGTH = 20;
 
-const webAlgorithm = (algorithm: DvcqgAlgorithm) => (algorithm === 'HMAC-SHA512' ? 'SHA-512' : 'SHA-256');
+const hmacAlgorithm = (algorithm: Exclude<DvcqgAlgorithm, 'SHA256-KEY'>) => (algorithm === 'HMAC-SHA512' ? 'SHA-512' : 'SHA-256');
 const hexLength = (algorithm: DvcqgAlgorithm) => (algorithm === 'HMAC-SHA512' ? 128 : 64);
 
 // ---------------------------------------------------------------------------------------------
@@ -78,10 +94,15 @@ export async function authenticationCode(
   message: Readonly<Record<string, unknown>>,
   fields: readonly string[],
 ): Promise<string> {
-  return hmacHex(webAlgorithm(algorithm), secret, signString(message, fields));
+  const text = signString(message, fields);
+  if (algorithm === 'SHA256-KEY') return keyAppendedSha256Hex(text, secret);
+  return hmacHex(hmacAlgorithm(algorithm), secret, text);
 }
 
-/** True when the message's MaXacThuc is the HMAC of `fields` under any of the secrets (rotation). */
+/**
+ * True when the message's MaXacThuc is the code of `fields` under any of the secrets (rotation),
+ * every secret tried and compared in constant time, the hex in either case.
+ */
 export async function verifyAuthenticationCode(
   algorithm: DvcqgAlgorithm,
   secrets: readonly string[],
@@ -98,12 +119,29 @@ export async function verifyAuthenticationCode(
   } catch {
     return false;
   }
-  return verifyWithAny(webAlgorithm(algorithm), secrets, signed, code);
+  if (algorithm === 'SHA256-KEY') return verifyKeyAppendedWithAny(secrets, signed, code);
+  return verifyWithAny(hmacAlgorithm(algorithm), secrets, signed, code);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Init
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * The receipt block's values the hub cannot know from a dossier: the operator's enrolment with the
+ * platform, each with a documented default.
+ */
+export interface ReceiptSettings {
+  /**
+   * MaDVC (the national public-service code) is the procedure's code followed by this. Default
+   * '' (MaDVC = MaTTHC); the .NET integration appends `.01`, OpenCPS a configured suffix.
+   */
+  serviceCodeSuffix: string;
+  /** KhoBac, the State Treasury office; default '' as OpenCPS sends it for procedure fees (MaDichVu 2). */
+  treasury: string;
+}
+
+export const DVCQG_RECEIPT_DEFAULTS: Readonly<ReceiptSettings> = Object.freeze({ serviceCodeSuffix: '', treasury: '' });
 
 export interface InitSettings {
   partnerCode: string;
@@ -112,10 +150,11 @@ export interface InitSettings {
   secret: string;
   fields: readonly string[];
   constants: DvcqgConstants;
+  receipt: ReceiptSettings;
 }
 
 /** One receipt line: LoaiPhiLePhi 1 is a phí (fee), 2 a lệ phí (charge). */
-export function feeLines(lines: PaymentRequest['lines']) {
+function feeLines(lines: PaymentRequest['lines']) {
   return lines.map((line) => ({
     LoaiPhiLePhi: line.kind === 'phi' ? ('1' as const) : ('2' as const),
     MaPhiLePhi: line.feeCode,
@@ -132,6 +171,60 @@ function asciiText(text: string, max = 210): string {
     .replace(/\s+/g, ' ')
     .trim()
     .slice(0, max);
+}
+
+/**
+ * ThongTinBienLai, the receipt the platform issues for the payment, with every field the
+ * production integrations send (gateways.md §3): the dossier, procedure and agency, the payee
+ * account the money is routed to, the fee lines (also as DSKhoanNop, the budget items), and the
+ * payer. MaCoQuanQD/TenCoQuanQD are the dossier's agency, which decides on it and charges the
+ * fees; NgayQD is the day the bill is stated (OpenCPS's look-up sends that day); TaiKhoanThuNSNN,
+ * optional, is sent only when every line names the same state-budget account.
+ */
+export function receiptBlock(bill: PayableBill, settings: ReceiptSettings): ReceiptBlock {
+  const budgetAccounts = new Set(bill.lines.map((line) => line.budgetAccount ?? ''));
+  const [budgetAccount] = budgetAccounts;
+  return {
+    MaDichVu: '2', // procedure fees and charges
+    MaHoSo: bill.dossierCode,
+    MaDVC: `${bill.procedureCode}${settings.serviceCodeSuffix}`,
+    TenDVC: bill.procedureName,
+    MaTTHC: bill.procedureCode,
+    TenTTHC: bill.procedureName,
+    MaDonVi: bill.agencyCode,
+    TenDonVi: bill.agencyName,
+    TKThuHuong: bill.collectionAccount.accountNumber,
+    MaNHThuHuong: bill.collectionAccount.bankBin,
+    TenTKThuHuong: bill.collectionAccount.accountName,
+    ...(budgetAccounts.size === 1 && budgetAccount ? { TaiKhoanThuNSNN: budgetAccount } : {}),
+    PhiLePhi: feeLines(bill.lines),
+    NoiDungThanhToan: asciiText(bill.description),
+    MaCoQuanQD: bill.agencyCode,
+    TenCoQuanQD: bill.agencyName,
+    KhoBac: settings.treasury,
+    NgayQD: vnCompactTimestamp(bill.at).slice(0, 8),
+    DSKhoanNop: bill.lines.map((line) => ({ NoiDung: line.name, SoTien: String(line.amount) })),
+    HoTenNguoiNop: bill.payer.name ?? '',
+    SoCMNDNguoiNop: bill.payer.idNumber ?? '',
+    DiaChiNguoiNop: bill.payer.address ?? '',
+  };
+}
+
+/**
+ * The portal's look-up (DPTraCuuThanhToanHS) answer's payment information, as OpenCPS's
+ * KeypayDVCQGUtils lays it out: the receipt block, its total, MaTraCuuTT (the dossier code and
+ * the look-up's yyyyMMddHHmmss), and `client_id`, the partner code the platform knows the province
+ * by. The hub keeps no state per look-up: `transaction_id` is that look-up code too.
+ */
+export function portalPaymentInfo(bill: PayableBill, settings: ReceiptSettings & { partnerCode: string }): PortalPaymentInfo {
+  const lookupCode = `${bill.dossierCode}${vnCompactTimestamp(bill.at)}`;
+  return {
+    transaction_id: lookupCode,
+    client_id: settings.partnerCode,
+    MaTraCuuTT: lookupCode,
+    ...receiptBlock(bill, settings),
+    SoTien: String(sumVnd(bill.lines.map((line) => line.amount))),
+  };
 }
 
 export async function buildInitMessage(request: PaymentRequest, settings: InitSettings) {
@@ -156,21 +249,7 @@ export async function buildInitMessage(request: PaymentRequest, settings: InitSe
     ThongTinGiaoDich: asciiText(request.description),
     ThoiGianGD: vnCompactTimestamp(request.createdAt),
     Ip: request.payer.ip,
-    ThongTinBienLai: {
-      MaDichVu: '2', // procedure fees and charges
-      MaHoSo: request.dossierCode,
-      MaTTHC: request.procedureCode,
-      TenTTHC: request.procedureName,
-      MaDonVi: request.agencyCode,
-      TenDonVi: request.agencyName,
-      TKThuHuong: request.collectionAccount.accountNumber,
-      MaNHThuHuong: request.collectionAccount.bankBin,
-      TenTKThuHuong: request.collectionAccount.accountName,
-      PhiLePhi: feeLines(request.lines),
-      HoTenNguoiNop: request.payer.name ?? '',
-      SoCMNDNguoiNop: request.payer.idNumber ?? '',
-      DiaChiNguoiNop: request.payer.address ?? '',
-    },
+    ThongTinBienLai: receiptBlock({ ...request, collectionAccount: request.collectionAccount, at: request.createdAt }, settings.receipt),
   };
   message.MaXacThuc = await authenticationCode(settings.algorithm, settings.secret, message, settings.fields);
   return message;

@@ -14,6 +14,8 @@ import {
   callbackBodySchema,
   checkSignature,
   refundResponseSchema,
+  returnMac,
+  returnMacVerifies,
   SIGNATURE_HEADER,
   signatureHeader,
   signCheckout,
@@ -32,7 +34,12 @@ export interface SandboxOptions {
   /** Status queries give up after this long and report "unknown", never "failed". */
   timeoutMs?: number;
   polling?: PollingSchedule;
+  /** The most one payment may be, in VND (SANDBOX_MAX_AMOUNT_VND); absent: SANDBOX_DEFAULT_MAX_AMOUNT. */
+  maxAmount?: number;
 }
+
+/** The sandbox stands in for a card gateway: by default it takes what VNPay takes (vnp_Amount's 12 digits of VND × 100). */
+export const SANDBOX_DEFAULT_MAX_AMOUNT = 9_999_999_999;
 
 const json = (status: number, body: unknown): GatewayResponse => ({
   status,
@@ -51,6 +58,7 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
   return {
     id: 'sandbox',
     capabilities: { redirect: true, qr: false, queryStatus: true, refund: true, statement: true },
+    maxAmount: options.maxAmount ?? SANDBOX_DEFAULT_MAX_AMOUNT,
     statement: sandboxStatementFormat,
     onlinePaymentFlag: 2,
     polling: options.polling,
@@ -61,7 +69,11 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
       const params: Record<string, string> = {
         amount: String(request.amount),
         currency: request.currency,
-        returnUrl: request.returnUrl,
+        // Back through the hub, never straight to the portal: the hub's page adds the signed hubResult.
+        returnUrl: `${options.baseUrl}/v1/returns/sandbox?${new URLSearchParams({
+          ref: request.reference,
+          mac: await returnMac(signingSecret, request.reference),
+        })}`,
         expiresAt: String(Math.floor(request.expiresAt.getTime() / 1000)),
         description: request.description.slice(0, 255),
       };
@@ -89,6 +101,13 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
           ? { kind: 'succeeded' as const, amount: body.amount, transactionId: body.transactionId, paidAt: new Date(body.occurredAt) }
           : { kind: 'failed' as const, reason: 'declined by the payer', transactionId: body.transactionId };
       return { ok: true, reference: body.reference, outcome };
+    },
+
+    async verifyReturn(query) {
+      const reference = query.get('ref');
+      const mac = query.get('mac');
+      if (!reference || !mac || !/^[0-9a-f]{64}$/i.test(mac)) return null;
+      return (await returnMacVerifies(options.secrets, reference, mac)) ? reference : null;
     },
 
     async respond(result: CallbackResult): Promise<GatewayResponse> {

@@ -9,7 +9,10 @@ import { hmacHex, verifyWithAny } from '../hmac.ts';
  * - callbacks carry `Sandbox-Signature: t=<unix seconds>,v1=<hex>` where v1 is
  *   HMAC-SHA256(secret, `${t}.${rawBody}`); several v1 values may be sent while keys rotate,
  *   and the receiver accepts any of its secrets within a tolerance window;
- * - the status API is authenticated the same way, over `${t}.GET ${path}`.
+ * - the status API is authenticated the same way, over `${t}.GET ${path}`;
+ * - the payer's browser comes back to the URL the checkout link names, the hub's
+ *   `/v1/returns/sandbox?ref=…&mac=…` (see `returnMac`), with the sandbox's unsigned
+ *   `reference` and `status` added.
  */
 export const SIGNATURE_HEADER = 'sandbox-signature';
 
@@ -19,6 +22,19 @@ function canonicalQuery(params: Record<string, string>): string {
     .sort()
     .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(params[k]!)}`)
     .join('&');
+}
+
+/**
+ * The hub's mark on the return URL it gives the sandbox (HMAC-SHA256 over `return:${reference}`,
+ * apart from every other message the secrets sign): the sandbox sends the payer's browser back
+ * unsigned, so the hub only believes a return link it made itself, and the link names the intent.
+ */
+export function returnMac(secret: string, reference: string): Promise<string> {
+  return hmacHex('SHA-256', secret, `return:${reference}`);
+}
+
+export function returnMacVerifies(secrets: readonly string[], reference: string, mac: string): Promise<boolean> {
+  return verifyWithAny('SHA-256', secrets, `return:${reference}`, mac);
 }
 
 export async function signCheckout(secret: string, reference: string, params: Record<string, string>): Promise<string> {

@@ -60,6 +60,11 @@ export type VnpayOptions = VnpaySettings & {
 
 /** VNPay's limits: vnp_OrderInfo ≤ 255 characters, vnp_RequestId alphanumeric ≤ 32. */
 const ORDER_INFO_MAX = 255;
+/**
+ * vnp_Amount is Numeric[1,12] and carries VND × 100 (VNPay's integration guide, "Danh sách tham
+ * số"): at most 999 999 999 999, so one payment is at most 9 999 999 999 đ.
+ */
+const VNPAY_MAX_AMOUNT = 9_999_999_999;
 const newRequestId = () => crypto.randomUUID().replace(/-/g, '');
 const withoutPipes = (text: string) => text.replace(/\|/g, '/');
 
@@ -153,6 +158,7 @@ export function createVnpayGateway(options: VnpayOptions): Gateway {
   return {
     id: 'vnpay',
     capabilities: { redirect: true, qr: false, queryStatus: true, refund: true, statement: true },
+    maxAmount: VNPAY_MAX_AMOUNT,
     statement: vnpayStatementFormat,
     onlinePaymentFlag: 2,
     polling: options.polling,

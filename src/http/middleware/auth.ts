@@ -71,7 +71,12 @@ export function createTokenVerifier(options: {
     }
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new ServiceError('unauthenticated', 'the bearer token lacks valid role, agencies or sub claims');
-    const principal: Principal = { subject: claims.data.sub, role: claims.data.role, agencies: claims.data.agencies };
+    const principal: Principal = {
+      subject: claims.data.sub,
+      role: claims.data.role,
+      agencies: claims.data.agencies,
+      ...(typeof payload.iss === 'string' ? { issuer: payload.iss } : {}),
+    };
     remember(token, principal, payload.exp);
     return principal;
   };

@@ -16,6 +16,20 @@ export const requestId = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
+ * An answer given before the request's body has all arrived (a body refused as too large, or of
+ * the wrong type, unread) closes the connection, as RFC 9112 §9.6 asks. Otherwise the Node
+ * adapter answers "keep-alive", then destroys the socket when it cannot drain the rest of the
+ * body within 500 ms: under the client's next request on it, which fails with a "socket hang up"
+ * although it may not be safe to send again (test/reliability/hostile-input.test.ts found it).
+ * Node only (`c.env.incoming`, as @hono/node-server passes it); Workers has no such socket.
+ */
+export const closeUnreadBodies = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  const incoming = (c.env as { incoming?: { complete?: boolean } } | undefined)?.incoming;
+  if (incoming?.complete === false) c.res.headers.set('connection', 'close');
+});
+
+/**
  * One structured line per request. Only the route pattern is logged, not the path or the query
  * (so no applicant data or gateway parameters), and the principal as role:subject; the request
  * id comes with the request's logger. An error answer adds its problem `code`; a 5xx (a gateway

@@ -8,7 +8,9 @@ import { ServiceError } from '../../services/errors.ts';
 const gatewayParam = z.object({ gateway: z.enum(gatewayIds).openapi({ param: { name: 'gateway', in: 'path' }, example: 'sandbox' }) });
 
 import type { AppEnv } from '../env.ts';
+import { clientAddress, type RateLimits } from '../middleware/rate-limits.ts';
 import { errorResponses } from '../openapi-errors.ts';
+import { problemResponse } from '../problem.ts';
 
 /** The answers are each gateway's own (the sandbox's shown); the hub's own refusals are problems. */
 const gatewayAnswer = (example: unknown) => ({ 'application/json': { schema: { type: 'object' as const }, example } });
@@ -17,7 +19,7 @@ const gatewayAnswer = (example: unknown) => ({ 'application/json': { schema: { t
  * Gateway callbacks: authenticated by the gateway's signature, nothing else (invariant 5).
  * The raw bytes are kept exactly as received, since signatures are computed over them.
  */
-export function registerCallbackRoutes(app: OpenAPIHono<AppEnv>) {
+export function registerCallbackRoutes(app: OpenAPIHono<AppEnv>, limits?: RateLimits) {
   for (const method of ['post', 'get'] as const) {
     app.openAPIRegistry.registerPath({
       method,
@@ -69,7 +71,7 @@ export function registerCallbackRoutes(app: OpenAPIHono<AppEnv>) {
           description: 'Stored but not yet processed; the gateway should deliver again',
           content: gatewayAnswer({ received: false, error: 'try again' }),
         },
-        ...errorResponses(['not-found', 'payload-too-large', 'internal-error']),
+        ...errorResponses(['not-found', 'payload-too-large', 'rate-limited', 'internal-error']),
       },
     });
   }
@@ -88,12 +90,38 @@ export function registerCallbackRoutes(app: OpenAPIHono<AppEnv>) {
       const gateway = (gatewayIds as readonly string[]).includes(id) ? c.get('ctx').gateways[id as GatewayId] : undefined;
       if (!gateway) throw new ServiceError('not-found', `no gateway "${id}" is configured here`);
       const url = new URL(c.req.url);
-      const response = await receiveCallback(c.get('ctx'), gateway, {
-        method: c.req.method,
-        url: `${url.pathname}${url.search}`,
-        headers: await keptHeaders(c.req.raw.headers),
-        rawBody: c.req.method === 'GET' ? '' : await c.req.text(),
-      });
+      // A source over its limit of refused messages still gets its verified ones through: only a
+      // message that fails again is answered 429 (and not kept). Refused ones are kept with their
+      // source, so that who floods the inbox can be seen.
+      const source = clientAddress(c, limits?.settings.trustProxy ?? false);
+      const refusals = limits?.refusedCallbacks;
+      const limit = refusals?.check(source);
+      const { response, refused } = await receiveCallback(
+        c.get('ctx'),
+        gateway,
+        {
+          method: c.req.method,
+          url: `${url.pathname}${url.search}`,
+          headers: await keptHeaders(c.req.raw.headers),
+          rawBody: c.req.method === 'GET' ? '' : await c.req.text(),
+        },
+        { source, keepRefused: !limit?.over },
+      );
+      if (refused && refusals) {
+        if (refusals.failed(source)) {
+          c.get('ctx').log.warn('rate limit: too many refused callback messages from one address', {
+            gateway: gateway.id,
+            source,
+            limitPerMinute: refusals.limit,
+          });
+        }
+        if (limit?.over) {
+          const seconds = limit.retryAfterSeconds;
+          return problemResponse(c, 'rate-limited', `too many refused callback messages from this address; retry in ${seconds} s`, [], {
+            retryAfterSeconds: seconds,
+          });
+        }
+      }
       return new Response(response.body, { status: response.status, headers: { 'content-type': response.contentType } });
     },
   );

@@ -39,6 +39,7 @@ const putRoute = createRoute({
       'not-found',
       'fee-inputs-locked',
       'unknown-agency',
+      'dossier-code-out-of-scope',
       'unknown-procedure',
       'fee-input-missing',
       'fee-out-of-range',

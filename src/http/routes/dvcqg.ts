@@ -17,13 +17,25 @@ const digits = z
   .regex(/^\d+$/)
   .openapi({ description: "Integer VND, as a string like the platform's messages", example: '135000' });
 
+const text = (description: string, example?: string) => z.string().openapi({ description, ...(example ? { example } : {}) });
+
 const PayableBillSchema = z
   .object({
+    transaction_id: text("The look-up's own code (the hub keeps no state per look-up): the same as MaTraCuuTT"),
+    client_id: text('The partner code the platform knows the province by (DVCQG_PARTNER_CODE)', 'HCC_DONGNAI'),
+    MaTraCuuTT: text("The dossier code followed by the look-up's time, yyyyMMddHHmmss in GMT+7"),
+    MaDichVu: z.literal('2').openapi({ description: '2: procedure fees and charges' }),
     MaHoSo: z.string(),
-    MaTTHC: z.string().openapi({ description: 'National procedure code' }),
+    MaDVC: text('The national public-service code: the procedure code and DVCQG_SERVICE_CODE_SUFFIX'),
+    TenDVC: z.string(),
+    MaTTHC: text('National procedure code'),
     TenTTHC: z.string(),
-    MaDonVi: z.string().openapi({ description: "The dossier's agency code" }),
+    MaDonVi: text("The dossier's agency code"),
     TenDonVi: z.string(),
+    TKThuHuong: text('The payee account: the agency’s collection account, or the nearest one above it', '113000123456'),
+    MaNHThuHuong: text("The payee account's bank (BIN)", '970415'),
+    TenTKThuHuong: text("The payee account's name"),
+    TaiKhoanThuNSNN: text('The state-budget account, when every line names the same one', '7111').optional(),
     SoTien: digits.openapi({ description: 'The sum of the unpaid lines' }),
     PhiLePhi: z.array(
       z.object({
@@ -33,6 +45,15 @@ const PayableBillSchema = z
         SoTien: digits,
       }),
     ),
+    NoiDungThanhToan: text('What the payment is for (ASCII)'),
+    MaCoQuanQD: text('The agency deciding on the dossier and charging the fees: the dossier’s agency'),
+    TenCoQuanQD: z.string(),
+    KhoBac: text('The State Treasury office (DVCQG_TREASURY; empty by default, as for procedure fees)'),
+    NgayQD: text('The day of the look-up, yyyyMMdd'),
+    DSKhoanNop: z.array(z.object({ NoiDung: z.string(), SoTien: digits })).openapi({ description: 'The lines as budget items' }),
+    HoTenNguoiNop: z.string(),
+    SoCMNDNguoiNop: text('Empty: the dossier does not carry the payer’s identity number'),
+    DiaChiNguoiNop: z.string(),
   })
   .openapi('DvcqgPayableBill');
 
@@ -72,8 +93,9 @@ const lookupRoute = createRoute({
   tags: ['National portal'],
   summary: 'The national portal looks up what a dossier owes (DPTraCuuThanhToanHS)',
   description:
-    'Answers `error_code` 1 with the bill (the unpaid lines and their sum), 0 when nothing is payable, it is already paid, or its lines are being paid through another channel (`payment in progress`), ' +
-    "-1 for a dossier that does not exist or lies outside the caller's agencies. The route's own problems (role, body) also carry `error_code: -1`.",
+    'Answers `error_code` 1 with the payment information in the platform’s words (the unpaid lines and their sum, the payee account the money is routed to, `MaTraCuuTT`, `MaDichVu`, `transaction_id`/`client_id`), ' +
+    '0 when nothing is payable, it is already paid, or its lines are being paid through another channel (`payment in progress`), ' +
+    "-1 for a dossier that does not exist or lies outside the caller's agencies, a hub without the national platform configured, or an agency without a collection account. The route's own problems (role, body) also carry `error_code: -1`.",
   security: [{ bearerAuth: [] }],
   middleware: [portalErrorCode, allow('portal', 'admin')] as const,
   request: {
@@ -91,13 +113,32 @@ const lookupRoute = createRoute({
               value: {
                 error_code: 1,
                 message: {
+                  transaction_id: `${EXAMPLE_DOSSIER_CODE}20261204101500`,
+                  client_id: 'HCC_DONGNAI',
+                  MaTraCuuTT: `${EXAMPLE_DOSSIER_CODE}20261204101500`,
+                  MaDichVu: '2',
                   MaHoSo: EXAMPLE_DOSSIER_CODE,
+                  MaDVC: '3.000347',
+                  TenDVC: 'Đổi giấy phép lái xe',
                   MaTTHC: '3.000347',
                   TenTTHC: 'Đổi giấy phép lái xe',
                   MaDonVi: '000.01.15.H19',
                   TenDonVi: 'Phòng Cảnh sát giao thông - Công an tỉnh Đồng Nai',
+                  TKThuHuong: '113000123456',
+                  MaNHThuHuong: '970415',
+                  TenTKThuHuong: 'CONG AN TINH DONG NAI',
+                  TaiKhoanThuNSNN: '7111',
                   SoTien: '135000',
                   PhiLePhi: [{ LoaiPhiLePhi: '2', MaPhiLePhi: 'LPGPLX', TenPhiLePhi: 'Lệ phí cấp đổi giấy phép lái xe', SoTien: '135000' }],
+                  NoiDungThanhToan: `Thanh toan phi le phi ho so ${EXAMPLE_DOSSIER_CODE}`,
+                  MaCoQuanQD: '000.01.15.H19',
+                  TenCoQuanQD: 'Phòng Cảnh sát giao thông - Công an tỉnh Đồng Nai',
+                  KhoBac: '',
+                  NgayQD: '20261204',
+                  DSKhoanNop: [{ NoiDung: 'Lệ phí cấp đổi giấy phép lái xe', SoTien: '135000' }],
+                  HoTenNguoiNop: 'Nguyễn Văn An',
+                  SoCMNDNguoiNop: '',
+                  DiaChiNguoiNop: '12 Võ Thị Sáu, Trấn Biên, Đồng Nai',
                 },
               },
             },

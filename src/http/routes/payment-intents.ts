@@ -25,8 +25,8 @@ const createIntentRoute = createRoute({
   tags: ['Payment intents'],
   summary: 'Start paying obligations of a dossier through a gateway',
   description:
-    'Idempotent by the Idempotency-Key header: the same key with the same body replays the first answer; with another body, 409. ' +
-    'An obligation already paid or held by a live intent: 409.',
+    'Idempotent by the Idempotency-Key header: the same key with the same body replays the first answer (with `Idempotent-Replayed: true`); with another body, 409. ' +
+    'An obligation already paid or held by a live intent: 409. More than the gateway takes in one payment: 422 `amount-above-gateway-limit`, its limit in `maxAmount`, before the gateway is asked.',
   security: [{ bearerAuth: [] }],
   middleware: [allow('portal', 'admin')] as const,
   request: {
@@ -49,6 +49,7 @@ const createIntentRoute = createRoute({
       'gateway-not-available',
       'gateway-capability-missing',
       'collection-account-missing',
+      'amount-above-gateway-limit',
       'gateway-error',
     ]),
   },

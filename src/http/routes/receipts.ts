@@ -151,7 +151,7 @@ const lookupRoute = createRoute({
         'application/json': { schema: ReceiptSchema.extend({ verified: z.boolean() }), example: { ...receiptExample, verified: true } },
       },
     },
-    ...errorResponses(['validation-failed', 'not-found']),
+    ...errorResponses(['validation-failed', 'not-found', 'rate-limited', 'service-unavailable']),
   },
 });
 

@@ -24,6 +24,22 @@ const DVCQG_RETURN_QUERY = z.object({
   MaXacThuc: z.string().openapi({ description: "The platform's signature over the confirm's fields", example: '9b2e…' }),
 });
 
+const SANDBOX_RETURN_QUERY = z.object({
+  ref: z.string().openapi({ description: 'The hub reference, as the hub wrote it into the return URL', example: 'HPATW51CYHX4' }),
+  mac: z.string().openapi({ description: "The hub's HMAC-SHA256 over the reference (the sandbox secret)", example: '5d0a…' }),
+  reference: z.string().optional().openapi({ description: 'Added by the sandbox; not signed, not read', example: 'HPATW51CYHX4' }),
+  status: z.string().optional().openapi({ description: 'Added by the sandbox; not signed, not read', example: 'succeeded' }),
+});
+
+/** What every return route's description says about the way on to the portal. */
+const ON_TO_PORTAL =
+  "then sends the browser to the intent's `returnUrl` with `reference`, `status` and `hubResult` added. `hubResult` is a " +
+  "compact JWS (JWT, ES256, header `typ: hub-result+jwt`) signed with the hub's key published at `/.well-known/jwks.json`: " +
+  "claims `intentId`, `reference`, `status` (the hub's record when the payer came back, never what the gateway's link says), " +
+  "`amount` (integer VND), `iss` (the hub's public base URL), `aud` (the return URL's origin), `iat`, and `exp` ten minutes " +
+  "later. The plain `status` parameter is not signed and must never be trusted; a dossier's state is what the API and the " +
+  'signed events say. ';
+
 /** Long enough to read the page, short enough not to feel stuck. */
 const REDIRECT_SECONDS = 5;
 
@@ -67,9 +83,10 @@ async function returnPage(c: Context<AppEnv>, gateway: ReturnGateway, gatewayNam
 }
 
 /**
- * Where the payer's browser lands after VNPay. For the payer's eyes only: it verifies the
- * signature so it shows nothing forged, reads the intent, and changes nothing. Only the IPN
- * (server to server, through the inbox) records a payment.
+ * Where the payer's browser lands after VNPay, the national platform or the sandbox. For the
+ * payer's eyes only: it verifies the link so it shows nothing forged, reads the intent, and changes
+ * nothing; only the server-to-server message (through the inbox) records a payment. The way on to
+ * the portal carries the hub's signed `hubResult` (services/hub-result.ts).
  */
 export function registerReturnRoutes(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.registerPath({
@@ -80,12 +97,12 @@ export function registerReturnRoutes(app: OpenAPIHono<AppEnv>) {
     summary: "The payer's browser comes back from VNPay (signed query; no bearer token)",
     description:
       'Verifies `vnp_SecureHash`, shows the payer a Vietnamese page with what VNPay reported and what the hub has recorded, ' +
-      "then sends the browser to the intent's `returnUrl` with `reference` and `status` added. Never changes any state: " +
-      'only the IPN (`GET /v1/callbacks/vnpay`) records a payment.',
+      ON_TO_PORTAL +
+      'Never changes any state: only the IPN (`GET /v1/callbacks/vnpay`) records a payment.',
     security: [],
     request: { query: VNPAY_RETURN_QUERY },
     responses: {
-      200: { description: 'The result page, redirecting to the portal', content: htmlPage('<h1>Thanh toán thành công</h1>') },
+      200: { description: 'The result page, redirecting to the portal with `hubResult`', content: htmlPage('<h1>Kết quả thanh toán</h1>') },
       400: { description: 'The link is not signed by VNPay (page, no redirect)', content: htmlPage('<h1>Liên kết không hợp lệ</h1>') },
       404: {
         description: 'No such payment (a page), or VNPay is not configured here (`not-found`)',
@@ -107,12 +124,13 @@ export function registerReturnRoutes(app: OpenAPIHono<AppEnv>) {
     tags: ['Gateway callbacks'],
     summary: "The payer's browser comes back from the national platform (the confirm's fields, signed; no bearer token)",
     description:
-      'Verifies `MaXacThuc` as for the confirm, shows the payer what the platform reported and what the hub has recorded, and ' +
-      "sends the browser to the intent's `returnUrl`. Never changes any state: only the confirm (`POST /v1/callbacks/dvcqg`) records a payment.",
+      'Verifies `MaXacThuc` as for the confirm, shows the payer what the platform reported and what the hub has recorded, ' +
+      ON_TO_PORTAL +
+      'Never changes any state: only the confirm (`POST /v1/callbacks/dvcqg`) records a payment.',
     security: [],
     request: { query: DVCQG_RETURN_QUERY },
     responses: {
-      200: { description: 'The result page, redirecting to the portal', content: htmlPage('<h1>Thanh toán thành công</h1>') },
+      200: { description: 'The result page, redirecting to the portal with `hubResult`', content: htmlPage('<h1>Kết quả thanh toán</h1>') },
       400: { description: 'The link is not signed by the platform', content: htmlPage('<h1>Liên kết không hợp lệ</h1>') },
       404: {
         description: 'No such payment (a page), or the platform is not configured here (`not-found`)',
@@ -120,6 +138,40 @@ export function registerReturnRoutes(app: OpenAPIHono<AppEnv>) {
       },
       ...errorResponses(['internal-error']),
     },
+  });
+
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/v1/returns/sandbox',
+    operationId: 'sandboxBrowserReturn',
+    tags: ['Gateway callbacks'],
+    summary: "The payer's browser comes back from the sandbox's checkout (a link the hub made; no bearer token)",
+    description:
+      'The sandbox sends the browser back unsigned, to the return URL the hub gave it: `mac` proves the hub made the link. ' +
+      "Shows the payer what the hub has recorded (the sandbox's `status` is not read), " +
+      ON_TO_PORTAL +
+      'Never changes any state: only the signed callback (`POST /v1/callbacks/sandbox`) records a payment.',
+    security: [],
+    request: { query: SANDBOX_RETURN_QUERY },
+    responses: {
+      200: { description: 'The result page, redirecting to the portal with `hubResult`', content: htmlPage('<h1>Kết quả thanh toán</h1>') },
+      400: { description: 'The link is not one the hub made (page, no redirect)', content: htmlPage('<h1>Liên kết không hợp lệ</h1>') },
+      404: {
+        description: 'No such payment (a page), or the sandbox is not configured here (`not-found`)',
+        content: { ...htmlPage('<h1>Không tìm thấy giao dịch</h1>'), ...errorResponses(['not-found'])[404]!.content },
+      },
+      ...errorResponses(['internal-error']),
+    },
+  });
+
+  app.get('/v1/returns/sandbox', (c) => {
+    const url = new URL(c.req.url);
+    return returnPage(c, 'sandbox', 'Cổng thanh toán thử nghiệm', {
+      method: 'GET',
+      url: `${url.pathname}${url.search}`,
+      headers: {},
+      rawBody: '',
+    });
   });
 
   app.get('/v1/returns/dvcqg', (c) => {

@@ -50,8 +50,10 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>) {
     path: '/.well-known/jwks.json',
     operationId: 'receiptKeys',
     tags: ['Operations'],
-    summary: 'Public keys that verify receipt signatures (JWS ES256)',
-    description: 'The JSON Web Key Set of the receipt signing keys, by `kid`; cached for five minutes. Public.',
+    summary: 'Public keys that verify receipt signatures and hubResult (JWS ES256)',
+    description:
+      "The JSON Web Key Set of the receipt signing keys, by `kid`; the hub's own key also signs the `hubResult` a payer's " +
+      'browser brings back to the portal (`/v1/returns/{gateway}`). Cached for five minutes. Public.',
     security: [],
     responses: {
       200: {

@@ -105,6 +105,8 @@ function caseModel(
       accepted: e.accepted,
       source: e.source,
       actor: e.actor,
+      repeats: e.repeats,
+      lastRepeatedAt: e.lastRepeatedAt,
     })),
     history: detail.history.map((h) => ({ at: h.at, actor: h.actor, action: h.action, reason: h.reason })),
     decision: review.decision,

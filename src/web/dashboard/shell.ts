@@ -24,7 +24,7 @@ export interface ShellOptions {
   title: string;
   body: Content;
   /** The section of the navigation this page belongs to. */
-  active?: 'campaigns' | 'treasury';
+  active?: 'campaigns' | 'treasury' | 'webhooks';
   status?: Status;
   /** An inline script, allowed by this page's nonce. */
   script?: string;
@@ -114,6 +114,7 @@ function topNav(c: Context<AppEnv>, active: ShellOptions['active']) {
     <li class="brand">Cổng thu phí, lệ phí</li>
     ${role === 'campaign' || role === 'admin' ? link('campaigns', '/dashboard/campaigns', 'Chiến dịch') : ''}
     ${role === 'treasury' || role === 'admin' ? link('treasury', '/dashboard/treasury', 'Kho bạc / Thủ quỹ') : ''}
+    ${role === 'admin' ? link('webhooks', '/dashboard/webhooks', 'Webhook') : ''}
     <li class="who"><span data-testid="signed-in">${subject} (${roleNames[role]})</span>
       <form method="post" action="/dashboard/signout">${csrfField(c)}<button type="submit">Đăng xuất</button></form></li>
   </ul></nav>`;

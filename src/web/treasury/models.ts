@@ -135,6 +135,9 @@ export interface IntentEventItem {
   accepted: boolean;
   source: string;
   actor: string | null;
+  /** A refusal said again by its principal: how many times in all, and when last. */
+  repeats: number;
+  lastRepeatedAt: string | null;
 }
 
 /** One row of the audit log about this review. */

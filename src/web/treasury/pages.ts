@@ -263,7 +263,14 @@ const byTime = <T extends { at: string }>(rows: T[]) => [...rows].sort((a, b) =>
 function eventRow(e: IntentEventItem) {
   return html`<tr>
     ${td('Thời điểm', formatVnDateTime(e.at))}
-    ${td('Sự kiện', html`${labelOf(intentEventLabels, e.event)}${e.accepted ? '' : html` <span class="badge refused">bị từ chối</span>`}`)}
+    ${td(
+      'Sự kiện',
+      html`${labelOf(intentEventLabels, e.event)}${e.accepted ? '' : html` <span class="badge refused">bị từ chối</span>`}${
+        e.repeats > 1 && e.lastRepeatedAt
+          ? html`<br><span class="muted">lặp lại ${formatCount(e.repeats)} lần, lần cuối ${formatVnDateTime(e.lastRepeatedAt)}</span>`
+          : ''
+      }`,
+    )}
     ${td('Trạng thái', e.fromStatus || e.toStatus ? html`${labelOf(intentStatusLabels, e.fromStatus)} → ${labelOf(intentStatusLabels, e.toStatus)}` : '—')}
     ${td('Nguồn', html`${labelOf(eventSourceLabels, e.source)}${e.actor ? html`<br><span class="muted">${e.actor}</span>` : ''}`)}
   </tr>`;

@@ -7,7 +7,7 @@ import { answerAfter, fixture, type GatewayDriver, type MessageKind, type Paymen
 const KEY = 'dvcqg-contract-key-2026';
 const TIMEOUT_MS = 300;
 
-/** MaXacThuc as the platform computes it, with node:crypto rather than the hub's code. */
+/** MaXacThuc as the platform computes it (SHA-256 with the key appended), with node:crypto rather than the hub's code. */
 const mac = (message: Record<string, unknown>, fields: string[]) => platformMac(message, fields, KEY);
 
 function signed(base: Record<string, unknown>, overrides: Record<string, unknown>) {
@@ -52,10 +52,9 @@ export const dvcqgDriver: GatewayDriver & { verifiesStrangerPayments: boolean } 
   refunds: false,
   unconfigured: 'vietqr',
   laterMessage: 'decline',
-  // The documented confirm's MaXacThuc does not cover MaLoi or MaGiaoDich: a confirm naming no
-  // intent cannot be checked by a query (there is no intent to ask about), so it proves no money
-  // moved and opens no unmatched_credit review.
-  verifiesStrangerPayments: false,
+  // The documented confirm's MaXacThuc covers MaLoi and MaGiaoDich: a signed payment naming no
+  // intent is kept for a person under its transaction id.
+  verifiesStrangerPayments: true,
   timeoutMs: TIMEOUT_MS,
 
   harness: () =>
@@ -101,32 +100,19 @@ export const dvcqgDriver: GatewayDriver & { verifiesStrangerPayments: boolean } 
       MaGiaoDich: `PP${payment.reference}`,
     });
     if (kind === 'tampered') message = { ...message, SoTien: payment.amount * 10 };
-    // The documented MaXacThuc leaves out MaLoi, so the hub asks the platform about each signed
-    // confirm; the platform (this fake) agrees with what the confirm reports. A tampered one is
-    // refused before anything is asked.
-    const query =
-      kind === 'tampered'
-        ? undefined
-        : nock(PLATFORM).post(
-            '/api/v1/query',
-            (body: Record<string, unknown>) => body.MaThamChieu === payment.reference && body.MaXacThuc === mac(body, QUERY_FIELDS),
-          );
-    const scope = query?.reply(200, queryAnswerFor(payment, declined));
+    // The documented MaXacThuc covers MaLoi and MaGiaoDich: the hub takes a signed confirm at its
+    // word and never asks the platform about it (this fake would answer if it did).
+    const query = nock(PLATFORM).post('/api/v1/query', (body: Record<string, unknown>) => body.MaThamChieu === payment.reference);
+    const scope = query.reply(200, queryAnswerFor(payment, declined));
     const response = await h.request('POST', '/v1/callbacks/dvcqg', {
       rawBody: JSON.stringify(message),
       headers: { 'content-type': 'application/json' },
     });
     const answer = await readJson(response);
     const verdict = verdictOf(answer.status, answer.body);
-    if (query && scope) {
-      // A reference no intent has is not asked about (there is nothing to ask the platform of);
-      // every other signed confirm is decided by the query's answer, never its own MaLoi.
-      const asked = scope.isDone();
-      if (!asked) nock.removeInterceptor(query);
-      if (asked !== (verdict !== 'unknown-reference')) {
-        throw new Error(`the hub ${asked ? 'asked' : 'did not ask'} the platform about a confirm it answered ${verdict}`);
-      }
-    }
+    const asked = scope.isDone();
+    if (!asked) nock.removeInterceptor(query);
+    if (asked) throw new Error(`the hub asked the platform about a signed confirm it answered ${verdict}`);
     return { ...answer, verdict };
   },
 
