@@ -171,6 +171,8 @@ const envSchema = z.object({
     .default(30),
   /** Private JWK (JSON) the hub signs receipts with; its public half is at /.well-known/jwks.json. */
   RECEIPT_SIGNING_KEY: optionalString,
+  /** Node: worker threads that sign receipts off the event loop; unset, one fewer than the machine's cores (at least one). */
+  RECEIPT_SIGNING_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   // --- Receipts (Decree 254/2026/NĐ-CP, Circular 91/2026/TT-BTC; the symbols' shapes are reported defaults) ---
   /** Collecting organisations that sign their own receipts: a JSON object of agency code → private EC P-256 JWK. */
   RECEIPT_AGENCY_KEYS: optionalString.pipe(
@@ -433,6 +435,8 @@ interface ReceiptSettings {
   operator: { name: string; address: string; taxCode: string | null };
   /** Agency code → private JWK, for organisations that sign their own receipts. */
   agencyKeys: Record<string, Record<string, unknown>>;
+  /** Node's receipt-signing threads (src/node/signing-pool.ts); undefined: cores - 1. */
+  signingThreads?: number;
 }
 
 /** The gateways' settings are the adapters' own types: the parsed environment must satisfy them. */
@@ -562,6 +566,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       seriesLetters: e.RECEIPT_SERIES_LETTERS,
       operator: { name: e.HUB_OPERATOR_NAME, address: e.HUB_OPERATOR_ADDRESS, taxCode: e.HUB_OPERATOR_TAX_CODE ?? null },
       agencyKeys: e.RECEIPT_AGENCY_KEYS ?? {},
+      signingThreads: e.RECEIPT_SIGNING_THREADS,
     },
     sandbox: e.SANDBOX_SECRETS && e.SANDBOX_SECRETS.length > 0 ? { secrets: e.SANDBOX_SECRETS } : undefined,
     sandboxPolling: e.SANDBOX_POLL,

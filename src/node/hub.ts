@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
+import type { JWK } from 'jose';
 import { createApp } from '../app.ts';
 import { DatabaseAvailability } from '../db/availability.ts';
 import { describeError } from '../db/errors.ts';
@@ -13,9 +14,11 @@ import { processInboxLeftovers, runJobs } from '../jobs/index.ts';
 import { demoExampleDossier, isDatabaseEmpty, seedDemo } from '../seed/index.ts';
 import { issueWaitingReceipts, ReceiptIssuer } from '../services/receipt-issuer.ts';
 import { useNodeCrypto } from './crypto.ts';
+import { adoptDemoTemplate } from './demo-template.ts';
 import { scalarBundleReader } from './docs-asset.ts';
 import { demoEmulators } from './emulators.ts';
 import { buildDeps, exitOnConfigError, loadConfig, openDatabase, resolveSecrets, serviceContext } from './runtime.ts';
+import { createSigningPool } from './signing-pool.ts';
 import { reportListening } from './supervisor.ts';
 
 /** What a caller puts in front of the hub it runs: the benchmark's baseline routes (scripts/bench-hub.ts), outside the app's middleware. */
@@ -31,11 +34,27 @@ export interface HubOptions {
 export async function runHub(options: HubOptions = {}): Promise<void> {
   useNodeCrypto();
   const config = loadConfig();
-  // The database first: its lock keeps a second start off the data folder, secrets included.
-  const handle = await openDatabase(config);
+  // The database first: its lock keeps a second start off the data folder, secrets included. A
+  // new embedded folder takes the demo database made at install, when it is today's (demo-template.ts).
+  let template: Awaited<ReturnType<typeof adoptDemoTemplate>> = null;
+  const handle = await openDatabase(config, {
+    whileLocked: async () => {
+      template = await adoptDemoTemplate(config, new Date()).catch((error: unknown) => ({
+        adopted: false as const,
+        why: `the demo template could not be copied: ${describeError(error)}`,
+      }));
+    },
+  });
   const secrets = await resolveSecrets(config).catch(exitOnConfigError);
   await migrate(handle);
-  const built = await buildDeps(config, handle, secrets);
+  const plain = await buildDeps(config, handle, secrets);
+  // Receipts are signed on worker threads, not on the event loop that answers payments.
+  const signing = createSigningPool(
+    plain.signer,
+    { hub: secrets.receiptSigningKey, agencies: config.receipts.agencyKeys as Record<string, JWK> },
+    config.receipts.signingThreads,
+  );
+  const built = { ...plain, signer: signing.signers };
   // One receipt issuer for the process: a payment's receipt is numbered in the background, the
   // gateway answered without waiting for it (services/receipt-issuer.ts).
   const receipts = new ReceiptIssuer(serviceContext(built));
@@ -44,6 +63,9 @@ export async function runHub(options: HubOptions = {}): Promise<void> {
   const log = deps.log;
 
   // Demo data only on an empty embedded database; a server database is never seeded unasked.
+  const adopted = template as Awaited<ReturnType<typeof adoptDemoTemplate>>;
+  if (adopted?.adopted) log.info('demo data loaded', { ...adopted.report, from: 'the demo database made at install' });
+  else if (adopted) log.info('demo template not used: seeding', { why: adopted.why });
   if (handle.kind === 'embedded' && (await isDatabaseEmpty(ctx))) {
     const report = await seedDemo(ctx, { recordSandboxChoice });
     log.info('demo data loaded', { ...report });
@@ -72,6 +94,7 @@ export async function runHub(options: HubOptions = {}): Promise<void> {
       ?.update({ listening: `http://${host}:${info.port}` })
       .catch((error) => log.warn('database lock not updated', { error: String(error) }));
     reportListening();
+    signing.warm();
     log.info('listening', {
       pid: process.pid,
       url: config.publicBaseUrl,
@@ -136,6 +159,7 @@ export async function runHub(options: HubOptions = {}): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     availability.close();
     await Promise.all([jobsRunning, deliveries?.stop(), receipts.idle()]);
+    await signing.close();
     await handle.close();
     process.exit(0);
   };

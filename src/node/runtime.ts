@@ -172,6 +172,8 @@ export async function openDatabase(
     whenLocked?: (error: DatabaseLockedError) => string;
     /** Throw the DatabaseLockedError instead of exiting: the script has another way (npm run import-statement uploads to the hub). */
     throwWhenLocked?: boolean;
+    /** Runs with an embedded folder's lock held, before the database opens (the hub adopts the install's demo template there). */
+    whileLocked?: () => Promise<void>;
   } = {},
 ): Promise<NodeDatabase> {
   if (config.database.kind === 'server')
@@ -186,6 +188,7 @@ export async function openDatabase(
     return exitOnLocked(error, options.whenLocked ?? lockedMessage);
   });
   try {
+    await options.whileLocked?.();
     await mkdir(folder, { recursive: true });
     const handle = await connectEmbedded(folder);
     return {

@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import type { Cell } from '../domain/statement-values.ts';
 import type { ColumnFormat, SheetCell, SheetSpec, SpreadsheetRow, Spreadsheets, WorkbookSpec } from '../services/spreadsheets.ts';
 
@@ -9,6 +9,13 @@ import type { ColumnFormat, SheetCell, SheetSpec, SpreadsheetRow, Spreadsheets, 
  * streams). Its streaming WorkbookWriter writes each row as it is committed, so a report's memory
  * is its rows' JSON and the zip, never a whole in-memory object model.
  */
+
+/** ExcelJS is loaded at the first workbook, not at the hub's start (it takes half a second to load, and most starts write none). */
+let loaded: Promise<typeof ExcelJS> | undefined;
+const excel = () => {
+  loaded ??= import('exceljs').then((m) => m.default);
+  return loaded;
+};
 
 /** Excel number formats of each column format (a format string is what the file stores). */
 const NUMBER_FORMATS: Record<ColumnFormat, string | undefined> = {
@@ -84,7 +91,7 @@ export function createSpreadsheets(): Spreadsheets {
         stream.on('end', resolve);
         stream.on('error', reject);
       });
-      const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: true, useSharedStrings: false });
+      const workbook = new (await excel()).stream.xlsx.WorkbookWriter({ stream, useStyles: true, useSharedStrings: false });
       workbook.creator = spec.creator ?? 'fee-payment-hub';
       workbook.created = spec.created ?? new Date();
       for (const sheet of spec.sheets) writeSheet(workbook, sheet);
@@ -105,7 +112,7 @@ export function createSpreadsheets(): Spreadsheets {
       input.on('error', (error) => fail(error));
       const step = <T>(next: Promise<T>) => Promise.race([next, failed]);
       // Styles are needed to tell a date cell from a number; shared strings are one table per file.
-      const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+      const reader = new (await excel()).stream.xlsx.WorkbookReader(input, {
         worksheets: 'emit',
         sharedStrings: 'cache',
         styles: 'cache',

@@ -54,24 +54,38 @@ async function signIssued(ctx: ServiceContext, ids: string[]): Promise<void> {
  * Issues every receipt waiting in the agency's series (in every agency's, when none is named),
  * batch after batch, and signs them. Returns how many were numbered.
  */
-export async function issueWaitingReceipts(ctx: ServiceContext, agencyCode?: string): Promise<number> {
+export async function issueWaitingReceipts(
+  ctx: ServiceContext,
+  agencyCode?: string,
+  /** Given, the batches' signing is handed to it instead of awaited (the background issuer numbers on meanwhile). */
+  signingElsewhere?: (signing: Promise<void>) => void,
+): Promise<number> {
   const agencies = agencyCode
     ? [agencyCode]
     : (await queryRows<{ agency_code: string }>(executor(ctx), sql`SELECT DISTINCT agency_code FROM receipt_requests`)).map(
         (r) => r.agency_code,
       );
   let issued = 0;
-  for (const agency of agencies) {
-    for (;;) {
-      const batch = await issueBatch(ctx, agency);
-      issued += batch.length;
-      if (batch.length > 0)
-        await signIssued(
-          ctx,
-          batch.map((r) => r.id),
-        );
-      if (batch.length < BATCH) break;
+  // A batch is signed while the next is numbered: a number never waits for a signature.
+  const signing: Promise<void>[] = [];
+  try {
+    for (const agency of agencies) {
+      for (;;) {
+        const batch = await issueBatch(ctx, agency);
+        issued += batch.length;
+        if (batch.length > 0)
+          signing.push(
+            signIssued(
+              ctx,
+              batch.map((r) => r.id),
+            ).catch((error: unknown) => ctx.log.warn('receipts left unsigned for the jobs', { error: describeError(error) })),
+          );
+        if (batch.length < BATCH) break;
+      }
     }
+  } finally {
+    if (signingElsewhere) for (const p of signing) signingElsewhere(p);
+    else await Promise.all(signing);
   }
   return issued;
 }
@@ -105,6 +119,12 @@ export async function receiptsDue(ctx: ServiceContext, agencyCode: string): Prom
 export class ReceiptIssuer implements ReceiptsInBackground {
   private readonly runs = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
+  /** Batches numbered and being signed (idle() waits for them). */
+  private readonly signing = new Set<Promise<void>>();
+  private readonly track = (signing: Promise<void>) => {
+    this.signing.add(signing);
+    void signing.finally(() => this.signing.delete(signing));
+  };
 
   constructor(private readonly ctx: ServiceContext) {}
 
@@ -117,7 +137,7 @@ export class ReceiptIssuer implements ReceiptsInBackground {
       do {
         this.again.delete(agencyCode);
         try {
-          await issueWaitingReceipts(this.ctx, agencyCode);
+          await issueWaitingReceipts(this.ctx, agencyCode, this.track);
         } catch (error) {
           // The database may be away: what waits is issued by the next payment, the sweep or a read.
           this.ctx.log.warn('receipts left waiting for the jobs', { agencyCode, error: describeError(error) });
@@ -128,9 +148,9 @@ export class ReceiptIssuer implements ReceiptsInBackground {
     this.runs.set(agencyCode, run);
   }
 
-  /** Settles once no run is going (shutdown; tests). */
+  /** Settles once no run is going and every batch is signed (shutdown; tests). */
   async idle(): Promise<void> {
-    while (this.runs.size > 0) await Promise.all(this.runs.values());
+    while (this.runs.size > 0 || this.signing.size > 0) await Promise.all([...this.runs.values(), ...this.signing]);
   }
 }
 

@@ -1,4 +1,3 @@
-import { DOMImplementation, DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import {
   CompactSign,
   calculateJwkThumbprint,
@@ -10,14 +9,30 @@ import {
   type JWTPayload,
   SignJWT,
 } from 'jose';
-import { setNodeDependencies } from 'xml-core';
-import { Application, Parse, SignedXml } from 'xmldsigjs';
-import xpath from 'xpath';
 
-// xmldsigjs works on any DOM and any WebCrypto: @xmldom/xmldom (pure JavaScript) and the
-// platform's crypto, the same on Node and on Workers.
-setNodeDependencies({ DOMParser, XMLSerializer, DOMImplementation, xpath });
-Application.setEngine('WebCrypto', globalThis.crypto);
+/**
+ * xmldsigjs works on any DOM and any WebCrypto: @xmldom/xmldom (pure JavaScript) and the
+ * platform's crypto, the same on Node and on Workers. Loaded at the first XML signature, not at
+ * start: the Node hub signs on its worker threads, and its main thread then never loads it.
+ */
+let xmlDsig:
+  | Promise<{
+      Parse: typeof import('xmldsigjs').Parse;
+      SignedXml: typeof import('xmldsigjs').SignedXml;
+      XMLSerializer: typeof import('@xmldom/xmldom').XMLSerializer;
+    }>
+  | undefined;
+function loadXmlDsig() {
+  xmlDsig ??= Promise.all([import('@xmldom/xmldom'), import('xml-core'), import('xmldsigjs'), import('xpath')]).then(
+    ([xmldom, core, dsig, xpath]) => {
+      const { DOMImplementation, DOMParser, XMLSerializer } = xmldom;
+      core.setNodeDependencies({ DOMParser, XMLSerializer, DOMImplementation, xpath: xpath.default });
+      dsig.Application.setEngine('WebCrypto', globalThis.crypto);
+      return { Parse: dsig.Parse, SignedXml: dsig.SignedXml, XMLSerializer };
+    },
+  );
+  return xmlDsig;
+}
 
 /**
  * Signs receipts: as compact JWS (ES256), and as the tax authority's XML with an enveloped XML
@@ -44,6 +59,23 @@ export interface ReceiptSigner {
   publicJwk: JWK;
 }
 
+/** One receipt to sign: its JWS payload and its XML (signed at `dataId`, the signature placed in `into`), by the key `kid` names. */
+export interface ReceiptSigningJob {
+  kid: string;
+  payload: unknown;
+  xml: { document: string; dataId: string; into: readonly string[] };
+}
+
+/** A receipt's two signatures, or why it could not be signed (it is then left to the jobs). */
+export type ReceiptSigningResult = { signature: string; xml: string } | { error: string };
+
+/**
+ * Signs receipts, as many as given: the in-thread way (Workers, scripts, tests), or the Node
+ * hub's pool of worker threads (src/node/signing-pool.ts), where 2-10 ms of XML signing per
+ * receipt does not hold the event loop that answers payments.
+ */
+type SignReceiptJobs = (jobs: readonly ReceiptSigningJob[]) => Promise<ReceiptSigningResult[]>;
+
 /**
  * The keys receipts are signed with: each collecting organisation may have its own
  * (RECEIPT_AGENCY_KEYS); the others' receipts are signed with the hub's key, the hub issuing on
@@ -57,6 +89,8 @@ export interface ReceiptSigners {
   ownKeyAgencies: readonly string[];
   byKid(kid: string): ReceiptSigner | undefined;
   jwks(): { keys: JWK[] };
+  /** Signs receipts with the keys above (see SignReceiptJobs). */
+  signJobs: SignReceiptJobs;
 }
 
 export async function generateReceiptKey(): Promise<JWK> {
@@ -92,6 +126,7 @@ async function createReceiptSigner(privateJwk: JWK | string, what = 'the receipt
     signJwt: (claims, typ) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid, typ }).sign(privateKey),
     verify: async (jws) => JSON.parse(new TextDecoder().decode((await compactVerify(jws, publicKey)).payload)),
     async signXml(xml, dataId, into) {
+      const { Parse, SignedXml, XMLSerializer } = await loadXmlDsig();
       const doc = Parse(xml);
       const signature = await new SignedXml().Sign({ name: 'ECDSA', hash: 'SHA-256' } as Algorithm, xmlPrivate, doc, {
         keyValue: xmlPublic,
@@ -116,6 +151,7 @@ export async function createReceiptSigners(hubJwk: JWK | string, agencyJwks: Rec
   for (const [code, jwk] of Object.entries(agencyJwks)) own.set(code, await createReceiptSigner(jwk, `the receipt key of agency ${code}`));
   const byKid = new Map([hub, ...own.values()].map((s) => [s.kid, s]));
   return {
+    signJobs: (jobs) => signJobsWith(byKid, jobs),
     hub,
     forAgency: (code) => {
       const signer = own.get(code);
@@ -125,4 +161,27 @@ export async function createReceiptSigners(hubJwk: JWK | string, agencyJwks: Rec
     byKid: (kid) => byKid.get(kid),
     jwks: () => ({ keys: [...byKid.values()].map((s) => s.publicJwk) }),
   };
+}
+
+/** The jobs signed here, one after another; a job whose key is unknown or whose signing fails is answered with its error. */
+async function signJobsWith(
+  byKid: ReadonlyMap<string, ReceiptSigner>,
+  jobs: readonly ReceiptSigningJob[],
+): Promise<ReceiptSigningResult[]> {
+  const results: ReceiptSigningResult[] = [];
+  for (const job of jobs) {
+    const signer = byKid.get(job.kid);
+    if (!signer) {
+      results.push({ error: `no receipt key ${job.kid} is configured` });
+      continue;
+    }
+    try {
+      const signature = await signer.sign(job.payload);
+      const xml = await signer.signXml(job.xml.document, job.xml.dataId, job.xml.into);
+      results.push({ signature, xml });
+    } catch (error) {
+      results.push({ error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return results;
 }

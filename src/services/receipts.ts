@@ -14,7 +14,7 @@ import { notFound, ServiceError } from './errors.ts';
 import { emitEvents, receiptEvent } from './outbox.ts';
 import { dossierScopeCondition, type Principal } from './principal.ts';
 import { issueWaitingReceiptOf } from './receipt-issuer.ts';
-import type { ReceiptSigner } from './receipt-signer.ts';
+import type { ReceiptSigner, ReceiptSigningJob } from './receipt-signer.ts';
 import { RECEIPT_DATA_ID, receiptXml } from './receipt-xml.ts';
 
 /**
@@ -201,10 +201,11 @@ export async function signReceipt(ctx: ServiceContext, row: ReceiptRow, referenc
     const [current] = await executor(ctx).select().from(receipts).where(eq(receipts.id, row.id));
     return current as ReceiptRow & { signature: string };
   }
-  const { signature, signingKid, xml } = await receiptSignatures(ctx, row, reference);
+  const [signed] = await signaturesOf(ctx, [{ receipt: row, reference }]);
+  if (!signed) throw new Error(`receipt ${row.id} could not be signed`);
   const [updated] = await executor(ctx)
     .update(receipts)
-    .set({ signature, signingKid, xml })
+    .set({ signature: signed.signature, signingKid: signed.signingKid, xml: signed.xml })
     .where(and(eq(receipts.id, row.id), isNull(receipts.signature), isNull(receipts.xml)))
     .returning();
   if (updated) return updated as ReceiptRow & { signature: string };
@@ -221,39 +222,58 @@ interface ReceiptSignatures {
   xml: string;
 }
 
-/** A receipt's signatures, over exactly what it stores (written by the caller). */
-async function receiptSignatures(ctx: ServiceContext, row: ReceiptRow, reference: string): Promise<ReceiptSignatures> {
-  const signer = signerOf(ctx, row);
-  const original = await originalOf(ctx, row);
-  const signature = await signer.sign(signedPayload(row, reference, original));
-  const xml = await signer.signXml(receiptXml(row, reference, ctx.settings.publicBaseUrl, original), RECEIPT_DATA_ID, ['DSCKS', 'TCThu']);
-  return { receiptId: row.id, signature, signingKid: signer.kid, xml };
+/**
+ * Receipts' signatures, over exactly what each stores (written by the caller): all signed by one
+ * call of the signers (on the Node hub, its worker threads). A receipt that cannot be signed is
+ * logged and left out: the jobs sign it later.
+ */
+async function signaturesOf(
+  ctx: ServiceContext,
+  rows: ReadonlyArray<{ receipt: ReceiptRow; reference: string }>,
+): Promise<ReceiptSignatures[]> {
+  const jobs: Array<{ receipt: ReceiptRow; job: ReceiptSigningJob }> = [];
+  for (const { receipt, reference } of rows) {
+    try {
+      const signer = signerOf(ctx, receipt);
+      const original = await originalOf(ctx, receipt);
+      jobs.push({
+        receipt,
+        job: {
+          kid: signer.kid,
+          payload: signedPayload(receipt, reference, original),
+          xml: {
+            document: receiptXml(receipt, reference, ctx.settings.publicBaseUrl, original),
+            dataId: RECEIPT_DATA_ID,
+            into: ['DSCKS', 'TCThu'],
+          },
+        },
+      });
+    } catch (error) {
+      ctx.log.warn('receipt left unsigned for the jobs', { receiptId: receipt.id, error: describeError(error) });
+    }
+  }
+  if (jobs.length === 0) return [];
+  const results = await ctx.signer.signJobs(jobs.map((j) => j.job));
+  return jobs.flatMap(({ receipt, job }, k) => {
+    const result = results[k];
+    if (!result || 'error' in result) {
+      ctx.log.warn('receipt left unsigned for the jobs', { receiptId: receipt.id, error: result?.error ?? 'no answer from the signer' });
+      return [];
+    }
+    return [{ receiptId: receipt.id, signature: result.signature, signingKid: job.kid, xml: result.xml }];
+  });
 }
 
 /**
- * Signs many receipts at once (the issuer's batch): the signatures computed two at a time (Web
- * Crypto works off the main thread), then written in ONE statement, each only where its receipt
- * has none yet. A receipt that cannot be signed is left to the jobs, the others are written.
+ * Signs many receipts at once (the issuer's batch): signed by one call of the signers, then
+ * written in ONE statement, each only where its receipt has none yet. A receipt that cannot be
+ * signed is left to the jobs, the others are written.
  */
-const SIGN_AT_ONCE = 2;
-
 export async function signReceipts(ctx: ServiceContext, rows: Array<{ receipt: ReceiptRow; reference: string }>): Promise<number> {
-  const unsigned = rows.filter((r) => !r.receipt.signature && !r.receipt.xml);
-  // A few at a time: Web Crypto's jobs share libuv's four threads with everything else.
-  const signed: Array<ReceiptSignatures | null> = [];
-  for (let k = 0; k < unsigned.length; k += SIGN_AT_ONCE) {
-    signed.push(
-      ...(await Promise.all(
-        unsigned.slice(k, k + SIGN_AT_ONCE).map(({ receipt, reference }) =>
-          receiptSignatures(ctx, receipt, reference).catch((error: unknown) => {
-            ctx.log.warn('receipt left unsigned for the jobs', { receiptId: receipt.id, error: describeError(error) });
-            return null;
-          }),
-        ),
-      )),
-    );
-  }
-  const written = signed.filter((s): s is ReceiptSignatures => s !== null);
+  const written = await signaturesOf(
+    ctx,
+    rows.filter((r) => !r.receipt.signature && !r.receipt.xml),
+  );
   if (written.length === 0) return 0;
   await executor(ctx).execute(sql`
     UPDATE receipts r SET signature = s.signature, signing_kid = s.kid, xml = s.xml

@@ -1,9 +1,7 @@
-import { createPublicKey, verify as verifyBytes } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
 import { and, eq } from 'drizzle-orm';
 import { compactVerify, createLocalJWKSet, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SignedXml } from 'xml-crypto';
 import xpath from 'xpath';
 import { auditLog, receipts, refunds } from '../../src/db/schema/index.ts';
 import { amountInWords } from '../../src/domain/words.ts';
@@ -13,6 +11,7 @@ import { AGENCIES, createIntent, createProcedure, idempotencyKey, registerDossie
 import { createHarness, type Harness, json, mintToken, TEST_OPERATOR } from '../helpers/harness.ts';
 import { expectProblem } from '../helpers/problems.ts';
 import { chooseOnCheckout, deliverSandboxCallback, sandboxEvent } from '../helpers/sandbox.ts';
+import { xmlSignatureValid } from '../helpers/xml-signature.ts';
 
 /**
  * Receipts as the law in force since 1 July 2026 asks (Decree 254/2026/NĐ-CP, Circular
@@ -64,47 +63,9 @@ async function paid(agencyCode: string = AGENCIES.communeA) {
 const receiptOf = async (intentId: string, accept = 'application/json') =>
   h.request('GET', `/v1/payment-intents/${intentId}/receipt`, { token: portal, headers: { accept } });
 
-/** The public key of a JWK as PEM, for node:crypto. */
-const pemOf = (jwk: JWK) =>
-  createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } as never, format: 'jwk' }).export({
-    type: 'spki',
-    format: 'pem',
-  }) as string;
-
 const JSON_ONLY = { token: null, headers: { accept: 'application/json' } };
 const lookup = (code: string, options: { token: null; headers?: Record<string, string> } = JSON_ONLY) =>
   h.request('GET', `/receipts/lookup${code}`, options);
-
-const ECDSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256';
-
-/**
- * Verifies the XML's enveloped signature with xml-crypto (reference digests, canonicalisation,
- * SignedInfo), the key from the hub's published JWKS. xml-crypto has no ECDSA of its own: the
- * primitive is node:crypto's, in XML-DSig's raw r||s form.
- */
-function xmlSignatureValid(xml: string, publicJwk: JWK): boolean {
-  const verifier = new SignedXml({ publicCert: pemOf(publicJwk), getCertFromKeyInfo: () => null });
-  (verifier.SignatureAlgorithms as Record<string, unknown>)[ECDSA_SHA256] = class {
-    getSignature(): string {
-      throw new Error('verification only');
-    }
-    verifySignature(material: string, key: string, value: string) {
-      return verifyBytes('sha256', Buffer.from(material), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(value, 'base64'));
-    }
-    getAlgorithmName() {
-      return ECDSA_SHA256;
-    }
-  };
-  const doc = new DOMParser().parseFromString(xml, 'text/xml');
-  const signature = xpath.select1("//*[local-name(.)='Signature' and namespace-uri(.)='http://www.w3.org/2000/09/xmldsig#']", doc as never);
-  verifier.loadSignature(signature as never);
-  try {
-    return verifier.checkSignature(xml);
-  } catch {
-    // xml-crypto throws on a signature value that does not verify.
-    return false;
-  }
-}
 
 const text = (xml: string, path: string) => {
   const doc = new DOMParser().parseFromString(xml, 'text/xml');
