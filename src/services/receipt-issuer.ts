@@ -119,6 +119,21 @@ export async function receiptsDue(ctx: ServiceContext, agencyCode: string): Prom
 export class ReceiptIssuer implements ReceiptsInBackground {
   private readonly runs = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
+  /**
+   * A run starts this long after the first payment that asks (and a run that ends with more asked
+   * looks again after as long): the payments of those milliseconds are numbered in one
+   * transaction, instead of one issue transaction per payment when they come one at a time
+   * (each costing as many round trips as the payment itself). Well within the second a receipt
+   * may take.
+   */
+  private readonly gatherMs: number;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    options: { gatherMs?: number } = {},
+  ) {
+    this.gatherMs = options.gatherMs ?? 20;
+  }
   /** Batches numbered and being signed (idle() waits for them). */
   private readonly signing = new Set<Promise<void>>();
   private readonly track = (signing: Promise<void>) => {
@@ -126,15 +141,15 @@ export class ReceiptIssuer implements ReceiptsInBackground {
     void signing.finally(() => this.signing.delete(signing));
   };
 
-  constructor(private readonly ctx: ServiceContext) {}
-
   due(agencyCode: string): void {
     if (this.runs.has(agencyCode)) {
       this.again.add(agencyCode);
       return;
     }
+    const gather = () => new Promise((resolve) => setTimeout(resolve, this.gatherMs));
     const run = (async () => {
       do {
+        await gather();
         this.again.delete(agencyCode);
         try {
           await issueWaitingReceipts(this.ctx, agencyCode, this.track);
