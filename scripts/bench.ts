@@ -53,6 +53,8 @@ const { values } = parseArgs({
     reuse: { type: 'boolean', default: false },
     /** The campaign-progress benchmark's province: the demo's (default), `wide` (150 more communes, 300 more procedures), or `both`. */
     grid: { type: 'string', default: 'demo' },
+    /** Deltas each campaign-progress read adds to the summary: a minute of payments (100 a second, two deltas each). */
+    'campaign-deltas': { type: 'string', default: '12000' },
     /** Line counts of the statement-import benchmark (server PostgreSQL only), comma-separated. */
     'statement-sizes': { type: 'string', default: '100000,1000000' },
     /** The webhook benchmark: events written, the dossiers they are spread over, events per recordEvents transaction. */
@@ -81,7 +83,13 @@ async function campaign() {
   if (values.grid !== 'demo' && values.grid !== 'wide' && values.grid !== 'both') throw new Error('--grid: demo, wide or both');
   const where = process.env.DATABASE_URL ? `PostgreSQL server (${new URL(process.env.DATABASE_URL).host})` : 'embedded PGlite';
   for (const grid of values.grid === 'both' ? (['demo', 'wide'] as const) : [values.grid as 'demo' | 'wide']) {
-    const results = await benchCampaignProgress({ sizes, iterations: Number(values.iterations), reuse: values.reuse ?? false, grid });
+    const results = await benchCampaignProgress({
+      sizes,
+      iterations: Number(values.iterations),
+      reuse: values.reuse ?? false,
+      grid,
+      deltas: Number(values['campaign-deltas']),
+    });
     printCampaignResults(
       results,
       `${where}, ${grid === 'wide' ? 'the demo province with 150 more communes and 300 more procedures' : 'the demo province'}`,

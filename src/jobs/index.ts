@@ -1,5 +1,6 @@
 import { describeError } from '../db/errors.ts';
 import { purgeRefusedCallbacks, reprocessInbox } from '../services/callbacks.ts';
+import { refreshCampaignSummaries } from '../services/campaigns.ts';
 import type { ServiceContext } from '../services/context.ts';
 import { purgeExpiredKeys } from '../services/idempotency.ts';
 import { purgeOldEvents } from '../services/outbox.ts';
@@ -26,6 +27,8 @@ export async function runJobs(ctx: ServiceContext, options: { skip?: readonly st
     // Receipts a failed or interrupted issuer left waiting (the payment started one already), then unsigned ones.
     ['issue-receipts', () => issueWaitingReceipts(ctx)],
     ['sign-receipts', () => signPendingReceipts(ctx)],
+    // Campaign progress summed ahead (services/campaign-summaries.ts), and the roll-up deltas they count.
+    ['campaign-summaries', () => refreshCampaignSummaries(ctx)],
     ['purge-idempotency-keys', () => purgeExpiredKeys(ctx)],
     ['purge-abandoned-imports', () => purgeAbandonedImports(ctx)],
     // One pass of deliveries to dossier systems (the Workers cron, `npm run jobs`); the Node hub

@@ -24,6 +24,7 @@ import {
   scoreAll,
   summarise,
 } from '../domain/indicators.ts';
+import { campaignProgressRows, purgeCountedDeltas, refreshCampaignSummary, summarisedCampaigns } from './campaign-summaries.ts';
 import { executor, type ServiceContext, withTransaction } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { idempotencyScope, rememberResponse, requestFingerprint, storedResponse } from './idempotency.ts';
@@ -302,30 +303,12 @@ async function progressData(
   baseline: DateRange,
   counted: DateRange | null,
   today: string,
+  /** The campaign whose agency `scope` is: its summary answers (campaign-summaries.ts), when there is one to be had. */
+  summarised?: string,
 ): Promise<ProgressData> {
-  const start = counted?.from ?? addDays(baseline.to, 1);
-  const window = sql`CASE WHEN received_date >= ${start}::date THEN 'campaign' ELSE 'baseline' END`;
-  const firstDay = (condition: string) =>
-    sql`to_char(min(received_date) FILTER (WHERE ${sql.raw(condition)} AND received_date >= ${start}::date), 'YYYY-MM-DD')`;
-  const rows = await queryRows<Record<string, unknown>>(
-    executor(ctx),
-    sql`
-    WITH cells AS (${feeBearingCells(scope, counted ? [baseline, counted] : [baseline], today)}),
-    per_day AS (SELECT received_date, procedure_code, ${PER_PROCEDURE_SUMS} FROM cells GROUP BY received_date, procedure_code),
-    per_child AS (SELECT ${window} AS win, child, procedure_code, ${PER_PROCEDURE_SUMS} FROM cells GROUP BY 1, 2, 3)
-    SELECT 'day' AS kind, to_char(received_date, 'YYYY-MM-DD') AS key, NULL::text AS win, ${SUMMARY_SQL},
-           NULL::int8 AS dossiers, NULL::int8 AS charged, NULL::text AS first_filed, NULL::text AS first_paid, NULL::text AS first_charged
-    FROM per_day GROUP BY received_date
-    UNION ALL
-    SELECT 'child', child, win, ${SUMMARY_SQL}, NULL, NULL, NULL, NULL, NULL FROM per_child GROUP BY win, child
-    UNION ALL
-    SELECT 'procedure', procedure_code, ${window}, NULL, NULL, NULL, sum(paid_online)::int8, sum(fee_dossiers)::int8, sum(dossiers)::int8, sum(charged)::int8,
-           ${firstDay('dossiers > 0')}, ${firstDay('paid_online > 0')}, ${firstDay('charged > 0')}
-    FROM per_day GROUP BY 2, 3
-    UNION ALL
-    SELECT 'unit', agency_code, 'campaign', NULL, NULL, NULL, sum(paid_online)::int8, sum(fee_dossiers)::int8, NULL, NULL, NULL, NULL, NULL
-    FROM cells WHERE received_date >= ${start}::date GROUP BY agency_code`,
-  );
+  const rows =
+    (summarised ? await campaignProgressRows(ctx, summarised, { scope, baseline, counted, today }) : null) ??
+    (await liveProgressRows(ctx, scope, baseline, counted, today));
   const data: ProgressData = { days: new Map(), procedures: [], children: new Map(), units: [] };
   for (const r of rows) {
     const key = String(r.key);
@@ -349,6 +332,39 @@ async function progressData(
   return data;
 }
 
+/** Progress's rows, counted from the roll-ups of the scope's days (any scope: a unit of the campaign's subtree too). */
+async function liveProgressRows(
+  ctx: ServiceContext,
+  scope: Scope,
+  baseline: DateRange,
+  counted: DateRange | null,
+  today: string,
+): Promise<Array<Record<string, unknown>>> {
+  const start = counted?.from ?? addDays(baseline.to, 1);
+  const window = sql`CASE WHEN received_date >= ${start}::date THEN 'campaign' ELSE 'baseline' END`;
+  const firstDay = (condition: string) =>
+    sql`to_char(min(received_date) FILTER (WHERE ${sql.raw(condition)} AND received_date >= ${start}::date), 'YYYY-MM-DD')`;
+  return queryRows<Record<string, unknown>>(
+    executor(ctx),
+    sql`
+    WITH cells AS (${feeBearingCells(scope, counted ? [baseline, counted] : [baseline], today)}),
+    per_day AS (SELECT received_date, procedure_code, ${PER_PROCEDURE_SUMS} FROM cells GROUP BY received_date, procedure_code),
+    per_child AS (SELECT ${window} AS win, child, procedure_code, ${PER_PROCEDURE_SUMS} FROM cells GROUP BY 1, 2, 3)
+    SELECT 'day' AS kind, to_char(received_date, 'YYYY-MM-DD') AS key, NULL::text AS win, ${SUMMARY_SQL},
+           NULL::int8 AS dossiers, NULL::int8 AS charged, NULL::text AS first_filed, NULL::text AS first_paid, NULL::text AS first_charged
+    FROM per_day GROUP BY received_date
+    UNION ALL
+    SELECT 'child', child, win, ${SUMMARY_SQL}, NULL, NULL, NULL, NULL, NULL FROM per_child GROUP BY win, child
+    UNION ALL
+    SELECT 'procedure', procedure_code, ${window}, NULL, NULL, NULL, sum(paid_online)::int8, sum(fee_dossiers)::int8, sum(dossiers)::int8, sum(charged)::int8,
+           ${firstDay('dossiers > 0')}, ${firstDay('paid_online > 0')}, ${firstDay('charged > 0')}
+    FROM per_day GROUP BY 2, 3
+    UNION ALL
+    SELECT 'unit', agency_code, 'campaign', NULL, NULL, NULL, sum(paid_online)::int8, sum(fee_dossiers)::int8, NULL, NULL, NULL, NULL, NULL
+    FROM cells WHERE received_date >= ${start}::date GROUP BY agency_code`,
+  );
+}
+
 /** The receiving units' names, for the action list of units. */
 async function unitsNamed(ctx: ServiceContext, units: Array<{ agency: string } & Ratio>): Promise<UnitRatio[]> {
   if (units.length === 0) return [];
@@ -369,6 +385,50 @@ async function unitsNamed(ctx: ServiceContext, units: Array<{ agency: string } &
 
 const ratioKeys = <T>(f: (k: IndicatorKey) => T) => Object.fromEntries(indicatorKeys.map((k) => [k, f(k)])) as Record<IndicatorKey, T>;
 
+/** Today (in Vietnam), the campaign's status, and the days of it counted so far. */
+function daysOf(ctx: ServiceContext, campaign: CampaignView) {
+  const today = vnDate(ctx.now());
+  const end = campaign.endDate;
+  const status: CampaignProgress['status'] = today < campaign.startDate ? 'scheduled' : today > end ? 'ended' : 'running';
+  // biome-ignore lint/complexity/useMathMinMax: yyyy-mm-dd strings, compared as text, not numbers.
+  const counted: DateRange | null = status === 'scheduled' ? null : { from: campaign.startDate, to: today < end ? today : end };
+  return { today, status, counted };
+}
+
+/** Who refreshes summaries: the jobs, which see every campaign. */
+const JOBS: Principal = { subject: 'jobs', role: 'admin', agencies: [] };
+
+/**
+ * The jobs' part (every minute): the summary of each campaign whose progress was asked for is
+ * made again for today, so that a read adds few deltas; then the deltas every summary counts are
+ * deleted. A campaign another refresh holds is left to it.
+ */
+export async function refreshCampaignSummaries(ctx: ServiceContext): Promise<{ refreshed: number; deltasPurged: number }> {
+  let refreshed = 0;
+  for (const id of await summarisedCampaigns(ctx)) {
+    const campaign = await getCampaign(ctx, JOBS, id).catch(() => null);
+    if (!campaign) continue;
+    const scope = await resolveScope(ctx, JOBS, campaign.agency.code);
+    const { today, counted } = daysOf(ctx, campaign);
+    if (await refreshCampaignSummary(ctx, id, { scope, baseline: campaign.baseline, counted, today })) refreshed++;
+  }
+  return { refreshed, deltasPurged: await purgeCountedDeltas(ctx) };
+}
+
+/**
+ * The operators' check (`npm run indicators -- verify`): each campaign's progress from its summary
+ * against the same progress counted from the roll-ups. The campaigns where they differ.
+ */
+export async function campaignSummaryDrift(ctx: ServiceContext): Promise<Array<{ campaignId: string; summary: unknown; live: unknown }>> {
+  const drift: Array<{ campaignId: string; summary: unknown; live: unknown }> = [];
+  for (const id of await summarisedCampaigns(ctx)) {
+    const summary = await campaignProgress(ctx, JOBS, id);
+    const live = await campaignProgress(ctx, JOBS, id, undefined, 'live');
+    if (JSON.stringify(summary) !== JSON.stringify(live)) drift.push({ campaignId: id, summary: summary.current, live: live.current });
+  }
+  return drift;
+}
+
 /**
  * `GET /v1/campaigns/{id}/progress`: for the campaign's agency, or (`agencyCode`) for one unit of
  * its subtree, over the same days and against the same targets.
@@ -378,6 +438,8 @@ export async function campaignProgress(
   principal: Principal,
   id: string,
   agencyCode?: string,
+  /** `live`: counted from the roll-ups even where a summary would answer (the operators' verify compares both). */
+  counting: 'summary' | 'live' = 'summary',
 ): Promise<CampaignProgress> {
   const campaign = await getCampaign(ctx, principal, id);
   // The campaign's agency, as the caller may see it (a campaign is in scope exactly when it is).
@@ -386,15 +448,20 @@ export async function campaignProgress(
     agencyCode === undefined || agencyCode === campaignScope.code ? campaignScope : await resolveScope(ctx, principal, agencyCode);
   if (!scope.path.includes(campaignScope.marker)) throw notFound(`agency ${agencyCode} in the campaign's units`);
   const settings = ctx.settings.indicators;
-  const today = vnDate(ctx.now());
+  const { today, status, counted } = daysOf(ctx, campaign);
   const end = campaign.endDate;
-  const status = today < campaign.startDate ? 'scheduled' : today > end ? 'ended' : 'running';
-  // biome-ignore lint/complexity/useMathMinMax: yyyy-mm-dd strings, compared as text, not numbers.
-  const counted: DateRange | null = status === 'scheduled' ? null : { from: campaign.startDate, to: today < end ? today : end };
   const [catalogue, children, data] = await Promise.all([
     feeBearingCatalogue(ctx, scope),
     childAgencies(ctx, scope),
-    progressData(ctx, scope, campaign.baseline, counted, today),
+    // The campaign's own agency has a summary; one unit of its subtree is counted from its roll-ups.
+    progressData(
+      ctx,
+      scope,
+      campaign.baseline,
+      counted,
+      today,
+      scope === campaignScope && counting === 'summary' ? campaign.id : undefined,
+    ),
   ]);
   const { facts } = catalogue;
   const ratios = (summary: Summary) => ratiosOf(summary, facts, settings.integrationSource);

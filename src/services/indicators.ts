@@ -83,8 +83,8 @@ export interface ScopedCatalogue {
   /** `receivable`: what the scope (its subtree) can receive. */
   facts: CatalogueFacts;
   procedures: Map<string, CatalogueProcedure>;
-  /** What each child of the scope (with its subtree) can receive; '' the scope agency alone. */
-  receivableByChild: Map<string, Set<string>>;
+  /** Whether a child of the scope (with its subtree; '' the scope agency alone) can receive the procedure. */
+  receives(child: string, code: string): boolean;
 }
 
 /**
@@ -114,36 +114,39 @@ export async function feeBearingCatalogue(ctx: ServiceContext, scope: Scope): Pr
       sql`SELECT p.code, p.name, p.integrated_online_payment AS integrated FROM procedures p
           WHERE ${feeBearingCondition(sql`p.code`, today)} ORDER BY p.code`,
     ),
-    queryRows<{ child: string; code: string }>(
+    // The fee-bearing procedures first (one check each, not one per unit). A procedure that names
+    // no receiving level or unit is received everywhere: it is listed once (child null), and only
+    // the others are matched with each child, so a wide province (150 communes × 300 procedures)
+    // is a few hundred rows, not 45,000.
+    queryRows<{ child: string | null; codes: string[] }>(
       executor(ctx),
       sql`WITH units AS MATERIALIZED (SELECT a.level, a.path, ${childOf(scope, sql`a.path`)} AS child FROM agencies a
-                                      WHERE strpos(a.path, ${scope.marker}) > 0)
-          SELECT DISTINCT u.child, p.code FROM units u JOIN procedures p ON ${receivesSql('u', 'p')}
-          WHERE ${feeBearingCondition(sql`p.code`, today)}`,
+                                      WHERE strpos(a.path, ${scope.marker}) > 0),
+               p AS MATERIALIZED (SELECT code, receiving_levels, receiving_units,
+                                         cardinality(receiving_levels) = 0 AND cardinality(receiving_units) = 0 AS everywhere
+                                  FROM procedures WHERE ${feeBearingCondition(sql`code`, today)})
+          SELECT NULL AS child, array_agg(code) AS codes FROM p WHERE everywhere AND EXISTS (SELECT 1 FROM units) HAVING count(*) > 0
+          UNION ALL
+          SELECT u.child, array_agg(DISTINCT p.code) FROM units u JOIN p ON NOT p.everywhere AND ${receivesSql('u', 'p')} GROUP BY u.child`,
     ),
   ]);
   const procedures = new Map(rows.map((r) => [r.code, { code: r.code, name: r.name, integrated: Boolean(r.integrated) }]));
-  const receivableByChild = new Map<string, Set<string>>();
-  for (const r of reach) {
-    const child = String(r.child);
-    if (!receivableByChild.has(child)) receivableByChild.set(child, new Set());
-    receivableByChild.get(child)!.add(String(r.code));
-  }
+  const everywhere = new Set(reach.find((r) => r.child === null)?.codes ?? []);
+  const receivableByChild = new Map(reach.flatMap((r) => (r.child === null ? [] : [[String(r.child), new Set(r.codes)] as const])));
   return {
     procedures,
-    receivableByChild,
+    receives: (child, code) => everywhere.has(code) || (receivableByChild.get(child)?.has(code) ?? false),
     facts: {
       feeBearing: new Set(procedures.keys()),
       integrated: new Set(rows.filter((r) => r.integrated).map((r) => r.code)),
-      receivable: new Set(reach.map((r) => String(r.code))),
+      receivable: new Set(reach.flatMap((r) => r.codes)),
     },
   };
 }
 
 /** The catalogue facts of one child of the scope: b over what that child can receive. */
 export function childFacts(catalogue: ScopedCatalogue, child: string, facts: CatalogueFacts = catalogue.facts): CatalogueFacts {
-  const reach = catalogue.receivableByChild.get(child) ?? new Set<string>();
-  return { ...facts, receivable: new Set([...facts.receivable].filter((code) => reach.has(code))) };
+  return { ...facts, receivable: new Set([...facts.receivable].filter((code) => catalogue.receives(child, code))) };
 }
 
 /** "The procedure in `code` is fee-bearing on `today`" (domain/fees.ts isFeeBearing), in SQL. */
@@ -166,7 +169,14 @@ function childOf(scope: Scope, path: SQL): SQL {
  * The roll-up rows of the scope on the given dates, fee-bearing procedures only, each with the
  * child of the scope it falls under and its dossiers to pay: the FROM of the summary queries.
  */
-export function feeBearingCells(scope: Scope, ranges: DateRange[], today: string, procedureCode?: string): SQL {
+export function feeBearingCells(
+  scope: Scope,
+  ranges: DateRange[],
+  today: string,
+  procedureCode?: string,
+  /** Rows shaped like the roll-ups' (campaign-summaries.ts gives the deltas a summary has not counted). */
+  source: SQL = sql`indicator_daily`,
+): SQL {
   const dates = sql.join(
     ranges.map((r) => sql`r.received_date BETWEEN ${r.from}::date AND ${r.to}::date`),
     sql` OR `,
@@ -178,7 +188,7 @@ export function feeBearingCells(scope: Scope, ranges: DateRange[], today: string
                                 WHERE strpos(a.path, ${scope.marker}) > 0)
     SELECT r.received_date, r.agency_code, r.procedure_code, u.child, r.dossiers, r.dossiers - r.zero_fee AS fee_dossiers, r.paid_online,
            CASE WHEN ${receivesSql('u', 'p')} THEN r.charged ELSE 0 END AS charged
-    FROM indicator_daily r JOIN units u ON u.code = r.agency_code JOIN procedures p ON p.code = r.procedure_code
+    FROM ${source} r JOIN units u ON u.code = r.agency_code JOIN procedures p ON p.code = r.procedure_code
     WHERE (${dates}) AND ${feeBearingCondition(sql`r.procedure_code`, today)}
       ${procedureCode === undefined ? sql`` : sql`AND r.procedure_code = ${procedureCode}`}`;
 }

@@ -217,7 +217,12 @@ describe('a fresh start on the embedded database', () => {
       encoding: 'utf8',
     });
     expect(verify.status, verify.stderr + verify.stdout).toBe(0);
-    expect(JSON.parse(verify.stdout.trim().split('\n').at(-1)!)).toMatchObject({ consistent: true, rollups: [], feeLists: [] });
+    expect(JSON.parse(verify.stdout.trim().split('\n').at(-1)!)).toMatchObject({
+      consistent: true,
+      rollups: [],
+      feeLists: [],
+      campaignSummaries: [],
+    });
     output.length = 0;
     await start();
     expect(output.join('')).not.toContain('"msg":"demo data loaded"');

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, date, index, integer, numeric, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, customType, date, index, integer, numeric, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { agencies } from './agencies.ts';
 import { createdAt, updatedAt } from './columns.ts';
 
@@ -70,4 +70,65 @@ export const campaigns = pgTable(
     check('campaigns_days', sql`${t.days} BETWEEN 1 AND 366`),
     check('campaigns_baseline', sql`${t.baselineFrom} <= ${t.baselineTo}`),
   ],
+);
+
+/** PostgreSQL's 64-bit transaction id and snapshot types (PostgreSQL 13+), which drizzle has no builder for. */
+const xid8 = customType<{ data: string }>({ dataType: () => 'xid8' });
+const pgSnapshot = customType<{ data: string }>({ dataType: () => 'pg_snapshot' });
+
+/**
+ * Every change to the roll-ups, as it is made: the counts `indicator_daily_apply` adds to a row
+ * (negative to take a dossier away), with the transaction that made it. Written by the same
+ * function in the dossier's transaction (an INSERT: no row is shared, nothing queues). A campaign
+ * summary is exact at a snapshot; what changed after it is read here (migration 0026), and rows
+ * every summary already counts are deleted by the summaries' refresh and the jobs.
+ */
+export const indicatorDeltas = pgTable('indicator_deltas', {
+  id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  xid: xid8().notNull().default(sql`pg_current_xact_id()`),
+  receivedDate: date({ mode: 'string' }).notNull(),
+  agencyCode: text().notNull(),
+  procedureCode: text().notNull(),
+  dossiers: integer().notNull(),
+  zeroFee: integer().notNull(),
+  charged: integer().notNull(),
+  paidOnline: integer().notNull(),
+});
+
+/**
+ * A campaign's progress summed ahead (services/campaign-summaries.ts): the roll-ups of its
+ * agency's subtree reduced to what progress reads, as they stood at `snapshot`, for `day` (the
+ * Vietnamese date its campaign window runs to). Progress adds the deltas `snapshot` does not see.
+ * Deleted by any change to the catalogue, the agencies or the campaign, and by a roll-up rebuild.
+ */
+export const campaignSummaries = pgTable('campaign_summaries', {
+  campaignId: uuid()
+    .primaryKey()
+    .references(() => campaigns.id, { onDelete: 'cascade' }),
+  snapshot: pgSnapshot().notNull(),
+  day: date({ mode: 'string' }).notNull(),
+  refreshedAt: timestamp({ withTimezone: true, mode: 'date' }).notNull(),
+});
+
+/**
+ * The summary's cells: per campaign day and procedure (`day`), per window, child unit and
+ * procedure (`child`), per receiving unit over the campaign days (`unit`, procedure ''), fee-bearing
+ * procedures only, as campaigns.ts's progress query reduces the roll-ups.
+ */
+export const campaignSummaryCells = pgTable(
+  'campaign_summary_cells',
+  {
+    campaignId: uuid()
+      .notNull()
+      .references(() => campaignSummaries.campaignId, { onDelete: 'cascade' }),
+    kind: text().notNull(),
+    win: text().notNull(),
+    key: text().notNull(),
+    procedureCode: text().notNull(),
+    dossiers: integer().notNull(),
+    feeDossiers: integer().notNull(),
+    paidOnline: integer().notNull(),
+    charged: integer().notNull(),
+  },
+  (t) => [index('campaign_summary_cells_campaign_idx').on(t.campaignId, t.kind)],
 );
