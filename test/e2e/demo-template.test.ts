@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/hub-process.ts';
 
 /**
  * A fresh clone's first start with the demo database made at install (scripts/prepare-demo.ts,
@@ -23,14 +23,6 @@ let server: ChildProcess | undefined;
 const output: string[] = [];
 let prepared: { dossiers: number; paidOnline: number; day: string } | undefined;
 let listeningAfterMs = 0;
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 
 const env = () => ({
   ...process.env,

@@ -82,6 +82,14 @@ export async function tableCounts(sql: SweepHub['sql']): Promise<Record<string, 
   return row as Record<string, number>;
 }
 
+/**
+ * Tables derived from the roll-ups and kept by reads and the jobs, not by what a request asks:
+ * a campaign's progress read makes its summary (services/campaign-summaries.ts), and a refresh
+ * purges the deltas it counts. A refused request that wrote a roll-up would show in the
+ * roll-ups and the dossiers, which are counted.
+ */
+export const DERIVED_TABLES = ['campaign_summaries', 'campaign_summary_cells', 'indicator_deltas'];
+
 /** Tables whose count differs, as `name: before → after`. */
 export function changedTables(before: Record<string, number>, after: Record<string, number>, except: string[] = []): string[] {
   return Object.keys({ ...before, ...after })

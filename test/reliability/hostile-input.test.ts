@@ -12,6 +12,7 @@ import {
   BANK_SOURCE,
   changedTables,
   createAgencyResources,
+  DERIVED_TABLES,
   personalData,
   pool,
   type SweepHub,
@@ -703,8 +704,12 @@ describe.skipIf(skip)('hostile input on every route of the real hub', () => {
       agent.destroy();
     }
     for (const answer of answers) expect(answer).toMatch(/: (413 application\/problem\+json|cut off while sending), then 200$/);
-    // Most are answered: a cut-off is the exception.
-    expect(answers.filter((a) => a.includes(': 413 ')).length, answers.join('\n')).toBeGreaterThanOrEqual(answers.length - 2);
+    // The refusal itself is seen: the client reads the 413 on most routes. Not on every one: the
+    // callbacks' limit is small, and on an idle machine the hub refuses before a 2 MB body is
+    // written, so the client sees EPIPE every time there (it was counted as the exception, and
+    // failed whenever the machine was quiet).
+    const answered = new Set(answers.filter((a) => a.includes(': 413 ')).map((a) => a.split(':')[0]));
+    expect(answered.size, answers.join('\n')).toBeGreaterThanOrEqual(oversized.length - 1);
   }, 60_000);
 
   it('sends a page asked with an endless query to sign in without echoing the query in its Location', async () => {
@@ -783,7 +788,7 @@ describe.skipIf(skip)('hostile input on every route of the real hub', () => {
           expect(historyGrowth, `the intents' history grew by ${historyGrowth} over ${refusedMoves} refused moves`).toBeLessThanOrEqual(
             refusedMoves,
           );
-        const changed = changedTables(counts, after, ['callback_inbox', 'payment_events']);
+        const changed = changedTables(counts, after, ['callback_inbox', 'payment_events', ...DERIVED_TABLES]);
         if (accepted.length === 0) {
           cleanSegments++;
           if (changed.length > 0)
