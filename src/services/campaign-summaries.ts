@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { queryRows } from '../db/types.ts';
 import { addDays } from '../domain/dates.ts';
 import type { DateRange } from '../domain/indicators.ts';
@@ -116,13 +116,13 @@ export async function summedProgressRows(
 ): Promise<{ rows: Array<Record<string, unknown>>; pending: number } | null> {
   const start = startOf(w);
   const id = sql`${campaignId}::uuid`;
-  const unseen: SQL = sql`(SELECT d.* FROM indicator_deltas d, st WHERE NOT pg_visible_in_snapshot(d.xid, st.snapshot))`;
   const firstDay = (condition: string) => sql`to_char(min(received_date) FILTER (WHERE ${sql.raw(condition)}), 'YYYY-MM-DD')`;
   const rows = await queryRows<Record<string, unknown>>(
     executor(ctx),
     sql`
     WITH st AS (SELECT snapshot FROM campaign_summaries WHERE campaign_id = ${id} AND day = ${w.today}::date),
-    delta AS (${feeBearingCells(w.scope, rangesOf(w), w.today, undefined, unseen)}),
+    unseen AS MATERIALIZED (SELECT d.* FROM indicator_deltas d, st WHERE NOT pg_visible_in_snapshot(d.xid, st.snapshot)),
+    delta AS (${feeBearingCells(w.scope, rangesOf(w), w.today, undefined, sql`unseen`)}),
     per_day AS (
       SELECT received_date, procedure_code, ${PER_PROCEDURE_SUMS} FROM (
         SELECT key::date AS received_date, procedure_code, dossiers, fee_dossiers, paid_online, charged FROM campaign_summary_cells WHERE campaign_id = ${id} AND kind = 'day'
@@ -140,7 +140,7 @@ export async function summedProgressRows(
              ${firstDay('charged > 0')} AS first_charged
       FROM per_day GROUP BY 1)
     SELECT 'state' AS kind, NULL::text AS key, NULL::text AS win, NULL::int8 AS with_dossiers, NULL::int8 AS with_payment,
-           NULL::int8 AS with_charge, (SELECT count(*) FROM indicator_deltas d, st WHERE NOT pg_visible_in_snapshot(d.xid, st.snapshot))::int8 AS paid,
+           NULL::int8 AS with_charge, (SELECT count(*) FROM unseen)::int8 AS paid,
            NULL::int8 AS fee_dossiers, NULL::int8 AS dossiers, NULL::int8 AS charged, NULL::text AS first_filed, NULL::text AS first_paid,
            NULL::text AS first_charged
     FROM st
