@@ -1,5 +1,4 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { languageDetector } from 'hono/language';
 import { methodNotAllowed } from 'hono/method-not-allowed';
@@ -7,6 +6,7 @@ import { isConnectionError } from './db/errors.ts';
 import { serviceContext } from './deps.ts';
 import type { AppDeps, AppEnv } from './http/env.ts';
 import { authenticate } from './http/middleware/auth.ts';
+import { limitBodies } from './http/middleware/bodies.ts';
 import { accessLog, closeUnreadBodies, requestId, wellFormedText } from './http/middleware/request.ts';
 import { EVERY_OPERATION, errorResponses } from './http/openapi-errors.ts';
 import { errorToResponse, problemResponse, zodIssues } from './http/problem.ts';
@@ -148,11 +148,8 @@ export function createApp(deps: AppDeps) {
   if (limits) app.use('/v1/*', async (c, next) => (signedBySomethingElse(c.req.path) ? next() : limits.failedAuth(c, next)));
   app.use('/v1/*', async (c, next) => (signedBySomethingElse(c.req.path) ? next() : auth(c, next)));
   if (limits) app.use('/v1/*', limits.writes);
-  const jsonBodyLimit = bodyLimit({
-    maxSize: 1024 * 1024,
-    onError: () => {
-      throw new ServiceError('payload-too-large', 'request bodies are at most 1 MiB');
-    },
+  const jsonBodyLimit = limitBodies(1024 * 1024, () => {
+    throw new ServiceError('payload-too-large', 'request bodies are at most 1 MiB');
   });
   // A statement upload is streamed (never held in memory) and has its own limit, STATEMENT_MAX_BYTES.
   app.use('/v1/*', (c, next) => (c.req.method === 'POST' && c.req.path === '/v1/statements' ? next() : jsonBodyLimit(c, next)));

@@ -116,7 +116,11 @@ export const wellFormedText = createMiddleware<AppEnv>(async (c, next) => {
     }
   }
   const mediaType = c.req.header('content-type')?.split(';')[0]?.trim() ?? '';
-  if (c.req.raw.body && JSON_MEDIA_TYPE.test(mediaType)) {
+  // By the method, not `c.req.raw.body`: on Node that would build a WHATWG Request and then read
+  // the body through web streams, where `c.req.json()` alone reads it once from the socket (and
+  // keeps it for the route's validator).
+  const bodiless = c.req.method === 'GET' || c.req.method === 'HEAD';
+  if (!bodiless && JSON_MEDIA_TYPE.test(mediaType)) {
     let body: unknown;
     let parsed = true;
     try {

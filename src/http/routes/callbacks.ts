@@ -1,6 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { type GatewayId, gatewayIds } from '../../gateways/types.ts';
 import { keptHeaders, receiveCallback } from '../../services/callbacks.ts';
 import { ServiceError } from '../../services/errors.ts';
@@ -8,6 +7,7 @@ import { ServiceError } from '../../services/errors.ts';
 const gatewayParam = z.object({ gateway: z.enum(gatewayIds).openapi({ param: { name: 'gateway', in: 'path' }, example: 'sandbox' }) });
 
 import type { AppEnv } from '../env.ts';
+import { limitBodies } from '../middleware/bodies.ts';
 import { clientAddress, type RateLimits } from '../middleware/rate-limits.ts';
 import { errorResponses } from '../openapi-errors.ts';
 import { problemResponse } from '../problem.ts';
@@ -79,11 +79,8 @@ export function registerCallbackRoutes(app: OpenAPIHono<AppEnv>, limits?: RateLi
   app.on(
     ['GET', 'POST'],
     '/v1/callbacks/:gateway',
-    bodyLimit({
-      maxSize: 64 * 1024,
-      onError: () => {
-        throw new ServiceError('payload-too-large', 'a gateway callback is at most 64 KiB');
-      },
+    limitBodies(64 * 1024, () => {
+      throw new ServiceError('payload-too-large', 'a gateway callback is at most 64 KiB');
     }),
     async (c) => {
       const id = c.req.param('gateway');

@@ -1,5 +1,4 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { decodeJwt } from 'jose';
 import { z } from 'zod';
 import { ServiceError } from '../../services/errors.ts';
@@ -8,6 +7,7 @@ import { dashboardFailure, readForm, safeNext, signInPage } from '../../web/dash
 import { checkCsrf, checkSameOrigin, endSession, readSession, startSession } from '../../web/session.ts';
 import type { AppEnv } from '../env.ts';
 import type { TokenVerifier } from '../middleware/auth.ts';
+import { limitBodies } from '../middleware/bodies.ts';
 import { wantsHtml } from '../negotiate.ts';
 import { zodIssues } from '../problem.ts';
 import { registerCampaignPages } from './dashboard-campaigns.ts';
@@ -37,11 +37,8 @@ const SignInSchema = z
   .strip();
 
 export function registerDashboardRoutes(app: OpenAPIHono<AppEnv>, verify: TokenVerifier) {
-  const limit = bodyLimit({
-    maxSize: 64 * 1024,
-    onError: () => {
-      throw new ServiceError('payload-too-large', 'the dashboard form is at most 64 KiB');
-    },
+  const limit = limitBodies(64 * 1024, () => {
+    throw new ServiceError('payload-too-large', 'the dashboard form is at most 64 KiB');
   });
   app.use('/dashboard', limit);
   // A statement upload streams with its own limit (STATEMENT_MAX_BYTES, the import's): never buffered.
