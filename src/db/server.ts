@@ -32,7 +32,7 @@ function preparing(client: postgres.Sql): postgres.Sql {
 /** The production store: any PostgreSQL server through postgres.js (Node, or Workers + Hyperdrive). */
 export function connectServer(
   url: string,
-  options: { poolMax?: number; prepare?: boolean; connectTimeoutSeconds?: number } = {},
+  options: { poolMax?: number; prepare?: boolean; connectTimeoutSeconds?: number; applicationName?: string } = {},
 ): DatabaseHandle & { sql: postgres.Sql } {
   const sql = postgres(url, {
     max: options.poolMax ?? 10,
@@ -43,7 +43,12 @@ export function connectServer(
     // meanwhile (the app's breaker answers 503), so a short, bounded wait costs nothing: 0.1-1 s.
     backoff: (retries: number) => Math.min(0.1 * 2 ** Math.max(0, retries - 1), 1),
     onnotice: () => {},
-    connection: { application_name: 'fee-payment-hub', TimeZone: 'UTC' },
+    // jit off: the hub's statements are short, and PostgreSQL's JIT (on by default where LLVM is
+    // installed) compiled each one whose estimated cost passed jit_above_cost. The bench's statement
+    // log caught the outbox insert of every payment spending 235 ms of CPU in JIT emission once
+    // the obligations table had grown (an estimate of 482 lines per dossier made its cost 139,799):
+    // VNPay IPNs fell from ~320 to ~40 a second. Nothing the hub runs takes long enough to gain.
+    connection: { application_name: options.applicationName ?? 'fee-payment-hub', TimeZone: 'UTC', jit: 'off' },
   });
   const client = options.prepare === false ? sql : preparing(sql);
   const db = drizzle({ client, schema, casing: 'snake_case' }) as unknown as Database;
