@@ -135,6 +135,28 @@ const optionalString = z
   .optional()
   .transform((s) => (s && s.trim() !== '' ? s.trim() : undefined));
 
+/**
+ * A PostgreSQL URL naming one host or several, comma-separated, as libpq and postgres.js read it.
+ * A WHATWG URL refuses a host list, so each host is checked in a URL of its own.
+ */
+const POSTGRES_URL = /^(postgres(?:ql)?:\/\/)([^@/?#]*@)?([^/?#]*)(.*)$/s;
+const postgresUrl = z.string().refine(
+  (value) => {
+    const parts = POSTGRES_URL.exec(value);
+    if (!parts) return false;
+    const [, scheme, user = '', hosts = '', rest = ''] = parts;
+    return hosts.split(',').every((host) => {
+      if (host === '') return false;
+      try {
+        return new URL(`${scheme}${user}${host}${rest}`).hostname !== '';
+      } catch {
+        return false;
+      }
+    });
+  },
+  { message: 'must be postgres://user@host[:port][,host[:port]…]/database' },
+);
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -145,8 +167,18 @@ const envSchema = z.object({
    * HOST=0.0.0.0 to show the demo to another machine.
    */
   HOST: optionalString,
-  /** postgres://… selects the server database (postgres.js); absent selects embedded PGlite. */
-  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  /**
+   * postgres://… selects the server database (postgres.js); absent selects embedded PGlite. It
+   * may name several hosts (`postgres://hub@db1:5432,db2:5432/hub?target_session_attrs=read-write`):
+   * a new connection tries them in order and keeps the first that takes writes, so after a
+   * standby is promoted the hub finds the new primary by itself.
+   */
+  DATABASE_URL: optionalString.pipe(postgresUrl.optional()),
+  /**
+   * A replica for reports (indicators, campaign progress, lists, the collections report), never
+   * for what decides money; absent: they read the primary. Same form as DATABASE_URL.
+   */
+  DATABASE_READ_URL: optionalString.pipe(postgresUrl.optional()),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   /** Seconds a new database connection may take: past it, requests get 503 instead of queueing. */
   DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(3),
@@ -448,7 +480,15 @@ export interface Config {
   host: string;
   database:
     | { kind: 'embedded'; dataDir: string }
-    | { kind: 'server'; url: string; poolMax: number; prepare: boolean; connectTimeoutSeconds: number };
+    | {
+        kind: 'server';
+        url: string;
+        poolMax: number;
+        prepare: boolean;
+        connectTimeoutSeconds: number;
+        /** A replica for reports (DATABASE_READ_URL), or undefined: they read the primary. */
+        readUrl: string | undefined;
+      };
   dataDir: string;
   publicBaseUrl: string;
   auth: { secret?: string; jwksUrl?: string; issuer: string; audience: string };
@@ -541,6 +581,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     // Discovery, keys and the token request would travel in clear: only an IdP on this machine may.
     issues.push('OIDC_ISSUER: must be https:// (plain http only for localhost)');
   }
+  if (e.DATABASE_READ_URL && !e.DATABASE_URL)
+    issues.push('DATABASE_READ_URL: a replica of the server named by DATABASE_URL, which is missing');
   if (issues.length > 0) throw new ConfigError(issues);
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
@@ -554,6 +596,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
           poolMax: e.DATABASE_POOL_MAX,
           prepare: e.DATABASE_PREPARE === 'true',
           connectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT_SECONDS,
+          readUrl: e.DATABASE_READ_URL,
         }
       : { kind: 'embedded', dataDir: `${e.DATA_DIR}/pglite` },
     dataDir: e.DATA_DIR,

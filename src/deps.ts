@@ -95,13 +95,14 @@ export async function buildDeps(
 }
 
 export function withDatabase(deps: StaticDeps, handle: DatabaseHandle): AppDeps {
-  return { ...deps, db: handle.db, databaseKind: handle.kind };
+  return { ...deps, db: handle.db, replica: handle.replica, databaseKind: handle.kind };
 }
 
 /** The service context for scripts and jobs, outside any request. */
 export function serviceContext(deps: AppDeps): ServiceContext {
   return {
     db: deps.db,
+    replica: deps.replica,
     settings: deps.settings,
     gateways: deps.gateways,
     signer: deps.signer,

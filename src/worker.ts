@@ -20,6 +20,8 @@ import { issueWaitingReceipts } from './services/receipt-issuer.ts';
  */
 interface WorkerEnv {
   HYPERDRIVE?: { connectionString: string };
+  /** A second Hyperdrive configuration, on a replica: reports read there (DATABASE_READ_URL). */
+  HYPERDRIVE_READ?: { connectionString: string };
   [name: string]: unknown;
 }
 
@@ -31,6 +33,7 @@ function configFrom(env: WorkerEnv) {
   const vars: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(env)) if (typeof v === 'string') vars[k] = v;
   if (env.HYPERDRIVE) vars.DATABASE_URL = env.HYPERDRIVE.connectionString;
+  if (env.HYPERDRIVE_READ) vars.DATABASE_READ_URL = env.HYPERDRIVE_READ.connectionString;
   const config = parseConfig(vars);
   if (config.database.kind !== 'server') throw new ConfigError(['DATABASE_URL: required on Workers (or a HYPERDRIVE binding)']);
   if (!config.receiptSigningKey) throw new ConfigError(['RECEIPT_SIGNING_KEY: required on Workers']);
@@ -62,8 +65,13 @@ async function open(env: WorkerEnv) {
       ),
     };
   }
-  const { url, prepare } = isolate.config.database as { url: string; prepare: boolean };
-  const handle = connectServer(url, { poolMax: 5, prepare });
+  const { url, prepare, readUrl } = isolate.config.database as { url: string; prepare: boolean; readUrl?: string };
+  const primary = connectServer(url, { poolMax: 5, prepare });
+  // A replica for reports (HYPERDRIVE_READ or DATABASE_READ_URL): postgres.js connects at its first query, so a request that reads none opens nothing.
+  const replica = readUrl ? connectServer(readUrl, { poolMax: 2, prepare, applicationName: 'fee-payment-hub-reports' }) : undefined;
+  const handle = replica
+    ? { ...primary, replica: replica.db, close: () => Promise.all([primary.close(), replica.close()]).then(() => undefined) }
+    : primary;
   return { handle, deps: withDatabase(await isolate.deps, handle) };
 }
 

@@ -31,8 +31,9 @@ export function describeError(error: unknown): string {
 /**
  * postgres.js's own codes for a connection that could not be made or was lost, and the system
  * errors under them; PostgreSQL's class 08 (connection exception) and 57P01-57P03 (the server
- * shutting down, or not yet accepting connections). Any of these means: the database is away,
- * not that the request is wrong.
+ * shutting down, or not yet accepting connections), and 25006 (a write sent to a server that is a
+ * standby: behind a multi-host DATABASE_URL, the primary is lost and its standby not yet
+ * promoted). Any of these means: the database is away, not that the request is wrong.
  */
 const CONNECTION_CODES = new Set([
   'CONNECT_TIMEOUT',
@@ -49,6 +50,7 @@ const CONNECTION_CODES = new Set([
   '57P01',
   '57P02',
   '57P03',
+  '25006',
 ]);
 
 /** Whether an error (or one of its causes) says the database connection failed. */

@@ -11,6 +11,8 @@ export type Executor = Database | Transaction;
 export interface DatabaseHandle {
   db: Database;
   kind: 'embedded' | 'server';
+  /** A replica for reports (DATABASE_READ_URL), closed with the handle. */
+  replica?: Database;
   close(): Promise<void>;
 }
 

@@ -17,6 +17,8 @@ import type { RateLimits } from './middleware/rate-limits.ts';
 /** What the app is built from: everything with I/O is passed in, nothing is a module singleton. */
 export interface AppDeps {
   db: Database;
+  /** The replica reports read (DATABASE_READ_URL, services/context.ts onReplica); undefined: the primary. */
+  replica?: Database;
   databaseKind: 'embedded' | 'server';
   settings: ServiceSettings;
   gateways: GatewayRegistry;

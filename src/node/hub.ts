@@ -6,7 +6,7 @@ import { createApp } from '../app.ts';
 import { DatabaseAvailability } from '../db/availability.ts';
 import { describeError } from '../db/errors.ts';
 import { migrate } from '../db/migrate.ts';
-import type { DatabaseHandle } from '../db/types.ts';
+import { type DatabaseHandle, queryRows } from '../db/types.ts';
 import { recordSandboxChoice } from '../emulators/sandbox-checkout.ts';
 import type { AppDeps } from '../http/env.ts';
 import { startDeliveryWorker } from '../jobs/delivery-worker.ts';
@@ -76,7 +76,12 @@ export async function runHub(options: HubOptions = {}): Promise<void> {
   // The demo's outside world is mounted here, by the Node entry only (src/app.ts never imports it).
   // One breaker for the process: while the database is away every request is answered 503 at once.
   const availability = new DatabaseAvailability(
-    () => deps.db.execute(sql`SELECT 1`),
+    // Back when a connection takes writes: a standby reached through a multi-host DATABASE_URL
+    // (its primary lost, itself not yet promoted) answers, but is not back.
+    async () => {
+      const rows = await queryRows<{ writable: boolean }>(deps.db, sql`SELECT NOT pg_is_in_recovery() AS writable`);
+      if (!rows[0]?.writable) throw new Error('the database reached is a standby (read only)');
+    },
     undefined,
     (up, downForMs) =>
       up ? log.warn('database reachable again', { downForMs }) : log.warn('database unreachable: answering 503 until it is back'),

@@ -176,12 +176,14 @@ export async function openDatabase(
     whileLocked?: () => Promise<void>;
   } = {},
 ): Promise<NodeDatabase> {
-  if (config.database.kind === 'server')
-    return connectServer(config.database.url, {
-      poolMax: config.database.poolMax,
-      prepare: config.database.prepare,
-      connectTimeoutSeconds: config.database.connectTimeoutSeconds,
-    });
+  if (config.database.kind === 'server') {
+    const { url, readUrl, ...settings } = config.database;
+    const primary = connectServer(url, settings);
+    if (!readUrl) return primary;
+    // Reports' connections are named apart, so a replica's pg_stat_activity shows whose they are.
+    const replica = connectServer(readUrl, { ...settings, applicationName: 'fee-payment-hub-reports' });
+    return { ...primary, replica: replica.db, close: () => Promise.all([primary.close(), replica.close()]).then(() => undefined) };
+  }
   const folder = config.database.dataDir;
   const lock = await lockDatabase(folder).catch((error) => {
     if (options.throwWhenLocked && error instanceof DatabaseLockedError) throw error;

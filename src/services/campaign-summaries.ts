@@ -172,8 +172,8 @@ export async function summedProgressRows(
 
 /**
  * The campaign's progress rows from its summary: made first when there is none for today (or it
- * has many deltas to add), unless another request is making it; null then, and the caller counts
- * from the roll-ups.
+ * has many deltas to add), unless another request is making it or this is a replica; null then,
+ * and the caller counts from the roll-ups.
  */
 export async function campaignProgressRows(
   ctx: ServiceContext,
@@ -182,6 +182,9 @@ export async function campaignProgressRows(
 ): Promise<Array<Record<string, unknown>> | null> {
   const summed = await summedProgressRows(ctx, campaignId, w);
   if (summed && summed.pending <= PENDING_BEFORE_REFRESH) return summed.rows;
+  // A replica takes no writes: it answers from the summary the primary's jobs keep (exact with
+  // any number of deltas), or, with none for today, the caller counts from the roll-ups.
+  if (ctx.readingReplica) return summed?.rows ?? null;
   if (!(await refreshCampaignSummary(ctx, campaignId, w))) return summed?.rows ?? null;
   return (await summedProgressRows(ctx, campaignId, w))?.rows ?? null;
 }

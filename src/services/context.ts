@@ -1,4 +1,5 @@
 import type { Config } from '../config.ts';
+import { describeError, isConnectionError } from '../db/errors.ts';
 import type { Database, Executor, Transaction } from '../db/types.ts';
 import type { GatewayRegistry } from '../gateways/registry.ts';
 import type { Logger } from '../logger.ts';
@@ -29,6 +30,13 @@ export type ServiceSettings = Pick<
  */
 export interface ServiceContext {
   db: Database;
+  /**
+   * A replica for reports (DATABASE_READ_URL), made the `db` of a report's context by `onReplica`;
+   * undefined: reports read the primary.
+   */
+  replica?: Database;
+  /** Set by `onReplica` while `db` is the replica: read only (nothing is refreshed or written). */
+  readingReplica?: true;
   /** Set inside `withTransaction`: nested verbs reuse it instead of opening another. */
   tx?: Transaction;
   settings: ServiceSettings;
@@ -53,6 +61,24 @@ export interface ServiceContext {
 
 export function executor(ctx: ServiceContext): Executor {
   return ctx.tx ?? ctx.db;
+}
+
+/**
+ * Runs a report (`fn` only reads) on the replica when there is one: its `db` is the replica and
+ * `readingReplica` is set, so that what a report would otherwise refresh on the way (a campaign's
+ * summary) is left to the primary's jobs. A replica that cannot be reached is not an outage: the
+ * report is read again from the primary. Nothing that decides money reads here; a replica may be
+ * behind the primary by its replay lag (README: DATABASE_READ_URL).
+ */
+export async function onReplica<T>(ctx: ServiceContext, fn: (ctx: ServiceContext) => Promise<T>): Promise<T> {
+  if (!ctx.replica || ctx.tx) return fn(ctx);
+  try {
+    return await fn({ ...ctx, db: ctx.replica, readingReplica: true });
+  } catch (error) {
+    if (!isConnectionError(error)) throw error;
+    ctx.log.warn('replica unreachable: the report is read from the primary', { error: describeError(error) });
+    return fn(ctx);
+  }
 }
 
 /**

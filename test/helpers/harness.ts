@@ -179,6 +179,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     const oidc = options.oidc?.({ baseUrl, fetch: fetcher, now });
     const deps: AppDeps = {
       db: db.db,
+      replica: db.replica,
       databaseKind: db.kind,
       settings: {
         publicBaseUrl: baseUrl,

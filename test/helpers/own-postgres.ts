@@ -23,6 +23,8 @@ export interface OwnPostgres {
   stop(mode?: 'fast' | 'immediate'): Promise<void>;
   /** Stops the server (if running) and removes its data folder. */
   destroy(): Promise<void>;
+  /** A standby's promotion to primary (`pg_ctl promote`, waiting until it accepts writes). */
+  promote(): Promise<void>;
 }
 
 /** The binaries folder of the newest PostgreSQL installed the Debian way, or null. */
@@ -54,7 +56,18 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startOwnPostgres(): Promise<OwnPostgres> {
+/**
+ * `settings`: more `-c name=value` options. `primary`: a replication primary (WAL for a standby,
+ * full-page writes, commits waiting for the synchronous standby once it is named). `standbyOf`:
+ * instead of initdb, a base backup of that primary, started as its streaming standby under
+ * `cluster_name` (the application name the primary's `synchronous_standby_names` matches).
+ */
+export interface OwnPostgresOptions {
+  primary?: boolean;
+  standbyOf?: { port: number; clusterName: string };
+}
+
+export async function startOwnPostgres(own: OwnPostgresOptions = {}): Promise<OwnPostgres> {
   const bin = postgresBinaries();
   if (!bin) throw new Error(ownPostgresUnavailable() ?? 'no PostgreSQL');
   const asRoot = process.getuid?.() === 0;
@@ -71,16 +84,37 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   }
   await chmod(folder, 0o700);
   const data = join(folder, 'data');
-  await tool('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
+  if (own.standbyOf) {
+    // -R writes standby.signal and primary_conninfo; WAL streamed during the copy.
+    await tool('pg_basebackup', [
+      '-D',
+      data,
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(own.standbyOf.port),
+      '-U',
+      'postgres',
+      '-X',
+      'stream',
+      '-R',
+      '--no-sync',
+    ]);
+  } else await tool('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
   const port = await freePort();
+  const replicated = own.primary || own.standbyOf;
   const options = [
     `-p ${port}`,
     `-k ${folder}`,
     "-c listen_addresses='127.0.0.1'",
+    // The machine does not crash in these tests, a server does: its OS cache survives it.
     '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
     '-c max_connections=60',
+    // A primary's commit waits for its synchronous standby (once named); a base backup needs full-page writes.
+    ...(replicated
+      ? ['-c synchronous_commit=on', '-c full_page_writes=on', '-c wal_level=replica', '-c max_wal_senders=5', '-c hot_standby=on']
+      : ['-c synchronous_commit=off', '-c full_page_writes=off']),
+    ...(own.standbyOf ? [`-c cluster_name=${own.standbyOf.clusterName}`] : []),
   ].join(' ');
   let running = false;
   const self: OwnPostgres = {
@@ -98,6 +132,9 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
     async destroy() {
       await self.stop('immediate').catch(() => {});
       await rm(folder, { recursive: true, force: true });
+    },
+    async promote() {
+      await tool('pg_ctl', ['-D', data, '-w', '-t', '30', 'promote']);
     },
   };
   await self.start();

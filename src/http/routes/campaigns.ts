@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { campaignProgress, createCampaign, getCampaign, listCampaigns, updateCampaign } from '../../services/campaigns.ts';
+import { onReplica } from '../../services/context.ts';
 import { exportResponse, exportSheets } from '../../web/campaign-export.ts';
 import type { AppEnv } from '../env.ts';
 import { campaignExample, campaignInputExample, campaignProgressExample, EXAMPLE_CAMPAIGN_ID } from '../examples.ts';
@@ -163,11 +164,14 @@ export function registerCampaignRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(listCampaignsRoute, async (c) => c.json({ items: await listCampaigns(c.get('ctx'), principalOf(c)) }, 200));
   app.openapi(getCampaignRoute, async (c) => c.json(await getCampaign(c.get('ctx'), principalOf(c), c.req.valid('param').id), 200));
   app.openapi(progressRoute, async (c) =>
-    c.json(await campaignProgress(c.get('ctx'), principalOf(c), c.req.valid('param').id, c.req.valid('query').agency), 200),
+    c.json(
+      await onReplica(c.get('ctx'), (ctx) => campaignProgress(ctx, principalOf(c), c.req.valid('param').id, c.req.valid('query').agency)),
+      200,
+    ),
   );
   app.openapi(exportRoute, async (c) => {
     const { format, sheet, agency } = c.req.valid('query');
-    const progress = await campaignProgress(c.get('ctx'), principalOf(c), c.req.valid('param').id, agency);
+    const progress = await onReplica(c.get('ctx'), (ctx) => campaignProgress(ctx, principalOf(c), c.req.valid('param').id, agency));
     return (await exportResponse(c, c.get('ctx').spreadsheets, progress, format, sheet)) as never;
   });
 }

@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { onReplica } from '../../services/context.ts';
 import { ServiceError } from '../../services/errors.ts';
 import { onlinePaymentActions, onlinePaymentBreakdown, onlinePaymentIndicators } from '../../services/indicators.ts';
 import type { AppEnv } from '../env.ts';
@@ -72,7 +73,7 @@ const actionsRoute = createRoute({
 export function registerIndicatorRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(indicatorsRoute, async (c) => {
     const query = c.req.valid('query');
-    return c.json(await onlinePaymentIndicators(c.get('ctx'), principalOf(c), query.agency, rangeOf(query)), 200);
+    return c.json(await onReplica(c.get('ctx'), (ctx) => onlinePaymentIndicators(ctx, principalOf(c), query.agency, rangeOf(query))), 200);
   });
   app.openapi(breakdownRoute, async (c) => {
     const query = c.req.valid('query');
@@ -81,10 +82,18 @@ export function registerIndicatorRoutes(app: OpenAPIHono<AppEnv>) {
         { path: 'query.procedure', message: 'only with by=agency' },
       ]);
     }
-    return c.json(await onlinePaymentBreakdown(c.get('ctx'), principalOf(c), query.agency, rangeOf(query), query.by, query.procedure), 200);
+    return c.json(
+      await onReplica(c.get('ctx'), (ctx) =>
+        onlinePaymentBreakdown(ctx, principalOf(c), query.agency, rangeOf(query), query.by, query.procedure),
+      ),
+      200,
+    );
   });
   app.openapi(actionsRoute, async (c) => {
     const query = c.req.valid('query');
-    return c.json(await onlinePaymentActions(c.get('ctx'), principalOf(c), query.agency, rangeOf(query), query.target), 200);
+    return c.json(
+      await onReplica(c.get('ctx'), (ctx) => onlinePaymentActions(ctx, principalOf(c), query.agency, rangeOf(query), query.target)),
+      200,
+    );
   });
 }

@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { onReplica } from '../../services/context.ts';
 import { cancelPaymentIntent, createPaymentIntent, getPaymentIntent } from '../../services/payment-intents.ts';
 import { getReceipt } from '../../services/receipts.ts';
 import { listPaymentIntents } from '../../services/treasury-lists.ts';
@@ -156,7 +157,7 @@ export function registerPaymentIntentRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(listIntentsRoute, async (c) => {
     const q = c.req.valid('query');
     const filter = { ...q, created: createdRangeOf(q), paid: { from: q.paidFrom, to: q.paidTo } };
-    return c.json(await listPaymentIntents(c.get('ctx'), principalOf(c), filter, pageRequest(q)), 200);
+    return c.json(await onReplica(c.get('ctx'), (ctx) => listPaymentIntents(ctx, principalOf(c), filter, pageRequest(q))), 200);
   });
 
   app.openapi(getIntentRoute, async (c) => {

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { addDays } from '../../domain/dates.ts';
 import { type CollectionsQuery, collectionsReport, MAX_REPORT_DAYS } from '../../services/collections-report.ts';
+import { onReplica } from '../../services/context.ts';
 import { ServiceError } from '../../services/errors.ts';
 import { receiptRegister } from '../../services/receipt-register.ts';
 import { spreadsheetsOrRefuse, XLSX_CONTENT_TYPE } from '../../services/spreadsheets.ts';
@@ -287,7 +288,7 @@ export function registerReportRoutes(app: OpenAPIHono<AppEnv>) {
     const q = c.req.valid('query');
     const ctx = c.get('ctx');
     if (q.format === 'xlsx') spreadsheetsOrRefuse(ctx.spreadsheets);
-    const register = await receiptRegister(ctx, principalOf(c), { date: q.date, agency: q.agency });
+    const register = await onReplica(ctx, (ctx) => receiptRegister(ctx, principalOf(c), { date: q.date, agency: q.agency }));
     if (q.format === 'csv') return csvResponse(c, receiptRegisterFileName(register), receiptRegisterSheet(register)) as never;
     if (q.format === 'xlsx') {
       return (await xlsxResponse(
@@ -306,7 +307,7 @@ export function registerReportRoutes(app: OpenAPIHono<AppEnv>) {
     const ctx = c.get('ctx');
     // Refused before any work: a host without a spreadsheet writer cannot answer XLSX.
     if (q.format === 'xlsx') spreadsheetsOrRefuse(ctx.spreadsheets);
-    const report = await collectionsReport(ctx, principalOf(c), { ...periodOf(q), agency: q.agency });
+    const report = await onReplica(ctx, (ctx) => collectionsReport(ctx, principalOf(c), { ...periodOf(q), agency: q.agency }));
     if (q.format === 'csv') return csvResponse(c, collectionsFileName(report), collectionsSheet(report)) as never;
     if (q.format === 'xlsx') {
       return (await xlsxResponse(c, ctx.spreadsheets, collectionsFileName(report), [collectionsSheet(report)], ctx.now())) as never;
