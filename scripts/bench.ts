@@ -209,6 +209,7 @@ async function startBenchHub(): Promise<BenchHub> {
       await exited;
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
       if (server) {
+        await printTableSizes(database.DATABASE_URL!);
         const admin = postgres(server, { max: 1, onnotice: () => {} });
         await admin.unsafe('DROP DATABASE IF EXISTS hub_bench WITH (FORCE)');
         await admin.end();
@@ -351,6 +352,29 @@ function signedIpns(intents: Array<{ reference: string; amount: number }>, offse
     const hash = createHmac('sha512', VNPAY_SECRET).update(query).digest('hex');
     return `/v1/callbacks/vnpay?${query}&vnp_SecureHash=${hash}`;
   });
+}
+
+/**
+ * What the run left on disk, table by table (rows, with indexes and TOAST, bytes per row): the
+ * growth figures of docs/scaling.md. Counted after a VACUUM ANALYZE, so the row counts are exact
+ * enough and dead rows are not charged to the live ones.
+ */
+async function printTableSizes(url: string) {
+  const db = postgres(url, { max: 1, onnotice: () => {} });
+  await db.unsafe('VACUUM ANALYZE');
+  const rows = await db<{ table: string; rows: string; bytes: string }[]>`
+    SELECT c.relname AS table, c.reltuples::bigint::text AS rows, pg_total_relation_size(c.oid)::text AS bytes
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.reltuples > 1000
+    ORDER BY pg_total_relation_size(c.oid) DESC`;
+  await db.end();
+  console.log('\n| table | rows | MiB (with indexes) | bytes per row |');
+  console.log('|---|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.table} | ${Number(r.rows).toLocaleString('en')} | ${(Number(r.bytes) / 2 ** 20).toFixed(1)} | ${Math.round(Number(r.bytes) / Number(r.rows))} |`,
+    );
+  }
 }
 
 /** Items one run may use up: generous, so that a run never runs out (it says so if it does). */
