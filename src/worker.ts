@@ -1,7 +1,7 @@
 import { createApp } from './app.ts';
 import { ConfigError, parseConfig } from './config.ts';
 import { describeError } from './db/errors.ts';
-import { connectServer } from './db/server.ts';
+import { connectServers } from './db/server.ts';
 import { buildStaticDeps, type StaticDeps, serviceContext, withDatabase } from './deps.ts';
 import { runJobs } from './jobs/index.ts';
 import { createConsoleLogger } from './logger.ts';
@@ -66,12 +66,8 @@ async function open(env: WorkerEnv) {
     };
   }
   const { url, prepare, readUrl } = isolate.config.database as { url: string; prepare: boolean; readUrl?: string };
-  const primary = connectServer(url, { poolMax: 5, prepare });
-  // A replica for reports (HYPERDRIVE_READ or DATABASE_READ_URL): postgres.js connects at its first query, so a request that reads none opens nothing.
-  const replica = readUrl ? connectServer(readUrl, { poolMax: 2, prepare, applicationName: 'fee-payment-hub-reports' }) : undefined;
-  const handle = replica
-    ? { ...primary, replica: replica.db, close: () => Promise.all([primary.close(), replica.close()]).then(() => undefined) }
-    : primary;
+  // With a replica for reports (HYPERDRIVE_READ or DATABASE_READ_URL), opened only by a report that reads it.
+  const handle = connectServers(url, readUrl, { poolMax: 5, prepare });
   return { handle, deps: withDatabase(await isolate.deps, handle) };
 }
 

@@ -54,3 +54,19 @@ export function connectServer(
   const db = drizzle({ client, schema, casing: 'snake_case' }) as unknown as Database;
   return { db, sql, kind: 'server', close: () => sql.end({ timeout: 5 }) };
 }
+
+/**
+ * The primary and, when `readUrl` names one, the replica reports read (DATABASE_READ_URL), as one
+ * handle that closes both. The replica's sessions are named apart, so its pg_stat_activity shows
+ * whose they are; postgres.js connects at the first query, so an unused replica opens nothing.
+ */
+export function connectServers(
+  url: string,
+  readUrl: string | undefined,
+  options: { poolMax?: number; prepare?: boolean; connectTimeoutSeconds?: number } = {},
+): DatabaseHandle {
+  const primary = connectServer(url, options);
+  if (!readUrl) return primary;
+  const replica = connectServer(readUrl, { ...options, applicationName: 'fee-payment-hub-reports' });
+  return { ...primary, replica: replica.db, close: () => Promise.all([primary.close(), replica.close()]).then(() => undefined) };
+}

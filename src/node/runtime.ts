@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { type Config, ConfigError, parseConfig } from '../config.ts';
 import { connectEmbedded } from '../db/embedded.ts';
-import { connectServer } from '../db/server.ts';
+import { connectServers } from '../db/server.ts';
 import type { DatabaseHandle } from '../db/types.ts';
 import { buildDeps as buildAppDeps, type Secrets } from '../deps.ts';
 import type { AppDeps } from '../http/env.ts';
@@ -177,12 +177,8 @@ export async function openDatabase(
   } = {},
 ): Promise<NodeDatabase> {
   if (config.database.kind === 'server') {
-    const { url, readUrl, ...settings } = config.database;
-    const primary = connectServer(url, settings);
-    if (!readUrl) return primary;
-    // Reports' connections are named apart, so a replica's pg_stat_activity shows whose they are.
-    const replica = connectServer(readUrl, { ...settings, applicationName: 'fee-payment-hub-reports' });
-    return { ...primary, replica: replica.db, close: () => Promise.all([primary.close(), replica.close()]).then(() => undefined) };
+    const { url, readUrl, poolMax, prepare, connectTimeoutSeconds } = config.database;
+    return connectServers(url, readUrl, { poolMax, prepare, connectTimeoutSeconds });
   }
   const folder = config.database.dataDir;
   const lock = await lockDatabase(folder).catch((error) => {

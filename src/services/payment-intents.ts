@@ -10,7 +10,7 @@ import { applyOutcome, type IntentRow } from './apply-outcome.ts';
 import { executor, type ServiceContext } from './context.ts';
 import { notFound, ServiceError } from './errors.ts';
 import { idempotencyScope, KEY_LIFETIME_MS, requestFingerprint, type StoredResponse, storedResponse } from './idempotency.ts';
-import { AGENCY_CODE_PATTERN, actorOf, dossierScopeCondition, type Principal } from './principal.ts';
+import { actorOf, dossierScopeCondition, type Principal, scopePathFragments } from './principal.ts';
 
 export interface CreateIntentInput {
   dossierCode: string;
@@ -291,18 +291,13 @@ function dossierBillQuery(executor: Executor) {
 }
 const preparedBills = new WeakMap<Executor, ReturnType<ReturnType<typeof dossierBillQuery>['prepare']>>();
 
-/** What scopeCondition matches, as the bill query's `roots` value. */
-function scopeRoots(principal: Principal): string | null {
-  if (principal.role === 'admin') return null;
-  return JSON.stringify(principal.agencies.filter((code) => AGENCY_CODE_PATTERN.test(code)).map((code) => `/${code}/`));
-}
-
 /**
  * A dossier in the caller's scope with its (non-void) fee lines, line order, and what a bill
  * names: procedure, collecting agency, applicant. Undefined outside scope or unknown alike.
  */
 export async function readDossierBill(ctx: ServiceContext, principal: Principal, dossierCode: string) {
-  const values = { code: dossierCode, roots: scopeRoots(principal) };
+  const fragments = scopePathFragments(principal);
+  const values = { code: dossierCode, roots: fragments && JSON.stringify(fragments) };
   let rows: Awaited<ReturnType<ReturnType<typeof dossierBillQuery>['execute']>>;
   if (ctx.tx) rows = await dossierBillQuery(ctx.tx).execute(values);
   else {

@@ -19,16 +19,26 @@ export const actorOf = (principal: Principal) => `${principal.role}:${principal.
 export const AGENCY_CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.]{0,39}$/;
 
 /**
+ * What an agency's path must contain to be in the principal's scope: `/code/` for each of its
+ * roots (any one will do), none at all for a principal without a valid root; null for an admin,
+ * who sees everything. scopeCondition matches these; a prepared query takes them as a value.
+ */
+export function scopePathFragments(principal: Principal): string[] | null {
+  if (principal.role === 'admin') return null;
+  return principal.agencies.filter((code) => AGENCY_CODE_PATTERN.test(code)).map((code) => `/${code}/`);
+}
+
+/**
  * SQL condition "the agency in `agencyColumn` is inside the principal's scope", or undefined for
  * an admin. An agency's path lists every ancestor's code, so "inside the subtree of X" is
  * "path contains /X/", whatever X's own depth.
  */
 export function scopeCondition(principal: Principal, agencyColumn: AnyColumn | SQL): SQL | undefined {
-  if (principal.role === 'admin') return undefined;
-  const roots = principal.agencies.filter((code) => AGENCY_CODE_PATTERN.test(code));
-  if (roots.length === 0) return sql`false`;
+  const fragments = scopePathFragments(principal);
+  if (fragments === null) return undefined;
+  if (fragments.length === 0) return sql`false`;
   const matches = sql.join(
-    roots.map((code) => sql`strpos(scope_agency.path, ${`/${code}/`}) > 0`),
+    fragments.map((fragment) => sql`strpos(scope_agency.path, ${fragment}) > 0`),
     sql` OR `,
   );
   return sql`EXISTS (SELECT 1 FROM agencies scope_agency WHERE scope_agency.code = ${agencyColumn} AND (${matches}))`;
