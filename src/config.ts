@@ -241,6 +241,11 @@ const envSchema = z.object({
   ),
   /** Sandbox gateway secrets, comma-separated: the first signs, every one verifies (rotation). */
   SANDBOX_SECRETS: optionalString.pipe(list.optional()),
+  /**
+   * Where the sandbox's hosted checkout and API live. Default: the hub itself (PUBLIC_BASE_URL),
+   * which the Node hub serves. Workers serve no checkout: there it names a Node hub's (`npm start`).
+   */
+  SANDBOX_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   SANDBOX_POLL: pollingSchedule('60,120,10'),
   /** The most one sandbox payment may be (VND); more is refused at intent creation, as a real gateway's limit is. */
   SANDBOX_MAX_AMOUNT_VND: maxAmount(SANDBOX_DEFAULT_MAX_AMOUNT),
@@ -496,6 +501,8 @@ export interface Config {
   receiptSigningKey?: string;
   receipts: ReceiptSettings;
   sandbox: { secrets: string[] } | undefined;
+  /** Where the sandbox's checkout and API are hosted (SANDBOX_URL; default the hub's own base URL). */
+  sandboxUrl: string;
   sandboxPolling: PollingSchedule;
   /** The most one sandbox payment may be (VND). */
   sandboxMaxAmount: number;
@@ -612,6 +619,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       signingThreads: e.RECEIPT_SIGNING_THREADS,
     },
     sandbox: e.SANDBOX_SECRETS && e.SANDBOX_SECRETS.length > 0 ? { secrets: e.SANDBOX_SECRETS } : undefined,
+    sandboxUrl: e.SANDBOX_URL?.replace(/\/+$/, '') ?? publicBaseUrl,
     sandboxPolling: e.SANDBOX_POLL,
     sandboxMaxAmount: e.SANDBOX_MAX_AMOUNT_VND,
     gateways: {

@@ -39,7 +39,12 @@ export async function buildStaticDeps(config: Config, secrets: Secrets, log: Log
     {
       ...gatewayConfig,
       sandbox: secrets.sandboxSecrets?.length
-        ? { secrets: secrets.sandboxSecrets, polling: config.sandboxPolling, maxAmount: config.sandboxMaxAmount }
+        ? {
+            secrets: secrets.sandboxSecrets,
+            polling: config.sandboxPolling,
+            maxAmount: config.sandboxMaxAmount,
+            hostedAt: config.sandboxUrl,
+          }
         : undefined,
     },
     {

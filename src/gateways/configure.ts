@@ -25,7 +25,7 @@ export interface GatewaysSettings {
 }
 
 export interface GatewaySettings extends GatewaysSettings {
-  sandbox?: { secrets: readonly string[]; polling: PollingSchedule; maxAmount?: number };
+  sandbox?: { secrets: readonly string[]; polling: PollingSchedule; maxAmount?: number; hostedAt?: string };
 }
 
 /**
@@ -44,6 +44,7 @@ export function buildGateways(settings: GatewaySettings, env: GatewayEnvironment
       toleranceSeconds: env.callbackToleranceSeconds,
       polling: settings.sandbox.polling,
       maxAmount: settings.sandbox.maxAmount,
+      hostedAt: settings.sandbox.hostedAt,
       ...common,
     });
   }

@@ -15,11 +15,14 @@ export function demoEmulators(config: Config, secrets: NodeSecrets, deps: AppDep
   if (!secrets.sandboxSecrets?.length) return [];
   const gateways = secrets.gateways ?? config.gateways;
   const { fetch, now } = serviceContext(deps);
+  // A sandbox hosted elsewhere (SANDBOX_URL) is that host's to serve, as a channel emulator is.
+  const hostsSandbox = config.sandboxUrl === config.publicBaseUrl;
+  if (!hostsSandbox) deps.log.warn('sandbox checkout not mounted: SANDBOX_URL points elsewhere', { url: config.sandboxUrl });
   return [
     createEmulators(
       { db: deps.db, publicBaseUrl: config.publicBaseUrl, fetch, log: deps.log, now },
       {
-        sandbox: { secrets: secrets.sandboxSecrets, toleranceSeconds: config.callbackToleranceSeconds },
+        sandbox: hostsSandbox ? { secrets: secrets.sandboxSecrets, toleranceSeconds: config.callbackToleranceSeconds } : undefined,
         vnpay: gateways.vnpay,
         dvcqg: gateways.dvcqg,
         vietqr: secrets.emulateVietqr ? gateways.vietqr : undefined,

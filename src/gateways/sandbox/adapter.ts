@@ -26,8 +26,10 @@ import { sandboxStatementFormat } from './statement.ts';
 export interface SandboxOptions {
   /** First signs, all verify (rotation). */
   secrets: readonly string[];
-  /** Where the hosted sandbox lives (the hub's own public base URL). */
+  /** The hub's public base URL: the payer comes back to it. */
   baseUrl: string;
+  /** Where the hosted sandbox (its checkout and API) lives: the hub itself unless said otherwise (SANDBOX_URL). */
+  hostedAt?: string;
   toleranceSeconds: number;
   fetch: typeof fetch;
   now: () => Date;
@@ -48,12 +50,13 @@ const json = (status: number, body: unknown): GatewayResponse => ({
 });
 
 /**
- * The sandbox gateway: deterministic, hosted by the hub itself at /sandbox, and as strict as a
- * real one (signed checkout URL, signed callbacks over real HTTP, a signed status API).
+ * The sandbox gateway: deterministic, hosted by the Node hub itself at /sandbox (or wherever
+ * SANDBOX_URL says, for a hub on Workers), and as strict as a real one (signed checkout URL, signed callbacks over real HTTP, a signed status API).
  */
 export function createSandboxGateway(options: SandboxOptions): Gateway {
   const [signingSecret] = options.secrets;
   if (!signingSecret) throw new Error('the sandbox gateway needs at least one secret');
+  const hostedAt = options.hostedAt ?? options.baseUrl;
 
   return {
     id: 'sandbox',
@@ -78,7 +81,7 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
         description: request.description.slice(0, 255),
       };
       params.signature = await signCheckout(signingSecret, request.reference, params);
-      const url = `${options.baseUrl}/sandbox/checkout/${encodeURIComponent(request.reference)}?${new URLSearchParams(params)}`;
+      const url = `${hostedAt}/sandbox/checkout/${encodeURIComponent(request.reference)}?${new URLSearchParams(params)}`;
       return { nextAction: { type: 'redirect', url }, gatewayReference: request.reference };
     },
 
@@ -131,7 +134,7 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
       try {
         const response = await fetchText(
           options.fetch,
-          `${options.baseUrl}${path}`,
+          `${hostedAt}${path}`,
           { headers: { [SIGNATURE_HEADER]: await signatureHeader(signingSecret, timestamp, `GET ${path}`) } },
           options.timeoutMs ?? 10_000,
         );
@@ -166,7 +169,7 @@ export function createSandboxGateway(options: SandboxOptions): Gateway {
       try {
         const response = await fetchText(
           options.fetch,
-          `${options.baseUrl}${path}`,
+          `${hostedAt}${path}`,
           {
             method: 'POST',
             headers: {
