@@ -1,11 +1,14 @@
 import { createApp } from './app.ts';
-import { ConfigError, parseConfig } from './config.ts';
+import { type Config, ConfigError } from './config.ts';
 import { describeError } from './db/errors.ts';
 import { connectServers } from './db/server.ts';
 import { buildStaticDeps, type StaticDeps, serviceContext, withDatabase } from './deps.ts';
-import { runJobs } from './jobs/index.ts';
+import { problemBody } from './http/problem.ts';
+import { deliverDue } from './jobs/delivery-worker.ts';
+import { jobsForCron, runJobs } from './jobs/index.ts';
 import { createConsoleLogger } from './logger.ts';
 import { issueWaitingReceipts } from './services/receipt-issuer.ts';
+import { type WorkerEnv, workerConfig } from './worker-config.ts';
 
 /**
  * Cloudflare Workers entry. Workers have no embedded database: DATABASE_URL (a Hyperdrive
@@ -14,34 +17,13 @@ import { issueWaitingReceipts } from './services/receipt-issuer.ts';
  * (`npm run db:migrate`) before a deploy. A connection is opened per request and closed after
  * the response, as Hyperdrive expects; nothing with I/O lives at module level.
  *
- * No sandbox here: its hosted checkout (like the demo's channel emulators, src/emulators/) is
- * mounted by the Node entry only, so a sandbox gateway on Workers would send payers to a page
- * that does not exist. SANDBOX_SECRETS is refused (it is refused in production anyway).
+ * The sandbox's hosted checkout (like the demo's channel emulators, src/emulators/) is mounted by
+ * the Node entry only. A sandbox gateway on Workers (never in production: the configuration
+ * refuses it there) must say where a checkout is hosted, SANDBOX_URL, or it would send payers to
+ * a page that does not exist.
  */
-interface WorkerEnv {
-  HYPERDRIVE?: { connectionString: string };
-  /** A second Hyperdrive configuration, on a replica: reports read there (DATABASE_READ_URL). */
-  HYPERDRIVE_READ?: { connectionString: string };
-  [name: string]: unknown;
-}
-
 interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void;
-}
-
-function configFrom(env: WorkerEnv) {
-  const vars: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(env)) if (typeof v === 'string') vars[k] = v;
-  if (env.HYPERDRIVE) vars.DATABASE_URL = env.HYPERDRIVE.connectionString;
-  if (env.HYPERDRIVE_READ) vars.DATABASE_READ_URL = env.HYPERDRIVE_READ.connectionString;
-  const config = parseConfig(vars);
-  if (config.database.kind !== 'server') throw new ConfigError(['DATABASE_URL: required on Workers (or a HYPERDRIVE binding)']);
-  if (!config.receiptSigningKey) throw new ConfigError(['RECEIPT_SIGNING_KEY: required on Workers']);
-  if (!config.auth.secret && !config.auth.jwksUrl) throw new ConfigError(['JWT_SECRET (or JWT_JWKS_URL): required on Workers']);
-  if (!config.session.secret) throw new ConfigError(['SESSION_SECRET: required on Workers']);
-  if (config.sandbox)
-    throw new ConfigError(["SANDBOX_SECRETS: the sandbox's hosted checkout is served by the Node hub only (npm start), not on Workers"]);
-  return config;
 }
 
 /**
@@ -49,17 +31,22 @@ function configFrom(env: WorkerEnv) {
  * are kept for the isolate's life; only the database connection is per request. They hold no
  * I/O: a new env (a new deployment's bindings) builds them again.
  */
-let isolate: { env: WorkerEnv; config: ReturnType<typeof configFrom>; deps: Promise<StaticDeps> } | undefined;
+let isolate: { env: WorkerEnv; config: Config; deps: Promise<StaticDeps> } | undefined;
 
 async function open(env: WorkerEnv) {
   if (!isolate || isolate.env !== env) {
-    const config = configFrom(env);
+    const config = workerConfig(env);
     isolate = {
       env,
       config,
       deps: buildStaticDeps(
         config,
-        { jwtSecret: config.auth.secret, receiptSigningKey: config.receiptSigningKey!, sessionSecret: config.session.secret },
+        {
+          jwtSecret: config.auth.secret,
+          receiptSigningKey: config.receiptSigningKey!,
+          sessionSecret: config.session.secret,
+          sandboxSecrets: config.sandbox?.secrets,
+        },
         // pino writes to file descriptors, which Workers do not have: the console logger is their pino.
         createConsoleLogger(config.logLevel),
       ),
@@ -71,15 +58,44 @@ async function open(env: WorkerEnv) {
   return { handle, deps: withDatabase(await isolate.deps, handle) };
 }
 
+/**
+ * A deployment missing a secret or a binding answers every request 500 problem+json, and logs
+ * what is missing (names, never values) where `wrangler tail` shows it: Node would refuse to start.
+ */
+function misconfigured(error: ConfigError): Response {
+  const requestId = crypto.randomUUID();
+  console.error(JSON.stringify({ level: 'error', msg: 'the hub is not configured', requestId, issues: error.issues }));
+  const body = problemBody(requestId, 'internal-error', 'the hub is not configured: its log names what is missing');
+  return new Response(JSON.stringify(body), {
+    status: 500,
+    headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId },
+  });
+}
+
+interface ScheduledController {
+  /** The trigger's expression, as written in wrangler.toml's `[triggers] crons`. */
+  cron: string;
+  scheduledTime: number;
+}
+
 export default {
   async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
-    const { handle, deps } = await open(env);
-    // A payment's receipt is issued after the answer, within the request's waitUntil (the cron only sweeps what is left).
-    const background: Array<Promise<unknown>> = [];
+    let opened: Awaited<ReturnType<typeof open>>;
+    try {
+      opened = await open(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return misconfigured(error);
+    }
+    const { handle, deps } = opened;
+    // A payment's receipt is issued after the answer, within the request's waitUntil, and what the
+    // payment told dossier systems is delivered then too (the minute's cron only sweeps what is left).
+    const context = serviceContext(deps);
+    const receipts: Array<Promise<unknown>> = [];
     const receiptsInBackground = {
       due: (agencyCode: string) => {
-        background.push(
-          issueWaitingReceipts(serviceContext(deps), agencyCode).catch((error) =>
+        receipts.push(
+          issueWaitingReceipts(context, agencyCode).catch((error) =>
             deps.log.warn('receipts left waiting for the cron', { agencyCode, error: describeError(error) }),
           ),
         );
@@ -88,12 +104,32 @@ export default {
     try {
       return await createApp({ ...deps, receiptsInBackground }).fetch(request);
     } finally {
-      ctx.waitUntil(Promise.allSettled(background).then(() => handle.close()));
+      ctx.waitUntil(
+        (async () => {
+          if (receipts.length > 0) {
+            await Promise.all(receipts);
+            await deliverDue(context).catch((error) => deps.log.warn('deliveries left for the cron', { error: describeError(error) }));
+          }
+          await handle.close();
+        })(),
+      );
     }
   },
 
-  async scheduled(_event: unknown, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
+  /**
+   * One cron trigger: the jobs scheduled on its expression (src/jobs/index.ts, JOB_SCHEDULE). A
+   * trigger no job is scheduled on (set in the dashboard, say) runs them all: every job is safe
+   * to run at any time. Awaited: the invocation lasts as long as its jobs (a failed job is logged
+   * by runJobs, and the next trigger runs it again).
+   */
+  async scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
     const { handle, deps } = await open(env);
-    ctx.waitUntil(runJobs(serviceContext(deps)).finally(() => handle.close()));
+    const only = jobsForCron(controller.cron);
+    if (!only) deps.log.warn('cron trigger with no job scheduled on it: running every job', { cron: controller.cron });
+    try {
+      await runJobs(serviceContext(deps), { only });
+    } finally {
+      ctx.waitUntil(handle.close());
+    }
   },
 };

@@ -13,37 +13,84 @@ import { pollPendingIntents } from './poll-intents.ts';
 import { resendSubmittedRefunds } from './resend-refunds.ts';
 
 /**
- * One run of every periodic job: `npm run jobs`, the Node timer, and the Workers cron. A job is
- * logged when it did something (any count in its report is not zero) or failed; a run where no
- * job had anything to do is one debug line, so an idle hub's log stays quiet minute after minute.
+ * Every periodic job, in the order one run takes them (the inbox's callbacks before polling, so a
+ * payment already received is not asked about; expiry after both; receipts after any payment).
  */
-export async function runJobs(ctx: ServiceContext, options: { skip?: readonly string[] } = {}): Promise<Record<string, unknown>> {
+const JOBS = {
+  'reprocess-inbox': (ctx: ServiceContext) => reprocessInbox(ctx),
+  'poll-intents': (ctx: ServiceContext) => pollPendingIntents(ctx),
+  'resend-refunds': (ctx: ServiceContext) => resendSubmittedRefunds(ctx),
+  'expire-intents': (ctx: ServiceContext) => expireDueIntents(ctx),
+  // Receipts a failed or interrupted issuer left waiting (the payment started one already), then unsigned ones.
+  'issue-receipts': (ctx: ServiceContext) => issueWaitingReceipts(ctx),
+  'sign-receipts': (ctx: ServiceContext) => signPendingReceipts(ctx),
+  // Campaign progress summed ahead (services/campaign-summaries.ts), and the roll-up deltas they count.
+  'campaign-summaries': (ctx: ServiceContext) => refreshCampaignSummaries(ctx),
+  'purge-idempotency-keys': (ctx: ServiceContext) => purgeExpiredKeys(ctx),
+  'purge-abandoned-imports': (ctx: ServiceContext) => purgeAbandonedImports(ctx),
+  // One pass of deliveries to dossier systems (the Workers cron, `npm run jobs`); the Node hub
+  // runs its own worker (delivery-worker.ts) and skips this one.
+  'deliver-webhooks': (ctx: ServiceContext) => deliverDue(ctx),
+  'purge-events': (ctx: ServiceContext) => purgeOldEvents(ctx),
+  'purge-refused-callbacks': (ctx: ServiceContext) => purgeRefusedCallbacks(ctx),
+} as const satisfies Record<string, (ctx: ServiceContext) => Promise<unknown>>;
+
+export type JobName = keyof typeof JOBS;
+
+/**
+ * When each job runs on Workers, as a cron expression (UTC, as Cloudflare reads them): the
+ * distinct expressions are wrangler.toml's `[triggers] crons` (test/unit/worker-schedule.test.ts
+ * holds the two together), and a trigger runs the jobs named with it. The Node hub and
+ * `npm run jobs` run every job on each pass instead (JOBS_INTERVAL_SECONDS).
+ *
+ * Every minute: what a dossier system or a payer waits for (a callback left in the inbox, a
+ * gateway asked about a payment it has not reported, a receipt, a delivery). Every five minutes:
+ * expiry (an intent lives INTENT_TTL_MINUTES, 30 by default) and refunds sent again. Every ten:
+ * the campaign roll-ups (progress reads them plus the deltas since, so this bounds work, not
+ * freshness). Housekeeping once a day at 02:30 in Vietnam (19:30 UTC), outside office hours.
+ * Four expressions: within the free plan's five cron triggers per account.
+ */
+export const JOB_SCHEDULE: Readonly<Record<JobName, string>> = {
+  'reprocess-inbox': '* * * * *',
+  'poll-intents': '* * * * *',
+  'issue-receipts': '* * * * *',
+  'sign-receipts': '* * * * *',
+  'deliver-webhooks': '* * * * *',
+  'resend-refunds': '*/5 * * * *',
+  'expire-intents': '*/5 * * * *',
+  'campaign-summaries': '*/10 * * * *',
+  'purge-idempotency-keys': '30 19 * * *',
+  'purge-abandoned-imports': '30 19 * * *',
+  'purge-events': '30 19 * * *',
+  'purge-refused-callbacks': '30 19 * * *',
+};
+
+/** The jobs a cron trigger runs, in run order; undefined for an expression no job is scheduled on. */
+export function jobsForCron(cron: string): JobName[] | undefined {
+  const names = (Object.keys(JOBS) as JobName[]).filter((name) => JOB_SCHEDULE[name] === cron);
+  return names.length > 0 ? names : undefined;
+}
+
+/**
+ * One run of the periodic jobs (all of them, or `only` these, less `skip`): `npm run jobs`, the
+ * Node timer, and each Workers cron trigger. A job is logged when it did something (any count in
+ * its report is not zero) or failed; a run where no job had anything to do is one debug line, so
+ * an idle hub's log stays quiet minute after minute.
+ */
+export async function runJobs(
+  ctx: ServiceContext,
+  options: { skip?: readonly JobName[]; only?: readonly JobName[] } = {},
+): Promise<Record<string, unknown>> {
   const results: Record<string, unknown> = {};
-  const all: Array<[string, () => Promise<unknown>]> = [
-    ['reprocess-inbox', () => reprocessInbox(ctx)],
-    ['poll-intents', () => pollPendingIntents(ctx)],
-    ['resend-refunds', () => resendSubmittedRefunds(ctx)],
-    ['expire-intents', () => expireDueIntents(ctx)],
-    // Receipts a failed or interrupted issuer left waiting (the payment started one already), then unsigned ones.
-    ['issue-receipts', () => issueWaitingReceipts(ctx)],
-    ['sign-receipts', () => signPendingReceipts(ctx)],
-    // Campaign progress summed ahead (services/campaign-summaries.ts), and the roll-up deltas they count.
-    ['campaign-summaries', () => refreshCampaignSummaries(ctx)],
-    ['purge-idempotency-keys', () => purgeExpiredKeys(ctx)],
-    ['purge-abandoned-imports', () => purgeAbandonedImports(ctx)],
-    // One pass of deliveries to dossier systems (the Workers cron, `npm run jobs`); the Node hub
-    // runs its own worker (delivery-worker.ts) and skips this one.
-    ['deliver-webhooks', () => deliverDue(ctx)],
-    ['purge-events', () => purgeOldEvents(ctx)],
-    ['purge-refused-callbacks', () => purgeRefusedCallbacks(ctx)],
-  ];
-  const jobs = all.filter(([name]) => !options.skip?.includes(name));
+  const jobs = (Object.entries(JOBS) as Array<[JobName, (ctx: ServiceContext) => Promise<unknown>]>).filter(
+    ([name]) => !options.skip?.includes(name) && (!options.only || options.only.includes(name)),
+  );
   const runStarted = Date.now();
   let quiet = true;
   for (const [name, job] of jobs) {
     const started = Date.now();
     try {
-      const result = await job();
+      const result = await job(ctx);
       results[name] = result;
       if (didSomething(result)) {
         quiet = false;

@@ -27,7 +27,16 @@ export async function createTestDatabase(): Promise<DatabaseHandle> {
     pgliteTemplate ??= readFile(provided('pgliteTemplate')).then((bytes) => new Blob([bytes]));
     return connectEmbedded(undefined, { loadDataDir: await pgliteTemplate });
   }
-  const adminUrl = process.env.DATABASE_URL!;
+  return createServerTestDatabase();
+}
+
+/**
+ * On the server (DATABASE_URL): a new database copied from the run's template, with its URL for
+ * another process or runtime to connect to (workerd's Hyperdrive binding, say).
+ */
+export async function createServerTestDatabase(): Promise<DatabaseHandle & { url: string }> {
+  const adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) throw new Error('a database on the server needs DATABASE_URL');
   const name = `hub_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${provided('serverTemplate')}`);
@@ -37,6 +46,7 @@ export async function createTestDatabase(): Promise<DatabaseHandle> {
   const handle = connectServer(url.toString(), { poolMax: 10 });
   return {
     ...handle,
+    url: url.toString(),
     close: async () => {
       await handle.close();
       const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });

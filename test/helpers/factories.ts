@@ -104,7 +104,7 @@ export function dossierBody(procedureCode: string, overrides: Record<string, unk
 
 /** Registers a dossier through the API and returns its JSON. */
 export async function registerDossier(
-  h: Harness,
+  h: Pick<Harness, 'request'>,
   token: string,
   procedureCode: string,
   overrides: Record<string, unknown> = {},
@@ -119,7 +119,7 @@ let keyCounter = 0;
 export const idempotencyKey = () => `test-key-${Date.now().toString(36)}-${++keyCounter}-${Math.random().toString(36).slice(2, 8)}`;
 
 export async function createIntent(
-  h: Harness,
+  h: Pick<Harness, 'request'>,
   token: string,
   dossierCode: string,
   extra: Record<string, unknown> = {},

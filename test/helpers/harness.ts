@@ -68,6 +68,28 @@ interface RequestOptions {
   headers?: Record<string, string>;
 }
 
+/** What a request helper (test/helpers/factories.ts) needs of a hub: one request, answered. */
+export type Requester = (method: string, path: string, options?: RequestOptions) => Promise<Response>;
+
+function requestInit(method: string, opts: RequestOptions): RequestInit {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: RequestInit['body'] = opts.rawBody as RequestInit['body'];
+  if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  // A streamed body needs `duplex: 'half'` (fetch's rule for request streams).
+  const duplex = body instanceof ReadableStream ? { duplex: 'half' } : {};
+  return { method, headers, body, ...duplex } as RequestInit;
+}
+
+/** Requests to a hub listening at `baseUrl` (a harness that listens, a hub process, workerd), redirects not followed. */
+export const requestOverHttp =
+  (baseUrl: string): Requester =>
+  (method, path, opts = {}) =>
+    fetch(`${baseUrl}${path}`, { ...requestInit(method, opts), redirect: 'manual' });
+
 export interface Harness {
   db: DatabaseHandle;
   app: App;
@@ -77,7 +99,7 @@ export interface Harness {
   /** Log lines written during the test, parsed. */
   logs: Array<Record<string, unknown>>;
   clock: { now: Date | null };
-  request(method: string, path: string, options?: RequestOptions): Promise<Response>;
+  request: Requester;
   /** Starts the app on a real port (for the sandbox's real HTTP callbacks); base URL returned. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -244,17 +266,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     logs,
     clock,
     async request(method, path, opts = {}) {
-      const headers: Record<string, string> = { ...opts.headers };
-      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-      let body: RequestInit['body'] = opts.rawBody as RequestInit['body'];
-      if (opts.body !== undefined) {
-        body = JSON.stringify(opts.body);
-        headers['content-type'] ??= 'application/json';
-      }
-      // A streamed body needs `duplex: 'half'` (fetch's rule for request streams).
-      const duplex = body instanceof ReadableStream ? { duplex: 'half' } : {};
-      if (server) return fetch(`${baseUrl}${path}`, { method, headers, body, redirect: 'manual', ...duplex } as RequestInit);
-      return built.app.request(path, { method, headers, body, ...duplex } as RequestInit);
+      if (server) return requestOverHttp(baseUrl)(method, path, opts);
+      return built.app.request(path, requestInit(method, opts));
     },
     async listen() {
       if (server) return baseUrl;

@@ -97,11 +97,15 @@ export interface EndpointBody {
   description?: string;
 }
 
-export const registerEndpoint = (h: Harness, token: string, body: EndpointBody, key = idempotencyKey()) =>
+export const registerEndpoint = (h: Pick<Harness, 'request'>, token: string, body: EndpointBody, key = idempotencyKey()) =>
   h.request('POST', '/v1/webhook-endpoints', { token, body, headers: { 'idempotency-key': key } });
 
 /** Registers an endpoint (201) and returns its view. */
-export async function endpointFor(h: Harness, token: string, body: EndpointBody): Promise<{ id: string; secretFingerprints: string[] }> {
+export async function endpointFor(
+  h: Pick<Harness, 'request'>,
+  token: string,
+  body: EndpointBody,
+): Promise<{ id: string; secretFingerprints: string[] }> {
   return expectJson(await registerEndpoint(h, token, body), 201);
 }
 
