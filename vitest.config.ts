@@ -17,6 +17,19 @@ class ProcessesFirst extends BaseSequencer {
   }
 }
 
+/**
+ * Files about the embedded database's own path: each starts its processes with DATABASE_URL
+ * cleared (`npm start` on a fresh data folder, the demo made at install, the folder's lock, the
+ * import script beside a running hub). The server pass (DATABASE_URL set) would run them again
+ * unchanged, two minutes of CI for nothing: they run in the PGlite pass only.
+ */
+const EMBEDDED_ONLY = [
+  'test/e2e/demo-template.test.ts',
+  'test/e2e/fresh-start.test.ts',
+  'test/e2e/embedded-lock.test.ts',
+  'test/e2e/import-statement.test.ts',
+];
+
 // Worker threads start faster than child processes, and each test file gets a new one.
 const common = { pool: 'threads', testTimeout: 30_000, hookTimeout: 120_000 } as const;
 
@@ -35,7 +48,7 @@ export default defineConfig({
           ...common,
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/unit/**'],
+          exclude: ['test/unit/**', ...(process.env.DATABASE_URL ? EMBEDDED_ONLY : [])],
           // Each test file gets its own database (PGlite in memory, or a database on the server),
           // copied from the one migrated database that the global setup makes for the run.
           globalSetup: ['test/global-setup.ts'],
