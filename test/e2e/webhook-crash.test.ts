@@ -45,7 +45,11 @@ interface Hub {
   output: () => string;
 }
 
-/** `src/server.ts` with its delivery worker on, fast: a 500 ms time limit (a 2 s lease), polling every 50 ms. */
+/**
+ * `src/server.ts` with its delivery worker on, fast: a 500 ms time limit (a 2 s lease), polling
+ * every 50 ms, and a failed attempt tried again within seconds: on a loaded CI machine an
+ * attempt can outlast 500 ms, and the default minute's wait then outlasted the test.
+ */
 async function startHub(env: Record<string, string>): Promise<Hub> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: root,
@@ -57,6 +61,7 @@ async function startHub(env: Record<string, string>): Promise<Hub> {
       JOBS_INTERVAL_SECONDS: '1',
       WEBHOOK_TIMEOUT_MS: '500',
       WEBHOOK_POLL_MS: '50',
+      WEBHOOK_RETRY_SCHEDULE: '1,1,2,2,5',
       WEBHOOK_ALLOWED_HOSTS: '',
       LOG_LEVEL: 'info',
       HOST: '127.0.0.1',
@@ -120,7 +125,14 @@ async function crashAndRestart(start: () => Promise<Hub>, register: (url: string
       'every event answered',
       () => new Set(receiver.received.filter((r) => r.status === 200).map((r) => r.eventId)).size >= 3,
       20_000,
-    );
+    ).catch((error: Error) => {
+      const got = receiver.received.map((r) => `${r.eventId}:${r.status}`).join(' ');
+      const logged = current!
+        .output()
+        .split('\n')
+        .filter((line) => /webhook|deliver|warn|error/i.test(line));
+      throw new Error(`${error.message}; received ${got}\n${logged.slice(-20).join('\n')}`);
+    });
     console.log(`[webhook crash] re-sent ${Date.now() - killedAt} ms after the kill (restart included)`);
     return { receiver, first, hub: current };
   } finally {
