@@ -152,8 +152,8 @@ describe.skipIf(skip)('the primary lost mid-stream, its synchronous standby prom
       failedAt = Date.now();
       stopped = primary!.stop('immediate');
       failing = stopped.then(async () => {
-        // Longer than a connection attempt's limit (DATABASE_CONNECT_TIMEOUT_SECONDS, 3 s): a
-        // request that arrives in the outage waits that long for a writable host, then gets 503.
+        // An outage of a few seconds, as an HA manager's promotion takes: requests arriving in it
+        // find no host that takes writes and get 503 at once (patches/postgres+3.4.9.patch).
         await sleep(4_000);
         await standby!.promote();
         promotedAt = Date.now();

@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isConnectionError } from '../../src/db/errors.ts';
+import { freePort } from '../helpers/hub-process.ts';
 import { type OwnPostgres, ownPostgresUnavailable, startOwnPostgres } from '../helpers/own-postgres.ts';
 
 const run = promisify(execFile);
@@ -62,5 +65,53 @@ describe.skipIf(unavailable !== null && process.env.CI !== 'true')('postgres.js 
     expect(result.outcomes[0]).toMatch(/CONNECTION_(CLOSED|DESTROYED)|ECONNRESET|terminat/i);
     for (const outcome of result.outcomes) expect(outcome).not.toBe('ok');
     expect(result.after).toBe(1);
+  });
+
+  /**
+   * Several hosts, none that takes writes (the primary gone, its standby not yet promoted): libpq
+   * tries each once and fails. postgres.js 3.4.9 never counted the hosts it tried and cycled
+   * through them for ever, so a query waited until a primary came back (the failover test saw
+   * requests hang instead of 503). The patch fails the connection after one pass.
+   */
+  it('fails a query at once when no host takes writes, and connects when one does', async () => {
+    const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
+    await admin.unsafe('CREATE DATABASE read_only_probe');
+    await admin.unsafe('ALTER DATABASE read_only_probe SET default_transaction_read_only = on');
+    await admin.end();
+    const closed = await freePort();
+    const port = new URL(pg.url).port;
+    const within = <T>(promise: Promise<T>, ms: number) =>
+      Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms))]);
+    for (const hosts of [`127.0.0.1:${closed},127.0.0.1:${port}`, `127.0.0.1:${port},127.0.0.1:${closed}`]) {
+      const sql = postgres(`postgres://postgres@${hosts}/read_only_probe?target_session_attrs=read-write`, {
+        max: 1,
+        connect_timeout: 3,
+        onnotice: () => {},
+      });
+      try {
+        // Twice: the second query starts a new pass over the hosts, not a half-spent one.
+        for (let i = 0; i < 2; i++) {
+          const error = await within(sql`select 1`, 5_000).then(
+            () => null,
+            (e: Error) => e,
+          );
+          expect(error?.message).not.toMatch(/still waiting/);
+          expect(isConnectionError(error), String(error)).toBe(true);
+        }
+      } finally {
+        await sql.end({ timeout: 1 });
+      }
+    }
+    // The same hosts with a writable database: the pass finds the one that takes writes.
+    const writable = postgres(`postgres://postgres@127.0.0.1:${closed},127.0.0.1:${port}/postgres?target_session_attrs=read-write`, {
+      max: 1,
+      onnotice: () => {},
+    });
+    try {
+      const [row] = await within(writable<{ port: string }[]>`select current_setting('port') as port`, 5_000);
+      expect(row!.port).toBe(port);
+    } finally {
+      await writable.end({ timeout: 1 });
+    }
   });
 });
