@@ -51,7 +51,8 @@ const json = (status: number, body: unknown): GatewayResponse => ({
 
 /**
  * The sandbox gateway: deterministic, hosted by the Node hub itself at /sandbox (or wherever
- * SANDBOX_URL says, for a hub on Workers), and as strict as a real one (signed checkout URL, signed callbacks over real HTTP, a signed status API).
+ * SANDBOX_URL says, for a hub on Workers), and as strict as a real one (signed checkout URL,
+ * signed callbacks over real HTTP, a signed status API).
  */
 export function createSandboxGateway(options: SandboxOptions): Gateway {
   const [signingSecret] = options.secrets;
